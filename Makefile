@@ -1,0 +1,98 @@
+# plantao — build, run and test. Libraries come from pkg-config; the build tree is $(B).
+#   make run     install what is missing, build, migrate ./plantao.db, seed a demo, serve :8080
+#   make test    install what is missing, build, run every suite (one summary line at the end)
+#   make check   the whole suite under ASan + UBSan (build tree build/san)
+#   make bench   benchmarks (wrk against plantao and a bare libmicrohttpd ceiling)
+#   make fuzz    libFuzzer targets, FUZZ_SECONDS each
+#   make lint    clang-format check and banned functions
+
+B ?= build
+SANITIZE ?=
+CC := gcc
+PKGS := libmicrohttpd libcurl libxml-2.0 sqlite3 jansson libcrypto libzip
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -I. -I$(B)/gen $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
+LIBS_ALL = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+ifneq ($(SANITIZE),)
+CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LIBS_ALL += -fsanitize=$(SANITIZE)
+endif
+
+LIB_SRC := $(filter-out server/main.c,$(wildcard server/*.c twiml/*.c db/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/embedded.o
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+EMBED_IN := $(sort $(wildcard migrations/*.sql)) $(sort $(shell find static -type f 2>/dev/null))
+
+.PHONY: all run test check bench fuzz soak lint clean deps deps-test tests
+all: $(B)/plantao
+
+deps:
+	@bash scripts/deps run
+deps-test:
+	@bash scripts/deps test
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(B)/embed: tools/embed.c
+	@mkdir -p $(B)
+	$(CC) -std=c11 -O2 $(WARN) $< -o $@
+
+$(B)/gen/embedded.c: $(B)/embed $(EMBED_IN)
+	@mkdir -p $(B)/gen
+	$(B)/embed $(EMBED_IN) > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/gen/embedded.o: $(B)/gen/embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(B)/libplantao.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/plantao: $(B)/obj/server/main.o $(B)/libplantao.a
+	$(CC) $^ $(LIBS_ALL) -o $@
+
+$(B)/tests/%: tests/unit/%.c $(B)/libplantao.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< $(B)/libplantao.a $(LIBS_ALL) $(shell pkg-config --libs cmocka) -o $@
+
+tests: $(B)/plantao $(TEST_BIN)
+
+run: deps
+	@$(MAKE) --no-print-directory $(B)/plantao
+	./$(B)/plantao migrate
+	./$(B)/plantao serve --demo
+
+test: deps-test
+	@$(MAKE) --no-print-directory tests
+	@bash tests/run $(B)
+
+check: deps-test
+	@$(MAKE) --no-print-directory B=build/san SANITIZE=address,undefined tests
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		bash tests/run build/san
+
+bench: deps-test
+	@$(MAKE) --no-print-directory $(B)/plantao
+	@bash tests/bench/run $(B)
+
+FUZZ_SECONDS ?= 60
+fuzz: deps-test
+	@bash tests/fuzz/run $(FUZZ_SECONDS)
+
+soak: deps-test
+	@$(MAKE) --no-print-directory B=build/san SANITIZE=address,undefined $(B)/plantao
+	@bash tests/soak/run build/san
+
+lint:
+	@clang-format --dry-run --Werror server/*.[ch] twiml/*.[ch] db/*.[ch] tests/unit/*.c
+	@! grep -nwE 'sprintf|strcpy|strcat|strtok|atoi|gets' server/*.[ch] twiml/*.[ch] db/*.[ch] || \
+		(echo "lint: banned function" && false)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

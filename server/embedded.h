@@ -1,0 +1,22 @@
+/*
+ * server/embedded.h — files compiled into the binary by tools/embed.c:
+ * migrations/NNNN_*.sql (in order) and static/ (the web console).
+ */
+#ifndef PLANTAO_EMBEDDED_H
+#define PLANTAO_EMBEDDED_H
+
+#include <stddef.h>
+
+struct embedded_file {
+	const char *path; /* as given to the build: "migrations/0001_init.sql", "static/index.html" */
+	const unsigned char *data;
+	size_t len;
+};
+
+/* Terminated by an entry with path NULL. */
+extern const struct embedded_file embedded_files[];
+
+/* Borrowed; NULL when no such file was embedded. */
+const struct embedded_file *embedded_find(const char *path);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * server/log.c — stderr logging with UTC timestamps.
+ * UTC through gmtime_r so logging never depends on the process TZ.
+ */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/time.h>
+#include <time.h>
+
+static enum log_level min_level = LOG_LEVEL_INFO;
+
+void log_set_level(enum log_level level)
+{
+	min_level = level;
+}
+
+static void vlog(enum log_level level, const char *fmt, va_list ap)
+{
+	static const char *names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+	char line[2048];
+	struct timeval tv;
+	struct tm tm;
+	int n;
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %-5s ", tm.tm_year + 1900,
+		     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000),
+		     names[level]);
+	if (n < 0)
+		return;
+	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	fprintf(stderr, "%s\n", line);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level < min_level)
+		return;
+	va_start(ap, fmt);
+	vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LEVEL_ERR, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

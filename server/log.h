@@ -1,0 +1,22 @@
+/*
+ * server/log.h — one-line log records on stderr: "2026-11-23T10:00:00.123Z LEVEL message".
+ * Thread-safe (one fprintf per record). Secrets must never be passed here.
+ */
+#ifndef PLANTAO_LOG_H
+#define PLANTAO_LOG_H
+
+enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERR };
+
+/* Records below level are dropped (default INFO; PLANTAO_LOG_LEVEL=debug|info|warn|error). */
+void log_set_level(enum log_level level);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_err(...) log_msg(LOG_LEVEL_ERR, __VA_ARGS__)
+
+/* Before the server starts only: log the message and exit(1). */
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif
