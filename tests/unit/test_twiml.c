@@ -1,0 +1,394 @@
+/* tests/unit/test_twiml.c — the TwiML builder: exact output of every verb, nesting, escaping. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "twiml/twiml.h"
+
+#define DECL "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+#define DOC(body) DECL "<Response>" body "</Response>\n"
+
+/* Finishes t, checks the document is exactly expected, frees t. */
+static void assert_doc(struct twiml *t, const char *expected)
+{
+	char *out = NULL;
+	size_t len = 0;
+
+	assert_int_equal(twiml_finish(t, &out, &len), RC_OK);
+	assert_non_null(out);
+	assert_string_equal(out, expected);
+	assert_int_equal(len, strlen(expected));
+	free(out);
+	twiml_free(t);
+}
+
+static void assert_fails(struct twiml *t, enum rc expected)
+{
+	char *out = (char *)"sentinel";
+	size_t len = 1;
+
+	assert_int_equal(twiml_finish(t, &out, &len), expected);
+	assert_null(out);
+	assert_int_equal(len, 0);
+	twiml_free(t);
+}
+
+static void test_empty_response(void **state)
+{
+	(void)state;
+	assert_doc(twiml_new(), DECL "<Response/>\n");
+}
+
+static void test_say(void **state)
+{
+	struct twiml *t = twiml_new();
+
+	(void)state;
+	twiml_say(t, "Hello", NULL, NULL);
+	twiml_say(t, "Ol\xc3\xa1", "Polly.Camila", "pt-BR");
+	twiml_say(t, "only voice", "alice", NULL);
+	assert_doc(t, DOC("<Say>Hello</Say>"
+			  "<Say voice=\"Polly.Camila\" language=\"pt-BR\">Ol\xc3\xa1</Say>"
+			  "<Say voice=\"alice\">only voice</Say>"));
+}
+
+static void test_play_pause(void **state)
+{
+	struct twiml *t = twiml_new();
+
+	(void)state;
+	twiml_play(t, "https://example.com/a.mp3", 0);
+	twiml_play(t, "https://example.com/b.mp3", 3);
+	twiml_pause(t, 0);
+	twiml_pause(t, 2);
+	assert_doc(t, DOC("<Play>https://example.com/a.mp3</Play>"
+			  "<Play loop=\"3\">https://example.com/b.mp3</Play>"
+			  "<Pause/><Pause length=\"2\"/>"));
+}
+
+static void test_dial(void **state)
+{
+	const struct twiml_dial d = {
+		.timeout = 20,
+		.caller_id = "+5511987654321",
+		.action = "/twilio/voice/dial-status?step=1",
+		.method = "POST",
+		.answer_on_bridge = true,
+		.record = "record-from-answer",
+	};
+	struct twiml *t = twiml_new();
+
+	(void)state;
+	twiml_dial_begin(t, &d);
+	twiml_number(t, "+5511900000001", NULL, NULL);
+	twiml_number(t, "+5511900000002", "/twilio/whisper", "/twilio/status/call");
+	twiml_dial_end(t);
+	assert_doc(t, DOC("<Dial timeout=\"20\" callerId=\"+5511987654321\" "
+			  "action=\"/twilio/voice/dial-status?step=1\" method=\"POST\" "
+			  "answerOnBridge=\"true\" record=\"record-from-answer\">"
+			  "<Number>+5511900000001</Number>"
+			  "<Number url=\"/twilio/whisper\" statusCallback=\"/twilio/status/call\">"
+			  "+5511900000002</Number>"
+			  "</Dial>"));
+}
+
+static void test_dial_defaults_omitted(void **state)
+{
+	const struct twiml_dial d = { 0 };
+	struct twiml *t = twiml_new();
+
+	(void)state;
+	twiml_dial_begin(t, &d);
+	twiml_number(t, "+5511900000001", NULL, NULL);
+	twiml_dial_end(t);
+	twiml_dial_begin(t, NULL);
+	twiml_number(t, "+5511900000002", NULL, NULL);
+	twiml_dial_end(t);
+	assert_doc(t, DOC("<Dial><Number>+5511900000001</Number></Dial>"
+			  "<Dial><Number>+5511900000002</Number></Dial>"));
+}
+
+static void test_gather_nesting(void **state)
+{
+	const struct twiml_gather g = {
+		.num_digits = 1,
+		.action = "/twilio/alert-call/42/gather",
+		.method = "POST",
+		.timeout = 8,
+		.input = "dtmf",
+		.finish_on_key = "#",
+		.language = "pt-BR",
+	};
+	struct twiml *t = twiml_new();
+
+	(void)state;
+	twiml_gather_begin(t, &g);
+	twiml_say(t, "Alerta: disco cheio. Pressione 1.", "Polly.Camila", "pt-BR");
+	twiml_pause(t, 1);
+	twiml_play(t, "https://example.com/beep.mp3", 0);
+	twiml_gather_end(t);
+	twiml_redirect(t, "/twilio/alert-call/42", "POST");
+	assert_doc(t, DOC("<Gather numDigits=\"1\" action=\"/twilio/alert-call/42/gather\" "
+			  "method=\"POST\" timeout=\"8\" input=\"dtmf\" finishOnKey=\"#\" "
+			  "language=\"pt-BR\">"
+			  "<Say voice=\"Polly.Camila\" language=\"pt-BR\">"
+			  "Alerta: disco cheio. Pressione 1.</Say>"
+			  "<Pause length=\"1\"/>"
+			  "<Play>https://example.com/beep.mp3</Play>"
+			  "</Gather>"
+			  "<Redirect method=\"POST\">/twilio/alert-call/42</Redirect>"));
+}
+
+static void test_open_elements_closed_by_finish(void **state)
+{
+	const struct twiml_gather g = { .num_digits = 1 };
+	struct twiml *t = twiml_new();
+
+	(void)state;
+	twiml_gather_begin(t, &g);
+	twiml_say(t, "x", NULL, NULL);
+	assert_doc(t, DOC("<Gather numDigits=\"1\"><Say>x</Say></Gather>"));
+}
+
+static void test_record(void **state)
+{
+	const struct twiml_record all = {
+		.max_length = 120,
+		.action = "/twilio/voice/voicemail",
+		.method = "POST",
+		.play_beep = 1,
+		.transcribe = true,
+		.transcribe_callback = "/twilio/transcription",
+		.timeout = 5,
+		.finish_on_key = "*",
+	};
+	const struct twiml_record no_beep = { .play_beep = 0 };
+	const struct twiml_record omit = { .play_beep = -1 };
+	struct twiml *t = twiml_new();
+
+	(void)state;
+	twiml_record(t, &all);
+	twiml_record(t, &no_beep);
+	twiml_record(t, &omit);
+	twiml_record(t, NULL);
+	assert_doc(t, DOC("<Record maxLength=\"120\" action=\"/twilio/voice/voicemail\" "
+			  "method=\"POST\" playBeep=\"true\" transcribe=\"true\" "
+			  "transcribeCallback=\"/twilio/transcription\" timeout=\"5\" "
+			  "finishOnKey=\"*\"/>"
+			  "<Record playBeep=\"false\"/>"
+			  "<Record/>"
+			  "<Record/>"));
+}
+
+static void test_message_redirect_hangup_reject(void **state)
+{
+	struct twiml *t = twiml_new();
+
+	(void)state;
+	twiml_message(t, "Plant\xc3\xa3o: voc\xc3\xaa assumiu.");
+	twiml_redirect(t, "/twilio/voice", NULL);
+	twiml_hangup(t);
+	twiml_reject(t, NULL);
+	twiml_reject(t, "busy");
+	assert_doc(t, DOC("<Message>Plant\xc3\xa3o: voc\xc3\xaa assumiu.</Message>"
+			  "<Redirect>/twilio/voice</Redirect>"
+			  "<Hangup/><Reject/><Reject reason=\"busy\"/>"));
+}
+
+static void test_escaping(void **state)
+{
+	const struct twiml_dial d = { .action = "/a?x=1&y=<2>\"'" };
+	struct twiml *t = twiml_new();
+
+	(void)state;
+	twiml_say(t, "a < b && c > \"d\" 'e'", "v\"<&>'", NULL);
+	twiml_message(t, "</Message><Hangup/>");
+	twiml_dial_begin(t, &d);
+	twiml_number(t, "+55&11", "/u?a=1&b=2", NULL);
+	twiml_dial_end(t);
+	twiml_say(t, "tab\tnew\nline", NULL, NULL);
+	assert_doc(t, DOC("<Say voice=\"v&quot;&lt;&amp;&gt;'\">"
+			  "a &lt; b &amp;&amp; c &gt; &quot;d&quot; 'e'</Say>"
+			  "<Message>&lt;/Message&gt;&lt;Hangup/&gt;</Message>"
+			  "<Dial action=\"/a?x=1&amp;y=&lt;2&gt;&quot;'\">"
+			  "<Number url=\"/u?a=1&amp;b=2\">+55&amp;11</Number></Dial>"
+			  "<Say>tab\tnew\nline</Say>"));
+}
+
+static void test_utf8_portuguese(void **state)
+{
+	static const char text[] = "Aten\xc3\xa7\xc3\xa3o: o servi\xc3\xa7o est\xc3\xa1 fora do ar. "
+				   "Voc\xc3\xaa \xc3\xa9 o plantonista? \xc3\x80 \xc3\xb4 \xc3\xb5 "
+				   "\xc3\xba \xe2\x82\xac \xf0\x9f\x93\x9e";
+	struct twiml *t = twiml_new();
+
+	(void)state;
+	twiml_say(t, text, NULL, "pt-BR");
+	/* bytes pass through unchanged: no character references */
+	assert_doc(t, DOC("<Say language=\"pt-BR\">" "Aten\xc3\xa7\xc3\xa3o: o servi\xc3\xa7o "
+			  "est\xc3\xa1 fora do ar. Voc\xc3\xaa \xc3\xa9 o plantonista? \xc3\x80 "
+			  "\xc3\xb4 \xc3\xb5 \xc3\xba \xe2\x82\xac \xf0\x9f\x93\x9e</Say>"));
+}
+
+static void build_sample(char **out, size_t *len)
+{
+	const struct twiml_dial d = { .timeout = 15, .caller_id = "+5511987654321" };
+	struct twiml *t = twiml_new();
+
+	twiml_say(t, "Liga\xc3\xa7\xc3\xa3o & espera", "Polly.Camila", "pt-BR");
+	twiml_dial_begin(t, &d);
+	twiml_number(t, "+5511900000001", NULL, NULL);
+	twiml_dial_end(t);
+	assert_int_equal(twiml_finish(t, out, len), RC_OK);
+	twiml_free(t);
+}
+
+static void test_deterministic(void **state)
+{
+	char *a, *b;
+	size_t la, lb;
+	int i;
+
+	(void)state;
+	build_sample(&a, &la);
+	for (i = 0; i < 50; i++) {
+		build_sample(&b, &lb);
+		assert_int_equal(la, lb);
+		assert_memory_equal(a, b, la);
+		free(b);
+	}
+	free(a);
+}
+
+static void test_invalid_text(void **state)
+{
+	struct twiml *t;
+
+	(void)state;
+	t = twiml_new();
+	twiml_say(t, "bad \xff utf-8", NULL, NULL);
+	assert_fails(t, RC_INVALID);
+
+	t = twiml_new();
+	twiml_say(t, "overlong \xc1\x81", NULL, NULL);
+	assert_fails(t, RC_INVALID);
+
+	t = twiml_new();
+	twiml_message(t, "cut \xc3");
+	assert_fails(t, RC_INVALID);
+
+	t = twiml_new();
+	twiml_say(t, "escape \x1b[31m red", NULL, NULL); /* not an XML 1.0 character */
+	assert_fails(t, RC_INVALID);
+
+	t = twiml_new();
+	twiml_say(t, "ok", "voice\x01", NULL);
+	assert_fails(t, RC_INVALID);
+
+	t = twiml_new();
+	twiml_say(t, "\xef\xbf\xbe", NULL, NULL); /* U+FFFE */
+	assert_fails(t, RC_INVALID);
+}
+
+static void test_misuse(void **state)
+{
+	struct twiml *t;
+
+	(void)state;
+	t = twiml_new();
+	twiml_number(t, "+5511900000001", NULL, NULL); /* outside <Dial> */
+	assert_fails(t, RC_INTERNAL);
+
+	t = twiml_new();
+	twiml_gather_begin(t, NULL);
+	twiml_hangup(t); /* not allowed inside <Gather> */
+	assert_fails(t, RC_INTERNAL);
+
+	t = twiml_new();
+	twiml_dial_begin(t, NULL);
+	twiml_say(t, "x", NULL, NULL); /* not allowed inside <Dial> */
+	assert_fails(t, RC_INTERNAL);
+
+	t = twiml_new();
+	twiml_dial_end(t);
+	assert_fails(t, RC_INTERNAL);
+
+	t = twiml_new();
+	twiml_say(t, NULL, NULL, NULL);
+	assert_fails(t, RC_INTERNAL);
+
+	t = twiml_new();
+	twiml_pause(t, -1);
+	assert_fails(t, RC_INTERNAL);
+
+	t = twiml_new();
+	{
+		const struct twiml_record r = { .play_beep = 2 };
+		twiml_record(t, &r);
+	}
+	assert_fails(t, RC_INTERNAL);
+}
+
+static void test_error_is_sticky(void **state)
+{
+	struct twiml *t = twiml_new();
+
+	(void)state;
+	twiml_say(t, "bad \xff", NULL, NULL);
+	twiml_hangup(t);
+	twiml_number(t, "+1", NULL, NULL); /* would be RC_INTERNAL: the first error wins */
+	assert_fails(t, RC_INVALID);
+}
+
+static void test_finish_twice_and_null(void **state)
+{
+	struct twiml *t = twiml_new();
+	char *out;
+	size_t len;
+
+	(void)state;
+	twiml_hangup(t);
+	assert_int_equal(twiml_finish(t, &out, &len), RC_OK);
+	free(out);
+	twiml_hangup(t);
+	assert_int_equal(twiml_finish(t, &out, &len), RC_INTERNAL);
+	assert_null(out);
+	twiml_free(t);
+
+	/* what a failed twiml_new gives: everything is a safe no-op */
+	twiml_say(NULL, "x", NULL, NULL);
+	twiml_dial_begin(NULL, NULL);
+	twiml_record(NULL, NULL);
+	twiml_free(NULL);
+	assert_int_equal(twiml_finish(NULL, &out, &len), RC_INTERNAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty_response),
+		cmocka_unit_test(test_say),
+		cmocka_unit_test(test_play_pause),
+		cmocka_unit_test(test_dial),
+		cmocka_unit_test(test_dial_defaults_omitted),
+		cmocka_unit_test(test_gather_nesting),
+		cmocka_unit_test(test_open_elements_closed_by_finish),
+		cmocka_unit_test(test_record),
+		cmocka_unit_test(test_message_redirect_hangup_reject),
+		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_utf8_portuguese),
+		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_invalid_text),
+		cmocka_unit_test(test_misuse),
+		cmocka_unit_test(test_error_is_sticky),
+		cmocka_unit_test(test_finish_twice_and_null),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
