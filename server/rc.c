@@ -10,6 +10,7 @@ const char *rc_str(enum rc rc)
 	case RC_FORBIDDEN: return "forbidden";
 	case RC_NOT_FOUND: return "not_found";
 	case RC_CONFLICT: return "conflict";
+	case RC_METHOD: return "method_not_allowed";
 	case RC_TOO_BIG: return "too_big";
 	case RC_UNSUPPORTED: return "unsupported_media_type";
 	case RC_UNPROCESSABLE: return "unprocessable";

@@ -13,6 +13,7 @@ enum rc {
 	RC_FORBIDDEN,   /* authenticated but not allowed, bad Twilio signature: 403 */
 	RC_NOT_FOUND,   /* 404 */
 	RC_CONFLICT,    /* state does not allow it: 409 */
+	RC_METHOD,      /* the path exists, not with this method: 405 */
 	RC_TOO_BIG,     /* a cap was hit: 413 */
 	RC_UNSUPPORTED, /* unsupported media type: 415 */
 	RC_UNPROCESSABLE, /* well-formed but semantically wrong: 422 */

@@ -1,0 +1,2 @@
+build/obj/server/rc.o: server/rc.c server/rc.h
+server/rc.h:

@@ -1,0 +1,69 @@
+/*
+ * db/db.h — the SQLite layer: opening (WAL, busy timeout, foreign keys), a per-connection
+ * cache of prepared statements, transactions and the migrations runner.
+ * One struct db per thread (HTTP workers get theirs from the HTTP glue, the engine owns one).
+ * Only files in db/ use the sqlite3 handle; everything else calls db/<table>.c functions.
+ */
+#ifndef PLANTAO_DB_H
+#define PLANTAO_DB_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "server/rc.h"
+
+#define DB_STMT_CACHE 256
+#define DB_BUSY_TIMEOUT_MS 5000
+
+struct db {
+	sqlite3 *h;
+	struct {
+		const char *sql; /* key: the address of a static SQL string */
+		sqlite3_stmt *st;
+	} cache[DB_STMT_CACHE];
+};
+
+/* Opens (creating if needed) path with WAL, foreign keys and a busy timeout. *out: db_close(). */
+enum rc db_open(const char *path, struct db **out);
+void db_close(struct db *db);
+
+/*
+ * Prepared statement for sql, cached by the address of sql (pass static const strings only).
+ * Borrowed: reset it after use (sqlite3_reset) but do not finalize. NULL on error (logged).
+ */
+sqlite3_stmt *db_stmt(struct db *db, const char *sql);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. db_rollback is safe to call when no transaction is open. */
+enum rc db_begin(struct db *db);
+enum rc db_commit(struct db *db);
+void db_rollback(struct db *db);
+
+/* Maps the last SQLite error of db to an rc (BUSY -> RC_BUSY, CONSTRAINT -> RC_CONFLICT, …). */
+enum rc db_rc(struct db *db);
+/* Runs a statement without parameters or results (pragmas, fixed DDL). */
+enum rc db_exec(struct db *db, const char *sql);
+int64_t db_last_id(struct db *db);
+int db_changes(struct db *db);
+
+/* A SELECT 1 round-trip, for /healthz. */
+enum rc db_ping(struct db *db);
+
+/* The current row of st as a new JSON object: column name -> integer/real/text/null. */
+json_t *db_row_json(sqlite3_stmt *st);
+/* Steps st to the end, collecting each row with db_row_json into a new array; resets st. */
+enum rc db_rows_json(struct db *db, sqlite3_stmt *st, json_t **out);
+
+/* Highest migration version compiled into this binary. */
+int db_latest_version(void);
+/* Schema version of db (0 for a new database). */
+enum rc db_version(struct db *db, int *out);
+/*
+ * Applies every embedded migration newer than the database, each once, in its own
+ * transaction, recorded in schema_migrations. RC_CONFLICT (logged) when the database is
+ * newer than the binary. *applied (may be NULL) receives how many were applied.
+ */
+enum rc db_migrate(struct db *db, int *applied);
+
+#endif

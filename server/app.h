@@ -1,0 +1,45 @@
+/*
+ * server/app.h — the state shared by every handler and the engine: the read-only
+ * configuration, metrics, the per-thread database connections and the engine's wake-up.
+ * One struct app per process, built by main.c; nothing here is a mutable global.
+ */
+#ifndef PLANTAO_APP_H
+#define PLANTAO_APP_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "server/cfg.h"
+#include "server/rc.h"
+
+struct db;
+struct metrics;
+
+struct app {
+	const struct cfg *cfg;
+	struct metrics *metrics;
+	pthread_key_t db_key;   /* each thread's struct db, closed when the thread exits */
+	pthread_mutex_t wake_lock;
+	pthread_cond_t wake_cond;
+	bool wake_pending;
+	_Atomic int stopping;   /* set once at shutdown */
+};
+
+/* Initialises app around cfg (borrowed for app's life). */
+enum rc app_init(struct app *app, const struct cfg *cfg);
+void app_release(struct app *app);
+
+/* This thread's database connection, opened on first use; NULL on failure (logged). */
+struct db *app_db(struct app *app);
+/* Closes this thread's connection now (threads that exit on their own need not call it). */
+void app_db_close(struct app *app);
+
+/* Wakes the engine (new outbox rows or alerts are due now). Cheap; call after commit. */
+void app_wake_engine(struct app *app);
+/* Engine side: waits until woken or timeout_ms passed; returns true if woken. */
+bool app_engine_wait(struct app *app, int timeout_ms);
+
+/* True when the language of texts and voice is English (PLANTAO_LANG=en). */
+bool app_lang_en(const struct app *app);
+
+#endif

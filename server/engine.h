@@ -1,0 +1,36 @@
+/*
+ * server/engine.h — the engine thread: everything plantao does on its own, outside a
+ * request: sending the outbox, advancing escalations, shift hand-off notices, IMAP polling.
+ * It owns its own database connection and wakes every ENGINE_TICK_MS or when a handler
+ * calls app_wake_engine().
+ */
+#ifndef PLANTAO_ENGINE_H
+#define PLANTAO_ENGINE_H
+
+#include <stdint.h>
+
+#include "server/rc.h"
+
+#define ENGINE_TICK_MS 100
+
+struct app;
+struct db;
+struct engine;
+
+/*
+ * One periodic job. run() does what is due at now_ms and returns RC_OK or an rc that is
+ * logged (the engine keeps going). Jobs must not block for long: network I/O is bounded by
+ * timeouts and done without holding a database transaction.
+ */
+struct engine_job {
+	const char *name;
+	enum rc (*start)(struct app *app, struct db *db, void **state); /* optional, once */
+	enum rc (*run)(struct app *app, struct db *db, void *state, int64_t now_ms);
+	void (*stop)(void *state);                                      /* optional */
+};
+
+enum rc engine_start(struct app *app, struct engine **out);
+/* Asks the thread to finish its current job, waits for it, frees. */
+void engine_stop(struct engine *e);
+
+#endif

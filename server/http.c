@@ -1,0 +1,788 @@
+/*
+ * server/http.c — libmicrohttpd glue. The only file that sees MHD_* (STYLE.md).
+ *
+ * Request life:
+ *   uri_log()     MHD has the request line: a struct http_req is created with the raw target
+ *                 (signatures are computed over the URL exactly as Twilio requested it).
+ *   on_request()  first call: route, size check of Content-Length, rate limit, token check;
+ *                 further calls: body chunks, buffered under the route's cap or streamed;
+ *                 last call: Twilio signature, form parsing, the handler, the reply.
+ *   on_done()     access log line, metrics, free everything the request owns.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "db/tokens.h"
+#include "server/app.h"
+#include "server/clock.h"
+#include "server/log.h"
+#include "server/metrics.h"
+#include "server/sig.h"
+#include "twiml/twiml.h"
+
+/* A header block larger than this is refused by MHD (431/413) before any handler runs. */
+#define HTTP_CONNECTION_MEMORY (64 * HTTP_KIB)
+/* A body past its cap is drained up to this much more so the client can read our 413. */
+#define HTTP_DRAIN_MAX (1 * HTTP_MIB)
+#define RATE_SLOTS 1024
+
+struct rate_slot {
+	char addr[INET6_ADDRSTRLEN];
+	double tokens;
+	int64_t last_ms;
+};
+
+struct http_server {
+	struct MHD_Daemon *d;
+	struct app *app;
+	const struct route *routes;
+	size_t n_routes;
+	atomic_int in_flight;
+	pthread_mutex_t rate_lock;
+	struct rate_slot rate[RATE_SLOTS];
+	char bootstrap_hash[TOKENS_HEX_LEN + 1];
+};
+
+int http_status_of(enum rc rc)
+{
+	switch (rc) {
+	case RC_OK: return 200;
+	case RC_INVALID: return 400;
+	case RC_AUTH: return 401;
+	case RC_FORBIDDEN: return 403;
+	case RC_NOT_FOUND: return 404;
+	case RC_CONFLICT: return 409;
+	case RC_METHOD: return 405;
+	case RC_TOO_BIG: return 413;
+	case RC_UNSUPPORTED: return 415;
+	case RC_UNPROCESSABLE: return 422;
+	case RC_RATE: return 429;
+	case RC_BUSY: return 503;
+	case RC_UPSTREAM: return 502;
+	case RC_DB:
+	case RC_INTERNAL: return 500;
+	}
+	return 500;
+}
+
+/* ---------------------------------------------------------------- router */
+
+void http_params_free(char **params, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(params[i]);
+		params[i] = NULL;
+	}
+}
+
+/* Matches path against pattern segment by segment; {x} takes one non-empty segment. */
+static bool match(const char *pattern, const char *path, char **params, size_t *n_params)
+{
+	const char *p = pattern, *s = path;
+	size_t n = 0;
+
+	while (*p && (*s || strcmp(p, "{*}") == 0)) {
+		if (strcmp(p, "{*}") == 0) { /* the rest of the path, slashes included, maybe empty */
+			if (params) {
+				params[n] = strdup(s);
+				if (!params[n])
+					goto fail;
+			}
+			n++;
+			s += strlen(s);
+			p += 3;
+			break;
+		}
+		if (*p == '{') {
+			const char *pe = strchr(p, '}');
+			const char *se = strchr(s, '/');
+			size_t len;
+
+			if (!pe)
+				goto fail;
+			len = se ? (size_t)(se - s) : strlen(s);
+			if (len == 0 || n >= HTTP_MAX_PARAMS)
+				goto fail;
+			if (params) {
+				params[n] = strndup(s, len);
+				if (!params[n])
+					goto fail;
+			}
+			n++;
+			p = pe + 1;
+			s += len;
+			continue;
+		}
+		if (*p != *s)
+			goto fail;
+		p++;
+		s++;
+	}
+	if (*p || *s)
+		goto fail;
+	*n_params = n;
+	return true;
+fail:
+	if (params)
+		http_params_free(params, n);
+	return false;
+}
+
+enum rc http_route_match(const struct route *routes, size_t n, const char *method, const char *path,
+			 const struct route **found, char **params, size_t *n_params, char *allow, size_t allow_len)
+{
+	size_t i, np;
+	bool path_seen = false;
+
+	*found = NULL;
+	*n_params = 0;
+	if (allow_len)
+		allow[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (!match(routes[i].pattern, path, NULL, &np))
+			continue;
+		/* a catch-all ("/{*}", the console) never turns a miss into 405 */
+		path_seen = path_seen || !strstr(routes[i].pattern, "{*}");
+		if (strcmp(routes[i].method, method) == 0) {
+			if (!match(routes[i].pattern, path, params, n_params))
+				return RC_INTERNAL;
+			*found = &routes[i];
+			return RC_OK;
+		}
+		if (allow_len && !strstr(allow, routes[i].method)) {
+			size_t used = strlen(allow);
+
+			snprintf(allow + used, allow_len - used, "%s%s", used ? ", " : "", routes[i].method);
+		}
+	}
+	return path_seen ? RC_METHOD : RC_NOT_FOUND;
+}
+
+/* ---------------------------------------------------------------- accessors */
+
+const char *http_header(struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+enum rc http_param_id(struct http_req *req, size_t i, int64_t *out)
+{
+	const char *s;
+	char *end;
+	long long v;
+
+	*out = 0;
+	if (i >= req->n_params)
+		return RC_NOT_FOUND;
+	s = req->params[i];
+	if (!isdigit((unsigned char)s[0]))
+		return http_fail(req, RC_NOT_FOUND, "no such id '%.40s'", s);
+	v = strtoll(s, &end, 10);
+	if (*end || v <= 0)
+		return http_fail(req, RC_NOT_FOUND, "no such id '%.40s'", s);
+	*out = v;
+	return RC_OK;
+}
+
+bool http_content_type_is(struct http_req *req, const char *type)
+{
+	const char *ct = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t n = strlen(type);
+
+	if (!ct)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	return strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+enum rc http_json_body(struct http_req *req, json_t **out)
+{
+	json_error_t e;
+
+	*out = NULL;
+	if (req->json) {
+		*out = req->json;
+		return RC_OK;
+	}
+	if (!http_content_type_is(req, "application/json"))
+		return http_fail(req, RC_UNSUPPORTED, "expected Content-Type: application/json");
+	req->json = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, &e);
+	if (!req->json)
+		return http_fail(req, RC_INVALID, "body is not valid JSON: %s (line %d, column %d)", e.text, e.line,
+				 e.column);
+	*out = req->json;
+	return RC_OK;
+}
+
+/* ---------------------------------------------------------------- replies */
+
+void http_add_header(struct http_req *req, const char *name, const char *value)
+{
+	if (req->n_extra_headers >= sizeof req->extra_headers / sizeof req->extra_headers[0])
+		return;
+	snprintf(req->extra_headers[req->n_extra_headers].name, sizeof req->extra_headers[0].name, "%s", name);
+	snprintf(req->extra_headers[req->n_extra_headers].value, sizeof req->extra_headers[0].value, "%s", value);
+	req->n_extra_headers++;
+}
+
+enum rc http_fail(struct http_req *req, enum rc rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!req->err[0]) { /* the first, most specific message wins */
+		va_start(ap, fmt);
+		vsnprintf(req->err, sizeof req->err, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+static bool is_console(const struct http_req *req)
+{
+	return strncmp(req->path, "/api/", 5) != 0 && strncmp(req->path, "/twilio/", 8) != 0;
+}
+
+/* Queues a response that owns body (malloc'd or NULL). */
+static enum rc send_owned(struct http_req *req, int status, const char *content_type, char *body, size_t len)
+{
+	struct MHD_Response *r;
+	size_t i;
+	enum MHD_Result ok;
+
+	if (req->replied) {
+		free(body);
+		log_err("%s %s: replied twice", req->method, req->path);
+		return RC_INTERNAL;
+	}
+	r = MHD_create_response_from_buffer(len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE
+									: MHD_RESPMEM_PERSISTENT);
+	if (!r) {
+		free(body);
+		return RC_INTERNAL;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (is_console(req)) {
+		MHD_add_response_header(r, "Content-Security-Policy",
+					"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+					"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+		MHD_add_response_header(r, "X-Frame-Options", "DENY");
+		MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	} else {
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	}
+	for (i = 0; i < req->n_extra_headers; i++)
+		MHD_add_response_header(r, req->extra_headers[i].name, req->extra_headers[i].value);
+	ok = MHD_queue_response(req->conn, (unsigned int)status, r);
+	MHD_destroy_response(r);
+	if (ok != MHD_YES)
+		return RC_INTERNAL;
+	req->replied = true;
+	req->status = status;
+	return RC_OK;
+}
+
+enum rc http_reply(struct http_req *req, int status, const char *content_type, const char *body, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (!copy)
+		return RC_INTERNAL;
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	return send_owned(req, status, content_type, copy, len);
+}
+
+enum rc http_reply_json(struct http_req *req, int status, json_t *body)
+{
+	char *text;
+
+	if (!body)
+		body = json_object();
+	text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(body);
+	if (!text)
+		return RC_INTERNAL;
+	return send_owned(req, status, "application/json; charset=utf-8", text, strlen(text));
+}
+
+enum rc http_reply_twiml(struct http_req *req, struct twiml *t)
+{
+	char *xml = NULL;
+	size_t len = 0;
+	enum rc rc = twiml_finish(t, &xml, &len);
+
+	twiml_free(t);
+	if (rc != RC_OK)
+		return rc;
+	/* A buffer response always carries Content-Length: Twilio does not accept chunked TwiML. */
+	return send_owned(req, 200, "text/xml; charset=utf-8", xml, len);
+}
+
+static enum rc reply_error(struct http_req *req, enum rc rc)
+{
+	json_t *e;
+	const char *msg = req->err[0] ? req->err : NULL;
+
+	if (!msg) {
+		switch (rc) {
+		case RC_DB: msg = "database error"; break;
+		case RC_BUSY: msg = "the database is busy; retry shortly"; break;
+		case RC_INTERNAL: msg = "internal error"; break;
+		default: msg = rc_str(rc);
+		}
+	}
+	if (rc == RC_BUSY && !req->n_extra_headers)
+		http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	e = json_pack("{s:{s:s,s:s}}", "error", "code", rc_str(rc), "message", msg);
+	return http_reply_json(req, http_status_of(rc), e);
+}
+
+/* ---------------------------------------------------------------- auth and limits */
+
+static enum http_role role_of(const char *name)
+{
+	if (!strcmp(name, "admin"))
+		return HTTP_ROLE_ADMIN;
+	if (!strcmp(name, "editor"))
+		return HTTP_ROLE_EDITOR;
+	if (!strcmp(name, "viewer"))
+		return HTTP_ROLE_VIEWER;
+	if (!strcmp(name, "alerts"))
+		return HTTP_ROLE_ALERTS;
+	return HTTP_ROLE_NONE;
+}
+
+static bool role_allows(enum http_role role, enum http_perm perm)
+{
+	switch (perm) {
+	case HTTP_PERM_READ:
+		return role == HTTP_ROLE_ADMIN || role == HTTP_ROLE_EDITOR || role == HTTP_ROLE_VIEWER;
+	case HTTP_PERM_EDIT:
+		return role == HTTP_ROLE_ADMIN || role == HTTP_ROLE_EDITOR;
+	case HTTP_PERM_ALERT:
+		return role == HTTP_ROLE_ADMIN || role == HTTP_ROLE_EDITOR || role == HTTP_ROLE_ALERTS;
+	case HTTP_PERM_ADMIN:
+		return role == HTTP_ROLE_ADMIN;
+	}
+	return false;
+}
+
+static enum rc check_token(struct http_server *s, struct http_req *req)
+{
+	const char *h = http_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+	char hash[TOKENS_HEX_LEN + 1], role[16];
+	enum rc rc;
+
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
+		http_add_header(req, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+		return http_fail(req, RC_AUTH, "missing bearer token (Authorization: Bearer <token>)");
+	}
+	h += 7;
+	tokens_hash(h, hash);
+	if (s->bootstrap_hash[0] && CRYPTO_memcmp(hash, s->bootstrap_hash, TOKENS_HEX_LEN) == 0) {
+		req->role = HTTP_ROLE_ADMIN;
+		snprintf(req->actor, sizeof req->actor, "token:bootstrap");
+	} else {
+		char name[48];
+
+		rc = tokens_check(req->db, h, role, name, sizeof name);
+		if (rc == RC_AUTH) {
+			http_add_header(req, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"");
+			return http_fail(req, RC_AUTH, "invalid or revoked token");
+		}
+		if (rc != RC_OK)
+			return rc;
+		req->role = role_of(role);
+		snprintf(req->actor, sizeof req->actor, "token:%s", name);
+	}
+	if (!role_allows(req->role, req->route->perm))
+		return http_fail(req, RC_FORBIDDEN, "this token's role may not do that");
+	return RC_OK;
+}
+
+static void client_addr(struct http_req *req, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	out[0] = '\0';
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)len);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)len);
+}
+
+/* Token bucket per client address over the API: rate per second, burst of twice that. */
+static bool rate_allows(struct http_server *s, struct http_req *req)
+{
+	int rate = s->app->cfg->api_rate;
+	char addr[INET6_ADDRSTRLEN];
+	uint64_t h = 1469598103934665603ULL;
+	struct rate_slot *slot;
+	int64_t now = clock_mono_us() / 1000;
+	bool ok;
+	size_t i;
+
+	if (rate <= 0)
+		return true;
+	client_addr(req, addr, sizeof addr);
+	for (i = 0; addr[i]; i++)
+		h = (h ^ (unsigned char)addr[i]) * 1099511628211ULL;
+	pthread_mutex_lock(&s->rate_lock);
+	slot = &s->rate[h % RATE_SLOTS];
+	if (strcmp(slot->addr, addr) != 0) { /* a new address takes the slot over */
+		snprintf(slot->addr, sizeof slot->addr, "%s", addr);
+		slot->tokens = 2.0 * rate;
+		slot->last_ms = now;
+	}
+	slot->tokens += (double)(now - slot->last_ms) * rate / 1000.0;
+	if (slot->tokens > 2.0 * rate)
+		slot->tokens = 2.0 * rate;
+	slot->last_ms = now;
+	ok = slot->tokens >= 1.0;
+	if (ok)
+		slot->tokens -= 1.0;
+	pthread_mutex_unlock(&s->rate_lock);
+	return ok;
+}
+
+static enum rc check_signature(struct http_server *s, struct http_req *req)
+{
+	const struct cfg *c = s->app->cfg;
+	const char *sig = http_header(req, "X-Twilio-Signature");
+	struct buf url;
+	bool ok;
+
+	if (!c->twilio_token) {
+		log_warn("%s %s refused: TWILIO_AUTH_TOKEN is not set, webhook signatures cannot be checked",
+			 req->method, req->path);
+		return http_fail(req, RC_FORBIDDEN, "webhook signatures cannot be checked: no auth token configured");
+	}
+	buf_init(&url, 16 * HTTP_KIB);
+	if (buf_puts(&url, c->public_url) != RC_OK || buf_puts(&url, req->uri) != RC_OK) {
+		buf_release(&url);
+		return http_fail(req, RC_FORBIDDEN, "URL too long");
+	}
+	if (strstr(req->uri, "bodySHA256="))
+		ok = sig_is_valid_json(c->twilio_token, url.data, req->body.data ? req->body.data : "", req->body.len,
+				       sig);
+	else
+		ok = sig_is_valid(c->twilio_token, url.data, &req->form, sig);
+	buf_release(&url);
+	if (!ok) {
+		log_warn("%s %s refused: %s X-Twilio-Signature", req->method, req->path, sig ? "invalid" : "missing");
+		return http_fail(req, RC_FORBIDDEN, "invalid Twilio signature");
+	}
+	snprintf(req->actor, sizeof req->actor, "twilio");
+	return RC_OK;
+}
+
+/* ---------------------------------------------------------------- MHD callbacks */
+
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_server *s = cls;
+	struct http_req *req = calloc(1, sizeof *req);
+
+	if (!req)
+		return NULL;
+	req->app = s->app;
+	req->conn = conn;
+	req->t0_us = clock_mono_us();
+	req->uri = strdup(uri ? uri : "/");
+	buf_init(&req->body, 0);
+	form_init(&req->form);
+	atomic_fetch_add(&s->in_flight, 1);
+	return req;
+}
+
+/* First call: everything that can be decided from the request head. */
+static enum rc begin(struct http_server *s, struct http_req *req, const char *method, const char *url)
+{
+	char allow[64];
+	const char *cl;
+	enum rc rc;
+
+	req->method = strdup(method);
+	req->path = strdup(url);
+	if (!req->method || !req->path || !req->uri)
+		return RC_INTERNAL;
+	rc = http_route_match(s->routes, s->n_routes, method, url, &req->route, req->params, &req->n_params, allow,
+			      sizeof allow);
+	if (rc == RC_METHOD) {
+		http_add_header(req, MHD_HTTP_HEADER_ALLOW, allow);
+		return http_fail(req, RC_METHOD, "method %s not allowed here (allowed: %s)", method, allow);
+	}
+	if (rc == RC_NOT_FOUND)
+		return http_fail(req, RC_NOT_FOUND, "no route for %s %s", method, url);
+	if (rc != RC_OK)
+		return rc;
+	req->db = app_db(s->app);
+	if (!req->db)
+		return http_fail(req, RC_BUSY, "database unavailable");
+	buf_init(&req->body, req->route->max_body);
+	cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > req->route->max_body)
+		return http_fail(req, RC_TOO_BIG, "body of %s bytes exceeds the limit of %zu bytes", cl,
+				 req->route->max_body);
+	if (req->route->auth == HTTP_TOKEN) {
+		if (!rate_allows(s, req)) {
+			http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+			return http_fail(req, RC_RATE, "too many requests from this address; retry shortly");
+		}
+		return check_token(s, req);
+	}
+	return RC_OK;
+}
+
+static enum rc body_chunk(struct http_req *req, const char *data, size_t len)
+{
+	req->received += len;
+	if (req->received > req->route->max_body)
+		return http_fail(req, RC_TOO_BIG, "body exceeds the limit of %zu bytes", req->route->max_body);
+	if (req->route->on_body)
+		return req->route->on_body(req, data, len);
+	return buf_append(&req->body, data, len);
+}
+
+/* Last call: the whole request is here. */
+static enum rc finish(struct http_server *s, struct http_req *req)
+{
+	enum rc rc;
+
+	if (!req->route->on_body && http_content_type_is(req, "application/x-www-form-urlencoded")) {
+		rc = form_parse(&req->form, req->body.data ? req->body.data : "", req->body.len);
+		if (rc != RC_OK && req->route->auth != HTTP_TWILIO)
+			return http_fail(req, rc == RC_TOO_BIG ? RC_TOO_BIG : RC_INVALID, "malformed form body");
+		if (rc != RC_OK) /* an unparsable Twilio body cannot carry a valid signature */
+			return http_fail(req, RC_FORBIDDEN, "malformed form body");
+	}
+	if (req->route->auth == HTTP_TWILIO) {
+		rc = check_signature(s, req);
+		if (rc != RC_OK)
+			return rc;
+	}
+	return req->route->handler(req);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_data_size,
+				  void **req_cls)
+{
+	struct http_server *s = cls;
+	struct http_req *req = *req_cls;
+	enum rc rc;
+
+	(void)version;
+	if (!req)
+		return MHD_NO;
+	req->conn = conn;
+	if (!req->started) {
+		req->started = true;
+		rc = begin(s, req, method, url);
+		if (rc != RC_OK)
+			return reply_error(req, rc) == RC_OK ? MHD_YES : MHD_NO;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (req->body_rc == RC_OK) {
+			req->body_rc = body_chunk(req, upload_data, n);
+		} else {
+			/* drain so the client reads our answer; a client that keeps sending is cut off */
+			req->received += n;
+			if (req->received > req->route->max_body + HTTP_DRAIN_MAX)
+				return MHD_NO;
+		}
+		return MHD_YES;
+	}
+	if (req->replied)
+		return MHD_YES;
+	rc = req->body_rc;
+	if (rc == RC_OK && req->route->on_body)
+		rc = req->route->on_body(req, NULL, 0); /* end of body */
+	if (rc == RC_OK)
+		rc = finish(s, req);
+	if (rc != RC_OK && !req->replied)
+		rc = reply_error(req, rc);
+	else if (!req->replied) {
+		log_err("%s %s: handler returned without replying", req->method, req->path);
+		rc = reply_error(req, RC_INTERNAL);
+	}
+	return req->replied ? MHD_YES : MHD_NO;
+}
+
+static void on_done(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *s = cls;
+	struct http_req *req = *req_cls;
+	int64_t us;
+
+	(void)conn;
+	if (!req)
+		return;
+	us = clock_mono_us() - req->t0_us;
+	if (req->method) {
+		const char *route = req->route ? req->route->pattern : NULL;
+		int status = req->replied ? req->status : 0;
+
+		log_info("%s %s %d %lldus%s", req->method, req->path, status, (long long)us,
+			 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+		/* unmatched requests share one series: a client must not create labels at will */
+		metrics_request(s->app->metrics, req->route ? req->route->method : "other",
+				req->route ? route : "unmatched", status, us);
+	}
+	if (req->state_free)
+		req->state_free(req->state);
+	json_decref(req->json);
+	form_release(&req->form);
+	buf_release(&req->body);
+	http_params_free(req->params, req->n_params);
+	free(req->method);
+	free(req->path);
+	free(req->uri);
+	free(req);
+	*req_cls = NULL;
+	atomic_fetch_sub(&s->in_flight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	(void)cls;
+	vsnprintf(line, sizeof line, fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_warn("http: %s", line);
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf_init(&b, 1 * HTTP_MIB);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		if (buf_append(&b, chunk, n) != RC_OK)
+			break;
+	fclose(f);
+	return buf_steal(&b);
+}
+
+enum rc http_start(struct app *app, const struct route *routes, size_t n_routes, struct http_server **out)
+{
+	const struct cfg *c = app->cfg;
+	struct http_server *s = calloc(1, sizeof *s);
+	struct addrinfo hints = {0}, *ai = NULL;
+	char port[16];
+	char *cert = NULL, *key = NULL;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	enum rc rc = RC_INTERNAL;
+
+	*out = NULL;
+	if (!s)
+		return RC_INTERNAL;
+	s->app = app;
+	s->routes = routes;
+	s->n_routes = n_routes;
+	pthread_mutex_init(&s->rate_lock, NULL);
+	if (c->api_token)
+		tokens_hash(c->api_token, s->bootstrap_hash);
+	snprintf(port, sizeof port, "%d", c->listen_port);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+	if (getaddrinfo(c->listen_host, port, &hints, &ai) != 0) {
+		log_err("PLANTAO_LISTEN: cannot use address '%s'", c->listen_host);
+		goto out;
+	}
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (c->tls_cert) {
+		cert = read_file(c->tls_cert);
+		key = read_file(c->tls_key);
+		if (!cert || !key) {
+			log_err("PLANTAO_TLS_CERT/PLANTAO_TLS_KEY: cannot read %s", cert ? c->tls_key : c->tls_cert);
+			goto out;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	s->d = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned int)c->threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)c->max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)c->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)c->request_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+		cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+		MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+	if (!s->d) {
+		log_err("cannot listen on %s:%d (in use, or not an address of this machine?)", c->listen_host,
+			c->listen_port);
+		goto out;
+	}
+	*out = s;
+	rc = RC_OK;
+out:
+	if (ai)
+		freeaddrinfo(ai);
+	free(cert);
+	free(key);
+	if (rc != RC_OK) {
+		pthread_mutex_destroy(&s->rate_lock);
+		free(s);
+	}
+	return rc;
+}
+
+int http_port(struct http_server *s)
+{
+	const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+
+	return i ? (int)i->port : -1;
+}
+
+void http_stop(struct http_server *s, int wait_ms)
+{
+	MHD_socket fd;
+
+	if (!s)
+		return;
+	fd = MHD_quiesce_daemon(s->d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	while (wait_ms > 0 && atomic_load(&s->in_flight) > 0) {
+		usleep(10000);
+		wait_ms -= 10;
+	}
+	MHD_stop_daemon(s->d);
+	pthread_mutex_destroy(&s->rate_lock);
+	free(s);
+}

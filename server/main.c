@@ -1,0 +1,203 @@
+/*
+ * server/main.c — the plantao command line. Only wires: configuration, database, HTTP
+ * server, engine, signals. `die()` is allowed here, before the server starts.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "db/db.h"
+#include "db/demo.h"
+#include "db/tokens.h"
+#include "server/app.h"
+#include "server/cfg.h"
+#include "server/clock.h"
+#include "server/engine.h"
+#include "server/http.h"
+#include "server/log.h"
+#include "server/routes.h"
+#include "server/version.h"
+
+static const char usage[] =
+	"usage: plantao <command> [options]\n"
+	"\n"
+	"commands:\n"
+	"  serve [--demo]              migrate the database and serve HTTP (PLANTAO_LISTEN);\n"
+	"                              --demo seeds three people and a weekly rotation into an empty database\n"
+	"  migrate                     create or upgrade the database (PLANTAO_DB) and exit\n"
+	"  token create --role ROLE [--name NAME]\n"
+	"                              create an API token (admin, editor, viewer, alerts); printed once\n"
+	"  version                     print the version\n"
+	"  help                        this text\n"
+	"\n"
+	"Configuration comes from the environment and ./.env; see README.md.\n";
+
+static void load_cfg(struct cfg *c)
+{
+	char err[512];
+
+	if (cfg_load(c, err, sizeof err) != RC_OK)
+		die("configuration: %s", err);
+	clock_use_file(c->clock_file);
+}
+
+static struct db *open_migrated(const struct cfg *c)
+{
+	struct db *db;
+	int applied;
+
+	if (db_open(c->db_path, &db) != RC_OK)
+		die("cannot open database %s", c->db_path);
+	if (db_migrate(db, &applied) != RC_OK)
+		die("database %s could not be migrated", c->db_path);
+	if (applied)
+		log_info("database %s: %d migration(s) applied, schema %d", c->db_path, applied, db_latest_version());
+	return db;
+}
+
+static int cmd_migrate(void)
+{
+	struct cfg c;
+
+	load_cfg(&c);
+	db_close(open_migrated(&c));
+	printf("database %s at schema %d\n", c.db_path, db_latest_version());
+	cfg_release(&c);
+	return 0;
+}
+
+static int cmd_token(int argc, char **argv)
+{
+	const char *role = NULL, *name = "cli";
+	struct cfg c;
+	struct db *db;
+	char *secret = NULL;
+	int64_t id = 0;
+	int i;
+
+	if (argc < 3 || strcmp(argv[2], "create") != 0) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	for (i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--role") && i + 1 < argc)
+			role = argv[++i];
+		else if (!strcmp(argv[i], "--name") && i + 1 < argc)
+			name = argv[++i];
+		else {
+			fprintf(stderr, "plantao token create: unknown option '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	if (!tokens_is_role(role)) {
+		fprintf(stderr, "plantao token create: --role must be admin, editor, viewer or alerts\n");
+		return 2;
+	}
+	load_cfg(&c);
+	db = open_migrated(&c);
+	if (tokens_create(db, name, role, &secret, &id) != RC_OK)
+		die("could not create the token");
+	printf("%s\n", secret);
+	fprintf(stderr, "token %lld (%s, role %s) created; it is shown only this once\n", (long long)id, name, role);
+	free(secret);
+	db_close(db);
+	cfg_release(&c);
+	return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	struct cfg c;
+	struct app app;
+	struct db *db;
+	struct http_server *http = NULL;
+	struct engine *engine = NULL;
+	sigset_t set;
+	bool demo = false, seeded = false;
+	int i, sig = 0;
+
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--demo"))
+			demo = true;
+		else {
+			fprintf(stderr, "plantao serve: unknown option '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	load_cfg(&c);
+	db = open_migrated(&c);
+	if (demo && demo_seed(db, c.tz, &seeded) != RC_OK)
+		die("could not seed the demo data");
+	if (seeded)
+		log_info("demo data seeded: three people and a weekly rotation");
+	db_close(db);
+
+	/* Signals are taken by this thread only (sigwait); every thread started later inherits the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		die("libcurl could not be initialised");
+	if (app_init(&app, &c) != RC_OK)
+		die("out of memory");
+	if (http_start(&app, routes, routes_count, &http) != RC_OK)
+		die("cannot start the HTTP server");
+	if (engine_start(&app, &engine) != RC_OK)
+		die("cannot start the engine");
+	if (!cfg_has_twilio(&c))
+		log_warn("Twilio credentials not set (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM): "
+			 "messages and calls stay pending in the outbox");
+	log_info("plantao %s serving on %s:%d (public URL %s, database %s)", PLANTAO_VERSION, c.listen_host,
+		 http_port(http), c.public_url, c.db_path);
+	if (demo)
+		printf("plantao is up. Try:\n"
+		       "  curl http://%s:%d/healthz\n"
+		       "  curl http://%s:%d/metrics\n"
+		       "  open http://%s:%d/ (web console)\n"
+		       "  curl -H 'Authorization: Bearer %s' http://%s:%d/api/oncall\n",
+		       c.listen_host, http_port(http), c.listen_host, http_port(http), c.listen_host, http_port(http),
+		       c.api_token ? "$PLANTAO_API_TOKEN" : "<token from: plantao token create --role admin>",
+		       c.listen_host, http_port(http));
+	fflush(stdout);
+	sigwait(&set, &sig);
+	log_info("signal %d: finishing requests in flight", sig);
+	http_stop(http, 10000);
+	engine_stop(engine);
+	app_release(&app);
+	curl_global_cleanup();
+	log_info("stopped");
+	cfg_release(&c);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (!strcmp(cmd, "serve"))
+		return cmd_serve(argc, argv);
+	if (!strcmp(cmd, "migrate") && argc == 2)
+		return cmd_migrate();
+	if (!strcmp(cmd, "token"))
+		return cmd_token(argc, argv);
+	if (!strcmp(cmd, "version") && argc == 2) {
+		printf("plantao %s (schema %d)\n", PLANTAO_VERSION, db_latest_version());
+		return 0;
+	}
+	if ((!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) && argc == 2) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	fprintf(stderr, "plantao: unknown command or arguments '%s'\n\n", cmd);
+	fputs(usage, stderr);
+	return 2;
+}

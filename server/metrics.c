@@ -1,0 +1,176 @@
+/*
+ * server/metrics.c — fixed-size tables of series, no allocation per request.
+ * Routes are keyed by the address of their static pattern string.
+ */
+#include "metrics.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define METRICS_MAX_SERIES 256
+#define METRICS_MAX_ROUTES 96
+#define METRICS_MAX_COUNTERS 128
+
+static const double buckets_s[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+				   0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
+#define N_BUCKETS (sizeof buckets_s / sizeof buckets_s[0])
+
+struct route_hist {
+	const char *method;
+	const char *route;
+	uint64_t bucket[N_BUCKETS];
+	uint64_t count;
+	double sum_s;
+};
+
+struct req_series {
+	const char *method;
+	const char *route;
+	int status;
+	uint64_t n;
+};
+
+struct counter {
+	const char *name;
+	const char *labels;
+	int64_t value;
+};
+
+struct metrics {
+	pthread_mutex_t lock;
+	struct req_series req[METRICS_MAX_SERIES];
+	size_t n_req;
+	struct route_hist hist[METRICS_MAX_ROUTES];
+	size_t n_hist;
+	struct counter counters[METRICS_MAX_COUNTERS];
+	size_t n_counters;
+};
+
+struct metrics *metrics_new(void)
+{
+	struct metrics *m = calloc(1, sizeof *m);
+
+	if (m)
+		pthread_mutex_init(&m->lock, NULL);
+	return m;
+}
+
+void metrics_free(struct metrics *m)
+{
+	if (!m)
+		return;
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+void metrics_request(struct metrics *m, const char *method, const char *route, int status, int64_t us)
+{
+	size_t i;
+	double s = (double)us / 1e6;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->n_req; i++)
+		if (m->req[i].route == route && m->req[i].status == status && !strcmp(m->req[i].method, method))
+			break;
+	if (i == m->n_req && m->n_req < METRICS_MAX_SERIES) {
+		m->req[i].method = method;
+		m->req[i].route = route;
+		m->req[i].status = status;
+		m->n_req++;
+	}
+	if (i < m->n_req)
+		m->req[i].n++;
+	for (i = 0; i < m->n_hist; i++)
+		if (m->hist[i].route == route && !strcmp(m->hist[i].method, method))
+			break;
+	if (i == m->n_hist && m->n_hist < METRICS_MAX_ROUTES) {
+		m->hist[i].method = method;
+		m->hist[i].route = route;
+		m->n_hist++;
+	}
+	if (i < m->n_hist) {
+		size_t b;
+
+		for (b = 0; b < N_BUCKETS; b++)
+			if (s <= buckets_s[b])
+				m->hist[i].bucket[b]++;
+		m->hist[i].count++;
+		m->hist[i].sum_s += s;
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_count(struct metrics *m, const char *name, const char *labels, int64_t delta)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->n_counters; i++)
+		if (!strcmp(m->counters[i].name, name) && !strcmp(m->counters[i].labels, labels ? labels : ""))
+			break;
+	if (i == m->n_counters && m->n_counters < METRICS_MAX_COUNTERS) {
+		m->counters[i].name = name;
+		m->counters[i].labels = labels ? labels : "";
+		m->n_counters++;
+	}
+	if (i < m->n_counters)
+		m->counters[i].value += delta;
+	pthread_mutex_unlock(&m->lock);
+}
+
+enum rc metrics_render(struct metrics *m, struct buf *out)
+{
+	enum rc rc = RC_OK;
+	size_t i, b;
+
+	pthread_mutex_lock(&m->lock);
+	rc = buf_puts(out, "# HELP plantao_http_requests_total HTTP requests by route and status.\n"
+			   "# TYPE plantao_http_requests_total counter\n");
+	for (i = 0; rc == RC_OK && i < m->n_req; i++)
+		rc = buf_printf(out, "plantao_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n",
+				m->req[i].method, m->req[i].route, m->req[i].status,
+				(unsigned long long)m->req[i].n);
+	if (rc == RC_OK)
+		rc = buf_puts(out, "# HELP plantao_http_request_duration_seconds Time from request to response.\n"
+				   "# TYPE plantao_http_request_duration_seconds histogram\n");
+	for (i = 0; rc == RC_OK && i < m->n_hist; i++) {
+		const struct route_hist *h = &m->hist[i];
+
+		for (b = 0; rc == RC_OK && b < N_BUCKETS; b++)
+			rc = buf_printf(out,
+					"plantao_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"%g\"} %llu\n",
+					h->method, h->route, buckets_s[b], (unsigned long long)h->bucket[b]);
+		if (rc == RC_OK)
+			rc = buf_printf(out,
+					"plantao_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"+Inf\"} %llu\n"
+					"plantao_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n"
+					"plantao_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} %llu\n",
+					h->method, h->route, (unsigned long long)h->count, h->method, h->route, h->sum_s,
+					h->method, h->route, (unsigned long long)h->count);
+	}
+	/* Series of one metric must be contiguous: print each name once, with all its labels. */
+	for (i = 0; rc == RC_OK && i < m->n_counters; i++) {
+		size_t j;
+		bool seen = false;
+
+		for (j = 0; j < i; j++)
+			seen = seen || !strcmp(m->counters[j].name, m->counters[i].name);
+		if (seen)
+			continue;
+		rc = buf_printf(out, "# TYPE %s counter\n", m->counters[i].name);
+		for (j = i; rc == RC_OK && j < m->n_counters; j++) {
+			const struct counter *c = &m->counters[j];
+
+			if (strcmp(c->name, m->counters[i].name) != 0)
+				continue;
+			rc = buf_printf(out, "%s%s%s%s %lld\n", c->name, c->labels[0] ? "{" : "", c->labels,
+					c->labels[0] ? "}" : "", (long long)c->value);
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}

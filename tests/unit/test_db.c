@@ -1,0 +1,212 @@
+/* tests/unit/test_db.c — opening and migrating a real SQLite file (db/db.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "db/demo.h"
+#include "db/outbox.h"
+#include "db/tokens.h"
+
+static char path[64];
+
+static int setup(void **state)
+{
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof path, "/tmp/plantao-db-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char p[80];
+
+	(void)state;
+	unlink(path);
+	snprintf(p, sizeof p, "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+	return 0;
+}
+
+static int64_t scalar(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db->h, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void migrate_fresh_then_again(void **state)
+{
+	struct db *db;
+	int applied = -1, v = -1;
+
+	(void)state;
+	assert_int_equal(db_open(path, &db), RC_OK);
+	assert_int_equal(db_migrate(db, &applied), RC_OK);
+	assert_int_equal(applied, db_latest_version());
+	assert_true(applied >= 1);
+	assert_int_equal(db_version(db, &v), RC_OK);
+	assert_int_equal(v, db_latest_version());
+	/* every table of the first schema exists */
+	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('people',"
+				    "'rotation_versions','rotation_members','overrides','escalation','escalation_steps',"
+				    "'alerts','call_attempts','outbox','voicemails','sales','sales_settings',"
+				    "'api_tokens','audit','support_calls')"),
+			 15);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM schema_migrations"), applied);
+	db_close(db);
+
+	assert_int_equal(db_open(path, &db), RC_OK);
+	assert_int_equal(db_migrate(db, &applied), RC_OK);
+	assert_int_equal(applied, 0); /* each migration once */
+	db_close(db);
+}
+
+static void pragmas(void **state)
+{
+	struct db *db;
+	sqlite3_stmt *st;
+
+	(void)state;
+	assert_int_equal(db_open(path, &db), RC_OK);
+	assert_int_equal(db_migrate(db, NULL), RC_OK);
+	assert_int_equal(scalar(db, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	/* foreign keys are enforced */
+	assert_int_equal(db_exec(db, "INSERT INTO overrides (person_id, start_at, end_at, created_at) "
+				     "VALUES (999, 1, 2, 0)"),
+			 RC_CONFLICT);
+	db_close(db);
+}
+
+static void newer_database_refused(void **state)
+{
+	struct db *db;
+
+	(void)state;
+	assert_int_equal(db_open(path, &db), RC_OK);
+	assert_int_equal(db_migrate(db, NULL), RC_OK);
+	assert_int_equal(db_exec(db, "INSERT INTO schema_migrations VALUES (9999, 'future.sql', 0)"), RC_OK);
+	assert_int_equal(db_migrate(db, NULL), RC_CONFLICT);
+	db_close(db);
+}
+
+static void failed_migration_leaves_nothing(void **state)
+{
+	struct db *db;
+
+	(void)state;
+	assert_int_equal(db_open(path, &db), RC_OK);
+	/* a table named like one of 0001's makes 0001 fail halfway: nothing of it may remain */
+	assert_int_equal(db_exec(db, "CREATE TABLE audit (x)"), RC_OK);
+	assert_int_not_equal(db_migrate(db, NULL), RC_OK);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name='people'"), 0);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM schema_migrations"), 0);
+	db_close(db);
+}
+
+static void statement_cache(void **state)
+{
+	static const char sql[] = "SELECT 41 + 1";
+	struct db *db;
+	sqlite3_stmt *a, *b;
+
+	(void)state;
+	assert_int_equal(db_open(path, &db), RC_OK);
+	a = db_stmt(db, sql);
+	b = db_stmt(db, sql);
+	assert_non_null(a);
+	assert_ptr_equal(a, b);
+	assert_int_equal(sqlite3_step(a), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(a, 0), 42);
+	sqlite3_reset(a);
+	db_close(db);
+}
+
+static void demo_and_outbox_idempotency(void **state)
+{
+	struct db *db;
+	bool seeded = false;
+	struct outbox_msg m = {.kind = OUTBOX_SMS, .class_ = "alert", .priority = OUTBOX_PRIO_ALERT,
+			       .to = "+5511990000001", .body = "Alerta 1", .idem_key = "alert:1:sms:+5511990000001"};
+	int64_t id1 = 0, id2 = 0;
+
+	(void)state;
+	assert_int_equal(db_open(path, &db), RC_OK);
+	assert_int_equal(db_migrate(db, NULL), RC_OK);
+	assert_int_equal(demo_seed(db, "America/Sao_Paulo", &seeded), RC_OK);
+	assert_true(seeded);
+	assert_int_equal(demo_seed(db, "America/Sao_Paulo", &seeded), RC_OK);
+	assert_false(seeded);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM people"), 3);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM rotation_members"), 3);
+	assert_int_equal(outbox_enqueue(db, &m, &id1), RC_OK);
+	assert_int_equal(outbox_enqueue(db, &m, &id2), RC_OK);
+	assert_true(id1 > 0);
+	assert_int_equal(id1, id2);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM outbox"), 1);
+	db_close(db);
+}
+
+static void tokens(void **state)
+{
+	struct db *db;
+	char *secret = NULL, role[16], name[32];
+	int64_t id = 0;
+
+	(void)state;
+	assert_int_equal(db_open(path, &db), RC_OK);
+	assert_int_equal(db_migrate(db, NULL), RC_OK);
+	assert_int_equal(tokens_create(db, "grafana", "alerts", &secret, &id), RC_OK);
+	assert_int_equal(strncmp(secret, "plt_", 4), 0);
+	assert_int_equal(tokens_check(db, secret, role, name, sizeof name), RC_OK);
+	assert_string_equal(role, "alerts");
+	assert_string_equal(name, "grafana");
+	/* the secret itself is not stored */
+	assert_int_equal(scalar(db, "SELECT count(*) FROM api_tokens WHERE hash LIKE 'plt_%'"), 0);
+	assert_int_equal(tokens_check(db, "plt_wrong", role, name, sizeof name), RC_AUTH);
+	assert_int_equal(tokens_revoke(db, id), RC_OK);
+	assert_int_equal(tokens_check(db, secret, role, name, sizeof name), RC_AUTH);
+	assert_int_equal(tokens_revoke(db, id), RC_NOT_FOUND);
+	free(secret);
+	assert_int_equal(tokens_create(db, "x", "root", &secret, &id), RC_UNPROCESSABLE);
+	assert_null(secret);
+	db_close(db);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(migrate_fresh_then_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(pragmas, setup, teardown),
+		cmocka_unit_test_setup_teardown(newer_database_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(failed_migration_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(statement_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(demo_and_outbox_idempotency, setup, teardown),
+		cmocka_unit_test_setup_teardown(tokens, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
