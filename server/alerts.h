@@ -1,0 +1,51 @@
+/*
+ * server/alerts.h — the alert pager: intake, escalation, acknowledgment.
+ * Other modules reach alerts only through these functions:
+ *   - the IMAP poller and the API create alerts with alerts_trigger();
+ *   - the call status callback (server/status.c) reports outbound alert calls;
+ *   - the SMS webhook (server/sms.c) hands text commands to alerts_sms_command() first.
+ */
+#ifndef PLANTAO_ALERTS_H
+#define PLANTAO_ALERTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "server/buf.h"
+#include "server/rc.h"
+
+struct app;
+struct db;
+
+struct alert_input {
+	const char *summary;   /* required, one line */
+	const char *details;   /* may be NULL */
+	const char *severity;  /* may be NULL ("critical", "warning", …) */
+	const char *source;    /* may be NULL ("alertmanager", "imap", "api", …) */
+	const char *dedup_key; /* may be NULL: an open alert with this key absorbs the trigger */
+};
+
+/*
+ * Creates an alert (or folds the trigger into the open alert with the same dedup_key) in one
+ * transaction and wakes the engine, which pages. *id gets the alert id; *deduped (may be
+ * NULL) tells whether an open alert absorbed it. RC_UNPROCESSABLE without a summary.
+ */
+enum rc alerts_trigger(struct app *app, struct db *db, const struct alert_input *in, int64_t *id, bool *deduped);
+
+/*
+ * Status callback of an outbound call owned by call attempt attempt_id, called inside the
+ * callback's transaction: call_status is Twilio's CallStatus, answered_by its AnsweredBy
+ * (NULL when absent). Moves the escalation on when the call ended without an acknowledgment.
+ */
+enum rc alerts_call_status(struct app *app, struct db *db, int64_t attempt_id, const char *call_status,
+			   const char *answered_by);
+
+/*
+ * An SMS from person_id (0 when the number is unknown) with text. If it is an alert command
+ * (ack N, ok N, resolver N, a bare ack, …) it is carried out and *handled is set, with the reply
+ * text appended to reply; otherwise nothing changes and *handled is false.
+ */
+enum rc alerts_sms_command(struct app *app, struct db *db, int64_t person_id, const char *text, struct buf *reply,
+			   bool *handled);
+
+#endif
