@@ -1,2 +1,0 @@
-build/obj/server/clock.o: server/clock.c server/clock.h
-server/clock.h:

@@ -1,2 +1,0 @@
-build/obj/server/rc.o: server/rc.c server/rc.h
-server/rc.h:
