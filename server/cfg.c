@@ -13,27 +13,9 @@
 #include <string.h>
 
 #include "server/log.h"
+#include "server/tz.h"
 
 #define DOTENV_MAX_LINE 4096
-
-/* Replaced by tz_is_valid() of server/tz.c once it lands. */
-static bool tz_is_valid(const char *name)
-{
-	char path[512];
-	char magic[4];
-	FILE *f;
-	bool ok;
-
-	if (!name[0] || name[0] == '/' || strstr(name, "..") || strlen(name) > 200)
-		return false;
-	snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", name);
-	f = fopen(path, "rb");
-	if (!f)
-		return false;
-	ok = fread(magic, 1, 4, f) == 4 && memcmp(magic, "TZif", 4) == 0;
-	fclose(f);
-	return ok;
-}
 
 static char *dup_env(const char *name, const char *def)
 {

@@ -19,6 +19,7 @@
 #include "server/http.h"
 #include "server/log.h"
 #include "server/routes.h"
+#include "server/tz.h"
 #include "server/version.h"
 
 static const char usage[] =
@@ -179,6 +180,7 @@ int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
+	tz_init(); /* before any thread: local-time conversions go through server/tz.c */
 	if (!cmd) {
 		fputs(usage, stderr);
 		return 2;
