@@ -1,0 +1,325 @@
+"""
+tests/integration/harness.py — runs the real `plantao serve` against the Twilio simulator.
+
+What it owns: one plantao process per test on a free loopback port, with its own temporary
+directory (SQLite file, clock file, log), the environment that points it at the simulator,
+the movable clock (PLANTAO_CLOCK_FILE: a signed number of seconds added to the real clock,
+re-read by the server every engine tick), and a small JSON API client.
+
+Used by tests/integration/test_*.py, normally through IntegrationTest:
+
+    class TestPager(IntegrationTest):
+        def test_ack(self):
+            self.sim.phone("+5511999990001").answers(digits="1")
+            status, body, _ = self.api("POST", "/api/alerts", json={"summary": "disk full"})
+            call = self.sim.expect_call("+5511999990001")
+            self.advance(60)
+
+The build directory is $PLANTAO_BUILD (default `build`, relative to the repository root).
+Set PLANTAO_KEEP=1 to keep every temporary directory; those of failed tests are always kept.
+"""
+
+import json as jsonlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "sim"))
+
+from twilio_sim import SimError, TwilioSim  # noqa: E402  (path set just above)
+
+TWILIO_FROM = "+15005550006"
+READY_TIMEOUT = 10.0
+CLOCK_SETTLE = 0.3  # seconds to let the server's engine tick (~100 ms) see a new clock offset
+DEFAULT = object()
+
+_no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def binary_path(build=None):
+    build = build or os.environ.get("PLANTAO_BUILD", "build")
+    if not os.path.isabs(build):
+        build = os.path.join(ROOT, build)
+    return os.path.join(build, "plantao")
+
+
+class Plantao:
+    """One plantao server process. `sim` is the TwilioSim it talks to (its URL becomes
+    TWILIO_API_BASE and it gets the same credentials); `env` adds or overrides variables."""
+
+    def __init__(self, sim, env=None, build=None):
+        self.binary = binary_path(build)
+        self.sim = sim
+        self.tmp = tempfile.mkdtemp(prefix="plantao-it-")
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.api_token = secrets.token_hex(16)
+        self.db_path = os.path.join(self.tmp, "plantao.db")
+        self.clock_path = os.path.join(self.tmp, "clock")
+        self.log_path = os.path.join(self.tmp, "plantao.log")
+        self.clock_offset = 0
+        self.proc = None
+        self._write_clock()
+        self.env = dict(os.environ)
+        self.env.update({
+            "PLANTAO_LISTEN": "127.0.0.1:%d" % self.port,
+            "PLANTAO_DB": self.db_path,
+            "PLANTAO_PUBLIC_URL": self.url,
+            "PLANTAO_API_TOKEN": self.api_token,
+            "TWILIO_ACCOUNT_SID": sim.account_sid,
+            "TWILIO_AUTH_TOKEN": sim.auth_token,
+            "TWILIO_FROM": TWILIO_FROM,
+            "TWILIO_API_BASE": sim.url,
+            "PLANTAO_CLOCK_FILE": self.clock_path,
+            "PLANTAO_LOG_LEVEL": "debug",
+        })
+        self.env.update(env or {})
+        self.env = {k: v for k, v in self.env.items() if v is not None}  # env={"X": None} unsets
+        sim.plantao_url = self.url
+        sim.support_number = self.env.get("TWILIO_FROM", TWILIO_FROM)
+
+    # ---- process ----------------------------------------------------------------------
+
+    def start(self, wait=True):
+        if not os.access(self.binary, os.X_OK):
+            raise RuntimeError("plantao binary not found: %s (run `make tests`, or set PLANTAO_BUILD)"
+                               % self.binary)
+        log = open(self.log_path, "ab")
+        log.write(b"---- start %s\n" % time.strftime("%H:%M:%S").encode())
+        log.flush()
+        self.proc = subprocess.Popen([self.binary, "serve"], cwd=self.tmp, env=self.env, stdin=subprocess.DEVNULL,
+                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=READY_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("plantao exited with status %s before it was ready\n%s"
+                                   % (self.proc.returncode, self.log_tail()))
+            try:
+                status, _, _ = self.api("GET", "/healthz", token=None, timeout=1)
+                if status == 200:
+                    return
+                last = "HTTP %s" % status
+            except OSError as e:
+                last = str(e)
+            time.sleep(0.05)
+        raise RuntimeError("plantao not ready after %ss (/healthz: %s)\n%s" % (timeout, last, self.log_tail()))
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=10):
+        """SIGTERM and wait; SIGKILL if it does not exit in time. Returns the exit status."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise RuntimeError("plantao ignored SIGTERM for %ss\n%s" % (timeout, self.log_tail()))
+        return self.proc.returncode
+
+    def kill9(self):
+        """SIGKILL: the crash that must lose nothing and send nothing twice."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def restart(self, wait=True):
+        """Start again on the same port with the same DB and environment."""
+        if self.running():
+            self.stop()
+        return self.start(wait=wait)
+
+    def close(self, keep=False):
+        try:
+            if self.running():
+                self.kill9()
+        finally:
+            if not keep and not os.environ.get("PLANTAO_KEEP"):
+                shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def log_text(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, lines=60):
+        text = self.log_text().splitlines()
+        return "---- plantao log (%s), last %d lines:\n%s" % (self.log_path, min(lines, len(text)),
+                                                             "\n".join(text[-lines:]))
+
+    # ---- clock ------------------------------------------------------------------------
+
+    def _write_clock(self):
+        tmp = self.clock_path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % self.clock_offset)
+        os.replace(tmp, self.clock_path)
+
+    def advance(self, seconds, settle=CLOCK_SETTLE):
+        """Move plantao's clock (and the simulator's) forward; wait `settle` seconds so the
+        engine has ticked with the new time."""
+        self.set_clock_offset(self.clock_offset + seconds, settle)
+
+    def set_clock_offset(self, offset, settle=CLOCK_SETTLE):
+        self.clock_offset = int(offset)
+        self._write_clock()
+        self.sim.clock_offset = self.clock_offset
+        if settle:
+            time.sleep(settle)
+
+    def now(self):
+        """plantao's idea of the current time (epoch seconds)."""
+        return time.time() + self.clock_offset
+
+    # ---- HTTP -------------------------------------------------------------------------
+
+    def api(self, method, path, json=None, data=None, headers=None, token=DEFAULT, timeout=10):
+        """One request to plantao. `json` is sent as application/json; `data` (bytes or str) as
+        is, with whatever Content-Type `headers` gives. token=None sends no Authorization.
+        Returns (status, body parsed as JSON when it is JSON else text, headers dict with
+        lower-case names)."""
+        hdrs = dict(headers or {})
+        if token is DEFAULT:
+            token = self.api_token
+        if token is not None:
+            hdrs["Authorization"] = "Bearer " + token
+        body = None
+        if json is not None:
+            body = jsonlib.dumps(json).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        elif data is not None:
+            body = data.encode() if isinstance(data, str) else data
+        req = urllib.request.Request(self.url + path, data=body, method=method, headers=hdrs)
+        try:
+            with _no_proxy.open(req, timeout=timeout) as resp:
+                status, raw, rh = resp.status, resp.read(), resp.headers
+        except urllib.error.HTTPError as e:
+            status, raw, rh = e.code, e.read(), e.headers
+        rheaders = {k.lower(): v for k, v in rh.items()}
+        ctype = rheaders.get("content-type", "")
+        parsed = raw
+        if "json" in ctype:
+            try:
+                parsed = jsonlib.loads(raw.decode("utf-8"))
+            except ValueError:
+                parsed = raw.decode("utf-8", "replace")
+        else:
+            try:
+                parsed = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+        return status, parsed, rheaders
+
+    def webhook(self, path, params, signature=None):
+        """POST a Twilio-style webhook to plantao, signed like Twilio (signature=False: none;
+        a string: that forged value). Returns the simulator's Webhook (status, body)."""
+        return self.sim.post_webhook(path, params, signature=signature)
+
+
+def wait_until(predicate, timeout=10, interval=0.05, what="condition"):
+    """Poll `predicate` until it returns a truthy value (returned) or fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+class IntegrationTest(unittest.TestCase):
+    """Base class: a fresh simulator and plantao per test. Class attributes:
+    `plantao_env` (extra environment), `start_plantao` (False: only the simulator; call
+    self.start_plantao_now() yourself). tearDown fails on unexpected SMS or calls; a failing
+    test prints the tail of the server log and keeps its temporary directory."""
+
+    plantao_env = {}
+    start_plantao = True
+
+    def setUp(self):
+        self.sim = TwilioSim("AC" + secrets.token_hex(16), secrets.token_hex(16),
+                             owned_numbers={TWILIO_FROM, "whatsapp:" + TWILIO_FROM}).start()
+        self.addCleanup(self.sim.stop)
+        self.plantao = None
+        if self.start_plantao:
+            self.start_plantao_now()
+
+    def start_plantao_now(self, env=None):
+        merged = dict(self.plantao_env)
+        merged.update(env or {})
+        wa = merged.get("TWILIO_WHATSAPP_FROM")
+        if wa:
+            self.sim.owned_numbers.add(wa)
+        self.plantao = Plantao(self.sim, env=merged)
+        self.addCleanup(self._finish_plantao, self.plantao)
+        self.plantao.start()
+        return self.plantao
+
+    def _finish_plantao(self, p):
+        ok = self._test_ok()
+        try:
+            p.stop()
+        except RuntimeError as e:
+            ok = False
+            sys.stderr.write("%s\n" % e)
+        finally:
+            if not ok:
+                sys.stderr.write("\n%s\n---- kept %s\n" % (p.log_tail(), p.tmp))
+            p.close(keep=not ok)
+
+    def _test_ok(self):
+        outcome = getattr(self, "_outcome", None)
+        return bool(getattr(outcome, "success", True))
+
+    def tearDown(self):
+        if self._test_ok():
+            self.sim.assert_no_unexpected()
+
+    # shorthands
+    def api(self, *args, **kw):
+        return self.plantao.api(*args, **kw)
+
+    def advance(self, seconds, settle=CLOCK_SETTLE):
+        self.plantao.advance(seconds, settle)
+
+    def api_ok(self, method, path, expect=(200, 201, 202, 204), **kw):
+        """api() that asserts a success status and returns the body."""
+        status, body, _ = self.api(method, path, **kw)
+        if isinstance(expect, int):
+            expect = (expect,)
+        self.assertIn(status, expect, "%s %s -> %s %r" % (method, path, status, body))
+        return body
+
+
+__all__ = ["IntegrationTest", "Plantao", "SimError", "TwilioSim", "TWILIO_FROM", "binary_path",
+           "free_port", "wait_until", "ROOT"]
