@@ -4,6 +4,7 @@
  */
 #include "routes.h"
 
+#include "server/api_tokens.h"
 #include "server/console.h"
 #include "server/ops.h"
 #include "server/voice.h"
@@ -21,6 +22,9 @@ const struct route routes[] = {
 	{"POST", "/twilio/voice", voice_incoming, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 
 	/* JSON API (bearer token) */
+	{"GET", "/api/tokens", api_tokens_list, TOK, HTTP_PERM_ADMIN, 0, NULL},
+	{"POST", "/api/tokens", api_tokens_create, TOK, HTTP_PERM_ADMIN, HTTP_API_MAX_BODY, NULL},
+	{"DELETE", "/api/tokens/{id}", api_tokens_revoke, TOK, HTTP_PERM_ADMIN, 0, NULL},
 
 	/* the web console: keep last */
 	{"GET", "/{*}", console_get, PUB, HTTP_PERM_READ, 0, NULL},
