@@ -13,6 +13,8 @@ import http.server
 import json
 import os
 import re
+import subprocess
+import sys
 import threading
 import time
 import unittest
@@ -20,7 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from harness import Plantao, SimError, TwilioSim, binary_path, wait_until
+from harness import ROOT, IntegrationTest, Plantao, SimError, TwilioSim, binary_path, free_port, wait_until
 from twilio_sim import signature, sms_segments
 
 SID = "AC" + "1" * 32
@@ -592,6 +594,70 @@ class TestHarness(unittest.TestCase):
         self.assertEqual(p.api("GET", "/healthz", token=None)[0], 200)
         self.assertEqual(p.stop(), 0)
         self.assertTrue(os.path.exists(p.db_path))
+
+
+class TestStandalone(unittest.TestCase):
+    """`python3 tests/sim/twilio_sim.py ...` as a user rehearsing without an account runs it."""
+
+    def test_standalone_answers_and_prints(self):
+        app = FakeApp("tok")
+        self.addCleanup(app.close)
+        app.route("/twilio/sms", "<Response><Message>oi</Message></Response>")
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "sim", "twilio_sim.py"),
+                                 "--port", str(port), "--auth-token", "tok", "--plantao-url", app.url],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.addCleanup(proc.wait)
+        self.addCleanup(proc.terminate)
+        self.assertIn("listening on http://127.0.0.1:%d" % port, proc.stdout.readline())
+        lines = []
+        threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True).start()
+        base = "http://127.0.0.1:%d" % port
+        sid = "AC" + "4" * 32
+        form = urllib.parse.urlencode({"To": "+5511999990001", "From": FROM, "Body": "teste"}).encode()
+        req = urllib.request.Request(base + "/2010-04-01/Accounts/%s/Messages.json" % sid, data=form, headers={
+            "Authorization": "Basic " + base64.b64encode(("%s:tok" % sid).encode()).decode()})
+        self.assertEqual(_direct.open(req).status, 201)
+        out = _direct.open(urllib.request.Request(base + "/_sim/incoming-sms", data=urllib.parse.urlencode(
+            {"From": "+5511999990002", "Body": "quem"}).encode())).read()
+        self.assertEqual(json.loads(out)["replies"], ["oi"])
+        self.assertTrue(app.requests_to("/twilio/sms")[0][2], "signed with --auth-token")
+        wait_until(lambda: any("+5511999990001: teste" in x for x in lines), timeout=5, what="the SMS printed")
+        app.route("/alert", ALERT)
+        app.route("/alert/gather", "<Response><Hangup/></Response>")
+        form = urllib.parse.urlencode({"To": "+5511999990001", "From": FROM, "Url": app.url + "/alert"}).encode()
+        req = urllib.request.Request(base + "/2010-04-01/Accounts/%s/Calls.json" % sid, data=form, headers={
+            "Authorization": "Basic " + base64.b64encode(("%s:tok" % sid).encode()).decode()})
+        self.assertEqual(_direct.open(req).status, 201)
+        gather = wait_until(lambda: app.requests_to("/alert/gather"), timeout=5)
+        self.assertEqual(gather[0][1]["Digits"], "1", "phones answer and press 1 by default")
+        wait_until(lambda: any("pressed ['1']" in x for x in lines), timeout=5, what="the call printed")
+
+
+@unittest.skipUnless(os.access(binary_path(), os.X_OK), "plantao is not built (%s)" % binary_path())
+class TestAgainstPlantao(IntegrationTest):
+    """The IntegrationTest base class with the real server: webhooks the simulator signs are
+    accepted, forged ones refused with 403."""
+
+    def test_signed_call_is_answered(self):
+        call = self.sim.incoming_call("+5511977776666")
+        self.assertEqual(call.errors, [])
+        self.assertTrue(call.says, "plantao answered with TwiML that says something")
+        self.assertEqual(call.webhooks[0].status, 200)
+        self.assertTrue(call.webhooks[0].headers["content-type"].startswith("text/xml"))
+
+    def test_forged_signature_is_refused(self):
+        params = {"CallSid": "CA" + "5" * 32, "AccountSid": self.sim.account_sid, "From": "+5511977776666",
+                  "To": "+15005550006", "CallStatus": "ringing", "Direction": "inbound"}
+        self.assertEqual(self.plantao.webhook("/twilio/voice", params, signature="AAAA").status, 403)
+        self.assertEqual(self.plantao.webhook("/twilio/voice", params, signature=False).status, 403)
+        self.assertEqual(self.plantao.webhook("/twilio/voice", params).status, 200)
+
+    def test_clock_file(self):
+        self.advance(3600, settle=0)
+        with open(self.plantao.clock_path) as f:
+            self.assertEqual(f.read().strip(), "3600")
+        self.assertEqual(self.sim.clock_offset, 3600)
 
 
 if __name__ == "__main__":

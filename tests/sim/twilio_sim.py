@@ -755,6 +755,12 @@ class TwilioSim:
         if left:
             raise SimError("unexpected Twilio traffic:\n  " + "\n  ".join(left))
 
+    def requests_of(self, kind, method=None):
+        """REST requests received of one kind ('messages', 'calls', 'message', 'call',
+        'messages_list', 'calls_list', ...), e.g. to check nothing was sent twice."""
+        with self._lock:
+            return [r for r in self.requests if r.kind == kind and (method is None or r.method == method)]
+
     def sms_to(self, number):
         with self._lock:
             return [m for m in self.messages if m.to == number]
@@ -1820,8 +1826,11 @@ def main(argv=None):
     sim.start()
     print("twilio-sim: listening on %s (set TWILIO_API_BASE=%s); webhooks go to %s" % (sim.url, sim.url,
                                                                                        sim.plantao_url))
-    print("twilio-sim: try  curl -d From=+5511999990000 %s/_sim/incoming-call" % sim.url)
-    print("twilio-sim:      curl -d From=+5511999990000 -d Body=quem %s/_sim/incoming-sms" % sim.url)
+    print("twilio-sim: a customer calls:  curl --data-urlencode From=+5511999990000 %s/_sim/incoming-call"
+          % sim.url)
+    print("twilio-sim: someone texts:     curl --data-urlencode From=+5511999990000 -d Body=quem "
+          "%s/_sim/incoming-sms" % sim.url)
+    print("twilio-sim: everything so far: curl %s/_sim/log" % sim.url)
     sys.stdout.flush()
     try:
         while True:
