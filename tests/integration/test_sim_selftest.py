@@ -560,6 +560,20 @@ class TestIncoming(SimTestCase):
         vm = self.app.requests_to("/voice/voicemail")[-1][1]
         self.assertEqual(vm["Digits"], "#")
 
+    def test_several_numbers(self):
+        self.app.route("/twilio/voice", """<Response><Dial action="/voice/dial-status">
+<Number>+5511999990001</Number><Number url="/voice/whisper">+5511999990002</Number>
+<Number>+5511999990003</Number></Dial></Response>""")
+        self.sim.phone("+5511999990001").does_not_answer()
+        self.sim.phone("+5511999990002").answers(digits="1")
+        call = self.sim.incoming_call("+5511977776666")
+        self.assertEqual(call.bridged_to, "+5511999990002")
+        self.assertEqual([d["status"] for d in call.dials], ["no-answer", "completed", "canceled"])
+        self.assertEqual(self.sim.expect_call("+5511999990001").status, "no-answer")
+        self.assertEqual(self.sim.expect_call("+5511999990002").digits, ["1"])
+        self.assertEqual(self.sim.expect_call("+5511999990003").status, "canceled")
+        self.assertEqual(self.dial_status[0]["DialCallSid"], call.dials[1]["leg"].sid)
+
     def test_incoming_sms(self):
         self.app.route("/twilio/sms", fn=lambda p: "<Response><Message>Plantão: %s</Message></Response>" % p["Body"])
         self.assertEqual(self.sim.incoming_sms("+5511977776666", "quem"), ["Plantão: quem"])

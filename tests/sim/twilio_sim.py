@@ -33,6 +33,7 @@ import json
 import re
 import secrets
 import socket
+import struct
 import sys
 import threading
 import time
@@ -45,7 +46,6 @@ API_VERSION = "2010-04-01"
 E164_RE = re.compile(r"^\+[1-9][0-9]{1,14}$")
 MORE_INFO = "https://www.twilio.com/docs/errors/%d"
 TERMINAL_CALL = ("completed", "busy", "no-answer", "failed", "canceled")
-TERMINAL_SMS = ("delivered", "undelivered", "failed", "canceled", "read")
 WEBHOOK_TIMEOUT = 15  # Twilio waits at most 15 s for a webhook answer
 MAX_FETCHES = 25  # TwiML documents fetched per call before the sim hangs up (loop guard)
 MAX_VERBS = 200
@@ -500,10 +500,9 @@ class _Digits:
 
 
 class _Hangup(Exception):
-    def __init__(self, status="completed", explicit=True):
+    def __init__(self, status="completed"):
         super().__init__(status)
         self.status = status
-        self.explicit = explicit
 
 
 # --------------------------------------------------------------------------------------
@@ -1305,7 +1304,7 @@ class TwilioSim:
         call.errors.append(code)
         call.transcript.append(("error", code))
         self._error("call %s to %s: error %d: %s" % (call.sid, call.to, code, text))
-        raise _Hangup("completed" if call.start_time else "failed", explicit=False)
+        raise _Hangup("completed" if call.start_time else "failed")
 
     def _run_twiml(self, call, digits, url, method, extra, inline=None, allow_dial=True, purpose="voice",
                    on_hangup=None):
@@ -1707,7 +1706,6 @@ def _dial_rank(status):
 def _silent_wav(seconds):
     rate = 8000
     n = rate * max(0, min(int(seconds), 5))
-    import struct
     hdr = b"RIFF" + struct.pack("<I", 36 + n) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate, 1, 8)
     return hdr + b"data" + struct.pack("<I", n) + b"\x80" * n
 
