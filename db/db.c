@@ -21,8 +21,8 @@ enum rc db_open(const char *path, struct db **out)
 	*out = NULL;
 	if (!db)
 		return RC_INTERNAL;
-	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
 		log_err("db_open %s: %s", path, db->h ? sqlite3_errmsg(db->h) : "out of memory");
 		goto out;
 	}
@@ -82,17 +82,12 @@ enum rc db_rc(struct db *db)
 	switch (sqlite3_errcode(db->h) & 0xff) {
 	case SQLITE_OK:
 	case SQLITE_DONE:
-	case SQLITE_ROW:
-		return RC_OK;
+	case SQLITE_ROW: return RC_OK;
 	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return RC_BUSY;
-	case SQLITE_CONSTRAINT:
-		return RC_CONFLICT;
-	case SQLITE_FULL:
-		return RC_DB;
-	default:
-		return RC_DB;
+	case SQLITE_LOCKED: return RC_BUSY;
+	case SQLITE_CONSTRAINT: return RC_CONFLICT;
+	case SQLITE_FULL: return RC_DB;
+	default: return RC_DB;
 	}
 }
 
@@ -159,17 +154,12 @@ json_t *db_row_json(sqlite3_stmt *st)
 		json_t *v;
 
 		switch (sqlite3_column_type(st, i)) {
-		case SQLITE_INTEGER:
-			v = json_integer(sqlite3_column_int64(st, i));
-			break;
-		case SQLITE_FLOAT:
-			v = json_real(sqlite3_column_double(st, i));
-			break;
+		case SQLITE_INTEGER: v = json_integer(sqlite3_column_int64(st, i)); break;
+		case SQLITE_FLOAT: v = json_real(sqlite3_column_double(st, i)); break;
 		case SQLITE_TEXT:
 			v = json_stringn((const char *)sqlite3_column_text(st, i), (size_t)sqlite3_column_bytes(st, i));
 			break;
-		default:
-			v = json_null();
+		default: v = json_null();
 		}
 		json_object_set_new(o, name, v ? v : json_null());
 	}
@@ -240,7 +230,7 @@ enum rc db_version(struct db *db, int *out)
 
 	*out = 0;
 	if (db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-			"name TEXT NOT NULL, applied_at INTEGER NOT NULL)") != RC_OK)
+	                "name TEXT NOT NULL, applied_at INTEGER NOT NULL)") != RC_OK)
 		return RC_DB;
 	st = db_stmt(db, sql);
 	if (!st)
@@ -309,7 +299,8 @@ enum rc db_migrate(struct db *db, int *applied)
 	if (rc != RC_OK)
 		return rc;
 	if (current > latest) {
-		log_err("database schema version %d is newer than this binary (%d): refusing to start", current, latest);
+		log_err("database schema version %d is newer than this binary (%d): refusing to start", current,
+		        latest);
 		return RC_CONFLICT;
 	}
 	/* Embedded files come sorted (the Makefile sorts them); still apply strictly by number. */

@@ -14,7 +14,7 @@
 
 #include "server/rc.h"
 
-#define DB_STMT_CACHE 256
+#define DB_STMT_CACHE      256
 #define DB_BUSY_TIMEOUT_MS 5000
 
 struct db {

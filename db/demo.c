@@ -7,15 +7,16 @@
 enum rc demo_seed(struct db *db, const char *timezone, bool *seeded)
 {
 	static const char count[] = "SELECT count(*) FROM people";
-	static const char person[] =
-		"INSERT INTO people (name, phone, email, whatsapp, created_at, updated_at) VALUES (?1, ?2, ?3, 0, ?4, ?4)";
+	static const char person[] = "INSERT INTO people (name, phone, email, whatsapp, created_at, updated_at) VALUES "
+	                             "(?1, ?2, ?3, 0, ?4, ?4)";
 	static const char version[] = "INSERT INTO rotation_versions (effective_at, shift_hours, handoff, timezone, "
-				      "created_at, created_by) VALUES (0, 168, '2026-01-05T09:00', ?1, ?2, 'demo')";
-	static const char member[] = "INSERT INTO rotation_members (version_id, position, person_id) VALUES (?1, ?2, ?3)";
+	                              "created_at, created_by) VALUES (0, 168, '2026-01-05T09:00', ?1, ?2, 'demo')";
+	static const char member[] =
+	        "INSERT INTO rotation_members (version_id, position, person_id) VALUES (?1, ?2, ?3)";
 	static const char *const people[][3] = {
-		{"Ana Souza", "+5511990000001", "ana@example.com"},
-		{"Bruno Lima", "+5511990000002", "bruno@example.com"},
-		{"Carla Dias", "+5511990000003", "carla@example.com"},
+	        {"Ana Souza", "+5511990000001", "ana@example.com"},
+	        {"Bruno Lima", "+5511990000002", "bruno@example.com"},
+	        {"Carla Dias", "+5511990000003", "carla@example.com"},
 	};
 	int64_t ids[3], vid, now = clock_now();
 	sqlite3_stmt *st;

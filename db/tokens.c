@@ -39,13 +39,13 @@ void tokens_hash(const char *token, char out[TOKENS_HEX_LEN + 1])
 bool tokens_is_role(const char *role)
 {
 	return role && (!strcmp(role, "admin") || !strcmp(role, "editor") || !strcmp(role, "viewer") ||
-			!strcmp(role, "alerts"));
+	                !strcmp(role, "alerts"));
 }
 
 enum rc tokens_check(struct db *db, const char *token, char role[16], char *name, size_t name_len)
 {
 	static const char sel[] = "SELECT id, role, name, coalesce(last_used_at, 0) FROM api_tokens "
-				  "WHERE hash = ?1 AND revoked_at IS NULL";
+	                          "WHERE hash = ?1 AND revoked_at IS NULL";
 	static const char use[] = "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1";
 	char hex[TOKENS_HEX_LEN + 1];
 	sqlite3_stmt *st = db_stmt(db, sel);
@@ -122,7 +122,7 @@ out:
 enum rc tokens_list(struct db *db, json_t **out)
 {
 	static const char sql[] = "SELECT id, name, role, created_at, last_used_at, revoked_at FROM api_tokens "
-				  "ORDER BY id";
+	                          "ORDER BY id";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st)

@@ -36,7 +36,7 @@ enum rc api_tokens_create(struct http_req *req)
 	if (rc != RC_OK)
 		return rc;
 	out = json_pack("{s:I,s:s,s:s,s:s,s:s}", "id", (json_int_t)id, "name", name, "role", role, "token", secret,
-			"note", "shown only this once: store it now");
+	                "note", "shown only this once: store it now");
 	free(secret);
 	return http_reply_json(req, 201, out);
 }

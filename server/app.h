@@ -18,11 +18,11 @@ struct metrics;
 struct app {
 	const struct cfg *cfg;
 	struct metrics *metrics;
-	pthread_key_t db_key;   /* each thread's struct db, closed when the thread exits */
+	pthread_key_t db_key; /* each thread's struct db, closed when the thread exits */
 	pthread_mutex_t wake_lock;
 	pthread_cond_t wake_cond;
 	bool wake_pending;
-	_Atomic int stopping;   /* set once at shutdown */
+	_Atomic int stopping; /* set once at shutdown */
 };
 
 /* Initialises app around cfg (borrowed for app's life). */

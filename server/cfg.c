@@ -140,8 +140,7 @@ static enum rc get_int(const char *name, int def, int min, int max, int *out, ch
 	return RC_OK;
 }
 
-static enum rc get_double(const char *name, double def, double min, double max, double *out, char *err,
-			  size_t errlen)
+static enum rc get_double(const char *name, double def, double min, double max, double *out, char *err, size_t errlen)
 {
 	const char *v = getenv(name);
 	char *end;
@@ -246,15 +245,18 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 	strip_slash(c->twilio_api_base);
 
 	if (!is_url(c->public_url)) {
-		snprintf(err, errlen, "PLANTAO_PUBLIC_URL: expected an http:// or https:// URL, got '%s'", c->public_url);
+		snprintf(err, errlen, "PLANTAO_PUBLIC_URL: expected an http:// or https:// URL, got '%s'",
+		         c->public_url);
 		return RC_INVALID;
 	}
 	if (!is_url(c->twilio_api_base)) {
-		snprintf(err, errlen, "TWILIO_API_BASE: expected an http:// or https:// URL, got '%s'", c->twilio_api_base);
+		snprintf(err, errlen, "TWILIO_API_BASE: expected an http:// or https:// URL, got '%s'",
+		         c->twilio_api_base);
 		return RC_INVALID;
 	}
 	if (!tz_is_valid(c->tz)) {
-		snprintf(err, errlen, "PLANTAO_TZ: unknown time zone '%s' (expected an IANA name such as America/Sao_Paulo)", c->tz);
+		snprintf(err, errlen,
+		         "PLANTAO_TZ: unknown time zone '%s' (expected an IANA name such as America/Sao_Paulo)", c->tz);
 		return RC_INVALID;
 	}
 	if (strcmp(c->lang, "pt-BR") != 0 && strcmp(c->lang, "en") != 0) {
@@ -262,7 +264,8 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 		return RC_INVALID;
 	}
 	if (c->twilio_from && !cfg_is_e164(c->twilio_from)) {
-		snprintf(err, errlen, "TWILIO_FROM: expected an E.164 number such as +5511999990000, got '%s'", c->twilio_from);
+		snprintf(err, errlen, "TWILIO_FROM: expected an E.164 number such as +5511999990000, got '%s'",
+		         c->twilio_from);
 		return RC_INVALID;
 	}
 	if (c->whatsapp_from &&
@@ -288,18 +291,18 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 			int def, min, max;
 			int *out;
 		} ints[] = {
-			{"PLANTAO_IMAP_INTERVAL", 20, 1, 86400, &c->imap_interval},
-			{"PLANTAO_THREADS", 4, 1, 256, &c->threads},
-			{"PLANTAO_MAX_CONNECTIONS", 512, 1, 100000, &c->max_connections},
-			{"PLANTAO_PER_IP_CONNECTIONS", 64, 1, 100000, &c->per_ip_connections},
-			{"PLANTAO_REQUEST_TIMEOUT", 15, 1, 3600, &c->request_timeout},
-			{"PLANTAO_API_RATE", 50, 0, 1000000, &c->api_rate},
-			{"PLANTAO_DIAL_TIMEOUT", 20, 5, 600, &c->dial_timeout},
-			{"PLANTAO_VOICEMAIL_MAX", 120, 5, 3600, &c->voicemail_max},
-			{"PLANTAO_DEST_PER_MINUTE", 1, 0, 10000, &c->dest_per_minute},
-			{"PLANTAO_DEST_PER_15MIN", 5, 0, 100000, &c->dest_per_15min},
-			{"PLANTAO_MAX_TRIES", 8, 1, 1000, &c->max_tries},
-			{"PLANTAO_CALLBACK_GRACE", 30, 0, 3600, &c->callback_grace},
+		        {"PLANTAO_IMAP_INTERVAL", 20, 1, 86400, &c->imap_interval},
+		        {"PLANTAO_THREADS", 4, 1, 256, &c->threads},
+		        {"PLANTAO_MAX_CONNECTIONS", 512, 1, 100000, &c->max_connections},
+		        {"PLANTAO_PER_IP_CONNECTIONS", 64, 1, 100000, &c->per_ip_connections},
+		        {"PLANTAO_REQUEST_TIMEOUT", 15, 1, 3600, &c->request_timeout},
+		        {"PLANTAO_API_RATE", 50, 0, 1000000, &c->api_rate},
+		        {"PLANTAO_DIAL_TIMEOUT", 20, 5, 600, &c->dial_timeout},
+		        {"PLANTAO_VOICEMAIL_MAX", 120, 5, 3600, &c->voicemail_max},
+		        {"PLANTAO_DEST_PER_MINUTE", 1, 0, 10000, &c->dest_per_minute},
+		        {"PLANTAO_DEST_PER_15MIN", 5, 0, 100000, &c->dest_per_15min},
+		        {"PLANTAO_MAX_TRIES", 8, 1, 1000, &c->max_tries},
+		        {"PLANTAO_CALLBACK_GRACE", 30, 0, 3600, &c->callback_grace},
 		};
 		size_t i;
 
@@ -336,10 +339,11 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 
 void cfg_release(struct cfg *c)
 {
-	char **fields[] = {&c->db_path, &c->public_url, &c->api_token, &c->tz, &c->lang, &c->twilio_sid,
-			   &c->twilio_token, &c->twilio_from, &c->whatsapp_from, &c->twilio_api_base,
-			   &c->imap_url, &c->imap_user, &c->imap_password, &c->imap_from, &c->imap_subject,
-			   &c->clock_file, &c->static_dir, &c->tls_cert, &c->tls_key};
+	char **fields[] = {&c->db_path,       &c->public_url,      &c->api_token,    &c->tz,
+	                   &c->lang,          &c->twilio_sid,      &c->twilio_token, &c->twilio_from,
+	                   &c->whatsapp_from, &c->twilio_api_base, &c->imap_url,     &c->imap_user,
+	                   &c->imap_password, &c->imap_from,       &c->imap_subject, &c->clock_file,
+	                   &c->static_dir,    &c->tls_cert,        &c->tls_key};
 	size_t i;
 
 	for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {

@@ -15,37 +15,37 @@ struct cfg {
 	/* PLANTAO_LISTEN */
 	char listen_host[64];
 	int listen_port;
-	char *db_path;          /* PLANTAO_DB */
-	char *public_url;       /* PLANTAO_PUBLIC_URL, no trailing slash */
-	char *api_token;        /* PLANTAO_API_TOKEN, bootstrap admin; NULL if unset */
-	char *tz;               /* PLANTAO_TZ */
-	char *lang;             /* PLANTAO_LANG: "pt-BR" or "en" */
-	char *twilio_sid;       /* TWILIO_ACCOUNT_SID, NULL if unset */
-	char *twilio_token;     /* TWILIO_AUTH_TOKEN, NULL if unset */
-	char *twilio_from;      /* TWILIO_FROM */
-	char *whatsapp_from;    /* TWILIO_WHATSAPP_FROM ("whatsapp:+E164") */
-	char *twilio_api_base;  /* TWILIO_API_BASE, no trailing slash */
+	char *db_path;         /* PLANTAO_DB */
+	char *public_url;      /* PLANTAO_PUBLIC_URL, no trailing slash */
+	char *api_token;       /* PLANTAO_API_TOKEN, bootstrap admin; NULL if unset */
+	char *tz;              /* PLANTAO_TZ */
+	char *lang;            /* PLANTAO_LANG: "pt-BR" or "en" */
+	char *twilio_sid;      /* TWILIO_ACCOUNT_SID, NULL if unset */
+	char *twilio_token;    /* TWILIO_AUTH_TOKEN, NULL if unset */
+	char *twilio_from;     /* TWILIO_FROM */
+	char *whatsapp_from;   /* TWILIO_WHATSAPP_FROM ("whatsapp:+E164") */
+	char *twilio_api_base; /* TWILIO_API_BASE, no trailing slash */
 	char *imap_url, *imap_user, *imap_password, *imap_from, *imap_subject; /* PLANTAO_IMAP_* */
-	int imap_interval;      /* PLANTAO_IMAP_INTERVAL seconds, default 20 */
-	char *clock_file;       /* PLANTAO_CLOCK_FILE: test clock offset (see server/clock.h) */
-	char *static_dir;       /* PLANTAO_STATIC_DIR: serve the console from disk instead of the binary */
+	int imap_interval;        /* PLANTAO_IMAP_INTERVAL seconds, default 20 */
+	char *clock_file;         /* PLANTAO_CLOCK_FILE: test clock offset (see server/clock.h) */
+	char *static_dir;         /* PLANTAO_STATIC_DIR: serve the console from disk instead of the binary */
 	char *tls_cert, *tls_key; /* PLANTAO_TLS_CERT / PLANTAO_TLS_KEY: PEM files, HTTPS when both set */
 
 	/* Tuning (PLANTAO_* names in cfg.c); all have defaults. */
-	int threads;            /* PLANTAO_THREADS: HTTP worker threads, default 4 */
-	int max_connections;    /* PLANTAO_MAX_CONNECTIONS, default 512 */
-	int per_ip_connections; /* PLANTAO_PER_IP_CONNECTIONS, default 64 */
-	int request_timeout;    /* PLANTAO_REQUEST_TIMEOUT seconds, default 15 */
-	int api_rate;           /* PLANTAO_API_RATE requests per second per client address, default 50 */
-	int dial_timeout;       /* PLANTAO_DIAL_TIMEOUT seconds of ringing on the support line, default 20 */
-	int voicemail_max;      /* PLANTAO_VOICEMAIL_MAX seconds, default 120 */
-	double sms_per_second;  /* PLANTAO_SMS_RATE per sender, default 1 */
+	int threads;             /* PLANTAO_THREADS: HTTP worker threads, default 4 */
+	int max_connections;     /* PLANTAO_MAX_CONNECTIONS, default 512 */
+	int per_ip_connections;  /* PLANTAO_PER_IP_CONNECTIONS, default 64 */
+	int request_timeout;     /* PLANTAO_REQUEST_TIMEOUT seconds, default 15 */
+	int api_rate;            /* PLANTAO_API_RATE requests per second per client address, default 50 */
+	int dial_timeout;        /* PLANTAO_DIAL_TIMEOUT seconds of ringing on the support line, default 20 */
+	int voicemail_max;       /* PLANTAO_VOICEMAIL_MAX seconds, default 120 */
+	double sms_per_second;   /* PLANTAO_SMS_RATE per sender, default 1 */
 	double calls_per_second; /* PLANTAO_CALL_RATE per sender, default 1 */
-	int dest_per_minute;    /* PLANTAO_DEST_PER_MINUTE alert texts+calls to one phone, default 1 */
-	int dest_per_15min;     /* PLANTAO_DEST_PER_15MIN, default 5 */
-	int max_tries;          /* PLANTAO_MAX_TRIES before dead letter, default 8 */
-	int callback_grace;     /* PLANTAO_CALLBACK_GRACE seconds past a step timeout, default 30 */
-	bool machine_detection; /* PLANTAO_MACHINE_DETECTION on|off, default on */
+	int dest_per_minute;     /* PLANTAO_DEST_PER_MINUTE alert texts+calls to one phone, default 1 */
+	int dest_per_15min;      /* PLANTAO_DEST_PER_15MIN, default 5 */
+	int max_tries;           /* PLANTAO_MAX_TRIES before dead letter, default 8 */
+	int callback_grace;      /* PLANTAO_CALLBACK_GRACE seconds past a step timeout, default 30 */
+	bool machine_detection;  /* PLANTAO_MACHINE_DETECTION on|off, default on */
 };
 
 /*

@@ -13,10 +13,14 @@ static const char *content_type(const char *path)
 	static const struct {
 		const char *ext, *type;
 	} types[] = {
-		{".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-		{".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
-		{".json", "application/json"},         {".png", "image/png"},
-		{".ico", "image/x-icon"},              {".webmanifest", "application/manifest+json"},
+	        {".html", "text/html; charset=utf-8"},
+	        {".js", "text/javascript; charset=utf-8"},
+	        {".css", "text/css; charset=utf-8"},
+	        {".svg", "image/svg+xml"},
+	        {".json", "application/json"},
+	        {".png", "image/png"},
+	        {".ico", "image/x-icon"},
+	        {".webmanifest", "application/manifest+json"},
 	};
 	const char *dot = strrchr(path, '.');
 	size_t i;

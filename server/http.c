@@ -37,7 +37,7 @@
 #define HTTP_CONNECTION_MEMORY (64 * HTTP_KIB)
 /* A body past its cap is drained up to this much more so the client can read our 413. */
 #define HTTP_DRAIN_MAX (1 * HTTP_MIB)
-#define RATE_SLOTS 1024
+#define RATE_SLOTS     1024
 
 struct rate_slot {
 	char addr[INET6_ADDRSTRLEN];
@@ -144,7 +144,7 @@ fail:
 }
 
 enum rc http_route_match(const struct route *routes, size_t n, const char *method, const char *path,
-			 const struct route **found, char **params, size_t *n_params, char *allow, size_t allow_len)
+                         const struct route **found, char **params, size_t *n_params, char *allow, size_t allow_len)
 {
 	size_t i, np;
 	bool path_seen = false;
@@ -230,7 +230,7 @@ enum rc http_json_body(struct http_req *req, json_t **out)
 	req->json = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, &e);
 	if (!req->json)
 		return http_fail(req, RC_INVALID, "body is not valid JSON: %s (line %d, column %d)", e.text, e.line,
-				 e.column);
+		                 e.column);
 	*out = req->json;
 	return RC_OK;
 }
@@ -275,8 +275,8 @@ static enum rc send_owned(struct http_req *req, int status, const char *content_
 		log_err("%s %s: replied twice", req->method, req->path);
 		return RC_INTERNAL;
 	}
-	r = MHD_create_response_from_buffer(len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE
-									: MHD_RESPMEM_PERSISTENT);
+	r = MHD_create_response_from_buffer(len, body ? body : (char *)"",
+	                                    body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (!r) {
 		free(body);
 		return RC_INTERNAL;
@@ -284,9 +284,10 @@ static enum rc send_owned(struct http_req *req, int status, const char *content_
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	if (is_console(req)) {
-		MHD_add_response_header(r, "Content-Security-Policy",
-					"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-					"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+		MHD_add_response_header(
+		        r, "Content-Security-Policy",
+		        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+		        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
 		MHD_add_response_header(r, "X-Frame-Options", "DENY");
 		MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	} else {
@@ -377,14 +378,10 @@ static enum http_role role_of(const char *name)
 static bool role_allows(enum http_role role, enum http_perm perm)
 {
 	switch (perm) {
-	case HTTP_PERM_READ:
-		return role == HTTP_ROLE_ADMIN || role == HTTP_ROLE_EDITOR || role == HTTP_ROLE_VIEWER;
-	case HTTP_PERM_EDIT:
-		return role == HTTP_ROLE_ADMIN || role == HTTP_ROLE_EDITOR;
-	case HTTP_PERM_ALERT:
-		return role == HTTP_ROLE_ADMIN || role == HTTP_ROLE_EDITOR || role == HTTP_ROLE_ALERTS;
-	case HTTP_PERM_ADMIN:
-		return role == HTTP_ROLE_ADMIN;
+	case HTTP_PERM_READ: return role == HTTP_ROLE_ADMIN || role == HTTP_ROLE_EDITOR || role == HTTP_ROLE_VIEWER;
+	case HTTP_PERM_EDIT: return role == HTTP_ROLE_ADMIN || role == HTTP_ROLE_EDITOR;
+	case HTTP_PERM_ALERT: return role == HTTP_ROLE_ADMIN || role == HTTP_ROLE_EDITOR || role == HTTP_ROLE_ALERTS;
+	case HTTP_PERM_ADMIN: return role == HTTP_ROLE_ADMIN;
 	}
 	return false;
 }
@@ -477,7 +474,7 @@ static enum rc check_signature(struct http_server *s, struct http_req *req)
 
 	if (!c->twilio_token) {
 		log_warn("%s %s refused: TWILIO_AUTH_TOKEN is not set, webhook signatures cannot be checked",
-			 req->method, req->path);
+		         req->method, req->path);
 		return http_fail(req, RC_FORBIDDEN, "webhook signatures cannot be checked: no auth token configured");
 	}
 	buf_init(&url, 16 * HTTP_KIB);
@@ -487,7 +484,7 @@ static enum rc check_signature(struct http_server *s, struct http_req *req)
 	}
 	if (strstr(req->uri, "bodySHA256="))
 		ok = sig_is_valid_json(c->twilio_token, url.data, req->body.data ? req->body.data : "", req->body.len,
-				       sig);
+		                       sig);
 	else
 		ok = sig_is_valid(c->twilio_token, url.data, &req->form, sig);
 	buf_release(&url);
@@ -530,7 +527,7 @@ static enum rc begin(struct http_server *s, struct http_req *req, const char *me
 	if (!req->method || !req->path || !req->uri)
 		return RC_INTERNAL;
 	rc = http_route_match(s->routes, s->n_routes, method, url, &req->route, req->params, &req->n_params, allow,
-			      sizeof allow);
+	                      sizeof allow);
 	if (rc == RC_METHOD) {
 		http_add_header(req, MHD_HTTP_HEADER_ALLOW, allow);
 		return http_fail(req, RC_METHOD, "method %s not allowed here (allowed: %s)", method, allow);
@@ -546,7 +543,7 @@ static enum rc begin(struct http_server *s, struct http_req *req, const char *me
 	cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl && strtoull(cl, NULL, 10) > req->route->max_body)
 		return http_fail(req, RC_TOO_BIG, "body of %s bytes exceeds the limit of %zu bytes", cl,
-				 req->route->max_body);
+		                 req->route->max_body);
 	if (req->route->auth == HTTP_TOKEN) {
 		if (!rate_allows(s, req)) {
 			http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
@@ -588,8 +585,8 @@ static enum rc finish(struct http_server *s, struct http_req *req)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-				  const char *version, const char *upload_data, size_t *upload_data_size,
-				  void **req_cls)
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
 {
 	struct http_server *s = cls;
 	struct http_req *req = *req_cls;
@@ -651,10 +648,10 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **req_cls, enum
 		int status = req->replied ? req->status : 0;
 
 		log_info("%s %s %d %lldus%s", req->method, req->path, status, (long long)us,
-			 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+		         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 		/* unmatched requests share one series: a client must not create labels at will */
 		metrics_request(s->app->metrics, req->route ? req->route->method : "other",
-				req->route ? route : "unmatched", status, us);
+		                req->route ? route : "unmatched", status, us);
 	}
 	if (req->state_free)
 		req->state_free(req->state);
@@ -736,16 +733,16 @@ enum rc http_start(struct app *app, const struct route *routes, size_t n_routes,
 		flags |= MHD_USE_TLS;
 	}
 	s->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned int)c->threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)c->max_connections,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)c->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)c->request_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
-		MHD_OPTION_URI_LOG_CALLBACK, uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
-		cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
-		MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+	        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+	        ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)c->threads, MHD_OPTION_CONNECTION_LIMIT,
+	        (unsigned int)c->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	        (unsigned int)c->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)c->request_timeout,
+	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_URI_LOG_CALLBACK,
+	        uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, on_done, s, cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+	        cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 	if (!s->d) {
 		log_err("cannot listen on %s:%d (in use, or not an address of this machine?)", c->listen_host,
-			c->listen_port);
+		        c->listen_port);
 		goto out;
 	}
 	*out = s;

@@ -42,39 +42,39 @@ typedef enum rc (*http_handler_fn)(struct http_req *req);
 /* Streaming body consumer: called with each chunk as it arrives; an error stops the upload. */
 typedef enum rc (*http_body_fn)(struct http_req *req, const char *data, size_t len);
 
-#define HTTP_KIB ((size_t)1024)
-#define HTTP_MIB (1024 * HTTP_KIB)
+#define HTTP_KIB             ((size_t)1024)
+#define HTTP_MIB             (1024 * HTTP_KIB)
 #define HTTP_TWILIO_MAX_BODY (64 * HTTP_KIB)
-#define HTTP_ALERT_MAX_BODY (1 * HTTP_MIB)
-#define HTTP_API_MAX_BODY (256 * HTTP_KIB)
-#define HTTP_MAX_PARAMS 4
+#define HTTP_ALERT_MAX_BODY  (1 * HTTP_MIB)
+#define HTTP_API_MAX_BODY    (256 * HTTP_KIB)
+#define HTTP_MAX_PARAMS      4
 
 struct route {
-	const char *method;     /* "GET", "POST", "PUT", "PATCH", "DELETE" */
-	const char *pattern;    /* "/api/people/{id}": each {name} matches one non-empty segment;
-				 * a final "{*}" matches the rest of the path (the console) */
+	const char *method;  /* "GET", "POST", "PUT", "PATCH", "DELETE" */
+	const char *pattern; /* "/api/people/{id}": each {name} matches one non-empty segment;
+	                      * a final "{*}" matches the rest of the path (the console) */
 	http_handler_fn handler;
 	enum http_auth auth;
-	enum http_perm perm;    /* HTTP_TOKEN routes only */
-	size_t max_body;        /* bytes accepted (413 past it); 0 means no body */
-	http_body_fn on_body;   /* optional: stream the body instead of buffering it */
+	enum http_perm perm;  /* HTTP_TOKEN routes only */
+	size_t max_body;      /* bytes accepted (413 past it); 0 means no body */
+	http_body_fn on_body; /* optional: stream the body instead of buffering it */
 };
 
 struct http_req {
-	struct app *app;        /* borrowed */
-	struct db *db;          /* this worker thread's connection (borrowed) */
+	struct app *app; /* borrowed */
+	struct db *db;   /* this worker thread's connection (borrowed) */
 	const struct route *route;
 	char *method;
-	char *path;             /* decoded path, no query */
-	char *uri;              /* raw request target as received (path?query): signatures use it */
+	char *path;                    /* decoded path, no query */
+	char *uri;                     /* raw request target as received (path?query): signatures use it */
 	char *params[HTTP_MAX_PARAMS]; /* {name} segments of the pattern, in order */
 	size_t n_params;
-	struct buf body;        /* buffered body (routes without on_body) */
-	struct form form;       /* form-urlencoded body, parsed before the handler runs */
-	json_t *json;           /* JSON body once http_json_body() parsed it */
-	enum http_role role;    /* HTTP_TOKEN routes: the caller's role */
-	char actor[64];         /* who acts, for the audit log: token name, "twilio", … */
-	void *state;            /* route-private (e.g. a streaming import); freed with state_free */
+	struct buf body;     /* buffered body (routes without on_body) */
+	struct form form;    /* form-urlencoded body, parsed before the handler runs */
+	json_t *json;        /* JSON body once http_json_body() parsed it */
+	enum http_role role; /* HTTP_TOKEN routes: the caller's role */
+	char actor[64];      /* who acts, for the audit log: token name, "twilio", … */
+	void *state;         /* route-private (e.g. a streaming import); freed with state_free */
 	void (*state_free)(void *state);
 
 	/* Core-private below. */
@@ -82,7 +82,7 @@ struct http_req {
 	int status;
 	bool replied;
 	bool started;
-	enum rc body_rc;        /* error met while receiving the body */
+	enum rc body_rc; /* error met while receiving the body */
 	char err[512];
 	int64_t t0_us;
 	size_t received;
@@ -130,7 +130,7 @@ void http_stop(struct http_server *s, int wait_ms);
  * (new strings, free with http_params_free). RC_NOT_FOUND: no pattern matches; RC_METHOD:
  * a pattern matches but not the method (allow receives "GET, POST"). */
 enum rc http_route_match(const struct route *routes, size_t n, const char *method, const char *path,
-			 const struct route **found, char **params, size_t *n_params, char *allow, size_t allow_len);
+                         const struct route **found, char **params, size_t *n_params, char *allow, size_t allow_len);
 void http_params_free(char **params, size_t n);
 
 #endif

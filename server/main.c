@@ -23,18 +23,18 @@
 #include "server/version.h"
 
 static const char usage[] =
-	"usage: plantao <command> [options]\n"
-	"\n"
-	"commands:\n"
-	"  serve [--demo]              migrate the database and serve HTTP (PLANTAO_LISTEN);\n"
-	"                              --demo seeds three people and a weekly rotation into an empty database\n"
-	"  migrate                     create or upgrade the database (PLANTAO_DB) and exit\n"
-	"  token create --role ROLE [--name NAME]\n"
-	"                              create an API token (admin, editor, viewer, alerts); printed once\n"
-	"  version                     print the version\n"
-	"  help                        this text\n"
-	"\n"
-	"Configuration comes from the environment and ./.env; see README.md.\n";
+        "usage: plantao <command> [options]\n"
+        "\n"
+        "commands:\n"
+        "  serve [--demo]              migrate the database and serve HTTP (PLANTAO_LISTEN);\n"
+        "                              --demo seeds three people and a weekly rotation into an empty database\n"
+        "  migrate                     create or upgrade the database (PLANTAO_DB) and exit\n"
+        "  token create --role ROLE [--name NAME]\n"
+        "                              create an API token (admin, editor, viewer, alerts); printed once\n"
+        "  version                     print the version\n"
+        "  help                        this text\n"
+        "\n"
+        "Configuration comes from the environment and ./.env; see README.md.\n";
 
 static void load_cfg(struct cfg *c)
 {
@@ -152,9 +152,9 @@ static int cmd_serve(int argc, char **argv)
 		die("cannot start the engine");
 	if (!cfg_has_twilio(&c))
 		log_warn("Twilio credentials not set (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM): "
-			 "messages and calls stay pending in the outbox");
+		         "messages and calls stay pending in the outbox");
 	log_info("plantao %s serving on %s:%d (public URL %s, database %s)", PLANTAO_VERSION, c.listen_host,
-		 http_port(http), c.public_url, c.db_path);
+	         http_port(http), c.public_url, c.db_path);
 	if (demo)
 		printf("plantao is up. Try:\n"
 		       "  curl http://%s:%d/healthz\n"

@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define METRICS_MAX_SERIES 256
-#define METRICS_MAX_ROUTES 96
+#define METRICS_MAX_SERIES   256
+#define METRICS_MAX_ROUTES   96
 #define METRICS_MAX_COUNTERS 128
 
 static const double buckets_s[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-				   0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
+                                   0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
 #define N_BUCKETS (sizeof buckets_s / sizeof buckets_s[0])
 
 struct route_hist {
@@ -129,28 +129,30 @@ enum rc metrics_render(struct metrics *m, struct buf *out)
 
 	pthread_mutex_lock(&m->lock);
 	rc = buf_puts(out, "# HELP plantao_http_requests_total HTTP requests by route and status.\n"
-			   "# TYPE plantao_http_requests_total counter\n");
+	                   "# TYPE plantao_http_requests_total counter\n");
 	for (i = 0; rc == RC_OK && i < m->n_req; i++)
 		rc = buf_printf(out, "plantao_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n",
-				m->req[i].method, m->req[i].route, m->req[i].status,
-				(unsigned long long)m->req[i].n);
+		                m->req[i].method, m->req[i].route, m->req[i].status, (unsigned long long)m->req[i].n);
 	if (rc == RC_OK)
 		rc = buf_puts(out, "# HELP plantao_http_request_duration_seconds Time from request to response.\n"
-				   "# TYPE plantao_http_request_duration_seconds histogram\n");
+		                   "# TYPE plantao_http_request_duration_seconds histogram\n");
 	for (i = 0; rc == RC_OK && i < m->n_hist; i++) {
 		const struct route_hist *h = &m->hist[i];
 
 		for (b = 0; rc == RC_OK && b < N_BUCKETS; b++)
 			rc = buf_printf(out,
-					"plantao_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"%g\"} %llu\n",
-					h->method, h->route, buckets_s[b], (unsigned long long)h->bucket[b]);
+			                "plantao_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"%"
+			                "g\"} %llu\n",
+			                h->method, h->route, buckets_s[b], (unsigned long long)h->bucket[b]);
 		if (rc == RC_OK)
-			rc = buf_printf(out,
-					"plantao_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"+Inf\"} %llu\n"
-					"plantao_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n"
-					"plantao_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} %llu\n",
-					h->method, h->route, (unsigned long long)h->count, h->method, h->route, h->sum_s,
-					h->method, h->route, (unsigned long long)h->count);
+			rc = buf_printf(
+			        out,
+			        "plantao_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"+Inf\"} "
+			        "%llu\n"
+			        "plantao_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n"
+			        "plantao_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} %llu\n",
+			        h->method, h->route, (unsigned long long)h->count, h->method, h->route, h->sum_s,
+			        h->method, h->route, (unsigned long long)h->count);
 	}
 	/* Series of one metric must be contiguous: print each name once, with all its labels. */
 	for (i = 0; rc == RC_OK && i < m->n_counters; i++) {
@@ -168,7 +170,7 @@ enum rc metrics_render(struct metrics *m, struct buf *out)
 			if (strcmp(c->name, m->counters[i].name) != 0)
 				continue;
 			rc = buf_printf(out, "%s%s%s%s %lld\n", c->name, c->labels[0] ? "{" : "", c->labels,
-					c->labels[0] ? "}" : "", (long long)c->value);
+			                c->labels[0] ? "}" : "", (long long)c->value);
 		}
 	}
 	pthread_mutex_unlock(&m->lock);

@@ -15,9 +15,11 @@ enum rc ops_healthz(struct http_req *req)
 	if (rc == RC_OK)
 		rc = db_version(req->db, &v);
 	if (rc != RC_OK)
-		return http_reply_json(req, 503, json_pack("{s:s,s:s}", "status", "unavailable", "database", rc_str(rc)));
-	return http_reply_json(req, 200, json_pack("{s:s,s:s,s:i,s:s}", "status", "ok", "database", "ok", "schema", v,
-						   "version", PLANTAO_VERSION));
+		return http_reply_json(req, 503,
+		                       json_pack("{s:s,s:s}", "status", "unavailable", "database", rc_str(rc)));
+	return http_reply_json(req, 200,
+	                       json_pack("{s:s,s:s,s:i,s:s}", "status", "ok", "database", "ok", "schema", v, "version",
+	                                 PLANTAO_VERSION));
 }
 
 static void depth_line(void *ctx, const char *status, int64_t n)
@@ -34,7 +36,7 @@ enum rc ops_metrics(struct http_req *req)
 	rc = metrics_render(req->app->metrics, &b);
 	if (rc == RC_OK)
 		rc = buf_puts(&b, "# HELP plantao_outbox_messages Outbox rows by status (pending is the queue depth).\n"
-				  "# TYPE plantao_outbox_messages gauge\n");
+		                  "# TYPE plantao_outbox_messages gauge\n");
 	if (rc == RC_OK)
 		rc = outbox_depth(req->db, depth_line, &b);
 	if (rc == RC_OK)

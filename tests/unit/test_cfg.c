@@ -11,10 +11,12 @@
 
 #include "server/cfg.h"
 
-static const char *vars[] = {"PLANTAO_LISTEN", "PLANTAO_DB", "PLANTAO_PUBLIC_URL", "PLANTAO_TZ", "PLANTAO_LANG",
-			     "TWILIO_FROM", "TWILIO_API_BASE", "TWILIO_ACCOUNT_SID", "TWILIO_WHATSAPP_FROM",
-			     "PLANTAO_THREADS", "PLANTAO_SMS_RATE", "PLANTAO_MACHINE_DETECTION", "PLANTAO_IMAP_URL",
-			     "PLANTAO_API_TOKEN", "PLANTAO_TLS_CERT", "PLANTAO_TLS_KEY", "PLANTAO_LOG_LEVEL"};
+static const char *vars[] = {"PLANTAO_LISTEN",   "PLANTAO_DB",         "PLANTAO_PUBLIC_URL",
+                             "PLANTAO_TZ",       "PLANTAO_LANG",       "TWILIO_FROM",
+                             "TWILIO_API_BASE",  "TWILIO_ACCOUNT_SID", "TWILIO_WHATSAPP_FROM",
+                             "PLANTAO_THREADS",  "PLANTAO_SMS_RATE",   "PLANTAO_MACHINE_DETECTION",
+                             "PLANTAO_IMAP_URL", "PLANTAO_API_TOKEN",  "PLANTAO_TLS_CERT",
+                             "PLANTAO_TLS_KEY",  "PLANTAO_LOG_LEVEL"};
 
 static int setup(void **state)
 {
@@ -146,11 +148,11 @@ static void e164(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(defaults, setup),
-		cmocka_unit_test_setup(malformed, setup),
-		cmocka_unit_test_setup(dotenv_and_precedence, setup),
-		cmocka_unit_test_setup(bad_dotenv_line, setup),
-		cmocka_unit_test(e164),
+	        cmocka_unit_test_setup(defaults, setup),
+	        cmocka_unit_test_setup(malformed, setup),
+	        cmocka_unit_test_setup(dotenv_and_precedence, setup),
+	        cmocka_unit_test_setup(bad_dotenv_line, setup),
+	        cmocka_unit_test(e164),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,11 +67,12 @@ static void migrate_fresh_then_again(void **state)
 	assert_int_equal(db_version(db, &v), RC_OK);
 	assert_int_equal(v, db_latest_version());
 	/* every table of the first schema exists */
-	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('people',"
-				    "'rotation_versions','rotation_members','overrides','escalation','escalation_steps',"
-				    "'alerts','call_attempts','outbox','voicemails','sales','sales_settings',"
-				    "'api_tokens','audit','support_calls')"),
-			 15);
+	assert_int_equal(scalar(db,
+	                        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('people',"
+	                        "'rotation_versions','rotation_members','overrides','escalation','escalation_steps',"
+	                        "'alerts','call_attempts','outbox','voicemails','sales','sales_settings',"
+	                        "'api_tokens','audit','support_calls')"),
+	                 15);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM schema_migrations"), applied);
 	db_close(db);
 
@@ -96,8 +97,8 @@ static void pragmas(void **state)
 	sqlite3_finalize(st);
 	/* foreign keys are enforced */
 	assert_int_equal(db_exec(db, "INSERT INTO overrides (person_id, start_at, end_at, created_at) "
-				     "VALUES (999, 1, 2, 0)"),
-			 RC_CONFLICT);
+	                             "VALUES (999, 1, 2, 0)"),
+	                 RC_CONFLICT);
 	db_close(db);
 }
 
@@ -149,8 +150,12 @@ static void demo_and_outbox_idempotency(void **state)
 {
 	struct db *db;
 	bool seeded = false;
-	struct outbox_msg m = {.kind = OUTBOX_SMS, .class_ = "alert", .priority = OUTBOX_PRIO_ALERT,
-			       .to = "+5511990000001", .body = "Alerta 1", .idem_key = "alert:1:sms:+5511990000001"};
+	struct outbox_msg m = {.kind = OUTBOX_SMS,
+	                       .class_ = "alert",
+	                       .priority = OUTBOX_PRIO_ALERT,
+	                       .to = "+5511990000001",
+	                       .body = "Alerta 1",
+	                       .idem_key = "alert:1:sms:+5511990000001"};
 	int64_t id1 = 0, id2 = 0;
 
 	(void)state;
@@ -199,13 +204,13 @@ static void tokens(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(migrate_fresh_then_again, setup, teardown),
-		cmocka_unit_test_setup_teardown(pragmas, setup, teardown),
-		cmocka_unit_test_setup_teardown(newer_database_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(failed_migration_leaves_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(statement_cache, setup, teardown),
-		cmocka_unit_test_setup_teardown(demo_and_outbox_idempotency, setup, teardown),
-		cmocka_unit_test_setup_teardown(tokens, setup, teardown),
+	        cmocka_unit_test_setup_teardown(migrate_fresh_then_again, setup, teardown),
+	        cmocka_unit_test_setup_teardown(pragmas, setup, teardown),
+	        cmocka_unit_test_setup_teardown(newer_database_refused, setup, teardown),
+	        cmocka_unit_test_setup_teardown(failed_migration_leaves_nothing, setup, teardown),
+	        cmocka_unit_test_setup_teardown(statement_cache, setup, teardown),
+	        cmocka_unit_test_setup_teardown(demo_and_outbox_idempotency, setup, teardown),
+	        cmocka_unit_test_setup_teardown(tokens, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

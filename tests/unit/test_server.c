@@ -23,7 +23,7 @@
 #include "server/sig.h"
 
 #define TOKEN "integration-admin-token"
-#define AUTH "integration-auth-token"
+#define AUTH  "integration-auth-token"
 
 static char bin[512];
 static char dir[64];
@@ -44,7 +44,7 @@ static size_t collect(char *p, size_t size, size_t n, void *b)
 
 /* Performs a request; body may be NULL. Headers: NULL-terminated list. */
 static void request(const char *method, const char *path, const char *body, long body_len, const char **headers,
-		    struct resp *r)
+                    struct resp *r)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
@@ -298,7 +298,8 @@ static void console_and_metrics(void **state)
 	resp_free(&r);
 	request("GET", "/metrics", NULL, 0, NULL, &r);
 	assert_int_equal(r.status, 200);
-	assert_non_null(strstr(r.body.data, "plantao_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}"));
+	assert_non_null(
+	        strstr(r.body.data, "plantao_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}"));
 	assert_non_null(strstr(r.body.data, "plantao_http_request_duration_seconds_bucket"));
 	assert_non_null(strstr(r.body.data, "# TYPE plantao_outbox_messages gauge"));
 	resp_free(&r);
@@ -404,15 +405,11 @@ static void command_line(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(healthz),
-		cmocka_unit_test(unknown_route_and_method),
-		cmocka_unit_test(twilio_signature),
-		cmocka_unit_test(body_limits_and_bad_forms),
-		cmocka_unit_test(huge_header),
-		cmocka_unit_test(console_and_metrics),
-		cmocka_unit_test(tokens_required),
-		cmocka_unit_test(token_roles),
-		cmocka_unit_test(command_line),
+	        cmocka_unit_test(healthz),          cmocka_unit_test(unknown_route_and_method),
+	        cmocka_unit_test(twilio_signature), cmocka_unit_test(body_limits_and_bad_forms),
+	        cmocka_unit_test(huge_header),      cmocka_unit_test(console_and_metrics),
+	        cmocka_unit_test(tokens_required),  cmocka_unit_test(token_roles),
+	        cmocka_unit_test(command_line),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
