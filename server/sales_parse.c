@@ -29,8 +29,11 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 
 /* ---- UTF-8 helpers ---- */
 
-/* Decodes one code point at s; *n gets its length. Invalid bytes decode as themselves
- * (length 1) so folding never loses input. */
+/* What decode() returns for a byte that does not start a valid sequence. */
+#define NOT_UTF8 0x7FFFFFFFu
+
+/* Decodes one code point at s; *n receives its length. An invalid byte gives NOT_UTF8 with
+ * length 1, so callers can copy it through and never lose input. */
 static unsigned decode(const unsigned char *s, size_t *n)
 {
 	if (s[0] < 0x80) {
@@ -52,7 +55,7 @@ static unsigned decode(const unsigned char *s, size_t *n)
 		       (s[3] & 0x3Fu);
 	}
 	*n = 1;
-	return s[0];
+	return NOT_UTF8;
 }
 
 static bool is_space_cp(unsigned cp)
@@ -383,7 +386,7 @@ bool sales_period_parse(const char *text, int default_year, char out[8])
 				return false;
 		if (is_year4(num[0]) && is_month_num(num[1]) && day2)
 			return write_period((int)num[0]->value, (int)num[1]->value, out);
-		if (nn == 3 && day0 && is_month_num(num[1]) && is_year4(num[2]))
+		if (day0 && is_month_num(num[1]) && is_year4(num[2]))
 			return write_period((int)num[2]->value, (int)num[1]->value, out);
 	}
 	return false;
@@ -462,6 +465,40 @@ enum sales_format sales_detect(const unsigned char *head, size_t len, const char
 }
 
 /* ---- header matching ---- */
+
+/* Copies a value for a message: one line, at most ~40 bytes, cut on a UTF-8 boundary. */
+static void quote_value(const char *s, char *out, size_t len)
+{
+	size_t o = 0, max = len < 44 ? len - 1 : 40;
+	const unsigned char *u = (const unsigned char *)s;
+
+	while (*u == ' ')
+		u++;
+	for (; *u && o < max; u++) {
+		if ((*u & 0xC0) == 0x80 || *u >= 0x80) {
+			/* copy a whole sequence or stop */
+			size_t n = 1;
+
+			while (u[n] && (u[n] & 0xC0) == 0x80)
+				n++;
+			if (o + n > max)
+				break;
+			memcpy(out + o, u, n);
+			o += n;
+			u += n - 1;
+			continue;
+		}
+		out[o++] = *u < 0x20 ? ' ' : (char)*u;
+	}
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	if (*u && o + 3 < len) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
 
 static const char *const col_names[SALES_COL_COUNT][14] = {
 	[SALES_COL_SELLER] = {"vendedor", "vendedora", "seller", "nome", "name", "vendedor a",
@@ -562,15 +599,12 @@ enum rc sales_header_match(const char *const *names, size_t n, struct sales_cols
 	}
 	found[0] = '\0';
 	for (size_t i = 0; i < n && fo + 1 < sizeof(found); i++) {
-		char f[64];
+		char q[48];
 
 		if (!names[i] || !*names[i])
 			continue;
-		sales_fold(names[i], f, sizeof(f)); /* one line, bounded, no control characters */
-		for (char *p = f; *p; p++)
-			if ((unsigned char)*p < 0x20 || *p == '\'')
-				*p = ' ';
-		fo += (size_t)snprintf(found + fo, sizeof(found) - fo, "%s'%s'", any ? ", " : "", f);
+		quote_value(names[i], q, sizeof(q)); /* one line, bounded */
+		fo += (size_t)snprintf(found + fo, sizeof(found) - fo, "%s'%s'", any ? ", " : "", q);
 		any = true;
 	}
 	set_err(err, errlen, "%s; found %s", msg, any ? found : "no column names");
@@ -585,39 +619,6 @@ static bool is_blank(const char *s)
 
 	sales_fold(s, f, sizeof(f));
 	return f[0] == '\0';
-}
-
-/* Copies a value for a message: one line, at most ~40 bytes, cut on a UTF-8 boundary. */
-static void quote_value(const char *s, char *out, size_t len)
-{
-	size_t o = 0, max = len < 44 ? len - 1 : 40;
-	const unsigned char *u = (const unsigned char *)s;
-
-	while (*u == ' ')
-		u++;
-	for (; *u && o < max; u++) {
-		if ((*u & 0xC0) == 0x80 || *u >= 0x80) {
-			/* copy a whole sequence or stop */
-			size_t n = 1;
-
-			while (u[n] && (u[n] & 0xC0) == 0x80)
-				n++;
-			if (o + n > max)
-				break;
-			memcpy(out + o, u, n);
-			o += n;
-			u += n - 1;
-			continue;
-		}
-		out[o++] = *u < 0x20 ? ' ' : (char)*u;
-	}
-	while (o > 0 && out[o - 1] == ' ')
-		o--;
-	if (*u && o + 3 < len) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
 }
 
 /* Display name: trimmed, whitespace runs made one space. false when longer than max. */
@@ -747,6 +748,7 @@ enum rc sales_parse_json(const char *data, size_t len, struct sales_sink *sink, 
 		struct sales_cell c[SALES_COL_COUNT];
 		long line = (long)i + 1;
 
+		rc = RC_UNPROCESSABLE; /* for every failure below but the sink's */
 		if (!json_is_object(v)) {
 			set_err(err, errlen, "entry %ld: expected an object", line);
 			goto out;

@@ -19,6 +19,9 @@
 
 #include "server/buf.h"
 
+/* Rows tried as the header before giving up (title rows may sit above it). */
+#define XLSX_MAX_TITLE_ROWS 10
+
 struct cell_ref {
 	long col;
 	size_t off; /* text in row buffer */
@@ -59,6 +62,8 @@ struct xlsx {
 	bool have_header;
 	struct sales_cols cols;
 	long data_rows;
+	int title_rows;    /* non-empty rows seen before the header */
+	char hdr_err[560]; /* why the first of them is not the header */
 };
 
 struct part {
@@ -622,11 +627,17 @@ static enum rc finish_row(struct xlsx *x)
 			names[x->cells[i].col] = x->text.data + x->cells[i].off;
 		rc = sales_header_match(names, (size_t)max + 1, &x->cols, m, sizeof(m));
 		free(names);
-		if (rc != RC_OK) {
-			fail(x, rc, "row %ld: %s", x->rownum, m);
+		if (rc == RC_OK) {
+			x->have_header = true;
 			goto out;
 		}
-		x->have_header = true;
+		/* title rows above the header ("Relatório de vendas") are common; keep looking
+		 * for a while, but report why the first row did not match */
+		if (x->title_rows++ == 0)
+			snprintf(x->hdr_err, sizeof(x->hdr_err), "row %ld: %s", x->rownum, m);
+		rc = RC_OK;
+		if (x->title_rows >= XLSX_MAX_TITLE_ROWS)
+			rc = fail(x, RC_UNPROCESSABLE, "%s", x->hdr_err);
 		goto out;
 	}
 	x->data_rows++;
@@ -751,6 +762,8 @@ static enum rc read_sheet(struct xlsx *x)
 	xmlFreeTextReader(r);
 	if (x->rc != RC_OK)
 		return x->rc;
+	if (!x->have_header && x->title_rows)
+		return fail(x, RC_UNPROCESSABLE, "%s", x->hdr_err);
 	if (!x->have_header)
 		return fail(x, RC_UNPROCESSABLE, "sheet '%s' is empty", x->sheet_name);
 	if (x->data_rows == 0)
@@ -767,6 +780,8 @@ static enum rc parse(struct xlsx *x, const void *data, size_t len)
 	zip_source_t *src;
 	enum rc rc;
 
+	if (len == 0)
+		return fail(x, RC_UNPROCESSABLE, "empty file");
 	xmlInitParser();
 	zip_error_init(&ze);
 	src = zip_source_buffer_create(len ? data : "", len, 0, &ze);

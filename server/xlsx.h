@@ -8,7 +8,7 @@
  * bytes in total (or an entry declaring more) the read stops with RC_TOO_BIG.
  * Cell types: s (shared), inlineStr, str, n (number: amounts are currency units rounded to
  * cents half away from zero; periods are date serials), b, e. The header is the first
- * non-empty row; columns and rows follow sales_header_match() and sales_emit() with
+ * non-empty row that names the columns (up to 10 title rows above it are skipped); columns and rows follow sales_header_match() and sales_emit() with
  * line = the spreadsheet row number. Called by the sales route.
  */
 #ifndef PLANTAO_XLSX_H
