@@ -1,39 +1,364 @@
 /*
- * server/alerts.c — placeholder until the alert pager lands: no alert is created and no SMS
- * command is recognised, so callers can be written and linked against the interface.
+ * server/alerts.c — the alert pager's life cycle outside the escalation itself: creating
+ * alerts (with dedup), acknowledging and resolving them (API, SMS, keypad), the outcome of
+ * alert calls reported by the status callback, and the SMS commands ("ack 12", "ok",
+ * "resolver 12"). The chain of texts and calls is server/escalation.c; the rows are
+ * db/alerts.c. Each public function without _tx runs one short transaction of its own.
  */
 #include "alerts.h"
 
-enum rc alerts_trigger(struct app *app, struct db *db, const struct alert_input *in, int64_t *id, bool *deduped)
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/alerts.h"
+#include "db/db.h"
+#include "db/escalation.h"
+#include "server/app.h"
+#include "server/clock.h"
+#include "server/escalation.h"
+#include "server/form.h"
+#include "server/log.h"
+
+/* The text in PLANTAO_LANG; both are checked as format strings where they are used as such. */
+__attribute__((format_arg(2), format_arg(3))) static const char *L(struct app *app, const char *pt, const char *en)
 {
-	(void)app;
-	(void)db;
-	(void)in;
+	return app_lang_en(app) ? en : pt;
+}
+
+/* One line, no control characters, trimmed, cut to ALERTS_SUMMARY_MAX bytes on a UTF-8 boundary. */
+static enum rc clean_summary(const char *in, char out[ALERTS_SUMMARY_MAX + 1])
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (!in || !form_is_utf8(in, strlen(in)))
+		return RC_UNPROCESSABLE;
+	while (*in && isspace((unsigned char)*in))
+		in++;
+	for (; *in && n < ALERTS_SUMMARY_MAX; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		out[n++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+	}
+	if (*in) /* cut: do not leave half a character */
+		while (n > 0 && ((unsigned char)out[n] & 0xC0) == 0x80)
+			n--;
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+	return n ? RC_OK : RC_UNPROCESSABLE;
+}
+
+static const char *nonempty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+enum rc alerts_trigger_tx(struct db *db, const struct alert_input *in, int64_t now, int64_t *id, bool *deduped)
+{
+	char summary[ALERTS_SUMMARY_MAX + 1];
+	const char *key = nonempty(in->dedup_key);
+	enum rc rc;
+
 	*id = 0;
 	if (deduped)
 		*deduped = false;
-	return RC_INTERNAL;
+	rc = clean_summary(in->summary, summary);
+	if (rc != RC_OK)
+		return rc;
+	if (key) {
+		rc = alerts_find_open(db, key, id);
+		if (rc == RC_OK) {
+			if (deduped)
+				*deduped = true;
+			return alerts_bump(db, *id, now);
+		}
+		if (rc != RC_NOT_FOUND)
+			return rc;
+	}
+	return alerts_insert(db, summary, nonempty(in->details), nonempty(in->severity), nonempty(in->source), key, now,
+			     id);
+}
+
+enum rc alerts_trigger(struct app *app, struct db *db, const struct alert_input *in, int64_t *id, bool *deduped)
+{
+	bool folded = false;
+	enum rc rc = db_begin(db);
+
+	*id = 0;
+	if (deduped)
+		*deduped = false;
+	if (rc != RC_OK)
+		return rc;
+	rc = alerts_trigger_tx(db, in, clock_now(), id, &folded);
+	if (rc == RC_OK)
+		rc = db_commit(db);
+	if (rc != RC_OK) {
+		db_rollback(db);
+		*id = 0;
+		return rc;
+	}
+	if (deduped)
+		*deduped = folded;
+	if (folded) {
+		log_info("alert %lld: trigger folded in (dedup key %s)", (long long)*id, in->dedup_key);
+	} else {
+		log_info("alert %lld triggered: %s", (long long)*id, in->summary);
+		app_wake_engine(app);
+	}
+	return RC_OK;
+}
+
+/* ---------------------------------------------------------------- ack and resolve */
+
+enum rc alerts_ack_tx(struct app *app, struct db *db, int64_t id, int64_t person_id, const char *via, int64_t now,
+		      bool *changed)
+{
+	struct escalation_person who;
+	struct alerts_row a;
+	char body[320];
+	enum rc rc;
+
+	if (changed)
+		*changed = false;
+	rc = alerts_load(db, id, &a);
+	if (rc != RC_OK)
+		return rc;
+	if (strcmp(a.status, "resolved") == 0)
+		return RC_CONFLICT;
+	if (strcmp(a.status, "acknowledged") == 0)
+		return RC_OK;
+	rc = alerts_set_acked(db, id, person_id, via, now);
+	if (rc == RC_OK)
+		rc = alerts_cancel_calls(db, id, now, NULL);
+	if (rc != RC_OK)
+		return rc;
+	if (person_id > 0 && escalation_person(db, person_id, &who) == RC_OK)
+		snprintf(body, sizeof body, L(app, "Alerta %lld assumido por %s.", "Alert %lld acknowledged by %s."),
+			 (long long)id, who.name);
+	else
+		snprintf(body, sizeof body, L(app, "Alerta %lld assumido.", "Alert %lld acknowledged."), (long long)id);
+	rc = escalation_notify(app, db, id, "ack", body);
+	if (rc == RC_OK && changed)
+		*changed = true;
+	if (rc == RC_OK)
+		log_info("alert %lld acknowledged via %s by person %lld", (long long)id, via, (long long)person_id);
+	return rc;
+}
+
+enum rc alerts_resolve_tx(struct app *app, struct db *db, int64_t id, const char *via, int64_t now, bool *changed)
+{
+	struct alerts_row a;
+	char body[160];
+	enum rc rc;
+
+	if (changed)
+		*changed = false;
+	rc = alerts_load(db, id, &a);
+	if (rc != RC_OK)
+		return rc;
+	if (strcmp(a.status, "resolved") == 0)
+		return RC_OK;
+	rc = alerts_set_resolved(db, id, via, now);
+	if (rc == RC_OK)
+		rc = alerts_cancel_calls(db, id, now, NULL);
+	if (rc != RC_OK)
+		return rc;
+	snprintf(body, sizeof body, L(app, "Alerta %lld resolvido.", "Alert %lld resolved."), (long long)id);
+	rc = escalation_notify(app, db, id, "resolved", body);
+	if (rc == RC_OK && changed)
+		*changed = true;
+	if (rc == RC_OK)
+		log_info("alert %lld resolved via %s", (long long)id, via);
+	return rc;
+}
+
+/* Runs fn in its own transaction and wakes the engine when something changed. */
+static enum rc in_tx(struct app *app, struct db *db, int64_t id, int64_t person_id, const char *via, bool ack,
+		     bool *changed)
+{
+	bool ch = false;
+	enum rc rc = db_begin(db);
+
+	if (changed)
+		*changed = false;
+	if (rc != RC_OK)
+		return rc;
+	rc = ack ? alerts_ack_tx(app, db, id, person_id, via, clock_now(), &ch)
+		 : alerts_resolve_tx(app, db, id, via, clock_now(), &ch);
+	if (rc == RC_OK)
+		rc = db_commit(db);
+	if (rc != RC_OK) {
+		db_rollback(db);
+		return rc;
+	}
+	if (ch)
+		app_wake_engine(app);
+	if (changed)
+		*changed = ch;
+	return RC_OK;
+}
+
+enum rc alerts_ack(struct app *app, struct db *db, int64_t id, int64_t person_id, const char *via, bool *changed)
+{
+	return in_tx(app, db, id, person_id, via, true, changed);
+}
+
+enum rc alerts_resolve(struct app *app, struct db *db, int64_t id, const char *via, bool *changed)
+{
+	return in_tx(app, db, id, 0, via, false, changed);
+}
+
+/* ---------------------------------------------------------------- call status */
+
+static bool is_terminal(const char *s)
+{
+	return strcmp(s, "completed") == 0 || strcmp(s, "busy") == 0 || strcmp(s, "no-answer") == 0 ||
+	       strcmp(s, "failed") == 0 || strcmp(s, "canceled") == 0;
+}
+
+static bool is_machine(const char *answered_by)
+{
+	return answered_by && (strncmp(answered_by, "machine", 7) == 0 || strcmp(answered_by, "fax") == 0);
 }
 
 enum rc alerts_call_status(struct app *app, struct db *db, int64_t attempt_id, const char *call_status,
 			   const char *answered_by)
 {
-	(void)app;
-	(void)db;
-	(void)attempt_id;
-	(void)call_status;
-	(void)answered_by;
-	return RC_OK;
+	struct alerts_attempt t;
+	const char *outcome;
+	int64_t now = clock_now();
+	enum rc rc;
+
+	if (!call_status || !*call_status)
+		return RC_INVALID;
+	rc = alerts_attempt_load(db, attempt_id, &t);
+	if (rc != RC_OK)
+		return rc;
+	answered_by = nonempty(answered_by);
+	rc = alerts_attempt_update(db, attempt_id, call_status, answered_by, NULL, is_terminal(call_status), now);
+	if (rc != RC_OK || !is_terminal(call_status))
+		return rc;
+	if (strcmp(t.outcome, "ack") == 0)
+		return RC_OK;
+	if (strcmp(call_status, "completed") == 0)
+		outcome = is_machine(answered_by ? answered_by : t.answered_by) ? "machine" : "silence";
+	else
+		outcome = call_status;
+	rc = alerts_attempt_outcome(db, attempt_id, outcome, NULL, false);
+	if (rc == RC_OK)
+		rc = escalation_move_on(app, db, t.alert_id, t.round, t.step, now);
+	if (rc == RC_OK)
+		app_wake_engine(app);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- SMS commands */
+
+enum sms_verb { VERB_NONE, VERB_ACK, VERB_RESOLVE };
+
+/*
+ * Parses "<word> [#]<number>" with nothing but spaces and final punctuation around.
+ * *num is 0 without a number. Bare "assumir" is the support line's shift take: not ours.
+ */
+static enum sms_verb parse_command(const char *text, int64_t *num)
+{
+	static const struct {
+		const char *word;
+		enum sms_verb verb;
+		bool needs_number;
+	} words[] = {
+		{"ack", VERB_ACK, false},      {"ok", VERB_ACK, false},         {"assumir", VERB_ACK, true},
+		{"resolver", VERB_RESOLVE, false}, {"resolve", VERB_RESOLVE, false}, {"resolvido", VERB_RESOLVE, true},
+	};
+	char word[16];
+	size_t n = 0, i;
+	const char *p = text;
+
+	*num = 0;
+	while (*p && isspace((unsigned char)*p))
+		p++;
+	while (isalpha((unsigned char)*p) && n < sizeof word - 1)
+		word[n++] = (char)tolower((unsigned char)*p++);
+	word[n] = '\0';
+	if (isalpha((unsigned char)*p))
+		return VERB_NONE;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '#')
+		p++;
+	if (isdigit((unsigned char)*p)) {
+		char *end;
+		long long v = strtoll(p, &end, 10);
+
+		if (v <= 0)
+			return VERB_NONE;
+		*num = v;
+		p = end;
+	}
+	while (*p && (isspace((unsigned char)*p) || *p == '.' || *p == '!'))
+		p++;
+	if (*p)
+		return VERB_NONE;
+	for (i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcmp(word, words[i].word) == 0)
+			return words[i].needs_number && !*num ? VERB_NONE : words[i].verb;
+	return VERB_NONE;
 }
 
 enum rc alerts_sms_command(struct app *app, struct db *db, int64_t person_id, const char *text, struct buf *reply,
 			   bool *handled)
 {
-	(void)app;
-	(void)db;
-	(void)person_id;
-	(void)text;
-	(void)reply;
+	struct escalation_person who;
+	struct alerts_row a;
+	enum sms_verb verb;
+	int64_t id;
+	bool changed = false;
+	enum rc rc;
+
 	*handled = false;
-	return RC_OK;
+	verb = parse_command(text ? text : "", &id);
+	if (verb == VERB_NONE)
+		return RC_OK;
+	*handled = true;
+	if (person_id <= 0 || escalation_person(db, person_id, &who) != RC_OK)
+		return buf_puts(reply, L(app, "Este número não está cadastrado no plantão.",
+					 "This number is not registered with the on-call team."));
+	if (!id) {
+		if (verb == VERB_RESOLVE)
+			return buf_puts(reply, L(app, "Use: resolver N (o número do alerta).",
+						 "Use: resolve N (the alert number)."));
+		rc = alerts_newest_for(db, person_id, who.phone, &id);
+		if (rc == RC_NOT_FOUND)
+			return buf_puts(reply, L(app, "Nenhum alerta aberto para você.", "No open alert for you."));
+		if (rc != RC_OK)
+			return rc;
+	}
+	if (verb == VERB_ACK)
+		rc = alerts_ack(app, db, id, person_id, "sms", &changed);
+	else
+		rc = alerts_resolve(app, db, id, "sms", &changed);
+	if (rc == RC_NOT_FOUND)
+		return buf_printf(reply, L(app, "Alerta %lld não existe.", "Alert %lld does not exist."), (long long)id);
+	if (rc == RC_CONFLICT)
+		return buf_printf(reply, L(app, "Alerta %lld já foi resolvido.", "Alert %lld is already resolved."),
+				  (long long)id);
+	if (rc != RC_OK)
+		return rc;
+	if (verb == VERB_RESOLVE)
+		return buf_printf(reply,
+				  changed ? L(app, "Alerta %lld resolvido.", "Alert %lld resolved.")
+					  : L(app, "Alerta %lld já estava resolvido.", "Alert %lld was already resolved."),
+				  (long long)id);
+	if (changed)
+		return buf_printf(reply, L(app, "Alerta %lld assumido por você.", "Alert %lld is yours."), (long long)id);
+	rc = alerts_load(db, id, &a);
+	if (rc == RC_OK && a.acked_by > 0 && a.acked_by != person_id &&
+	    escalation_person(db, a.acked_by, &who) == RC_OK)
+		return buf_printf(reply, L(app, "Alerta %lld já foi assumido por %s.", "Alert %lld was already taken by %s."),
+				  (long long)id, who.name);
+	return buf_printf(reply, L(app, "Alerta %lld já foi assumido.", "Alert %lld is already acknowledged."),
+			  (long long)id);
 }

@@ -48,4 +48,28 @@ enum rc alerts_call_status(struct app *app, struct db *db, int64_t attempt_id, c
 enum rc alerts_sms_command(struct app *app, struct db *db, int64_t person_id, const char *text, struct buf *reply,
 			   bool *handled);
 
+/* ---- used by the alert API, the alert calls and webhooks that carry several alerts ---- */
+
+/* alerts_trigger inside the caller's transaction (no commit, no wake-up). */
+enum rc alerts_trigger_tx(struct db *db, const struct alert_input *in, int64_t now, int64_t *id, bool *deduped);
+
+/*
+ * Acknowledges alert id (triggered or exhausted) for person_id (0: nobody in particular) via
+ * "call", "sms" or "api", inside the caller's transaction: calls not placed yet are cancelled
+ * and everyone texted is told who took it. *changed (may be NULL) is false when it was
+ * acknowledged already (nothing changes). RC_NOT_FOUND: no such alert; RC_CONFLICT: resolved.
+ */
+enum rc alerts_ack_tx(struct app *app, struct db *db, int64_t id, int64_t person_id, const char *via, int64_t now,
+		      bool *changed);
+/*
+ * Resolves alert id inside the caller's transaction: calls not placed yet are cancelled and
+ * everyone texted is told. *changed (may be NULL) is false when it was resolved already.
+ * RC_NOT_FOUND: no such alert.
+ */
+enum rc alerts_resolve_tx(struct app *app, struct db *db, int64_t id, const char *via, int64_t now, bool *changed);
+
+/* alerts_ack_tx / alerts_resolve_tx in their own transaction, waking the engine after. */
+enum rc alerts_ack(struct app *app, struct db *db, int64_t id, int64_t person_id, const char *via, bool *changed);
+enum rc alerts_resolve(struct app *app, struct db *db, int64_t id, const char *via, bool *changed);
+
 #endif

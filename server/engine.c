@@ -11,10 +11,11 @@
 #include "db/db.h"
 #include "server/app.h"
 #include "server/clock.h"
+#include "server/escalation.h"
 #include "server/log.h"
 
 static const struct engine_job jobs[] = {
-	{NULL, NULL, NULL, NULL},
+	{"escalation", NULL, escalation_run, NULL}, /* before the sender: it queues what the sender sends */
 };
 #define N_JOBS (sizeof jobs / sizeof jobs[0])
 

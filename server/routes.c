@@ -4,8 +4,11 @@
  */
 #include "routes.h"
 
+#include "server/alert_call.h"
+#include "server/api_alerts.h"
 #include "server/api_tokens.h"
 #include "server/console.h"
+#include "server/escalation.h"
 #include "server/ops.h"
 #include "server/voice.h"
 
@@ -20,11 +23,22 @@ const struct route routes[] = {
 
 	/* Twilio webhooks (signed) */
 	{"POST", "/twilio/voice", voice_incoming, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/alert-call/{attempt}", alert_call_twiml, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/alert-call/{attempt}/gather", alert_call_gather, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 
 	/* JSON API (bearer token) */
 	{"GET", "/api/tokens", api_tokens_list, TOK, HTTP_PERM_ADMIN, 0, NULL},
 	{"POST", "/api/tokens", api_tokens_create, TOK, HTTP_PERM_ADMIN, HTTP_API_MAX_BODY, NULL},
 	{"DELETE", "/api/tokens/{id}", api_tokens_revoke, TOK, HTTP_PERM_ADMIN, 0, NULL},
+	{"POST", "/api/alerts", api_alerts_post, TOK, HTTP_PERM_ALERT, HTTP_ALERT_MAX_BODY, NULL},
+	{"POST", "/api/alerts/alertmanager", api_alerts_alertmanager, TOK, HTTP_PERM_ALERT, HTTP_ALERT_MAX_BODY, NULL},
+	{"POST", "/api/alerts/grafana", api_alerts_grafana, TOK, HTTP_PERM_ALERT, HTTP_ALERT_MAX_BODY, NULL},
+	{"GET", "/api/alerts", api_alerts_list, TOK, HTTP_PERM_READ, 0, NULL},
+	{"GET", "/api/alerts/{id}", api_alerts_get, TOK, HTTP_PERM_READ, 0, NULL},
+	{"POST", "/api/alerts/{id}/ack", api_alerts_ack, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"POST", "/api/alerts/{id}/resolve", api_alerts_resolve, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"GET", "/api/escalation", escalation_api_get, TOK, HTTP_PERM_READ, 0, NULL},
+	{"PUT", "/api/escalation", escalation_api_put, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
 
 	/* the web console: keep last */
 	{"GET", "/{*}", console_get, PUB, HTTP_PERM_READ, 0, NULL},

@@ -1,0 +1,548 @@
+/*
+ * db/alerts.c — statements on alerts and call_attempts, and the reads of the outbox rows an
+ * alert owns (see db/alerts.h). No transaction is opened here: the state machine in
+ * server/alerts.c and server/escalation.c wraps each change in its own short one.
+ */
+#include "alerts.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/log.h"
+
+static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t len)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+
+	snprintf(dst, len, "%s", s ? (const char *)s : "");
+}
+
+static int bind_opt_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+static int bind_opt_id(sqlite3_stmt *st, int i, int64_t id)
+{
+	return id > 0 ? sqlite3_bind_int64(st, i, id) : sqlite3_bind_null(st, i);
+}
+
+/* Runs a prepared, bound statement that returns no rows; resets it. */
+static enum rc done(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	enum rc rc = RC_OK;
+
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_rc(db);
+		log_err("%s: %s", what, sqlite3_errmsg(db->h));
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+static enum rc bind_failed(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	if (st) {
+		log_err("%s: bind: %s", what, sqlite3_errmsg(db->h));
+		sqlite3_reset(st);
+	}
+	return RC_DB;
+}
+
+/* ---------------------------------------------------------------- alerts */
+
+enum rc alerts_find_open(struct db *db, const char *dedup_key, int64_t *id)
+{
+	static const char sql[] =
+		"SELECT id FROM alerts WHERE dedup_key = ?1 AND status IN ('triggered', 'acknowledged')";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+	int s;
+
+	*id = 0;
+	if (!st || sqlite3_bind_text(st, 1, dedup_key, -1, SQLITE_STATIC))
+		return bind_failed(db, st, "alerts_find_open");
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		rc = RC_OK;
+	} else {
+		rc = s == SQLITE_DONE ? RC_NOT_FOUND : db_rc(db);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum rc alerts_insert(struct db *db, const char *summary, const char *details, const char *severity,
+		      const char *source, const char *dedup_key, int64_t now, int64_t *id)
+{
+	static const char sql[] =
+		"INSERT INTO alerts (summary, details, severity, source, dedup_key, created_at, updated_at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+
+	*id = 0;
+	if (!st || sqlite3_bind_text(st, 1, summary, -1, SQLITE_STATIC) || bind_opt_text(st, 2, details) ||
+	    bind_opt_text(st, 3, severity) || bind_opt_text(st, 4, source) || bind_opt_text(st, 5, dedup_key) ||
+	    sqlite3_bind_int64(st, 6, now))
+		return bind_failed(db, st, "alerts_insert");
+	rc = done(db, st, "alerts_insert");
+	if (rc == RC_OK)
+		*id = db_last_id(db);
+	return rc;
+}
+
+enum rc alerts_bump(struct db *db, int64_t id, int64_t now)
+{
+	static const char sql[] = "UPDATE alerts SET hits = hits + 1, updated_at = ?2 WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, now))
+		return bind_failed(db, st, "alerts_bump");
+	return done(db, st, "alerts_bump");
+}
+
+enum rc alerts_load(struct db *db, int64_t id, struct alerts_row *out)
+{
+	static const char sql[] = "SELECT id, status, summary, step, round, coalesce(step_deadline, 0), "
+				  "coalesce(acked_by, 0) FROM alerts WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+	int s;
+
+	memset(out, 0, sizeof *out);
+	if (!st || sqlite3_bind_int64(st, 1, id))
+		return bind_failed(db, st, "alerts_load");
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		copy_col(st, 1, out->status, sizeof out->status);
+		copy_col(st, 2, out->summary, sizeof out->summary);
+		out->step = sqlite3_column_int(st, 3);
+		out->round = sqlite3_column_int(st, 4);
+		out->step_deadline = sqlite3_column_int64(st, 5);
+		out->acked_by = sqlite3_column_int64(st, 6);
+		rc = RC_OK;
+	} else {
+		rc = s == SQLITE_DONE ? RC_NOT_FOUND : db_rc(db);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum rc alerts_due(struct db *db, int64_t now, int64_t *ids, size_t max, size_t *n)
+{
+	/* The second part finds a current call that is over without the chain having moved:
+	 * its outbox row died (never placed) or the attempt ended but nothing advanced (a crash
+	 * between the callback and the advance cannot happen — they share a transaction — but a
+	 * policy change or a status that arrived for a step the engine had not reached can). */
+	static const char sql[] =
+		"SELECT id FROM alerts WHERE status = 'triggered' AND (step < 0 OR step_deadline <= ?1) "
+		"UNION "
+		"SELECT a.id FROM alerts a JOIN call_attempts c ON c.alert_id = a.id AND c.round = a.round "
+		"AND c.step = a.step LEFT JOIN outbox o ON o.id = c.outbox_id "
+		"WHERE a.status = 'triggered' AND a.step >= 0 AND (c.ended_at IS NOT NULL "
+		"OR o.status IN ('failed', 'canceled', 'undelivered')) "
+		"ORDER BY 1 LIMIT ?2";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int s;
+
+	*n = 0;
+	if (!st || sqlite3_bind_int64(st, 1, now) || sqlite3_bind_int64(st, 2, (int64_t)max))
+		return bind_failed(db, st, "alerts_due");
+	while ((s = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return s == SQLITE_ROW || s == SQLITE_DONE ? RC_OK : db_rc(db);
+}
+
+enum rc alerts_set_step(struct db *db, int64_t id, int round, int step, int64_t deadline, int64_t now)
+{
+	static const char sql[] =
+		"UPDATE alerts SET round = ?2, step = ?3, step_deadline = ?4, updated_at = ?5 WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int(st, 2, round) || sqlite3_bind_int(st, 3, step) ||
+	    sqlite3_bind_int64(st, 4, deadline) || sqlite3_bind_int64(st, 5, now))
+		return bind_failed(db, st, "alerts_set_step");
+	return done(db, st, "alerts_set_step");
+}
+
+/* Runs an UPDATE guarded by the current status: RC_CONFLICT when no row changed. */
+static enum rc transition(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	enum rc rc = done(db, st, what);
+
+	if (rc == RC_OK && db_changes(db) != 1)
+		rc = RC_CONFLICT;
+	return rc;
+}
+
+enum rc alerts_set_exhausted(struct db *db, int64_t id, int64_t now)
+{
+	static const char sql[] = "UPDATE alerts SET status = 'exhausted', step_deadline = NULL, updated_at = ?2 "
+				  "WHERE id = ?1 AND status = 'triggered'";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, now))
+		return bind_failed(db, st, "alerts_set_exhausted");
+	return transition(db, st, "alerts_set_exhausted");
+}
+
+enum rc alerts_set_acked(struct db *db, int64_t id, int64_t person_id, const char *via, int64_t now)
+{
+	static const char sql[] =
+		"UPDATE alerts SET status = 'acknowledged', acked_by = ?2, acked_via = ?3, acked_at = ?4, "
+		"step_deadline = NULL, updated_at = ?4 WHERE id = ?1 AND status IN ('triggered', 'exhausted')";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, id) || bind_opt_id(st, 2, person_id) ||
+	    sqlite3_bind_text(st, 3, via, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 4, now))
+		return bind_failed(db, st, "alerts_set_acked");
+	return transition(db, st, "alerts_set_acked");
+}
+
+enum rc alerts_set_resolved(struct db *db, int64_t id, const char *via, int64_t now)
+{
+	static const char sql[] =
+		"UPDATE alerts SET status = 'resolved', resolved_at = ?3, resolved_via = ?2, step_deadline = NULL, "
+		"updated_at = ?3 WHERE id = ?1 AND status IN ('triggered', 'acknowledged', 'exhausted')";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, via, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 3, now))
+		return bind_failed(db, st, "alerts_set_resolved");
+	return transition(db, st, "alerts_set_resolved");
+}
+
+enum rc alerts_newest_for(struct db *db, int64_t person_id, const char *phone, int64_t *id)
+{
+	static const char sql[] =
+		"SELECT a.id FROM alerts a WHERE a.status IN ('triggered', 'exhausted') AND ("
+		"EXISTS (SELECT 1 FROM call_attempts c WHERE c.alert_id = a.id AND c.person_id = ?1) OR "
+		"EXISTS (SELECT 1 FROM outbox o WHERE o.owner_type = 'alert' AND o.owner_id = a.id "
+		"AND o.to_number = ?2)) ORDER BY a.id DESC LIMIT 1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+	int s;
+
+	*id = 0;
+	if (!st || bind_opt_id(st, 1, person_id) || bind_opt_text(st, 2, phone))
+		return bind_failed(db, st, "alerts_newest_for");
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		rc = RC_OK;
+	} else {
+		rc = s == SQLITE_DONE ? RC_NOT_FOUND : db_rc(db);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- JSON views */
+
+enum rc alerts_json(struct db *db, int64_t id, json_t **out)
+{
+	static const char sql[] =
+		"SELECT a.id, a.status, a.summary, a.details, a.severity, a.source, a.dedup_key, a.hits, "
+		"a.created_at, a.updated_at, a.round, a.step, a.step_deadline, a.acked_by, p.name AS acked_by_name, "
+		"a.acked_via, a.acked_at, a.resolved_at, a.resolved_via "
+		"FROM alerts a LEFT JOIN people p ON p.id = a.acked_by WHERE a.id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+	int s;
+
+	*out = NULL;
+	if (!st || sqlite3_bind_int64(st, 1, id))
+		return bind_failed(db, st, "alerts_json");
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		*out = db_row_json(st);
+		rc = *out ? RC_OK : RC_INTERNAL;
+	} else {
+		rc = s == SQLITE_DONE ? RC_NOT_FOUND : db_rc(db);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum rc alerts_detail_json(struct db *db, int64_t id, json_t **out)
+{
+	static const char attempts[] =
+		"SELECT c.id, c.round, c.step, c.person_id, p.name AS person_name, c.phone, c.status, c.outcome, "
+		"c.answered_by, c.digits, c.call_sid, c.outbox_id, c.created_at, c.ended_at "
+		"FROM call_attempts c LEFT JOIN people p ON p.id = c.person_id WHERE c.alert_id = ?1 "
+		"ORDER BY c.round, c.step";
+	static const char timeline[] =
+		"SELECT o.id, o.kind, o.class, o.to_number AS \"to\", o.status, o.sid, o.error_code, o.error_message, "
+		"o.encoding, o.segments, o.duration_s, o.tries, o.created_at, o.sent_at, o.updated_at, "
+		"c.id AS attempt_id, c.round, c.step, c.person_id, c.status AS call_status, c.outcome, c.answered_by, "
+		"c.digits, c.ended_at "
+		"FROM outbox o LEFT JOIN call_attempts c ON o.owner_type = 'call_attempt' AND c.id = o.owner_id "
+		"WHERE (o.owner_type = 'alert' AND o.owner_id = ?1) OR (o.owner_type = 'call_attempt' AND o.owner_id "
+		"IN (SELECT id FROM call_attempts WHERE alert_id = ?1)) ORDER BY o.id";
+	json_t *a = NULL, *list = NULL;
+	sqlite3_stmt *st;
+	enum rc rc;
+
+	*out = NULL;
+	rc = alerts_json(db, id, &a);
+	if (rc != RC_OK)
+		return rc;
+	st = db_stmt(db, attempts);
+	if (!st || sqlite3_bind_int64(st, 1, id)) {
+		rc = bind_failed(db, st, "alerts_detail_json");
+		goto out;
+	}
+	rc = db_rows_json(db, st, &list);
+	if (rc != RC_OK)
+		goto out;
+	json_object_set_new(a, "attempts", list);
+	st = db_stmt(db, timeline);
+	if (!st || sqlite3_bind_int64(st, 1, id)) {
+		rc = bind_failed(db, st, "alerts_detail_json");
+		goto out;
+	}
+	rc = db_rows_json(db, st, &list);
+	if (rc != RC_OK)
+		goto out;
+	json_object_set_new(a, "timeline", list);
+	*out = a;
+	a = NULL;
+out:
+	json_decref(a);
+	return rc;
+}
+
+enum rc alerts_list_json(struct db *db, const char *status, int limit, json_t **out)
+{
+	static const char sql[] =
+		"SELECT a.id, a.status, a.summary, a.severity, a.source, a.dedup_key, a.hits, a.created_at, "
+		"a.updated_at, a.round, a.step, a.acked_by, p.name AS acked_by_name, a.acked_via, a.acked_at, "
+		"a.resolved_at, a.resolved_via FROM alerts a LEFT JOIN people p ON p.id = a.acked_by "
+		"WHERE ?1 IS NULL OR a.status = ?1 ORDER BY a.id DESC LIMIT ?2";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	*out = NULL;
+	if (!st || bind_opt_text(st, 1, status) || sqlite3_bind_int(st, 2, limit))
+		return bind_failed(db, st, "alerts_list_json");
+	return db_rows_json(db, st, out);
+}
+
+/* ---------------------------------------------------------------- call attempts */
+
+#define ATTEMPT_COLS                                                                                              \
+	"SELECT id, alert_id, round, step, coalesce(person_id, 0), phone, status, coalesce(outcome, ''), "         \
+	"coalesce(answered_by, ''), coalesce(digits, ''), coalesce(outbox_id, 0), coalesce(ended_at, 0) "         \
+	"FROM call_attempts "
+
+static void read_attempt(sqlite3_stmt *st, struct alerts_attempt *out)
+{
+	out->id = sqlite3_column_int64(st, 0);
+	out->alert_id = sqlite3_column_int64(st, 1);
+	out->round = sqlite3_column_int(st, 2);
+	out->step = sqlite3_column_int(st, 3);
+	out->person_id = sqlite3_column_int64(st, 4);
+	copy_col(st, 5, out->phone, sizeof out->phone);
+	copy_col(st, 6, out->status, sizeof out->status);
+	copy_col(st, 7, out->outcome, sizeof out->outcome);
+	copy_col(st, 8, out->answered_by, sizeof out->answered_by);
+	copy_col(st, 9, out->digits, sizeof out->digits);
+	out->outbox_id = sqlite3_column_int64(st, 10);
+	out->ended_at = sqlite3_column_int64(st, 11);
+}
+
+/* Steps a bound attempt SELECT once: RC_OK with *out, RC_NOT_FOUND, or a db error. */
+static enum rc one_attempt(struct db *db, sqlite3_stmt *st, struct alerts_attempt *out)
+{
+	enum rc rc;
+	int s = sqlite3_step(st);
+
+	memset(out, 0, sizeof *out);
+	if (s == SQLITE_ROW) {
+		read_attempt(st, out);
+		rc = RC_OK;
+	} else {
+		rc = s == SQLITE_DONE ? RC_NOT_FOUND : db_rc(db);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum rc alerts_attempt_load(struct db *db, int64_t id, struct alerts_attempt *out)
+{
+	static const char sql[] = ATTEMPT_COLS "WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, id))
+		return bind_failed(db, st, "alerts_attempt_load");
+	return one_attempt(db, st, out);
+}
+
+enum rc alerts_attempt_at(struct db *db, int64_t alert_id, int round, int step, struct alerts_attempt *out)
+{
+	static const char sql[] = ATTEMPT_COLS "WHERE alert_id = ?1 AND round = ?2 AND step = ?3";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, alert_id) || sqlite3_bind_int(st, 2, round) ||
+	    sqlite3_bind_int(st, 3, step))
+		return bind_failed(db, st, "alerts_attempt_at");
+	return one_attempt(db, st, out);
+}
+
+enum rc alerts_attempt_ensure(struct db *db, int64_t alert_id, int round, int step, int64_t person_id,
+			      const char *phone, int64_t now, struct alerts_attempt *out, bool *created)
+{
+	static const char sql[] =
+		"INSERT INTO call_attempts (alert_id, round, step, person_id, phone, created_at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (alert_id, round, step) DO NOTHING";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+
+	*created = false;
+	if (!st || sqlite3_bind_int64(st, 1, alert_id) || sqlite3_bind_int(st, 2, round) ||
+	    sqlite3_bind_int(st, 3, step) || bind_opt_id(st, 4, person_id) ||
+	    sqlite3_bind_text(st, 5, phone, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 6, now))
+		return bind_failed(db, st, "alerts_attempt_ensure");
+	rc = done(db, st, "alerts_attempt_ensure");
+	if (rc != RC_OK)
+		return rc;
+	*created = db_changes(db) == 1;
+	return alerts_attempt_at(db, alert_id, round, step, out);
+}
+
+enum rc alerts_attempt_set_outbox(struct db *db, int64_t id, int64_t outbox_id)
+{
+	static const char sql[] = "UPDATE call_attempts SET outbox_id = ?2 WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, outbox_id))
+		return bind_failed(db, st, "alerts_attempt_set_outbox");
+	return done(db, st, "alerts_attempt_set_outbox");
+}
+
+enum rc alerts_attempt_update(struct db *db, int64_t id, const char *status, const char *answered_by,
+			      const char *call_sid, bool ended, int64_t now)
+{
+	static const char sql[] =
+		"UPDATE call_attempts SET "
+		"status = CASE WHEN ended_at IS NULL THEN coalesce(?2, status) ELSE status END, "
+		"answered_by = coalesce(?3, answered_by), call_sid = coalesce(?4, call_sid), "
+		"ended_at = CASE WHEN ?5 THEN coalesce(ended_at, ?6) ELSE ended_at END WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, id) || bind_opt_text(st, 2, status) || bind_opt_text(st, 3, answered_by) ||
+	    bind_opt_text(st, 4, call_sid) || sqlite3_bind_int(st, 5, ended) || sqlite3_bind_int64(st, 6, now))
+		return bind_failed(db, st, "alerts_attempt_update");
+	return done(db, st, "alerts_attempt_update");
+}
+
+enum rc alerts_attempt_outcome(struct db *db, int64_t id, const char *outcome, const char *digits, bool overwrite)
+{
+	static const char sql[] =
+		"UPDATE call_attempts SET outcome = CASE WHEN ?4 OR outcome IS NULL THEN ?2 ELSE outcome END, "
+		"digits = coalesce(?3, digits) WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, outcome, -1, SQLITE_STATIC) ||
+	    bind_opt_text(st, 3, digits) || sqlite3_bind_int(st, 4, overwrite))
+		return bind_failed(db, st, "alerts_attempt_outcome");
+	return done(db, st, "alerts_attempt_outcome");
+}
+
+enum rc alerts_cancel_calls(struct db *db, int64_t id, int64_t now, int *n)
+{
+	/* Attempts first (they are found through their still-pending outbox rows), then the rows. */
+	static const char attempts[] =
+		"UPDATE call_attempts SET status = 'canceled', outcome = coalesce(outcome, 'canceled'), ended_at = ?2 "
+		"WHERE alert_id = ?1 AND ended_at IS NULL AND outbox_id IN (SELECT id FROM outbox "
+		"WHERE status IN ('pending', 'retry'))";
+	static const char rows[] =
+		"UPDATE outbox SET status = 'canceled', updated_at = ?2 WHERE owner_type = 'call_attempt' "
+		"AND owner_id IN (SELECT id FROM call_attempts WHERE alert_id = ?1) AND status IN ('pending', 'retry')";
+	sqlite3_stmt *st = db_stmt(db, attempts);
+	enum rc rc;
+
+	if (n)
+		*n = 0;
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, now))
+		return bind_failed(db, st, "alerts_cancel_calls");
+	rc = done(db, st, "alerts_cancel_calls");
+	if (rc != RC_OK)
+		return rc;
+	st = db_stmt(db, rows);
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, now))
+		return bind_failed(db, st, "alerts_cancel_calls");
+	rc = done(db, st, "alerts_cancel_calls");
+	if (rc == RC_OK && n)
+		*n = db_changes(db);
+	return rc;
+}
+
+enum rc alerts_attempt_call_status(struct db *db, int64_t attempt_id, char status[16])
+{
+	static const char sql[] =
+		"SELECT o.status FROM call_attempts c JOIN outbox o ON o.id = c.outbox_id WHERE c.id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int s;
+
+	status[0] = '\0';
+	if (!st || sqlite3_bind_int64(st, 1, attempt_id))
+		return bind_failed(db, st, "alerts_attempt_call_status");
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		copy_col(st, 0, status, 16);
+	sqlite3_reset(st);
+	return s == SQLITE_ROW || s == SQLITE_DONE ? RC_OK : db_rc(db);
+}
+
+/* ---------------------------------------------------------------- texts */
+
+struct texted {
+	char kind[16];
+	char to[40];
+	bool opted_out;
+};
+
+enum rc alerts_texted(struct db *db, int64_t id, void (*fn)(void *ctx, const char *kind, const char *to, bool opted_out),
+		      void *ctx)
+{
+	static const char sql[] =
+		"SELECT o.kind, o.to_number, coalesce((SELECT max(p.sms_opt_out) FROM people p "
+		"WHERE p.phone = o.to_number), 0) FROM outbox o WHERE o.owner_type = 'alert' AND o.owner_id = ?1 "
+		"AND o.class = 'alert' AND o.kind IN ('sms', 'whatsapp') GROUP BY o.kind, o.to_number ORDER BY min(o.id)";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	struct texted *list = NULL, *grown;
+	size_t n = 0, alloc = 0, i;
+	enum rc rc = RC_OK;
+	int s;
+
+	if (!st || sqlite3_bind_int64(st, 1, id))
+		return bind_failed(db, st, "alerts_texted");
+	/* Collected first: fn usually inserts into the outbox, which this statement reads. */
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == alloc) {
+			alloc = alloc ? 2 * alloc : 8;
+			grown = realloc(list, alloc * sizeof *list);
+			if (!grown) {
+				rc = RC_INTERNAL;
+				break;
+			}
+			list = grown;
+		}
+		copy_col(st, 0, list[n].kind, sizeof list[n].kind);
+		copy_col(st, 1, list[n].to, sizeof list[n].to);
+		list[n].opted_out = sqlite3_column_int(st, 2) != 0;
+		n++;
+	}
+	if (rc == RC_OK && s != SQLITE_DONE)
+		rc = db_rc(db);
+	sqlite3_reset(st);
+	if (rc == RC_OK)
+		for (i = 0; i < n; i++)
+			fn(ctx, list[i].kind, list[i].to, list[i].opted_out);
+	free(list);
+	return rc;
+}

@@ -1,0 +1,134 @@
+/*
+ * db/alerts.h — the alerts and call_attempts tables, and the outbox rows that belong to an
+ * alert (its texts, and the calls of its attempts). Every statement on them lives in
+ * db/alerts.c; the state machine that decides what to write is server/alerts.c and
+ * server/escalation.c. Callers open the transaction (db_begin) around these functions.
+ *
+ * Outbox ownership: texts of an alert are owner_type 'alert', owner_id = alert id; the call
+ * of an attempt is owner_type 'call_attempt', owner_id = call_attempts.id.
+ */
+#ifndef PLANTAO_DB_ALERTS_H
+#define PLANTAO_DB_ALERTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db/db.h"
+
+/* Longest summary kept (bytes, cut on a UTF-8 boundary at intake). */
+#define ALERTS_SUMMARY_MAX 300
+/* Longest list GET /api/alerts returns. */
+#define ALERTS_LIST_MAX 500
+
+/* The state of one alert as the state machine needs it (a copy). */
+struct alerts_row {
+	int64_t id;
+	char status[16];  /* triggered acknowledged resolved exhausted */
+	char summary[ALERTS_SUMMARY_MAX + 1];
+	int step;         /* -1: texts not yet sent */
+	int round;
+	int64_t step_deadline; /* 0 when NULL */
+	int64_t acked_by;      /* 0 when NULL */
+};
+
+/* One call attempt (a copy). Text fields are "" when NULL. */
+struct alerts_attempt {
+	int64_t id;
+	int64_t alert_id;
+	int round;
+	int step;
+	int64_t person_id; /* 0 when NULL (person deleted) */
+	char phone[32];
+	char status[16];
+	char outcome[16];
+	char answered_by[32];
+	char digits[8];
+	int64_t outbox_id; /* 0 when NULL */
+	int64_t ended_at;  /* 0 while the call is open */
+};
+
+/* ---- alerts ---- */
+
+/* The open (triggered or acknowledged) alert with dedup_key: *id, or RC_NOT_FOUND. */
+enum rc alerts_find_open(struct db *db, const char *dedup_key, int64_t *id);
+/* Inserts a triggered alert at step -1; optional fields may be NULL. */
+enum rc alerts_insert(struct db *db, const char *summary, const char *details, const char *severity,
+		      const char *source, const char *dedup_key, int64_t now, int64_t *id);
+/* One more trigger folded into alert id (hits + 1). */
+enum rc alerts_bump(struct db *db, int64_t id, int64_t now);
+/* Loads alert id into *out; RC_NOT_FOUND when there is none. */
+enum rc alerts_load(struct db *db, int64_t id, struct alerts_row *out);
+/*
+ * Triggered alerts the engine must look at, at most max ids into ids[], oldest first: new ones
+ * (step -1), those whose step_deadline passed, and those whose current attempt's call could
+ * not be placed (outbox row failed or canceled) or ended without the escalation moving on.
+ */
+enum rc alerts_due(struct db *db, int64_t now, int64_t *ids, size_t max, size_t *n);
+/* Sets the current round/step and its deadline. */
+enum rc alerts_set_step(struct db *db, int64_t id, int round, int step, int64_t deadline, int64_t now);
+/* triggered -> exhausted. RC_CONFLICT when the alert is not triggered. */
+enum rc alerts_set_exhausted(struct db *db, int64_t id, int64_t now);
+/* triggered|exhausted -> acknowledged by person_id (0: none) via ("call", "sms", "api").
+ * RC_CONFLICT when the alert is in another state. */
+enum rc alerts_set_acked(struct db *db, int64_t id, int64_t person_id, const char *via, int64_t now);
+/* triggered|acknowledged|exhausted -> resolved. RC_CONFLICT when already resolved. */
+enum rc alerts_set_resolved(struct db *db, int64_t id, const char *via, int64_t now);
+/*
+ * The newest alert that is triggered or exhausted and was texted or called to this person
+ * (person_id's attempts, or texts to phone): *id, or RC_NOT_FOUND.
+ */
+enum rc alerts_newest_for(struct db *db, int64_t person_id, const char *phone, int64_t *id);
+
+/* ---- JSON views (new references) ---- */
+
+/* The alert's own columns plus acked_by_name; RC_NOT_FOUND when there is none. */
+enum rc alerts_json(struct db *db, int64_t id, json_t **out);
+/* alerts_json plus "attempts" (call_attempts rows with person_name) and "timeline" (every
+ * outbox row of the alert and its attempts: texts and calls with Twilio status and times). */
+enum rc alerts_detail_json(struct db *db, int64_t id, json_t **out);
+/* The newest alerts (status NULL: any), at most limit. */
+enum rc alerts_list_json(struct db *db, const char *status, int limit, json_t **out);
+
+/* ---- call attempts ---- */
+
+/*
+ * The attempt of (alert_id, round, step): created when missing (UNIQUE(alert_id, round, step)
+ * makes a second creation impossible). *created tells which; *out gets the row.
+ */
+enum rc alerts_attempt_ensure(struct db *db, int64_t alert_id, int round, int step, int64_t person_id,
+			      const char *phone, int64_t now, struct alerts_attempt *out, bool *created);
+/* Loads attempt id; RC_NOT_FOUND when there is none. */
+enum rc alerts_attempt_load(struct db *db, int64_t id, struct alerts_attempt *out);
+/* The attempt of (alert_id, round, step); RC_NOT_FOUND when there is none. */
+enum rc alerts_attempt_at(struct db *db, int64_t alert_id, int round, int step, struct alerts_attempt *out);
+enum rc alerts_attempt_set_outbox(struct db *db, int64_t id, int64_t outbox_id);
+/*
+ * Records what Twilio said about the call: status (NULL: unchanged), answered_by and
+ * call_sid (NULL: unchanged). A call that ended (ended_at set) keeps its final status.
+ * ended: set ended_at = now (only if not set yet).
+ */
+enum rc alerts_attempt_update(struct db *db, int64_t id, const char *status, const char *answered_by,
+			      const char *call_sid, bool ended, int64_t now);
+/* Sets outcome (ack, pass, machine, silence, timeout, busy, …) and, when not NULL, digits. An
+ * outcome already recorded is kept unless overwrite. */
+enum rc alerts_attempt_outcome(struct db *db, int64_t id, const char *outcome, const char *digits, bool overwrite);
+/*
+ * Cancels the calls of alert id that were not placed yet: their outbox rows (pending or
+ * retry) become canceled and their attempts end as canceled. *n (may be NULL): how many.
+ */
+enum rc alerts_cancel_calls(struct db *db, int64_t id, int64_t now, int *n);
+/* Status of the attempt's outbox call ("" when unknown) into status (16 bytes). */
+enum rc alerts_attempt_call_status(struct db *db, int64_t attempt_id, char status[16]);
+
+/* ---- texts ---- */
+
+/*
+ * Everyone the alert's page was texted to: calls fn(ctx, kind, to, opted_out) once per
+ * distinct (kind, to) of the alert's outbox rows of class 'alert'; opted_out tells whether the
+ * phone belongs to a person who texted STOP since.
+ */
+enum rc alerts_texted(struct db *db, int64_t id, void (*fn)(void *ctx, const char *kind, const char *to, bool opted_out),
+		      void *ctx);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * server/api_alerts.h — the alert pager's JSON API: intake (our own format as JSON, form or
+ * text/plain; Prometheus Alertmanager and Grafana webhooks), listing with the timeline, and
+ * acknowledging/resolving by API. Handlers only write rows in one transaction and wake the
+ * engine; the paging happens in the engine (server/escalation.c).
+ */
+#ifndef PLANTAO_API_ALERTS_H
+#define PLANTAO_API_ALERTS_H
+
+#include "server/http.h"
+
+/* POST /api/alerts: JSON {summary, details, severity, dedup_key, source}, the same fields as a
+ * form, or text/plain (first line summary, rest details). 202 with the alert. */
+enum rc api_alerts_post(struct http_req *req);
+/* POST /api/alerts/alertmanager: Alertmanager webhook payload, version "4". */
+enum rc api_alerts_alertmanager(struct http_req *req);
+/* POST /api/alerts/grafana: Grafana alerting webhook payload, version "1". */
+enum rc api_alerts_grafana(struct http_req *req);
+/* GET /api/alerts[?status=&limit=] */
+enum rc api_alerts_list(struct http_req *req);
+/* GET /api/alerts/{id}: the alert with its attempts and timeline. */
+enum rc api_alerts_get(struct http_req *req);
+/* POST /api/alerts/{id}/ack, optional JSON {"person_id": n} */
+enum rc api_alerts_ack(struct http_req *req);
+/* POST /api/alerts/{id}/resolve */
+enum rc api_alerts_resolve(struct http_req *req);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * server/escalation.h — the escalation of an alert: who gets texted, who is called at each
+ * step of each round, when the chain moves on, and the policy API (GET/PUT /api/escalation).
+ *
+ * State lives only in rows (alerts.step/round/step_deadline, call_attempts, outbox), so every
+ * function here can be re-run after a crash: a step's attempt is UNIQUE(alert_id, round,
+ * step) and its call's idempotency key is "attempt:{id}:call", so nobody is called twice for
+ * the same step. Moving on is compare-and-set: escalation_move_on() only acts when the alert
+ * is still at the step the caller saw, so a status callback and the engine's timeout racing
+ * for the same step move the chain once.
+ *
+ * The engine job escalation_run() runs before the outbox sender in each tick: it starts new
+ * alerts (texts, then the first call) and moves on alerts whose step deadline passed.
+ */
+#ifndef PLANTAO_ESCALATION_H
+#define PLANTAO_ESCALATION_H
+
+#include <stdint.h>
+
+#include "server/http.h"
+#include "server/rc.h"
+
+struct app;
+struct db;
+
+/* Seconds a call may take beyond its ring timeout: the message said twice and the keypad wait. */
+#define ESCALATION_CALL_ALLOWANCE_S 60
+/* Alerts the engine handles per tick before it yields to the sender (it asks for a new tick). */
+#define ESCALATION_BATCH 128
+
+/* Engine job (server/engine.c jobs[]): starts new alerts, moves on timed-out steps. */
+enum rc escalation_run(struct app *app, struct db *db, void *state, int64_t now_ms);
+
+/*
+ * Inside the caller's transaction: brings alert id up to date at `now` — starts it (texts and
+ * the first call) if it is new, moves on if its step deadline passed or its current call is
+ * over. Does nothing to an alert that is not triggered.
+ */
+enum rc escalation_tick(struct app *app, struct db *db, int64_t id, int64_t now);
+
+/*
+ * Inside the caller's transaction: the current step of alert id ended without an
+ * acknowledgment. If the alert is still triggered and at (round, step), the next step's call is
+ * queued (or the alert becomes exhausted after the last round, with a last text to everyone
+ * texted). Otherwise nothing happens (the chain has moved already).
+ */
+enum rc escalation_move_on(struct app *app, struct db *db, int64_t id, int round, int step, int64_t now);
+
+/*
+ * Inside the caller's transaction: queues body as a text (class "ack") to everyone the page of
+ * alert id was texted to, except SMS to people who have opted out since; tag makes the
+ * idempotency keys ("alert:{id}:{tag}:{kind}:{to}").
+ */
+enum rc escalation_notify(struct app *app, struct db *db, int64_t id, const char *tag, const char *body);
+
+/* GET /api/escalation */
+enum rc escalation_api_get(struct http_req *req);
+/* PUT /api/escalation */
+enum rc escalation_api_put(struct http_req *req);
+
+#endif
