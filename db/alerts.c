@@ -54,7 +54,7 @@ static enum rc bind_failed(struct db *db, sqlite3_stmt *st, const char *what)
 enum rc alerts_find_open(struct db *db, const char *dedup_key, int64_t *id)
 {
 	static const char sql[] =
-		"SELECT id FROM alerts WHERE dedup_key = ?1 AND status IN ('triggered', 'acknowledged')";
+	        "SELECT id FROM alerts WHERE dedup_key = ?1 AND status IN ('triggered', 'acknowledged')";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
 	int s;
@@ -73,12 +73,12 @@ enum rc alerts_find_open(struct db *db, const char *dedup_key, int64_t *id)
 	return rc;
 }
 
-enum rc alerts_insert(struct db *db, const char *summary, const char *details, const char *severity,
-		      const char *source, const char *dedup_key, int64_t now, int64_t *id)
+enum rc alerts_insert(struct db *db, const char *summary, const char *details, const char *severity, const char *source,
+                      const char *dedup_key, int64_t now, int64_t *id)
 {
 	static const char sql[] =
-		"INSERT INTO alerts (summary, details, severity, source, dedup_key, created_at, updated_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)";
+	        "INSERT INTO alerts (summary, details, severity, source, dedup_key, created_at, updated_at) "
+	        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
 
@@ -106,7 +106,7 @@ enum rc alerts_bump(struct db *db, int64_t id, int64_t now)
 enum rc alerts_load(struct db *db, int64_t id, struct alerts_row *out)
 {
 	static const char sql[] = "SELECT id, status, summary, step, round, coalesce(step_deadline, 0), "
-				  "coalesce(acked_by, 0) FROM alerts WHERE id = ?1";
+	                          "coalesce(acked_by, 0) FROM alerts WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
 	int s;
@@ -138,13 +138,13 @@ enum rc alerts_due(struct db *db, int64_t now, int64_t *ids, size_t max, size_t 
 	 * between the callback and the advance cannot happen — they share a transaction — but a
 	 * policy change or a status that arrived for a step the engine had not reached can). */
 	static const char sql[] =
-		"SELECT id FROM alerts WHERE status = 'triggered' AND (step < 0 OR step_deadline <= ?1) "
-		"UNION "
-		"SELECT a.id FROM alerts a JOIN call_attempts c ON c.alert_id = a.id AND c.round = a.round "
-		"AND c.step = a.step LEFT JOIN outbox o ON o.id = c.outbox_id "
-		"WHERE a.status = 'triggered' AND a.step >= 0 AND (c.ended_at IS NOT NULL "
-		"OR o.status IN ('failed', 'canceled', 'undelivered')) "
-		"ORDER BY 1 LIMIT ?2";
+	        "SELECT id FROM alerts WHERE status = 'triggered' AND (step < 0 OR step_deadline <= ?1) "
+	        "UNION "
+	        "SELECT a.id FROM alerts a JOIN call_attempts c ON c.alert_id = a.id AND c.round = a.round "
+	        "AND c.step = a.step LEFT JOIN outbox o ON o.id = c.outbox_id "
+	        "WHERE a.status = 'triggered' AND a.step >= 0 AND (c.ended_at IS NOT NULL "
+	        "OR o.status IN ('failed', 'canceled', 'undelivered')) "
+	        "ORDER BY 1 LIMIT ?2";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	int s;
 
@@ -160,7 +160,7 @@ enum rc alerts_due(struct db *db, int64_t now, int64_t *ids, size_t max, size_t 
 enum rc alerts_set_step(struct db *db, int64_t id, int round, int step, int64_t deadline, int64_t now)
 {
 	static const char sql[] =
-		"UPDATE alerts SET round = ?2, step = ?3, step_deadline = ?4, updated_at = ?5 WHERE id = ?1";
+	        "UPDATE alerts SET round = ?2, step = ?3, step_deadline = ?4, updated_at = ?5 WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int(st, 2, round) || sqlite3_bind_int(st, 3, step) ||
@@ -182,7 +182,7 @@ static enum rc transition(struct db *db, sqlite3_stmt *st, const char *what)
 enum rc alerts_set_exhausted(struct db *db, int64_t id, int64_t now)
 {
 	static const char sql[] = "UPDATE alerts SET status = 'exhausted', step_deadline = NULL, updated_at = ?2 "
-				  "WHERE id = ?1 AND status = 'triggered'";
+	                          "WHERE id = ?1 AND status = 'triggered'";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, now))
@@ -193,8 +193,8 @@ enum rc alerts_set_exhausted(struct db *db, int64_t id, int64_t now)
 enum rc alerts_set_acked(struct db *db, int64_t id, int64_t person_id, const char *via, int64_t now)
 {
 	static const char sql[] =
-		"UPDATE alerts SET status = 'acknowledged', acked_by = ?2, acked_via = ?3, acked_at = ?4, "
-		"step_deadline = NULL, updated_at = ?4 WHERE id = ?1 AND status IN ('triggered', 'exhausted')";
+	        "UPDATE alerts SET status = 'acknowledged', acked_by = ?2, acked_via = ?3, acked_at = ?4, "
+	        "step_deadline = NULL, updated_at = ?4 WHERE id = ?1 AND status IN ('triggered', 'exhausted')";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || bind_opt_id(st, 2, person_id) ||
@@ -206,8 +206,8 @@ enum rc alerts_set_acked(struct db *db, int64_t id, int64_t person_id, const cha
 enum rc alerts_set_resolved(struct db *db, int64_t id, const char *via, int64_t now)
 {
 	static const char sql[] =
-		"UPDATE alerts SET status = 'resolved', resolved_at = ?3, resolved_via = ?2, step_deadline = NULL, "
-		"updated_at = ?3 WHERE id = ?1 AND status IN ('triggered', 'acknowledged', 'exhausted')";
+	        "UPDATE alerts SET status = 'resolved', resolved_at = ?3, resolved_via = ?2, step_deadline = NULL, "
+	        "updated_at = ?3 WHERE id = ?1 AND status IN ('triggered', 'acknowledged', 'exhausted')";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, via, -1, SQLITE_STATIC) ||
@@ -219,10 +219,10 @@ enum rc alerts_set_resolved(struct db *db, int64_t id, const char *via, int64_t 
 enum rc alerts_newest_for(struct db *db, int64_t person_id, const char *phone, int64_t *id)
 {
 	static const char sql[] =
-		"SELECT a.id FROM alerts a WHERE a.status IN ('triggered', 'exhausted') AND ("
-		"EXISTS (SELECT 1 FROM call_attempts c WHERE c.alert_id = a.id AND c.person_id = ?1) OR "
-		"EXISTS (SELECT 1 FROM outbox o WHERE o.owner_type = 'alert' AND o.owner_id = a.id "
-		"AND o.to_number = ?2)) ORDER BY a.id DESC LIMIT 1";
+	        "SELECT a.id FROM alerts a WHERE a.status IN ('triggered', 'exhausted') AND ("
+	        "EXISTS (SELECT 1 FROM call_attempts c WHERE c.alert_id = a.id AND c.person_id = ?1) OR "
+	        "EXISTS (SELECT 1 FROM outbox o WHERE o.owner_type = 'alert' AND o.owner_id = a.id "
+	        "AND o.to_number = ?2)) ORDER BY a.id DESC LIMIT 1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
 	int s;
@@ -246,10 +246,10 @@ enum rc alerts_newest_for(struct db *db, int64_t person_id, const char *phone, i
 enum rc alerts_json(struct db *db, int64_t id, json_t **out)
 {
 	static const char sql[] =
-		"SELECT a.id, a.status, a.summary, a.details, a.severity, a.source, a.dedup_key, a.hits, "
-		"a.created_at, a.updated_at, a.round, a.step, a.step_deadline, a.acked_by, p.name AS acked_by_name, "
-		"a.acked_via, a.acked_at, a.resolved_at, a.resolved_via "
-		"FROM alerts a LEFT JOIN people p ON p.id = a.acked_by WHERE a.id = ?1";
+	        "SELECT a.id, a.status, a.summary, a.details, a.severity, a.source, a.dedup_key, a.hits, "
+	        "a.created_at, a.updated_at, a.round, a.step, a.step_deadline, a.acked_by, p.name AS acked_by_name, "
+	        "a.acked_via, a.acked_at, a.resolved_at, a.resolved_via "
+	        "FROM alerts a LEFT JOIN people p ON p.id = a.acked_by WHERE a.id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
 	int s;
@@ -271,18 +271,18 @@ enum rc alerts_json(struct db *db, int64_t id, json_t **out)
 enum rc alerts_detail_json(struct db *db, int64_t id, json_t **out)
 {
 	static const char attempts[] =
-		"SELECT c.id, c.round, c.step, c.person_id, p.name AS person_name, c.phone, c.status, c.outcome, "
-		"c.answered_by, c.digits, c.call_sid, c.outbox_id, c.created_at, c.ended_at "
-		"FROM call_attempts c LEFT JOIN people p ON p.id = c.person_id WHERE c.alert_id = ?1 "
-		"ORDER BY c.round, c.step";
+	        "SELECT c.id, c.round, c.step, c.person_id, p.name AS person_name, c.phone, c.status, c.outcome, "
+	        "c.answered_by, c.digits, c.call_sid, c.outbox_id, c.created_at, c.ended_at "
+	        "FROM call_attempts c LEFT JOIN people p ON p.id = c.person_id WHERE c.alert_id = ?1 "
+	        "ORDER BY c.round, c.step";
 	static const char timeline[] =
-		"SELECT o.id, o.kind, o.class, o.to_number AS \"to\", o.status, o.sid, o.error_code, o.error_message, "
-		"o.encoding, o.segments, o.duration_s, o.tries, o.created_at, o.sent_at, o.updated_at, "
-		"c.id AS attempt_id, c.round, c.step, c.person_id, c.status AS call_status, c.outcome, c.answered_by, "
-		"c.digits, c.ended_at "
-		"FROM outbox o LEFT JOIN call_attempts c ON o.owner_type = 'call_attempt' AND c.id = o.owner_id "
-		"WHERE (o.owner_type = 'alert' AND o.owner_id = ?1) OR (o.owner_type = 'call_attempt' AND o.owner_id "
-		"IN (SELECT id FROM call_attempts WHERE alert_id = ?1)) ORDER BY o.id";
+	        "SELECT o.id, o.kind, o.class, o.to_number AS \"to\", o.status, o.sid, o.error_code, o.error_message, "
+	        "o.encoding, o.segments, o.duration_s, o.tries, o.created_at, o.sent_at, o.updated_at, "
+	        "c.id AS attempt_id, c.round, c.step, c.person_id, c.status AS call_status, c.outcome, c.answered_by, "
+	        "c.digits, c.ended_at "
+	        "FROM outbox o LEFT JOIN call_attempts c ON o.owner_type = 'call_attempt' AND c.id = o.owner_id "
+	        "WHERE (o.owner_type = 'alert' AND o.owner_id = ?1) OR (o.owner_type = 'call_attempt' AND o.owner_id "
+	        "IN (SELECT id FROM call_attempts WHERE alert_id = ?1)) ORDER BY o.id";
 	json_t *a = NULL, *list = NULL;
 	sqlite3_stmt *st;
 	enum rc rc;
@@ -319,10 +319,10 @@ out:
 enum rc alerts_list_json(struct db *db, const char *status, int limit, json_t **out)
 {
 	static const char sql[] =
-		"SELECT a.id, a.status, a.summary, a.severity, a.source, a.dedup_key, a.hits, a.created_at, "
-		"a.updated_at, a.round, a.step, a.acked_by, p.name AS acked_by_name, a.acked_via, a.acked_at, "
-		"a.resolved_at, a.resolved_via FROM alerts a LEFT JOIN people p ON p.id = a.acked_by "
-		"WHERE ?1 IS NULL OR a.status = ?1 ORDER BY a.id DESC LIMIT ?2";
+	        "SELECT a.id, a.status, a.summary, a.severity, a.source, a.dedup_key, a.hits, a.created_at, "
+	        "a.updated_at, a.round, a.step, a.acked_by, p.name AS acked_by_name, a.acked_via, a.acked_at, "
+	        "a.resolved_at, a.resolved_via FROM alerts a LEFT JOIN people p ON p.id = a.acked_by "
+	        "WHERE ?1 IS NULL OR a.status = ?1 ORDER BY a.id DESC LIMIT ?2";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	*out = NULL;
@@ -333,9 +333,9 @@ enum rc alerts_list_json(struct db *db, const char *status, int limit, json_t **
 
 /* ---------------------------------------------------------------- call attempts */
 
-#define ATTEMPT_COLS                                                                                              \
-	"SELECT id, alert_id, round, step, coalesce(person_id, 0), phone, status, coalesce(outcome, ''), "         \
-	"coalesce(answered_by, ''), coalesce(digits, ''), coalesce(outbox_id, 0), coalesce(ended_at, 0) "         \
+#define ATTEMPT_COLS                                                                                                   \
+	"SELECT id, alert_id, round, step, coalesce(person_id, 0), phone, status, coalesce(outcome, ''), "             \
+	"coalesce(answered_by, ''), coalesce(digits, ''), coalesce(outbox_id, 0), coalesce(ended_at, 0) "              \
 	"FROM call_attempts "
 
 static void read_attempt(sqlite3_stmt *st, struct alerts_attempt *out)
@@ -393,11 +393,10 @@ enum rc alerts_attempt_at(struct db *db, int64_t alert_id, int round, int step, 
 }
 
 enum rc alerts_attempt_ensure(struct db *db, int64_t alert_id, int round, int step, int64_t person_id,
-			      const char *phone, int64_t now, struct alerts_attempt *out, bool *created)
+                              const char *phone, int64_t now, struct alerts_attempt *out, bool *created)
 {
-	static const char sql[] =
-		"INSERT INTO call_attempts (alert_id, round, step, person_id, phone, created_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (alert_id, round, step) DO NOTHING";
+	static const char sql[] = "INSERT INTO call_attempts (alert_id, round, step, person_id, phone, created_at) "
+	                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (alert_id, round, step) DO NOTHING";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
 
@@ -424,13 +423,12 @@ enum rc alerts_attempt_set_outbox(struct db *db, int64_t id, int64_t outbox_id)
 }
 
 enum rc alerts_attempt_update(struct db *db, int64_t id, const char *status, const char *answered_by,
-			      const char *call_sid, bool ended, int64_t now)
+                              const char *call_sid, bool ended, int64_t now)
 {
-	static const char sql[] =
-		"UPDATE call_attempts SET "
-		"status = CASE WHEN ended_at IS NULL THEN coalesce(?2, status) ELSE status END, "
-		"answered_by = coalesce(?3, answered_by), call_sid = coalesce(?4, call_sid), "
-		"ended_at = CASE WHEN ?5 THEN coalesce(ended_at, ?6) ELSE ended_at END WHERE id = ?1";
+	static const char sql[] = "UPDATE call_attempts SET "
+	                          "status = CASE WHEN ended_at IS NULL THEN coalesce(?2, status) ELSE status END, "
+	                          "answered_by = coalesce(?3, answered_by), call_sid = coalesce(?4, call_sid), "
+	                          "ended_at = CASE WHEN ?5 THEN coalesce(ended_at, ?6) ELSE ended_at END WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || bind_opt_text(st, 2, status) || bind_opt_text(st, 3, answered_by) ||
@@ -442,8 +440,8 @@ enum rc alerts_attempt_update(struct db *db, int64_t id, const char *status, con
 enum rc alerts_attempt_outcome(struct db *db, int64_t id, const char *outcome, const char *digits, bool overwrite)
 {
 	static const char sql[] =
-		"UPDATE call_attempts SET outcome = CASE WHEN ?4 OR outcome IS NULL THEN ?2 ELSE outcome END, "
-		"digits = coalesce(?3, digits) WHERE id = ?1";
+	        "UPDATE call_attempts SET outcome = CASE WHEN ?4 OR outcome IS NULL THEN ?2 ELSE outcome END, "
+	        "digits = coalesce(?3, digits) WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, outcome, -1, SQLITE_STATIC) ||
@@ -456,12 +454,12 @@ enum rc alerts_cancel_calls(struct db *db, int64_t id, int64_t now, int *n)
 {
 	/* Attempts first (they are found through their still-pending outbox rows), then the rows. */
 	static const char attempts[] =
-		"UPDATE call_attempts SET status = 'canceled', outcome = coalesce(outcome, 'canceled'), ended_at = ?2 "
-		"WHERE alert_id = ?1 AND ended_at IS NULL AND outbox_id IN (SELECT id FROM outbox "
-		"WHERE status IN ('pending', 'retry'))";
+	        "UPDATE call_attempts SET status = 'canceled', outcome = coalesce(outcome, 'canceled'), ended_at = ?2 "
+	        "WHERE alert_id = ?1 AND ended_at IS NULL AND outbox_id IN (SELECT id FROM outbox "
+	        "WHERE status IN ('pending', 'retry'))";
 	static const char rows[] =
-		"UPDATE outbox SET status = 'canceled', updated_at = ?2 WHERE owner_type = 'call_attempt' "
-		"AND owner_id IN (SELECT id FROM call_attempts WHERE alert_id = ?1) AND status IN ('pending', 'retry')";
+	        "UPDATE outbox SET status = 'canceled', updated_at = ?2 WHERE owner_type = 'call_attempt' "
+	        "AND owner_id IN (SELECT id FROM call_attempts WHERE alert_id = ?1) AND status IN ('pending', 'retry')";
 	sqlite3_stmt *st = db_stmt(db, attempts);
 	enum rc rc;
 
@@ -484,7 +482,7 @@ enum rc alerts_cancel_calls(struct db *db, int64_t id, int64_t now, int *n)
 enum rc alerts_attempt_call_status(struct db *db, int64_t attempt_id, char status[16])
 {
 	static const char sql[] =
-		"SELECT o.status FROM call_attempts c JOIN outbox o ON o.id = c.outbox_id WHERE c.id = ?1";
+	        "SELECT o.status FROM call_attempts c JOIN outbox o ON o.id = c.outbox_id WHERE c.id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	int s;
 
@@ -506,13 +504,14 @@ struct texted {
 	bool opted_out;
 };
 
-enum rc alerts_texted(struct db *db, int64_t id, void (*fn)(void *ctx, const char *kind, const char *to, bool opted_out),
-		      void *ctx)
+enum rc alerts_texted(struct db *db, int64_t id,
+                      void (*fn)(void *ctx, const char *kind, const char *to, bool opted_out), void *ctx)
 {
 	static const char sql[] =
-		"SELECT o.kind, o.to_number, coalesce((SELECT max(p.sms_opt_out) FROM people p "
-		"WHERE p.phone = o.to_number), 0) FROM outbox o WHERE o.owner_type = 'alert' AND o.owner_id = ?1 "
-		"AND o.class = 'alert' AND o.kind IN ('sms', 'whatsapp') GROUP BY o.kind, o.to_number ORDER BY min(o.id)";
+	        "SELECT o.kind, o.to_number, coalesce((SELECT max(p.sms_opt_out) FROM people p "
+	        "WHERE p.phone = o.to_number), 0) FROM outbox o WHERE o.owner_type = 'alert' AND o.owner_id = ?1 "
+	        "AND o.class = 'alert' AND o.kind IN ('sms', 'whatsapp') GROUP BY o.kind, o.to_number ORDER BY "
+	        "min(o.id)";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	struct texted *list = NULL, *grown;
 	size_t n = 0, alloc = 0, i;

@@ -24,9 +24,9 @@
 /* The state of one alert as the state machine needs it (a copy). */
 struct alerts_row {
 	int64_t id;
-	char status[16];  /* triggered acknowledged resolved exhausted */
+	char status[16]; /* triggered acknowledged resolved exhausted */
 	char summary[ALERTS_SUMMARY_MAX + 1];
-	int step;         /* -1: texts not yet sent */
+	int step; /* -1: texts not yet sent */
 	int round;
 	int64_t step_deadline; /* 0 when NULL */
 	int64_t acked_by;      /* 0 when NULL */
@@ -53,8 +53,8 @@ struct alerts_attempt {
 /* The open (triggered or acknowledged) alert with dedup_key: *id, or RC_NOT_FOUND. */
 enum rc alerts_find_open(struct db *db, const char *dedup_key, int64_t *id);
 /* Inserts a triggered alert at step -1; optional fields may be NULL. */
-enum rc alerts_insert(struct db *db, const char *summary, const char *details, const char *severity,
-		      const char *source, const char *dedup_key, int64_t now, int64_t *id);
+enum rc alerts_insert(struct db *db, const char *summary, const char *details, const char *severity, const char *source,
+                      const char *dedup_key, int64_t now, int64_t *id);
 /* One more trigger folded into alert id (hits + 1). */
 enum rc alerts_bump(struct db *db, int64_t id, int64_t now);
 /* Loads alert id into *out; RC_NOT_FOUND when there is none. */
@@ -97,7 +97,7 @@ enum rc alerts_list_json(struct db *db, const char *status, int limit, json_t **
  * makes a second creation impossible). *created tells which; *out gets the row.
  */
 enum rc alerts_attempt_ensure(struct db *db, int64_t alert_id, int round, int step, int64_t person_id,
-			      const char *phone, int64_t now, struct alerts_attempt *out, bool *created);
+                              const char *phone, int64_t now, struct alerts_attempt *out, bool *created);
 /* Loads attempt id; RC_NOT_FOUND when there is none. */
 enum rc alerts_attempt_load(struct db *db, int64_t id, struct alerts_attempt *out);
 /* The attempt of (alert_id, round, step); RC_NOT_FOUND when there is none. */
@@ -109,7 +109,7 @@ enum rc alerts_attempt_set_outbox(struct db *db, int64_t id, int64_t outbox_id);
  * ended: set ended_at = now (only if not set yet).
  */
 enum rc alerts_attempt_update(struct db *db, int64_t id, const char *status, const char *answered_by,
-			      const char *call_sid, bool ended, int64_t now);
+                              const char *call_sid, bool ended, int64_t now);
 /* Sets outcome (ack, pass, machine, silence, timeout, busy, …) and, when not NULL, digits. An
  * outcome already recorded is kept unless overwrite. */
 enum rc alerts_attempt_outcome(struct db *db, int64_t id, const char *outcome, const char *digits, bool overwrite);
@@ -128,7 +128,7 @@ enum rc alerts_attempt_call_status(struct db *db, int64_t attempt_id, char statu
  * distinct (kind, to) of the alert's outbox rows of class 'alert'; opted_out tells whether the
  * phone belongs to a person who texted STOP since.
  */
-enum rc alerts_texted(struct db *db, int64_t id, void (*fn)(void *ctx, const char *kind, const char *to, bool opted_out),
-		      void *ctx);
+enum rc alerts_texted(struct db *db, int64_t id,
+                      void (*fn)(void *ctx, const char *kind, const char *to, bool opted_out), void *ctx);
 
 #endif

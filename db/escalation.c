@@ -36,7 +36,7 @@ enum rc escalation_load(struct db *db, struct escalation_policy *out)
 {
 	static const char head[] = "SELECT rounds, updated_at FROM escalation WHERE id = 1";
 	static const char steps[] =
-		"SELECT target, coalesce(person_id, 0), timeout_s FROM escalation_steps ORDER BY position";
+	        "SELECT target, coalesce(person_id, 0), timeout_s FROM escalation_steps ORDER BY position";
 	sqlite3_stmt *st = db_stmt(db, head);
 	enum rc rc = RC_DB;
 	int s;
@@ -61,8 +61,8 @@ enum rc escalation_load(struct db *db, struct escalation_policy *out)
 		const char *t = (const char *)sqlite3_column_text(st, 0);
 
 		e->target = !t || strcmp(t, "oncall") == 0 ? ESCALATION_ONCALL
-			    : strcmp(t, "next") == 0       ? ESCALATION_NEXT
-							   : ESCALATION_PERSON;
+		            : strcmp(t, "next") == 0       ? ESCALATION_NEXT
+		                                           : ESCALATION_PERSON;
 		e->person_id = sqlite3_column_int64(st, 1);
 		e->timeout_s = sqlite3_column_int(st, 2);
 	}
@@ -76,16 +76,16 @@ out:
 }
 
 enum rc escalation_save(struct db *db, const struct escalation_policy *p, const char *actor, const char *detail,
-			int64_t now)
+                        int64_t now)
 {
 	static const char clear[] = "DELETE FROM escalation_steps";
 	static const char ins[] =
-		"INSERT INTO escalation_steps (position, target, person_id, timeout_s) VALUES (?1, ?2, ?3, ?4)";
+	        "INSERT INTO escalation_steps (position, target, person_id, timeout_s) VALUES (?1, ?2, ?3, ?4)";
 	static const char head[] =
-		"INSERT INTO escalation (id, rounds, updated_at) VALUES (1, ?1, ?2) "
-		"ON CONFLICT (id) DO UPDATE SET rounds = excluded.rounds, updated_at = excluded.updated_at";
+	        "INSERT INTO escalation (id, rounds, updated_at) VALUES (1, ?1, ?2) "
+	        "ON CONFLICT (id) DO UPDATE SET rounds = excluded.rounds, updated_at = excluded.updated_at";
 	static const char audit[] =
-		"INSERT INTO audit (at, actor, action, detail) VALUES (?1, ?2, 'escalation.update', ?3)";
+	        "INSERT INTO audit (at, actor, action, detail) VALUES (?1, ?2, 'escalation.update', ?3)";
 	sqlite3_stmt *st = NULL;
 	enum rc rc;
 	size_t i;
@@ -104,7 +104,8 @@ enum rc escalation_save(struct db *db, const struct escalation_policy *p, const 
 		st = db_stmt(db, ins);
 		if (!st || sqlite3_bind_int(st, 1, (int)i) ||
 		    sqlite3_bind_text(st, 2, target_name(e->target), -1, SQLITE_STATIC) ||
-		    (e->target == ESCALATION_PERSON ? sqlite3_bind_int64(st, 3, e->person_id) : sqlite3_bind_null(st, 3)) ||
+		    (e->target == ESCALATION_PERSON ? sqlite3_bind_int64(st, 3, e->person_id)
+		                                    : sqlite3_bind_null(st, 3)) ||
 		    sqlite3_bind_int(st, 4, e->timeout_s))
 			goto out;
 		if (sqlite3_step(st) != SQLITE_DONE) {
@@ -181,7 +182,7 @@ enum rc escalation_person_by_phone(struct db *db, const char *phone, struct esca
 
 /* Most overrides loaded around one instant; more is a misconfiguration, logged. */
 #define ROTATION_MAX_OVERRIDES 4096
-#define ROTATION_MAX_VERSIONS 1024
+#define ROTATION_MAX_VERSIONS  1024
 
 struct loaded {
 	struct schedule_version *versions;
@@ -205,8 +206,7 @@ static void loaded_free(struct loaded *l)
 
 static enum rc load_members(struct db *db, struct schedule_version *v)
 {
-	static const char sql[] =
-		"SELECT person_id FROM rotation_members WHERE version_id = ?1 ORDER BY position";
+	static const char sql[] = "SELECT person_id FROM rotation_members WHERE version_id = ?1 ORDER BY position";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	int64_t *m = NULL, *grown;
 	size_t n = 0, alloc = 0;
@@ -240,12 +240,13 @@ static enum rc load_rotation(struct db *db, int64_t at, struct loaded *l)
 	/* The version in force at `at` (the latest effective at or before it; of equal instants
 	 * all, the later id wins in schedule.c) and every later one within the look-ahead. */
 	static const char versions[] =
-		"SELECT id, effective_at, shift_hours, handoff, timezone FROM rotation_versions "
-		"WHERE effective_at >= coalesce((SELECT max(effective_at) FROM rotation_versions WHERE effective_at <= ?1), "
-		"-9223372036854775807) AND effective_at <= ?1 + ?2 ORDER BY effective_at, id LIMIT ?3";
+	        "SELECT id, effective_at, shift_hours, handoff, timezone FROM rotation_versions "
+	        "WHERE effective_at >= coalesce((SELECT max(effective_at) FROM rotation_versions WHERE effective_at <= "
+	        "?1), "
+	        "-9223372036854775807) AND effective_at <= ?1 + ?2 ORDER BY effective_at, id LIMIT ?3";
 	static const char overrides[] =
-		"SELECT id, person_id, start_at, end_at FROM overrides WHERE end_at > ?1 AND start_at < ?2 "
-		"ORDER BY id DESC LIMIT ?3";
+	        "SELECT id, person_id, start_at, end_at FROM overrides WHERE end_at > ?1 AND start_at < ?2 "
+	        "ORDER BY id DESC LIMIT ?3";
 	sqlite3_stmt *st;
 	enum rc rc = RC_OK;
 	size_t i;
@@ -298,7 +299,7 @@ static enum rc load_rotation(struct db *db, int64_t at, struct loaded *l)
 	sqlite3_reset(st);
 	if (l->n_overrides == ROTATION_MAX_OVERRIDES)
 		log_warn("rotation: more than %d overrides around %lld; the oldest are ignored", ROTATION_MAX_OVERRIDES,
-			 (long long)at);
+		         (long long)at);
 	return rc;
 }
 

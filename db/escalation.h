@@ -12,12 +12,12 @@
 
 #include "db/db.h"
 
-#define ESCALATION_MAX_STEPS 20
-#define ESCALATION_MIN_TIMEOUT 5
-#define ESCALATION_MAX_TIMEOUT 600
+#define ESCALATION_MAX_STEPS       20
+#define ESCALATION_MIN_TIMEOUT     5
+#define ESCALATION_MAX_TIMEOUT     600
 #define ESCALATION_DEFAULT_TIMEOUT 30
-#define ESCALATION_MAX_ROUNDS 20
-#define ESCALATION_DEFAULT_ROUNDS 3
+#define ESCALATION_MAX_ROUNDS      20
+#define ESCALATION_DEFAULT_ROUNDS  3
 
 enum escalation_target { ESCALATION_ONCALL, ESCALATION_NEXT, ESCALATION_PERSON };
 
@@ -50,7 +50,7 @@ enum rc escalation_load(struct db *db, struct escalation_policy *out);
  * exist (foreign key). The caller validates ranges.
  */
 enum rc escalation_save(struct db *db, const struct escalation_policy *p, const char *actor, const char *detail,
-			int64_t now);
+                        int64_t now);
 /* Person id; RC_NOT_FOUND when there is none. */
 enum rc escalation_person(struct db *db, int64_t id, struct escalation_person *out);
 /* Person with this phone; RC_NOT_FOUND when there is none. */

@@ -54,11 +54,11 @@ static enum rc gather_reply(struct http_req *req, const struct alerts_row *a, in
 	if (!t)
 		return http_fail(req, RC_INTERNAL, "out of memory");
 	snprintf(action, sizeof action, "%s/twilio/alert-call/%lld/gather", req->app->cfg->public_url,
-		 (long long)attempt_id);
+	         (long long)attempt_id);
 	snprintf(msg, sizeof msg,
-		 L(req->app, "Alerta %lld: %s. Pressione 1 para assumir, 2 para passar adiante.",
-		   "Alert %lld: %s. Press 1 to acknowledge, 2 to pass it on."),
-		 (long long)a->id, a->summary);
+	         L(req->app, "Alerta %lld: %s. Pressione 1 para assumir, 2 para passar adiante.",
+	           "Alert %lld: %s. Press 1 to acknowledge, 2 to pass it on."),
+	         (long long)a->id, a->summary);
 	g.num_digits = 1;
 	g.action = action;
 	g.method = "POST";
@@ -68,8 +68,9 @@ static enum rc gather_reply(struct http_req *req, const struct alerts_row *a, in
 	twiml_pause(t, 1);
 	say(t, req->app, msg);
 	twiml_gather_end(t);
-	say(t, req->app, L(req->app, "Nenhuma tecla recebida. O alerta vai para a próxima pessoa.",
-			   "No key pressed. The alert goes to the next person."));
+	say(t, req->app,
+	    L(req->app, "Nenhuma tecla recebida. O alerta vai para a próxima pessoa.",
+	      "No key pressed. The alert goes to the next person."));
 	twiml_hangup(t);
 	return http_reply_twiml(req, t);
 }
@@ -80,16 +81,20 @@ static void closed_text(struct http_req *req, const struct alerts_row *a, char *
 	struct escalation_person who;
 
 	if (strcmp(a->status, "resolved") == 0)
-		snprintf(out, len, L(req->app, "O alerta %lld já foi resolvido. Obrigado.", "Alert %lld is already resolved. Thank you."),
-			 (long long)a->id);
+		snprintf(out, len,
+		         L(req->app, "O alerta %lld já foi resolvido. Obrigado.",
+		           "Alert %lld is already resolved. Thank you."),
+		         (long long)a->id);
 	else if (a->acked_by > 0 && escalation_person(req->db, a->acked_by, &who) == RC_OK)
 		snprintf(out, len,
-			 L(req->app, "O alerta %lld já foi assumido por %s. Obrigado.",
-			   "Alert %lld was already acknowledged by %s. Thank you."),
-			 (long long)a->id, who.name);
+		         L(req->app, "O alerta %lld já foi assumido por %s. Obrigado.",
+		           "Alert %lld was already acknowledged by %s. Thank you."),
+		         (long long)a->id, who.name);
 	else
-		snprintf(out, len, L(req->app, "O alerta %lld já foi assumido. Obrigado.", "Alert %lld was already acknowledged. Thank you."),
-			 (long long)a->id);
+		snprintf(out, len,
+		         L(req->app, "O alerta %lld já foi assumido. Obrigado.",
+		           "Alert %lld was already acknowledged. Thank you."),
+		         (long long)a->id);
 }
 
 static bool is_machine(const char *answered_by)
@@ -154,11 +159,12 @@ enum rc alert_call_twiml(struct http_req *req)
 	}
 	if (machine) {
 		app_wake_engine(req->app);
-		log_info("alert %lld: attempt %lld reached a machine (%s)", (long long)a.id, (long long)t.id, answered_by);
+		log_info("alert %lld: attempt %lld reached a machine (%s)", (long long)a.id, (long long)t.id,
+		         answered_by);
 		snprintf(text, sizeof text,
-			 L(req->app, "Alerta %lld do plantão: %s. Responda ack %lld por SMS para assumir.",
-			   "On-call alert %lld: %s. Text ack %lld to acknowledge."),
-			 (long long)a.id, a.summary, (long long)a.id);
+		         L(req->app, "Alerta %lld do plantão: %s. Responda ack %lld por SMS para assumir.",
+		           "On-call alert %lld: %s. Text ack %lld to acknowledge."),
+		         (long long)a.id, a.summary, (long long)a.id);
 		return say_and_hang_up(req, text);
 	}
 	if (!open) {
@@ -217,21 +223,23 @@ enum rc alert_call_gather(struct http_req *req)
 	}
 	app_wake_engine(req->app);
 	if (ack && changed) {
-		snprintf(text, sizeof text, L(req->app, "Alerta %lld assumido. Obrigado.", "Alert %lld acknowledged. Thank you."),
-			 (long long)a.id);
+		snprintf(text, sizeof text,
+		         L(req->app, "Alerta %lld assumido. Obrigado.", "Alert %lld acknowledged. Thank you."),
+		         (long long)a.id);
 		return say_and_hang_up(req, text);
 	}
 	if (ack) {
 		/* taken by someone else or resolved before this key press */
 		if (alerts_load(req->db, a.id, &a) == RC_OK && a.acked_by == t.person_id && a.acked_by)
-			snprintf(text, sizeof text, L(req->app, "Alerta %lld assumido. Obrigado.", "Alert %lld acknowledged. Thank you."),
-				 (long long)a.id);
+			snprintf(text, sizeof text,
+			         L(req->app, "Alerta %lld assumido. Obrigado.", "Alert %lld acknowledged. Thank you."),
+			         (long long)a.id);
 		else
 			closed_text(req, &a, text, sizeof text);
 		return say_and_hang_up(req, text);
 	}
 	log_info("alert %lld: attempt %lld passed on (digits '%s')", (long long)a.id, (long long)t.id,
-		 digits ? digits : "");
+	         digits ? digits : "");
 	return say_and_hang_up(req, L(req->app, "Certo, o alerta vai para a próxima pessoa.",
-				      "All right, the alert goes to the next person."));
+	                              "All right, the alert goes to the next person."));
 }

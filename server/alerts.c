@@ -79,7 +79,7 @@ enum rc alerts_trigger_tx(struct db *db, const struct alert_input *in, int64_t n
 			return rc;
 	}
 	return alerts_insert(db, summary, nonempty(in->details), nonempty(in->severity), nonempty(in->source), key, now,
-			     id);
+	                     id);
 }
 
 enum rc alerts_trigger(struct app *app, struct db *db, const struct alert_input *in, int64_t *id, bool *deduped)
@@ -114,7 +114,7 @@ enum rc alerts_trigger(struct app *app, struct db *db, const struct alert_input 
 /* ---------------------------------------------------------------- ack and resolve */
 
 enum rc alerts_ack_tx(struct app *app, struct db *db, int64_t id, int64_t person_id, const char *via, int64_t now,
-		      bool *changed)
+                      bool *changed)
 {
 	struct escalation_person who;
 	struct alerts_row a;
@@ -137,7 +137,7 @@ enum rc alerts_ack_tx(struct app *app, struct db *db, int64_t id, int64_t person
 		return rc;
 	if (person_id > 0 && escalation_person(db, person_id, &who) == RC_OK)
 		snprintf(body, sizeof body, L(app, "Alerta %lld assumido por %s.", "Alert %lld acknowledged by %s."),
-			 (long long)id, who.name);
+		         (long long)id, who.name);
 	else
 		snprintf(body, sizeof body, L(app, "Alerta %lld assumido.", "Alert %lld acknowledged."), (long long)id);
 	rc = escalation_notify(app, db, id, "ack", body);
@@ -177,7 +177,7 @@ enum rc alerts_resolve_tx(struct app *app, struct db *db, int64_t id, const char
 
 /* Runs fn in its own transaction and wakes the engine when something changed. */
 static enum rc in_tx(struct app *app, struct db *db, int64_t id, int64_t person_id, const char *via, bool ack,
-		     bool *changed)
+                     bool *changed)
 {
 	bool ch = false;
 	enum rc rc = db_begin(db);
@@ -187,7 +187,7 @@ static enum rc in_tx(struct app *app, struct db *db, int64_t id, int64_t person_
 	if (rc != RC_OK)
 		return rc;
 	rc = ack ? alerts_ack_tx(app, db, id, person_id, via, clock_now(), &ch)
-		 : alerts_resolve_tx(app, db, id, via, clock_now(), &ch);
+	         : alerts_resolve_tx(app, db, id, via, clock_now(), &ch);
 	if (rc == RC_OK)
 		rc = db_commit(db);
 	if (rc != RC_OK) {
@@ -225,7 +225,7 @@ static bool is_machine(const char *answered_by)
 }
 
 enum rc alerts_call_status(struct app *app, struct db *db, int64_t attempt_id, const char *call_status,
-			   const char *answered_by)
+                           const char *answered_by)
 {
 	struct alerts_attempt t;
 	const char *outcome;
@@ -270,8 +270,8 @@ static enum sms_verb parse_command(const char *text, int64_t *num)
 		enum sms_verb verb;
 		bool needs_number;
 	} words[] = {
-		{"ack", VERB_ACK, false},      {"ok", VERB_ACK, false},         {"assumir", VERB_ACK, true},
-		{"resolver", VERB_RESOLVE, false}, {"resolve", VERB_RESOLVE, false}, {"resolvido", VERB_RESOLVE, true},
+	        {"ack", VERB_ACK, false},          {"ok", VERB_ACK, false},          {"assumir", VERB_ACK, true},
+	        {"resolver", VERB_RESOLVE, false}, {"resolve", VERB_RESOLVE, false}, {"resolvido", VERB_RESOLVE, true},
 	};
 	char word[16];
 	size_t n = 0, i;
@@ -309,7 +309,7 @@ static enum sms_verb parse_command(const char *text, int64_t *num)
 }
 
 enum rc alerts_sms_command(struct app *app, struct db *db, int64_t person_id, const char *text, struct buf *reply,
-			   bool *handled)
+                           bool *handled)
 {
 	struct escalation_person who;
 	struct alerts_row a;
@@ -325,11 +325,11 @@ enum rc alerts_sms_command(struct app *app, struct db *db, int64_t person_id, co
 	*handled = true;
 	if (person_id <= 0 || escalation_person(db, person_id, &who) != RC_OK)
 		return buf_puts(reply, L(app, "Este número não está cadastrado no plantão.",
-					 "This number is not registered with the on-call team."));
+		                         "This number is not registered with the on-call team."));
 	if (!id) {
 		if (verb == VERB_RESOLVE)
 			return buf_puts(reply, L(app, "Use: resolver N (o número do alerta).",
-						 "Use: resolve N (the alert number)."));
+			                         "Use: resolve N (the alert number)."));
 		rc = alerts_newest_for(db, person_id, who.phone, &id);
 		if (rc == RC_NOT_FOUND)
 			return buf_puts(reply, L(app, "Nenhum alerta aberto para você.", "No open alert for you."));
@@ -341,24 +341,28 @@ enum rc alerts_sms_command(struct app *app, struct db *db, int64_t person_id, co
 	else
 		rc = alerts_resolve(app, db, id, "sms", &changed);
 	if (rc == RC_NOT_FOUND)
-		return buf_printf(reply, L(app, "Alerta %lld não existe.", "Alert %lld does not exist."), (long long)id);
+		return buf_printf(reply, L(app, "Alerta %lld não existe.", "Alert %lld does not exist."),
+		                  (long long)id);
 	if (rc == RC_CONFLICT)
 		return buf_printf(reply, L(app, "Alerta %lld já foi resolvido.", "Alert %lld is already resolved."),
-				  (long long)id);
+		                  (long long)id);
 	if (rc != RC_OK)
 		return rc;
 	if (verb == VERB_RESOLVE)
-		return buf_printf(reply,
-				  changed ? L(app, "Alerta %lld resolvido.", "Alert %lld resolved.")
-					  : L(app, "Alerta %lld já estava resolvido.", "Alert %lld was already resolved."),
-				  (long long)id);
+		return buf_printf(
+		        reply,
+		        changed ? L(app, "Alerta %lld resolvido.", "Alert %lld resolved.")
+		                : L(app, "Alerta %lld já estava resolvido.", "Alert %lld was already resolved."),
+		        (long long)id);
 	if (changed)
-		return buf_printf(reply, L(app, "Alerta %lld assumido por você.", "Alert %lld is yours."), (long long)id);
+		return buf_printf(reply, L(app, "Alerta %lld assumido por você.", "Alert %lld is yours."),
+		                  (long long)id);
 	rc = alerts_load(db, id, &a);
 	if (rc == RC_OK && a.acked_by > 0 && a.acked_by != person_id &&
 	    escalation_person(db, a.acked_by, &who) == RC_OK)
-		return buf_printf(reply, L(app, "Alerta %lld já foi assumido por %s.", "Alert %lld was already taken by %s."),
-				  (long long)id, who.name);
+		return buf_printf(reply,
+		                  L(app, "Alerta %lld já foi assumido por %s.", "Alert %lld was already taken by %s."),
+		                  (long long)id, who.name);
 	return buf_printf(reply, L(app, "Alerta %lld já foi assumido.", "Alert %lld is already acknowledged."),
-			  (long long)id);
+	                  (long long)id);
 }

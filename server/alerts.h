@@ -38,7 +38,7 @@ enum rc alerts_trigger(struct app *app, struct db *db, const struct alert_input 
  * (NULL when absent). Moves the escalation on when the call ended without an acknowledgment.
  */
 enum rc alerts_call_status(struct app *app, struct db *db, int64_t attempt_id, const char *call_status,
-			   const char *answered_by);
+                           const char *answered_by);
 
 /*
  * An SMS from person_id (0 when the number is unknown) with text. If it is an alert command
@@ -46,7 +46,7 @@ enum rc alerts_call_status(struct app *app, struct db *db, int64_t attempt_id, c
  * text appended to reply; otherwise nothing changes and *handled is false.
  */
 enum rc alerts_sms_command(struct app *app, struct db *db, int64_t person_id, const char *text, struct buf *reply,
-			   bool *handled);
+                           bool *handled);
 
 /* ---- used by the alert API, the alert calls and webhooks that carry several alerts ---- */
 
@@ -60,7 +60,7 @@ enum rc alerts_trigger_tx(struct db *db, const struct alert_input *in, int64_t n
  * acknowledged already (nothing changes). RC_NOT_FOUND: no such alert; RC_CONFLICT: resolved.
  */
 enum rc alerts_ack_tx(struct app *app, struct db *db, int64_t id, int64_t person_id, const char *via, int64_t now,
-		      bool *changed);
+                      bool *changed);
 /*
  * Resolves alert id inside the caller's transaction: calls not placed yet are cancelled and
  * everyone texted is told. *changed (may be NULL) is false when it was resolved already.

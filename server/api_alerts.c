@@ -26,7 +26,7 @@
 #include "server/clock.h"
 #include "server/log.h"
 
-#define DETAILS_MAX (HTTP_ALERT_MAX_BODY + 4 * HTTP_KIB)
+#define DETAILS_MAX  (HTTP_ALERT_MAX_BODY + 4 * HTTP_KIB)
 #define LIST_DEFAULT 50
 
 static enum rc reply_alert(struct http_req *req, int status, int64_t id, bool deduped)
@@ -88,7 +88,8 @@ static enum rc post_json(struct http_req *req)
 	in.dedup_key = opt_string(body, "dedup_key", &ok);
 	in.source = opt_string(body, "source", &ok);
 	if (!ok)
-		return http_fail(req, RC_UNPROCESSABLE, "summary, details, severity, dedup_key and source must be strings");
+		return http_fail(req, RC_UNPROCESSABLE,
+		                 "summary, details, severity, dedup_key and source must be strings");
 	if (!in.source)
 		in.source = "api";
 	return trigger_reply(req, &in);
@@ -145,7 +146,7 @@ enum rc api_alerts_post(struct http_req *req)
 	if (!http_header(req, "Content-Type") || http_content_type_is(req, "text/plain"))
 		return post_text(req, body, req->body.len);
 	return http_fail(req, RC_UNSUPPORTED,
-			 "expected application/json, application/x-www-form-urlencoded or text/plain");
+	                 "expected application/json, application/x-www-form-urlencoded or text/plain");
 }
 
 /* ---------------------------------------------------------------- webhooks */
@@ -183,8 +184,7 @@ static enum rc hook_details(json_t *body, json_t *alert, struct buf *b)
 		keys = calloc(json_object_size(labels), sizeof *keys);
 		if (!keys)
 			return RC_INTERNAL;
-		json_object_foreach(labels, k, v)
-			keys[n++] = k;
+		json_object_foreach(labels, k, v) keys[n++] = k;
 		for (i = 1; i < n; i++) /* insertion sort: a handful of labels */
 			for (j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
 				const char *t = keys[j];
@@ -206,7 +206,7 @@ static enum rc hook_details(json_t *body, json_t *alert, struct buf *b)
 
 /* Applies one alert of a webhook payload inside the open transaction; appends its result. */
 static enum rc hook_alert(struct http_req *req, const struct hook *h, json_t *body, json_t *alert, size_t i,
-			  json_t *results, char *msg, size_t msg_len)
+                          json_t *results, char *msg, size_t msg_len)
 {
 	json_t *labels = json_object_get(alert, "labels"), *ann = json_object_get(alert, "annotations");
 	const char *status = member_string(alert, "status"), *fp = member_string(alert, "fingerprint");
@@ -305,11 +305,11 @@ static enum rc hook(struct http_req *req, const struct hook *h)
 		return http_fail(req, RC_UNPROCESSABLE, "expected a %s webhook payload (a JSON object)", h->name);
 	version = json_object_get(body, "version");
 	if (!json_is_string(version))
-		return http_fail(req, RC_UNPROCESSABLE, "%s payload without a version: expected version \"%s\"", h->name,
-				 h->version);
+		return http_fail(req, RC_UNPROCESSABLE, "%s payload without a version: expected version \"%s\"",
+		                 h->name, h->version);
 	if (strcmp(json_string_value(version), h->version) != 0)
 		return http_fail(req, RC_UNPROCESSABLE, "unsupported %s payload version \"%.20s\": expected \"%s\"",
-				 h->name, json_string_value(version), h->version);
+		                 h->name, json_string_value(version), h->version);
 	alerts = json_object_get(body, "alerts");
 	if (!json_is_array(alerts))
 		return http_fail(req, RC_UNPROCESSABLE, "%s payload without an alerts array", h->name);
@@ -365,7 +365,7 @@ enum rc api_alerts_list(struct http_req *req)
 			;
 		if (i == sizeof statuses / sizeof statuses[0])
 			return http_fail(req, RC_INVALID,
-					 "status: expected triggered, acknowledged, resolved or exhausted");
+			                 "status: expected triggered, acknowledged, resolved or exhausted");
 	}
 	if (limit_s) {
 		char *end;
@@ -411,7 +411,8 @@ static enum rc ack_or_resolve(struct http_req *req, bool ack)
 			return rc;
 		p = json_is_object(body) ? json_object_get(body, "person_id") : NULL;
 		if (!json_is_object(body) || (p && !json_is_null(p) && !json_is_integer(p)))
-			return http_fail(req, RC_UNPROCESSABLE, "expected a JSON object with an optional integer person_id");
+			return http_fail(req, RC_UNPROCESSABLE,
+			                 "expected a JSON object with an optional integer person_id");
 		if (json_is_integer(p)) {
 			struct escalation_person who;
 
@@ -419,13 +420,13 @@ static enum rc ack_or_resolve(struct http_req *req, bool ack)
 			rc = person_id > 0 ? escalation_person(req->db, person_id, &who) : RC_NOT_FOUND;
 			if (rc == RC_NOT_FOUND)
 				return http_fail(req, RC_UNPROCESSABLE, "person_id: no person with id %lld",
-						 (long long)person_id);
+				                 (long long)person_id);
 			if (rc != RC_OK)
 				return http_fail(req, rc, "cannot read person %lld", (long long)person_id);
 		}
 	}
 	rc = ack ? alerts_ack(req->app, req->db, id, person_id, "api", NULL)
-		 : alerts_resolve(req->app, req->db, id, "api", NULL);
+	         : alerts_resolve(req->app, req->db, id, "api", NULL);
 	if (rc == RC_NOT_FOUND)
 		return http_fail(req, rc, "no alert %lld", (long long)id);
 	if (rc == RC_CONFLICT)

@@ -36,7 +36,7 @@ struct targets {
 };
 
 static enum rc resolve(struct db *db, const struct escalation_step *e, int64_t now, struct targets *t,
-		       struct escalation_person *out)
+                       struct escalation_person *out)
 {
 	int64_t id = 0;
 	enum rc rc;
@@ -105,16 +105,16 @@ enum rc escalation_notify(struct app *app, struct db *db, int64_t id, const char
 
 /* The page of a new alert to one person: SMS unless they texted STOP, WhatsApp if opted in. */
 static enum rc text_person(struct app *app, struct db *db, const struct alerts_row *a,
-			   const struct escalation_person *p)
+                           const struct escalation_person *p)
 {
 	struct outbox_msg m = {0};
 	char key[128], body[512];
 	enum rc rc = RC_OK;
 
 	snprintf(body, sizeof body,
-		 L(app, "Alerta %lld: %s. Responda 'ack %lld' para assumir.",
-		   "Alert %lld: %s. Reply 'ack %lld' to acknowledge."),
-		 (long long)a->id, a->summary, (long long)a->id);
+	         L(app, "Alerta %lld: %s. Responda 'ack %lld' para assumir.",
+	           "Alert %lld: %s. Reply 'ack %lld' to acknowledge."),
+	         (long long)a->id, a->summary, (long long)a->id);
 	m.class_ = "alert";
 	m.priority = OUTBOX_PRIO_ALERT;
 	m.to = p->phone;
@@ -149,7 +149,7 @@ static enum rc exhaust(struct app *app, struct db *db, const struct alerts_row *
 		return rc;
 	log_info("alert %lld exhausted: nobody acknowledged", (long long)a->id);
 	snprintf(body, sizeof body, L(app, "Alerta %lld: ninguém assumiu.", "Alert %lld: nobody acknowledged."),
-		 (long long)a->id);
+	         (long long)a->id);
 	return escalation_notify(app, db, a->id, "exhausted", body);
 }
 
@@ -183,7 +183,7 @@ static enum rc queue_call(struct app *app, struct db *db, const struct alerts_at
  * when the rounds are over. Each step is looked at once per round at most.
  */
 static enum rc call_from(struct app *app, struct db *db, const struct alerts_row *a, const struct escalation_policy *p,
-			 int round, int step, int64_t now, struct targets *tg)
+                         int round, int step, int64_t now, struct targets *tg)
 {
 	size_t guard;
 
@@ -201,8 +201,8 @@ static enum rc call_from(struct app *app, struct db *db, const struct alerts_row
 			break;
 		rc = resolve(db, &p->steps[step], now, tg, &who);
 		if (rc == RC_NOT_FOUND) {
-			log_warn("alert %lld: step %d of round %d pages nobody (no one on call); skipped", (long long)a->id,
-				 step, round);
+			log_warn("alert %lld: step %d of round %d pages nobody (no one on call); skipped",
+			         (long long)a->id, step, round);
 			continue;
 		}
 		if (rc != RC_OK)
@@ -212,12 +212,12 @@ static enum rc call_from(struct app *app, struct db *db, const struct alerts_row
 			rc = queue_call(app, db, &t);
 		if (rc == RC_OK)
 			rc = alerts_set_step(db, a->id, round, step,
-					     now + p->steps[step].timeout_s + ESCALATION_CALL_ALLOWANCE_S +
-						     app->cfg->callback_grace,
-					     now);
+			                     now + p->steps[step].timeout_s + ESCALATION_CALL_ALLOWANCE_S +
+			                             app->cfg->callback_grace,
+			                     now);
 		if (rc == RC_OK)
 			log_info("alert %lld: round %d step %d calls %s (attempt %lld)", (long long)a->id, round, step,
-				 who.name, (long long)t.id);
+			         who.name, (long long)t.id);
 		return rc;
 	}
 	return exhaust(app, db, a, now);
@@ -320,7 +320,7 @@ enum rc escalation_tick(struct app *app, struct db *db, int64_t id, int64_t now)
 	}
 	if (a.step_deadline && a.step_deadline <= now) {
 		log_info("alert %lld: no word from attempt %lld by its deadline; moving on", (long long)id,
-			 (long long)t.id);
+		         (long long)t.id);
 		return escalation_move_on(app, db, id, a.round, a.step, now);
 	}
 	return RC_OK;
@@ -374,7 +374,7 @@ static json_t *policy_json(struct db *db, const struct escalation_policy *p)
 				json_object_set_new(s, "name", json_string(who.name));
 		} else {
 			s = json_pack("{s:s,s:i}", "target", e->target == ESCALATION_ONCALL ? "oncall" : "next",
-				      "timeout_s", e->timeout_s);
+			              "timeout_s", e->timeout_s);
 		}
 		json_array_append_new(steps, s);
 	}
@@ -406,8 +406,8 @@ static enum rc parse_step(struct db *db, json_t *js, size_t i, struct escalation
 	} else if (json_is_string(target) && strcmp(json_string_value(target), "next") == 0) {
 		e->target = ESCALATION_NEXT;
 	} else if (json_is_integer(target) ||
-		   (json_is_string(target) && strcmp(json_string_value(target), "person") == 0 &&
-		    json_is_integer(json_object_get(js, "person_id")))) {
+	           (json_is_string(target) && strcmp(json_string_value(target), "person") == 0 &&
+	            json_is_integer(json_object_get(js, "person_id")))) {
 		enum rc rc;
 
 		e->target = ESCALATION_PERSON;
@@ -431,7 +431,7 @@ static enum rc parse_step(struct db *db, json_t *js, size_t i, struct escalation
 
 		if (v < ESCALATION_MIN_TIMEOUT || v > ESCALATION_MAX_TIMEOUT) {
 			snprintf(msg, len, "steps[%zu].timeout_s: expected an integer from %d to %d", i,
-				 ESCALATION_MIN_TIMEOUT, ESCALATION_MAX_TIMEOUT);
+			         ESCALATION_MIN_TIMEOUT, ESCALATION_MAX_TIMEOUT);
 			return RC_UNPROCESSABLE;
 		}
 		e->timeout_s = (int)v;
@@ -465,7 +465,7 @@ enum rc escalation_api_put(struct http_req *req)
 
 		if (v < 1 || v > ESCALATION_MAX_ROUNDS)
 			return http_fail(req, RC_UNPROCESSABLE, "rounds: expected an integer from 1 to %d",
-					 ESCALATION_MAX_ROUNDS);
+			                 ESCALATION_MAX_ROUNDS);
 		p.rounds = (int)v;
 	}
 	for (i = 0; i < json_array_size(steps); i++) {
