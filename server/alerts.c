@@ -42,9 +42,12 @@ static enum rc clean_summary(const char *in, char out[ALERTS_SUMMARY_MAX + 1])
 
 		out[n++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
 	}
-	if (*in) /* cut: do not leave half a character */
-		while (n > 0 && ((unsigned char)out[n] & 0xC0) == 0x80)
+	if (((unsigned char)*in & 0xC0) == 0x80) { /* cut inside a character: drop its first bytes too */
+		while (n > 0 && ((unsigned char)out[n - 1] & 0xC0) == 0x80)
 			n--;
+		if (n > 0)
+			n--;
+	}
 	while (n > 0 && out[n - 1] == ' ')
 		n--;
 	out[n] = '\0';
