@@ -7,6 +7,8 @@
 #include "server/alert_call.h"
 #include "server/api_alerts.h"
 #include "server/api_tokens.h"
+#include "server/api_people.h"
+#include "server/api_rotation.h"
 #include "server/console.h"
 #include "server/escalation.h"
 #include "server/ops.h"
@@ -39,6 +41,21 @@ const struct route routes[] = {
 	{"POST", "/api/alerts/{id}/resolve", api_alerts_resolve, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
 	{"GET", "/api/escalation", escalation_api_get, TOK, HTTP_PERM_READ, 0, NULL},
 	{"PUT", "/api/escalation", escalation_api_put, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"GET", "/api/people", api_people_list, TOK, HTTP_PERM_READ, 0, NULL},
+	{"POST", "/api/people", api_people_create, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"GET", "/api/people/{id}", api_people_get, TOK, HTTP_PERM_READ, 0, NULL},
+	{"PATCH", "/api/people/{id}", api_people_update, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"DELETE", "/api/people/{id}", api_people_delete, TOK, HTTP_PERM_EDIT, 0, NULL},
+	{"GET", "/api/rotation", api_rotation_get, TOK, HTTP_PERM_READ, 0, NULL},
+	{"PUT", "/api/rotation", api_rotation_put, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"GET", "/api/oncall", api_oncall, TOK, HTTP_PERM_READ, 0, NULL},
+	{"GET", "/api/schedule", api_schedule, TOK, HTTP_PERM_READ, 0, NULL},
+	/* calendar clients cannot send headers: the handler also accepts ?token= of a viewer token */
+	{"GET", "/api/schedule.ics", api_schedule_ics, PUB, HTTP_PERM_READ, 0, NULL},
+	{"GET", "/api/overrides", api_overrides_list, TOK, HTTP_PERM_READ, 0, NULL},
+	{"POST", "/api/overrides", api_overrides_create, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"DELETE", "/api/overrides/{id}", api_overrides_delete, TOK, HTTP_PERM_EDIT, 0, NULL},
+	{"GET", "/api/audit", api_audit_list, TOK, HTTP_PERM_READ, 0, NULL},
 
 	/* the web console: keep last */
 	{"GET", "/{*}", console_get, PUB, HTTP_PERM_READ, 0, NULL},

@@ -62,7 +62,8 @@ static void migrate_fresh_then_again(void **state)
 	(void)state;
 	assert_int_equal(db_open(path, &db), RC_OK);
 	assert_int_equal(db_migrate(db, &applied), RC_OK);
-	assert_int_equal(applied, db_latest_version());
+	/* migration numbers leave gaps (ranges per feature): count files, not the highest number */
+	assert_int_equal(applied, (int)scalar(db, "SELECT count(*) FROM schema_migrations"));
 	assert_true(applied >= 1);
 	assert_int_equal(db_version(db, &v), RC_OK);
 	assert_int_equal(v, db_latest_version());

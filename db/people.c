@@ -1,0 +1,501 @@
+/*
+ * db/people.c — statements on the people table, validation of the API's person fields and
+ * the archive-instead-of-delete rule (see people.h).
+ */
+#include "people.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "db/audit.h"
+#include "server/cfg.h"
+#include "server/clock.h"
+#include "server/log.h"
+
+/* ---------------------------------------------------------------- validation */
+
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7F)
+			return true;
+	return false;
+}
+
+static bool is_blank(const char *s)
+{
+	for (; *s; s++)
+		if (*s != ' ' && *s != '\t')
+			return false;
+	return true;
+}
+
+/* A pragmatic check: one '@' with something on both sides, no spaces or control characters. */
+static bool email_ok(const char *s)
+{
+	const char *at = strchr(s, '@');
+
+	if (!at || at == s || !at[1] || strchr(at + 1, '@') || strlen(s) > PEOPLE_EMAIL_MAX)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || *s == 0x7F)
+			return false;
+	return true;
+}
+
+static enum rc fail(char *err, size_t errlen, const char *msg)
+{
+	snprintf(err, errlen, "%s", msg);
+	return RC_UNPROCESSABLE;
+}
+
+enum rc people_input_parse(const json_t *body, bool partial, struct person_input *in, char *err, size_t errlen)
+{
+	const char *key;
+	json_t *v;
+
+	memset(in, 0, sizeof *in);
+	err[0] = '\0';
+	if (!json_is_object(body)) {
+		snprintf(err, errlen, "expected a JSON object");
+		return RC_INVALID;
+	}
+	json_object_foreach((json_t *)body, key, v)
+	{
+		if (!strcmp(key, "name")) {
+			if (!json_is_string(v))
+				return fail(err, errlen, "name: expected a string");
+			in->name = json_string_value(v);
+			in->has_name = true;
+			if (is_blank(in->name) || utf8_chars(in->name) > PEOPLE_NAME_MAX || has_control(in->name))
+				return fail(err, errlen, "name: expected 1 to 200 characters, no control characters");
+		} else if (!strcmp(key, "phone")) {
+			if (!json_is_string(v) || !cfg_is_e164(json_string_value(v)))
+				return fail(err, errlen, "phone: expected E.164 such as +5511999990000");
+			in->phone = json_string_value(v);
+			in->has_phone = true;
+		} else if (!strcmp(key, "email")) {
+			in->has_email = true;
+			if (json_is_null(v) || (json_is_string(v) && !json_string_value(v)[0]))
+				in->email = NULL;
+			else if (json_is_string(v) && email_ok(json_string_value(v)))
+				in->email = json_string_value(v);
+			else
+				return fail(err, errlen, "email: expected an address such as ana@example.com, or null");
+		} else if (!strcmp(key, "whatsapp")) {
+			if (!json_is_boolean(v))
+				return fail(err, errlen, "whatsapp: expected true or false");
+			in->whatsapp = json_is_true(v);
+			in->has_whatsapp = true;
+		} else if (!strcmp(key, "id") || !strcmp(key, "sms_opt_out") || !strcmp(key, "created_at") ||
+			   !strcmp(key, "updated_at")) {
+			/* read-only: ignored, so a client may send back what it read */
+		} else {
+			snprintf(err, errlen, "%.40s: unknown field (name, phone, email, whatsapp)", key);
+			return RC_UNPROCESSABLE;
+		}
+	}
+	if (!partial && !in->has_name)
+		return fail(err, errlen, "name: required");
+	if (!partial && !in->has_phone)
+		return fail(err, errlen, "phone: required, E.164 such as +5511999990000");
+	return RC_OK;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+#define PERSON_COLS "id, name, phone, coalesce(email, ''), whatsapp, sms_opt_out"
+
+static void read_row(sqlite3_stmt *st, struct person *p)
+{
+	p->id = sqlite3_column_int64(st, 0);
+	snprintf(p->name, sizeof p->name, "%s", (const char *)sqlite3_column_text(st, 1));
+	snprintf(p->phone, sizeof p->phone, "%s", (const char *)sqlite3_column_text(st, 2));
+	snprintf(p->email, sizeof p->email, "%s", (const char *)sqlite3_column_text(st, 3));
+	p->whatsapp = sqlite3_column_int(st, 4) != 0;
+	p->sms_opt_out = sqlite3_column_int(st, 5) != 0;
+}
+
+static enum rc one(struct db *db, sqlite3_stmt *st, struct person *out)
+{
+	enum rc rc;
+	int s = sqlite3_step(st);
+
+	if (s == SQLITE_ROW) {
+		read_row(st, out);
+		rc = RC_OK;
+	} else if (s == SQLITE_DONE) {
+		rc = RC_NOT_FOUND;
+	} else {
+		rc = db_rc(db);
+		log_err("people: %s", sqlite3_errmsg(db->h));
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum rc people_get(struct db *db, int64_t id, struct person *out)
+{
+	static const char sql[] = "SELECT " PERSON_COLS " FROM people WHERE id = ?1 AND deleted_at IS NULL";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	memset(out, 0, sizeof *out);
+	if (!st || sqlite3_bind_int64(st, 1, id))
+		return RC_DB;
+	return one(db, st, out);
+}
+
+enum rc people_find_phone(struct db *db, const char *phone, struct person *out)
+{
+	static const char sql[] = "SELECT " PERSON_COLS " FROM people WHERE phone = ?1 AND deleted_at IS NULL";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	memset(out, 0, sizeof *out);
+	if (!phone)
+		return RC_NOT_FOUND;
+	if (!st || sqlite3_bind_text(st, 1, phone, -1, SQLITE_STATIC))
+		return RC_DB;
+	return one(db, st, out);
+}
+
+void people_name(struct db *db, int64_t id, char *out, size_t len)
+{
+	static const char sql[] = "SELECT name FROM people WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	out[0] = '\0';
+	if (!st)
+		return;
+	if (!sqlite3_bind_int64(st, 1, id) && sqlite3_step(st) == SQLITE_ROW)
+		snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+}
+
+json_t *people_to_json(const struct person *p)
+{
+	return json_pack("{s:I,s:s,s:s,s:o,s:b,s:b}", "id", (json_int_t)p->id, "name", p->name, "phone", p->phone,
+			 "email", p->email[0] ? json_string(p->email) : json_null(), "whatsapp", p->whatsapp,
+			 "sms_opt_out", p->sms_opt_out);
+}
+
+enum rc people_list(struct db *db, json_t **out)
+{
+	static const char sql[] = "SELECT " PERSON_COLS " FROM people WHERE deleted_at IS NULL ORDER BY name, id";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	json_t *a = json_array();
+	struct person p;
+	int s;
+
+	*out = NULL;
+	if (!st || !a) {
+		json_decref(a);
+		return st ? RC_INTERNAL : RC_DB;
+	}
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		read_row(st, &p);
+		json_array_append_new(a, people_to_json(&p));
+	}
+	sqlite3_reset(st);
+	if (s != SQLITE_DONE) {
+		log_err("people_list: %s", sqlite3_errmsg(db->h));
+		json_decref(a);
+		return db_rc(db);
+	}
+	*out = a;
+	return RC_OK;
+}
+
+/* ---------------------------------------------------------------- writing */
+
+/* RC_CONFLICT with a message when phone belongs to someone other than self (0: anyone). */
+static enum rc phone_free(struct db *db, const char *phone, int64_t self, char *err, size_t errlen)
+{
+	static const char sql[] = "SELECT id, name, deleted_at IS NOT NULL FROM people WHERE phone = ?1 AND id != ?2";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc = RC_OK;
+	int s;
+
+	if (!st || sqlite3_bind_text(st, 1, phone, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 2, self))
+		return RC_DB;
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		snprintf(err, errlen, "phone: %s already belongs to %s#%lld (%s)", phone,
+			 sqlite3_column_int(st, 2) ? "deleted person " : "person ", (long long)sqlite3_column_int64(st, 0),
+			 (const char *)sqlite3_column_text(st, 1));
+		rc = RC_CONFLICT;
+	} else if (s != SQLITE_DONE) {
+		rc = db_rc(db);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+static json_t *input_json(const struct person_input *in)
+{
+	json_t *o = json_object();
+
+	if (in->has_name)
+		json_object_set_new(o, "name", json_string(in->name));
+	if (in->has_phone)
+		json_object_set_new(o, "phone", json_string(in->phone));
+	if (in->has_email)
+		json_object_set_new(o, "email", in->email ? json_string(in->email) : json_null());
+	if (in->has_whatsapp)
+		json_object_set_new(o, "whatsapp", json_boolean(in->whatsapp));
+	return o;
+}
+
+enum rc people_create(struct db *db, const struct person_input *in, const char *actor, int64_t *id, char *err,
+		      size_t errlen)
+{
+	static const char sql[] = "INSERT INTO people (name, phone, email, whatsapp, created_at, updated_at) "
+				  "VALUES (?1, ?2, ?3, ?4, ?5, ?5)";
+	sqlite3_stmt *st = NULL;
+	json_t *detail = NULL;
+	enum rc rc;
+
+	*id = 0;
+	err[0] = '\0';
+	rc = db_begin(db);
+	if (rc != RC_OK)
+		return rc;
+	rc = phone_free(db, in->phone, 0, err, errlen);
+	if (rc != RC_OK)
+		goto out;
+	rc = RC_DB;
+	st = db_stmt(db, sql);
+	if (!st || sqlite3_bind_text(st, 1, in->name, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, in->phone, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 3, in->has_email ? in->email : NULL, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int(st, 4, in->has_whatsapp && in->whatsapp) || sqlite3_bind_int64(st, 5, clock_now()))
+		goto out;
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_rc(db);
+		log_err("people_create: %s", sqlite3_errmsg(db->h));
+		goto out;
+	}
+	*id = db_last_id(db);
+	detail = input_json(in);
+	rc = audit_log(db, actor, "people.create", *id, detail);
+	if (rc == RC_OK)
+		rc = db_commit(db);
+out:
+	if (st)
+		sqlite3_reset(st);
+	if (rc != RC_OK)
+		db_rollback(db);
+	json_decref(detail);
+	return rc;
+}
+
+enum rc people_update(struct db *db, int64_t id, const struct person_input *in, const char *actor, char *err,
+		      size_t errlen)
+{
+	static const char sql[] =
+		"UPDATE people SET name = CASE WHEN ?2 THEN ?3 ELSE name END, "
+		"phone = CASE WHEN ?4 THEN ?5 ELSE phone END, email = CASE WHEN ?6 THEN ?7 ELSE email END, "
+		"whatsapp = CASE WHEN ?8 THEN ?9 ELSE whatsapp END, updated_at = ?10 "
+		"WHERE id = ?1 AND deleted_at IS NULL";
+	sqlite3_stmt *st = NULL;
+	json_t *detail = NULL;
+	struct person p;
+	enum rc rc;
+
+	err[0] = '\0';
+	rc = db_begin(db);
+	if (rc != RC_OK)
+		return rc;
+	rc = people_get(db, id, &p);
+	if (rc != RC_OK)
+		goto out;
+	if (in->has_phone) {
+		rc = phone_free(db, in->phone, id, err, errlen);
+		if (rc != RC_OK)
+			goto out;
+	}
+	rc = RC_DB;
+	st = db_stmt(db, sql);
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int(st, 2, in->has_name) ||
+	    sqlite3_bind_text(st, 3, in->name, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 4, in->has_phone) ||
+	    sqlite3_bind_text(st, 5, in->phone, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 6, in->has_email) ||
+	    sqlite3_bind_text(st, 7, in->email, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 8, in->has_whatsapp) ||
+	    sqlite3_bind_int(st, 9, in->whatsapp) || sqlite3_bind_int64(st, 10, clock_now()))
+		goto out;
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_rc(db);
+		log_err("people_update: %s", sqlite3_errmsg(db->h));
+		goto out;
+	}
+	detail = input_json(in);
+	rc = audit_log(db, actor, "people.update", id, detail);
+	if (rc == RC_OK)
+		rc = db_commit(db);
+out:
+	if (st)
+		sqlite3_reset(st);
+	if (rc != RC_OK)
+		db_rollback(db);
+	json_decref(detail);
+	return rc;
+}
+
+/* Why person id may not be removed now (err filled, RC_CONFLICT), or RC_OK. */
+static enum rc removable(struct db *db, int64_t id, char *err, size_t errlen)
+{
+	static const char in_rotation[] =
+		"SELECT 1 FROM rotation_members WHERE person_id = ?1 AND version_id = "
+		"(SELECT id FROM rotation_versions ORDER BY effective_at DESC, id DESC LIMIT 1)";
+	static const char in_override[] =
+		"SELECT id FROM overrides WHERE person_id = ?1 AND end_at > ?2 ORDER BY start_at LIMIT 1";
+	static const char in_escalation[] = "SELECT position FROM escalation_steps WHERE person_id = ?1 LIMIT 1";
+	sqlite3_stmt *st;
+	enum rc rc = RC_OK;
+	int s;
+
+	st = db_stmt(db, in_rotation);
+	if (!st || sqlite3_bind_int64(st, 1, id))
+		return RC_DB;
+	s = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (s == SQLITE_ROW) {
+		snprintf(err, errlen, "person %lld is a member of the current rotation: remove them with PUT /api/rotation first",
+			 (long long)id);
+		return RC_CONFLICT;
+	}
+	if (s != SQLITE_DONE)
+		return db_rc(db);
+	st = db_stmt(db, in_override);
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, clock_now()))
+		return RC_DB;
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		snprintf(err, errlen, "person %lld has override %lld that has not ended: delete it first (DELETE /api/overrides/%lld)",
+			 (long long)id, (long long)sqlite3_column_int64(st, 0), (long long)sqlite3_column_int64(st, 0));
+		rc = RC_CONFLICT;
+	} else if (s != SQLITE_DONE) {
+		rc = db_rc(db);
+	}
+	sqlite3_reset(st);
+	if (rc != RC_OK)
+		return rc;
+	st = db_stmt(db, in_escalation);
+	if (!st || sqlite3_bind_int64(st, 1, id))
+		return RC_DB;
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		snprintf(err, errlen, "person %lld is step %d of the escalation policy: change it with PUT /api/escalation first",
+			 (long long)id, sqlite3_column_int(st, 0));
+		rc = RC_CONFLICT;
+	} else if (s != SQLITE_DONE) {
+		rc = db_rc(db);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum rc people_delete(struct db *db, int64_t id, const char *actor, bool *archived, char *err, size_t errlen)
+{
+	static const char del[] = "DELETE FROM people WHERE id = ?1";
+	static const char arc[] = "UPDATE people SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1";
+	sqlite3_stmt *st = NULL;
+	struct person p;
+	json_t *detail = NULL;
+	bool arch = false;
+	enum rc rc;
+	int s;
+
+	err[0] = '\0';
+	if (archived)
+		*archived = false;
+	rc = db_begin(db);
+	if (rc != RC_OK)
+		return rc;
+	rc = people_get(db, id, &p);
+	if (rc == RC_OK)
+		rc = removable(db, id, err, errlen);
+	if (rc != RC_OK)
+		goto out;
+	rc = RC_DB;
+	st = db_stmt(db, del);
+	if (!st || sqlite3_bind_int64(st, 1, id))
+		goto out;
+	s = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (s != SQLITE_DONE) {
+		/* A foreign key from the history (old rotation versions, past overrides, alerts) holds
+		 * the row: archive it instead. The failed statement was rolled back on its own. */
+		if (sqlite3_extended_errcode(db->h) != SQLITE_CONSTRAINT_FOREIGNKEY) {
+			rc = db_rc(db);
+			log_err("people_delete: %s", sqlite3_errmsg(db->h));
+			goto out;
+		}
+		st = db_stmt(db, arc);
+		if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, clock_now()))
+			goto out;
+		s = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (s != SQLITE_DONE) {
+			rc = db_rc(db);
+			goto out;
+		}
+		arch = true;
+	}
+	st = NULL;
+	detail = json_pack("{s:s,s:s,s:b}", "name", p.name, "phone", p.phone, "archived", arch);
+	rc = audit_log(db, actor, "people.delete", id, detail);
+	if (rc == RC_OK)
+		rc = db_commit(db);
+	if (rc == RC_OK && archived)
+		*archived = arch;
+out:
+	if (rc != RC_OK)
+		db_rollback(db);
+	json_decref(detail);
+	return rc;
+}
+
+enum rc people_set_opt_out(struct db *db, int64_t id, bool opt_out, const char *actor)
+{
+	static const char sql[] =
+		"UPDATE people SET sms_opt_out = ?2, updated_at = ?3 WHERE id = ?1 AND sms_opt_out != ?2";
+	sqlite3_stmt *st;
+	json_t *detail = NULL;
+	enum rc rc;
+
+	rc = db_begin(db);
+	if (rc != RC_OK)
+		return rc;
+	rc = RC_DB;
+	st = db_stmt(db, sql);
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int(st, 2, opt_out) ||
+	    sqlite3_bind_int64(st, 3, clock_now()))
+		goto out;
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		rc = db_rc(db);
+		goto out;
+	}
+	sqlite3_reset(st);
+	rc = RC_OK;
+	if (db_changes(db) == 1) {
+		detail = json_pack("{s:b}", "sms_opt_out", opt_out);
+		rc = audit_log(db, actor, "people.sms_opt_out", id, detail);
+	}
+	if (rc == RC_OK)
+		rc = db_commit(db);
+out:
+	if (rc != RC_OK)
+		db_rollback(db);
+	json_decref(detail);
+	return rc;
+}

@@ -1,0 +1,87 @@
+/*
+ * db/people.h — the people table: who can be on call, paged and texted.
+ *
+ * A person has a name, an E.164 phone (unique), an optional e-mail, a WhatsApp opt-in and
+ * an SMS opt-out (set when they text STOP, cleared by START; read-only in the API).
+ * Deleting a person who appears in the history (past rotation versions, past overrides,
+ * acknowledged alerts) archives them (deleted_at) instead, so the past keeps its names;
+ * archived people are invisible to the API, the rotation and the SMS commands. Their phone
+ * stays reserved.
+ *
+ * Every change writes its audit row in the same transaction (db/audit.h).
+ */
+#ifndef PLANTAO_PEOPLE_H
+#define PLANTAO_PEOPLE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db/db.h"
+
+#define PEOPLE_NAME_MAX 200                            /* characters (code points) */
+#define PEOPLE_NAME_BYTES (4 * PEOPLE_NAME_MAX + 1)    /* UTF-8 storage */
+#define PEOPLE_EMAIL_MAX 254
+#define PEOPLE_PHONE_BYTES 20                          /* "+" and 15 digits, NUL */
+#define PEOPLE_ERR_MAX 160
+
+struct person {
+	int64_t id;
+	char name[PEOPLE_NAME_BYTES];
+	char phone[PEOPLE_PHONE_BYTES];
+	char email[PEOPLE_EMAIL_MAX + 1]; /* "" when none */
+	bool whatsapp;
+	bool sms_opt_out;
+};
+
+/* Fields of a create (all but email and whatsapp required) or a patch (any subset). Borrowed. */
+struct person_input {
+	bool has_name, has_phone, has_email, has_whatsapp;
+	const char *name;
+	const char *phone;
+	const char *email; /* NULL: clear */
+	bool whatsapp;
+};
+
+/*
+ * Validates a JSON body into in (strings borrowed from body). partial: a PATCH. Read-only
+ * fields (id, sms_opt_out, created_at, updated_at) are ignored. RC_INVALID when body is not
+ * an object; RC_UNPROCESSABLE for a bad or missing field, with err naming it first:
+ * "phone: expected E.164 such as +5511999990000".
+ */
+enum rc people_input_parse(const json_t *body, bool partial, struct person_input *in, char *err, size_t errlen);
+
+/* Person id (not archived). RC_NOT_FOUND otherwise. */
+enum rc people_get(struct db *db, int64_t id, struct person *out);
+/* The (not archived) person whose phone is exactly phone. RC_NOT_FOUND otherwise. */
+enum rc people_find_phone(struct db *db, const char *phone, struct person *out);
+/* The person's name even when archived (for history); "" when unknown. */
+void people_name(struct db *db, int64_t id, char *out, size_t len);
+
+/* New JSON object of person p (the API's shape). */
+json_t *people_to_json(const struct person *p);
+/* Every person (not archived), by name, as a new JSON array. */
+enum rc people_list(struct db *db, json_t **out);
+
+/*
+ * Creates a person (audit "people.create" by actor) in one transaction. RC_CONFLICT when the
+ * phone is taken (err says by whom). *id receives the new id.
+ */
+enum rc people_create(struct db *db, const struct person_input *in, const char *actor, int64_t *id, char *err,
+		      size_t errlen);
+/* Applies the given fields (audit "people.update"). RC_NOT_FOUND, RC_CONFLICT (phone taken). */
+enum rc people_update(struct db *db, int64_t id, const struct person_input *in, const char *actor, char *err,
+		      size_t errlen);
+/*
+ * Deletes (or archives, see above) a person (audit "people.delete"). RC_NOT_FOUND;
+ * RC_CONFLICT with the reason in err when the person is in the current rotation, has an
+ * override that has not ended, or is a step of the escalation policy. *archived (may be
+ * NULL) tells which happened.
+ */
+enum rc people_delete(struct db *db, int64_t id, const char *actor, bool *archived, char *err, size_t errlen);
+
+/* Sets or clears sms_opt_out (STOP / START), audited as "people.sms_opt_out". Own transaction. */
+enum rc people_set_opt_out(struct db *db, int64_t id, bool opt_out, const char *actor);
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * db/rotation.h — the rotation (rotation_versions + rotation_members) and the overrides
+ * tables, and the loader that turns them into a struct schedule (server/schedule.h) for a
+ * window of time. Everything that asks "who is on call" goes through here: the API, the
+ * support line, the SMS commands, the hand-off notices and the alert escalation
+ * ("oncall" / "next" targets).
+ *
+ * Versioning: PUT /api/rotation never edits a row. It appends a version effective from
+ * "now" (rotation_put), so every shift that already started before the edit keeps the
+ * person it had; the shift running at the edit is cut there and the new version's shift
+ * starts at the same instant. Overrides are rows of their own; among overlapping ones the
+ * most recent (highest id) wins, but the API keeps them disjoint (409 or ?replace=true).
+ */
+#ifndef PLANTAO_ROTATION_H
+#define PLANTAO_ROTATION_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db/db.h"
+#include "server/schedule.h"
+
+#define ROTATION_MAX_MEMBERS 100
+#define ROTATION_MAX_OVERRIDES 50000    /* loaded for one window: more is RC_TOO_BIG */
+#define ROTATION_REASON_MAX 500         /* bytes of an override's reason */
+#define ROTATION_HANDOFF_MAX 32
+#define ROTATION_CHAIN_MAX 8            /* people the support line dials at most */
+
+/*
+ * The rotation and the overrides that matter for [from, to), loaded into memory.
+ * sched points into the arrays below: pass &snap->sched to schedule_*().
+ */
+struct rotation_snapshot {
+	struct schedule sched;
+	struct schedule_version *versions;
+	size_t n_versions;
+	struct schedule_override *overrides;
+	size_t n_overrides;
+};
+
+/*
+ * Loads every version that can apply in [from, to) (with the margin of schedule.h, so the
+ * extents of pieces are exact) and every override with end_at > from - SCHEDULE_MARGIN and
+ * start_at < to + SCHEDULE_MARGIN. *out: release with rotation_release() (also after an
+ * error). RC_TOO_BIG past ROTATION_MAX_OVERRIDES, RC_DB, RC_INTERNAL (memory).
+ */
+enum rc rotation_load(struct db *db, int64_t from, int64_t to, struct rotation_snapshot *out);
+void rotation_release(struct rotation_snapshot *s);
+
+/* Zone of the version in force at `at` in s (borrowed), or fallback when there is none. */
+const char *rotation_zone_at(const struct rotation_snapshot *s, int64_t at, const char *fallback);
+
+/* ---- one-shot questions (each loads what it needs) ---- */
+
+/* Who is on call at `at` (override included). RC_NOT_FOUND: nobody. */
+enum rc rotation_oncall(struct db *db, int64_t at, struct schedule_shift *out);
+/* The escalation's "next": schedule_next() at `at`. RC_NOT_FOUND: nobody else. */
+enum rc rotation_next(struct db *db, int64_t at, struct schedule_shift *out);
+/* The support line's chain at `at` (on call first, then the rest in rotation order, each once);
+ * up to max ids. RC_NOT_FOUND: nobody. */
+enum rc rotation_backups(struct db *db, int64_t at, int64_t *people, size_t max, size_t *n);
+
+/* ---- the rotation ---- */
+
+/* The version in force now (the latest), its fields copied out. RC_NOT_FOUND: none yet. */
+struct rotation_current {
+	int64_t id;
+	int64_t effective_at;
+	int shift_hours;
+	char handoff[ROTATION_HANDOFF_MAX];
+	char timezone[64];
+	int64_t members[ROTATION_MAX_MEMBERS];
+	size_t n_members;
+};
+enum rc rotation_latest(struct db *db, struct rotation_current *out);
+
+/* A new version (validated by the caller except for the members' existence). Borrowed. */
+struct rotation_input {
+	const int64_t *members;
+	size_t n_members;
+	int shift_hours;
+	const char *handoff;  /* local ISO "2026-01-05T09:00" */
+	const char *timezone; /* IANA */
+};
+
+/*
+ * Appends a version effective at `now` with its members and an audit row
+ * ("rotation.update") in one transaction. RC_UNPROCESSABLE with err ("members: no person
+ * with id 7") when a member does not exist (or was deleted). *version_id: the new id.
+ */
+enum rc rotation_put(struct db *db, const struct rotation_input *in, int64_t now, const char *actor,
+		     int64_t *version_id, char *err, size_t errlen);
+
+/* ---- overrides ---- */
+
+struct rotation_override_input {
+	int64_t person_id;
+	int64_t start, end; /* [start, end), start < end */
+	const char *reason; /* may be NULL */
+};
+
+/*
+ * Inserts an override with its audit row ("overrides.create") in one transaction.
+ * Overrides that overlap [start, end): RC_CONFLICT naming them in err, unless replace, in
+ * which case they are deleted, trimmed or split around the new one (each audited) in the
+ * same transaction. RC_UNPROCESSABLE (err) for an unknown person. *id: the new override.
+ */
+enum rc rotation_override_add(struct db *db, const struct rotation_override_input *in, bool replace,
+			      const char *actor, int64_t *id, char *err, size_t errlen);
+/* Deletes one (audit "overrides.delete"). RC_NOT_FOUND. */
+enum rc rotation_override_delete(struct db *db, int64_t id, const char *actor);
+/*
+ * Overrides with end_at > from and (to <= 0 or start_at < to), by start, as a new JSON
+ * array of {id, person_id, person_name, start_at, end_at, reason, created_at, created_by}.
+ */
+enum rc rotation_override_list(struct db *db, int64_t from, int64_t to, json_t **out);
+
+#endif
