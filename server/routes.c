@@ -25,6 +25,14 @@ const struct route routes[] = {
 
 	/* Twilio webhooks (signed) */
 	{"POST", "/twilio/voice", voice_incoming, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/voice/whisper/{call}/{leg}", voice_whisper, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/voice/whisper/{call}/{leg}/accept", voice_whisper_accept, TW, HTTP_PERM_READ,
+	 HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/voice/dial-status/{call}/{leg}", voice_dial_status, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY,
+	 NULL},
+	{"POST", "/twilio/voice/dial-status", voice_dial_status_sid, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/voice/voicemail", voice_voicemail, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/voice/transcription", voice_transcription, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/alert-call/{attempt}", alert_call_twiml, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/alert-call/{attempt}/gather", alert_call_gather, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 
@@ -56,6 +64,7 @@ const struct route routes[] = {
 	{"POST", "/api/overrides", api_overrides_create, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
 	{"DELETE", "/api/overrides/{id}", api_overrides_delete, TOK, HTTP_PERM_EDIT, 0, NULL},
 	{"GET", "/api/audit", api_audit_list, TOK, HTTP_PERM_READ, 0, NULL},
+	{"GET", "/api/calls", voice_api_calls, TOK, HTTP_PERM_READ, 0, NULL},
 
 	/* the web console: keep last */
 	{"GET", "/{*}", console_get, PUB, HTTP_PERM_READ, 0, NULL},

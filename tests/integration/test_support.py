@@ -176,3 +176,135 @@ class TestRotationApi(SupportTest):
         # the admin token is refused in a URL
         status, _, _ = self.api("GET", "/api/schedule.ics?token=" + self.plantao.api_token, token=None)
         self.assertIn(status, (401, 403))
+
+
+class CallTest(SupportTest):
+    def outbox(self, where="1=1"):
+        import sqlite3
+        con = sqlite3.connect(self.plantao.db_path, timeout=5)
+        con.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in con.execute("SELECT * FROM outbox WHERE " + where + " ORDER BY id")]
+        finally:
+            con.close()
+
+    def expect_text(self, to, containing, idem_prefix):
+        """The SMS reaches the simulator once the outbound sender runs; until then (and in any
+        case) there is exactly one outbox row for it."""
+        rows = wait_until(lambda: [r for r in self.outbox("to_number = '%s'" % to)
+                                   if r["idem_key"].startswith(idem_prefix)], what="outbox row to " + to)
+        self.assertEqual(len(rows), 1, rows)
+        self.assertIn(containing, rows[0]["body"])
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            if self.sim.sms_to(to):
+                return self.sim.expect_sms(to, containing)
+            if self.outbox("id = %d" % rows[0]["id"])[0]["status"] != "pending":
+                return self.sim.expect_sms(to, containing)
+            time.sleep(0.1)
+        return rows[0]  # no sender running: the row waits in the outbox
+
+
+class TestCallFlow(CallTest):
+    def setUp(self):
+        super().setUp()
+        self.ana, self.bruno, self.carla = self.people(("Ana", ANA), ("Bruno", BRUNO), ("Carla", CARLA))
+        self.rotation([self.ana, self.bruno, self.carla], handoff=self.iso_local(-3600)[:16])
+
+    def test_voicemail_of_on_call_does_not_swallow_the_call(self):
+        self.sim.phone(ANA).voicemail_picks_up()
+        self.sim.phone(BRUNO).does_not_answer()
+        self.sim.phone(CARLA).is_busy()
+        call = self.sim.incoming_call(CUSTOMER, record_seconds=9)
+        self.assertTrue(call.heard("Aguarde enquanto transferimos"), call.says)
+        self.assertEqual([(d["number"], d["status"]) for d in call.dials],
+                         [(ANA, "completed"), (BRUNO, "no-answer"), (CARLA, "busy")])
+        self.assertIsNone(call.bridged_to)
+        self.assertTrue(call.heard("Deixe sua mensagem"), call.says)
+        self.assertEqual(len(call.recordings), 1)
+        leg = self.sim.expect_call(ANA)
+        self.assertTrue(leg.heard("Chamada de suporte de 5 5 2 1 9 8 8 8 8 7 7 7 7"), leg.says)
+        self.assertEqual(leg.from_, CUSTOMER)  # callerId is the customer
+        self.sim.expect_call(BRUNO)
+        self.sim.expect_call(CARLA)
+        calls = self.api_ok("GET", "/api/calls")["calls"]
+        self.assertEqual(len(calls), 1)
+        c = calls[0]
+        self.assertEqual(c["status"], "voicemail")
+        self.assertEqual(c["caller"], CUSTOMER)
+        self.assertEqual([(l["phone"], l["dial_status"], l["accepted"]) for l in c["legs"]],
+                         [(ANA, "completed", False), (BRUNO, "no-answer", False), (CARLA, "busy", False)])
+        self.assertEqual(c["voicemail"]["recording_url"], call.recordings[0]["url"])
+        self.assertEqual(c["voicemail"]["duration_s"], 9)
+        self.assertEqual(c["voicemail"]["person_id"], self.ana)
+        self.expect_text(ANA, CUSTOMER, "voicemail:")
+        self.assertEqual(self.outbox("to_number = '%s'" % ANA)[0]["class"], "support")
+
+    def test_on_call_presses_1_and_is_bridged(self):
+        self.sim.phone(ANA).answers(digits="1")
+        call = self.sim.incoming_call(CUSTOMER)
+        self.assertEqual(call.bridged_to, ANA)
+        self.assertEqual([(d["number"], d["status"]) for d in call.dials], [(ANA, "completed")])
+        self.assertFalse(call.recordings)
+        self.sim.expect_call(ANA)
+        c = self.api_ok("GET", "/api/calls")["calls"][0]
+        self.assertEqual(c["status"], "answered")
+        self.assertEqual(c["accepted_by"], self.ana)
+        self.assertTrue(c["legs"][0]["accepted"])
+        self.assertIsNone(c["voicemail"])
+        self.assertEqual(self.outbox(), [])
+
+    def test_backup_takes_it_when_on_call_ignores_the_whisper(self):
+        self.sim.phone(ANA).answers(digits=None)  # answers but does not press 1
+        self.sim.phone(BRUNO).answers(digits="1")
+        call = self.sim.incoming_call(CUSTOMER)
+        self.assertEqual(call.bridged_to, BRUNO)
+        self.sim.expect_call(ANA)
+        self.sim.expect_call(BRUNO)
+        c = self.api_ok("GET", "/api/calls")["calls"][0]
+        self.assertEqual(c["status"], "answered")
+        self.assertEqual(c["accepted_by"], self.bruno)
+
+    def test_override_person_is_dialled_first(self):
+        self.api_ok("POST", "/api/overrides", json={"person_id": self.carla, "start": self.iso_local(-60),
+                                                     "end": self.iso_local(3600)}, expect=201)
+        self.sim.phone(CARLA).answers(digits="1")
+        call = self.sim.incoming_call(CUSTOMER)
+        self.assertEqual(call.bridged_to, CARLA)
+        self.sim.expect_call(CARLA)
+
+    def test_webhook_retries_are_idempotent_and_unsigned_refused(self):
+        params = {"CallSid": "CA" + "1" * 32, "From": CUSTOMER, "To": "+15005550006", "CallStatus": "ringing"}
+        first = self.plantao.webhook("/twilio/voice", params)
+        again = self.plantao.webhook("/twilio/voice", params)
+        self.assertEqual(first.status, 200)
+        self.assertEqual(first.body, again.body)
+        self.assertIn("/twilio/voice/whisper/1/0", first.body)
+        self.assertIn('callerId="%s"' % CUSTOMER, first.body)
+        self.assertIn('answerOnBridge="true"', first.body)
+        self.assertIn('timeout="20"', first.body)
+        self.assertIn(ANA, first.body)
+        dial = dict(params, DialCallStatus="no-answer", CallStatus="in-progress")
+        one = self.plantao.webhook("/twilio/voice/dial-status/1/0", dial)
+        two = self.plantao.webhook("/twilio/voice/dial-status/1/0", dial)
+        self.assertEqual(one.body, two.body)
+        self.assertIn(BRUNO, one.body)
+        c = self.api_ok("GET", "/api/calls")["calls"]
+        self.assertEqual(len(c), 1)
+        self.assertEqual(len(c[0]["legs"]), 2)
+        forged = self.plantao.webhook("/twilio/voice", dict(params, CallSid="CA" + "2" * 32), signature="AAAA")
+        self.assertEqual(forged.status, 403)
+        self.assertEqual(len(self.api_ok("GET", "/api/calls")["calls"]), 1)
+        self.assertEqual(self.plantao.webhook("/twilio/voice/whisper/99/0", params).status, 404)
+
+
+class TestNobodyOnCall(CallTest):
+    def test_polite_message_and_voicemail(self):
+        call = self.sim.incoming_call(CUSTOMER, record_seconds=5)
+        self.assertTrue(call.heard("não há ninguém de plantão"), call.says)
+        self.assertEqual(call.dials, [])
+        self.assertEqual(len(call.recordings), 1)
+        c = self.api_ok("GET", "/api/calls")["calls"][0]
+        self.assertEqual(c["status"], "voicemail")
+        self.assertIsNone(c["voicemail"]["person_id"])
+        self.assertEqual(self.outbox(), [])

@@ -1,0 +1,295 @@
+/*
+ * db/calls.c — statements on support_calls, support_legs and voicemails (see calls.h).
+ */
+#include "calls.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "server/log.h"
+
+static const char *text_col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : "";
+}
+
+static enum rc done(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	enum rc rc = sqlite3_step(st) == SQLITE_DONE ? RC_OK : db_rc(db);
+
+	if (rc != RC_OK)
+		log_err("%s: %s", what, sqlite3_errmsg(db->h));
+	sqlite3_reset(st);
+	return rc;
+}
+
+#define CALL_COLS "id, call_sid, caller, status, leg, created_at"
+
+static enum rc one_call(struct db *db, sqlite3_stmt *st, struct calls_call *out)
+{
+	enum rc rc;
+	int s = sqlite3_step(st);
+
+	memset(out, 0, sizeof *out);
+	if (s == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		snprintf(out->call_sid, sizeof out->call_sid, "%s", text_col(st, 1));
+		snprintf(out->caller, sizeof out->caller, "%s", text_col(st, 2));
+		snprintf(out->status, sizeof out->status, "%s", text_col(st, 3));
+		out->legs = sqlite3_column_int(st, 4);
+		out->created_at = sqlite3_column_int64(st, 5);
+		rc = RC_OK;
+	} else {
+		rc = s == SQLITE_DONE ? RC_NOT_FOUND : db_rc(db);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum rc calls_find_sid(struct db *db, const char *call_sid, struct calls_call *out)
+{
+	static const char sql[] = "SELECT " CALL_COLS " FROM support_calls WHERE call_sid = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_text(st, 1, call_sid ? call_sid : "", -1, SQLITE_STATIC))
+		return RC_DB;
+	return one_call(db, st, out);
+}
+
+enum rc calls_get(struct db *db, int64_t id, struct calls_call *out)
+{
+	static const char sql[] = "SELECT " CALL_COLS " FROM support_calls WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, id))
+		return RC_DB;
+	return one_call(db, st, out);
+}
+
+enum rc calls_open(struct db *db, const char *call_sid, const char *caller, const char *called, int64_t now,
+		   struct calls_call *out, bool *created)
+{
+	static const char sql[] = "INSERT INTO support_calls (call_sid, caller, called, leg, created_at) "
+				  "VALUES (?1, ?2, ?3, 0, ?4) ON CONFLICT (call_sid) DO NOTHING";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+
+	*created = false;
+	if (!st || sqlite3_bind_text(st, 1, call_sid, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, caller, -1, SQLITE_STATIC) || sqlite3_bind_text(st, 3, called, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 4, now))
+		return RC_DB;
+	rc = done(db, st, "calls_open");
+	if (rc != RC_OK)
+		return rc;
+	*created = db_changes(db) == 1;
+	return calls_find_sid(db, call_sid, out);
+}
+
+enum rc calls_leg_add(struct db *db, int64_t call_id, int leg, int64_t person_id, const char *phone, int64_t now)
+{
+	static const char ins[] = "INSERT INTO support_legs (call_id, leg, person_id, phone, created_at) "
+				  "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (call_id, leg) DO NOTHING";
+	static const char upd[] = "UPDATE support_calls SET leg = max(leg, ?2) WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, ins);
+	enum rc rc;
+
+	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, leg) ||
+	    (person_id ? sqlite3_bind_int64(st, 3, person_id) : sqlite3_bind_null(st, 3)) ||
+	    sqlite3_bind_text(st, 4, phone, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 5, now))
+		return RC_DB;
+	rc = done(db, st, "calls_leg_add");
+	if (rc != RC_OK)
+		return rc;
+	st = db_stmt(db, upd);
+	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, leg + 1))
+		return RC_DB;
+	return done(db, st, "calls_leg_add");
+}
+
+enum rc calls_leg_get(struct db *db, int64_t call_id, int leg, struct calls_leg *out)
+{
+	static const char sql[] = "SELECT coalesce(person_id, 0), phone, accepted FROM support_legs "
+				  "WHERE call_id = ?1 AND leg = ?2";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+	int s;
+
+	memset(out, 0, sizeof *out);
+	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, leg))
+		return RC_DB;
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		out->call_id = call_id;
+		out->leg = leg;
+		out->person_id = sqlite3_column_int64(st, 0);
+		snprintf(out->phone, sizeof out->phone, "%s", text_col(st, 1));
+		out->accepted = sqlite3_column_int(st, 2) != 0;
+		rc = RC_OK;
+	} else {
+		rc = s == SQLITE_DONE ? RC_NOT_FOUND : db_rc(db);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum rc calls_leg_accept(struct db *db, int64_t call_id, int leg, int64_t now)
+{
+	static const char legs[] = "UPDATE support_legs SET accepted = 1 WHERE call_id = ?1 AND leg = ?2";
+	static const char call[] =
+		"UPDATE support_calls SET status = 'answered', accepted_at = ?3, accepted_by = "
+		"(SELECT person_id FROM support_legs WHERE call_id = ?1 AND leg = ?2) WHERE id = ?1 AND accepted_at IS NULL";
+	sqlite3_stmt *st = db_stmt(db, legs);
+	enum rc rc;
+
+	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, leg))
+		return RC_DB;
+	rc = done(db, st, "calls_leg_accept");
+	if (rc != RC_OK)
+		return rc;
+	if (db_changes(db) != 1)
+		return RC_NOT_FOUND;
+	st = db_stmt(db, call);
+	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, leg) || sqlite3_bind_int64(st, 3, now))
+		return RC_DB;
+	return done(db, st, "calls_leg_accept");
+}
+
+enum rc calls_leg_status(struct db *db, int64_t call_id, int leg, const char *dial_status)
+{
+	static const char sql[] = "UPDATE support_legs SET dial_status = ?3 WHERE call_id = ?1 AND leg = ?2";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, leg) ||
+	    sqlite3_bind_text(st, 3, dial_status, -1, SQLITE_STATIC))
+		return RC_DB;
+	return done(db, st, "calls_leg_status");
+}
+
+enum rc calls_set_status(struct db *db, int64_t call_id, const char *status, int64_t now)
+{
+	static const char sql[] =
+		"UPDATE support_calls SET status = ?2, ended_at = CASE WHEN ?2 = 'voicemail' THEN ended_at "
+		"ELSE coalesce(ended_at, ?3) END WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 3, now))
+		return RC_DB;
+	return done(db, st, "calls_set_status");
+}
+
+enum rc calls_voicemail_add(struct db *db, const struct calls_voicemail *vm, int64_t *id, bool *created)
+{
+	static const char ins[] =
+		"INSERT INTO voicemails (call_sid, caller, recording_url, recording_sid, duration_s, person_id, created_at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (call_sid) DO NOTHING";
+	static const char sel[] = "SELECT id FROM voicemails WHERE call_sid = ?1";
+	static const char end[] = "UPDATE support_calls SET status = 'voicemail', ended_at = coalesce(ended_at, ?2) "
+				  "WHERE call_sid = ?1";
+	sqlite3_stmt *st = db_stmt(db, ins);
+	enum rc rc;
+
+	*id = 0;
+	*created = false;
+	if (!st || sqlite3_bind_text(st, 1, vm->call_sid, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, vm->caller, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 3, vm->recording_url, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 4, vm->recording_sid, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 5, vm->duration_s) ||
+	    (vm->person_id ? sqlite3_bind_int64(st, 6, vm->person_id) : sqlite3_bind_null(st, 6)) ||
+	    sqlite3_bind_int64(st, 7, vm->created_at))
+		return RC_DB;
+	rc = done(db, st, "calls_voicemail_add");
+	if (rc != RC_OK)
+		return rc;
+	*created = db_changes(db) == 1;
+	st = db_stmt(db, sel);
+	if (!st || sqlite3_bind_text(st, 1, vm->call_sid, -1, SQLITE_STATIC))
+		return RC_DB;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	st = db_stmt(db, end);
+	if (!st || sqlite3_bind_text(st, 1, vm->call_sid, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 2, vm->created_at))
+		return RC_DB;
+	return done(db, st, "calls_voicemail_add");
+}
+
+enum rc calls_voicemail_transcription(struct db *db, const char *call_sid, const char *text)
+{
+	static const char sql[] = "UPDATE voicemails SET transcription = ?2 WHERE call_sid = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+
+	if (!st || sqlite3_bind_text(st, 1, call_sid, -1, SQLITE_STATIC) || sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC))
+		return RC_DB;
+	rc = done(db, st, "calls_voicemail_transcription");
+	if (rc == RC_OK && db_changes(db) != 1)
+		rc = RC_NOT_FOUND;
+	return rc;
+}
+
+enum rc calls_list(struct db *db, int limit, json_t **out)
+{
+	static const char calls[] =
+		"SELECT c.id, c.call_sid, c.caller, c.called, c.status, c.accepted_by, p.name AS accepted_by_name, "
+		"c.accepted_at, c.created_at, c.ended_at FROM support_calls c LEFT JOIN people p ON p.id = c.accepted_by "
+		"ORDER BY c.id DESC LIMIT ?1";
+	static const char legs[] =
+		"SELECT l.leg, l.person_id, p.name AS person_name, l.phone, l.dial_status, l.accepted, l.created_at "
+		"FROM support_legs l LEFT JOIN people p ON p.id = l.person_id WHERE l.call_id = ?1 ORDER BY l.leg";
+	static const char vm[] =
+		"SELECT v.id, v.recording_url, v.recording_sid, v.duration_s, v.transcription, v.person_id, "
+		"p.name AS person_name, v.created_at FROM voicemails v LEFT JOIN people p ON p.id = v.person_id "
+		"WHERE v.call_sid = ?1";
+	sqlite3_stmt *st = db_stmt(db, calls);
+	json_t *a = NULL, *row;
+	enum rc rc;
+	size_t i;
+
+	*out = NULL;
+	if (limit < 1 || limit > CALLS_LIST_MAX)
+		limit = CALLS_LIST_DEFAULT;
+	if (!st || sqlite3_bind_int(st, 1, limit))
+		return RC_DB;
+	rc = db_rows_json(db, st, &a);
+	if (rc != RC_OK)
+		return rc;
+	json_array_foreach(a, i, row)
+	{
+		json_t *l = NULL, *v = NULL;
+
+		st = db_stmt(db, legs);
+		if (!st || sqlite3_bind_int64(st, 1, json_integer_value(json_object_get(row, "id"))))
+			rc = RC_DB;
+		if (rc == RC_OK)
+			rc = db_rows_json(db, st, &l);
+		if (rc == RC_OK) {
+			size_t j;
+			json_t *leg;
+
+			json_array_foreach(l, j, leg)
+				json_object_set_new(leg, "accepted",
+						    json_boolean(json_integer_value(json_object_get(leg, "accepted"))));
+			json_object_set_new(row, "legs", l);
+		}
+		st = rc == RC_OK ? db_stmt(db, vm) : NULL;
+		if (rc == RC_OK && (!st || sqlite3_bind_text(st, 1, json_string_value(json_object_get(row, "call_sid")), -1,
+							    SQLITE_TRANSIENT)))
+			rc = RC_DB;
+		if (rc == RC_OK)
+			rc = db_rows_json(db, st, &v);
+		if (rc != RC_OK)
+			break;
+		json_object_set_new(row, "voicemail", json_array_size(v) ? json_incref(json_array_get(v, 0)) : json_null());
+		json_decref(v);
+	}
+	if (rc != RC_OK) {
+		json_decref(a);
+		return rc;
+	}
+	*out = a;
+	return RC_OK;
+}

@@ -1,0 +1,74 @@
+/*
+ * db/calls.h — the support line's records: support_calls (one per incoming CallSid),
+ * support_legs (each person dialled for a call, with the acceptance pressed in the whisper)
+ * and voicemails. Written by the voice webhooks (server/voice.c), read by GET /api/calls.
+ *
+ * Twilio retries a webhook whose answer it did not get: every insert here is keyed (CallSid,
+ * (call, leg), voicemail CallSid) so a retry finds the row it made the first time.
+ */
+#ifndef PLANTAO_CALLS_H
+#define PLANTAO_CALLS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db/db.h"
+
+#define CALLS_SID_MAX 64
+#define CALLS_LIST_DEFAULT 50
+#define CALLS_LIST_MAX 500
+
+struct calls_call {
+	int64_t id;
+	char call_sid[CALLS_SID_MAX];
+	char caller[64];
+	char status[16];      /* ringing answered voicemail abandoned */
+	int legs;             /* people dialled so far */
+	int64_t created_at;
+};
+
+struct calls_leg {
+	int64_t call_id;
+	int leg;              /* 0: the person on call, 1…: the backups */
+	int64_t person_id;
+	char phone[24];
+	bool accepted;        /* pressed 1 in the whisper */
+};
+
+/* The call with call_sid, created (status ringing) when new; *created tells which. */
+enum rc calls_open(struct db *db, const char *call_sid, const char *caller, const char *called, int64_t now,
+		   struct calls_call *out, bool *created);
+/* By id / by CallSid. RC_NOT_FOUND. */
+enum rc calls_get(struct db *db, int64_t id, struct calls_call *out);
+enum rc calls_find_sid(struct db *db, const char *call_sid, struct calls_call *out);
+
+/* Records leg `leg` of call_id (no-op when it exists) and counts it in support_calls.leg. */
+enum rc calls_leg_add(struct db *db, int64_t call_id, int leg, int64_t person_id, const char *phone, int64_t now);
+/* RC_NOT_FOUND when the leg was never dialled. */
+enum rc calls_leg_get(struct db *db, int64_t call_id, int leg, struct calls_leg *out);
+/* The person of the leg pressed 1: leg accepted, call answered by them (first acceptance wins). */
+enum rc calls_leg_accept(struct db *db, int64_t call_id, int leg, int64_t now);
+/* Stores the leg's DialCallStatus. */
+enum rc calls_leg_status(struct db *db, int64_t call_id, int leg, const char *dial_status);
+/* Sets the call's status (answered, voicemail, abandoned); ended_at too unless status is voicemail. */
+enum rc calls_set_status(struct db *db, int64_t call_id, const char *status, int64_t now);
+
+struct calls_voicemail {
+	const char *call_sid;
+	const char *caller;
+	const char *recording_url;
+	const char *recording_sid;
+	int duration_s;
+	int64_t person_id;    /* on call when it was left; 0: nobody */
+	int64_t created_at;
+};
+/* Stores a voicemail once per CallSid; *id its row, *created whether it is new. */
+enum rc calls_voicemail_add(struct db *db, const struct calls_voicemail *vm, int64_t *id, bool *created);
+/* Sets the transcription of the voicemail of call_sid. RC_NOT_FOUND when there is none. */
+enum rc calls_voicemail_transcription(struct db *db, const char *call_sid, const char *text);
+
+/* The newest calls first (limit 1..CALLS_LIST_MAX), each with legs and voicemail, as a new JSON array. */
+enum rc calls_list(struct db *db, int limit, json_t **out);
+
+#endif
