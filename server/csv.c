@@ -60,6 +60,9 @@ static enum rc fail(struct csv *c, enum rc rc, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->err, c->errlen, fmt, ap);
 	va_end(ap);
+	for (char *p = c->err; *p; p++) /* one line, whatever the input held */
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
 	return rc;
 }
 
@@ -390,7 +393,8 @@ static enum rc decide(struct csv *c)
 	c->have_delim = true;
 	if (c->pre.len >= 3 && memcmp(c->pre.data, "\xEF\xBB\xBF", 3) == 0)
 		skip = 3;
-	rc = run(c, (const unsigned char *)c->pre.data + skip, c->pre.len - skip);
+	rc = c->pre.len > skip ? run(c, (const unsigned char *)c->pre.data + skip, c->pre.len - skip)
+			       : RC_OK;
 	buf_release(&c->pre);
 	return rc;
 }

@@ -25,36 +25,47 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	for (char *p = err; *p; p++) /* one line, whatever the input held */
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
 }
 
 /* ---- UTF-8 helpers ---- */
 
 /* What decode() returns for a byte that does not start a valid sequence. */
 #define NOT_UTF8 0x7FFFFFFFu
+/* U+FFFD, written in place of such a byte so output is always valid UTF-8. */
+#define REPLACEMENT "\xEF\xBF\xBD"
 
-/* Decodes one code point at s; *n receives its length. An invalid byte gives NOT_UTF8 with
- * length 1, so callers can copy it through and never lose input. */
+/* Decodes one code point at s; *n receives its length. A byte that does not start a valid,
+ * shortest-form sequence gives NOT_UTF8 with length 1 (callers write U+FFFD for it). */
 static unsigned decode(const unsigned char *s, size_t *n)
 {
-	if (s[0] < 0x80) {
-		*n = 1;
+	unsigned cp;
+
+	*n = 1;
+	if (s[0] < 0x80)
 		return s[0];
-	}
-	if ((s[0] & 0xE0) == 0xC0 && (s[1] & 0xC0) == 0x80 && s[0] >= 0xC2) {
+	if (s[0] >= 0xC2 && s[0] <= 0xDF && (s[1] & 0xC0) == 0x80) {
 		*n = 2;
 		return ((s[0] & 0x1Fu) << 6) | (s[1] & 0x3Fu);
 	}
 	if ((s[0] & 0xF0) == 0xE0 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80) {
+		cp = ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+		if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))
+			return NOT_UTF8;
 		*n = 3;
-		return ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+		return cp;
 	}
 	if ((s[0] & 0xF8) == 0xF0 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80 &&
 	    (s[3] & 0xC0) == 0x80) {
+		cp = ((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) |
+		     (s[3] & 0x3Fu);
+		if (cp < 0x10000 || cp > 0x10FFFF)
+			return NOT_UTF8;
 		*n = 4;
-		return ((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) |
-		       (s[3] & 0x3Fu);
+		return cp;
 	}
-	*n = 1;
 	return NOT_UTF8;
 }
 
@@ -106,26 +117,41 @@ void sales_fold(const char *name, char *outbuf, size_t len)
 	while (*s && !o.full) {
 		size_t n;
 		unsigned cp = decode(s, &n);
-		char c;
 
 		if (is_space_cp(cp)) {
 			space = true;
 		} else if (cp >= 0x300 && cp <= 0x36F) {
 			/* combining mark of decomposed text: dropped like a precomposed accent */
 		} else {
+			/* the separating space goes out with the next character or not at all, so
+			 * a truncated key never ends in a space */
+			char unit[8];
+			const char *m = NULL;
+			size_t k = 0, mlen = 0;
+
 			if (space && o.n > 0)
-				put(&o, " ", 1);
+				unit[k++] = ' ';
 			space = false;
 			if (cp < 0x80) {
-				c = (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
-				put(&o, &c, 1);
+				unit[k++] = (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
 			} else if (cp >= 0xC0 && cp <= 0xFF && latin1[cp - 0xC0]) {
-				put(&o, latin1[cp - 0xC0], strlen(latin1[cp - 0xC0]));
+				m = latin1[cp - 0xC0];
+				mlen = strlen(m);
 			} else if (cp >= 0x100 && cp <= 0x17F) {
-				put(&o, &latin_ext_a[cp - 0x100], 1);
+				m = &latin_ext_a[cp - 0x100];
+				mlen = 1;
+			} else if (cp == NOT_UTF8) {
+				m = REPLACEMENT;
+				mlen = 3;
 			} else {
-				put(&o, (const char *)s, n);
+				m = (const char *)s;
+				mlen = n;
 			}
+			if (m) {
+				memcpy(unit + k, m, mlen);
+				k += mlen;
+			}
+			put(&o, unit, k);
 		}
 		s += n;
 	}
@@ -641,10 +667,11 @@ static bool display_name(const char *s, char *out, size_t max)
 				out[o++] = ' ';
 			}
 			space = false;
-			if (o + n > max)
+			if (o + (cp == NOT_UTF8 ? 3 : n) > max)
 				return false;
-			memcpy(out + o, u, n);
-			o += n;
+			memcpy(out + o, cp == NOT_UTF8 ? (const unsigned char *)REPLACEMENT : u,
+			       cp == NOT_UTF8 ? 3 : n);
+			o += cp == NOT_UTF8 ? 3 : n;
 		}
 		u += n;
 	}

@@ -49,8 +49,9 @@ enum sales_format sales_detect(const unsigned char *head, size_t len, const char
 
 /* The comparison key of a seller: lower-case, accents removed (á->a, ç->c, combining marks
  * dropped), trimmed, inner whitespace (incl. NBSP) collapsed to one space:
- * "Ana  Souza", "ANA SOUZA" and "Aná Souza" all give "ana souza". out is always
- * NUL-terminated, truncated on a UTF-8 boundary when len is too small. */
+ * "Ana  Souza", "ANA SOUZA" and "Aná Souza" all give "ana souza". Invalid UTF-8 bytes
+ * become U+FFFD. out is always NUL-terminated valid UTF-8, truncated on a character
+ * boundary when len is too small. */
 void sales_fold(const char *name, char *out, size_t len);
 
 /* True when s is "YYYY-MM" with year 1900-9999 and month 01-12. */

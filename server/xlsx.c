@@ -82,6 +82,9 @@ static enum rc fail(struct xlsx *x, enum rc rc, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(x->err, x->errlen, fmt, ap);
 	va_end(ap);
+	for (char *p = x->err; *p; p++) /* one line, whatever the input held */
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
 	x->rc = rc;
 	return rc;
 }

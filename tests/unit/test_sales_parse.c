@@ -86,8 +86,14 @@ static void test_fold(void **state)
 	assert_string_equal(out, "ca");
 	sales_fold("日本", out, 5);
 	assert_string_equal(out, "日");
-	sales_fold("\xff\xfe", out, sizeof(out)); /* invalid bytes pass through */
-	assert_string_equal(out, "\xff\xfe");
+	sales_fold("ab  cd", out, 4); /* never a trailing space */
+	assert_string_equal(out, "ab");
+	sales_fold("\xff\xfe", out, sizeof(out)); /* invalid bytes are replaced */
+	assert_string_equal(out, "\xef\xbf\xbd\xef\xbf\xbd");
+	sales_fold("a\xcc\xcc\xbb\xbf", out, sizeof(out)); /* ...so folding twice changes nothing */
+	assert_string_equal(out, "a\xef\xbf\xbd\xef\xbf\xbd");
+	sales_fold("\xe0\x80\x80x\xed\xa0\x80", out, sizeof(out)); /* overlong, surrogate */
+	assert_string_equal(out, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 }
 
 /* ---- periods ---- */
