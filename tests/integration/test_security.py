@@ -82,7 +82,9 @@ class TestSecretsNotLogged(IntegrationTest):
         self.plantao.webhook("/twilio/voice", {"CallSid": "CA1", "From": "+5511988887777"}, signature="forged")
         status, body, _ = self.api("GET", "/api/tokens", token="plt_guessing")
         self.assertNotIn("plt_guessing", str(body))
-        log = self.plantao.log_text()
+        # the access log line is written when the response is complete: wait for it
+        log = wait_until(lambda: "POST /twilio/voice 403" in self.plantao.log_text() and self.plantao.log_text(),
+                         what="access log line of the forged webhook")
         self.assertNotIn(self.plantao.api_token, log)
         self.assertNotIn(self.sim.auth_token, log)
         self.assertNotIn("plt_guessing", log)
