@@ -19,9 +19,9 @@ enum st { ST_START, ST_UNQUOTED, ST_QUOTED, ST_QUOTE, ST_AFTER_QUOTE };
 
 struct csv {
 	struct sales_sink *sink;
-	enum rc rc;      /* sticky: first failure */
-	char msg[256];   /* its reason */
-	char *err;       /* where reasons go during the current call */
+	enum rc rc;    /* sticky: first failure */
+	char msg[256]; /* its reason */
+	char *err;     /* where reasons go during the current call */
 	size_t errlen;
 	bool finished;
 
@@ -37,10 +37,10 @@ struct csv {
 	bool after_cr, rec_open;
 	long line, rec_line;
 	size_t field_start;
-	struct buf rec;   /* fields, each NUL-terminated */
-	size_t *offs;     /* field starts in rec */
-	size_t *coffs;    /* starts in conv of fields read as Windows-1252, or SIZE_MAX */
-	const char **fv;  /* the fields as strings */
+	struct buf rec;  /* fields, each NUL-terminated */
+	size_t *offs;    /* field starts in rec */
+	size_t *coffs;   /* starts in conv of fields read as Windows-1252, or SIZE_MAX */
+	const char **fv; /* the fields as strings */
 	size_t noffs, aoffs;
 	struct buf conv;
 
@@ -50,8 +50,7 @@ struct csv {
 	long data_records;
 };
 
-static enum rc fail(struct csv *c, enum rc rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static enum rc fail(struct csv *c, enum rc rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static enum rc fail(struct csv *c, enum rc rc, const char *fmt, ...)
 {
@@ -133,9 +132,9 @@ static bool utf8_ok(const unsigned char *s)
 
 /* Windows-1252 0x80..0x9F (0xFFFD: unassigned); 0xA0..0xFF equal Latin-1. */
 static const unsigned short cp1252[32] = {
-	0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-	0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-	0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
+        0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+        0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+        0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
 };
 
 static enum rc from_cp1252(struct buf *out, const unsigned char *s)
@@ -183,8 +182,7 @@ static enum rc append(struct csv *c, const void *p, size_t n)
 	enum rc rc = buf_append(&c->rec, p, n);
 
 	if (rc == RC_TOO_BIG)
-		return fail(c, rc, "line %ld: record longer than %d bytes", c->rec_line,
-			    CSV_MAX_RECORD);
+		return fail(c, rc, "line %ld: record longer than %d bytes", c->rec_line, CSV_MAX_RECORD);
 	if (rc != RC_OK)
 		return fail(c, rc, "out of memory");
 	return RC_OK;
@@ -240,8 +238,7 @@ static enum rc use_record(struct csv *c)
 		}
 	}
 	for (k = 0; k < n; k++) {
-		c->fv[k] = c->coffs[k] == SIZE_MAX ? c->rec.data + c->offs[k]
-						   : c->conv.data + c->coffs[k];
+		c->fv[k] = c->coffs[k] == SIZE_MAX ? c->rec.data + c->offs[k] : c->conv.data + c->coffs[k];
 		if (!blank(c->fv[k]))
 			all_blank = false;
 	}
@@ -261,17 +258,17 @@ static enum rc use_record(struct csv *c)
 	for (k = c->header_n; k < n; k++)
 		if (!blank(c->fv[k]))
 			return fail(c, RC_UNPROCESSABLE,
-				    "line %ld: %zu fields but the header has %zu; quote values that "
-				    "contain '%c'",
-				    c->rec_line, n, c->header_n, c->delim == '\t' ? ' ' : c->delim);
+			            "line %ld: %zu fields but the header has %zu; quote values that "
+			            "contain '%c'",
+			            c->rec_line, n, c->header_n, c->delim == '\t' ? ' ' : c->delim);
 	for (int r = 0; r < SALES_COL_COUNT; r++) {
 		long i = c->cols.idx[r];
 
 		cell[r].text = i >= 0 && (size_t)i < n ? c->fv[i] : "";
 		cell[r].numeric = false;
 	}
-	return sales_emit(c->sink, cell[SALES_COL_SELLER], cell[SALES_COL_AMOUNT],
-			  cell[SALES_COL_PERIOD], c->rec_line, "line", c->err, c->errlen);
+	return sales_emit(c->sink, cell[SALES_COL_SELLER], cell[SALES_COL_AMOUNT], cell[SALES_COL_PERIOD], c->rec_line,
+	                  "line", c->err, c->errlen);
 }
 
 static enum rc end_record(struct csv *c)
@@ -393,8 +390,7 @@ static enum rc decide(struct csv *c)
 	c->have_delim = true;
 	if (c->pre.len >= 3 && memcmp(c->pre.data, "\xEF\xBB\xBF", 3) == 0)
 		skip = 3;
-	rc = c->pre.len > skip ? run(c, (const unsigned char *)c->pre.data + skip, c->pre.len - skip)
-			       : RC_OK;
+	rc = c->pre.len > skip ? run(c, (const unsigned char *)c->pre.data + skip, c->pre.len - skip) : RC_OK;
 	buf_release(&c->pre);
 	return rc;
 }
@@ -411,9 +407,8 @@ static enum rc prescan(struct csv *c, const unsigned char *p, size_t n, size_t *
 		enum rc rc = buf_append(&c->pre, &b, 1);
 
 		if (rc != RC_OK)
-			return fail(c, rc, rc == RC_TOO_BIG ? "line 1: header longer than %d bytes"
-							    : "out of memory",
-				    CSV_MAX_RECORD);
+			return fail(c, rc, rc == RC_TOO_BIG ? "line 1: header longer than %d bytes" : "out of memory",
+			            CSV_MAX_RECORD);
 		if (pos < 3 && b == bom[pos] && memcmp(c->pre.data, bom, pos + 1) == 0)
 			continue;
 		if (b == '"') {
@@ -506,8 +501,7 @@ enum rc csv_finish(struct csv *c, char *err, size_t errlen)
 	return end(c, rc);
 }
 
-enum rc csv_parse(const void *data, size_t len, struct sales_sink *sink, char *err,
-		  size_t errlen)
+enum rc csv_parse(const void *data, size_t len, struct sales_sink *sink, char *err, size_t errlen)
 {
 	struct csv *c = csv_new(sink);
 	enum rc rc;

@@ -41,7 +41,6 @@ enum rc csv_feed(struct csv *c, const void *data, size_t len, char *err, size_t 
 enum rc csv_finish(struct csv *c, char *err, size_t errlen);
 
 /* The whole file at once: csv_new + csv_feed + csv_finish. */
-enum rc csv_parse(const void *data, size_t len, struct sales_sink *sink, char *err,
-		  size_t errlen);
+enum rc csv_parse(const void *data, size_t len, struct sales_sink *sink, char *err, size_t errlen);
 
 #endif

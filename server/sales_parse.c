@@ -13,8 +13,7 @@
 
 #include "server/amount.h"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -57,10 +56,8 @@ static unsigned decode(const unsigned char *s, size_t *n)
 		*n = 3;
 		return cp;
 	}
-	if ((s[0] & 0xF8) == 0xF0 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80 &&
-	    (s[3] & 0xC0) == 0x80) {
-		cp = ((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) |
-		     (s[3] & 0x3Fu);
+	if ((s[0] & 0xF8) == 0xF0 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80) {
+		cp = ((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
 		if (cp < 0x10000 || cp > 0x10FFFF)
 			return NOT_UTF8;
 		*n = 4;
@@ -71,21 +68,21 @@ static unsigned decode(const unsigned char *s, size_t *n)
 
 static bool is_space_cp(unsigned cp)
 {
-	return cp == ' ' || cp == '\t' || cp == '\r' || cp == '\n' || cp == '\v' || cp == '\f' ||
-	       cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x3000;
+	return cp == ' ' || cp == '\t' || cp == '\r' || cp == '\n' || cp == '\v' || cp == '\f' || cp == 0xA0 ||
+	       (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x3000;
 }
 
 /* Base letters of U+00C0..U+00FF (NULL: keep the character). */
 static const char *const latin1[64] = {
-	"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-	"d", "n", "o", "o", "o", "o", "o", NULL, "o", "u", "u", "u", "u", "y", "th", "ss",
-	"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-	"d", "n", "o", "o", "o", "o", "o", NULL, "o", "u", "u", "u", "u", "y", "th", "y",
+        "a", "a", "a", "a", "a", "a", "ae", "c",  "e", "e", "e", "e", "i", "i", "i",  "i",
+        "d", "n", "o", "o", "o", "o", "o",  NULL, "o", "u", "u", "u", "u", "y", "th", "ss",
+        "a", "a", "a", "a", "a", "a", "ae", "c",  "e", "e", "e", "e", "i", "i", "i",  "i",
+        "d", "n", "o", "o", "o", "o", "o",  NULL, "o", "u", "u", "u", "u", "y", "th", "y",
 };
 /* Base letters of U+0100..U+017F (Latin Extended-A), one per code point. */
 static const char latin_ext_a[] = "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiiiijjkkk"
-				  "llllllllllnnnnnnnnnoooooooorrrrrrssssssssttttttuuuuuuuuuuuu"
-				  "wwyyyzzzzzzs";
+                                  "llllllllllnnnnnnnnnoooooooorrrrrrssssssssttttttuuuuuuuuuuuu"
+                                  "wwyyyzzzzzzs";
 _Static_assert(sizeof(latin_ext_a) == 129, "one letter per code point U+0100..U+017F");
 
 struct out {
@@ -163,23 +160,20 @@ static const struct {
 	const char *name;
 	int month;
 } months[] = {
-	{"janeiro", 1},	 {"fevereiro", 2}, {"marco", 3},    {"abril", 4},     {"maio", 5},
-	{"junho", 6},	 {"julho", 7},	   {"agosto", 8},   {"setembro", 9},  {"outubro", 10},
-	{"novembro", 11}, {"dezembro", 12}, {"january", 1},  {"february", 2},  {"march", 3},
-	{"april", 4},	 {"may", 5},	   {"june", 6},	    {"july", 7},      {"august", 8},
-	{"september", 9}, {"october", 10},  {"november", 11}, {"december", 12}, {"jan", 1},
-	{"fev", 2},	 {"feb", 2},	   {"mar", 3},	    {"abr", 4},	      {"apr", 4},
-	{"mai", 5},	 {"jun", 6},	   {"jul", 7},	    {"ago", 8},	      {"aug", 8},
-	{"set", 9},	 {"sep", 9},	   {"sept", 9},	    {"out", 10},      {"oct", 10},
-	{"nov", 11},	 {"dez", 12},	   {"dec", 12},
+        {"janeiro", 1}, {"fevereiro", 2}, {"marco", 3},     {"abril", 4},    {"maio", 5},      {"junho", 6},
+        {"julho", 7},   {"agosto", 8},    {"setembro", 9},  {"outubro", 10}, {"novembro", 11}, {"dezembro", 12},
+        {"january", 1}, {"february", 2},  {"march", 3},     {"april", 4},    {"may", 5},       {"june", 6},
+        {"july", 7},    {"august", 8},    {"september", 9}, {"october", 10}, {"november", 11}, {"december", 12},
+        {"jan", 1},     {"fev", 2},       {"feb", 2},       {"mar", 3},      {"abr", 4},       {"apr", 4},
+        {"mai", 5},     {"jun", 6},       {"jul", 7},       {"ago", 8},      {"aug", 8},       {"set", 9},
+        {"sep", 9},     {"sept", 9},      {"out", 10},      {"oct", 10},     {"nov", 11},      {"dez", 12},
+        {"dec", 12},
 };
 
-static const char *const month_pt[12] = {"janeiro", "fevereiro", "março",    "abril",
-					  "maio",    "junho",     "julho",    "agosto",
-					  "setembro", "outubro",  "novembro", "dezembro"};
-static const char *const month_en[12] = {"January", "February", "March",     "April",
-					  "May",     "June",     "July",      "August",
-					  "September", "October", "November", "December"};
+static const char *const month_pt[12] = {"janeiro", "fevereiro", "março",    "abril",   "maio",     "junho",
+                                         "julho",   "agosto",    "setembro", "outubro", "novembro", "dezembro"};
+static const char *const month_en[12] = {"January", "February", "March",     "April",   "May",      "June",
+                                         "July",    "August",   "September", "October", "November", "December"};
 
 const char *sales_month_name(int month, const char *lang)
 {
@@ -208,10 +202,10 @@ bool sales_period_is_valid(const char *s)
 
 struct tok {
 	char s[16];
-	size_t len;  /* real length, may exceed sizeof(s) - 1 */
-	bool digit;  /* all digits */
-	bool glued;  /* split from the previous token at a letter/digit change, not a separator */
-	long value;  /* digits: the number (capped), else month number or 0 */
+	size_t len; /* real length, may exceed sizeof(s) - 1 */
+	bool digit; /* all digits */
+	bool glued; /* split from the previous token at a letter/digit change, not a separator */
+	long value; /* digits: the number (capped), else month number or 0 */
 };
 
 static int month_of(const char *s)
@@ -331,7 +325,7 @@ bool sales_period_from_name(const char *filename, int default_year, char out[8])
 			if (i + 1 < n && t[i + 1].digit && t[i + 1].len == 2)
 				add_distinct(ys, &ny, 2000 + (int)t[i + 1].value);
 		} else if (k->digit && k->len == 6 && k->value / 100 >= 1900 && k->value % 100 >= 1 &&
-			   k->value % 100 <= 12) {
+		           k->value % 100 <= 12) {
 			add_distinct(ys, &ny, (int)(k->value / 100));
 			add_distinct(ms, &nm, (int)(k->value % 100));
 		} else if (is_year4(k) && k->value <= 2999) {
@@ -389,8 +383,7 @@ bool sales_period_parse(const char *text, int default_year, char out[8])
 			return write_period((int)num[0]->value, month, out);
 		if (nn == 1 && num[0]->len == 2)
 			return write_period(2000 + (int)num[0]->value, month, out);
-		if (nn == 2 && num[0]->len <= 2 && num[0]->value >= 1 && num[0]->value <= 31 &&
-		    is_year4(num[1]))
+		if (nn == 2 && num[0]->len <= 2 && num[0]->value >= 1 && num[0]->value <= 31 && is_year4(num[1]))
 			return write_period((int)num[1]->value, month, out);
 		return false;
 	}
@@ -448,15 +441,14 @@ static bool looks_binary(const unsigned char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == 0)
 			return true;
-		if (s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r' && s[i] != '\f' &&
-		    s[i] != '\v' && s[i] != 0x1A)
+		if (s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r' && s[i] != '\f' && s[i] != '\v' &&
+		    s[i] != 0x1A)
 			ctl++;
 	}
 	return ctl * 100 > len;
 }
 
-enum sales_format sales_detect(const unsigned char *head, size_t len, const char *content_type,
-			       const char *filename)
+enum sales_format sales_detect(const unsigned char *head, size_t len, const char *content_type, const char *filename)
 {
 	static const unsigned char ole[8] = {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1};
 	size_t i = 0;
@@ -525,17 +517,13 @@ static void quote_value(const char *s, char *out, size_t len)
 	out[o] = '\0';
 }
 
-
 static const char *const col_names[SALES_COL_COUNT][14] = {
-	[SALES_COL_SELLER] = {"vendedor", "vendedora", "seller", "nome", "name", "vendedor a",
-			      "nome do vendedor", "salesperson", "sales rep", "representante",
-			      "consultor", "consultora", NULL},
-	[SALES_COL_AMOUNT] = {"vendas", "sales", "valor", "amount", "total", "total de vendas",
-			      "total vendas", "valor total", "valor vendido", "total vendido",
-			      "faturamento", "revenue", NULL},
-	[SALES_COL_PERIOD] = {"mes", "month", "periodo", "period", "competencia",
-			      "mes de referencia", "mes referencia", "referencia", "data", "date",
-			      "data da venda", NULL},
+        [SALES_COL_SELLER] = {"vendedor", "vendedora", "seller", "nome", "name", "vendedor a", "nome do vendedor",
+                              "salesperson", "sales rep", "representante", "consultor", "consultora", NULL},
+        [SALES_COL_AMOUNT] = {"vendas", "sales", "valor", "amount", "total", "total de vendas", "total vendas",
+                              "valor total", "valor vendido", "total vendido", "faturamento", "revenue", NULL},
+        [SALES_COL_PERIOD] = {"mes", "month", "periodo", "period", "competencia", "mes de referencia", "mes referencia",
+                              "referencia", "data", "date", "data da venda", NULL},
 };
 static const char *const col_label[SALES_COL_COUNT] = {"seller", "amount", "period"};
 
@@ -555,8 +543,7 @@ static void norm_header(const char *raw, char *out, size_t len)
 	for (char *p = f; (p = strstr(p, "r$")) != NULL;)
 		*p++ = ' ';
 	for (const char *p = f; *p && o + 1 < len; p++) {
-		bool alnum = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-			     (unsigned char)*p >= 0x80;
+		bool alnum = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || (unsigned char)*p >= 0x80;
 
 		if (!alnum) {
 			space = true;
@@ -587,8 +574,7 @@ static int role_of(const char *raw, int *prio)
 	return -1;
 }
 
-enum rc sales_header_match(const char *const *names, size_t n, struct sales_cols *cols, char *err,
-			   size_t errlen)
+enum rc sales_header_match(const char *const *names, size_t n, struct sales_cols *cols, char *err, size_t errlen)
 {
 	int best[SALES_COL_COUNT];
 	char msg[512], found[256];
@@ -617,9 +603,9 @@ enum rc sales_header_match(const char *const *names, size_t n, struct sales_cols
 		if (cols->idx[r] >= 0)
 			continue;
 		o += (size_t)snprintf(msg + o, o < sizeof(msg) ? sizeof(msg) - o : 0,
-				      "%smissing %s column (one of %s, %s, %s, %s, %s)",
-				      o ? "; " : "", col_label[r], col_names[r][0], col_names[r][1],
-				      col_names[r][2], col_names[r][3], col_names[r][4]);
+		                      "%smissing %s column (one of %s, %s, %s, %s, %s)", o ? "; " : "", col_label[r],
+		                      col_names[r][0], col_names[r][1], col_names[r][2], col_names[r][3],
+		                      col_names[r][4]);
 		if (o >= sizeof(msg))
 			o = sizeof(msg) - 1;
 	}
@@ -681,8 +667,7 @@ static bool display_name(const char *s, char *out, size_t max)
 
 static bool is_total_row(const char *name)
 {
-	static const char *const totals[] = {"total", "total geral", "subtotal", "totais",
-					     "grand total", "soma"};
+	static const char *const totals[] = {"total", "total geral", "subtotal", "totais", "grand total", "soma"};
 	char f[32];
 
 	sales_fold(name, f, sizeof(f));
@@ -693,15 +678,14 @@ static bool is_total_row(const char *name)
 }
 
 enum rc sales_emit(struct sales_sink *sink, struct sales_cell seller, struct sales_cell amount,
-		   struct sales_cell period, long line, const char *unit, char *err, size_t errlen)
+                   struct sales_cell period, long line, const char *unit, char *err, size_t errlen)
 {
 	char name[SALES_SELLER_MAX + 1], q[48], per[8];
 	struct sales_row row;
 	enum rc rc;
 
 	if (!display_name(seller.text, name, SALES_SELLER_MAX)) {
-		set_err(err, errlen, "%s %ld: seller name longer than %d bytes", unit, line,
-			SALES_SELLER_MAX);
+		set_err(err, errlen, "%s %ld: seller name longer than %d bytes", unit, line, SALES_SELLER_MAX);
 		return RC_UNPROCESSABLE;
 	}
 	if (is_blank(amount.text) || is_total_row(name))
@@ -711,19 +695,17 @@ enum rc sales_emit(struct sales_sink *sink, struct sales_cell seller, struct sal
 		set_err(err, errlen, "%s %ld: amount '%s' has no seller", unit, line, q);
 		return RC_UNPROCESSABLE;
 	}
-	rc = amount.numeric ? amount_parse_real(amount.text, &row.cents)
-			    : amount_parse(amount.text, &row.cents);
+	rc = amount.numeric ? amount_parse_real(amount.text, &row.cents) : amount_parse(amount.text, &row.cents);
 	if (rc != RC_OK) {
 		set_err(err, errlen, "%s %ld: amount '%s' %s", unit, line, q,
-			rc == RC_UNPROCESSABLE ? "is negative" : "is not a number");
+		        rc == RC_UNPROCESSABLE ? "is negative" : "is not a number");
 		return RC_UNPROCESSABLE;
 	}
 	row.period = NULL;
 	if (!is_blank(period.text)) {
 		if (!sales_period_parse(period.text, sink->default_year, per)) {
 			quote_value(period.text, q, sizeof(q));
-			set_err(err, errlen, "%s %ld: period '%s' is not a month (expected YYYY-MM)",
-				unit, line, q);
+			set_err(err, errlen, "%s %ld: period '%s' is not a month (expected YYYY-MM)", unit, line, q);
 			return RC_UNPROCESSABLE;
 		}
 		row.period = per;
@@ -744,8 +726,7 @@ enum rc sales_emit(struct sales_sink *sink, struct sales_cell seller, struct sal
 
 /* ---- JSON ---- */
 
-enum rc sales_parse_json(const char *data, size_t len, struct sales_sink *sink, char *err,
-			 size_t errlen)
+enum rc sales_parse_json(const char *data, size_t len, struct sales_sink *sink, char *err, size_t errlen)
 {
 	json_error_t je;
 	json_t *root = json_loadb(data, len, 0, &je), *v;
@@ -753,13 +734,13 @@ enum rc sales_parse_json(const char *data, size_t len, struct sales_sink *sink, 
 	size_t i;
 
 	if (!root) {
-		set_err(err, errlen, "invalid JSON at line %d, column %d: %s", je.line, je.column,
-			je.text);
+		set_err(err, errlen, "invalid JSON at line %d, column %d: %s", je.line, je.column, je.text);
 		goto out;
 	}
 	if (!json_is_array(root)) {
-		set_err(err, errlen, "expected a JSON array of {\"seller\", \"amount\", \"period\"} "
-				     "objects");
+		set_err(err, errlen,
+		        "expected a JSON array of {\"seller\", \"amount\", \"period\"} "
+		        "objects");
 		goto out;
 	}
 	if (json_array_size(root) == 0) {
@@ -793,7 +774,7 @@ enum rc sales_parse_json(const char *data, size_t len, struct sales_sink *sink, 
 			c[r] = (struct sales_cell){"", false};
 		if (!cell[SALES_COL_SELLER] || !cell[SALES_COL_AMOUNT]) {
 			set_err(err, errlen, "entry %ld: missing %s", line,
-				cell[SALES_COL_SELLER] ? "amount" : "seller");
+			        cell[SALES_COL_SELLER] ? "amount" : "seller");
 			goto out;
 		}
 		if (!json_is_string(cell[SALES_COL_SELLER])) {
@@ -819,12 +800,11 @@ enum rc sales_parse_json(const char *data, size_t len, struct sales_sink *sink, 
 		if (json_is_string(x)) {
 			c[SALES_COL_PERIOD].text = json_string_value(x);
 		} else if (x && !json_is_null(x)) {
-			set_err(err, errlen, "entry %ld: period must be a string like \"2026-01\"",
-				line);
+			set_err(err, errlen, "entry %ld: period must be a string like \"2026-01\"", line);
 			goto out;
 		}
-		rc = sales_emit(sink, c[SALES_COL_SELLER], c[SALES_COL_AMOUNT], c[SALES_COL_PERIOD],
-				line, "entry", err, errlen);
+		rc = sales_emit(sink, c[SALES_COL_SELLER], c[SALES_COL_AMOUNT], c[SALES_COL_PERIOD], line, "entry", err,
+		                errlen);
 		if (rc != RC_OK)
 			goto out;
 	}

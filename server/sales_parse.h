@@ -44,8 +44,7 @@ enum sales_format { SALES_UNKNOWN, SALES_CSV, SALES_JSON, SALES_XLSX };
  * header and the file name (both may be NULL). A zip signature means XLSX; otherwise binary
  * content (NUL bytes, many control characters, an old .xls) is SALES_UNKNOWN (answer 415);
  * text is JSON when it starts with '[' or '{' or is declared JSON, else CSV. */
-enum sales_format sales_detect(const unsigned char *head, size_t len, const char *content_type,
-			       const char *filename);
+enum sales_format sales_detect(const unsigned char *head, size_t len, const char *content_type, const char *filename);
 
 /* The comparison key of a seller: lower-case, accents removed (á->a, ç->c, combining marks
  * dropped), trimmed, inner whitespace (incl. NBSP) collapsed to one space:
@@ -87,8 +86,7 @@ struct sales_cols {
  *   period: mes, mês, month, periodo, período, competencia, data, date, ...
  * When several columns match, the earlier name in those lists wins, then the leftmost column.
  * RC_UNPROCESSABLE when seller or amount is missing; err names what was expected and found. */
-enum rc sales_header_match(const char *const *names, size_t n, struct sales_cols *cols, char *err,
-			   size_t errlen);
+enum rc sales_header_match(const char *const *names, size_t n, struct sales_cols *cols, char *err, size_t errlen);
 
 /* A cell as a reader saw it. text is never NULL ("" when empty). numeric: the value is a
  * number stored by the file format (XLSX n cells, JSON numbers), parsed with
@@ -105,13 +103,12 @@ struct sales_cell {
  * a bad amount, a negative amount, an amount without a seller, a period that is not a month,
  * a seller longer than SALES_SELLER_MAX. Returns the sink's rc when it fails. */
 enum rc sales_emit(struct sales_sink *sink, struct sales_cell seller, struct sales_cell amount,
-		   struct sales_cell period, long line, const char *unit, char *err, size_t errlen);
+                   struct sales_cell period, long line, const char *unit, char *err, size_t errlen);
 
 /* Reads a JSON array of objects {"seller": "...", "amount": 57000.5 | "57.000,50",
  * "period": "2026-01" | null} (keys matched like header names) and emits each entry.
  * The whole body is parsed at once: the caller caps len. RC_UNPROCESSABLE for invalid JSON,
  * a wrong shape, bad values or an empty array. */
-enum rc sales_parse_json(const char *data, size_t len, struct sales_sink *sink, char *err,
-			 size_t errlen);
+enum rc sales_parse_json(const char *data, size_t len, struct sales_sink *sink, char *err, size_t errlen);
 
 #endif

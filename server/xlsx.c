@@ -72,8 +72,7 @@ struct part {
 	char name[512];
 };
 
-static enum rc fail(struct xlsx *x, enum rc rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static enum rc fail(struct xlsx *x, enum rc rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static enum rc fail(struct xlsx *x, enum rc rc, const char *fmt, ...)
 {
@@ -141,14 +140,12 @@ static int part_read(void *ctx, char *out, int len)
 		return x->rc != RC_OK ? -1 : 0;
 	n = zip_fread(p->zf, out, (zip_uint64_t)len);
 	if (n < 0) {
-		fail(x, RC_UNPROCESSABLE, "corrupt .xlsx file: %s: %s", p->name,
-		     zip_file_strerror(p->zf));
+		fail(x, RC_UNPROCESSABLE, "corrupt .xlsx file: %s: %s", p->name, zip_file_strerror(p->zf));
 		return -1;
 	}
 	x->unzipped += (uint64_t)n;
 	if (x->unzipped > XLSX_MAX_UNZIPPED) {
-		fail(x, RC_TOO_BIG, "the workbook unzips to more than %d MiB",
-		     XLSX_MAX_UNZIPPED >> 20);
+		fail(x, RC_TOO_BIG, "the workbook unzips to more than %d MiB", XLSX_MAX_UNZIPPED >> 20);
 		return -1;
 	}
 	return (int)n;
@@ -163,15 +160,13 @@ static int part_close(void *ctx)
 	return 0;
 }
 
-static void on_xml_error(void *arg, const char *msg, xmlParserSeverities severity,
-			 xmlTextReaderLocatorPtr loc)
+static void on_xml_error(void *arg, const char *msg, xmlParserSeverities severity, xmlTextReaderLocatorPtr loc)
 {
 	struct xlsx *x = arg;
 	size_t n;
 
 	(void)loc;
-	if (x->xmlmsg[0] || (severity != XML_PARSER_SEVERITY_ERROR &&
-			     severity != XML_PARSER_SEVERITY_VALIDITY_ERROR))
+	if (x->xmlmsg[0] || (severity != XML_PARSER_SEVERITY_ERROR && severity != XML_PARSER_SEVERITY_VALIDITY_ERROR))
 		return;
 	snprintf(x->xmlmsg, sizeof(x->xmlmsg), "%s", msg ? msg : "error");
 	n = strlen(x->xmlmsg);
@@ -196,12 +191,11 @@ static enum rc part_open(struct xlsx *x, const char *name, bool required, xmlTex
 	}
 	zip_stat_init(&st);
 	if (zip_stat_index(x->za, (zip_uint64_t)i, 0, &st) != 0)
-		return fail(x, RC_UNPROCESSABLE, "corrupt .xlsx file: %s: %s", name,
-			    zip_strerror(x->za));
+		return fail(x, RC_UNPROCESSABLE, "corrupt .xlsx file: %s: %s", name, zip_strerror(x->za));
 	/* refuse before inflating anything when the zip admits it is too big */
 	if ((st.valid & ZIP_STAT_SIZE) && st.size > XLSX_MAX_UNZIPPED - x->unzipped)
 		return fail(x, RC_TOO_BIG, "%s unzips to %llu bytes, over the %d MiB limit", name,
-			    (unsigned long long)st.size, XLSX_MAX_UNZIPPED >> 20);
+		            (unsigned long long)st.size, XLSX_MAX_UNZIPPED >> 20);
 	zf = zip_fopen_index(x->za, (zip_uint64_t)i, 0);
 	if (!zf)
 		return fail(x, RC_UNPROCESSABLE, "cannot read %s: %s", name, zip_strerror(x->za));
@@ -237,8 +231,7 @@ static int next(struct xlsx *x, xmlTextReaderPtr r, const char *part)
 	}
 	if (ret < 0 || x->rc != RC_OK) {
 		if (x->rc == RC_OK)
-			fail(x, RC_UNPROCESSABLE, "%s: invalid XML%s%s", part, x->xmlmsg[0] ? ": " : "",
-			     x->xmlmsg);
+			fail(x, RC_UNPROCESSABLE, "%s: invalid XML%s%s", part, x->xmlmsg[0] ? ": " : "", x->xmlmsg);
 		return -1;
 	}
 	return ret;
@@ -285,8 +278,7 @@ static void resolve(const char *target, char *out, size_t len)
 	size_t segl[64], n = 0, o = 0;
 	const char *p;
 
-	snprintf(tmp, sizeof(tmp), "%s%s", target[0] == '/' ? "" : "xl/",
-		 target[0] == '/' ? target + 1 : target);
+	snprintf(tmp, sizeof(tmp), "%s%s", target[0] == '/' ? "" : "xl/", target[0] == '/' ? target + 1 : target);
 	p = tmp;
 	while (*p) {
 		const char *e = strchr(p, '/');
@@ -344,8 +336,7 @@ static enum rc read_workbook(struct xlsx *x)
 			attr(r, "state", state, sizeof(state));
 			rel_id(r, rid, sizeof(rid));
 			if (lo + 1 < sizeof(list))
-				lo += (size_t)snprintf(list + lo, sizeof(list) - lo, "%s'%s'",
-						       lo ? ", " : "", name);
+				lo += (size_t)snprintf(list + lo, sizeof(list) - lo, "%s'%s'", lo ? ", " : "", name);
 			if (lo >= sizeof(list))
 				lo = sizeof(list) - 1;
 			if (!any) {
@@ -371,8 +362,7 @@ static enum rc read_workbook(struct xlsx *x)
 	if (!any)
 		return fail(x, RC_UNPROCESSABLE, "the workbook has no sheets");
 	if (!found && x->want)
-		return fail(x, RC_UNPROCESSABLE, "sheet '%s' not found; the workbook has %s",
-			    x->want, list);
+		return fail(x, RC_UNPROCESSABLE, "sheet '%s' not found; the workbook has %s", x->want, list);
 	if (!found) { /* every sheet hidden: read the first */
 		snprintf(x->sheet_rid, sizeof(x->sheet_rid), "%s", first_rid);
 		snprintf(x->sheet_name, sizeof(x->sheet_name), "%s", first_name);
@@ -416,8 +406,7 @@ static enum rc read_rels(struct xlsx *x)
 	if (ret < 0)
 		return x->rc;
 	if (!x->sheet_path[0])
-		return fail(x, RC_UNPROCESSABLE, "not an .xlsx workbook: sheet '%s' has no part",
-			    x->sheet_name);
+		return fail(x, RC_UNPROCESSABLE, "not an .xlsx workbook: sheet '%s' has no part", x->sheet_name);
 	if (!x->sst_path[0])
 		snprintf(x->sst_path, sizeof(x->sst_path), "xl/sharedStrings.xml");
 	return RC_OK;
@@ -449,8 +438,8 @@ static enum rc push_string(struct xlsx *x, size_t start)
 
 static bool is_text_node(int type)
 {
-	return type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA ||
-	       type == XML_READER_TYPE_WHITESPACE || type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE;
+	return type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA || type == XML_READER_TYPE_WHITESPACE ||
+	       type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE;
 }
 
 static enum rc read_shared_strings(struct xlsx *x)
@@ -556,8 +545,8 @@ static enum rc store_cell(struct xlsx *x)
 		unsigned long long i = strtoull(text, &end, 10);
 
 		if (!text[0] || *end || i >= x->nsst)
-			return fail(x, RC_UNPROCESSABLE, "row %ld: shared string '%.20s' does not exist",
-				    x->rownum, text);
+			return fail(x, RC_UNPROCESSABLE, "row %ld: shared string '%.20s' does not exist", x->rownum,
+			            text);
 		text = x->pool.data + x->sst[i];
 	} else if (strcmp(x->type, "b") == 0) {
 		text = strcmp(text, "1") == 0 ? "TRUE" : "FALSE";
@@ -576,9 +565,9 @@ static enum rc store_cell(struct xlsx *x)
 	x->cells[x->ncells] = (struct cell_ref){x->col, x->text.len, numeric};
 	rc = buf_append(&x->text, text, strlen(text) + 1);
 	if (rc != RC_OK)
-		return fail(x, rc, rc == RC_TOO_BIG ? "row %ld: more than %d bytes of text"
-						    : "row %ld: out of memory (%d)",
-			    x->rownum, XLSX_MAX_ROW);
+		return fail(x, rc,
+		            rc == RC_TOO_BIG ? "row %ld: more than %d bytes of text" : "row %ld: out of memory (%d)",
+		            x->rownum, XLSX_MAX_ROW);
 	x->ncells++;
 	return RC_OK;
 }
@@ -648,8 +637,7 @@ static enum rc finish_row(struct xlsx *x)
 		c[r] = (struct sales_cell){"", false};
 		for (size_t i = 0; i < x->ncells; i++)
 			if (x->cells[i].col == x->cols.idx[r])
-				c[r] = (struct sales_cell){x->text.data + x->cells[i].off,
-							   x->cells[i].numeric};
+				c[r] = (struct sales_cell){x->text.data + x->cells[i].off, x->cells[i].numeric};
 	}
 	if (c[SALES_COL_PERIOD].numeric) {
 		/* a date cell (serial), or a bare month number */
@@ -661,8 +649,8 @@ static enum rc finish_row(struct xlsx *x)
 			snprintf(per, sizeof(per), "%.15s", c[SALES_COL_PERIOD].text);
 		c[SALES_COL_PERIOD] = (struct sales_cell){per, false};
 	}
-	rc = sales_emit(x->sink, c[SALES_COL_SELLER], c[SALES_COL_AMOUNT], c[SALES_COL_PERIOD],
-			x->rownum, "row", x->err, x->errlen);
+	rc = sales_emit(x->sink, c[SALES_COL_SELLER], c[SALES_COL_AMOUNT], c[SALES_COL_PERIOD], x->rownum, "row",
+	                x->err, x->errlen);
 	if (rc != RC_OK)
 		x->rc = rc;
 out:
@@ -696,8 +684,8 @@ static enum rc read_sheet(struct xlsx *x)
 				attr(r, "r", ref, sizeof(ref));
 				n = ref[0] ? strtol(ref, &end, 10) : x->rownum + 1;
 				if (ref[0] && (*end || n < 1 || n > 1048576)) {
-					fail(x, RC_UNPROCESSABLE, "row %ld: bad row number '%.12s'",
-					     x->rownum + 1, ref);
+					fail(x, RC_UNPROCESSABLE, "row %ld: bad row number '%.12s'", x->rownum + 1,
+					     ref);
 					break;
 				}
 				x->rownum = n;
@@ -710,8 +698,8 @@ static enum rc read_sheet(struct xlsx *x)
 				if (!ref[0]) {
 					x->col++;
 				} else if (!col_of(ref, &x->col)) {
-					fail(x, RC_UNPROCESSABLE, "row %ld: bad cell reference '%.12s'",
-					     x->rownum, ref);
+					fail(x, RC_UNPROCESSABLE, "row %ld: bad cell reference '%.12s'", x->rownum,
+					     ref);
 					break;
 				}
 				attr(r, "t", x->type, sizeof(x->type));
@@ -754,8 +742,7 @@ static enum rc read_sheet(struct xlsx *x)
 
 			rc = v ? buf_puts(&x->cell, (const char *)v) : RC_OK;
 			if (rc != RC_OK)
-				fail(x, rc, "row %ld: cell longer than %d bytes", x->rownum,
-				     XLSX_MAX_ROW);
+				fail(x, rc, "row %ld: cell longer than %d bytes", x->rownum, XLSX_MAX_ROW);
 		}
 		if (rc != RC_OK) {
 			x->rc = rc;
@@ -770,8 +757,7 @@ static enum rc read_sheet(struct xlsx *x)
 	if (!x->have_header)
 		return fail(x, RC_UNPROCESSABLE, "sheet '%s' is empty", x->sheet_name);
 	if (x->data_rows == 0)
-		return fail(x, RC_UNPROCESSABLE, "sheet '%s' has no data rows after the header",
-			    x->sheet_name);
+		return fail(x, RC_UNPROCESSABLE, "sheet '%s' has no data rows after the header", x->sheet_name);
 	return RC_OK;
 }
 
@@ -795,9 +781,8 @@ static enum rc parse(struct xlsx *x, const void *data, size_t len)
 	x->za = zip_open_from_source(src, ZIP_RDONLY, &ze);
 	if (!x->za) {
 		rc = zip_error_code_zip(&ze) == ZIP_ER_NOZIP
-			     ? fail(x, RC_UNPROCESSABLE, "not an .xlsx file: not a zip archive")
-			     : fail(x, RC_UNPROCESSABLE, "corrupt .xlsx file: %s",
-				    zip_error_strerror(&ze));
+		             ? fail(x, RC_UNPROCESSABLE, "not an .xlsx file: not a zip archive")
+		             : fail(x, RC_UNPROCESSABLE, "corrupt .xlsx file: %s", zip_error_strerror(&ze));
 		zip_source_free(src);
 		zip_error_fini(&ze);
 		return rc;
@@ -848,9 +833,8 @@ enum rc xlsx_feed(struct xlsx *x, const void *data, size_t len, char *err, size_
 		return end(x, fail(x, RC_INTERNAL, "xlsx_feed after xlsx_finish"));
 	rc = buf_append(&x->input, data, len);
 	if (rc != RC_OK)
-		rc = fail(x, rc, rc == RC_TOO_BIG ? "the .xlsx file is larger than %d MiB"
-						  : "out of memory (%d)",
-			  XLSX_MAX_INPUT >> 20);
+		rc = fail(x, rc, rc == RC_TOO_BIG ? "the .xlsx file is larger than %d MiB" : "out of memory (%d)",
+		          XLSX_MAX_INPUT >> 20);
 	return end(x, rc);
 }
 
@@ -868,8 +852,7 @@ enum rc xlsx_finish(struct xlsx *x, char *err, size_t errlen)
 	return end(x, parse(x, x->input.data, x->input.len));
 }
 
-enum rc xlsx_parse(const void *data, size_t len, const char *sheet, struct sales_sink *sink,
-		   char *err, size_t errlen)
+enum rc xlsx_parse(const void *data, size_t len, const char *sheet, struct sales_sink *sink, char *err, size_t errlen)
 {
 	struct xlsx *x = xlsx_new(sink, sheet);
 	enum rc rc;

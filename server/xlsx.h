@@ -8,8 +8,8 @@
  * bytes in total (or an entry declaring more) the read stops with RC_TOO_BIG.
  * Cell types: s (shared), inlineStr, str, n (number: amounts are currency units rounded to
  * cents half away from zero; periods are date serials), b, e. The header is the first
- * non-empty row that names the columns (up to 10 title rows above it are skipped); columns and rows follow sales_header_match() and sales_emit() with
- * line = the spreadsheet row number. Called by the sales route.
+ * non-empty row that names the columns (up to 10 title rows above it are skipped); columns and rows follow
+ * sales_header_match() and sales_emit() with line = the spreadsheet row number. Called by the sales route.
  */
 #ifndef PLANTAO_XLSX_H
 #define PLANTAO_XLSX_H
@@ -49,7 +49,6 @@ const char *xlsx_sheet_name(const struct xlsx *x);
 
 /* One workbook already in memory (data is borrowed, not copied). Same results as
  * xlsx_finish(). */
-enum rc xlsx_parse(const void *data, size_t len, const char *sheet, struct sales_sink *sink,
-		   char *err, size_t errlen);
+enum rc xlsx_parse(const void *data, size_t len, const char *sheet, struct sales_sink *sink, char *err, size_t errlen);
 
 #endif

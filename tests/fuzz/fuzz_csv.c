@@ -33,8 +33,11 @@ static void check(int cond)
 static bool utf8_ok(const unsigned char *s)
 {
 	while (*s) {
-		size_t n = *s < 0x80 ? 0 : *s >= 0xC2 && *s <= 0xDF ? 1 : *s >= 0xE0 && *s <= 0xEF ? 2
-								: *s >= 0xF0 && *s <= 0xF4 ? 3 : 9;
+		size_t n = *s < 0x80                  ? 0
+		           : *s >= 0xC2 && *s <= 0xDF ? 1
+		           : *s >= 0xE0 && *s <= 0xEF ? 2
+		           : *s >= 0xF0 && *s <= 0xF4 ? 3
+		                                      : 9;
 
 		if (n == 9)
 			return false;
@@ -61,10 +64,10 @@ static enum rc row(void *ctx, const struct sales_row *r)
 	check(!r->period || sales_period_is_valid(r->period));
 	check(r->line > o->last_line);
 	o->last_line = r->line;
-	return buf_printf(&o->b, "%s|%lld|%s|%ld\n", r->seller, (long long)r->cents,
-			  r->period ? r->period : "-", r->line) == RC_OK
-		       ? RC_OK
-		       : RC_INTERNAL;
+	return buf_printf(&o->b, "%s|%lld|%s|%ld\n", r->seller, (long long)r->cents, r->period ? r->period : "-",
+	                  r->line) == RC_OK
+	               ? RC_OK
+	               : RC_INTERNAL;
 }
 
 static void check_reason(enum rc rc, const char *err)

@@ -27,8 +27,11 @@ static void check(int cond)
 static bool utf8_ok(const unsigned char *s)
 {
 	while (*s) {
-		size_t n = *s < 0x80 ? 0 : *s >= 0xC2 && *s <= 0xDF ? 1 : *s >= 0xE0 && *s <= 0xEF ? 2
-								: *s >= 0xF0 && *s <= 0xF4 ? 3 : 9;
+		size_t n = *s < 0x80                  ? 0
+		           : *s >= 0xC2 && *s <= 0xDF ? 1
+		           : *s >= 0xE0 && *s <= 0xEF ? 2
+		           : *s >= 0xF0 && *s <= 0xF4 ? 3
+		                                      : 9;
 
 		if (n == 9)
 			return false;

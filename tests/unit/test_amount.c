@@ -72,18 +72,46 @@ static void test_whitespace(void **state)
 {
 	(void)state;
 	assert_int_equal(ok("  57.320,00 "), 5732000);
-	assert_int_equal(ok("\tR$\xc2\xa0" "57.320,00\xc2\xa0\r\n"), 5732000); /* NBSP */
-	assert_int_equal(ok("\xe2\x80\xaf" "100"), 10000);                    /* narrow NBSP */
+	assert_int_equal(ok("\tR$\xc2\xa0"
+	                    "57.320,00\xc2\xa0\r\n"),
+	                 5732000); /* NBSP */
+	assert_int_equal(ok("\xe2\x80\xaf"
+	                    "100"),
+	                 10000); /* narrow NBSP */
 	assert_int_equal(ok("R$   5"), 500);
 }
 
 static void test_invalid(void **state)
 {
 	static const char *const bad[] = {
-		"", " ", "abc", "R$", "R$ ", "1.2.3,4", "55000,", ",5", ".5", "1,2,3",
-		"12,34,567.00", "55 000", "1e3", "55000.00.00", "1.234,56,7", "--5", "R$ R$ 5",
-		"5-", "5 reais", "US$ 5", "1,,2", "1..2", "0x10", "١٢", "5\x01",
-		"92233720368547758,08", "99999999999999999999", "1.234.56",
+	        "",
+	        " ",
+	        "abc",
+	        "R$",
+	        "R$ ",
+	        "1.2.3,4",
+	        "55000,",
+	        ",5",
+	        ".5",
+	        "1,2,3",
+	        "12,34,567.00",
+	        "55 000",
+	        "1e3",
+	        "55000.00.00",
+	        "1.234,56,7",
+	        "--5",
+	        "R$ R$ 5",
+	        "5-",
+	        "5 reais",
+	        "US$ 5",
+	        "1,,2",
+	        "1..2",
+	        "0x10",
+	        "١٢",
+	        "5\x01",
+	        "92233720368547758,08",
+	        "99999999999999999999",
+	        "1.234.56",
 	};
 	int64_t c = 42;
 
@@ -189,15 +217,15 @@ static void test_format_parse_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_brazilian_and_plain),
-		cmocka_unit_test(test_ambiguous_separators),
-		cmocka_unit_test(test_rounding),
-		cmocka_unit_test(test_whitespace),
-		cmocka_unit_test(test_invalid),
-		cmocka_unit_test(test_negative_and_limits),
-		cmocka_unit_test(test_real),
-		cmocka_unit_test(test_format),
-		cmocka_unit_test(test_format_parse_round_trip),
+	        cmocka_unit_test(test_brazilian_and_plain),
+	        cmocka_unit_test(test_ambiguous_separators),
+	        cmocka_unit_test(test_rounding),
+	        cmocka_unit_test(test_whitespace),
+	        cmocka_unit_test(test_invalid),
+	        cmocka_unit_test(test_negative_and_limits),
+	        cmocka_unit_test(test_real),
+	        cmocka_unit_test(test_format),
+	        cmocka_unit_test(test_format_parse_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,7 +28,7 @@ static enum rc rec_row(void *ctx, const struct sales_row *row)
 	if (++r->calls == r->fail_at)
 		return RC_DB;
 	return buf_printf(&r->out, "%s|%lld|%s|%ld\n", row->seller, (long long)row->cents,
-			  row->period ? row->period : "-", row->line);
+	                  row->period ? row->period : "-", row->line);
 }
 
 static char *load(const char *name, size_t *len)
@@ -109,19 +109,19 @@ static void test_br_semicolon(void **state)
 {
 	(void)state;
 	expect_fixture("br_semicolon.csv", "Ana Souza|5732000|2026-01|2\n"
-					   "Bruno \"Bê\" Lima|5500000|2026-01|3\n"
-					   "Carla;Dias|4850050|2026-01|4\n"
-					   "João Pedro|5500000|-|6\n"
-					   "rc=ok rows=4 err=");
+	                                   "Bruno \"Bê\" Lima|5500000|2026-01|3\n"
+	                                   "Carla;Dias|4850050|2026-01|4\n"
+	                                   "João Pedro|5500000|-|6\n"
+	                                   "rc=ok rows=4 err=");
 }
 
 static void test_us_comma(void **state)
 {
 	(void)state;
 	expect_fixture("us_comma.csv", "Ana Souza|5700050|2026-02|2\n"
-				       "Lima, Bruno|123456|2026-02|3\n"
-				       "Carla Dias|5500000|-|4\n"
-				       "rc=ok rows=3 err=");
+	                               "Lima, Bruno|123456|2026-02|3\n"
+	                               "Carla Dias|5500000|-|4\n"
+	                               "rc=ok rows=3 err=");
 }
 
 static void test_quoted_newlines(void **state)
@@ -129,8 +129,8 @@ static void test_quoted_newlines(void **state)
 	(void)state;
 	/* the first record spans lines 2-4; errors name the line where a record starts */
 	expect_fixture("quoted.csv", "Ana Souza|5732000|-|2\n"
-				     "Bruno|6000000|-|5\n"
-				     "rc=unprocessable rows=2 err=line 6: amount 'abc' is not a number");
+	                             "Bruno|6000000|-|5\n"
+	                             "rc=unprocessable rows=2 err=line 6: amount 'abc' is not a number");
 }
 
 static void test_line_17(void **state)
@@ -154,23 +154,21 @@ static void test_other_fixtures(void **state)
 	expect_fixture("tab.tsv", "Ana Souza|5700000|-|2\nBruno|150025|-|3\nrc=ok rows=2 err=");
 	expect_fixture("cr_only.csv", "Ana|1000|-|2\nBruno|2000|-|3\nrc=ok rows=2 err=");
 	expect_fixture("empty.csv", "rc=unprocessable rows=0 err=empty file: no header line");
-	expect_fixture("header_only.csv",
-		       "rc=unprocessable rows=0 err=no data rows after the header");
-	expect_fixture("negative.csv",
-		       "rc=unprocessable rows=0 err=line 2: amount '-5,00' is negative");
+	expect_fixture("header_only.csv", "rc=unprocessable rows=0 err=no data rows after the header");
+	expect_fixture("negative.csv", "rc=unprocessable rows=0 err=line 2: amount '-5,00' is negative");
 	expect_fixture("too_many_fields.csv",
-		       "rc=unprocessable rows=0 err=line 2: 3 fields but the header has 2; quote "
-		       "values that contain ','");
+	               "rc=unprocessable rows=0 err=line 2: 3 fields but the header has 2; quote "
+	               "values that contain ','");
 	expect_fixture("missing_columns.csv",
-		       "rc=unprocessable rows=0 err=line 1: missing seller column (one of vendedor, "
-		       "vendedora, seller, nome, name); missing amount column (one of vendas, sales, "
-		       "valor, amount, total); found 'Produto', 'Quantidade', 'Preço'");
+	               "rc=unprocessable rows=0 err=line 1: missing seller column (one of vendedor, "
+	               "vendedora, seller, nome, name); missing amount column (one of vendas, sales, "
+	               "valor, amount, total); found 'Produto', 'Quantidade', 'Preço'");
 }
 
 static const char *const split_fixtures[] = {
-	"br_semicolon.csv", "us_comma.csv", "quoted.csv",  "line17.csv",      "cp1252.csv",
-	"tab.tsv",	    "cr_only.csv",  "empty.csv",   "header_only.csv", "negative.csv",
-	"too_many_fields.csv", "missing_columns.csv",
+        "br_semicolon.csv", "us_comma.csv", "quoted.csv",          "line17.csv",
+        "cp1252.csv",       "tab.tsv",      "cr_only.csv",         "empty.csv",
+        "header_only.csv",  "negative.csv", "too_many_fields.csv", "missing_columns.csv",
 };
 
 /* Splitting anywhere (inside quotes, between CR and LF, inside UTF-8 and the BOM) changes
@@ -186,8 +184,7 @@ static void test_every_split(void **state)
 			char *got = run_cuts(data, len, &at, 1);
 
 			if (strcmp(got, whole) != 0)
-				fail_msg("%s split at %zu:\n%s\nwhole:\n%s", split_fixtures[f], at, got,
-					 whole);
+				fail_msg("%s split at %zu:\n%s\nwhole:\n%s", split_fixtures[f], at, got, whole);
 			free(got);
 		}
 		cuts = malloc((len + 1) * sizeof(*cuts));
@@ -198,8 +195,7 @@ static void test_every_split(void **state)
 			char *got = run_cuts(data, len, cuts, len ? len - 1 : 0);
 
 			if (strcmp(got, whole) != 0)
-				fail_msg("%s byte by byte:\n%s\nwhole:\n%s", split_fixtures[f], got,
-					 whole);
+				fail_msg("%s byte by byte:\n%s\nwhole:\n%s", split_fixtures[f], got, whole);
 			free(got);
 		}
 		free(cuts);
@@ -217,8 +213,7 @@ static void test_separator_detection(void **state)
 	expect(run_text("vendedor;valor;obs,x\nAna;5,5;a,b\n"), "Ana|550|-|2\nrc=ok rows=1 err=");
 	expect(run_text("vendedor,valor\nAna,\"5,5\"\n"), "Ana|550|-|2\nrc=ok rows=1 err=");
 	/* blank lines (and a BOM) before the header */
-	expect(run_text("\xef\xbb\xbf\r\n  \r\n\nvendedor\tvalor\r\nAna\t5\r\n"),
-	       "Ana|500|-|5\nrc=ok rows=1 err=");
+	expect(run_text("\xef\xbb\xbf\r\n  \r\n\nvendedor\tvalor\r\nAna\t5\r\n"), "Ana|500|-|5\nrc=ok rows=1 err=");
 	/* no separator at all: one column, which cannot hold both */
 	expect(run_text("vendedor\nAna\n"),
 	       "rc=unprocessable rows=0 err=line 1: missing amount column (one of vendas, sales, "
@@ -230,12 +225,10 @@ static void test_lenient_quotes(void **state)
 	(void)state;
 	expect(run_text("vendedor,valor\nA\"na,5\n\"Bru\"no,6\n \"Carla\"  ,\"7\"\n"),
 	       "A\"na|500|-|2\nBruno|600|-|3\nCarla|700|-|4\nrc=ok rows=3 err=");
-	expect(run_text("vendedor,valor\n\"\"\"Ana\"\"\",5\n\"\",\"\"\n"),
-	       "\"Ana\"|500|-|2\nrc=ok rows=1 err=");
+	expect(run_text("vendedor,valor\n\"\"\"Ana\"\"\",5\n\"\",\"\"\n"), "\"Ana\"|500|-|2\nrc=ok rows=1 err=");
 	/* the last record without a newline, ending in an empty field */
 	expect(run_text("vendedor,valor,mes\nAna,5,"), "Ana|500|-|2\nrc=ok rows=1 err=");
-	expect(run_text("vendedor,valor\n\"Ana,5\n"),
-	       "rc=unprocessable rows=0 err=line 2: quoted field is not closed");
+	expect(run_text("vendedor,valor\n\"Ana,5\n"), "rc=unprocessable rows=0 err=line 2: quoted field is not closed");
 }
 
 static void test_nul_and_caps(void **state)
@@ -319,8 +312,8 @@ static void test_large_input_constant_memory(void **state)
 		n = 0;
 		while (n + 64 < sizeof(chunk)) {
 			n += (size_t)snprintf(chunk + n, sizeof(chunk) - n,
-					      "\"Vendedor %ld\";R$ %ld.%03ld,50;2026-01\r\n", rows,
-					      rows / 1000 + 1, rows % 1000);
+			                      "\"Vendedor %ld\";R$ %ld.%03ld,50;2026-01\r\n", rows, rows / 1000 + 1,
+			                      rows % 1000);
 			rows++;
 		}
 		assert_int_equal(csv_feed(c, chunk, n, NULL, 0), RC_OK);
@@ -338,17 +331,17 @@ static void test_large_input_constant_memory(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_br_semicolon),
-		cmocka_unit_test(test_us_comma),
-		cmocka_unit_test(test_quoted_newlines),
-		cmocka_unit_test(test_line_17),
-		cmocka_unit_test(test_other_fixtures),
-		cmocka_unit_test(test_every_split),
-		cmocka_unit_test(test_separator_detection),
-		cmocka_unit_test(test_lenient_quotes),
-		cmocka_unit_test(test_nul_and_caps),
-		cmocka_unit_test(test_sticky_error_and_sink_failure),
-		cmocka_unit_test(test_large_input_constant_memory),
+	        cmocka_unit_test(test_br_semicolon),
+	        cmocka_unit_test(test_us_comma),
+	        cmocka_unit_test(test_quoted_newlines),
+	        cmocka_unit_test(test_line_17),
+	        cmocka_unit_test(test_other_fixtures),
+	        cmocka_unit_test(test_every_split),
+	        cmocka_unit_test(test_separator_detection),
+	        cmocka_unit_test(test_lenient_quotes),
+	        cmocka_unit_test(test_nul_and_caps),
+	        cmocka_unit_test(test_sticky_error_and_sink_failure),
+	        cmocka_unit_test(test_large_input_constant_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,7 @@ struct rec {
 	struct buf out;
 	long fail_at; /* call (1-based) at which to fail, 0: never */
 	long calls;
-	char *err;    /* where to write the sink's own reason */
+	char *err; /* where to write the sink's own reason */
 	size_t errlen;
 };
 
@@ -36,7 +36,7 @@ static enum rc rec_row(void *ctx, const struct sales_row *row)
 		return RC_CONFLICT;
 	}
 	return buf_printf(&r->out, "%s|%lld|%s|%ld\n", row->seller, (long long)row->cents,
-			  row->period ? row->period : "-", row->line);
+	                  row->period ? row->period : "-", row->line);
 }
 
 static void rec_init(struct rec *r, struct sales_sink *s)
@@ -59,8 +59,8 @@ static const char *rows(struct rec *r)
 static void test_fold(void **state)
 {
 	static const char *const same[] = {
-		"Ana  Souza", "ANA SOUZA", "Aná Souza", " ana\xc2\xa0souza ", "Ana\tSouza\n",
-		"A\xcc\x81na Souza" /* decomposed: A + combining acute */,
+	        "Ana  Souza",         "ANA SOUZA",    "Aná Souza",
+	        " ana\xc2\xa0souza ", "Ana\tSouza\n", "A\xcc\x81na Souza" /* decomposed: A + combining acute */,
 	};
 	char out[64];
 
@@ -72,7 +72,8 @@ static void test_fold(void **state)
 	sales_fold("João Conceição", out, sizeof(out));
 	assert_string_equal(out, "joao conceicao");
 	sales_fold("ÀÉÎÕÜÇÑ àéîõüçñ", out, sizeof(out));
-	assert_string_equal(out, "aeiouc" "n aeioucn");
+	assert_string_equal(out, "aeiouc"
+	                         "n aeioucn");
 	sales_fold("Łukasz Żółw Straße Æsir", out, sizeof(out));
 	assert_string_equal(out, "lukasz zolw strasse aesir");
 	sales_fold("Дмитрий 日本", out, sizeof(out)); /* other scripts are kept as they are */
@@ -248,9 +249,8 @@ static void test_detect(void **state)
 	assert_int_equal(detect("x", 1, "application/vnd.api+json", NULL), SALES_JSON);
 	assert_int_equal(detect("x", 1, NULL, "vendas.json"), SALES_JSON);
 	assert_int_equal(detect("x", 1, "application/octet-stream", "vendas.xlsx"), SALES_XLSX);
-	assert_int_equal(
-		detect("x", 1, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", NULL),
-		SALES_XLSX);
+	assert_int_equal(detect("x", 1, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", NULL),
+	                 SALES_XLSX);
 	assert_int_equal(detect(png, sizeof(png) - 1, "image/png", NULL), SALES_UNKNOWN);
 	assert_int_equal(detect(xls, sizeof(xls) - 1, NULL, "vendas.xls"), SALES_UNKNOWN);
 	assert_int_equal(detect(utf16, sizeof(utf16) - 1, NULL, NULL), SALES_UNKNOWN);
@@ -309,7 +309,7 @@ static void test_header_match(void **state)
 
 	assert_int_equal(sales_header_match(nope, 4, &c, err, sizeof(err)), RC_UNPROCESSABLE);
 	assert_non_null(strstr(err, "missing seller column (one of vendedor, vendedora, seller, nome, "
-				    "name)"));
+	                            "name)"));
 	assert_non_null(strstr(err, "missing amount column (one of vendas, sales, valor, amount, total)"));
 	assert_non_null(strstr(err, "found 'Produto', 'Qtd', 'Preço'"));
 	assert_int_equal(sales_header_match(half, 2, &c, err, sizeof(err)), RC_UNPROCESSABLE);
@@ -336,46 +336,37 @@ static void test_emit(void **state)
 
 	(void)state;
 	rec_init(&r, &s);
-	assert_int_equal(sales_emit(&s, t(" Ana \n Souza "), t("R$ 1,00"), t("jan/2025"), 2, "line",
-				    err, sizeof(err)),
-			 RC_OK);
+	assert_int_equal(sales_emit(&s, t(" Ana \n Souza "), t("R$ 1,00"), t("jan/2025"), 2, "line", err, sizeof(err)),
+	                 RC_OK);
 	assert_int_equal(sales_emit(&s, t(""), t(" "), t(""), 3, "line", err, sizeof(err)), RC_OK);
-	assert_int_equal(sales_emit(&s, t("Bruno"), t(""), t("2026-01"), 4, "line", err, sizeof(err)),
-			 RC_OK);
-	assert_int_equal(sales_emit(&s, t("TOTAL GERAL"), t("9"), t(""), 5, "line", err, sizeof(err)),
-			 RC_OK);
-	assert_int_equal(sales_emit(&s, t("Carla"), (struct sales_cell){"57000.5", true}, t(""), 6,
-				    "row", err, sizeof(err)),
-			 RC_OK);
+	assert_int_equal(sales_emit(&s, t("Bruno"), t(""), t("2026-01"), 4, "line", err, sizeof(err)), RC_OK);
+	assert_int_equal(sales_emit(&s, t("TOTAL GERAL"), t("9"), t(""), 5, "line", err, sizeof(err)), RC_OK);
+	assert_int_equal(
+	        sales_emit(&s, t("Carla"), (struct sales_cell){"57000.5", true}, t(""), 6, "row", err, sizeof(err)),
+	        RC_OK);
 	assert_string_equal(rows(&r), "Ana Souza|100|2025-01|2\nCarla|5700050|-|6\n");
 	assert_int_equal(s.rows, 2);
 
-	assert_int_equal(sales_emit(&s, t("Ana"), t("abc"), t(""), 17, "linha", err, sizeof(err)),
-			 RC_UNPROCESSABLE);
+	assert_int_equal(sales_emit(&s, t("Ana"), t("abc"), t(""), 17, "linha", err, sizeof(err)), RC_UNPROCESSABLE);
 	assert_string_equal(err, "linha 17: amount 'abc' is not a number");
-	assert_int_equal(sales_emit(&s, t("Ana"), t("-5,00"), t(""), 3, "row", err, sizeof(err)),
-			 RC_UNPROCESSABLE);
+	assert_int_equal(sales_emit(&s, t("Ana"), t("-5,00"), t(""), 3, "row", err, sizeof(err)), RC_UNPROCESSABLE);
 	assert_string_equal(err, "row 3: amount '-5,00' is negative");
-	assert_int_equal(sales_emit(&s, t("  "), t("5"), t(""), 4, "line", err, sizeof(err)),
-			 RC_UNPROCESSABLE);
+	assert_int_equal(sales_emit(&s, t("  "), t("5"), t(""), 4, "line", err, sizeof(err)), RC_UNPROCESSABLE);
 	assert_string_equal(err, "line 4: amount '5' has no seller");
-	assert_int_equal(sales_emit(&s, t("Ana"), t("5"), t("março de 2026 talvez"), 5, "line", err,
-				    sizeof(err)),
-			 RC_UNPROCESSABLE);
+	assert_int_equal(sales_emit(&s, t("Ana"), t("5"), t("março de 2026 talvez"), 5, "line", err, sizeof(err)),
+	                 RC_UNPROCESSABLE);
 	assert_string_equal(err, "line 5: period 'março de 2026 talvez' is not a month (expected "
-				 "YYYY-MM)");
-	assert_int_equal(sales_emit(&s, t("Ana"), t("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
-				    t(""), 6, "line", err, sizeof(err)),
-			 RC_UNPROCESSABLE);
+	                         "YYYY-MM)");
+	assert_int_equal(sales_emit(&s, t("Ana"), t("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), t(""), 6,
+	                            "line", err, sizeof(err)),
+	                 RC_UNPROCESSABLE);
 	assert_string_equal(err, "line 6: amount 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' is not a "
-				 "number");
-	assert_int_equal(sales_emit(&s, t("Ana"), t("a\nb"), t(""), 7, "line", err, sizeof(err)),
-			 RC_UNPROCESSABLE);
+	                         "number");
+	assert_int_equal(sales_emit(&s, t("Ana"), t("a\nb"), t(""), 7, "line", err, sizeof(err)), RC_UNPROCESSABLE);
 	assert_string_equal(err, "line 7: amount 'a b' is not a number"); /* one line */
 	memset(longname, 'x', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	assert_int_equal(sales_emit(&s, t(longname), t("5"), t(""), 8, "line", err, sizeof(err)),
-			 RC_UNPROCESSABLE);
+	assert_int_equal(sales_emit(&s, t(longname), t("5"), t(""), 8, "line", err, sizeof(err)), RC_UNPROCESSABLE);
 	assert_string_equal(err, "line 8: seller name longer than 200 bytes");
 	assert_int_equal(s.rows, 2);
 	buf_release(&r.out);
@@ -390,14 +381,12 @@ static void test_emit_sink_failure(void **state)
 	(void)state;
 	rec_init(&r, &s);
 	r.fail_at = 1;
-	assert_int_equal(sales_emit(&s, t("Ana"), t("1"), t(""), 2, "line", err, sizeof(err)),
-			 RC_CONFLICT);
+	assert_int_equal(sales_emit(&s, t("Ana"), t("1"), t(""), 2, "line", err, sizeof(err)), RC_CONFLICT);
 	assert_string_equal(err, "line 2: row not accepted (conflict)");
 	r.err = err;
 	r.errlen = sizeof(err);
 	r.calls = 0;
-	assert_int_equal(sales_emit(&s, t("Ana"), t("1"), t(""), 2, "line", err, sizeof(err)),
-			 RC_CONFLICT);
+	assert_int_equal(sales_emit(&s, t("Ana"), t("1"), t(""), 2, "line", err, sizeof(err)), RC_CONFLICT);
 	assert_string_equal(err, "seller Ana refused"); /* the sink's own reason is kept */
 	assert_int_equal(s.rows, 0);
 	buf_release(&r.out);
@@ -413,13 +402,12 @@ static enum rc json(const char *text, struct rec *r, struct sales_sink *s, char 
 
 static void test_json(void **state)
 {
-	static const char body[] =
-		"[{\"seller\": \"Ana Souza\", \"amount\": 57000.5, \"period\": \"2026-01\"},"
-		" {\"vendedor\": \"Bruno\", \"valor\": \"57.000,50\", \"mês\": null},"
-		" {\"name\": \"Carla\", \"amount\": 55000},"
-		" {\"seller\": \"Davi\", \"amount\": 57000.005, \"extra\": true},"
-		" {\"seller\": \"Total\", \"amount\": 1},"
-		" {\"seller\": \"Eva\", \"amount\": null}]";
+	static const char body[] = "[{\"seller\": \"Ana Souza\", \"amount\": 57000.5, \"period\": \"2026-01\"},"
+	                           " {\"vendedor\": \"Bruno\", \"valor\": \"57.000,50\", \"mês\": null},"
+	                           " {\"name\": \"Carla\", \"amount\": 55000},"
+	                           " {\"seller\": \"Davi\", \"amount\": 57000.005, \"extra\": true},"
+	                           " {\"seller\": \"Total\", \"amount\": 1},"
+	                           " {\"seller\": \"Eva\", \"amount\": null}]";
 	struct sales_sink s;
 	struct rec r;
 	char err[256];
@@ -427,9 +415,9 @@ static void test_json(void **state)
 	(void)state;
 	assert_int_equal(json(body, &r, &s, err, sizeof(err)), RC_OK);
 	assert_string_equal(rows(&r), "Ana Souza|5700050|2026-01|1\n"
-				      "Bruno|5700050|-|2\n"
-				      "Carla|5500000|-|3\n"
-				      "Davi|5700001|-|4\n");
+	                              "Bruno|5700050|-|2\n"
+	                              "Carla|5500000|-|3\n"
+	                              "Davi|5700001|-|4\n");
 	buf_release(&r.out);
 }
 
@@ -458,18 +446,17 @@ static void test_json_errors(void **state)
 	json_fails("[{\"seller\": \"A\"}]", RC_UNPROCESSABLE, "entry 1: missing amount");
 	json_fails("[{\"seller\": 5, \"amount\": 1}]", RC_UNPROCESSABLE, "entry 1: seller must be a string");
 	json_fails("[{\"seller\": \"A\", \"amount\": true}]", RC_UNPROCESSABLE,
-		   "entry 1: amount must be a number or a string");
+	           "entry 1: amount must be a number or a string");
 	json_fails("[{\"seller\": \"A\", \"amount\": 1, \"period\": 202601}]", RC_UNPROCESSABLE,
-		   "entry 1: period must be a string");
+	           "entry 1: period must be a string");
 	json_fails("[{\"seller\": \"A\", \"amount\": 1, \"period\": \"jan-fev\"}]", RC_UNPROCESSABLE,
-		   "entry 1: period 'jan-fev' is not a month");
-	json_fails("[{\"seller\":\"A\",\"amount\":1},{\"seller\":\"B\",\"amount\":-5}]",
-		   RC_UNPROCESSABLE, "entry 2: amount '-5' is negative");
+	           "entry 1: period 'jan-fev' is not a month");
+	json_fails("[{\"seller\":\"A\",\"amount\":1},{\"seller\":\"B\",\"amount\":-5}]", RC_UNPROCESSABLE,
+	           "entry 2: amount '-5' is negative");
 	json_fails("[{\"seller\": \"A\", \"amount\": \"abc\"}]", RC_UNPROCESSABLE,
-		   "entry 1: amount 'abc' is not a number");
+	           "entry 1: amount 'abc' is not a number");
 	json_fails("[{\"seller\": \"A\", \"amount\": 1e300}]", RC_UNPROCESSABLE, "is not a number");
-	json_fails("[{\"seller\": \"A\", \"amount\": 9223372036854775807}]", RC_UNPROCESSABLE,
-		   "is not a number");
+	json_fails("[{\"seller\": \"A\", \"amount\": 9223372036854775807}]", RC_UNPROCESSABLE, "is not a number");
 }
 
 static void test_json_sink_failure(void **state)
@@ -491,18 +478,18 @@ static void test_json_sink_failure(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fold),
-		cmocka_unit_test(test_period_is_valid),
-		cmocka_unit_test(test_period_from_name),
-		cmocka_unit_test(test_period_parse),
-		cmocka_unit_test(test_month_name),
-		cmocka_unit_test(test_detect),
-		cmocka_unit_test(test_header_match),
-		cmocka_unit_test(test_emit),
-		cmocka_unit_test(test_emit_sink_failure),
-		cmocka_unit_test(test_json),
-		cmocka_unit_test(test_json_errors),
-		cmocka_unit_test(test_json_sink_failure),
+	        cmocka_unit_test(test_fold),
+	        cmocka_unit_test(test_period_is_valid),
+	        cmocka_unit_test(test_period_from_name),
+	        cmocka_unit_test(test_period_parse),
+	        cmocka_unit_test(test_month_name),
+	        cmocka_unit_test(test_detect),
+	        cmocka_unit_test(test_header_match),
+	        cmocka_unit_test(test_emit),
+	        cmocka_unit_test(test_emit_sink_failure),
+	        cmocka_unit_test(test_json),
+	        cmocka_unit_test(test_json_errors),
+	        cmocka_unit_test(test_json_sink_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
