@@ -1,12 +1,13 @@
 /*
- * db/escalation.h — the escalation policy (tables escalation and escalation_steps), the people
- * an escalation reaches, and who the rotation puts on call now and next (rotation_versions,
- * rotation_members and overrides loaded into a struct schedule, server/schedule.h).
- * Readers run inside or outside a transaction; escalation_save opens its own.
+ * db/escalation.h — the escalation policy (tables escalation and escalation_steps) and who
+ * its "oncall"/"next" targets are at an instant (through db/rotation.h). People come from
+ * db/people.h (archived people are paged by nobody). Readers run inside or outside a
+ * transaction; escalation_save opens its own.
  */
 #ifndef PLANTAO_DB_ESCALATION_H
 #define PLANTAO_DB_ESCALATION_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,30 +35,18 @@ struct escalation_policy {
 	int64_t updated_at;
 };
 
-struct escalation_person {
-	int64_t id;
-	char name[208];
-	char phone[32];
-	bool whatsapp;
-	bool sms_opt_out;
-};
-
 /* The policy now. A database without steps gives n_steps 0 (the engine then pages nobody). */
 enum rc escalation_load(struct db *db, struct escalation_policy *out);
 /*
- * Replaces the policy and writes an audit row (actor, action "escalation.update", detail: a
- * JSON text given by the caller) in one transaction. RC_CONFLICT when a person id does not
- * exist (foreign key). The caller validates ranges.
+ * Replaces the policy and writes an audit row (actor, action "escalation.update", detail
+ * borrowed) in one transaction. RC_CONFLICT when a person id does not exist (foreign key).
+ * The caller validates ranges.
  */
-enum rc escalation_save(struct db *db, const struct escalation_policy *p, const char *actor, const char *detail,
+enum rc escalation_save(struct db *db, const struct escalation_policy *p, const char *actor, const json_t *detail,
                         int64_t now);
-/* Person id; RC_NOT_FOUND when there is none. */
-enum rc escalation_person(struct db *db, int64_t id, struct escalation_person *out);
-/* Person with this phone; RC_NOT_FOUND when there is none. */
-enum rc escalation_person_by_phone(struct db *db, const char *phone, struct escalation_person *out);
 /*
  * Who the rotation (overrides included) puts on call at `at` and who is next after them
- * (schedule_oncall / schedule_next); 0 where nobody is.
+ * (rotation_oncall / rotation_next); 0 where nobody is.
  */
 enum rc escalation_rotation(struct db *db, int64_t at, int64_t *oncall, int64_t *next);
 

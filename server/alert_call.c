@@ -13,6 +13,7 @@
 #include "db/alerts.h"
 #include "db/db.h"
 #include "db/escalation.h"
+#include "db/people.h"
 #include "server/alerts.h"
 #include "server/app.h"
 #include "server/clock.h"
@@ -78,18 +79,20 @@ static enum rc gather_reply(struct http_req *req, const struct alerts_row *a, in
 /* Text for a call that reached someone after the alert was taken or resolved. */
 static void closed_text(struct http_req *req, const struct alerts_row *a, char *out, size_t len)
 {
-	struct escalation_person who;
+	char name[PEOPLE_NAME_BYTES] = "";
 
+	if (a->acked_by > 0)
+		people_name(req->db, a->acked_by, name, sizeof name);
 	if (strcmp(a->status, "resolved") == 0)
 		snprintf(out, len,
 		         L(req->app, "O alerta %lld já foi resolvido. Obrigado.",
 		           "Alert %lld is already resolved. Thank you."),
 		         (long long)a->id);
-	else if (a->acked_by > 0 && escalation_person(req->db, a->acked_by, &who) == RC_OK)
+	else if (name[0])
 		snprintf(out, len,
 		         L(req->app, "O alerta %lld já foi assumido por %s. Obrigado.",
 		           "Alert %lld was already acknowledged by %s. Thank you."),
-		         (long long)a->id, who.name);
+		         (long long)a->id, name);
 	else
 		snprintf(out, len,
 		         L(req->app, "O alerta %lld já foi assumido. Obrigado.",

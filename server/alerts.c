@@ -15,6 +15,7 @@
 #include "db/alerts.h"
 #include "db/db.h"
 #include "db/escalation.h"
+#include "db/people.h"
 #include "server/app.h"
 #include "server/clock.h"
 #include "server/escalation.h"
@@ -119,9 +120,8 @@ enum rc alerts_trigger(struct app *app, struct db *db, const struct alert_input 
 enum rc alerts_ack_tx(struct app *app, struct db *db, int64_t id, int64_t person_id, const char *via, int64_t now,
                       bool *changed)
 {
-	struct escalation_person who;
+	char name[PEOPLE_NAME_BYTES] = "", body[1024];
 	struct alerts_row a;
-	char body[320];
 	enum rc rc;
 
 	if (changed)
@@ -138,9 +138,11 @@ enum rc alerts_ack_tx(struct app *app, struct db *db, int64_t id, int64_t person
 		rc = alerts_cancel_calls(db, id, now, NULL);
 	if (rc != RC_OK)
 		return rc;
-	if (person_id > 0 && escalation_person(db, person_id, &who) == RC_OK)
+	if (person_id > 0)
+		people_name(db, person_id, name, sizeof name);
+	if (name[0])
 		snprintf(body, sizeof body, L(app, "Alerta %lld assumido por %s.", "Alert %lld acknowledged by %s."),
-		         (long long)id, who.name);
+		         (long long)id, name);
 	else
 		snprintf(body, sizeof body, L(app, "Alerta %lld assumido.", "Alert %lld acknowledged."), (long long)id);
 	rc = escalation_notify(app, db, id, "ack", body);
@@ -314,7 +316,7 @@ static enum sms_verb parse_command(const char *text, int64_t *num)
 enum rc alerts_sms_command(struct app *app, struct db *db, int64_t person_id, const char *text, struct buf *reply,
                            bool *handled)
 {
-	struct escalation_person who;
+	struct person who;
 	struct alerts_row a;
 	enum sms_verb verb;
 	int64_t id;
@@ -326,7 +328,7 @@ enum rc alerts_sms_command(struct app *app, struct db *db, int64_t person_id, co
 	if (verb == VERB_NONE)
 		return RC_OK;
 	*handled = true;
-	if (person_id <= 0 || escalation_person(db, person_id, &who) != RC_OK)
+	if (person_id <= 0 || people_get(db, person_id, &who) != RC_OK)
 		return buf_puts(reply, L(app, "Este número não está cadastrado no plantão.",
 		                         "This number is not registered with the on-call team."));
 	if (!id) {
@@ -361,8 +363,11 @@ enum rc alerts_sms_command(struct app *app, struct db *db, int64_t person_id, co
 		return buf_printf(reply, L(app, "Alerta %lld assumido por você.", "Alert %lld is yours."),
 		                  (long long)id);
 	rc = alerts_load(db, id, &a);
-	if (rc == RC_OK && a.acked_by > 0 && a.acked_by != person_id &&
-	    escalation_person(db, a.acked_by, &who) == RC_OK)
+	if (rc == RC_OK && a.acked_by > 0 && a.acked_by != person_id)
+		people_name(db, a.acked_by, who.name, sizeof who.name);
+	else
+		who.name[0] = '\0';
+	if (who.name[0])
 		return buf_printf(reply,
 		                  L(app, "Alerta %lld já foi assumido por %s.", "Alert %lld was already taken by %s."),
 		                  (long long)id, who.name);

@@ -21,6 +21,7 @@
 #include "db/alerts.h"
 #include "db/db.h"
 #include "db/escalation.h"
+#include "db/people.h"
 #include "server/alerts.h"
 #include "server/app.h"
 #include "server/clock.h"
@@ -414,10 +415,10 @@ static enum rc ack_or_resolve(struct http_req *req, bool ack)
 			return http_fail(req, RC_UNPROCESSABLE,
 			                 "expected a JSON object with an optional integer person_id");
 		if (json_is_integer(p)) {
-			struct escalation_person who;
+			struct person who;
 
 			person_id = json_integer_value(p);
-			rc = person_id > 0 ? escalation_person(req->db, person_id, &who) : RC_NOT_FOUND;
+			rc = person_id > 0 ? people_get(req->db, person_id, &who) : RC_NOT_FOUND;
 			if (rc == RC_NOT_FOUND)
 				return http_fail(req, RC_UNPROCESSABLE, "person_id: no person with id %lld",
 				                 (long long)person_id);

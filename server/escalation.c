@@ -18,6 +18,7 @@
 #include "db/alerts.h"
 #include "db/db.h"
 #include "db/escalation.h"
+#include "db/people.h"
 #include "db/outbox.h"
 #include "server/app.h"
 #include "server/clock.h"
@@ -36,7 +37,7 @@ struct targets {
 };
 
 static enum rc resolve(struct db *db, const struct escalation_step *e, int64_t now, struct targets *t,
-                       struct escalation_person *out)
+                       struct person *out)
 {
 	int64_t id = 0;
 	enum rc rc;
@@ -54,7 +55,7 @@ static enum rc resolve(struct db *db, const struct escalation_step *e, int64_t n
 	}
 	if (id <= 0)
 		return RC_NOT_FOUND;
-	return escalation_person(db, id, out);
+	return people_get(db, id, out);
 }
 
 /* ---------------------------------------------------------------- texts */
@@ -104,8 +105,7 @@ enum rc escalation_notify(struct app *app, struct db *db, int64_t id, const char
 }
 
 /* The page of a new alert to one person: SMS unless they texted STOP, WhatsApp if opted in. */
-static enum rc text_person(struct app *app, struct db *db, const struct alerts_row *a,
-                           const struct escalation_person *p)
+static enum rc text_person(struct app *app, struct db *db, const struct alerts_row *a, const struct person *p)
 {
 	struct outbox_msg m = {0};
 	char key[128], body[512];
@@ -188,7 +188,7 @@ static enum rc call_from(struct app *app, struct db *db, const struct alerts_row
 	size_t guard;
 
 	for (guard = 0; guard <= p->n_steps * (size_t)p->rounds; guard++, step++) {
-		struct escalation_person who;
+		struct person who;
 		struct alerts_attempt t;
 		bool created;
 		enum rc rc;
@@ -234,7 +234,7 @@ static enum rc start(struct app *app, struct db *db, const struct alerts_row *a,
 	if (rc != RC_OK)
 		return rc;
 	for (i = 0; i < p.n_steps; i++) {
-		struct escalation_person who;
+		struct person who;
 
 		rc = resolve(db, &p.steps[i], now, &tg, &who);
 		if (rc == RC_NOT_FOUND)
@@ -367,11 +367,12 @@ static json_t *policy_json(struct db *db, const struct escalation_policy *p)
 		json_t *s;
 
 		if (e->target == ESCALATION_PERSON) {
-			struct escalation_person who;
+			char name[PEOPLE_NAME_BYTES] = "";
 
 			s = json_pack("{s:I,s:i}", "target", (json_int_t)e->person_id, "timeout_s", e->timeout_s);
-			if (s && escalation_person(db, e->person_id, &who) == RC_OK)
-				json_object_set_new(s, "name", json_string(who.name));
+			people_name(db, e->person_id, name, sizeof name);
+			if (s && name[0])
+				json_object_set_new(s, "name", json_string(name));
 		} else {
 			s = json_pack("{s:s,s:i}", "target", e->target == ESCALATION_ONCALL ? "oncall" : "next",
 			              "timeout_s", e->timeout_s);
@@ -395,7 +396,7 @@ enum rc escalation_api_get(struct http_req *req)
 static enum rc parse_step(struct db *db, json_t *js, size_t i, struct escalation_step *e, char *msg, size_t len)
 {
 	json_t *target = json_object_get(js, "target"), *timeout = json_object_get(js, "timeout_s");
-	struct escalation_person who;
+	struct person who;
 
 	if (!json_is_object(js)) {
 		snprintf(msg, len, "steps[%zu]: expected an object", i);
@@ -412,7 +413,7 @@ static enum rc parse_step(struct db *db, json_t *js, size_t i, struct escalation
 
 		e->target = ESCALATION_PERSON;
 		e->person_id = json_integer_value(json_is_integer(target) ? target : json_object_get(js, "person_id"));
-		rc = e->person_id > 0 ? escalation_person(db, e->person_id, &who) : RC_NOT_FOUND;
+		rc = e->person_id > 0 ? people_get(db, e->person_id, &who) : RC_NOT_FOUND;
 		if (rc == RC_NOT_FOUND) {
 			snprintf(msg, len, "steps[%zu].target: no person with id %lld", i, (long long)e->person_id);
 			return RC_UNPROCESSABLE;
@@ -443,7 +444,7 @@ enum rc escalation_api_put(struct http_req *req)
 {
 	struct escalation_policy old, p;
 	json_t *body, *steps, *rounds, *detail = NULL, *fresh = NULL;
-	char msg[160], *text = NULL;
+	char msg[160];
 	enum rc rc;
 	size_t i;
 
@@ -480,12 +481,11 @@ enum rc escalation_api_put(struct http_req *req)
 	fresh = policy_json(req->db, &p);
 	json_object_del(fresh, "updated_at");
 	detail = json_pack("{s:o,s:O}", "old", policy_json(req->db, &old), "new", fresh);
-	text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
-	if (!text) {
+	if (!detail) {
 		rc = http_fail(req, RC_INTERNAL, "out of memory");
 		goto out;
 	}
-	rc = escalation_save(req->db, &p, req->actor, text, clock_now());
+	rc = escalation_save(req->db, &p, req->actor, detail, clock_now());
 	if (rc == RC_CONFLICT) {
 		rc = http_fail(req, RC_UNPROCESSABLE, "a person of the policy no longer exists");
 		goto out;
@@ -499,7 +499,6 @@ enum rc escalation_api_put(struct http_req *req)
 	if (rc == RC_OK)
 		rc = http_reply_json(req, 200, policy_json(req->db, &p));
 out:
-	free(text);
 	json_decref(fresh);
 	json_decref(detail);
 	return rc;
