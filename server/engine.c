@@ -12,10 +12,12 @@
 #include "server/app.h"
 #include "server/clock.h"
 #include "server/escalation.h"
+#include "server/handoff.h"
 #include "server/log.h"
 
 static const struct engine_job jobs[] = {
 	{"escalation", NULL, escalation_run, NULL}, /* before the sender: it queues what the sender sends */
+	{"handoff", handoff_start, handoff_run, handoff_stop}, /* shift hand-off texts, before the sender too */
 };
 #define N_JOBS (sizeof jobs / sizeof jobs[0])
 

@@ -12,6 +12,7 @@
 #include "server/console.h"
 #include "server/escalation.h"
 #include "server/ops.h"
+#include "server/sms.h"
 #include "server/voice.h"
 
 #define TW HTTP_TWILIO
@@ -33,6 +34,7 @@ const struct route routes[] = {
 	{"POST", "/twilio/voice/dial-status", voice_dial_status_sid, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/voice/voicemail", voice_voicemail, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/voice/transcription", voice_transcription, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/sms", sms_incoming, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/alert-call/{attempt}", alert_call_twiml, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/alert-call/{attempt}/gather", alert_call_gather, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 

@@ -15,7 +15,19 @@ ANA, BRUNO, CARLA = "+5511990000001", "+5511990000002", "+5511990000003"
 CUSTOMER = "+5521988887777"
 
 
+HANDOFF_TEXTS = ("Plantão: você está de plantão desde", "Plantão: seu plantão terminou")
+
+
 class SupportTest(IntegrationTest):
+    def tearDown(self):
+        # An override that starts now is a hand-off: its notices are tested in TestHandoff and
+        # TestSmsCommands; elsewhere they are expected traffic, not a failure.
+        with self.sim._lock:
+            for m in self.sim.messages:
+                if not m.consumed and m.body.startswith(HANDOFF_TEXTS):
+                    m.consumed = True
+        super().tearDown()
+
     def people(self, *specs):
         ids = []
         for name, phone in specs:
@@ -308,3 +320,105 @@ class TestNobodyOnCall(CallTest):
         self.assertEqual(c["status"], "voicemail")
         self.assertIsNone(c["voicemail"]["person_id"])
         self.assertEqual(self.outbox(), [])
+
+
+class TestSmsCommands(CallTest):
+    def setUp(self):
+        super().setUp()
+        self.ana, self.bruno = self.people(("Ana", ANA), ("Bruno", BRUNO))
+        self.rotation([self.ana, self.bruno], handoff=self.iso_local(-3600)[:16])
+        self.advance(60)  # the rotation is not brand new
+
+    def test_who_take_help_and_unknown(self):
+        [r] = self.sim.incoming_sms(ANA, "Quem?")
+        self.assertIn("De plantão: Ana até", r)
+        self.assertIn("Depois: Bruno", r)
+        audit_before = len(self.api_ok("GET", "/api/audit")["audit"])
+        [r] = self.sim.incoming_sms("+5511900000099", "assumir")
+        self.assertIn("não está cadastrado", r)
+        self.assertEqual(self.api_ok("GET", "/api/overrides")["overrides"], [])
+        self.assertEqual(len(self.api_ok("GET", "/api/audit")["audit"]), audit_before)
+        [r] = self.sim.incoming_sms(BRUNO, "assumir")
+        self.assertIn("OK: você está de plantão até", r)
+        self.assertIn("no lugar de Ana", r)
+        on = self.api_ok("GET", "/api/oncall")
+        self.assertEqual(on["person"]["id"], self.bruno)
+        self.assertTrue(on["by_override"])
+        # a second "assumir" (or Twilio retrying the same MessageSid) creates nothing more
+        params = {"MessageSid": "SM" + "3" * 32, "From": BRUNO, "To": "+15005550006", "Body": "assumir"}
+        again = self.plantao.webhook("/twilio/sms", params)
+        self.assertIn("já está de plantão", again.body)
+        self.assertEqual(len(self.api_ok("GET", "/api/overrides")["overrides"]), 1)
+        audit = self.api_ok("GET", "/api/audit")["audit"]
+        self.assertEqual(audit[0]["action"], "overrides.create")
+        self.assertEqual(audit[0]["actor"], "sms:" + BRUNO)
+        [r] = self.sim.incoming_sms(ANA, "ajuda")
+        self.assertIn("QUEM", r)
+        self.assertIn("ASSUMIR", r)
+        [r] = self.sim.incoming_sms(ANA, "bom dia")
+        self.assertIn("AJUDA", r)
+        # the override began a new piece: Bruno arrives, Ana leaves
+        self.expect_text(BRUNO, "desde", "handoff:")
+        self.expect_text(ANA, "Agora com Bruno", "handoff:")
+
+    def test_stop_and_start(self):
+        self.assertEqual(self.sim.incoming_sms(ANA, "STOP"), [])
+        self.assertIs(self.api_ok("GET", "/api/people/%d" % self.ana)["sms_opt_out"], True)
+        self.assertEqual(self.sim.incoming_sms(ANA, " start "), [])
+        self.assertIs(self.api_ok("GET", "/api/people/%d" % self.ana)["sms_opt_out"], False)
+        self.assertEqual(self.sim.incoming_sms("+5511900000099", "STOP"), [])
+        actions = [a["action"] for a in self.api_ok("GET", "/api/audit")["audit"]]
+        self.assertEqual(actions[:2], ["people.sms_opt_out", "people.sms_opt_out"])
+        # "stop" inside a sentence is not an opt-out
+        self.sim.incoming_sms(ANA, "stop calling me")
+        self.assertIs(self.api_ok("GET", "/api/people/%d" % self.ana)["sms_opt_out"], False)
+
+
+class TestSmsEnglish(CallTest):
+    plantao_env = {"PLANTAO_LANG": "en"}
+
+    def test_who_in_english(self):
+        a = self.people(("Ana", ANA))[0]
+        [r] = self.sim.incoming_sms(ANA, "who")
+        self.assertIn("Nobody is on call", r)
+        self.rotation([a])
+        [r] = self.sim.incoming_sms(ANA, "WHO")
+        self.assertIn("On call: Ana until", r)
+
+
+class TestHandoff(CallTest):
+    def handoff_rows(self):
+        return self.outbox("idem_key LIKE 'handoff:%'")
+
+    def test_notice_once_across_restart_and_downtime(self):
+        ana, bruno = self.people(("Ana", ANA), ("Bruno", BRUNO))
+        self.rotation([ana, bruno], shift_hours=24, handoff=self.iso_local(-3600)[:16])
+        time.sleep(1.5)
+        self.assertEqual(self.handoff_rows(), [])  # creating the rotation is not a hand-off
+        self.advance(23 * 3600 + 60, settle=1.5)  # Bruno's shift began a minute ago
+        self.expect_text(BRUNO, "você está de plantão desde", "handoff:")
+        self.expect_text(ANA, "seu plantão terminou", "handoff:")
+        self.assertEqual(len(self.handoff_rows()), 2)
+        self.plantao.restart()
+        self.advance(60, settle=1.5)
+        self.plantao.kill9()
+        self.plantao.start()
+        time.sleep(1.5)
+        self.assertEqual(len(self.handoff_rows()), 2)  # never twice
+        # Ana opts out, then plantao is down across two boundaries: one notice, for the latest
+        self.assertEqual(self.sim.incoming_sms(ANA, "STOP"), [])
+        self.plantao.stop()
+        self.plantao.set_clock_offset(self.plantao.clock_offset + 48 * 3600, settle=0)
+        self.plantao.start()
+        time.sleep(1.5)
+        rows = self.handoff_rows()
+        self.assertEqual(len(rows), 3, rows)
+        self.assertEqual(rows[2]["to_number"], BRUNO)  # Ana (leaving) opted out
+        self.expect_text(BRUNO, "você está de plantão desde", rows[2]["idem_key"])
+        on = self.api_ok("GET", "/api/oncall")
+        self.assertEqual(on["person"]["id"], bruno)
+        self.assertIn(str(self._start_of(on)), rows[2]["idem_key"])
+
+    def _start_of(self, on):
+        import datetime
+        return int(datetime.datetime.fromisoformat(on["start"]).timestamp())

@@ -1,0 +1,228 @@
+/*
+ * server/handoff.c — the hand-off notice engine job (rules in handoff.h).
+ */
+#include "handoff.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "db/db.h"
+#include "db/outbox.h"
+#include "db/people.h"
+#include "db/rotation.h"
+#include "server/app.h"
+#include "server/log.h"
+#include "server/tz.h"
+
+struct handoff {
+	int64_t next_ms;  /* next look */
+	int64_t last_ms;  /* last look, to notice a clock that went back */
+	int64_t done;     /* the last boundary known to be handled (0: none yet) */
+};
+
+void handoff_when(const char *tz, bool en, int64_t t, char *out, size_t len)
+{
+	static const char *const pt_days[] = {"dom", "seg", "ter", "qua", "qui", "sex", "sáb"};
+	static const char *const en_days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	struct tm tm;
+
+	if (tz_utc_to_local(tz, t, &tm) != RC_OK || tm.tm_wday < 0 || tm.tm_wday > 6) {
+		snprintf(out, len, "%lld", (long long)t);
+		return;
+	}
+	if (en)
+		snprintf(out, len, "%s %02d/%02d %02d:%02d", en_days[tm.tm_wday], (tm.tm_mon + 1) % 100,
+			 tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100);
+	else
+		snprintf(out, len, "%s %02d/%02d %02d:%02d", pt_days[tm.tm_wday], tm.tm_mday % 100,
+			 (tm.tm_mon + 1) % 100, tm.tm_hour % 100, tm.tm_min % 100);
+}
+
+enum rc handoff_start(struct app *app, struct db *db, void **state)
+{
+	(void)app;
+	(void)db;
+	*state = calloc(1, sizeof(struct handoff));
+	return *state ? RC_OK : RC_INTERNAL;
+}
+
+void handoff_stop(void *state)
+{
+	free(state);
+}
+
+/* RC_OK and *exists: the boundary was handled already. */
+static enum rc notice_exists(struct db *db, int64_t start, bool *exists)
+{
+	static const char sql[] = "SELECT 1 FROM handoff_notices WHERE shift_start = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int s;
+
+	*exists = false;
+	if (!st || sqlite3_bind_int64(st, 1, start))
+		return RC_DB;
+	s = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (s == SQLITE_ROW)
+		*exists = true;
+	return s == SQLITE_ROW || s == SQLITE_DONE ? RC_OK : db_rc(db);
+}
+
+/* Inserts the row; *inserted false when another process (or a retry) did it first. */
+static enum rc notice_insert(struct db *db, int64_t start, int64_t person, int64_t now, bool *inserted)
+{
+	static const char sql[] = "INSERT INTO handoff_notices (shift_start, person_id, created_at) VALUES (?1, ?2, ?3) "
+				  "ON CONFLICT (shift_start) DO NOTHING";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int s;
+
+	*inserted = false;
+	if (!st || sqlite3_bind_int64(st, 1, start) || sqlite3_bind_int64(st, 2, person) || sqlite3_bind_int64(st, 3, now))
+		return RC_DB;
+	s = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (s != SQLITE_DONE)
+		return db_rc(db);
+	*inserted = db_changes(db) == 1;
+	return RC_OK;
+}
+
+static enum rc text(struct db *db, const struct person *p, int64_t start, const char *body)
+{
+	struct outbox_msg m = {0};
+	char key[80];
+
+	if (p->sms_opt_out)
+		return RC_OK;
+	snprintf(key, sizeof key, "handoff:%lld:%lld", (long long)start, (long long)p->id);
+	m.kind = OUTBOX_SMS;
+	m.class_ = "handoff";
+	m.priority = OUTBOX_PRIO_SUPPORT;
+	m.to = p->phone;
+	m.body = body;
+	m.idem_key = key;
+	m.owner_type = "handoff";
+	m.owner_id = start;
+	return outbox_enqueue(db, &m, NULL);
+}
+
+/* Queues the two texts for the boundary of cur (in the caller's transaction). */
+static enum rc queue_texts(struct app *app, struct db *db, const struct rotation_snapshot *snap,
+			   const struct schedule_shift *cur, int64_t leaving_id)
+{
+	bool en = app_lang_en(app);
+	const char *tz = rotation_zone_at(snap, cur->start, app->cfg->tz);
+	char since[48], until[48], body[PEOPLE_NAME_BYTES + 256];
+	struct person in, out;
+	bool have_out = false;
+	enum rc rc;
+
+	handoff_when(tz, en, cur->start, since, sizeof since);
+	handoff_when(tz, en, cur->end, until, sizeof until);
+	rc = people_get(db, cur->person_id, &in);
+	if (rc == RC_NOT_FOUND) { /* archived meanwhile: nobody to tell, still recorded */
+		in.id = 0;
+		rc = RC_OK;
+	}
+	if (rc != RC_OK)
+		return rc;
+	if (leaving_id) {
+		rc = people_get(db, leaving_id, &out);
+		have_out = rc == RC_OK;
+		if (rc != RC_OK && rc != RC_NOT_FOUND)
+			return rc;
+	}
+	if (in.id) {
+		if (en)
+			snprintf(body, sizeof body,
+				 "Plantao: you are on call since %s until %s. Support calls and alerts come to you.", since,
+				 until);
+		else
+			snprintf(body, sizeof body,
+				 "Plantão: você está de plantão desde %s até %s. Ligações de suporte e alertas vão para você.",
+				 since, until);
+		rc = text(db, &in, cur->start, body);
+		if (rc != RC_OK)
+			return rc;
+	}
+	if (have_out) {
+		if (en)
+			snprintf(body, sizeof body, "Plantao: your shift ended %s. Now on call: %s until %s.", since,
+				 in.id ? in.name : "?", until);
+		else
+			snprintf(body, sizeof body, "Plantão: seu plantão terminou %s. Agora com %s até %s.", since,
+				 in.id ? in.name : "?", until);
+		rc = text(db, &out, cur->start, body);
+	}
+	return rc;
+}
+
+/* Is cur's start the cut of a rotation edit (a version taking effect), not a shift change? */
+static bool is_edit_cut(const struct rotation_snapshot *snap, const struct schedule_shift *cur)
+{
+	size_t i;
+
+	if (cur->is_override)
+		return false;
+	for (i = 0; i < snap->n_versions; i++)
+		if (snap->versions[i].effective_at == cur->start)
+			return true;
+	return false;
+}
+
+enum rc handoff_run(struct app *app, struct db *db, void *state, int64_t now_ms)
+{
+	struct handoff *h = state;
+	struct rotation_snapshot snap;
+	struct schedule_shift cur, prev;
+	int64_t now = now_ms / 1000, leaving = 0;
+	bool exists, inserted, send;
+	enum rc rc;
+
+	if (now_ms < h->next_ms && now_ms >= h->last_ms)
+		return RC_OK;
+	h->last_ms = now_ms;
+	h->next_ms = now_ms + HANDOFF_CHECK_MS;
+	rc = rotation_load(db, now - 1, now + 1, &snap);
+	if (rc != RC_OK)
+		goto out;
+	rc = schedule_oncall(&snap.sched, now, &cur);
+	if (rc == RC_NOT_FOUND) {
+		rc = RC_OK;
+		goto out;
+	}
+	if (rc != RC_OK || cur.start == h->done)
+		goto out;
+	rc = notice_exists(db, cur.start, &exists);
+	if (rc != RC_OK)
+		goto out;
+	if (exists) {
+		h->done = cur.start;
+		goto out;
+	}
+	rc = schedule_oncall(&snap.sched, cur.start - 1, &prev);
+	if (rc == RC_OK)
+		leaving = prev.person_id;
+	else if (rc != RC_NOT_FOUND)
+		goto out;
+	send = leaving != cur.person_id && !is_edit_cut(&snap, &cur);
+	rc = db_begin(db);
+	if (rc != RC_OK)
+		goto out;
+	rc = notice_insert(db, cur.start, cur.person_id, now, &inserted);
+	if (rc == RC_OK && inserted && send)
+		rc = queue_texts(app, db, &snap, &cur, leaving);
+	if (rc == RC_OK)
+		rc = db_commit(db);
+	if (rc != RC_OK) {
+		db_rollback(db);
+		goto out;
+	}
+	h->done = cur.start;
+	if (inserted && send)
+		log_info("hand-off at %lld: person %lld on call, person %lld leaving", (long long)cur.start,
+			 (long long)cur.person_id, (long long)leaving);
+out:
+	rotation_release(&snap);
+	return rc;
+}

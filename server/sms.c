@@ -1,0 +1,208 @@
+/*
+ * server/sms.c — the SMS webhook (rules in sms.h).
+ */
+#include "sms.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "db/people.h"
+#include "db/rotation.h"
+#include "server/alerts.h"
+#include "server/app.h"
+#include "server/clock.h"
+#include "server/handoff.h"
+#include "server/log.h"
+#include "twiml/twiml.h"
+
+#define WORD_MAX 16
+
+/* The first word of text, lower-case ASCII, without trailing punctuation ("Quem?" -> "quem"). */
+static void first_word(const char *text, char *out, size_t len)
+{
+	size_t n = 0;
+
+	while (*text == ' ' || *text == '\t' || *text == '\r' || *text == '\n')
+		text++;
+	while (*text && !isspace((unsigned char)*text) && n + 1 < len)
+		out[n++] = (char)tolower((unsigned char)*text++);
+	while (n && strchr("?!.,;:", out[n - 1]))
+		n--;
+	out[n] = '\0';
+}
+
+/* True when the whole message (trimmed, any case) is one of the words. */
+static bool whole_is(const char *text, const char *const *words)
+{
+	char w[WORD_MAX];
+	const char *rest;
+	size_t i;
+
+	first_word(text, w, sizeof w);
+	while (*text == ' ' || *text == '\t' || *text == '\r' || *text == '\n')
+		text++;
+	rest = text;
+	while (*rest && !isspace((unsigned char)*rest))
+		rest++;
+	while (*rest && isspace((unsigned char)*rest))
+		rest++;
+	if (*rest)
+		return false;
+	for (i = 0; words[i]; i++)
+		if (!strcmp(w, words[i]))
+			return true;
+	return false;
+}
+
+static bool word_is(const char *w, const char *a, const char *b)
+{
+	return !strcmp(w, a) || !strcmp(w, b);
+}
+
+static const char *L(struct http_req *req, const char *pt, const char *en)
+{
+	return app_lang_en(req->app) ? en : pt;
+}
+
+static enum rc answer(struct http_req *req, const char *text)
+{
+	struct twiml *t = twiml_new();
+
+	if (text && text[0])
+		twiml_message(t, text);
+	return http_reply_twiml(req, t);
+}
+
+/* Zone to write times in: the rotation's at `at`, else PLANTAO_TZ. */
+static void zone_at(struct http_req *req, int64_t at, char *out, size_t len)
+{
+	struct rotation_snapshot s;
+
+	if (rotation_load(req->db, at, at + 1, &s) == RC_OK)
+		snprintf(out, len, "%s", rotation_zone_at(&s, at, req->app->cfg->tz));
+	else
+		snprintf(out, len, "%s", req->app->cfg->tz);
+	rotation_release(&s);
+}
+
+static enum rc cmd_who(struct http_req *req, struct buf *reply)
+{
+	struct schedule_shift cur;
+	char zone[64], until[48], name[PEOPLE_NAME_BYTES], next_name[PEOPLE_NAME_BYTES];
+	struct schedule_shift nxt;
+	int64_t now = clock_now();
+	bool en = app_lang_en(req->app);
+	enum rc rc = rotation_oncall(req->db, now, &cur);
+
+	if (rc == RC_NOT_FOUND)
+		return buf_puts(reply, L(req, "Ninguém está de plantão agora.", "Nobody is on call right now."));
+	if (rc != RC_OK)
+		return rc;
+	zone_at(req, now, zone, sizeof zone);
+	handoff_when(zone, en, cur.end, until, sizeof until);
+	people_name(req->db, cur.person_id, name, sizeof name);
+	rc = buf_printf(reply, en ? "On call: %s until %s%s." : "De plantão: %s até %s%s.", name, until,
+			cur.is_override ? L(req, " (substituição)", " (override)") : "");
+	if (rc == RC_OK && rotation_oncall(req->db, cur.end, &nxt) == RC_OK && nxt.person_id != cur.person_id) {
+		people_name(req->db, nxt.person_id, next_name, sizeof next_name);
+		rc = buf_printf(reply, en ? " Then: %s." : " Depois: %s.", next_name);
+	}
+	return rc;
+}
+
+static enum rc cmd_take(struct http_req *req, const struct person *p, struct buf *reply)
+{
+	struct rotation_override_input in = {0};
+	struct schedule_shift cur;
+	char zone[64], until[48], err[300], actor[64], name[PEOPLE_NAME_BYTES];
+	int64_t now = clock_now(), id;
+	bool en = app_lang_en(req->app);
+	enum rc rc = rotation_oncall(req->db, now, &cur);
+
+	if (rc == RC_NOT_FOUND)
+		return buf_puts(reply, L(req, "Não há escala de plantão configurada; nada mudou.",
+					 "There is no on-call rotation yet; nothing changed."));
+	if (rc != RC_OK)
+		return rc;
+	zone_at(req, now, zone, sizeof zone);
+	handoff_when(zone, en, cur.end, until, sizeof until);
+	if (cur.person_id == p->id)
+		return buf_printf(reply, en ? "You are on call already, until %s." : "Você já está de plantão, até %s.",
+				  until);
+	people_name(req->db, cur.person_id, name, sizeof name);
+	in.person_id = p->id;
+	in.start = now;
+	in.end = cur.end;
+	in.reason = en ? "taken by SMS" : "assumido por SMS";
+	snprintf(actor, sizeof actor, "sms:%s", p->phone);
+	rc = rotation_override_add(req->db, &in, true, actor, &id, err, sizeof err);
+	if (rc != RC_OK) {
+		log_warn("sms take by %s: %s %s", p->phone, rc_str(rc), err);
+		return rc;
+	}
+	log_info("sms: %s takes the shift until %lld (override %lld)", p->phone, (long long)cur.end, (long long)id);
+	app_wake_engine(req->app);
+	return buf_printf(reply, en ? "OK: you are on call until %s, instead of %s." : "OK: você está de plantão até %s, no lugar de %s.",
+			  until, name);
+}
+
+enum rc sms_incoming(struct http_req *req)
+{
+	static const char *const stop[] = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", NULL};
+	static const char *const start[] = {"start", "yes", "unstop", NULL};
+	const char *from = form_get(&req->form, "From"), *body = form_get(&req->form, "Body");
+	struct person p;
+	struct buf reply;
+	char word[WORD_MAX], actor[64];
+	bool known, handled = false;
+	enum rc rc;
+
+	if (!from || !body)
+		return http_fail(req, RC_INVALID, "From and Body are required");
+	if (!strncmp(from, "whatsapp:", 9))
+		from += 9;
+	rc = people_find_phone(req->db, from, &p);
+	if (rc != RC_OK && rc != RC_NOT_FOUND)
+		return rc;
+	known = rc == RC_OK;
+	snprintf(actor, sizeof actor, "sms:%s", from);
+
+	if (whole_is(body, stop) || whole_is(body, start)) {
+		if (known) {
+			rc = people_set_opt_out(req->db, p.id, whole_is(body, stop), actor);
+			if (rc != RC_OK)
+				return rc;
+			log_info("sms: %s opted %s", from, whole_is(body, stop) ? "out" : "in");
+		}
+		return answer(req, NULL);
+	}
+
+	buf_init(&reply, SMS_REPLY_MAX);
+	rc = alerts_sms_command(req->app, req->db, known ? p.id : 0, body, &reply, &handled);
+	if (rc != RC_OK || handled)
+		goto out;
+	if (!known) {
+		rc = buf_puts(&reply, L(req, "Este número não está cadastrado no plantão.",
+					"This number is not registered with the on-call team."));
+		goto out;
+	}
+	first_word(body, word, sizeof word);
+	if (word_is(word, "quem", "who"))
+		rc = cmd_who(req, &reply);
+	else if (word_is(word, "assumir", "take"))
+		rc = cmd_take(req, &p, &reply);
+	else if (word_is(word, "ajuda", "help"))
+		rc = buf_puts(&reply, L(req, "Comandos: QUEM (quem está de plantão), ASSUMIR (assumir o plantão até o fim do "
+					     "turno), ACK N (reconhecer o alerta N), AJUDA.",
+					"Commands: WHO (who is on call), TAKE (take the shift until it ends), ACK N "
+					"(acknowledge alert N), HELP."));
+	else
+		rc = buf_puts(&reply, L(req, "Não entendi. Envie AJUDA para ver os comandos.",
+					"Sorry, I did not get that. Send HELP for the commands."));
+out:
+	if (rc == RC_OK)
+		rc = answer(req, reply.data);
+	buf_release(&reply);
+	return rc;
+}

@@ -1,0 +1,23 @@
+/*
+ * server/sms.h — POST /twilio/sms (signed): text commands to the team's number
+ * (https://www.twilio.com/docs/messaging/twiml). Order of handling:
+ *   1. STOP / START (Twilio's opt-out keywords, the whole message): set or clear
+ *      people.sms_opt_out for a known sender and answer nothing (Twilio itself confirms an
+ *      opt-out at carrier level, and replies to an opted-out number would be refused);
+ *   2. the alert pager's commands (alerts_sms_command: "ack 12", …);
+ *   3. the support commands of known people: quem/who, assumir/take, ajuda/help.
+ * Unknown senders get a short reply and nothing changes. Replies are one <Message> in
+ * PLANTAO_LANG. A retried MessageSid cannot double an effect: "assumir" from someone
+ * already on call answers "you are on call already" and creates nothing.
+ */
+#ifndef PLANTAO_SMS_H
+#define PLANTAO_SMS_H
+
+#include "server/http.h"
+
+/* Longest reply text (one <Message>). */
+#define SMS_REPLY_MAX 1600
+
+enum rc sms_incoming(struct http_req *req);
+
+#endif
