@@ -1,0 +1,89 @@
+// static/js/api.js — the only place that talks to the server: the JSON API under /api/ with
+// the bearer token the user pasted (kept in localStorage, sent only in the Authorization
+// header, never in a URL). Errors arrive as {"error":{"code","message"}}; they become
+// ApiError with the field the message names ("phone: expected E.164 …" → "phone").
+
+const TOKEN_KEY = 'plantao.token';
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message || code || `HTTP ${status}`);
+    this.status = status;
+    this.code = code || '';
+    // "members[2]: …" and "steps[0].timeout_s: …" name a field before the first colon.
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])?(?:\.[A-Za-z0-9_]+)?)?:\s/.exec(this.message);
+    this.field = m ? m[1] : '';
+    this.path = m ? m[1] + (m[2] || '') : '';
+  }
+}
+
+export function getToken() {
+  return localStorage.getItem(TOKEN_KEY) || '';
+}
+
+export function setToken(token) {
+  if (token) localStorage.setItem(TOKEN_KEY, token);
+  else localStorage.removeItem(TOKEN_KEY);
+}
+
+// Listeners told when the server refuses the token (401): the app goes back to the token form.
+const unauthorized = new Set();
+export function onUnauthorized(fn) {
+  unauthorized.add(fn);
+}
+
+/*
+ * api(method, path, body?, opts?) → the parsed JSON answer (null for an empty one).
+ * body: a plain object (sent as JSON), or a Blob/File (sent raw with opts.type or its own type).
+ * opts.token overrides the stored token (used to check a token before keeping it).
+ * Throws ApiError (status 0 when the server could not be reached).
+ */
+export async function api(method, path, body, opts = {}) {
+  const headers = { Accept: 'application/json' };
+  const token = opts.token ?? getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let payload;
+  if (body instanceof Blob) {
+    payload = body;
+    headers['Content-Type'] = opts.type || body.type || 'application/octet-stream';
+  } else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    headers['Content-Type'] = 'application/json';
+  }
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body: payload, cache: 'no-store', credentials: 'omit' });
+  } catch (e) {
+    throw new ApiError(0, 'network', '');
+  }
+  const text = await res.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch (e) {
+      data = null;
+    }
+  }
+  if (!res.ok) {
+    const err = data && data.error ? data.error : {};
+    const e = new ApiError(res.status, err.code, err.message || text.slice(0, 200));
+    if (res.status === 401 && !opts.token) unauthorized.forEach((fn) => fn(e));
+    throw e;
+  }
+  return data;
+}
+
+/* Raw text (the iCalendar feed). */
+export async function apiText(path) {
+  const res = await fetch(path, { headers: { Authorization: `Bearer ${getToken()}` }, cache: 'no-store' });
+  if (!res.ok) throw new ApiError(res.status, '', `HTTP ${res.status}`);
+  return res.text();
+}
+
+/* A list out of an answer that is either the array itself or {key: [...]}. */
+export function listOf(data, key) {
+  if (Array.isArray(data)) return data;
+  if (data && Array.isArray(data[key])) return data[key];
+  return [];
+}

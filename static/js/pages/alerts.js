@@ -1,0 +1,175 @@
+// static/js/pages/alerts.js — "Alertas": the list with status, one alert's timeline (texts
+// and call attempts with Twilio's status and times), acknowledge and resolve buttons. Both
+// views refresh by themselves every few seconds while open, keeping keyboard focus in place.
+
+import { api, listOf } from '../api.js';
+import { errorText, h, mount } from '../dom.js';
+import { fmtDateTime, fmtTimeSec, toDate } from '../fmt.js';
+import { t, tOr } from '../i18n.js';
+import { editFailed, loadPeople, pageTitle, personOf, toast } from '../state.js';
+
+const REFRESH_MS = 5000;
+const OPEN = new Set(['triggered', 'acknowledged']);
+
+function statusBadge(status) {
+  return h('span', { class: `badge st-${status}`, 'data-testid': 'status' }, tOr(`st.${status}`, status));
+}
+
+/* Redraws region with build() and puts focus back on the element with the same data-key. */
+function redraw(region, build) {
+  const active = document.activeElement;
+  const key = active && region.contains(active) ? active.dataset.key : null;
+  mount(region, build());
+  if (key) {
+    const again = region.querySelector(`[data-key="${CSS.escape(key)}"]`);
+    if (again) again.focus();
+  }
+}
+
+function actionButtons(a, after) {
+  const status = String(a.status || '');
+  const out = [];
+  const act = async (what, btn) => {
+    btn.disabled = true;
+    try {
+      await api('POST', `/api/alerts/${a.id}/${what}`);
+      toast(t(what === 'ack' ? 'al.acked' : 'al.resolved', { id: a.id }));
+    } catch (e) {
+      editFailed(e);
+      toast(errorText(e), 'bad');
+    }
+    after();
+  };
+  if (status === 'triggered') {
+    const b = h('button', { type: 'button', class: 'primary', 'data-key': `ack-${a.id}`,
+      'aria-label': t('al.ack.label', { id: a.id }) }, t('al.ack'));
+    b.addEventListener('click', () => act('ack', b));
+    out.push(b);
+  }
+  if (OPEN.has(status)) {
+    const b = h('button', { type: 'button', 'data-key': `resolve-${a.id}`,
+      'aria-label': t('al.resolve.label', { id: a.id }) }, t('al.resolve'));
+    b.addEventListener('click', () => act('resolve', b));
+    out.push(b);
+  }
+  return out.length ? h('span', { class: 'edit row-actions' }, out) : null;
+}
+
+export default async function render(root, ctx) {
+  await loadPeople().catch(() => []);
+  if (ctx.arg) return detail(root, ctx, ctx.arg);
+  const region = h('div', { class: 'table-wrap', 'aria-live': 'off' });
+  const stamp = h('p', { class: 'hint', 'data-testid': 'refreshed' });
+  const load = async () => {
+    let data;
+    try {
+      data = await api('GET', '/api/alerts');
+    } catch (e) {
+      if (!ctx.alive()) return;
+      stamp.textContent = errorText(e);
+      return;
+    }
+    if (!ctx.alive()) return;
+    const alerts = listOf(data, 'alerts');
+    redraw(region, () => (alerts.length
+      ? h('table', { class: 'list', 'data-testid': 'alerts' },
+        h('caption', { class: 'sr-only' }, t('nav.alerts')),
+        h('thead', null, h('tr', null,
+          ['#', t('al.summary'), t('al.status'), t('al.severity'), t('al.created'), t('al.hits')]
+            .map((c) => h('th', { scope: 'col' }, c)),
+          h('th', { scope: 'col', class: 'edit' }, h('span', { class: 'sr-only' }, t('actions'))))),
+        h('tbody', null, alerts.map((a) => h('tr', { 'data-alert': String(a.id), class: OPEN.has(a.status) ? 'open' : '' },
+          h('td', null, String(a.id)),
+          h('th', { scope: 'row' }, h('a', { href: `#/alerts/${a.id}`, 'data-key': `open-${a.id}` }, a.summary || `#${a.id}`)),
+          h('td', null, statusBadge(a.status)),
+          h('td', null, a.severity || ''),
+          h('td', null, fmtDateTime(a.created_at)),
+          h('td', null, String(a.hits ?? 1)),
+          h('td', { class: 'edit' }, actionButtons(a, load))))))
+      : h('p', { class: 'empty' }, t('al.none'))));
+    stamp.textContent = t('al.refreshed', { when: fmtTimeSec(new Date()) });
+  };
+  mount(root, pageTitle(t('nav.alerts')), h('p', { class: 'hint' }, t('al.auto')), stamp, region);
+  await load();
+  ctx.every(REFRESH_MS, load);
+  return null;
+}
+
+/* Every entry of an alert's timeline, oldest first, whatever lists the API groups them in. */
+function timelineOf(a) {
+  const rows = [];
+  const push = (kind, e) => rows.push({ kind: e.kind || e.type || kind, e });
+  listOf(a.timeline || a.events, 'timeline').forEach((e) => push('event', e));
+  listOf(a.messages, 'messages').forEach((e) => push('message', e));
+  listOf(a.calls || a.call_attempts || a.attempts, 'calls').forEach((e) => push('call', e));
+  const when = (e) => toDate(e.at ?? e.created_at ?? e.sent_at ?? e.time);
+  rows.sort((x, y) => (when(x.e) || 0) - (when(y.e) || 0));
+  return rows.map((r) => ({ ...r, when: when(r.e) }));
+}
+
+function kindText(kind, e) {
+  const k = String(kind);
+  if (k === 'call' || k === 'call_attempt') return t('al.k.call');
+  if (k === 'sms' || k === 'whatsapp' || k === 'message') return e.channel === 'whatsapp' || k === 'whatsapp' ? 'WhatsApp' : 'SMS';
+  return tOr(`al.k.${k}`, k);
+}
+
+async function detail(root, ctx, id) {
+  const region = h('div');
+  const load = async () => {
+    let data;
+    try {
+      data = await api('GET', `/api/alerts/${encodeURIComponent(id)}`);
+    } catch (e) {
+      if (!ctx.alive()) return;
+      mount(region, h('p', { class: 'error', role: 'alert' }, errorText(e)));
+      return;
+    }
+    if (!ctx.alive()) return;
+    const a = data.alert || data;
+    if (!a.timeline && data.timeline) a.timeline = data.timeline;
+    const acker = a.acked_by ? personOf({ person: a.acked_by_person || a.acked_by }) : null;
+    const rows = timelineOf(a);
+    redraw(region, () => [
+      h('dl', { class: 'facts' },
+        h('dt', null, t('al.status')), h('dd', null, statusBadge(a.status), ' ', actionButtons(a, load)),
+        a.severity ? [h('dt', null, t('al.severity')), h('dd', null, a.severity)] : null,
+        a.source ? [h('dt', null, t('al.source')), h('dd', null, a.source)] : null,
+        h('dt', null, t('al.created')), h('dd', null, fmtDateTime(a.created_at)),
+        a.hits > 1 ? [h('dt', null, t('al.hits')), h('dd', null, String(a.hits))] : null,
+        a.acked_at ? [h('dt', null, t('al.ackedby')),
+          h('dd', null, [acker ? acker.name : a.acked_by_name || '', a.acked_via ? ` (${a.acked_via})` : '', ' · ',
+            fmtDateTime(a.acked_at)])] : null,
+        a.resolved_at ? [h('dt', null, t('st.resolved')), h('dd', null, fmtDateTime(a.resolved_at))] : null),
+      a.details ? h('pre', { class: 'details' }, String(a.details)) : null,
+      h('h2', null, t('al.timeline')),
+      rows.length
+        ? h('div', { class: 'table-wrap' }, h('table', { class: 'list', 'data-testid': 'timeline' },
+          h('thead', null, h('tr', null, [t('al.when'), t('al.what'), t('al.to'), t('al.twilio'), t('al.detail')]
+            .map((c) => h('th', { scope: 'col' }, c)))),
+          h('tbody', null, rows.map(({ kind, e, when }) => {
+            const p = personOf(e);
+            const extra = [e.outcome, e.answered_by, e.digits ? `${t('al.digits')} ${e.digits}` : null,
+              e.error_code ? `${t('al.error')} ${e.error_code}${e.error_message ? `: ${e.error_message}` : ''}` : null,
+              e.body || e.text || e.message || e.detail || null, e.round !== undefined && e.step !== undefined
+                ? t('al.roundstep', { round: Number(e.round) + 1, step: Number(e.step) + 1 }) : null]
+              .filter(Boolean).join(' · ');
+            return h('tr', null,
+              h('td', null, fmtTimeSec(when)),
+              h('td', null, kindText(kind, e)),
+              h('td', null, [p ? p.name : '', p && (e.phone || e.to) ? ' ' : '', e.phone || e.to || e.to_number || '']),
+              h('td', null, e.status ? h('span', { class: `badge tw-${e.status}` }, e.status) : '',
+                e.ended_at ? h('span', { class: 'hint' }, ` → ${fmtTimeSec(e.ended_at)}`) : null,
+                e.sid || e.call_sid ? h('span', { class: 'sid' }, ` ${e.sid || e.call_sid}`) : null),
+              h('td', null, extra));
+          }))))
+        : h('p', { class: 'empty' }, t('al.notimeline')),
+    ]);
+    title.textContent = t('al.title', { id: a.id, summary: a.summary || '' });
+  };
+  const title = pageTitle(t('al.title', { id, summary: '' }));
+  mount(root, h('p', null, h('a', { href: '#/alerts' }, `← ${t('al.back')}`)), title,
+    h('p', { class: 'hint' }, t('al.auto')), region);
+  await load();
+  ctx.every(REFRESH_MS, load);
+}

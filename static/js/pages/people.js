@@ -1,0 +1,121 @@
+// static/js/pages/people.js — "Pessoas": the list, and one form to add or edit a person; the
+// API's validation messages ("phone: expected E.164 …") appear under the field they name.
+
+import { api } from '../api.js';
+import { clearErrors, errorText, field, formError, h, mount, showError } from '../dom.js';
+import { t } from '../i18n.js';
+import { editFailed, loadPeople, pageTitle, personChip, session, toast } from '../state.js';
+
+export default async function render(root, ctx) {
+  const people = await loadPeople();
+  if (!ctx.alive()) return;
+  const formSlot = h('div');
+  const list = h('div', { class: 'table-wrap' });
+
+  const showForm = (person) => {
+    mount(formSlot, personForm(person, ctx));
+    formSlot.querySelector('input').focus();
+  };
+
+  if (!people.length) {
+    mount(list, h('p', { class: 'empty' }, t('people.empty')));
+  } else {
+    mount(list, h('table', { class: 'list', 'data-testid': 'people' },
+      h('caption', { class: 'sr-only' }, t('nav.people')),
+      h('thead', null, h('tr', null,
+        h('th', { scope: 'col' }, t('people.name')),
+        h('th', { scope: 'col' }, t('people.phone')),
+        h('th', { scope: 'col' }, t('people.email')),
+        h('th', { scope: 'col' }, 'WhatsApp'),
+        h('th', { scope: 'col', class: 'edit' }, h('span', { class: 'sr-only' }, t('actions'))))),
+      h('tbody', null, people.map((p) => row(p, showForm, ctx)))));
+  }
+
+  mount(root, pageTitle(t('nav.people')), list,
+    h('div', { class: 'actions edit' },
+      h('button', { type: 'button', class: 'primary', 'data-testid': 'add-person', onclick: () => showForm(null) },
+        t('people.add'))),
+    formSlot);
+  if (!people.length && session.canEdit) showForm(null);
+}
+
+function row(p, showForm, ctx) {
+  const status = h('span', { class: 'row-error', role: 'alert' });
+  const del = h('button', { type: 'button', class: 'danger', 'aria-label': t('people.remove.label', { name: p.name }) },
+    t('remove'));
+  const cell = h('td', { class: 'edit row-actions' },
+    h('button', { type: 'button', 'aria-label': t('people.edit.label', { name: p.name }), onclick: () => showForm(p) },
+      t('edit')),
+    del, status);
+  del.addEventListener('click', () => confirmRemove(cell, del, p, status, ctx));
+  return h('tr', { 'data-person': String(p.id) },
+    h('th', { scope: 'row' }, personChip(p), p.sms_opt_out ? h('span', { class: 'badge' }, t('people.optout')) : null),
+    h('td', null, h('a', { href: `tel:${p.phone}` }, p.phone)),
+    h('td', null, p.email || ''),
+    h('td', null, p.whatsapp ? t('yes') : t('no')),
+    cell);
+}
+
+/* Remove in two steps (no browser dialog): the button turns into "confirm" and "cancel". */
+export function confirmRemove(cell, button, p, status, ctx, path = `/api/people/${p.id}`) {
+  const yes = h('button', { type: 'button', class: 'danger' }, t('remove.confirm'));
+  const no = h('button', { type: 'button' }, t('cancel'));
+  button.hidden = true;
+  cell.insertBefore(yes, status);
+  cell.insertBefore(no, status);
+  yes.focus();
+  no.addEventListener('click', () => {
+    yes.remove();
+    no.remove();
+    button.hidden = false;
+    button.focus();
+  });
+  yes.addEventListener('click', async () => {
+    try {
+      const r = await api('DELETE', path);
+      toast(r && r.archived ? t('people.archived', { name: p.name }) : t('removed', { name: p.name || '' }));
+      ctx.rerender();
+    } catch (e) {
+      editFailed(e);
+      status.textContent = errorText(e);
+      yes.remove();
+      no.remove();
+      button.hidden = false;
+    }
+  });
+}
+
+function personForm(p, ctx) {
+  const name = h('input', { type: 'text', required: true, maxlength: 200, autocomplete: 'name', value: p ? p.name : '' });
+  const phone = h('input', { type: 'tel', required: true, autocomplete: 'tel', inputmode: 'tel', placeholder: '+5511999990000', value: p ? p.phone : '' });
+  const email = h('input', { type: 'email', autocomplete: 'email', value: p && p.email ? p.email : '' });
+  const wa = h('input', { type: 'checkbox', checked: Boolean(p && p.whatsapp) });
+  const form = h('form', { class: 'card edit', 'aria-labelledby': 'person-form-h', novalidate: true, 'data-testid': 'person-form' },
+    h('h2', { id: 'person-form-h' }, p ? t('people.editing', { name: p.name }) : t('people.new')),
+    field('name', t('people.name'), name),
+    field('phone', t('people.phone'), phone, t('people.phone.hint')),
+    field('email', t('people.email'), email),
+    h('div', { class: 'field check' }, h('label', null, wa, ' ', t('people.whatsapp'))),
+    formError(),
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary' }, p ? t('save') : t('people.add')),
+      h('button', { type: 'button', onclick: () => form.remove() }, t('cancel'))));
+  wa.dataset.field = 'whatsapp';
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const body = { name: name.value.trim(), phone: phone.value.trim().replace(/[\s()-]/g, ''), whatsapp: wa.checked };
+    const mail = email.value.trim();
+    if (mail || p) body.email = mail || null;
+    try {
+      if (p) await api('PATCH', `/api/people/${p.id}`, body);
+      else await api('POST', '/api/people', body);
+      toast(p ? t('saved') : t('people.added', { name: body.name }));
+      ctx.rerender();
+    } catch (e) {
+      editFailed(e);
+      showError(form, e);
+    }
+  });
+  return form;
+}

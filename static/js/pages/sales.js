@@ -1,0 +1,161 @@
+// static/js/pages/sales.js — "Vendas": upload one or more spreadsheets (.xlsx, CSV or JSON) for
+// a month, the per-seller totals against the goal as a bar chart (static/js/chart.js), and the
+// settings: the goal and the managers' phones that are texted when a seller beats it.
+
+import { api, listOf } from '../api.js';
+import { barChart } from '../chart.js';
+import { clearErrors, errorText, field, formError, h, mount, showError } from '../dom.js';
+import { fmtMoney, thisMonth } from '../fmt.js';
+import { t } from '../i18n.js';
+import { editFailed, pageTitle, session, toast } from '../state.js';
+
+const TYPES = {
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  csv: 'text/csv',
+  json: 'application/json',
+};
+
+const num = (...vals) => vals.find((v) => v !== undefined && v !== null && !Number.isNaN(Number(v)));
+
+/* Cents of an amount the API gives either as *_cents or as currency units. */
+function cents(o, base) {
+  const c = num(o[`${base}_cents`]);
+  if (c !== undefined) return Number(c);
+  const u = num(o[base]);
+  return u !== undefined ? Math.round(Number(u) * 100) : undefined;
+}
+
+export default async function render(root, ctx) {
+  const period = h('input', { type: 'month', required: true, value: sessionStorage.getItem('plantao.period') || thisMonth() });
+  const reportSlot = h('div', { 'data-testid': 'report' });
+  const settingsSlot = h('div');
+
+  const loadReport = async () => {
+    sessionStorage.setItem('plantao.period', period.value);
+    try {
+      const r = await api('GET', `/api/sales/report?period=${encodeURIComponent(period.value)}`);
+      if (ctx.alive()) mount(reportSlot, report(r, period.value));
+    } catch (e) {
+      if (ctx.alive()) mount(reportSlot, h('p', { class: 'error', role: 'alert' }, errorText(e)));
+    }
+  };
+  period.addEventListener('change', loadReport);
+
+  mount(root, pageTitle(t('nav.sales')),
+    h('div', { class: 'card' }, field('period', t('sales.period'), period)),
+    uploadForm(period, loadReport),
+    h('section', { class: 'card', 'aria-labelledby': 'rep-h' }, h('h2', { id: 'rep-h' }, t('sales.report')), reportSlot),
+    settingsSlot);
+  await Promise.all([loadReport(), settings(settingsSlot)]);
+}
+
+function uploadForm(period, after) {
+  const files = h('input', { type: 'file', multiple: true, accept: '.xlsx,.csv,.json,text/csv,application/json' });
+  const results = h('ul', { class: 'results', 'data-testid': 'upload-results', 'aria-live': 'polite' });
+  const form = h('form', { class: 'card edit', novalidate: true, 'aria-labelledby': 'up-h', 'data-testid': 'upload-form' },
+    h('h2', { id: 'up-h' }, t('sales.upload')),
+    field('file', t('sales.files'), files, t('sales.files.hint')),
+    formError(),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('sales.send'))),
+    results);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    mount(results);
+    if (!files.files.length) {
+      showError(form, Object.assign(new Error(t('sales.nofile')), { field: 'file' }));
+      return;
+    }
+    for (const f of files.files) {
+      const ext = (f.name.split('.').pop() || '').toLowerCase();
+      const item = h('li', null, `${f.name}: ${t('sales.sending')}`);
+      results.append(item);
+      try {
+        const r = await api('POST', `/api/sales?period=${encodeURIComponent(period.value)}`, f,
+          { type: TYPES[ext] || f.type || 'text/csv' });
+        const n = num(r && r.imported, r && r.rows, r && r.sellers_imported, listOf(r && r.sellers, 'sellers').length);
+        const above = listOf(r && (r.above_goal || r.above || r.winners), 'sellers');
+        const queued = num(r && r.notifications_queued, r && r.queued, listOf(r && r.notifications, 'notifications').length) || 0;
+        item.textContent = `${f.name}: ${t('sales.imported', { n: n ?? '?', above: above.length, queued })}`;
+        item.className = 'ok';
+      } catch (e) {
+        editFailed(e);
+        item.textContent = `${f.name}: ${errorText(e)}`;
+        item.className = 'bad';
+      }
+    }
+    toast(t('sales.done'));
+    after();
+  });
+  return form;
+}
+
+function report(r, period) {
+  const currency = (r && r.currency) || 'BRL';
+  const goal = cents(r || {}, 'target') ?? cents(r || {}, 'goal') ?? 5500000;
+  const sellers = listOf(r, 'sellers').map((s) => {
+    const v = cents(s, 'amount') ?? cents(s, 'total') ?? 0;
+    const above = s.above_goal ?? s.above ?? s.beat ?? v > goal;
+    return { label: String(s.seller || s.name || ''), value: v, above: Boolean(above) };
+  }).sort((a, b) => b.value - a.value);
+  if (!sellers.length) return h('p', { class: 'empty' }, t('sales.empty', { period }));
+  const money = (c) => fmtMoney(c, currency);
+  return [
+    h('p', null, t('sales.summary', { goal: money(goal), n: sellers.filter((s) => s.above).length, total: sellers.length })),
+    h('figure', { class: 'chart-box' },
+      barChart(sellers, goal, money, { title: t('sales.chart', { period }), goalLabel: t('sales.goal', { goal: money(goal) }) }),
+      h('figcaption', { class: 'hint' }, t('sales.legend'))),
+    h('details', null, h('summary', null, t('sales.table')),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'list' },
+        h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('sales.seller')), h('th', { scope: 'col' }, t('sales.total')),
+          h('th', { scope: 'col' }, t('sales.vsgoal')))),
+        h('tbody', null, sellers.map((s) => h('tr', null, h('th', { scope: 'row' }, s.label),
+          h('td', { class: 'num' }, money(s.value)), h('td', null, s.above ? t('sales.above') : t('sales.below')))))))),
+  ];
+}
+
+async function settings(slot) {
+  let s;
+  try {
+    s = await api('GET', '/api/sales/settings');
+  } catch (e) {
+    mount(slot, h('section', { class: 'card' }, h('h2', null, t('sales.settings')),
+      h('p', { class: 'error', role: 'alert' }, errorText(e))));
+    return;
+  }
+  const inCents = s.target_cents !== undefined;
+  const goalCents = cents(s, 'target') ?? 5500000;
+  const target = h('input', { type: 'number', min: 0, step: '0.01', inputmode: 'decimal', value: (goalCents / 100).toFixed(2) });
+  const currency = h('input', { type: 'text', maxlength: 3, pattern: '[A-Z]{3}', value: s.currency || 'BRL', autocapitalize: 'characters' });
+  const phones = h('textarea', { rows: 3, placeholder: '+5511999990000', spellcheck: 'false' });
+  phones.value = listOf(s.notify, 'notify').map((p) => (typeof p === 'object' ? p.phone : p)).join('\n');
+  [target, currency, phones].forEach((c) => { c.readOnly = !session.canEdit; });
+  const form = h('form', { class: 'card', novalidate: true, 'aria-labelledby': 'set-h', 'data-testid': 'sales-settings' },
+    h('h2', { id: 'set-h' }, t('sales.settings')),
+    h('div', { class: 'grid3' },
+      field(inCents ? 'target_cents' : 'target', t('sales.target'), target),
+      field('currency', t('sales.currency'), currency),
+      field('notify', t('sales.notify'), phones, t('sales.notify.hint'))),
+    formError(),
+    h('div', { class: 'actions edit' }, h('button', { type: 'submit', class: 'primary' }, t('save'))));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const c = Math.round(Number(target.value) * 100);
+    const body = {
+      currency: currency.value.trim().toUpperCase(),
+      notify: phones.value.split(/[\s,;]+/).map((p) => p.replace(/[()-]/g, '')).filter(Boolean),
+    };
+    if (inCents) body.target_cents = c;
+    else body.target = c / 100;
+    try {
+      await api('PUT', '/api/sales/settings', body);
+      toast(t('saved'));
+      settings(slot);
+    } catch (e) {
+      editFailed(e);
+      showError(form, e);
+    }
+  });
+  mount(slot, form);
+}
