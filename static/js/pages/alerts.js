@@ -6,7 +6,7 @@ import { api, listOf } from '../api.js';
 import { errorText, h, mount } from '../dom.js';
 import { fmtDateTime, fmtTimeSec, toDate } from '../fmt.js';
 import { t, tOr } from '../i18n.js';
-import { editFailed, loadPeople, pageTitle, personOf, toast } from '../state.js';
+import { editFailed, knownPeople, loadPeople, pageTitle, personOf, toast } from '../state.js';
 
 const REFRESH_MS = 5000;
 const OPEN = new Set(['triggered', 'acknowledged']);
@@ -95,23 +95,68 @@ export default async function render(root, ctx) {
   return null;
 }
 
-/* Every entry of an alert's timeline, oldest first, whatever lists the API groups them in. */
+/*
+ * The alert's timeline, oldest first: its own events (triggered, acknowledged, resolved),
+ * every message and call from the outbox (GET /api/alerts/{id} "timeline", calls joined with
+ * their attempt) and the call attempts that have no outbox row yet ("attempts").
+ */
 function timelineOf(a) {
   const rows = [];
-  const push = (kind, e) => rows.push({ kind: e.kind || e.type || kind, e });
-  listOf(a.timeline || a.events, 'timeline').forEach((e) => push('event', e));
-  listOf(a.messages, 'messages').forEach((e) => push('message', e));
-  listOf(a.calls || a.call_attempts || a.attempts, 'calls').forEach((e) => push('call', e));
-  const when = (e) => toDate(e.at ?? e.created_at ?? e.sent_at ?? e.time);
-  rows.sort((x, y) => (when(x.e) || 0) - (when(y.e) || 0));
-  return rows.map((r) => ({ ...r, when: when(r.e) }));
+  const seen = new Set();
+  for (const e of listOf(a.timeline, 'timeline')) {
+    if (e.attempt_id) seen.add(Number(e.attempt_id));
+    rows.push({ kind: e.kind || 'message', e, when: toDate(e.sent_at ?? e.created_at) });
+  }
+  for (const c of listOf(a.attempts, 'attempts')) {
+    if (seen.has(Number(c.id))) continue;
+    rows.push({ kind: 'call', e: { ...c, call_status: c.status, status: null }, when: toDate(c.created_at) });
+  }
+  const ev = (kind, at, detail) => at && rows.push({ kind, e: { detail }, when: toDate(at) });
+  ev('triggered', a.created_at, a.source ? `${t('al.source')}: ${a.source}` : '');
+  ev('acknowledged', a.acked_at, [a.acked_by_name, a.acked_via].filter(Boolean).join(' · '));
+  ev('resolved', a.resolved_at, a.resolved_via || '');
+  rows.sort((x, y) => (x.when || 0) - (y.when || 0) || (x.kind === 'triggered' ? -1 : 0));
+  return rows;
 }
 
-function kindText(kind, e) {
-  const k = String(kind);
-  if (k === 'call' || k === 'call_attempt') return t('al.k.call');
-  if (k === 'sms' || k === 'whatsapp' || k === 'message') return e.channel === 'whatsapp' || k === 'whatsapp' ? 'WhatsApp' : 'SMS';
-  return tOr(`al.k.${k}`, k);
+function kindText(kind) {
+  if (kind === 'sms') return 'SMS';
+  if (kind === 'whatsapp') return 'WhatsApp';
+  return tOr(`al.k.${kind}`, String(kind));
+}
+
+/* Who a timeline row went to: the attempt's person, or the person with that phone. */
+function recipient(e) {
+  const byId = e.person_id ? personOf({ person_id: e.person_id, person_name: e.person_name }) : null;
+  const phone = e.to || e.phone || '';
+  const byPhone = !byId && phone ? knownPeople().find((p) => p.phone === phone) : null;
+  const p = byId || byPhone;
+  return [p ? p.name : '', p && phone ? ' ' : '', phone ? h('span', { class: 'sid' }, phone) : null];
+}
+
+/* Twilio's status of the row: the call's status for calls, the message's for texts. */
+function twilioStatus(kind, e) {
+  const out = [];
+  const st = kind === 'call' ? e.call_status || e.status : e.status;
+  if (st) out.push(h('span', { class: `badge tw-${st}` }, st));
+  if (kind === 'call' && e.status && e.call_status && ['pending', 'retry', 'failed', 'sending'].includes(e.status)) {
+    out.push(h('span', { class: 'badge' }, e.status));
+  }
+  if (e.ended_at) out.push(h('span', { class: 'hint' }, ` → ${fmtTimeSec(e.ended_at)}`));
+  if (e.sid || e.call_sid) out.push(h('span', { class: 'sid' }, ` ${e.sid || e.call_sid}`));
+  return out;
+}
+
+function detailText(e) {
+  return [
+    e.round !== undefined && e.round !== null && e.step !== undefined && e.step !== null
+      ? t('al.roundstep', { round: Number(e.round) + 1, step: Number(e.step) + 1 }) : null,
+    e.outcome, e.answered_by, e.digits ? `${t('al.digits')} ${e.digits}` : null,
+    e.error_code ? `${t('al.error')} ${e.error_code}${e.error_message ? `: ${e.error_message}` : ''}` : null,
+    e.tries > 1 ? t('al.tries', { n: e.tries }) : null,
+    e.class && e.class !== 'alert' ? e.class : null,
+    e.detail || null,
+  ].filter(Boolean).join(' · ');
 }
 
 async function detail(root, ctx, id) {
@@ -128,7 +173,6 @@ async function detail(root, ctx, id) {
     if (!ctx.alive()) return;
     const a = data.alert || data;
     if (!a.timeline && data.timeline) a.timeline = data.timeline;
-    const acker = a.acked_by ? personOf({ person: a.acked_by_person || a.acked_by }) : null;
     const rows = timelineOf(a);
     redraw(region, () => [
       h('dl', { class: 'facts' },
@@ -138,7 +182,7 @@ async function detail(root, ctx, id) {
         h('dt', null, t('al.created')), h('dd', null, fmtDateTime(a.created_at)),
         a.hits > 1 ? [h('dt', null, t('al.hits')), h('dd', null, String(a.hits))] : null,
         a.acked_at ? [h('dt', null, t('al.ackedby')),
-          h('dd', null, [acker ? acker.name : a.acked_by_name || '', a.acked_via ? ` (${a.acked_via})` : '', ' · ',
+          h('dd', null, [a.acked_by_name || (a.acked_by ? personOf({ person_id: a.acked_by }).name : ''), a.acked_via ? ` (${a.acked_via})` : '', ' · ',
             fmtDateTime(a.acked_at)])] : null,
         a.resolved_at ? [h('dt', null, t('st.resolved')), h('dd', null, fmtDateTime(a.resolved_at))] : null),
       a.details ? h('pre', { class: 'details' }, String(a.details)) : null,
@@ -147,22 +191,12 @@ async function detail(root, ctx, id) {
         ? h('div', { class: 'table-wrap' }, h('table', { class: 'list', 'data-testid': 'timeline' },
           h('thead', null, h('tr', null, [t('al.when'), t('al.what'), t('al.to'), t('al.twilio'), t('al.detail')]
             .map((c) => h('th', { scope: 'col' }, c)))),
-          h('tbody', null, rows.map(({ kind, e, when }) => {
-            const p = personOf(e);
-            const extra = [e.outcome, e.answered_by, e.digits ? `${t('al.digits')} ${e.digits}` : null,
-              e.error_code ? `${t('al.error')} ${e.error_code}${e.error_message ? `: ${e.error_message}` : ''}` : null,
-              e.body || e.text || e.message || e.detail || null, e.round !== undefined && e.step !== undefined
-                ? t('al.roundstep', { round: Number(e.round) + 1, step: Number(e.step) + 1 }) : null]
-              .filter(Boolean).join(' · ');
-            return h('tr', null,
-              h('td', null, fmtTimeSec(when)),
-              h('td', null, kindText(kind, e)),
-              h('td', null, [p ? p.name : '', p && (e.phone || e.to) ? ' ' : '', e.phone || e.to || e.to_number || '']),
-              h('td', null, e.status ? h('span', { class: `badge tw-${e.status}` }, e.status) : '',
-                e.ended_at ? h('span', { class: 'hint' }, ` → ${fmtTimeSec(e.ended_at)}`) : null,
-                e.sid || e.call_sid ? h('span', { class: 'sid' }, ` ${e.sid || e.call_sid}`) : null),
-              h('td', null, extra));
-          }))))
+          h('tbody', null, rows.map(({ kind, e, when }) => h('tr', { class: `tl-${kind}` },
+            h('td', null, fmtTimeSec(when)),
+            h('td', null, kindText(kind)),
+            h('td', null, recipient(e)),
+            h('td', null, twilioStatus(kind, e)),
+            h('td', null, detailText(e)))))))
         : h('p', { class: 'empty' }, t('al.notimeline')),
     ]);
     title.textContent = t('al.title', { id: a.id, summary: a.summary || '' });

@@ -3,7 +3,7 @@
 // overrides (add, remove) and the iCalendar feed's address.
 
 import { api, listOf } from '../api.js';
-import { clearErrors, field, formError, h, mount, showError } from '../dom.js';
+import { clearErrors, errorText, field, formError, h, mount, showError } from '../dom.js';
 import {
   fmtDateTime, fmtDay, fmtMonthDay, fmtTime, fromLocalInput, getZone, iso, parts, setZone, toLocalInput, zoned,
 } from '../fmt.js';
@@ -69,7 +69,8 @@ function calendar(days, shifts) {
       const to = days[i + 1];
       const dp = parts(from);
       const isToday = dp.year === today.year && dp.month === today.month && dp.day === today.day;
-      const pieces = shifts.filter((s) => shiftStart(s) < to && shiftEnd(s) > from);
+      // Pieces shorter than a minute (a rotation edited twice in a row) are not worth a chip.
+      const pieces = shifts.filter((s) => shiftStart(s) < to && shiftEnd(s) > from && shiftEnd(s) - shiftStart(s) >= 60e3);
       const chips = pieces.map((s) => {
         const p = personOf(s);
         if (p) legend.set(Number(p.id), p);
@@ -188,10 +189,11 @@ function rotationSection(rot, people, ctx) {
   return form;
 }
 
-/* Next Monday 09:00 in the zone, the usual hand-off of a weekly rotation. */
+/* The latest Monday 09:00 in the zone (as the server's default), so the first member is on call now. */
 function defaultHandoff() {
   const p = parts(new Date());
-  return toLocalInput(zoned(p.year, p.month, p.day - p.weekday + 7, 9, 0));
+  const back = p.weekday === 0 && p.hour < 9 ? 7 : 0;
+  return toLocalInput(zoned(p.year, p.month, p.day - p.weekday - back, 9, 0));
 }
 
 function overridesSection(overrides, people, ctx) {
@@ -263,23 +265,41 @@ function overridesSection(overrides, people, ctx) {
     people.length ? form : null);
 }
 
+/*
+ * The iCalendar feed. Calendar apps cannot send an Authorization header, so the server takes
+ * ?token= there, but only a viewer token: an admin can make one here (shown once).
+ */
 function feedSection() {
-  const url = `${location.origin}/api/schedule.ics`;
-  const input = h('input', { type: 'text', readonly: true, value: url, 'data-testid': 'ics-url' });
+  const base = `${location.origin}/api/schedule.ics?token=`;
+  const input = h('input', { type: 'text', readonly: true, value: base + t('ics.placeholder'), 'data-testid': 'ics-url' });
   const status = h('span', { class: 'hint', role: 'status' });
   const copy = async () => {
     try {
-      await navigator.clipboard.writeText(url);
+      await navigator.clipboard.writeText(input.value);
     } catch (e) {
       input.select();
       document.execCommand('copy');
     }
     status.textContent = t('copied');
   };
+  const make = h('button', { type: 'button', class: 'secondary' }, t('ics.create'));
+  make.addEventListener('click', async () => {
+    try {
+      const r = await api('POST', '/api/tokens', { name: t('ics.tokenname'), role: 'viewer' });
+      input.value = base + encodeURIComponent(r.token);
+      make.remove();
+      status.textContent = t('ics.created');
+      input.focus();
+      input.select();
+    } catch (e) {
+      status.textContent = errorText(e);
+    }
+  });
   return h('section', { class: 'card', 'aria-labelledby': 'ics-h' },
     h('h2', { id: 'ics-h' }, t('ics.title')),
     h('p', { class: 'hint' }, t('ics.hint')),
     h('div', { class: 'inline' }, field('ics', t('ics.url'), input),
-      h('button', { type: 'button', onclick: copy }, t('copy')), status));
+      h('button', { type: 'button', onclick: copy }, t('copy'))),
+    session.isAdmin ? h('div', { class: 'actions' }, make) : null,
+    status);
 }
-
