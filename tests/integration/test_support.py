@@ -309,6 +309,27 @@ class TestCallFlow(CallTest):
         self.assertEqual(len(self.api_ok("GET", "/api/calls")["calls"]), 1)
         self.assertEqual(self.plantao.webhook("/twilio/voice/whisper/99/0", params).status, 404)
 
+    def test_voicemail_and_transcription_callbacks(self):
+        params = {"CallSid": "CA" + "4" * 32, "From": CUSTOMER, "To": "+15005550006", "CallStatus": "ringing"}
+        self.assertEqual(self.plantao.webhook("/twilio/voice", params).status, 200)
+        rec = dict(params, CallStatus="completed", RecordingUrl="https://api.twilio.com/rec/RE1",
+                   RecordingSid="RE" + "1" * 32, RecordingDuration="12", Digits="hangup")
+        first = self.plantao.webhook("/twilio/voice/voicemail", rec)
+        again = self.plantao.webhook("/twilio/voice/voicemail", rec)  # Twilio retrying
+        self.assertEqual(first.status, 200)
+        self.assertIn("<Hangup/>", first.body)
+        self.assertEqual(first.body, again.body)
+        rows = self.outbox("idem_key = 'voicemail:%s'" % params["CallSid"])
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0]["to_number"], ANA)
+        self.assertIn("https://api.twilio.com/rec/RE1", rows[0]["body"])
+        tr = dict(params, TranscriptionText="meu servidor caiu", TranscriptionStatus="completed")
+        self.assertEqual(self.plantao.webhook("/twilio/voice/transcription", tr).status, 200)
+        vm = self.api_ok("GET", "/api/calls")["calls"][0]["voicemail"]
+        self.assertEqual(vm["transcription"], "meu servidor caiu")
+        self.assertEqual(vm["duration_s"], 12)
+        self.expect_text(ANA, CUSTOMER, "voicemail:")
+
 
 class TestNobodyOnCall(CallTest):
     def test_polite_message_and_voicemail(self):
@@ -374,8 +395,15 @@ class TestSmsCommands(CallTest):
         self.assertIs(self.api_ok("GET", "/api/people/%d" % self.ana)["sms_opt_out"], False)
 
 
-class TestSmsEnglish(CallTest):
+class TestEnglish(CallTest):
     plantao_env = {"PLANTAO_LANG": "en"}
+
+    def test_voicemail_transcribed(self):
+        call = self.sim.incoming_call(CUSTOMER, transcription="my server is down")
+        self.assertTrue(call.heard("Nobody is on call right now"), call.says)
+        self.assertTrue(call.heard("leave a message"), call.says)
+        vm = self.api_ok("GET", "/api/calls")["calls"][0]["voicemail"]
+        self.assertEqual(vm["transcription"], "my server is down")
 
     def test_who_in_english(self):
         a = self.people(("Ana", ANA))[0]

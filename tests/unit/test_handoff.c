@@ -1,0 +1,196 @@
+/*
+ * tests/unit/test_handoff.c — the hand-off notice job (server/handoff.c) against a real
+ * temporary SQLite file: one notice per boundary whatever the number of runs or restarts,
+ * only the latest boundary after a downtime, none for a rotation edit or when the same person
+ * stays, opted-out people skipped, and the short local times of the texts.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "db/people.h"
+#include "db/rotation.h"
+#include "server/app.h"
+#include "server/cfg.h"
+#include "server/handoff.h"
+
+static char path[64];
+static struct db *db;
+static struct cfg cfg;
+static struct app app;
+
+/* 2026-01-05T09:00-03:00, a Monday */
+#define H0   INT64_C(1767614400)
+#define HOUR INT64_C(3600)
+
+static int setup(void **state)
+{
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof path, "/tmp/plantao-handoff-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	assert_int_equal(db_open(path, &db), RC_OK);
+	assert_int_equal(db_migrate(db, NULL), RC_OK);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.tz = "America/Sao_Paulo";
+	cfg.lang = "pt-BR";
+	memset(&app, 0, sizeof app);
+	app.cfg = &cfg;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char p[80];
+
+	(void)state;
+	db_close(db);
+	unlink(path);
+	snprintf(p, sizeof p, "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+	return 0;
+}
+
+static int64_t count(const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db->h, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int64_t add(const char *name, const char *phone)
+{
+	struct person_input in = {.has_name = true, .has_phone = true, .name = name, .phone = phone};
+	char err[160];
+	int64_t id = 0;
+
+	assert_int_equal(people_create(db, &in, "test", &id, err, sizeof err), RC_OK);
+	return id;
+}
+
+/* One engine run at t (a fresh job state each time when restart is set). */
+static void run_at(void **st, int64_t t, bool restart)
+{
+	if (restart || !*st) {
+		handoff_stop(*st);
+		assert_int_equal(handoff_start(&app, db, st), RC_OK);
+	}
+	assert_int_equal(handoff_run(&app, db, *st, t * 1000), RC_OK);
+}
+
+static void once_per_boundary(void **state)
+{
+	int64_t a, b, m[2], vid;
+	struct rotation_input r = {m, 2, 24, "2026-01-05T09:00", "America/Sao_Paulo"};
+	char err[160];
+	void *st = NULL;
+	int i;
+
+	(void)state;
+	a = add("Ana", "+5511990000001");
+	b = add("Bruno", "+5511990000002");
+	m[0] = a, m[1] = b;
+	/* the rotation is created mid-shift: that cut is an edit, not a hand-off */
+	assert_int_equal(rotation_put(db, &r, H0 + 2 * HOUR, "test", &vid, err, sizeof err), RC_OK);
+	run_at(&st, H0 + 2 * HOUR + 5, false);
+	assert_int_equal(count("SELECT count(*) FROM outbox"), 0);
+	/* Bruno's shift begins at H0 + 24 h: two texts, whatever the runs and restarts */
+	for (i = 0; i < 5; i++)
+		run_at(&st, H0 + 24 * HOUR + i, i % 2 == 1);
+	assert_int_equal(count("SELECT count(*) FROM outbox"), 2);
+	assert_int_equal(
+	        count("SELECT count(*) FROM outbox WHERE to_number = '+5511990000002' AND body LIKE "
+	              "'%você está de plantão desde ter 06/01 09:00 até qua 07/01 09:00%' AND class = 'handoff'"),
+	        1);
+	assert_int_equal(count("SELECT count(*) FROM outbox WHERE to_number = '+5511990000001' AND body LIKE "
+	                       "'%Agora com Bruno%'"),
+	                 1);
+	assert_int_equal(count("SELECT count(*) FROM outbox WHERE idem_key = 'handoff:1767700800:2'"), 1);
+	/* down from day 1 to day 4: boundaries of days 2 and 3 are skipped, day 4 notified once */
+	run_at(&st, H0 + 4 * 24 * HOUR + 600, true);
+	run_at(&st, H0 + 4 * 24 * HOUR + 601, true);
+	assert_int_equal(count("SELECT count(*) FROM outbox"), 4);
+	assert_int_equal(count("SELECT count(*) FROM outbox WHERE body LIKE '%desde sex 09/01 09:00%'"), 1);
+	assert_int_equal(count("SELECT count(*) FROM handoff_notices WHERE shift_start IN (1767787200, 1767873600)"),
+	                 0);
+	/* an opted-out person gets nothing */
+	assert_int_equal(people_set_opt_out(db, b, true, "sms:+5511990000002"), RC_OK);
+	run_at(&st, H0 + 5 * 24 * HOUR + 1, false);
+	assert_int_equal(count("SELECT count(*) FROM outbox"), 5);
+	/* day 5 is Bruno's: only Ana (leaving) is texted; Bruno keeps his two earlier texts */
+	assert_int_equal(count("SELECT count(*) FROM outbox WHERE to_number = '+5511990000002'"), 2);
+	assert_int_equal(count("SELECT count(*) FROM outbox WHERE idem_key = 'handoff:1768046400:1'"), 1);
+	handoff_stop(st);
+}
+
+static void same_person_and_override(void **state)
+{
+	int64_t a, b, m[1], vid, oid;
+	struct rotation_input r = {m, 1, 24, "2026-01-05T09:00", "America/Sao_Paulo"};
+	struct rotation_override_input o;
+	char err[300];
+	void *st = NULL;
+
+	(void)state;
+	a = add("Ana", "+5511990000001");
+	b = add("Bruno", "+5511990000002");
+	m[0] = a;
+	assert_int_equal(rotation_put(db, &r, H0 - HOUR, "test", &vid, err, sizeof err), RC_OK);
+	/* Ana after Ana: the boundary is recorded, nobody is texted */
+	run_at(&st, H0 + 24 * HOUR + 1, false);
+	assert_int_equal(count("SELECT count(*) FROM outbox"), 0);
+	assert_int_equal(count("SELECT count(*) FROM handoff_notices WHERE shift_start = 1767700800"), 1);
+	/* Bruno covers two hours: he arrives (Ana leaves), then Ana is back */
+	o = (struct rotation_override_input){b, H0 + 26 * HOUR, H0 + 28 * HOUR, NULL};
+	assert_int_equal(rotation_override_add(db, &o, false, "test", &oid, err, sizeof err), RC_OK);
+	run_at(&st, H0 + 26 * HOUR + 1, false);
+	assert_int_equal(count("SELECT count(*) FROM outbox"), 2);
+	run_at(&st, H0 + 28 * HOUR + 1, false);
+	assert_int_equal(count("SELECT count(*) FROM outbox"), 4);
+	assert_int_equal(count("SELECT count(*) FROM outbox WHERE to_number = '+5511990000001' AND body LIKE "
+	                       "'%você está de plantão%'"),
+	                 1);
+	handoff_stop(st);
+}
+
+static void when(void **state)
+{
+	char s[48];
+
+	(void)state;
+	handoff_when("America/Sao_Paulo", false, H0, s, sizeof s);
+	assert_string_equal(s, "seg 05/01 09:00");
+	handoff_when("America/Sao_Paulo", true, H0, s, sizeof s);
+	assert_string_equal(s, "Mon 01/05 09:00");
+	handoff_when("Europe/Lisbon", false, H0, s, sizeof s);
+	assert_string_equal(s, "seg 05/01 12:00");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(once_per_boundary, setup, teardown),
+	        cmocka_unit_test_setup_teardown(same_person_and_override, setup, teardown),
+	        cmocka_unit_test(when),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
