@@ -6,9 +6,10 @@
 const TOKEN_KEY = 'plantao.token';
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, method = '') {
     super(message || code || `HTTP ${status}`);
     this.status = status;
+    this.method = method;
     this.code = code || '';
     // "members[2]: …" and "steps[0].timeout_s: …" name a field before the first colon.
     const m = /^([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])?(?:\.[A-Za-z0-9_]+)?)?:\s/.exec(this.message);
@@ -54,7 +55,7 @@ export async function api(method, path, body, opts = {}) {
   try {
     res = await fetch(path, { method, headers, body: payload, cache: 'no-store', credentials: 'omit' });
   } catch (e) {
-    throw new ApiError(0, 'network', '');
+    throw new ApiError(0, 'network', '', method);
   }
   const text = await res.text();
   let data = null;
@@ -67,7 +68,7 @@ export async function api(method, path, body, opts = {}) {
   }
   if (!res.ok) {
     const err = data && data.error ? data.error : {};
-    const e = new ApiError(res.status, err.code, err.message || text.slice(0, 200));
+    const e = new ApiError(res.status, err.code, err.message || text.slice(0, 200), method);
     if (res.status === 401 && !opts.token) unauthorized.forEach((fn) => fn(e));
     throw e;
   }

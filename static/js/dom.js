@@ -99,7 +99,7 @@ export function showError(root, err) {
 export function errorText(err) {
   if (!err) return '';
   if (err.status === 0) return t('err.network');
-  if (err.status === 403) return t('err.forbidden');
+  if (err.status === 403) return t(err.method === 'GET' ? 'err.forbidden.read' : 'err.forbidden');
   if (err.status === 404 && /no route/i.test(err.message)) return t('err.notyet');
   return err.message || String(err);
 }

@@ -99,7 +99,12 @@ function leave() {
   leaving = [];
 }
 
-async function route(focus = true) {
+/*
+ * Shows the page of the current hash. focus: move keyboard focus to its title (after a
+ * navigation). quiet: a refresh of the same page, built off-screen and swapped in when ready
+ * (no "loading" flash, scroll position kept).
+ */
+async function route(focus = true, quiet = false) {
   if (!ready) return;
   leave();
   const my = generation;
@@ -111,7 +116,7 @@ async function route(focus = true) {
   });
   const root = h('section', { class: `page page-${page}`, 'aria-labelledby': 'page-title' },
     h('p', { class: 'loading' }, t('loading')));
-  mount(main, root);
+  if (!quiet) mount(main, root);
   document.title = `${t(`nav.${page}`)} · plantao`;
   const ctx = {
     arg: arg ? decodeURIComponent(arg) : '',
@@ -122,7 +127,7 @@ async function route(focus = true) {
       }, ms);
       leaving.push(() => clearInterval(id));
     },
-    rerender: () => route(false),
+    rerender: () => route(false, true),
   };
   try {
     await pages[page](root, ctx);
@@ -130,6 +135,16 @@ async function route(focus = true) {
     if (!ctx.alive()) return;
     console.warn(e);
     mount(root, pageTitle(t(`nav.${page}`)), h('p', { class: 'error', role: 'alert' }, errorText(e)));
+  }
+  if (quiet && ctx.alive()) {
+    const y = window.scrollY;
+    mount(main, root);
+    window.scrollTo(0, y);
+    // The focused control was replaced: keep keyboard users in the page, not at the top of the body.
+    if (document.activeElement === document.body) {
+      const h1 = root.querySelector('h1');
+      if (h1) h1.focus({ preventScroll: true });
+    }
   }
   if (focus && ctx.alive()) {
     const h1 = root.querySelector('h1');

@@ -261,6 +261,21 @@ test('people: the API validation message shows next to the phone field, then the
   await f3.getByLabel('E-mail').fill('bruno@example.com');
   await f3.getByRole('button', { name: 'Salvar' }).click();
   await page.locator('table[data-testid="people"]').getByText('bruno@example.com').waitFor();
+
+  // remove: two steps, no browser dialog
+  await page.getByTestId('add-person').click();
+  const f4 = page.getByTestId('person-form');
+  await f4.getByLabel('Nome').fill('Carla Temporária');
+  await f4.getByLabel('Telefone').fill('+5511999990003');
+  await f4.getByRole('button', { name: 'Adicionar pessoa' }).click();
+  const carla = page.locator('table[data-testid="people"] tr', { hasText: 'Carla Temporária' });
+  await carla.waitFor();
+  await carla.getByRole('button', { name: 'Remover Carla Temporária' }).click();
+  await carla.getByRole('button', { name: 'Cancelar' }).click();
+  await carla.getByRole('button', { name: 'Remover Carla Temporária' }).click();
+  await carla.getByRole('button', { name: 'Confirmar remoção' }).click();
+  await carla.waitFor({ state: 'detached' });
+  assert((await server.api('GET', '/api/people')).json.people.length === 2, 'Carla removed');
   await shot(page, '03-people');
 });
 
@@ -306,6 +321,14 @@ test('rotation: reorder members with the arrow buttons', async () => {
   assert(spans.some((s) => s.includes('09:00')), `hand-off drawn at 09:00 (${spans.join(' | ')})`);
   const oncall = (await server.api('GET', '/api/oncall')).json;
   assert(oncall.person.id === ana.id, 'Ana still on call: the rotation edit starts a new version now');
+
+  // someone in the rotation cannot be removed: the API says why, in the person's row
+  await go(page, '#/people');
+  const row = page.locator('table[data-testid="people"] tr', { hasText: 'Ana Souza' });
+  await row.getByRole('button', { name: 'Remover Ana Souza' }).click();
+  await row.getByRole('button', { name: 'Confirmar remoção' }).click();
+  await until(async () => (await text(row.locator('.row-error'))).length > 0, 'the reason Ana cannot be removed');
+  assert((await server.api('GET', `/api/people/${ana.id}`)).status === 200, 'Ana still there');
 });
 
 test('overrides: adding one changes the calendar, removing it changes it back', async () => {

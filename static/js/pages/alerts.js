@@ -113,8 +113,9 @@ function timelineOf(a) {
   }
   const ev = (kind, at, detail) => at && rows.push({ kind, e: { detail }, when: toDate(at) });
   ev('triggered', a.created_at, a.source ? `${t('al.source')}: ${a.source}` : '');
-  ev('acknowledged', a.acked_at, [a.acked_by_name, a.acked_via].filter(Boolean).join(' · '));
-  ev('resolved', a.resolved_at, a.resolved_via || '');
+  const via = (v) => (v ? tOr(`al.via.${v}`, v) : '');
+  ev('acknowledged', a.acked_at, [a.acked_by_name, via(a.acked_via)].filter(Boolean).join(' '));
+  ev('resolved', a.resolved_at, via(a.resolved_via));
   rows.sort((x, y) => (x.when || 0) - (y.when || 0) || (x.kind === 'triggered' ? -1 : 0));
   return rows;
 }
@@ -154,7 +155,7 @@ function detailText(e) {
     e.outcome, e.answered_by, e.digits ? `${t('al.digits')} ${e.digits}` : null,
     e.error_code ? `${t('al.error')} ${e.error_code}${e.error_message ? `: ${e.error_message}` : ''}` : null,
     e.tries > 1 ? t('al.tries', { n: e.tries }) : null,
-    e.class && e.class !== 'alert' ? e.class : null,
+    e.class && e.class !== 'alert' ? tOr(`al.class.${e.class}`, e.class) : null,
     e.detail || null,
   ].filter(Boolean).join(' · ');
 }
@@ -182,9 +183,10 @@ async function detail(root, ctx, id) {
         h('dt', null, t('al.created')), h('dd', null, fmtDateTime(a.created_at)),
         a.hits > 1 ? [h('dt', null, t('al.hits')), h('dd', null, String(a.hits))] : null,
         a.acked_at ? [h('dt', null, t('al.ackedby')),
-          h('dd', null, [a.acked_by_name || (a.acked_by ? personOf({ person_id: a.acked_by }).name : ''), a.acked_via ? ` (${a.acked_via})` : '', ' · ',
-            fmtDateTime(a.acked_at)])] : null,
-        a.resolved_at ? [h('dt', null, t('st.resolved')), h('dd', null, fmtDateTime(a.resolved_at))] : null),
+          h('dd', null, [a.acked_by_name || (a.acked_by ? personOf({ person_id: a.acked_by }).name : ''),
+            a.acked_via ? ` ${tOr(`al.via.${a.acked_via}`, `(${a.acked_via})`)}` : '', ' · ', fmtDateTime(a.acked_at)])] : null,
+        a.resolved_at ? [h('dt', null, t('al.resolvedat')),
+          h('dd', null, [fmtDateTime(a.resolved_at), a.resolved_via ? ` ${tOr(`al.via.${a.resolved_via}`, `(${a.resolved_via})`)}` : ''])] : null),
       a.details ? h('pre', { class: 'details' }, String(a.details)) : null,
       h('h2', null, t('al.timeline')),
       rows.length

@@ -79,7 +79,10 @@ export default async function render(root, ctx) {
       : h('p', { 'data-testid': 'next-name' }, t('now.nonext')));
 
   mount(root, pageTitle(t('nav.now')), card, takeForm(people, who, end, ctx));
-  ctx.every(30000, () => ctx.rerender());
+  // Refresh who is on call, unless the person is busy with the form.
+  ctx.every(30000, () => {
+    if (!root.contains(document.activeElement) || document.activeElement === root.querySelector('h1')) ctx.rerender();
+  });
 }
 
 /* "Assumir o plantão": an override for the chosen person from now to the end of this shift. */
