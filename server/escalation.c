@@ -336,18 +336,37 @@ enum rc escalation_run(struct app *app, struct db *db, void *state, int64_t now_
 	rc = alerts_due(db, now, ids, ESCALATION_BATCH, &n);
 	if (rc != RC_OK)
 		return rc;
-	for (i = 0; i < n; i++) {
+	/*
+	 * Up to ESCALATION_PER_TXN alerts per transaction, each inside its own savepoint: a
+	 * burst of alerts takes the write lock a few times instead of once per alert, and an
+	 * alert that fails is rolled back alone (and retried next tick) without the others.
+	 */
+	for (i = 0; i < n;) {
+		size_t end = i + ESCALATION_PER_TXN < n ? i + ESCALATION_PER_TXN : n;
+
 		rc = db_begin(db);
 		if (rc != RC_OK)
 			return rc;
-		rc = escalation_tick(app, db, ids[i], now);
-		if (rc == RC_OK)
-			rc = db_commit(db);
+		for (; i < end; i++) {
+			enum rc one = db_exec(db, "SAVEPOINT escalation_alert");
+
+			if (one == RC_OK)
+				one = escalation_tick(app, db, ids[i], now);
+			if (one == RC_OK)
+				one = db_exec(db, "RELEASE escalation_alert");
+			if (one != RC_OK) {
+				log_err("escalation of alert %lld: %s", (long long)ids[i], rc_str(one));
+				if (db_exec(db, "ROLLBACK TO escalation_alert") != RC_OK ||
+				    db_exec(db, "RELEASE escalation_alert") != RC_OK) {
+					db_rollback(db);
+					return RC_DB;
+				}
+			}
+		}
+		rc = db_commit(db);
 		if (rc != RC_OK) {
 			db_rollback(db);
-			log_err("escalation of alert %lld: %s", (long long)ids[i], rc_str(rc));
-			if (rc == RC_BUSY)
-				return rc;
+			return rc;
 		}
 	}
 	if (n == ESCALATION_BATCH)

@@ -10,7 +10,8 @@
  * for the same step move the chain once.
  *
  * The engine job escalation_run() runs before the outbox sender in each tick: it starts new
- * alerts (texts, then the first call) and moves on alerts whose step deadline passed.
+ * alerts (texts, then the first call) and moves on alerts whose step deadline passed, a few
+ * alerts per short transaction, each alert in a savepoint of its own.
  */
 #ifndef PLANTAO_ESCALATION_H
 #define PLANTAO_ESCALATION_H
@@ -27,6 +28,8 @@ struct db;
 #define ESCALATION_CALL_ALLOWANCE_S 60
 /* Alerts the engine handles per tick before it yields to the sender (it asks for a new tick). */
 #define ESCALATION_BATCH 128
+/* Alerts handled per transaction (each in its own savepoint): short, and few lock round trips. */
+#define ESCALATION_PER_TXN 16
 
 /* Engine job (server/engine.c jobs[]): starts new alerts, moves on timed-out steps. */
 enum rc escalation_run(struct app *app, struct db *db, void *state, int64_t now_ms);
