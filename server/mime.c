@@ -25,8 +25,8 @@
 
 /* Longest encoded word looked for (RFC 2047 says 75; mailers exceed it, not by this much). */
 #define ENCODED_WORD_MAX 1024
-#define CHARSET_MAX 48
-#define BOUNDARY_MAX 200
+#define CHARSET_MAX      48
+#define BOUNDARY_MAX     200
 
 static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
@@ -105,8 +105,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 			return 0;
 		cp = cp << 6 | (s[i] & 0x3f);
 	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return len;
 }
@@ -182,9 +181,9 @@ enum charset { CS_UTF8, CS_ASCII, CS_ICONV };
  */
 static enum charset charset_of(const char *label, char *name, size_t namelen)
 {
-	static const char *const exact[] = {"koi8-r", "koi8-u", "gb2312", "gbk", "gb18030", "big5",
-					    "shift_jis", "euc-jp", "iso-2022-jp", "euc-kr", "utf-16",
-					    "utf-16le", "utf-16be", "utf-7"};
+	static const char *const exact[] = {"koi8-r", "koi8-u",    "gb2312",   "gbk",         "gb18030",
+	                                    "big5",   "shift_jis", "euc-jp",   "iso-2022-jp", "euc-kr",
+	                                    "utf-16", "utf-16le",  "utf-16be", "utf-7"};
 	char l[CHARSET_MAX];
 	size_t i, n = 0;
 
@@ -200,8 +199,8 @@ static enum charset charset_of(const char *label, char *name, size_t namelen)
 	l[n] = '\0';
 	if (!strcmp(l, "utf-8") || !strcmp(l, "utf8"))
 		return CS_UTF8;
-	if (!strcmp(l, "iso-8859-1") || !strcmp(l, "iso8859-1") || !strcmp(l, "iso_8859-1") ||
-	    !strcmp(l, "latin1") || !strcmp(l, "l1") || !strcmp(l, "windows-1252") || !strcmp(l, "cp1252")) {
+	if (!strcmp(l, "iso-8859-1") || !strcmp(l, "iso8859-1") || !strcmp(l, "iso_8859-1") || !strcmp(l, "latin1") ||
+	    !strcmp(l, "l1") || !strcmp(l, "windows-1252") || !strcmp(l, "cp1252")) {
 		snprintf(name, namelen, "WINDOWS-1252");
 		return CS_ICONV;
 	}
@@ -479,7 +478,7 @@ enum rc mime_header_decode(const char *s, size_t n, struct buf *out)
 			}
 			if (rc == RC_OK)
 				rc = w.enc == 'b' ? mime_base64_decode(w.text, w.tlen, &raw)
-						  : mime_qp_decode(w.text, w.tlen, true, &raw);
+				                  : mime_qp_decode(w.text, w.tlen, true, &raw);
 			after_word = true;
 			i += w.len;
 			continue;
@@ -735,8 +734,7 @@ struct pick {
 static enum rc walk(const char *s, size_t n, int depth, bool in_digest, struct pick *p);
 
 /* Walks each body part between the delimiter lines "--boundary" (RFC 2046 5.1.1). */
-static enum rc walk_multipart(const struct entity *e, const char *boundary, int depth, bool digest,
-			      struct pick *p)
+static enum rc walk_multipart(const struct entity *e, const char *boundary, int depth, bool digest, struct pick *p)
 {
 	const char *s = e->b;
 	size_t n = e->blen, bl = strlen(boundary), i = 0, eol, k, start = 0, end;
@@ -876,10 +874,9 @@ static bool name_in(const xmlChar *name, const char *const *list)
 }
 
 static const char *const html_skip[] = {"script", "style", "head", "title", "noscript", "template", NULL};
-static const char *const html_block[] = {"p",     "div",     "br",  "tr",         "li",  "ul", "ol",
-					 "table", "h1",      "h2",  "h3",         "h4",  "h5", "h6",
-					 "pre",   "hr",      "dl",  "dt",         "dd",  "blockquote",
-					 "section", "article", "header", "footer", "body", NULL};
+static const char *const html_block[] = {
+        "p",  "div", "br", "tr", "li", "ul", "ol",         "table",   "h1",      "h2",     "h3",     "h4",   "h5",
+        "h6", "pre", "hr", "dl", "dt", "dd", "blockquote", "section", "article", "header", "footer", "body", NULL};
 
 /* Appends a text node: blanks collapse into one space unless inside <pre>. */
 static enum rc html_text_node(const char *t, bool pre, struct buf *out)
@@ -898,7 +895,8 @@ static enum rc html_text_node(const char *t, bool pre, struct buf *out)
 				rc = buf_append(out, " ", 1);
 			continue;
 		}
-		for (j = i + 1; j < n && !is_space(t[j]) && !((unsigned char)t[j] == 0xc2 && (unsigned char)t[j + 1] == 0xa0); j++)
+		for (j = i + 1;
+		     j < n && !is_space(t[j]) && !((unsigned char)t[j] == 0xc2 && (unsigned char)t[j + 1] == 0xa0); j++)
 			;
 		rc = buf_append(out, t + i, j - i);
 	}
@@ -919,7 +917,7 @@ enum rc mime_html_text(const char *html, size_t len, struct buf *out)
 		len = INT_MAX;
 	pthread_once(&xml_once, xml_init);
 	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-			     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+	                     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
 	if (!doc)
 		return RC_OK;
 	top = xmlDocGetRootElement(doc);
