@@ -353,5 +353,16 @@ class TestImap(IntegrationTest):
         wait_until(lambda: "\\Seen" in d.flags()[uid], timeout=5, what="\\Seen")
         self.assertEqual(len(self.log_lines("ended inside the mail")), 1)
 
+    def test_subject_filter_with_accents(self):
+        # 8-bit criteria go out as SEARCH CHARSET UTF-8; the server matches decoded subjects
+        d = self.dovecot
+        hit = d.deliver(mail("=?UTF-8?Q?Replica=C3=A7=C3=A3o_parou?=", "db1\n"))
+        miss = d.deliver(mail("Replicacao parou", "sem acento\n"))
+        self.start_with_imap(PLANTAO_IMAP_SUBJECT="Replica\u00e7\u00e3o", PLANTAO_IMAP_FROM=None)
+        got = self.wait_alerts(1)
+        self.assertEqual([a["summary"] for a in got], ["Replica\u00e7\u00e3o parou"])
+        wait_until(lambda: "\\Seen" in d.flags()[hit], timeout=5, what="\\Seen")
+        self.assertNotIn("\\Seen", d.flags()[miss])
+
 if __name__ == "__main__":
     unittest.main()
