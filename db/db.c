@@ -13,6 +13,18 @@
 #include "server/embedded.h"
 #include "server/log.h"
 
+static bool is_wal(struct db *db)
+{
+	sqlite3_stmt *st = NULL;
+	bool wal = false;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		wal = strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	sqlite3_finalize(st);
+	return wal;
+}
+
 enum rc db_open(const char *path, struct db **out)
 {
 	struct db *db = calloc(1, sizeof *db);
@@ -28,8 +40,11 @@ enum rc db_open(const char *path, struct db **out)
 	}
 	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(db->h, 1);
-	if (db_exec(db, "PRAGMA journal_mode=WAL") != RC_OK || db_exec(db, "PRAGMA foreign_keys=ON") != RC_OK ||
-	    db_exec(db, "PRAGMA synchronous=NORMAL") != RC_OK)
+	/* Switching to WAL takes a lock; a database already in WAL (every open after the first)
+	 * is only asked, so opening a connection never fails because another one is writing. */
+	if (!is_wal(db) && db_exec(db, "PRAGMA journal_mode=WAL") != RC_OK)
+		goto out;
+	if (db_exec(db, "PRAGMA foreign_keys=ON") != RC_OK || db_exec(db, "PRAGMA synchronous=NORMAL") != RC_OK)
 		goto out;
 	*out = db;
 	rc = RC_OK;
