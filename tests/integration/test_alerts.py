@@ -499,3 +499,59 @@ class TestPolicy(PagerTest):
         self.assertEqual(call.transcript[0][2], "en-US")
         for p in (ANA, BRUNO, CARLA):
             self.sim.expect_sms(p, containing="acknowledged by Ana")
+
+
+class TestSms(PagerTest):
+
+    def test_ack_and_resolve_by_sms(self):
+        self.team()
+        self.sim.phone(ANA).does_not_answer(delay=1.5)
+        first = self.trigger("primeiro")["id"]
+        self.expect_pages(first)
+        second = self.trigger("segundo")["id"]
+        self.expect_pages(second)
+        # a bare "ok" takes the newest alert sent to that person
+        self.assertEqual(self.sim.incoming_sms(BRUNO, "OK"), ["Alerta %d assumido por você." % second])
+        for p in (ANA, BRUNO, CARLA):
+            self.sim.expect_sms(p, containing="Alerta %d assumido por Bruno" % second)
+        self.assertEqual(self.sim.incoming_sms(CARLA, "ack %d" % second),
+                         ["Alerta %d já foi assumido por Bruno." % second])
+        self.assertEqual(self.sim.incoming_sms(CARLA, "ack %d" % first), ["Alerta %d assumido por você." % first])
+        for p in (ANA, BRUNO, CARLA):
+            self.sim.expect_sms(p, containing="Alerta %d assumido por Carla" % first)
+        self.assertEqual(self.sim.incoming_sms(CARLA, "resolver %d" % first), ["Alerta %d resolvido." % first])
+        for p in (ANA, BRUNO, CARLA):
+            self.sim.expect_sms(p, containing="Alerta %d resolvido" % first)
+        self.assertEqual(self.sim.incoming_sms(ANA, "ack %d" % first), ["Alerta %d já foi resolvido." % first])
+        self.assertEqual(self.sim.incoming_sms("+5521999990000", "ack %d" % first),
+                         ["Este número não está cadastrado no plantão."])
+        a = self.alert(second)
+        self.assertEqual((a["status"], a["acked_by_name"], a["acked_via"]), ("acknowledged", "Bruno", "sms"))
+        # the first calls of both alerts were placed before the acks; nothing after
+        self.sim.expect_call(ANA)
+        self.sim.expect_call(ANA)
+        self.advance(STEP_DEADLINE * 2)
+        self.sim.assert_quiet(0.5)
+        self.assertEqual(self.calls_placed(), 2)
+
+    def test_stop_means_no_texts_but_still_called(self):
+        self.team()
+        self.assertEqual(self.sim.incoming_sms(ANA, "STOP"), [])
+        people = self.api_ok("GET", "/api/people")
+        people = people["people"] if isinstance(people, dict) else people
+        self.assertTrue([p for p in people if p["phone"] == ANA][0]["sms_opt_out"])
+        self.sim.phone(ANA).answers(digits="1")
+        aid = self.trigger("Ana não recebe SMS")["id"]
+        self.expect_pages(aid, phones=(BRUNO, CARLA))
+        self.sim.expect_call(ANA)
+        self.sim.expect_sms(BRUNO, containing="assumido por Ana")
+        self.sim.expect_sms(CARLA, containing="assumido por Ana")
+        self.sim.assert_quiet(0.5)
+        self.assertEqual(self.sim.sms_to(ANA), [])
+        # START again: texted on the next alert
+        self.sim.incoming_sms(ANA, "START")
+        aid = self.trigger("Ana recebe de novo")["id"]
+        self.expect_pages(aid)
+        self.sim.expect_call(ANA)
+        for p in (ANA, BRUNO, CARLA):
+            self.sim.expect_sms(p, containing="Alerta %d assumido por Ana" % aid)
