@@ -1,8 +1,15 @@
 /*
  * db/outbox.h — the outbox table: every SMS, WhatsApp message and call plantao makes.
  * Handlers and engine jobs only insert rows (outbox_enqueue) inside their own transaction;
- * the engine's outbox job sends them. The idempotency key makes an insert happen once:
+ * the engine's sender (server/sender.c) sends them with the statements below, and the status
+ * callbacks (server/status.c) move them on. The idempotency key makes an insert happen once:
  * enqueueing a key that exists already is a no-op that returns the existing row id.
+ *
+ * Row life (status column): pending -> sending -> sent (messages accepted by Twilio) or queued
+ * (calls accepted) -> Twilio's later statuses; sending -> retry -> sending … on 429/5xx/network
+ * errors; failed on a permanent error or after cfg max_tries ("dead letter after N tries").
+ * A row is 'sending' from just before its request until the answer is recorded; a row found
+ * in 'sending' later (crash, lost answer) is reconciled with Twilio before anything is resent.
  */
 #ifndef PLANTAO_OUTBOX_H
 #define PLANTAO_OUTBOX_H
@@ -32,8 +39,129 @@ struct outbox_msg {
 	int64_t not_before_ms;  /* 0: now */
 };
 
-/* Inserts m as pending; *id (may be NULL) gets the row id (new or existing for the same key). */
+/*
+ * Inserts m as pending; *id (may be NULL) gets the row id (new or existing for the same key).
+ * SMS rows get their encoding and number of parts (server/sms_cost.h) on insert.
+ */
 enum rc outbox_enqueue(struct db *db, const struct outbox_msg *m, int64_t *id);
+
+/* ---- the sending side (engine thread) ---- */
+
+#define OUTBOX_TEXT_MAX 64
+
+/* One row as the engine sees it. Storage is the caller's; release with outbox_row_release(). */
+struct outbox_row {
+	int64_t id;
+	enum outbox_kind kind;
+	char class_[OUTBOX_TEXT_MAX];
+	int priority;
+	char to[OUTBOX_TEXT_MAX];
+	char from[OUTBOX_TEXT_MAX];       /* "" until the row was first sent */
+	char *body;                       /* owned, NULL for calls */
+	char *url;                        /* owned, NULL for messages */
+	bool machine_detection;
+	char status[OUTBOX_TEXT_MAX];
+	int tries;
+	int64_t next_at_ms;
+	int64_t attempt_at_ms;            /* 0: never attempted */
+	char sid[OUTBOX_TEXT_MAX];        /* "" when unknown */
+	int status_seq;
+	char owner_type[OUTBOX_TEXT_MAX];
+	int64_t owner_id;
+	int segments;                     /* SMS parts, 0 unknown */
+	char encoding[16];
+};
+
+void outbox_row_release(struct outbox_row *r);
+/* Releases rows[0..n). */
+void outbox_rows_release(struct outbox_row *rows, size_t n);
+
+/*
+ * Due rows of one kind (status pending or retry, next_at_ms <= now_ms), highest priority first
+ * then oldest, at most max of them into rows; *n gets the count. Release each with outbox_row_release().
+ */
+enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t max, struct outbox_row *rows,
+		   size_t *n);
+
+/*
+ * Rows left in 'sending' whose look-up time has come (next_at_ms <= now_ms), oldest first: the
+ * crash-recovery and lost-answer cases. Same ownership as outbox_due().
+ */
+enum rc outbox_stuck(struct db *db, int64_t now_ms, size_t max, struct outbox_row *rows, size_t *n);
+
+/*
+ * Claims a due row for sending: status 'sending', tries + 1, from_number = from, attempt_at_ms
+ * = now_ms, next_at_ms = lookup_at_ms (when to reconcile if no answer is ever recorded).
+ * RC_CONFLICT when the row is no longer pending/retry. Commit before making the request.
+ */
+enum rc outbox_mark_sending(struct db *db, int64_t id, const char *from, int64_t now_ms, int64_t lookup_at_ms);
+
+/* Twilio accepted the row: sid and status recorded, error cleared, sent_at set. RC_CONFLICT
+ * when the row is not 'sending' any more or sid is on another row already. */
+enum rc outbox_mark_sent(struct db *db, int64_t id, const char *sid, const char *status, int64_t now_ms);
+
+/* Back to 'retry' from 'sending', not before next_at_ms, keeping the last error (code 0: none). */
+enum rc outbox_mark_retry(struct db *db, int64_t id, int64_t next_at_ms, int error_code, const char *message,
+			  int64_t now_ms);
+
+/* Final failure of a row that Twilio never accepted (code 0: none). */
+enum rc outbox_mark_failed(struct db *db, int64_t id, int error_code, const char *message, int64_t now_ms);
+
+/* The outcome of the last request is unknown: the row stays 'sending' and is looked up at lookup_at_ms. */
+enum rc outbox_mark_unknown(struct db *db, int64_t id, int64_t lookup_at_ms, const char *message, int64_t now_ms);
+
+/* A due row that may not go yet (per-destination limit): next_at_ms pushed, nothing else changes. */
+enum rc outbox_defer(struct db *db, int64_t id, int64_t next_at_ms);
+
+/*
+ * Recent alert rows to one phone that count against its limits: class 'alert', calls when
+ * calls is true else messages, attempted at or after since_ms and accepted by Twilio or still
+ * being sent. *count gets how many, *oldest_ms the earliest attempt among them (0 if none).
+ */
+enum rc outbox_dest_recent(struct db *db, const char *to, bool calls, int64_t since_ms, int64_t *count,
+			   int64_t *oldest_ms);
+
+/* True when some row carries sid already. */
+enum rc outbox_sid_known(struct db *db, const char *sid, bool *known);
+
+/* The row carrying sid: RC_NOT_FOUND when none. */
+enum rc outbox_by_sid(struct db *db, const char *sid, struct outbox_row *row);
+
+/*
+ * Moves row id to Twilio status (already checked to be a step forward): status_seq = seq when
+ * seq >= 0, error_code when > 0, duration_s when >= 0.
+ */
+enum rc outbox_set_status(struct db *db, int64_t id, const char *status, int seq, int error_code, int duration_s,
+			  int64_t now_ms);
+
+/* ---- status callbacks that arrived before their SID was recorded ---- */
+
+struct outbox_early {
+	char sid[OUTBOX_TEXT_MAX];
+	char status[OUTBOX_TEXT_MAX];
+	int seq;
+	int error_code;
+	int duration_s;
+	char answered_by[OUTBOX_TEXT_MAX];
+};
+
+#define OUTBOX_EARLY_MAX 10000 /* rows kept at most; more callbacks for unknown SIDs are dropped */
+
+/* Keeps e until its SID is recorded; a no-op past OUTBOX_EARLY_MAX rows (logged). */
+enum rc outbox_early_add(struct db *db, const struct outbox_early *e, int64_t now_ms);
+/* Removes the early callbacks of sid and hands each to fn in arrival order. */
+enum rc outbox_early_take(struct db *db, const char *sid, enum rc (*fn)(void *ctx, const struct outbox_early *e),
+			  void *ctx);
+/* Deletes early callbacks received before before_ms. */
+enum rc outbox_early_prune(struct db *db, int64_t before_ms);
+
+/* ---- reading (API) ---- */
+
+/*
+ * Rows for GET /api/outbox, newest first: status NULL for all, "dead" for dead letters, else
+ * that status; before_id > 0 pages (rows with a smaller id). *out: a new JSON array.
+ */
+enum rc outbox_list_json(struct db *db, const char *status, int64_t before_id, int limit, json_t **out);
 
 /* Counts by status for /metrics: calls fn(ctx, status, count) for each status present. */
 enum rc outbox_depth(struct db *db, void (*fn)(void *ctx, const char *status, int64_t n), void *ctx);

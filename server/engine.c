@@ -15,11 +15,13 @@
 #include "server/handoff.h"
 #include "server/imap.h"
 #include "server/log.h"
+#include "server/sender.h"
 
 static const struct engine_job jobs[] = {
 	{"imap", imap_start, imap_run, imap_stop}, /* first: the alerts it creates are paged this tick */
 	{"escalation", NULL, escalation_run, NULL}, /* before the sender: it queues what the sender sends */
 	{"handoff", handoff_start, handoff_run, handoff_stop}, /* shift hand-off texts, before the sender too */
+	{"outbox", sender_start, sender_run, sender_stop},
 };
 #define N_JOBS (sizeof jobs / sizeof jobs[0])
 

@@ -9,10 +9,12 @@
 #include "server/api_tokens.h"
 #include "server/api_people.h"
 #include "server/api_rotation.h"
+#include "server/api_outbox.h"
 #include "server/console.h"
 #include "server/escalation.h"
 #include "server/ops.h"
 #include "server/sms.h"
+#include "server/status.h"
 #include "server/voice.h"
 
 #define TW HTTP_TWILIO
@@ -37,6 +39,8 @@ const struct route routes[] = {
 	{"POST", "/twilio/sms", sms_incoming, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/alert-call/{attempt}", alert_call_twiml, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/alert-call/{attempt}/gather", alert_call_gather, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/status/message", status_message, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/status/call", status_call, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 
 	/* JSON API (bearer token) */
 	{"GET", "/api/tokens", api_tokens_list, TOK, HTTP_PERM_ADMIN, 0, NULL},
@@ -67,6 +71,7 @@ const struct route routes[] = {
 	{"DELETE", "/api/overrides/{id}", api_overrides_delete, TOK, HTTP_PERM_EDIT, 0, NULL},
 	{"GET", "/api/audit", api_audit_list, TOK, HTTP_PERM_READ, 0, NULL},
 	{"GET", "/api/calls", voice_api_calls, TOK, HTTP_PERM_READ, 0, NULL},
+	{"GET", "/api/outbox", api_outbox_list, TOK, HTTP_PERM_READ, 0, NULL},
 
 	/* the web console: keep last */
 	{"GET", "/{*}", console_get, PUB, HTTP_PERM_READ, 0, NULL},

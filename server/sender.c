@@ -1,0 +1,601 @@
+/*
+ * server/sender.c — the outbox sender (contract and crash reasoning in sender.h).
+ * Runs on the engine thread only, with the engine's database connection; every state change
+ * of a row is its own short transaction, never held across a network request.
+ */
+#include "sender.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db.h"
+#include "db/outbox.h"
+#include "server/app.h"
+#include "server/cfg.h"
+#include "server/clock.h"
+#include "server/log.h"
+#include "server/metrics.h"
+#include "server/status.h"
+#include "server/twilio.h"
+
+#define N_CHANNELS 3 /* indexed by enum outbox_kind: sms, whatsapp, call */
+#define FILL_ROUNDS 4
+
+/* One request in flight: what is needed to record its answer. */
+struct slot {
+	bool used;
+	int64_t id;
+	enum outbox_kind kind;
+	int tries;
+	int segments;
+	char encoding[16];
+	char to[OUTBOX_TEXT_MAX];
+};
+
+struct sender {
+	struct app *app;
+	struct db *db;
+	struct twilio *tw;
+	struct sender_bucket bucket[N_CHANNELS];
+	struct slot slot[TWILIO_MAX_PARALLEL];
+	unsigned int seed;
+	bool demo_logged;
+	int64_t next_prune_ms;
+};
+
+/* ---- pure parts ---- */
+
+int64_t sender_backoff_ms(int tries, int retry_after_s, uint32_t rnd)
+{
+	int64_t d = SENDER_BACKOFF_BASE_MS, half;
+	int i;
+
+	for (i = 1; i < tries && d < SENDER_BACKOFF_MAX_MS; i++)
+		d *= 2;
+	if (d > SENDER_BACKOFF_MAX_MS)
+		d = SENDER_BACKOFF_MAX_MS;
+	half = d / 2;
+	d = half + (int64_t)(rnd % (uint32_t)(d - half + 1));
+	if (retry_after_s >= 0 && d < (int64_t)retry_after_s * 1000)
+		d = (int64_t)retry_after_s * 1000;
+	return d;
+}
+
+bool sender_bucket_ready(struct sender_bucket *b, double rate, int64_t now_ms)
+{
+	double cap = rate > 1 ? rate : 1;
+
+	if (rate <= 0)
+		return true;
+	if (b->last_ms == 0) {
+		b->tokens = cap;
+		b->last_ms = now_ms;
+	}
+	if (now_ms > b->last_ms) {
+		b->tokens += rate * (double)(now_ms - b->last_ms) / 1000.0;
+		if (b->tokens > cap)
+			b->tokens = cap;
+	}
+	b->last_ms = now_ms;
+	return b->tokens >= 1.0 - 1e-9;
+}
+
+void sender_bucket_take(struct sender_bucket *b, double rate)
+{
+	if (rate > 0)
+		b->tokens -= 1.0;
+}
+
+/* ---- helpers ---- */
+
+static const char *kind_label(enum outbox_kind k)
+{
+	switch (k) {
+	case OUTBOX_SMS: return "kind=\"sms\"";
+	case OUTBOX_WHATSAPP: return "kind=\"whatsapp\"";
+	case OUTBOX_CALL: return "kind=\"call\"";
+	}
+	return "kind=\"sms\"";
+}
+
+static const char *from_of(const struct cfg *c, enum outbox_kind k)
+{
+	return k == OUTBOX_WHATSAPP ? c->whatsapp_from : c->twilio_from;
+}
+
+static double rate_of(const struct cfg *c, enum outbox_kind k)
+{
+	return k == OUTBOX_CALL ? c->calls_per_second : c->sms_per_second;
+}
+
+/* Twilio's address for row's destination: "whatsapp:+E164" for WhatsApp. */
+static void to_address(const struct outbox_row *r, char *out, size_t size)
+{
+	snprintf(out, size, "%s%s", r->kind == OUTBOX_WHATSAPP ? "whatsapp:" : "", r->to);
+}
+
+static void count_sent(struct sender *s, enum outbox_kind kind, const char *encoding, int segments)
+{
+	metrics_count(s->app->metrics, "plantao_outbox_sent_total", kind_label(kind), 1);
+	if (kind == OUTBOX_SMS && segments > 0)
+		metrics_count(s->app->metrics, "plantao_sms_segments_total",
+			      !strcmp(encoding, "UCS-2") ? "encoding=\"UCS-2\"" : "encoding=\"GSM-7\"", segments);
+}
+
+/* Runs fn inside one transaction; rolls back on failure. */
+#define IN_TXN(db, expr)                                                                                         \
+	do {                                                                                                     \
+		rc = db_begin(db);                                                                               \
+		if (rc == RC_OK)                                                                                 \
+			rc = (expr);                                                                             \
+		if (rc == RC_OK)                                                                                 \
+			rc = db_commit(db);                                                                      \
+		if (rc != RC_OK)                                                                                 \
+			db_rollback(db);                                                                         \
+	} while (0)
+
+/* Another attempt later, or a dead letter when the row has had its max tries. In a transaction. */
+static enum rc retry_or_dead(struct sender *s, int64_t id, int tries, int code, const char *why, int64_t next_at_ms)
+{
+	char msg[512];
+	enum rc rc;
+
+	if (tries >= s->app->cfg->max_tries) {
+		snprintf(msg, sizeof msg, "dead letter after %d tries: %s", tries, why);
+		rc = outbox_mark_failed(s->db, id, code, msg, clock_now_ms());
+		if (rc == RC_OK) {
+			log_warn("outbox %lld: dead letter after %d tries (last error: %s)", (long long)id, tries, why);
+			metrics_count(s->app->metrics, "plantao_outbox_dead_letters_total", NULL, 1);
+		}
+		return rc;
+	}
+	rc = outbox_mark_retry(s->db, id, next_at_ms, code, why, clock_now_ms());
+	if (rc == RC_OK)
+		metrics_count(s->app->metrics, "plantao_outbox_retries_total", NULL, 1);
+	return rc;
+}
+
+/* Records that Twilio has row id as sid with Twilio status `status`, then applies what came early. */
+static enum rc record_sid(struct sender *s, int64_t id, enum outbox_kind kind, const char *sid, const char *status)
+{
+	bool call = kind == OUTBOX_CALL;
+	const char *base = call ? "queued" : "sent";
+	enum rc rc = outbox_mark_sent(s->db, id, sid, base, clock_now_ms());
+
+	if (rc != RC_OK)
+		return rc;
+	if (status && *status && status_moves_forward(call, base, -1, status, -1)) {
+		struct status_update u = {call, sid, status, -1, 0, -1, NULL};
+
+		rc = status_apply(s->app, s->db, &u, NULL);
+	}
+	if (rc == RC_OK)
+		rc = status_flush_early(s->app, s->db, call, sid);
+	return rc;
+}
+
+/* ---- recording answers ---- */
+
+static void record(struct sender *s, struct slot *sl, const struct twilio_result *res)
+{
+	int64_t now = clock_now_ms();
+	char why[400];
+	enum rc rc = RC_OK;
+
+	switch (res->outcome) {
+	case TWILIO_OK:
+		IN_TXN(s->db, record_sid(s, sl->id, sl->kind, res->sid, res->status));
+		if (rc == RC_OK) {
+			count_sent(s, sl->kind, sl->encoding, sl->segments);
+			log_debug("outbox %lld: %s accepted as %s", (long long)sl->id, sl->to, res->sid);
+		}
+		break;
+	case TWILIO_RETRY:
+		snprintf(why, sizeof why, "%s%ld %s", res->http_status ? "HTTP " : "", res->http_status,
+			 res->error_message);
+		log_info("outbox %lld: try %d failed (%s); will retry", (long long)sl->id, sl->tries, why);
+		IN_TXN(s->db, retry_or_dead(s, sl->id, sl->tries, res->error_code, why,
+					   now + sender_backoff_ms(sl->tries, res->retry_after_s, (uint32_t)rand_r(&s->seed))));
+		break;
+	case TWILIO_PERMANENT:
+		log_warn("outbox %lld: Twilio refused the %s to %s: %d %s", (long long)sl->id,
+			 sl->kind == OUTBOX_CALL ? "call" : "message", sl->to, res->error_code, res->error_message);
+		IN_TXN(s->db, outbox_mark_failed(s->db, sl->id, res->error_code, res->error_message, now));
+		metrics_count(s->app->metrics, "plantao_outbox_failed_total", NULL, 1);
+		break;
+	case TWILIO_UNKNOWN:
+		snprintf(why, sizeof why, "no usable answer from Twilio (%s%ld %s); looking it up before resending",
+			 res->http_status ? "HTTP " : "", res->http_status, res->error_message);
+		log_warn("outbox %lld: %s", (long long)sl->id, why);
+		IN_TXN(s->db, outbox_mark_unknown(s->db, sl->id, now + SENDER_LOOKUP_DELAY_MS, why, now));
+		break;
+	}
+	if (rc != RC_OK)
+		log_err("outbox %lld: could not record Twilio's answer (%s); it will be looked up", (long long)sl->id,
+			rc_str(rc));
+}
+
+static void collect(struct sender *s)
+{
+	struct twilio_result res;
+	void *user;
+
+	while (twilio_done(s->tw, &res, &user)) {
+		struct slot *sl = user;
+
+		record(s, sl, &res);
+		sl->used = false;
+	}
+}
+
+/* ---- picking and sending ---- */
+
+static struct slot *free_slot(struct sender *s)
+{
+	size_t i;
+
+	for (i = 0; i < TWILIO_MAX_PARALLEL; i++)
+		if (!s->slot[i].used)
+			return &s->slot[i];
+	return NULL;
+}
+
+static bool in_flight(const struct sender *s, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < TWILIO_MAX_PARALLEL; i++)
+		if (s->slot[i].used && s->slot[i].id == id)
+			return true;
+	return false;
+}
+
+/*
+ * Per-destination limits of an alert row: 0 when it may go now, else the time it may.
+ */
+static enum rc dest_hold(struct sender *s, const struct outbox_row *r, int64_t now, int64_t *until)
+{
+	const struct cfg *c = s->app->cfg;
+	const struct {
+		int limit;
+		int64_t window_ms;
+	} w[] = {{c->dest_per_minute, 60 * 1000}, {c->dest_per_15min, 15 * 60 * 1000}};
+	size_t i;
+
+	*until = 0;
+	if (strcmp(r->class_, "alert") != 0)
+		return RC_OK;
+	for (i = 0; i < sizeof w / sizeof w[0]; i++) {
+		int64_t n, oldest;
+		enum rc rc;
+
+		if (w[i].limit <= 0)
+			continue;
+		rc = outbox_dest_recent(s->db, r->to, r->kind == OUTBOX_CALL, now - w[i].window_ms, &n, &oldest);
+		if (rc != RC_OK)
+			return rc;
+		if (n >= w[i].limit && oldest + w[i].window_ms > *until)
+			*until = oldest + w[i].window_ms;
+	}
+	if (*until && *until <= now)
+		*until = now + 1;
+	return RC_OK;
+}
+
+static int by_priority(const void *a, const void *b)
+{
+	const struct outbox_row *x = a, *y = b;
+
+	if (x->priority != y->priority)
+		return x->priority < y->priority ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Claims and submits one row; returns true when a request was started. */
+static bool send_row(struct sender *s, struct outbox_row *r, int64_t now)
+{
+	const struct cfg *c = s->app->cfg;
+	const char *from = from_of(c, r->kind);
+	struct twilio_send m;
+	char to[OUTBOX_TEXT_MAX + 16];
+	struct slot *sl = free_slot(s);
+	enum rc rc;
+
+	if (!sl)
+		return false;
+	if (!from) {
+		IN_TXN(s->db, outbox_mark_failed(s->db, r->id, 0, "TWILIO_WHATSAPP_FROM is not set: WhatsApp cannot be sent",
+						 now));
+		log_warn("outbox %lld: WhatsApp message failed: TWILIO_WHATSAPP_FROM is not set", (long long)r->id);
+		return false;
+	}
+	IN_TXN(s->db, outbox_mark_sending(s->db, r->id, from, now, now + SENDER_LOOKUP_DELAY_MS));
+	if (rc != RC_OK)
+		return false; /* taken or changed meanwhile, or the database is busy: next tick */
+	to_address(r, to, sizeof to);
+	memset(&m, 0, sizeof m);
+	m.call = r->kind == OUTBOX_CALL;
+	m.to = to;
+	m.from = from;
+	m.body = r->body;
+	m.url = r->url;
+	m.machine_detection = r->machine_detection;
+	m.timeout_s = m.call ? c->dial_timeout : 0;
+	memset(sl, 0, sizeof *sl);
+	sl->id = r->id;
+	sl->kind = r->kind;
+	sl->tries = r->tries + 1;
+	sl->segments = r->segments;
+	snprintf(sl->encoding, sizeof sl->encoding, "%s", r->encoding);
+	snprintf(sl->to, sizeof sl->to, "%s", r->to);
+	rc = twilio_submit(s->tw, &m, sl);
+	if (rc != RC_OK) {
+		/* Nothing left the process: safe to try again. */
+		IN_TXN(s->db, retry_or_dead(s, r->id, sl->tries, 0, "could not start the request",
+					   now + sender_backoff_ms(sl->tries, -1, (uint32_t)rand_r(&s->seed))));
+		return false;
+	}
+	sl->used = true;
+	return true;
+}
+
+/*
+ * Starts requests for due rows while slots are free. *more is set when due rows were left for
+ * lack of slots (the next tick should come at once).
+ */
+static enum rc fill(struct sender *s, int64_t now, bool *more)
+{
+	const struct cfg *c = s->app->cfg;
+	struct outbox_row rows[TWILIO_MAX_PARALLEL * N_CHANNELS];
+	enum rc rc = RC_OK;
+	int round;
+
+	*more = false;
+	for (round = 0; round < FILL_ROUNDS; round++) {
+		size_t n = 0, i, free_n = TWILIO_MAX_PARALLEL - twilio_in_flight(s->tw);
+		bool deferred = false;
+		int k;
+
+		if (!free_n)
+			break;
+		for (k = 0; k < N_CHANNELS && rc == RC_OK; k++) {
+			size_t got = 0;
+
+			if (!sender_bucket_ready(&s->bucket[k], rate_of(c, (enum outbox_kind)k), now))
+				continue;
+			rc = outbox_due(s->db, (enum outbox_kind)k, now, free_n, rows + n, &got);
+			n += got;
+		}
+		qsort(rows, n, sizeof rows[0], by_priority);
+		for (i = 0; i < n && rc == RC_OK; i++) {
+			struct outbox_row *r = &rows[i];
+			struct sender_bucket *b = &s->bucket[r->kind];
+			double rate = rate_of(c, r->kind);
+			int64_t until;
+
+			if (!free_slot(s)) {
+				*more = true;
+				break;
+			}
+			if (!sender_bucket_ready(b, rate, now))
+				continue;
+			rc = dest_hold(s, r, now, &until);
+			if (rc == RC_OK && until) {
+				IN_TXN(s->db, outbox_defer(s->db, r->id, until));
+				log_info("outbox %lld: alert %s to %s held for %llds by the per-destination limit",
+					 (long long)r->id, r->kind == OUTBOX_CALL ? "call" : "text", r->to,
+					 (long long)((until - now + 999) / 1000));
+				deferred = true;
+				continue;
+			}
+			if (rc == RC_OK && send_row(s, r, now))
+				sender_bucket_take(b, rate);
+		}
+		outbox_rows_release(rows, n);
+		if (!deferred)
+			break;
+	}
+	return rc;
+}
+
+/* ---- reconciliation ---- */
+
+struct match_ctx {
+	struct sender *s;
+	const struct outbox_row *row;
+	int64_t lo, hi; /* created_at window, seconds */
+	char sid[TWILIO_FIELD_MAX];
+	char status[TWILIO_FIELD_MAX];
+	bool failed;
+};
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t a = strlen(s), b = strlen(tail);
+
+	return a >= b && !strcmp(s + a - b, tail);
+}
+
+static bool match_item(void *ctx, const struct twilio_item *it)
+{
+	struct match_ctx *m = ctx;
+	bool known = false;
+
+	if (it->created_at && it->created_at < m->lo)
+		return false; /* newest first: everything further is older still */
+	if (it->created_at > m->hi)
+		return true;
+	/* Twilio may prefix the body (trial accounts); ours is the end of it. */
+	if (m->row->kind != OUTBOX_CALL && !ends_with(it->body, m->row->body ? m->row->body : ""))
+		return true;
+	if (outbox_sid_known(m->s->db, it->sid, &known) != RC_OK) {
+		m->failed = true;
+		return false;
+	}
+	if (!known) { /* keep the oldest match: the list goes from newest to oldest */
+		snprintf(m->sid, sizeof m->sid, "%s", it->sid);
+		snprintf(m->status, sizeof m->status, "%s", it->status);
+	}
+	return true;
+}
+
+static void reconcile_row(struct sender *s, struct outbox_row *r, int64_t now)
+{
+	bool call = r->kind == OUTBOX_CALL;
+	struct match_ctx m;
+	char to[OUTBOX_TEXT_MAX + 16];
+	const char *from = r->from[0] ? r->from : from_of(s->app->cfg, r->kind);
+	enum rc rc;
+
+	memset(&m, 0, sizeof m);
+	m.s = s;
+	m.row = r;
+	if (r->sid[0]) {
+		struct twilio_result res;
+
+		rc = twilio_fetch(s->tw, call, r->sid, &res);
+		if (rc == RC_OK && res.outcome == TWILIO_OK) {
+			snprintf(m.sid, sizeof m.sid, "%s", r->sid);
+			snprintf(m.status, sizeof m.status, "%s", res.status);
+		} else if (rc == RC_OK && res.http_status != 404)
+			rc = RC_UPSTREAM;
+	} else {
+		int64_t at = (r->attempt_at_ms ? r->attempt_at_ms : now) / 1000;
+
+		m.lo = at - SENDER_SKEW_S;
+		m.hi = at + SENDER_SKEW_S + TWILIO_TIMEOUT_MS / 1000;
+		to_address(r, to, sizeof to);
+		rc = from ? twilio_list(s->tw, call, to, from, SENDER_LOOKUP_PAGES, match_item, &m) : RC_INVALID;
+		if (rc == RC_OK && m.failed)
+			rc = RC_DB;
+	}
+	if (rc != RC_OK) {
+		IN_TXN(s->db, outbox_mark_unknown(s->db, r->id, now + SENDER_LOOKUP_RETRY_MS,
+						  "interrupted send: Twilio could not be asked yet; looking it up again", now));
+		log_warn("outbox %lld: interrupted send not settled yet (Twilio could not be asked)", (long long)r->id);
+		return;
+	}
+	if (m.sid[0]) {
+		if (r->sid[0]) /* the SID is on the row already: only its state is to be settled */
+			IN_TXN(s->db, outbox_mark_sent(s->db, r->id, r->sid, call ? "queued" : "sent", now) == RC_OK
+					      ? status_flush_early(s->app, s->db, call, r->sid)
+					      : RC_CONFLICT);
+		else
+			IN_TXN(s->db, record_sid(s, r->id, r->kind, m.sid, m.status));
+		if (rc == RC_OK) {
+			log_info("outbox %lld: interrupted send found at Twilio as %s (%s); not sending again",
+				 (long long)r->id, m.sid, m.status);
+			count_sent(s, r->kind, r->encoding, r->segments);
+		}
+		return;
+	}
+	log_info("outbox %lld: interrupted send not found at Twilio; sending again", (long long)r->id);
+	{
+		int64_t next = r->attempt_at_ms + sender_backoff_ms(r->tries, -1, (uint32_t)rand_r(&s->seed));
+
+		IN_TXN(s->db, retry_or_dead(s, r->id, r->tries, 0, "interrupted send, not found at Twilio",
+					   next > now ? next : now));
+	}
+}
+
+static enum rc reconcile(struct sender *s, int64_t now)
+{
+	struct outbox_row rows[SENDER_LOOKUP_PER_TICK];
+	size_t n, i;
+	enum rc rc = outbox_stuck(s->db, now, SENDER_LOOKUP_PER_TICK, rows, &n);
+
+	if (rc != RC_OK)
+		return rc;
+	for (i = 0; i < n; i++)
+		if (!in_flight(s, rows[i].id))
+			reconcile_row(s, &rows[i], now);
+	outbox_rows_release(rows, n);
+	return RC_OK;
+}
+
+/* ---- the job ---- */
+
+enum rc sender_start(struct app *app, struct db *db, void **state)
+{
+	struct sender *s = calloc(1, sizeof *s);
+
+	*state = NULL;
+	if (!s)
+		return RC_INTERNAL;
+	s->app = app;
+	s->db = db;
+	s->seed = (unsigned int)clock_mono_us();
+	*state = s;
+	return RC_OK;
+}
+
+static void add_pending(void *ctx, const char *status, int64_t n)
+{
+	if (!strcmp(status, "pending"))
+		*(int64_t *)ctx += n;
+}
+
+enum rc sender_run(struct app *app, struct db *db, void *state, int64_t now_ms)
+{
+	struct sender *s = state;
+	const struct cfg *c = app->cfg;
+	int64_t t0 = clock_mono_us();
+	bool more = false;
+	enum rc rc;
+
+	s->db = db;
+	if (!cfg_has_twilio(c)) {
+		int64_t pending = 0;
+
+		if (!s->demo_logged && outbox_depth(db, add_pending, &pending) == RC_OK && pending > 0) {
+			log_warn("outbox: %lld message(s)/call(s) pending and not sent: Twilio credentials are not set "
+				 "(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM); they stay pending until they are",
+				 (long long)pending);
+			s->demo_logged = true;
+		}
+		return RC_OK;
+	}
+	if (!s->tw) {
+		rc = twilio_new(c->twilio_api_base, c->twilio_sid, c->twilio_token, c->public_url, &s->tw);
+		if (rc != RC_OK)
+			return rc;
+	}
+	if (now_ms >= s->next_prune_ms) {
+		outbox_early_prune(db, now_ms - SENDER_EARLY_KEEP_MS);
+		s->next_prune_ms = now_ms + 60 * 1000;
+	}
+	rc = reconcile(s, now_ms);
+	for (;;) {
+		int64_t spent_ms;
+
+		if (rc == RC_OK)
+			rc = fill(s, clock_now_ms(), &more);
+		if (!twilio_in_flight(s->tw))
+			break;
+		spent_ms = (clock_mono_us() - t0) / 1000;
+		if (spent_ms >= SENDER_BUDGET_MS || app->stopping)
+			break;
+		twilio_run(s->tw, (int)(SENDER_BUDGET_MS - spent_ms < 50 ? SENDER_BUDGET_MS - spent_ms : 50));
+		collect(s);
+	}
+	if (more || twilio_in_flight(s->tw))
+		app_wake_engine(app); /* work left: come back without the tick's pause */
+	return rc;
+}
+
+void sender_stop(void *state)
+{
+	struct sender *s = state;
+	int64_t t0 = clock_mono_us();
+
+	if (!s)
+		return;
+	/* Answers already on their way are recorded; the rest is looked up at the next start. */
+	while (s->tw && twilio_in_flight(s->tw) && clock_mono_us() - t0 < 3000000) {
+		twilio_run(s->tw, 50);
+		collect(s);
+	}
+	twilio_free(s->tw);
+	free(s);
+}

@@ -1,0 +1,510 @@
+/*
+ * tests/unit/test_sender.c — the outbound path's rules that need no network: SMS encoding and
+ * parts (server/sms_cost.c), back-off and pacing (server/sender.c), the status order and
+ * status callbacks applied to real outbox rows (server/status.c, db/outbox.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "db/outbox.h"
+#include "server/clock.h"
+#include "server/sender.h"
+#include "server/sms_cost.h"
+#include "server/status.h"
+
+/* ---- SMS cost ---- */
+
+static char *repeat(const char *unit, size_t n)
+{
+	size_t len = strlen(unit), i;
+	char *s = malloc(len * n + 1);
+
+	assert_non_null(s);
+	for (i = 0; i < n; i++)
+		memcpy(s + i * len, unit, len);
+	s[len * n] = '\0';
+	return s;
+}
+
+static void assert_cost(const char *unit, size_t n, enum sms_encoding enc, size_t units, int segments)
+{
+	struct sms_cost c;
+	char *s = repeat(unit, n);
+
+	assert_int_equal(sms_cost_of(s, &c), RC_OK);
+	assert_int_equal(c.encoding, enc);
+	assert_int_equal(c.units, units);
+	assert_int_equal(c.segments, segments);
+	free(s);
+}
+
+static void test_gsm7_parts(void **state)
+{
+	(void)state;
+	assert_cost("a", 0, SMS_GSM7, 0, 1);
+	assert_cost("a", 1, SMS_GSM7, 1, 1);
+	assert_cost("a", 160, SMS_GSM7, 160, 1);
+	assert_cost("a", 161, SMS_GSM7, 161, 2);
+	assert_cost("a", 306, SMS_GSM7, 306, 2);
+	assert_cost("a", 307, SMS_GSM7, 307, 3);
+	/* GSM-7 letters outside ASCII stay GSM-7 */
+	assert_cost("é", 160, SMS_GSM7, 160, 1);
+	assert_cost("Ç", 10, SMS_GSM7, 10, 1);
+}
+
+static void test_gsm7_extension_costs_two(void **state)
+{
+	(void)state;
+	assert_cost("€", 80, SMS_GSM7, 160, 1);
+	assert_cost("€", 81, SMS_GSM7, 162, 2);
+	{
+		/* "aa" + 152 '€' is 306 septets, 2 parts by arithmetic, but an escape pair never
+		 * straddles two parts: 2 + 75x2, then 76x2, then 1x2 */
+		char *tail = repeat("€", 152);
+		char *s = malloc(strlen(tail) + 3);
+		struct sms_cost c;
+
+		assert_non_null(s);
+		memcpy(s, "aa", 2);
+		memcpy(s + 2, tail, strlen(tail) + 1);
+		assert_int_equal(sms_cost_of(s, &c), RC_OK);
+		assert_int_equal(c.units, 306);
+		assert_int_equal(c.segments, 3);
+		free(s);
+		free(tail);
+	}
+	assert_cost("[", 1, SMS_GSM7, 2, 1);
+	assert_cost("a", 0, SMS_GSM7, 0, 1);
+	{
+		struct sms_cost c;
+
+		assert_int_equal(sms_cost_of("{x}|~^\\", &c), RC_OK);
+		assert_int_equal(c.encoding, SMS_GSM7);
+		assert_int_equal(c.units, 13);
+	}
+}
+
+static void test_ucs2_for_portuguese(void **state)
+{
+	struct sms_cost c;
+
+	(void)state;
+	assert_int_equal(sms_cost_of("Alerta 3: disco cheio no servidor db1", &c), RC_OK);
+	assert_int_equal(c.encoding, SMS_GSM7);
+	assert_int_equal(sms_cost_of("Atenção: serviço fora do ar", &c), RC_OK);
+	assert_int_equal(c.encoding, SMS_UCS2);
+	assert_int_equal(c.units, 27);
+	assert_string_equal(sms_cost_encoding_name(c.encoding), "UCS-2");
+	assert_cost("ã", 70, SMS_UCS2, 70, 1);
+	assert_cost("ã", 71, SMS_UCS2, 71, 2);
+	assert_cost("ç", 134, SMS_UCS2, 134, 2);
+	assert_cost("ç", 135, SMS_UCS2, 135, 3);
+	/* one non-GSM character switches the whole text: 100 'a' + 'õ' is 2 UCS-2 parts */
+	assert_int_equal(sms_cost_of("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaõ",
+				     &c),
+			 RC_OK);
+	assert_int_equal(c.encoding, SMS_UCS2);
+	assert_int_equal(c.segments, 2);
+	/* the backtick is not GSM-7 */
+	assert_int_equal(sms_cost_of("a`b", &c), RC_OK);
+	assert_int_equal(c.encoding, SMS_UCS2);
+}
+
+static void test_ucs2_surrogates_and_invalid(void **state)
+{
+	struct sms_cost c;
+
+	(void)state;
+	assert_cost("😀", 35, SMS_UCS2, 70, 1);
+	assert_cost("😀", 36, SMS_UCS2, 72, 2);
+	assert_cost("😀", 67, SMS_UCS2, 134, 3); /* 33 pairs per 67-unit part, not 67 */
+	assert_int_equal(sms_cost_of("bad \xC3\x28", &c), RC_INVALID);
+	assert_int_equal(sms_cost_of("\xED\xA0\x80", &c), RC_INVALID); /* an encoded surrogate */
+	assert_int_equal(sms_cost_of("\xC0\xAF", &c), RC_INVALID);     /* overlong */
+}
+
+/* ---- back-off ---- */
+
+static void test_backoff_grows_with_jitter(void **state)
+{
+	int tries;
+
+	(void)state;
+	assert_int_equal(sender_backoff_ms(1, -1, 0), SENDER_BACKOFF_BASE_MS / 2);
+	assert_int_equal(sender_backoff_ms(1, -1, SENDER_BACKOFF_BASE_MS / 2), SENDER_BACKOFF_BASE_MS);
+	for (tries = 1; tries <= 12; tries++) {
+		int64_t full = (int64_t)SENDER_BACKOFF_BASE_MS << (tries - 1);
+		uint32_t r;
+
+		if (full > SENDER_BACKOFF_MAX_MS)
+			full = SENDER_BACKOFF_MAX_MS;
+		for (r = 0; r < 5000; r += 137) {
+			int64_t d = sender_backoff_ms(tries, -1, r * 7919u);
+
+			assert_true(d >= full / 2);
+			assert_true(d <= full);
+		}
+	}
+	/* jitter: different draws give different delays */
+	assert_true(sender_backoff_ms(5, -1, 1) != sender_backoff_ms(5, -1, 2));
+	/* capped, also for absurd try counts */
+	assert_true(sender_backoff_ms(1000, -1, 0xffffffffu) <= SENDER_BACKOFF_MAX_MS);
+}
+
+static void test_backoff_honours_retry_after(void **state)
+{
+	(void)state;
+	assert_true(sender_backoff_ms(1, 30, 0) >= 30000);
+	assert_int_equal(sender_backoff_ms(1, 30, 0), 30000);
+	/* a Retry-After shorter than the back-off does not shorten it */
+	assert_true(sender_backoff_ms(6, 1, 0) >= 16000);
+	assert_int_equal(sender_backoff_ms(1, 0, 0), SENDER_BACKOFF_BASE_MS / 2);
+}
+
+/* ---- pacing ---- */
+
+static void test_bucket_one_per_second(void **state)
+{
+	struct sender_bucket b = {0, 0};
+	int64_t t = 1700000000000;
+	int sent = 0, i;
+
+	(void)state;
+	/* 20 s in 10 ms steps: at 1/s exactly one send a second */
+	for (i = 0; i <= 2000; i++) {
+		if (sender_bucket_ready(&b, 1.0, t + i * 10)) {
+			sender_bucket_take(&b, 1.0);
+			sent++;
+		}
+	}
+	assert_int_equal(sent, 21); /* t=0, 1, …, 20 s */
+	/* idle for a minute: still only one (no burst beyond one second's worth) */
+	assert_true(sender_bucket_ready(&b, 1.0, t + 80000));
+	sender_bucket_take(&b, 1.0);
+	assert_false(sender_bucket_ready(&b, 1.0, t + 80001));
+	/* a clock moved backwards refills nothing */
+	assert_false(sender_bucket_ready(&b, 1.0, t));
+}
+
+static void test_bucket_unlimited_and_fast(void **state)
+{
+	struct sender_bucket b = {0, 0};
+	int sent = 0, i;
+
+	(void)state;
+	for (i = 0; i < 1000; i++)
+		if (sender_bucket_ready(&b, 0, 5)) {
+			sender_bucket_take(&b, 0);
+			sent++;
+		}
+	assert_int_equal(sent, 1000);
+	memset(&b, 0, sizeof b);
+	sent = 0;
+	/* 10/s: a burst of 10, then 10 more over the next second */
+	for (i = 0; i < 100; i++)
+		if (sender_bucket_ready(&b, 10, 1000)) {
+			sender_bucket_take(&b, 10);
+			sent++;
+		}
+	assert_int_equal(sent, 10);
+	for (i = 0; i <= 100; i++)
+		if (sender_bucket_ready(&b, 10, 1000 + i * 10)) {
+			sender_bucket_take(&b, 10);
+			sent++;
+		}
+	assert_int_equal(sent, 20);
+}
+
+/* ---- status order ---- */
+
+static void test_message_status_order(void **state)
+{
+	(void)state;
+	assert_true(status_moves_forward(false, "sent", -1, "delivered", -1));
+	assert_true(status_moves_forward(false, "sent", -1, "undelivered", -1));
+	assert_true(status_moves_forward(false, "delivered", -1, "read", -1));
+	assert_true(status_moves_forward(false, "queued", -1, "sending", -1));
+	assert_false(status_moves_forward(false, "delivered", -1, "sent", -1));
+	assert_false(status_moves_forward(false, "sent", -1, "queued", -1));
+	assert_false(status_moves_forward(false, "sent", -1, "sending", -1)); /* Twilio's, never ours */
+	assert_false(status_moves_forward(false, "read", -1, "delivered", -1));
+	assert_false(status_moves_forward(false, "undelivered", -1, "delivered", -1));
+	assert_false(status_moves_forward(false, "delivered", -1, "delivered", -1));
+	assert_false(status_moves_forward(false, "sent", -1, "exploded", -1));
+	assert_false(status_moves_forward(false, "sent", -1, NULL, -1));
+}
+
+static void test_call_status_order(void **state)
+{
+	(void)state;
+	assert_true(status_moves_forward(true, "queued", -1, "initiated", 0));
+	assert_true(status_moves_forward(true, "initiated", 0, "ringing", 1));
+	assert_true(status_moves_forward(true, "ringing", 1, "in-progress", 2));
+	assert_true(status_moves_forward(true, "in-progress", 2, "completed", 3));
+	assert_true(status_moves_forward(true, "ringing", 1, "no-answer", 2));
+	assert_true(status_moves_forward(true, "queued", -1, "completed", -1));
+	assert_false(status_moves_forward(true, "completed", 3, "ringing", 1));
+	assert_false(status_moves_forward(true, "completed", -1, "in-progress", -1));
+	assert_false(status_moves_forward(true, "busy", 2, "completed", 3)); /* final is final */
+	/* a stale sequence number loses even with a later-looking status */
+	assert_false(status_moves_forward(true, "ringing", 5, "in-progress", 4));
+	assert_false(status_moves_forward(true, "ringing", 1, "ringing", 2));
+	assert_true(status_call_is_final("no-answer"));
+	assert_false(status_call_is_final("ringing"));
+	assert_int_equal(status_call_rank("delivered"), 0);
+	assert_int_equal(status_message_rank("ringing"), 0);
+}
+
+/* ---- status callbacks on real rows ---- */
+
+static char path[64];
+static struct db *db;
+
+static int db_setup(void **state)
+{
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof path, "/tmp/plantao-sender-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	assert_int_equal(db_open(path, &db), RC_OK);
+	assert_int_equal(db_migrate(db, NULL), RC_OK);
+	return 0;
+}
+
+static int db_teardown(void **state)
+{
+	char p[80];
+
+	(void)state;
+	db_close(db);
+	unlink(path);
+	snprintf(p, sizeof p, "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+	return 0;
+}
+
+static int64_t queue(enum outbox_kind kind, const char *key, const char *body, const char *owner_type,
+		     int64_t owner_id)
+{
+	struct outbox_msg m;
+	int64_t id = 0;
+
+	memset(&m, 0, sizeof m);
+	m.kind = kind;
+	m.class_ = "alert";
+	m.priority = OUTBOX_PRIO_ALERT;
+	m.to = "+5511999990001";
+	m.body = kind == OUTBOX_CALL ? NULL : body;
+	m.url = kind == OUTBOX_CALL ? "http://127.0.0.1:8080/twilio/alert-call/1" : NULL;
+	m.idem_key = key;
+	m.owner_type = owner_type;
+	m.owner_id = owner_id;
+	assert_int_equal(outbox_enqueue(db, &m, &id), RC_OK);
+	return id;
+}
+
+static void row(const char *sid, struct outbox_row *r)
+{
+	assert_int_equal(outbox_by_sid(db, sid, r), RC_OK);
+}
+
+static void send_as(int64_t id, const char *sid, const char *status)
+{
+	int64_t now = clock_now_ms();
+
+	assert_int_equal(outbox_mark_sending(db, id, "+15005550006", now, now + 2000), RC_OK);
+	assert_int_equal(outbox_mark_sending(db, id, "+15005550006", now, now + 2000), RC_CONFLICT);
+	assert_int_equal(outbox_mark_sent(db, id, sid, status, now), RC_OK);
+}
+
+static void apply(bool call, const char *sid, const char *status, int seq, int err, int dur, bool expect_applied)
+{
+	struct status_update u = {call, sid, status, seq, err, dur, NULL};
+	bool applied = !expect_applied;
+
+	assert_int_equal(status_apply(NULL, db, &u, &applied), RC_OK);
+	assert_int_equal(applied, expect_applied);
+}
+
+static void test_message_callbacks_out_of_order(void **state)
+{
+	struct outbox_row r;
+	int64_t id = queue(OUTBOX_SMS, "t:msg:1", "Alerta 1", NULL, 0);
+
+	(void)state;
+	send_as(id, "SM00000000000000000000000000000001", "sent");
+	row("SM00000000000000000000000000000001", &r);
+	assert_string_equal(r.status, "sent");
+	assert_string_equal(r.encoding, "GSM-7");
+	assert_int_equal(r.segments, 1);
+	assert_int_equal(r.tries, 1);
+	outbox_row_release(&r);
+	/* delivered arrives first, then the stale queued/sent ones, then a duplicate */
+	apply(false, "SM00000000000000000000000000000001", "delivered", -1, 0, -1, true);
+	apply(false, "SM00000000000000000000000000000001", "queued", -1, 0, -1, false);
+	apply(false, "SM00000000000000000000000000000001", "sent", -1, 0, -1, false);
+	apply(false, "SM00000000000000000000000000000001", "delivered", -1, 0, -1, false);
+	row("SM00000000000000000000000000000001", &r);
+	assert_string_equal(r.status, "delivered");
+	outbox_row_release(&r);
+	apply(false, "SM00000000000000000000000000000001", "read", -1, 0, -1, true);
+	row("SM00000000000000000000000000000001", &r);
+	assert_string_equal(r.status, "read");
+	outbox_row_release(&r);
+}
+
+static void test_undelivered_records_error(void **state)
+{
+	struct outbox_row r;
+	int64_t id = queue(OUTBOX_SMS, "t:msg:2", "Atenção", NULL, 0);
+	json_t *rows = NULL;
+
+	(void)state;
+	send_as(id, "SM00000000000000000000000000000002", "sent");
+	apply(false, "SM00000000000000000000000000000002", "undelivered", -1, 30003, -1, true);
+	apply(false, "SM00000000000000000000000000000002", "delivered", -1, 0, -1, false);
+	row("SM00000000000000000000000000000002", &r);
+	assert_string_equal(r.status, "undelivered");
+	assert_string_equal(r.encoding, "UCS-2");
+	outbox_row_release(&r);
+	assert_int_equal(outbox_list_json(db, "undelivered", 0, 10, &rows), RC_OK);
+	assert_int_equal(json_array_size(rows), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "error_code")), 30003);
+	json_decref(rows);
+}
+
+static void test_call_callbacks_with_sequence(void **state)
+{
+	struct outbox_row r;
+	int64_t id = queue(OUTBOX_CALL, "t:call:1", NULL, "call_attempt", 7);
+
+	(void)state;
+	send_as(id, "CA00000000000000000000000000000001", "queued");
+	apply(true, "CA00000000000000000000000000000001", "completed", 3, 0, 42, true);
+	apply(true, "CA00000000000000000000000000000001", "ringing", 1, 0, -1, false);
+	apply(true, "CA00000000000000000000000000000001", "in-progress", 2, 0, -1, false);
+	apply(true, "CA00000000000000000000000000000001", "completed", 3, 0, 42, false); /* Twilio retried it */
+	row("CA00000000000000000000000000000001", &r);
+	assert_string_equal(r.status, "completed");
+	assert_int_equal(r.status_seq, 3);
+	assert_string_equal(r.owner_type, "call_attempt");
+	outbox_row_release(&r);
+	{
+		json_t *rows = NULL;
+
+		assert_int_equal(outbox_list_json(db, "completed", 0, 10, &rows), RC_OK);
+		assert_int_equal(json_array_size(rows), 1);
+		assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "duration_s")), 42);
+		json_decref(rows);
+	}
+}
+
+static void test_callback_before_sid_is_kept(void **state)
+{
+	struct outbox_row r;
+	int64_t id = queue(OUTBOX_CALL, "t:call:2", NULL, NULL, 0);
+	int64_t now = clock_now_ms();
+
+	(void)state;
+	/* Twilio calls back before the engine stored the SID of its request */
+	apply(true, "CA00000000000000000000000000000002", "ringing", 1, 0, -1, false);
+	apply(true, "CA00000000000000000000000000000002", "no-answer", 2, 0, 0, false);
+	assert_int_equal(outbox_mark_sending(db, id, "+15005550006", now, now + 2000), RC_OK);
+	assert_int_equal(outbox_mark_sent(db, id, "CA00000000000000000000000000000002", "queued", now), RC_OK);
+	assert_int_equal(status_flush_early(NULL, db, true, "CA00000000000000000000000000000002"), RC_OK);
+	row("CA00000000000000000000000000000002", &r);
+	assert_string_equal(r.status, "no-answer");
+	assert_int_equal(r.status_seq, 2);
+	outbox_row_release(&r);
+	/* taken once: a second flush finds nothing */
+	assert_int_equal(status_flush_early(NULL, db, true, "CA00000000000000000000000000000002"), RC_OK);
+	assert_int_equal(outbox_early_prune(db, now + 1), RC_OK);
+}
+
+static void test_retry_dead_letter_and_destination_count(void **state)
+{
+	int64_t id = queue(OUTBOX_SMS, "t:msg:3", "Alerta 3", NULL, 0);
+	int64_t now = clock_now_ms(), n = -1, oldest = -1;
+	struct outbox_row rows[4];
+	size_t got = 0;
+	json_t *list = NULL;
+
+	(void)state;
+	assert_int_equal(outbox_dest_recent(db, "+5511999990001", false, now - 60000, &n, &oldest), RC_OK);
+	{
+		int64_t before = n;
+
+		assert_int_equal(outbox_mark_sending(db, id, "+15005550006", now, now + 2000), RC_OK);
+		/* a row being sent counts against the destination's limit */
+		assert_int_equal(outbox_dest_recent(db, "+5511999990001", false, now - 60000, &n, &oldest), RC_OK);
+		assert_int_equal(n, before + 1);
+		assert_int_equal(oldest <= now, true);
+		/* calls are counted apart */
+		assert_int_equal(outbox_dest_recent(db, "+5511999990001", true, now - 60000, &n, &oldest), RC_OK);
+	}
+	/* in 'sending' and due for a look-up only after the delay */
+	assert_int_equal(outbox_stuck(db, now, 4, rows, &got), RC_OK);
+	assert_int_equal(got, 0);
+	assert_int_equal(outbox_stuck(db, now + 2000, 4, rows, &got), RC_OK);
+	assert_int_equal(got, 1);
+	assert_int_equal(rows[0].id, id);
+	assert_string_equal(rows[0].from, "+15005550006");
+	assert_int_equal(rows[0].attempt_at_ms, now);
+	outbox_rows_release(rows, got);
+	assert_int_equal(outbox_mark_retry(db, id, now + 5000, 20429, "Too Many Requests", now), RC_OK);
+	assert_int_equal(outbox_due(db, OUTBOX_SMS, now, 4, rows, &got), RC_OK);
+	assert_int_equal(got, 0);
+	assert_int_equal(outbox_due(db, OUTBOX_SMS, now + 5000, 4, rows, &got), RC_OK);
+	assert_int_equal(got, 1);
+	assert_int_equal(rows[0].tries, 1);
+	outbox_rows_release(rows, got);
+	assert_int_equal(outbox_mark_sending(db, id, "+15005550006", now, now + 2000), RC_OK);
+	assert_int_equal(outbox_mark_failed(db, id, 20429, "dead letter after 2 tries: HTTP 429", now), RC_OK);
+	assert_int_equal(outbox_list_json(db, "dead", 0, 10, &list), RC_OK);
+	assert_int_equal(json_array_size(list), 1);
+	assert_true(json_is_true(json_object_get(json_array_get(list, 0), "dead_letter")) ||
+		    json_integer_value(json_object_get(json_array_get(list, 0), "dead_letter")) == 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "tries")), 2);
+	json_decref(list);
+}
+
+int main(void)
+{
+	const struct CMUnitTest pure[] = {
+		cmocka_unit_test(test_gsm7_parts),
+		cmocka_unit_test(test_gsm7_extension_costs_two),
+		cmocka_unit_test(test_ucs2_for_portuguese),
+		cmocka_unit_test(test_ucs2_surrogates_and_invalid),
+		cmocka_unit_test(test_backoff_grows_with_jitter),
+		cmocka_unit_test(test_backoff_honours_retry_after),
+		cmocka_unit_test(test_bucket_one_per_second),
+		cmocka_unit_test(test_bucket_unlimited_and_fast),
+		cmocka_unit_test(test_message_status_order),
+		cmocka_unit_test(test_call_status_order),
+	};
+	const struct CMUnitTest with_db[] = {
+		cmocka_unit_test(test_message_callbacks_out_of_order),
+		cmocka_unit_test(test_undelivered_records_error),
+		cmocka_unit_test(test_call_callbacks_with_sequence),
+		cmocka_unit_test(test_callback_before_sid_is_kept),
+		cmocka_unit_test(test_retry_dead_letter_and_destination_count),
+	};
+	int failed = cmocka_run_group_tests_name("sender", pure, NULL, NULL);
+
+	failed += cmocka_run_group_tests_name("outbox rows", with_db, db_setup, db_teardown);
+	return failed;
+}
