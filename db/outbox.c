@@ -28,10 +28,10 @@ static const char *kind_name(enum outbox_kind k)
 enum rc outbox_enqueue(struct db *db, const struct outbox_msg *m, int64_t *id)
 {
 	static const char ins[] =
-		"INSERT INTO outbox (kind, class, priority, to_number, body, url, machine_detection, idem_key, "
-		"owner_type, owner_id, next_at_ms, created_at, updated_at, encoding, segments) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14) "
-		"ON CONFLICT (idem_key) DO NOTHING";
+	        "INSERT INTO outbox (kind, class, priority, to_number, body, url, machine_detection, idem_key, "
+	        "owner_type, owner_id, next_at_ms, created_at, updated_at, encoding, segments) "
+	        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14) "
+	        "ON CONFLICT (idem_key) DO NOTHING";
 	static const char sel[] = "SELECT id FROM outbox WHERE idem_key = ?1";
 	sqlite3_stmt *st = db_stmt(db, ins);
 	int64_t now_ms = clock_now_ms();
@@ -43,12 +43,13 @@ enum rc outbox_enqueue(struct db *db, const struct outbox_msg *m, int64_t *id)
 		*id = 0;
 	/* WhatsApp is billed per message, not per SMS part: only SMS rows carry a cost. */
 	if (st && (costed ? sqlite3_bind_text(st, 13, sms_cost_encoding_name(cost.encoding), -1, SQLITE_STATIC) ||
-				    sqlite3_bind_int(st, 14, cost.segments)
-			  : sqlite3_bind_null(st, 13) || sqlite3_bind_null(st, 14)))
+	                            sqlite3_bind_int(st, 14, cost.segments)
+	                  : sqlite3_bind_null(st, 13) || sqlite3_bind_null(st, 14)))
 		goto out;
 	if (!st || sqlite3_bind_text(st, 1, kind_name(m->kind), -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 2, m->class_, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 3, (int)m->priority) ||
-	    sqlite3_bind_text(st, 4, m->to, -1, SQLITE_STATIC) || sqlite3_bind_text(st, 5, m->body, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 4, m->to, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 5, m->body, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 6, m->url, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 7, m->machine_detection) ||
 	    sqlite3_bind_text(st, 8, m->idem_key, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 9, m->owner_type, -1, SQLITE_STATIC) ||
@@ -93,9 +94,9 @@ enum rc outbox_depth(struct db *db, void (*fn)(void *ctx, const char *status, in
 
 /* ---- the sending side ---- */
 
-#define ROW_COLUMNS                                                                                              \
-	"id, kind, class, priority, to_number, coalesce(from_number, ''), body, url, machine_detection, status, "   \
-	"tries, next_at_ms, coalesce(attempt_at_ms, 0), coalesce(sid, ''), status_seq, coalesce(owner_type, ''), " \
+#define ROW_COLUMNS                                                                                                    \
+	"id, kind, class, priority, to_number, coalesce(from_number, ''), body, url, machine_detection, status, "      \
+	"tries, next_at_ms, coalesce(attempt_at_ms, 0), coalesce(sid, ''), status_seq, coalesce(owner_type, ''), "     \
 	"coalesce(owner_id, 0), coalesce(segments, 0), coalesce(encoding, '')"
 
 static enum outbox_kind kind_of(const char *s)
@@ -197,12 +198,11 @@ static enum rc read_rows(struct db *db, sqlite3_stmt *st, size_t max, struct out
 	return rc;
 }
 
-enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t max, struct outbox_row *rows,
-		   size_t *n)
+enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t max, struct outbox_row *rows, size_t *n)
 {
 	static const char sql[] = "SELECT " ROW_COLUMNS " FROM outbox "
-				  "WHERE status IN ('pending', 'retry') AND kind = ?1 AND next_at_ms <= ?2 "
-				  "ORDER BY priority, id LIMIT ?3";
+	                          "WHERE status IN ('pending', 'retry') AND kind = ?1 AND next_at_ms <= ?2 "
+	                          "ORDER BY priority, id LIMIT ?3";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	*n = 0;
@@ -218,7 +218,7 @@ enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t 
 enum rc outbox_stuck(struct db *db, int64_t now_ms, size_t max, struct outbox_row *rows, size_t *n)
 {
 	static const char sql[] = "SELECT " ROW_COLUMNS " FROM outbox "
-				  "WHERE status = 'sending' AND next_at_ms <= ?1 ORDER BY id LIMIT ?2";
+	                          "WHERE status = 'sending' AND next_at_ms <= ?1 ORDER BY id LIMIT ?2";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	*n = 0;
@@ -254,8 +254,8 @@ static int bind_opt_int(sqlite3_stmt *st, int col, int v, int absent)
 enum rc outbox_mark_sending(struct db *db, int64_t id, const char *from, int64_t now_ms, int64_t lookup_at_ms)
 {
 	static const char sql[] = "UPDATE outbox SET status = 'sending', tries = tries + 1, from_number = ?2, "
-				  "attempt_at_ms = ?3, next_at_ms = ?4, updated_at = ?3 / 1000 "
-				  "WHERE id = ?1 AND status IN ('pending', 'retry')";
+	                          "attempt_at_ms = ?3, next_at_ms = ?4, updated_at = ?3 / 1000 "
+	                          "WHERE id = ?1 AND status IN ('pending', 'retry')";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC) ||
@@ -267,10 +267,26 @@ enum rc outbox_mark_sending(struct db *db, int64_t id, const char *from, int64_t
 	return write_one(db, st, "outbox_mark_sending", id);
 }
 
+enum rc outbox_set_cost(struct db *db, int64_t id, const char *encoding, int segments)
+{
+	static const char sql[] = "UPDATE outbox SET encoding = ?2, segments = ?3 WHERE id = ?1 AND encoding IS NULL";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, encoding, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int(st, 3, segments)) {
+		if (st)
+			sqlite3_reset(st);
+		return RC_DB;
+	}
+	rc = write_one(db, st, "outbox_set_cost", id);
+	return rc == RC_CONFLICT ? RC_OK : rc;
+}
+
 enum rc outbox_mark_sent(struct db *db, int64_t id, const char *sid, const char *status, int64_t now_ms)
 {
 	static const char sql[] = "UPDATE outbox SET status = ?3, sid = ?2, error_code = NULL, error_message = NULL, "
-				  "sent_at = ?4 / 1000, updated_at = ?4 / 1000 WHERE id = ?1 AND status = 'sending'";
+	                          "sent_at = ?4 / 1000, updated_at = ?4 / 1000 WHERE id = ?1 AND status = 'sending'";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, sid, -1, SQLITE_STATIC) ||
@@ -283,10 +299,10 @@ enum rc outbox_mark_sent(struct db *db, int64_t id, const char *sid, const char 
 }
 
 enum rc outbox_mark_retry(struct db *db, int64_t id, int64_t next_at_ms, int error_code, const char *message,
-			  int64_t now_ms)
+                          int64_t now_ms)
 {
 	static const char sql[] = "UPDATE outbox SET status = 'retry', next_at_ms = ?2, error_code = ?3, "
-				  "error_message = ?4, updated_at = ?5 / 1000 WHERE id = ?1 AND status = 'sending'";
+	                          "error_message = ?4, updated_at = ?5 / 1000 WHERE id = ?1 AND status = 'sending'";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, next_at_ms) ||
@@ -302,7 +318,7 @@ enum rc outbox_mark_retry(struct db *db, int64_t id, int64_t next_at_ms, int err
 enum rc outbox_mark_failed(struct db *db, int64_t id, int error_code, const char *message, int64_t now_ms)
 {
 	static const char sql[] = "UPDATE outbox SET status = 'failed', error_code = ?2, error_message = ?3, "
-				  "updated_at = ?4 / 1000 WHERE id = ?1 AND status IN ('sending', 'pending', 'retry')";
+	                          "updated_at = ?4 / 1000 WHERE id = ?1 AND status IN ('sending', 'pending', 'retry')";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || bind_opt_int(st, 2, error_code, 0) ||
@@ -317,7 +333,7 @@ enum rc outbox_mark_failed(struct db *db, int64_t id, int error_code, const char
 enum rc outbox_mark_unknown(struct db *db, int64_t id, int64_t lookup_at_ms, const char *message, int64_t now_ms)
 {
 	static const char sql[] = "UPDATE outbox SET next_at_ms = ?2, error_message = ?3, updated_at = ?4 / 1000 "
-				  "WHERE id = ?1 AND status = 'sending'";
+	                          "WHERE id = ?1 AND status = 'sending'";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, lookup_at_ms) ||
@@ -331,8 +347,7 @@ enum rc outbox_mark_unknown(struct db *db, int64_t id, int64_t lookup_at_ms, con
 
 enum rc outbox_defer(struct db *db, int64_t id, int64_t next_at_ms)
 {
-	static const char sql[] =
-		"UPDATE outbox SET next_at_ms = ?2 WHERE id = ?1 AND status IN ('pending', 'retry')";
+	static const char sql[] = "UPDATE outbox SET next_at_ms = ?2 WHERE id = ?1 AND status IN ('pending', 'retry')";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, next_at_ms)) {
@@ -344,11 +359,11 @@ enum rc outbox_defer(struct db *db, int64_t id, int64_t next_at_ms)
 }
 
 enum rc outbox_dest_recent(struct db *db, const char *to, bool calls, int64_t since_ms, int64_t *count,
-			   int64_t *oldest_ms)
+                           int64_t *oldest_ms)
 {
 	static const char sql[] = "SELECT count(*), coalesce(min(attempt_at_ms), 0) FROM outbox "
-				  "WHERE to_number = ?1 AND attempt_at_ms >= ?2 AND class = 'alert' "
-				  "AND (kind = 'call') = ?3 AND (sid IS NOT NULL OR status = 'sending')";
+	                          "WHERE to_number = ?1 AND attempt_at_ms >= ?2 AND class = 'alert' "
+	                          "AND (kind = 'call') = ?3 AND (sid IS NOT NULL OR status = 'sending')";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc = RC_DB;
 
@@ -416,12 +431,12 @@ enum rc outbox_by_sid(struct db *db, const char *sid, struct outbox_row *row)
 }
 
 enum rc outbox_set_status(struct db *db, int64_t id, const char *status, int seq, int error_code, int duration_s,
-			  int64_t now_ms)
+                          int64_t now_ms)
 {
 	static const char sql[] =
-		"UPDATE outbox SET status = ?2, status_seq = CASE WHEN ?3 >= 0 THEN ?3 ELSE status_seq END, "
-		"error_code = coalesce(?4, error_code), duration_s = coalesce(?5, duration_s), updated_at = ?6 / 1000 "
-		"WHERE id = ?1";
+	        "UPDATE outbox SET status = ?2, status_seq = CASE WHEN ?3 >= 0 THEN ?3 ELSE status_seq END, "
+	        "error_code = coalesce(?4, error_code), duration_s = coalesce(?5, duration_s), updated_at = ?6 / 1000 "
+	        "WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC) ||
@@ -441,7 +456,7 @@ enum rc outbox_early_add(struct db *db, const struct outbox_early *e, int64_t no
 {
 	static const char cnt[] = "SELECT count(*) FROM outbox_early_status";
 	static const char ins[] = "INSERT INTO outbox_early_status (sid, status, seq, error_code, duration_s, "
-				  "answered_by, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+	                          "answered_by, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 	sqlite3_stmt *st = db_stmt(db, cnt);
 	int64_t n;
 
@@ -455,7 +470,7 @@ enum rc outbox_early_add(struct db *db, const struct outbox_early *e, int64_t no
 	sqlite3_reset(st);
 	if (n >= OUTBOX_EARLY_MAX) {
 		log_warn("status callback for unknown %s (%s) dropped: %d early callbacks kept already", e->sid,
-			 e->status, OUTBOX_EARLY_MAX);
+		         e->status, OUTBOX_EARLY_MAX);
 		return RC_OK;
 	}
 	st = db_stmt(db, ins);
@@ -464,7 +479,7 @@ enum rc outbox_early_add(struct db *db, const struct outbox_early *e, int64_t no
 	    bind_opt_int(st, 4, e->error_code, 0) ||
 	    (e->duration_s >= 0 ? sqlite3_bind_int(st, 5, e->duration_s) : sqlite3_bind_null(st, 5)) ||
 	    (e->answered_by[0] ? sqlite3_bind_text(st, 6, e->answered_by, -1, SQLITE_STATIC)
-			       : sqlite3_bind_null(st, 6)) ||
+	                       : sqlite3_bind_null(st, 6)) ||
 	    sqlite3_bind_int64(st, 7, now_ms)) {
 		if (st)
 			sqlite3_reset(st);
@@ -474,10 +489,10 @@ enum rc outbox_early_add(struct db *db, const struct outbox_early *e, int64_t no
 }
 
 enum rc outbox_early_take(struct db *db, const char *sid, enum rc (*fn)(void *ctx, const struct outbox_early *e),
-			  void *ctx)
+                          void *ctx)
 {
 	static const char sel[] = "SELECT sid, status, seq, coalesce(error_code, 0), coalesce(duration_s, -1), "
-				  "coalesce(answered_by, '') FROM outbox_early_status WHERE sid = ?1 ORDER BY id";
+	                          "coalesce(answered_by, '') FROM outbox_early_status WHERE sid = ?1 ORDER BY id";
 	static const char del[] = "DELETE FROM outbox_early_status WHERE sid = ?1";
 	struct outbox_early *list = NULL;
 	size_t n = 0, i;
@@ -543,12 +558,13 @@ enum rc outbox_early_prune(struct db *db, int64_t before_ms)
 enum rc outbox_list_json(struct db *db, const char *status, int64_t before_id, int limit, json_t **out)
 {
 	static const char sql[] =
-		"SELECT id, kind, class, priority, to_number AS \"to\", from_number AS \"from\", body, url, status, "
-		"error_message LIKE 'dead letter%' AS dead_letter, tries, next_at_ms, attempt_at_ms, sid, "
-		"error_code, error_message, encoding, segments, duration_s, owner_type, owner_id, idem_key, "
-		"created_at, sent_at, updated_at FROM outbox "
-		"WHERE (?1 IS NULL OR status = ?1 OR (?1 = 'dead' AND status = 'failed' AND error_message LIKE 'dead letter%')) "
-		"AND (?2 <= 0 OR id < ?2) ORDER BY id DESC LIMIT ?3";
+	        "SELECT id, kind, class, priority, to_number AS \"to\", from_number AS \"from\", body, url, status, "
+	        "error_message LIKE 'dead letter%' AS dead_letter, tries, next_at_ms, attempt_at_ms, sid, "
+	        "error_code, error_message, encoding, segments, duration_s, owner_type, owner_id, idem_key, "
+	        "created_at, sent_at, updated_at FROM outbox "
+	        "WHERE (?1 IS NULL OR status = ?1 OR (?1 = 'dead' AND status = 'failed' AND error_message LIKE 'dead "
+	        "letter%')) "
+	        "AND (?2 <= 0 OR id < ?2) ORDER BY id DESC LIMIT ?3";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	*out = NULL;

@@ -26,8 +26,8 @@ enum outbox_priority { OUTBOX_PRIO_ALERT = 0, OUTBOX_PRIO_SUPPORT = 1, OUTBOX_PR
 
 struct outbox_msg {
 	enum outbox_kind kind;
-	const char *class_;     /* "alert" (rate-limited per destination), "ack" (exempt), "support",
-				 * "handoff", "sales", "reply" */
+	const char *class_; /* "alert" (rate-limited per destination), "ack" (exempt), "support",
+	                     * "handoff", "sales", "reply" */
 	enum outbox_priority priority;
 	const char *to;         /* E.164 (the "whatsapp:" prefix is added when sending) */
 	const char *body;       /* messages */
@@ -36,7 +36,7 @@ struct outbox_msg {
 	const char *idem_key;   /* unique per intended send, e.g. "alert:12:sms:+5511…" */
 	const char *owner_type; /* "call_attempt", "alert", "voicemail", "sales", "handoff", … */
 	int64_t owner_id;
-	int64_t not_before_ms;  /* 0: now */
+	int64_t not_before_ms; /* 0: now */
 };
 
 /*
@@ -56,19 +56,19 @@ struct outbox_row {
 	char class_[OUTBOX_TEXT_MAX];
 	int priority;
 	char to[OUTBOX_TEXT_MAX];
-	char from[OUTBOX_TEXT_MAX];       /* "" until the row was first sent */
-	char *body;                       /* owned, NULL for calls */
-	char *url;                        /* owned, NULL for messages */
+	char from[OUTBOX_TEXT_MAX]; /* "" until the row was first sent */
+	char *body;                 /* owned, NULL for calls */
+	char *url;                  /* owned, NULL for messages */
 	bool machine_detection;
 	char status[OUTBOX_TEXT_MAX];
 	int tries;
 	int64_t next_at_ms;
-	int64_t attempt_at_ms;            /* 0: never attempted */
-	char sid[OUTBOX_TEXT_MAX];        /* "" when unknown */
+	int64_t attempt_at_ms;     /* 0: never attempted */
+	char sid[OUTBOX_TEXT_MAX]; /* "" when unknown */
 	int status_seq;
 	char owner_type[OUTBOX_TEXT_MAX];
 	int64_t owner_id;
-	int segments;                     /* SMS parts, 0 unknown */
+	int segments; /* SMS parts, 0 unknown */
 	char encoding[16];
 };
 
@@ -81,7 +81,7 @@ void outbox_rows_release(struct outbox_row *rows, size_t n);
  * then oldest, at most max of them into rows; *n gets the count. Release each with outbox_row_release().
  */
 enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t max, struct outbox_row *rows,
-		   size_t *n);
+                   size_t *n);
 
 /*
  * Rows left in 'sending' whose look-up time has come (next_at_ms <= now_ms), oldest first: the
@@ -96,13 +96,16 @@ enum rc outbox_stuck(struct db *db, int64_t now_ms, size_t max, struct outbox_ro
  */
 enum rc outbox_mark_sending(struct db *db, int64_t id, const char *from, int64_t now_ms, int64_t lookup_at_ms);
 
+/* Records the SMS encoding and parts of row id when it has none yet (rows not queued by outbox_enqueue). */
+enum rc outbox_set_cost(struct db *db, int64_t id, const char *encoding, int segments);
+
 /* Twilio accepted the row: sid and status recorded, error cleared, sent_at set. RC_CONFLICT
  * when the row is not 'sending' any more or sid is on another row already. */
 enum rc outbox_mark_sent(struct db *db, int64_t id, const char *sid, const char *status, int64_t now_ms);
 
 /* Back to 'retry' from 'sending', not before next_at_ms, keeping the last error (code 0: none). */
 enum rc outbox_mark_retry(struct db *db, int64_t id, int64_t next_at_ms, int error_code, const char *message,
-			  int64_t now_ms);
+                          int64_t now_ms);
 
 /* Final failure of a row that Twilio never accepted (code 0: none). */
 enum rc outbox_mark_failed(struct db *db, int64_t id, int error_code, const char *message, int64_t now_ms);
@@ -119,7 +122,7 @@ enum rc outbox_defer(struct db *db, int64_t id, int64_t next_at_ms);
  * being sent. *count gets how many, *oldest_ms the earliest attempt among them (0 if none).
  */
 enum rc outbox_dest_recent(struct db *db, const char *to, bool calls, int64_t since_ms, int64_t *count,
-			   int64_t *oldest_ms);
+                           int64_t *oldest_ms);
 
 /* True when some row carries sid already. */
 enum rc outbox_sid_known(struct db *db, const char *sid, bool *known);
@@ -132,7 +135,7 @@ enum rc outbox_by_sid(struct db *db, const char *sid, struct outbox_row *row);
  * seq >= 0, error_code when > 0, duration_s when >= 0.
  */
 enum rc outbox_set_status(struct db *db, int64_t id, const char *status, int seq, int error_code, int duration_s,
-			  int64_t now_ms);
+                          int64_t now_ms);
 
 /* ---- status callbacks that arrived before their SID was recorded ---- */
 
@@ -151,7 +154,7 @@ struct outbox_early {
 enum rc outbox_early_add(struct db *db, const struct outbox_early *e, int64_t now_ms);
 /* Removes the early callbacks of sid and hands each to fn in arrival order. */
 enum rc outbox_early_take(struct db *db, const char *sid, enum rc (*fn)(void *ctx, const struct outbox_early *e),
-			  void *ctx);
+                          void *ctx);
 /* Deletes early callbacks received before before_ms. */
 enum rc outbox_early_prune(struct db *db, int64_t before_ms);
 

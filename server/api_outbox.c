@@ -10,7 +10,7 @@
 
 /* A whole number in [min, max] from the query, def when absent; RC_INVALID when malformed. */
 static enum rc query_int(struct http_req *req, const char *name, long long def, long long min, long long max,
-			 long long *out)
+                         long long *out)
 {
 	const char *v = http_query(req, name);
 	char *end;

@@ -9,7 +9,7 @@
 #include "server/http.h"
 
 #define API_OUTBOX_DEFAULT_LIMIT 100
-#define API_OUTBOX_MAX_LIMIT 1000
+#define API_OUTBOX_MAX_LIMIT     1000
 
 /*
  * Answers {"outbox": [rows]}. status: pending, retry, sending, sent, queued, delivered, …, or

@@ -16,10 +16,11 @@
 #include "server/clock.h"
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/sms_cost.h"
 #include "server/status.h"
 #include "server/twilio.h"
 
-#define N_CHANNELS 3 /* indexed by enum outbox_kind: sms, whatsapp, call */
+#define N_CHANNELS  3 /* indexed by enum outbox_kind: sms, whatsapp, call */
 #define FILL_ROUNDS 4
 
 /* One request in flight: what is needed to record its answer. */
@@ -120,19 +121,19 @@ static void count_sent(struct sender *s, enum outbox_kind kind, const char *enco
 	metrics_count(s->app->metrics, "plantao_outbox_sent_total", kind_label(kind), 1);
 	if (kind == OUTBOX_SMS && segments > 0)
 		metrics_count(s->app->metrics, "plantao_sms_segments_total",
-			      !strcmp(encoding, "UCS-2") ? "encoding=\"UCS-2\"" : "encoding=\"GSM-7\"", segments);
+		              !strcmp(encoding, "UCS-2") ? "encoding=\"UCS-2\"" : "encoding=\"GSM-7\"", segments);
 }
 
 /* Runs fn inside one transaction; rolls back on failure. */
-#define IN_TXN(db, expr)                                                                                         \
-	do {                                                                                                     \
-		rc = db_begin(db);                                                                               \
-		if (rc == RC_OK)                                                                                 \
-			rc = (expr);                                                                             \
-		if (rc == RC_OK)                                                                                 \
-			rc = db_commit(db);                                                                      \
-		if (rc != RC_OK)                                                                                 \
-			db_rollback(db);                                                                         \
+#define IN_TXN(db, expr)                                                                                               \
+	do {                                                                                                           \
+		rc = db_begin(db);                                                                                     \
+		if (rc == RC_OK)                                                                                       \
+			rc = (expr);                                                                                   \
+		if (rc == RC_OK)                                                                                       \
+			rc = db_commit(db);                                                                            \
+		if (rc != RC_OK)                                                                                       \
+			db_rollback(db);                                                                               \
 	} while (0)
 
 /* Another attempt later, or a dead letter when the row has had its max tries. In a transaction. */
@@ -193,27 +194,28 @@ static void record(struct sender *s, struct slot *sl, const struct twilio_result
 		break;
 	case TWILIO_RETRY:
 		snprintf(why, sizeof why, "%s%ld %s", res->http_status ? "HTTP " : "", res->http_status,
-			 res->error_message);
+		         res->error_message);
 		log_info("outbox %lld: try %d failed (%s); will retry", (long long)sl->id, sl->tries, why);
 		IN_TXN(s->db, retry_or_dead(s, sl->id, sl->tries, res->error_code, why,
-					   now + sender_backoff_ms(sl->tries, res->retry_after_s, (uint32_t)rand_r(&s->seed))));
+		                            now + sender_backoff_ms(sl->tries, res->retry_after_s,
+		                                                    (uint32_t)rand_r(&s->seed))));
 		break;
 	case TWILIO_PERMANENT:
 		log_warn("outbox %lld: Twilio refused the %s to %s: %d %s", (long long)sl->id,
-			 sl->kind == OUTBOX_CALL ? "call" : "message", sl->to, res->error_code, res->error_message);
+		         sl->kind == OUTBOX_CALL ? "call" : "message", sl->to, res->error_code, res->error_message);
 		IN_TXN(s->db, outbox_mark_failed(s->db, sl->id, res->error_code, res->error_message, now));
 		metrics_count(s->app->metrics, "plantao_outbox_failed_total", NULL, 1);
 		break;
 	case TWILIO_UNKNOWN:
 		snprintf(why, sizeof why, "no usable answer from Twilio (%s%ld %s); looking it up before resending",
-			 res->http_status ? "HTTP " : "", res->http_status, res->error_message);
+		         res->http_status ? "HTTP " : "", res->http_status, res->error_message);
 		log_warn("outbox %lld: %s", (long long)sl->id, why);
 		IN_TXN(s->db, outbox_mark_unknown(s->db, sl->id, now + SENDER_LOOKUP_DELAY_MS, why, now));
 		break;
 	}
 	if (rc != RC_OK)
 		log_err("outbox %lld: could not record Twilio's answer (%s); it will be looked up", (long long)sl->id,
-			rc_str(rc));
+		        rc_str(rc));
 }
 
 static void collect(struct sender *s)
@@ -292,6 +294,22 @@ static int by_priority(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* Marks r 'sending' (in the caller's transaction), costing an SMS that has no cost yet. */
+static enum rc claim(struct sender *s, struct outbox_row *r, const char *from, int64_t now)
+{
+	struct sms_cost cost;
+	enum rc rc;
+
+	if (r->kind == OUTBOX_SMS && !r->encoding[0] && r->body && sms_cost_of(r->body, &cost) == RC_OK) {
+		snprintf(r->encoding, sizeof r->encoding, "%s", sms_cost_encoding_name(cost.encoding));
+		r->segments = cost.segments;
+		rc = outbox_set_cost(s->db, r->id, r->encoding, r->segments);
+		if (rc != RC_OK)
+			return rc;
+	}
+	return outbox_mark_sending(s->db, r->id, from, now, now + SENDER_LOOKUP_DELAY_MS);
+}
+
 /* Claims and submits one row; returns true when a request was started. */
 static bool send_row(struct sender *s, struct outbox_row *r, int64_t now)
 {
@@ -305,12 +323,12 @@ static bool send_row(struct sender *s, struct outbox_row *r, int64_t now)
 	if (!sl)
 		return false;
 	if (!from) {
-		IN_TXN(s->db, outbox_mark_failed(s->db, r->id, 0, "TWILIO_WHATSAPP_FROM is not set: WhatsApp cannot be sent",
-						 now));
+		IN_TXN(s->db, outbox_mark_failed(s->db, r->id, 0,
+		                                 "TWILIO_WHATSAPP_FROM is not set: WhatsApp cannot be sent", now));
 		log_warn("outbox %lld: WhatsApp message failed: TWILIO_WHATSAPP_FROM is not set", (long long)r->id);
 		return false;
 	}
-	IN_TXN(s->db, outbox_mark_sending(s->db, r->id, from, now, now + SENDER_LOOKUP_DELAY_MS));
+	IN_TXN(s->db, claim(s, r, from, now));
 	if (rc != RC_OK)
 		return false; /* taken or changed meanwhile, or the database is busy: next tick */
 	to_address(r, to, sizeof to);
@@ -333,7 +351,7 @@ static bool send_row(struct sender *s, struct outbox_row *r, int64_t now)
 	if (rc != RC_OK) {
 		/* Nothing left the process: safe to try again. */
 		IN_TXN(s->db, retry_or_dead(s, r->id, sl->tries, 0, "could not start the request",
-					   now + sender_backoff_ms(sl->tries, -1, (uint32_t)rand_r(&s->seed))));
+		                            now + sender_backoff_ms(sl->tries, -1, (uint32_t)rand_r(&s->seed))));
 		return false;
 	}
 	sl->used = true;
@@ -384,8 +402,8 @@ static enum rc fill(struct sender *s, int64_t now, bool *more)
 			if (rc == RC_OK && until) {
 				IN_TXN(s->db, outbox_defer(s->db, r->id, until));
 				log_info("outbox %lld: alert %s to %s held for %llds by the per-destination limit",
-					 (long long)r->id, r->kind == OUTBOX_CALL ? "call" : "text", r->to,
-					 (long long)((until - now + 999) / 1000));
+				         (long long)r->id, r->kind == OUTBOX_CALL ? "call" : "text", r->to,
+				         (long long)((until - now + 999) / 1000));
 				deferred = true;
 				continue;
 			}
@@ -471,21 +489,18 @@ static void reconcile_row(struct sender *s, struct outbox_row *r, int64_t now)
 			rc = RC_DB;
 	}
 	if (rc != RC_OK) {
-		IN_TXN(s->db, outbox_mark_unknown(s->db, r->id, now + SENDER_LOOKUP_RETRY_MS,
-						  "interrupted send: Twilio could not be asked yet; looking it up again", now));
+		IN_TXN(s->db, outbox_mark_unknown(
+		                      s->db, r->id, now + SENDER_LOOKUP_RETRY_MS,
+		                      "interrupted send: Twilio could not be asked yet; looking it up again", now));
 		log_warn("outbox %lld: interrupted send not settled yet (Twilio could not be asked)", (long long)r->id);
 		return;
 	}
 	if (m.sid[0]) {
-		if (r->sid[0]) /* the SID is on the row already: only its state is to be settled */
-			IN_TXN(s->db, outbox_mark_sent(s->db, r->id, r->sid, call ? "queued" : "sent", now) == RC_OK
-					      ? status_flush_early(s->app, s->db, call, r->sid)
-					      : RC_CONFLICT);
-		else
-			IN_TXN(s->db, record_sid(s, r->id, r->kind, m.sid, m.status));
+		/* also when the row had its SID already: it is kept, the status is settled */
+		IN_TXN(s->db, record_sid(s, r->id, r->kind, m.sid, m.status));
 		if (rc == RC_OK) {
 			log_info("outbox %lld: interrupted send found at Twilio as %s (%s); not sending again",
-				 (long long)r->id, m.sid, m.status);
+			         (long long)r->id, m.sid, m.status);
 			count_sent(s, r->kind, r->encoding, r->segments);
 		}
 		return;
@@ -495,7 +510,7 @@ static void reconcile_row(struct sender *s, struct outbox_row *r, int64_t now)
 		int64_t next = r->attempt_at_ms + sender_backoff_ms(r->tries, -1, (uint32_t)rand_r(&s->seed));
 
 		IN_TXN(s->db, retry_or_dead(s, r->id, r->tries, 0, "interrupted send, not found at Twilio",
-					   next > now ? next : now));
+		                            next > now ? next : now));
 	}
 }
 
@@ -550,8 +565,9 @@ enum rc sender_run(struct app *app, struct db *db, void *state, int64_t now_ms)
 
 		if (!s->demo_logged && outbox_depth(db, add_pending, &pending) == RC_OK && pending > 0) {
 			log_warn("outbox: %lld message(s)/call(s) pending and not sent: Twilio credentials are not set "
-				 "(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM); they stay pending until they are",
-				 (long long)pending);
+			         "(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM); they stay pending until they "
+			         "are",
+			         (long long)pending);
 			s->demo_logged = true;
 		}
 		return RC_OK;

@@ -51,15 +51,15 @@
 struct app;
 struct db;
 
-#define SENDER_BUDGET_MS 250
-#define SENDER_LOOKUP_DELAY_MS 2000          /* a row 'sending' this long without an answer is looked up */
-#define SENDER_LOOKUP_RETRY_MS 10000         /* Twilio could not be asked: ask again after this */
+#define SENDER_BUDGET_MS       250
+#define SENDER_LOOKUP_DELAY_MS 2000  /* a row 'sending' this long without an answer is looked up */
+#define SENDER_LOOKUP_RETRY_MS 10000 /* Twilio could not be asked: ask again after this */
 #define SENDER_LOOKUP_PER_TICK 8
-#define SENDER_LOOKUP_PAGES 10               /* list pages read per look-up */
-#define SENDER_SKEW_S 300                    /* clock difference tolerated between us and Twilio */
+#define SENDER_LOOKUP_PAGES    10  /* list pages read per look-up */
+#define SENDER_SKEW_S          300 /* clock difference tolerated between us and Twilio */
 #define SENDER_BACKOFF_BASE_MS 1000
-#define SENDER_BACKOFF_MAX_MS (15 * 60 * 1000)
-#define SENDER_EARLY_KEEP_MS (60 * 60 * 1000) /* early status callbacks kept this long */
+#define SENDER_BACKOFF_MAX_MS  (15 * 60 * 1000)
+#define SENDER_EARLY_KEEP_MS   (60 * 60 * 1000) /* early status callbacks kept this long */
 
 /*
  * Delay before attempt tries + 1, after tries failed attempts (tries >= 1): exponential

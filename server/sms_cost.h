@@ -17,14 +17,14 @@
 enum sms_encoding { SMS_GSM7, SMS_UCS2 };
 
 #define SMS_GSM7_SINGLE 160
-#define SMS_GSM7_PART 153
+#define SMS_GSM7_PART   153
 #define SMS_UCS2_SINGLE 70
-#define SMS_UCS2_PART 67
+#define SMS_UCS2_PART   67
 
 struct sms_cost {
 	enum sms_encoding encoding;
-	size_t units;    /* septets (GSM-7; extension characters count 2) or UTF-16 code units */
-	int segments;    /* parts billed; 1 for an empty text */
+	size_t units; /* septets (GSM-7; extension characters count 2) or UTF-16 code units */
+	int segments; /* parts billed; 1 for an empty text */
 };
 
 /*

@@ -25,13 +25,13 @@ struct rank {
 };
 
 static const struct rank message_ranks[] = {
-	{"accepted", 1}, {"scheduled", 1}, {"queued", 2},   {"sending", 3}, {"sent", 4},
-	{"delivered", 5}, {"undelivered", 5}, {"failed", 5}, {"canceled", 5}, {"read", 6},
+        {"accepted", 1},  {"scheduled", 1},   {"queued", 2}, {"sending", 3},  {"sent", 4},
+        {"delivered", 5}, {"undelivered", 5}, {"failed", 5}, {"canceled", 5}, {"read", 6},
 };
 
 static const struct rank call_ranks[] = {
-	{"queued", 1},    {"initiated", 2}, {"ringing", 3},   {"in-progress", 4}, {"completed", 5},
-	{"busy", 5},      {"no-answer", 5}, {"failed", 5},    {"canceled", 5},
+        {"queued", 1}, {"initiated", 2}, {"ringing", 3}, {"in-progress", 4}, {"completed", 5},
+        {"busy", 5},   {"no-answer", 5}, {"failed", 5},  {"canceled", 5},
 };
 
 #define CALL_FINAL_RANK 5
@@ -101,18 +101,24 @@ enum rc status_apply(struct app *app, struct db *db, const struct status_update 
 	call = row.kind == OUTBOX_CALL;
 	if (!status_moves_forward(call, row.status, row.status_seq, u->status, call ? u->seq : -1)) {
 		log_debug("status %s (seq %d) for outbox %lld ignored: row is %s (seq %d)", u->status, u->seq,
-			  (long long)row.id, row.status, row.status_seq);
+		          (long long)row.id, row.status, row.status_seq);
 		goto out;
 	}
 	final = call && status_call_is_final(u->status);
 	rc = outbox_set_status(db, row.id, u->status, call ? u->seq : -1, u->error_code, final ? u->duration_s : -1,
-			       now_ms);
+	                       now_ms);
 	if (rc != RC_OK)
 		goto out;
 	if (final && u->duration_s > 0)
 		metrics_count(app ? app->metrics : NULL, "plantao_call_seconds_total", NULL, u->duration_s);
-	if (call && !strcmp(row.owner_type, "call_attempt") && row.owner_id > 0)
+	if (call && !strcmp(row.owner_type, "call_attempt") && row.owner_id > 0) {
 		rc = alerts_call_status(app, db, row.owner_id, u->status, u->answered_by);
+		if (rc == RC_NOT_FOUND) { /* the attempt is gone: the row's own state still counts */
+			log_warn("outbox %lld: call attempt %lld not found for status %s", (long long)row.id,
+			         (long long)row.owner_id, u->status);
+			rc = RC_OK;
+		}
+	}
 	if (rc == RC_OK && applied)
 		*applied = true;
 	log_debug("outbox %lld %s -> %s", (long long)row.id, row.status, u->status);
@@ -130,8 +136,13 @@ struct flush_ctx {
 static enum rc flush_one(void *ctx, const struct outbox_early *e)
 {
 	struct flush_ctx *f = ctx;
-	struct status_update u = {f->call,        e->sid,        e->status, e->seq, e->error_code,
-				  e->duration_s, e->answered_by[0] ? e->answered_by : NULL};
+	struct status_update u = {f->call,
+	                          e->sid,
+	                          e->status,
+	                          e->seq,
+	                          e->error_code,
+	                          e->duration_s,
+	                          e->answered_by[0] ? e->answered_by : NULL};
 
 	return status_apply(f->app, f->db, &u, NULL);
 }
@@ -164,8 +175,8 @@ static enum rc handle(struct http_req *req, struct status_update *u)
 	enum rc rc;
 
 	if (!u->sid || !*u->sid || !u->status || !*u->status)
-		return http_fail(req, RC_INVALID, "status callback without %s", u->call ? "CallSid/CallStatus"
-										 : "MessageSid/MessageStatus");
+		return http_fail(req, RC_INVALID, "status callback without %s",
+		                 u->call ? "CallSid/CallStatus" : "MessageSid/MessageStatus");
 	if (strlen(u->sid) >= OUTBOX_TEXT_MAX || strlen(u->status) >= OUTBOX_TEXT_MAX)
 		return http_fail(req, RC_INVALID, "malformed status callback");
 	rc = db_begin(req->db);

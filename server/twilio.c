@@ -20,13 +20,13 @@
 #include "server/log.h"
 #include "server/version.h"
 
-#define API_PATH "/2010-04-01/Accounts/"
+#define API_PATH       "/2010-04-01/Accounts/"
 #define LIST_PAGE_SIZE "50"
 
 struct xfer {
 	CURL *easy;
-	bool busy;      /* submitted, not yet handed back */
-	bool finished;  /* the multi handle reported it done */
+	bool busy;     /* submitted, not yet handed back */
+	bool finished; /* the multi handle reported it done */
 	CURLcode code;
 	void *user;
 	char *form;
@@ -139,7 +139,7 @@ static void common_options(struct twilio *t, CURL *e, struct buf *resp, int *ret
 }
 
 enum rc twilio_new(const char *api_base, const char *account_sid, const char *auth_token, const char *public_url,
-		   struct twilio **out)
+                   struct twilio **out)
 {
 	struct twilio *t = calloc(1, sizeof *t);
 	char *esc = NULL;
@@ -306,10 +306,8 @@ enum twilio_outcome twilio_classify(long http_status, int curl_code, bool body_s
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CACERT_BADFILE:
-		return TWILIO_RETRY; /* nothing reached Twilio */
-	default:
-		return body_sent ? TWILIO_UNKNOWN : TWILIO_RETRY;
+	case CURLE_SSL_CACERT_BADFILE: return TWILIO_RETRY; /* nothing reached Twilio */
+	default: return body_sent ? TWILIO_UNKNOWN : TWILIO_RETRY;
 	}
 }
 
@@ -332,7 +330,7 @@ static int json_int_any(json_t *v)
 
 /* Fills res from a finished transfer: HTTP status, JSON body (resource or error), outcome. */
 static void fill_result(struct twilio_result *res, long http, CURLcode code, bool body_sent, const struct buf *body,
-			const char *errbuf)
+                        const char *errbuf)
 {
 	json_t *j = NULL;
 
@@ -341,7 +339,8 @@ static void fill_result(struct twilio_result *res, long http, CURLcode code, boo
 	res->http_status = code == CURLE_OK ? http : 0;
 	res->outcome = twilio_classify(http, (int)code, body_sent);
 	if (code != CURLE_OK) {
-		snprintf(res->error_message, sizeof res->error_message, "%s", errbuf[0] ? errbuf : curl_easy_strerror(code));
+		snprintf(res->error_message, sizeof res->error_message, "%s",
+		         errbuf[0] ? errbuf : curl_easy_strerror(code));
 		return;
 	}
 	if (body->len)
@@ -524,7 +523,7 @@ out:
 }
 
 enum rc twilio_list(struct twilio *t, bool call, const char *to, const char *from, int max_pages,
-		    bool (*fn)(void *ctx, const struct twilio_item *it), void *ctx)
+                    bool (*fn)(void *ctx, const struct twilio_item *it), void *ctx)
 {
 	struct buf q, body;
 	char *url = NULL;
@@ -556,7 +555,7 @@ enum rc twilio_list(struct twilio *t, bool call, const char *to, const char *fro
 		url = NULL;
 		if (rc == RC_OK && (res.http_status < 200 || res.http_status >= 300)) {
 			log_warn("twilio: list %s: HTTP %ld %d %s", call ? "calls" : "messages", res.http_status,
-				 res.error_code, res.error_message);
+			         res.error_code, res.error_message);
 			rc = RC_UPSTREAM;
 		}
 		j = rc == RC_OK ? json_loadb(body.data ? body.data : "", body.len, 0, NULL) : NULL;
@@ -570,7 +569,8 @@ enum rc twilio_list(struct twilio *t, bool call, const char *to, const char *fro
 			rc = RC_UPSTREAM;
 			break;
 		}
-		json_array_foreach(items, i, it) {
+		json_array_foreach(items, i, it)
+		{
 			struct twilio_item item;
 			const char *created = json_string_value(json_object_get(it, "date_created"));
 

@@ -30,10 +30,10 @@
 #include "server/rc.h"
 
 #define TWILIO_CONNECT_TIMEOUT_MS 5000
-#define TWILIO_TIMEOUT_MS 15000            /* whole request, answer included */
-#define TWILIO_MAX_RESPONSE (1024 * 1024)  /* bytes of one answer (a list page of 50 is ~100 KiB) */
-#define TWILIO_MAX_PARALLEL 16             /* create requests in flight at once */
-#define TWILIO_FIELD_MAX 64
+#define TWILIO_TIMEOUT_MS         15000         /* whole request, answer included */
+#define TWILIO_MAX_RESPONSE       (1024 * 1024) /* bytes of one answer (a list page of 50 is ~100 KiB) */
+#define TWILIO_MAX_PARALLEL       16            /* create requests in flight at once */
+#define TWILIO_FIELD_MAX          64
 
 struct twilio;
 
@@ -47,24 +47,24 @@ enum twilio_outcome {
 
 struct twilio_result {
 	enum twilio_outcome outcome;
-	long http_status;                 /* 0 when no answer was read */
-	char sid[TWILIO_FIELD_MAX];       /* "" unless TWILIO_OK */
-	char status[TWILIO_FIELD_MAX];    /* Twilio's status of the resource */
-	int error_code;                   /* Twilio's code, 0 when none */
-	char error_message[256];          /* Twilio's message or libcurl's error text */
-	int retry_after_s;                /* Retry-After in seconds, -1 when absent */
-	int num_segments;                 /* messages: num_segments when Twilio gave it, else 0 */
+	long http_status;              /* 0 when no answer was read */
+	char sid[TWILIO_FIELD_MAX];    /* "" unless TWILIO_OK */
+	char status[TWILIO_FIELD_MAX]; /* Twilio's status of the resource */
+	int error_code;                /* Twilio's code, 0 when none */
+	char error_message[256];       /* Twilio's message or libcurl's error text */
+	int retry_after_s;             /* Retry-After in seconds, -1 when absent */
+	int num_segments;              /* messages: num_segments when Twilio gave it, else 0 */
 };
 
 /* A message or call to create. Strings are borrowed for the duration of twilio_submit(). */
 struct twilio_send {
-	bool call;               /* false: a message */
-	const char *to;          /* "+E164", or "whatsapp:+E164" for WhatsApp */
-	const char *from;        /* the same form as to */
-	const char *body;        /* messages */
-	const char *url;         /* calls: the TwiML URL, requested with POST */
-	bool machine_detection;  /* calls: MachineDetection=Enable */
-	int timeout_s;           /* calls: seconds to let it ring; 0 leaves Twilio's default */
+	bool call;              /* false: a message */
+	const char *to;         /* "+E164", or "whatsapp:+E164" for WhatsApp */
+	const char *from;       /* the same form as to */
+	const char *body;       /* messages */
+	const char *url;        /* calls: the TwiML URL, requested with POST */
+	bool machine_detection; /* calls: MachineDetection=Enable */
+	int timeout_s;          /* calls: seconds to let it ring; 0 leaves Twilio's default */
 };
 
 /* A resource from a list page (borrowed: valid during the list callback only). */
@@ -73,8 +73,8 @@ struct twilio_item {
 	const char *status;
 	const char *to;
 	const char *from;
-	const char *body;        /* messages; "" for calls */
-	int64_t created_at;      /* date_created as Unix seconds, 0 when missing */
+	const char *body;   /* messages; "" for calls */
+	int64_t created_at; /* date_created as Unix seconds, 0 when missing */
 };
 
 /*
@@ -82,7 +82,7 @@ struct twilio_item {
  * base of the StatusCallback URLs. Copies every string. *out: twilio_free().
  */
 enum rc twilio_new(const char *api_base, const char *account_sid, const char *auth_token, const char *public_url,
-		   struct twilio **out);
+                   struct twilio **out);
 /* Abandons transfers in flight (their outcome stays unknown to the caller) and frees t. NULL is a no-op. */
 void twilio_free(struct twilio *t);
 
@@ -113,7 +113,7 @@ enum rc twilio_fetch(struct twilio *t, bool call, const char *sid, struct twilio
  * be asked or answered with an error (logged).
  */
 enum rc twilio_list(struct twilio *t, bool call, const char *to, const char *from, int max_pages,
-		    bool (*fn)(void *ctx, const struct twilio_item *it), void *ctx);
+                    bool (*fn)(void *ctx, const struct twilio_item *it), void *ctx);
 
 /* Parses Twilio's date format "Mon, 16 Aug 2010 03:45:01 +0000" into Unix seconds; false when malformed. */
 bool twilio_parse_date(const char *s, int64_t *out);

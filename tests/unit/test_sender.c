@@ -108,9 +108,10 @@ static void test_ucs2_for_portuguese(void **state)
 	assert_cost("ç", 134, SMS_UCS2, 134, 2);
 	assert_cost("ç", 135, SMS_UCS2, 135, 3);
 	/* one non-GSM character switches the whole text: 100 'a' + 'õ' is 2 UCS-2 parts */
-	assert_int_equal(sms_cost_of("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaõ",
-				     &c),
-			 RC_OK);
+	assert_int_equal(sms_cost_of("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	                             "aaaaaaaaaaaaaaaaaaaõ",
+	                             &c),
+	                 RC_OK);
 	assert_int_equal(c.encoding, SMS_UCS2);
 	assert_int_equal(c.segments, 2);
 	/* the backtick is not GSM-7 */
@@ -297,8 +298,7 @@ static int db_teardown(void **state)
 	return 0;
 }
 
-static int64_t queue(enum outbox_kind kind, const char *key, const char *body, const char *owner_type,
-		     int64_t owner_id)
+static int64_t queue(enum outbox_kind kind, const char *key, const char *body, const char *owner_type, int64_t owner_id)
 {
 	struct outbox_msg m;
 	int64_t id = 0;
@@ -390,7 +390,7 @@ static void test_undelivered_records_error(void **state)
 static void test_call_callbacks_with_sequence(void **state)
 {
 	struct outbox_row r;
-	int64_t id = queue(OUTBOX_CALL, "t:call:1", NULL, "call_attempt", 7);
+	int64_t id = queue(OUTBOX_CALL, "t:call:1", NULL, "test", 7);
 
 	(void)state;
 	send_as(id, "CA00000000000000000000000000000001", "queued");
@@ -401,7 +401,7 @@ static void test_call_callbacks_with_sequence(void **state)
 	row("CA00000000000000000000000000000001", &r);
 	assert_string_equal(r.status, "completed");
 	assert_int_equal(r.status_seq, 3);
-	assert_string_equal(r.owner_type, "call_attempt");
+	assert_string_equal(r.owner_type, "test");
 	outbox_row_release(&r);
 	{
 		json_t *rows = NULL;
@@ -477,7 +477,7 @@ static void test_retry_dead_letter_and_destination_count(void **state)
 	assert_int_equal(outbox_list_json(db, "dead", 0, 10, &list), RC_OK);
 	assert_int_equal(json_array_size(list), 1);
 	assert_true(json_is_true(json_object_get(json_array_get(list, 0), "dead_letter")) ||
-		    json_integer_value(json_object_get(json_array_get(list, 0), "dead_letter")) == 1);
+	            json_integer_value(json_object_get(json_array_get(list, 0), "dead_letter")) == 1);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "tries")), 2);
 	json_decref(list);
 }
@@ -485,23 +485,23 @@ static void test_retry_dead_letter_and_destination_count(void **state)
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
-		cmocka_unit_test(test_gsm7_parts),
-		cmocka_unit_test(test_gsm7_extension_costs_two),
-		cmocka_unit_test(test_ucs2_for_portuguese),
-		cmocka_unit_test(test_ucs2_surrogates_and_invalid),
-		cmocka_unit_test(test_backoff_grows_with_jitter),
-		cmocka_unit_test(test_backoff_honours_retry_after),
-		cmocka_unit_test(test_bucket_one_per_second),
-		cmocka_unit_test(test_bucket_unlimited_and_fast),
-		cmocka_unit_test(test_message_status_order),
-		cmocka_unit_test(test_call_status_order),
+	        cmocka_unit_test(test_gsm7_parts),
+	        cmocka_unit_test(test_gsm7_extension_costs_two),
+	        cmocka_unit_test(test_ucs2_for_portuguese),
+	        cmocka_unit_test(test_ucs2_surrogates_and_invalid),
+	        cmocka_unit_test(test_backoff_grows_with_jitter),
+	        cmocka_unit_test(test_backoff_honours_retry_after),
+	        cmocka_unit_test(test_bucket_one_per_second),
+	        cmocka_unit_test(test_bucket_unlimited_and_fast),
+	        cmocka_unit_test(test_message_status_order),
+	        cmocka_unit_test(test_call_status_order),
 	};
 	const struct CMUnitTest with_db[] = {
-		cmocka_unit_test(test_message_callbacks_out_of_order),
-		cmocka_unit_test(test_undelivered_records_error),
-		cmocka_unit_test(test_call_callbacks_with_sequence),
-		cmocka_unit_test(test_callback_before_sid_is_kept),
-		cmocka_unit_test(test_retry_dead_letter_and_destination_count),
+	        cmocka_unit_test(test_message_callbacks_out_of_order),
+	        cmocka_unit_test(test_undelivered_records_error),
+	        cmocka_unit_test(test_call_callbacks_with_sequence),
+	        cmocka_unit_test(test_callback_before_sid_is_kept),
+	        cmocka_unit_test(test_retry_dead_letter_and_destination_count),
 	};
 	int failed = cmocka_run_group_tests_name("sender", pure, NULL, NULL);
 

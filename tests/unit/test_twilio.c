@@ -22,7 +22,7 @@
 #include "server/clock.h"
 #include "server/twilio.h"
 
-#define SID "AC0123456789abcdef0123456789abcdef"
+#define SID   "AC0123456789abcdef0123456789abcdef"
 #define TOKEN "secret-token"
 
 /* ---- forms ---- */
@@ -38,22 +38,22 @@ static struct twilio *client(const char *base)
 static void test_message_form(void **state)
 {
 	struct twilio *t = client("http://127.0.0.1:9");
-	struct twilio_send m = {false, "+5511999990001", "+15005550006", "Alerta 3: disco & CPU 100% em ação", NULL,
-				false, 0};
+	struct twilio_send m = {
+	        false, "+5511999990001", "+15005550006", "Alerta 3: disco & CPU 100% em ação", NULL, false, 0};
 	char *form = NULL;
 
 	(void)state;
 	assert_int_equal(twilio_form(t, &m, &form), RC_OK);
 	assert_string_equal(form, "To=%2B5511999990001&From=%2B15005550006"
-				  "&Body=Alerta%203%3A%20disco%20%26%20CPU%20100%25%20em%20a%C3%A7%C3%A3o"
-				  "&StatusCallback=https%3A%2F%2Fplantao.example.com%2Ftwilio%2Fstatus%2Fmessage");
+	                          "&Body=Alerta%203%3A%20disco%20%26%20CPU%20100%25%20em%20a%C3%A7%C3%A3o"
+	                          "&StatusCallback=https%3A%2F%2Fplantao.example.com%2Ftwilio%2Fstatus%2Fmessage");
 	free(form);
 	m.to = "whatsapp:+5511999990001";
 	m.from = "whatsapp:+15005550006";
 	m.body = "oi";
 	assert_int_equal(twilio_form(t, &m, &form), RC_OK);
 	assert_string_equal(form, "To=whatsapp%3A%2B5511999990001&From=whatsapp%3A%2B15005550006&Body=oi"
-				  "&StatusCallback=https%3A%2F%2Fplantao.example.com%2Ftwilio%2Fstatus%2Fmessage");
+	                          "&StatusCallback=https%3A%2F%2Fplantao.example.com%2Ftwilio%2Fstatus%2Fmessage");
 	free(form);
 	twilio_free(t);
 }
@@ -61,18 +61,19 @@ static void test_message_form(void **state)
 static void test_call_form(void **state)
 {
 	struct twilio *t = client("http://127.0.0.1:9");
-	struct twilio_send m = {true, "+5511999990001", "+15005550006", NULL,
-				"https://plantao.example.com/twilio/alert-call/12", true, 25};
+	struct twilio_send m = {
+	        true, "+5511999990001", "+15005550006", NULL, "https://plantao.example.com/twilio/alert-call/12", true,
+	        25};
 	char *form = NULL;
 
 	(void)state;
 	assert_int_equal(twilio_form(t, &m, &form), RC_OK);
 	assert_string_equal(form, "To=%2B5511999990001&From=%2B15005550006"
-				  "&Url=https%3A%2F%2Fplantao.example.com%2Ftwilio%2Falert-call%2F12&Method=POST"
-				  "&StatusCallback=https%3A%2F%2Fplantao.example.com%2Ftwilio%2Fstatus%2Fcall"
-				  "&StatusCallbackMethod=POST&StatusCallbackEvent=initiated&StatusCallbackEvent=ringing"
-				  "&StatusCallbackEvent=answered&StatusCallbackEvent=completed&Timeout=25"
-				  "&MachineDetection=Enable");
+	                          "&Url=https%3A%2F%2Fplantao.example.com%2Ftwilio%2Falert-call%2F12&Method=POST"
+	                          "&StatusCallback=https%3A%2F%2Fplantao.example.com%2Ftwilio%2Fstatus%2Fcall"
+	                          "&StatusCallbackMethod=POST&StatusCallbackEvent=initiated&StatusCallbackEvent=ringing"
+	                          "&StatusCallbackEvent=answered&StatusCallbackEvent=completed&Timeout=25"
+	                          "&MachineDetection=Enable");
 	free(form);
 	m.machine_detection = false;
 	m.timeout_s = 0;
@@ -169,7 +170,7 @@ static bool answer_with_length(int fd, const char *answer)
 
 	assert_non_null(body);
 	n = snprintf(out, sizeof out, "%.*s\r\nContent-Length: %zu\r\n\r\n%s", (int)(body - answer), answer,
-		     strlen(body + 4), body + 4);
+	             strlen(body + 4), body + 4);
 	return n > 0 && write(fd, out, (size_t)n) == n;
 }
 
@@ -263,8 +264,8 @@ static void send_one(struct twilio *t, const struct twilio_send *m, struct twili
 	assert_int_equal(twilio_in_flight(t), 0);
 }
 
-#define CREATED                                                                                                  \
-	"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n\r\n"                    \
+#define CREATED                                                                                                        \
+	"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n\r\n"                                               \
 	"{\"sid\": \"SM0123456789abcdef0123456789abcdef\", \"status\": \"queued\"}"
 
 static const struct twilio_send msg = {false, "+5511999990001", "+15005550006", "Alerta 1", NULL, false, 0};
@@ -306,14 +307,15 @@ static void test_created_then_lost_answer_is_not_resent(void **state)
 static void test_error_answers(void **state)
 {
 	static const char *const script[] = {
-		"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nContent-Type: application/json\r\n"
-		"\r\n"
-		"{\"code\": 20429, \"message\": \"Too Many Requests\", \"more_info\": \"https://x/20429\", \"status\": 429}",
-		"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\r\n"
-		"{\"code\": 21211, \"message\": \"The 'To' number +55 is not a valid phone number.\", "
-		"\"more_info\": \"https://x/21211\", \"status\": 400}     ",
-		"HTTP/1.1 500 Internal Server Error\r\n\r\noops!",
-		"HTTP/1.1 201 Created\r\n\r\n{\"status\": \"queued\"}",
+	        "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nContent-Type: application/json\r\n"
+	        "\r\n"
+	        "{\"code\": 20429, \"message\": \"Too Many Requests\", \"more_info\": \"https://x/20429\", \"status\": "
+	        "429}",
+	        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\r\n"
+	        "{\"code\": 21211, \"message\": \"The 'To' number +55 is not a valid phone number.\", "
+	        "\"more_info\": \"https://x/21211\", \"status\": 400}     ",
+	        "HTTP/1.1 500 Internal Server Error\r\n\r\noops!",
+	        "HTTP/1.1 201 Created\r\n\r\n{\"status\": \"queued\"}",
 	};
 	struct fake f;
 	struct twilio *t;
@@ -378,14 +380,16 @@ static bool count_items(void *ctx, const struct twilio_item *it)
 static void test_list_follows_pages(void **state)
 {
 	static const char *const script[] = {
-		"HTTP/1.1 200 OK\r\n\r\n"
-		"{\"messages\": [{\"sid\": \"SM1\", \"status\": \"delivered\", \"to\": \"+5511999990001\", \"body\": \"a\", "
-		"\"date_created\": \"Mon, 16 Aug 2010 03:45:01 +0000\"}], \"next_page_uri\": "
-		"\"/2010-04-01/Accounts/" SID "/Messages.json?To=%2B5511999990001&Page=1\", \"page\": 0}"
-		"                                ",
-		"HTTP/1.1 200 OK\r\n\r\n"
-		"{\"messages\": [{\"sid\": \"SM2\", \"status\": \"sent\", \"to\": \"+5511999990001\", \"body\": \"b\"}, "
-		"{\"status\": \"x\"}], \"next_page_uri\": null, \"page\": 1}     ",
+	        "HTTP/1.1 200 OK\r\n\r\n"
+	        "{\"messages\": [{\"sid\": \"SM1\", \"status\": \"delivered\", \"to\": \"+5511999990001\", \"body\": "
+	        "\"a\", "
+	        "\"date_created\": \"Mon, 16 Aug 2010 03:45:01 +0000\"}], \"next_page_uri\": "
+	        "\"/2010-04-01/Accounts/" SID "/Messages.json?To=%2B5511999990001&Page=1\", \"page\": 0}"
+	        "                                ",
+	        "HTTP/1.1 200 OK\r\n\r\n"
+	        "{\"messages\": [{\"sid\": \"SM2\", \"status\": \"sent\", \"to\": \"+5511999990001\", \"body\": "
+	        "\"b\"}, "
+	        "{\"status\": \"x\"}], \"next_page_uri\": null, \"page\": 1}     ",
 	};
 	struct fake f;
 	struct twilio *t;
@@ -399,7 +403,7 @@ static void test_list_follows_pages(void **state)
 	assert_int_equal(twilio_list(t, false, "+5511999990001", "+15005550006", 5, count_items, NULL), RC_OK);
 	assert_int_equal(list_seen, 2);
 	assert_non_null(strstr(f.first, "GET /2010-04-01/Accounts/" SID
-					"/Messages.json?To=%2B5511999990001&From=%2B15005550006&PageSize=50 HTTP/1.1"));
+	                                "/Messages.json?To=%2B5511999990001&From=%2B15005550006&PageSize=50 HTTP/1.1"));
 	twilio_free(t);
 	fake_stop(&f);
 	assert_int_equal(f.requests, 2);
@@ -408,14 +412,14 @@ static void test_list_follows_pages(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_message_form),
-		cmocka_unit_test(test_call_form),
-		cmocka_unit_test(test_classify),
-		cmocka_unit_test(test_parse_date),
-		cmocka_unit_test(test_created_then_lost_answer_is_not_resent),
-		cmocka_unit_test(test_error_answers),
-		cmocka_unit_test(test_connection_refused_is_retryable),
-		cmocka_unit_test(test_list_follows_pages),
+	        cmocka_unit_test(test_message_form),
+	        cmocka_unit_test(test_call_form),
+	        cmocka_unit_test(test_classify),
+	        cmocka_unit_test(test_parse_date),
+	        cmocka_unit_test(test_created_then_lost_answer_is_not_resent),
+	        cmocka_unit_test(test_error_answers),
+	        cmocka_unit_test(test_connection_refused_is_retryable),
+	        cmocka_unit_test(test_list_follows_pages),
 	};
 	int rc;
 
