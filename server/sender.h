@@ -32,8 +32,8 @@
  * TwiML URL to compare, and one destination gets at most one call attempt in such a window).
  * The look-up waits SENDER_LOOKUP_DELAY_MS after the attempt so that Twilio has finished any
  * request it received before the process died (the socket died with it, so no request can
- * arrive later). Found: the SID and status are recorded, nothing is sent. Not found: the
- * request never reached Twilio, so sending again is safe; it goes back to 'retry'. If Twilio
+ * arrive later) and its list endpoint shows what was just created. Found: the SID and status are recorded, nothing is
+ * sent. Not found: the request never reached Twilio, so sending again is safe; it goes back to 'retry'. If Twilio
  * cannot be asked, the row stays 'sending' and is looked up again later. DateSent/StartTime
  * filters are not used: a message still queued at Twilio has no date_sent, nor a call that
  * has not started a start_time, and those are exactly the ones a crash leaves behind.
@@ -52,7 +52,7 @@ struct app;
 struct db;
 
 #define SENDER_BUDGET_MS       250
-#define SENDER_LOOKUP_DELAY_MS 2000  /* a row 'sending' this long without an answer is looked up */
+#define SENDER_LOOKUP_DELAY_MS 5000  /* a row 'sending' this long without an answer is looked up */
 #define SENDER_LOOKUP_RETRY_MS 10000 /* Twilio could not be asked: ask again after this */
 #define SENDER_LOOKUP_PER_TICK 8
 #define SENDER_LOOKUP_PAGES    10  /* list pages read per look-up */
