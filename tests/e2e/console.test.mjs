@@ -355,6 +355,21 @@ test('overrides: adding one changes the calendar, removing it changes it back', 
   await until(async () => (await cal.locator('.shift.ovr').count()) === 0, 'override gone from the calendar');
 });
 
+test('calendar feed: an admin makes a viewer token for it and the address serves iCalendar', async () => {
+  await go(page, '#/schedule');
+  await page.getByRole('button', { name: 'Criar um token de leitura para a agenda' }).click();
+  const input = page.getByTestId('ics-url');
+  await until(async () => /token=[\w-]{16,}$/.test(await input.inputValue()), 'the feed address with a token');
+  const url = await input.inputValue();
+  assert(url.startsWith(`${server.url}/api/schedule.ics?token=`), `feed address (${url})`);
+  const r = await fetch(url); // no Authorization header, as a calendar app
+  const body = await r.text();
+  assert(r.ok && body.startsWith('BEGIN:VCALENDAR') && body.includes('Ana Souza'), `iCalendar served (${r.status})`);
+  const tokens = (await server.api('GET', '/api/tokens')).json.tokens;
+  assert(tokens.some((tk) => tk.role === 'viewer'), 'a viewer token was created');
+  assert(!page.url().includes('token'), 'the console URL carries no token');
+});
+
 test('now: "Assumir o plantão" makes the chosen person on call until the end of the shift', async () => {
   await go(page, '#/now');
   const before = (await server.api('GET', '/api/oncall')).json;
