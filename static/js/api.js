@@ -35,7 +35,8 @@ export function onUnauthorized(fn) {
 
 /*
  * api(method, path, body?, opts?) → the parsed JSON answer (null for an empty one).
- * body: a plain object (sent as JSON), or a Blob/File (sent raw with opts.type or its own type).
+ * body: a plain object (sent as JSON), a Blob/File (sent raw with opts.type or its own type), or
+ * FormData (multipart/form-data).
  * opts.token overrides the stored token (used to check a token before keeping it).
  * Throws ApiError (status 0 when the server could not be reached).
  */
@@ -44,7 +45,9 @@ export async function api(method, path, body, opts = {}) {
   const token = opts.token ?? getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   let payload;
-  if (body instanceof Blob) {
+  if (body instanceof FormData) {
+    payload = body; // the browser writes the multipart boundary
+  } else if (body instanceof Blob) {
     payload = body;
     headers['Content-Type'] = opts.type || body.type || 'application/octet-stream';
   } else if (body !== undefined) {

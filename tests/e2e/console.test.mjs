@@ -380,6 +380,18 @@ test('now: "Assumir o plantão" makes the chosen person on call until the end of
   const after = (await server.api('GET', '/api/oncall')).json;
   assert(after.by_override && after.person.id === bruno.id, 'Bruno on call by override');
   assert(Date.parse(after.end) === Date.parse(before.end), `override ends with the shift (${after.end} vs ${before.end})`);
+
+  // taking it back overlaps Bruno's override: the API refuses (409) and the console offers to replace it
+  await page.getByLabel('Quem assume').selectOption({ label: 'Ana Souza' });
+  await page.getByRole('button', { name: 'Assumir o plantão' }).click();
+  await page.getByRole('button', { name: 'Substituir a que já existe' }).click();
+  await until(async () => (await text(page.getByTestId('oncall-name'))).includes('Ana Souza'), 'Ana on call again');
+  const again = (await server.api('GET', '/api/oncall')).json;
+  assert(again.by_override && again.person.id === ana.id, 'Ana on call by the replacing override');
+  await page.getByLabel('Quem assume').selectOption({ label: 'Bruno Lima' });
+  await page.getByRole('button', { name: 'Assumir o plantão' }).click();
+  await page.getByRole('button', { name: 'Substituir a que já existe' }).click();
+  await until(async () => (await text(page.getByTestId('oncall-name'))).includes('Bruno Lima'), 'Bruno on call again');
   await shot(page, '06-now-taken');
 });
 

@@ -49,12 +49,24 @@ export default async function render(root, ctx) {
   await Promise.all([loadReport(), settings(settingsSlot)]);
 }
 
+/* What an import answered, in a sentence. */
+function importSummary(r) {
+  const n = num(r && r.imported, r && r.rows, r && r.sellers_imported, r && r.count, listOf(r && r.sellers, 'sellers').length);
+  const above = listOf(r && (r.above_goal || r.above || r.winners), 'sellers');
+  const queued = num(r && r.notifications_queued, r && r.queued, r && r.notified,
+    listOf(r && r.notifications, 'notifications').length) || 0;
+  const period = r && r.period ? ` (${r.period})` : '';
+  return t('sales.imported', { n: n ?? '?', above: Array.isArray(above) ? above.length : Number(above) || 0, queued }) + period;
+}
+
 function uploadForm(period, after) {
   const files = h('input', { type: 'file', multiple: true, accept: '.xlsx,.csv,.json,text/csv,application/json' });
+  const byName = h('input', { type: 'checkbox' });
   const results = h('ul', { class: 'results', 'data-testid': 'upload-results', 'aria-live': 'polite' });
   const form = h('form', { class: 'card edit', novalidate: true, 'aria-labelledby': 'up-h', 'data-testid': 'upload-form' },
     h('h2', { id: 'up-h' }, t('sales.upload')),
     field('file', t('sales.files'), files, t('sales.files.hint')),
+    h('div', { class: 'field check' }, h('label', null, byName, ' ', t('sales.byname'))),
     formError(),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('sales.send'))),
     results);
@@ -66,22 +78,39 @@ function uploadForm(period, after) {
       showError(form, Object.assign(new Error(t('sales.nofile')), { field: 'file' }));
       return;
     }
-    for (const f of files.files) {
-      const ext = (f.name.split('.').pop() || '').toLowerCase();
-      const item = h('li', null, `${f.name}: ${t('sales.sending')}`);
+    if (byName.checked) {
+      // One multipart request: the server reads each file's month from its name.
+      const fd = new FormData();
+      for (const f of files.files) fd.append('file', f, f.name);
+      const item = h('li', null, `${[...files.files].map((f) => f.name).join(', ')}: ${t('sales.sending')}`);
       results.append(item);
       try {
-        const r = await api('POST', `/api/sales?period=${encodeURIComponent(period.value)}`, f,
-          { type: TYPES[ext] || f.type || 'text/csv' });
-        const n = num(r && r.imported, r && r.rows, r && r.sellers_imported, listOf(r && r.sellers, 'sellers').length);
-        const above = listOf(r && (r.above_goal || r.above || r.winners), 'sellers');
-        const queued = num(r && r.notifications_queued, r && r.queued, listOf(r && r.notifications, 'notifications').length) || 0;
-        item.textContent = `${f.name}: ${t('sales.imported', { n: n ?? '?', above: above.length, queued })}`;
+        const r = await api('POST', '/api/sales', fd);
+        const parts = listOf(r, 'files');
+        item.textContent = parts.length
+          ? parts.map((p) => `${p.name || p.filename || ''}: ${p.error ? p.error.message || p.error : importSummary(p)}`).join(' — ')
+          : importSummary(r);
         item.className = 'ok';
       } catch (e) {
         editFailed(e);
-        item.textContent = `${f.name}: ${errorText(e)}`;
+        item.textContent = errorText(e);
         item.className = 'bad';
+      }
+    } else {
+      for (const f of files.files) {
+        const ext = (f.name.split('.').pop() || '').toLowerCase();
+        const item = h('li', null, `${f.name}: ${t('sales.sending')}`);
+        results.append(item);
+        try {
+          const r = await api('POST', `/api/sales?period=${encodeURIComponent(period.value)}`, f,
+            { type: TYPES[ext] || f.type || 'text/csv' });
+          item.textContent = `${f.name}: ${importSummary(r)}`;
+          item.className = 'ok';
+        } catch (e) {
+          editFailed(e);
+          item.textContent = `${f.name}: ${errorText(e)}`;
+          item.className = 'bad';
+        }
       }
     }
     toast(t('sales.done'));
@@ -96,7 +125,8 @@ function report(r, period) {
   const sellers = listOf(r, 'sellers').map((s) => {
     const v = cents(s, 'amount') ?? cents(s, 'total') ?? 0;
     const above = s.above_goal ?? s.above ?? s.beat ?? v > goal;
-    return { label: String(s.seller || s.name || ''), value: v, above: Boolean(above) };
+    const notified = s.notified ?? s.notified_at ?? null;
+    return { label: String(s.seller || s.name || ''), value: v, above: Boolean(above), notified };
   }).sort((a, b) => b.value - a.value);
   if (!sellers.length) return h('p', { class: 'empty' }, t('sales.empty', { period }));
   const money = (c) => fmtMoney(c, currency);
@@ -108,9 +138,10 @@ function report(r, period) {
     h('details', null, h('summary', null, t('sales.table')),
       h('div', { class: 'table-wrap' }, h('table', { class: 'list' },
         h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('sales.seller')), h('th', { scope: 'col' }, t('sales.total')),
-          h('th', { scope: 'col' }, t('sales.vsgoal')))),
+          h('th', { scope: 'col' }, t('sales.vsgoal')), h('th', { scope: 'col' }, t('sales.notified')))),
         h('tbody', null, sellers.map((s) => h('tr', null, h('th', { scope: 'row' }, s.label),
-          h('td', { class: 'num' }, money(s.value)), h('td', null, s.above ? t('sales.above') : t('sales.below')))))))),
+          h('td', { class: 'num' }, money(s.value)), h('td', null, s.above ? t('sales.above') : t('sales.below')),
+          h('td', null, s.notified === null ? '—' : s.notified ? t('yes') : t('no')))))))),
   ];
 }
 
@@ -129,12 +160,19 @@ async function settings(slot) {
   const currency = h('input', { type: 'text', maxlength: 3, pattern: '[A-Z]{3}', value: s.currency || 'BRL', autocapitalize: 'characters' });
   const phones = h('textarea', { rows: 3, placeholder: '+5511999990000', spellcheck: 'false' });
   phones.value = listOf(s.notify, 'notify').map((p) => (typeof p === 'object' ? p.phone : p)).join('\n');
+  const rule = s.rule !== undefined
+    ? h('select', { disabled: !session.canEdit },
+      h('option', { value: 'more_than' }, t('sales.rule.more_than')),
+      h('option', { value: 'at_least' }, t('sales.rule.at_least')))
+    : null;
+  if (rule) rule.value = s.rule;
   [target, currency, phones].forEach((c) => { c.readOnly = !session.canEdit; });
   const form = h('form', { class: 'card', novalidate: true, 'aria-labelledby': 'set-h', 'data-testid': 'sales-settings' },
     h('h2', { id: 'set-h' }, t('sales.settings')),
     h('div', { class: 'grid3' },
       field(inCents ? 'target_cents' : 'target', t('sales.target'), target),
       field('currency', t('sales.currency'), currency),
+      rule ? field('rule', t('sales.rule'), rule) : null,
       field('notify', t('sales.notify'), phones, t('sales.notify.hint'))),
     formError(),
     h('div', { class: 'actions edit' }, h('button', { type: 'submit', class: 'primary' }, t('save'))));
@@ -146,6 +184,7 @@ async function settings(slot) {
       currency: currency.value.trim().toUpperCase(),
       notify: phones.value.split(/[\s,;]+/).map((p) => p.replace(/[()-]/g, '')).filter(Boolean),
     };
+    if (rule) body.rule = rule.value;
     if (inCents) body.target_cents = c;
     else body.target = c / 100;
     try {
