@@ -230,6 +230,23 @@ enum rc outbox_stuck(struct db *db, int64_t now_ms, size_t max, struct outbox_ro
 	return read_rows(db, st, max, rows, n);
 }
 
+enum rc outbox_stale_calls(struct db *db, int64_t updated_before, size_t max, struct outbox_row *rows, size_t *n)
+{
+	static const char sql[] = "SELECT " ROW_COLUMNS " FROM outbox "
+	                          "WHERE kind = 'call' AND sid IS NOT NULL "
+	                          "AND status IN ('queued', 'initiated', 'ringing', 'in-progress') "
+	                          "AND updated_at < ?1 ORDER BY updated_at LIMIT ?2";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	*n = 0;
+	if (!st || sqlite3_bind_int64(st, 1, updated_before) || sqlite3_bind_int64(st, 2, (int64_t)max)) {
+		if (st)
+			sqlite3_reset(st);
+		return RC_DB;
+	}
+	return read_rows(db, st, max, rows, n);
+}
+
 /* Runs a bound write statement expected to change exactly one row. */
 static enum rc write_one(struct db *db, sqlite3_stmt *st, const char *what, int64_t id)
 {

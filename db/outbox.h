@@ -90,6 +90,12 @@ enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t 
 enum rc outbox_stuck(struct db *db, int64_t now_ms, size_t max, struct outbox_row *rows, size_t *n);
 
 /*
+ * Calls Twilio accepted whose status has not moved since before updated_before (Unix seconds)
+ * and is not final: their callbacks may have been lost while plantao was down. Oldest first.
+ */
+enum rc outbox_stale_calls(struct db *db, int64_t updated_before, size_t max, struct outbox_row *rows, size_t *n);
+
+/*
  * Claims a due row for sending: status 'sending', tries + 1, from_number = from, attempt_at_ms
  * = now_ms, next_at_ms = lookup_at_ms (when to reconcile if no answer is ever recorded).
  * RC_CONFLICT when the row is no longer pending/retry. Commit before making the request.

@@ -43,6 +43,7 @@ struct sender {
 	unsigned int seed;
 	bool demo_logged;
 	int64_t next_prune_ms;
+	int64_t next_refresh_ms;
 };
 
 /* ---- pure parts ---- */
@@ -529,6 +530,38 @@ static enum rc reconcile(struct sender *s, int64_t now)
 	return RC_OK;
 }
 
+/* Fetches calls whose callbacks seem lost and applies what Twilio says about them. */
+static enum rc refresh_calls(struct sender *s, int64_t now)
+{
+	struct outbox_row rows[SENDER_LOOKUP_PER_TICK];
+	size_t n, i;
+	enum rc rc = outbox_stale_calls(s->db, now / 1000 - SENDER_CALL_REFRESH_S, SENDER_LOOKUP_PER_TICK, rows, &n);
+
+	if (rc != RC_OK)
+		return rc;
+	for (i = 0; i < n; i++) {
+		struct twilio_result res;
+		struct status_update u;
+		bool applied = false;
+
+		if (twilio_fetch(s->tw, true, rows[i].sid, &res) != RC_OK || res.outcome != TWILIO_OK)
+			continue; /* asked again at the next refresh */
+		memset(&u, 0, sizeof u);
+		u.call = true;
+		u.sid = rows[i].sid;
+		u.status = res.status;
+		u.seq = -1;
+		u.duration_s = res.duration_s;
+		u.answered_by = res.answered_by[0] ? res.answered_by : NULL;
+		IN_TXN(s->db, status_apply(s->app, s->db, &u, &applied));
+		if (rc == RC_OK && applied)
+			log_info("outbox %lld: call %s is %s at Twilio (its status callback never came)",
+			         (long long)rows[i].id, rows[i].sid, res.status);
+	}
+	outbox_rows_release(rows, n);
+	return RC_OK;
+}
+
 /* ---- the job ---- */
 
 enum rc sender_start(struct app *app, struct db *db, void **state)
@@ -582,6 +615,10 @@ enum rc sender_run(struct app *app, struct db *db, void *state, int64_t now_ms)
 		s->next_prune_ms = now_ms + 60 * 1000;
 	}
 	rc = reconcile(s, now_ms);
+	if (rc == RC_OK && now_ms >= s->next_refresh_ms) {
+		rc = refresh_calls(s, now_ms);
+		s->next_refresh_ms = now_ms + 30 * 1000;
+	}
 	for (;;) {
 		int64_t spent_ms;
 

@@ -38,6 +38,10 @@
  * filters are not used: a message still queued at Twilio has no date_sent, nor a call that
  * has not started a start_time, and those are exactly the ones a crash leaves behind.
  *
+ * Calls whose status has not moved for SENDER_CALL_REFRESH_S (their callbacks may have been lost
+ * while plantao was down) are fetched from Twilio and their status applied like a callback's,
+ * so the alert pager and the call's duration still learn how they ended.
+ *
  * Demo mode (no Twilio credentials): nothing is sent, rows stay 'pending', one log line says why.
  */
 #ifndef PLANTAO_SENDER_H
@@ -56,6 +60,7 @@ struct db;
 #define SENDER_LOOKUP_RETRY_MS 10000 /* Twilio could not be asked: ask again after this */
 #define SENDER_LOOKUP_PER_TICK 8
 #define SENDER_LOOKUP_PAGES    10  /* list pages read per look-up */
+#define SENDER_CALL_REFRESH_S  120 /* a live call row silent this long is fetched */
 #define SENDER_SKEW_S          300 /* clock difference tolerated between us and Twilio */
 #define SENDER_BACKOFF_BASE_MS 1000
 #define SENDER_BACKOFF_MAX_MS  (15 * 60 * 1000)

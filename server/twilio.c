@@ -336,6 +336,7 @@ static void fill_result(struct twilio_result *res, long http, CURLcode code, boo
 
 	memset(res, 0, sizeof *res);
 	res->retry_after_s = -1;
+	res->duration_s = -1;
 	res->http_status = code == CURLE_OK ? http : 0;
 	res->outcome = twilio_classify(http, (int)code, body_sent);
 	if (code != CURLE_OK) {
@@ -349,6 +350,9 @@ static void fill_result(struct twilio_result *res, long http, CURLcode code, boo
 		copy_str(j, "sid", res->sid, sizeof res->sid);
 		copy_str(j, "status", res->status, sizeof res->status);
 		res->num_segments = json_int_any(json_object_get(j, "num_segments"));
+		if (json_is_string(json_object_get(j, "duration")) || json_is_integer(json_object_get(j, "duration")))
+			res->duration_s = json_int_any(json_object_get(j, "duration"));
+		copy_str(j, "answered_by", res->answered_by, sizeof res->answered_by);
 		if (!res->sid[0]) {
 			/* Accepted, but without a resource we can name: find it before resending. */
 			res->outcome = TWILIO_UNKNOWN;

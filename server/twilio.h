@@ -47,13 +47,15 @@ enum twilio_outcome {
 
 struct twilio_result {
 	enum twilio_outcome outcome;
-	long http_status;              /* 0 when no answer was read */
-	char sid[TWILIO_FIELD_MAX];    /* "" unless TWILIO_OK */
-	char status[TWILIO_FIELD_MAX]; /* Twilio's status of the resource */
-	int error_code;                /* Twilio's code, 0 when none */
-	char error_message[256];       /* Twilio's message or libcurl's error text */
-	int retry_after_s;             /* Retry-After in seconds, -1 when absent */
-	int num_segments;              /* messages: num_segments when Twilio gave it, else 0 */
+	long http_status;                   /* 0 when no answer was read */
+	char sid[TWILIO_FIELD_MAX];         /* "" unless TWILIO_OK */
+	char status[TWILIO_FIELD_MAX];      /* Twilio's status of the resource */
+	int error_code;                     /* Twilio's code, 0 when none */
+	char error_message[256];            /* Twilio's message or libcurl's error text */
+	int retry_after_s;                  /* Retry-After in seconds, -1 when absent */
+	int num_segments;                   /* messages: num_segments when Twilio gave it, else 0 */
+	int duration_s;                     /* calls: duration when Twilio gave it, else -1 */
+	char answered_by[TWILIO_FIELD_MAX]; /* calls: answered_by, "" when none */
 };
 
 /* A message or call to create. Strings are borrowed for the duration of twilio_submit(). */
