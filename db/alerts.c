@@ -131,30 +131,46 @@ enum rc alerts_load(struct db *db, int64_t id, struct alerts_row *out)
 	return rc;
 }
 
+/* Collects the ids of a bound statement; resets it. */
+static enum rc collect_ids(struct db *db, sqlite3_stmt *st, int64_t *ids, size_t max, size_t *n)
+{
+	int s;
+
+	*n = 0;
+	while (*n < max && (s = sqlite3_step(st)) == SQLITE_ROW)
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	if (*n == max)
+		s = SQLITE_DONE;
+	sqlite3_reset(st);
+	return s == SQLITE_DONE ? RC_OK : db_rc(db);
+}
+
 enum rc alerts_due(struct db *db, int64_t now, int64_t *ids, size_t max, size_t *n)
 {
-	/* The second part finds a current call that is over without the chain having moved:
-	 * its outbox row died (never placed) or the attempt ended but nothing advanced (a crash
-	 * between the callback and the advance cannot happen — they share a transaction — but a
-	 * policy change or a status that arrived for a step the engine had not reached can). */
 	static const char sql[] =
 	        "SELECT id FROM alerts WHERE status = 'triggered' AND (step < 0 OR step_deadline <= ?1) "
-	        "UNION "
-	        "SELECT a.id FROM alerts a JOIN call_attempts c ON c.alert_id = a.id AND c.round = a.round "
-	        "AND c.step = a.step LEFT JOIN outbox o ON o.id = c.outbox_id "
-	        "WHERE a.status = 'triggered' AND a.step >= 0 AND (c.ended_at IS NOT NULL "
-	        "OR o.status IN ('failed', 'canceled', 'undelivered')) "
-	        "ORDER BY 1 LIMIT ?2";
+	        "ORDER BY id LIMIT ?2";
 	sqlite3_stmt *st = db_stmt(db, sql);
-	int s;
 
 	*n = 0;
 	if (!st || sqlite3_bind_int64(st, 1, now) || sqlite3_bind_int64(st, 2, (int64_t)max))
 		return bind_failed(db, st, "alerts_due");
-	while ((s = sqlite3_step(st)) == SQLITE_ROW && *n < max)
-		ids[(*n)++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return s == SQLITE_ROW || s == SQLITE_DONE ? RC_OK : db_rc(db);
+	return collect_ids(db, st, ids, max, n);
+}
+
+enum rc alerts_stalled(struct db *db, int64_t *ids, size_t max, size_t *n)
+{
+	static const char sql[] =
+	        "SELECT a.id FROM alerts a JOIN call_attempts c ON c.alert_id = a.id AND c.round = a.round "
+	        "AND c.step = a.step LEFT JOIN outbox o ON o.id = c.outbox_id "
+	        "WHERE a.status = 'triggered' AND a.step >= 0 AND (c.ended_at IS NOT NULL "
+	        "OR o.status IN ('failed', 'canceled', 'undelivered')) ORDER BY a.id LIMIT ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	*n = 0;
+	if (!st || sqlite3_bind_int64(st, 1, (int64_t)max))
+		return bind_failed(db, st, "alerts_stalled");
+	return collect_ids(db, st, ids, max, n);
 }
 
 enum rc alerts_set_step(struct db *db, int64_t id, int round, int step, int64_t deadline, int64_t now)

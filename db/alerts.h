@@ -60,11 +60,16 @@ enum rc alerts_bump(struct db *db, int64_t id, int64_t now);
 /* Loads alert id into *out; RC_NOT_FOUND when there is none. */
 enum rc alerts_load(struct db *db, int64_t id, struct alerts_row *out);
 /*
- * Triggered alerts the engine must look at, at most max ids into ids[], oldest first: new ones
- * (step -1), those whose step_deadline passed, and those whose current attempt's call could
- * not be placed (outbox row failed or canceled) or ended without the escalation moving on.
+ * Triggered alerts the engine must look at now, at most max ids into ids[], oldest first: new
+ * ones (step -1) and those whose step_deadline passed. Cheap (index on status, deadline).
  */
 enum rc alerts_due(struct db *db, int64_t now, int64_t *ids, size_t max, size_t *n);
+/*
+ * Triggered alerts whose current call is over without the chain having moved: its outbox row
+ * died (failed, canceled, undelivered: never placed, so no callback will come) or the attempt
+ * ended. Reads every triggered alert: the engine runs it every few seconds, not every tick.
+ */
+enum rc alerts_stalled(struct db *db, int64_t *ids, size_t max, size_t *n);
 /* Sets the current round/step and its deadline. */
 enum rc alerts_set_step(struct db *db, int64_t id, int round, int step, int64_t deadline, int64_t now);
 /* triggered -> exhausted. RC_CONFLICT when the alert is not triggered. */

@@ -225,6 +225,8 @@ enum rc alert_call_gather(struct http_req *req)
 		return http_fail(req, rc, "cannot record the keypad answer");
 	}
 	app_wake_engine(req->app);
+	if (ack && changed)
+		alerts_count(req->app, ALERTS_ACKNOWLEDGED);
 	if (ack && changed) {
 		snprintf(text, sizeof text,
 		         L(req->app, "Alerta %lld assumido. Obrigado.", "Alert %lld acknowledged. Thank you."),

@@ -21,6 +21,7 @@
 #include "server/escalation.h"
 #include "server/form.h"
 #include "server/log.h"
+#include "server/metrics.h"
 
 /* The text in PLANTAO_LANG; both are checked as format strings where they are used as such. */
 __attribute__((format_arg(2), format_arg(3))) static const char *L(struct app *app, const char *pt, const char *en)
@@ -53,6 +54,15 @@ static enum rc clean_summary(const char *in, char out[ALERTS_SUMMARY_MAX + 1])
 		n--;
 	out[n] = '\0';
 	return n ? RC_OK : RC_UNPROCESSABLE;
+}
+
+void alerts_count(struct app *app, enum alerts_event e)
+{
+	static const char *const labels[] = {"event=\"triggered\"", "event=\"deduped\"", "event=\"acknowledged\"",
+	                                     "event=\"resolved\""};
+
+	if (app && app->metrics)
+		metrics_count(app->metrics, "plantao_alerts_total", labels[e], 1);
 }
 
 static const char *nonempty(const char *s)
@@ -106,6 +116,7 @@ enum rc alerts_trigger(struct app *app, struct db *db, const struct alert_input 
 	}
 	if (deduped)
 		*deduped = folded;
+	alerts_count(app, folded ? ALERTS_DEDUPED : ALERTS_TRIGGERED);
 	if (folded) {
 		log_info("alert %lld: trigger folded in (dedup key %s)", (long long)*id, in->dedup_key);
 	} else {
@@ -199,8 +210,10 @@ static enum rc in_tx(struct app *app, struct db *db, int64_t id, int64_t person_
 		db_rollback(db);
 		return rc;
 	}
-	if (ch)
+	if (ch) {
+		alerts_count(app, ack ? ALERTS_ACKNOWLEDGED : ALERTS_RESOLVED);
 		app_wake_engine(app);
+	}
 	if (changed)
 		*changed = ch;
 	return RC_OK;

@@ -68,6 +68,10 @@ enum rc alerts_ack_tx(struct app *app, struct db *db, int64_t id, int64_t person
  */
 enum rc alerts_resolve_tx(struct app *app, struct db *db, int64_t id, const char *via, int64_t now, bool *changed);
 
+/* What plantao_alerts_total{event=...} counts; call after the change committed. */
+enum alerts_event { ALERTS_TRIGGERED, ALERTS_DEDUPED, ALERTS_ACKNOWLEDGED, ALERTS_RESOLVED };
+void alerts_count(struct app *app, enum alerts_event e);
+
 /* alerts_ack_tx / alerts_resolve_tx in their own transaction, waking the engine after. */
 enum rc alerts_ack(struct app *app, struct db *db, int64_t id, int64_t person_id, const char *via, bool *changed);
 enum rc alerts_resolve(struct app *app, struct db *db, int64_t id, const char *via, bool *changed);

@@ -330,6 +330,14 @@ static enum rc hook(struct http_req *req, const struct hook *h)
 		return http_fail(req, rc, "%s", msg[0] ? msg : "cannot store the alerts");
 	}
 	app_wake_engine(req->app);
+	for (i = 0; i < json_array_size(results); i++) {
+		const char *action = json_string_value(json_object_get(json_array_get(results, i), "action"));
+
+		if (action && strcmp(action, "ignored") != 0)
+			alerts_count(req->app, !strcmp(action, "triggered") ? ALERTS_TRIGGERED
+			                       : !strcmp(action, "deduped") ? ALERTS_DEDUPED
+			                                                    : ALERTS_RESOLVED);
+	}
 	log_info("%s webhook: %zu alerts", h->name, json_array_size(alerts));
 	return http_reply_json(req, 202, json_pack("{s:o}", "alerts", results));
 }

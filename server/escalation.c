@@ -326,16 +326,29 @@ enum rc escalation_tick(struct app *app, struct db *db, int64_t id, int64_t now)
 	return RC_OK;
 }
 
-enum rc escalation_run(struct app *app, struct db *db, void *state, int64_t now_ms)
+struct escalation_job {
+	int64_t next_sweep_ms; /* monotonic */
+};
+
+enum rc escalation_start(struct app *app, struct db *db, void **state)
 {
-	int64_t ids[ESCALATION_BATCH], now = now_ms / 1000;
-	size_t n = 0, i;
+	(void)app;
+	(void)db;
+	*state = calloc(1, sizeof(struct escalation_job));
+	return *state ? RC_OK : RC_INTERNAL;
+}
+
+void escalation_stop(void *state)
+{
+	free(state);
+}
+
+/* Brings ids[0..n) up to date, several per transaction. */
+static enum rc tick_all(struct app *app, struct db *db, const int64_t *ids, size_t n, int64_t now)
+{
+	size_t i;
 	enum rc rc;
 
-	(void)state;
-	rc = alerts_due(db, now, ids, ESCALATION_BATCH, &n);
-	if (rc != RC_OK)
-		return rc;
 	/*
 	 * Up to ESCALATION_PER_TXN alerts per transaction, each inside its own savepoint: a
 	 * burst of alerts takes the write lock a few times instead of once per alert, and an
@@ -369,7 +382,36 @@ enum rc escalation_run(struct app *app, struct db *db, void *state, int64_t now_
 			return rc;
 		}
 	}
-	if (n == ESCALATION_BATCH)
+	return RC_OK;
+}
+
+enum rc escalation_run(struct app *app, struct db *db, void *state, int64_t now_ms)
+{
+	struct escalation_job *job = state;
+	int64_t ids[ESCALATION_BATCH], now = now_ms / 1000, mono_ms = clock_mono_us() / 1000;
+	size_t n = 0;
+	bool more;
+	enum rc rc;
+
+	rc = alerts_due(db, now, ids, ESCALATION_BATCH, &n);
+	if (rc == RC_OK)
+		rc = tick_all(app, db, ids, n, now);
+	if (rc != RC_OK)
+		return rc;
+	more = n == ESCALATION_BATCH;
+	if (!job || mono_ms >= job->next_sweep_ms) {
+		if (job)
+			job->next_sweep_ms = mono_ms + ESCALATION_SWEEP_MS;
+		rc = alerts_stalled(db, ids, ESCALATION_BATCH, &n);
+		if (rc == RC_OK)
+			rc = tick_all(app, db, ids, n, now);
+		if (rc != RC_OK)
+			return rc;
+		if (n == ESCALATION_BATCH && job)
+			job->next_sweep_ms = 0; /* more of them: sweep again next tick */
+		more = more || n == ESCALATION_BATCH;
+	}
+	if (more)
 		app_wake_engine(app); /* more are due: come back right after the sender */
 	return RC_OK;
 }

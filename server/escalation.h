@@ -31,8 +31,14 @@ struct db;
 /* Alerts handled per transaction (each in its own savepoint): short, and few lock round trips. */
 #define ESCALATION_PER_TXN 16
 
-/* Engine job (server/engine.c jobs[]): starts new alerts, moves on timed-out steps. */
+/* Milliseconds between two sweeps for stalled chains (alerts_stalled). */
+#define ESCALATION_SWEEP_MS 5000
+
+/* Engine job (server/engine.c jobs[]): starts new alerts, moves on timed-out steps, and every
+ * ESCALATION_SWEEP_MS moves on chains whose call died. state: from escalation_start. */
+enum rc escalation_start(struct app *app, struct db *db, void **state);
 enum rc escalation_run(struct app *app, struct db *db, void *state, int64_t now_ms);
+void escalation_stop(void *state);
 
 /*
  * Inside the caller's transaction: brings alert id up to date at `now` — starts it (texts and

@@ -448,6 +448,24 @@ static void nobody_on_call_is_skipped(void **state)
 	assert_string_equal(text(f->db, "SELECT status FROM alerts WHERE id = 2", out, sizeof out), "exhausted");
 }
 
+static void call_that_cannot_be_placed_moves_on(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = trigger(f, "dead letter", NULL, NULL);
+	char out[64];
+
+	tick(f, T0);
+	/* the sender gave up on the call (dead letter): no callback will ever come */
+	exec(f->db, "UPDATE outbox SET status = 'failed' WHERE kind = 'call'");
+	tick(f, T0 + 1);
+	assert_int_equal(calls(f), 2);
+	assert_string_equal(
+	        text(f->db, "SELECT outcome || ' ' || status FROM call_attempts WHERE id = 1", out, sizeof out),
+	        "not-placed failed");
+	assert_int_equal(scalar(f->db, "SELECT step FROM alerts"), 1);
+	(void)id;
+}
+
 /* ---------------------------------------------------------------- SMS commands */
 
 static void sms(struct fx *f, int64_t person, const char *msg, bool expect_handled, const char *expect_reply)
@@ -522,6 +540,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(ack_cancels_pending_calls_and_resolved_is_final, setup, teardown),
 	        cmocka_unit_test_setup_teardown(oncall_and_next_from_the_rotation, setup, teardown),
 	        cmocka_unit_test_setup_teardown(nobody_on_call_is_skipped, setup, teardown),
+	        cmocka_unit_test_setup_teardown(call_that_cannot_be_placed_moves_on, setup, teardown),
 	        cmocka_unit_test_setup_teardown(sms_commands, setup, teardown),
 	        cmocka_unit_test_setup_teardown(english_texts, setup, teardown),
 	};
