@@ -103,6 +103,7 @@ class Plantao:
         log = open(self.log_path, "ab")
         log.write(b"---- start %s\n" % time.strftime("%H:%M:%S").encode())
         log.flush()
+        self.killed = False
         self.proc = subprocess.Popen([self.binary, "serve"], cwd=self.tmp, env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
@@ -146,6 +147,7 @@ class Plantao:
 
     def kill9(self):
         """SIGKILL: the crash that must lose nothing and send nothing twice."""
+        self.killed = True
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
@@ -287,15 +289,20 @@ class IntegrationTest(unittest.TestCase):
 
     def _finish_plantao(self, p):
         ok = self._test_ok()
+        problem = None
         try:
-            p.stop()
+            status = p.stop()
+            # A clean SIGTERM exits 0; anything else (LeakSanitizer's 23, an abort) fails the test.
+            if status not in (0, None) and not p.killed:
+                problem = "plantao exited with status %s on SIGTERM (sanitizer report or crash)" % status
         except RuntimeError as e:
-            ok = False
-            sys.stderr.write("%s\n" % e)
+            problem = str(e)
         finally:
-            if not ok:
+            if problem or not ok:
                 sys.stderr.write("\n%s\n---- kept %s\n" % (p.log_tail(), p.tmp))
-            p.close(keep=not ok)
+            p.close(keep=bool(problem) or not ok)
+        if problem:
+            raise AssertionError(problem)
 
     def _test_ok(self):
         outcome = getattr(self, "_outcome", None)
