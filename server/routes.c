@@ -10,6 +10,7 @@
 #include "server/api_people.h"
 #include "server/api_rotation.h"
 #include "server/api_outbox.h"
+#include "server/api_sales.h"
 #include "server/console.h"
 #include "server/escalation.h"
 #include "server/ops.h"
@@ -72,6 +73,11 @@ const struct route routes[] = {
 	{"GET", "/api/audit", api_audit_list, TOK, HTTP_PERM_READ, 0, NULL},
 	{"GET", "/api/calls", voice_api_calls, TOK, HTTP_PERM_READ, 0, NULL},
 	{"GET", "/api/outbox", api_outbox_list, TOK, HTTP_PERM_READ, 0, NULL},
+	/* sales import: the body is streamed into the import (CSV, .xlsx, JSON or multipart) */
+	{"POST", "/api/sales", api_sales_import, TOK, HTTP_PERM_EDIT, API_SALES_MAX_BODY, api_sales_body},
+	{"GET", "/api/sales/settings", api_sales_settings_get, TOK, HTTP_PERM_READ, 0, NULL},
+	{"PUT", "/api/sales/settings", api_sales_settings_put, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"GET", "/api/sales/report", api_sales_report, TOK, HTTP_PERM_READ, 0, NULL},
 
 	/* the web console: keep last */
 	{"GET", "/{*}", console_get, PUB, HTTP_PERM_READ, 0, NULL},
