@@ -230,7 +230,7 @@ static json_t *settings_json(const struct sales_settings *s)
 	for (size_t i = 0; phones && i < s->n_notify; i++)
 		json_array_append_new(phones, json_string(s->notify[i]));
 	amount_format_brl(s->target_cents, target, sizeof target);
-	return json_pack("{s:I,s:s,s:s,s:s,s:o*}", "target", (json_int_t)s->target_cents, "target_display", target,
+	return json_pack("{s:I,s:s,s:s,s:s,s:o*}", "target_cents", (json_int_t)s->target_cents, "target", target,
 	                 "currency", s->currency, "rule", sales_rule_name(s->rule), "notify", phones);
 }
 
@@ -247,8 +247,26 @@ enum rc api_sales_settings_get(struct http_req *req)
 /* Largest goal accepted: ten trillion reais, far beyond any sales team, far below overflow. */
 #define TARGET_MAX INT64_C(1000000000000000)
 
+/* target_cents: integer cents; target: reais as a number (55000.5) or typed text
+ * ("R$ 55.000,00"). -1 when v is none of these. */
+static int64_t target_value(const char *key, const json_t *v)
+{
+	char num[64];
+	int64_t c;
+
+	if (!strcmp(key, "target_cents"))
+		return json_is_integer(v) ? json_integer_value(v) : -1;
+	if (json_is_string(v))
+		return amount_parse(json_string_value(v), &c) == RC_OK ? c : -1;
+	if (!json_is_number(v))
+		return -1;
+	snprintf(num, sizeof num, "%.17g", json_number_value(v));
+	return amount_parse_real(num, &c) == RC_OK ? c : -1;
+}
+
 static enum rc settings_parse(json_t *body, struct sales_settings *s, char *err, size_t errlen)
 {
+	bool target_seen = false;
 	const char *key;
 	json_t *v;
 
@@ -258,14 +276,22 @@ static enum rc settings_parse(json_t *body, struct sales_settings *s, char *err,
 	}
 	json_object_foreach(body, key, v)
 	{
-		if (!strcmp(key, "target")) {
-			if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > TARGET_MAX) {
-				snprintf(err, errlen,
-				         "target: expected a positive integer number of cents (5500000 is "
-				         "R$ 55.000,00)");
+		if (!strcmp(key, "target_cents") || !strcmp(key, "target")) {
+			int64_t c = target_value(key, v);
+
+			if (c <= 0 || c > TARGET_MAX) {
+				snprintf(err, errlen, "%s: expected a positive amount (%s)", key,
+				         !strcmp(key, "target")
+				                 ? "55000, 55000.00 or \"R$ 55.000,00\""
+				                 : "an integer number of cents: 5500000 is R$ 55.000,00");
 				return RC_UNPROCESSABLE;
 			}
-			s->target_cents = json_integer_value(v);
+			if (target_seen && c != s->target_cents) {
+				snprintf(err, errlen, "target and target_cents disagree");
+				return RC_UNPROCESSABLE;
+			}
+			s->target_cents = c;
+			target_seen = true;
 		} else if (!strcmp(key, "currency")) {
 			if (!json_is_string(v) || strcmp(json_string_value(v), "BRL")) {
 				snprintf(err, errlen, "currency: only \"BRL\" is supported");
@@ -307,10 +333,9 @@ static enum rc settings_parse(json_t *body, struct sales_settings *s, char *err,
 				if (!dup)
 					snprintf(s->notify[s->n_notify++], sizeof s->notify[0], "%s", t);
 			}
-		} else if (!strcmp(key, "target_display")) {
-			/* read-only: a client may send back what it read */
 		} else {
-			snprintf(err, errlen, "%.40s: unknown field (target, currency, rule, notify)", key);
+			snprintf(err, errlen, "%.40s: unknown field (target_cents, target, currency, rule, notify)",
+			         key);
 			return RC_UNPROCESSABLE;
 		}
 	}

@@ -10,9 +10,11 @@
  *   "period" and "sheet" fields that apply to the files after them. Rules (periods, sums,
  *   one file per month, all or nothing, announcements): server/sales_import.h.
  *   The whole upload is one import: any bad file rejects all of it and nothing is written.
- *   Answers 201 {files, periods: [{period, sellers, total_cents, total, above_goal: [...]}],
- *   notifications: [{period, seller, amount_cents, amount, message, phones}], queued, rows,
- *   target_cents, target, currency, rule[, warning]}.
+ *   Answers 201 {files: [{file, format, rows, periods}], periods: [{period, sellers,
+ *   total_cents, total, above_goal: count}], above_goal: [{period, seller, amount_cents, amount,
+ *   notified}], notifications: [{period, seller, amount_cents, amount, message, phones}]
+ *   (announced by this import), queued (outbox rows), rows, target_cents, target, currency,
+ *   rule[, warning when no manager phone is set]}.
  *   Errors: 415 not a spreadsheet/CSV/JSON; 422 corrupt or non-workbook zip, missing columns,
  *   a bad value (naming file, line and value), an empty file, a month conflict; 413 over the
  *   body cap, a workbook over 32 MiB or inflating past 64 MiB (zip bomb), a JSON file over
@@ -20,11 +22,13 @@
  *   An editor token may import: importing is the sales team's routine, like editing people.
  *
  * GET /api/sales/settings (READ), PUT /api/sales/settings (EDIT, audited "sales.settings.update")
- *   {"target": cents (integer > 0, default 5500000), "currency": "BRL" (the only one),
- *    "rule": "more_than" (default) | "at_least", "notify": ["+E164", …] (at most 20)}.
- *   PUT changes the fields it names and keeps the others; unknown fields and bad values are
- *   422 naming the field ("notify[1]: …"). Answers the settings, plus read-only
- *   "target_display" ("R$ 55.000,00"). A new target applies from the next import on.
+ *   {"target_cents": 5500000 (the goal in cents, the default R$ 55.000,00), "target":
+ *    "R$ 55.000,00", "currency": "BRL" (the only one), "rule": "more_than" (default) |
+ *    "at_least", "notify": ["+E164", …] (at most 20)}.
+ *   PUT changes the fields it names and keeps the others. The goal may be given as
+ *   target_cents (integer cents) or as target (reais: 55000, 55000.5 or "R$ 55.000,00", so
+ *   what GET answered can be sent back). Unknown fields and bad values are 422 naming the
+ *   field ("notify[1]: …"). Answers the settings. A new goal applies from the next import on.
  *
  * GET /api/sales/report[?period=YYYY-MM | ?from=YYYY-MM&to=YYYY-MM][&format=csv] (READ)
  *   Every seller of the months asked for (all months without a parameter): total, above the

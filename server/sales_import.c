@@ -434,7 +434,8 @@ bool sales_import_message(const char *period, const char *seller, int64_t cents,
 
 struct period_report {
 	const struct sales_settings *settings;
-	json_t *above;
+	json_t *above; /* the upload's list, all periods */
+	json_int_t n;  /* this period's count */
 };
 
 static enum rc collect_above(void *ctx, const struct sales_report_row *r)
@@ -445,9 +446,10 @@ static enum rc collect_above(void *ctx, const struct sales_report_row *r)
 	if (!sales_is_above(p->settings, r->cents))
 		return RC_OK;
 	amount_format_brl(r->cents, amount, sizeof amount);
-	if (json_array_append_new(p->above,
-	                          json_pack("{s:s,s:I,s:s,s:b}", "seller", r->seller, "amount_cents",
-	                                    (json_int_t)r->cents, "amount", amount, "notified", r->notified_at != 0)))
+	p->n++;
+	if (json_array_append_new(p->above, json_pack("{s:s,s:s,s:I,s:s,s:b}", "period", r->period, "seller", r->seller,
+	                                              "amount_cents", (json_int_t)r->cents, "amount", amount,
+	                                              "notified", r->notified_at != 0)))
 		return RC_INTERNAL;
 	return RC_OK;
 }
@@ -526,26 +528,26 @@ out:
 	return rc;
 }
 
-static json_t *period_json(struct sales_import *imp, const char *period, const struct sales_settings *s)
+/* {period, sellers, total_cents, total, above_goal: count}; the sellers above the goal are
+ * appended to above. */
+static json_t *period_json(struct sales_import *imp, const char *period, const struct sales_settings *s, json_t *above)
 {
-	struct period_report pr = {s, json_array()};
+	struct period_report pr = {s, above, 0};
 	int64_t sellers = 0, total = 0;
 	char amount[AMOUNT_BRL_MAX];
 
-	if (!pr.above || sales_period_totals(imp->db, period, &sellers, &total) != RC_OK ||
-	    sales_report(imp->db, period, period, collect_above, &pr) != RC_OK) {
-		json_decref(pr.above);
+	if (sales_period_totals(imp->db, period, &sellers, &total) != RC_OK ||
+	    sales_report(imp->db, period, period, collect_above, &pr) != RC_OK)
 		return NULL;
-	}
 	amount_format_brl(total, amount, sizeof amount);
-	return json_pack("{s:s,s:I,s:I,s:s,s:o}", "period", period, "sellers", (json_int_t)sellers, "total_cents",
-	                 (json_int_t)total, "total", amount, "above_goal", pr.above);
+	return json_pack("{s:s,s:I,s:I,s:s,s:I}", "period", period, "sellers", (json_int_t)sellers, "total_cents",
+	                 (json_int_t)total, "total", amount, "above_goal", pr.n);
 }
 
 enum rc sales_import_commit(struct sales_import *imp, json_t **result, int64_t *queued_out)
 {
 	struct sales_settings s;
-	json_t *periods = NULL, *per = json_array(), *notes = json_array(), *res = NULL;
+	json_t *periods = NULL, *per = json_array(), *notes = json_array(), *above = json_array(), *res = NULL;
 	int64_t now = clock_now(), queued = 0, rows = 0;
 	size_t announced = 0, i;
 	char target[AMOUNT_BRL_MAX];
@@ -566,7 +568,7 @@ enum rc sales_import_commit(struct sales_import *imp, json_t **result, int64_t *
 		rc = fail(imp, RC_UNPROCESSABLE, "no file in the upload");
 		goto out;
 	}
-	if (!per || !notes) {
+	if (!per || !notes || !above) {
 		rc = fail(imp, RC_INTERNAL, "out of memory");
 		goto out;
 	}
@@ -592,7 +594,7 @@ enum rc sales_import_commit(struct sales_import *imp, json_t **result, int64_t *
 			goto out;
 	}
 	for (i = 0; i < json_array_size(periods); i++) {
-		json_t *p = period_json(imp, json_string_value(json_array_get(periods, i)), &s);
+		json_t *p = period_json(imp, json_string_value(json_array_get(periods, i)), &s, above);
 
 		if (!p || json_array_append_new(per, p)) {
 			rc = fail(imp, RC_DB, "database error while summarising");
@@ -605,9 +607,9 @@ enum rc sales_import_commit(struct sales_import *imp, json_t **result, int64_t *
 		goto out;
 	}
 	amount_format_brl(s.target_cents, target, sizeof target);
-	res = json_pack("{s:O,s:O,s:O,s:I,s:I,s:I,s:s,s:s,s:s}", "files", imp->files, "periods", per, "notifications",
-	                notes, "rows", (json_int_t)rows, "queued", (json_int_t)queued, "target_cents",
-	                (json_int_t)s.target_cents, "target", target, "currency", s.currency, "rule",
+	res = json_pack("{s:O,s:O,s:O,s:O,s:I,s:I,s:I,s:s,s:s,s:s}", "files", imp->files, "periods", per, "above_goal",
+	                above, "notifications", notes, "rows", (json_int_t)rows, "queued", (json_int_t)queued,
+	                "target_cents", (json_int_t)s.target_cents, "target", target, "currency", s.currency, "rule",
 	                sales_rule_name(s.rule));
 	if (res && s.n_notify == 0)
 		json_object_set_new(
@@ -628,5 +630,6 @@ out:
 	json_decref(periods);
 	json_decref(per);
 	json_decref(notes);
+	json_decref(above);
 	return rc;
 }

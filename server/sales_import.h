@@ -82,7 +82,8 @@ enum rc sales_import_file_data(struct sales_import *imp, const void *data, size_
 enum rc sales_import_file_end(struct sales_import *imp);
 
 /* All files are in: replaces the periods, announces, commits (BEGIN IMMEDIATE). *result: a
- * new JSON object {files, periods, notifications, queued, target_cents, rule[, warning]};
+ * new JSON object {files, periods, above_goal, notifications, rows, queued, target_cents,
+ * target, currency, rule[, warning]};
  * *queued (may be NULL) the number of outbox rows inserted (wake the engine when > 0).
  * RC_UNPROCESSABLE when no file was given, or too many sellers to announce; RC_BUSY/RC_DB. */
 enum rc sales_import_commit(struct sales_import *imp, json_t **result, int64_t *queued);

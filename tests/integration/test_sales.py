@@ -154,8 +154,12 @@ class SalesTest(IntegrationTest):
         self.assertEqual(answer["notifications"], [])
         self.assertEqual(len(answer["periods"]), 6)
         feb = [p for p in answer["periods"] if p["period"] == "2026-02"][0]
-        self.assertEqual([s["seller"] for s in feb["above_goal"]], ["Carla Dias", "Bruno Lima"])
-        self.assertTrue(all(s["notified"] for s in feb["above_goal"]))
+        self.assertEqual((feb["sellers"], feb["above_goal"]), (3, 2))
+        above = [(a["period"], a["seller"], a["amount"], a["notified"]) for a in answer["above_goal"]]
+        self.assertEqual(len(above), 9)
+        self.assertIn(("2026-02", "Carla Dias", "R$ 61.234,56", True), above)
+        self.assertEqual(above[1:3], [("2026-02", "Carla Dias", "R$ 61.234,56", True),
+                                      ("2026-02", "Bruno Lima", "R$ 55.000,01", True)])
         time.sleep(0.5 if self.sender else 0)
         self.expect_texts(expected)  # tearDown fails on any extra text at the simulator
 
@@ -200,7 +204,7 @@ class SalesTest(IntegrationTest):
         self.expect_texts([(M1, text("janeiro/2026", "Ana Souza", "R$ 57.320,00"))])
 
     def test_goal_at_least_and_json(self):
-        self.managers(M1, rule="at_least", target=5000000)
+        self.managers(M1, rule="at_least", target_cents=5000000)
         rows = [{"seller": "Ana", "amount": 50000, "period": "2026-02"},
                 {"seller": "Bia", "amount": "49.999,99", "period": "2026-02"},
                 {"seller": "ana", "amount": 0.5, "period": "2026-02"}]
@@ -320,24 +324,31 @@ class SalesTest(IntegrationTest):
 
     def test_settings(self):
         s = self.api_ok("GET", "/api/sales/settings")
-        self.assertEqual(s, {"target": 5500000, "target_display": "R$ 55.000,00", "currency": "BRL",
+        self.assertEqual(s, {"target_cents": 5500000, "target": "R$ 55.000,00", "currency": "BRL",
                              "rule": "more_than", "notify": []})
         status, body, _ = self.api("PUT", "/api/sales/settings", json={"notify": [M1, "11 98888-0001"]})
         self.assertEqual(status, 422)
         self.assertIn("notify[1]", body["error"]["message"])
         self.assertIn("11 98888-0001", body["error"]["message"])
-        for bad in ({"target": -1}, {"target": "55000"}, {"rule": "more"}, {"currency": "USD"}, {"colour": 1}):
+        for bad in ({"target_cents": -1}, {"target_cents": 55000.5}, {"target": "abc"}, {"target": 0},
+                    {"target": 1, "target_cents": 2}, {"rule": "more"}, {"currency": "USD"}, {"colour": 1}):
             status, body, _ = self.api("PUT", "/api/sales/settings", json=bad)
             self.assertEqual(status, 422, bad)
-        s = self.api_ok("PUT", "/api/sales/settings", json={"target": 6000000, "rule": "at_least",
+        s = self.api_ok("PUT", "/api/sales/settings", json={"target_cents": 6000000, "rule": "at_least",
                                                              "notify": [M2, M1, M2]})
         self.assertEqual(s["notify"], [M2, M1])
-        self.assertEqual(s["target_display"], "R$ 60.000,00")
+        self.assertEqual(s["target"], "R$ 60.000,00")
         s = self.api_ok("PUT", "/api/sales/settings", json={"notify": [M1]})  # the rest is kept
-        self.assertEqual((s["target"], s["rule"], s["notify"]), (6000000, "at_least", [M1]))
+        self.assertEqual((s["target_cents"], s["rule"], s["notify"]), (6000000, "at_least", [M1]))
+        # the goal in reais, as a number or as typed; what GET answered can be sent back
+        self.assertEqual(self.api_ok("PUT", "/api/sales/settings", json={"target": 57500.5})["target_cents"],
+                         5750050)
+        self.assertEqual(self.api_ok("PUT", "/api/sales/settings", json={"target": "R$ 58.000,00"})["target_cents"],
+                         5800000)
+        self.assertEqual(self.api_ok("PUT", "/api/sales/settings", json=s)["target_cents"], 6000000)
         audit = self.db().execute("SELECT actor, action, detail FROM audit WHERE action = 'sales.settings.update'"
                                   ).fetchall()
-        self.assertEqual(len(audit), 2)
+        self.assertEqual(len(audit), 5)
         self.assertEqual(json.loads(audit[-1][2])["notify"], [M1])
 
     def test_roles(self):
