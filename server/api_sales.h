@@ -10,7 +10,7 @@
  *   "period" and "sheet" fields that apply to the files after them. Rules (periods, sums,
  *   one file per month, all or nothing, announcements): server/sales_import.h.
  *   The whole upload is one import: any bad file rejects all of it and nothing is written.
- *   Answers 201 {files: [{file, format, rows, periods}], periods: [{period, sellers,
+ *   Answers 201 {files: [{filename, format, rows, periods}], periods: [{period, sellers,
  *   total_cents, total, above_goal: count}], above_goal: [{period, seller, amount_cents, amount,
  *   notified}], notifications: [{period, seller, amount_cents, amount, message, phones}]
  *   (announced by this import), queued (outbox rows), rows, target_cents, target, currency,

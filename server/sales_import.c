@@ -213,7 +213,7 @@ static int claim_period(struct sales_import *imp, const char *period, long line)
 			continue;
 		if (imp->periods[i].file != cur) {
 			json_t *o = json_array_get(imp->files, (size_t)imp->periods[i].file);
-			const char *other = json_string_value(json_object_get(o, "file"));
+			const char *other = json_string_value(json_object_get(o, "filename"));
 
 			snprintf(imp->f.rerr, sizeof imp->f.rerr,
 			         "%s %ld: month %s is also in %s%.120s%s: send one file per month", unit, line, period,
@@ -370,7 +370,7 @@ static enum rc summarise(struct sales_import *imp)
 	for (size_t i = 0; periods && i < imp->n_periods; i++)
 		if (imp->periods[i].file == imp->n_files)
 			json_array_append_new(periods, json_string(imp->periods[i].period));
-	o = json_pack("{s:s?,s:s,s:I,s:o*}", "file", imp->f.name[0] ? imp->f.name : NULL, "format",
+	o = json_pack("{s:s?,s:s,s:I,s:o*}", "filename", imp->f.name[0] ? imp->f.name : NULL, "format",
 	              format_name(imp->f.fmt), "rows", (json_int_t)imp->f.sink.rows, "periods", periods);
 	if (!o || json_array_append_new(imp->files, o))
 		return fail(imp, RC_INTERNAL, "out of memory");

@@ -452,7 +452,7 @@ test('sales: uploading a CSV draws the per-seller chart against the goal', async
   await go(page, '#/sales');
   const csv = path.join(server.tmp, 'vendas.csv');
   fs.writeFileSync(csv, 'vendedor;valor\nCarla Dias;"R$ 61.250,00"\nDiego Alves;"R$ 12.000,50"\nEva Rocha;"R$ 55.000,01"\n');
-  const period = await page.getByLabel('Mês').inputValue();
+  const period = await page.getByLabel('Mês', { exact: true }).inputValue();
   await page.getByTestId('upload-form').getByLabel('Arquivos (.xlsx, CSV ou JSON)').setInputFiles(csv);
   await page.getByRole('button', { name: 'Enviar', exact: true }).click();
   await page.getByTestId('upload-results').locator('li.ok').waitFor();

@@ -220,7 +220,7 @@ class SalesTest(IntegrationTest):
             ("C:\\Planilhas\\fevereiro 2026.xlsx", fixture("fevereiro 2026.xlsx"), "application/octet-stream"),
             ("Março_2026.csv", csv_march, "text/csv"),
         ], fields=[("comment", "ignored")])
-        self.assertEqual([(f["file"], f["format"], f["periods"]) for f in answer["files"]], [
+        self.assertEqual([(f["filename"], f["format"], f["periods"]) for f in answer["files"]], [
             ("janeiro 2026.xlsx", "xlsx", ["2026-01"]),
             ("fevereiro 2026.xlsx", "xlsx", ["2026-02"]),
             ("Março_2026.csv", "csv", ["2026-03"]),
