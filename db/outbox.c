@@ -29,8 +29,8 @@ enum rc outbox_enqueue(struct db *db, const struct outbox_msg *m, int64_t *id)
 {
 	static const char ins[] =
 	        "INSERT INTO outbox (kind, class, priority, to_number, body, url, machine_detection, idem_key, "
-	        "owner_type, owner_id, next_at_ms, created_at, updated_at, encoding, segments) "
-	        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14) "
+	        "owner_type, owner_id, next_at_ms, created_at, updated_at, encoding, segments, ring_timeout_s) "
+	        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15) "
 	        "ON CONFLICT (idem_key) DO NOTHING";
 	static const char sel[] = "SELECT id FROM outbox WHERE idem_key = ?1";
 	sqlite3_stmt *st = db_stmt(db, ins);
@@ -55,7 +55,8 @@ enum rc outbox_enqueue(struct db *db, const struct outbox_msg *m, int64_t *id)
 	    sqlite3_bind_text(st, 9, m->owner_type, -1, SQLITE_STATIC) ||
 	    (m->owner_id ? sqlite3_bind_int64(st, 10, m->owner_id) : sqlite3_bind_null(st, 10)) ||
 	    sqlite3_bind_int64(st, 11, m->not_before_ms ? m->not_before_ms : now_ms) ||
-	    sqlite3_bind_int64(st, 12, now_ms / 1000))
+	    sqlite3_bind_int64(st, 12, now_ms / 1000) ||
+	    (m->ring_timeout_s > 0 ? sqlite3_bind_int(st, 15, m->ring_timeout_s) : sqlite3_bind_null(st, 15)))
 		goto out;
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = db_rc(db);
@@ -97,7 +98,7 @@ enum rc outbox_depth(struct db *db, void (*fn)(void *ctx, const char *status, in
 #define ROW_COLUMNS                                                                                                    \
 	"id, kind, class, priority, to_number, coalesce(from_number, ''), body, url, machine_detection, status, "      \
 	"tries, next_at_ms, coalesce(attempt_at_ms, 0), coalesce(sid, ''), status_seq, coalesce(owner_type, ''), "     \
-	"coalesce(owner_id, 0), coalesce(segments, 0), coalesce(encoding, '')"
+	"coalesce(owner_id, 0), coalesce(segments, 0), coalesce(encoding, ''), coalesce(ring_timeout_s, 0)"
 
 static enum outbox_kind kind_of(const char *s)
 {
@@ -145,6 +146,7 @@ static enum rc read_row(sqlite3_stmt *st, struct outbox_row *r)
 	r->owner_id = sqlite3_column_int64(st, 16);
 	r->segments = sqlite3_column_int(st, 17);
 	copy_col(st, 18, r->encoding, sizeof r->encoding);
+	r->ring_timeout_s = sqlite3_column_int(st, 19);
 	if ((sqlite3_column_type(st, 6) != SQLITE_NULL && !r->body) ||
 	    (sqlite3_column_type(st, 7) != SQLITE_NULL && !r->url)) {
 		outbox_row_release(r);

@@ -33,6 +33,7 @@ struct outbox_msg {
 	const char *body;       /* messages */
 	const char *url;        /* calls: absolute TwiML URL */
 	bool machine_detection; /* calls */
+	int ring_timeout_s;     /* calls: seconds to ring (Twilio's Timeout); 0: PLANTAO_DIAL_TIMEOUT */
 	const char *idem_key;   /* unique per intended send, e.g. "alert:12:sms:+5511…" */
 	const char *owner_type; /* "call_attempt", "alert", "voicemail", "sales", "handoff", … */
 	int64_t owner_id;
@@ -70,6 +71,7 @@ struct outbox_row {
 	int64_t owner_id;
 	int segments; /* SMS parts, 0 unknown */
 	char encoding[16];
+	int ring_timeout_s; /* calls: 0 = PLANTAO_DIAL_TIMEOUT */
 };
 
 void outbox_row_release(struct outbox_row *r);

@@ -73,6 +73,14 @@ void app_wake_engine(struct app *app)
 	pthread_mutex_unlock(&app->wake_lock);
 }
 
+bool app_wake_is_pending(struct app *app)
+{
+	bool pending;
+
+	pending = __atomic_load_n(&app->wake_pending, __ATOMIC_ACQUIRE);
+	return pending;
+}
+
 bool app_engine_wait(struct app *app, int timeout_ms)
 {
 	struct timespec ts;

@@ -36,6 +36,8 @@ void app_db_close(struct app *app);
 
 /* Wakes the engine (new outbox rows or alerts are due now). Cheap; call after commit. */
 void app_wake_engine(struct app *app);
+/* Engine side: true when a wake-up is waiting (a long job should yield to the next tick). */
+bool app_wake_is_pending(struct app *app);
 /* Engine side: waits until woken or timeout_ms passed; returns true if woken. */
 bool app_engine_wait(struct app *app, int timeout_ms);
 

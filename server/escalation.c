@@ -154,7 +154,7 @@ static enum rc exhaust(struct app *app, struct db *db, const struct alerts_row *
 }
 
 /* Queues the call of attempt t (once: the outbox key is the attempt's). */
-static enum rc queue_call(struct app *app, struct db *db, const struct alerts_attempt *t)
+static enum rc queue_call(struct app *app, struct db *db, const struct alerts_attempt *t, int ring_s)
 {
 	struct outbox_msg m = {0};
 	char key[64], url[1024];
@@ -169,6 +169,7 @@ static enum rc queue_call(struct app *app, struct db *db, const struct alerts_at
 	m.to = t->phone;
 	m.url = url;
 	m.machine_detection = app->cfg->machine_detection;
+	m.ring_timeout_s = ring_s; /* the step's timeout: ring that long, then the chain moves on */
 	m.idem_key = key;
 	m.owner_type = "call_attempt";
 	m.owner_id = t->id;
@@ -209,7 +210,7 @@ static enum rc call_from(struct app *app, struct db *db, const struct alerts_row
 			return rc;
 		rc = alerts_attempt_ensure(db, a->id, round, step, who.id, who.phone, now, &t, &created);
 		if (rc == RC_OK && (created || !t.outbox_id))
-			rc = queue_call(app, db, &t);
+			rc = queue_call(app, db, &t, p->steps[step].timeout_s);
 		if (rc == RC_OK)
 			rc = alerts_set_step(db, a->id, round, step,
 			                     now + p->steps[step].timeout_s + ESCALATION_CALL_ALLOWANCE_S +

@@ -340,7 +340,7 @@ static bool send_row(struct sender *s, struct outbox_row *r, int64_t now)
 	m.body = r->body;
 	m.url = r->url;
 	m.machine_detection = r->machine_detection;
-	m.timeout_s = m.call ? c->dial_timeout : 0;
+	m.timeout_s = m.call ? (r->ring_timeout_s > 0 ? r->ring_timeout_s : c->dial_timeout) : 0;
 	memset(sl, 0, sizeof *sl);
 	sl->id = r->id;
 	sl->kind = r->kind;
@@ -627,7 +627,9 @@ enum rc sender_run(struct app *app, struct db *db, void *state, int64_t now_ms)
 		if (!twilio_in_flight(s->tw))
 			break;
 		spent_ms = (clock_mono_us() - t0) / 1000;
-		if (spent_ms >= SENDER_BUDGET_MS || app->stopping)
+		/* A handler that queued something new (an alert) woke the engine: yield so the
+		 * other jobs run now; transfers in flight carry on at the next tick. */
+		if (spent_ms >= SENDER_BUDGET_MS || app->stopping || app_wake_is_pending(app))
 			break;
 		twilio_run(s->tw, (int)(SENDER_BUDGET_MS - spent_ms < 50 ? SENDER_BUDGET_MS - spent_ms : 50));
 		collect(s);

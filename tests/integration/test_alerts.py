@@ -120,6 +120,9 @@ class TestChain(PagerTest):
         self.assertEqual(self.sim.expect_call(ANA).status, "no-answer")
         self.assertEqual(self.sim.expect_call(BRUNO).status, "busy")
         call = self.sim.expect_call(CARLA)
+        # each step rings for its own timeout, with answering-machine detection
+        self.assertEqual(call.form.get("Timeout"), str(STEP_TIMEOUT))
+        self.assertEqual(call.form.get("MachineDetection"), "Enable")
         self.assertTrue(call.heard("Alerta %d: disco cheio em db1" % aid), call.says)
         self.assertTrue(call.heard("Pressione 1 para assumir"), call.says)
         self.assertEqual(call.digits, ["1"])
