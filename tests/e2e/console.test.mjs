@@ -493,6 +493,12 @@ test('viewer token: every page reads, no edit control is shown', async () => {
   // the API refuses the viewer's edits anyway (the console hides, the server enforces)
   const edit = await server.api('POST', '/api/people', { name: 'X', phone: '+5511999990009' }, v.json.token);
   assert(edit.status === 403, `viewer edit refused by the API (${edit.status})`);
+  // a revoked token sends the console back to the token form, saying why
+  assert((await server.api('DELETE', `/api/tokens/${v.json.id}`)).status === 200, 'viewer token revoked');
+  await vp.evaluate(() => { location.hash = '#/people'; });
+  await vp.getByText('O token não vale mais: cole um token válido.').waitFor();
+  assert(!(await vp.locator('#nav').isVisible()), 'navigation hidden again');
+  assert((await vp.evaluate(() => localStorage.getItem('plantao.token'))) === null, 'revoked token forgotten');
   await vp.context().close();
 });
 
