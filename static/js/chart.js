@@ -21,6 +21,13 @@ export function barChart(bars, goal, fmt, { title = '', goalLabel = '' } = {}) {
   const root = svg('svg', {
     viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': title, preserveAspectRatio: 'xMinYMin meet',
   }, svg('title', null, title));
+  if (goal > 0) { // under the bars and their labels
+    const gx = x(goal);
+    root.append(
+      svg('line', { x1: gx, x2: gx, y1: top - 6, y2: H - 4, class: 'goal' }),
+      svg('text', { x: Math.min(gx, W - 4), y: 16, 'text-anchor': gx > W - 120 ? 'end' : 'middle', class: 'goal-lbl' },
+        goalLabel));
+  }
   bars.forEach((b, i) => {
     const y = top + i * rowH;
     const name = b.label.length > 22 ? `${b.label.slice(0, 21)}…` : b.label;
@@ -32,12 +39,5 @@ export function barChart(bars, goal, fmt, { title = '', goalLabel = '' } = {}) {
       }, svg('title', null, `${b.label}: ${fmt(b.value)}`)),
       svg('text', { x: x(b.value) + 6, y: y + rowH / 2 + 5, class: 'val' }, fmt(b.value)));
   });
-  if (goal > 0) {
-    const gx = x(goal);
-    root.append(
-      svg('line', { x1: gx, x2: gx, y1: top - 6, y2: H - 4, class: 'goal' }),
-      svg('text', { x: Math.min(gx, W - 4), y: 16, 'text-anchor': gx > W - 120 ? 'end' : 'middle', class: 'goal-lbl' },
-        goalLabel));
-  }
   return root;
 }

@@ -212,6 +212,8 @@ const S = {
   'sales.sending': ['enviando…', 'uploading…'],
   'sales.imported': ['{n} vendedores importados; {above} acima da meta; {queued} avisos na fila.',
     '{n} sellers imported; {above} above the goal; {queued} notices queued.'],
+  'sales.filerows': ['{rows} linhas ({format})', '{rows} rows ({format})'],
+  'sales.nophones': ['Nenhum gerente avisado: cadastre os telefones abaixo.', 'No manager told: add their phones below.'],
   'sales.done': ['Envio terminado.', 'Upload finished.'],
   'sales.report': ['Totais por vendedor', 'Totals per seller'],
   'sales.empty': ['Nenhuma venda em {period}.', 'No sales in {period}.'],

@@ -24,7 +24,7 @@ const BUILD = path.resolve(ROOT, process.argv[2] || 'build');
 const BINARY = path.join(BUILD, 'plantao');
 const SHOTS = path.join(BUILD, 'test-output', 'screenshots');
 const CHROMIUM = process.env.PLANTAO_CHROMIUM || '/usr/bin/chromium';
-const STEP_TIMEOUT = 10000;
+const STEP_TIMEOUT = 15000; // generous: other builds may share the two cores
 
 // Flags that keep Chromium off the network (this machine has none) and quiet.
 const CHROMIUM_ARGS = [
@@ -402,7 +402,7 @@ test('alerts: an alert triggered through the API appears by itself and is acknow
   assert(r.status === 202, `alert accepted (${r.status} ${r.text})`);
   const id = r.json.id;
   const row = page.locator(`tr[data-alert="${id}"]`);
-  await row.waitFor({ timeout: 8000 }); // the list refreshes every 5 s
+  await row.waitFor(); // the list refreshes every 5 s
   assert((await text(row.getByTestId('status'))) === 'disparado', 'shown as triggered');
   await shot(page, '07-alerts');
   await row.getByRole('button', { name: `Confirmar o alerta ${id}` }).click();
@@ -442,7 +442,7 @@ test('escalation: steps and rounds are edited, and a bad timeout is shown at its
   await shot(page, '09-escalation');
 });
 
-test('sales: uploading a CSV draws the per-seller chart against the goal', async () => {
+test('sales: the goal and the managers are edited, a CSV upload draws the per-seller chart against the goal', async () => {
   const probe = await server.api('GET', '/api/sales/settings');
   if (probe.status === 404 || probe.status === 405) {
     await go(page, '#/sales');
@@ -450,20 +450,52 @@ test('sales: uploading a CSV draws the per-seller chart against the goal', async
     return 'pending: the sales API (/api/sales) is not served by this build yet';
   }
   await go(page, '#/sales');
+  const settings = page.getByTestId('sales-settings');
+  await settings.getByLabel('Meta mensal').fill('60000');
+  await settings.getByLabel('Telefones dos gerentes').fill('+5511988887777\n123');
+  await settings.getByRole('button', { name: 'Salvar' }).click();
+  const err = settings.locator('[data-error-for="notify"]');
+  await err.waitFor({ state: 'visible' });
+  assert(/^notify\[1\]/.test(await text(err)), `message at the phones (${await text(err)})`);
+  await settings.getByLabel('Telefones dos gerentes').fill('+5511988887777');
+  await settings.getByRole('button', { name: 'Salvar' }).click();
+  await until(async () => {
+    const st = (await server.api('GET', '/api/sales/settings')).json;
+    return st.target_cents === 6000000 && JSON.stringify(st.notify) === '["+5511988887777"]';
+  }, 'goal R$ 60.000,00 and one manager saved');
+
   const csv = path.join(server.tmp, 'vendas.csv');
   fs.writeFileSync(csv, 'vendedor;valor\nCarla Dias;"R$ 61.250,00"\nDiego Alves;"R$ 12.000,50"\nEva Rocha;"R$ 55.000,01"\n');
   const period = await page.getByLabel('Mês', { exact: true }).inputValue();
   await page.getByTestId('upload-form').getByLabel('Arquivos (.xlsx, CSV ou JSON)').setInputFiles(csv);
   await page.getByRole('button', { name: 'Enviar', exact: true }).click();
-  await page.getByTestId('upload-results').locator('li.ok').waitFor();
+  const result = page.getByTestId('upload-results').locator('li.ok').first();
+  await result.waitFor();
+  assert(/3 vendedores importados; 1 acima da meta; 1 avisos na fila/.test(await text(result)),
+    `import summary (${await text(result)})`);
   const chart = page.locator('svg.chart');
-  await chart.waitFor();
+  await chart.locator('rect.bar').nth(2).waitFor();
   assert((await chart.locator('rect.bar').count()) === 3, 'one bar per seller');
-  assert((await chart.locator('rect.bar.above').count()) === 2, 'two sellers above the goal');
-  assert((await chart.locator('line.goal').count()) === 1, 'the goal line');
+  assert((await chart.locator('rect.bar.above').count()) === 1, 'one seller above the R$ 60.000,00 goal');
+  assert((await chart.locator('rect.bar.above').getAttribute('data-seller')) === 'Carla Dias', 'Carla above the goal');
+  assert(((await chart.locator('.goal-lbl').textContent()) || '').includes('60.000,00'), 'the goal line is labelled');
   const rep = (await server.api('GET', `/api/sales/report?period=${period}`)).json;
-  assert(rep && JSON.stringify(rep).includes('Carla Dias'), 'report has the imported seller');
+  const carla = rep.sellers.find((x) => x.seller === 'Carla Dias');
+  assert(carla && carla.amount_cents === 6125000 && carla.notified, 'report: Carla imported and announced');
   await shot(page, '10-sales');
+
+  // two workbooks at once, each month read from its file name
+  const fixtures = path.join(ROOT, 'tests', 'fixtures', 'sales');
+  await page.getByTestId('upload-form').getByLabel('Arquivos (.xlsx, CSV ou JSON)')
+    .setInputFiles([path.join(fixtures, 'janeiro 2026.xlsx'), path.join(fixtures, 'fevereiro 2026.xlsx')]);
+  await page.getByLabel(/Mês pelo nome de cada arquivo/).check();
+  await page.getByRole('button', { name: 'Enviar', exact: true }).click();
+  await until(async () => /2026-01, 2026-02/.test(await text(page.getByTestId('upload-results'))), 'both months imported');
+  assert((await page.getByLabel('Mês', { exact: true }).inputValue()) === '2026-01', 'the month shown is the first imported');
+  await until(async () => (await page.locator('svg.chart rect.bar').count()) === 3, 'January drawn');
+  const jan = (await server.api('GET', '/api/sales/report?period=2026-02')).json;
+  assert(jan.sellers.length === 3, 'February imported from its own file');
+  await shot(page, '10-sales-xlsx');
   return null;
 });
 

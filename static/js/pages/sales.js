@@ -49,14 +49,22 @@ export default async function render(root, ctx) {
   await Promise.all([loadReport(), settings(settingsSlot)]);
 }
 
-/* What an import answered, in a sentence. */
+/* What an import answered (POST /api/sales), in a sentence per month. */
 function importSummary(r) {
-  const n = num(r && r.imported, r && r.rows, r && r.sellers_imported, r && r.count, listOf(r && r.sellers, 'sellers').length);
-  const above = listOf(r && (r.above_goal || r.above || r.winners), 'sellers');
-  const queued = num(r && r.notifications_queued, r && r.queued, r && r.notified,
-    listOf(r && r.notifications, 'notifications').length) || 0;
-  const period = r && r.period ? ` (${r.period})` : '';
-  return t('sales.imported', { n: n ?? '?', above: Array.isArray(above) ? above.length : Number(above) || 0, queued }) + period;
+  const periods = listOf(r && r.periods, 'periods');
+  const above = listOf(r && r.above_goal, 'above_goal').length;
+  const queued = Number(r && r.queued) || 0;
+  const sellers = periods.reduce((n, p) => n + (Number(p.sellers) || 0), 0);
+  const months = periods.map((p) => p.period).filter(Boolean).join(', ');
+  return `${t('sales.imported', { n: sellers, above, queued })}${months ? ` (${months})` : ''}${
+    r && r.warning ? ` ${t('sales.nophones')}` : ''}`;
+}
+
+/* One line per file of the answer: "janeiro 2026.xlsx: 3 linhas, 2026-01". */
+function fileLines(r) {
+  return listOf(r && r.files, 'files').map((f) => `${f.filename || f.name || '?'}: ${
+    t('sales.filerows', { rows: f.rows ?? '?', format: f.format || '' })}${
+    listOf(f.periods, 'periods').length ? ` · ${listOf(f.periods, 'periods').join(', ')}` : ''}`);
 }
 
 function uploadForm(period, after) {
@@ -86,11 +94,11 @@ function uploadForm(period, after) {
       results.append(item);
       try {
         const r = await api('POST', '/api/sales', fd);
-        const parts = listOf(r, 'files');
-        item.textContent = parts.length
-          ? parts.map((p) => `${p.name || p.filename || ''}: ${p.error ? p.error.message || p.error : importSummary(p)}`).join(' — ')
-          : importSummary(r);
+        item.textContent = importSummary(r);
         item.className = 'ok';
+        fileLines(r).forEach((line) => results.append(h('li', { class: 'ok' }, line)));
+        const first = listOf(r.periods, 'periods')[0];
+        if (first && first.period) period.value = first.period; // show what was just imported
       } catch (e) {
         editFailed(e);
         item.textContent = errorText(e);
