@@ -534,6 +534,21 @@ test('viewer token: every page reads, no edit control is shown', async () => {
   await vp.context().close();
 });
 
+test('editor token: edits allowed, token administration not offered', async () => {
+  const e = await server.api('POST', '/api/tokens', { name: 'e2e-editor', role: 'editor' });
+  assert(e.status === 201, `editor token created (${e.status})`);
+  const ep = await newPage({ who: 'editor' });
+  await signIn(ep, e.json.token);
+  assert((await text(ep.locator('#role'))) === 'editor', 'role shown as editor');
+  assert(!(await ep.locator('#readonly-note').isVisible()), 'no read-only note');
+  assert(await ep.getByRole('button', { name: 'Assumir o plantão' }).isVisible(), 'take-the-shift offered');
+  await go(ep, '#/schedule');
+  assert(await ep.getByRole('button', { name: 'Salvar rodízio' }).isVisible(), 'rotation editable');
+  assert(!(await ep.getByRole('button', { name: 'Criar um token de leitura para a agenda' }).isVisible()),
+    'calendar token (admin only) not offered');
+  await ep.context().close();
+});
+
 test('language: the English toggle translates the console and is remembered', async () => {
   await go(page, '#/now');
   await page.getByRole('button', { name: 'English' }).click();
