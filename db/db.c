@@ -5,6 +5,7 @@
  */
 #include "db.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,8 @@ void db_close(struct db *db)
 
 	if (!db)
 		return;
+	if (db->h)
+		db_rollback(db); /* never leave the writer lock held by a closed connection */
 	for (i = 0; i < DB_STMT_CACHE; i++)
 		sqlite3_finalize(db->cache[i].st);
 	sqlite3_close(db->h);
@@ -120,20 +123,67 @@ enum rc db_exec(struct db *db, const char *sql)
 	return RC_OK;
 }
 
+/*
+ * Writers of the database queue on this mutex before BEGIN IMMEDIATE. SQLite lets one writer in
+ * at a time anyway; without the mutex the others poll with sleeps of up to 100 ms (its busy
+ * handler), which under load turns into long tail latencies. With it they wait their turn and
+ * are woken the moment the writer commits. Other processes still meet SQLite's own lock and
+ * its busy timeout.
+ */
+static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void release_writer(struct db *db)
+{
+	if (db->writing && sqlite3_get_autocommit(db->h)) {
+		db->writing = false;
+		pthread_mutex_unlock(&writer_lock);
+	}
+}
+
 enum rc db_begin(struct db *db)
 {
-	return db_exec(db, "BEGIN IMMEDIATE");
+	enum rc rc;
+
+	if (!db->writing) { /* a nested BEGIN fails below as SQLite's would, without a deadlock */
+		pthread_mutex_lock(&writer_lock);
+		db->writing = true;
+	}
+	rc = db_exec(db, "BEGIN IMMEDIATE");
+	release_writer(db); /* no-op when the transaction is open */
+	return rc;
 }
 
 enum rc db_commit(struct db *db)
 {
-	return db_exec(db, "COMMIT");
+	enum rc rc = db_exec(db, "COMMIT");
+
+	release_writer(db); /* a failed COMMIT leaves the transaction open: db_rollback releases */
+	return rc;
 }
 
 void db_rollback(struct db *db)
 {
 	if (!sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	release_writer(db);
+}
+
+void db_settle(struct db *db, const char *where)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (!db)
+		return;
+	while ((st = sqlite3_next_stmt(db->h, st)) != NULL) {
+		if (sqlite3_stmt_busy(st)) {
+			log_err("db: statement left open after %s (reset now): %s", where, sqlite3_sql(st));
+			sqlite3_reset(st);
+		}
+	}
+	if (!sqlite3_get_autocommit(db->h)) {
+		log_err("db: transaction left open after %s (rolled back)", where);
+		db_rollback(db);
+	}
 }
 
 int64_t db_last_id(struct db *db)

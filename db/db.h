@@ -23,6 +23,7 @@ struct db {
 		const char *sql; /* key: the address of a static SQL string */
 		sqlite3_stmt *st;
 	} cache[DB_STMT_CACHE];
+	bool writing; /* holds the process's writer lock (between db_begin and commit/rollback) */
 };
 
 /* Opens (creating if needed) path with WAL, foreign keys and a busy timeout. *out: db_close(). */
@@ -39,6 +40,14 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql);
 enum rc db_begin(struct db *db);
 enum rc db_commit(struct db *db);
 void db_rollback(struct db *db);
+
+/*
+ * Called between units of work (after each request, each engine job): a statement left
+ * un-reset keeps a read snapshot open, so later reads on this connection would see stale
+ * data; an open transaction would hold the write lock. Both are logged (a bug to fix) and
+ * undone.
+ */
+void db_settle(struct db *db, const char *where);
 
 /* Maps the last SQLite error of db to an rc (BUSY -> RC_BUSY, CONSTRAINT -> RC_CONFLICT, …). */
 enum rc db_rc(struct db *db);

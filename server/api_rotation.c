@@ -3,7 +3,8 @@
  * handlers (routes in api_rotation.h). The arithmetic is server/schedule.c's; the loading,
  * versioning and transactions are db/rotation.c's; this file validates input and shapes JSON.
  *
- * Calendar feed authentication: calendar clients (Google Calendar, Outlook) subscribe to a
+ * Calendar feed authentication (route auth HTTP_FEED, checked by server/http.c): calendar
+ * clients (Google Calendar, Outlook) subscribe to a
  * URL and cannot send an Authorization header, so GET /api/schedule.ics accepts, besides
  * the usual bearer header, ?token= — but only a token of role "viewer" (read-only, made for
  * the purpose with the tokens API and revocable on its own). An admin or editor token in a
@@ -12,7 +13,6 @@
  */
 #include "api_rotation.h"
 
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +20,6 @@
 #include "db/audit.h"
 #include "db/people.h"
 #include "db/rotation.h"
-#include "db/tokens.h"
 #include "server/app.h"
 #include "server/clock.h"
 #include "server/ics.h"
@@ -431,56 +430,6 @@ out:
 
 /* ---------------------------------------------------------------- iCalendar */
 
-static bool same_secret(const char *a, const char *b)
-{
-	char ha[TOKENS_HEX_LEN + 1], hb[TOKENS_HEX_LEN + 1];
-
-	tokens_hash(a, ha);
-	tokens_hash(b, hb);
-	return CRYPTO_memcmp(ha, hb, TOKENS_HEX_LEN) == 0;
-}
-
-static enum rc ics_auth(struct http_req *req)
-{
-	const char *h = http_header(req, "Authorization");
-	const char *q = http_query(req, "token");
-	char role[16], name[48];
-	enum rc rc;
-
-	if (h) {
-		if (strncasecmp(h, "Bearer ", 7) != 0 || !h[7])
-			goto unauthorized;
-		h += 7;
-		if (req->app->cfg->api_token && same_secret(h, req->app->cfg->api_token)) {
-			snprintf(req->actor, sizeof req->actor, "token:bootstrap");
-			return RC_OK;
-		}
-		rc = tokens_check(req->db, h, role, name, sizeof name);
-		if (rc == RC_AUTH)
-			goto unauthorized;
-		if (rc != RC_OK)
-			return rc;
-		if (strcmp(role, "admin") && strcmp(role, "editor") && strcmp(role, "viewer"))
-			return http_fail(req, RC_FORBIDDEN, "this token's role may not do that");
-		snprintf(req->actor, sizeof req->actor, "token:%s", name);
-		return RC_OK;
-	}
-	if (q && q[0]) {
-		rc = tokens_check(req->db, q, role, name, sizeof name);
-		if (rc == RC_AUTH)
-			goto unauthorized;
-		if (rc != RC_OK)
-			return rc;
-		if (strcmp(role, "viewer"))
-			return http_fail(req, RC_FORBIDDEN,
-					 "only a viewer token may be given in a calendar URL (?token=); create one for the calendar");
-		snprintf(req->actor, sizeof req->actor, "token:%s", name);
-		return RC_OK;
-	}
-unauthorized:
-	http_add_header(req, "WWW-Authenticate", "Bearer");
-	return http_fail(req, RC_AUTH, "missing or invalid token (Authorization: Bearer, or ?token= of a viewer token)");
-}
 
 static const char *ics_name(void *ctx, int64_t id)
 {
@@ -496,10 +445,8 @@ enum rc api_schedule_ics(struct http_req *req)
 	int64_t from, to, now = clock_now();
 	size_t n = 0;
 	struct buf out;
-	enum rc rc = ics_auth(req);
+	enum rc rc;
 
-	if (rc != RC_OK)
-		return rc;
 	buf_init(&out, API_ICS_MAX_BYTES);
 	memset(&snap, 0, sizeof snap);
 	current_zone(req, zone, sizeof zone);

@@ -52,6 +52,7 @@ static void *loop(void *arg)
 			if (!jobs[i].run)
 				continue;
 			rc = jobs[i].run(e->app, db, e->state[i], clock_now_ms());
+			db_settle(db, jobs[i].name);
 			if (rc != RC_OK)
 				log_warn("engine: %s: %s", jobs[i].name, rc_str(rc));
 		}

@@ -392,11 +392,17 @@ static enum rc check_token(struct http_server *s, struct http_req *req)
 	char hash[TOKENS_HEX_LEN + 1], role[16];
 	enum rc rc;
 
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
+	const char *q = req->route->auth == HTTP_FEED && !h ? http_query(req, "token") : NULL;
+	bool from_query = q && q[0];
+
+	if (from_query) {
+		h = q;
+	} else if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
 		http_add_header(req, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
 		return http_fail(req, RC_AUTH, "missing bearer token (Authorization: Bearer <token>)");
+	} else {
+		h += 7;
 	}
-	h += 7;
 	tokens_hash(h, hash);
 	if (s->bootstrap_hash[0] && CRYPTO_memcmp(hash, s->bootstrap_hash, TOKENS_HEX_LEN) == 0) {
 		req->role = HTTP_ROLE_ADMIN;
@@ -414,6 +420,9 @@ static enum rc check_token(struct http_server *s, struct http_req *req)
 		req->role = role_of(role);
 		snprintf(req->actor, sizeof req->actor, "token:%s", name);
 	}
+	if (from_query && req->role != HTTP_ROLE_VIEWER)
+		return http_fail(req, RC_FORBIDDEN, "only a viewer token may be given in a URL (?token=); "
+						    "create one for the calendar");
 	if (!role_allows(req->role, req->route->perm))
 		return http_fail(req, RC_FORBIDDEN, "this token's role may not do that");
 	return RC_OK;
@@ -544,7 +553,7 @@ static enum rc begin(struct http_server *s, struct http_req *req, const char *me
 	if (cl && strtoull(cl, NULL, 10) > req->route->max_body)
 		return http_fail(req, RC_TOO_BIG, "body of %s bytes exceeds the limit of %zu bytes", cl,
 		                 req->route->max_body);
-	if (req->route->auth == HTTP_TOKEN) {
+	if (req->route->auth == HTTP_TOKEN || req->route->auth == HTTP_FEED) {
 		if (!rate_allows(s, req)) {
 			http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 			return http_fail(req, RC_RATE, "too many requests from this address; retry shortly");
@@ -655,6 +664,7 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **req_cls, enum
 	}
 	if (req->state_free)
 		req->state_free(req->state);
+	db_settle(req->db, req->path ? req->path : "a request");
 	json_decref(req->json);
 	form_release(&req->form);
 	buf_release(&req->body);
