@@ -12,7 +12,7 @@
 enum rc audit_log(struct db *db, const char *actor, const char *action, int64_t entity_id, const json_t *detail)
 {
 	static const char sql[] =
-		"INSERT INTO audit (at, actor, action, entity_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)";
+	        "INSERT INTO audit (at, actor, action, entity_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	char *text = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	enum rc rc = RC_DB;
@@ -44,7 +44,7 @@ out:
 enum rc audit_list(struct db *db, int limit, int64_t before_id, json_t **out)
 {
 	static const char sql[] = "SELECT id, at, actor, action, entity_id, detail FROM audit "
-				  "WHERE ?2 <= 0 OR id < ?2 ORDER BY id DESC LIMIT ?1";
+	                          "WHERE ?2 <= 0 OR id < ?2 ORDER BY id DESC LIMIT ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	json_t *rows = NULL;
 	enum rc rc;

@@ -12,7 +12,7 @@
 #include "db/db.h"
 
 #define AUDIT_LIST_DEFAULT 100
-#define AUDIT_LIST_MAX 1000
+#define AUDIT_LIST_MAX     1000
 
 /*
  * Appends a row at clock_now(): actor ("token:ops", "sms:+5511…", "twilio"), action

@@ -69,17 +69,17 @@ enum rc calls_get(struct db *db, int64_t id, struct calls_call *out)
 }
 
 enum rc calls_open(struct db *db, const char *call_sid, const char *caller, const char *called, int64_t now,
-		   struct calls_call *out, bool *created)
+                   struct calls_call *out, bool *created)
 {
 	static const char sql[] = "INSERT INTO support_calls (call_sid, caller, called, leg, created_at) "
-				  "VALUES (?1, ?2, ?3, 0, ?4) ON CONFLICT (call_sid) DO NOTHING";
+	                          "VALUES (?1, ?2, ?3, 0, ?4) ON CONFLICT (call_sid) DO NOTHING";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
 
 	*created = false;
 	if (!st || sqlite3_bind_text(st, 1, call_sid, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 2, caller, -1, SQLITE_STATIC) || sqlite3_bind_text(st, 3, called, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 4, now))
+	    sqlite3_bind_text(st, 2, caller, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 3, called, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 4, now))
 		return RC_DB;
 	rc = done(db, st, "calls_open");
 	if (rc != RC_OK)
@@ -91,7 +91,7 @@ enum rc calls_open(struct db *db, const char *call_sid, const char *caller, cons
 enum rc calls_leg_add(struct db *db, int64_t call_id, int leg, int64_t person_id, const char *phone, int64_t now)
 {
 	static const char ins[] = "INSERT INTO support_legs (call_id, leg, person_id, phone, created_at) "
-				  "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (call_id, leg) DO NOTHING";
+	                          "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (call_id, leg) DO NOTHING";
 	static const char upd[] = "UPDATE support_calls SET leg = max(leg, ?2) WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, ins);
 	enum rc rc;
@@ -112,7 +112,7 @@ enum rc calls_leg_add(struct db *db, int64_t call_id, int leg, int64_t person_id
 enum rc calls_leg_get(struct db *db, int64_t call_id, int leg, struct calls_leg *out)
 {
 	static const char sql[] = "SELECT coalesce(person_id, 0), phone, accepted FROM support_legs "
-				  "WHERE call_id = ?1 AND leg = ?2";
+	                          "WHERE call_id = ?1 AND leg = ?2";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
 	int s;
@@ -138,9 +138,9 @@ enum rc calls_leg_get(struct db *db, int64_t call_id, int leg, struct calls_leg 
 enum rc calls_leg_accept(struct db *db, int64_t call_id, int leg, int64_t now)
 {
 	static const char legs[] = "UPDATE support_legs SET accepted = 1 WHERE call_id = ?1 AND leg = ?2";
-	static const char call[] =
-		"UPDATE support_calls SET status = 'answered', accepted_at = ?3, accepted_by = "
-		"(SELECT person_id FROM support_legs WHERE call_id = ?1 AND leg = ?2) WHERE id = ?1 AND accepted_at IS NULL";
+	static const char call[] = "UPDATE support_calls SET status = 'answered', accepted_at = ?3, accepted_by = "
+	                           "(SELECT person_id FROM support_legs WHERE call_id = ?1 AND leg = ?2) WHERE id = ?1 "
+	                           "AND accepted_at IS NULL";
 	sqlite3_stmt *st = db_stmt(db, legs);
 	enum rc rc;
 
@@ -171,8 +171,8 @@ enum rc calls_leg_status(struct db *db, int64_t call_id, int leg, const char *di
 enum rc calls_set_status(struct db *db, int64_t call_id, const char *status, int64_t now)
 {
 	static const char sql[] =
-		"UPDATE support_calls SET status = ?2, ended_at = CASE WHEN ?2 = 'voicemail' THEN ended_at "
-		"ELSE coalesce(ended_at, ?3) END WHERE id = ?1";
+	        "UPDATE support_calls SET status = ?2, ended_at = CASE WHEN ?2 = 'voicemail' THEN ended_at "
+	        "ELSE coalesce(ended_at, ?3) END WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC) ||
@@ -183,12 +183,12 @@ enum rc calls_set_status(struct db *db, int64_t call_id, const char *status, int
 
 enum rc calls_voicemail_add(struct db *db, const struct calls_voicemail *vm, int64_t *id, bool *created)
 {
-	static const char ins[] =
-		"INSERT INTO voicemails (call_sid, caller, recording_url, recording_sid, duration_s, person_id, created_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (call_sid) DO NOTHING";
+	static const char ins[] = "INSERT INTO voicemails (call_sid, caller, recording_url, recording_sid, duration_s, "
+	                          "person_id, created_at) "
+	                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (call_sid) DO NOTHING";
 	static const char sel[] = "SELECT id FROM voicemails WHERE call_sid = ?1";
 	static const char end[] = "UPDATE support_calls SET status = 'voicemail', ended_at = coalesce(ended_at, ?2) "
-				  "WHERE call_sid = ?1";
+	                          "WHERE call_sid = ?1";
 	sqlite3_stmt *st = db_stmt(db, ins);
 	enum rc rc;
 
@@ -212,7 +212,8 @@ enum rc calls_voicemail_add(struct db *db, const struct calls_voicemail *vm, int
 		*id = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	st = db_stmt(db, end);
-	if (!st || sqlite3_bind_text(st, 1, vm->call_sid, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 2, vm->created_at))
+	if (!st || sqlite3_bind_text(st, 1, vm->call_sid, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 2, vm->created_at))
 		return RC_DB;
 	return done(db, st, "calls_voicemail_add");
 }
@@ -223,7 +224,8 @@ enum rc calls_voicemail_transcription(struct db *db, const char *call_sid, const
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
 
-	if (!st || sqlite3_bind_text(st, 1, call_sid, -1, SQLITE_STATIC) || sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC))
+	if (!st || sqlite3_bind_text(st, 1, call_sid, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC))
 		return RC_DB;
 	rc = done(db, st, "calls_voicemail_transcription");
 	if (rc == RC_OK && db_changes(db) != 1)
@@ -234,16 +236,17 @@ enum rc calls_voicemail_transcription(struct db *db, const char *call_sid, const
 enum rc calls_list(struct db *db, int limit, json_t **out)
 {
 	static const char calls[] =
-		"SELECT c.id, c.call_sid, c.caller, c.called, c.status, c.accepted_by, p.name AS accepted_by_name, "
-		"c.accepted_at, c.created_at, c.ended_at FROM support_calls c LEFT JOIN people p ON p.id = c.accepted_by "
-		"ORDER BY c.id DESC LIMIT ?1";
+	        "SELECT c.id, c.call_sid, c.caller, c.called, c.status, c.accepted_by, p.name AS accepted_by_name, "
+	        "c.accepted_at, c.created_at, c.ended_at FROM support_calls c LEFT JOIN people p ON p.id = "
+	        "c.accepted_by "
+	        "ORDER BY c.id DESC LIMIT ?1";
 	static const char legs[] =
-		"SELECT l.leg, l.person_id, p.name AS person_name, l.phone, l.dial_status, l.accepted, l.created_at "
-		"FROM support_legs l LEFT JOIN people p ON p.id = l.person_id WHERE l.call_id = ?1 ORDER BY l.leg";
+	        "SELECT l.leg, l.person_id, p.name AS person_name, l.phone, l.dial_status, l.accepted, l.created_at "
+	        "FROM support_legs l LEFT JOIN people p ON p.id = l.person_id WHERE l.call_id = ?1 ORDER BY l.leg";
 	static const char vm[] =
-		"SELECT v.id, v.recording_url, v.recording_sid, v.duration_s, v.transcription, v.person_id, "
-		"p.name AS person_name, v.created_at FROM voicemails v LEFT JOIN people p ON p.id = v.person_id "
-		"WHERE v.call_sid = ?1";
+	        "SELECT v.id, v.recording_url, v.recording_sid, v.duration_s, v.transcription, v.person_id, "
+	        "p.name AS person_name, v.created_at FROM voicemails v LEFT JOIN people p ON p.id = v.person_id "
+	        "WHERE v.call_sid = ?1";
 	sqlite3_stmt *st = db_stmt(db, calls);
 	json_t *a = NULL, *row;
 	enum rc rc;
@@ -270,20 +273,20 @@ enum rc calls_list(struct db *db, int limit, json_t **out)
 			size_t j;
 			json_t *leg;
 
-			json_array_foreach(l, j, leg)
-				json_object_set_new(leg, "accepted",
-						    json_boolean(json_integer_value(json_object_get(leg, "accepted"))));
+			json_array_foreach(l, j, leg) json_object_set_new(
+			        leg, "accepted", json_boolean(json_integer_value(json_object_get(leg, "accepted"))));
 			json_object_set_new(row, "legs", l);
 		}
 		st = rc == RC_OK ? db_stmt(db, vm) : NULL;
-		if (rc == RC_OK && (!st || sqlite3_bind_text(st, 1, json_string_value(json_object_get(row, "call_sid")), -1,
-							    SQLITE_TRANSIENT)))
+		if (rc == RC_OK && (!st || sqlite3_bind_text(st, 1, json_string_value(json_object_get(row, "call_sid")),
+		                                             -1, SQLITE_TRANSIENT)))
 			rc = RC_DB;
 		if (rc == RC_OK)
 			rc = db_rows_json(db, st, &v);
 		if (rc != RC_OK)
 			break;
-		json_object_set_new(row, "voicemail", json_array_size(v) ? json_incref(json_array_get(v, 0)) : json_null());
+		json_object_set_new(row, "voicemail",
+		                    json_array_size(v) ? json_incref(json_array_get(v, 0)) : json_null());
 		json_decref(v);
 	}
 	if (rc != RC_OK) {

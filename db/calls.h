@@ -15,30 +15,30 @@
 
 #include "db/db.h"
 
-#define CALLS_SID_MAX 64
+#define CALLS_SID_MAX      64
 #define CALLS_LIST_DEFAULT 50
-#define CALLS_LIST_MAX 500
+#define CALLS_LIST_MAX     500
 
 struct calls_call {
 	int64_t id;
 	char call_sid[CALLS_SID_MAX];
 	char caller[64];
-	char status[16];      /* ringing answered voicemail abandoned */
-	int legs;             /* people dialled so far */
+	char status[16]; /* ringing answered voicemail abandoned */
+	int legs;        /* people dialled so far */
 	int64_t created_at;
 };
 
 struct calls_leg {
 	int64_t call_id;
-	int leg;              /* 0: the person on call, 1…: the backups */
+	int leg; /* 0: the person on call, 1…: the backups */
 	int64_t person_id;
 	char phone[24];
-	bool accepted;        /* pressed 1 in the whisper */
+	bool accepted; /* pressed 1 in the whisper */
 };
 
 /* The call with call_sid, created (status ringing) when new; *created tells which. */
 enum rc calls_open(struct db *db, const char *call_sid, const char *caller, const char *called, int64_t now,
-		   struct calls_call *out, bool *created);
+                   struct calls_call *out, bool *created);
 /* By id / by CallSid. RC_NOT_FOUND. */
 enum rc calls_get(struct db *db, int64_t id, struct calls_call *out);
 enum rc calls_find_sid(struct db *db, const char *call_sid, struct calls_call *out);
@@ -60,7 +60,7 @@ struct calls_voicemail {
 	const char *recording_url;
 	const char *recording_sid;
 	int duration_s;
-	int64_t person_id;    /* on call when it was left; 0: nobody */
+	int64_t person_id; /* on call when it was left; 0: nobody */
 	int64_t created_at;
 };
 /* Stores a voicemail once per CallSid; *id its row, *created whether it is new. */

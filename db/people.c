@@ -98,7 +98,7 @@ enum rc people_input_parse(const json_t *body, bool partial, struct person_input
 			in->whatsapp = json_is_true(v);
 			in->has_whatsapp = true;
 		} else if (!strcmp(key, "id") || !strcmp(key, "sms_opt_out") || !strcmp(key, "created_at") ||
-			   !strcmp(key, "updated_at")) {
+		           !strcmp(key, "updated_at")) {
 			/* read-only: ignored, so a client may send back what it read */
 		} else {
 			snprintf(err, errlen, "%.40s: unknown field (name, phone, email, whatsapp)", key);
@@ -184,8 +184,8 @@ void people_name(struct db *db, int64_t id, char *out, size_t len)
 json_t *people_to_json(const struct person *p)
 {
 	return json_pack("{s:I,s:s,s:s,s:o,s:b,s:b}", "id", (json_int_t)p->id, "name", p->name, "phone", p->phone,
-			 "email", p->email[0] ? json_string(p->email) : json_null(), "whatsapp", p->whatsapp,
-			 "sms_opt_out", p->sms_opt_out);
+	                 "email", p->email[0] ? json_string(p->email) : json_null(), "whatsapp", p->whatsapp,
+	                 "sms_opt_out", p->sms_opt_out);
 }
 
 enum rc people_list(struct db *db, json_t **out)
@@ -230,8 +230,8 @@ static enum rc phone_free(struct db *db, const char *phone, int64_t self, char *
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {
 		snprintf(err, errlen, "phone: %s already belongs to %s#%lld (%s)", phone,
-			 sqlite3_column_int(st, 2) ? "deleted person " : "person ", (long long)sqlite3_column_int64(st, 0),
-			 (const char *)sqlite3_column_text(st, 1));
+		         sqlite3_column_int(st, 2) ? "deleted person " : "person ",
+		         (long long)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1));
 		rc = RC_CONFLICT;
 	} else if (s != SQLITE_DONE) {
 		rc = db_rc(db);
@@ -256,10 +256,10 @@ static json_t *input_json(const struct person_input *in)
 }
 
 enum rc people_create(struct db *db, const struct person_input *in, const char *actor, int64_t *id, char *err,
-		      size_t errlen)
+                      size_t errlen)
 {
 	static const char sql[] = "INSERT INTO people (name, phone, email, whatsapp, created_at, updated_at) "
-				  "VALUES (?1, ?2, ?3, ?4, ?5, ?5)";
+	                          "VALUES (?1, ?2, ?3, ?4, ?5, ?5)";
 	sqlite3_stmt *st = NULL;
 	json_t *detail = NULL;
 	enum rc rc;
@@ -299,13 +299,13 @@ out:
 }
 
 enum rc people_update(struct db *db, int64_t id, const struct person_input *in, const char *actor, char *err,
-		      size_t errlen)
+                      size_t errlen)
 {
 	static const char sql[] =
-		"UPDATE people SET name = CASE WHEN ?2 THEN ?3 ELSE name END, "
-		"phone = CASE WHEN ?4 THEN ?5 ELSE phone END, email = CASE WHEN ?6 THEN ?7 ELSE email END, "
-		"whatsapp = CASE WHEN ?8 THEN ?9 ELSE whatsapp END, updated_at = ?10 "
-		"WHERE id = ?1 AND deleted_at IS NULL";
+	        "UPDATE people SET name = CASE WHEN ?2 THEN ?3 ELSE name END, "
+	        "phone = CASE WHEN ?4 THEN ?5 ELSE phone END, email = CASE WHEN ?6 THEN ?7 ELSE email END, "
+	        "whatsapp = CASE WHEN ?8 THEN ?9 ELSE whatsapp END, updated_at = ?10 "
+	        "WHERE id = ?1 AND deleted_at IS NULL";
 	sqlite3_stmt *st = NULL;
 	json_t *detail = NULL;
 	struct person p;
@@ -353,10 +353,10 @@ out:
 static enum rc removable(struct db *db, int64_t id, char *err, size_t errlen)
 {
 	static const char in_rotation[] =
-		"SELECT 1 FROM rotation_members WHERE person_id = ?1 AND version_id = "
-		"(SELECT id FROM rotation_versions ORDER BY effective_at DESC, id DESC LIMIT 1)";
+	        "SELECT 1 FROM rotation_members WHERE person_id = ?1 AND version_id = "
+	        "(SELECT id FROM rotation_versions ORDER BY effective_at DESC, id DESC LIMIT 1)";
 	static const char in_override[] =
-		"SELECT id FROM overrides WHERE person_id = ?1 AND end_at > ?2 ORDER BY start_at LIMIT 1";
+	        "SELECT id FROM overrides WHERE person_id = ?1 AND end_at > ?2 ORDER BY start_at LIMIT 1";
 	static const char in_escalation[] = "SELECT position FROM escalation_steps WHERE person_id = ?1 LIMIT 1";
 	sqlite3_stmt *st;
 	enum rc rc = RC_OK;
@@ -368,8 +368,9 @@ static enum rc removable(struct db *db, int64_t id, char *err, size_t errlen)
 	s = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (s == SQLITE_ROW) {
-		snprintf(err, errlen, "person %lld is a member of the current rotation: remove them with PUT /api/rotation first",
-			 (long long)id);
+		snprintf(err, errlen,
+		         "person %lld is a member of the current rotation: remove them with PUT /api/rotation first",
+		         (long long)id);
 		return RC_CONFLICT;
 	}
 	if (s != SQLITE_DONE)
@@ -379,8 +380,10 @@ static enum rc removable(struct db *db, int64_t id, char *err, size_t errlen)
 		return RC_DB;
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {
-		snprintf(err, errlen, "person %lld has override %lld that has not ended: delete it first (DELETE /api/overrides/%lld)",
-			 (long long)id, (long long)sqlite3_column_int64(st, 0), (long long)sqlite3_column_int64(st, 0));
+		snprintf(err, errlen,
+		         "person %lld has override %lld that has not ended: delete it first (DELETE "
+		         "/api/overrides/%lld)",
+		         (long long)id, (long long)sqlite3_column_int64(st, 0), (long long)sqlite3_column_int64(st, 0));
 		rc = RC_CONFLICT;
 	} else if (s != SQLITE_DONE) {
 		rc = db_rc(db);
@@ -393,8 +396,9 @@ static enum rc removable(struct db *db, int64_t id, char *err, size_t errlen)
 		return RC_DB;
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {
-		snprintf(err, errlen, "person %lld is step %d of the escalation policy: change it with PUT /api/escalation first",
-			 (long long)id, sqlite3_column_int(st, 0));
+		snprintf(err, errlen,
+		         "person %lld is step %d of the escalation policy: change it with PUT /api/escalation first",
+		         (long long)id, sqlite3_column_int(st, 0));
 		rc = RC_CONFLICT;
 	} else if (s != SQLITE_DONE) {
 		rc = db_rc(db);
@@ -467,7 +471,7 @@ out:
 enum rc people_set_opt_out(struct db *db, int64_t id, bool opt_out, const char *actor)
 {
 	static const char sql[] =
-		"UPDATE people SET sms_opt_out = ?2, updated_at = ?3 WHERE id = ?1 AND sms_opt_out != ?2";
+	        "UPDATE people SET sms_opt_out = ?2, updated_at = ?3 WHERE id = ?1 AND sms_opt_out != ?2";
 	sqlite3_stmt *st;
 	json_t *detail = NULL;
 	enum rc rc;

@@ -20,11 +20,11 @@
 
 #include "db/db.h"
 
-#define PEOPLE_NAME_MAX 200                            /* characters (code points) */
-#define PEOPLE_NAME_BYTES (4 * PEOPLE_NAME_MAX + 1)    /* UTF-8 storage */
-#define PEOPLE_EMAIL_MAX 254
-#define PEOPLE_PHONE_BYTES 20                          /* "+" and 15 digits, NUL */
-#define PEOPLE_ERR_MAX 160
+#define PEOPLE_NAME_MAX    200                       /* characters (code points) */
+#define PEOPLE_NAME_BYTES  (4 * PEOPLE_NAME_MAX + 1) /* UTF-8 storage */
+#define PEOPLE_EMAIL_MAX   254
+#define PEOPLE_PHONE_BYTES 20 /* "+" and 15 digits, NUL */
+#define PEOPLE_ERR_MAX     160
 
 struct person {
 	int64_t id;
@@ -69,10 +69,10 @@ enum rc people_list(struct db *db, json_t **out);
  * phone is taken (err says by whom). *id receives the new id.
  */
 enum rc people_create(struct db *db, const struct person_input *in, const char *actor, int64_t *id, char *err,
-		      size_t errlen);
+                      size_t errlen);
 /* Applies the given fields (audit "people.update"). RC_NOT_FOUND, RC_CONFLICT (phone taken). */
 enum rc people_update(struct db *db, int64_t id, const struct person_input *in, const char *actor, char *err,
-		      size_t errlen);
+                      size_t errlen);
 /*
  * Deletes (or archives, see above) a person (audit "people.delete"). RC_NOT_FOUND;
  * RC_CONFLICT with the reason in err when the person is in the current rotation, has an

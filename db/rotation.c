@@ -69,10 +69,10 @@ static enum rc load_versions(struct db *db, int64_t lo, int64_t hi, struct rotat
 {
 	/* From the last version that started at or before lo (it is in force at lo) up to hi. */
 	static const char sql[] =
-		"SELECT id, effective_at, shift_hours, handoff, timezone FROM rotation_versions "
-		"WHERE effective_at < ?2 AND effective_at >= coalesce("
-		"(SELECT max(effective_at) FROM rotation_versions WHERE effective_at <= ?1), -9223372036854775807) "
-		"ORDER BY effective_at, id";
+	        "SELECT id, effective_at, shift_hours, handoff, timezone FROM rotation_versions "
+	        "WHERE effective_at < ?2 AND effective_at >= coalesce("
+	        "(SELECT max(effective_at) FROM rotation_versions WHERE effective_at <= ?1), -9223372036854775807) "
+	        "ORDER BY effective_at, id";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc = RC_OK;
 	size_t i;
@@ -112,7 +112,7 @@ static enum rc load_versions(struct db *db, int64_t lo, int64_t hi, struct rotat
 static enum rc load_overrides(struct db *db, int64_t lo, int64_t hi, struct rotation_snapshot *out)
 {
 	static const char sql[] = "SELECT id, person_id, start_at, end_at FROM overrides "
-				  "WHERE end_at > ?1 AND start_at < ?2 ORDER BY id";
+	                          "WHERE end_at > ?1 AND start_at < ?2 ORDER BY id";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	size_t alloc = 0;
 	enum rc rc = RC_OK;
@@ -221,7 +221,7 @@ enum rc rotation_backups(struct db *db, int64_t at, int64_t *people, size_t max,
 enum rc rotation_latest(struct db *db, struct rotation_current *out)
 {
 	static const char sql[] = "SELECT id, effective_at, shift_hours, handoff, timezone FROM rotation_versions "
-				  "ORDER BY effective_at DESC, id DESC LIMIT 1";
+	                          "ORDER BY effective_at DESC, id DESC LIMIT 1";
 	static const char mem[] = "SELECT person_id FROM rotation_members WHERE version_id = ?1 ORDER BY position";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
@@ -254,10 +254,10 @@ enum rc rotation_latest(struct db *db, struct rotation_current *out)
 }
 
 enum rc rotation_put(struct db *db, const struct rotation_input *in, int64_t now, const char *actor,
-		     int64_t *version_id, char *err, size_t errlen)
+                     int64_t *version_id, char *err, size_t errlen)
 {
 	static const char ver[] = "INSERT INTO rotation_versions (effective_at, shift_hours, handoff, timezone, "
-				  "created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?1, ?5)";
+	                          "created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?1, ?5)";
 	static const char mem[] = "INSERT INTO rotation_members (version_id, position, person_id) VALUES (?1, ?2, ?3)";
 	sqlite3_stmt *st = NULL;
 	json_t *detail = NULL, *ids = NULL;
@@ -299,7 +299,7 @@ enum rc rotation_put(struct db *db, const struct rotation_input *in, int64_t now
 	}
 	st = NULL;
 	detail = json_pack("{s:I,s:O,s:i,s:s,s:s}", "effective_at", (json_int_t)now, "members", ids, "shift_hours",
-			   in->shift_hours, "handoff", in->handoff, "timezone", in->timezone);
+	                   in->shift_hours, "handoff", in->handoff, "timezone", in->timezone);
 	rc = audit_log(db, actor, "rotation.update", *version_id, detail);
 	if (rc == RC_OK)
 		rc = db_commit(db);
@@ -349,7 +349,7 @@ static char *dup_col(sqlite3_stmt *st, int i)
 static enum rc overlapping(struct db *db, int64_t start, int64_t end, struct ovl **out, size_t *n)
 {
 	static const char sql[] = "SELECT id, person_id, start_at, end_at, reason, created_by FROM overrides "
-				  "WHERE start_at < ?2 AND end_at > ?1 ORDER BY start_at, id LIMIT 1000";
+	                          "WHERE start_at < ?2 AND end_at > ?1 ORDER BY start_at, id LIMIT 1000";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	struct ovl *a = NULL;
 	enum rc rc = RC_OK;
@@ -398,10 +398,10 @@ static enum rc step_done(struct db *db, sqlite3_stmt *st)
 }
 
 static enum rc insert_override(struct db *db, int64_t person, int64_t start, int64_t end, const char *reason,
-			       const char *created_by, int64_t *id)
+                               const char *created_by, int64_t *id)
 {
 	static const char sql[] = "INSERT INTO overrides (person_id, start_at, end_at, reason, created_at, created_by) "
-				  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
 
@@ -438,7 +438,7 @@ static enum rc delete_row(struct db *db, int64_t id)
 static json_t *span_json(int64_t person, int64_t start, int64_t end)
 {
 	return json_pack("{s:I,s:I,s:I}", "person_id", (json_int_t)person, "start_at", (json_int_t)start, "end_at",
-			 (json_int_t)end);
+	                 (json_int_t)end);
 }
 
 static enum rc audit_span(struct db *db, const char *actor, const char *action, int64_t id, json_t *detail)
@@ -451,7 +451,7 @@ static enum rc audit_span(struct db *db, const char *actor, const char *action, 
 
 /* Makes room for [start, end) by deleting, trimming or splitting the overlapped rows. */
 static enum rc make_room(struct db *db, const struct ovl *o, size_t n, int64_t start, int64_t end, int64_t new_id,
-			 const char *actor)
+                         const char *actor)
 {
 	enum rc rc = RC_OK;
 	size_t i;
@@ -472,7 +472,8 @@ static enum rc make_room(struct db *db, const struct ovl *o, size_t n, int64_t s
 
 			rc = set_span(db, o[i].id, o[i].start, start);
 			if (rc == RC_OK)
-				rc = insert_override(db, o[i].person_id, end, o[i].end, o[i].reason, o[i].created_by, &tail);
+				rc = insert_override(db, o[i].person_id, end, o[i].end, o[i].reason, o[i].created_by,
+				                     &tail);
 			if (d && rc == RC_OK) {
 				json_object_set_new(d, "kept_until", json_integer(start));
 				json_object_set_new(d, "tail_id", json_integer(tail));
@@ -500,8 +501,8 @@ static enum rc make_room(struct db *db, const struct ovl *o, size_t n, int64_t s
 	return rc;
 }
 
-enum rc rotation_override_add(struct db *db, const struct rotation_override_input *in, bool replace,
-			      const char *actor, int64_t *id, char *err, size_t errlen)
+enum rc rotation_override_add(struct db *db, const struct rotation_override_input *in, bool replace, const char *actor,
+                              int64_t *id, char *err, size_t errlen)
 {
 	struct ovl *o = NULL;
 	struct person p;
@@ -527,7 +528,8 @@ enum rc rotation_override_add(struct db *db, const struct rotation_override_inpu
 	if (n && !replace) {
 		used = (size_t)snprintf(err, errlen, "overlaps override%s", n > 1 ? "s" : "");
 		for (i = 0; i < n && used < errlen; i++)
-			used += (size_t)snprintf(err + used, errlen - used, "%s %lld", i ? "," : "", (long long)o[i].id);
+			used += (size_t)snprintf(err + used, errlen - used, "%s %lld", i ? "," : "",
+			                         (long long)o[i].id);
 		if (used < errlen)
 			snprintf(err + used, errlen - used, ": delete %s or pass ?replace=true", n > 1 ? "them" : "it");
 		rc = RC_CONFLICT;
@@ -570,7 +572,8 @@ enum rc rotation_override_delete(struct db *db, int64_t id, const char *actor)
 		goto out;
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW)
-		detail = span_json(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
+		detail = span_json(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+		                   sqlite3_column_int64(st, 2));
 	sqlite3_reset(st);
 	if (s != SQLITE_ROW) {
 		rc = s == SQLITE_DONE ? RC_NOT_FOUND : db_rc(db);
@@ -592,9 +595,9 @@ out:
 enum rc rotation_override_list(struct db *db, int64_t from, int64_t to, json_t **out)
 {
 	static const char sql[] =
-		"SELECT o.id, o.person_id, p.name AS person_name, o.start_at, o.end_at, o.reason, o.created_at, "
-		"o.created_by FROM overrides o JOIN people p ON p.id = o.person_id "
-		"WHERE o.end_at > ?1 AND (?2 <= 0 OR o.start_at < ?2) ORDER BY o.start_at, o.id LIMIT 10000";
+	        "SELECT o.id, o.person_id, p.name AS person_name, o.start_at, o.end_at, o.reason, o.created_at, "
+	        "o.created_by FROM overrides o JOIN people p ON p.id = o.person_id "
+	        "WHERE o.end_at > ?1 AND (?2 <= 0 OR o.start_at < ?2) ORDER BY o.start_at, o.id LIMIT 10000";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	*out = NULL;

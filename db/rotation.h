@@ -22,11 +22,11 @@
 #include "db/db.h"
 #include "server/schedule.h"
 
-#define ROTATION_MAX_MEMBERS 100
-#define ROTATION_MAX_OVERRIDES 50000    /* loaded for one window: more is RC_TOO_BIG */
-#define ROTATION_REASON_MAX 500         /* bytes of an override's reason */
-#define ROTATION_HANDOFF_MAX 32
-#define ROTATION_CHAIN_MAX 8            /* people the support line dials at most */
+#define ROTATION_MAX_MEMBERS   100
+#define ROTATION_MAX_OVERRIDES 50000 /* loaded for one window: more is RC_TOO_BIG */
+#define ROTATION_REASON_MAX    500   /* bytes of an override's reason */
+#define ROTATION_HANDOFF_MAX   32
+#define ROTATION_CHAIN_MAX     8 /* people the support line dials at most */
 
 /*
  * The rotation and the overrides that matter for [from, to), loaded into memory.
@@ -91,7 +91,7 @@ struct rotation_input {
  * with id 7") when a member does not exist (or was deleted). *version_id: the new id.
  */
 enum rc rotation_put(struct db *db, const struct rotation_input *in, int64_t now, const char *actor,
-		     int64_t *version_id, char *err, size_t errlen);
+                     int64_t *version_id, char *err, size_t errlen);
 
 /* ---- overrides ---- */
 
@@ -107,8 +107,8 @@ struct rotation_override_input {
  * which case they are deleted, trimmed or split around the new one (each audited) in the
  * same transaction. RC_UNPROCESSABLE (err) for an unknown person. *id: the new override.
  */
-enum rc rotation_override_add(struct db *db, const struct rotation_override_input *in, bool replace,
-			      const char *actor, int64_t *id, char *err, size_t errlen);
+enum rc rotation_override_add(struct db *db, const struct rotation_override_input *in, bool replace, const char *actor,
+                              int64_t *id, char *err, size_t errlen);
 /* Deletes one (audit "overrides.delete"). RC_NOT_FOUND. */
 enum rc rotation_override_delete(struct db *db, int64_t id, const char *actor);
 /*

@@ -95,6 +95,6 @@ enum rc api_people_delete(struct http_req *req)
 		return http_fail(req, rc, "no person with id %lld", (long long)id);
 	if (rc != RC_OK)
 		return err[0] ? http_fail(req, rc, "%s", err) : rc;
-	return http_reply_json(req, 200, json_pack("{s:I,s:b,s:b}", "id", (json_int_t)id, "deleted", 1, "archived",
-						   archived));
+	return http_reply_json(req, 200,
+	                       json_pack("{s:I,s:b,s:b}", "id", (json_int_t)id, "deleted", 1, "archived", archived));
 }

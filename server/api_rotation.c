@@ -25,7 +25,7 @@
 #include "server/ics.h"
 #include "server/tz.h"
 
-#define DAY INT64_C(86400)
+#define DAY     INT64_C(86400)
 #define ISO_LEN 40
 
 /* ---------------------------------------------------------------- helpers */
@@ -63,8 +63,8 @@ static enum rc query_instant(struct http_req *req, const char *name, const char 
 		if (tz_parse_instant(tz, fixed, out) == RC_OK)
 			return RC_OK;
 	}
-	return http_fail(req, RC_INVALID, "%s: cannot parse '%.40s' as a date (ISO 8601 such as 2026-01-05T09:00-03:00)",
-			 name, v);
+	return http_fail(req, RC_INVALID,
+	                 "%s: cannot parse '%.40s' as a date (ISO 8601 such as 2026-01-05T09:00-03:00)", name, v);
 }
 
 static json_t *iso(const char *tz, int64_t t)
@@ -82,7 +82,7 @@ struct names {
 	struct {
 		int64_t id;
 		char name[PEOPLE_NAME_BYTES];
-	} *a;
+	} * a;
 	size_t n;
 };
 
@@ -113,13 +113,13 @@ static json_t *person_brief(struct names *names, int64_t id)
 }
 
 static json_t *shift_json(struct names *names, const struct rotation_snapshot *snap, const char *fallback,
-			  const struct schedule_shift *s)
+                          const struct schedule_shift *s)
 {
 	const char *tz = rotation_zone_at(snap, s->start, fallback);
 
 	return json_pack("{s:o,s:o,s:o,s:b,s:o}", "start", iso(tz, s->start), "end", iso(tz, s->end), "person",
-			 person_brief(names, s->person_id), "by_override", s->is_override, "override_id",
-			 s->is_override ? json_integer(s->override_id) : json_null());
+	                 person_brief(names, s->person_id), "by_override", s->is_override, "override_id",
+	                 s->is_override ? json_integer(s->override_id) : json_null());
 }
 
 /* ---------------------------------------------------------------- rotation */
@@ -136,12 +136,12 @@ static json_t *rotation_json(struct http_req *req, const struct rotation_current
 		json_array_append_new(people, person_brief(&names, cur->members[i]));
 	}
 	if (!have)
-		o = json_pack("{s:n,s:n,s:o,s:o,s:i,s:n,s:s}", "version_id", "effective_at", "members", members, "people",
-			      people, "shift_hours", 168, "handoff", "timezone", req->app->cfg->tz);
+		o = json_pack("{s:n,s:n,s:o,s:o,s:i,s:n,s:s}", "version_id", "effective_at", "members", members,
+		              "people", people, "shift_hours", 168, "handoff", "timezone", req->app->cfg->tz);
 	else
 		o = json_pack("{s:I,s:o,s:o,s:o,s:i,s:s,s:s}", "version_id", (json_int_t)cur->id, "effective_at",
-			      iso(cur->timezone, cur->effective_at), "members", members, "people", people, "shift_hours",
-			      cur->shift_hours, "handoff", cur->handoff, "timezone", cur->timezone);
+		              iso(cur->timezone, cur->effective_at), "members", members, "people", people,
+		              "shift_hours", cur->shift_hours, "handoff", cur->handoff, "timezone", cur->timezone);
 	free(names.a);
 	return o;
 }
@@ -249,7 +249,7 @@ enum rc api_rotation_put(struct http_req *req)
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 		    json_integer_value(v) > SCHEDULE_MAX_SHIFT_HOURS) {
 			http_fail(req, rc, "shift_hours: expected a whole number of hours from 1 to %d",
-				  SCHEDULE_MAX_SHIFT_HOURS);
+			          SCHEDULE_MAX_SHIFT_HOURS);
 			goto out;
 		}
 		in.shift_hours = (int)json_integer_value(v);
@@ -274,7 +274,7 @@ enum rc api_rotation_put(struct http_req *req)
 		if (!json_is_string(v) || strlen(json_string_value(v)) >= sizeof handoff ||
 		    tz_parse_local(json_string_value(v), &wall) != RC_OK) {
 			rc = http_fail(req, RC_INVALID,
-				       "handoff: cannot parse as a local date-time such as 2026-01-05T09:00");
+			               "handoff: cannot parse as a local date-time such as 2026-01-05T09:00");
 			goto out;
 		}
 		snprintf(handoff, sizeof handoff, "%s", json_string_value(v));
@@ -329,7 +329,7 @@ enum rc api_oncall(struct http_req *req)
 	rc = schedule_oncall(&snap.sched, at, &cur);
 	if (rc == RC_NOT_FOUND) {
 		o = json_pack("{s:o,s:s,s:n,s:n,s:n,s:b,s:n,s:n}", "at", iso(tz, at), "timezone", tz, "person", "start",
-			      "end", "by_override", 0, "override_id", "next");
+		              "end", "by_override", 0, "override_id", "next");
 		rc = RC_OK;
 		goto out;
 	}
@@ -349,16 +349,17 @@ enum rc api_oncall(struct http_req *req)
 	{
 		struct person p;
 		json_t *person = people_get(req->db, cur.person_id, &p) == RC_OK ? people_to_json(&p)
-										  : person_brief(&names, cur.person_id);
+		                                                                 : person_brief(&names, cur.person_id);
 
 		o = json_pack("{s:o,s:s,s:o,s:o,s:o,s:b,s:o}", "at", iso(tz, at), "timezone", tz, "person", person,
-			      "start", iso(rotation_zone_at(&snap, cur.start, zone), cur.start), "end",
-			      iso(rotation_zone_at(&snap, cur.end, zone), cur.end), "by_override", cur.is_override,
-			      "override_id", cur.is_override ? json_integer(cur.override_id) : json_null());
+		              "start", iso(rotation_zone_at(&snap, cur.start, zone), cur.start), "end",
+		              iso(rotation_zone_at(&snap, cur.end, zone), cur.end), "by_override", cur.is_override,
+		              "override_id", cur.is_override ? json_integer(cur.override_id) : json_null());
 		json_object_set_new(o, "next",
-				    found_next ? json_pack("{s:o,s:o}", "person", person_brief(&names, nxt.person_id),
-							   "start", iso(rotation_zone_at(&snap, nxt.start, zone), nxt.start))
-					       : json_null());
+		                    found_next ? json_pack("{s:o,s:o}", "person", person_brief(&names, nxt.person_id),
+		                                           "start",
+		                                           iso(rotation_zone_at(&snap, nxt.start, zone), nxt.start))
+		                               : json_null());
 	}
 out:
 	rotation_release(&snap);
@@ -372,7 +373,7 @@ out:
 
 /* from/to of a schedule request with defaults; RC_INVALID / RC_UNPROCESSABLE after http_fail. */
 static enum rc window(struct http_req *req, const char *zone, int64_t def_from, int64_t def_to, int64_t *from,
-		      int64_t *to)
+                      int64_t *to)
 {
 	bool has_from, has_to;
 	enum rc rc;
@@ -429,7 +430,6 @@ out:
 }
 
 /* ---------------------------------------------------------------- iCalendar */
-
 
 static const char *ics_name(void *ctx, int64_t id)
 {
@@ -501,8 +501,7 @@ enum rc api_overrides_list(struct http_req *req)
 		rc = rotation_override_list(req->db, from, to, &a);
 	if (rc != RC_OK)
 		return rc;
-	json_array_foreach(a, i, row)
-		override_iso(row, zone);
+	json_array_foreach(a, i, row) override_iso(row, zone);
 	return http_reply_json(req, 200, json_pack("{s:o}", "overrides", a));
 }
 
@@ -513,8 +512,8 @@ static enum rc body_instant(struct http_req *req, json_t *body, const char *name
 	if (!v)
 		return http_fail(req, RC_UNPROCESSABLE, "%s: required (ISO 8601 such as 2026-01-05T09:00-03:00)", name);
 	if (!json_is_string(v) || tz_parse_instant(zone, json_string_value(v), out) != RC_OK)
-		return http_fail(req, RC_INVALID, "%s: cannot parse as a date (ISO 8601 such as 2026-01-05T09:00-03:00)",
-				 name);
+		return http_fail(req, RC_INVALID,
+		                 "%s: cannot parse as a date (ISO 8601 such as 2026-01-05T09:00-03:00)", name);
 	return RC_OK;
 }
 
@@ -548,14 +547,14 @@ enum rc api_overrides_create(struct http_req *req)
 	if (v && !json_is_null(v)) {
 		if (!json_is_string(v) || strlen(json_string_value(v)) > ROTATION_REASON_MAX)
 			return http_fail(req, RC_UNPROCESSABLE, "reason: expected a text of at most %d bytes",
-					 ROTATION_REASON_MAX);
+			                 ROTATION_REASON_MAX);
 		in.reason = json_string_value(v);
 	}
 	if (replace && strcmp(replace, "true") && strcmp(replace, "false") && strcmp(replace, "1") &&
 	    strcmp(replace, "0"))
 		return http_fail(req, RC_INVALID, "replace: expected true or false");
 	rc = rotation_override_add(req->db, &in, replace && (!strcmp(replace, "true") || !strcmp(replace, "1")),
-				   req->actor, &id, err, sizeof err);
+	                           req->actor, &id, err, sizeof err);
 	if (rc != RC_OK)
 		return err[0] ? http_fail(req, rc, "%s", err) : rc;
 	rc = rotation_override_list(req->db, in.start, in.end, &a);
@@ -602,7 +601,7 @@ static enum rc query_int(struct http_req *req, const char *name, int64_t lo, int
 	n = strtoll(v, &end, 10);
 	if (!v[0] || *end || n < lo || n > hi)
 		return http_fail(req, RC_INVALID, "%s: expected a whole number from %lld to %lld", name, (long long)lo,
-				 (long long)hi);
+		                 (long long)hi);
 	*out = n;
 	return RC_OK;
 }

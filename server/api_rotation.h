@@ -15,10 +15,10 @@
 #include "server/http.h"
 
 #define API_SCHEDULE_DEFAULT_DAYS 28
-#define API_SCHEDULE_MAX_DAYS 366
-#define API_ICS_PAST_DAYS 30
-#define API_ICS_FUTURE_DAYS 180
-#define API_ICS_MAX_BYTES (4 * HTTP_MIB)
+#define API_SCHEDULE_MAX_DAYS     366
+#define API_ICS_PAST_DAYS         30
+#define API_ICS_FUTURE_DAYS       180
+#define API_ICS_MAX_BYTES         (4 * HTTP_MIB)
 
 enum rc api_rotation_get(struct http_req *req);
 enum rc api_rotation_put(struct http_req *req);

@@ -18,10 +18,11 @@
 #include "server/sender.h"
 
 static const struct engine_job jobs[] = {
-	{"imap", imap_start, imap_run, imap_stop}, /* first: the alerts it creates are paged this tick */
-	{"escalation", escalation_start, escalation_run, escalation_stop}, /* before the sender: it queues what it sends */
-	{"handoff", handoff_start, handoff_run, handoff_stop}, /* shift hand-off texts, before the sender too */
-	{"outbox", sender_start, sender_run, sender_stop},
+        {"imap", imap_start, imap_run, imap_stop}, /* first: the alerts it creates are paged this tick */
+        {"escalation", escalation_start, escalation_run,
+         escalation_stop},                                     /* before the sender: it queues what it sends */
+        {"handoff", handoff_start, handoff_run, handoff_stop}, /* shift hand-off texts, before the sender too */
+        {"outbox", sender_start, sender_run, sender_stop},
 };
 #define N_JOBS (sizeof jobs / sizeof jobs[0])
 

@@ -26,7 +26,7 @@ struct engine_job {
 	const char *name;
 	enum rc (*start)(struct app *app, struct db *db, void **state); /* optional, once */
 	enum rc (*run)(struct app *app, struct db *db, void *state, int64_t now_ms);
-	void (*stop)(void *state);                                      /* optional */
+	void (*stop)(void *state); /* optional */
 };
 
 enum rc engine_start(struct app *app, struct engine **out);

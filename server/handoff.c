@@ -15,9 +15,9 @@
 #include "server/tz.h"
 
 struct handoff {
-	int64_t next_ms;  /* next look */
-	int64_t last_ms;  /* last look, to notice a clock that went back */
-	int64_t done;     /* the last boundary known to be handled (0: none yet) */
+	int64_t next_ms; /* next look */
+	int64_t last_ms; /* last look, to notice a clock that went back */
+	int64_t done;    /* the last boundary known to be handled (0: none yet) */
 };
 
 void handoff_when(const char *tz, bool en, int64_t t, char *out, size_t len)
@@ -32,10 +32,10 @@ void handoff_when(const char *tz, bool en, int64_t t, char *out, size_t len)
 	}
 	if (en)
 		snprintf(out, len, "%s %02d/%02d %02d:%02d", en_days[tm.tm_wday], (tm.tm_mon + 1) % 100,
-			 tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100);
+		         tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100);
 	else
 		snprintf(out, len, "%s %02d/%02d %02d:%02d", pt_days[tm.tm_wday], tm.tm_mday % 100,
-			 (tm.tm_mon + 1) % 100, tm.tm_hour % 100, tm.tm_min % 100);
+		         (tm.tm_mon + 1) % 100, tm.tm_hour % 100, tm.tm_min % 100);
 }
 
 enum rc handoff_start(struct app *app, struct db *db, void **state)
@@ -71,13 +71,15 @@ static enum rc notice_exists(struct db *db, int64_t start, bool *exists)
 /* Inserts the row; *inserted false when another process (or a retry) did it first. */
 static enum rc notice_insert(struct db *db, int64_t start, int64_t person, int64_t now, bool *inserted)
 {
-	static const char sql[] = "INSERT INTO handoff_notices (shift_start, person_id, created_at) VALUES (?1, ?2, ?3) "
-				  "ON CONFLICT (shift_start) DO NOTHING";
+	static const char sql[] =
+	        "INSERT INTO handoff_notices (shift_start, person_id, created_at) VALUES (?1, ?2, ?3) "
+	        "ON CONFLICT (shift_start) DO NOTHING";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	int s;
 
 	*inserted = false;
-	if (!st || sqlite3_bind_int64(st, 1, start) || sqlite3_bind_int64(st, 2, person) || sqlite3_bind_int64(st, 3, now))
+	if (!st || sqlite3_bind_int64(st, 1, start) || sqlite3_bind_int64(st, 2, person) ||
+	    sqlite3_bind_int64(st, 3, now))
 		return RC_DB;
 	s = sqlite3_step(st);
 	sqlite3_reset(st);
@@ -108,7 +110,7 @@ static enum rc text(struct db *db, const struct person *p, int64_t start, const 
 
 /* Queues the two texts for the boundary of cur (in the caller's transaction). */
 static enum rc queue_texts(struct app *app, struct db *db, const struct rotation_snapshot *snap,
-			   const struct schedule_shift *cur, int64_t leaving_id)
+                           const struct schedule_shift *cur, int64_t leaving_id)
 {
 	bool en = app_lang_en(app);
 	const char *tz = rotation_zone_at(snap, cur->start, app->cfg->tz);
@@ -135,12 +137,13 @@ static enum rc queue_texts(struct app *app, struct db *db, const struct rotation
 	if (in.id) {
 		if (en)
 			snprintf(body, sizeof body,
-				 "Plantao: you are on call since %s until %s. Support calls and alerts come to you.", since,
-				 until);
+			         "Plantao: you are on call since %s until %s. Support calls and alerts come to you.",
+			         since, until);
 		else
 			snprintf(body, sizeof body,
-				 "Plantão: você está de plantão desde %s até %s. Ligações de suporte e alertas vão para você.",
-				 since, until);
+			         "Plantão: você está de plantão desde %s até %s. Ligações de suporte e alertas vão "
+			         "para você.",
+			         since, until);
 		rc = text(db, &in, cur->start, body);
 		if (rc != RC_OK)
 			return rc;
@@ -148,10 +151,10 @@ static enum rc queue_texts(struct app *app, struct db *db, const struct rotation
 	if (have_out) {
 		if (en)
 			snprintf(body, sizeof body, "Plantao: your shift ended %s. Now on call: %s until %s.", since,
-				 in.id ? in.name : "?", until);
+			         in.id ? in.name : "?", until);
 		else
 			snprintf(body, sizeof body, "Plantão: seu plantão terminou %s. Agora com %s até %s.", since,
-				 in.id ? in.name : "?", until);
+			         in.id ? in.name : "?", until);
 		rc = text(db, &out, cur->start, body);
 	}
 	return rc;
@@ -221,7 +224,7 @@ enum rc handoff_run(struct app *app, struct db *db, void *state, int64_t now_ms)
 	h->done = cur.start;
 	if (inserted && send)
 		log_info("hand-off at %lld: person %lld on call, person %lld leaving", (long long)cur.start,
-			 (long long)cur.person_id, (long long)leaving);
+		         (long long)cur.person_id, (long long)leaving);
 out:
 	rotation_release(&snap);
 	return rc;

@@ -421,8 +421,9 @@ static enum rc check_token(struct http_server *s, struct http_req *req)
 		snprintf(req->actor, sizeof req->actor, "token:%s", name);
 	}
 	if (from_query && req->role != HTTP_ROLE_VIEWER)
-		return http_fail(req, RC_FORBIDDEN, "only a viewer token may be given in a URL (?token=); "
-						    "create one for the calendar");
+		return http_fail(req, RC_FORBIDDEN,
+		                 "only a viewer token may be given in a URL (?token=); "
+		                 "create one for the calendar");
 	if (!role_allows(req->role, req->route->perm))
 		return http_fail(req, RC_FORBIDDEN, "this token's role may not do that");
 	return RC_OK;

@@ -31,7 +31,7 @@ enum http_auth {
 	HTTP_TWILIO, /* valid X-Twilio-Signature required (403 otherwise) */
 	HTTP_TOKEN,  /* Authorization: Bearer <token> with the route's permission (401/403) */
 	HTTP_FEED,   /* as HTTP_TOKEN, or a viewer token in ?token= (calendar apps cannot send headers;
-		      * a leaked feed URL can then only read) */
+	              * a leaked feed URL can then only read) */
 };
 
 /* What a token must allow (roles: admin all; editor read/edit/alert; viewer read; alerts alert). */

@@ -14,7 +14,7 @@
 #include "tz.h"
 
 #define ICS_LINE_CAP 8192 /* one content line before folding */
-#define ICS_FOLD 75       /* octets per physical line, excluding CRLF */
+#define ICS_FOLD     75   /* octets per physical line, excluding CRLF */
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
 static size_t utf8_len(const unsigned char *s, size_t n)
@@ -62,7 +62,7 @@ static enum rc put_text(struct buf *b, const char *text)
 		unsigned char c = s[i];
 
 		if (c == '\\' || c == ';' || c == ',') {
-			char esc[2] = { '\\', (char)c };
+			char esc[2] = {'\\', (char)c};
 
 			rc = buf_append(b, esc, 2);
 			i++;
@@ -122,8 +122,8 @@ static enum rc put_time(struct buf *b, int64_t t)
 
 	if (t < TZ_MIN_SECONDS || t > TZ_MAX_SECONDS || !gmtime_r(&tt, &tm))
 		return RC_INVALID;
-	return buf_printf(b, "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-			  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	return buf_printf(b, "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	                  tm.tm_min, tm.tm_sec);
 }
 
 /* Builds one content line "NAME:" + value (escaped text when text != NULL) and folds it. */
@@ -140,8 +140,7 @@ static enum rc emit(struct buf *out, struct buf *line, const char *name, const c
 }
 
 static enum rc event(struct buf *out, struct buf *line, const struct schedule_shift *sh,
-		     const char *(*name_of)(void *ctx, int64_t person_id), void *ctx,
-		     int64_t dtstamp)
+                     const char *(*name_of)(void *ctx, int64_t person_id), void *ctx, int64_t dtstamp)
 {
 	const char *name = name_of ? name_of(ctx, sh->person_id) : NULL;
 	char fallback[32];
@@ -151,11 +150,10 @@ static enum rc event(struct buf *out, struct buf *line, const struct schedule_sh
 	if (rc != RC_OK)
 		return rc;
 	if (sh->is_override)
-		rc = buf_printf(line, "UID:override-%" PRId64 "-%" PRId64 "-%" PRId64 "@plantao",
-				sh->override_id, sh->start, sh->person_id);
+		rc = buf_printf(line, "UID:override-%" PRId64 "-%" PRId64 "-%" PRId64 "@plantao", sh->override_id,
+		                sh->start, sh->person_id);
 	else
-		rc = buf_printf(line, "UID:shift-%" PRId64 "-%" PRId64 "@plantao", sh->start,
-				sh->person_id);
+		rc = buf_printf(line, "UID:shift-%" PRId64 "-%" PRId64 "@plantao", sh->start, sh->person_id);
 	if (rc == RC_OK)
 		rc = emit(out, line, "", NULL);
 	if (rc == RC_OK)
@@ -198,9 +196,8 @@ static enum rc event(struct buf *out, struct buf *line, const struct schedule_sh
 	return rc;
 }
 
-enum rc ics_render(const struct schedule_shift *shifts, size_t n,
-		   const char *(*name_of)(void *ctx, int64_t person_id), void *ctx,
-		   const char *calname, int64_t dtstamp, struct buf *out)
+enum rc ics_render(const struct schedule_shift *shifts, size_t n, const char *(*name_of)(void *ctx, int64_t person_id),
+                   void *ctx, const char *calname, int64_t dtstamp, struct buf *out)
 {
 	struct buf line;
 	size_t i;

@@ -26,8 +26,7 @@
  * calname may be NULL ("plantao"). RC_TOO_BIG when out's cap is reached (out then holds a
  * truncated calendar: discard it), RC_INVALID for an instant outside years 0001..9999.
  */
-enum rc ics_render(const struct schedule_shift *shifts, size_t n,
-		   const char *(*name_of)(void *ctx, int64_t person_id), void *ctx,
-		   const char *calname, int64_t dtstamp, struct buf *out);
+enum rc ics_render(const struct schedule_shift *shifts, size_t n, const char *(*name_of)(void *ctx, int64_t person_id),
+                   void *ctx, const char *calname, int64_t dtstamp, struct buf *out);
 
 #endif

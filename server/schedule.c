@@ -20,8 +20,8 @@
 #include "tz.h"
 
 #define MAX_SEGMENTS (4 * SCHEDULE_MAX_SHIFTS) /* intermediate arrays */
-#define BATCH 256                              /* boundaries converted per zone switch */
-#define FOREVER TZ_MAX_SECONDS
+#define BATCH        256                       /* boundaries converted per zone switch */
+#define FOREVER      TZ_MAX_SECONDS
 
 struct ver {
 	const struct schedule_version *v;
@@ -99,9 +99,8 @@ static enum rc ctx_init(struct ctx *c, const struct schedule *s)
 		const struct schedule_version *v = &s->versions[i];
 		struct ver *w = &c->vers[i];
 
-		if (v->shift_hours < 1 || v->shift_hours > SCHEDULE_MAX_SHIFT_HOURS ||
-		    !instant_ok(v->effective_at) || (v->n_members && !v->members) ||
-		    (i > 0 && v->effective_at < s->versions[i - 1].effective_at) ||
+		if (v->shift_hours < 1 || v->shift_hours > SCHEDULE_MAX_SHIFT_HOURS || !instant_ok(v->effective_at) ||
+		    (v->n_members && !v->members) || (i > 0 && v->effective_at < s->versions[i - 1].effective_at) ||
 		    !tz_is_valid(v->timezone) || tz_parse_local(v->handoff, &w->wall0) != RC_OK) {
 			ctx_release(c);
 			return RC_INVALID;
@@ -271,8 +270,7 @@ static void add_point(int64_t *pts, size_t *n, int64_t p, int64_t lo, int64_t hi
 }
 
 /* Appends piece x to res if it overlaps [from, to). */
-static enum rc emit(struct schedule_shift *res, size_t *n, const struct schedule_shift *x,
-		    int64_t from, int64_t to)
+static enum rc emit(struct schedule_shift *res, size_t *n, const struct schedule_shift *x, int64_t from, int64_t to)
 {
 	if (x->end <= from || x->start >= to)
 		return RC_OK;
@@ -282,12 +280,11 @@ static enum rc emit(struct schedule_shift *res, size_t *n, const struct schedule
 	return RC_OK;
 }
 
-static enum rc pieces(const struct ctx *c, int64_t from, int64_t to, struct schedule_shift **out,
-		      size_t *n_out)
+static enum rc pieces(const struct ctx *c, int64_t from, int64_t to, struct schedule_shift **out, size_t *n_out)
 {
 	const struct schedule *s = c->s;
 	const struct schedule_override *o;
-	struct segs g = { 0 };
+	struct segs g = {0};
 	struct schedule_shift *res = NULL, cur, x;
 	int64_t lo = from, hi = to, *pts = NULL, p, q;
 	size_t n_pts = 0, i, j = 0, n_res = 0;
@@ -388,8 +385,7 @@ out:
 	return rc;
 }
 
-enum rc schedule_shifts(const struct schedule *s, int64_t from, int64_t to,
-			struct schedule_shift **out, size_t *n)
+enum rc schedule_shifts(const struct schedule *s, int64_t from, int64_t to, struct schedule_shift **out, size_t *n)
 {
 	struct ctx c;
 	enum rc rc;
@@ -448,8 +444,8 @@ static bool has_other(const struct schedule_version *v, bool have, int64_t perso
 
 /* Scans the shifts of version vi from shift k on (clipped to the version) for one whose
  * person differs; at most n_members + 1 shifts, which covers every member. */
-static enum rc scan_version(const struct ver *w, int64_t k, bool have, int64_t person,
-			    int64_t limit, struct schedule_shift *out, bool *found)
+static enum rc scan_version(const struct ver *w, int64_t k, bool have, int64_t person, int64_t limit,
+                            struct schedule_shift *out, bool *found)
 {
 	size_t n = w->v->n_members, i;
 	int64_t st[2];
@@ -539,8 +535,7 @@ static bool contains(const int64_t *a, size_t n, int64_t x)
 	return false;
 }
 
-enum rc schedule_backups(const struct schedule *s, int64_t at, int64_t *people, size_t max,
-			 size_t *n)
+enum rc schedule_backups(const struct schedule *s, int64_t at, int64_t *people, size_t max, size_t *n)
 {
 	struct schedule_shift now;
 	struct ctx c;

@@ -34,10 +34,10 @@
 
 #include "rc.h"
 
-#define SCHEDULE_MAX_SHIFTS 10000       /* schedule_shifts() answers at most this many */
-#define SCHEDULE_MAX_SHIFT_HOURS 8784   /* 366 days: longer shift_hours are RC_INVALID */
-#define SCHEDULE_MARGIN (INT64_C(8784) * 3600 + 86400)
-#define SCHEDULE_LOOKAHEAD (INT64_C(366) * 86400) /* how far schedule_next() looks */
+#define SCHEDULE_MAX_SHIFTS      10000 /* schedule_shifts() answers at most this many */
+#define SCHEDULE_MAX_SHIFT_HOURS 8784  /* 366 days: longer shift_hours are RC_INVALID */
+#define SCHEDULE_MARGIN          (INT64_C(8784) * 3600 + 86400)
+#define SCHEDULE_LOOKAHEAD       (INT64_C(366) * 86400) /* how far schedule_next() looks */
 
 /* One rotation version (a rotation_versions row with its members). Borrowed pointers. */
 struct schedule_version {
@@ -82,8 +82,7 @@ struct schedule {
  * handoff, zone or shift_hours, an override with start >= end. RC_TOO_BIG: more than
  * SCHEDULE_MAX_SHIFTS pieces. RC_INTERNAL: out of memory.
  */
-enum rc schedule_shifts(const struct schedule *s, int64_t from, int64_t to,
-			struct schedule_shift **out, size_t *n);
+enum rc schedule_shifts(const struct schedule *s, int64_t from, int64_t to, struct schedule_shift **out, size_t *n);
 
 /* The piece containing `at` (who is on call). RC_NOT_FOUND when nobody is; errors as above. */
 enum rc schedule_oncall(const struct schedule *s, int64_t at, struct schedule_shift *out);
@@ -101,7 +100,6 @@ enum rc schedule_next(const struct schedule *s, int64_t at, struct schedule_shif
  * shift after the current one, each person once. Writes up to max ids to people[] and the
  * count to *n. RC_NOT_FOUND when the chain is empty.
  */
-enum rc schedule_backups(const struct schedule *s, int64_t at, int64_t *people, size_t max,
-			 size_t *n);
+enum rc schedule_backups(const struct schedule *s, int64_t at, int64_t *people, size_t max, size_t *n);
 
 #endif

@@ -19,7 +19,7 @@
 
 #include "server/log.h"
 
-#define SHA1_LEN 20
+#define SHA1_LEN   20
 #define SHA256_LEN 32
 
 static int cmp_pair(const void *a, const void *b)
@@ -53,10 +53,8 @@ static enum rc mac_params(EVP_MAC_CTX *ctx, const struct form *params)
 	for (i = 0; i < params->n; i++) {
 		if (i > 0 && same_pair(sorted[i - 1], sorted[i]))
 			continue;
-		if (!EVP_MAC_update(ctx, (const unsigned char *)sorted[i]->name,
-				    strlen(sorted[i]->name)) ||
-		    !EVP_MAC_update(ctx, (const unsigned char *)sorted[i]->value,
-				    strlen(sorted[i]->value)))
+		if (!EVP_MAC_update(ctx, (const unsigned char *)sorted[i]->name, strlen(sorted[i]->name)) ||
+		    !EVP_MAC_update(ctx, (const unsigned char *)sorted[i]->value, strlen(sorted[i]->value)))
 			goto out;
 	}
 	rc = RC_OK;
@@ -65,13 +63,12 @@ out:
 	return rc;
 }
 
-enum rc sig_compute(const char *auth_token, const char *url, const struct form *params,
-		    char out[SIG_SIZE])
+enum rc sig_compute(const char *auth_token, const char *url, const struct form *params, char out[SIG_SIZE])
 {
 	char digest_name[] = "SHA1";
 	OSSL_PARAM mac_settings[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-		OSSL_PARAM_construct_end(),
+	        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+	        OSSL_PARAM_construct_end(),
 	};
 	unsigned char mac[SHA1_LEN];
 	size_t mac_len = 0;
@@ -86,8 +83,7 @@ enum rc sig_compute(const char *auth_token, const char *url, const struct form *
 	ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
 	if (!ctx)
 		goto out;
-	if (!EVP_MAC_init(ctx, (const unsigned char *)auth_token, strlen(auth_token),
-			  mac_settings) ||
+	if (!EVP_MAC_init(ctx, (const unsigned char *)auth_token, strlen(auth_token), mac_settings) ||
 	    !EVP_MAC_update(ctx, (const unsigned char *)url, strlen(url)))
 		goto out;
 	if (mac_params(ctx, params) != RC_OK)
@@ -168,8 +164,7 @@ out:
 	return RC_OK;
 }
 
-static bool matches(const char *auth_token, const char *url, const struct form *params,
-		    const char *header)
+static bool matches(const char *auth_token, const char *url, const struct form *params, const char *header)
 {
 	char sig[SIG_SIZE];
 	size_t n;
@@ -180,8 +175,7 @@ static bool matches(const char *auth_token, const char *url, const struct form *
 	return strlen(header) == n && CRYPTO_memcmp(sig, header, n) == 0;
 }
 
-bool sig_is_valid(const char *auth_token, const char *url, const struct form *params,
-		  const char *header)
+bool sig_is_valid(const char *auth_token, const char *url, const struct form *params, const char *header)
 {
 	char *with_port = NULL, *without_port = NULL;
 	bool ok = false;
@@ -219,8 +213,7 @@ static char *body_sha256_param(const char *url)
 	return res;
 }
 
-bool sig_is_valid_json(const char *auth_token, const char *url, const char *body, size_t len,
-		       const char *header)
+bool sig_is_valid_json(const char *auth_token, const char *url, const char *body, size_t len, const char *header)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[SHA256_LEN];
@@ -235,8 +228,7 @@ bool sig_is_valid_json(const char *auth_token, const char *url, const char *body
 	expected = body_sha256_param(url);
 	if (!expected || strlen(expected) != 2 * SHA256_LEN)
 		goto out;
-	if (!EVP_Digest(body ? body : "", len, md, &md_len, EVP_sha256(), NULL) ||
-	    md_len != SHA256_LEN) {
+	if (!EVP_Digest(body ? body : "", len, md, &md_len, EVP_sha256(), NULL) || md_len != SHA256_LEN) {
 		log_err("sig_is_valid_json: OpenSSL SHA-256 failed");
 		goto out;
 	}

@@ -24,8 +24,7 @@
  * set). url is used byte for byte. RC_INVALID when auth_token or url is NULL,
  * RC_INTERNAL when OpenSSL fails (logged).
  */
-enum rc sig_compute(const char *auth_token, const char *url, const struct form *params,
-		    char out[SIG_SIZE]);
+enum rc sig_compute(const char *auth_token, const char *url, const struct form *params, char out[SIG_SIZE]);
 
 /*
  * True when header is the signature of url and params. Like Twilio's helper libraries,
@@ -34,8 +33,7 @@ enum rc sig_compute(const char *auth_token, const char *url, const struct form *
  * URL as given always is one of them. NULL or empty auth_token or header: false.
  * Comparison is constant-time.
  */
-bool sig_is_valid(const char *auth_token, const char *url, const struct form *params,
-		  const char *header);
+bool sig_is_valid(const char *auth_token, const char *url, const struct form *params, const char *header);
 
 /*
  * For webhooks with a JSON body: url carries bodySHA256 (lowercase hex SHA-256 of the body)
@@ -43,7 +41,6 @@ bool sig_is_valid(const char *auth_token, const char *url, const struct form *pa
  * (with no parameters, same port rules as sig_is_valid) and bodySHA256 matches body.
  * A url without bodySHA256 is false.
  */
-bool sig_is_valid_json(const char *auth_token, const char *url, const char *body, size_t len,
-		       const char *header);
+bool sig_is_valid_json(const char *auth_token, const char *url, const char *body, size_t len, const char *header);
 
 #endif

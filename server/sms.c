@@ -103,7 +103,7 @@ static enum rc cmd_who(struct http_req *req, struct buf *reply)
 	handoff_when(zone, en, cur.end, until, sizeof until);
 	people_name(req->db, cur.person_id, name, sizeof name);
 	rc = buf_printf(reply, en ? "On call: %s until %s%s." : "De plantão: %s até %s%s.", name, until,
-			cur.is_override ? L(req, " (substituição)", " (override)") : "");
+	                cur.is_override ? L(req, " (substituição)", " (override)") : "");
 	if (rc == RC_OK && rotation_oncall(req->db, cur.end, &nxt) == RC_OK && nxt.person_id != cur.person_id) {
 		people_name(req->db, nxt.person_id, next_name, sizeof next_name);
 		rc = buf_printf(reply, en ? " Then: %s." : " Depois: %s.", next_name);
@@ -122,14 +122,14 @@ static enum rc cmd_take(struct http_req *req, const struct person *p, struct buf
 
 	if (rc == RC_NOT_FOUND)
 		return buf_puts(reply, L(req, "Não há escala de plantão configurada; nada mudou.",
-					 "There is no on-call rotation yet; nothing changed."));
+		                         "There is no on-call rotation yet; nothing changed."));
 	if (rc != RC_OK)
 		return rc;
 	zone_at(req, now, zone, sizeof zone);
 	handoff_when(zone, en, cur.end, until, sizeof until);
 	if (cur.person_id == p->id)
 		return buf_printf(reply, en ? "You are on call already, until %s." : "Você já está de plantão, até %s.",
-				  until);
+		                  until);
 	people_name(req->db, cur.person_id, name, sizeof name);
 	in.person_id = p->id;
 	in.start = now;
@@ -143,8 +143,10 @@ static enum rc cmd_take(struct http_req *req, const struct person *p, struct buf
 	}
 	log_info("sms: %s takes the shift until %lld (override %lld)", p->phone, (long long)cur.end, (long long)id);
 	app_wake_engine(req->app);
-	return buf_printf(reply, en ? "OK: you are on call until %s, instead of %s." : "OK: você está de plantão até %s, no lugar de %s.",
-			  until, name);
+	return buf_printf(reply,
+	                  en ? "OK: you are on call until %s, instead of %s."
+	                     : "OK: você está de plantão até %s, no lugar de %s.",
+	                  until, name);
 }
 
 enum rc sms_incoming(struct http_req *req)
@@ -184,7 +186,7 @@ enum rc sms_incoming(struct http_req *req)
 		goto out;
 	if (!known) {
 		rc = buf_puts(&reply, L(req, "Este número não está cadastrado no plantão.",
-					"This number is not registered with the on-call team."));
+		                        "This number is not registered with the on-call team."));
 		goto out;
 	}
 	first_word(body, word, sizeof word);
@@ -193,13 +195,15 @@ enum rc sms_incoming(struct http_req *req)
 	else if (word_is(word, "assumir", "take"))
 		rc = cmd_take(req, &p, &reply);
 	else if (word_is(word, "ajuda", "help"))
-		rc = buf_puts(&reply, L(req, "Comandos: QUEM (quem está de plantão), ASSUMIR (assumir o plantão até o fim do "
-					     "turno), ACK N (reconhecer o alerta N), AJUDA.",
-					"Commands: WHO (who is on call), TAKE (take the shift until it ends), ACK N "
-					"(acknowledge alert N), HELP."));
+		rc = buf_puts(&reply,
+		              L(req,
+		                "Comandos: QUEM (quem está de plantão), ASSUMIR (assumir o plantão até o fim do "
+		                "turno), ACK N (reconhecer o alerta N), AJUDA.",
+		                "Commands: WHO (who is on call), TAKE (take the shift until it ends), ACK N "
+		                "(acknowledge alert N), HELP."));
 	else
 		rc = buf_puts(&reply, L(req, "Não entendi. Envie AJUDA para ver os comandos.",
-					"Sorry, I did not get that. Send HELP for the commands."));
+		                        "Sorry, I did not get that. Send HELP for the commands."));
 out:
 	if (rc == RC_OK)
 		rc = answer(req, reply.data);

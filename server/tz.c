@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #define TZ_DEFAULT_DIR "/usr/share/zoneinfo"
-#define VALID_CACHE 16
+#define VALID_CACHE    16
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 /* Guarded by lock: whether TZ has been put in environ, and zone names already checked. */
@@ -62,7 +62,7 @@ static bool is_leap(int y)
 
 static int days_in_month(int y, int m)
 {
-	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
 	return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
@@ -98,8 +98,7 @@ static enum rc parse_iso(const char *s, struct parsed *p)
 	memset(p, 0, sizeof(*p));
 	if (!s)
 		return RC_INVALID;
-	if (!digits(&s, 4, &y) || *s++ != '-' || !digits(&s, 2, &mo) || *s++ != '-' ||
-	    !digits(&s, 2, &d))
+	if (!digits(&s, 4, &y) || *s++ != '-' || !digits(&s, 2, &mo) || *s++ != '-' || !digits(&s, 2, &d))
 		return RC_INVALID;
 	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
 		return RC_INVALID;
@@ -185,8 +184,8 @@ static bool name_is_safe(const char *name)
 			comp = 0;
 			continue;
 		}
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '+' || c == '-'))
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+		      c == '+' || c == '-'))
 			return false;
 		comp++;
 	}
@@ -210,8 +209,7 @@ static bool zone_file_ok(const char *name)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read(fd, magic, 4) == 4 &&
-	    memcmp(magic, "TZif", 4) == 0)
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read(fd, magic, 4) == 4 && memcmp(magic, "TZif", 4) == 0)
 		ok = true;
 	close(fd);
 	return ok;
@@ -446,13 +444,13 @@ enum rc tz_format_iso(const char *tz, int64_t t, char *out, size_t len)
 	off = tm.tm_gmtoff;
 	if (off % 60 != 0) {
 		gmtime_r(&tt, &tm);
-		n = snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-			     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		n = snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		             tm.tm_hour, tm.tm_min, tm.tm_sec);
 	} else {
 		a = off < 0 ? -off : off;
-		n = snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld",
-			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			     tm.tm_sec, off < 0 ? '-' : '+', a / 3600, a % 3600 / 60);
+		n = snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", tm.tm_year + 1900, tm.tm_mon + 1,
+		             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+', a / 3600,
+		             a % 3600 / 60);
 	}
 	if (n < 0 || (size_t)n >= len)
 		return RC_TOO_BIG;
@@ -500,8 +498,7 @@ enum rc tz_local_add_hours(const char *tz, const char *iso_local, int64_t hours,
 
 	if (rc != RC_OK)
 		return rc;
-	if (hours > (TZ_MAX_SECONDS - TZ_MIN_SECONDS) / 3600 ||
-	    hours < -(TZ_MAX_SECONDS - TZ_MIN_SECONDS) / 3600)
+	if (hours > (TZ_MAX_SECONDS - TZ_MIN_SECONDS) / 3600 || hours < -(TZ_MAX_SECONDS - TZ_MIN_SECONDS) / 3600)
 		return RC_INVALID;
 	return tz_wall_to_utc(tz, wall + hours * 3600, out);
 }

@@ -204,7 +204,8 @@ enum rc voice_incoming(struct http_req *req)
 		    "Hello, you have reached support. Nobody is on call right now.");
 		rc = voicemail_prompt(t, req);
 	} else {
-		say(t, req, "Olá, você ligou para o suporte. Aguarde enquanto transferimos sua chamada para o plantonista.",
+		say(t, req,
+		    "Olá, você ligou para o suporte. Aguarde enquanto transferimos sua chamada para o plantonista.",
 		    "Hello, you have reached support. Please hold while we connect you to the engineer on call.");
 		rc = dial(t, req, &call, &leg);
 	}
@@ -260,10 +261,11 @@ enum rc voice_whisper(struct http_req *req)
 		return rc;
 	who = spelled(call.caller, digits, sizeof digits);
 	if (en)
-		snprintf(text, sizeof text, "Support call from %s. Press 1 to take it.", who ? who : "a withheld number");
+		snprintf(text, sizeof text, "Support call from %s. Press 1 to take it.",
+		         who ? who : "a withheld number");
 	else
 		snprintf(text, sizeof text, "Chamada de suporte de %s. Pressione 1 para atender.",
-			 who ? who : "número não identificado");
+		         who ? who : "número não identificado");
 	t = twiml_new();
 	g.num_digits = 1;
 	g.action = action;
@@ -338,7 +340,7 @@ static enum rc after_dial(struct http_req *req, struct calls_call *call, int leg
 		rc = calls_leg_get(req->db, call->id, leg_no + 1, &next);
 		if (rc == RC_NOT_FOUND) { /* not dialled yet (a retry finds it dialled) */
 			rc = leg_no + 1 < ROTATION_CHAIN_MAX ? chain_person(req->db, call->created_at, leg_no + 1, &p)
-							     : RC_NOT_FOUND;
+			                                     : RC_NOT_FOUND;
 			if (rc == RC_OK)
 				rc = calls_leg_add(req->db, call->id, leg_no + 1, p.id, p.phone, now);
 			if (rc == RC_OK)
@@ -365,7 +367,8 @@ static enum rc after_dial(struct http_req *req, struct calls_call *call, int leg
 		rc = dial(t, req, call, &next);
 	} else {
 		log_info("support call %s: nobody took it, voicemail", call->call_sid);
-		say(t, req, "Ninguém da equipe pôde atender agora.", "Nobody from the team could take your call right now.");
+		say(t, req, "Ninguém da equipe pôde atender agora.",
+		    "Nobody from the team could take your call right now.");
 		rc = voicemail_prompt(t, req);
 	}
 	if (rc == RC_OK)
@@ -404,17 +407,17 @@ enum rc voice_dial_status_sid(struct http_req *req)
 /* ---------------------------------------------------------------- voicemail */
 
 static enum rc notify_voicemail(struct http_req *req, const struct person *p, const struct calls_voicemail *vm,
-				int64_t vm_id)
+                                int64_t vm_id)
 {
 	char body[1024], key[96];
 	struct outbox_msg m = {0};
 
 	if (app_lang_en(req->app))
 		snprintf(body, sizeof body, "Plantao: voicemail from %s (%d s). Listen: %s", vm->caller, vm->duration_s,
-			 vm->recording_url);
+		         vm->recording_url);
 	else
 		snprintf(body, sizeof body, "Plantão: recado de %s na linha de suporte (%d s). Ouça: %s", vm->caller,
-			 vm->duration_s, vm->recording_url);
+		         vm->duration_s, vm->recording_url);
 	snprintf(key, sizeof key, "voicemail:%s", vm->call_sid);
 	m.kind = OUTBOX_SMS;
 	m.class_ = "support";
@@ -448,7 +451,8 @@ enum rc voice_voicemail(struct http_req *req)
 		if (rc == RC_NOT_FOUND) { /* a recording of a call we never saw start: keep it anyway */
 			memset(&call, 0, sizeof call);
 			call.created_at = now;
-			snprintf(call.caller, sizeof call.caller, "%s", form(req, "From")[0] ? form(req, "From") : "unknown");
+			snprintf(call.caller, sizeof call.caller, "%s",
+			         form(req, "From")[0] ? form(req, "From") : "unknown");
 			rc = RC_OK;
 		}
 		if (rc == RC_OK) {
@@ -476,7 +480,7 @@ enum rc voice_voicemail(struct http_req *req)
 		}
 		if (created) {
 			log_info("support call %s: voicemail of %d s for %s", sid, vm.duration_s,
-				 have_person ? p.phone : "nobody (no rotation)");
+			         have_person ? p.phone : "nobody (no rotation)");
 			app_wake_engine(req->app);
 		}
 	}
@@ -517,7 +521,8 @@ enum rc voice_api_calls(struct http_req *req)
 	if (l) {
 		limit = strtol(l, &end, 10);
 		if (!l[0] || *end || limit < 1 || limit > CALLS_LIST_MAX)
-			return http_fail(req, RC_INVALID, "limit: expected a whole number from 1 to %d", CALLS_LIST_MAX);
+			return http_fail(req, RC_INVALID, "limit: expected a whole number from 1 to %d",
+			                 CALLS_LIST_MAX);
 	}
 	rc = calls_list(req->db, (int)limit, &a);
 	if (rc != RC_OK)

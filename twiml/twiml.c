@@ -46,8 +46,7 @@ static bool may_add(struct twiml *t, bool in_response, bool in_dial, bool in_gat
 {
 	if (!t || t->err != RC_OK)
 		return false;
-	if ((t->in == IN_RESPONSE && in_response) || (t->in == IN_DIAL && in_dial) ||
-	    (t->in == IN_GATHER && in_gather))
+	if ((t->in == IN_RESPONSE && in_response) || (t->in == IN_DIAL && in_dial) || (t->in == IN_GATHER && in_gather))
 		return true;
 	fail(t, RC_INTERNAL);
 	return false;
@@ -174,8 +173,8 @@ void twiml_free(struct twiml *t)
 
 void twiml_say(struct twiml *t, const char *s, const char *voice, const char *language)
 {
-	if (!may_add(t, true, false, true) || !check_required(t, s) ||
-	    !check_optional(t, voice) || !check_optional(t, language))
+	if (!may_add(t, true, false, true) || !check_required(t, s) || !check_optional(t, voice) ||
+	    !check_optional(t, language))
 		return;
 	start(t, "Say");
 	attr(t, "voice", voice);
@@ -205,13 +204,12 @@ void twiml_pause(struct twiml *t, int length)
 
 void twiml_dial_begin(struct twiml *t, const struct twiml_dial *d)
 {
-	static const struct twiml_dial none = { 0 };
+	static const struct twiml_dial none = {0};
 
 	if (!d)
 		d = &none;
-	if (!may_add(t, true, false, false) || !check_count(t, d->timeout) ||
-	    !check_optional(t, d->caller_id) || !check_optional(t, d->action) ||
-	    !check_optional(t, d->method) || !check_optional(t, d->record))
+	if (!may_add(t, true, false, false) || !check_count(t, d->timeout) || !check_optional(t, d->caller_id) ||
+	    !check_optional(t, d->action) || !check_optional(t, d->method) || !check_optional(t, d->record))
 		return;
 	start(t, "Dial");
 	attr_int(t, "timeout", d->timeout);
@@ -224,11 +222,10 @@ void twiml_dial_begin(struct twiml *t, const struct twiml_dial *d)
 	t->in = IN_DIAL;
 }
 
-void twiml_number(struct twiml *t, const char *number, const char *url,
-		  const char *status_callback)
+void twiml_number(struct twiml *t, const char *number, const char *url, const char *status_callback)
 {
-	if (!may_add(t, false, true, false) || !check_required(t, number) ||
-	    !check_optional(t, url) || !check_optional(t, status_callback))
+	if (!may_add(t, false, true, false) || !check_required(t, number) || !check_optional(t, url) ||
+	    !check_optional(t, status_callback))
 		return;
 	start(t, "Number");
 	attr(t, "url", url);
@@ -247,13 +244,12 @@ void twiml_dial_end(struct twiml *t)
 
 void twiml_gather_begin(struct twiml *t, const struct twiml_gather *g)
 {
-	static const struct twiml_gather none = { 0 };
+	static const struct twiml_gather none = {0};
 
 	if (!g)
 		g = &none;
-	if (!may_add(t, true, false, false) || !check_count(t, g->num_digits) ||
-	    !check_optional(t, g->action) || !check_optional(t, g->method) ||
-	    !check_count(t, g->timeout) || !check_optional(t, g->input) ||
+	if (!may_add(t, true, false, false) || !check_count(t, g->num_digits) || !check_optional(t, g->action) ||
+	    !check_optional(t, g->method) || !check_count(t, g->timeout) || !check_optional(t, g->input) ||
 	    !check_optional(t, g->finish_on_key) || !check_optional(t, g->language))
 		return;
 	start(t, "Gather");
@@ -277,7 +273,7 @@ void twiml_gather_end(struct twiml *t)
 
 void twiml_record(struct twiml *t, const struct twiml_record *r)
 {
-	static const struct twiml_record none = { .play_beep = -1 };
+	static const struct twiml_record none = {.play_beep = -1};
 
 	if (!r)
 		r = &none;
@@ -287,9 +283,9 @@ void twiml_record(struct twiml *t, const struct twiml_record *r)
 		fail(t, RC_INTERNAL);
 		return;
 	}
-	if (!check_count(t, r->max_length) || !check_optional(t, r->action) ||
-	    !check_optional(t, r->method) || !check_optional(t, r->transcribe_callback) ||
-	    !check_count(t, r->timeout) || !check_optional(t, r->finish_on_key))
+	if (!check_count(t, r->max_length) || !check_optional(t, r->action) || !check_optional(t, r->method) ||
+	    !check_optional(t, r->transcribe_callback) || !check_count(t, r->timeout) ||
+	    !check_optional(t, r->finish_on_key))
 		return;
 	start(t, "Record");
 	attr_int(t, "maxLength", r->max_length);
@@ -316,8 +312,7 @@ void twiml_message(struct twiml *t, const char *body)
 
 void twiml_redirect(struct twiml *t, const char *url, const char *method)
 {
-	if (!may_add(t, true, false, false) || !check_required(t, url) ||
-	    !check_optional(t, method))
+	if (!may_add(t, true, false, false) || !check_required(t, url) || !check_optional(t, method))
 		return;
 	start(t, "Redirect");
 	attr(t, "method", method);

@@ -48,8 +48,7 @@ struct twiml_dial {
 /* Opens <Dial> (d may be NULL: no attributes); add twiml_number()s, then twiml_dial_end. */
 void twiml_dial_begin(struct twiml *t, const struct twiml_dial *d);
 /* <Number url= statusCallback=>number</Number>, only inside <Dial>. */
-void twiml_number(struct twiml *t, const char *number, const char *url,
-		  const char *status_callback);
+void twiml_number(struct twiml *t, const char *number, const char *url, const char *status_callback);
 void twiml_dial_end(struct twiml *t);
 
 struct twiml_gather {
@@ -70,8 +69,8 @@ struct twiml_record {
 	int max_length; /* maxLength, seconds */
 	const char *action;
 	const char *method;
-	int play_beep; /* playBeep: -1 omit, 0 "false", 1 "true" */
-	bool transcribe; /* transcribe="true" when set */
+	int play_beep;                   /* playBeep: -1 omit, 0 "false", 1 "true" */
+	bool transcribe;                 /* transcribe="true" when set */
 	const char *transcribe_callback; /* transcribeCallback */
 	int timeout;
 	const char *finish_on_key; /* finishOnKey */

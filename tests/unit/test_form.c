@@ -17,10 +17,9 @@ static enum rc parse(struct form *f, const char *body)
 
 static void test_twilio_body(void **state)
 {
-	static const char body[] =
-		"AccountSid=AC0123&ApiVersion=2010-04-01&CallSid=CA42&CallStatus=ringing"
-		"&Called=%2B551130000000&Caller=%2B5511987654321&Direction=inbound"
-		"&From=%2B5511987654321&FromCity=S%C3%83O+PAULO&To=%2B551130000000";
+	static const char body[] = "AccountSid=AC0123&ApiVersion=2010-04-01&CallSid=CA42&CallStatus=ringing"
+	                           "&Called=%2B551130000000&Caller=%2B5511987654321&Direction=inbound"
+	                           "&From=%2B5511987654321&FromCity=S%C3%83O+PAULO&To=%2B551130000000";
 	struct form f;
 
 	(void)state;
@@ -103,7 +102,7 @@ static void test_length_not_nul(void **state)
 
 static void test_malformed_escapes(void **state)
 {
-	static const char *const bad[] = { "a=%", "a=%4", "a=%zz", "a=%4g", "%=1", "a=1&b=%G0" };
+	static const char *const bad[] = {"a=%", "a=%4", "a=%zz", "a=%4g", "%=1", "a=1&b=%G0"};
 	struct form f;
 	size_t i;
 
@@ -135,12 +134,12 @@ static void test_bad_utf8_rejected(void **state)
 
 	(void)state;
 	form_init(&f);
-	assert_int_equal(parse(&f, "a=%C3"), RC_INVALID);        /* truncated */
-	assert_int_equal(parse(&f, "a=%C0%80"), RC_INVALID);     /* overlong NUL */
-	assert_int_equal(parse(&f, "a=%ED%A0%80"), RC_INVALID);  /* surrogate */
+	assert_int_equal(parse(&f, "a=%C3"), RC_INVALID);       /* truncated */
+	assert_int_equal(parse(&f, "a=%C0%80"), RC_INVALID);    /* overlong NUL */
+	assert_int_equal(parse(&f, "a=%ED%A0%80"), RC_INVALID); /* surrogate */
 	assert_int_equal(parse(&f, "a=%FF"), RC_INVALID);
-	assert_int_equal(parse(&f, "a=\xe9"), RC_INVALID);       /* raw Latin-1 */
-	assert_int_equal(parse(&f, "%E9=1"), RC_INVALID);        /* names too */
+	assert_int_equal(parse(&f, "a=\xe9"), RC_INVALID); /* raw Latin-1 */
+	assert_int_equal(parse(&f, "%E9=1"), RC_INVALID);  /* names too */
 	assert_int_equal(parse(&f, "a=%E2%98%8E+%F0%9F%93%9E"), RC_OK);
 	assert_string_equal(form_get(&f, "a"), "\xe2\x98\x8e \xf0\x9f\x93\x9e");
 	form_release(&f);
@@ -207,7 +206,7 @@ static void test_is_utf8(void **state)
 	assert_true(form_is_utf8("", 0));
 	assert_true(form_is_utf8("plant\xc3\xa3o", 8));
 	assert_true(form_is_utf8("\xef\xbf\xbd", 3));
-	assert_true(form_is_utf8("\xf4\x8f\xbf\xbf", 4)); /* U+10FFFF */
+	assert_true(form_is_utf8("\xf4\x8f\xbf\xbf", 4));  /* U+10FFFF */
 	assert_false(form_is_utf8("\xf4\x90\x80\x80", 4)); /* U+110000 */
 	assert_false(form_is_utf8("\xe0\x9f\xbf", 3));     /* overlong */
 	assert_false(form_is_utf8("\xf0\x8f\xbf\xbf", 4)); /* overlong */
@@ -220,18 +219,18 @@ static void test_is_utf8(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_twilio_body),
-		cmocka_unit_test(test_plus_and_escapes),
-		cmocka_unit_test(test_repeated_keys_in_order),
-		cmocka_unit_test(test_empty_and_missing_values),
-		cmocka_unit_test(test_length_not_nul),
-		cmocka_unit_test(test_malformed_escapes),
-		cmocka_unit_test(test_nul_rejected),
-		cmocka_unit_test(test_bad_utf8_rejected),
-		cmocka_unit_test(test_error_keeps_previous_pairs),
-		cmocka_unit_test(test_pair_cap),
-		cmocka_unit_test(test_add_copies),
-		cmocka_unit_test(test_is_utf8),
+	        cmocka_unit_test(test_twilio_body),
+	        cmocka_unit_test(test_plus_and_escapes),
+	        cmocka_unit_test(test_repeated_keys_in_order),
+	        cmocka_unit_test(test_empty_and_missing_values),
+	        cmocka_unit_test(test_length_not_nul),
+	        cmocka_unit_test(test_malformed_escapes),
+	        cmocka_unit_test(test_nul_rejected),
+	        cmocka_unit_test(test_bad_utf8_rejected),
+	        cmocka_unit_test(test_error_keeps_previous_pairs),
+	        cmocka_unit_test(test_pair_cap),
+	        cmocka_unit_test(test_add_copies),
+	        cmocka_unit_test(test_is_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,8 +18,7 @@ static const char *names(void *ctx, int64_t id)
 	return id >= 1 && id <= 4 ? n[id - 1] : NULL;
 }
 
-static char *render(const struct schedule_shift *sh, size_t n, const char *const *who,
-		    const char *calname)
+static char *render(const struct schedule_shift *sh, size_t n, const char *const *who, const char *calname)
 {
 	struct buf b;
 
@@ -96,45 +95,45 @@ static int check_lines(const char *s)
 
 static void test_calendar(void **state)
 {
-	const char *who[] = { "Ana", "Bruno" };
+	const char *who[] = {"Ana", "Bruno"};
 	struct schedule_shift sh[2] = {
-		{ 1767614400, 1768219200, 1, false, 0, 3 },
-		{ 1767700800, 1767787200, 2, true, 17, 3 },
+	        {1767614400, 1768219200, 1, false, 0, 3},
+	        {1767700800, 1767787200, 2, true, 17, 3},
 	};
 	char *s;
 
 	(void)state;
 	s = render(sh, 2, who, "Plantão suporte");
 	assert_string_equal(s, "BEGIN:VCALENDAR\r\n"
-			       "VERSION:2.0\r\n"
-			       "PRODID:-//plantao//schedule//PT\r\n"
-			       "CALSCALE:GREGORIAN\r\n"
-			       "METHOD:PUBLISH\r\n"
-			       "X-WR-CALNAME:Plantão suporte\r\n"
-			       "BEGIN:VEVENT\r\n"
-			       "UID:shift-1767614400-1@plantao\r\n"
-			       "DTSTAMP:20260101T000000Z\r\n"
-			       "DTSTART:20260105T120000Z\r\n"
-			       "DTEND:20260112T120000Z\r\n"
-			       "SUMMARY:Plantão: Ana\r\n"
-			       "TRANSP:TRANSPARENT\r\n"
-			       "END:VEVENT\r\n"
-			       "BEGIN:VEVENT\r\n"
-			       "UID:override-17-1767700800-2@plantao\r\n"
-			       "DTSTAMP:20260101T000000Z\r\n"
-			       "DTSTART:20260106T120000Z\r\n"
-			       "DTEND:20260107T120000Z\r\n"
-			       "SUMMARY:Plantão: Bruno (substituição)\r\n"
-			       "TRANSP:TRANSPARENT\r\n"
-			       "END:VEVENT\r\n"
-			       "END:VCALENDAR\r\n");
+	                       "VERSION:2.0\r\n"
+	                       "PRODID:-//plantao//schedule//PT\r\n"
+	                       "CALSCALE:GREGORIAN\r\n"
+	                       "METHOD:PUBLISH\r\n"
+	                       "X-WR-CALNAME:Plantão suporte\r\n"
+	                       "BEGIN:VEVENT\r\n"
+	                       "UID:shift-1767614400-1@plantao\r\n"
+	                       "DTSTAMP:20260101T000000Z\r\n"
+	                       "DTSTART:20260105T120000Z\r\n"
+	                       "DTEND:20260112T120000Z\r\n"
+	                       "SUMMARY:Plantão: Ana\r\n"
+	                       "TRANSP:TRANSPARENT\r\n"
+	                       "END:VEVENT\r\n"
+	                       "BEGIN:VEVENT\r\n"
+	                       "UID:override-17-1767700800-2@plantao\r\n"
+	                       "DTSTAMP:20260101T000000Z\r\n"
+	                       "DTSTART:20260106T120000Z\r\n"
+	                       "DTEND:20260107T120000Z\r\n"
+	                       "SUMMARY:Plantão: Bruno (substituição)\r\n"
+	                       "TRANSP:TRANSPARENT\r\n"
+	                       "END:VEVENT\r\n"
+	                       "END:VCALENDAR\r\n");
 	assert_int_equal(check_lines(s), 0);
 	free(s);
 }
 
 static void test_empty_and_unknown_person(void **state)
 {
-	struct schedule_shift sh = { 1767614400, 1768219200, 12, false, 0, 3 };
+	struct schedule_shift sh = {1767614400, 1768219200, 12, false, 0, 3};
 	struct buf b;
 	char *s;
 
@@ -154,14 +153,13 @@ static void test_empty_and_unknown_person(void **state)
 
 static void test_escaping(void **state)
 {
-	const char *who[] = { "Silva, Ana; \\o/\nnoite\r\nfim\x01\x7f!" };
-	struct schedule_shift sh = { 1767614400, 1768219200, 1, false, 0, 3 };
+	const char *who[] = {"Silva, Ana; \\o/\nnoite\r\nfim\x01\x7f!"};
+	struct schedule_shift sh = {1767614400, 1768219200, 1, false, 0, 3};
 	char *s;
 
 	(void)state;
 	s = render(&sh, 1, who, "a,b;c\\d");
-	assert_non_null(
-		strstr(s, "SUMMARY:Plantão: Silva\\, Ana\\; \\\\o/\\nnoite\\nfim!\r\n"));
+	assert_non_null(strstr(s, "SUMMARY:Plantão: Silva\\, Ana\\; \\\\o/\\nnoite\\nfim!\r\n"));
 	assert_non_null(strstr(s, "X-WR-CALNAME:a\\,b\\;c\\\\d\r\n"));
 	check_lines(s);
 	free(s);
@@ -169,8 +167,8 @@ static void test_escaping(void **state)
 
 static void test_invalid_utf8_replaced(void **state)
 {
-	const char *who[] = { "Jo\xe3o \xc3" };
-	struct schedule_shift sh = { 1767614400, 1768219200, 1, false, 0, 3 };
+	const char *who[] = {"Jo\xe3o \xc3"};
+	struct schedule_shift sh = {1767614400, 1768219200, 1, false, 0, 3};
 	char *s;
 
 	(void)state;
@@ -183,8 +181,8 @@ static void test_invalid_utf8_replaced(void **state)
 static void test_folding_ascii(void **state)
 {
 	char name[201];
-	const char *who[] = { name };
-	struct schedule_shift sh = { 1767614400, 1768219200, 1, false, 0, 3 };
+	const char *who[] = {name};
+	struct schedule_shift sh = {1767614400, 1768219200, 1, false, 0, 3};
 	char *s, *u, want[260];
 
 	(void)state;
@@ -204,10 +202,10 @@ static void test_folding_ascii(void **state)
 /* Folding never cuts a multi-octet character, whatever its length and position. */
 static void test_folding_utf8(void **state)
 {
-	static const char *const chars[] = { "ã", "€", "🚨" };
-	struct schedule_shift sh = { 1767614400, 1768219200, 1, false, 0, 3 };
+	static const char *const chars[] = {"ã", "€", "🚨"};
+	struct schedule_shift sh = {1767614400, 1768219200, 1, false, 0, 3};
 	char name[400], want[500], *s, *u;
-	const char *who[] = { name };
+	const char *who[] = {name};
 	size_t c, pad, len;
 
 	(void)state;
@@ -233,8 +231,8 @@ static void test_folding_utf8(void **state)
 
 static void test_cap_and_range(void **state)
 {
-	const char *who[] = { "Ana" };
-	struct schedule_shift sh = { 1767614400, 1768219200, 1, false, 0, 3 };
+	const char *who[] = {"Ana"};
+	struct schedule_shift sh = {1767614400, 1768219200, 1, false, 0, 3};
 	struct buf b;
 
 	(void)state;
@@ -250,13 +248,10 @@ static void test_cap_and_range(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_calendar),
-		cmocka_unit_test(test_empty_and_unknown_person),
-		cmocka_unit_test(test_escaping),
-		cmocka_unit_test(test_invalid_utf8_replaced),
-		cmocka_unit_test(test_folding_ascii),
-		cmocka_unit_test(test_folding_utf8),
-		cmocka_unit_test(test_cap_and_range),
+	        cmocka_unit_test(test_calendar),      cmocka_unit_test(test_empty_and_unknown_person),
+	        cmocka_unit_test(test_escaping),      cmocka_unit_test(test_invalid_utf8_replaced),
+	        cmocka_unit_test(test_folding_ascii), cmocka_unit_test(test_folding_utf8),
+	        cmocka_unit_test(test_cap_and_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

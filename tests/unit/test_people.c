@@ -78,23 +78,24 @@ static void validation(void **state)
 	json_t *j;
 
 	(void)state;
-	assert_int_equal(parse("{\"name\":\"Ana\",\"phone\":\"+5511999990000\",\"whatsapp\":true}", false, &in, err, &j),
-			 RC_OK);
+	assert_int_equal(
+	        parse("{\"name\":\"Ana\",\"phone\":\"+5511999990000\",\"whatsapp\":true}", false, &in, err, &j), RC_OK);
 	assert_true(in.has_whatsapp && in.whatsapp);
 	json_decref(j);
 	assert_int_equal(parse("{\"name\":\"Ana\",\"phone\":\"011 99999\"}", false, &in, err, &j), RC_UNPROCESSABLE);
 	assert_string_equal(err, "phone: expected E.164 such as +5511999990000");
 	json_decref(j);
 	assert_int_equal(parse("{\"name\":\"Ana\",\"phone\":\"+0511999990000\"}", false, &in, err, &j),
-			 RC_UNPROCESSABLE);
+	                 RC_UNPROCESSABLE);
 	json_decref(j);
 	assert_int_equal(parse("{\"phone\":\"+5511999990000\"}", false, &in, err, &j), RC_UNPROCESSABLE);
 	assert_true(strncmp(err, "name:", 5) == 0);
 	json_decref(j);
-	assert_int_equal(parse("{\"name\":\"   \",\"phone\":\"+5511999990000\"}", false, &in, err, &j), RC_UNPROCESSABLE);
+	assert_int_equal(parse("{\"name\":\"   \",\"phone\":\"+5511999990000\"}", false, &in, err, &j),
+	                 RC_UNPROCESSABLE);
 	json_decref(j);
 	assert_int_equal(parse("{\"name\":\"A\\u0007\",\"phone\":\"+5511999990000\"}", false, &in, err, &j),
-			 RC_UNPROCESSABLE);
+	                 RC_UNPROCESSABLE);
 	json_decref(j);
 	assert_int_equal(parse("{\"email\":\"a@b\"}", true, &in, err, &j), RC_OK); /* a patch needs no name */
 	assert_true(in.has_email && !in.has_name);
@@ -216,7 +217,7 @@ static void versions_keep_the_past(void **state)
 	assert_int_equal(s.person_id, a);
 	assert_int_equal(s.end, h0 + 2 * 86400 + 7200); /* cut at the edit */
 	assert_int_equal(rotation_oncall(db, h0 + 2 * 86400 + 7200, &s), RC_OK);
-	assert_int_equal(s.person_id, c); /* shift 2 of r2 */
+	assert_int_equal(s.person_id, c);                                        /* shift 2 of r2 */
 	assert_int_equal(rotation_oncall(db, h0 - 2 * 86400, &s), RC_NOT_FOUND); /* before any version */
 }
 
@@ -295,7 +296,7 @@ static void audit_listing(void **state)
 	assert_int_equal(json_array_size(rows), 2);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "entity_id")), 5);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(rows, 0), "detail"), "k")),
-			    "v");
+	                    "v");
 	json_decref(rows);
 	assert_int_equal(audit_list(db, 10, 3, &rows), RC_OK); /* paging: ids below 3 */
 	assert_int_equal(json_array_size(rows), 2);
@@ -306,12 +307,12 @@ static void audit_listing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(validation),
-		cmocka_unit_test_setup_teardown(phone_unique_and_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(opt_out, setup, teardown),
-		cmocka_unit_test_setup_teardown(versions_keep_the_past, setup, teardown),
-		cmocka_unit_test_setup_teardown(overrides_replace_and_loader_window, setup, teardown),
-		cmocka_unit_test_setup_teardown(audit_listing, setup, teardown),
+	        cmocka_unit_test(validation),
+	        cmocka_unit_test_setup_teardown(phone_unique_and_delete, setup, teardown),
+	        cmocka_unit_test_setup_teardown(opt_out, setup, teardown),
+	        cmocka_unit_test_setup_teardown(versions_keep_the_past, setup, teardown),
+	        cmocka_unit_test_setup_teardown(overrides_replace_and_loader_window, setup, teardown),
+	        cmocka_unit_test_setup_teardown(audit_listing, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,15 +14,15 @@
 #include "server/schedule.h"
 #include "server/tz.h"
 
-#define H 3600
-#define D 86400
+#define H  3600
+#define D  86400
 #define SP "America/Sao_Paulo"
 #define NY "America/New_York"
 
-static const int64_t m1[] = { 1 };
-static const int64_t m12[] = { 1, 2 };
-static const int64_t m123[] = { 1, 2, 3 };
-static const int64_t m121[] = { 1, 2, 1 };
+static const int64_t m1[] = {1};
+static const int64_t m12[] = {1, 2};
+static const int64_t m123[] = {1, 2, 3};
+static const int64_t m121[] = {1, 2, 1};
 
 /* An absolute ISO instant ("...-03:00"). */
 static int64_t T(const char *iso)
@@ -33,24 +33,22 @@ static int64_t T(const char *iso)
 	return t;
 }
 
-static struct schedule_version ver(int64_t id, const char *effective, int hours,
-				   const char *handoff, const char *tz, const int64_t *members,
-				   size_t n)
+static struct schedule_version ver(int64_t id, const char *effective, int hours, const char *handoff, const char *tz,
+                                   const int64_t *members, size_t n)
 {
-	struct schedule_version v = { id, T(effective), hours, handoff, tz, members, n };
+	struct schedule_version v = {id, T(effective), hours, handoff, tz, members, n};
 
 	return v;
 }
 
 static struct schedule one(const struct schedule_version *v)
 {
-	struct schedule s = { v, 1, NULL, 0 };
+	struct schedule s = {v, 1, NULL, 0};
 
 	return s;
 }
 
-static size_t get(const struct schedule *s, const char *from, const char *to,
-		  struct schedule_shift **out)
+static size_t get(const struct schedule *s, const char *from, const char *to, struct schedule_shift **out)
 {
 	size_t n = 0;
 
@@ -58,8 +56,7 @@ static size_t get(const struct schedule *s, const char *from, const char *to,
 	return n;
 }
 
-static void is_shift(const struct schedule_shift *x, const char *start, const char *end,
-		     int64_t person)
+static void is_shift(const struct schedule_shift *x, const char *start, const char *end, int64_t person)
 {
 	assert_int_equal(x->start, T(start));
 	assert_int_equal(x->end, T(end));
@@ -86,8 +83,7 @@ static int64_t oncall_person(const struct schedule *s, const char *at)
 
 static void test_weekly_sao_paulo(void **state)
 {
-	struct schedule_version v =
-		ver(1, "2026-01-01T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m123, 3);
+	struct schedule_version v = ver(1, "2026-01-01T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m123, 3);
 	struct schedule s = one(&v);
 	struct schedule_shift *x, y;
 	size_t n;
@@ -119,8 +115,7 @@ static void test_weekly_sao_paulo(void **state)
 /* The version is in force before its first handoff: shift numbers run negative. */
 static void test_before_handoff(void **state)
 {
-	struct schedule_version v =
-		ver(1, "2025-12-20T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m123, 3);
+	struct schedule_version v = ver(1, "2025-12-20T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m123, 3);
 	struct schedule s = one(&v);
 	struct schedule_shift *x, y;
 	size_t n;
@@ -151,8 +146,7 @@ static void test_before_handoff(void **state)
 /* Brazil had DST until 2019: weekly shifts last 167 h in November, 169 h in February. */
 static void test_sao_paulo_2018_dst(void **state)
 {
-	struct schedule_version v =
-		ver(1, "2018-10-01T00:00:00-03:00", 168, "2018-10-29T09:00", SP, m123, 3);
+	struct schedule_version v = ver(1, "2018-10-01T00:00:00-03:00", 168, "2018-10-29T09:00", SP, m123, 3);
 	struct schedule s = one(&v);
 	struct schedule_shift *x;
 	size_t n;
@@ -176,10 +170,8 @@ static void test_sao_paulo_2018_dst(void **state)
 /* A daily midnight hand-off when midnight did not exist (2018-11-04) and 23:30 twice. */
 static void test_sao_paulo_gap_and_fold_handoff(void **state)
 {
-	struct schedule_version v =
-		ver(1, "2018-10-01T00:00:00-03:00", 24, "2018-10-01T00:00", SP, m12, 2);
-	struct schedule_version w =
-		ver(1, "2019-02-01T00:00:00-02:00", 24, "2019-02-01T23:30", SP, m12, 2);
+	struct schedule_version v = ver(1, "2018-10-01T00:00:00-03:00", 24, "2018-10-01T00:00", SP, m12, 2);
+	struct schedule_version w = ver(1, "2019-02-01T00:00:00-02:00", 24, "2019-02-01T23:30", SP, m12, 2);
 	struct schedule s = one(&v);
 	struct schedule_shift *x;
 	size_t n;
@@ -206,8 +198,7 @@ static void test_sao_paulo_gap_and_fold_handoff(void **state)
 
 static void test_new_york_dst(void **state)
 {
-	struct schedule_version v =
-		ver(7, "2026-01-01T00:00:00-05:00", 168, "2026-01-05T09:00", NY, m123, 3);
+	struct schedule_version v = ver(7, "2026-01-01T00:00:00-05:00", 168, "2026-01-05T09:00", NY, m123, 3);
 	struct schedule s = one(&v);
 	struct schedule_shift *x;
 	size_t n, i;
@@ -247,8 +238,7 @@ static void test_new_york_dst(void **state)
 
 static void test_london(void **state)
 {
-	struct schedule_version v = ver(1, "2026-01-01T00:00:00Z", 168, "2026-01-05T09:00",
-					"Europe/London", m12, 2);
+	struct schedule_version v = ver(1, "2026-01-01T00:00:00Z", 168, "2026-01-05T09:00", "Europe/London", m12, 2);
 	struct schedule s = one(&v);
 	struct schedule_shift *x;
 	size_t n;
@@ -269,8 +259,8 @@ static void test_london(void **state)
 /* Lord Howe Island's DST is 30 minutes: a weekly shift lasts 167.5 h. */
 static void test_lord_howe(void **state)
 {
-	struct schedule_version v = ver(1, "2026-01-01T00:00:00Z", 168, "2026-01-05T09:00",
-					"Australia/Lord_Howe", m123, 3);
+	struct schedule_version v =
+	        ver(1, "2026-01-01T00:00:00Z", 168, "2026-01-05T09:00", "Australia/Lord_Howe", m123, 3);
 	struct schedule s = one(&v);
 	struct schedule_shift *x;
 	size_t n;
@@ -286,8 +276,7 @@ static void test_lord_howe(void **state)
 /* 12-hour shifts keep 09:00 / 21:00 on the clock: 11 h and 13 h on change days. */
 static void test_twelve_hours_dst(void **state)
 {
-	struct schedule_version v =
-		ver(1, "2026-01-01T00:00:00-05:00", 12, "2026-03-07T09:00", NY, m12, 2);
+	struct schedule_version v = ver(1, "2026-01-01T00:00:00-05:00", 12, "2026-03-07T09:00", NY, m12, 2);
 	struct schedule s = one(&v);
 	struct schedule_shift *x;
 	size_t n;
@@ -314,10 +303,8 @@ static void test_twelve_hours_dst(void **state)
  */
 static void test_year_end(void **state)
 {
-	struct schedule_version v =
-		ver(1, "2026-01-01T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m123, 3);
-	struct schedule_version w =
-		ver(1, "2020-01-01T00:00:00-03:00", 168, "2020-01-06T09:00", SP, m123, 3);
+	struct schedule_version v = ver(1, "2026-01-01T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m123, 3);
+	struct schedule_version w = ver(1, "2020-01-01T00:00:00-03:00", 168, "2020-01-06T09:00", SP, m123, 3);
 	struct schedule s = one(&v);
 	struct schedule_shift *x;
 	size_t n, i;
@@ -357,12 +344,12 @@ static void test_year_end(void **state)
 
 static void test_version_change_mid_shift(void **state)
 {
-	static const int64_t m45[] = { 4, 5 };
+	static const int64_t m45[] = {4, 5};
 	struct schedule_version vs[2] = {
-		ver(1, "2026-01-01T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m123, 3),
-		ver(2, "2026-01-14T12:00:00-03:00", 24, "2026-01-14T09:00", SP, m45, 2),
+	        ver(1, "2026-01-01T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m123, 3),
+	        ver(2, "2026-01-14T12:00:00-03:00", 24, "2026-01-14T09:00", SP, m45, 2),
 	};
-	struct schedule s1 = { vs, 1, NULL, 0 }, s2 = { vs, 2, NULL, 0 };
+	struct schedule s1 = {vs, 1, NULL, 0}, s2 = {vs, 2, NULL, 0};
 	struct schedule_shift *a, *b, y;
 	size_t na, nb;
 
@@ -397,15 +384,14 @@ static void test_version_change_mid_shift(void **state)
 
 static void test_versions_edge_cases(void **state)
 {
-	static const int64_t m9[] = { 9 };
+	static const int64_t m9[] = {9};
 	struct schedule_version vs[3] = {
-		ver(1, "2026-01-01T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m123, 3),
-		ver(2, "2026-01-20T00:00:00-03:00", 168, "2026-01-05T09:00", SP, NULL, 0),
-		ver(3, "2026-01-20T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m9, 1),
+	        ver(1, "2026-01-01T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m123, 3),
+	        ver(2, "2026-01-20T00:00:00-03:00", 168, "2026-01-05T09:00", SP, NULL, 0),
+	        ver(3, "2026-01-20T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m9, 1),
 	};
-	struct schedule_override o = { 1, 7, T("2026-01-21T00:00:00-03:00"),
-				       T("2026-01-22T00:00:00-03:00") };
-	struct schedule s = { vs, 3, NULL, 0 };
+	struct schedule_override o = {1, 7, T("2026-01-21T00:00:00-03:00"), T("2026-01-22T00:00:00-03:00")};
+	struct schedule s = {vs, 3, NULL, 0};
 	struct schedule_shift y, *x;
 	size_t n;
 
@@ -447,11 +433,9 @@ static void test_versions_edge_cases(void **state)
 
 static void test_override_splits_shift(void **state)
 {
-	struct schedule_version v =
-		ver(1, "2026-01-01T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m123, 3);
-	struct schedule_override o = { 10, 9, T("2026-01-13T00:00:00-03:00"),
-				       T("2026-01-14T00:00:00-03:00") };
-	struct schedule s = { &v, 1, &o, 1 };
+	struct schedule_version v = ver(1, "2026-01-01T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m123, 3);
+	struct schedule_override o = {10, 9, T("2026-01-13T00:00:00-03:00"), T("2026-01-14T00:00:00-03:00")};
+	struct schedule s = {&v, 1, &o, 1};
 	struct schedule_shift *x, y;
 	size_t n;
 
@@ -502,15 +486,14 @@ static void test_override_splits_shift(void **state)
 
 static void test_overlapping_overrides(void **state)
 {
-	struct schedule_version v =
-		ver(1, "2026-01-01T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m123, 3);
+	struct schedule_version v = ver(1, "2026-01-01T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m123, 3);
 	/* given in no particular order; the highest id wins where they overlap */
 	struct schedule_override o[3] = {
-		{ 11, 8, T("2026-01-13T12:00:00-03:00"), T("2026-01-15T00:00:00-03:00") },
-		{ 5, 7, T("2026-01-13T06:00:00-03:00"), T("2026-01-13T18:00:00-03:00") },
-		{ 10, 9, T("2026-01-13T00:00:00-03:00"), T("2026-01-14T00:00:00-03:00") },
+	        {11, 8, T("2026-01-13T12:00:00-03:00"), T("2026-01-15T00:00:00-03:00")},
+	        {5, 7, T("2026-01-13T06:00:00-03:00"), T("2026-01-13T18:00:00-03:00")},
+	        {10, 9, T("2026-01-13T00:00:00-03:00"), T("2026-01-14T00:00:00-03:00")},
 	};
-	struct schedule s = { &v, 1, o, 3 };
+	struct schedule s = {&v, 1, o, 3};
 	struct schedule_shift *x;
 	size_t n;
 
@@ -563,8 +546,7 @@ static void chain_is(const struct schedule *s, const char *at, const int64_t *wa
 
 static void test_next_and_backups(void **state)
 {
-	struct schedule_version v =
-		ver(1, "2026-01-01T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m1, 1);
+	struct schedule_version v = ver(1, "2026-01-01T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m1, 1);
 	struct schedule s = one(&v);
 	struct schedule_shift y;
 	int64_t two[2];
@@ -573,7 +555,7 @@ static void test_next_and_backups(void **state)
 	(void)state;
 	/* one member: nobody else */
 	assert_int_equal(schedule_next(&s, T("2026-01-06T00:00:00-03:00"), &y), RC_NOT_FOUND);
-	chain_is(&s, "2026-01-06T00:00:00-03:00", (const int64_t[]){ 1 }, 1);
+	chain_is(&s, "2026-01-06T00:00:00-03:00", (const int64_t[]){1}, 1);
 
 	/* two members */
 	v.members = m12;
@@ -584,16 +566,16 @@ static void test_next_and_backups(void **state)
 	assert_int_equal(y.version_id, 1);
 	assert_int_equal(schedule_next(&s, T("2026-01-13T00:00:00-03:00"), &y), RC_OK);
 	is_shift(&y, "2026-01-19T09:00:00-03:00", "2026-01-26T09:00:00-03:00", 1);
-	chain_is(&s, "2026-01-06T00:00:00-03:00", (const int64_t[]){ 1, 2 }, 2);
-	chain_is(&s, "2026-01-13T00:00:00-03:00", (const int64_t[]){ 2, 1 }, 2);
+	chain_is(&s, "2026-01-06T00:00:00-03:00", (const int64_t[]){1, 2}, 2);
+	chain_is(&s, "2026-01-13T00:00:00-03:00", (const int64_t[]){2, 1}, 2);
 
 	/* three members */
 	v.members = m123;
 	v.n_members = 3;
 	assert_int_equal(schedule_next(&s, T("2026-01-20T00:00:00-03:00"), &y), RC_OK);
 	is_shift(&y, "2026-01-26T09:00:00-03:00", "2026-02-02T09:00:00-03:00", 1);
-	chain_is(&s, "2026-01-06T00:00:00-03:00", (const int64_t[]){ 1, 2, 3 }, 3);
-	chain_is(&s, "2026-01-20T00:00:00-03:00", (const int64_t[]){ 3, 1, 2 }, 3);
+	chain_is(&s, "2026-01-06T00:00:00-03:00", (const int64_t[]){1, 2, 3}, 3);
+	chain_is(&s, "2026-01-20T00:00:00-03:00", (const int64_t[]){3, 1, 2}, 3);
 	assert_int_equal(schedule_backups(&s, T("2026-01-06T00:00:00-03:00"), two, 2, &k), RC_OK);
 	assert_int_equal(k, 2);
 	assert_int_equal(two[1], 2);
@@ -604,28 +586,26 @@ static void test_next_and_backups(void **state)
 	is_shift(&y, "2026-02-02T09:00:00-03:00", "2026-02-09T09:00:00-03:00", 2);
 	assert_int_equal(schedule_next(&s, T("2026-01-06T00:00:00-03:00"), &y), RC_OK);
 	is_shift(&y, "2026-01-12T09:00:00-03:00", "2026-01-19T09:00:00-03:00", 2);
-	chain_is(&s, "2026-01-20T00:00:00-03:00", (const int64_t[]){ 1, 2 }, 2);
-	chain_is(&s, "2026-01-13T00:00:00-03:00", (const int64_t[]){ 2, 1 }, 2);
+	chain_is(&s, "2026-01-20T00:00:00-03:00", (const int64_t[]){1, 2}, 2);
+	chain_is(&s, "2026-01-13T00:00:00-03:00", (const int64_t[]){2, 1}, 2);
 }
 
 static void test_next_and_backups_with_override(void **state)
 {
-	struct schedule_version v =
-		ver(1, "2026-01-01T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m123, 3);
-	struct schedule_override o = { 1, 9, T("2026-01-06T00:00:00-03:00"),
-				       T("2026-01-07T00:00:00-03:00") };
-	struct schedule s = { &v, 1, &o, 1 };
+	struct schedule_version v = ver(1, "2026-01-01T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m123, 3);
+	struct schedule_override o = {1, 9, T("2026-01-06T00:00:00-03:00"), T("2026-01-07T00:00:00-03:00")};
+	struct schedule s = {&v, 1, &o, 1};
 	struct schedule_shift y;
 
 	(void)state;
 	/* someone outside the rotation covers: they come first, then the rotation order
 	 * from the next shift, ending with the displaced member */
-	chain_is(&s, "2026-01-06T12:00:00-03:00", (const int64_t[]){ 9, 2, 3, 1 }, 4);
+	chain_is(&s, "2026-01-06T12:00:00-03:00", (const int64_t[]){9, 2, 3, 1}, 4);
 	assert_int_equal(schedule_next(&s, T("2026-01-06T12:00:00-03:00"), &y), RC_OK);
 	is_shift(&y, "2026-01-12T09:00:00-03:00", "2026-01-19T09:00:00-03:00", 2);
 	/* the next member covers today: next skips their own shift */
 	o.person_id = 2;
-	chain_is(&s, "2026-01-06T12:00:00-03:00", (const int64_t[]){ 2, 3, 1 }, 3);
+	chain_is(&s, "2026-01-06T12:00:00-03:00", (const int64_t[]){2, 3, 1}, 3);
 	assert_int_equal(schedule_next(&s, T("2026-01-06T12:00:00-03:00"), &y), RC_OK);
 	is_shift(&y, "2026-01-19T09:00:00-03:00", "2026-01-26T09:00:00-03:00", 3);
 }
@@ -633,11 +613,11 @@ static void test_next_and_backups_with_override(void **state)
 static void test_next_across_versions(void **state)
 {
 	struct schedule_version vs[2] = {
-		ver(1, "2026-01-01T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m12, 2),
-		ver(2, "2026-01-14T12:00:00-03:00", 24, "2026-01-14T09:00", SP, m1, 1),
+	        ver(1, "2026-01-01T00:00:00-03:00", 168, "2026-01-05T09:00", SP, m12, 2),
+	        ver(2, "2026-01-14T12:00:00-03:00", 24, "2026-01-14T09:00", SP, m1, 1),
 	};
-	struct schedule s = { vs, 2, NULL, 0 };
-	struct schedule empty = { NULL, 0, NULL, 0 };
+	struct schedule s = {vs, 2, NULL, 0};
+	struct schedule empty = {NULL, 0, NULL, 0};
 	struct schedule_shift y;
 	int64_t p[4];
 	size_t k = 7;
@@ -651,11 +631,9 @@ static void test_next_across_versions(void **state)
 	assert_int_equal(schedule_next(&s, T("2026-01-15T00:00:00-03:00"), &y), RC_NOT_FOUND);
 
 	/* nothing at all */
-	assert_int_equal(schedule_oncall(&empty, T("2026-01-15T00:00:00-03:00"), &y),
-			 RC_NOT_FOUND);
+	assert_int_equal(schedule_oncall(&empty, T("2026-01-15T00:00:00-03:00"), &y), RC_NOT_FOUND);
 	assert_int_equal(schedule_next(&empty, T("2026-01-15T00:00:00-03:00"), &y), RC_NOT_FOUND);
-	assert_int_equal(schedule_backups(&empty, T("2026-01-15T00:00:00-03:00"), p, 4, &k),
-			 RC_NOT_FOUND);
+	assert_int_equal(schedule_backups(&empty, T("2026-01-15T00:00:00-03:00"), p, 4, &k), RC_NOT_FOUND);
 	assert_int_equal(k, 0);
 	/* before the rotation starts, next is its first shift */
 	assert_int_equal(schedule_next(&s, T("2025-12-15T00:00:00-03:00"), &y), RC_OK);
@@ -666,8 +644,7 @@ static void test_next_across_versions(void **state)
 
 static void test_limits(void **state)
 {
-	struct schedule_version v = ver(1, "2026-01-01T00:00:00Z", 1, "2026-01-01T00:00", "UTC",
-					m123, 3);
+	struct schedule_version v = ver(1, "2026-01-01T00:00:00Z", 1, "2026-01-01T00:00", "UTC", m123, 3);
 	struct schedule s = one(&v);
 	struct schedule_shift *x = NULL;
 	int64_t from = T("2026-01-01T00:00:00Z");
@@ -676,14 +653,11 @@ static void test_limits(void **state)
 	(void)state;
 	assert_int_equal(schedule_shifts(&s, from, from, &x, &n), RC_INVALID);
 	assert_int_equal(schedule_shifts(&s, from + 10, from, &x, &n), RC_INVALID);
-	assert_int_equal(schedule_shifts(&s, from, from + SCHEDULE_MAX_SHIFTS * (int64_t)H, &x, &n),
-			 RC_OK);
+	assert_int_equal(schedule_shifts(&s, from, from + SCHEDULE_MAX_SHIFTS * (int64_t)H, &x, &n), RC_OK);
 	assert_int_equal(n, SCHEDULE_MAX_SHIFTS);
 	assert_int_equal(x[SCHEDULE_MAX_SHIFTS - 1].person_id, m123[(SCHEDULE_MAX_SHIFTS - 1) % 3]);
 	free(x);
-	assert_int_equal(schedule_shifts(&s, from, from + (SCHEDULE_MAX_SHIFTS + 1) * (int64_t)H,
-					 &x, &n),
-			 RC_TOO_BIG);
+	assert_int_equal(schedule_shifts(&s, from, from + (SCHEDULE_MAX_SHIFTS + 1) * (int64_t)H, &x, &n), RC_TOO_BIG);
 	assert_null(x);
 	assert_int_equal(n, 0);
 	/* a window with nobody: RC_OK, no array */
@@ -695,23 +669,23 @@ static void test_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_weekly_sao_paulo),
-		cmocka_unit_test(test_before_handoff),
-		cmocka_unit_test(test_sao_paulo_2018_dst),
-		cmocka_unit_test(test_sao_paulo_gap_and_fold_handoff),
-		cmocka_unit_test(test_new_york_dst),
-		cmocka_unit_test(test_london),
-		cmocka_unit_test(test_lord_howe),
-		cmocka_unit_test(test_twelve_hours_dst),
-		cmocka_unit_test(test_year_end),
-		cmocka_unit_test(test_version_change_mid_shift),
-		cmocka_unit_test(test_versions_edge_cases),
-		cmocka_unit_test(test_override_splits_shift),
-		cmocka_unit_test(test_overlapping_overrides),
-		cmocka_unit_test(test_next_and_backups),
-		cmocka_unit_test(test_next_and_backups_with_override),
-		cmocka_unit_test(test_next_across_versions),
-		cmocka_unit_test(test_limits),
+	        cmocka_unit_test(test_weekly_sao_paulo),
+	        cmocka_unit_test(test_before_handoff),
+	        cmocka_unit_test(test_sao_paulo_2018_dst),
+	        cmocka_unit_test(test_sao_paulo_gap_and_fold_handoff),
+	        cmocka_unit_test(test_new_york_dst),
+	        cmocka_unit_test(test_london),
+	        cmocka_unit_test(test_lord_howe),
+	        cmocka_unit_test(test_twelve_hours_dst),
+	        cmocka_unit_test(test_year_end),
+	        cmocka_unit_test(test_version_change_mid_shift),
+	        cmocka_unit_test(test_versions_edge_cases),
+	        cmocka_unit_test(test_override_splits_shift),
+	        cmocka_unit_test(test_overlapping_overrides),
+	        cmocka_unit_test(test_next_and_backups),
+	        cmocka_unit_test(test_next_and_backups_with_override),
+	        cmocka_unit_test(test_next_across_versions),
+	        cmocka_unit_test(test_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

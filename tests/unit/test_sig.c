@@ -16,16 +16,16 @@
 #include "server/form.h"
 #include "server/sig.h"
 
-#define TOKEN "12345"
-#define URL_PLAIN "https://mycompany.com/myapp.php?foo=1&bar=2"
-#define URL_443 "https://mycompany.com:443/myapp.php?foo=1&bar=2"
-#define URL_80 "http://mycompany.com:80/myapp.php?foo=1&bar=2"
-#define URL_HTTP "http://mycompany.com/myapp.php?foo=1&bar=2"
-#define URL_1234 "http://mycompany.com:1234/myapp.php?foo=1&bar=2"
-#define SIG_PLAIN "RSOYDt4T1cUTdK1PDd93/VVr8B8="
-#define SIG_443 "kvajT1Ptam85bY51eRf/AJRuM3w="
-#define SIG_80 "0ZXoZLH/DfblKGATFgpif+LLRf4="
-#define SIG_1234 "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="
+#define TOKEN        "12345"
+#define URL_PLAIN    "https://mycompany.com/myapp.php?foo=1&bar=2"
+#define URL_443      "https://mycompany.com:443/myapp.php?foo=1&bar=2"
+#define URL_80       "http://mycompany.com:80/myapp.php?foo=1&bar=2"
+#define URL_HTTP     "http://mycompany.com/myapp.php?foo=1&bar=2"
+#define URL_1234     "http://mycompany.com:1234/myapp.php?foo=1&bar=2"
+#define SIG_PLAIN    "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+#define SIG_443      "kvajT1Ptam85bY51eRf/AJRuM3w="
+#define SIG_80       "0ZXoZLH/DfblKGATFgpif+LLRf4="
+#define SIG_1234     "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="
 #define SIG_REPEATED "IK+Dwps556ElfBT0I3Rgjkr1wJU="
 
 static void vector_params(struct form *f)
@@ -66,18 +66,14 @@ static void test_compute_repeated_keys(void **state)
 
 	(void)state;
 	form_init(&f);
-	assert_int_equal(
-		form_parse(&f, "Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234&Digits=1234", 62),
-		RC_OK);
+	assert_int_equal(form_parse(&f, "Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234&Digits=1234", 62), RC_OK);
 	assert_int_equal(f.n, 5);
 	assert_sig(URL_PLAIN, &f, SIG_REPEATED);
 	assert_true(sig_is_valid(TOKEN, URL_PLAIN, &f, SIG_REPEATED));
 	/* "Sid" sorts before "SidAccount"; a different order of the values changes nothing */
 	form_release(&f);
 	form_init(&f);
-	assert_int_equal(
-		form_parse(&f, "Digits=1234&Digits=5678&SidAccount=AC123&Digits=1234&Sid=CA123", 62),
-		RC_OK);
+	assert_int_equal(form_parse(&f, "Digits=1234&Digits=5678&SidAccount=AC123&Digits=1234&Sid=CA123", 62), RC_OK);
 	assert_sig(URL_PLAIN, &f, SIG_REPEATED);
 	form_release(&f);
 }
@@ -122,8 +118,7 @@ static void test_rejects(void **state)
 	assert_false(sig_is_valid(TOKEN, URL_PLAIN, &f, SIG_PLAIN "="));
 	assert_false(sig_is_valid(TOKEN, URL_PLAIN, &f, "rSOYDt4T1cUTdK1PDd93/VVr8B8="));
 	/* other path, other query */
-	assert_false(sig_is_valid(TOKEN, "https://mycompany.com/myapp.php?foo=1&bar=3", &f,
-				  SIG_PLAIN));
+	assert_false(sig_is_valid(TOKEN, "https://mycompany.com/myapp.php?foo=1&bar=3", &f, SIG_PLAIN));
 	assert_false(sig_is_valid(TOKEN, "https://mycompany.com/myapp.php", &f, SIG_PLAIN));
 	/* no parameters at all */
 	assert_false(sig_is_valid(TOKEN, URL_PLAIN, NULL, SIG_PLAIN));
@@ -177,18 +172,17 @@ static void test_tampered_params(void **state)
  *   python3 -c 'import hmac,hashlib,base64; p=sorted(set([...])); s=url+"".join(n+v for n,v in p);
  *               print(base64.b64encode(hmac.new(tok.encode(), s.encode(), hashlib.sha1).digest()))'
  */
-#define PY_TOKEN "f2d3c1b0a9e8d7c6b5a4f3e2d1c0b9a8"
-#define PY_URL "https://plantao.example.com.br/twilio/sms?lang=pt-BR&x=%C3%A1"
+#define PY_TOKEN   "f2d3c1b0a9e8d7c6b5a4f3e2d1c0b9a8"
+#define PY_URL     "https://plantao.example.com.br/twilio/sms?lang=pt-BR&x=%C3%A1"
 #define PY_URL_443 "https://plantao.example.com.br:443/twilio/sms?lang=pt-BR&x=%C3%A1"
-#define PY_SIG "jMJBapS9lZ2104YC+RwdXfrO3QI="
+#define PY_SIG     "jMJBapS9lZ2104YC+RwdXfrO3QI="
 #define PY_SIG_443 "v7+FEtm0zkWC3uIqNVHDkQpevBc="
 
 static void test_python_vector_utf8(void **state)
 {
-	static const char body[] =
-		"Body=Ol%C3%A1%2C+a%C3%A7%C3%A3o+%E2%98%8E+%E2%80%94+plant%C3%A3o"
-		"&From=%2B5511987654321&To=%2B5511912345678"
-		"&MessageSid=SM0123456789abcdef0123456789abcdef&SmsStatus=received";
+	static const char body[] = "Body=Ol%C3%A1%2C+a%C3%A7%C3%A3o+%E2%98%8E+%E2%80%94+plant%C3%A3o"
+	                           "&From=%2B5511987654321&To=%2B5511912345678"
+	                           "&MessageSid=SM0123456789abcdef0123456789abcdef&SmsStatus=received";
 	char out[SIG_SIZE];
 	struct form f;
 
@@ -196,7 +190,7 @@ static void test_python_vector_utf8(void **state)
 	form_init(&f);
 	assert_int_equal(form_parse(&f, body, strlen(body)), RC_OK);
 	assert_string_equal(form_get(&f, "Body"),
-			    "Ol\xc3\xa1, a\xc3\xa7\xc3\xa3o \xe2\x98\x8e \xe2\x80\x94 plant\xc3\xa3o");
+	                    "Ol\xc3\xa1, a\xc3\xa7\xc3\xa3o \xe2\x98\x8e \xe2\x80\x94 plant\xc3\xa3o");
 	assert_int_equal(sig_compute(PY_TOKEN, PY_URL, &f, out), RC_OK);
 	assert_string_equal(out, PY_SIG);
 	assert_int_equal(sig_compute(PY_TOKEN, PY_URL_443, &f, out), RC_OK);
@@ -242,13 +236,13 @@ static void test_odd_urls(void **state)
 
 /* hashlib.sha256(b'{"event":"alerta","message":"Servi\xc3\xa7o fora do ar"}').hexdigest() */
 #define JSON_BODY "{\"event\":\"alerta\",\"message\":\"Servi\xc3\xa7o fora do ar\"}"
-#define JSON_URL                                                                           \
-	"https://plantao.example.com/twilio/events?bodySHA256="                              \
+#define JSON_URL                                                                                                       \
+	"https://plantao.example.com/twilio/events?bodySHA256="                                                        \
 	"a01989b248e571d894b016c8aaa9643f2d87ae1e2526dd1d9c48dbf85c974200"
-#define JSON_URL_443                                                                       \
-	"https://plantao.example.com:443/twilio/events?bodySHA256="                          \
+#define JSON_URL_443                                                                                                   \
+	"https://plantao.example.com:443/twilio/events?bodySHA256="                                                    \
 	"a01989b248e571d894b016c8aaa9643f2d87ae1e2526dd1d9c48dbf85c974200"
-#define JSON_SIG "Sk1YJklzWCNreiZMDSgU/1hWN8A="
+#define JSON_SIG     "Sk1YJklzWCNreiZMDSgU/1hWN8A="
 #define JSON_SIG_443 "0u8fhcP26vD2qzmFCIdrCTR1Jc0="
 
 static void test_json(void **state)
@@ -263,44 +257,41 @@ static void test_json(void **state)
 	assert_true(sig_is_valid_json(TOKEN, JSON_URL, JSON_BODY, len, JSON_SIG_443));
 	assert_true(sig_is_valid_json(TOKEN, JSON_URL_443, JSON_BODY, len, JSON_SIG));
 	/* body changed by one byte, or cut */
-	assert_false(sig_is_valid_json(TOKEN, JSON_URL, "{\"event\":\"alerta\",\"message\":"
-							"\"Servi\xc3\xa7o fora do Ar\"}",
-				       len, JSON_SIG));
+	assert_false(sig_is_valid_json(TOKEN, JSON_URL,
+	                               "{\"event\":\"alerta\",\"message\":"
+	                               "\"Servi\xc3\xa7o fora do Ar\"}",
+	                               len, JSON_SIG));
 	assert_false(sig_is_valid_json(TOKEN, JSON_URL, JSON_BODY, len - 1, JSON_SIG));
 	/* wrong token, missing header */
 	assert_false(sig_is_valid_json("54321", JSON_URL, JSON_BODY, len, JSON_SIG));
 	assert_false(sig_is_valid_json(TOKEN, JSON_URL, JSON_BODY, len, NULL));
 	assert_false(sig_is_valid_json(TOKEN, JSON_URL, JSON_BODY, len, ""));
 	/* a URL without bodySHA256, correctly signed, is still refused */
-	assert_int_equal(sig_compute(TOKEN, "https://plantao.example.com/twilio/events", NULL, out),
-			 RC_OK);
-	assert_false(sig_is_valid_json(TOKEN, "https://plantao.example.com/twilio/events",
-				       JSON_BODY, len, out));
+	assert_int_equal(sig_compute(TOKEN, "https://plantao.example.com/twilio/events", NULL, out), RC_OK);
+	assert_false(sig_is_valid_json(TOKEN, "https://plantao.example.com/twilio/events", JSON_BODY, len, out));
 	/* the hash of an empty body */
-	assert_int_equal(
-		sig_compute(TOKEN,
-			    "https://h/e?bodySHA256="
-			    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-			    NULL, out),
-		RC_OK);
+	assert_int_equal(sig_compute(TOKEN,
+	                             "https://h/e?bodySHA256="
+	                             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	                             NULL, out),
+	                 RC_OK);
 	assert_true(sig_is_valid_json(
-		TOKEN,
-		"https://h/e?bodySHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-		"", 0, out));
+	        TOKEN, "https://h/e?bodySHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "", 0,
+	        out));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_compute_published_vectors),
-		cmocka_unit_test(test_compute_repeated_keys),
-		cmocka_unit_test(test_valid_with_and_without_default_port),
-		cmocka_unit_test(test_rejects),
-		cmocka_unit_test(test_tampered_params),
-		cmocka_unit_test(test_python_vector_utf8),
-		cmocka_unit_test(test_compute_args),
-		cmocka_unit_test(test_odd_urls),
-		cmocka_unit_test(test_json),
+	        cmocka_unit_test(test_compute_published_vectors),
+	        cmocka_unit_test(test_compute_repeated_keys),
+	        cmocka_unit_test(test_valid_with_and_without_default_port),
+	        cmocka_unit_test(test_rejects),
+	        cmocka_unit_test(test_tampered_params),
+	        cmocka_unit_test(test_python_vector_utf8),
+	        cmocka_unit_test(test_compute_args),
+	        cmocka_unit_test(test_odd_urls),
+	        cmocka_unit_test(test_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,7 +11,7 @@
 
 #include "twiml/twiml.h"
 
-#define DECL "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+#define DECL      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 #define DOC(body) DECL "<Response>" body "</Response>\n"
 
 /* Finishes t, checks the document is exactly expected, frees t. */
@@ -54,8 +54,8 @@ static void test_say(void **state)
 	twiml_say(t, "Ol\xc3\xa1", "Polly.Camila", "pt-BR");
 	twiml_say(t, "only voice", "alice", NULL);
 	assert_doc(t, DOC("<Say>Hello</Say>"
-			  "<Say voice=\"Polly.Camila\" language=\"pt-BR\">Ol\xc3\xa1</Say>"
-			  "<Say voice=\"alice\">only voice</Say>"));
+	                  "<Say voice=\"Polly.Camila\" language=\"pt-BR\">Ol\xc3\xa1</Say>"
+	                  "<Say voice=\"alice\">only voice</Say>"));
 }
 
 static void test_play_pause(void **state)
@@ -68,19 +68,19 @@ static void test_play_pause(void **state)
 	twiml_pause(t, 0);
 	twiml_pause(t, 2);
 	assert_doc(t, DOC("<Play>https://example.com/a.mp3</Play>"
-			  "<Play loop=\"3\">https://example.com/b.mp3</Play>"
-			  "<Pause/><Pause length=\"2\"/>"));
+	                  "<Play loop=\"3\">https://example.com/b.mp3</Play>"
+	                  "<Pause/><Pause length=\"2\"/>"));
 }
 
 static void test_dial(void **state)
 {
 	const struct twiml_dial d = {
-		.timeout = 20,
-		.caller_id = "+5511987654321",
-		.action = "/twilio/voice/dial-status?step=1",
-		.method = "POST",
-		.answer_on_bridge = true,
-		.record = "record-from-answer",
+	        .timeout = 20,
+	        .caller_id = "+5511987654321",
+	        .action = "/twilio/voice/dial-status?step=1",
+	        .method = "POST",
+	        .answer_on_bridge = true,
+	        .record = "record-from-answer",
 	};
 	struct twiml *t = twiml_new();
 
@@ -90,17 +90,17 @@ static void test_dial(void **state)
 	twiml_number(t, "+5511900000002", "/twilio/whisper", "/twilio/status/call");
 	twiml_dial_end(t);
 	assert_doc(t, DOC("<Dial timeout=\"20\" callerId=\"+5511987654321\" "
-			  "action=\"/twilio/voice/dial-status?step=1\" method=\"POST\" "
-			  "answerOnBridge=\"true\" record=\"record-from-answer\">"
-			  "<Number>+5511900000001</Number>"
-			  "<Number url=\"/twilio/whisper\" statusCallback=\"/twilio/status/call\">"
-			  "+5511900000002</Number>"
-			  "</Dial>"));
+	                  "action=\"/twilio/voice/dial-status?step=1\" method=\"POST\" "
+	                  "answerOnBridge=\"true\" record=\"record-from-answer\">"
+	                  "<Number>+5511900000001</Number>"
+	                  "<Number url=\"/twilio/whisper\" statusCallback=\"/twilio/status/call\">"
+	                  "+5511900000002</Number>"
+	                  "</Dial>"));
 }
 
 static void test_dial_defaults_omitted(void **state)
 {
-	const struct twiml_dial d = { 0 };
+	const struct twiml_dial d = {0};
 	struct twiml *t = twiml_new();
 
 	(void)state;
@@ -111,19 +111,19 @@ static void test_dial_defaults_omitted(void **state)
 	twiml_number(t, "+5511900000002", NULL, NULL);
 	twiml_dial_end(t);
 	assert_doc(t, DOC("<Dial><Number>+5511900000001</Number></Dial>"
-			  "<Dial><Number>+5511900000002</Number></Dial>"));
+	                  "<Dial><Number>+5511900000002</Number></Dial>"));
 }
 
 static void test_gather_nesting(void **state)
 {
 	const struct twiml_gather g = {
-		.num_digits = 1,
-		.action = "/twilio/alert-call/42/gather",
-		.method = "POST",
-		.timeout = 8,
-		.input = "dtmf",
-		.finish_on_key = "#",
-		.language = "pt-BR",
+	        .num_digits = 1,
+	        .action = "/twilio/alert-call/42/gather",
+	        .method = "POST",
+	        .timeout = 8,
+	        .input = "dtmf",
+	        .finish_on_key = "#",
+	        .language = "pt-BR",
 	};
 	struct twiml *t = twiml_new();
 
@@ -135,19 +135,19 @@ static void test_gather_nesting(void **state)
 	twiml_gather_end(t);
 	twiml_redirect(t, "/twilio/alert-call/42", "POST");
 	assert_doc(t, DOC("<Gather numDigits=\"1\" action=\"/twilio/alert-call/42/gather\" "
-			  "method=\"POST\" timeout=\"8\" input=\"dtmf\" finishOnKey=\"#\" "
-			  "language=\"pt-BR\">"
-			  "<Say voice=\"Polly.Camila\" language=\"pt-BR\">"
-			  "Alerta: disco cheio. Pressione 1.</Say>"
-			  "<Pause length=\"1\"/>"
-			  "<Play>https://example.com/beep.mp3</Play>"
-			  "</Gather>"
-			  "<Redirect method=\"POST\">/twilio/alert-call/42</Redirect>"));
+	                  "method=\"POST\" timeout=\"8\" input=\"dtmf\" finishOnKey=\"#\" "
+	                  "language=\"pt-BR\">"
+	                  "<Say voice=\"Polly.Camila\" language=\"pt-BR\">"
+	                  "Alerta: disco cheio. Pressione 1.</Say>"
+	                  "<Pause length=\"1\"/>"
+	                  "<Play>https://example.com/beep.mp3</Play>"
+	                  "</Gather>"
+	                  "<Redirect method=\"POST\">/twilio/alert-call/42</Redirect>"));
 }
 
 static void test_open_elements_closed_by_finish(void **state)
 {
-	const struct twiml_gather g = { .num_digits = 1 };
+	const struct twiml_gather g = {.num_digits = 1};
 	struct twiml *t = twiml_new();
 
 	(void)state;
@@ -159,17 +159,17 @@ static void test_open_elements_closed_by_finish(void **state)
 static void test_record(void **state)
 {
 	const struct twiml_record all = {
-		.max_length = 120,
-		.action = "/twilio/voice/voicemail",
-		.method = "POST",
-		.play_beep = 1,
-		.transcribe = true,
-		.transcribe_callback = "/twilio/transcription",
-		.timeout = 5,
-		.finish_on_key = "*",
+	        .max_length = 120,
+	        .action = "/twilio/voice/voicemail",
+	        .method = "POST",
+	        .play_beep = 1,
+	        .transcribe = true,
+	        .transcribe_callback = "/twilio/transcription",
+	        .timeout = 5,
+	        .finish_on_key = "*",
 	};
-	const struct twiml_record no_beep = { .play_beep = 0 };
-	const struct twiml_record omit = { .play_beep = -1 };
+	const struct twiml_record no_beep = {.play_beep = 0};
+	const struct twiml_record omit = {.play_beep = -1};
 	struct twiml *t = twiml_new();
 
 	(void)state;
@@ -178,12 +178,12 @@ static void test_record(void **state)
 	twiml_record(t, &omit);
 	twiml_record(t, NULL);
 	assert_doc(t, DOC("<Record maxLength=\"120\" action=\"/twilio/voice/voicemail\" "
-			  "method=\"POST\" playBeep=\"true\" transcribe=\"true\" "
-			  "transcribeCallback=\"/twilio/transcription\" timeout=\"5\" "
-			  "finishOnKey=\"*\"/>"
-			  "<Record playBeep=\"false\"/>"
-			  "<Record/>"
-			  "<Record/>"));
+	                  "method=\"POST\" playBeep=\"true\" transcribe=\"true\" "
+	                  "transcribeCallback=\"/twilio/transcription\" timeout=\"5\" "
+	                  "finishOnKey=\"*\"/>"
+	                  "<Record playBeep=\"false\"/>"
+	                  "<Record/>"
+	                  "<Record/>"));
 }
 
 static void test_message_redirect_hangup_reject(void **state)
@@ -197,13 +197,13 @@ static void test_message_redirect_hangup_reject(void **state)
 	twiml_reject(t, NULL);
 	twiml_reject(t, "busy");
 	assert_doc(t, DOC("<Message>Plant\xc3\xa3o: voc\xc3\xaa assumiu.</Message>"
-			  "<Redirect>/twilio/voice</Redirect>"
-			  "<Hangup/><Reject/><Reject reason=\"busy\"/>"));
+	                  "<Redirect>/twilio/voice</Redirect>"
+	                  "<Hangup/><Reject/><Reject reason=\"busy\"/>"));
 }
 
 static void test_escaping(void **state)
 {
-	const struct twiml_dial d = { .action = "/a?x=1&y=<2>\"'" };
+	const struct twiml_dial d = {.action = "/a?x=1&y=<2>\"'"};
 	struct twiml *t = twiml_new();
 
 	(void)state;
@@ -214,31 +214,32 @@ static void test_escaping(void **state)
 	twiml_dial_end(t);
 	twiml_say(t, "tab\tnew\nline", NULL, NULL);
 	assert_doc(t, DOC("<Say voice=\"v&quot;&lt;&amp;&gt;'\">"
-			  "a &lt; b &amp;&amp; c &gt; &quot;d&quot; 'e'</Say>"
-			  "<Message>&lt;/Message&gt;&lt;Hangup/&gt;</Message>"
-			  "<Dial action=\"/a?x=1&amp;y=&lt;2&gt;&quot;'\">"
-			  "<Number url=\"/u?a=1&amp;b=2\">+55&amp;11</Number></Dial>"
-			  "<Say>tab\tnew\nline</Say>"));
+	                  "a &lt; b &amp;&amp; c &gt; &quot;d&quot; 'e'</Say>"
+	                  "<Message>&lt;/Message&gt;&lt;Hangup/&gt;</Message>"
+	                  "<Dial action=\"/a?x=1&amp;y=&lt;2&gt;&quot;'\">"
+	                  "<Number url=\"/u?a=1&amp;b=2\">+55&amp;11</Number></Dial>"
+	                  "<Say>tab\tnew\nline</Say>"));
 }
 
 static void test_utf8_portuguese(void **state)
 {
 	static const char text[] = "Aten\xc3\xa7\xc3\xa3o: o servi\xc3\xa7o est\xc3\xa1 fora do ar. "
-				   "Voc\xc3\xaa \xc3\xa9 o plantonista? \xc3\x80 \xc3\xb4 \xc3\xb5 "
-				   "\xc3\xba \xe2\x82\xac \xf0\x9f\x93\x9e";
+	                           "Voc\xc3\xaa \xc3\xa9 o plantonista? \xc3\x80 \xc3\xb4 \xc3\xb5 "
+	                           "\xc3\xba \xe2\x82\xac \xf0\x9f\x93\x9e";
 	struct twiml *t = twiml_new();
 
 	(void)state;
 	twiml_say(t, text, NULL, "pt-BR");
 	/* bytes pass through unchanged: no character references */
-	assert_doc(t, DOC("<Say language=\"pt-BR\">" "Aten\xc3\xa7\xc3\xa3o: o servi\xc3\xa7o "
-			  "est\xc3\xa1 fora do ar. Voc\xc3\xaa \xc3\xa9 o plantonista? \xc3\x80 "
-			  "\xc3\xb4 \xc3\xb5 \xc3\xba \xe2\x82\xac \xf0\x9f\x93\x9e</Say>"));
+	assert_doc(t, DOC("<Say language=\"pt-BR\">"
+	                  "Aten\xc3\xa7\xc3\xa3o: o servi\xc3\xa7o "
+	                  "est\xc3\xa1 fora do ar. Voc\xc3\xaa \xc3\xa9 o plantonista? \xc3\x80 "
+	                  "\xc3\xb4 \xc3\xb5 \xc3\xba \xe2\x82\xac \xf0\x9f\x93\x9e</Say>"));
 }
 
 static void build_sample(char **out, size_t *len)
 {
-	const struct twiml_dial d = { .timeout = 15, .caller_id = "+5511987654321" };
+	const struct twiml_dial d = {.timeout = 15, .caller_id = "+5511987654321"};
 	struct twiml *t = twiml_new();
 
 	twiml_say(t, "Liga\xc3\xa7\xc3\xa3o & espera", "Polly.Camila", "pt-BR");
@@ -329,7 +330,7 @@ static void test_misuse(void **state)
 
 	t = twiml_new();
 	{
-		const struct twiml_record r = { .play_beep = 2 };
+		const struct twiml_record r = {.play_beep = 2};
 		twiml_record(t, &r);
 	}
 	assert_fails(t, RC_INTERNAL);
@@ -372,22 +373,22 @@ static void test_finish_twice_and_null(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_response),
-		cmocka_unit_test(test_say),
-		cmocka_unit_test(test_play_pause),
-		cmocka_unit_test(test_dial),
-		cmocka_unit_test(test_dial_defaults_omitted),
-		cmocka_unit_test(test_gather_nesting),
-		cmocka_unit_test(test_open_elements_closed_by_finish),
-		cmocka_unit_test(test_record),
-		cmocka_unit_test(test_message_redirect_hangup_reject),
-		cmocka_unit_test(test_escaping),
-		cmocka_unit_test(test_utf8_portuguese),
-		cmocka_unit_test(test_deterministic),
-		cmocka_unit_test(test_invalid_text),
-		cmocka_unit_test(test_misuse),
-		cmocka_unit_test(test_error_is_sticky),
-		cmocka_unit_test(test_finish_twice_and_null),
+	        cmocka_unit_test(test_empty_response),
+	        cmocka_unit_test(test_say),
+	        cmocka_unit_test(test_play_pause),
+	        cmocka_unit_test(test_dial),
+	        cmocka_unit_test(test_dial_defaults_omitted),
+	        cmocka_unit_test(test_gather_nesting),
+	        cmocka_unit_test(test_open_elements_closed_by_finish),
+	        cmocka_unit_test(test_record),
+	        cmocka_unit_test(test_message_redirect_hangup_reject),
+	        cmocka_unit_test(test_escaping),
+	        cmocka_unit_test(test_utf8_portuguese),
+	        cmocka_unit_test(test_deterministic),
+	        cmocka_unit_test(test_invalid_text),
+	        cmocka_unit_test(test_misuse),
+	        cmocka_unit_test(test_error_is_sticky),
+	        cmocka_unit_test(test_finish_twice_and_null),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

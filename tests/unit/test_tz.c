@@ -50,7 +50,7 @@ static void test_is_valid(void **state)
 	assert_false(tz_is_valid("America/"));
 	assert_false(tz_is_valid("America")); /* a directory */
 	assert_false(tz_is_valid("./UTC"));
-	assert_false(tz_is_valid("zone.tab"));  /* not a zone file */
+	assert_false(tz_is_valid("zone.tab")); /* not a zone file */
 	assert_false(tz_is_valid("America/Sao Paulo"));
 	assert_false(tz_is_valid("EST5EDT,M3.2.0,M11.1.0")); /* POSIX TZ strings are not names */
 	assert_false(tz_is_valid("America/Sao_Paulo\n"));
@@ -141,10 +141,8 @@ static void test_gap_and_fold_sao_paulo_2018(void **state)
 	assert_int_equal(tz_parse_instant("America/Sao_Paulo", "2018-11-04", &t), RC_OK);
 	assert_int_equal(t, 1541300400);
 	/* and since 2019 no DST: -03:00 all year */
-	fmt_is("America/Sao_Paulo", local("America/Sao_Paulo", "2026-01-05T09:00"),
-	       "2026-01-05T09:00:00-03:00");
-	fmt_is("America/Sao_Paulo", local("America/Sao_Paulo", "2026-07-06T09:00"),
-	       "2026-07-06T09:00:00-03:00");
+	fmt_is("America/Sao_Paulo", local("America/Sao_Paulo", "2026-01-05T09:00"), "2026-01-05T09:00:00-03:00");
+	fmt_is("America/Sao_Paulo", local("America/Sao_Paulo", "2026-07-06T09:00"), "2026-07-06T09:00:00-03:00");
 }
 
 /* Lord Howe Island moves its clocks by 30 minutes. */
@@ -258,26 +256,21 @@ static void test_add_hours(void **state)
 	int64_t t = 0;
 
 	(void)state;
-	assert_int_equal(tz_local_add_hours("America/New_York", "2026-03-02T09:00", 168, &t),
-			 RC_OK);
+	assert_int_equal(tz_local_add_hours("America/New_York", "2026-03-02T09:00", 168, &t), RC_OK);
 	assert_int_equal(t, 1773061200); /* 2026-03-09T09:00-04:00 */
 	assert_int_equal(t - 1772460000, 167 * 3600);
-	assert_int_equal(tz_local_add_hours("America/New_York", "2026-11-02T09:00", -168, &t),
-			 RC_OK);
+	assert_int_equal(tz_local_add_hours("America/New_York", "2026-11-02T09:00", -168, &t), RC_OK);
 	assert_int_equal(t, 1793019600); /* 2026-10-26T09:00-04:00 */
 	/* 12 h after 21:00 the day before the change is 09:00, 11 real hours */
-	assert_int_equal(tz_local_add_hours("America/New_York", "2026-03-07T21:00", 12, &t),
-			 RC_OK);
+	assert_int_equal(tz_local_add_hours("America/New_York", "2026-03-07T21:00", 12, &t), RC_OK);
 	fmt_is("America/New_York", t, "2026-03-08T09:00:00-04:00");
 	/* 26 h: a calendar day plus 2 hours on the clock, landing in the gap */
-	assert_int_equal(tz_local_add_hours("America/New_York", "2026-03-07T00:30", 26, &t),
-			 RC_OK);
+	assert_int_equal(tz_local_add_hours("America/New_York", "2026-03-07T00:30", 26, &t), RC_OK);
 	fmt_is("America/New_York", t, "2026-03-08T03:00:00-04:00");
 	/* across the year end and leap day */
 	assert_int_equal(tz_local_add_hours("UTC", "2027-12-28T09:00", 24 * 63, &t), RC_OK);
 	fmt_is("UTC", t, "2028-02-29T09:00:00+00:00");
-	assert_int_equal(tz_local_add_hours("UTC", "2026-01-05T09:00", INT64_C(1) << 50, &t),
-			 RC_INVALID);
+	assert_int_equal(tz_local_add_hours("UTC", "2026-01-05T09:00", INT64_C(1) << 50, &t), RC_INVALID);
 	assert_int_equal(tz_local_add_hours("UTC", "9999-12-31T09:00", 24, &t), RC_INVALID);
 }
 
@@ -322,8 +315,8 @@ static void *work(void *arg)
 /* Two threads converting in different zones never see each other's zone. */
 static void test_threads(void **state)
 {
-	struct worker a = { "America/Sao_Paulo", "2026-01-05T09:00", 1767614400, 0 };
-	struct worker b = { "Asia/Tokyo", "2026-01-05T09:00", 1767571200, 0 };
+	struct worker a = {"America/Sao_Paulo", "2026-01-05T09:00", 1767614400, 0};
+	struct worker b = {"Asia/Tokyo", "2026-01-05T09:00", 1767571200, 0};
 	pthread_t ta, tb;
 
 	(void)state;
@@ -355,19 +348,19 @@ static void test_batch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_is_valid),
-		cmocka_unit_test(test_parse_local),
-		cmocka_unit_test(test_local_to_utc),
-		cmocka_unit_test(test_gap_and_fold_new_york),
-		cmocka_unit_test(test_gap_and_fold_sao_paulo_2018),
-		cmocka_unit_test(test_lord_howe),
-		cmocka_unit_test(test_format_iso),
-		cmocka_unit_test(test_utc_to_local),
-		cmocka_unit_test(test_parse_instant),
-		cmocka_unit_test(test_add_hours),
-		cmocka_unit_test(test_restores_tz),
-		cmocka_unit_test(test_threads),
-		cmocka_unit_test(test_batch),
+	        cmocka_unit_test(test_is_valid),
+	        cmocka_unit_test(test_parse_local),
+	        cmocka_unit_test(test_local_to_utc),
+	        cmocka_unit_test(test_gap_and_fold_new_york),
+	        cmocka_unit_test(test_gap_and_fold_sao_paulo_2018),
+	        cmocka_unit_test(test_lord_howe),
+	        cmocka_unit_test(test_format_iso),
+	        cmocka_unit_test(test_utc_to_local),
+	        cmocka_unit_test(test_parse_instant),
+	        cmocka_unit_test(test_add_hours),
+	        cmocka_unit_test(test_restores_tz),
+	        cmocka_unit_test(test_threads),
+	        cmocka_unit_test(test_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
