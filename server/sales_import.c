@@ -25,6 +25,20 @@ struct period_src {
 	int file; /* index of the file its rows came from */
 };
 
+/* Write-back cache of staged sums: a sales file repeats the same few sellers (one row per
+ * sale), so sums are kept in memory and written to the staging table when the cache is full
+ * and at the end of each file. Bounded: STAGE_CACHE_MAX entries. */
+#define STAGE_CACHE_SLOTS 2048 /* a power of two */
+#define STAGE_CACHE_MAX   1024
+_Static_assert(STAGE_CACHE_MAX < STAGE_CACHE_SLOTS, "open addressing needs free slots");
+struct cached {
+	char *key; /* NULL: free slot */
+	char *seller;
+	int64_t cents;
+	uint32_t hash;
+	int period; /* index into periods */
+};
+
 struct sales_import {
 	struct db *db;  /* the import's own connection */
 	char period[8]; /* opts->period or "" */
@@ -56,6 +70,8 @@ struct sales_import {
 	json_t *files; /* summaries */
 	struct period_src periods[SALES_IMPORT_MAX_PERIODS];
 	size_t n_periods;
+	struct cached *cache; /* STAGE_CACHE_SLOTS */
+	size_t n_cached;
 };
 
 static const char *unit_of(enum sales_format fmt)
@@ -125,9 +141,10 @@ enum rc sales_import_new(const struct sales_import_opts *opts, struct sales_impo
 	imp->lang_en = opts->lang_en;
 	imp->f.last_period = -1;
 	imp->files = json_array();
+	imp->cache = calloc(STAGE_CACHE_SLOTS, sizeof *imp->cache);
 	if (opts->sheet && opts->sheet[0])
 		imp->sheet = strdup(opts->sheet);
-	if (!imp->files || (opts->sheet && opts->sheet[0] && !imp->sheet))
+	if (!imp->files || !imp->cache || (opts->sheet && opts->sheet[0] && !imp->sheet))
 		goto out;
 	rc = set_period(imp, imp->period, opts->period, "period");
 	if (rc != RC_OK)
@@ -157,11 +174,23 @@ static void close_file(struct sales_import *imp)
 	imp->f.open = false;
 }
 
+static void cache_clear(struct sales_import *imp)
+{
+	for (size_t i = 0; imp->cache && i < STAGE_CACHE_SLOTS; i++) {
+		free(imp->cache[i].key);
+		free(imp->cache[i].seller);
+		imp->cache[i].key = imp->cache[i].seller = NULL;
+	}
+	imp->n_cached = 0;
+}
+
 void sales_import_free(struct sales_import *imp)
 {
 	if (!imp)
 		return;
 	close_file(imp);
+	cache_clear(imp);
+	free(imp->cache);
 	if (imp->db) {
 		sales_stage_discard(imp->db);
 		db_close(imp->db);
@@ -235,6 +264,69 @@ static int claim_period(struct sales_import *imp, const char *period, long line)
 	return (int)imp->n_periods++;
 }
 
+/* Writes every cached sum to the staging table and empties the cache. RC_UNPROCESSABLE (with
+ * the reason in rerr) when a sum overflows there. */
+static enum rc cache_flush(struct sales_import *imp)
+{
+	enum rc rc = RC_OK;
+
+	for (size_t i = 0; i < STAGE_CACHE_SLOTS && rc == RC_OK; i++) {
+		struct cached *c = &imp->cache[i];
+
+		if (!c->key)
+			continue;
+		rc = sales_stage_add(imp->db, imp->periods[c->period].period, c->key, c->seller, c->cents,
+		                     imp->f.name[0] ? imp->f.name : NULL);
+		if (rc == RC_UNPROCESSABLE)
+			snprintf(imp->f.rerr, sizeof imp->f.rerr, "the total of '%.60s' in %s is too large", c->seller,
+			         imp->periods[c->period].period);
+		else if (rc != RC_OK)
+			snprintf(imp->f.rerr, sizeof imp->f.rerr, "could not stage the rows (%s)", rc_str(rc));
+	}
+	cache_clear(imp);
+	return rc;
+}
+
+/* Adds cents to (period, key) in the cache; RC_UNPROCESSABLE when the sum would overflow. */
+static enum rc cache_add(struct sales_import *imp, int pidx, const char *key, const char *seller, int64_t cents)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)pidx; /* FNV-1a */
+	size_t i;
+	enum rc rc;
+
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	for (i = h & (STAGE_CACHE_SLOTS - 1); imp->cache[i].key; i = (i + 1) & (STAGE_CACHE_SLOTS - 1)) {
+		struct cached *c = &imp->cache[i];
+
+		if (c->hash == h && c->period == pidx && !strcmp(c->key, key)) {
+			if (c->cents > INT64_MAX - cents)
+				return RC_UNPROCESSABLE;
+			c->cents += cents;
+			return RC_OK;
+		}
+	}
+	if (imp->n_cached == STAGE_CACHE_MAX) {
+		rc = cache_flush(imp);
+		if (rc != RC_OK)
+			return rc;
+		return cache_add(imp, pidx, key, seller, cents);
+	}
+	imp->cache[i].key = strdup(key);
+	imp->cache[i].seller = strdup(seller);
+	if (!imp->cache[i].key || !imp->cache[i].seller) {
+		free(imp->cache[i].key);
+		free(imp->cache[i].seller);
+		imp->cache[i].key = imp->cache[i].seller = NULL;
+		return RC_INTERNAL;
+	}
+	imp->cache[i].cents = cents;
+	imp->cache[i].hash = h;
+	imp->cache[i].period = pidx;
+	imp->n_cached++;
+	return RC_OK;
+}
+
 static enum rc on_row(void *ctx, const struct sales_row *r)
 {
 	struct sales_import *imp = ctx;
@@ -242,6 +334,7 @@ static enum rc on_row(void *ctx, const struct sales_row *r)
 	const char *period = r->period;
 	char key[SALES_KEY_MAX];
 	enum rc rc;
+	int pidx;
 
 	if (period && imp->period[0] && strcmp(period, imp->period)) {
 		snprintf(imp->f.rerr, sizeof imp->f.rerr, "%s %ld: month %s, but the upload is for period=%s", unit,
@@ -257,10 +350,11 @@ static enum rc on_row(void *ctx, const struct sales_row *r)
 		         unit, r->line);
 		return RC_UNPROCESSABLE;
 	}
-	if (claim_period(imp, period, r->line) < 0)
+	pidx = claim_period(imp, period, r->line);
+	if (pidx < 0)
 		return RC_UNPROCESSABLE;
 	sales_fold(r->seller, key, sizeof key);
-	rc = sales_stage_add(imp->db, period, key, r->seller, r->cents, imp->f.name[0] ? imp->f.name : NULL);
+	rc = cache_add(imp, pidx, key, r->seller, r->cents);
 	if (rc == RC_UNPROCESSABLE)
 		snprintf(imp->f.rerr, sizeof imp->f.rerr, "%s %ld: the total of '%.60s' in %s is too large", unit,
 		         r->line, r->seller, period);
@@ -396,6 +490,8 @@ enum rc sales_import_file_end(struct sales_import *imp)
 		break;
 	case SALES_UNKNOWN: rc = RC_UNSUPPORTED; break;
 	}
+	if (rc == RC_OK)
+		rc = cache_flush(imp); /* the rows carry this file's name as their source */
 	if (rc != RC_OK)
 		return reader_failed(imp, rc);
 	if (imp->f.sink.rows == 0)

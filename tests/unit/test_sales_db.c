@@ -590,6 +590,52 @@ static void test_announce_cap(void **state)
 	buf_release(&csv);
 }
 
+/* Sums are cached in memory and flushed every 1024 sellers: many distinct sellers, each
+ * seen again after a flush, still add up; an overflowing total is refused either way. */
+static void test_import_many_sellers(void **state)
+{
+	struct buf csv;
+	struct file f = {"v.csv", NULL, NULL, 0};
+	struct file big = {"b.csv", NULL,
+	                   "vendedor;valor\nAna;50.000.000.000.000.000,00\nAna;50.000.000.000.000.000,00\n", 0};
+	struct result r;
+
+	(void)state;
+	buf_init(&csv, 1 << 22);
+	buf_puts(&csv, "vendedor;valor\n");
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < 3000; i++)
+			buf_printf(&csv, "%s %d;%d,%02d\n", round == 1 ? "VENDEDOR" : "Vendedor", i, i, round);
+	f.data = csv.data;
+	r = import("2026-01", &f, 1);
+	if (r.rc != RC_OK)
+		fail_msg("%s", r.err);
+	json_decref(r.json);
+	assert_int_equal(scalar("SELECT count(*) FROM sales"), 3000);
+	/* i reais three times plus 0 + 1 + 2 cents */
+	assert_int_equal(scalar("SELECT amount_cents FROM sales WHERE seller_key = 'vendedor 2999'"), 3 * 299900 + 3);
+	assert_int_equal(scalar("SELECT count(*) FROM sales WHERE seller LIKE 'Vendedor %'"),
+	                 3000); /* first spelling */
+	assert_int_equal(scalar("SELECT sum(amount_cents) FROM sales"), 3 * (2999 * 3000 / 2) * 100 + 3000 * 3);
+	buf_release(&csv);
+
+	r = import("2026-02", &big, 1);
+	assert_int_equal(r.rc, RC_UNPROCESSABLE);
+	assert_string_equal(r.err, "b.csv: line 3: the total of 'Ana' in 2026-02 is too large");
+	/* the same overflow met when a flushed sum meets a cached one */
+	buf_init(&csv, 1 << 22);
+	buf_puts(&csv, "vendedor;valor\nAna;50.000.000.000.000.000,00\n");
+	for (int i = 0; i < 1100; i++)
+		buf_printf(&csv, "Outro %d;1,00\n", i);
+	buf_puts(&csv, "Ana;50.000.000.000.000.000,00\n");
+	f.data = csv.data;
+	r = import("2026-02", &f, 1);
+	assert_int_equal(r.rc, RC_UNPROCESSABLE);
+	assert_non_null(strstr(r.err, "the total of 'Ana' in 2026-02 is too large"));
+	assert_int_equal(scalar("SELECT count(*) FROM sales WHERE period = '2026-02'"), 0);
+	buf_release(&csv);
+}
+
 static void test_messages(void **state)
 {
 	char m[256];
@@ -618,6 +664,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_import_without_phones, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_staging_does_not_lock, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_announce_cap, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_import_many_sellers, setup, teardown),
 	        cmocka_unit_test(test_messages),
 	};
 
