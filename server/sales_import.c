@@ -719,10 +719,8 @@ enum rc sales_import_commit(struct sales_import *imp, json_t **result, int64_t *
 		*queued_out = queued;
 	rc = res ? RC_OK : RC_INTERNAL;
 out:
-	if (rc != RC_OK)
-		sales_stage_discard(imp->db);
-	else
-		sales_stage_discard(imp->db); /* empty the staging table; nothing is open any more */
+	/* rolls back whatever is still open after a failure; either way empties the staging table */
+	sales_stage_discard(imp->db);
 	json_decref(periods);
 	json_decref(per);
 	json_decref(notes);

@@ -72,6 +72,34 @@ def multipart(files, fields=()):
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def small_xlsx(sheet_name, rows):
+    """A minimal workbook (stdlib zipfile) with one sheet of inline strings and numbers."""
+    import zipfile
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+    def cell(v):
+        if isinstance(v, str):
+            return '<c t="inlineStr"><is><t>%s</t></is></c>' % v
+        return "<c><v>%s</v></c>" % v
+
+    sheet = '<worksheet xmlns="%s"><sheetData>%s</sheetData></worksheet>' % (
+        ns, "".join("<row>%s</row>" % "".join(cell(v) for v in r) for r in rows))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+                   'content-types"><Default Extension="xml" ContentType="application/xml"/></Types>')
+        z.writestr("_rels/.rels", '<Relationships xmlns="%s"><Relationship Id="rId1" Type="%s/officeDocument" '
+                   'Target="xl/workbook.xml"/></Relationships>' % (pkg, rel))
+        z.writestr("xl/workbook.xml", '<workbook xmlns="%s" xmlns:r="%s"><sheets><sheet name="%s" sheetId="1" '
+                   'r:id="rId1"/></sheets></workbook>' % (ns, rel, sheet_name))
+        z.writestr("xl/_rels/workbook.xml.rels", '<Relationships xmlns="%s"><Relationship Id="rId1" '
+                   'Type="%s/worksheet" Target="worksheets/sheet1.xml"/></Relationships>' % (pkg, rel))
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+    return out.getvalue()
+
+
 class SalesTest(IntegrationTest):
     plantao_env = {"PLANTAO_SMS_RATE": "0", "PLANTAO_TZ": "UTC"}
 
@@ -234,6 +262,25 @@ class SalesTest(IntegrationTest):
         answer = self.upload_multipart([("vendas.csv", b"vendedor,valor\nEva,1\n", "text/csv")],
                                        fields=[("period", "2026-09")])
         self.assertEqual(answer["files"][0]["periods"], ["2026-09"])
+
+    def test_sheet_by_name_and_filename_parameter(self):
+        book = fixture("second_sheet.xlsx")  # sheets: "Oculta" (hidden), "Resumo", "Vendas"
+        answer = self.upload(book, query="?period=2026-01", expect=422)  # the first visible one is "Resumo"
+        self.assert_error(422, answer, "missing seller column")
+        answer = self.upload(book, query="?period=2026-01&sheet=vendas")
+        self.assertEqual(self.sales_rows(), {("2026-01", "Ana Souza"): 6000000, ("2026-01", "Bruno Lima"): 100000})
+        answer = self.upload_multipart([("abril.xlsx", book, XLSX)], fields=[("sheet", "Vendas")])
+        self.assertEqual(answer["files"][0]["periods"], ["%d-04" % YEAR])
+        answer = self.upload(fixture("junho.xlsx"), query="?filename=junho.xlsx")
+        self.assertEqual(answer["files"][0]["periods"], ["%d-06" % YEAR])
+        answer = self.upload(book, query="?period=2026-01&sheet=Nope", expect=422)
+        self.assert_error(422, answer, "Nope")
+        # neither parameter nor file name: a sheet named after its month
+        answer = self.upload(small_xlsx("Outubro 2026", [["Vendedor", "Vendas"], ["Gil", 1234.5]]))
+        self.assertEqual(answer["files"][0]["periods"], ["2026-10"])
+        self.assertEqual(self.sales_rows()[("2026-10", "Gil")], 123450)
+        answer = self.upload(small_xlsx("Planilha1", [["Vendedor", "Vendas"], ["Gil", 1]]), expect=422)
+        self.assert_error(422, answer, "row 2: no month")
 
     def test_streamed_upload_without_content_length(self):
         """A chunked upload (no Content-Length) of a CSV in small pieces."""
