@@ -90,7 +90,7 @@ soak: deps-test
 
 lint:
 	@clang-format --dry-run --Werror server/*.[ch] twiml/*.[ch] db/*.[ch] tests/unit/*.c
-	@! grep -nwE 'sprintf|strcpy|strcat|strtok|atoi|gets' server/*.[ch] twiml/*.[ch] db/*.[ch] || \
+	@! grep -nE '\b(sprintf|strcpy|strcat|strtok|atoi|gets)[[:space:]]*\(' server/*.[ch] twiml/*.[ch] db/*.[ch] || \
 		(echo "lint: banned function" && false)
 
 clean:
