@@ -18,71 +18,71 @@
 #include "server/status.h"
 #include "server/voice.h"
 
-#define TW  HTTP_TWILIO
+#define TW HTTP_TWILIO
 #define TOK HTTP_TOKEN
 #define PUB HTTP_PUBLIC
 
-/* clang-format off: one route per line reads better as a table */
+/* One route per line reads best as a table: kept out of clang-format. */
+/* clang-format off */
 const struct route routes[] = {
-        /* operations */
-        {"GET", "/healthz", ops_healthz, PUB, HTTP_PERM_READ, 0, NULL},
-        {"GET", "/metrics", ops_metrics, PUB, HTTP_PERM_READ, 0, NULL},
+	/* operations */
+	{"GET", "/healthz", ops_healthz, PUB, HTTP_PERM_READ, 0, NULL},
+	{"GET", "/metrics", ops_metrics, PUB, HTTP_PERM_READ, 0, NULL},
 
-        /* Twilio webhooks (signed) */
-        {"POST", "/twilio/voice", voice_incoming, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
-        {"POST", "/twilio/voice/whisper/{call}/{leg}", voice_whisper, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
-        {"POST", "/twilio/voice/whisper/{call}/{leg}/accept", voice_whisper_accept, TW, HTTP_PERM_READ,
-         HTTP_TWILIO_MAX_BODY, NULL},
-        {"POST", "/twilio/voice/dial-status/{call}/{leg}", voice_dial_status, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY,
-         NULL},
-        {"POST", "/twilio/voice/dial-status", voice_dial_status_sid, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
-        {"POST", "/twilio/voice/voicemail", voice_voicemail, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
-        {"POST", "/twilio/voice/transcription", voice_transcription, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
-        {"POST", "/twilio/sms", sms_incoming, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
-        {"POST", "/twilio/alert-call/{attempt}", alert_call_twiml, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
-        {"POST", "/twilio/alert-call/{attempt}/gather", alert_call_gather, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY,
-         NULL},
-        {"POST", "/twilio/status/message", status_message, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
-        {"POST", "/twilio/status/call", status_call, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	/* Twilio webhooks (signed) */
+	{"POST", "/twilio/voice", voice_incoming, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/voice/whisper/{call}/{leg}", voice_whisper, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/voice/whisper/{call}/{leg}/accept", voice_whisper_accept, TW, HTTP_PERM_READ,
+	 HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/voice/dial-status/{call}/{leg}", voice_dial_status, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY,
+	 NULL},
+	{"POST", "/twilio/voice/dial-status", voice_dial_status_sid, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/voice/voicemail", voice_voicemail, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/voice/transcription", voice_transcription, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/sms", sms_incoming, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/alert-call/{attempt}", alert_call_twiml, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/alert-call/{attempt}/gather", alert_call_gather, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/status/message", status_message, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/status/call", status_call, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 
-        /* JSON API (bearer token) */
-        {"GET", "/api/tokens", api_tokens_list, TOK, HTTP_PERM_ADMIN, 0, NULL},
-        {"POST", "/api/tokens", api_tokens_create, TOK, HTTP_PERM_ADMIN, HTTP_API_MAX_BODY, NULL},
-        {"DELETE", "/api/tokens/{id}", api_tokens_revoke, TOK, HTTP_PERM_ADMIN, 0, NULL},
-        {"POST", "/api/alerts", api_alerts_post, TOK, HTTP_PERM_ALERT, HTTP_ALERT_MAX_BODY, NULL},
-        {"POST", "/api/alerts/alertmanager", api_alerts_alertmanager, TOK, HTTP_PERM_ALERT, HTTP_ALERT_MAX_BODY, NULL},
-        {"POST", "/api/alerts/grafana", api_alerts_grafana, TOK, HTTP_PERM_ALERT, HTTP_ALERT_MAX_BODY, NULL},
-        {"GET", "/api/alerts", api_alerts_list, TOK, HTTP_PERM_READ, 0, NULL},
-        {"GET", "/api/alerts/{id}", api_alerts_get, TOK, HTTP_PERM_READ, 0, NULL},
-        {"POST", "/api/alerts/{id}/ack", api_alerts_ack, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
-        {"POST", "/api/alerts/{id}/resolve", api_alerts_resolve, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
-        {"GET", "/api/escalation", escalation_api_get, TOK, HTTP_PERM_READ, 0, NULL},
-        {"PUT", "/api/escalation", escalation_api_put, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
-        {"GET", "/api/people", api_people_list, TOK, HTTP_PERM_READ, 0, NULL},
-        {"POST", "/api/people", api_people_create, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
-        {"GET", "/api/people/{id}", api_people_get, TOK, HTTP_PERM_READ, 0, NULL},
-        {"PATCH", "/api/people/{id}", api_people_update, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
-        {"DELETE", "/api/people/{id}", api_people_delete, TOK, HTTP_PERM_EDIT, 0, NULL},
-        {"GET", "/api/rotation", api_rotation_get, TOK, HTTP_PERM_READ, 0, NULL},
-        {"PUT", "/api/rotation", api_rotation_put, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
-        {"GET", "/api/oncall", api_oncall, TOK, HTTP_PERM_READ, 0, NULL},
-        {"GET", "/api/schedule", api_schedule, TOK, HTTP_PERM_READ, 0, NULL},
-        /* calendar clients cannot send headers: the handler also accepts ?token= of a viewer token */
-        {"GET", "/api/schedule.ics", api_schedule_ics, HTTP_FEED, HTTP_PERM_READ, 0, NULL},
-        {"GET", "/api/overrides", api_overrides_list, TOK, HTTP_PERM_READ, 0, NULL},
-        {"POST", "/api/overrides", api_overrides_create, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
-        {"DELETE", "/api/overrides/{id}", api_overrides_delete, TOK, HTTP_PERM_EDIT, 0, NULL},
-        {"GET", "/api/audit", api_audit_list, TOK, HTTP_PERM_READ, 0, NULL},
-        {"GET", "/api/calls", voice_api_calls, TOK, HTTP_PERM_READ, 0, NULL},
-        {"GET", "/api/outbox", api_outbox_list, TOK, HTTP_PERM_READ, 0, NULL},
-        /* sales import: the body is streamed into the import (CSV, .xlsx, JSON or multipart) */
-        {"POST", "/api/sales", api_sales_import, TOK, HTTP_PERM_EDIT, API_SALES_MAX_BODY, api_sales_body},
-        {"GET", "/api/sales/settings", api_sales_settings_get, TOK, HTTP_PERM_READ, 0, NULL},
-        {"PUT", "/api/sales/settings", api_sales_settings_put, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
-        {"GET", "/api/sales/report", api_sales_report, TOK, HTTP_PERM_READ, 0, NULL},
+	/* JSON API (bearer token) */
+	{"GET", "/api/tokens", api_tokens_list, TOK, HTTP_PERM_ADMIN, 0, NULL},
+	{"POST", "/api/tokens", api_tokens_create, TOK, HTTP_PERM_ADMIN, HTTP_API_MAX_BODY, NULL},
+	{"DELETE", "/api/tokens/{id}", api_tokens_revoke, TOK, HTTP_PERM_ADMIN, 0, NULL},
+	{"POST", "/api/alerts", api_alerts_post, TOK, HTTP_PERM_ALERT, HTTP_ALERT_MAX_BODY, NULL},
+	{"POST", "/api/alerts/alertmanager", api_alerts_alertmanager, TOK, HTTP_PERM_ALERT, HTTP_ALERT_MAX_BODY, NULL},
+	{"POST", "/api/alerts/grafana", api_alerts_grafana, TOK, HTTP_PERM_ALERT, HTTP_ALERT_MAX_BODY, NULL},
+	{"GET", "/api/alerts", api_alerts_list, TOK, HTTP_PERM_READ, 0, NULL},
+	{"GET", "/api/alerts/{id}", api_alerts_get, TOK, HTTP_PERM_READ, 0, NULL},
+	{"POST", "/api/alerts/{id}/ack", api_alerts_ack, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"POST", "/api/alerts/{id}/resolve", api_alerts_resolve, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"GET", "/api/escalation", escalation_api_get, TOK, HTTP_PERM_READ, 0, NULL},
+	{"PUT", "/api/escalation", escalation_api_put, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"GET", "/api/people", api_people_list, TOK, HTTP_PERM_READ, 0, NULL},
+	{"POST", "/api/people", api_people_create, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"GET", "/api/people/{id}", api_people_get, TOK, HTTP_PERM_READ, 0, NULL},
+	{"PATCH", "/api/people/{id}", api_people_update, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"DELETE", "/api/people/{id}", api_people_delete, TOK, HTTP_PERM_EDIT, 0, NULL},
+	{"GET", "/api/rotation", api_rotation_get, TOK, HTTP_PERM_READ, 0, NULL},
+	{"PUT", "/api/rotation", api_rotation_put, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"GET", "/api/oncall", api_oncall, TOK, HTTP_PERM_READ, 0, NULL},
+	{"GET", "/api/schedule", api_schedule, TOK, HTTP_PERM_READ, 0, NULL},
+	/* calendar clients cannot send headers: the handler also accepts ?token= of a viewer token */
+	{"GET", "/api/schedule.ics", api_schedule_ics, HTTP_FEED, HTTP_PERM_READ, 0, NULL},
+	{"GET", "/api/overrides", api_overrides_list, TOK, HTTP_PERM_READ, 0, NULL},
+	{"POST", "/api/overrides", api_overrides_create, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"DELETE", "/api/overrides/{id}", api_overrides_delete, TOK, HTTP_PERM_EDIT, 0, NULL},
+	{"GET", "/api/audit", api_audit_list, TOK, HTTP_PERM_READ, 0, NULL},
+	{"GET", "/api/calls", voice_api_calls, TOK, HTTP_PERM_READ, 0, NULL},
+	{"GET", "/api/outbox", api_outbox_list, TOK, HTTP_PERM_READ, 0, NULL},
+	/* sales import: the body is streamed into the import (CSV, .xlsx, JSON or multipart) */
+	{"POST", "/api/sales", api_sales_import, TOK, HTTP_PERM_EDIT, API_SALES_MAX_BODY, api_sales_body},
+	{"GET", "/api/sales/settings", api_sales_settings_get, TOK, HTTP_PERM_READ, 0, NULL},
+	{"PUT", "/api/sales/settings", api_sales_settings_put, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"GET", "/api/sales/report", api_sales_report, TOK, HTTP_PERM_READ, 0, NULL},
 
-        /* the web console: keep last */
-        {"GET", "/{*}", console_get, PUB, HTTP_PERM_READ, 0, NULL},
+	/* the web console: keep last */
+	{"GET", "/{*}", console_get, PUB, HTTP_PERM_READ, 0, NULL},
 };
 
 /* clang-format on */
