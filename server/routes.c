@@ -18,7 +18,7 @@
 #include "server/status.h"
 #include "server/voice.h"
 
-#define TW HTTP_TWILIO
+#define TW  HTTP_TWILIO
 #define TOK HTTP_TOKEN
 #define PUB HTTP_PUBLIC
 
