@@ -118,7 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_init(&body, 1 << 20);
 	buf_init(&url, 4096);
 	if (targets[t].kind == 2) {
-		char *esc = curl_easy_escape(NULL, (const char *)data, (int)size);
+		/* length 0 would make curl_easy_escape use strlen() */
+		char *esc = size ? curl_easy_escape(NULL, (const char *)data, (int)size) : NULL;
 
 		buf_printf(&body, "MessageSid=SMfuzz&From=%%2B5511990000001&To=%%2B15005550006&Body=%s",
 		           esc ? esc : "");
