@@ -359,7 +359,8 @@ test('calendar feed: an admin makes a viewer token for it and the address serves
   await go(page, '#/schedule');
   await page.getByRole('button', { name: 'Criar um token de leitura para a agenda' }).click();
   const input = page.getByTestId('ics-url');
-  await until(async () => /token=[\w-]{16,}$/.test(await input.inputValue()), 'the feed address with a token');
+  // the placeholder (TOKEN_DE_LEITURA) also looks like a token: wait for a real one
+  await until(async () => /token=plt_[0-9a-f]{64}$/.test(await input.inputValue()), 'the feed address with a token');
   const url = await input.inputValue();
   assert(url.startsWith(`${server.url}/api/schedule.ics?token=`), `feed address (${url})`);
   const r = await fetch(url); // no Authorization header, as a calendar app
