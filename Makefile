@@ -58,7 +58,8 @@ $(B)/plantao: $(B)/obj/server/main.o $(B)/libplantao.a
 
 $(B)/tests/%: tests/unit/%.c $(B)/libplantao.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $< $(B)/libplantao.a $(LIBS_ALL) $(shell pkg-config --libs cmocka) -o $@
+	@echo "CC $<"
+	@$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d $< $(B)/libplantao.a $(LIBS_ALL) $(shell pkg-config --libs cmocka) -o $@
 
 tests: $(B)/plantao $(TEST_BIN)
 
@@ -96,4 +97,4 @@ lint:
 clean:
 	rm -rf build
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/tests -name '*.d' 2>/dev/null)

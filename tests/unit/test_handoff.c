@@ -26,22 +26,16 @@ static struct db *db;
 static struct cfg cfg;
 static struct app app;
 
+#include "tests/unit/testdb.h"
+
 /* 2026-01-05T09:00-03:00, a Monday */
 #define H0   INT64_C(1767614400)
 #define HOUR INT64_C(3600)
 
 static int setup(void **state)
 {
-	int fd;
-
 	(void)state;
-	snprintf(path, sizeof path, "/tmp/plantao-handoff-XXXXXX");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	unlink(path);
-	assert_int_equal(db_open(path, &db), RC_OK);
-	assert_int_equal(db_migrate(db, NULL), RC_OK);
+	db = testdb_open("handoff", path);
 	memset(&cfg, 0, sizeof cfg);
 	cfg.tz = "America/Sao_Paulo";
 	cfg.lang = "pt-BR";
@@ -52,28 +46,14 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char p[80];
-
 	(void)state;
-	db_close(db);
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
+	testdb_close(db, path);
 	return 0;
 }
 
 static int64_t count(const char *sql)
 {
-	sqlite3_stmt *st;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(db->h, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return testdb_scalar(db, sql);
 }
 
 static int64_t add(const char *name, const char *phone)

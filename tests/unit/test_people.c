@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "db/audit.h"
+#include "tests/unit/testdb.h"
 #include "db/db.h"
 #include "db/people.h"
 #include "db/rotation.h"
@@ -24,44 +25,22 @@ static struct db *db;
 
 static int setup(void **state)
 {
-	int fd;
-
 	(void)state;
-	snprintf(path, sizeof path, "/tmp/plantao-people-XXXXXX");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	unlink(path);
-	assert_int_equal(db_open(path, &db), RC_OK);
-	assert_int_equal(db_migrate(db, NULL), RC_OK);
+	db = testdb_open("people", path);
 	clock_set_offset(0);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char p[80];
-
 	(void)state;
-	db_close(db);
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
+	testdb_close(db, path);
 	return 0;
 }
 
 static int64_t scalar(const char *sql)
 {
-	sqlite3_stmt *st;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(db->h, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return testdb_scalar(db, sql);
 }
 
 static enum rc parse(const char *text, bool partial, struct person_input *in, char *err, json_t **keep)

@@ -266,35 +266,22 @@ static void test_call_status_order(void **state)
 
 /* ---- status callbacks on real rows ---- */
 
+#include "tests/unit/testdb.h"
+
 static char path[64];
 static struct db *db;
 
 static int db_setup(void **state)
 {
-	int fd;
-
 	(void)state;
-	snprintf(path, sizeof path, "/tmp/plantao-sender-XXXXXX");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	unlink(path);
-	assert_int_equal(db_open(path, &db), RC_OK);
-	assert_int_equal(db_migrate(db, NULL), RC_OK);
+	db = testdb_open("sender", path);
 	return 0;
 }
 
 static int db_teardown(void **state)
 {
-	char p[80];
-
 	(void)state;
-	db_close(db);
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
+	testdb_close(db, path);
 	return 0;
 }
 
