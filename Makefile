@@ -86,7 +86,7 @@ fuzz: deps-test
 	@bash tests/fuzz/run $(FUZZ_SECONDS)
 
 soak: deps-test
-	@$(MAKE) --no-print-directory B=build/san SANITIZE=address,undefined $(B)/plantao
+	@$(MAKE) --no-print-directory B=build/san SANITIZE=address,undefined build/san/plantao
 	@bash tests/soak/run build/san
 
 lint:

@@ -4,9 +4,10 @@ then back (everything queued meanwhile is delivered exactly once), and the disk 
 under the database (a clear error, no corruption, service again once there is room).
 Other faults live with their features: kill -9 mid-send (test_outbound), mid-escalation
 (test_alerts), a locked database (test_security), the clock jumping over shift boundaries
-(test_support), kill -9 mid-import (test_sales).
+(test_support); kill -9 mid-import is here.
 """
 
+import http.client
 import os
 import sqlite3
 import subprocess
@@ -106,3 +107,40 @@ class TestDiskFull(IntegrationTest):
                 m.consumed = True
             for c in self.sim.calls:
                 c.consumed = True
+
+
+class TestKillDuringImport(IntegrationTest):
+    plantao_env = {"PLANTAO_SMS_RATE": "0"}
+
+    def upload_part(self, rows):
+        """Starts a chunked CSV upload and sends `rows` rows without finishing it."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.plantao.port, timeout=30)
+        conn.putrequest("POST", "/api/sales?period=2026-05")
+        conn.putheader("Authorization", "Bearer " + self.plantao.api_token)
+        conn.putheader("Content-Type", "text/csv")
+        conn.putheader("Transfer-Encoding", "chunked")
+        conn.endheaders()
+        piece = b"vendedor;valor\r\n" + b"".join(b"Vendedor %d;60.000,00\r\n" % (i % 7) for i in range(rows))
+        conn.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+        return conn
+
+    def test_kill9_mid_upload_imports_nothing_then_once(self):
+        self.api_ok("PUT", "/api/sales/settings", json={"notify": ["+5511970000001"]})
+        conn = self.upload_part(20000)
+        time.sleep(0.5)  # the server has read and staged part of the file
+        self.plantao.kill9()
+        conn.close()
+        self.plantao.start()
+        db = sqlite3.connect(self.plantao.db_path)
+        self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+        self.assertEqual(db.execute("SELECT count(*) FROM sales").fetchone()[0], 0)  # nothing half-imported
+        self.assertEqual(db.execute("SELECT count(*) FROM outbox").fetchone()[0], 0)
+        db.close()
+        # the same file again, whole: imported once, each seller announced once
+        body = "vendedor;valor\n" + "".join("Vendedor %d;60.000,00\n" % i for i in range(7))
+        status, answer, _ = self.api("POST", "/api/sales?period=2026-05", data=body,
+                                     headers={"Content-Type": "text/csv"})
+        self.assertEqual(status, 201, answer)
+        for i in range(7):
+            self.sim.expect_sms("+5511970000001", containing="Vendedor %d vendeu" % i)
+        self.sim.assert_quiet(0.5)
