@@ -118,6 +118,7 @@ static int cmd_serve(int argc, char **argv)
 	struct engine *engine = NULL;
 	sigset_t set;
 	bool demo = false, seeded = false;
+	char *demo_token = NULL;
 	int i, sig = 0;
 
 	for (i = 2; i < argc; i++) {
@@ -134,6 +135,14 @@ static int cmd_serve(int argc, char **argv)
 		die("could not seed the demo data");
 	if (seeded)
 		log_info("demo data seeded: three people and a weekly rotation");
+	/* A fresh demo without PLANTAO_API_TOKEN gets an admin token, printed once, so the
+	 * console and the API can be tried at once. */
+	if (seeded && !c.api_token) {
+		int64_t id;
+
+		if (tokens_create(db, "demo", "admin", &demo_token, &id) != RC_OK)
+			die("could not create the demo token");
+	}
 	db_close(db);
 
 	/* Signals are taken by this thread only (sigwait); every thread started later inherits the mask. */
@@ -162,8 +171,12 @@ static int cmd_serve(int argc, char **argv)
 		       "  open http://%s:%d/ (web console)\n"
 		       "  curl -H 'Authorization: Bearer %s' http://%s:%d/api/oncall\n",
 		       c.listen_host, http_port(http), c.listen_host, http_port(http), c.listen_host, http_port(http),
-		       c.api_token ? "$PLANTAO_API_TOKEN" : "<token from: plantao token create --role admin>",
+		       c.api_token ? "$PLANTAO_API_TOKEN"
+		                   : demo_token ? demo_token : "<a token from: build/plantao token create --role admin>",
 		       c.listen_host, http_port(http));
+	if (demo_token)
+		printf("The demo admin token above is shown only this once; paste it into the console.\n");
+	free(demo_token);
 	fflush(stdout);
 	sigwait(&set, &sig);
 	log_info("signal %d: finishing requests in flight", sig);
