@@ -1,12 +1,20 @@
 /*
- * server/engine.c — the engine thread loop. The list of jobs is the table below; each job
- * lives in its own module. Order matters within a tick: state machines first (they queue
- * outbox rows), the outbox last (it sends them in the same tick).
+ * server/engine.c — the background threads (DESIGN.md, "Processes and threads").
+ *
+ * The engine thread runs the paging jobs each tick, in order: state machines first (they queue
+ * outbox rows), the outbox sender last (it sends them in the same tick). It wakes every
+ * ENGINE_TICK_MS or at once when a handler calls app_wake_engine().
+ *
+ * The IMAP poller has a thread of its own: a mail server that is slow or down holds a poll for
+ * up to its timeouts, and that must never delay an alert call or text. It ticks on its own
+ * (polling every PLANTAO_IMAP_INTERVAL) and hands alerts over through the database,
+ * waking the engine.
  */
 #include "engine.h"
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "db/db.h"
 #include "server/app.h"
@@ -17,66 +25,107 @@
 #include "server/log.h"
 #include "server/sender.h"
 
-static const struct engine_job jobs[] = {
-        {"imap", imap_start, imap_run, imap_stop}, /* first: the alerts it creates are paged this tick */
-        {"escalation", escalation_start, escalation_run,
-         escalation_stop},                                     /* before the sender: it queues what it sends */
-        {"handoff", handoff_start, handoff_run, handoff_stop}, /* shift hand-off texts, before the sender too */
-        {"outbox", sender_start, sender_run, sender_stop},
+static const struct engine_job paging_jobs[] = {
+        {"escalation", escalation_start, escalation_run, escalation_stop}, /* queues texts and calls */
+        {"handoff", handoff_start, handoff_run, handoff_stop},             /* queues shift notices */
+        {"outbox", sender_start, sender_run, sender_stop},                 /* sends what was queued */
 };
-#define N_JOBS (sizeof jobs / sizeof jobs[0])
+
+static const struct engine_job mail_jobs[] = {
+        {"imap", imap_start, imap_run, imap_stop},
+};
+
+#define MAX_JOBS 8
+
+struct worker {
+	struct app *app;
+	const char *name;
+	const struct engine_job *jobs;
+	size_t n_jobs;
+	bool wakeable; /* waits on app_wake_engine(); otherwise just ticks */
+	pthread_t thread;
+	bool started;
+	void *state[MAX_JOBS];
+};
 
 struct engine {
-	struct app *app;
-	pthread_t thread;
-	void *state[N_JOBS];
+	struct worker paging;
+	struct worker mail;
 };
+
+static void tick_sleep(struct worker *w)
+{
+	struct timespec ts = {0, ENGINE_TICK_MS * 1000000L};
+
+	if (w->wakeable)
+		app_engine_wait(w->app, ENGINE_TICK_MS);
+	else
+		nanosleep(&ts, NULL);
+}
 
 static void *loop(void *arg)
 {
-	struct engine *e = arg;
-	struct db *db = app_db(e->app);
+	struct worker *w = arg;
+	struct db *db = app_db(w->app);
 	size_t i;
 
 	if (!db) {
-		log_err("engine: no database connection; nothing will be sent");
+		log_err("%s: no database connection; this thread does nothing", w->name);
 		return NULL;
 	}
-	for (i = 0; i < N_JOBS; i++)
-		if (jobs[i].start && jobs[i].start(e->app, db, &e->state[i]) != RC_OK)
-			log_err("engine: %s failed to start", jobs[i].name);
-	while (!e->app->stopping) {
-		clock_reload();
-		for (i = 0; i < N_JOBS && !e->app->stopping; i++) {
+	for (i = 0; i < w->n_jobs; i++)
+		if (w->jobs[i].start && w->jobs[i].start(w->app, db, &w->state[i]) != RC_OK)
+			log_err("%s: %s failed to start", w->name, w->jobs[i].name);
+	while (!w->app->stopping) {
+		if (w->wakeable)
+			clock_reload(); /* one thread re-reads the test clock; the offset is shared */
+		for (i = 0; i < w->n_jobs && !w->app->stopping; i++) {
 			enum rc rc;
 
-			if (!jobs[i].run)
+			if (!w->jobs[i].run)
 				continue;
-			rc = jobs[i].run(e->app, db, e->state[i], clock_now_ms());
-			db_settle(db, jobs[i].name);
+			rc = w->jobs[i].run(w->app, db, w->state[i], clock_now_ms());
+			db_settle(db, w->jobs[i].name);
 			if (rc != RC_OK)
-				log_warn("engine: %s: %s", jobs[i].name, rc_str(rc));
+				log_warn("%s: %s: %s", w->name, w->jobs[i].name, rc_str(rc));
 		}
-		app_engine_wait(e->app, ENGINE_TICK_MS);
+		tick_sleep(w);
 	}
-	for (i = 0; i < N_JOBS; i++)
-		if (jobs[i].stop)
-			jobs[i].stop(e->state[i]);
-	app_db_close(e->app);
+	for (i = 0; i < w->n_jobs; i++)
+		if (w->jobs[i].stop)
+			w->jobs[i].stop(w->state[i]);
+	app_db_close(w->app);
 	return NULL;
+}
+
+static enum rc start_worker(struct worker *w, struct app *app, const char *name, const struct engine_job *jobs,
+                            size_t n, bool wakeable)
+{
+	w->app = app;
+	w->name = name;
+	w->jobs = jobs;
+	w->n_jobs = n < MAX_JOBS ? n : MAX_JOBS;
+	w->wakeable = wakeable;
+	if (pthread_create(&w->thread, NULL, loop, w))
+		return RC_INTERNAL;
+	w->started = true;
+	return RC_OK;
 }
 
 enum rc engine_start(struct app *app, struct engine **out)
 {
 	struct engine *e = calloc(1, sizeof *e);
+	enum rc rc;
 
 	*out = NULL;
 	if (!e)
 		return RC_INTERNAL;
-	e->app = app;
-	if (pthread_create(&e->thread, NULL, loop, e)) {
-		free(e);
-		return RC_INTERNAL;
+	rc = start_worker(&e->paging, app, "engine", paging_jobs, sizeof paging_jobs / sizeof paging_jobs[0], true);
+	if (rc == RC_OK)
+		rc = start_worker(&e->mail, app, "imap", mail_jobs, sizeof mail_jobs / sizeof mail_jobs[0], false);
+	if (rc != RC_OK) {
+		engine_stop(e);
+		return rc;
 	}
 	*out = e;
 	return RC_OK;
@@ -84,10 +133,18 @@ enum rc engine_start(struct app *app, struct engine **out)
 
 void engine_stop(struct engine *e)
 {
+	struct app *app;
+
 	if (!e)
 		return;
-	e->app->stopping = 1;
-	app_wake_engine(e->app);
-	pthread_join(e->thread, NULL);
+	app = e->paging.app ? e->paging.app : e->mail.app;
+	if (app) {
+		app->stopping = 1;
+		app_wake_engine(app);
+	}
+	if (e->paging.started)
+		pthread_join(e->paging.thread, NULL);
+	if (e->mail.started)
+		pthread_join(e->mail.thread, NULL);
 	free(e);
 }

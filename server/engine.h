@@ -1,8 +1,9 @@
 /*
- * server/engine.h — the engine thread: everything plantao does on its own, outside a
- * request: sending the outbox, advancing escalations, shift hand-off notices, IMAP polling.
- * It owns its own database connection and wakes every ENGINE_TICK_MS or when a handler
- * calls app_wake_engine().
+ * server/engine.h — the background threads: everything plantao does on its own, outside a
+ * request. The engine thread sends the outbox, advances escalations and sends shift hand-off
+ * notices, waking every ENGINE_TICK_MS or when a handler calls app_wake_engine(); the IMAP
+ * poller runs in a thread of its own so a slow mail server never delays paging. Each thread
+ * owns its database connection.
  */
 #ifndef PLANTAO_ENGINE_H
 #define PLANTAO_ENGINE_H

@@ -171,8 +171,9 @@ static int cmd_serve(int argc, char **argv)
 		       "  open http://%s:%d/ (web console)\n"
 		       "  curl -H 'Authorization: Bearer %s' http://%s:%d/api/oncall\n",
 		       c.listen_host, http_port(http), c.listen_host, http_port(http), c.listen_host, http_port(http),
-		       c.api_token ? "$PLANTAO_API_TOKEN"
-		                   : demo_token ? demo_token : "<a token from: build/plantao token create --role admin>",
+		       c.api_token  ? "$PLANTAO_API_TOKEN"
+		       : demo_token ? demo_token
+		                    : "<a token from: build/plantao token create --role admin>",
 		       c.listen_host, http_port(http));
 	if (demo_token)
 		printf("The demo admin token above is shown only this once; paste it into the console.\n");

@@ -144,3 +144,44 @@ class TestKillDuringImport(IntegrationTest):
         for i in range(7):
             self.sim.expect_sms("+5511970000001", containing="Vendedor %d vendeu" % i)
         self.sim.assert_quiet(0.5)
+
+
+class TestSlowMailServer(IntegrationTest):
+    """A mail server that accepts connections and never answers holds each IMAP poll until its
+    timeout; paging must not wait for it (the poller has its own thread)."""
+
+    start_plantao = False
+
+    def test_alert_is_paged_while_imap_hangs(self):
+        import socket
+        import threading
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        held = []
+        stop = threading.Event()
+
+        def accept():
+            silent.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    held.append(silent.accept()[0])  # keep it open, say nothing
+                except OSError:
+                    pass
+        t = threading.Thread(target=accept, daemon=True)
+        t.start()
+        self.addCleanup(lambda: (stop.set(), t.join(), [c.close() for c in held], silent.close()))
+        self.start_plantao_now(env={
+            "PLANTAO_IMAP_URL": "imap://127.0.0.1:%d/INBOX" % silent.getsockname()[1],
+            "PLANTAO_IMAP_USER": "u", "PLANTAO_IMAP_PASSWORD": "p", "PLANTAO_IMAP_INTERVAL": "1",
+            "PLANTAO_SMS_RATE": "0", "PLANTAO_CALL_RATE": "0"})
+        wait_until(lambda: held, timeout=5, what="the IMAP poller to connect")
+        pid = self.api_ok("POST", "/api/people", json={"name": "Ana", "phone": PHONE}, expect=201)["id"]
+        self.api_ok("PUT", "/api/rotation", json={"members": [pid]})
+        self.sim.phone(PHONE).answers(digits="1")
+        t0 = time.monotonic()
+        aid = self.api_ok("POST", "/api/alerts", json={"summary": "paging during a mail outage"}, expect=202)["id"]
+        self.sim.expect_sms(PHONE, containing="Alerta %d" % aid, timeout=3)
+        self.assertLess(time.monotonic() - t0, 3.0)
+        self.sim.expect_call(PHONE, timeout=5)
+        self.sim.expect_sms(PHONE, containing="assumido", timeout=5)
