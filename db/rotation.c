@@ -605,3 +605,41 @@ enum rc rotation_override_list(struct db *db, int64_t from, int64_t to, json_t *
 		return RC_DB;
 	return db_rows_json(db, st, out);
 }
+
+/* The handoff_notices table: one row per shift boundary already announced. */
+
+enum rc rotation_notice_exists(struct db *db, int64_t start, bool *exists)
+{
+	static const char sql[] = "SELECT 1 FROM handoff_notices WHERE shift_start = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int s;
+
+	*exists = false;
+	if (!st || sqlite3_bind_int64(st, 1, start))
+		return RC_DB;
+	s = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (s == SQLITE_ROW)
+		*exists = true;
+	return s == SQLITE_ROW || s == SQLITE_DONE ? RC_OK : db_rc(db);
+}
+
+enum rc rotation_notice_insert(struct db *db, int64_t start, int64_t person, int64_t now, bool *inserted)
+{
+	static const char sql[] =
+	        "INSERT INTO handoff_notices (shift_start, person_id, created_at) VALUES (?1, ?2, ?3) "
+	        "ON CONFLICT (shift_start) DO NOTHING";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int s;
+
+	*inserted = false;
+	if (!st || sqlite3_bind_int64(st, 1, start) || sqlite3_bind_int64(st, 2, person) ||
+	    sqlite3_bind_int64(st, 3, now))
+		return RC_DB;
+	s = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (s != SQLITE_DONE)
+		return db_rc(db);
+	*inserted = db_changes(db) == 1;
+	return RC_OK;
+}

@@ -117,4 +117,10 @@ enum rc rotation_override_delete(struct db *db, int64_t id, const char *actor);
  */
 enum rc rotation_override_list(struct db *db, int64_t from, int64_t to, json_t **out);
 
+/* Shift-boundary notices (server/handoff.c): *exists tells whether the boundary at start was
+ * announced already; rotation_notice_insert records it, *inserted false when another process or
+ * a retry did it first. */
+enum rc rotation_notice_exists(struct db *db, int64_t start, bool *exists);
+enum rc rotation_notice_insert(struct db *db, int64_t start, int64_t person, int64_t now, bool *inserted);
+
 #endif

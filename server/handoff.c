@@ -51,44 +51,6 @@ void handoff_stop(void *state)
 	free(state);
 }
 
-/* RC_OK and *exists: the boundary was handled already. */
-static enum rc notice_exists(struct db *db, int64_t start, bool *exists)
-{
-	static const char sql[] = "SELECT 1 FROM handoff_notices WHERE shift_start = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
-	int s;
-
-	*exists = false;
-	if (!st || sqlite3_bind_int64(st, 1, start))
-		return RC_DB;
-	s = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (s == SQLITE_ROW)
-		*exists = true;
-	return s == SQLITE_ROW || s == SQLITE_DONE ? RC_OK : db_rc(db);
-}
-
-/* Inserts the row; *inserted false when another process (or a retry) did it first. */
-static enum rc notice_insert(struct db *db, int64_t start, int64_t person, int64_t now, bool *inserted)
-{
-	static const char sql[] =
-	        "INSERT INTO handoff_notices (shift_start, person_id, created_at) VALUES (?1, ?2, ?3) "
-	        "ON CONFLICT (shift_start) DO NOTHING";
-	sqlite3_stmt *st = db_stmt(db, sql);
-	int s;
-
-	*inserted = false;
-	if (!st || sqlite3_bind_int64(st, 1, start) || sqlite3_bind_int64(st, 2, person) ||
-	    sqlite3_bind_int64(st, 3, now))
-		return RC_DB;
-	s = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (s != SQLITE_DONE)
-		return db_rc(db);
-	*inserted = db_changes(db) == 1;
-	return RC_OK;
-}
-
 static enum rc text(struct db *db, const struct person *p, int64_t start, const char *body)
 {
 	struct outbox_msg m = {0};
@@ -196,7 +158,7 @@ enum rc handoff_run(struct app *app, struct db *db, void *state, int64_t now_ms)
 	}
 	if (rc != RC_OK || cur.start == h->done)
 		goto out;
-	rc = notice_exists(db, cur.start, &exists);
+	rc = rotation_notice_exists(db, cur.start, &exists);
 	if (rc != RC_OK)
 		goto out;
 	if (exists) {
@@ -212,7 +174,7 @@ enum rc handoff_run(struct app *app, struct db *db, void *state, int64_t now_ms)
 	rc = db_begin(db);
 	if (rc != RC_OK)
 		goto out;
-	rc = notice_insert(db, cur.start, cur.person_id, now, &inserted);
+	rc = rotation_notice_insert(db, cur.start, cur.person_id, now, &inserted);
 	if (rc == RC_OK && inserted && send)
 		rc = queue_texts(app, db, &snap, &cur, leaving);
 	if (rc == RC_OK)
