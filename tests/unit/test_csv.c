@@ -14,44 +14,7 @@
 #include "server/buf.h"
 #include "server/csv.h"
 
-#define FIXTURES "tests/fixtures/sales/"
-
-struct rec {
-	struct buf out;
-	long fail_at, calls;
-};
-
-static enum rc rec_row(void *ctx, const struct sales_row *row)
-{
-	struct rec *r = ctx;
-
-	if (++r->calls == r->fail_at)
-		return RC_DB;
-	return buf_printf(&r->out, "%s|%lld|%s|%ld\n", row->seller, (long long)row->cents,
-	                  row->period ? row->period : "-", row->line);
-}
-
-static char *load(const char *name, size_t *len)
-{
-	char path[256];
-	FILE *f;
-	char *data;
-	long n;
-
-	snprintf(path, sizeof(path), FIXTURES "%s", name);
-	f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s (run from the repository root)", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	data = malloc((size_t)n + 1);
-	assert_non_null(data);
-	assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return data;
-}
+#include "tests/unit/salesfix.h"
 
 /* Parses data cut at the given offsets (sorted, ascending; n of them) and returns every row
  * plus the outcome as one string (free it). */
