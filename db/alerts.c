@@ -57,17 +57,13 @@ enum rc alerts_find_open(struct db *db, const char *dedup_key, int64_t *id)
 	        "SELECT id FROM alerts WHERE dedup_key = ?1 AND status IN ('triggered', 'acknowledged')";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
-	int s;
 
 	*id = 0;
 	if (!st || sqlite3_bind_text(st, 1, dedup_key, -1, SQLITE_STATIC))
 		return bind_failed(db, st, "alerts_find_open");
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
+	rc = db_step_row(db, st);
+	if (rc == RC_OK) {
 		*id = sqlite3_column_int64(st, 0);
-		rc = RC_OK;
-	} else {
-		rc = s == SQLITE_DONE ? RC_NOT_FOUND : db_rc(db);
 	}
 	sqlite3_reset(st);
 	return rc;
@@ -109,13 +105,12 @@ enum rc alerts_load(struct db *db, int64_t id, struct alerts_row *out)
 	                          "coalesce(acked_by, 0) FROM alerts WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
-	int s;
 
 	memset(out, 0, sizeof *out);
 	if (!st || sqlite3_bind_int64(st, 1, id))
 		return bind_failed(db, st, "alerts_load");
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
+	rc = db_step_row(db, st);
+	if (rc == RC_OK) {
 		out->id = sqlite3_column_int64(st, 0);
 		copy_col(st, 1, out->status, sizeof out->status);
 		copy_col(st, 2, out->summary, sizeof out->summary);
@@ -123,9 +118,6 @@ enum rc alerts_load(struct db *db, int64_t id, struct alerts_row *out)
 		out->round = sqlite3_column_int(st, 4);
 		out->step_deadline = sqlite3_column_int64(st, 5);
 		out->acked_by = sqlite3_column_int64(st, 6);
-		rc = RC_OK;
-	} else {
-		rc = s == SQLITE_DONE ? RC_NOT_FOUND : db_rc(db);
 	}
 	sqlite3_reset(st);
 	return rc;
@@ -241,17 +233,13 @@ enum rc alerts_newest_for(struct db *db, int64_t person_id, const char *phone, i
 	        "AND o.to_number = ?2)) ORDER BY a.id DESC LIMIT 1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
-	int s;
 
 	*id = 0;
 	if (!st || bind_opt_id(st, 1, person_id) || bind_opt_text(st, 2, phone))
 		return bind_failed(db, st, "alerts_newest_for");
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
+	rc = db_step_row(db, st);
+	if (rc == RC_OK) {
 		*id = sqlite3_column_int64(st, 0);
-		rc = RC_OK;
-	} else {
-		rc = s == SQLITE_DONE ? RC_NOT_FOUND : db_rc(db);
 	}
 	sqlite3_reset(st);
 	return rc;
@@ -268,17 +256,14 @@ enum rc alerts_json(struct db *db, int64_t id, json_t **out)
 	        "FROM alerts a LEFT JOIN people p ON p.id = a.acked_by WHERE a.id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
-	int s;
 
 	*out = NULL;
 	if (!st || sqlite3_bind_int64(st, 1, id))
 		return bind_failed(db, st, "alerts_json");
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
+	rc = db_step_row(db, st);
+	if (rc == RC_OK) {
 		*out = db_row_json(st);
 		rc = *out ? RC_OK : RC_INTERNAL;
-	} else {
-		rc = s == SQLITE_DONE ? RC_NOT_FOUND : db_rc(db);
 	}
 	sqlite3_reset(st);
 	return rc;

@@ -115,21 +115,17 @@ enum rc calls_leg_get(struct db *db, int64_t call_id, int leg, struct calls_leg 
 	                          "WHERE call_id = ?1 AND leg = ?2";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
-	int s;
 
 	memset(out, 0, sizeof *out);
 	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, leg))
 		return RC_DB;
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
+	rc = db_step_row(db, st);
+	if (rc == RC_OK) {
 		out->call_id = call_id;
 		out->leg = leg;
 		out->person_id = sqlite3_column_int64(st, 0);
 		snprintf(out->phone, sizeof out->phone, "%s", text_col(st, 1));
 		out->accepted = sqlite3_column_int(st, 2) != 0;
-		rc = RC_OK;
-	} else {
-		rc = s == SQLITE_DONE ? RC_NOT_FOUND : db_rc(db);
 	}
 	sqlite3_reset(st);
 	return rc;

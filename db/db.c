@@ -109,6 +109,19 @@ enum rc db_rc(struct db *db)
 	}
 }
 
+enum rc db_step_row(struct db *db, sqlite3_stmt *st)
+{
+	int s = sqlite3_step(st);
+	enum rc rc;
+
+	if (s == SQLITE_ROW)
+		return RC_OK;
+	if (s == SQLITE_DONE)
+		return RC_NOT_FOUND;
+	rc = db_rc(db);
+	return rc == RC_OK ? RC_DB : rc;
+}
+
 enum rc db_exec(struct db *db, const char *sql)
 {
 	char *msg = NULL;

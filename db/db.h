@@ -51,6 +51,9 @@ void db_settle(struct db *db, const char *where);
 
 /* Maps the last SQLite error of db to an rc (BUSY -> RC_BUSY, CONSTRAINT -> RC_CONFLICT, …). */
 enum rc db_rc(struct db *db);
+/* Steps st once: RC_OK on a row (read its columns, then reset st), RC_NOT_FOUND when there is
+ * none, else the mapped SQLite error. */
+enum rc db_step_row(struct db *db, sqlite3_stmt *st);
 /* Runs a statement without parameters or results (pragmas, fixed DDL). */
 enum rc db_exec(struct db *db, const char *sql);
 int64_t db_last_id(struct db *db);

@@ -230,16 +230,13 @@ enum rc rotation_latest(struct db *db, struct rotation_current *out)
 	memset(out, 0, sizeof *out);
 	if (!st)
 		return RC_DB;
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
+	rc = db_step_row(db, st);
+	if (rc == RC_OK) {
 		out->id = sqlite3_column_int64(st, 0);
 		out->effective_at = sqlite3_column_int64(st, 1);
 		out->shift_hours = sqlite3_column_int(st, 2);
 		snprintf(out->handoff, sizeof out->handoff, "%s", (const char *)sqlite3_column_text(st, 3));
 		snprintf(out->timezone, sizeof out->timezone, "%s", (const char *)sqlite3_column_text(st, 4));
-		rc = RC_OK;
-	} else {
-		rc = s == SQLITE_DONE ? RC_NOT_FOUND : db_rc(db);
 	}
 	sqlite3_reset(st);
 	if (rc != RC_OK)
