@@ -12,17 +12,21 @@ CC := gcc
 PKGS := libmicrohttpd libcurl libxml-2.0 sqlite3 jansson libcrypto libzip
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
-CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -I. -I$(B)/gen $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -I. -Iserver -I$(B)/gen $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
 LIBS_ALL = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 ifneq ($(SANITIZE),)
 CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LIBS_ALL += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRC := $(filter-out server/main.c,$(wildcard server/*.c twiml/*.c db/*.c))
+# sources are found by folder: every .c under server/ (one folder per subsystem), twiml/ and db/
+SRC_DIRS := server twiml db
+LIB_SRC := $(filter-out server/main.c,$(sort $(shell find $(SRC_DIRS) -name '*.c')))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/embedded.o
-TEST_SRC := $(wildcard tests/unit/test_*.c)
-TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+# unit tests mirror the source folders (tests/unit/<folder>/test_*.c); binaries are flat in $(B)/tests
+TEST_SRC := $(sort $(shell find tests/unit -name 'test_*.c'))
+TEST_BIN := $(addprefix $(B)/tests/,$(basename $(notdir $(TEST_SRC))))
+vpath test_%.c $(sort $(dir $(TEST_SRC)))
 EMBED_IN := $(sort $(wildcard migrations/*.sql)) $(sort $(shell find static -type f 2>/dev/null))
 
 .PHONY: all run test check bench fuzz soak lint clean deps deps-test tests
@@ -56,7 +60,7 @@ $(B)/libplantao.a: $(LIB_OBJ)
 $(B)/plantao: $(B)/obj/server/main.o $(B)/libplantao.a
 	$(CC) $^ $(LIBS_ALL) -o $@
 
-$(B)/tests/%: tests/unit/%.c $(B)/libplantao.a
+$(B)/tests/%: %.c $(B)/libplantao.a
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
 	@$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d $< $(B)/libplantao.a $(LIBS_ALL) $(shell pkg-config --libs cmocka) -o $@
@@ -89,9 +93,10 @@ soak: deps-test
 	@$(MAKE) --no-print-directory B=build/san SANITIZE=address,undefined build/san/plantao
 	@bash tests/soak/run build/san
 
+LINT_SRC = $(sort $(shell find $(SRC_DIRS) -name '*.[ch]') $(shell find tests/unit -name '*.c'))
 lint:
-	@clang-format --dry-run --Werror server/*.[ch] twiml/*.[ch] db/*.[ch] tests/unit/*.c
-	@! grep -nE '\b(sprintf|strcpy|strcat|strtok|atoi|gets)[[:space:]]*\(' server/*.[ch] twiml/*.[ch] db/*.[ch] || \
+	@clang-format --dry-run --Werror $(LINT_SRC)
+	@! grep -nE '\b(sprintf|strcpy|strcat|strtok|atoi|gets)[[:space:]]*\(' $(filter-out tests/%,$(LINT_SRC)) || \
 		(echo "lint: banned function" && false)
 
 clean:

@@ -1,14 +1,14 @@
 /*
  * db/alerts.c — statements on alerts and call_attempts, and the reads of the outbox rows an
  * alert owns (see db/alerts.h). No transaction is opened here: the state machine in
- * server/alerts.c and server/escalation.c wraps each change in its own short one.
+ * server/pager/alerts.c and server/pager/escalation.c wraps each change in its own short one.
  */
 #include "alerts.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/log.h"
+#include "core/log.h"
 
 static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t len)
 {

@@ -1,8 +1,8 @@
 /*
  * db/alerts.h — the alerts and call_attempts tables, and the outbox rows that belong to an
  * alert (its texts, and the calls of its attempts). Every statement on them lives in
- * db/alerts.c; the state machine that decides what to write is server/alerts.c and
- * server/escalation.c. Callers open the transaction (db_begin) around these functions.
+ * db/alerts.c; the state machine that decides what to write is server/pager/alerts.c and
+ * server/pager/escalation.c. Callers open the transaction (db_begin) around these functions.
  *
  * Outbox ownership: texts of an alert are owner_type 'alert', owner_id = alert id; the call
  * of an attempt is owner_type 'call_attempt', owner_id = call_attempts.id.

@@ -6,8 +6,8 @@
 
 #include <stdlib.h>
 
-#include "server/clock.h"
-#include "server/log.h"
+#include "core/clock.h"
+#include "core/log.h"
 
 enum rc audit_log(struct db *db, const char *actor, const char *action, int64_t entity_id, const json_t *detail)
 {

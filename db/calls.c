@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/log.h"
+#include "core/log.h"
 
 static const char *text_col(sqlite3_stmt *st, int i)
 {

@@ -1,7 +1,7 @@
 /*
  * db/calls.h — the support line's records: support_calls (one per incoming CallSid),
  * support_legs (each person dialled for a call, with the acceptance pressed in the whisper)
- * and voicemails. Written by the voice webhooks (server/voice.c), read by GET /api/calls.
+ * and voicemails. Written by the voice webhooks (server/twilio/voice.c), read by GET /api/calls.
  *
  * Twilio retries a webhook whose answer it did not get: every insert here is keyed (CallSid,
  * (call, leg), voicemail CallSid) so a retry finds the row it made the first time.

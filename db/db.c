@@ -1,6 +1,6 @@
 /*
  * db/db.c — SQLite connection handling, statement cache, transactions and migrations.
- * Migrations are the files migrations/NNNN_name.sql compiled into the binary (server/embedded.h);
+ * Migrations are the files migrations/NNNN_name.sql compiled into the binary (server/core/embedded.h);
  * each runs once, in order, inside BEGIN IMMEDIATE, and is recorded in schema_migrations.
  */
 #include "db.h"
@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/clock.h"
-#include "server/embedded.h"
-#include "server/log.h"
+#include "core/clock.h"
+#include "core/embedded.h"
+#include "core/log.h"
 
 static bool is_wal(struct db *db)
 {

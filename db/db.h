@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "server/rc.h"
+#include "core/rc.h"
 
 #define DB_STMT_CACHE      256
 #define DB_BUSY_TIMEOUT_MS 5000

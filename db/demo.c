@@ -1,8 +1,8 @@
 /* db/demo.c — demo data for `make run` (one transaction; nothing when people exist). */
 #include "demo.h"
 
-#include "server/clock.h"
-#include "server/log.h"
+#include "core/clock.h"
+#include "core/log.h"
 
 enum rc demo_seed(struct db *db, const char *timezone, bool *seeded)
 {

@@ -9,7 +9,7 @@
 
 #include "db/audit.h"
 #include "db/rotation.h"
-#include "server/log.h"
+#include "core/log.h"
 
 static const char *target_name(enum escalation_target t)
 {

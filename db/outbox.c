@@ -1,7 +1,7 @@
 /*
  * db/outbox.c — every statement on the outbox table and on outbox_early_status: inserting
- * (handlers), claiming and recording results (server/sender.c), status callbacks
- * (server/status.c), listing (server/api_outbox.c) and counting (/metrics).
+ * (handlers), claiming and recording results (server/outbox/sender.c), status callbacks
+ * (server/twilio/status.c), listing (server/api/api_outbox.c) and counting (/metrics).
  * Writes that change a row's state check the state they expect in their WHERE clause, so a
  * late or repeated caller gets RC_CONFLICT instead of overwriting a newer state.
  */
@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/clock.h"
-#include "server/log.h"
-#include "server/sms_cost.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "twilio/sms_cost.h"
 
 static const char *kind_name(enum outbox_kind k)
 {

@@ -1,8 +1,8 @@
 /*
  * db/outbox.h — the outbox table: every SMS, WhatsApp message and call plantao makes.
  * Handlers and engine jobs only insert rows (outbox_enqueue) inside their own transaction;
- * the engine's sender (server/sender.c) sends them with the statements below, and the status
- * callbacks (server/status.c) move them on. The idempotency key makes an insert happen once:
+ * the engine's sender (server/outbox/sender.c) sends them with the statements below, and the status
+ * callbacks (server/twilio/status.c) move them on. The idempotency key makes an insert happen once:
  * enqueueing a key that exists already is a no-op that returns the existing row id.
  *
  * Row life (status column): pending -> sending -> sent (messages accepted by Twilio) or queued
@@ -42,7 +42,7 @@ struct outbox_msg {
 
 /*
  * Inserts m as pending; *id (may be NULL) gets the row id (new or existing for the same key).
- * SMS rows get their encoding and number of parts (server/sms_cost.h) on insert.
+ * SMS rows get their encoding and number of parts (server/twilio/sms_cost.h) on insert.
  */
 enum rc outbox_enqueue(struct db *db, const struct outbox_msg *m, int64_t *id);
 

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "db/audit.h"
-#include "server/cfg.h"
-#include "server/clock.h"
-#include "server/log.h"
+#include "core/cfg.h"
+#include "core/clock.h"
+#include "core/log.h"
 
 /* ---------------------------------------------------------------- validation */
 

@@ -10,8 +10,8 @@
 
 #include "db/audit.h"
 #include "db/people.h"
-#include "server/clock.h"
-#include "server/log.h"
+#include "core/clock.h"
+#include "core/log.h"
 
 /* ---------------------------------------------------------------- loading */
 

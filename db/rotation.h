@@ -1,6 +1,6 @@
 /*
  * db/rotation.h — the rotation (rotation_versions + rotation_members) and the overrides
- * tables, and the loader that turns them into a struct schedule (server/schedule.h) for a
+ * tables, and the loader that turns them into a struct schedule (server/rotation/schedule.h) for a
  * window of time. Everything that asks "who is on call" goes through here: the API, the
  * support line, the SMS commands, the hand-off notices and the alert escalation
  * ("oncall" / "next" targets).
@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "db/db.h"
-#include "server/schedule.h"
+#include "rotation/schedule.h"
 
 #define ROTATION_MAX_MEMBERS   100
 #define ROTATION_MAX_OVERRIDES 50000 /* loaded for one window: more is RC_TOO_BIG */
@@ -117,7 +117,7 @@ enum rc rotation_override_delete(struct db *db, int64_t id, const char *actor);
  */
 enum rc rotation_override_list(struct db *db, int64_t from, int64_t to, json_t **out);
 
-/* Shift-boundary notices (server/handoff.c): *exists tells whether the boundary at start was
+/* Shift-boundary notices (server/rotation/handoff.c): *exists tells whether the boundary at start was
  * announced already; rotation_notice_insert records it, *inserted false when another process or
  * a retry did it first. */
 enum rc rotation_notice_exists(struct db *db, int64_t start, bool *exists);

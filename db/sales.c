@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/log.h"
+#include "core/log.h"
 
 const char *sales_rule_name(enum sales_rule r)
 {

@@ -3,13 +3,13 @@
  * sales_notify) and the once-only record of announcements (sales_notifications), plus the
  * per-connection staging table an import streams its rows into.
  *
- * Staging: an import runs on a connection of its own (server/sales_import.c) and first sums
+ * Staging: an import runs on a connection of its own (server/sales/sales_import.c) and first sums
  * its rows into the TEMP table sales_stage inside a plain BEGIN: writes to a temp table take
  * no lock on the main database, so a slow upload never holds the write lock that webhooks and
  * the engine need. Only the final merge (sales_replace_from_stage, the notifications) runs in
  * a short BEGIN IMMEDIATE. Memory stays O(SQLite page cache), whatever the size of the file.
  *
- * Callers: server/sales_import.c (staging, merge, notifications), server/api_sales.c
+ * Callers: server/sales/sales_import.c (staging, merge, notifications), server/api/api_sales.c
  * (settings, report). All functions log SQLite errors once and return RC_DB (or db_rc()).
  */
 #ifndef PLANTAO_DB_SALES_H
@@ -24,7 +24,7 @@
 
 /* Managers' phones kept in sales_notify. */
 #define SALES_NOTIFY_MAX 20
-/* Longest folded seller key stored (server/sales_parse.h: SALES_SELLER_MAX characters, each
+/* Longest folded seller key stored (server/sales/sales_parse.h: SALES_SELLER_MAX characters, each
  * at most 4 bytes once folded), NUL included. */
 #define SALES_KEY_MAX 808
 

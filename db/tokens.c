@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/clock.h"
-#include "server/log.h"
+#include "core/clock.h"
+#include "core/log.h"
 
 static void to_hex(const unsigned char *in, size_t n, char *out)
 {

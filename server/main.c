@@ -12,15 +12,15 @@
 #include "db/db.h"
 #include "db/demo.h"
 #include "db/tokens.h"
-#include "server/app.h"
-#include "server/cfg.h"
-#include "server/clock.h"
-#include "server/engine.h"
-#include "server/http.h"
-#include "server/log.h"
-#include "server/routes.h"
-#include "server/tz.h"
-#include "server/version.h"
+#include "core/app.h"
+#include "core/cfg.h"
+#include "core/clock.h"
+#include "outbox/engine.h"
+#include "http/http.h"
+#include "core/log.h"
+#include "http/routes.h"
+#include "rotation/tz.h"
+#include "core/version.h"
 
 static const char usage[] =
         "usage: plantao <command> [options]\n"
@@ -194,7 +194,7 @@ int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
-	tz_init(); /* before any thread: local-time conversions go through server/tz.c */
+	tz_init(); /* before any thread: local-time conversions go through server/rotation/tz.c */
 	if (!cmd) {
 		fputs(usage, stderr);
 		return 2;

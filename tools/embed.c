@@ -1,6 +1,6 @@
 /*
  * tools/embed.c — build-time tool: turns files (migrations, the web console) into a C
- * source that defines `const struct embedded_file embedded_files[]` (see server/embedded.h),
+ * source that defines `const struct embedded_file embedded_files[]` (see server/core/embedded.h),
  * so the binary carries its schema and console and needs no files beside it.
  */
 #include <stdio.h>
@@ -10,7 +10,7 @@ int main(int argc, char **argv)
 	int i, c;
 	long n;
 
-	printf("#include \"server/embedded.h\"\n");
+	printf("#include \"server/core/embedded.h\"\n");
 	for (i = 1; i < argc; i++) {
 		FILE *f = fopen(argv[i], "rb");
 

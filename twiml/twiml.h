@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "server/rc.h"
+#include "core/rc.h"
 
 struct twiml;
 

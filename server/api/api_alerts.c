@@ -1,5 +1,5 @@
 /*
- * server/api_alerts.c — alert intake and the alert API (see server/api_alerts.h).
+ * server/api/api_alerts.c — alert intake and the alert API (see server/api/api_alerts.h).
  *
  * Payload formats followed:
  *   - Alertmanager webhook_config, payload version "4"
@@ -13,7 +13,7 @@
  * firing triggers (or folds into the open alert), resolved resolves the open one. A whole
  * payload is one transaction: it is taken entirely or not at all.
  */
-#include "api_alerts.h"
+#include "api/api_alerts.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +22,10 @@
 #include "db/db.h"
 #include "db/escalation.h"
 #include "db/people.h"
-#include "server/alerts.h"
-#include "server/app.h"
-#include "server/clock.h"
-#include "server/log.h"
+#include "pager/alerts.h"
+#include "core/app.h"
+#include "core/clock.h"
+#include "core/log.h"
 
 #define DETAILS_MAX  (HTTP_ALERT_MAX_BODY + 4 * HTTP_KIB)
 #define LIST_DEFAULT 50

@@ -1,13 +1,13 @@
 /*
- * server/api_alerts.h — the alert pager's JSON API: intake (our own format as JSON, form or
+ * server/api/api_alerts.h — the alert pager's JSON API: intake (our own format as JSON, form or
  * text/plain; Prometheus Alertmanager and Grafana webhooks), listing with the timeline, and
  * acknowledging/resolving by API. Handlers only write rows in one transaction and wake the
- * engine; the paging happens in the engine (server/escalation.c).
+ * engine; the paging happens in the engine (server/pager/escalation.c).
  */
 #ifndef PLANTAO_API_ALERTS_H
 #define PLANTAO_API_ALERTS_H
 
-#include "server/http.h"
+#include "http/http.h"
 
 /* POST /api/alerts: JSON {summary, details, severity, dedup_key, source}, the same fields as a
  * form, or text/plain (first line summary, rest details). 202 with the alert. */

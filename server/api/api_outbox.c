@@ -1,5 +1,5 @@
-/* server/api_outbox.c — the outbox listing (see api_outbox.h). Reads only. */
-#include "api_outbox.h"
+/* server/api/api_outbox.c — the outbox listing (see api_outbox.h). Reads only. */
+#include "api/api_outbox.h"
 
 #include <errno.h>
 #include <stdint.h>

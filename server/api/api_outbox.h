@@ -1,12 +1,12 @@
 /*
- * server/api_outbox.h — GET /api/outbox?status=&limit=&before= (perm READ): what plantao has
+ * server/api/api_outbox.h — GET /api/outbox?status=&limit=&before= (perm READ): what plantao has
  * sent or is trying to send, newest first, with Twilio SIDs and statuses, retries, error
  * codes, dead letters, SMS encoding and parts, and call durations.
  */
 #ifndef PLANTAO_API_OUTBOX_H
 #define PLANTAO_API_OUTBOX_H
 
-#include "server/http.h"
+#include "http/http.h"
 
 #define API_OUTBOX_DEFAULT_LIMIT 100
 #define API_OUTBOX_MAX_LIMIT     1000

@@ -1,10 +1,10 @@
 /*
- * server/api_people.c — the people API. Validation lives in db/people.c
+ * server/api/api_people.c — the people API. Validation lives in db/people.c
  * (people_input_parse) so the rules are the same wherever a person is written; this file
  * maps results to HTTP: 201 + the person on create, 404 for unknown ids, 409 for a phone
  * that is taken or a person still needed, 422 naming the field.
  */
-#include "api_people.h"
+#include "api/api_people.h"
 
 #include "db/people.h"
 

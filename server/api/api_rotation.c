@@ -1,9 +1,9 @@
 /*
- * server/api_rotation.c — rotation, on-call, schedule, iCalendar, overrides and audit
- * handlers (routes in api_rotation.h). The arithmetic is server/schedule.c's; the loading,
+ * server/api/api_rotation.c — rotation, on-call, schedule, iCalendar, overrides and audit
+ * handlers (routes in api_rotation.h). The arithmetic is server/rotation/schedule.c's; the loading,
  * versioning and transactions are db/rotation.c's; this file validates input and shapes JSON.
  *
- * Calendar feed authentication (route auth HTTP_FEED, checked by server/http.c): calendar
+ * Calendar feed authentication (route auth HTTP_FEED, checked by server/http/http.c): calendar
  * clients (Google Calendar, Outlook) subscribe to a
  * URL and cannot send an Authorization header, so GET /api/schedule.ics accepts, besides
  * the usual bearer header, ?token= — but only a token of role "viewer" (read-only, made for
@@ -11,7 +11,7 @@
  * URL is refused (403), so a URL that leaks (calendar sharing, proxies) never grants edits.
  * The access log records the path only, never the query.
  */
-#include "api_rotation.h"
+#include "api/api_rotation.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,10 +20,10 @@
 #include "db/audit.h"
 #include "db/people.h"
 #include "db/rotation.h"
-#include "server/app.h"
-#include "server/clock.h"
-#include "server/ics.h"
-#include "server/tz.h"
+#include "core/app.h"
+#include "core/clock.h"
+#include "rotation/ics.h"
+#include "rotation/tz.h"
 
 #define DAY     INT64_C(86400)
 #define ISO_LEN 40

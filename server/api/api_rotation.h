@@ -1,5 +1,5 @@
 /*
- * server/api_rotation.h — the schedule side of the JSON API (DESIGN.md, "HTTP contract"):
+ * server/api/api_rotation.h — the schedule side of the JSON API (DESIGN.md, "HTTP contract"):
  *   GET/PUT /api/rotation            the rotation in force; PUT appends a version (db/rotation.h)
  *   GET /api/oncall[?at=]            who is on call, until when, by override or not, who is next
  *   GET /api/schedule[?from=&to=]    the pieces of the schedule (default: now to +4 weeks)
@@ -12,7 +12,7 @@
 #ifndef PLANTAO_API_ROTATION_H
 #define PLANTAO_API_ROTATION_H
 
-#include "server/http.h"
+#include "http/http.h"
 
 #define API_SCHEDULE_DEFAULT_DAYS 28
 #define API_SCHEDULE_MAX_DAYS     366

@@ -1,10 +1,10 @@
 /*
- * server/api_sales.c — POST /api/sales (streamed import), GET/PUT /api/sales/settings and
+ * server/api/api_sales.c — POST /api/sales (streamed import), GET/PUT /api/sales/settings and
  * GET /api/sales/report (contract in api_sales.h). The import itself is
- * server/sales_import.c; this file glues the body stream to it (raw or through the
+ * server/sales/sales_import.c; this file glues the body stream to it (raw or through the
  * multipart reader), maps its results to HTTP, and formats the report.
  */
-#include "api_sales.h"
+#include "api/api_sales.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,15 +14,15 @@
 #include "db/audit.h"
 #include "db/db.h"
 #include "db/sales.h"
-#include "server/amount.h"
-#include "server/app.h"
-#include "server/buf.h"
-#include "server/cfg.h"
-#include "server/clock.h"
-#include "server/multipart.h"
-#include "server/sales_import.h"
-#include "server/sales_parse.h"
-#include "server/tz.h"
+#include "sales/amount.h"
+#include "core/app.h"
+#include "core/buf.h"
+#include "core/cfg.h"
+#include "core/clock.h"
+#include "http/multipart.h"
+#include "sales/sales_import.h"
+#include "sales/sales_parse.h"
+#include "rotation/tz.h"
 
 /* A multipart text field we keep ("period", "sheet"). */
 #define FIELD_MAX 256

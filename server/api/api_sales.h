@@ -1,5 +1,5 @@
 /*
- * server/api_sales.h — the sales-goal API (DESIGN.md, "HTTP contract"; issue: sales-goal
+ * server/api/api_sales.h — the sales-goal API (DESIGN.md, "HTTP contract"; issue: sales-goal
  * notifications).
  *
  * POST /api/sales[?period=YYYY-MM][&sheet=Name][&filename=janeiro.xlsx]   (HTTP_PERM_EDIT)
@@ -8,7 +8,7 @@
  *   and file name (Content-Disposition: attachment; filename=… or ?filename=) — or
  *   multipart/form-data with any number of files (parts with a filename) plus optional
  *   "period" and "sheet" fields that apply to the files after them. Rules (periods, sums,
- *   one file per month, all or nothing, announcements): server/sales_import.h.
+ *   one file per month, all or nothing, announcements): server/sales/sales_import.h.
  *   The whole upload is one import: any bad file rejects all of it and nothing is written.
  *   Answers 201 {files: [{filename, format, rows, periods}], periods: [{period, sellers,
  *   total_cents, total, above_goal: count}], above_goal: [{period, seller, amount_cents, amount,
@@ -42,7 +42,7 @@
 #ifndef PLANTAO_API_SALES_H
 #define PLANTAO_API_SALES_H
 
-#include "server/http.h"
+#include "http/http.h"
 
 /* Body cap of POST /api/sales (a multipart upload of several workbooks, or a big CSV). */
 #define API_SALES_MAX_BODY (64 * HTTP_MIB)

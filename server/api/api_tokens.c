@@ -1,5 +1,5 @@
-/* server/api_tokens.c — token administration over the API. */
-#include "api_tokens.h"
+/* server/api/api_tokens.c — token administration over the API. */
+#include "api/api_tokens.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,17 +1,17 @@
 /*
- * server/app.c — shared application state. Database connections are per thread (SQLite
+ * server/core/app.c — shared application state. Database connections are per thread (SQLite
  * connections must not be shared between threads without a mutex; WAL lets them read
  * concurrently), kept in a pthread key whose destructor closes them when the thread ends.
  */
-#include "app.h"
+#include "core/app.h"
 
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 
 #include "db/db.h"
-#include "server/log.h"
-#include "server/metrics.h"
+#include "core/log.h"
+#include "http/metrics.h"
 
 static void close_db(void *p)
 {

@@ -1,5 +1,5 @@
 /*
- * server/app.h — the state shared by every handler and the engine: the read-only
+ * server/core/app.h — the state shared by every handler and the engine: the read-only
  * configuration, metrics, the per-thread database connections and the engine's wake-up.
  * One struct app per process, built by main.c; nothing here is a mutable global.
  */
@@ -9,8 +9,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "server/cfg.h"
-#include "server/rc.h"
+#include "core/cfg.h"
+#include "core/rc.h"
 
 struct db;
 struct metrics;

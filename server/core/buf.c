@@ -1,5 +1,5 @@
-/* server/buf.c — capped growable buffer. */
-#include "buf.h"
+/* server/core/buf.c — capped growable buffer. */
+#include "core/buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>

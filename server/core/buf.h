@@ -1,5 +1,5 @@
 /*
- * server/buf.h — a growable byte buffer with a hard cap.
+ * server/core/buf.h — a growable byte buffer with a hard cap.
  * Storage is caller-owned (buf_init/buf_release); data is always NUL-terminated
  * so text can be used directly. Appending past cap fails with RC_TOO_BIG.
  */
@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "rc.h"
+#include "core/rc.h"
 
 struct buf {
 	char *data; /* NUL-terminated; NULL until the first append */

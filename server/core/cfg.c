@@ -1,9 +1,9 @@
 /*
- * server/cfg.c — configuration from the environment and .env.
+ * server/core/cfg.c — configuration from the environment and .env.
  * Validation happens here, once: a bad value stops start-up with a message naming the
  * variable, so nothing later has to re-check it.
  */
-#include "cfg.h"
+#include "core/cfg.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/log.h"
-#include "server/tz.h"
+#include "core/log.h"
+#include "rotation/tz.h"
 
 #define DOTENV_MAX_LINE 4096
 

@@ -1,5 +1,5 @@
 /*
- * server/cfg.h — plantao's configuration: environment variables, optionally from a .env file
+ * server/core/cfg.h — plantao's configuration: environment variables, optionally from a .env file
  * in the working directory (the real environment wins). Parsed once at start-up into a
  * struct cfg that is read-only afterwards (DESIGN.md, "Configuration").
  */
@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "rc.h"
+#include "core/rc.h"
 
 struct cfg {
 	/* PLANTAO_LISTEN */
@@ -27,7 +27,7 @@ struct cfg {
 	char *twilio_api_base; /* TWILIO_API_BASE, no trailing slash */
 	char *imap_url, *imap_user, *imap_password, *imap_from, *imap_subject; /* PLANTAO_IMAP_* */
 	int imap_interval;        /* PLANTAO_IMAP_INTERVAL seconds, default 20 */
-	char *clock_file;         /* PLANTAO_CLOCK_FILE: test clock offset (see server/clock.h) */
+	char *clock_file;         /* PLANTAO_CLOCK_FILE: test clock offset (see server/core/clock.h) */
 	char *static_dir;         /* PLANTAO_STATIC_DIR: serve the console from disk instead of the binary */
 	char *tls_cert, *tls_key; /* PLANTAO_TLS_CERT / PLANTAO_TLS_KEY: PEM files, HTTPS when both set */
 

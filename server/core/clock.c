@@ -1,8 +1,8 @@
 /*
- * server/clock.c — wall clock with a test offset. The offset is an atomic so readers in
+ * server/core/clock.c — wall clock with a test offset. The offset is an atomic so readers in
  * any thread see a consistent value without a lock.
  */
-#include "clock.h"
+#include "core/clock.h"
 
 #include <stdatomic.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * server/clock.h — the one clock of plantao. Everything timed reads it, so tests can move it.
+ * server/core/clock.h — the one clock of plantao. Everything timed reads it, so tests can move it.
  * The offset comes from clock_set_offset() (unit tests) or, when PLANTAO_CLOCK_FILE names a
  * file, from that file's content (a signed number of seconds to add), re-read by clock_reload();
  * the engine calls clock_reload() each tick. Thread-safe.

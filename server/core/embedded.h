@@ -1,5 +1,5 @@
 /*
- * server/embedded.h — files compiled into the binary by tools/embed.c:
+ * server/core/embedded.h — files compiled into the binary by tools/embed.c:
  * migrations/NNNN_*.sql (in order) and static/ (the web console).
  */
 #ifndef PLANTAO_EMBEDDED_H

@@ -1,8 +1,8 @@
 /*
- * server/log.c — stderr logging with UTC timestamps.
+ * server/core/log.c — stderr logging with UTC timestamps.
  * UTC through gmtime_r so logging never depends on the process TZ.
  */
-#include "log.h"
+#include "core/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

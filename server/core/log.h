@@ -1,5 +1,5 @@
 /*
- * server/log.h — one-line log records on stderr: "2026-11-23T10:00:00.123Z LEVEL message".
+ * server/core/log.h — one-line log records on stderr: "2026-11-23T10:00:00.123Z LEVEL message".
  * Thread-safe (one fprintf per record). Secrets must never be passed here.
  */
 #ifndef PLANTAO_LOG_H

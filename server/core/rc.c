@@ -1,5 +1,5 @@
-/* server/rc.c — names of result codes (the "code" of JSON errors). */
-#include "rc.h"
+/* server/core/rc.c — names of result codes (the "code" of JSON errors). */
+#include "core/rc.h"
 
 const char *rc_str(enum rc rc)
 {

@@ -1,7 +1,7 @@
 /*
- * server/rc.h — the one result-code enum of plantao.
+ * server/core/rc.h — the one result-code enum of plantao.
  * Fallible functions return enum rc and hand results through out-parameters.
- * Only the HTTP layer (server/http.c) maps an rc to a status code.
+ * Only the HTTP layer (server/http/http.c) maps an rc to a status code.
  */
 #ifndef PLANTAO_RC_H
 #define PLANTAO_RC_H

@@ -1,4 +1,4 @@
-/* server/version.h — the release of this source tree. */
+/* server/core/version.h — the release of this source tree. */
 #ifndef PLANTAO_VERSION_H
 #define PLANTAO_VERSION_H
 

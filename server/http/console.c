@@ -1,12 +1,12 @@
-/* server/console.c — serving static/ (embedded by tools/embed.c). */
-#include "console.h"
+/* server/http/console.c — serving static/ (embedded by tools/embed.c). */
+#include "http/console.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/app.h"
-#include "server/embedded.h"
+#include "core/app.h"
+#include "core/embedded.h"
 
 static const char *content_type(const char *path)
 {

@@ -1,12 +1,12 @@
 /*
- * server/console.h — the web console: files of static/ compiled into the binary (or read
+ * server/http/console.h — the web console: files of static/ compiled into the binary (or read
  * from PLANTAO_STATIC_DIR while developing), served at / with the security headers of
- * server/http.c (CSP without inline scripts, frame-ancestors 'none').
+ * server/http/http.c (CSP without inline scripts, frame-ancestors 'none').
  */
 #ifndef PLANTAO_CONSOLE_H
 #define PLANTAO_CONSOLE_H
 
-#include "server/http.h"
+#include "http/http.h"
 
 /* GET /{*}: a console file, or a JSON 404 for unknown /api/ and /twilio/ paths. */
 enum rc console_get(struct http_req *req);

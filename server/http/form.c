@@ -1,10 +1,10 @@
 /*
- * server/form.c — application/x-www-form-urlencoded parsing.
+ * server/http/form.c — application/x-www-form-urlencoded parsing.
  * Decoding of %XX is libcurl's (curl_easy_unescape, no handle needed); this file only
  * splits on '&' and '=', turns '+' into a space first (so "%2B" still decodes to '+'),
  * and rejects what curl would pass through silently: malformed escapes, NUL, bad UTF-8.
  */
-#include "form.h"
+#include "http/form.h"
 
 #include <limits.h>
 #include <stdlib.h>

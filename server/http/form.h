@@ -1,5 +1,5 @@
 /*
- * server/form.h — application/x-www-form-urlencoded bodies (Twilio webhooks, form alerts).
+ * server/http/form.h — application/x-www-form-urlencoded bodies (Twilio webhooks, form alerts).
  * A struct form is an ordered list of name/value pairs; repeated names are kept, in order.
  * Follows the WHATWG URL standard's form-urlencoded parser ('+' is a space, %XX escapes)
  * but is strict where it matters for us: malformed escapes, NUL bytes and invalid UTF-8
@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "server/rc.h"
+#include "core/rc.h"
 
 /* Most pairs one form may hold (a Twilio webhook has ~40): more is RC_TOO_BIG. */
 #define FORM_MAX_PAIRS 512

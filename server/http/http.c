@@ -1,5 +1,5 @@
 /*
- * server/http.c — libmicrohttpd glue. The only file that sees MHD_* (STYLE.md).
+ * server/http/http.c — libmicrohttpd glue. The only file that sees MHD_* (STYLE.md).
  *
  * Request life:
  *   uri_log()     MHD has the request line: a struct http_req is created with the raw target
@@ -9,7 +9,7 @@
  *                 last call: Twilio signature, form parsing, the handler, the reply.
  *   on_done()     access log line, metrics, free everything the request owns.
  */
-#include "http.h"
+#include "http/http.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -26,11 +26,11 @@
 
 #include "db/db.h"
 #include "db/tokens.h"
-#include "server/app.h"
-#include "server/clock.h"
-#include "server/log.h"
-#include "server/metrics.h"
-#include "server/sig.h"
+#include "core/app.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "http/metrics.h"
+#include "twilio/sig.h"
 #include "twiml/twiml.h"
 
 /* A header block larger than this is refused by MHD (431/413) before any handler runs. */

@@ -1,5 +1,5 @@
 /*
- * server/http.h — the HTTP core on libmicrohttpd: routing table, per-request state, bodies
+ * server/http/http.h — the HTTP core on libmicrohttpd: routing table, per-request state, bodies
  * (buffered with a per-route cap, or streamed to the route), authentication (Twilio
  * signatures, bearer tokens with roles), JSON/TwiML/text replies, access log and metrics.
  *
@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/buf.h"
-#include "server/form.h"
-#include "server/rc.h"
+#include "core/buf.h"
+#include "http/form.h"
+#include "core/rc.h"
 
 struct app;
 struct db;

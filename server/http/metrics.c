@@ -1,8 +1,8 @@
 /*
- * server/metrics.c — fixed-size tables of series, no allocation per request.
+ * server/http/metrics.c — fixed-size tables of series, no allocation per request.
  * Routes are keyed by the address of their static pattern string.
  */
-#include "metrics.h"
+#include "http/metrics.h"
 
 #include <pthread.h>
 #include <stdbool.h>

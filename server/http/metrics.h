@@ -1,5 +1,5 @@
 /*
- * server/metrics.h — in-process counters for /metrics (Prometheus text format 0.0.4):
+ * server/http/metrics.h — in-process counters for /metrics (Prometheus text format 0.0.4):
  * requests by route and status, a latency histogram per route, and named counters that
  * other modules bump (outbox sends, dead letters, …). Thread-safe (one mutex; increments
  * are a few nanoseconds next to a request).
@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-#include "server/buf.h"
-#include "server/rc.h"
+#include "core/buf.h"
+#include "core/rc.h"
 
 struct metrics;
 

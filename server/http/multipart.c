@@ -1,5 +1,5 @@
 /*
- * server/multipart.c — incremental multipart/form-data reader (see multipart.h).
+ * server/http/multipart.c — incremental multipart/form-data reader (see multipart.h).
  * The delimiter "\r\n--boundary" is matched byte by byte across chunks. Its only CR is its first
  * byte (a boundary holds no CR), so no proper suffix of a partial match can begin another
  * match: on a mismatch the matched bytes are plain data and matching restarts at the byte that
@@ -7,7 +7,7 @@
  * CRLF preceded the body, which lets the first delimiter start the body without one. Body bytes are coalesced in a
  * small buffer so that data full of CRs does not turn into one callback per byte.
  */
-#include "multipart.h"
+#include "http/multipart.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server/buf.h"
+#include "core/buf.h"
 
 #define DELIM_MAX (4 + MULTIPART_BOUNDARY_MAX)
 #define OUT_BUF   4096

@@ -1,5 +1,5 @@
 /*
- * server/multipart.h — an incremental reader of multipart/form-data bodies (RFC 7578 on the
+ * server/http/multipart.h — an incremental reader of multipart/form-data bodies (RFC 7578 on the
  * framing of RFC 2046 §5.1). The body arrives in chunks split anywhere (inside a boundary,
  * between CR and LF, inside part headers); parts are handed on as they stream, so memory is
  * O(boundary + part headers), never O(body).
@@ -11,7 +11,7 @@
  *    Content-Disposition (name, filename, filename* in RFC 5987 UTF-8 form, which wins) and
  *    Content-Type are read; names are case-insensitive; other headers are ignored.
  *  - At most MULTIPART_MAX_PARTS parts.
- * Called by the sales import route; tested in tests/unit/test_multipart.c and fuzzed in
+ * Called by the sales import route; tested in tests/unit/http/test_multipart.c and fuzzed in
  * tests/fuzz/fuzz_multipart.c.
  */
 #ifndef PLANTAO_MULTIPART_H
@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "server/rc.h"
+#include "core/rc.h"
 
 #define MULTIPART_MAX_HEADERS  (16 * 1024)
 #define MULTIPART_MAX_PARTS    100

@@ -1,11 +1,11 @@
-/* server/ops.c — /healthz and /metrics. */
-#include "ops.h"
+/* server/http/ops.c — /healthz and /metrics. */
+#include "http/ops.h"
 
 #include "db/db.h"
 #include "db/outbox.h"
-#include "server/app.h"
-#include "server/metrics.h"
-#include "server/version.h"
+#include "core/app.h"
+#include "http/metrics.h"
+#include "core/version.h"
 
 enum rc ops_healthz(struct http_req *req)
 {

@@ -1,22 +1,22 @@
 /*
- * server/routes.c — every route, its handler, who may call it and its body limit.
+ * server/http/routes.c — every route, its handler, who may call it and its body limit.
  * First match wins; the console's catch-all stays last.
  */
-#include "routes.h"
+#include "http/routes.h"
 
-#include "server/alert_call.h"
-#include "server/api_alerts.h"
-#include "server/api_tokens.h"
-#include "server/api_people.h"
-#include "server/api_rotation.h"
-#include "server/api_outbox.h"
-#include "server/api_sales.h"
-#include "server/console.h"
-#include "server/escalation.h"
-#include "server/ops.h"
-#include "server/sms.h"
-#include "server/status.h"
-#include "server/voice.h"
+#include "twilio/alert_call.h"
+#include "api/api_alerts.h"
+#include "api/api_tokens.h"
+#include "api/api_people.h"
+#include "api/api_rotation.h"
+#include "api/api_outbox.h"
+#include "api/api_sales.h"
+#include "http/console.h"
+#include "pager/escalation.h"
+#include "http/ops.h"
+#include "twilio/sms.h"
+#include "twilio/status.h"
+#include "twilio/voice.h"
 
 #define TW  HTTP_TWILIO
 #define TOK HTTP_TOKEN

@@ -1,5 +1,5 @@
 /*
- * server/engine.c — the background threads (DESIGN.md, "Processes and threads").
+ * server/outbox/engine.c — the background threads (DESIGN.md, "Processes and threads").
  *
  * The engine thread runs the paging jobs each tick, in order: state machines first (they queue
  * outbox rows), the outbox sender last (it sends them in the same tick). It wakes every
@@ -10,20 +10,20 @@
  * (polling every PLANTAO_IMAP_INTERVAL) and hands alerts over through the database,
  * waking the engine.
  */
-#include "engine.h"
+#include "outbox/engine.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "db/db.h"
-#include "server/app.h"
-#include "server/clock.h"
-#include "server/escalation.h"
-#include "server/handoff.h"
-#include "server/imap.h"
-#include "server/log.h"
-#include "server/sender.h"
+#include "core/app.h"
+#include "core/clock.h"
+#include "pager/escalation.h"
+#include "rotation/handoff.h"
+#include "pager/imap.h"
+#include "core/log.h"
+#include "outbox/sender.h"
 
 static const struct engine_job paging_jobs[] = {
         {"escalation", escalation_start, escalation_run, escalation_stop}, /* queues texts and calls */

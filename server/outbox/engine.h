@@ -1,5 +1,5 @@
 /*
- * server/engine.h — the background threads: everything plantao does on its own, outside a
+ * server/outbox/engine.h — the background threads: everything plantao does on its own, outside a
  * request. The engine thread sends the outbox, advances escalations and sends shift hand-off
  * notices, waking every ENGINE_TICK_MS or when a handler calls app_wake_engine(); the IMAP
  * poller runs in a thread of its own so a slow mail server never delays paging. Each thread
@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "server/rc.h"
+#include "core/rc.h"
 
 #define ENGINE_TICK_MS 100
 

@@ -1,9 +1,9 @@
 /*
- * server/sender.c — the outbox sender (contract and crash reasoning in sender.h).
+ * server/outbox/sender.c — the outbox sender (contract and crash reasoning in sender.h).
  * Runs on the engine thread only, with the engine's database connection; every state change
  * of a row is its own short transaction, never held across a network request.
  */
-#include "sender.h"
+#include "outbox/sender.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,14 +11,14 @@
 
 #include "db/db.h"
 #include "db/outbox.h"
-#include "server/app.h"
-#include "server/cfg.h"
-#include "server/clock.h"
-#include "server/log.h"
-#include "server/metrics.h"
-#include "server/sms_cost.h"
-#include "server/status.h"
-#include "server/twilio.h"
+#include "core/app.h"
+#include "core/cfg.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "http/metrics.h"
+#include "twilio/sms_cost.h"
+#include "twilio/status.h"
+#include "twilio/twilio.h"
 
 #define N_CHANNELS  3 /* indexed by enum outbox_kind: sms, whatsapp, call */
 #define FILL_ROUNDS 4

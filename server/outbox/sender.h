@@ -1,5 +1,5 @@
 /*
- * server/sender.h — the engine job that sends the outbox (a row of jobs[] in server/engine.c).
+ * server/outbox/sender.h — the engine job that sends the outbox (a row of jobs[] in server/outbox/engine.c).
  *
  * Each tick (every ENGINE_TICK_MS or when a handler wakes the engine) it:
  *   1. looks up rows left in 'sending' whose request has no recorded answer (after a crash, or
@@ -14,7 +14,7 @@
  *   3. marks each row 'sending' (tries + 1) in a committed transaction BEFORE its request, then
  *      creates it at Twilio through curl multi (up to TWILIO_MAX_PARALLEL at once);
  *   4. records each answer: messages accepted -> 'sent', calls accepted -> 'queued' (Twilio's
- *      own later statuses come through server/status.c); 429/503/network failures -> 'retry'
+ *      own later statuses come through server/twilio/status.c); 429/503/network failures -> 'retry'
  *      with exponential back-off and jitter, never sooner than Retry-After; other 4xx (21211,
  *      21610, 20003 …) -> 'failed' with Twilio's code and message; no usable answer -> stays
  *      'sending' and is looked up (step 1). After PLANTAO_MAX_TRIES attempts a row is a dead
@@ -50,7 +50,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "server/rc.h"
+#include "core/rc.h"
 
 struct app;
 struct db;

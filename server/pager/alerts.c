@@ -1,11 +1,11 @@
 /*
- * server/alerts.c — the alert pager's life cycle outside the escalation itself: creating
+ * server/pager/alerts.c — the alert pager's life cycle outside the escalation itself: creating
  * alerts (with dedup), acknowledging and resolving them (API, SMS, keypad), the outcome of
  * alert calls reported by the status callback, and the SMS commands ("ack 12", "ok",
- * "resolver 12"). The chain of texts and calls is server/escalation.c; the rows are
+ * "resolver 12"). The chain of texts and calls is server/pager/escalation.c; the rows are
  * db/alerts.c. Each public function without _tx runs one short transaction of its own.
  */
-#include "alerts.h"
+#include "pager/alerts.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -16,12 +16,12 @@
 #include "db/db.h"
 #include "db/escalation.h"
 #include "db/people.h"
-#include "server/app.h"
-#include "server/clock.h"
-#include "server/escalation.h"
-#include "server/form.h"
-#include "server/log.h"
-#include "server/metrics.h"
+#include "core/app.h"
+#include "core/clock.h"
+#include "pager/escalation.h"
+#include "http/form.h"
+#include "core/log.h"
+#include "http/metrics.h"
 
 /* The text in PLANTAO_LANG; both are checked as format strings where they are used as such. */
 __attribute__((format_arg(2), format_arg(3))) static const char *L(struct app *app, const char *pt, const char *en)

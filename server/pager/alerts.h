@@ -1,9 +1,9 @@
 /*
- * server/alerts.h — the alert pager: intake, escalation, acknowledgment.
+ * server/pager/alerts.h — the alert pager: intake, escalation, acknowledgment.
  * Other modules reach alerts only through these functions:
  *   - the IMAP poller and the API create alerts with alerts_trigger();
- *   - the call status callback (server/status.c) reports outbound alert calls;
- *   - the SMS webhook (server/sms.c) hands text commands to alerts_sms_command() first.
+ *   - the call status callback (server/twilio/status.c) reports outbound alert calls;
+ *   - the SMS webhook (server/twilio/sms.c) hands text commands to alerts_sms_command() first.
  */
 #ifndef PLANTAO_ALERTS_H
 #define PLANTAO_ALERTS_H
@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "server/buf.h"
-#include "server/rc.h"
+#include "core/buf.h"
+#include "core/rc.h"
 
 struct app;
 struct db;

@@ -1,6 +1,6 @@
 /*
- * server/escalation.c — the escalation state machine of alerts and the policy API (see
- * server/escalation.h for the invariants). Every function that changes rows runs inside a
+ * server/pager/escalation.c — the escalation state machine of alerts and the policy API (see
+ * server/pager/escalation.h for the invariants). Every function that changes rows runs inside a
  * transaction its caller opened; escalation_run() opens one short transaction per alert.
  *
  * Alert: triggered (step -1) --start--> texts queued, call of (round 0, step 0) queued
@@ -8,7 +8,7 @@
  *        next round, or exhausted (with a last text) after the last step of the last round.
  * A step whose target resolves to nobody (no rotation, empty rotation) is skipped.
  */
-#include "escalation.h"
+#include "pager/escalation.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -20,9 +20,9 @@
 #include "db/escalation.h"
 #include "db/people.h"
 #include "db/outbox.h"
-#include "server/app.h"
-#include "server/clock.h"
-#include "server/log.h"
+#include "core/app.h"
+#include "core/clock.h"
+#include "core/log.h"
 
 /* The text in PLANTAO_LANG; both are checked as format strings where they are used as such. */
 __attribute__((format_arg(2), format_arg(3))) static const char *L(struct app *app, const char *pt, const char *en)

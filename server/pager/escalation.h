@@ -1,5 +1,5 @@
 /*
- * server/escalation.h — the escalation of an alert: who gets texted, who is called at each
+ * server/pager/escalation.h — the escalation of an alert: who gets texted, who is called at each
  * step of each round, when the chain moves on, and the policy API (GET/PUT /api/escalation).
  *
  * State lives only in rows (alerts.step/round/step_deadline, call_attempts, outbox), so every
@@ -18,8 +18,8 @@
 
 #include <stdint.h>
 
-#include "server/http.h"
-#include "server/rc.h"
+#include "http/http.h"
+#include "core/rc.h"
 
 struct app;
 struct db;
@@ -34,7 +34,7 @@ struct db;
 /* Milliseconds between two sweeps for stalled chains (alerts_stalled). */
 #define ESCALATION_SWEEP_MS 5000
 
-/* Engine job (server/engine.c jobs[]): starts new alerts, moves on timed-out steps, and every
+/* Engine job (server/outbox/engine.c jobs[]): starts new alerts, moves on timed-out steps, and every
  * ESCALATION_SWEEP_MS moves on chains whose call died. state: from escalation_start. */
 enum rc escalation_start(struct app *app, struct db *db, void **state);
 enum rc escalation_run(struct app *app, struct db *db, void *state, int64_t now_ms);

@@ -1,12 +1,12 @@
 /*
- * server/imap.c — alert e-mail over IMAP (RFC 3501) with libcurl: the "imap" engine job.
+ * server/pager/imap.c — alert e-mail over IMAP (RFC 3501) with libcurl: the "imap" engine job.
  *
  * Every PLANTAO_IMAP_INTERVAL seconds (by the engine's clock) one poll:
  *   1. UID SEARCH UNSEEN FROM "<PLANTAO_IMAP_FROM>" SUBJECT "<PLANTAO_IMAP_SUBJECT>" in the
  *      mailbox of PLANTAO_IMAP_URL (INBOX when the URL names none);
  *   2. for each UID, oldest first: UID FETCH uid (RFC822.SIZE BODY.PEEK[]<offset.IMAP_CHUNK>)
  *      until the mail or IMAP_MAX_MAIL is read — PEEK, so reading does not set \Seen — decode
- *      it (server/mime.c) and create the alert with
+ *      it (server/pager/mime.c) and create the alert with
  *      alerts_trigger(): summary = the subject, details = the text body, dedup key =
  *      "mail:" + Message-ID (or "mail:sha256:" + a hash of the mail when it has none);
  *   3. only after alerts_trigger() committed: UID STORE uid +FLAGS.SILENT (\Seen).
@@ -32,7 +32,7 @@
  * password, alert not created) is logged once when it starts, then at debug level, and once
  * more when it clears.
  */
-#include "imap.h"
+#include "pager/imap.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -43,12 +43,12 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
-#include "server/alerts.h"
-#include "server/app.h"
-#include "server/clock.h"
-#include "server/log.h"
-#include "server/metrics.h"
-#include "server/mime.h"
+#include "pager/alerts.h"
+#include "core/app.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "http/metrics.h"
+#include "pager/mime.h"
 
 #define IMAP_CONNECT_TIMEOUT_S 5L
 #define IMAP_TIMEOUT_S         15L

@@ -1,8 +1,8 @@
 /*
- * server/imap.h — alert e-mail: the engine job that reads a mailbox over IMAP (libcurl) and
+ * server/pager/imap.h — alert e-mail: the engine job that reads a mailbox over IMAP (libcurl) and
  * turns each matching unseen mail into an alert. On when PLANTAO_IMAP_URL is set.
- * The job's functions are rows of jobs[] in server/engine.c; the parsers below are exposed
- * for the unit tests. See server/imap.c for the order of operations and why it is safe.
+ * The job's functions are rows of jobs[] in server/outbox/engine.c; the parsers below are exposed
+ * for the unit tests. See server/pager/imap.c for the order of operations and why it is safe.
  */
 #ifndef PLANTAO_IMAP_H
 #define PLANTAO_IMAP_H
@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/buf.h"
-#include "server/rc.h"
+#include "core/buf.h"
+#include "core/rc.h"
 
 struct app;
 struct db;
@@ -24,7 +24,7 @@ struct db;
 #define IMAP_SUMMARY_MAX 200
 #define IMAP_DETAILS_MAX 4000
 
-/* Engine job (server/engine.h). *state is NULL when IMAP is off; a bad configuration is
+/* Engine job (server/outbox/engine.h). *state is NULL when IMAP is off; a bad configuration is
  * logged and leaves the job off (RC_INVALID). */
 enum rc imap_start(struct app *app, struct db *db, void **state);
 /* Polls when PLANTAO_IMAP_INTERVAL seconds have passed since the last poll, by now_ms. Network

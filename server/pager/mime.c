@@ -1,5 +1,5 @@
 /*
- * server/mime.c — decoding an Internet message into subject, Message-ID and body text.
+ * server/pager/mime.c — decoding an Internet message into subject, Message-ID and body text.
  *
  * Specs: RFC 5322 (header fields, unfolding), RFC 2045 (Content-Type parameters,
  * quoted-printable, base64), RFC 2046 (multipart boundaries), RFC 2047 (encoded words).
@@ -9,7 +9,7 @@
  * Base64 goes through OpenSSL's EVP_DecodeBlock, charsets through iconv, HTML through
  * libxml2's HTML parser: nothing here re-implements them.
  */
-#include "mime.h"
+#include "pager/mime.h"
 
 #include <errno.h>
 #include <iconv.h>

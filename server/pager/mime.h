@@ -1,5 +1,5 @@
 /*
- * server/mime.h — reading an Internet message (RFC 5322) as a person would: the decoded
+ * server/pager/mime.h — reading an Internet message (RFC 5322) as a person would: the decoded
  * Subject, the Message-ID and the text of the body, all as valid UTF-8.
  *
  * What it decodes: header encoded words (RFC 2047, B and Q, adjacent words joined), the
@@ -8,7 +8,7 @@
  * (RFC 2046) from which it picks the first inline text/plain part, else the first text/html
  * part reduced to its text (libxml2's HTML parser). Anything malformed is read leniently and
  * never fails the parse: bytes that are not valid in their charset become U+FFFD, NUL and
- * other control characters are dropped. Caller: the IMAP poller (server/imap.c).
+ * other control characters are dropped. Caller: the IMAP poller (server/pager/imap.c).
  */
 #ifndef PLANTAO_MIME_H
 #define PLANTAO_MIME_H
@@ -16,8 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "server/buf.h"
-#include "server/rc.h"
+#include "core/buf.h"
+#include "core/rc.h"
 
 /* Bytes of a message that are read; the rest is ignored and the result says truncated. */
 #define MIME_MAX_INPUT (8u << 20)

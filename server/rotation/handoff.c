@@ -1,7 +1,7 @@
 /*
- * server/handoff.c — the hand-off notice engine job (rules in handoff.h).
+ * server/rotation/handoff.c — the hand-off notice engine job (rules in handoff.h).
  */
-#include "handoff.h"
+#include "rotation/handoff.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +10,9 @@
 #include "db/outbox.h"
 #include "db/people.h"
 #include "db/rotation.h"
-#include "server/app.h"
-#include "server/log.h"
-#include "server/tz.h"
+#include "core/app.h"
+#include "core/log.h"
+#include "rotation/tz.h"
 
 struct handoff {
 	int64_t next_ms; /* next look */

@@ -1,8 +1,8 @@
 /*
- * server/handoff.h — the hand-off notice: when a shift begins, the person now on call and
- * the one leaving get an SMS (engine job, server/engine.c jobs[]).
+ * server/rotation/handoff.h — the hand-off notice: when a shift begins, the person now on call and
+ * the one leaving get an SMS (engine job, server/outbox/engine.c jobs[]).
  *
- * Once only: the job looks at the piece of the schedule running now (server/schedule.h).
+ * Once only: the job looks at the piece of the schedule running now (server/rotation/schedule.h).
  * If its start has no handoff_notices row, it inserts the row and queues the texts (outbox
  * keys "handoff:{shift_start}:{person}") in one transaction, so a restart never sends a
  * notice twice. After a downtime only the boundary in force now is notified (once, late,
@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/rc.h"
+#include "core/rc.h"
 
 struct app;
 struct db;

@@ -1,9 +1,9 @@
 /*
- * server/ics.c — iCalendar text for the schedule (RFC 5545 sections 3.1 content lines and
+ * server/rotation/ics.c — iCalendar text for the schedule (RFC 5545 sections 3.1 content lines and
  * folding, 3.3.11 TEXT escaping, 3.6.1 VEVENT). Each content line is built whole in a
  * scratch buffer, then folded into the output.
  */
-#include "ics.h"
+#include "rotation/ics.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "tz.h"
+#include "rotation/tz.h"
 
 #define ICS_LINE_CAP 8192 /* one content line before folding */
 #define ICS_FOLD     75   /* octets per physical line, excluding CRLF */

@@ -1,5 +1,5 @@
 /*
- * server/ics.h — the schedule as an iCalendar feed (RFC 5545), for calendar subscriptions
+ * server/rotation/ics.h — the schedule as an iCalendar feed (RFC 5545), for calendar subscriptions
  * (GET /api/schedule.ics). Pure text building: no clock, no zone (times are written in
  * UTC, "…Z"), no database.
  */
@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "rc.h"
-#include "schedule.h"
+#include "core/buf.h"
+#include "core/rc.h"
+#include "rotation/schedule.h"
 
 /*
  * Appends a VCALENDAR (VERSION:2.0, PRODID, CALSCALE:GREGORIAN, METHOD:PUBLISH,

@@ -1,5 +1,5 @@
 /*
- * server/schedule.c — rotation shifts, version changes and overrides (model in schedule.h).
+ * server/rotation/schedule.c — rotation shifts, version changes and overrides (model in schedule.h).
  *
  * How a question is answered:
  * 1. Each version is checked and turned into a `struct ver`: wall time of the handoff,
@@ -12,12 +12,12 @@
  *    each gets a winner (highest-id override covering it, else its rotation segment) and
  *    runs of the same winner are joined back into pieces.
  */
-#include "schedule.h"
+#include "rotation/schedule.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "tz.h"
+#include "rotation/tz.h"
 
 #define MAX_SEGMENTS (4 * SCHEDULE_MAX_SHIFTS) /* intermediate arrays */
 #define BATCH        256                       /* boundaries converted per zone switch */

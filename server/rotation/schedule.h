@@ -1,5 +1,5 @@
 /*
- * server/schedule.h — who is on call when: the arithmetic of the rotation, pure (no SQLite,
+ * server/rotation/schedule.h — who is on call when: the arithmetic of the rotation, pure (no SQLite,
  * no HTTP, no clock). The db layer loads rotation_versions, rotation_members and overrides
  * into a struct schedule; handlers, the engine and the iCalendar feed ask it questions.
  *
@@ -10,7 +10,7 @@
  *   "now", so the past never changes. Before the first version there is no rotation.
  * - Shift boundaries are wall-clock times in the version's zone: shift k (any integer;
  *   negative before the handoff) starts at local time handoff + k * shift_hours, whole days
- *   counted as calendar days and the rest on the clock face (server/tz.h gap/fold rules).
+ *   counted as calendar days and the rest on the clock face (server/rotation/tz.h gap/fold rules).
  *   A weekly Monday 09:00 hand-off stays at 09:00 across DST (167 or 169 real hours). No
  *   week numbers anywhere. The person of shift k is members[k mod n] (mathematical mod).
  * - At a version change E the old version's shift containing E is cut at E and the new
@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rc.h"
+#include "core/rc.h"
 
 #define SCHEDULE_MAX_SHIFTS      10000 /* schedule_shifts() answers at most this many */
 #define SCHEDULE_MAX_SHIFT_HOURS 8784  /* 366 days: longer shift_hours are RC_INVALID */

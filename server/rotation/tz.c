@@ -1,5 +1,5 @@
 /*
- * server/tz.c — time zones through the C library and the system tz database.
+ * server/rotation/tz.c — time zones through the C library and the system tz database.
  *
  * The C library's notion of "local time" is process-global (TZ, tzset()), so every function
  * here that needs a zone takes `lock`, points TZ at the zone file, converts with
@@ -7,7 +7,7 @@
  * tz.h). Calendar arithmetic is done on "wall" seconds (days_from_civil), never with
  * week numbers or mktime() normalisation.
  */
-#include "tz.h"
+#include "rotation/tz.h"
 
 #include <fcntl.h>
 #include <limits.h>

@@ -1,5 +1,5 @@
 /*
- * server/tz.h — time zones and local (wall-clock) time, through the system tz database.
+ * server/rotation/tz.h — time zones and local (wall-clock) time, through the system tz database.
  *
  * Every conversion between an instant and a local time in plantao MUST go through this
  * module. The C library keeps the zone in process-global state (the TZ variable and
@@ -32,7 +32,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "rc.h"
+#include "core/rc.h"
 
 /* Instants and wall times outside years 0001..9999 are refused (RC_INVALID). */
 #define TZ_MIN_SECONDS INT64_C(-62135596800) /* 0001-01-01T00:00:00Z */

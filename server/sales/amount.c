@@ -1,8 +1,8 @@
 /*
- * server/amount.c — exact money parsing and BRL formatting (rules in amount.h).
+ * server/sales/amount.c — exact money parsing and BRL formatting (rules in amount.h).
  * Everything is integer arithmetic on int64 cents with explicit overflow checks.
  */
-#include "amount.h"
+#include "sales/amount.h"
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * server/amount.h — money amounts as exact int64 cents: parsing what people type into
+ * server/sales/amount.h — money amounts as exact int64 cents: parsing what people type into
  * spreadsheets ("R$ 55.000,00", "55000.5", "1,234.56") and formatting for messages.
  * No floating point touches a text amount; numbers a spreadsheet stores as binary reals go
  * through amount_parse_real(), which rounds in decimal. Callers: sales readers and the
@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/rc.h"
+#include "core/rc.h"
 
 /* Longest text amount_format_brl() writes, NUL included ("-R$ 92.233.720.368.547.758,08"). */
 #define AMOUNT_BRL_MAX 40

@@ -1,11 +1,11 @@
 /*
- * server/csv.c — incremental sales CSV reader (rules in csv.h).
+ * server/sales/csv.c — incremental sales CSV reader (rules in csv.h).
  * A byte-level state machine: every piece of state that a chunk boundary can cut through
  * (quote state, a CR waiting for its LF, the header line before its separator is known) lives
  * in struct csv, so feeding one byte at a time gives the same rows as feeding the whole file.
  * Follows RFC 4180, leniently where spreadsheets are sloppy.
  */
-#include "csv.h"
+#include "sales/csv.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/buf.h"
+#include "core/buf.h"
 
 enum st { ST_START, ST_UNQUOTED, ST_QUOTED, ST_QUOTE, ST_AFTER_QUOTE };
 

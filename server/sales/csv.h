@@ -1,5 +1,5 @@
 /*
- * server/csv.h — incremental reader of sales CSV (RFC 4180 as spreadsheets write it).
+ * server/sales/csv.h — incremental reader of sales CSV (RFC 4180 as spreadsheets write it).
  * The body arrives in chunks split anywhere (inside a quoted field, between CR and LF, inside
  * a UTF-8 sequence); memory is O(longest record), never O(file).
  *  - The first non-blank line is the header; its separator (';', ',' or tab: the most
@@ -17,8 +17,8 @@
 
 #include <stddef.h>
 
-#include "server/rc.h"
-#include "server/sales_parse.h"
+#include "core/rc.h"
+#include "sales/sales_parse.h"
 
 /* Longest record (all its fields, quotes removed) in bytes; longer -> RC_TOO_BIG. */
 #define CSV_MAX_RECORD (64 * 1024)

@@ -1,9 +1,9 @@
 /*
- * server/sales_import.c — one sales import from chunks to committed figures and queued
- * announcements (rules in sales_import.h). Readers: server/csv.c, server/xlsx.c,
+ * server/sales/sales_import.c — one sales import from chunks to committed figures and queued
+ * announcements (rules in sales_import.h). Readers: server/sales/csv.c, server/sales/xlsx.c,
  * sales_parse_json(); statements: db/sales.c, db/outbox.c.
  */
-#include "sales_import.h"
+#include "sales/sales_import.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +12,13 @@
 #include "db/db.h"
 #include "db/outbox.h"
 #include "db/sales.h"
-#include "server/amount.h"
-#include "server/buf.h"
-#include "server/clock.h"
-#include "server/csv.h"
-#include "server/log.h"
-#include "server/sales_parse.h"
-#include "server/xlsx.h"
+#include "sales/amount.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "sales/csv.h"
+#include "core/log.h"
+#include "sales/sales_parse.h"
+#include "sales/xlsx.h"
 
 struct period_src {
 	char period[8];

@@ -1,5 +1,5 @@
 /*
- * server/sales_import.h — one sales import: any number of files (CSV, XLSX, JSON) streamed in
+ * server/sales/sales_import.h — one sales import: any number of files (CSV, XLSX, JSON) streamed in
  * chunks, their rows summed per period and seller, then, all or nothing, the periods they
  * cover replaced in the sales table and every seller newly above the goal announced through
  * the outbox — in one BEGIN IMMEDIATE transaction.
@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/rc.h"
+#include "core/rc.h"
 
 /* Largest JSON file (parsed whole). */
 #define SALES_IMPORT_JSON_MAX (8 * 1024 * 1024)

@@ -1,9 +1,9 @@
 /*
- * server/sales_parse.c — the sales data model shared by all readers: seller folding,
+ * server/sales/sales_parse.c — the sales data model shared by all readers: seller folding,
  * periods, header matching, row emission and the JSON reader. See sales_parse.h.
  * Text is UTF-8 throughout (readers convert before calling in).
  */
-#include "sales_parse.h"
+#include "sales/sales_parse.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server/amount.h"
+#include "sales/amount.h"
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

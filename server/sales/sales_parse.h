@@ -1,8 +1,8 @@
 /*
- * server/sales_parse.h — what every sales reader shares: the row and its sink, the column
+ * server/sales/sales_parse.h — what every sales reader shares: the row and its sink, the column
  * names people use in their sheets, seller-name folding, periods ("YYYY-MM") from file
  * names and cells, format detection, and the JSON reader.
- * The CSV reader (server/csv.h) and the XLSX reader (server/xlsx.h) turn their records into
+ * The CSV reader (server/sales/csv.h) and the XLSX reader (server/sales/xlsx.h) turn their records into
  * cells and hand them to sales_emit(), so all formats apply the same rules. Called by the
  * sales import route. Pure functions, no global state, thread-safe.
  * The exported names use the shorter prefix sales_ (this file is the sales data model).
@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/rc.h"
+#include "core/rc.h"
 
 /* Longest seller name accepted, NUL excluded (longer -> RC_UNPROCESSABLE). */
 #define SALES_SELLER_MAX 200

@@ -1,12 +1,12 @@
 /*
- * server/xlsx.c — sales rows from .xlsx (see xlsx.h).
+ * server/sales/xlsx.c — sales rows from .xlsx (see xlsx.h).
  * Reads at most four parts: xl/workbook.xml (sheet list, date system), its relationships
  * (sheet and shared-strings targets), the shared strings and one worksheet. Each part is
  * streamed from libzip into an xmlTextReader through part_read(), which counts every
  * decompressed byte: that counter, not the sizes the zip declares, is what stops a bomb.
  * DTDs are refused (no OOXML part has one; refusing them rules out entity expansion).
  */
-#include "xlsx.h"
+#include "sales/xlsx.h"
 
 #include <libxml/xmlreader.h>
 #include <stdarg.h>
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <zip.h>
 
-#include "server/buf.h"
+#include "core/buf.h"
 
 /* Rows tried as the header before giving up (title rows may sit above it). */
 #define XLSX_MAX_TITLE_ROWS 10

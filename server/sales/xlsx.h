@@ -1,5 +1,5 @@
 /*
- * server/xlsx.h — sales rows from an Excel .xlsx workbook (ECMA-376 / ISO 29500 SpreadsheetML).
+ * server/sales/xlsx.h — sales rows from an Excel .xlsx workbook (ECMA-376 / ISO 29500 SpreadsheetML).
  * The zip is opened from memory (libzip); the sheet is found through xl/workbook.xml and
  * xl/_rels/workbook.xml.rels (the first visible sheet, or the one named by the caller),
  * shared strings are read from the part the relationships name (rich-text runs joined,
@@ -16,8 +16,8 @@
 
 #include <stddef.h>
 
-#include "server/rc.h"
-#include "server/sales_parse.h"
+#include "core/rc.h"
+#include "sales/sales_parse.h"
 
 /* Largest .xlsx file accepted by xlsx_feed(). */
 #define XLSX_MAX_INPUT (32 * 1024 * 1024)

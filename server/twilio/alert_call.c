@@ -1,11 +1,11 @@
 /*
- * server/alert_call.c — TwiML for the outbound calls of the alert pager (see
- * server/alert_call.h). Every answer records what happened on the call attempt (CallSid,
+ * server/twilio/alert_call.c — TwiML for the outbound calls of the alert pager (see
+ * server/twilio/alert_call.h). Every answer records what happened on the call attempt (CallSid,
  * AnsweredBy, digits, outcome) in the same transaction that acts on it, so the timeline shows
  * it and a restart changes nothing. Callback URLs are absolute and carry no query string
  * (signatures are computed over PLANTAO_PUBLIC_URL + path).
  */
-#include "alert_call.h"
+#include "twilio/alert_call.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -14,11 +14,11 @@
 #include "db/db.h"
 #include "db/escalation.h"
 #include "db/people.h"
-#include "server/alerts.h"
-#include "server/app.h"
-#include "server/clock.h"
-#include "server/escalation.h"
-#include "server/log.h"
+#include "pager/alerts.h"
+#include "core/app.h"
+#include "core/clock.h"
+#include "pager/escalation.h"
+#include "core/log.h"
 #include "twiml/twiml.h"
 
 __attribute__((format_arg(2), format_arg(3))) static const char *L(struct app *app, const char *pt, const char *en)

@@ -1,12 +1,12 @@
 /*
- * server/alert_call.h — the TwiML of outbound alert calls (https://www.twilio.com/docs/voice/twiml/gather).
+ * server/twilio/alert_call.h — the TwiML of outbound alert calls (https://www.twilio.com/docs/voice/twiml/gather).
  * Each escalation step calls a person with Url = PLANTAO_PUBLIC_URL/twilio/alert-call/{attempt};
  * the keypad answer comes back to .../gather. Both routes are signed Twilio webhooks.
  */
 #ifndef PLANTAO_ALERT_CALL_H
 #define PLANTAO_ALERT_CALL_H
 
-#include "server/http.h"
+#include "http/http.h"
 
 /* Seconds <Gather> waits for a key after the message. */
 #define ALERT_CALL_GATHER_TIMEOUT 6

@@ -1,12 +1,12 @@
 /*
- * server/sig.c — computing and checking X-Twilio-Signature.
+ * server/twilio/sig.c — computing and checking X-Twilio-Signature.
  * HMAC-SHA1 and SHA-256 are OpenSSL's (EVP_MAC, EVP_Digest), base64 is EVP_EncodeBlock and
  * comparisons are CRYPTO_memcmp. The port variants of the URL are built by splitting the
  * authority by hand rather than with curl_url(): a URL parser re-serialises (case,
  * escapes, an added '/'), and a signature is over the exact bytes Twilio requested.
  * Spec: https://www.twilio.com/docs/usage/security and the helper libraries' validators.
  */
-#include "sig.h"
+#include "twilio/sig.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include "server/log.h"
+#include "core/log.h"
 
 #define SHA1_LEN   20
 #define SHA256_LEN 32

@@ -1,5 +1,5 @@
 /*
- * server/sig.h — Twilio request signatures (X-Twilio-Signature).
+ * server/twilio/sig.h — Twilio request signatures (X-Twilio-Signature).
  * signature = base64(HMAC-SHA1(auth token, URL + for each POST parameter sorted by name:
  * name + value)); https://www.twilio.com/docs/usage/security#validating-requests.
  * Validation accepts the URL with and without its port, as Twilio's helper libraries do.
@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "server/form.h"
-#include "server/rc.h"
+#include "http/form.h"
+#include "core/rc.h"
 
 /* Size of the out buffer of sig_compute: 28 base64 characters and a NUL fit. */
 #define SIG_SIZE 32

@@ -1,7 +1,7 @@
 /*
- * server/sms.c — the SMS webhook (rules in sms.h).
+ * server/twilio/sms.c — the SMS webhook (rules in sms.h).
  */
-#include "sms.h"
+#include "twilio/sms.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -9,11 +9,11 @@
 
 #include "db/people.h"
 #include "db/rotation.h"
-#include "server/alerts.h"
-#include "server/app.h"
-#include "server/clock.h"
-#include "server/handoff.h"
-#include "server/log.h"
+#include "pager/alerts.h"
+#include "core/app.h"
+#include "core/clock.h"
+#include "rotation/handoff.h"
+#include "core/log.h"
 #include "twiml/twiml.h"
 
 #define WORD_MAX 16

@@ -1,5 +1,5 @@
 /*
- * server/sms.h — POST /twilio/sms (signed): text commands to the team's number
+ * server/twilio/sms.h — POST /twilio/sms (signed): text commands to the team's number
  * (https://www.twilio.com/docs/messaging/twiml). Order of handling:
  *   1. STOP / START (Twilio's opt-out keywords, the whole message): set or clear
  *      people.sms_opt_out for a known sender and answer nothing (Twilio itself confirms an
@@ -13,7 +13,7 @@
 #ifndef PLANTAO_SMS_H
 #define PLANTAO_SMS_H
 
-#include "server/http.h"
+#include "http/http.h"
 
 /* Longest reply text (one <Message>). */
 #define SMS_REPLY_MAX 1600

@@ -1,9 +1,9 @@
 /*
- * server/sms_cost.c — GSM 03.38 membership and SMS part counting (see the header for the
+ * server/twilio/sms_cost.c — GSM 03.38 membership and SMS part counting (see the header for the
  * rules). The tables are code points of the default alphabet that are not plain ASCII, and
  * the extension table (each of those costs an escape septet plus its own).
  */
-#include "sms_cost.h"
+#include "twilio/sms_cost.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * server/sms_cost.h — what one text costs: its encoding (GSM-7 or UCS-2) and how many SMS
+ * server/twilio/sms_cost.h — what one text costs: its encoding (GSM-7 or UCS-2) and how many SMS
  * parts it is billed as. Pure functions, no state; called by the sender before a text goes
  * out and by the tests.
  *
@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "server/rc.h"
+#include "core/rc.h"
 
 enum sms_encoding { SMS_GSM7, SMS_UCS2 };
 

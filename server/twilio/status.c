@@ -1,10 +1,10 @@
 /*
- * server/status.c — status callbacks and the status order (see status.h). Each callback is
+ * server/twilio/status.c — status callbacks and the status order (see status.h). Each callback is
  * one short transaction: read the row by SID, compare, write, tell the alert pager; nothing
  * here talks to Twilio. Callers: the HTTP core (the two routes) and the sender (statuses it
  * learns itself: create answers, reconciliation, early callbacks).
  */
-#include "status.h"
+#include "twilio/status.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,11 +13,11 @@
 
 #include "db/db.h"
 #include "db/outbox.h"
-#include "server/alerts.h"
-#include "server/app.h"
-#include "server/clock.h"
-#include "server/log.h"
-#include "server/metrics.h"
+#include "pager/alerts.h"
+#include "core/app.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "http/metrics.h"
 
 struct rank {
 	const char *status;

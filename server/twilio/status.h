@@ -1,5 +1,5 @@
 /*
- * server/status.h — Twilio status callbacks for the outbox: POST /twilio/status/message and
+ * server/twilio/status.h — Twilio status callbacks for the outbox: POST /twilio/status/message and
  * POST /twilio/status/call (signed; the HTTP core checks the signature first), and the rule
  * that decides whether a reported status moves an outbox row forward.
  *
@@ -24,8 +24,8 @@
 
 #include <stdbool.h>
 
-#include "server/http.h"
-#include "server/rc.h"
+#include "http/http.h"
+#include "core/rc.h"
 
 struct app;
 struct db;

@@ -1,12 +1,12 @@
 /*
- * server/twilio.c — Twilio REST client on libcurl (see twilio.h for the contract).
+ * server/twilio/twilio.c — Twilio REST client on libcurl (see twilio.h for the contract).
  *
  * Handles: one multi handle for creates (its connection pool is reused by every transfer),
  * TWILIO_MAX_PARALLEL easy handles kept for its lifetime, one easy handle for synchronous
  * look-ups (its own pool), and a share handle for DNS and TLS sessions between them. Only the
  * engine thread uses a struct twilio, so the share needs no locks.
  */
-#include "twilio.h"
+#include "twilio/twilio.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -16,9 +16,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include "server/buf.h"
-#include "server/log.h"
-#include "server/version.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/version.h"
 
 #define API_PATH       "/2010-04-01/Accounts/"
 #define LIST_PAGE_SIZE "50"

@@ -1,5 +1,5 @@
 /*
- * server/twilio.h — the Twilio REST client (2010-04-01 API) on libcurl. The only module
+ * server/twilio/twilio.h — the Twilio REST client (2010-04-01 API) on libcurl. The only module
  * that holds CURL handles for Twilio (STYLE.md). Used by the engine's sender only: handlers
  * never call Twilio (DESIGN.md).
  *
@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/rc.h"
+#include "core/rc.h"
 
 #define TWILIO_CONNECT_TIMEOUT_MS 5000
 #define TWILIO_TIMEOUT_MS         15000         /* whole request, answer included */

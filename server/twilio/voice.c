@@ -1,5 +1,5 @@
 /*
- * server/voice.c — the support line (routes in voice.h). Twilio voice TwiML reference:
+ * server/twilio/voice.c — the support line (routes in voice.h). Twilio voice TwiML reference:
  * https://www.twilio.com/docs/voice/twiml/dial, …/number (url: the whisper), …/gather,
  * …/record.
  *
@@ -18,7 +18,7 @@
  * 4. /twilio/voice/voicemail stores the recording and queues an SMS to the person on call
  *    (outbox, idempotency key "voicemail:{CallSid}").
  */
-#include "voice.h"
+#include "twilio/voice.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,10 +29,10 @@
 #include "db/outbox.h"
 #include "db/people.h"
 #include "db/rotation.h"
-#include "server/app.h"
-#include "server/cfg.h"
-#include "server/clock.h"
-#include "server/log.h"
+#include "core/app.h"
+#include "core/cfg.h"
+#include "core/clock.h"
+#include "core/log.h"
 #include "twiml/twiml.h"
 
 #define URL_MAX 1024

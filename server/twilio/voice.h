@@ -1,5 +1,5 @@
 /*
- * server/voice.h — the support line's Twilio voice webhooks (all signed, HTTP_TWILIO):
+ * server/twilio/voice.h — the support line's Twilio voice webhooks (all signed, HTTP_TWILIO):
  *
  *   POST /twilio/voice                               incoming call: greeting, <Dial> leg 0
  *   POST /twilio/voice/whisper/{call}/{leg}          on the developer's leg: "press 1"
@@ -14,7 +14,7 @@
 #ifndef PLANTAO_VOICE_H
 #define PLANTAO_VOICE_H
 
-#include "server/http.h"
+#include "http/http.h"
 
 /* Seconds the developer has to press 1 in the whisper. */
 #define VOICE_WHISPER_TIMEOUT 8

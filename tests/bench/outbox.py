@@ -79,7 +79,7 @@ def insert_latency(build):
                                       "jansson", "libcrypto", "libzip"], text=True).split()
     libs = subprocess.check_output(["pkg-config", "--libs", "libmicrohttpd", "libcurl", "libxml-2.0", "sqlite3",
                                     "jansson", "libcrypto", "libzip"], text=True).split()
-    subprocess.check_call(["gcc", "-std=c11", "-D_GNU_SOURCE", "-O2", "-I" + ROOT] + cflags +
+    subprocess.check_call(["gcc", "-std=c11", "-D_GNU_SOURCE", "-O2", "-I" + ROOT, "-I" + os.path.join(ROOT, "server")] + cflags +
                           [os.path.join(ROOT, "tests", "bench", "outbox_enqueue.c"),
                            os.path.join(build, "libplantao.a")] + libs + ["-lpthread", "-lm", "-o", exe])
     with tempfile.TemporaryDirectory(prefix="plantao-bench-outbox-") as tmp:

@@ -10,7 +10,7 @@
 
 #include "db/db.h"
 #include "db/outbox.h"
-#include "server/clock.h"
+#include "core/clock.h"
 
 static int cmp(const void *a, const void *b)
 {

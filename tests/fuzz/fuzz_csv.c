@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/amount.h"
-#include "server/buf.h"
-#include "server/csv.h"
-#include "server/sales_parse.h"
+#include "sales/amount.h"
+#include "core/buf.h"
+#include "sales/csv.h"
+#include "sales/sales_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,8 +11,8 @@
 
 #include <curl/curl.h>
 
-#include "server/buf.h"
-#include "server/form.h"
+#include "core/buf.h"
+#include "http/form.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,14 +15,14 @@
 
 #include "db/db.h"
 #include "db/demo.h"
-#include "server/app.h"
-#include "server/buf.h"
-#include "server/cfg.h"
-#include "server/form.h"
-#include "server/http.h"
-#include "server/routes.h"
-#include "server/sig.h"
-#include "server/tz.h"
+#include "core/app.h"
+#include "core/buf.h"
+#include "core/cfg.h"
+#include "http/form.h"
+#include "http/http.h"
+#include "http/routes.h"
+#include "twilio/sig.h"
+#include "rotation/tz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_mime.c — libFuzzer target for the e-mail decoder (server/mime.c).
+ * tests/fuzz/fuzz_mime.c — libFuzzer target for the e-mail decoder (server/pager/mime.c).
  * Beyond "no crash, no leak": mime_parse never fails on any input; everything it hands out
  * is valid UTF-8 without NUL or control characters (the text keeps '\n' and '\t' only, the
  * subject and From are one line), the Message-ID is printable ASCII of at most 250 bytes,
@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/buf.h"
-#include "server/form.h"
-#include "server/mime.h"
+#include "core/buf.h"
+#include "http/form.h"
+#include "pager/mime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/buf.h"
-#include "server/multipart.h"
+#include "core/buf.h"
+#include "http/multipart.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

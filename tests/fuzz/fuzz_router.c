@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/http.h"
-#include "server/routes.h"
+#include "http/http.h"
+#include "http/routes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

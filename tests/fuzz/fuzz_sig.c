@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/form.h"
-#include "server/sig.h"
+#include "http/form.h"
+#include "twilio/sig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

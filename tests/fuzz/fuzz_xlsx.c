@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/sales_parse.h"
-#include "server/xlsx.h"
+#include "sales/sales_parse.h"
+#include "sales/xlsx.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

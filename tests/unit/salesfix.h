@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "server/buf.h"
-#include "server/sales_parse.h"
+#include "core/buf.h"
+#include "sales/sales_parse.h"
 
 #define FIXTURES "tests/fixtures/sales/"
 

@@ -1,4 +1,4 @@
-/* tests/unit/test_cfg.c — configuration parsing and validation (server/cfg.c). */
+/* tests/unit/core/test_cfg.c — configuration parsing and validation (server/core/cfg.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "server/cfg.h"
+#include "core/cfg.h"
 
 static const char *vars[] = {"PLANTAO_LISTEN",   "PLANTAO_DB",         "PLANTAO_PUBLIC_URL",
                              "PLANTAO_TZ",       "PLANTAO_LANG",       "TWILIO_FROM",

@@ -1,4 +1,4 @@
-/* tests/unit/test_db.c — opening and migrating a real SQLite file (db/db.c). */
+/* tests/unit/db/test_db.c — opening and migrating a real SQLite file (db/db.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_people.c — db/people.c (validation, phone uniqueness, delete vs archive)
+ * tests/unit/db/test_people.c — db/people.c (validation, phone uniqueness, delete vs archive)
  * and db/rotation.c (versions never rewrite the past, the loader's window, overrides
  * replaced by trimming and splitting), against a real temporary SQLite file.
  */
@@ -18,7 +18,7 @@
 #include "db/db.h"
 #include "db/people.h"
 #include "db/rotation.h"
-#include "server/clock.h"
+#include "core/clock.h"
 
 static char path[64];
 static struct db *db;

@@ -1,7 +1,7 @@
 /*
- * tests/unit/test_sales_db.c — db/sales.c (settings, staging sums and overflow, replacing
+ * tests/unit/db/test_sales_db.c — db/sales.c (settings, staging sums and overflow, replacing
  * only the imported months, who is above the goal under each rule, the once-only record, the
- * report) and server/sales_import.c end to end against a real temporary SQLite file:
+ * report) and server/sales/sales_import.c end to end against a real temporary SQLite file:
  * notifications queued once per seller, month and phone, all of them, re-imports silent,
  * all-or-nothing uploads, month rules, staging that does not lock out other writers, the
  * announcement cap and the message texts.
@@ -18,9 +18,9 @@
 
 #include "db/db.h"
 #include "db/sales.h"
-#include "server/buf.h"
-#include "server/clock.h"
-#include "server/sales_import.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "sales/sales_import.h"
 
 #include "tests/unit/testdb.h"
 

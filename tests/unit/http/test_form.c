@@ -1,4 +1,4 @@
-/* tests/unit/test_form.c — form-urlencoded parsing: decoding, order, limits, rejections. */
+/* tests/unit/http/test_form.c — form-urlencoded parsing: decoding, order, limits, rejections. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "server/form.h"
+#include "http/form.h"
 
 static enum rc parse(struct form *f, const char *body)
 {

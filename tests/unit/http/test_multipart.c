@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_multipart.c — the incremental multipart/form-data reader: bodies as curl,
+ * tests/unit/http/test_multipart.c — the incremental multipart/form-data reader: bodies as curl,
  * browsers and Python send them, every split of each (two pieces at every offset, and one
  * byte at a time) giving the same parts, look-alike delimiters inside the data, a random
  * property test, header parameters, and every error.
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/buf.h"
-#include "server/multipart.h"
+#include "core/buf.h"
+#include "http/multipart.h"
 
 /* ---------------------------------------------------------------- a recorder */
 

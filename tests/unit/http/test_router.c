@@ -1,4 +1,4 @@
-/* tests/unit/test_router.c — route matching, parameters, 404 vs 405 (server/http.c). */
+/* tests/unit/http/test_router.c — route matching, parameters, 404 vs 405 (server/http/http.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "server/http.h"
+#include "http/http.h"
 
 static enum rc h(struct http_req *req)
 {

@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_server.c — integration: starts the real `plantao serve` on a free loopback
+ * tests/unit/http/test_server.c — integration: starts the real `plantao serve` on a free loopback
  * port with a temporary database and talks HTTP to it with libcurl (routing, errors, Twilio
  * signatures, tokens, metrics, graceful stop), plus the command line's exit codes.
  */
@@ -18,9 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "server/buf.h"
-#include "server/form.h"
-#include "server/sig.h"
+#include "core/buf.h"
+#include "http/form.h"
+#include "twilio/sig.h"
 
 #define TOKEN "integration-admin-token"
 #define AUTH  "integration-auth-token"

@@ -1,7 +1,7 @@
 /*
- * tests/unit/test_sender.c — the outbound path's rules that need no network: SMS encoding and
- * parts (server/sms_cost.c), back-off and pacing (server/sender.c), the status order and
- * status callbacks applied to real outbox rows (server/status.c, db/outbox.c).
+ * tests/unit/outbox/test_sender.c — the outbound path's rules that need no network: SMS encoding and
+ * parts (server/twilio/sms_cost.c), back-off and pacing (server/outbox/sender.c), the status order and
+ * status callbacks applied to real outbox rows (server/twilio/status.c, db/outbox.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,10 +15,10 @@
 
 #include "db/db.h"
 #include "db/outbox.h"
-#include "server/clock.h"
-#include "server/sender.h"
-#include "server/sms_cost.h"
-#include "server/status.h"
+#include "core/clock.h"
+#include "outbox/sender.h"
+#include "twilio/sms_cost.h"
+#include "twilio/status.h"
 
 /* ---- SMS cost ---- */
 

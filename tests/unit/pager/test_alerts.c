@@ -1,6 +1,6 @@
 /*
- * tests/unit/test_alerts.c — the alert pager's state machine on a real SQLite file:
- * intake and dedup (server/alerts.c), the escalation chain (server/escalation.c) driven by
+ * tests/unit/pager/test_alerts.c — the alert pager's state machine on a real SQLite file:
+ * intake and dedup (server/pager/alerts.c), the escalation chain (server/pager/escalation.c) driven by
  * call statuses and deadlines, acknowledgment, SMS commands, and the rows it leaves
  * (db/alerts.c). The outbox is only inspected: nothing is sent.
  */
@@ -17,12 +17,12 @@
 #include "db/alerts.h"
 #include "db/db.h"
 #include "db/escalation.h"
-#include "server/alerts.h"
-#include "server/app.h"
-#include "server/buf.h"
-#include "server/cfg.h"
-#include "server/clock.h"
-#include "server/escalation.h"
+#include "pager/alerts.h"
+#include "core/app.h"
+#include "core/buf.h"
+#include "core/cfg.h"
+#include "core/clock.h"
+#include "pager/escalation.h"
 
 #define T0 1800000000 /* a fixed "now" for the state machine */
 
@@ -132,7 +132,7 @@ static void tick(struct fx *f, int64_t now)
 	assert_int_equal(escalation_run(&f->app, f->db, NULL, now * 1000), RC_OK);
 }
 
-/* Runs fn-like call-status handling in a transaction, as server/status.c does. */
+/* Runs fn-like call-status handling in a transaction, as server/twilio/status.c does. */
 static void call_status(struct fx *f, int64_t attempt, const char *status, const char *answered_by)
 {
 	assert_int_equal(db_begin(f->db), RC_OK);

@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_imap.c — the IMAP poller's own parsing: the SEARCH command built from the
+ * tests/unit/pager/test_imap.c — the IMAP poller's own parsing: the SEARCH command built from the
  * configuration, SEARCH results, and the message literal found in FETCH response lines.
  * (The poller against a real server: tests/integration/test_imap.py.)
  */
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "server/imap.h"
+#include "pager/imap.h"
 
 static void assert_search(const char *from, const char *subject, enum rc want, const char *cmd)
 {

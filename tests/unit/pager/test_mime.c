@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_mime.c — reading alert e-mail: transfer encodings, encoded words, charsets,
+ * tests/unit/pager/test_mime.c — reading alert e-mail: transfer encodings, encoded words, charsets,
  * multipart choice, missing headers and malformed mail (which must never fail or crash).
  */
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "server/mime.h"
+#include "pager/mime.h"
 
 /* Runs one building block over a C string; returns a new string (free()). */
 enum which { QP, QWORD, B64, HEADER, HTML };

@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_handoff.c — the hand-off notice job (server/handoff.c) against a real
+ * tests/unit/rotation/test_handoff.c — the hand-off notice job (server/rotation/handoff.c) against a real
  * temporary SQLite file: one notice per boundary whatever the number of runs or restarts,
  * only the latest boundary after a downtime, none for a rotation edit or when the same person
  * stays, opted-out people skipped, and the short local times of the texts.
@@ -17,9 +17,9 @@
 #include "db/db.h"
 #include "db/people.h"
 #include "db/rotation.h"
-#include "server/app.h"
-#include "server/cfg.h"
-#include "server/handoff.h"
+#include "core/app.h"
+#include "core/cfg.h"
+#include "rotation/handoff.h"
 
 static char path[64];
 static struct db *db;

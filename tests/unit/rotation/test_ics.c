@@ -1,4 +1,4 @@
-/* tests/unit/test_ics.c — the iCalendar feed: structure, UIDs, escaping, folding. */
+/* tests/unit/rotation/test_ics.c — the iCalendar feed: structure, UIDs, escaping, folding. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "server/ics.h"
+#include "rotation/ics.h"
 
 static const char *names(void *ctx, int64_t id)
 {

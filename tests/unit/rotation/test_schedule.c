@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_schedule.c — rotation arithmetic across DST, year ends and version
+ * tests/unit/rotation/test_schedule.c — rotation arithmetic across DST, year ends and version
  * changes; overrides; next/backup chains. All instants are fixed: no clock.
  */
 #include <setjmp.h>
@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "server/schedule.h"
-#include "server/tz.h"
+#include "rotation/schedule.h"
+#include "rotation/tz.h"
 
 #define H  3600
 #define D  86400

@@ -1,4 +1,4 @@
-/* tests/unit/test_tz.c — zone names, ISO parsing, local <-> UTC with DST gaps and folds. */
+/* tests/unit/rotation/test_tz.c — zone names, ISO parsing, local <-> UTC with DST gaps and folds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include <pthread.h>
 
-#include "server/tz.h"
+#include "rotation/tz.h"
 
 static int64_t local(const char *tz, const char *iso)
 {

@@ -1,4 +1,4 @@
-/* tests/unit/test_amount.c — exact amount parsing (Brazilian and plain), rounding, BRL format. */
+/* tests/unit/sales/test_amount.c — exact amount parsing (Brazilian and plain), rounding, BRL format. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "server/amount.h"
+#include "sales/amount.h"
 
 static int64_t ok(const char *text)
 {

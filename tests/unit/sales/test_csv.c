@@ -1,4 +1,4 @@
-/* tests/unit/test_csv.c — the incremental CSV reader: fixtures, every chunk split, errors,
+/* tests/unit/sales/test_csv.c — the incremental CSV reader: fixtures, every chunk split, errors,
  * caps, memory. Runs from the repository root (fixtures in tests/fixtures/sales/). */
 #include <malloc.h>
 #include <setjmp.h>
@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "server/buf.h"
-#include "server/csv.h"
+#include "core/buf.h"
+#include "sales/csv.h"
 
 #include "tests/unit/salesfix.h"
 

@@ -1,4 +1,4 @@
-/* tests/unit/test_sales_parse.c — seller folding, periods, detection, header matching, row
+/* tests/unit/sales/test_sales_parse.c — seller folding, periods, detection, header matching, row
  * rules and the JSON reader. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "server/buf.h"
-#include "server/sales_parse.h"
+#include "core/buf.h"
+#include "sales/sales_parse.h"
 
 /* ---- a sink that prints rows as "seller|cents|period|line\n" ---- */
 

@@ -1,4 +1,4 @@
-/* tests/unit/test_xlsx.c — the .xlsx reader: openpyxl and hand-written fixtures, sheet choice,
+/* tests/unit/sales/test_xlsx.c — the .xlsx reader: openpyxl and hand-written fixtures, sheet choice,
  * cell types, dates, corrupt and hostile zips (bombs), and workbooks built here with libzip
  * for the XML edge cases. Fixtures are committed; tests/fixtures/sales/make_fixtures.py
  * regenerates them. Runs from the repository root. */
@@ -13,8 +13,8 @@
 #include <cmocka.h>
 #include <zip.h>
 
-#include "server/buf.h"
-#include "server/xlsx.h"
+#include "core/buf.h"
+#include "sales/xlsx.h"
 
 #include "tests/unit/salesfix.h"
 

@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_sig.c — X-Twilio-Signature: the published vectors of Twilio's helper
+ * tests/unit/twilio/test_sig.c — X-Twilio-Signature: the published vectors of Twilio's helper
  * libraries (/work/shared/twilio/README.md), port variants, tampering, JSON bodies, and
  * vectors computed independently with Python's hmac/hashlib/base64.
  */
@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "server/form.h"
-#include "server/sig.h"
+#include "http/form.h"
+#include "twilio/sig.h"
 
 #define TOKEN        "12345"
 #define URL_PLAIN    "https://mycompany.com/myapp.php?foo=1&bar=2"

@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_twilio.c — the Twilio REST client (server/twilio.c): form bodies, the
+ * tests/unit/twilio/test_twilio.c — the Twilio REST client (server/twilio/twilio.c): form bodies, the
  * classification of answers, Twilio's date format, and real transfers against a tiny HTTP
  * server on a loopback socket — including the exactly-once guard: a create whose answer is
  * lost on a reused keep-alive connection must not be re-sent by libcurl on its own.
@@ -19,8 +19,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "server/clock.h"
-#include "server/twilio.h"
+#include "core/clock.h"
+#include "twilio/twilio.h"
 
 #define SID   "AC0123456789abcdef0123456789abcdef"
 #define TOKEN "secret-token"

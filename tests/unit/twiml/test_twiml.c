@@ -1,4 +1,4 @@
-/* tests/unit/test_twiml.c — the TwiML builder: exact output of every verb, nesting, escaping. */
+/* tests/unit/twiml/test_twiml.c — the TwiML builder: exact output of every verb, nesting, escaping. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
