@@ -233,6 +233,7 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 	c->imap_password = dup_env("PLANTAO_IMAP_PASSWORD", NULL);
 	c->imap_from = dup_env("PLANTAO_IMAP_FROM", NULL);
 	c->imap_subject = dup_env("PLANTAO_IMAP_SUBJECT", NULL);
+	c->imap_ca_file = dup_env("PLANTAO_IMAP_CA_FILE", NULL);
 	c->clock_file = dup_env("PLANTAO_CLOCK_FILE", NULL);
 	c->static_dir = dup_env("PLANTAO_STATIC_DIR", NULL);
 	c->tls_cert = dup_env("PLANTAO_TLS_CERT", NULL);
@@ -292,6 +293,7 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 			int *out;
 		} ints[] = {
 		        {"PLANTAO_IMAP_INTERVAL", 20, 1, 86400, &c->imap_interval},
+		        {"PLANTAO_IMAP_INSECURE", 0, 0, 1, &c->imap_insecure},
 		        {"PLANTAO_THREADS", 4, 1, 256, &c->threads},
 		        {"PLANTAO_MAX_CONNECTIONS", 512, 1, 100000, &c->max_connections},
 		        {"PLANTAO_PER_IP_CONNECTIONS", 64, 1, 100000, &c->per_ip_connections},
@@ -342,8 +344,8 @@ void cfg_release(struct cfg *c)
 	char **fields[] = {&c->db_path,       &c->public_url,      &c->api_token,    &c->tz,
 	                   &c->lang,          &c->twilio_sid,      &c->twilio_token, &c->twilio_from,
 	                   &c->whatsapp_from, &c->twilio_api_base, &c->imap_url,     &c->imap_user,
-	                   &c->imap_password, &c->imap_from,       &c->imap_subject, &c->clock_file,
-	                   &c->static_dir,    &c->tls_cert,        &c->tls_key};
+	                   &c->imap_password, &c->imap_from,       &c->imap_subject, &c->imap_ca_file,
+	                   &c->clock_file,    &c->static_dir,      &c->tls_cert,     &c->tls_key};
 	size_t i;
 
 	for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {

@@ -27,6 +27,8 @@ struct cfg {
 	char *twilio_api_base; /* TWILIO_API_BASE, no trailing slash */
 	char *imap_url, *imap_user, *imap_password, *imap_from, *imap_subject; /* PLANTAO_IMAP_* */
 	int imap_interval;        /* PLANTAO_IMAP_INTERVAL seconds, default 20 */
+	int imap_insecure;        /* PLANTAO_IMAP_INSECURE=1: allow a password over a connection without TLS */
+	char *imap_ca_file;       /* PLANTAO_IMAP_CA_FILE: PEM bundle to verify the IMAP server with */
 	char *clock_file;         /* PLANTAO_CLOCK_FILE: test clock offset (see server/core/clock.h) */
 	char *static_dir;         /* PLANTAO_STATIC_DIR: serve the console from disk instead of the binary */
 	char *tls_cert, *tls_key; /* PLANTAO_TLS_CERT / PLANTAO_TLS_KEY: PEM files, HTTPS when both set */
