@@ -98,7 +98,8 @@ enum rc outbox_depth(struct db *db, void (*fn)(void *ctx, const char *status, in
 #define ROW_COLUMNS                                                                                                    \
 	"id, kind, class, priority, to_number, coalesce(from_number, ''), body, url, machine_detection, status, "      \
 	"tries, next_at_ms, coalesce(attempt_at_ms, 0), coalesce(sid, ''), status_seq, coalesce(owner_type, ''), "     \
-	"coalesce(owner_id, 0), coalesce(segments, 0), coalesce(encoding, ''), coalesce(ring_timeout_s, 0)"
+	"coalesce(owner_id, 0), coalesce(segments, 0), coalesce(encoding, ''), coalesce(ring_timeout_s, 0), "          \
+	"coalesce(accepted_at_ms, 0), coalesce(cancel_requested_ms, 0)"
 
 static enum outbox_kind kind_of(const char *s)
 {
@@ -147,6 +148,9 @@ static enum rc read_row(sqlite3_stmt *st, struct outbox_row *r)
 	r->segments = sqlite3_column_int(st, 17);
 	copy_col(st, 18, r->encoding, sizeof r->encoding);
 	r->ring_timeout_s = sqlite3_column_int(st, 19);
+	r->accepted_at_ms = sqlite3_column_int64(st, 20);
+	r->cancel_requested_ms = sqlite3_column_int64(st, 21);
+	r->send_rank = sqlite3_column_count(st) > 22 ? sqlite3_column_int(st, 22) : 0;
 	if ((sqlite3_column_type(st, 6) != SQLITE_NULL && !r->body) ||
 	    (sqlite3_column_type(st, 7) != SQLITE_NULL && !r->url)) {
 		outbox_row_release(r);
@@ -202,9 +206,17 @@ static enum rc read_rows(struct db *db, sqlite3_stmt *st, size_t max, struct out
 
 enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t max, struct outbox_row *rows, size_t *n)
 {
-	static const char sql[] = "SELECT " ROW_COLUMNS " FROM outbox "
-	                          "WHERE status IN ('pending', 'retry') AND kind = ?1 AND next_at_ms <= ?2 "
-	                          "ORDER BY priority, id LIMIT ?3";
+	/* Strict order (issue 11): pages, then acknowledgment/resolve notices, then the support
+	 * line's texts, then hand-off and sales notices; among pages those of critical alerts (no
+	 * severity counts as critical) first; then the queue's own priority and age. */
+	static const char sql[] =
+	        "SELECT " ROW_COLUMNS ", "
+	        "CASE class WHEN 'alert' THEN CASE WHEN coalesce(lower((SELECT a.severity FROM alerts a WHERE a.id = "
+	        "CASE o.owner_type WHEN 'alert' THEN o.owner_id WHEN 'call_attempt' THEN (SELECT c.alert_id FROM "
+	        "call_attempts c WHERE c.id = o.owner_id) END)), 'critical') = 'critical' THEN 0 ELSE 1 END "
+	        "WHEN 'ack' THEN 2 WHEN 'handoff' THEN 4 WHEN 'sales' THEN 5 ELSE 3 END AS send_rank "
+	        "FROM outbox o WHERE status IN ('pending', 'retry') AND kind = ?1 AND next_at_ms <= ?2 "
+	        "ORDER BY send_rank, priority, id LIMIT ?3";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	*n = 0;
@@ -305,7 +317,8 @@ enum rc outbox_set_cost(struct db *db, int64_t id, const char *encoding, int seg
 enum rc outbox_mark_sent(struct db *db, int64_t id, const char *sid, const char *status, int64_t now_ms)
 {
 	static const char sql[] = "UPDATE outbox SET status = ?3, sid = ?2, error_code = NULL, error_message = NULL, "
-	                          "sent_at = ?4 / 1000, updated_at = ?4 / 1000 WHERE id = ?1 AND status = 'sending'";
+	                          "sent_at = ?4 / 1000, updated_at = ?4 / 1000, "
+	                          "accepted_at_ms = coalesce(accepted_at_ms, ?4) WHERE id = ?1 AND status = 'sending'";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, sid, -1, SQLITE_STATIC) ||
@@ -399,6 +412,30 @@ enum rc outbox_dest_recent(struct db *db, const char *to, bool calls, int64_t si
 out:
 	if (rc != RC_OK)
 		log_err("outbox_dest_recent: %s", sqlite3_errmsg(db->h));
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+enum rc outbox_accepted_at(struct db *db, int64_t id, int64_t *accepted_at_ms)
+{
+	static const char sql[] = "SELECT coalesce(accepted_at_ms, 0) FROM outbox WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc = RC_DB;
+	int s;
+
+	*accepted_at_ms = 0;
+	if (!st || sqlite3_bind_int64(st, 1, id))
+		goto out;
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		*accepted_at_ms = sqlite3_column_int64(st, 0);
+		rc = RC_OK;
+	} else if (s == SQLITE_DONE)
+		rc = RC_NOT_FOUND;
+out:
+	if (rc == RC_DB)
+		log_err("outbox_accepted_at %lld: %s", (long long)id, sqlite3_errmsg(db->h));
 	if (st)
 		sqlite3_reset(st);
 	return rc;

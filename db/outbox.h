@@ -71,7 +71,10 @@ struct outbox_row {
 	int64_t owner_id;
 	int segments; /* SMS parts, 0 unknown */
 	char encoding[16];
-	int ring_timeout_s; /* calls: 0 = PLANTAO_DIAL_TIMEOUT */
+	int ring_timeout_s;          /* calls: 0 = PLANTAO_DIAL_TIMEOUT */
+	int64_t accepted_at_ms;      /* when Twilio accepted it (plantao's clock), 0: not (yet) */
+	int64_t cancel_requested_ms; /* its alert was acknowledged/resolved while it was being sent, 0: not */
+	int send_rank;               /* outbox_due() only: lower goes first (see there), then priority, id */
 };
 
 void outbox_row_release(struct outbox_row *r);
@@ -79,8 +82,11 @@ void outbox_row_release(struct outbox_row *r);
 void outbox_rows_release(struct outbox_row *rows, size_t n);
 
 /*
- * Due rows of one kind (status pending or retry, next_at_ms <= now_ms), highest priority first
- * then oldest, at most max of them into rows; *n gets the count. Release each with outbox_row_release().
+ * Due rows of one kind (status pending or retry, next_at_ms <= now_ms) in strict order: pages
+ * (class 'alert', those of critical alerts first), acknowledgment/resolve notices ('ack'), the
+ * support line's texts, hand-off notices, sales notices; then priority and age (each row's
+ * place in that order is its send_rank). At most max of them into rows; *n gets the count.
+ * Release each with outbox_row_release().
  */
 enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t max, struct outbox_row *rows,
                    size_t *n);
@@ -131,6 +137,15 @@ enum rc outbox_defer(struct db *db, int64_t id, int64_t next_at_ms);
  */
 enum rc outbox_dest_recent(struct db *db, const char *to, bool calls, int64_t since_ms, int64_t *count,
                            int64_t *oldest_ms);
+
+/*
+ * When Twilio accepted row id (a call's create answered with a SID, or the row found at Twilio
+ * by crash reconciliation), in ms of plantao's clock: *accepted_at_ms, 0 while it has not been
+ * accepted (pending, retry, sending, failed, canceled). RC_NOT_FOUND: no such row. The
+ * escalation engine starts a step's deadline from a call's accepted_at_ms (column
+ * outbox.accepted_at_ms, usable in a join from call_attempts.outbox_id as well).
+ */
+enum rc outbox_accepted_at(struct db *db, int64_t id, int64_t *accepted_at_ms);
 
 /* True when some row carries sid already. */
 enum rc outbox_sid_known(struct db *db, const char *sid, bool *known);

@@ -290,6 +290,8 @@ static int by_priority(const void *a, const void *b)
 {
 	const struct outbox_row *x = a, *y = b;
 
+	if (x->send_rank != y->send_rank)
+		return x->send_rank < y->send_rank ? -1 : 1;
 	if (x->priority != y->priority)
 		return x->priority < y->priority ? -1 : 1;
 	return x->id < y->id ? -1 : x->id > y->id;

@@ -469,6 +469,77 @@ static void test_retry_dead_letter_and_destination_count(void **state)
 	json_decref(list);
 }
 
+static int64_t queue_as(enum outbox_kind kind, const char *klass, const char *key, const char *owner_type,
+                        int64_t owner_id)
+{
+	struct outbox_msg m;
+	int64_t id = 0;
+
+	memset(&m, 0, sizeof m);
+	m.kind = kind;
+	m.class_ = klass;
+	m.priority = OUTBOX_PRIO_ALERT;
+	m.to = "+5511999990009";
+	m.body = kind == OUTBOX_CALL ? NULL : key;
+	m.url = kind == OUTBOX_CALL ? "http://127.0.0.1:8080/twilio/alert-call/9" : NULL;
+	m.idem_key = key;
+	m.owner_type = owner_type;
+	m.owner_id = owner_id;
+	assert_int_equal(outbox_enqueue(db, &m, &id), RC_OK);
+	return id;
+}
+
+/* Issue 11, item 2: notices never go before pages, and a new critical page goes before older
+ * pages of lesser alerts and before every notice queued earlier. */
+static void test_due_strict_order(void **state)
+{
+	struct outbox_row rows[8];
+	int64_t sales, handoff, ack, support, warning_page, critical_page, id;
+	size_t got = 0;
+
+	(void)state;
+	assert_int_equal(db_exec(db, "INSERT INTO alerts (id, summary, severity, created_at, updated_at) VALUES "
+	                             "(901, 'disco', 'warning', 0, 0), (902, 'fora do ar', 'critical', 0, 0)"),
+	                 RC_OK);
+	sales = queue_as(OUTBOX_SMS, "sales", "o:sales", "sales_notification", 1);
+	handoff = queue_as(OUTBOX_SMS, "handoff", "o:handoff", "handoff", 1);
+	ack = queue_as(OUTBOX_SMS, "ack", "o:ack", "alert", 901);
+	support = queue_as(OUTBOX_SMS, "support", "o:support", "voicemail", 1);
+	warning_page = queue_as(OUTBOX_SMS, "alert", "o:page:901", "alert", 901);
+	critical_page = queue_as(OUTBOX_SMS, "alert", "o:page:902", "alert", 902);
+	assert_int_equal(outbox_due(db, OUTBOX_SMS, clock_now_ms() + 1000, 8, rows, &got), RC_OK);
+	assert_int_equal(got, 6);
+	assert_int_equal(rows[0].id, critical_page);
+	assert_int_equal(rows[1].id, warning_page);
+	assert_int_equal(rows[2].id, ack);
+	assert_int_equal(rows[3].id, support);
+	assert_int_equal(rows[4].id, handoff);
+	assert_int_equal(rows[5].id, sales);
+	assert_true(rows[0].send_rank < rows[1].send_rank);
+	outbox_rows_release(rows, got);
+	/* with one slot left, the newest critical page is the one taken */
+	assert_int_equal(outbox_due(db, OUTBOX_SMS, clock_now_ms() + 1000, 1, rows, &got), RC_OK);
+	assert_int_equal(got, 1);
+	assert_int_equal(rows[0].id, critical_page);
+	outbox_rows_release(rows, got);
+	/* accepted_at_ms: 0 until Twilio accepted the row, then when it did */
+	id = critical_page;
+	{
+		int64_t at = -1, now = clock_now_ms();
+
+		assert_int_equal(outbox_accepted_at(db, id, &at), RC_OK);
+		assert_int_equal(at, 0);
+		assert_int_equal(outbox_mark_sending(db, id, "+15005550006", now, now + 2000), RC_OK);
+		assert_int_equal(outbox_accepted_at(db, id, &at), RC_OK);
+		assert_int_equal(at, 0);
+		assert_int_equal(outbox_mark_sent(db, id, "SM0000000000000000000000000000f902", "sent", now + 700),
+		                 RC_OK);
+		assert_int_equal(outbox_accepted_at(db, id, &at), RC_OK);
+		assert_int_equal(at, now + 700);
+		assert_int_equal(outbox_accepted_at(db, 999999, &at), RC_NOT_FOUND);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
@@ -489,6 +560,7 @@ int main(void)
 	        cmocka_unit_test(test_call_callbacks_with_sequence),
 	        cmocka_unit_test(test_callback_before_sid_is_kept),
 	        cmocka_unit_test(test_retry_dead_letter_and_destination_count),
+	        cmocka_unit_test(test_due_strict_order),
 	};
 	int failed = cmocka_run_group_tests_name("sender", pure, NULL, NULL);
 
