@@ -339,7 +339,8 @@ enum rc api_oncall(struct http_req *req)
 	 * override that ends at the shift boundary, is looked through). */
 	t = cur.end;
 	for (i = 0; i < 64 && !found_next; i++) {
-		if (schedule_oncall(&snap.sched, t, &nxt) != RC_OK)
+		/* loaded around t: an override may end far beyond the snapshot's window */
+		if (rotation_oncall(req->db, t, &nxt) != RC_OK)
 			break;
 		if (nxt.person_id != cur.person_id)
 			found_next = true;
@@ -411,8 +412,10 @@ enum rc api_schedule(struct http_req *req)
 	rc = rotation_load(req->db, from, to, &snap);
 	if (rc == RC_OK)
 		rc = schedule_shifts(&snap.sched, from, to, &shifts, &n);
-	if (rc == RC_TOO_BIG)
-		http_fail(req, rc, "more than %d shifts in that window: ask for a shorter one", SCHEDULE_MAX_SHIFTS);
+	if (rc == RC_TOO_BIG) /* the window is valid, its answer too long: the client must ask less */
+		rc = http_fail(req, RC_UNPROCESSABLE,
+		               "to: more than %d shifts between from and to; ask for a shorter window",
+		               SCHEDULE_MAX_SHIFTS);
 	if (rc != RC_OK)
 		goto out;
 	a = json_array();

@@ -640,6 +640,145 @@ static void test_next_across_versions(void **state)
 	is_shift(&y, "2026-01-01T00:00:00-03:00", "2026-01-05T09:00:00-03:00", 2);
 }
 
+/* ---- long overrides (issue 11: the cost of a look-up must not depend on their length) ---- */
+
+static void test_long_override_short_shifts(void **state)
+{
+	struct schedule_version v = ver(1, "2026-01-01T00:00:00Z", 1, "2026-01-01T00:00", "UTC", m12, 2);
+	struct schedule_override o[2] = {
+	        {7, 9, T("2026-03-01T00:00:00Z"), T("2099-12-31T23:59:00Z")},
+	        {8, 5, T("2050-01-01T00:00:00Z"), T("2050-01-02T00:00:00Z")},
+	};
+	struct schedule s = {&v, 1, o, 2};
+	struct schedule_shift y, *x;
+	int64_t p[4];
+	size_t n, k;
+	int hours;
+
+	(void)state;
+	for (hours = 1; hours <= 12; hours += 11) {
+		v.shift_hours = hours;
+		assert_int_equal(schedule_oncall(&s, T("2026-03-02T10:30:00Z"), &y), RC_OK);
+		is_shift(&y, "2026-03-01T00:00:00Z", "2050-01-01T00:00:00Z", 9);
+		assert_true(y.is_override);
+		assert_int_equal(y.override_id, 7);
+		assert_int_equal(y.version_id, 1);
+		assert_int_equal(schedule_oncall(&s, T("2050-01-01T12:00:00Z"), &y), RC_OK);
+		is_shift(&y, "2050-01-01T00:00:00Z", "2050-01-02T00:00:00Z", 5);
+		assert_int_equal(schedule_oncall(&s, T("2080-07-01T00:00:00Z"), &y), RC_OK);
+		is_shift(&y, "2050-01-02T00:00:00Z", "2099-12-31T23:59:00Z", 9);
+		/* after the override: the rotation, its first piece cut at the override's end */
+		assert_int_equal(schedule_oncall(&s, T("2099-12-31T23:59:30Z"), &y), RC_OK);
+		assert_false(y.is_override);
+		assert_int_equal(y.start, T("2099-12-31T23:59:00Z"));
+		assert_int_equal(y.end, T("2100-01-01T00:00:00Z"));
+
+		/* a one-day window inside the override: one piece with its true extent */
+		n = get(&s, "2027-05-01T00:00:00Z", "2027-05-02T00:00:00Z", &x);
+		assert_int_equal(n, 1);
+		is_shift(&x[0], "2026-03-01T00:00:00Z", "2050-01-01T00:00:00Z", 9);
+		free(x);
+		/* the override's end and the rotation after it */
+		n = get(&s, "2099-12-31T12:00:00Z", "2100-01-01T12:00:00Z", &x);
+		assert_int_equal(n, 1 + 1 + 12 / (size_t)hours);
+		is_shift(&x[0], "2050-01-02T00:00:00Z", "2099-12-31T23:59:00Z", 9);
+		assert_int_equal(x[1].start, T("2099-12-31T23:59:00Z"));
+		assert_int_equal(x[1].end, T("2100-01-01T00:00:00Z"));
+		assert_int_equal(x[n - 1].end, T("2100-01-01T12:00:00Z"));
+		free(x);
+		/* a window across the whole override: its pieces, the rotation on both sides */
+		n = get(&s, "2026-02-28T23:00:00Z", "2100-01-01T00:00:00Z", &x);
+		assert_int_equal(n, 5);
+		is_shift(&x[1], "2026-03-01T00:00:00Z", "2050-01-01T00:00:00Z", 9);
+		is_shift(&x[2], "2050-01-01T00:00:00Z", "2050-01-02T00:00:00Z", 5);
+		is_shift(&x[3], "2050-01-02T00:00:00Z", "2099-12-31T23:59:00Z", 9);
+		free(x);
+
+		/* next: the first rotation shift after this one with someone else; the chain */
+		assert_int_equal(schedule_next(&s, T("2027-05-01T00:30:00Z"), &y), RC_OK);
+		assert_false(y.is_override);
+		assert_int_equal(y.start, T("2027-05-01T00:00:00Z") + hours * H);
+		assert_int_equal(schedule_backups(&s, T("2027-05-01T00:30:00Z"), p, 4, &k), RC_OK);
+		assert_int_equal(k, 3);
+		assert_int_equal(p[0], 9);
+	}
+
+	/* an override over the whole range of instants */
+	o[0].start = TZ_MIN_SECONDS;
+	o[0].end = TZ_MAX_SECONDS;
+	assert_int_equal(schedule_oncall(&s, T("2030-01-01T00:00:00Z"), &y), RC_OK);
+	assert_int_equal(y.person_id, 9);
+	assert_int_equal(y.start, TZ_MIN_SECONDS);
+	assert_int_equal(y.end, T("2050-01-01T00:00:00Z"));
+}
+
+/* A tiny deterministic generator: the property test below is the same on every run. */
+static uint64_t rnd(uint64_t *s)
+{
+	*s = *s * 6364136223846793005u + 1442695040888963407u;
+	return *s >> 33;
+}
+
+/* schedule_oncall() answers from the overrides and one shift; schedule_shifts() sweeps a
+ * window: both must give the same piece, extent included, for any schedule. */
+static void test_oncall_agrees_with_shifts(void **state)
+{
+	static const int64_t people[] = {1, 2, 3, 4};
+	const int64_t base = T("2026-03-01T00:00:00-03:00");
+	struct schedule_version vs[3];
+	struct schedule_override o[8];
+	struct schedule s;
+	uint64_t seed = 42;
+	int round, i;
+
+	(void)state;
+	for (round = 0; round < 300; round++) {
+		size_t nv = 1 + rnd(&seed) % 3, no = rnd(&seed) % 9, j;
+		static const int hours[] = {1, 5, 12, 24, 168};
+
+		for (j = 0; j < nv; j++) {
+			vs[j] = ver((int64_t)j + 1, "2026-03-01T00:00:00-03:00", hours[rnd(&seed) % 5],
+			            "2026-02-27T07:00", rnd(&seed) % 2 ? SP : NY, people, 1 + rnd(&seed) % 4);
+			vs[j].effective_at = base + (int64_t)j * (int64_t)(rnd(&seed) % (20 * D));
+			if (j && vs[j].effective_at < vs[j - 1].effective_at)
+				vs[j].effective_at = vs[j - 1].effective_at;
+		}
+		for (j = 0; j < no; j++) {
+			o[j].id = (int64_t)j + 1 + 10 * (int64_t)(rnd(&seed) % 5); /* distinct, in any order */
+			o[j].person_id = 10 + (int64_t)j;
+			o[j].start = base - 5 * D + (int64_t)(rnd(&seed) % (40 * D));
+			o[j].end =
+			        o[j].start + 1 + (int64_t)(rnd(&seed) % (rnd(&seed) % 4 ? 3 * D : 40000 * (int64_t)D));
+		}
+		s.versions = vs;
+		s.n_versions = nv;
+		s.overrides = o;
+		s.n_overrides = no;
+		for (i = 0; i < 20; i++) {
+			int64_t t = base - 6 * D + (int64_t)(rnd(&seed) % (45 * D));
+			struct schedule_shift y, *x = NULL;
+			size_t n = 0, k;
+			enum rc a = schedule_oncall(&s, t, &y);
+
+			assert_int_equal(schedule_shifts(&s, t - 2 * D, t + 2 * D, &x, &n), RC_OK);
+			for (k = 0; k < n && !(x[k].start <= t && t < x[k].end); k++)
+				;
+			if (k == n) {
+				assert_int_equal(a, RC_NOT_FOUND);
+			} else {
+				assert_int_equal(a, RC_OK);
+				assert_int_equal(y.start, x[k].start);
+				assert_int_equal(y.end, x[k].end);
+				assert_int_equal(y.person_id, x[k].person_id);
+				assert_int_equal(y.is_override, x[k].is_override);
+				assert_int_equal(y.override_id, x[k].override_id);
+				assert_int_equal(y.version_id, x[k].version_id);
+			}
+			free(x);
+		}
+	}
+}
+
 /* ---- limits ---- */
 
 static void test_limits(void **state)
@@ -686,6 +825,8 @@ int main(void)
 	        cmocka_unit_test(test_next_and_backups_with_override),
 	        cmocka_unit_test(test_next_across_versions),
 	        cmocka_unit_test(test_limits),
+	        cmocka_unit_test(test_long_override_short_shifts),
+	        cmocka_unit_test(test_oncall_agrees_with_shifts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,143 @@
+"""
+tests/integration/test_rotation_paths.py — every path that asks "who is on call" keeps working
+when the rotation is short and an override is long: /api/oncall, the support line, the pager's
+on-call look-ups, /api/schedule, /api/schedule.ics, the SMS commands and the hand-off notices
+(issue 11, item 1). Defaults everywhere (limits, pacing); the clock is moved, never slept on.
+"""
+
+import datetime
+import sqlite3
+import time
+import urllib.parse
+
+from harness import IntegrationTest, wait_until
+
+ANA, BRUNO, CARLA = "+5511990000001", "+5511990000002", "+5511990000003"
+CUSTOMER = "+5521988887777"
+FOREVER = "2099-12-31T23:59-03:00"
+
+
+class RotationPathsTest(IntegrationTest):
+    # ---- helpers of this file ------------------------------------------------------------
+
+    def people(self, *specs):
+        return [self.api_ok("POST", "/api/people", json={"name": n, "phone": p}, expect=201)["id"]
+                for n, p in specs]
+
+    def iso_local(self, offset_s, tz_hours=-3):
+        """plantao's now + offset as ISO with Sao Paulo's fixed offset (no DST there today)."""
+        t = self.plantao.now() + offset_s + tz_hours * 3600
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + "%+03d:00" % tz_hours
+
+    def outbox(self, where="1=1"):
+        con = sqlite3.connect(self.plantao.db_path, timeout=5)
+        con.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in con.execute("SELECT * FROM outbox WHERE " + where + " ORDER BY id")]
+        finally:
+            con.close()
+
+    def assert_no_too_big(self):
+        log = self.plantao.log_text()
+        self.assertNotIn("too_big", log)
+        self.assertNotIn(" 413 ", log)
+
+    # ---- the scenario --------------------------------------------------------------------
+
+    def walk_every_path(self, shift_hours):
+        ana, bruno, carla = self.people(("Ana", ANA), ("Bruno", BRUNO), ("Carla", CARLA))
+        self.api_ok("PUT", "/api/rotation", json={"members": [ana, bruno], "shift_hours": shift_hours,
+                                                  "handoff": self.iso_local(-1800)[:16]})
+        self.advance(60)  # the rotation is not brand new: its cut is not a hand-off
+        ov = self.api_ok("POST", "/api/overrides", json={"person_id": carla, "start": self.iso_local(0),
+                                                         "end": FOREVER, "reason": "licença"}, expect=201)
+
+        # /api/oncall, now and at a point in the middle of the override
+        on = self.api_ok("GET", "/api/oncall")
+        self.assertEqual(on["person"]["id"], carla)
+        self.assertTrue(on["by_override"])
+        self.assertEqual(on["override_id"], ov["id"])
+        self.assertTrue(on["end"].startswith("2099-12-31T23:59"), on)
+        self.assertIn(on["next"]["person"]["id"], (ana, bruno))
+        mid = self.api_ok("GET", "/api/oncall?at=" + urllib.parse.quote("2060-06-15T03:00-03:00"))
+        self.assertEqual(mid["person"]["id"], carla)
+        after = self.api_ok("GET", "/api/oncall?at=" + urllib.parse.quote("2100-01-01T00:30-03:00"))
+        self.assertIn(after["person"]["id"], (ana, bruno))
+        self.assertFalse(after["by_override"])
+
+        # the hand-off notices of the override's start: Carla arrives, Ana leaves
+        self.sim.expect_sms(CARLA, "você está de plantão desde", timeout=15)
+        self.sim.expect_sms(ANA, "seu plantão terminou", timeout=15)
+
+        # schedule: the override piece with its true end, then the rotation after it
+        sched = self.api_ok("GET", "/api/schedule")
+        self.assertEqual(sched["shifts"][0]["person"]["id"], carla)
+        self.assertTrue(sched["shifts"][0]["end"].startswith("2099-12-31T23:59"), sched["shifts"][0])
+        tail = self.api_ok("GET", "/api/schedule?from=2099-12-31T00:00-03:00&to=2100-01-01T12:00-03:00")
+        self.assertEqual(tail["shifts"][0]["person"]["id"], carla)
+        self.assertIn(tail["shifts"][1]["person"]["id"], (ana, bruno))
+        self.assertFalse(tail["shifts"][1]["by_override"])
+        # a range that is too long is a clear 422, never a 413
+        status, body, _ = self.api("GET", "/api/schedule?from=2026-01-01&to=2099-01-01")
+        self.assertEqual(status, 422, body)
+        self.assertIn("days", body["error"]["message"])
+        # a full year of one-hour shifts is still answered
+        year = self.api_ok("GET", "/api/schedule?from=2100-01-01&to=2100-12-31")
+        self.assertIn(len(year["shifts"]), (364 * 24 // shift_hours, 364 * 24 // shift_hours + 1))
+
+        # the calendar feed
+        status, ics, headers = self.api("GET", "/api/schedule.ics")
+        self.assertEqual(status, 200, ics)
+        self.assertIn("SUMMARY:Plantão: Carla (substituição)", ics)
+        self.assertIn("DTEND:21000101T025900Z", ics)
+
+        # SMS "quem"
+        [r] = self.sim.incoming_sms(BRUNO, "quem")
+        self.assertIn("De plantão: Carla até", r)
+        self.assertIn("31/12 23:59", r)
+
+        # the support line dials Carla
+        self.sim.phone(CARLA).answers(digits="1")
+        call = self.sim.incoming_call(CUSTOMER)
+        self.assertEqual(call.bridged_to, CARLA)
+        self.assertEqual([d["number"] for d in call.dials], [CARLA])
+        self.sim.expect_call(CARLA)
+
+        # the pager: the alert reaches Carla (step "oncall") by text and by call; she presses 1.
+        # The default policy's second step is "next": that person is texted too.
+        self.advance(16 * 60)  # out of the default per-phone window of the texts above
+        status, alert, _ = self.api("POST", "/api/alerts", json={"summary": "db1 fora do ar"})
+        self.assertEqual(status, 202, alert)
+        self.sim.expect_sms(CARLA, "db1 fora do ar", timeout=30)
+        # "next" is the rotation's next shift with someone other than Carla: Ana or Bruno
+        nxt = wait_until(lambda: [p for p in (ANA, BRUNO) if any("db1 fora do ar" in m.body
+                                                                 for m in self.sim.sms_to(p))],
+                         timeout=30, what="the alert text to the escalation's next person")
+        self.assertEqual(len(nxt), 1, nxt)
+        nxt = nxt[0]
+        self.sim.expect_sms(nxt, "db1 fora do ar")
+        leg = self.sim.expect_call(CARLA, timeout=30)
+        self.assertTrue(leg.heard("db1 fora do ar"), leg.says)
+        wait_until(lambda: self.api_ok("GET", "/api/alerts/%d" % alert["id"])["status"] == "acknowledged",
+                   timeout=15, what="alert acknowledged by Carla")
+        self.advance(16 * 60)
+        for phone in (CARLA, nxt):
+            self.sim.expect_sms(phone, "Alerta %d assumido por Carla" % alert["id"], timeout=30)
+
+        # SMS "assumir": Bruno takes the shift until the override's end
+        self.advance(16 * 60)
+        [r] = self.sim.incoming_sms(BRUNO, "assumir")
+        self.assertIn("OK: você está de plantão até", r)
+        self.assertIn("no lugar de Carla", r)
+        on = self.api_ok("GET", "/api/oncall")
+        self.assertEqual(on["person"]["id"], bruno)
+        self.assertTrue(on["end"].startswith("2099-12-31T23:59"), on)
+        self.sim.expect_sms(BRUNO, "você está de plantão desde", timeout=30)
+        self.sim.expect_sms(CARLA, "seu plantão terminou", timeout=30)
+        self.assert_no_too_big()
+
+    def test_override_to_2099_with_one_hour_shifts(self):
+        self.walk_every_path(1)
+
+    def test_override_to_2099_with_twelve_hour_shifts(self):
+        self.walk_every_path(12)
