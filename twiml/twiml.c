@@ -3,9 +3,12 @@
  * into an xmlBuffer. Owns the only xmlTextWriter of plantao.
  * Invariants: t->err is the first error and, once set, every call is a no-op; t->in is the
  * element new verbs go into, which is how nesting rules are enforced.
- * libxml2 escapes but does not validate, so text is checked here first (UTF-8 and XML 1.0
- * Char production, both with libxml2's own routines): Twilio answers 12100 to a document
- * that does not parse, and a caller would rather hear about it from us.
+ * libxml2 escapes but does not validate, and Twilio answers a document that does not parse
+ * with 12100 ("an application error has occurred" to the person being paged). Refusing the
+ * document is no better: the webhook would answer an error instead. So every text and
+ * attribute goes through clean() first (UTF-8 decoding and the XML 1.0 Char production are
+ * libxml2's own routines) and what XML cannot carry is replaced: the rest of the alert is
+ * still spoken, and the person can still press 1.
  */
 #include "twiml.h"
 
@@ -52,25 +55,83 @@ static bool may_add(struct twiml *t, bool in_response, bool in_dial, bool in_gat
 	return false;
 }
 
-/* UTF-8 whose every code point is an XML 1.0 Char, without overlong forms. */
-static bool is_xml_text(const char *s)
+/* U+FFFD REPLACEMENT CHARACTER in UTF-8 */
+#define REPLACEMENT "\xef\xbf\xbd"
+
+/*
+ * What one character of s becomes. Returns the bytes of s it covers (*len) and what to write
+ * instead: NULL to keep them, "" to drop them, " " or REPLACEMENT.
+ *   - a control character (C0 but tab, LF, CR; DEL and C1, which XML allows but a voice or a
+ *     phone cannot render) is a separator in practice (vertical tab, form feed, ESC): a space;
+ *   - a code point XML 1.0 forbids (U+FFFE, U+FFFF, a UTF-8-encoded surrogate, past
+ *     U+10FFFF), an overlong form or a byte that starts no character: U+FFFD, one per
+ *     sequence (a lead byte and the continuation bytes after it);
+ *   - a character cut at the very end of s is dropped: that is snprintf() truncating a
+ *     message into a fixed buffer, not something the sender wrote.
+ */
+static const char *clean_char(const unsigned char *p, size_t left, int *len)
+{
+	int n = left > 4 ? 4 : (int)left, c, want;
+
+	/* xmlGetUTF8Char takes a continuation byte (0x80-0xbf) for a lead byte: rule it out first */
+	c = p[0] < 0x80 || p[0] >= 0xc0 ? xmlGetUTF8Char(p, &n) : -1;
+	if (c >= 0) {
+		/* xmlGetUTF8Char accepts overlong sequences: insist on the shortest form */
+		want = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+		*len = n;
+		if (n != want || (!xmlIsCharQ(c) && c >= 0x20))
+			return REPLACEMENT;
+		if (!xmlIsCharQ(c) || (c >= 0x7f && c <= 0x9f))
+			return " ";
+		return NULL;
+	}
+	/* not a character: this byte and the continuation bytes that follow it */
+	for (n = 1; n < 4 && (size_t)n < left && (p[n] & 0xc0) == 0x80; n++)
+		;
+	*len = n;
+	want = p[0] >= 0xc2 && p[0] <= 0xdf   ? 2
+	       : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+	       : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+	                                      : 0;
+	return (size_t)n == left && n < want ? "" : REPLACEMENT;
+}
+
+/*
+ * s as text XML 1.0 and a voice can take (see clean_char). Returns s itself when nothing
+ * changes (the usual case), else a new string in *copy (free() it); NULL when out of memory.
+ */
+static const char *clean(const char *s, char **copy)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t left = strlen(s);
-	int len, c;
+	size_t left = strlen(s), at = 0, n;
+	const char *with;
+	char *out = NULL;
+	int len;
 
+	*copy = NULL;
 	while (left > 0) {
-		len = left > 4 ? 4 : (int)left;
-		c = xmlGetUTF8Char(p, &len);
-		if (c < 0 || !xmlIsCharQ(c))
-			return false;
-		/* xmlGetUTF8Char accepts overlong sequences: insist on the shortest form */
-		if (len != (c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4))
-			return false;
+		with = clean_char(p, left, &len);
+		if (with && !out) {
+			/* every input byte becomes at most 3 output bytes (U+FFFD) */
+			out = malloc(3 * (left + (size_t)(p - (const unsigned char *)s)) + 1);
+			if (!out)
+				return NULL;
+			at = (size_t)(p - (const unsigned char *)s);
+			memcpy(out, s, at);
+		}
+		if (out) {
+			n = with ? strlen(with) : (size_t)len;
+			memcpy(out + at, with ? with : (const char *)p, n);
+			at += n;
+		}
 		p += len;
 		left -= (size_t)len;
 	}
-	return true;
+	if (!out)
+		return s;
+	out[at] = '\0';
+	*copy = out;
+	return out;
 }
 
 /* Checks a string that must be present (text of an element). */
@@ -78,10 +139,6 @@ static bool check_required(struct twiml *t, const char *s)
 {
 	if (!s) {
 		fail(t, RC_INTERNAL);
-		return false;
-	}
-	if (!is_xml_text(s)) {
-		fail(t, RC_INVALID);
 		return false;
 	}
 	return true;
@@ -122,8 +179,17 @@ static void end(struct twiml *t)
 
 static void attr(struct twiml *t, const char *name, const char *value)
 {
-	if (t->err == RC_OK && value)
-		writer_rc(t, xmlTextWriterWriteAttribute(t->w, BAD_CAST name, BAD_CAST value));
+	const char *v;
+	char *copy;
+
+	if (t->err != RC_OK || !value)
+		return;
+	v = clean(value, &copy);
+	if (!v)
+		fail(t, RC_INTERNAL);
+	else
+		writer_rc(t, xmlTextWriterWriteAttribute(t->w, BAD_CAST name, BAD_CAST v));
+	free(copy);
 }
 
 static void attr_int(struct twiml *t, const char *name, int value)
@@ -134,8 +200,17 @@ static void attr_int(struct twiml *t, const char *name, int value)
 
 static void text(struct twiml *t, const char *s)
 {
-	if (t->err == RC_OK)
-		writer_rc(t, xmlTextWriterWriteString(t->w, BAD_CAST s));
+	const char *v;
+	char *copy;
+
+	if (t->err != RC_OK)
+		return;
+	v = clean(s, &copy);
+	if (!v)
+		fail(t, RC_INTERNAL);
+	else
+		writer_rc(t, xmlTextWriterWriteString(t->w, BAD_CAST v));
+	free(copy);
 }
 
 struct twiml *twiml_new(void)

@@ -5,10 +5,17 @@
  * calls; every escape is libxml2's. Attribute names are Twilio's; an option that is 0 or
  * NULL (false for bools) is left out so Twilio's default applies.
  *
+ * Text is never refused (a refused document is an error webhook, and Twilio tells the person
+ * being paged "an application error has occurred"): in every text and attribute, what XML
+ * 1.0 cannot carry is replaced and the rest is kept —
+ *   control characters (C0 but tab, LF, CR; DEL; C1)         -> a space
+ *   U+FFFE, U+FFFF, bytes that are not UTF-8 (overlong forms,
+ *   encoded surrogates, past U+10FFFF), one per sequence       -> U+FFFD
+ *   a character cut at the very end of the text (snprintf
+ *   into a fixed buffer)                                       -> dropped
+ *
  * Errors are sticky: once a call fails, later calls do nothing and twiml_finish reports the
  * first error, so a handler checks once at the end:
- *   RC_INVALID  text or attribute that is not valid UTF-8 or holds a character XML 1.0
- *               forbids (control characters other than tab, CR, LF)
  *   RC_INTERNAL a verb where TwiML does not allow it (<Number> outside <Dial>, <Hangup>
  *               inside <Gather>...), a writer error, out of memory
  *   RC_INTERNAL also for a NULL text, url, number or body, or a negative number option

@@ -1,4 +1,5 @@
-/* tests/unit/twiml/test_twiml.c — the TwiML builder: exact output of every verb, nesting, escaping. */
+/* tests/unit/twiml/test_twiml.c — the TwiML builder: exact output of every verb, nesting, escaping,
+ * and the replacement of what XML 1.0 cannot carry. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -267,34 +268,86 @@ static void test_deterministic(void **state)
 	free(a);
 }
 
-static void test_invalid_text(void **state)
+/* One <Say> of text: the document it must give. */
+static void assert_said(const char *text, const char *expected_text)
 {
-	struct twiml *t;
+	struct twiml *t = twiml_new();
+	char expected[512];
+
+	twiml_say(t, text, NULL, NULL);
+	snprintf(expected, sizeof expected, DOC("<Say>%s</Say>"), expected_text);
+	assert_doc(t, expected);
+}
+
+#define FFFD "\xef\xbf\xbd"
+
+static void test_forbidden_characters_replaced(void **state)
+{
+	(void)state;
+	/* what XML 1.0 forbids: U+FFFF, U+FFFE */
+	assert_said("disk\xef\xbf\xbf full\xef\xbf\xbe now", "disk" FFFD " full" FFFD " now");
+	/* control characters: a space (tab, LF, CR stay) */
+	assert_said("escape \x1b[31m red\x07!", "escape  [31m red !");
+	assert_said("a\x01\x02\x1f"
+	            "b\x7f"
+	            "c\xc2\x80\xc2\x9f"
+	            "d",
+	            "a   b c  d");
+	assert_said("tab\tnew\nline", "tab\tnew\nline");
+	/* just past the control ranges: kept */
+	assert_said("\xc2\xa0 \xef\xbf\xbd \xef\xbf\xbc \xf4\x8f\xbf\xbf",
+	            "\xc2\xa0 \xef\xbf\xbd \xef\xbf\xbc \xf4\x8f\xbf\xbf");
+}
+
+static void test_invalid_utf8_replaced(void **state)
+{
+	(void)state;
+	assert_said("bad \xff utf-8", "bad " FFFD " utf-8");
+	assert_said("overlong \xc1\x81 \xe0\x80\x80 \xf0\x80\x80\x80!", "overlong " FFFD " " FFFD " " FFFD "!");
+	/* encoded surrogates (lone or paired, CESU-8): one U+FFFD each */
+	assert_said("lone \xed\xa0\x80 pair \xed\xa0\xbd\xed\xb2\x9f end", "lone " FFFD " pair " FFFD FFFD " end");
+	/* past U+10FFFF, stray continuation bytes (one U+FFFD for the run), a lead byte cut short */
+	/* xmlGetUTF8Char alone would read a continuation byte pair as one character */
+	assert_said("pair Z\x93\x9f end", "pair Z" FFFD " end");
+	assert_said("big \xf4\x90\x80\x80 stray \x80\xbf x \xc3y \xe2\x82 z",
+	            "big " FFFD " stray " FFFD " x " FFFD "y " FFFD " z");
+}
+
+static void test_cut_at_the_end_dropped(void **state)
+{
+	char msg[] = "by \xf0\x9f\x93\x9f\xf0\x9f\x93\x9f\xf0\x9f\x93\x9f";
 
 	(void)state;
-	t = twiml_new();
-	twiml_say(t, "bad \xff utf-8", NULL, NULL);
-	assert_fails(t, RC_INVALID);
+	assert_said("cut \xc3", "cut ");
+	assert_said("cut \xf0\x9f\x93", "cut ");
+	/* what snprintf into a 12-byte buffer does to a name of 4-byte characters */
+	msg[11] = '\0';
+	assert_said(msg, "by \xf0\x9f\x93\x9f\xf0\x9f\x93\x9f");
+	/* a complete character then a lone lead byte is no cut: only the end counts */
+	assert_said("\xc3 x", FFFD " x");
+}
 
-	t = twiml_new();
-	twiml_say(t, "overlong \xc1\x81", NULL, NULL);
-	assert_fails(t, RC_INVALID);
+static void test_attributes_and_every_verb_replaced(void **state)
+{
+	const struct twiml_dial d = {.caller_id = "+55\x01", .action = "/a\xef\xbf\xbf"};
+	struct twiml *t = twiml_new();
 
-	t = twiml_new();
-	twiml_message(t, "cut \xc3");
-	assert_fails(t, RC_INVALID);
-
-	t = twiml_new();
-	twiml_say(t, "escape \x1b[31m red", NULL, NULL); /* not an XML 1.0 character */
-	assert_fails(t, RC_INVALID);
-
-	t = twiml_new();
-	twiml_say(t, "ok", "voice\x01", NULL);
-	assert_fails(t, RC_INVALID);
-
-	t = twiml_new();
-	twiml_say(t, "\xef\xbf\xbe", NULL, NULL); /* U+FFFE */
-	assert_fails(t, RC_INVALID);
+	(void)state;
+	twiml_say(t, "ok", "voice\x01", "pt\xff");
+	twiml_message(t, "Ana\xef\xbf\xbf Souza");
+	twiml_dial_begin(t, &d);
+	twiml_number(t,
+	             "+55\x0b"
+	             "11",
+	             "/u\xc3", NULL);
+	twiml_dial_end(t);
+	twiml_play(t, "https://x/\x1b", 0);
+	twiml_redirect(t, "/r\xef\xbf\xbe", "PO\x02ST");
+	assert_doc(t, DOC("<Say voice=\"voice \" language=\"pt" FFFD "\">ok</Say>"
+	                  "<Message>Ana" FFFD " Souza</Message>"
+	                  "<Dial callerId=\"+55 \" action=\"/a" FFFD "\"><Number url=\"/u\">+55 11</Number></Dial>"
+	                  "<Play>https://x/ </Play>"
+	                  "<Redirect method=\"PO ST\">/r" FFFD "</Redirect>"));
 }
 
 static void test_misuse(void **state)
@@ -341,10 +394,10 @@ static void test_error_is_sticky(void **state)
 	struct twiml *t = twiml_new();
 
 	(void)state;
-	twiml_say(t, "bad \xff", NULL, NULL);
+	twiml_say(t, NULL, NULL, NULL);
 	twiml_hangup(t);
-	twiml_number(t, "+1", NULL, NULL); /* would be RC_INTERNAL: the first error wins */
-	assert_fails(t, RC_INVALID);
+	twiml_pause(t, 1); /* fine on its own: after an error, nothing is written */
+	assert_fails(t, RC_INTERNAL);
 }
 
 static void test_finish_twice_and_null(void **state)
@@ -385,7 +438,10 @@ int main(void)
 	        cmocka_unit_test(test_escaping),
 	        cmocka_unit_test(test_utf8_portuguese),
 	        cmocka_unit_test(test_deterministic),
-	        cmocka_unit_test(test_invalid_text),
+	        cmocka_unit_test(test_forbidden_characters_replaced),
+	        cmocka_unit_test(test_invalid_utf8_replaced),
+	        cmocka_unit_test(test_cut_at_the_end_dropped),
+	        cmocka_unit_test(test_attributes_and_every_verb_replaced),
 	        cmocka_unit_test(test_misuse),
 	        cmocka_unit_test(test_error_is_sticky),
 	        cmocka_unit_test(test_finish_twice_and_null),
