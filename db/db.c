@@ -6,9 +6,11 @@
 #include "db.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "core/embedded.h"
@@ -153,12 +155,57 @@ static void release_writer(struct db *db)
 	}
 }
 
+static atomic_uint_fast64_t writer_timeouts;
+
+void db_set_writer_wait(struct db *db, int ms)
+{
+	db->writer_wait_ms = ms > 0 ? ms : 0;
+}
+
+uint64_t db_writer_timeouts(void)
+{
+	return (uint64_t)atomic_load(&writer_timeouts);
+}
+
+/*
+ * Takes the writer lock, waiting at most db->writer_wait_ms when that is set. A request that
+ * cannot write within the bound is better answered 503 than left waiting past the point where
+ * its client (Twilio: 15 s) has given up; the engine's connection has no bound, so pages keep
+ * going out however busy the API is.
+ */
+static enum rc take_writer(struct db *db)
+{
+	struct timespec until;
+	int e;
+
+	if (db->writer_wait_ms <= 0) {
+		pthread_mutex_lock(&writer_lock);
+		return RC_OK;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += db->writer_wait_ms / 1000;
+	until.tv_nsec += (long)(db->writer_wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	e = pthread_mutex_clocklock(&writer_lock, CLOCK_MONOTONIC, &until);
+	if (e == 0)
+		return RC_OK;
+	atomic_fetch_add(&writer_timeouts, 1);
+	log_warn("db: no write access within %d ms (another writer holds the lock): answering busy",
+	         db->writer_wait_ms);
+	return RC_BUSY;
+}
+
 enum rc db_begin(struct db *db)
 {
 	enum rc rc;
 
 	if (!db->writing) { /* a nested BEGIN fails below as SQLite's would, without a deadlock */
-		pthread_mutex_lock(&writer_lock);
+		rc = take_writer(db);
+		if (rc != RC_OK)
+			return rc;
 		db->writing = true;
 	}
 	rc = db_exec(db, "BEGIN IMMEDIATE");

@@ -23,8 +23,13 @@ struct db {
 		const char *sql; /* key: the address of a static SQL string */
 		sqlite3_stmt *st;
 	} cache[DB_STMT_CACHE];
-	bool writing; /* holds the process's writer lock (between db_begin and commit/rollback) */
+	bool writing;       /* holds the process's writer lock (between db_begin and commit/rollback) */
+	int writer_wait_ms; /* db_begin's bound on waiting for that lock; 0: wait as long as it takes */
 };
+
+/* Default bound on an HTTP request's wait for the writer lock: it then answers 503 with
+ * Retry-After, well inside the 15 s Twilio waits for a webhook. */
+#define DB_WRITER_WAIT_MS 5000
 
 /* Opens (creating if needed) path with WAL, foreign keys and a busy timeout. *out: db_close(). */
 enum rc db_open(const char *path, struct db **out);
@@ -36,10 +41,17 @@ void db_close(struct db *db);
  */
 sqlite3_stmt *db_stmt(struct db *db, const char *sql);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. db_rollback is safe to call when no transaction is open. */
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. db_rollback is safe to call when no transaction is open.
+ * db_begin waits for the process's writer lock at most db->writer_wait_ms (when > 0): past
+ * that it logs a warning and returns RC_BUSY (the HTTP layer answers 503 with Retry-After). */
 enum rc db_begin(struct db *db);
 enum rc db_commit(struct db *db);
 void db_rollback(struct db *db);
+/* Bounds db_begin's wait for the writer lock on this connection (ms; 0: no bound, the
+ * engine's connection and the command line). HTTP worker connections use DB_WRITER_WAIT_MS. */
+void db_set_writer_wait(struct db *db, int ms);
+/* How many db_begin calls gave up waiting for the writer lock since start (for /metrics). */
+uint64_t db_writer_timeouts(void);
 
 /*
  * Called between units of work (after each request, each engine job): a statement left

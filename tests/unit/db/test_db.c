@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "db/demo.h"
 #include "db/outbox.h"
 #include "db/tokens.h"
+#include "core/clock.h"
 
 static char path[64];
 
@@ -202,6 +204,67 @@ static void tokens(void **state)
 	db_close(db);
 }
 
+/* A writer that cannot get the writer lock within its bound gets RC_BUSY (the HTTP layer's
+ * 503) instead of an unbounded wait; a connection without a bound (the engine) waits its turn
+ * and writes; the lock is still usable afterwards. */
+struct waiter {
+	struct db *db;
+	enum rc rc;
+	int64_t waited_us;
+};
+
+static void *begin_in_thread(void *arg)
+{
+	struct waiter *w = arg;
+	int64_t t0 = clock_mono_us();
+
+	w->rc = db_begin(w->db);
+	w->waited_us = clock_mono_us() - t0;
+	if (w->rc == RC_OK)
+		w->rc = db_commit(w->db);
+	return NULL;
+}
+
+static void writer_wait_bounded(void **state)
+{
+	struct db *holder, *http, *engine;
+	struct waiter hw = {0}, ew = {0};
+	pthread_t th, te;
+	uint64_t timeouts = db_writer_timeouts();
+
+	(void)state;
+	assert_int_equal(db_open(path, &holder), RC_OK);
+	assert_int_equal(db_migrate(holder, NULL), RC_OK);
+	assert_int_equal(db_open(path, &http), RC_OK);
+	assert_int_equal(db_open(path, &engine), RC_OK);
+	db_set_writer_wait(http, 300);
+	assert_int_equal(db_begin(holder), RC_OK); /* a long write, e.g. a huge payload */
+
+	hw.db = http;
+	ew.db = engine;
+	assert_int_equal(pthread_create(&th, NULL, begin_in_thread, &hw), 0);
+	assert_int_equal(pthread_create(&te, NULL, begin_in_thread, &ew), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(hw.rc, RC_BUSY);
+	assert_true(hw.waited_us >= 290 * 1000);
+	assert_true(hw.waited_us < 10 * 1000 * 1000);
+	assert_int_equal(db_writer_timeouts(), timeouts + 1);
+	assert_false(http->writing);
+
+	usleep(100 * 1000); /* the engine is still waiting, unbounded */
+	assert_int_equal(db_commit(holder), RC_OK);
+	pthread_join(te, NULL);
+	assert_int_equal(ew.rc, RC_OK);
+	assert_true(ew.waited_us >= 300 * 1000);
+
+	/* the bounded connection writes as soon as the lock is free */
+	assert_int_equal(db_begin(http), RC_OK);
+	assert_int_equal(db_commit(http), RC_OK);
+	db_close(engine);
+	db_close(http);
+	db_close(holder);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +275,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(statement_cache, setup, teardown),
 	        cmocka_unit_test_setup_teardown(demo_and_outbox_idempotency, setup, teardown),
 	        cmocka_unit_test_setup_teardown(tokens, setup, teardown),
+	        cmocka_unit_test_setup_teardown(writer_wait_bounded, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
