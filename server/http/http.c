@@ -37,12 +37,27 @@
 #define HTTP_CONNECTION_MEMORY (64 * HTTP_KIB)
 /* A body past its cap is drained up to this much more so the client can read our 413. */
 #define HTTP_DRAIN_MAX (1 * HTTP_MIB)
-#define RATE_SLOTS     1024
+/*
+ * Rate limits are token buckets kept in small open-addressed tables: one keyed by client
+ * address for failed authentications, one keyed by token (its hash) for authenticated
+ * requests, so garbage from one address (or from everyone behind one proxy) never locks a
+ * valid token out. A key that finds no free or idle slot among its RATE_PROBE neighbours
+ * shares the bucket of its home slot: a collision can only make a limit stricter, never
+ * grant a fresh bucket.
+ */
+#define RATE_SLOTS   1024
+#define RATE_PROBE   8
+#define RATE_KEY_LEN (TOKENS_HEX_LEN + 1)
 
 struct rate_slot {
-	char addr[INET6_ADDRSTRLEN];
+	char key[RATE_KEY_LEN];
 	double tokens;
 	int64_t last_ms;
+};
+
+struct rate_table {
+	pthread_mutex_t lock;
+	struct rate_slot slot[RATE_SLOTS];
 };
 
 struct http_server {
@@ -51,8 +66,8 @@ struct http_server {
 	const struct route *routes;
 	size_t n_routes;
 	atomic_int in_flight;
-	pthread_mutex_t rate_lock;
-	struct rate_slot rate[RATE_SLOTS];
+	struct rate_table failed_auth; /* per client address */
+	struct rate_table per_token;   /* per token hash */
 	char bootstrap_hash[TOKENS_HEX_LEN + 1];
 };
 
@@ -386,15 +401,17 @@ static bool role_allows(enum http_role role, enum http_perm perm)
 	return false;
 }
 
-static enum rc check_token(struct http_server *s, struct http_req *req)
+/* Checks the bearer token (or ?token= on feeds); hash receives its SHA-256 (hex) when one was given. */
+static enum rc check_token(struct http_server *s, struct http_req *req, char hash[TOKENS_HEX_LEN + 1])
 {
 	const char *h = http_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
-	char hash[TOKENS_HEX_LEN + 1], role[16];
+	char role[16];
 	enum rc rc;
 
 	const char *q = req->route->auth == HTTP_FEED && !h ? http_query(req, "token") : NULL;
 	bool from_query = q && q[0];
 
+	hash[0] = '\0';
 	if (from_query) {
 		h = q;
 	} else if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
@@ -441,38 +458,81 @@ static void client_addr(struct http_req *req, char *out, size_t len)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)len);
 }
 
-/* Token bucket per client address over the API: rate per second, burst of twice that. */
-static bool rate_allows(struct http_server *s, struct http_req *req)
+/* Tokens a bucket of this rate holds now (capped at the burst of twice the rate). */
+static double bucket_level(const struct rate_slot *slot, int rate, int64_t now_ms)
 {
-	int rate = s->app->cfg->api_rate;
-	char addr[INET6_ADDRSTRLEN];
+	double level = slot->tokens + (double)(now_ms - slot->last_ms) * rate / 1000.0;
+
+	return level > 2.0 * rate ? 2.0 * rate : level;
+}
+
+/* Takes one token from key's bucket (rate per second, burst twice that); false when empty. */
+static bool rate_take(struct rate_table *t, const char *key, int rate)
+{
 	uint64_t h = 1469598103934665603ULL;
-	struct rate_slot *slot;
+	struct rate_slot *slot = NULL, *free_slot = NULL;
 	int64_t now = clock_mono_us() / 1000;
 	bool ok;
 	size_t i;
 
 	if (rate <= 0)
 		return true;
-	client_addr(req, addr, sizeof addr);
-	for (i = 0; addr[i]; i++)
-		h = (h ^ (unsigned char)addr[i]) * 1099511628211ULL;
-	pthread_mutex_lock(&s->rate_lock);
-	slot = &s->rate[h % RATE_SLOTS];
-	if (strcmp(slot->addr, addr) != 0) { /* a new address takes the slot over */
-		snprintf(slot->addr, sizeof slot->addr, "%s", addr);
+	for (i = 0; key[i]; i++)
+		h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
+	pthread_mutex_lock(&t->lock);
+	for (i = 0; i < RATE_PROBE && !slot; i++) {
+		struct rate_slot *c = &t->slot[(h + i) % RATE_SLOTS];
+
+		if (strcmp(c->key, key) == 0)
+			slot = c;
+		else if (!free_slot && (!c->key[0] || bucket_level(c, rate, now) >= 2.0 * rate))
+			free_slot = c; /* empty, or idle long enough to be full: nothing is lost */
+	}
+	if (!slot && free_slot) {
+		slot = free_slot;
+		snprintf(slot->key, sizeof slot->key, "%s", key);
 		slot->tokens = 2.0 * rate;
 		slot->last_ms = now;
 	}
-	slot->tokens += (double)(now - slot->last_ms) * rate / 1000.0;
-	if (slot->tokens > 2.0 * rate)
-		slot->tokens = 2.0 * rate;
+	if (!slot) /* every neighbour is in use: share the home slot's bucket */
+		slot = &t->slot[h % RATE_SLOTS];
+	slot->tokens = bucket_level(slot, rate, now);
 	slot->last_ms = now;
 	ok = slot->tokens >= 1.0;
 	if (ok)
 		slot->tokens -= 1.0;
-	pthread_mutex_unlock(&s->rate_lock);
+	pthread_mutex_unlock(&t->lock);
 	return ok;
+}
+
+/* Replaces whatever error the request carries by a 429 with Retry-After. */
+static enum rc rate_limited(struct http_req *req, const char *what)
+{
+	req->err[0] = '\0';
+	req->n_extra_headers = 0;
+	http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	return http_fail(req, RC_RATE, "too many %s; retry shortly", what);
+}
+
+/* Token routes: a failed authentication spends from the address's bucket, an authenticated
+ * request from its token's. */
+static enum rc authenticate(struct http_server *s, struct http_req *req)
+{
+	int rate = s->app->cfg->api_rate;
+	char hash[TOKENS_HEX_LEN + 1];
+	enum rc rc = check_token(s, req, hash);
+
+	if (rc == RC_AUTH) {
+		char addr[INET6_ADDRSTRLEN];
+
+		client_addr(req, addr, sizeof addr);
+		if (!rate_take(&s->failed_auth, addr, rate))
+			return rate_limited(req, "failed authentications from this address");
+		return rc;
+	}
+	if ((rc == RC_OK || rc == RC_FORBIDDEN) && !rate_take(&s->per_token, hash, rate))
+		return rate_limited(req, "requests with this token");
+	return rc;
 }
 
 static enum rc check_signature(struct http_server *s, struct http_req *req)
@@ -549,18 +609,14 @@ static enum rc begin(struct http_server *s, struct http_req *req, const char *me
 	req->db = app_db(s->app);
 	if (!req->db)
 		return http_fail(req, RC_BUSY, "database unavailable");
+	db_set_writer_wait(req->db, DB_WRITER_WAIT_MS);
 	buf_init(&req->body, req->route->max_body);
 	cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl && strtoull(cl, NULL, 10) > req->route->max_body)
 		return http_fail(req, RC_TOO_BIG, "body of %s bytes exceeds the limit of %zu bytes", cl,
 		                 req->route->max_body);
-	if (req->route->auth == HTTP_TOKEN || req->route->auth == HTTP_FEED) {
-		if (!rate_allows(s, req)) {
-			http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-			return http_fail(req, RC_RATE, "too many requests from this address; retry shortly");
-		}
-		return check_token(s, req);
-	}
+	if (req->route->auth == HTTP_TOKEN || req->route->auth == HTTP_FEED)
+		return authenticate(s, req);
 	return RC_OK;
 }
 
@@ -721,7 +777,8 @@ enum rc http_start(struct app *app, const struct route *routes, size_t n_routes,
 	s->app = app;
 	s->routes = routes;
 	s->n_routes = n_routes;
-	pthread_mutex_init(&s->rate_lock, NULL);
+	pthread_mutex_init(&s->failed_auth.lock, NULL);
+	pthread_mutex_init(&s->per_token.lock, NULL);
 	if (c->api_token)
 		tokens_hash(c->api_token, s->bootstrap_hash);
 	snprintf(port, sizeof port, "%d", c->listen_port);
@@ -764,7 +821,8 @@ out:
 	free(cert);
 	free(key);
 	if (rc != RC_OK) {
-		pthread_mutex_destroy(&s->rate_lock);
+		pthread_mutex_destroy(&s->failed_auth.lock);
+		pthread_mutex_destroy(&s->per_token.lock);
 		free(s);
 	}
 	return rc;
@@ -791,6 +849,7 @@ void http_stop(struct http_server *s, int wait_ms)
 		wait_ms -= 10;
 	}
 	MHD_stop_daemon(s->d);
-	pthread_mutex_destroy(&s->rate_lock);
+	pthread_mutex_destroy(&s->failed_auth.lock);
+	pthread_mutex_destroy(&s->per_token.lock);
 	free(s);
 }

