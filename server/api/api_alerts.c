@@ -159,11 +159,28 @@ struct hook {
 	const char *prefix;  /* dedup key prefix */
 };
 
+/*
+ * One alert of a webhook payload, read and checked before the writer lock is taken: the
+ * strings are borrowed from the payload, key and details are owned (hook_items_free()).
+ */
+struct hook_item {
+	const char *status; /* "firing" or "resolved" */
+	const char *fp;     /* fingerprint, NULL when the sender gives none */
+	struct alert_input in;
+	char *key;
+	char *details;
+};
+
 static const char *member_string(json_t *o, const char *name)
 {
 	json_t *v = json_object_get(o, name);
 
 	return json_is_string(v) && *json_string_value(v) ? json_string_value(v) : NULL;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* details: description, then labels one per line (sorted), then the source link. */
@@ -173,7 +190,7 @@ static enum rc hook_details(json_t *body, json_t *alert, struct buf *b)
 	const char *desc = member_string(ann, "description"), *msg = member_string(body, "message");
 	const char *url = member_string(alert, "generatorURL");
 	const char **keys = NULL, *k;
-	size_t n = 0, i, j;
+	size_t n = 0, i;
 	json_t *v;
 	enum rc rc = RC_OK;
 
@@ -186,13 +203,8 @@ static enum rc hook_details(json_t *body, json_t *alert, struct buf *b)
 		if (!keys)
 			return RC_INTERNAL;
 		json_object_foreach(labels, k, v) keys[n++] = k;
-		for (i = 1; i < n; i++) /* insertion sort: a handful of labels */
-			for (j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
-				const char *t = keys[j];
-
-				keys[j] = keys[j - 1];
-				keys[j - 1] = t;
-			}
+		/* n log n whatever the order: a payload may carry tens of thousands of labels */
+		qsort(keys, n, sizeof *keys, key_cmp);
 		for (i = 0; rc == RC_OK && i < n; i++) {
 			json_t *lv = json_object_get(labels, keys[i]);
 
@@ -205,18 +217,13 @@ static enum rc hook_details(json_t *body, json_t *alert, struct buf *b)
 	return rc;
 }
 
-/* Applies one alert of a webhook payload inside the open transaction; appends its result. */
-static enum rc hook_alert(struct http_req *req, const struct hook *h, json_t *body, json_t *alert, size_t i,
-                          json_t *results, char *msg, size_t msg_len)
+/* Reads and checks alert i of a payload into *it; on error fills msg. Takes no lock. */
+static enum rc hook_item_read(const struct hook *h, json_t *body, json_t *alert, size_t i, struct hook_item *it,
+                              char *msg, size_t msg_len)
 {
 	json_t *labels = json_object_get(alert, "labels"), *ann = json_object_get(alert, "annotations");
-	const char *status = member_string(alert, "status"), *fp = member_string(alert, "fingerprint");
-	struct alert_input in = {0};
 	struct buf key, details;
 	char *labels_text = NULL;
-	int64_t id = 0;
-	bool deduped = false, changed = false;
-	const char *action;
 	enum rc rc = RC_OK;
 
 	buf_init(&key, 4 * HTTP_KIB);
@@ -226,12 +233,14 @@ static enum rc hook_alert(struct http_req *req, const struct hook *h, json_t *bo
 		rc = RC_UNPROCESSABLE;
 		goto out;
 	}
-	if (!status || (strcmp(status, "firing") != 0 && strcmp(status, "resolved") != 0)) {
+	it->status = member_string(alert, "status");
+	it->fp = member_string(alert, "fingerprint");
+	if (!it->status || (strcmp(it->status, "firing") != 0 && strcmp(it->status, "resolved") != 0)) {
 		snprintf(msg, msg_len, "alerts[%zu].status: expected \"firing\" or \"resolved\"", i);
 		rc = RC_UNPROCESSABLE;
 		goto out;
 	}
-	if (!fp) { /* older senders: the label set identifies the alert */
+	if (!it->fp) { /* older senders: the label set identifies the alert */
 		labels_text = json_is_object(labels) ? json_dumps(labels, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 		if (!labels_text || strcmp(labels_text, "{}") == 0) {
 			snprintf(msg, msg_len, "alerts[%zu]: neither a fingerprint nor labels to identify it", i);
@@ -239,13 +248,64 @@ static enum rc hook_alert(struct http_req *req, const struct hook *h, json_t *bo
 			goto out;
 		}
 	}
-	rc = buf_printf(&key, "%s:%s", h->prefix, fp ? fp : labels_text);
+	rc = buf_printf(&key, "%s:%s", h->prefix, it->fp ? it->fp : labels_text);
 	if (rc != RC_OK) {
 		snprintf(msg, msg_len, "alerts[%zu]: labels too long", i);
 		goto out;
 	}
-	if (strcmp(status, "resolved") == 0) {
-		rc = alerts_find_open(req->db, key.data, &id);
+	if (strcmp(it->status, "firing") == 0) {
+		struct alert_input *in = &it->in;
+
+		in->summary = member_string(ann, "summary");
+		if (!in->summary)
+			in->summary = member_string(labels, "alertname");
+		if (!in->summary)
+			in->summary = member_string(json_object_get(body, "commonAnnotations"), "summary");
+		if (!in->summary)
+			in->summary = member_string(body, "title");
+		if (!in->summary)
+			in->summary = h->name;
+		rc = hook_details(body, alert, &details);
+		if (rc != RC_OK) {
+			snprintf(msg, msg_len, "alerts[%zu]: details too long", i);
+			goto out;
+		}
+		in->severity = member_string(labels, "severity");
+		in->source = h->source;
+		it->details = buf_steal(&details);
+		in->details = it->details;
+	}
+	it->key = buf_steal(&key);
+	it->in.dedup_key = it->key;
+out:
+	free(labels_text);
+	buf_release(&key);
+	buf_release(&details);
+	return rc;
+}
+
+static void hook_items_free(struct hook_item *items, size_t n)
+{
+	size_t i;
+
+	for (i = 0; items && i < n; i++) {
+		free(items[i].key);
+		free(items[i].details);
+	}
+	free(items);
+}
+
+/* Applies one read alert inside the open transaction; appends its result. */
+static enum rc hook_item_apply(struct http_req *req, const struct hook *h, const struct hook_item *it, size_t i,
+                               json_t *results, char *msg, size_t msg_len)
+{
+	int64_t id = 0;
+	bool deduped = false, changed = false;
+	const char *action;
+	enum rc rc;
+
+	if (strcmp(it->status, "resolved") == 0) {
+		rc = alerts_find_open(req->db, it->key, &id);
 		if (rc == RC_NOT_FOUND) {
 			action = "ignored";
 			rc = RC_OK;
@@ -254,31 +314,14 @@ static enum rc hook_alert(struct http_req *req, const struct hook *h, json_t *bo
 			action = "resolved";
 		}
 	} else {
-		in.summary = member_string(ann, "summary");
-		if (!in.summary)
-			in.summary = member_string(labels, "alertname");
-		if (!in.summary)
-			in.summary = member_string(json_object_get(body, "commonAnnotations"), "summary");
-		if (!in.summary)
-			in.summary = member_string(body, "title");
-		if (!in.summary)
-			in.summary = h->name;
-		rc = hook_details(body, alert, &details);
-		if (rc != RC_OK) {
-			snprintf(msg, msg_len, "alerts[%zu]: details too long", i);
-			goto out;
-		}
-		in.details = details.data;
-		in.severity = member_string(labels, "severity");
-		in.source = h->source;
-		in.dedup_key = key.data;
-		rc = alerts_trigger_tx(req->db, &in, clock_now(), &id, &deduped);
+		rc = alerts_trigger_tx(req->db, &it->in, clock_now(), &id, &deduped);
 		action = deduped ? "deduped" : "triggered";
 		if (rc == RC_UNPROCESSABLE)
 			snprintf(msg, msg_len, "alerts[%zu]: the summary is not usable text", i);
 	}
 	if (rc == RC_OK) {
-		json_t *r = json_pack("{s:s,s:s,s:s}", "fingerprint", fp ? fp : "", "status", status, "action", action);
+		json_t *r = json_pack("{s:s,s:s,s:s}", "fingerprint", it->fp ? it->fp : "", "status", it->status,
+		                      "action", action);
 
 		if (r && id)
 			json_object_set_new(r, "alert_id", json_integer(id));
@@ -286,18 +329,15 @@ static enum rc hook_alert(struct http_req *req, const struct hook *h, json_t *bo
 	} else if (!msg[0]) {
 		snprintf(msg, msg_len, "alerts[%zu]: cannot be stored", i);
 	}
-out:
-	free(labels_text);
-	buf_release(&key);
-	buf_release(&details);
 	return rc;
 }
 
 static enum rc hook(struct http_req *req, const struct hook *h)
 {
 	json_t *body, *alerts, *version, *results = NULL;
+	struct hook_item *items = NULL;
 	char msg[200] = "";
-	size_t i;
+	size_t i, n;
 	enum rc rc = http_json_body(req, &body);
 
 	if (rc != RC_OK)
@@ -314,16 +354,29 @@ static enum rc hook(struct http_req *req, const struct hook *h)
 	alerts = json_object_get(body, "alerts");
 	if (!json_is_array(alerts))
 		return http_fail(req, RC_UNPROCESSABLE, "%s payload without an alerts array", h->name);
+	/* Everything that costs time (checks, keys, sorted details) happens before the writer lock. */
+	n = json_array_size(alerts);
+	items = calloc(n ? n : 1, sizeof *items);
+	if (!items)
+		return http_fail(req, RC_INTERNAL, "out of memory");
+	for (i = 0; rc == RC_OK && i < n; i++)
+		rc = hook_item_read(h, body, json_array_get(alerts, i), i, &items[i], msg, sizeof msg);
+	if (rc != RC_OK) {
+		hook_items_free(items, n);
+		return http_fail(req, rc, "%s", msg[0] ? msg : "cannot read the alerts");
+	}
 	results = json_array();
 	rc = db_begin(req->db);
 	if (rc != RC_OK) {
 		json_decref(results);
+		hook_items_free(items, n);
 		return http_fail(req, rc, "database busy");
 	}
-	for (i = 0; rc == RC_OK && i < json_array_size(alerts); i++)
-		rc = hook_alert(req, h, body, json_array_get(alerts, i), i, results, msg, sizeof msg);
+	for (i = 0; rc == RC_OK && i < n; i++)
+		rc = hook_item_apply(req, h, &items[i], i, results, msg, sizeof msg);
 	if (rc == RC_OK)
 		rc = db_commit(req->db);
+	hook_items_free(items, n);
 	if (rc != RC_OK) {
 		db_rollback(req->db);
 		json_decref(results);
