@@ -35,8 +35,16 @@
 
 /* A header block larger than this is refused by MHD (431/413) before any handler runs. */
 #define HTTP_CONNECTION_MEMORY (64 * HTTP_KIB)
-/* A body past its cap is drained up to this much more so the client can read our 413. */
-#define HTTP_DRAIN_MAX (1 * HTTP_MIB)
+/*
+ * A request refused before its body was read (413, 401, 404…) is answered only after the body
+ * is read and thrown away, at most this many bytes for at most this long: most clients
+ * (Python's urllib, many HTTP libraries) send the whole body before they read anything, and
+ * closing a socket with unread data resets the connection, so they would see a broken pipe
+ * instead of the answer. Clients that sent "Expect: 100-continue" are answered at once: they
+ * wait for it and send no body.
+ */
+#define HTTP_DRAIN_MAX     (8 * HTTP_MIB)
+#define HTTP_DRAIN_SECONDS 10
 /*
  * Rate limits are token buckets kept in small open-addressed tables: one keyed by client
  * address for failed authentications, one keyed by token (its hash) for authenticated
@@ -650,6 +658,36 @@ static enum rc finish(struct http_server *s, struct http_req *req)
 	return req->route->handler(req);
 }
 
+/* Whether the answer to a request refused from its head alone waits for its body (see HTTP_DRAIN_MAX). */
+static bool answer_after_body(struct http_req *req)
+{
+	const char *expect = http_header(req, MHD_HTTP_HEADER_EXPECT);
+	const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long declared;
+
+	if (expect && strcasecmp(expect, "100-continue") == 0)
+		return false;
+	if (http_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		return true; /* chunked: as much as HTTP_DRAIN_MAX allows */
+	if (!cl)
+		return false;
+	declared = strtoull(cl, NULL, 10);
+	return declared > 0 && declared <= HTTP_DRAIN_MAX;
+}
+
+/* Reads and discards a chunk of a refused body; false when the bound in bytes or time is passed. */
+static bool drain(struct http_req *req, size_t n)
+{
+	if (!req->drain_t0_us)
+		req->drain_t0_us = clock_mono_us();
+	req->drained += n;
+	if (req->drained <= HTTP_DRAIN_MAX && clock_mono_us() - req->drain_t0_us <= HTTP_DRAIN_SECONDS * 1000000LL)
+		return true;
+	log_warn("%s %s: refused body still coming after %zu bytes: connection closed", req->method, req->path,
+	         req->drained);
+	return false;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **req_cls)
@@ -665,6 +703,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!req->started) {
 		req->started = true;
 		rc = begin(s, req, method, url);
+		if (rc != RC_OK && answer_after_body(req)) {
+			req->body_rc = rc; /* answered on the last call, once the body is read */
+			return MHD_YES;
+		}
 		if (rc != RC_OK)
 			return reply_error(req, rc) == RC_OK ? MHD_YES : MHD_NO;
 		return MHD_YES;
@@ -673,14 +715,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
-		if (req->body_rc == RC_OK) {
+		if (req->body_rc == RC_OK)
 			req->body_rc = body_chunk(req, upload_data, n);
-		} else {
-			/* drain so the client reads our answer; a client that keeps sending is cut off */
-			req->received += n;
-			if (req->received > req->route->max_body + HTTP_DRAIN_MAX)
-				return MHD_NO;
-		}
+		else if (!drain(req, n)) /* so the client reads our answer; one that keeps sending is cut off */
+			return MHD_NO;
 		return MHD_YES;
 	}
 	if (req->replied)

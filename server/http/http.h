@@ -88,6 +88,8 @@ struct http_req {
 	char err[512];
 	int64_t t0_us;
 	size_t received;
+	size_t drained;      /* body bytes read and discarded after the request was refused */
+	int64_t drain_t0_us; /* when that began */
 	struct {
 		char name[48];
 		char value[256];

@@ -115,3 +115,77 @@ class TestRateLimits(IntegrationTest):
             for c in (ca, cb):
                 codes.append(c.request("GET", "/api/people", headers={"Authorization": "Bearer plt_bad"})[0])
         self.assertIn(429, codes, "addresses %s and %s share a slot and were never limited" % (a, b))
+
+
+def chunked_post(plantao, path, total, token=None, chunk=64 * 1024):
+    """POST `total` bytes with Transfer-Encoding: chunked (no Expect); returns (status, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", plantao.port, timeout=30)
+    try:
+        conn.putrequest("POST", path)
+        conn.putheader("Content-Type", "text/plain")
+        conn.putheader("Transfer-Encoding", "chunked")
+        if token:
+            conn.putheader("Authorization", "Bearer " + token)
+        conn.endheaders()
+        sent = 0
+        while sent < total:
+            n = min(chunk, total - sent)
+            conn.send(b"%x\r\n" % n + b"x" * n + b"\r\n")
+            sent += n
+        conn.send(b"0\r\n\r\n")
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+class TestEarlyAnswers(IntegrationTest):
+    """Bodies refused before they are read: the client, which sends its whole body before
+    reading (Python's urllib, most HTTP libraries: no Expect: 100-continue), reads the answer."""
+
+    def error_of(self, status_body):
+        status, body = status_body[0], status_body[1]
+        if isinstance(body, (bytes, str)):
+            body = json.loads(body)
+        return status, body["error"]["message"]
+
+    def test_oversized_body_without_expect_reads_413(self):
+        # urllib, the way a cron job posting a huge log as an alert would
+        status, msg = self.error_of(self.api("POST", "/api/alerts", data=b"x" * (3 * 1024 * 1024),
+                                             headers={"Content-Type": "text/plain"}))
+        self.assertEqual(status, 413)
+        self.assertIn("exceeds the limit", msg)
+        # a Twilio-sized route refuses past 64 KiB, signed or not
+        status, msg = self.error_of(self.api("POST", "/twilio/sms", data=b"Body=" + b"x" * (1024 * 1024),
+                                             headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                             token=None))
+        self.assertEqual(status, 413)
+        # the server is still fine and nothing was created
+        self.assertEqual(self.api_ok("GET", "/api/alerts")["alerts"], [])
+
+    def test_large_bodies_read_401_and_404(self):
+        big = b"x" * (6 * 1024 * 1024)  # more than the kernel's socket buffers take in at once
+        status, msg = self.error_of(self.api("POST", "/api/sales?period=2026-01", data=big, token="plt_wrong",
+                                             headers={"Content-Type": "text/csv"}))
+        self.assertEqual(status, 401)
+        status, msg = self.error_of(self.api("POST", "/api/nothing-here", data=big,
+                                             headers={"Content-Type": "text/plain"}))
+        self.assertEqual(status, 404)
+        self.assertIn("no route", msg)
+
+    def test_chunked_body_over_the_limit_gets_an_answer(self):
+        status, body = chunked_post(self.plantao, "/api/alerts", 3 * 1024 * 1024, token=self.plantao.api_token)
+        self.assertEqual(status, 413, body)
+        self.assertIn("exceeds the limit", json.loads(body)["error"]["message"])
+
+    def test_expect_100_continue_is_answered_without_the_body(self):
+        # curl's way: announce 100 MiB, wait for 100 Continue; the 413 comes instead
+        s = socket.create_connection(("127.0.0.1", self.plantao.port), timeout=10)
+        try:
+            s.sendall(b"POST /api/alerts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                      b"Content-Type: text/plain\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n"
+                      % (self.plantao.api_token.encode(), 100 * 1024 * 1024))
+            head = s.recv(4096)
+        finally:
+            s.close()
+        self.assertTrue(head.startswith(b"HTTP/1.1 413"), head)
