@@ -159,6 +159,12 @@ static int cmd_serve(int argc, char **argv)
 		die("cannot start the HTTP server");
 	if (engine_start(&app, &engine) != RC_OK)
 		die("cannot start the engine");
+	if (cfg_has_twilio(&c) && strstr(c.twilio_api_base, "api.twilio.com") &&
+	    (strstr(c.public_url, "://127.") || strstr(c.public_url, "://localhost") ||
+	     strstr(c.public_url, "://[::1]")))
+		log_warn("PLANTAO_PUBLIC_URL %s is a loopback address: Twilio cannot reach it, so call TwiML, "
+		         "keypresses and status callbacks never arrive (use the public https:// address)",
+		         c.public_url);
 	if (!cfg_has_twilio(&c))
 		log_warn("Twilio credentials not set (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM): "
 		         "messages and calls stay pending in the outbox");

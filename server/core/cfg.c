@@ -210,6 +210,7 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 {
 	enum rc rc;
 	const char *lv;
+	bool public_url_set;
 
 	memset(c, 0, sizeof *c);
 	rc = cfg_read_dotenv(".env", err, errlen);
@@ -218,6 +219,7 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 	rc = parse_listen(c, err, errlen);
 	if (rc != RC_OK)
 		return rc;
+	public_url_set = getenv("PLANTAO_PUBLIC_URL") && *getenv("PLANTAO_PUBLIC_URL");
 	c->db_path = dup_env("PLANTAO_DB", "./plantao.db");
 	c->public_url = dup_env("PLANTAO_PUBLIC_URL", "http://127.0.0.1:8080");
 	c->api_token = dup_env("PLANTAO_API_TOKEN", NULL);
@@ -278,6 +280,15 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 		snprintf(err, errlen, "TWILIO_ACCOUNT_SID: expected AC followed by 32 characters");
 		return RC_INVALID;
 	}
+	if ((c->twilio_sid || c->twilio_token) && !public_url_set) {
+		snprintf(
+		        err, errlen,
+		        "PLANTAO_PUBLIC_URL: required with Twilio credentials (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN): "
+		        "the https:// address Twilio reaches plantao at; the default %s can never receive its "
+		        "callbacks",
+		        c->public_url);
+		return RC_INVALID;
+	}
 	if (c->imap_url && strncmp(c->imap_url, "imap://", 7) != 0 && strncmp(c->imap_url, "imaps://", 8) != 0) {
 		snprintf(err, errlen, "PLANTAO_IMAP_URL: expected an imap:// or imaps:// URL, got '%s'", c->imap_url);
 		return RC_INVALID;
@@ -305,6 +316,7 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 		        {"PLANTAO_DEST_PER_15MIN", 5, 0, 100000, &c->dest_per_15min},
 		        {"PLANTAO_MAX_TRIES", 8, 1, 1000, &c->max_tries},
 		        {"PLANTAO_CALLBACK_GRACE", 30, 0, 3600, &c->callback_grace},
+		        {"PLANTAO_HEALTH_PAGE_AGE", 120, 10, 86400, &c->health_page_age},
 		};
 		size_t i;
 

@@ -48,11 +48,15 @@ struct cfg {
 	int max_tries;           /* PLANTAO_MAX_TRIES before dead letter, default 8 */
 	int callback_grace;      /* PLANTAO_CALLBACK_GRACE seconds past a step timeout, default 30 */
 	bool machine_detection;  /* PLANTAO_MACHINE_DETECTION on|off, default on */
+	int health_page_age;     /* PLANTAO_HEALTH_PAGE_AGE: seconds a page may wait before /healthz fails, 120 */
 };
 
 /*
  * Loads .env (if present in the working directory) then the environment into c.
  * On a malformed value returns RC_INVALID with a one-line message naming the variable in err.
+ * Twilio credentials (TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN) without PLANTAO_PUBLIC_URL are
+ * refused the same way: Twilio could never reach the default http://127.0.0.1:8080 with its
+ * callbacks and call URLs, and the signatures of its webhooks would never match.
  * Release with cfg_release().
  */
 enum rc cfg_load(struct cfg *c, char *err, size_t errlen);

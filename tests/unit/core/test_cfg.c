@@ -11,12 +11,12 @@
 
 #include "core/cfg.h"
 
-static const char *vars[] = {"PLANTAO_LISTEN",   "PLANTAO_DB",         "PLANTAO_PUBLIC_URL",
-                             "PLANTAO_TZ",       "PLANTAO_LANG",       "TWILIO_FROM",
-                             "TWILIO_API_BASE",  "TWILIO_ACCOUNT_SID", "TWILIO_WHATSAPP_FROM",
-                             "PLANTAO_THREADS",  "PLANTAO_SMS_RATE",   "PLANTAO_MACHINE_DETECTION",
-                             "PLANTAO_IMAP_URL", "PLANTAO_API_TOKEN",  "PLANTAO_TLS_CERT",
-                             "PLANTAO_TLS_KEY",  "PLANTAO_LOG_LEVEL"};
+static const char *vars[] = {
+        "PLANTAO_LISTEN",       "PLANTAO_DB",        "PLANTAO_PUBLIC_URL",     "PLANTAO_TZ",
+        "PLANTAO_LANG",         "TWILIO_FROM",       "TWILIO_API_BASE",        "TWILIO_ACCOUNT_SID",
+        "TWILIO_WHATSAPP_FROM", "PLANTAO_THREADS",   "PLANTAO_SMS_RATE",       "PLANTAO_MACHINE_DETECTION",
+        "PLANTAO_IMAP_URL",     "PLANTAO_API_TOKEN", "PLANTAO_TLS_CERT",       "PLANTAO_TLS_KEY",
+        "PLANTAO_LOG_LEVEL",    "TWILIO_AUTH_TOKEN", "PLANTAO_HEALTH_PAGE_AGE"};
 
 static int setup(void **state)
 {
@@ -88,6 +88,46 @@ static void malformed(void **state)
 	expect_bad("PLANTAO_IMAP_URL", "http://mail");
 	expect_bad("PLANTAO_TLS_CERT", "/tmp/cert.pem");
 	expect_bad("PLANTAO_LOG_LEVEL", "loud");
+	expect_bad("PLANTAO_HEALTH_PAGE_AGE", "0");
+}
+
+/* Twilio credentials with the default public URL: Twilio's callbacks could never reach
+ * 127.0.0.1, so start-up stops with one line naming PLANTAO_PUBLIC_URL. */
+static void public_url_required_with_credentials(void **state)
+{
+	static const char sid[] = "AC0123456789abcdef0123456789abcdef";
+	struct cfg c;
+	char err[512] = "";
+
+	(void)state;
+	setenv("TWILIO_ACCOUNT_SID", sid, 1);
+	setenv("TWILIO_AUTH_TOKEN", "secret", 1);
+	setenv("TWILIO_FROM", "+15005550006", 1);
+	assert_int_equal(cfg_load(&c, err, sizeof err), RC_INVALID);
+	assert_non_null(strstr(err, "PLANTAO_PUBLIC_URL"));
+	assert_null(strchr(err, '\n'));
+	cfg_release(&c);
+
+	unsetenv("TWILIO_ACCOUNT_SID"); /* the auth token alone (it also checks webhook signatures) */
+	err[0] = '\0';
+	assert_int_equal(cfg_load(&c, err, sizeof err), RC_INVALID);
+	assert_non_null(strstr(err, "PLANTAO_PUBLIC_URL"));
+	cfg_release(&c);
+
+	setenv("PLANTAO_PUBLIC_URL", "http://127.0.0.1:8080", 1); /* set on purpose, e.g. with the simulator */
+	setenv("TWILIO_ACCOUNT_SID", sid, 1);
+	assert_int_equal(cfg_load(&c, err, sizeof err), RC_OK);
+	assert_true(cfg_has_twilio(&c));
+	assert_int_equal(c.health_page_age, 120);
+	cfg_release(&c);
+
+	unsetenv("PLANTAO_PUBLIC_URL"); /* no credentials: the demo needs no public URL */
+	unsetenv("TWILIO_ACCOUNT_SID");
+	unsetenv("TWILIO_AUTH_TOKEN");
+	assert_int_equal(cfg_load(&c, err, sizeof err), RC_OK);
+	assert_false(cfg_has_twilio(&c));
+	cfg_release(&c);
+	unsetenv("TWILIO_FROM");
 }
 
 static void dotenv_and_precedence(void **state)
@@ -152,6 +192,7 @@ int main(void)
 	        cmocka_unit_test_setup(malformed, setup),
 	        cmocka_unit_test_setup(dotenv_and_precedence, setup),
 	        cmocka_unit_test_setup(bad_dotenv_line, setup),
+	        cmocka_unit_test_setup(public_url_required_with_credentials, setup),
 	        cmocka_unit_test(e164),
 	};
 
