@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "db/db.h"
 #include "core/log.h"
 #include "http/metrics.h"
@@ -24,6 +25,7 @@ enum rc app_init(struct app *app, const struct cfg *cfg)
 
 	memset(app, 0, sizeof *app);
 	app->cfg = cfg;
+	app->started_at = clock_now();
 	if (pthread_key_create(&app->db_key, close_db))
 		return RC_INTERNAL;
 	pthread_mutex_init(&app->wake_lock, NULL);

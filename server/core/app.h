@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/cfg.h"
 #include "core/rc.h"
@@ -23,6 +24,7 @@ struct app {
 	pthread_cond_t wake_cond;
 	bool wake_pending;
 	_Atomic int stopping; /* set once at shutdown */
+	int64_t started_at;   /* clock_now() when app_init ran: /metrics' start time, /healthz's "since start" */
 };
 
 /* Initialises app around cfg (borrowed for app's life). */

@@ -17,6 +17,33 @@ static const double buckets_s[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005
                                    0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
 #define N_BUCKETS (sizeof buckets_s / sizeof buckets_s[0])
 
+/*
+ * The counters other modules bump with metrics_count(), described once here so every family
+ * has HELP and TYPE. labelled: its series carry labels (nothing is printed before the first
+ * increment); otherwise a never-bumped counter reads 0. Add a row with each new counter.
+ */
+struct metrics_family {
+	const char *name;
+	const char *help;
+	bool labelled;
+};
+
+static const struct metrics_family families[] = {
+        {"plantao_alerts_total", "Alert events by kind (triggered, deduped, acknowledged, resolved).", true},
+        {"plantao_pages_unpaged_total",
+         "Alerts that reached nobody (no one on call, no one reachable by the escalation policy).", false},
+        {"plantao_outbox_sent_total", "Messages and calls accepted by Twilio, by kind.", true},
+        {"plantao_outbox_retries_total", "Sends that failed and were scheduled again.", false},
+        {"plantao_outbox_failed_total", "Messages and calls Twilio refused for good.", false},
+        {"plantao_outbox_dead_letters_total", "Messages given up after the maximum number of tries.", false},
+        {"plantao_twilio_errors_total", "Error answers from Twilio's REST API, by Twilio error code.", true},
+        {"plantao_sms_segments_total", "SMS parts sent, by encoding (GSM-7 or UCS-2).", true},
+        {"plantao_call_seconds_total", "Seconds of calls that ended, as Twilio reported them.", false},
+        {"plantao_imap_errors_total", "Failed polls of the alert mailbox.", false},
+        {"plantao_imap_mails_total", "Alert e-mails read, by result.", true},
+};
+#define N_FAMILIES (sizeof families / sizeof families[0])
+
 struct route_hist {
 	const char *method;
 	const char *route;
@@ -122,10 +149,26 @@ void metrics_count(struct metrics *m, const char *name, const char *labels, int6
 	pthread_mutex_unlock(&m->lock);
 }
 
+static const struct metrics_family *family_of(const char *name)
+{
+	size_t f;
+
+	for (f = 0; f < N_FAMILIES; f++)
+		if (!strcmp(families[f].name, name))
+			return &families[f];
+	return NULL;
+}
+
+static enum rc counter_line(struct buf *out, const struct counter *c)
+{
+	return buf_printf(out, "%s%s%s%s %lld\n", c->name, c->labels[0] ? "{" : "", c->labels, c->labels[0] ? "}" : "",
+	                  (long long)c->value);
+}
+
 enum rc metrics_render(struct metrics *m, struct buf *out)
 {
 	enum rc rc = RC_OK;
-	size_t i, b;
+	size_t i, b, f;
 
 	pthread_mutex_lock(&m->lock);
 	rc = buf_puts(out, "# HELP plantao_http_requests_total HTTP requests by route and status.\n"
@@ -154,24 +197,38 @@ enum rc metrics_render(struct metrics *m, struct buf *out)
 			        h->method, h->route, (unsigned long long)h->count, h->method, h->route, h->sum_s,
 			        h->method, h->route, (unsigned long long)h->count);
 	}
-	/* Series of one metric must be contiguous: print each name once, with all its labels. */
+	/* Every known family is described even before its first increment (an unlabelled one reads
+	 * 0), so dashboards and alerts can be written against a fresh server. */
+	for (f = 0; rc == RC_OK && f < N_FAMILIES; f++) {
+		bool any = false;
+
+		rc = buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", families[f].name, families[f].help,
+		                families[f].name);
+		for (i = 0; rc == RC_OK && i < m->n_counters; i++)
+			if (!strcmp(m->counters[i].name, families[f].name)) {
+				rc = counter_line(out, &m->counters[i]);
+				any = true;
+			}
+		if (rc == RC_OK && !any && !families[f].labelled)
+			rc = buf_printf(out, "%s 0\n", families[f].name);
+	}
+	/* Counters bumped under a name missing from the table still get HELP and TYPE; series of one
+	 * metric must be contiguous, so each name is printed once with all its labels. */
 	for (i = 0; rc == RC_OK && i < m->n_counters; i++) {
 		size_t j;
-		bool seen = false;
+		bool seen = family_of(m->counters[i].name) != NULL;
 
-		for (j = 0; j < i; j++)
-			seen = seen || !strcmp(m->counters[j].name, m->counters[i].name);
+		for (j = 0; j < i && !seen; j++)
+			seen = !strcmp(m->counters[j].name, m->counters[i].name);
 		if (seen)
 			continue;
-		rc = buf_printf(out, "# TYPE %s counter\n", m->counters[i].name);
-		for (j = i; rc == RC_OK && j < m->n_counters; j++) {
-			const struct counter *c = &m->counters[j];
-
-			if (strcmp(c->name, m->counters[i].name) != 0)
-				continue;
-			rc = buf_printf(out, "%s%s%s%s %lld\n", c->name, c->labels[0] ? "{" : "", c->labels,
-			                c->labels[0] ? "}" : "", (long long)c->value);
-		}
+		rc = buf_printf(out,
+		                "# HELP %s Counter %s (no description in server/http/metrics.c yet).\n"
+		                "# TYPE %s counter\n",
+		                m->counters[i].name, m->counters[i].name, m->counters[i].name);
+		for (j = i; rc == RC_OK && j < m->n_counters; j++)
+			if (!strcmp(m->counters[j].name, m->counters[i].name))
+				rc = counter_line(out, &m->counters[j]);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return rc;

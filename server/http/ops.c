@@ -1,30 +1,318 @@
-/* server/http/ops.c — /healthz and /metrics. */
+/*
+ * server/http/ops.c — /healthz and /metrics.
+ *
+ * /healthz answers whether a page would go out now, component by component, from facts in
+ * the database (db/health.h, db/escalation.h, db/people.h) and the configuration:
+ *   database  a write probe goes through to the file PLANTAO_DB names;
+ *   twilio    credentials are set (or no page waits for them) and the latest send since start
+ *             was not refused for authentication (20003 and friends);
+ *   oncall    the escalation policy reaches somebody now;
+ *   outbox    no page has waited longer than PLANTAO_HEALTH_PAGE_AGE seconds.
+ * With ?verbose a failing component makes it 503; warnings (no credentials and nothing
+ * waiting, Twilio errors being retried, nobody on call but a named person in the policy) keep
+ * 200. The body names each component's state, gives a reason for each one that is not ok and,
+ * with ?verbose, every component's details. The console's "now" page shows the same reasons.
+ * Plain /healthz gives the same body but keeps the liveness answer that process supervisors,
+ * the integration harness and the e2e runner wait for before anything is configured: 200
+ * while the server answers and the database reads, 503 when it does not.
+ */
 #include "http/ops.h"
 
-#include "db/db.h"
-#include "db/outbox.h"
-#include "core/app.h"
-#include "http/metrics.h"
-#include "core/version.h"
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
 
-enum rc ops_healthz(struct http_req *req)
+#include "core/app.h"
+#include "core/clock.h"
+#include "core/version.h"
+#include "db/db.h"
+#include "db/escalation.h"
+#include "db/health.h"
+#include "db/outbox.h"
+#include "db/people.h"
+#include "http/metrics.h"
+
+enum level { LEVEL_OK, LEVEL_WARN, LEVEL_FAIL };
+
+struct component {
+	const char *name;
+	enum level level;
+	char code[32];    /* "ok" or a short word a script can match */
+	char reason[512]; /* for people, when not ok */
+	json_t *detail;   /* new object, owned */
+};
+
+static const char *const priority_names[HEALTH_PRIORITIES] = {"alert", "support", "sales"};
+
+/* Twilio's answers that mean the account or its credentials are refused. */
+static bool is_auth_error(int code)
 {
-	enum rc rc = db_ping(req->db);
+	return code == 20003 || code == 20005 || code == 20006 || code == 20008;
+}
+
+static void set(struct component *c, enum level level, const char *code, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static void set(struct component *c, enum level level, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->level = level;
+	snprintf(c->code, sizeof c->code, "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(c->reason, sizeof c->reason, fmt, ap);
+	va_end(ap);
+}
+
+static void check_database(struct http_req *req, int64_t now, struct component *c)
+{
+	char err[HEALTH_ERR_MAX];
+	enum rc rc = health_write_probe(req->db, now, err, sizeof err);
 	int v = 0;
 
 	if (rc == RC_OK)
 		rc = db_version(req->db, &v);
-	if (rc != RC_OK)
-		return http_reply_json(req, 503,
-		                       json_pack("{s:s,s:s}", "status", "unavailable", "database", rc_str(rc)));
-	return http_reply_json(req, 200,
-	                       json_pack("{s:s,s:s,s:i,s:s}", "status", "ok", "database", "ok", "schema", v, "version",
-	                                 PLANTAO_VERSION));
+	json_object_set_new(c->detail, "schema", json_integer(v));
+	json_object_set_new(c->detail, "path", json_string(req->app->cfg->db_path));
+	if (rc == RC_CONFLICT)
+		set(c, LEVEL_FAIL, "file_replaced", "%s (PLANTAO_DB %s): writes since then are lost; restart plantao",
+		    err, req->app->cfg->db_path);
+	else if (rc != RC_OK)
+		set(c, LEVEL_FAIL, rc == RC_BUSY ? "busy" : "not_writable",
+		    "the database does not take writes (%s): alerts and pages cannot be recorded",
+		    err[0] ? err : rc_str(rc));
+}
+
+static void check_twilio(struct http_req *req, const struct health_waiting *w, bool have_w, struct component *c)
+{
+	const struct cfg *cfg = req->app->cfg;
+	struct health_twilio t;
+	enum rc rc;
+
+	json_object_set_new(c->detail, "configured", json_boolean(cfg_has_twilio(cfg)));
+	json_object_set_new(c->detail, "api_base", json_string(cfg->twilio_api_base));
+	if (!cfg_has_twilio(cfg)) {
+		if (have_w && w->count[0] > 0)
+			set(c, LEVEL_FAIL, "not_configured",
+			    "%lld page(s) waiting and Twilio credentials are not set (TWILIO_ACCOUNT_SID, "
+			    "TWILIO_AUTH_TOKEN, TWILIO_FROM): nothing is sent",
+			    (long long)w->count[0]);
+		else
+			set(c, LEVEL_WARN, "not_configured",
+			    "Twilio credentials are not set (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM): "
+			    "alerts are recorded but nobody is paged");
+		return;
+	}
+	rc = health_twilio_results(req->db, req->app->started_at, &t);
+	if (rc != RC_OK) {
+		set(c, LEVEL_FAIL, "unknown", "the outbox could not be read (%s)", rc_str(rc));
+		return;
+	}
+	if (t.last_accepted_at)
+		json_object_set_new(c->detail, "last_accepted_at", json_integer(t.last_accepted_at));
+	if (t.last_error_at) {
+		json_object_set_new(c->detail, "last_error",
+		                    json_pack("{s:I,s:i,s:s,s:I}", "outbox_id", (json_int_t)t.last_error_id, "code",
+		                              t.last_error_code, "message", t.last_error_message, "at",
+		                              (json_int_t)t.last_error_at));
+	}
+	if (!t.last_error_at || t.last_error_at < t.last_accepted_at)
+		return; /* nothing refused since the last accepted send */
+	if (is_auth_error(t.last_error_code))
+		set(c, LEVEL_FAIL, "auth_error",
+		    "Twilio refuses the credentials (error %d: %s): no text or call goes out; check "
+		    "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
+		    t.last_error_code, t.last_error_message);
+	else
+		set(c, LEVEL_WARN, "send_errors", "the latest send to Twilio failed (%s%d%s%s); it is being retried",
+		    t.last_error_code ? "error " : "", t.last_error_code, t.last_error_code ? ": " : " ",
+		    t.last_error_message);
+}
+
+static void check_oncall(struct http_req *req, int64_t now, struct component *c, int *reachable)
+{
+	struct escalation_policy pol;
+	int64_t oncall = 0, next = 0, seen[ESCALATION_MAX_STEPS];
+	size_t i, n_seen = 0;
+	json_t *people = json_array();
+	enum rc rc;
+
+	*reachable = 0;
+	json_object_set_new(c->detail, "reachable", people);
+	rc = escalation_load(req->db, &pol);
+	if (rc == RC_OK)
+		rc = escalation_rotation(req->db, now, &oncall, &next);
+	if (rc != RC_OK) {
+		set(c, LEVEL_FAIL, "unknown", "who is on call could not be worked out (%s): pages may reach nobody",
+		    rc_str(rc));
+		return;
+	}
+	json_object_set_new(c->detail, "steps", json_integer((json_int_t)pol.n_steps));
+	for (i = 0; i < pol.n_steps; i++) {
+		const struct escalation_step *s = &pol.steps[i];
+		int64_t id = s->target == ESCALATION_ONCALL ? oncall
+		             : s->target == ESCALATION_NEXT ? next
+		                                            : s->person_id;
+		struct person p;
+		size_t j;
+		bool dup = false;
+
+		for (j = 0; j < n_seen; j++)
+			dup = dup || seen[j] == id;
+		if (!id || dup || people_get(req->db, id, &p) != RC_OK)
+			continue;
+		seen[n_seen++] = id;
+		json_array_append_new(people, json_pack("{s:I,s:s}", "id", (json_int_t)p.id, "name", p.name));
+		if (id == oncall)
+			json_object_set_new(c->detail, "oncall",
+			                    json_pack("{s:I,s:s}", "id", (json_int_t)p.id, "name", p.name));
+	}
+	*reachable = (int)n_seen;
+	if (pol.n_steps == 0)
+		set(c, LEVEL_FAIL, "no_policy", "the escalation policy has no steps: alerts page nobody");
+	else if (!n_seen)
+		set(c, LEVEL_FAIL, "nobody_on_call",
+		    oncall ? "the person on call cannot be paged (archived or removed): alerts reach nobody"
+		           : "nobody is on call now (no rotation, or nobody in it): alerts reach nobody");
+	else if (!oncall)
+		set(c, LEVEL_WARN, "nobody_on_call",
+		    "nobody is on call now: pages go only to the people named in the "
+		    "escalation policy");
+}
+
+static void check_outbox(struct http_req *req, int64_t now, const struct health_waiting *w, bool have_w,
+                         struct component *c)
+{
+	int limit = req->app->cfg->health_page_age;
+	json_t *waiting = json_object();
+	int p;
+
+	json_object_set_new(c->detail, "page_age_limit_s", json_integer(limit));
+	json_object_set_new(c->detail, "waiting", waiting);
+	if (!have_w) {
+		set(c, LEVEL_FAIL, "unknown", "the outbox could not be read");
+		return;
+	}
+	for (p = 0; p < HEALTH_PRIORITIES; p++)
+		json_object_set_new(waiting, priority_names[p],
+		                    json_pack("{s:I,s:I}", "count", (json_int_t)w->count[p], "oldest_s",
+		                              (json_int_t)(w->count[p] ? now - w->oldest_at[p] : 0)));
+	if (w->count[0] && now - w->oldest_at[0] > limit)
+		set(c, LEVEL_FAIL, "pages_late",
+		    "%lld page(s) not yet accepted by Twilio, the oldest waiting for %lld s (limit %d s, "
+		    "PLANTAO_HEALTH_PAGE_AGE)",
+		    (long long)w->count[0], (long long)(now - w->oldest_at[0]), limit);
+	else if ((w->count[1] && now - w->oldest_at[1] > limit) || (w->count[2] && now - w->oldest_at[2] > limit))
+		set(c, LEVEL_WARN, "notices_late", "texts other than pages have waited more than %d s", limit);
+}
+
+/* "verbose" in the query string, with or without a value (libmicrohttpd gives NULL for both
+ * "?verbose" and no such key). */
+static bool wants_verbose(struct http_req *req)
+{
+	const char *q = strchr(req->uri, '?');
+	const char *v = http_query(req, "verbose");
+
+	if (v)
+		return strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
+	while (q) {
+		q++;
+		if (!strncmp(q, "verbose", 7) && (q[7] == '\0' || q[7] == '&' || q[7] == '='))
+			return true;
+		q = strchr(q, '&');
+	}
+	return false;
+}
+
+enum rc ops_healthz(struct http_req *req)
+{
+	struct component comps[] = {{.name = "database"}, {.name = "twilio"}, {.name = "oncall"}, {.name = "outbox"}};
+	const size_t n = sizeof comps / sizeof comps[0];
+	int64_t now = clock_now();
+	struct health_waiting w;
+	bool have_w, alive, verbose = wants_verbose(req);
+	enum level worst = LEVEL_OK;
+	json_t *body, *reasons = json_object(), *all = json_object();
+	int reachable;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(comps[i].code, sizeof comps[i].code, "ok");
+		comps[i].detail = json_object();
+	}
+	check_database(req, now, &comps[0]);
+	alive = db_ping(req->db) == RC_OK;
+	have_w = health_outbox_waiting(req->db, &w) == RC_OK;
+	check_twilio(req, &w, have_w, &comps[1]);
+	check_oncall(req, now, &comps[2], &reachable);
+	check_outbox(req, now, &w, have_w, &comps[3]);
+	db_settle(req->db, "healthz");
+
+	body = json_pack("{s:s,s:I}", "version", PLANTAO_VERSION, "checked_at", (json_int_t)now);
+	for (i = 0; i < n; i++) {
+		struct component *c = &comps[i];
+		static const char *const words[] = {"ok", "warning", "failing"};
+
+		if (c->level > worst)
+			worst = c->level;
+		json_object_set_new(body, c->name, json_string(c->code));
+		if (c->level != LEVEL_OK)
+			json_object_set_new(reasons, c->name, json_string(c->reason));
+		json_object_set_new(c->detail, "status", json_string(words[c->level]));
+		json_object_set_new(c->detail, "code", json_string(c->code));
+		if (c->level != LEVEL_OK)
+			json_object_set_new(c->detail, "reason", json_string(c->reason));
+		json_object_set_new(all, c->name, c->detail);
+	}
+	json_object_set_new(body, "status",
+	                    json_string(worst == LEVEL_FAIL   ? "impaired"
+	                                : worst == LEVEL_WARN ? "warning"
+	                                                      : "ok"));
+	json_object_set_new(body, "reasons", reasons);
+	if (verbose)
+		json_object_set_new(body, "components", all);
+	else
+		json_decref(all);
+	if (!verbose)
+		return http_reply_json(req, alive ? 200 : 503, body);
+	return http_reply_json(req, worst == LEVEL_FAIL ? 503 : 200, body);
 }
 
 static void depth_line(void *ctx, const char *status, int64_t n)
 {
 	buf_printf(ctx, "plantao_outbox_messages{status=\"%s\"} %lld\n", status, (long long)n);
+}
+
+/* Gauges read from the database at scrape time (no write probe: a scrape changes nothing). */
+static enum rc paging_gauges(struct http_req *req, struct buf *b)
+{
+	int64_t now = clock_now();
+	struct health_waiting w;
+	struct component oncall = {.name = "oncall"};
+	int reachable = 0, p;
+	enum rc rc = health_outbox_waiting(req->db, &w);
+
+	if (rc != RC_OK)
+		return rc;
+	rc = buf_puts(b, "# HELP plantao_outbox_oldest_pending_seconds Age of the oldest message or call not yet "
+	                 "accepted by Twilio, by priority (alert pages, support line, sales); 0 when none waits.\n"
+	                 "# TYPE plantao_outbox_oldest_pending_seconds gauge\n");
+	for (p = 0; rc == RC_OK && p < HEALTH_PRIORITIES; p++)
+		rc = buf_printf(b, "plantao_outbox_oldest_pending_seconds{priority=\"%s\"} %lld\n", priority_names[p],
+		                (long long)(w.count[p] ? now - w.oldest_at[p] : 0));
+	oncall.detail = json_object();
+	check_oncall(req, now, &oncall, &reachable);
+	json_decref(oncall.detail);
+	if (rc == RC_OK)
+		rc = buf_printf(
+		        b,
+		        "# HELP plantao_oncall_reachable 1 when the escalation policy reaches somebody now (the "
+		        "person on call or a named person), else 0.\n"
+		        "# TYPE plantao_oncall_reachable gauge\n"
+		        "plantao_oncall_reachable %d\n",
+		        oncall.level == LEVEL_FAIL ? 0 : 1);
+	return rc;
 }
 
 enum rc ops_metrics(struct http_req *req)
@@ -33,12 +321,24 @@ enum rc ops_metrics(struct http_req *req)
 	enum rc rc;
 
 	buf_init(&b, 4 * HTTP_MIB);
-	rc = metrics_render(req->app->metrics, &b);
+	rc = buf_printf(&b,
+	                "# HELP plantao_build_info The running plantao's version.\n"
+	                "# TYPE plantao_build_info gauge\n"
+	                "plantao_build_info{version=\"%s\"} 1\n"
+	                "# HELP plantao_start_time_seconds When this process started, in Unix seconds.\n"
+	                "# TYPE plantao_start_time_seconds gauge\n"
+	                "plantao_start_time_seconds %lld\n",
+	                PLANTAO_VERSION, (long long)req->app->started_at);
+	if (rc == RC_OK)
+		rc = metrics_render(req->app->metrics, &b);
 	if (rc == RC_OK)
 		rc = buf_puts(&b, "# HELP plantao_outbox_messages Outbox rows by status (pending is the queue depth).\n"
 		                  "# TYPE plantao_outbox_messages gauge\n");
 	if (rc == RC_OK)
 		rc = outbox_depth(req->db, depth_line, &b);
+	if (rc == RC_OK)
+		rc = paging_gauges(req, &b);
+	db_settle(req->db, "metrics");
 	if (rc == RC_OK)
 		rc = http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data ? b.data : "", b.len);
 	buf_release(&b);

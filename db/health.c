@@ -1,0 +1,118 @@
+/*
+ * db/health.c — the statements behind db/health.h. Everything here reads, except the probe,
+ * which rewrites the single health_probe row in a short BEGIN IMMEDIATE transaction so that a
+ * database that only answers reads (read-only file system, full disk, lost file) shows up.
+ */
+#include "db/health.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+
+enum rc health_write_probe(struct db *db, int64_t now, char *err, size_t errlen)
+{
+	static const char sql[] = "INSERT INTO health_probe (id, at) VALUES (1, ?1) "
+	                          "ON CONFLICT (id) DO UPDATE SET at = excluded.at";
+	sqlite3_stmt *st;
+	int moved = 0;
+	enum rc rc;
+
+	err[0] = '\0';
+	/* A deleted or replaced file still takes writes through the descriptor SQLite holds (WAL
+	 * mode never notices): ask the VFS, or they would vanish at the next start. */
+	if (sqlite3_file_control(db->h, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved) {
+		snprintf(err, errlen, "the database file was deleted or replaced while plantao had it open");
+		return RC_CONFLICT;
+	}
+	rc = db_begin(db);
+	if (rc != RC_OK)
+		goto out;
+	st = db_stmt(db, sql);
+	rc = RC_DB;
+	if (!st || sqlite3_bind_int64(st, 1, now))
+		goto out;
+	rc = sqlite3_step(st) == SQLITE_DONE ? RC_OK : db_rc(db);
+	sqlite3_reset(st);
+	if (rc == RC_OK)
+		rc = db_commit(db);
+out:
+	if (rc != RC_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db->h));
+		log_warn("health: the database does not take writes: %s", err);
+		db_rollback(db);
+	}
+	return rc;
+}
+
+enum rc health_outbox_waiting(struct db *db, struct health_waiting *out)
+{
+	static const char sql[] = "SELECT priority, count(*), min(created_at) FROM outbox "
+	                          "WHERE status IN ('pending', 'retry', 'sending') GROUP BY priority";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc = RC_DB;
+	int r;
+
+	memset(out, 0, sizeof *out);
+	if (!st)
+		return RC_DB;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		int p = sqlite3_column_int(st, 0);
+
+		if (p < 0 || p >= HEALTH_PRIORITIES)
+			p = HEALTH_PRIORITIES - 1; /* an unknown priority counts with the lowest */
+		out->count[p] += sqlite3_column_int64(st, 1);
+		if (!out->oldest_at[p] || sqlite3_column_int64(st, 2) < out->oldest_at[p])
+			out->oldest_at[p] = sqlite3_column_int64(st, 2);
+	}
+	rc = r == SQLITE_DONE ? RC_OK : db_rc(db);
+	if (rc != RC_OK)
+		log_err("health_outbox_waiting: %s", sqlite3_errmsg(db->h));
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum rc health_twilio_results(struct db *db, int64_t since, struct health_twilio *out)
+{
+	static const char accepted[] = "SELECT max(sent_at) FROM outbox";
+	/* Refused before Twilio accepted anything: retries (network, 429, 5xx, auth while pages are
+	 * retried) and failures without a SID. Failures with a SID came from status callbacks: the
+	 * phone's or the carrier's trouble, not Twilio's answer to plantao. */
+	static const char errors[] = "SELECT id, coalesce(error_code, 0), coalesce(error_message, ''), updated_at "
+	                             "FROM outbox WHERE status = ?1 AND updated_at >= ?2 AND tries > 0 "
+	                             "AND sid IS NULL ORDER BY updated_at DESC, id DESC LIMIT 1";
+	static const char *const statuses[] = {"retry", "failed"};
+	sqlite3_stmt *st = db_stmt(db, accepted);
+	enum rc rc;
+	size_t i;
+
+	memset(out, 0, sizeof *out);
+	if (!st)
+		return RC_DB;
+	rc = db_step_row(db, st);
+	if (rc == RC_OK)
+		out->last_accepted_at = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != RC_OK && rc != RC_NOT_FOUND)
+		return rc;
+	rc = RC_OK;
+	st = db_stmt(db, errors);
+	for (i = 0; rc == RC_OK && i < sizeof statuses / sizeof statuses[0]; i++) {
+		if (!st || sqlite3_bind_text(st, 1, statuses[i], -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 2, since))
+			return RC_DB;
+		rc = db_step_row(db, st);
+		if (rc == RC_OK && sqlite3_column_int64(st, 3) > out->last_error_at) {
+			out->last_error_id = sqlite3_column_int64(st, 0);
+			out->last_error_code = sqlite3_column_int(st, 1);
+			snprintf(out->last_error_message, sizeof out->last_error_message, "%s",
+			         (const char *)sqlite3_column_text(st, 2));
+			out->last_error_at = sqlite3_column_int64(st, 3);
+		}
+		sqlite3_reset(st);
+		if (rc == RC_NOT_FOUND)
+			rc = RC_OK;
+	}
+	if (rc != RC_OK)
+		log_err("health_twilio_results: %s", sqlite3_errmsg(db->h));
+	return rc;
+}
