@@ -27,6 +27,9 @@
  * tag, or a line longer than libcurl's buffer), the mail is fetched again with libcurl's own
  * URL fetch ("/;UID=n"), which frames literals properly but uses BODY[] and so sets \Seen at
  * once: that rare path gives up the crash-safety above for that one mail.
+ * TLS: required before the password is sent — imaps://, or imap:// with a STARTTLS that
+ * succeeded (CURLUSESSL_ALL) — unless PLANTAO_IMAP_INSECURE=1; certificates are verified
+ * (PLANTAO_IMAP_CA_FILE for a private CA).
  * Time: connect timeout 5 s, whole transfer 15 s, and a poll stops taking new mails after
  * IMAP_POLL_BUDGET_MS, so the engine thread is never held for long. Trouble (server down, bad
  * password, alert not created) is logged once when it starts, then at debug level, and once
@@ -282,8 +285,16 @@ static enum rc handle_new(struct imap *im)
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, im->app);
-	/* STARTTLS whenever an imap:// server offers it; imaps:// is TLS from the start */
-	curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+	/*
+	 * The password never goes out without TLS: imaps:// is TLS from the start, and on imap://
+	 * libcurl must upgrade with STARTTLS before it logs in — a server that does not offer it
+	 * (or a man in the middle who strips it from CAPABILITY) gets CURLE_USE_SSL_FAILED and no
+	 * AUTHENTICATE. PLANTAO_IMAP_INSECURE=1 is the explicit way back to "TLS when offered".
+	 * The certificate is always verified, against PLANTAO_IMAP_CA_FILE when it is set.
+	 */
+	curl_easy_setopt(c, CURLOPT_USE_SSL, (long)(cfg->imap_insecure ? CURLUSESSL_TRY : CURLUSESSL_ALL));
+	if (cfg->imap_ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, cfg->imap_ca_file);
 	/* a bigger buffer keeps long mail lines whole in the response-line stream */
 	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
 	if (cfg->imap_user)
@@ -321,6 +332,12 @@ static void net_failed(struct imap *im, const struct app *app, const char *what,
 		return; /* ended by progress(): plantao is stopping */
 	if (cc == CURLE_LOGIN_DENIED)
 		detail = "login denied (check PLANTAO_IMAP_USER and PLANTAO_IMAP_PASSWORD)";
+	if (cc == CURLE_USE_SSL_FAILED)
+		detail = "the server offers no STARTTLS, and plantao does not send the password without TLS: use an "
+		         "imaps:// URL, enable STARTTLS on the server, or set PLANTAO_IMAP_INSECURE=1 to allow it";
+	if (cc == CURLE_PEER_FAILED_VERIFICATION && !app->cfg->imap_ca_file)
+		detail = "the server's TLS certificate is not trusted (PLANTAO_IMAP_CA_FILE names a PEM bundle "
+		         "to verify it with)";
 	/*
 	 * Once per streak, and again only when a streak of network trouble turns out to be a refused
 	 * login (after a refusal dovecot and others slow the next logins down until they time out).
@@ -636,6 +653,9 @@ enum rc imap_start(struct app *app, struct db *db, void **state)
 	if (rc != RC_OK)
 		goto fail;
 	im->interval_ms = cfg->imap_interval * 1000;
+	if (cfg->imap_insecure && strncmp(im->mailbox_url, "imaps://", 8) != 0)
+		log_warn("imap: PLANTAO_IMAP_INSECURE=1: the password goes in clear text to a server that offers "
+		         "no STARTTLS");
 	log_info("imap: reading alert e-mail every %d s (from: %s; subject containing: %s)", cfg->imap_interval,
 	         cfg->imap_from ? cfg->imap_from : "anyone", cfg->imap_subject ? cfg->imap_subject : "anything");
 	*state = im;

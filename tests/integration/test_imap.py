@@ -10,6 +10,12 @@ alone, that a second poll creates nothing, that a mail read twice (the crash win
 alert and \\Seen) folds into the same alert, and that a server that is down or refuses the
 password is logged once and never stops plantao.
 
+TLS: the password never travels in clear text. Each test makes its own certificate with the
+openssl command line (make_cert) and runs dovecot with STARTTLS (the usual tests: plantao at
+its default configuration, verifying the server with PLANTAO_IMAP_CA_FILE) or imaps (TestImapTls);
+a server without TLS is refused unless PLANTAO_IMAP_INSECURE=1, and dovecot's own log shows
+that no login was attempted.
+
 Skipped, with the reason printed, only when dovecot is not installed (scripts/deps test installs
 dovecot-imapd); a dovecot that is installed but does not start is a failure.
 """
@@ -21,6 +27,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -40,20 +47,46 @@ def dovecot_installed():
     return shutil.which("dovecot") is not None or os.access("/usr/sbin/dovecot", os.X_OK)
 
 
-class Dovecot:
-    """One throw-away dovecot. deliver() appends a message; flags() reads them back."""
+def make_cert(directory):
+    """A self-signed certificate for 127.0.0.1 (as an IP address SAN, which libcurl checks),
+    made with the openssl command line: returns (cert.pem, key.pem)."""
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    os.chmod(directory, 0o755)
+    os.chmod(key, 0o644)  # dovecot's config process reads it as root; the directory is private
+    return cert, key
 
-    def __init__(self, port=None):
+
+class Dovecot:
+    """One throw-away dovecot. deliver() appends a message; flags() reads them back.
+    mode: "plain" (no TLS, no STARTTLS), "starttls" or "imaps", the last two with the
+    certificate made by make_cert() in the server's directory (self.cert, self.key)."""
+
+    def __init__(self, port=None, mode="starttls"):
         self.dir = tempfile.mkdtemp(prefix="plantao-dovecot-")
         self.port = port or free_port()
         self.user = "alertas"
         self.password = secrets.token_hex(8)
         self.proc = None
+        self.mode = mode
+        self.cert = self.key = None
+        if mode != "plain":
+            os.mkdir(os.path.join(self.dir, "tls"))
+            self.cert, self.key = make_cert(os.path.join(self.dir, "tls"))
+
+    @property
+    def url(self):
+        return "%s://127.0.0.1:%d/INBOX" % ("imaps" if self.mode == "imaps" else "imap", self.port)
 
     def start(self, timeout=10):
         log = open(os.path.join(self.dir, "start.log"), "ab")
-        self.proc = subprocess.Popen(["bash", START, self.dir, str(self.port), self.user, self.password],
-                                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        args = ["bash", START, self.dir, str(self.port), self.user, self.password]
+        if self.mode != "plain":
+            args += [self.mode, self.cert, self.key]
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         log.close()
         deadline = time.monotonic() + timeout
@@ -99,9 +132,24 @@ class Dovecot:
         return "\n".join(out)
 
     def client(self):
-        c = imaplib.IMAP4("127.0.0.1", self.port, timeout=5)
+        if self.mode == "plain":
+            c = imaplib.IMAP4("127.0.0.1", self.port, timeout=5)
+        else:
+            ctx = ssl.create_default_context(cafile=self.cert)
+            if self.mode == "imaps":
+                c = imaplib.IMAP4_SSL("127.0.0.1", self.port, ssl_context=ctx, timeout=5)
+            else:
+                c = imaplib.IMAP4("127.0.0.1", self.port, timeout=5)
+                c.starttls(ssl_context=ctx)
         c.login(self.user, self.password)
         return c
+
+    def dovecot_log(self):
+        try:
+            with open(os.path.join(self.dir, "dovecot.log"), "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
 
     def deliver(self, raw):
         """APPENDs raw (str or bytes, LF or CRLF line ends) unseen to INBOX; returns its UID."""
@@ -174,30 +222,39 @@ ALTERNATIVE = ("preamble\n"
 
 
 @unittest.skipUnless(dovecot_installed(), "dovecot is not installed: `scripts/deps test` installs dovecot-imapd")
-class TestImap(IntegrationTest):
+class ImapTest(IntegrationTest):
+    """A dovecot per test in `dovecot_mode` (None: the test starts its own with dovecot_now)."""
     start_plantao = False
+    dovecot_mode = "starttls"
 
     def setUp(self):
         super().setUp()
-        self.dovecot = Dovecot()
-        self.addCleanup(self._finish_dovecot)
-        self.dovecot.start()
+        self.dovecot = None
+        if self.dovecot_mode:
+            self.dovecot_now(self.dovecot_mode)
 
-    def _finish_dovecot(self):
+    def dovecot_now(self, mode):
+        self.dovecot = Dovecot(mode=mode)
+        self.addCleanup(self._finish_dovecot, self.dovecot)
+        return self.dovecot.start()
+
+    def _finish_dovecot(self, d):
         ok = self._test_ok()
         if not ok:
-            print("\n%s\n---- kept %s" % (self.dovecot.log(), self.dovecot.dir))
-        self.dovecot.close(keep=not ok)
+            print("\n%s\n---- kept %s" % (d.log(), d.dir))
+        d.close(keep=not ok)
 
     def start_with_imap(self, password=None, **env):
+        """plantao reading the test's dovecot at the default TLS rule, trusting its certificate."""
         d = self.dovecot
         merged = {
-            "PLANTAO_IMAP_URL": "imap://127.0.0.1:%d/INBOX" % d.port,
+            "PLANTAO_IMAP_URL": d.url,
             "PLANTAO_IMAP_USER": d.user,
             "PLANTAO_IMAP_PASSWORD": password or d.password,
             "PLANTAO_IMAP_FROM": MONITOR,
             "PLANTAO_IMAP_SUBJECT": "ALERTA",
             "PLANTAO_IMAP_INTERVAL": "1",
+            "PLANTAO_IMAP_CA_FILE": d.cert,
         }
         merged.update(env)
         return self.start_plantao_now(merged)
@@ -216,6 +273,11 @@ class TestImap(IntegrationTest):
 
     def log_lines(self, needle, level="WARN"):
         return [l for l in self.plantao.log_text().splitlines() if needle in l and (" %s " % level) in l]
+
+
+
+class TestImap(ImapTest):
+    """Alert e-mail from a dovecot that offers STARTTLS."""
 
     def test_mail_becomes_alerts_decoded_and_seen(self):
         d = self.dovecot
@@ -363,6 +425,79 @@ class TestImap(IntegrationTest):
         self.assertEqual([a["summary"] for a in got], ["Replica\u00e7\u00e3o parou"])
         wait_until(lambda: "\\Seen" in d.flags()[hit], timeout=5, what="\\Seen")
         self.assertNotIn("\\Seen", d.flags()[miss])
+
+
+
+class TestImapTls(ImapTest):
+    """The password travels only inside TLS."""
+    dovecot_mode = None
+
+    def login_lines(self, d):
+        return [l for l in d.dovecot_log().splitlines() if "Login: user=<" in l]
+
+    def test_imaps_with_a_certificate_made_here(self):
+        d = self.dovecot_now("imaps")
+        uid = d.deliver(mail("ALERTA imaps", "por TLS desde o primeiro byte\n"))
+        self.start_with_imap()
+        got = self.wait_alerts(1)
+        self.assertEqual([(a["summary"], a["details"]) for a in got],
+                         [("ALERTA imaps", "por TLS desde o primeiro byte")])
+        wait_until(lambda: "\\Seen" in d.flags()[uid], timeout=5, what="\\Seen")
+        logins = self.login_lines(d)
+        self.assertTrue(logins and all("TLS" in l for l in logins), logins)
+        self.assertEqual(self.log_lines("imap:"), [], "a healthy mailbox logs no warning")
+
+    def test_starttls_login_is_inside_tls(self):
+        d = self.dovecot_now("starttls")
+        d.deliver(mail("ALERTA starttls", "depois do STARTTLS\n"))
+        self.start_with_imap()
+        self.assertEqual(self.wait_alerts(1)[0]["summary"], "ALERTA starttls")
+        logins = self.login_lines(d)
+        # dovecot's own clients (deliver, flags) log in over STARTTLS too: every login is in TLS
+        self.assertTrue(logins and all("TLS" in l for l in logins), logins)
+
+    def test_untrusted_certificate_is_refused_and_logged(self):
+        d = self.dovecot_now("imaps")
+        uid = d.deliver(mail("ALERTA certificado", "nunca lido\n"))
+        n_logins = len(self.login_lines(d))
+        self.start_with_imap(PLANTAO_IMAP_CA_FILE=None)
+        failed = wait_until(lambda: self.log_lines("imap: SEARCH failed"), timeout=10, what="the warning")
+        time.sleep(2.5)  # more polls: still one warning for the streak
+        self.assertEqual(len(self.log_lines("imap: SEARCH failed")), 1, failed)
+        self.assertIn("PLANTAO_IMAP_CA_FILE", failed[0])
+        self.assertTrue(self.plantao.running())
+        self.assertEqual(self.imap_alerts(), [])
+        self.assertNotIn("\\Seen", d.flags()[uid])
+        self.assertEqual(len(self.login_lines(d)), n_logins + 1, "only the test's own flags() logged in")
+
+    def test_server_without_tls_never_gets_the_password(self):
+        # The failure story: a server that does not offer STARTTLS (or a man in the middle who
+        # strips it) was sent AUTHENTICATE PLAIN with the password in clear text.
+        d = self.dovecot_now("plain")
+        uid = d.deliver(mail("ALERTA texto claro", "nunca lido\n"))
+        n_logins = len(self.login_lines(d))
+        self.start_with_imap()
+        # dovecot sees plantao connect, ask for CAPABILITY and leave without any login attempt
+        wait_until(lambda: "no auth attempts" in d.dovecot_log() or len(self.login_lines(d)) > n_logins,
+                   timeout=10, what="plantao's first connection to end or log in")
+        self.assertEqual(self.login_lines(d)[n_logins:], [], "plantao sent the password without TLS")
+        refused = wait_until(lambda: self.log_lines("offers no STARTTLS"), timeout=10, what="the warning")
+        time.sleep(2.5)  # more polls
+        self.assertEqual(len(self.log_lines("offers no STARTTLS")), 1, refused)
+        self.assertIn("PLANTAO_IMAP_INSECURE=1", refused[0])
+        self.assertEqual(len(self.login_lines(d)), n_logins, "plantao logged in without TLS")
+        self.assertNotIn("auth failed", d.dovecot_log())
+        self.assertTrue(self.plantao.running())
+        self.assertEqual(self.imap_alerts(), [])
+        self.assertNotIn("\\Seen", d.flags()[uid])
+
+    def test_insecure_opt_in_reads_a_server_without_tls(self):
+        d = self.dovecot_now("plain")
+        d.deliver(mail("ALERTA sem TLS", "permitido de propósito\n"))
+        self.start_with_imap(PLANTAO_IMAP_INSECURE="1", PLANTAO_IMAP_CA_FILE=None)
+        self.assertEqual(self.wait_alerts(1)[0]["summary"], "ALERTA sem TLS")
+        self.assertEqual(len(self.log_lines("PLANTAO_IMAP_INSECURE=1: the password goes in clear text")), 1)
+
 
 if __name__ == "__main__":
     unittest.main()
