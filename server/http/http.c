@@ -30,6 +30,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/metrics.h"
+#include "http/slow.h"
 #include "twilio/sig.h"
 #include "twiml/twiml.h"
 
@@ -43,8 +44,12 @@
  * instead of the answer. Clients that sent "Expect: 100-continue" are answered at once: they
  * wait for it and send no body.
  */
-#define HTTP_DRAIN_MAX     (8 * HTTP_MIB)
-#define HTTP_DRAIN_SECONDS 10
+/* libmicrohttpd's hard connection limit sits this far above PLANTAO_MAX_CONNECTIONS: a
+ * connection accepted past the soft limit evicts the oldest one still sending its head
+ * (http/slow.h) instead of being refused. */
+#define HTTP_EVICTION_HEADROOM(max) ((max) / 4 + 16)
+#define HTTP_DRAIN_MAX              (8 * HTTP_MIB)
+#define HTTP_DRAIN_SECONDS          10
 /*
  * Rate limits are token buckets kept in small open-addressed tables: one keyed by client
  * address for failed authentications, one keyed by token (its hash) for authenticated
@@ -74,6 +79,7 @@ struct http_server {
 	const struct route *routes;
 	size_t n_routes;
 	atomic_int in_flight;
+	struct slow_guard *slow;       /* head deadline, body rate, eviction past the connection limit */
 	struct rate_table failed_auth; /* per client address */
 	struct rate_table per_token;   /* per token hash */
 	char bootstrap_hash[TOKENS_HEX_LEN + 1];
@@ -579,10 +585,12 @@ static enum rc check_signature(struct http_server *s, struct http_req *req)
 static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct http_server *s = cls;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct http_req *req = calloc(1, sizeof *req);
 
 	if (!req)
 		return NULL;
+	req->watch = ci ? ci->socket_context : NULL;
 	req->app = s->app;
 	req->conn = conn;
 	req->t0_us = clock_mono_us();
@@ -702,19 +710,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	req->conn = conn;
 	if (!req->started) {
 		req->started = true;
+		slow_conn_body(req->watch);
 		rc = begin(s, req, method, url);
 		if (rc != RC_OK && answer_after_body(req)) {
 			req->body_rc = rc; /* answered on the last call, once the body is read */
 			return MHD_YES;
 		}
-		if (rc != RC_OK)
+		if (rc != RC_OK) {
+			slow_conn_busy(req->watch);
 			return reply_error(req, rc) == RC_OK ? MHD_YES : MHD_NO;
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
+		slow_conn_received(req->watch, n);
 		if (req->body_rc == RC_OK)
 			req->body_rc = body_chunk(req, upload_data, n);
 		else if (!drain(req, n)) /* so the client reads our answer; one that keeps sending is cut off */
@@ -723,6 +735,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (req->replied)
 		return MHD_YES;
+	slow_conn_busy(req->watch);
 	rc = req->body_rc;
 	if (rc == RC_OK && req->route->on_body)
 		rc = req->route->on_body(req, NULL, 0); /* end of body */
@@ -746,6 +759,7 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **req_cls, enum
 	(void)conn;
 	if (!req)
 		return;
+	slow_conn_idle(req->watch); /* a kept-alive connection waits for its next head */
 	us = clock_mono_us() - req->t0_us;
 	if (req->method) {
 		const char *route = req->route ? req->route->pattern : NULL;
@@ -770,6 +784,22 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **req_cls, enum
 	free(req);
 	*req_cls = NULL;
 	atomic_fetch_sub(&s->in_flight, 1);
+}
+
+/* Every connection is watched from accept to close (http/slow.h). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *s = cls;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		*socket_context = ci ? slow_conn_open(s->slow, ci->connect_fd) : NULL;
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		slow_conn_close(s->slow, *socket_context); /* before libmicrohttpd closes the socket */
+		*socket_context = NULL;
+	}
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -806,6 +836,7 @@ enum rc http_start(struct app *app, const struct route *routes, size_t n_routes,
 	struct addrinfo hints = {0}, *ai = NULL;
 	char port[16];
 	char *cert = NULL, *key = NULL;
+	struct slow_limits slow;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	enum rc rc = RC_INTERNAL;
 
@@ -819,6 +850,10 @@ enum rc http_start(struct app *app, const struct route *routes, size_t n_routes,
 	pthread_mutex_init(&s->per_token.lock, NULL);
 	if (c->api_token)
 		tokens_hash(c->api_token, s->bootstrap_hash);
+	slow_limits_default(&slow, c->request_timeout, (size_t)c->max_connections);
+	s->slow = slow_new(&slow);
+	if (!s->slow)
+		goto out;
 	snprintf(port, sizeof port, "%d", c->listen_port);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -841,7 +876,8 @@ enum rc http_start(struct app *app, const struct route *routes, size_t n_routes,
 	s->d = MHD_start_daemon(
 	        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
 	        ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)c->threads, MHD_OPTION_CONNECTION_LIMIT,
-	        (unsigned int)c->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	        (unsigned int)(c->max_connections + HTTP_EVICTION_HEADROOM(c->max_connections)),
+	        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	        (unsigned int)c->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)c->request_timeout,
 	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_URI_LOG_CALLBACK,
 	        uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, on_done, s, cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
@@ -859,6 +895,7 @@ out:
 	free(cert);
 	free(key);
 	if (rc != RC_OK) {
+		slow_free(s->slow);
 		pthread_mutex_destroy(&s->failed_auth.lock);
 		pthread_mutex_destroy(&s->per_token.lock);
 		free(s);
@@ -887,6 +924,7 @@ void http_stop(struct http_server *s, int wait_ms)
 		wait_ms -= 10;
 	}
 	MHD_stop_daemon(s->d);
+	slow_free(s->slow);
 	pthread_mutex_destroy(&s->failed_auth.lock);
 	pthread_mutex_destroy(&s->per_token.lock);
 	free(s);

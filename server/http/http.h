@@ -88,6 +88,7 @@ struct http_req {
 	char err[512];
 	int64_t t0_us;
 	size_t received;
+	void *watch;         /* the connection's slow-client watch (http/slow.h) */
 	size_t drained;      /* body bytes read and discarded after the request was refused */
 	int64_t drain_t0_us; /* when that began */
 	struct {

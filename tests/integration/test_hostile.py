@@ -189,3 +189,143 @@ class TestEarlyAnswers(IntegrationTest):
         finally:
             s.close()
         self.assertTrue(head.startswith(b"HTTP/1.1 413"), head)
+
+
+class SlowLoris:
+    """`per_addr` connections from each address in `addrs`, each sending a request head one
+    header line every `interval` seconds and never finishing it; any connection the server
+    closes is opened again at once, as attack tools do."""
+
+    def __init__(self, port, addrs, per_addr, interval=2.0):
+        self.port, self.addrs, self.per_addr, self.interval = port, addrs, per_addr, interval
+        self.socks = {}
+        self.opened = self.closed = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def open_now(self):
+        return len(self.socks)
+
+    def _open(self, addr):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(2)
+        try:
+            s.bind((addr, 0))
+            s.connect(("127.0.0.1", self.port))
+            s.sendall(b"POST /twilio/voice HTTP/1.1\r\nHost: plantao\r\n")
+        except OSError:
+            s.close()
+            return None
+        s.setblocking(False)
+        self.opened += 1
+        return s
+
+    def run(self):
+        import select
+        poller = select.poll()
+        last_line = {}
+        while not self.stop.is_set():
+            now = time.monotonic()
+            for addr in self.addrs:
+                for i in range(self.per_addr):
+                    key = (addr, i)
+                    if key in self.socks:
+                        continue
+                    s = self._open(addr)
+                    if s is not None:
+                        self.socks[key] = s
+                        last_line[key] = now
+                        poller.register(s.fileno(), select.POLLIN)
+            byfd = {s.fileno(): k for k, s in self.socks.items()}
+            for fd, _ in poller.poll(100):
+                key = byfd.get(fd)
+                if key is None:
+                    continue
+                s = self.socks.pop(key)
+                poller.unregister(fd)
+                s.close()
+                self.closed += 1
+            for key, s in list(self.socks.items()):
+                if now - last_line[key] >= self.interval:
+                    last_line[key] = now
+                    try:
+                        s.send(b"X-Pad: %d\r\n" % int(now))
+                    except OSError:
+                        poller.unregister(s.fileno())
+                        s.close()
+                        del self.socks[key]
+                        self.closed += 1
+            time.sleep(0.05)
+        for s in self.socks.values():
+            s.close()
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(10)
+
+
+class TestSlowClients(IntegrationTest):
+    """Default limits: 512 connections, 64 per address, 15 s idle timeout."""
+
+    def voice_webhook(self, n):
+        return self.plantao.webhook("/twilio/voice", {"CallSid": "CA%032d" % n, "From": "+5511988880000",
+                                                      "To": "+15005550006", "CallStatus": "ringing"})
+
+    def test_twilio_is_served_while_slow_connections_hold_every_slot(self):
+        # eight addresses, 64 trickling connections each: every slot of the default 512
+        loris = SlowLoris(self.plantao.port, ["127.0.9.%d" % i for i in range(1, 9)], 64).start()
+        self.addCleanup(loris.close)
+        wait_until(lambda: loris.open_now() >= 500, timeout=30, what="the slow connections to be open")
+        results = []
+        t_end = time.monotonic() + 25  # past the head deadline: slots are cut and refilled meanwhile
+        n = 0
+        while time.monotonic() < t_end:
+            n += 1
+            wh = self.voice_webhook(n)
+            results.append((wh.status, round(wh.elapsed, 3), wh.error))
+            time.sleep(0.5)
+        lat = sorted(r[1] for r in results)
+        import sys
+        sys.stderr.write("\n  voice webhook under slowloris: %d requests, median %.3fs, max %.3fs, failed %d; "
+                         "slow connections opened %d, closed by plantao %d\n"
+                         % (len(results), lat[len(lat) // 2], lat[-1],
+                            sum(1 for r in results if r[0] != 200), loris.opened, loris.closed))
+        failed = [r for r in results if r[0] != 200]
+        self.assertEqual(failed, [], "webhooks that did not get TwiML: %r" % failed)
+        self.assertLess(lat[-1], 5.0, results)
+        wait_until(lambda: "slow clients cut off" in self.plantao.log_text(), timeout=15,
+                   what="the warning about slow clients")
+
+    def test_slow_head_and_slow_body_are_cut(self):
+        head = socket.create_connection(("127.0.0.1", self.plantao.port), timeout=2)
+        body = socket.create_connection(("127.0.0.1", self.plantao.port), timeout=2)
+        self.addCleanup(head.close)
+        self.addCleanup(body.close)
+        head.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        body.sendall(b"POST /twilio/sms HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                     b"Content-Length: 60000\r\n\r\nBody=")
+        t0 = time.monotonic()
+        closed = {}
+        while len(closed) < 2 and time.monotonic() - t0 < 40:
+            for name, s in (("head", head), ("body", body)):
+                if name in closed:
+                    continue
+                try:
+                    s.send(b"X-a: b\r\n" if name == "head" else b"x")  # one line / one byte a second:
+                    s.settimeout(0.01)                                  # never idle long enough for
+                    if s.recv(4096) == b"":                             # the 15 s idle timeout
+                        closed[name] = time.monotonic() - t0
+                except socket.timeout:
+                    pass
+                except OSError:
+                    closed[name] = time.monotonic() - t0
+            time.sleep(1)
+        self.assertIn("head", closed, "a request head trickled for 40 s without being cut")
+        self.assertIn("body", closed, "a body trickled for 40 s without being cut")
+        self.assertLess(closed["head"], 20)
+        self.assertLess(closed["body"], 25)
+        self.assertEqual(self.api("GET", "/healthz", token=None)[0], 200)
