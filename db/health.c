@@ -10,20 +10,31 @@
 
 #include "core/log.h"
 
-enum rc health_write_probe(struct db *db, int64_t now, char *err, size_t errlen)
+enum rc health_file_moved(struct db *db, char *err, size_t errlen)
 {
-	static const char sql[] = "INSERT INTO health_probe (id, at) VALUES (1, ?1) "
-	                          "ON CONFLICT (id) DO UPDATE SET at = excluded.at";
-	sqlite3_stmt *st;
 	int moved = 0;
-	enum rc rc;
 
-	err[0] = '\0';
 	/* A deleted or replaced file still takes writes through the descriptor SQLite holds (WAL
 	 * mode never notices): ask the VFS, or they would vanish at the next start. */
 	if (sqlite3_file_control(db->h, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved) {
 		snprintf(err, errlen, "the database file was deleted or replaced while plantao had it open");
 		return RC_CONFLICT;
+	}
+	return RC_OK;
+}
+
+enum rc health_write_probe(struct db *db, int64_t now, char *err, size_t errlen)
+{
+	static const char sql[] = "INSERT INTO health_probe (id, at) VALUES (1, ?1) "
+	                          "ON CONFLICT (id) DO UPDATE SET at = excluded.at";
+	sqlite3_stmt *st;
+	enum rc rc;
+
+	err[0] = '\0';
+	rc = health_file_moved(db, err, errlen);
+	if (rc != RC_OK) {
+		log_warn("health: %s", err);
+		return rc;
 	}
 	rc = db_begin(db);
 	if (rc != RC_OK)
@@ -72,46 +83,85 @@ enum rc health_outbox_waiting(struct db *db, struct health_waiting *out)
 	return rc;
 }
 
-enum rc health_twilio_results(struct db *db, int64_t since, struct health_twilio *out)
+bool health_is_auth_error(int code)
+{
+	/* 20003 authentication failed, 20005 account not active, 20006 access denied, 20008 test
+	 * credentials used for a live resource. */
+	return code == 20003 || code == 20005 || code == 20006 || code == 20008;
+}
+
+static void take_error(struct health_twilio *out, int64_t at_ms, int code, const char *msg, bool auth)
+{
+	if (at_ms <= out->last_error_ms)
+		return;
+	out->last_error_ms = at_ms;
+	out->last_error_code = code;
+	out->last_error_auth = auth || health_is_auth_error(code);
+	snprintf(out->last_error_message, sizeof out->last_error_message, "%s", msg ? msg : "");
+}
+
+enum rc health_twilio_results(struct db *db, int64_t since_ms, struct health_twilio *out)
 {
 	static const char accepted[] = "SELECT max(sent_at) FROM outbox";
 	/* Refused before Twilio accepted anything: retries (network, 429, 5xx, auth while pages are
 	 * retried) and failures without a SID. Failures with a SID came from status callbacks: the
 	 * phone's or the carrier's trouble, not Twilio's answer to plantao. */
-	static const char errors[] = "SELECT id, coalesce(error_code, 0), coalesce(error_message, ''), updated_at "
+	static const char errors[] = "SELECT coalesce(error_code, 0), coalesce(error_message, ''), updated_at "
 	                             "FROM outbox WHERE status = ?1 AND updated_at >= ?2 AND tries > 0 "
 	                             "AND sid IS NULL ORDER BY updated_at DESC, id DESC LIMIT 1";
+	static const char results[] = "SELECT kind, at_ms, coalesce(error_code, 0), coalesce(message, '') "
+	                              "FROM twilio_results WHERE kind = 'ok' OR at_ms >= ?1";
 	static const char *const statuses[] = {"retry", "failed"};
 	sqlite3_stmt *st = db_stmt(db, accepted);
 	enum rc rc;
 	size_t i;
+	int r;
 
 	memset(out, 0, sizeof *out);
 	if (!st)
 		return RC_DB;
 	rc = db_step_row(db, st);
 	if (rc == RC_OK)
-		out->last_accepted_at = sqlite3_column_int64(st, 0);
+		out->last_accepted_ms = sqlite3_column_int64(st, 0) * 1000;
 	sqlite3_reset(st);
 	if (rc != RC_OK && rc != RC_NOT_FOUND)
-		return rc;
+		goto out;
 	rc = RC_OK;
 	st = db_stmt(db, errors);
 	for (i = 0; rc == RC_OK && i < sizeof statuses / sizeof statuses[0]; i++) {
-		if (!st || sqlite3_bind_text(st, 1, statuses[i], -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 2, since))
-			return RC_DB;
+		rc = RC_DB;
+		if (!st || sqlite3_bind_text(st, 1, statuses[i], -1, SQLITE_STATIC) ||
+		    sqlite3_bind_int64(st, 2, since_ms / 1000))
+			goto out;
 		rc = db_step_row(db, st);
-		if (rc == RC_OK && sqlite3_column_int64(st, 3) > out->last_error_at) {
-			out->last_error_id = sqlite3_column_int64(st, 0);
-			out->last_error_code = sqlite3_column_int(st, 1);
-			snprintf(out->last_error_message, sizeof out->last_error_message, "%s",
-			         (const char *)sqlite3_column_text(st, 2));
-			out->last_error_at = sqlite3_column_int64(st, 3);
-		}
+		if (rc == RC_OK)
+			take_error(out, sqlite3_column_int64(st, 2) * 1000, sqlite3_column_int(st, 0),
+			           (const char *)sqlite3_column_text(st, 1), false);
 		sqlite3_reset(st);
 		if (rc == RC_NOT_FOUND)
 			rc = RC_OK;
 	}
+	if (rc != RC_OK)
+		goto out;
+	st = db_stmt(db, results);
+	rc = RC_DB;
+	if (!st || sqlite3_bind_int64(st, 1, since_ms))
+		goto out;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 0);
+		int64_t at = sqlite3_column_int64(st, 1);
+
+		if (!strcmp(kind, "ok")) {
+			if (at > out->last_accepted_ms)
+				out->last_accepted_ms = at;
+		} else {
+			take_error(out, at, sqlite3_column_int(st, 2), (const char *)sqlite3_column_text(st, 3),
+			           !strcmp(kind, "auth"));
+		}
+	}
+	rc = r == SQLITE_DONE ? RC_OK : db_rc(db);
+	sqlite3_reset(st);
+out:
 	if (rc != RC_OK)
 		log_err("health_twilio_results: %s", sqlite3_errmsg(db->h));
 	return rc;

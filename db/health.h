@@ -8,6 +8,7 @@
 #ifndef PLANTAO_DB_HEALTH_H
 #define PLANTAO_DB_HEALTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,9 +23,12 @@
  * transaction. RC_CONFLICT when the file this connection writes to was deleted, renamed or
  * replaced since it was opened (the writes would be lost); else the mapped SQLite error
  * (RC_DB for read-only, full or broken files, RC_BUSY when the lock was not had in time).
- * err receives a one-line cause either way ("" on success).
+ * err receives a one-line cause either way ("" on success); failures are logged as warnings.
  */
 enum rc health_write_probe(struct db *db, int64_t now, char *err, size_t errlen);
+/* RC_CONFLICT (err says why) when the file db writes to was deleted or replaced since it was
+ * opened, else RC_OK (err untouched). A stat: cheap enough for every request. */
+enum rc health_file_moved(struct db *db, char *err, size_t errlen);
 
 /* What waits in the outbox, per priority: rows pending, retrying or being sent. */
 struct health_waiting {
@@ -33,15 +37,23 @@ struct health_waiting {
 };
 enum rc health_outbox_waiting(struct db *db, struct health_waiting *out);
 
-/* What Twilio answered lately. Times are seconds (plantao's clock); 0 when there is none. */
+/* What Twilio answered lately, in milliseconds of plantao's clock; 0 when there is none. */
 struct health_twilio {
-	int64_t last_accepted_at; /* latest send Twilio accepted (it has a SID) */
-	int64_t last_error_at;    /* latest send refused or failed before Twilio accepted it, at or after since */
-	int64_t last_error_id;    /* its outbox row */
-	int last_error_code;      /* Twilio's error code; 0 for network errors and HTTP errors without one */
+	int64_t last_accepted_ms; /* latest send Twilio accepted */
+	int64_t last_error_ms;    /* latest send refused, or failed before Twilio accepted it */
+	int last_error_code;      /* Twilio's error code; 0 for network errors and bare HTTP errors */
+	bool last_error_auth;     /* that refusal was about the credentials or the account (20003, …) */
 	char last_error_message[HEALTH_ERR_MAX];
 };
-/* Fills out from the outbox; errors older than since (seconds) are ignored. */
-enum rc health_twilio_results(struct db *db, int64_t since, struct health_twilio *out);
+/*
+ * Fills out from the sender's record of Twilio's last answers (table twilio_results) and from
+ * the outbox rows themselves (sent_at, and the error of rows retried or refused without a SID),
+ * whichever is newer. Errors before since_ms are ignored: a restart with new credentials starts
+ * with a clean slate.
+ */
+enum rc health_twilio_results(struct db *db, int64_t since_ms, struct health_twilio *out);
+
+/* True for Twilio's error codes that mean the credentials or the account are refused. */
+bool health_is_auth_error(int code);
 
 #endif

@@ -29,6 +29,7 @@ enum rc app_init(struct app *app, const struct cfg *cfg)
 	if (pthread_key_create(&app->db_key, close_db))
 		return RC_INTERNAL;
 	pthread_mutex_init(&app->wake_lock, NULL);
+	pthread_mutex_init(&app->probe_lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&app->wake_cond, &ca);
@@ -42,6 +43,7 @@ void app_release(struct app *app)
 	app_db_close(app);
 	pthread_key_delete(app->db_key);
 	pthread_mutex_destroy(&app->wake_lock);
+	pthread_mutex_destroy(&app->probe_lock);
 	pthread_cond_destroy(&app->wake_cond);
 	metrics_free(app->metrics);
 	app->metrics = NULL;

@@ -25,6 +25,12 @@ struct app {
 	bool wake_pending;
 	_Atomic int stopping; /* set once at shutdown */
 	int64_t started_at;   /* clock_now() when app_init ran: /metrics' start time, /healthz's "since start" */
+	/* /healthz's last database write probe (server/http/ops.c), reused for a second so that a
+	 * flood of health checks cannot queue writes in front of pages. */
+	pthread_mutex_t probe_lock;
+	int64_t probe_mono_us; /* clock_mono_us() of the last probe, 0: none yet */
+	int probe_rc;          /* its enum rc */
+	char probe_err[256];
 };
 
 /* Initialises app around cfg (borrowed for app's life). */

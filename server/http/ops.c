@@ -18,6 +18,7 @@
  */
 #include "http/ops.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -45,12 +46,6 @@ struct component {
 
 static const char *const priority_names[HEALTH_PRIORITIES] = {"alert", "support", "sales"};
 
-/* Twilio's answers that mean the account or its credentials are refused. */
-static bool is_auth_error(int code)
-{
-	return code == 20003 || code == 20005 || code == 20006 || code == 20008;
-}
-
 static void set(struct component *c, enum level level, const char *code, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 
@@ -65,19 +60,48 @@ static void set(struct component *c, enum level level, const char *code, const c
 	va_end(ap);
 }
 
+#define PROBE_REUSE_US 1000000 /* a write probe answers for this long */
+
+/* The write probe, at most once per PROBE_REUSE_US for the whole process; a file deleted under
+ * this connection is checked every time (a stat). */
+static enum rc write_probe(struct http_req *req, int64_t now, char *err, size_t errlen)
+{
+	struct app *app = req->app;
+	int64_t mono = clock_mono_us();
+	enum rc rc;
+
+	pthread_mutex_lock(&app->probe_lock);
+	if (app->probe_mono_us && mono - app->probe_mono_us < PROBE_REUSE_US) {
+		rc = (enum rc)app->probe_rc;
+		snprintf(err, errlen, "%s", app->probe_err);
+	} else {
+		rc = health_write_probe(req->db, now, err, errlen);
+		app->probe_mono_us = mono;
+		app->probe_rc = (int)rc;
+		snprintf(app->probe_err, sizeof app->probe_err, "%s", err);
+	}
+	pthread_mutex_unlock(&app->probe_lock);
+	if (rc == RC_OK || rc == RC_CONFLICT) {
+		enum rc moved = health_file_moved(req->db, err, errlen);
+
+		if (moved != RC_OK)
+			rc = moved;
+	}
+	return rc;
+}
+
 static void check_database(struct http_req *req, int64_t now, struct component *c)
 {
 	char err[HEALTH_ERR_MAX];
-	enum rc rc = health_write_probe(req->db, now, err, sizeof err);
+	enum rc rc = write_probe(req, now, err, sizeof err);
 	int v = 0;
 
 	if (rc == RC_OK)
 		rc = db_version(req->db, &v);
 	json_object_set_new(c->detail, "schema", json_integer(v));
-	json_object_set_new(c->detail, "path", json_string(req->app->cfg->db_path));
 	if (rc == RC_CONFLICT)
-		set(c, LEVEL_FAIL, "file_replaced", "%s (PLANTAO_DB %s): writes since then are lost; restart plantao",
-		    err, req->app->cfg->db_path);
+		set(c, LEVEL_FAIL, "file_replaced", "%s (PLANTAO_DB): writes since then are lost; restart plantao",
+		    err);
 	else if (rc != RC_OK)
 		set(c, LEVEL_FAIL, rc == RC_BUSY ? "busy" : "not_writable",
 		    "the database does not take writes (%s): alerts and pages cannot be recorded",
@@ -91,7 +115,6 @@ static void check_twilio(struct http_req *req, const struct health_waiting *w, b
 	enum rc rc;
 
 	json_object_set_new(c->detail, "configured", json_boolean(cfg_has_twilio(cfg)));
-	json_object_set_new(c->detail, "api_base", json_string(cfg->twilio_api_base));
 	if (!cfg_has_twilio(cfg)) {
 		if (have_w && w->count[0] > 0)
 			set(c, LEVEL_FAIL, "not_configured",
@@ -104,30 +127,32 @@ static void check_twilio(struct http_req *req, const struct health_waiting *w, b
 			    "alerts are recorded but nobody is paged");
 		return;
 	}
-	rc = health_twilio_results(req->db, req->app->started_at, &t);
+	rc = health_twilio_results(req->db, req->app->started_at * 1000, &t);
 	if (rc != RC_OK) {
 		set(c, LEVEL_FAIL, "unknown", "the outbox could not be read (%s)", rc_str(rc));
 		return;
 	}
-	if (t.last_accepted_at)
-		json_object_set_new(c->detail, "last_accepted_at", json_integer(t.last_accepted_at));
-	if (t.last_error_at) {
+	/* /healthz is public and Twilio's messages for most codes quote phone numbers: past the
+	 * fixed texts of authentication and network errors only the code goes out (the outbox
+	 * API, behind a token, has the whole message). */
+	if (t.last_error_code && !t.last_error_auth)
+		snprintf(t.last_error_message, sizeof t.last_error_message, "details in GET /api/outbox");
+	if (t.last_accepted_ms)
+		json_object_set_new(c->detail, "last_accepted_at", json_integer(t.last_accepted_ms / 1000));
+	if (t.last_error_ms)
 		json_object_set_new(c->detail, "last_error",
-		                    json_pack("{s:I,s:i,s:s,s:I}", "outbox_id", (json_int_t)t.last_error_id, "code",
-		                              t.last_error_code, "message", t.last_error_message, "at",
-		                              (json_int_t)t.last_error_at));
-	}
-	if (!t.last_error_at || t.last_error_at < t.last_accepted_at)
+		                    json_pack("{s:i,s:s,s:I}", "code", t.last_error_code, "message",
+		                              t.last_error_message, "at", (json_int_t)(t.last_error_ms / 1000)));
+	if (!t.last_error_ms || t.last_error_ms < t.last_accepted_ms)
 		return; /* nothing refused since the last accepted send */
-	if (is_auth_error(t.last_error_code))
+	if (t.last_error_auth)
 		set(c, LEVEL_FAIL, "auth_error",
 		    "Twilio refuses the credentials (error %d: %s): no text or call goes out; check "
 		    "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
 		    t.last_error_code, t.last_error_message);
 	else
-		set(c, LEVEL_WARN, "send_errors", "the latest send to Twilio failed (%s%d%s%s); it is being retried",
-		    t.last_error_code ? "error " : "", t.last_error_code, t.last_error_code ? ": " : " ",
-		    t.last_error_message);
+		set(c, LEVEL_WARN, "send_errors", "the latest send to Twilio failed (%s%d: %s); it is being retried",
+		    t.last_error_code ? "error " : "network error ", t.last_error_code, t.last_error_message);
 }
 
 static void check_oncall(struct http_req *req, int64_t now, struct component *c, int *reachable)
@@ -135,11 +160,10 @@ static void check_oncall(struct http_req *req, int64_t now, struct component *c,
 	struct escalation_policy pol;
 	int64_t oncall = 0, next = 0, seen[ESCALATION_MAX_STEPS];
 	size_t i, n_seen = 0;
-	json_t *people = json_array();
+	bool oncall_reachable = false;
 	enum rc rc;
 
 	*reachable = 0;
-	json_object_set_new(c->detail, "reachable", people);
 	rc = escalation_load(req->db, &pol);
 	if (rc == RC_OK)
 		rc = escalation_rotation(req->db, now, &oncall, &next);
@@ -148,7 +172,6 @@ static void check_oncall(struct http_req *req, int64_t now, struct component *c,
 		    rc_str(rc));
 		return;
 	}
-	json_object_set_new(c->detail, "steps", json_integer((json_int_t)pol.n_steps));
 	for (i = 0; i < pol.n_steps; i++) {
 		const struct escalation_step *s = &pol.steps[i];
 		int64_t id = s->target == ESCALATION_ONCALL ? oncall
@@ -163,12 +186,13 @@ static void check_oncall(struct http_req *req, int64_t now, struct component *c,
 		if (!id || dup || people_get(req->db, id, &p) != RC_OK)
 			continue;
 		seen[n_seen++] = id;
-		json_array_append_new(people, json_pack("{s:I,s:s}", "id", (json_int_t)p.id, "name", p.name));
-		if (id == oncall)
-			json_object_set_new(c->detail, "oncall",
-			                    json_pack("{s:I,s:s}", "id", (json_int_t)p.id, "name", p.name));
+		oncall_reachable = oncall_reachable || id == oncall;
 	}
 	*reachable = (int)n_seen;
+	/* Counts and ids only: /healthz is public; names and phones stay behind the API's token. */
+	json_object_set_new(c->detail, "steps", json_integer((json_int_t)pol.n_steps));
+	json_object_set_new(c->detail, "reachable", json_integer((json_int_t)n_seen));
+	json_object_set_new(c->detail, "oncall_id", oncall_reachable ? json_integer(oncall) : json_null());
 	if (pol.n_steps == 0)
 		set(c, LEVEL_FAIL, "no_policy", "the escalation policy has no steps: alerts page nobody");
 	else if (!n_seen)
@@ -177,8 +201,7 @@ static void check_oncall(struct http_req *req, int64_t now, struct component *c,
 		           : "nobody is on call now (no rotation, or nobody in it): alerts reach nobody");
 	else if (!oncall)
 		set(c, LEVEL_WARN, "nobody_on_call",
-		    "nobody is on call now: pages go only to the people named in the "
-		    "escalation policy");
+		    "nobody is on call now: pages go only to the people named in the escalation policy");
 }
 
 static void check_outbox(struct http_req *req, int64_t now, const struct health_waiting *w, bool have_w,

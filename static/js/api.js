@@ -91,3 +91,25 @@ export function listOf(data, key) {
   if (data && Array.isArray(data[key])) return data[key];
   return [];
 }
+
+/*
+ * health() → the body of GET /healthz?verbose: whether a page would go out now, per component
+ * ({status, database, twilio, oncall, outbox, reasons, components}). Public, so no token; the
+ * body comes with 200 and with 503 alike. Throws ApiError when there is no JSON answer.
+ */
+export async function health() {
+  let res;
+  try {
+    res = await fetch('/healthz?verbose', { headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'omit' });
+  } catch (e) {
+    throw new ApiError(0, 'network', '', 'GET');
+  }
+  let data = null;
+  try {
+    data = await res.json();
+  } catch (e) {
+    data = null;
+  }
+  if (!data || typeof data.status !== 'string') throw new ApiError(res.status, 'health', `HTTP ${res.status}`, 'GET');
+  return data;
+}

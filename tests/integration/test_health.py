@@ -123,8 +123,12 @@ class TestHealthz(HealthTest):
         self.start()
         self.team()
         body = self.assert_all_ok()
-        self.assertEqual(body["components"]["oncall"]["oncall"]["name"], "Ana")
+        self.assertEqual(body["components"]["oncall"]["oncall_id"], self.ana)
+        self.assertEqual(body["components"]["oncall"]["reachable"], 2)  # on call, then next
         self.assertEqual(self.api_ok("GET", "/api/oncall")["person"]["id"], self.ana)
+        self.assertNotIn("Ana", str(body))  # public: no names, phones or paths
+        self.assertNotIn(ANA, str(body))
+        self.assertNotIn(self.plantao.db_path, str(body))
         # the plain form names every component too, without the details
         status, plain = self.health(verbose=False)
         self.assertEqual(status, 200, plain)
@@ -183,7 +187,8 @@ class TestHealthz(HealthTest):
         self.team()
         self.sim.down()
         self.trigger("fila parada")
-        wait_until(lambda: any(r["tries"] > 0 for r in self.page_rows()), timeout=15, what="a send attempt")
+        wait_until(lambda: any(r["status"] == "retry" for r in self.page_rows()), timeout=15,
+                   what="a failed send attempt")
         status, body = self.health()
         self.assertEqual(status, 200, body)  # a fresh page being retried is not late yet
         self.assertEqual(body["twilio"], "send_errors")

@@ -1,10 +1,12 @@
 // static/js/pages/now.js — "Agora": who is on call, until when, who is next, and the button
-// that takes the shift (an override from now to the end of the current shift).
+// that takes the shift (an override from now to the end of the current shift). Above them, a
+// banner whenever /healthz says a page would not go out (or might not): the same components
+// and reasons, so a team lead sees a wrong Twilio token or an empty rotation before 3 a.m.
 
-import { api, listOf } from '../api.js';
+import { api, health, listOf } from '../api.js';
 import { clearErrors, errorText, field, formError, h, mount, showError } from '../dom.js';
 import { fmtFull, iso, toDate } from '../fmt.js';
-import { t } from '../i18n.js';
+import { lang, t } from '../i18n.js';
 import { editFailed, loadPeople, pageTitle, personChip, personOf, toast } from '../state.js';
 
 const pick = (o, ...names) => {
@@ -42,8 +44,66 @@ async function nextShift(current) {
   return null;
 }
 
+// The banner's texts (the component codes come from server/http/ops.c): [pt-BR, en].
+const HEALTH_TEXT = {
+  failing: ['Os alertas podem não chegar a ninguém agora', 'Pages may not reach anyone right now'],
+  warning: ['Atenção: avisos podem atrasar ou não sair', 'Attention: pages may be late or not go out'],
+  unknown: ['Não foi possível verificar se os alertas sairiam', 'Could not check whether pages would go out'],
+  database: ['Banco de dados', 'Database'],
+  twilio: ['Twilio', 'Twilio'],
+  oncall: ['Plantão', 'On call'],
+  outbox: ['Fila de envio', 'Outbox'],
+  'database.file_replaced': ['o arquivo do banco foi apagado ou trocado; reinicie o plantao',
+    'the database file was deleted or replaced; restart plantao'],
+  'database.not_writable': ['o banco não aceita gravações (disco cheio ou somente leitura)',
+    'the database takes no writes (disk full or read-only)'],
+  'database.busy': ['o banco está travado por outro processo', 'the database is locked by another process'],
+  'twilio.auth_error': ['a Twilio recusa as credenciais (TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN)',
+    'Twilio refuses the credentials (TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN)'],
+  'twilio.not_configured': ['credenciais da Twilio não configuradas: ninguém recebe SMS nem ligação',
+    'Twilio credentials are not set: nobody gets texts or calls'],
+  'twilio.send_errors': ['o último envio à Twilio falhou e está sendo repetido',
+    'the latest send to Twilio failed and is being retried'],
+  'oncall.nobody_on_call': ['sem ninguém de plantão agora', 'nobody is on call now'],
+  'oncall.no_policy': ['o escalonamento não tem etapas: ninguém é chamado', 'the escalation has no steps: nobody is paged'],
+  'outbox.pages_late': ['há alertas esperando para sair há tempo demais', 'pages have been waiting too long to go out'],
+  'outbox.notices_late': ['avisos (não alertas) esperando há tempo demais', 'notices (not pages) waiting too long'],
+};
+const ht = (key, fallback) => {
+  const e = HEALTH_TEXT[key];
+  return e ? e[lang() === 'en' ? 1 : 0] : fallback;
+};
+
+/* The banner for a /healthz body, or null when every component is ok. */
+export function healthBanner(hz) {
+  if (!hz || hz.status === 'ok') return null;
+  const failing = hz.status === 'impaired';
+  const comps = hz.components || {};
+  const items = ['database', 'twilio', 'oncall', 'outbox']
+    .filter((c) => hz[c] && hz[c] !== 'ok')
+    .map((c) => {
+      const reason = (hz.reasons && hz.reasons[c]) || '';
+      const level = comps[c] && comps[c].status;
+      return h('p', { 'data-component': c, 'data-code': hz[c], class: level === 'failing' ? 'error' : null },
+        h('strong', null, `${ht(c, c)}: `), ht(`${c}.${hz[c]}`, reason),
+        reason ? h('small', { class: 'hint' }, ` (${reason})`) : null);
+    });
+  return h('section', { class: failing ? 'card health error' : 'banner health', role: 'alert', 'data-testid': 'health-banner',
+    'data-status': hz.status },
+  h('h2', null, ht(failing ? 'failing' : 'warning')), items);
+}
+
+async function healthNow() {
+  try {
+    return healthBanner(await health());
+  } catch (e) {
+    return h('section', { class: 'card health error', role: 'alert', 'data-testid': 'health-banner', 'data-status': 'unknown' },
+      h('h2', null, ht('unknown')), h('p', null, errorText(e)));
+  }
+}
+
 export default async function render(root, ctx) {
-  const [people, cur] = await Promise.all([loadPeople(), oncallNow()]);
+  const [people, cur, banner] = await Promise.all([loadPeople(), oncallNow(), healthNow()]);
   if (!ctx.alive()) return;
   let next = cur && (cur.next || null);
   if (!next) {
@@ -78,7 +138,7 @@ export default async function render(root, ctx) {
         t('now.from', { when: fmtFull(shiftStart(next)) }))
       : h('p', { 'data-testid': 'next-name' }, t('now.nonext')));
 
-  mount(root, pageTitle(t('nav.now')), card, takeForm(people, who, end, ctx));
+  mount(root, pageTitle(t('nav.now')), banner, card, takeForm(people, who, end, ctx));
   // Refresh who is on call, unless the person is busy with the form.
   ctx.every(30000, () => {
     if (!root.contains(document.activeElement) || document.activeElement === root.querySelector('h1')) ctx.rerender();
