@@ -15,13 +15,17 @@
  */
 #include "api/api_alerts.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "db/alerts.h"
 #include "db/db.h"
 #include "db/escalation.h"
+#include "db/intake.h"
 #include "db/people.h"
+#include "http/metrics.h"
 #include "pager/alerts.h"
 #include "core/app.h"
 #include "core/clock.h"
@@ -29,33 +33,246 @@
 
 #define DETAILS_MAX  (HTTP_ALERT_MAX_BODY + 4 * HTTP_KIB)
 #define LIST_DEFAULT 50
+/* A plain-text alert dedups by its first line: at most this many bytes of it form the key. */
+#define TEXT_KEY_MAX 400
 
-static enum rc reply_alert(struct http_req *req, int status, int64_t id, bool deduped)
+/* Whether an alert goes out to anybody, as the intake can tell when it answers. */
+struct outlook {
+	bool paged;
+	const char *reason; /* NULL when paged */
+	char message[160];  /* "" when paged */
+};
+
+/* Adds what intake keeps beyond the alert row (runbook_url, group_key, test, members). */
+static void add_extra(struct http_req *req, int64_t id, json_t *a, bool members)
+{
+	if (intake_alert_json(req->db, id, a, members) != RC_OK)
+		log_warn("alert %lld: cannot read its runbook link and group", (long long)id);
+}
+
+static enum rc reply_alert(struct http_req *req, int status, int64_t id, bool deduped, const struct outlook *o)
 {
 	json_t *a;
 	enum rc rc = alerts_json(req->db, id, &a);
 
 	if (rc != RC_OK)
 		return http_fail(req, rc, "cannot read alert %lld", (long long)id);
+	add_extra(req, id, a, false);
 	if (status == 202)
 		json_object_set_new(a, "deduped", json_boolean(deduped));
+	if (o) {
+		json_object_set_new(a, "paged", json_boolean(o->paged));
+		if (!o->paged) {
+			json_object_set_new(a, "reason", json_string(o->reason));
+			json_object_set_new(a, "reason_message", json_string(o->message));
+		}
+	}
 	return http_reply_json(req, status, a);
 }
 
-static enum rc trigger_reply(struct http_req *req, const struct alert_input *in)
+static bool is_severity(const char *severity, const char *name)
 {
-	int64_t id;
-	bool deduped;
+	return severity && strcasecmp(severity, name) == 0;
+}
+
+/*
+ * Would alert id (just triggered or folded in) page anybody? Read after the commit: the
+ * policy's steps are resolved to people now, as the engine is about to. Every "no" that stops
+ * a page that should have gone out is counted (plantao_pages_unpaged_total{reason}) and
+ * logged as a warning; severity info and test notifications are not paged by design.
+ */
+static void page_outlook(struct http_req *req, int64_t id, const char *severity, bool test, struct outlook *o)
+{
+	const struct cfg *cfg = req->app->cfg;
+	struct escalation_policy p;
+	struct alerts_row a;
+	int64_t oncall = 0, next = 0;
+	size_t i, reachable = 0;
+
+	memset(o, 0, sizeof *o);
+	if (test) {
+		o->reason = "test";
+		snprintf(o->message, sizeof o->message, "a test notification: recorded, nobody is paged");
+		return;
+	}
+	if (is_severity(severity, "info")) {
+		o->reason = "info";
+		snprintf(o->message, sizeof o->message, "severity info: recorded, nobody is paged");
+		return;
+	}
+	if (alerts_load(req->db, id, &a) == RC_OK && strcmp(a.status, "acknowledged") == 0) {
+		o->reason = "acknowledged";
+		snprintf(o->message, sizeof o->message, "alert %lld is acknowledged already: nobody is paged again",
+		         (long long)id);
+		return;
+	}
+	if (!cfg->twilio_sid || !cfg->twilio_token || !cfg->twilio_from) {
+		o->reason = "no_twilio";
+		snprintf(o->message, sizeof o->message,
+		         "no Twilio credentials (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM): texts and calls "
+		         "wait in the outbox");
+	} else if (escalation_load(req->db, &p) == RC_OK &&
+	           escalation_rotation(req->db, clock_now(), &oncall, &next) == RC_OK) {
+		for (i = 0; i < p.n_steps; i++) {
+			const struct escalation_step *e = &p.steps[i];
+			int64_t who = e->target == ESCALATION_PERSON   ? e->person_id
+			              : e->target == ESCALATION_ONCALL ? oncall
+			                                               : next;
+			struct person person;
+
+			if (who > 0 && people_get(req->db, who, &person) == RC_OK)
+				reachable++;
+		}
+		if (!reachable) {
+			o->reason = "nobody_on_call";
+			snprintf(o->message, sizeof o->message,
+			         p.n_steps
+			                 ? "nobody to page: the escalation policy's steps resolve to nobody (no one on "
+			                   "call, or the people of the policy were removed)"
+			                 : "nobody to page: the escalation policy has no steps");
+		}
+	} else {
+		log_warn("alert %lld: cannot read the escalation policy to tell whether anybody is paged",
+		         (long long)id);
+	}
+	if (!o->reason) {
+		o->paged = true;
+		return;
+	}
+	metrics_count(req->app->metrics, "plantao_pages_unpaged_total",
+	              strcmp(o->reason, "no_twilio") == 0 ? "reason=\"no_twilio\"" : "reason=\"nobody_on_call\"", 1);
+	log_warn("alert %lld pages nobody: %s", (long long)id, o->message);
+}
+
+/* One request of the generic API: what to do and to which alert. Strings are borrowed. */
+struct intake {
+	struct alert_input in;
+	const char *action; /* "trigger", "acknowledge" or "resolve" */
+	const char *runbook_url;
+};
+
+static const char *status_action(const char *s)
+{
+	if (strcmp(s, "triggered") == 0 || strcmp(s, "firing") == 0)
+		return "trigger";
+	if (strcmp(s, "acknowledged") == 0)
+		return "acknowledge";
+	return strcmp(s, "resolved") == 0 ? "resolve" : NULL;
+}
+
+static const char *event_action_of(const char *s)
+{
+	if (strcmp(s, "trigger") == 0)
+		return "trigger";
+	if (strcmp(s, "acknowledge") == 0)
+		return "acknowledge";
+	return strcmp(s, "resolve") == 0 ? "resolve" : NULL;
+}
+
+/*
+ * Reads status (triggered|firing|acknowledged|resolved) and event_action (PagerDuty Events v2:
+ * trigger|acknowledge|resolve) into it->action; on error fills msg.
+ */
+static enum rc read_action(const char *status, const char *event_action, struct intake *it, char *msg, size_t len)
+{
+	const char *from_status = status ? status_action(status) : NULL;
+	const char *from_action = event_action ? event_action_of(event_action) : NULL;
+
+	if (status && !from_status) {
+		snprintf(msg, len, "status: expected \"triggered\", \"acknowledged\" or \"resolved\"");
+		return RC_UNPROCESSABLE;
+	}
+	if (event_action && !from_action) {
+		snprintf(msg, len, "event_action: expected \"trigger\", \"acknowledge\" or \"resolve\"");
+		return RC_UNPROCESSABLE;
+	}
+	if (from_status && from_action && strcmp(from_status, from_action) != 0) {
+		snprintf(msg, len, "status and event_action disagree");
+		return RC_UNPROCESSABLE;
+	}
+	it->action = from_action ? from_action : from_status ? from_status : "trigger";
+	if (strcmp(it->action, "trigger") != 0 && !(it->in.dedup_key && *it->in.dedup_key)) {
+		snprintf(msg, len, "dedup_key is required to %s an alert by key", it->action);
+		return RC_UNPROCESSABLE;
+	}
+	return RC_OK;
+}
+
+/* A runbook link: http(s), one line, at most INTAKE_RUNBOOK_MAX bytes. */
+static bool is_runbook_url(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n && n <= INTAKE_RUNBOOK_MAX &&
+	       (strncasecmp(s, "https://", 8) == 0 || strncasecmp(s, "http://", 7) == 0) && !strpbrk(s, " \t\r\n") &&
+	       form_is_utf8(s, n);
+}
+
+/* Acknowledges or resolves the open alert with it->in.dedup_key, in one transaction. */
+static enum rc by_key(struct http_req *req, const struct intake *it)
+{
+	bool ack = strcmp(it->action, "acknowledge") == 0, changed = false;
+	int64_t id = 0;
+	enum rc rc = db_begin(req->db);
+
+	if (rc != RC_OK)
+		return http_fail(req, rc, "database busy");
+	rc = alerts_find_open(req->db, it->in.dedup_key, &id);
+	if (rc == RC_OK)
+		rc = ack ? alerts_ack_tx(req->app, req->db, id, 0, "api", clock_now(), &changed)
+		         : alerts_resolve_tx(req->app, req->db, id, "api", clock_now(), &changed);
+	if (rc == RC_OK)
+		rc = db_commit(req->db);
+	if (rc != RC_OK) {
+		db_rollback(req->db);
+		if (rc == RC_NOT_FOUND)
+			return http_reply_json(req, 202,
+			                       json_pack("{s:s,s:s,s:s}", "action", "ignored", "dedup_key",
+			                                 it->in.dedup_key, "message",
+			                                 "no open alert has this dedup_key"));
+		return http_fail(req, rc, "cannot %s the alert with dedup_key %.80s", it->action, it->in.dedup_key);
+	}
+	if (changed) {
+		alerts_count(req->app, ack ? ALERTS_ACKNOWLEDGED : ALERTS_RESOLVED);
+		app_wake_engine(req->app);
+	}
+	return reply_alert(req, 200, id, false, NULL);
+}
+
+static enum rc trigger_reply(struct http_req *req, const struct intake *it)
+{
+	struct outlook o;
+	int64_t id = 0;
+	bool deduped = false;
 	enum rc rc;
 
-	if (!in->summary || !*in->summary)
+	if (strcmp(it->action, "trigger") != 0)
+		return by_key(req, it);
+	if (!it->in.summary || !*it->in.summary)
 		return http_fail(req, RC_UNPROCESSABLE, "summary is required");
-	rc = alerts_trigger(req->app, req->db, in, &id, &deduped);
-	if (rc == RC_UNPROCESSABLE)
-		return http_fail(req, rc, "summary must be non-empty text");
+	rc = db_begin(req->db);
 	if (rc != RC_OK)
+		return http_fail(req, rc, "database busy");
+	rc = alerts_trigger_tx(req->db, &it->in, clock_now(), &id, &deduped);
+	if (rc == RC_OK && it->runbook_url)
+		rc = intake_set_extra(req->db, id, it->runbook_url, false);
+	if (rc == RC_OK)
+		rc = db_commit(req->db);
+	if (rc != RC_OK) {
+		db_rollback(req->db);
+		if (rc == RC_UNPROCESSABLE)
+			return http_fail(req, rc, "summary must be non-empty text");
 		return http_fail(req, rc, "cannot store the alert");
-	return reply_alert(req, 202, id, deduped);
+	}
+	alerts_count(req->app, deduped ? ALERTS_DEDUPED : ALERTS_TRIGGERED);
+	if (deduped) {
+		log_info("alert %lld: trigger folded in (dedup key %s)", (long long)id, it->in.dedup_key);
+	} else {
+		log_info("alert %lld triggered: %s", (long long)id, it->in.summary);
+		app_wake_engine(req->app);
+	}
+	page_outlook(req, id, it->in.severity, false, &o);
+	return reply_alert(req, 202, id, deduped, &o);
 }
 
 /* A JSON member that must be a string when present; *ok turns false on another type. */
@@ -72,10 +289,41 @@ static const char *opt_string(json_t *o, const char *name, bool *ok)
 	return json_string_value(v);
 }
 
+#define INTAKE_FIELDS "summary, details, severity, dedup_key, source, runbook_url, status, event_action"
+
+static bool is_intake_field(const char *name)
+{
+	static const char *const fields[] = {"summary", "details",     "severity", "dedup_key",
+	                                     "source",  "runbook_url", "status",   "event_action"};
+	size_t i;
+
+	for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		if (strcmp(name, fields[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Reads status and event_action, checks the runbook link; replies and fails on an error. */
+static enum rc intake_check(struct http_req *req, struct intake *it, const char *status, const char *event_action)
+{
+	char msg[160];
+	enum rc rc = read_action(status, event_action, it, msg, sizeof msg);
+
+	if (rc != RC_OK)
+		return http_fail(req, rc, "%s", msg);
+	if (it->runbook_url && !*it->runbook_url)
+		it->runbook_url = NULL;
+	if (it->runbook_url && !is_runbook_url(it->runbook_url))
+		return http_fail(req, RC_UNPROCESSABLE, "runbook_url: expected an http(s) link of at most %d bytes",
+		                 INTAKE_RUNBOOK_MAX);
+	return RC_OK;
+}
+
 static enum rc post_json(struct http_req *req)
 {
-	struct alert_input in = {0};
-	json_t *body;
+	struct intake it = {0};
+	const char *key, *status, *event_action;
+	json_t *body, *v;
 	bool ok = true;
 	enum rc rc = http_json_body(req, &body);
 
@@ -83,24 +331,40 @@ static enum rc post_json(struct http_req *req)
 		return rc;
 	if (!json_is_object(body))
 		return http_fail(req, RC_UNPROCESSABLE, "expected a JSON object with at least a summary");
-	in.summary = opt_string(body, "summary", &ok);
-	in.details = opt_string(body, "details", &ok);
-	in.severity = opt_string(body, "severity", &ok);
-	in.dedup_key = opt_string(body, "dedup_key", &ok);
-	in.source = opt_string(body, "source", &ok);
+	json_object_foreach(body, key, v)
+	{
+		if (!is_intake_field(key))
+			return http_fail(req, RC_UNPROCESSABLE, "%.40s: unknown field (" INTAKE_FIELDS ")", key);
+	}
+	it.in.summary = opt_string(body, "summary", &ok);
+	it.in.details = opt_string(body, "details", &ok);
+	it.in.severity = opt_string(body, "severity", &ok);
+	it.in.dedup_key = opt_string(body, "dedup_key", &ok);
+	it.in.source = opt_string(body, "source", &ok);
+	it.runbook_url = opt_string(body, "runbook_url", &ok);
+	status = opt_string(body, "status", &ok);
+	event_action = opt_string(body, "event_action", &ok);
 	if (!ok)
-		return http_fail(req, RC_UNPROCESSABLE,
-		                 "summary, details, severity, dedup_key and source must be strings");
-	if (!in.source)
-		in.source = "api";
-	return trigger_reply(req, &in);
+		return http_fail(req, RC_UNPROCESSABLE, INTAKE_FIELDS " must be strings");
+	if (!it.in.source)
+		it.in.source = "api";
+	rc = intake_check(req, &it, status, event_action);
+	if (rc != RC_OK)
+		return rc;
+	return trigger_reply(req, &it);
 }
 
-/* text/plain (or a form body that is really one line of text): first line summary, rest details. */
+/*
+ * text/plain (or a form body that is really one line of text): first line summary, rest
+ * details. Cron jobs and Monit repeat the same text while the problem lasts: an open alert
+ * with the same first line absorbs it (dedup key "text:" and at most TEXT_KEY_MAX bytes of it).
+ */
 static enum rc post_text(struct http_req *req, const char *text, size_t len)
 {
-	struct alert_input in = {0};
+	struct intake it = {.action = "trigger"};
+	struct buf key;
 	char *copy, *nl;
+	size_t n;
 	enum rc rc;
 
 	if (!form_is_utf8(text, len) || memchr(text, '\0', len))
@@ -109,16 +373,35 @@ static enum rc post_text(struct http_req *req, const char *text, size_t len)
 	if (!copy)
 		return http_fail(req, RC_INTERNAL, "out of memory");
 	/* leading blank lines are not the summary */
-	in.summary = copy + strspn(copy, " \t\r\n");
-	nl = strchr(in.summary, '\n');
+	it.in.summary = copy + strspn(copy, " \t\r\n");
+	nl = strchr(it.in.summary, '\n');
 	if (nl) {
 		*nl = '\0';
-		if (nl > in.summary && nl[-1] == '\r')
+		if (nl > it.in.summary && nl[-1] == '\r')
 			nl[-1] = '\0';
-		in.details = nl + 1;
+		it.in.details = nl + 1;
 	}
-	in.source = "api";
-	rc = trigger_reply(req, &in);
+	n = strlen(it.in.summary);
+	while (n > 0 && (it.in.summary[n - 1] == ' ' || it.in.summary[n - 1] == '\t'))
+		n--;
+	if (n > TEXT_KEY_MAX) { /* cut on a character boundary */
+		n = TEXT_KEY_MAX;
+		while (n > 0 && ((unsigned char)it.in.summary[n] & 0xC0) == 0x80)
+			n--;
+	}
+	buf_init(&key, TEXT_KEY_MAX + 16);
+	rc = buf_puts(&key, "text:");
+	if (rc == RC_OK)
+		rc = buf_append(&key, it.in.summary, n);
+	if (rc != RC_OK) {
+		buf_release(&key);
+		free(copy);
+		return http_fail(req, RC_INTERNAL, "out of memory");
+	}
+	it.in.dedup_key = n ? key.data : NULL;
+	it.in.source = "api";
+	rc = trigger_reply(req, &it);
+	buf_release(&key);
 	free(copy);
 	return rc;
 }
@@ -130,19 +413,29 @@ enum rc api_alerts_post(struct http_req *req)
 	if (http_content_type_is(req, "application/json"))
 		return post_json(req);
 	if (http_content_type_is(req, "application/x-www-form-urlencoded")) {
-		struct alert_input in = {0};
+		struct intake it = {0};
+		size_t i;
+		enum rc rc;
 
-		in.summary = form_get(&req->form, "summary");
+		it.in.summary = form_get(&req->form, "summary");
 		/* `curl -d "disk full on db1"`: one bare value and no field names at all */
-		if (!in.summary && req->form.n == 1 && !strchr(body, '='))
+		if (!it.in.summary && req->form.n == 1 && !strchr(body, '='))
 			return post_text(req, req->form.pairs[0].name, strlen(req->form.pairs[0].name));
-		in.details = form_get(&req->form, "details");
-		in.severity = form_get(&req->form, "severity");
-		in.dedup_key = form_get(&req->form, "dedup_key");
-		in.source = form_get(&req->form, "source");
-		if (!in.source || !*in.source)
-			in.source = "api";
-		return trigger_reply(req, &in);
+		for (i = 0; i < req->form.n; i++)
+			if (!is_intake_field(req->form.pairs[i].name))
+				return http_fail(req, RC_UNPROCESSABLE, "%.40s: unknown field (" INTAKE_FIELDS ")",
+				                 req->form.pairs[i].name);
+		it.in.details = form_get(&req->form, "details");
+		it.in.severity = form_get(&req->form, "severity");
+		it.in.dedup_key = form_get(&req->form, "dedup_key");
+		it.in.source = form_get(&req->form, "source");
+		it.runbook_url = form_get(&req->form, "runbook_url");
+		if (!it.in.source || !*it.in.source)
+			it.in.source = "api";
+		rc = intake_check(req, &it, form_get(&req->form, "status"), form_get(&req->form, "event_action"));
+		if (rc != RC_OK)
+			return rc;
+		return trigger_reply(req, &it);
 	}
 	if (!http_header(req, "Content-Type") || http_content_type_is(req, "text/plain"))
 		return post_text(req, body, req->body.len);
@@ -439,6 +732,11 @@ enum rc api_alerts_list(struct http_req *req)
 	rc = alerts_list_json(req->db, status, (int)limit, &list);
 	if (rc != RC_OK)
 		return http_fail(req, rc, "cannot list alerts");
+	for (i = 0; i < json_array_size(list); i++) {
+		json_t *a = json_array_get(list, i);
+
+		add_extra(req, json_integer_value(json_object_get(a, "id")), a, false);
+	}
 	return http_reply_json(req, 200, json_pack("{s:o}", "alerts", list));
 }
 
@@ -455,6 +753,7 @@ enum rc api_alerts_get(struct http_req *req)
 		return http_fail(req, rc, "no alert %lld", (long long)id);
 	if (rc != RC_OK)
 		return http_fail(req, rc, "cannot read alert %lld", (long long)id);
+	add_extra(req, id, a, true);
 	return http_reply_json(req, 200, a);
 }
 
@@ -495,7 +794,7 @@ static enum rc ack_or_resolve(struct http_req *req, bool ack)
 		return http_fail(req, rc, "alert %lld is resolved: it cannot be acknowledged", (long long)id);
 	if (rc != RC_OK)
 		return http_fail(req, rc, "cannot update alert %lld", (long long)id);
-	return reply_alert(req, 200, id, false);
+	return reply_alert(req, 200, id, false, NULL);
 }
 
 enum rc api_alerts_ack(struct http_req *req)

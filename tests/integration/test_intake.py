@@ -61,6 +61,21 @@ class IntakeTest(IntegrationTest):
         finally:
             conn.close()
 
+    def drain(self, *phones, rounds=12):
+        """Lets the outbox send what is queued (moving the clock past the per-phone limits),
+        waits for the phones, then marks what reached `phones` as seen: the pages of a chain
+        that the test does not look at."""
+        for _ in range(rounds):
+            left = self.db_rows("SELECT count(*) FROM outbox WHERE status IN ('pending', 'retry', 'sending')")
+            if not left[0][0]:
+                break
+            self.advance(61, settle=1.0)
+        self.sim.wait_idle(timeout=30)
+        with self.sim._lock:
+            for x in self.sim.messages + self.sim.calls:
+                if x.to in phones:
+                    x.consumed = True
+
     def voice_webhook(self):
         """One signed incoming call to the support line, as Twilio sends it; returns the
         simulator's Webhook (status, body, elapsed)."""
@@ -120,3 +135,134 @@ class TestHostilePayload(IntakeTest):
         self.assertEqual(lines[0], "alertname=Flood")
         self.assertEqual(lines[1], "l00000=")
         self.assertEqual(lines[n], "l%05d=" % (n - 1))
+
+
+class TestGenericApi(IntakeTest):
+
+    def test_resolve_and_acknowledge_by_dedup_key(self):
+        """A script that opened an alert with a dedup_key closes it with the same key, as
+        PagerDuty's Events API does; it used to be refused for lack of a summary."""
+        ana = self.add_person("Ana", ANA)
+        self.policy(ana)
+        first = self.api_ok("POST", "/api/alerts", json={"summary": "db1 fora do ar", "dedup_key": "db1",
+                                                         "severity": "critical"}, expect=202)
+        self.sim.expect_sms(ANA, containing="Alerta %d:" % first["id"])
+        body = self.api_ok("POST", "/api/alerts", json={"dedup_key": "db1", "status": "resolved"}, expect=200)
+        self.assertEqual(body["id"], first["id"])
+        self.assertEqual(body["status"], "resolved")
+        self.assertEqual(body["resolved_via"], "api")
+        self.sim.expect_sms(ANA, containing="Alerta %d resolvido" % first["id"])
+        # nothing open with that key any more: answered, nothing changes
+        body = self.api_ok("POST", "/api/alerts", json={"dedup_key": "db1", "event_action": "resolve"},
+                           expect=202)
+        self.assertEqual(body["action"], "ignored")
+        # PagerDuty Events v2 words: trigger, acknowledge, resolve
+        second = self.api_ok("POST", "/api/alerts", json={"summary": "db1 lento", "dedup_key": "db1",
+                                                          "event_action": "trigger"}, expect=202)
+        self.assertNotEqual(second["id"], first["id"])
+        body = self.api_ok("POST", "/api/alerts", json={"dedup_key": "db1", "event_action": "acknowledge"},
+                           expect=200)
+        self.assertEqual(body["status"], "acknowledged")
+        body = self.api_ok("POST", "/api/alerts", data="dedup_key=db1&event_action=resolve",
+                           headers={"Content-Type": "application/x-www-form-urlencoded"}, expect=200)
+        self.assertEqual((body["id"], body["status"]), (second["id"], "resolved"))
+        self.assertEqual(self.api_ok("GET", "/api/alerts/%d" % first["id"])["status"], "resolved")
+        # a resolve needs the key; words are checked
+        status, err, _ = self.api("POST", "/api/alerts", json={"status": "resolved"})
+        self.assertEqual(status, 422)
+        self.assertIn("dedup_key", err["error"]["message"])
+        status, err, _ = self.api("POST", "/api/alerts", json={"dedup_key": "db1", "event_action": "close"})
+        self.assertEqual(status, 422)
+        self.assertIn("event_action", err["error"]["message"])
+        self.drain(ANA)
+
+    def test_unknown_fields_are_named(self):
+        """A typo in a field name used to be dropped silently: the alert went out without it."""
+        status, err, _ = self.api("POST", "/api/alerts", json={"summary": "disco cheio", "sevrity": "warning"})
+        self.assertEqual(status, 422)
+        self.assertEqual(err["error"]["code"], "unprocessable")
+        self.assertIn("sevrity", err["error"]["message"])
+        status, err, _ = self.api("POST", "/api/alerts", data="summary=disco+cheio&dedup=db1",
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 422)
+        self.assertIn("dedup", err["error"]["message"])
+        self.assertEqual(self.api_ok("GET", "/api/alerts")["alerts"], [])
+
+    def test_cron_text_dedups_by_first_line_while_open(self):
+        """A cron job that fails every minute posts the same first line each time: one alert,
+        not one per minute."""
+        self.policy(self.add_person("Ana", ANA))
+        text = {"Content-Type": "text/plain"}
+        first = self.api_ok("POST", "/api/alerts", data="backup noturno falhou\nexit 1", headers=text, expect=202)
+        again = self.api_ok("POST", "/api/alerts", data="backup noturno falhou  \nexit 2", headers=text,
+                            expect=202)
+        self.assertEqual(again["id"], first["id"])
+        self.assertTrue(again["deduped"])
+        self.assertEqual(again["hits"], 2)
+        # curl -d 'text' sends a form body with one bare value: the same text, the same alert
+        bare = self.api_ok("POST", "/api/alerts", data="backup noturno falhou",
+                           headers={"Content-Type": "application/x-www-form-urlencoded"}, expect=202)
+        self.assertEqual(bare["id"], first["id"])
+        other = self.api_ok("POST", "/api/alerts", data="disco cheio em db2", headers=text, expect=202)
+        self.assertNotEqual(other["id"], first["id"])
+        # once resolved, the same text is a new problem
+        self.api_ok("POST", "/api/alerts/%d/resolve" % first["id"])
+        new = self.api_ok("POST", "/api/alerts", data="backup noturno falhou\nexit 1", headers=text, expect=202)
+        self.assertNotIn(new["id"], (first["id"], other["id"]))
+        self.assertFalse(new["deduped"])
+        self.drain(ANA)
+
+    def test_runbook_url_is_kept(self):
+        body = self.api_ok("POST", "/api/alerts", json={"summary": "fila parada",
+                                                        "runbook_url": "https://wiki.example.com/rb/fila"},
+                           expect=202)
+        self.assertEqual(body["runbook_url"], "https://wiki.example.com/rb/fila")
+        self.assertEqual(self.api_ok("GET", "/api/alerts/%d" % body["id"])["runbook_url"],
+                         "https://wiki.example.com/rb/fila")
+        listed = self.api_ok("GET", "/api/alerts")["alerts"]
+        self.assertEqual(listed[0]["runbook_url"], "https://wiki.example.com/rb/fila")
+        status, err, _ = self.api("POST", "/api/alerts", json={"summary": "x", "runbook_url": "javascript:alert(1)"})
+        self.assertEqual(status, 422)
+        self.assertIn("runbook_url", err["error"]["message"])
+
+
+class TestNobodyToPage(IntakeTest):
+
+    def unpaged_metric(self):
+        status, text, _ = self.api("GET", "/metrics", token=None)
+        self.assertEqual(status, 200)
+        for line in text.splitlines():
+            if line.startswith('plantao_pages_unpaged_total{reason="nobody_on_call"}'):
+                return int(line.split()[-1])
+        return 0
+
+    def test_alert_with_nobody_on_call_says_so(self):
+        """Nobody on call: the alert was answered 202 "triggered" and went exhausted at once,
+        with nothing telling the sender that nobody would be woken."""
+        ana = self.add_person("Ana", ANA)  # a person, but no rotation: nobody is on call
+        body = self.api_ok("POST", "/api/alerts", json={"summary": "api fora do ar", "severity": "critical"},
+                           expect=202)
+        self.assertIs(body["paged"], False)
+        self.assertEqual(body["reason"], "nobody_on_call")
+        self.assertIn("nobody", body["reason_message"])
+        self.assertEqual(self.unpaged_metric(), 1)
+        self.assertIn("pages nobody", self.plantao.log_text())
+        # the same through the text door
+        body = self.api_ok("POST", "/api/alerts", data="cron falhou", headers={"Content-Type": "text/plain"},
+                           expect=202)
+        self.assertEqual((body["paged"], body["reason"]), (False, "nobody_on_call"))
+        self.assertEqual(self.unpaged_metric(), 2)
+        # severity info is recorded by design: not paged, not counted as a failure
+        body = self.api_ok("POST", "/api/alerts", json={"summary": "deploy feito", "severity": "info"},
+                           expect=202)
+        self.assertEqual((body["paged"], body["reason"]), (False, "info"))
+        self.assertEqual(self.unpaged_metric(), 2)
+        # someone reachable: paged
+        self.policy(ana)
+        body = self.api_ok("POST", "/api/alerts", json={"summary": "api fora de novo", "severity": "critical"},
+                           expect=202)
+        self.assertIs(body["paged"], True)
+        self.assertNotIn("reason", body)
+        self.sim.expect_sms(ANA, containing="Alerta %d:" % body["id"])
+        self.assertEqual(self.unpaged_metric(), 2)
+        self.drain(ANA)

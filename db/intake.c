@@ -1,0 +1,231 @@
+/*
+ * db/intake.c — statements on what alert intake keeps beyond the alert row: alerts.runbook_url,
+ * alerts.test, alerts.group_key and the alert_members table (see db/intake.h). No transaction
+ * is opened here: server/api/api_alerts.c wraps each payload in one.
+ */
+#include "intake.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+
+static int bind_opt_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+/* Runs a prepared, bound statement that returns no rows; resets it. */
+static enum rc done(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	enum rc rc = RC_OK;
+
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_rc(db);
+		log_err("%s: %s", what, sqlite3_errmsg(db->h));
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+static enum rc bind_failed(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	if (st) {
+		log_err("%s: bind: %s", what, sqlite3_errmsg(db->h));
+		sqlite3_reset(st);
+	}
+	return RC_DB;
+}
+
+enum rc intake_set_extra(struct db *db, int64_t id, const char *runbook_url, bool test)
+{
+	static const char sql[] =
+	        "UPDATE alerts SET runbook_url = coalesce(?2, runbook_url), test = max(test, ?3) WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, id) || bind_opt_text(st, 2, runbook_url) || sqlite3_bind_int(st, 3, test))
+		return bind_failed(db, st, "intake_set_extra");
+	return done(db, st, "intake_set_extra");
+}
+
+enum rc intake_find_group(struct db *db, const char *group_key, int64_t *id)
+{
+	static const char sql[] =
+	        "SELECT id FROM alerts WHERE group_key = ?1 AND status IN ('triggered', 'acknowledged')";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+
+	*id = 0;
+	if (!st || sqlite3_bind_text(st, 1, group_key, -1, SQLITE_STATIC))
+		return bind_failed(db, st, "intake_find_group");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum rc intake_set_group(struct db *db, int64_t id, const char *group_key)
+{
+	static const char sql[] = "UPDATE alerts SET group_key = ?2 WHERE id = ?1 AND group_key IS NULL";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, group_key, -1, SQLITE_STATIC))
+		return bind_failed(db, st, "intake_set_group");
+	return done(db, st, "intake_set_group");
+}
+
+enum rc intake_member_set(struct db *db, int64_t id, const char *member_key, const char *status, const char *summary,
+                          const char *details, const char *runbook_url, int64_t now, bool *is_new, bool *was_firing)
+{
+	static const char get[] = "SELECT status FROM alert_members WHERE alert_id = ?1 AND member_key = ?2";
+	static const char put[] =
+	        "INSERT INTO alert_members (alert_id, member_key, status, summary, details, runbook_url, created_at, "
+	        "updated_at) VALUES (?1, ?2, ?3, coalesce(?4, ''), ?5, ?6, ?7, ?7) "
+	        "ON CONFLICT (alert_id, member_key) DO UPDATE SET status = excluded.status, "
+	        "summary = coalesce(?4, summary), details = coalesce(?5, details), "
+	        "runbook_url = coalesce(?6, runbook_url), updated_at = excluded.updated_at";
+	sqlite3_stmt *st = db_stmt(db, get);
+	bool found = false, firing = false;
+	enum rc rc;
+
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, member_key, -1, SQLITE_STATIC))
+		return bind_failed(db, st, "intake_member_set");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK) {
+		found = true;
+		firing = strcmp((const char *)sqlite3_column_text(st, 0), "firing") == 0;
+	}
+	sqlite3_reset(st);
+	if (rc != RC_OK && rc != RC_NOT_FOUND)
+		return rc;
+	if (is_new)
+		*is_new = !found;
+	if (was_firing)
+		*was_firing = firing;
+	st = db_stmt(db, put);
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, member_key, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC) || bind_opt_text(st, 4, summary) ||
+	    bind_opt_text(st, 5, details) || bind_opt_text(st, 6, runbook_url) || sqlite3_bind_int64(st, 7, now))
+		return bind_failed(db, st, "intake_member_set");
+	return done(db, st, "intake_member_set");
+}
+
+enum rc intake_member_counts(struct db *db, int64_t id, int *firing, int *total)
+{
+	static const char sql[] =
+	        "SELECT count(*) FILTER (WHERE status = 'firing'), count(*) FROM alert_members WHERE alert_id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+
+	*firing = *total = 0;
+	if (!st || sqlite3_bind_int64(st, 1, id))
+		return bind_failed(db, st, "intake_member_counts");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK) {
+		*firing = sqlite3_column_int(st, 0);
+		*total = sqlite3_column_int(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Appends s to b, or as many whole lines of it as fit; *full turns true when something was cut. */
+static enum rc append_lines(struct buf *b, const char *s, bool *full)
+{
+	size_t room = b->cap - b->len, len = strlen(s);
+	const char *cut;
+
+	if (*full)
+		return RC_OK;
+	if (len <= room)
+		return buf_append(b, s, len);
+	*full = true;
+	for (cut = s + room; cut > s && cut[-1] != '\n'; cut--)
+		;
+	return buf_append(b, s, (size_t)(cut - s));
+}
+
+enum rc intake_group_update(struct db *db, int64_t id, const char *summary, size_t max, int64_t now)
+{
+	static const char members[] =
+	        "SELECT status, summary, coalesce(details, '') FROM alert_members WHERE alert_id = ?1 "
+	        "ORDER BY status = 'resolved', id";
+	static const char update[] = "UPDATE alerts SET summary = ?2, details = ?3, updated_at = ?4 WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, members);
+	struct buf b, line;
+	bool full = false;
+	enum rc rc = RC_OK;
+	int s;
+
+	if (!st || sqlite3_bind_int64(st, 1, id))
+		return bind_failed(db, st, "intake_group_update");
+	buf_init(&b, max);
+	buf_init(&line, 1024);
+	while (rc == RC_OK && !full && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *details = (const char *)sqlite3_column_text(st, 2);
+
+		line.len = 0;
+		rc = buf_printf(&line, "%s[%s] %s\n", b.len ? "\n" : "", (const char *)sqlite3_column_text(st, 0),
+		                (const char *)sqlite3_column_text(st, 1));
+		if (rc == RC_TOO_BIG) /* a summary is at most a few hundred bytes: cannot happen */
+			rc = RC_OK;
+		if (rc == RC_OK)
+			rc = append_lines(&b, line.data, &full);
+		if (rc == RC_OK && details[0])
+			rc = append_lines(&b, details, &full);
+		if (rc == RC_OK && details[0] && details[strlen(details) - 1] != '\n')
+			rc = append_lines(&b, "\n", &full);
+	}
+	if (rc == RC_OK && !full && s != SQLITE_DONE)
+		rc = db_rc(db);
+	sqlite3_reset(st);
+	buf_release(&line);
+	if (rc != RC_OK) {
+		log_err("intake_group_update: %s", rc_str(rc));
+		buf_release(&b);
+		return rc;
+	}
+	st = db_stmt(db, update);
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, summary, -1, SQLITE_STATIC) ||
+	    bind_opt_text(st, 3, b.data) || sqlite3_bind_int64(st, 4, now)) {
+		buf_release(&b);
+		return bind_failed(db, st, "intake_group_update");
+	}
+	rc = done(db, st, "intake_group_update");
+	buf_release(&b);
+	return rc;
+}
+
+enum rc intake_alert_json(struct db *db, int64_t id, json_t *a, bool members)
+{
+	static const char extra[] = "SELECT runbook_url, group_key, test FROM alerts WHERE id = ?1";
+	static const char list[] =
+	        "SELECT member_key AS key, status, summary, runbook_url, created_at, updated_at FROM alert_members "
+	        "WHERE alert_id = ?1 ORDER BY status = 'resolved', id LIMIT ?2";
+	sqlite3_stmt *st = db_stmt(db, extra);
+	json_t *rows = NULL;
+	enum rc rc;
+
+	if (!st || sqlite3_bind_int64(st, 1, id))
+		return bind_failed(db, st, "intake_alert_json");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK) {
+		const unsigned char *runbook = sqlite3_column_text(st, 0), *group = sqlite3_column_text(st, 1);
+
+		json_object_set_new(a, "runbook_url", runbook ? json_string((const char *)runbook) : json_null());
+		json_object_set_new(a, "group_key", group ? json_string((const char *)group) : json_null());
+		json_object_set_new(a, "test", json_boolean(sqlite3_column_int(st, 2)));
+	}
+	sqlite3_reset(st);
+	if (rc != RC_OK || !members)
+		return rc;
+	st = db_stmt(db, list);
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int(st, 2, INTAKE_MEMBERS_MAX))
+		return bind_failed(db, st, "intake_alert_json");
+	rc = db_rows_json(db, st, &rows);
+	if (rc == RC_OK)
+		json_object_set_new(a, "members", rows);
+	return rc;
+}
