@@ -603,16 +603,16 @@ enum rc rotation_override_list(struct db *db, int64_t from, int64_t to, json_t *
 	return db_rows_json(db, st, out);
 }
 
-/* The handoff_notices table: one row per shift boundary already announced. */
+/* The handoff_notices table: one row per (boundary, person) announced (migration 0030). */
 
-enum rc rotation_notice_exists(struct db *db, int64_t start, bool *exists)
+enum rc rotation_notice_exists(struct db *db, int64_t start, int64_t person, bool *exists)
 {
-	static const char sql[] = "SELECT 1 FROM handoff_notices WHERE shift_start = ?1";
+	static const char sql[] = "SELECT 1 FROM handoff_notices WHERE shift_start = ?1 AND person_id = ?2";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	int s;
 
 	*exists = false;
-	if (!st || sqlite3_bind_int64(st, 1, start))
+	if (!st || sqlite3_bind_int64(st, 1, start) || sqlite3_bind_int64(st, 2, person))
 		return RC_DB;
 	s = sqlite3_step(st);
 	sqlite3_reset(st);
@@ -621,11 +621,31 @@ enum rc rotation_notice_exists(struct db *db, int64_t start, bool *exists)
 	return s == SQLITE_ROW || s == SQLITE_DONE ? RC_OK : db_rc(db);
 }
 
+enum rc rotation_notice_last(struct db *db, int64_t *start, int64_t *person)
+{
+	static const char sql[] =
+	        "SELECT shift_start, coalesce(person_id, 0) FROM handoff_notices ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+
+	*start = 0;
+	*person = 0;
+	if (!st)
+		return RC_DB;
+	rc = db_step_row(db, st);
+	if (rc == RC_OK) {
+		*start = sqlite3_column_int64(st, 0);
+		*person = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
 enum rc rotation_notice_insert(struct db *db, int64_t start, int64_t person, int64_t now, bool *inserted)
 {
 	static const char sql[] =
 	        "INSERT INTO handoff_notices (shift_start, person_id, created_at) VALUES (?1, ?2, ?3) "
-	        "ON CONFLICT (shift_start) DO NOTHING";
+	        "ON CONFLICT (shift_start, person_id) DO NOTHING";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	int s;
 

@@ -117,10 +117,14 @@ enum rc rotation_override_delete(struct db *db, int64_t id, const char *actor);
  */
 enum rc rotation_override_list(struct db *db, int64_t from, int64_t to, json_t **out);
 
-/* Shift-boundary notices (server/rotation/handoff.c): *exists tells whether the boundary at start was
- * announced already; rotation_notice_insert records it, *inserted false when another process or
- * a retry did it first. */
-enum rc rotation_notice_exists(struct db *db, int64_t start, bool *exists);
+/*
+ * Hand-off notices (server/rotation/handoff.c), one row per (boundary, person) announced, in the
+ * order they were made. rotation_notice_exists: was person told they are on call from start?
+ * rotation_notice_last: the newest row (RC_NOT_FOUND when none), i.e. who was told last.
+ * rotation_notice_insert records one; *inserted false when another process or a retry did.
+ */
+enum rc rotation_notice_exists(struct db *db, int64_t start, int64_t person, bool *exists);
+enum rc rotation_notice_last(struct db *db, int64_t *start, int64_t *person);
 enum rc rotation_notice_insert(struct db *db, int64_t start, int64_t person, int64_t now, bool *inserted);
 
 #endif

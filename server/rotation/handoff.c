@@ -17,7 +17,6 @@
 struct handoff {
 	int64_t next_ms; /* next look */
 	int64_t last_ms; /* last look, to notice a clock that went back */
-	int64_t done;    /* the last boundary known to be handled (0: none yet) */
 };
 
 void handoff_when(const char *tz, bool en, int64_t t, char *out, size_t len)
@@ -51,14 +50,16 @@ void handoff_stop(void *state)
 	free(state);
 }
 
-static enum rc text(struct db *db, const struct person *p, int64_t start, const char *body)
+/* One text of the boundary; off: the "your shift ended" one (its own key: the same person may
+ * have been told "you are on call" at that boundary before an override was replaced). */
+static enum rc text(struct db *db, const struct person *p, int64_t start, bool off, const char *body)
 {
 	struct outbox_msg m = {0};
 	char key[80];
 
 	if (p->sms_opt_out)
 		return RC_OK;
-	snprintf(key, sizeof key, "handoff:%lld:%lld", (long long)start, (long long)p->id);
+	snprintf(key, sizeof key, "handoff:%lld:%lld%s", (long long)start, (long long)p->id, off ? ":off" : "");
 	m.kind = OUTBOX_SMS;
 	m.class_ = "handoff";
 	m.priority = OUTBOX_PRIO_SUPPORT;
@@ -70,18 +71,18 @@ static enum rc text(struct db *db, const struct person *p, int64_t start, const 
 	return outbox_enqueue(db, &m, NULL);
 }
 
-/* Queues the two texts for the boundary of cur (in the caller's transaction). */
+/* Queues the two texts of a change at `boundary` to cur's person (in the caller's transaction). */
 static enum rc queue_texts(struct app *app, struct db *db, const struct rotation_snapshot *snap,
-                           const struct schedule_shift *cur, int64_t leaving_id)
+                           const struct schedule_shift *cur, int64_t boundary, int64_t leaving_id)
 {
 	bool en = app_lang_en(app);
-	const char *tz = rotation_zone_at(snap, cur->start, app->cfg->tz);
+	const char *tz = rotation_zone_at(snap, boundary, app->cfg->tz);
 	char since[48], until[48], body[PEOPLE_NAME_BYTES + 256];
 	struct person in, out;
 	bool have_out = false;
 	enum rc rc;
 
-	handoff_when(tz, en, cur->start, since, sizeof since);
+	handoff_when(tz, en, boundary, since, sizeof since);
 	handoff_when(tz, en, cur->end, until, sizeof until);
 	rc = people_get(db, cur->person_id, &in);
 	if (rc == RC_NOT_FOUND) { /* archived meanwhile: nobody to tell, still recorded */
@@ -106,7 +107,7 @@ static enum rc queue_texts(struct app *app, struct db *db, const struct rotation
 			         "Plantão: você está de plantão desde %s até %s. Ligações de suporte e alertas vão "
 			         "para você.",
 			         since, until);
-		rc = text(db, &in, cur->start, body);
+		rc = text(db, &in, boundary, false, body);
 		if (rc != RC_OK)
 			return rc;
 	}
@@ -117,7 +118,7 @@ static enum rc queue_texts(struct app *app, struct db *db, const struct rotation
 		else
 			snprintf(body, sizeof body, "Plantão: seu plantão terminou %s. Agora com %s até %s.", since,
 			         in.id ? in.name : "?", until);
-		rc = text(db, &out, cur->start, body);
+		rc = text(db, &out, boundary, true, body);
 	}
 	return rc;
 }
@@ -135,13 +136,23 @@ static bool is_edit_cut(const struct rotation_snapshot *snap, const struct sched
 	return false;
 }
 
+/*
+ * Who to tell, from the notices already made (the newest says who was told last that they are
+ * on call) and the piece running now:
+ * - (cur.start, cur.person) not announced: a new boundary, or a new person at a boundary
+ *   (an override replaced by another with the same start). The person told last, if another,
+ *   is the one leaving; else whoever the schedule had just before (after a downtime).
+ * - announced, but someone else was told since (an override deleted or cut short gave the
+ *   shift back): announced again from now, the person told last is the one leaving.
+ * - announced and the last told: nothing to do.
+ */
 enum rc handoff_run(struct app *app, struct db *db, void *state, int64_t now_ms)
 {
 	struct handoff *h = state;
 	struct rotation_snapshot snap;
 	struct schedule_shift cur, prev;
-	int64_t now = now_ms / 1000, leaving = 0;
-	bool exists, inserted, send;
+	int64_t now = now_ms / 1000, leaving = 0, last_start, last_person = 0, boundary;
+	bool exists, have_last, inserted, send;
 	enum rc rc;
 
 	if (now_ms < h->next_ms && now_ms >= h->last_ms)
@@ -156,36 +167,41 @@ enum rc handoff_run(struct app *app, struct db *db, void *state, int64_t now_ms)
 		rc = RC_OK;
 		goto out;
 	}
-	if (rc != RC_OK || cur.start == h->done)
-		goto out;
-	rc = rotation_notice_exists(db, cur.start, &exists);
 	if (rc != RC_OK)
 		goto out;
-	if (exists) {
-		h->done = cur.start;
+	rc = rotation_notice_last(db, &last_start, &last_person);
+	have_last = rc == RC_OK;
+	if (rc != RC_OK && rc != RC_NOT_FOUND)
 		goto out;
+	rc = rotation_notice_exists(db, cur.start, cur.person_id, &exists);
+	if (rc != RC_OK || (exists && (!have_last || last_person == cur.person_id)))
+		goto out;
+	if (have_last && last_person != cur.person_id) {
+		leaving = last_person;
+	} else {
+		rc = schedule_oncall(&snap.sched, cur.start - 1, &prev);
+		if (rc == RC_OK)
+			leaving = prev.person_id;
+		else if (rc != RC_NOT_FOUND)
+			goto out;
 	}
-	rc = schedule_oncall(&snap.sched, cur.start - 1, &prev);
-	if (rc == RC_OK)
-		leaving = prev.person_id;
-	else if (rc != RC_NOT_FOUND)
-		goto out;
-	send = leaving != cur.person_id && !is_edit_cut(&snap, &cur);
+	/* a rotation edit's cut is not a hand-off (whoever edits knows); an override change is */
+	boundary = exists ? now : cur.start;
+	send = leaving != cur.person_id && (exists || !is_edit_cut(&snap, &cur));
 	rc = db_begin(db);
 	if (rc != RC_OK)
 		goto out;
-	rc = rotation_notice_insert(db, cur.start, cur.person_id, now, &inserted);
+	rc = rotation_notice_insert(db, boundary, cur.person_id, now, &inserted);
 	if (rc == RC_OK && inserted && send)
-		rc = queue_texts(app, db, &snap, &cur, leaving);
+		rc = queue_texts(app, db, &snap, &cur, boundary, leaving);
 	if (rc == RC_OK)
 		rc = db_commit(db);
 	if (rc != RC_OK) {
 		db_rollback(db);
 		goto out;
 	}
-	h->done = cur.start;
 	if (inserted && send)
-		log_info("hand-off at %lld: person %lld on call, person %lld leaving", (long long)cur.start,
+		log_info("hand-off at %lld: person %lld on call, person %lld leaving", (long long)boundary,
 		         (long long)cur.person_id, (long long)leaving);
 out:
 	rotation_release(&snap);

@@ -2,13 +2,17 @@
  * server/rotation/handoff.h — the hand-off notice: when a shift begins, the person now on call and
  * the one leaving get an SMS (engine job, server/outbox/engine.c jobs[]).
  *
- * Once only: the job looks at the piece of the schedule running now (server/rotation/schedule.h).
- * If its start has no handoff_notices row, it inserts the row and queues the texts (outbox
- * keys "handoff:{shift_start}:{person}") in one transaction, so a restart never sends a
- * notice twice. After a downtime only the boundary in force now is notified (once, late,
- * worded "since …"), never a backlog. Cuts made by a rotation edit (a piece starting at the
- * version's effective time) are not hand-offs: whoever edits the rotation knows. A boundary
- * where the same person stays on call is recorded without texts. People who texted STOP
+ * Once only: the job looks at the piece of the schedule running now (server/rotation/schedule.h)
+ * and at the notices already made (handoff_notices, keyed by (boundary, person), in order). A
+ * piece whose (start, person) was never announced gets a row and its texts (outbox keys
+ * "handoff:{boundary}:{person}" and "…:{person}:off" for the one leaving) in one transaction,
+ * so a restart never sends a notice twice. The one leaving is whoever was told last that they
+ * were on call: replacing an override by another with the same start tells the new person and
+ * the replaced one; deleting or cutting an override gives the shift back with texts "since
+ * now" to both. After a downtime only the piece in force now is notified (once, late, worded
+ * "since …"), never a backlog. Cuts made by a rotation edit (a piece starting at the version's
+ * effective time) are not hand-offs: whoever edits the rotation knows. A boundary where the
+ * same person stays on call is recorded without texts. People who texted STOP
  * (people.sms_opt_out) are skipped.
  */
 #ifndef PLANTAO_HANDOFF_H

@@ -17,8 +17,8 @@ CUSTOMER = "+5521988887777"
 FOREVER = "2099-12-31T23:59-03:00"
 
 
-class RotationPathsTest(IntegrationTest):
-    # ---- helpers of this file ------------------------------------------------------------
+class RotationTest(IntegrationTest):
+    """Helpers of this file; no tests of its own."""
 
     def people(self, *specs):
         return [self.api_ok("POST", "/api/people", json={"name": n, "phone": p}, expect=201)["id"]
@@ -42,7 +42,10 @@ class RotationPathsTest(IntegrationTest):
         self.assertNotIn("too_big", log)
         self.assertNotIn(" 413 ", log)
 
-    # ---- the scenario --------------------------------------------------------------------
+
+
+class TestLongOverride(RotationTest):
+    """Issue 11, item 1: an override to 2099 over one- and twelve-hour shifts."""
 
     def walk_every_path(self, shift_hours):
         ana, bruno, carla = self.people(("Ana", ANA), ("Bruno", BRUNO), ("Carla", CARLA))
@@ -141,3 +144,36 @@ class RotationPathsTest(IntegrationTest):
 
     def test_override_to_2099_with_twelve_hour_shifts(self):
         self.walk_every_path(12)
+
+
+class TestHandoffWhenOverridesChange(RotationTest):
+    """Issue 11, item 5: notices are keyed by (boundary, person)."""
+
+    def test_replace_then_delete_tells_who_is_on_and_who_left(self):
+        ana, bruno, carla = self.people(("Ana", ANA), ("Bruno", BRUNO), ("Carla", CARLA))
+        self.api_ok("PUT", "/api/rotation", json={"members": [ana], "shift_hours": 24,
+                                                  "handoff": self.iso_local(-3600)[:16]})
+        self.advance(60)
+        start, end = self.iso_local(0), self.iso_local(8 * 3600)
+        self.api_ok("POST", "/api/overrides", json={"person_id": bruno, "start": start, "end": end}, expect=201)
+        self.sim.expect_sms(BRUNO, "você está de plantão desde", timeout=30)
+        self.sim.expect_sms(ANA, "seu plantão terminou", timeout=30)
+        # Carla replaces Bruno from the same start
+        self.advance(120)
+        ov = self.api_ok("POST", "/api/overrides?replace=true",
+                         json={"person_id": carla, "start": start, "end": end}, expect=201)
+        self.assertEqual(self.api_ok("GET", "/api/oncall")["person"]["id"], carla)
+        self.sim.expect_sms(CARLA, "você está de plantão desde", timeout=30)
+        self.sim.expect_sms(BRUNO, "Agora com Carla", timeout=30)
+        # the override is deleted: Ana has the shift back and is told so; Carla is told she is off
+        self.advance(120)
+        self.api_ok("DELETE", "/api/overrides/%d" % ov["id"])
+        self.sim.expect_sms(ANA, "você está de plantão desde", timeout=30)
+        self.sim.expect_sms(CARLA, "Agora com Ana", timeout=30)
+        # once each, across a restart
+        self.sim.wait_idle()
+        self.plantao.restart()
+        self.advance(60, settle=2)
+        self.sim.assert_quiet(1.0)
+        rows = self.outbox("idem_key LIKE 'handoff:%'")
+        self.assertEqual(len(rows), 6, rows)

@@ -117,7 +117,7 @@ static void once_per_boundary(void **state)
 	assert_int_equal(count("SELECT count(*) FROM outbox"), 5);
 	/* day 5 is Bruno's: only Ana (leaving) is texted; Bruno keeps his two earlier texts */
 	assert_int_equal(count("SELECT count(*) FROM outbox WHERE to_number = '+5511990000002'"), 2);
-	assert_int_equal(count("SELECT count(*) FROM outbox WHERE idem_key = 'handoff:1768046400:1'"), 1);
+	assert_int_equal(count("SELECT count(*) FROM outbox WHERE idem_key = 'handoff:1768046400:1:off'"), 1);
 	handoff_stop(st);
 }
 
@@ -151,6 +151,62 @@ static void same_person_and_override(void **state)
 	handoff_stop(st);
 }
 
+/* Issue 11: an override replaced by another with the same start tells the new person and the
+ * replaced one; deleting it gives the shift back and tells both. Never twice. */
+static void replace_and_delete_override(void **state)
+{
+	int64_t a, b, c, m[1], vid, ob, oc;
+	struct rotation_input r = {m, 1, 24, "2026-01-05T09:00", "America/Sao_Paulo"};
+	struct rotation_override_input o;
+	char err[300];
+	void *st = NULL;
+	int i;
+
+	(void)state;
+	a = add("Ana", "+5511990000001");
+	b = add("Bruno", "+5511990000002");
+	c = add("Carla", "+5511990000003");
+	m[0] = a;
+	assert_int_equal(rotation_put(db, &r, H0 - HOUR, "test", &vid, err, sizeof err), RC_OK);
+	run_at(&st, H0 + 1, false);
+	assert_int_equal(count("SELECT count(*) FROM outbox"), 0);
+	/* Bruno covers 11:00-19:00: he arrives, Ana leaves */
+	o = (struct rotation_override_input){b, H0 + 2 * HOUR, H0 + 10 * HOUR, NULL};
+	assert_int_equal(rotation_override_add(db, &o, false, "test", &ob, err, sizeof err), RC_OK);
+	run_at(&st, H0 + 2 * HOUR + 1, false);
+	assert_int_equal(count("SELECT count(*) FROM outbox"), 2);
+	/* at 12:00 Carla's override replaces Bruno's, same start */
+	o.person_id = c;
+	assert_int_equal(rotation_override_add(db, &o, true, "test", &oc, err, sizeof err), RC_OK);
+	for (i = 0; i < 4; i++)
+		run_at(&st, H0 + 3 * HOUR + i, i == 2);
+	assert_int_equal(count("SELECT count(*) FROM outbox"), 4);
+	assert_int_equal(count("SELECT count(*) FROM outbox WHERE to_number = '+5511990000003' AND body LIKE "
+	                       "'%você está de plantão desde seg 05/01 11:00 até seg 05/01 19:00%'"),
+	                 1);
+	assert_int_equal(count("SELECT count(*) FROM outbox WHERE to_number = '+5511990000002' AND body LIKE "
+	                       "'%seu plantão terminou%Agora com Carla até seg 05/01 19:00%'"),
+	                 1);
+	assert_int_equal(count("SELECT count(*) FROM outbox WHERE to_number = '+5511990000001'"), 1); /* once */
+	/* at 13:00 Carla's override is deleted: Ana is back from now, Carla is told she is off */
+	assert_int_equal(rotation_override_delete(db, oc, "test"), RC_OK);
+	for (i = 0; i < 4; i++)
+		run_at(&st, H0 + 4 * HOUR + i, i == 1);
+	assert_int_equal(count("SELECT count(*) FROM outbox"), 6);
+	assert_int_equal(count("SELECT count(*) FROM outbox WHERE to_number = '+5511990000001' AND body LIKE "
+	                       "'%você está de plantão desde seg 05/01 13:00 até ter 06/01 09:00%'"),
+	                 1);
+	assert_int_equal(count("SELECT count(*) FROM outbox WHERE to_number = '+5511990000003' AND body LIKE "
+	                       "'%seu plantão terminou%Agora com Ana%'"),
+	                 1);
+	/* Bruno is not told again; the next boundary (Ana after Ana) is quiet */
+	assert_int_equal(count("SELECT count(*) FROM outbox WHERE to_number = '+5511990000002'"), 2);
+	run_at(&st, H0 + 10 * HOUR + 1, false);
+	run_at(&st, H0 + 24 * HOUR + 1, true);
+	assert_int_equal(count("SELECT count(*) FROM outbox"), 6);
+	handoff_stop(st);
+}
+
 static void when(void **state)
 {
 	char s[48];
@@ -169,6 +225,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(once_per_boundary, setup, teardown),
 	        cmocka_unit_test_setup_teardown(same_person_and_override, setup, teardown),
+	        cmocka_unit_test_setup_teardown(replace_and_delete_override, setup, teardown),
 	        cmocka_unit_test(when),
 	};
 
