@@ -102,7 +102,8 @@ enum rc alerts_bump(struct db *db, int64_t id, int64_t now)
 enum rc alerts_load(struct db *db, int64_t id, struct alerts_row *out)
 {
 	static const char sql[] = "SELECT id, status, summary, step, round, coalesce(step_deadline, 0), "
-	                          "coalesce(acked_by, 0) FROM alerts WHERE id = ?1";
+	                          "coalesce(acked_by, 0), coalesce(severity, ''), unpaged_reason IS NOT NULL "
+	                          "FROM alerts WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
 
@@ -118,6 +119,8 @@ enum rc alerts_load(struct db *db, int64_t id, struct alerts_row *out)
 		out->round = sqlite3_column_int(st, 4);
 		out->step_deadline = sqlite3_column_int64(st, 5);
 		out->acked_by = sqlite3_column_int64(st, 6);
+		copy_col(st, 7, out->severity, sizeof out->severity);
+		out->unpaged = sqlite3_column_int(st, 8) != 0;
 	}
 	sqlite3_reset(st);
 	return rc;
@@ -140,8 +143,8 @@ static enum rc collect_ids(struct db *db, sqlite3_stmt *st, int64_t *ids, size_t
 enum rc alerts_due(struct db *db, int64_t now, int64_t *ids, size_t max, size_t *n)
 {
 	static const char sql[] =
-	        "SELECT id FROM alerts WHERE status = 'triggered' AND (step < 0 OR step_deadline <= ?1) "
-	        "ORDER BY id LIMIT ?2";
+	        "SELECT id FROM alerts WHERE status = 'triggered' AND ((step < 0 AND coalesce(recheck_at, 0) <= ?1) "
+	        "OR step_deadline <= ?1) ORDER BY id LIMIT ?2";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	*n = 0;
@@ -156,7 +159,8 @@ enum rc alerts_stalled(struct db *db, int64_t *ids, size_t max, size_t *n)
 	        "SELECT a.id FROM alerts a JOIN call_attempts c ON c.alert_id = a.id AND c.round = a.round "
 	        "AND c.step = a.step LEFT JOIN outbox o ON o.id = c.outbox_id "
 	        "WHERE a.status = 'triggered' AND a.step >= 0 AND (c.ended_at IS NOT NULL "
-	        "OR o.status IN ('failed', 'canceled', 'undelivered')) ORDER BY a.id LIMIT ?1";
+	        "OR o.status IN ('failed', 'canceled', 'undelivered', 'completed', 'busy', 'no-answer')) "
+	        "ORDER BY a.id LIMIT ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	*n = 0;
@@ -168,13 +172,60 @@ enum rc alerts_stalled(struct db *db, int64_t *ids, size_t max, size_t *n)
 enum rc alerts_set_step(struct db *db, int64_t id, int round, int step, int64_t deadline, int64_t now)
 {
 	static const char sql[] =
-	        "UPDATE alerts SET round = ?2, step = ?3, step_deadline = ?4, updated_at = ?5 WHERE id = ?1";
+	        "UPDATE alerts SET round = ?2, step = ?3, step_deadline = ?4, updated_at = ?5, unpaged_reason = NULL, "
+	        "recheck_at = NULL WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int(st, 2, round) || sqlite3_bind_int(st, 3, step) ||
-	    sqlite3_bind_int64(st, 4, deadline) || sqlite3_bind_int64(st, 5, now))
+	    (deadline ? sqlite3_bind_int64(st, 4, deadline) : sqlite3_bind_null(st, 4)) ||
+	    sqlite3_bind_int64(st, 5, now))
 		return bind_failed(db, st, "alerts_set_step");
 	return done(db, st, "alerts_set_step");
+}
+
+enum rc alerts_set_unpaged(struct db *db, int64_t id, const char *reason, int64_t recheck_at, int64_t now, bool *first)
+{
+	static const char sel[] = "SELECT unpaged_reason IS NULL FROM alerts WHERE id = ?1";
+	static const char upd[] = "UPDATE alerts SET unpaged_reason = ?2, recheck_at = ?3, updated_at = ?4 "
+	                          "WHERE id = ?1 AND status = 'triggered'";
+	sqlite3_stmt *st = db_stmt(db, sel);
+	bool was_null = false;
+	enum rc rc;
+
+	if (first)
+		*first = false;
+	if (!st || sqlite3_bind_int64(st, 1, id))
+		return bind_failed(db, st, "alerts_set_unpaged");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK)
+		was_null = sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	if (rc != RC_OK)
+		return rc;
+	st = db_stmt(db, upd);
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC) ||
+	    (recheck_at ? sqlite3_bind_int64(st, 3, recheck_at) : sqlite3_bind_null(st, 3)) ||
+	    sqlite3_bind_int64(st, 4, now))
+		return bind_failed(db, st, "alerts_set_unpaged");
+	rc = done(db, st, "alerts_set_unpaged");
+	if (rc == RC_OK && first)
+		*first = was_null && db_changes(db) == 1;
+	return rc;
+}
+
+enum rc alerts_has_attempts(struct db *db, int64_t id, bool *any)
+{
+	static const char sql[] = "SELECT 1 FROM call_attempts WHERE alert_id = ?1 LIMIT 1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int s;
+
+	*any = false;
+	if (!st || sqlite3_bind_int64(st, 1, id))
+		return bind_failed(db, st, "alerts_has_attempts");
+	s = sqlite3_step(st);
+	*any = s == SQLITE_ROW;
+	sqlite3_reset(st);
+	return s == SQLITE_ROW || s == SQLITE_DONE ? RC_OK : db_rc(db);
 }
 
 /* Runs an UPDATE guarded by the current status: RC_CONFLICT when no row changed. */
@@ -230,7 +281,8 @@ enum rc alerts_newest_for(struct db *db, int64_t person_id, const char *phone, i
 	        "SELECT a.id FROM alerts a WHERE a.status IN ('triggered', 'exhausted') AND ("
 	        "EXISTS (SELECT 1 FROM call_attempts c WHERE c.alert_id = a.id AND c.person_id = ?1) OR "
 	        "EXISTS (SELECT 1 FROM outbox o WHERE o.owner_type = 'alert' AND o.owner_id = a.id "
-	        "AND o.to_number = ?2)) ORDER BY a.id DESC LIMIT 1";
+	        "AND o.to_number = ?2) OR EXISTS (SELECT 1 FROM page_texts pt JOIN outbox o ON o.id = pt.outbox_id "
+	        "WHERE pt.alert_id = a.id AND o.to_number = ?2)) ORDER BY a.id DESC LIMIT 1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
 
@@ -252,7 +304,7 @@ enum rc alerts_json(struct db *db, int64_t id, json_t **out)
 	static const char sql[] =
 	        "SELECT a.id, a.status, a.summary, a.details, a.severity, a.source, a.dedup_key, a.hits, "
 	        "a.created_at, a.updated_at, a.round, a.step, a.step_deadline, a.acked_by, p.name AS acked_by_name, "
-	        "a.acked_via, a.acked_at, a.resolved_at, a.resolved_via "
+	        "a.acked_via, a.acked_at, a.resolved_at, a.resolved_via, a.unpaged_reason "
 	        "FROM alerts a LEFT JOIN people p ON p.id = a.acked_by WHERE a.id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
@@ -273,7 +325,7 @@ enum rc alerts_detail_json(struct db *db, int64_t id, json_t **out)
 {
 	static const char attempts[] =
 	        "SELECT c.id, c.round, c.step, c.person_id, p.name AS person_name, c.phone, c.status, c.outcome, "
-	        "c.answered_by, c.digits, c.call_sid, c.outbox_id, c.created_at, c.ended_at "
+	        "c.answered_by, c.digits, c.call_sid, c.outbox_id, c.created_at, c.read_at, c.ended_at "
 	        "FROM call_attempts c LEFT JOIN people p ON p.id = c.person_id WHERE c.alert_id = ?1 "
 	        "ORDER BY c.round, c.step";
 	static const char timeline[] =
@@ -281,9 +333,10 @@ enum rc alerts_detail_json(struct db *db, int64_t id, json_t **out)
 	        "o.encoding, o.segments, o.duration_s, o.tries, o.created_at, o.sent_at, o.updated_at, "
 	        "c.id AS attempt_id, c.round, c.step, c.person_id, c.status AS call_status, c.outcome, c.answered_by, "
 	        "c.digits, c.ended_at "
-	        "FROM outbox o LEFT JOIN call_attempts c ON o.owner_type = 'call_attempt' AND c.id = o.owner_id "
-	        "WHERE (o.owner_type = 'alert' AND o.owner_id = ?1) OR (o.owner_type = 'call_attempt' AND o.owner_id "
-	        "IN (SELECT id FROM call_attempts WHERE alert_id = ?1)) ORDER BY o.id";
+	        "FROM outbox o LEFT JOIN call_attempts c ON c.outbox_id = o.id AND c.alert_id = ?1 "
+	        "WHERE (o.owner_type = 'alert' AND o.owner_id = ?1) OR o.id IN (SELECT outbox_id FROM page_texts "
+	        "WHERE alert_id = ?1) OR o.id IN (SELECT outbox_id FROM call_attempts WHERE alert_id = ?1) "
+	        "ORDER BY o.id";
 	json_t *a = NULL, *list = NULL;
 	sqlite3_stmt *st;
 	enum rc rc;
@@ -322,7 +375,7 @@ enum rc alerts_list_json(struct db *db, const char *status, int limit, json_t **
 	static const char sql[] =
 	        "SELECT a.id, a.status, a.summary, a.severity, a.source, a.dedup_key, a.hits, a.created_at, "
 	        "a.updated_at, a.round, a.step, a.acked_by, p.name AS acked_by_name, a.acked_via, a.acked_at, "
-	        "a.resolved_at, a.resolved_via FROM alerts a LEFT JOIN people p ON p.id = a.acked_by "
+	        "a.resolved_at, a.resolved_via, a.unpaged_reason FROM alerts a LEFT JOIN people p ON p.id = a.acked_by "
 	        "WHERE ?1 IS NULL OR a.status = ?1 ORDER BY a.id DESC LIMIT ?2";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
@@ -459,8 +512,10 @@ enum rc alerts_cancel_calls(struct db *db, int64_t id, int64_t now, int *n)
 	        "WHERE alert_id = ?1 AND ended_at IS NULL AND outbox_id IN (SELECT id FROM outbox "
 	        "WHERE status IN ('pending', 'retry'))";
 	static const char rows[] =
-	        "UPDATE outbox SET status = 'canceled', updated_at = ?2 WHERE owner_type = 'call_attempt' "
-	        "AND owner_id IN (SELECT id FROM call_attempts WHERE alert_id = ?1) AND status IN ('pending', 'retry')";
+	        "UPDATE outbox SET status = 'canceled', updated_at = ?2 WHERE kind = 'call' "
+	        "AND id IN (SELECT outbox_id FROM call_attempts WHERE alert_id = ?1) AND status IN ('pending', "
+	        "'retry') "
+	        "AND NOT EXISTS (SELECT 1 FROM call_attempts c WHERE c.outbox_id = outbox.id AND c.ended_at IS NULL)";
 	sqlite3_stmt *st = db_stmt(db, attempts);
 	enum rc rc;
 
@@ -497,6 +552,220 @@ enum rc alerts_attempt_call_status(struct db *db, int64_t attempt_id, char statu
 	return s == SQLITE_ROW || s == SQLITE_DONE ? RC_OK : db_rc(db);
 }
 
+enum rc alerts_attempt_call(struct db *db, int64_t attempt_id, char status[16], int64_t *accepted_at)
+{
+	static const char sql[] = "SELECT o.status, coalesce(o.sent_at, 0) FROM call_attempts c "
+	                          "JOIN outbox o ON o.id = c.outbox_id WHERE c.id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int s;
+
+	status[0] = '\0';
+	*accepted_at = 0;
+	if (!st || sqlite3_bind_int64(st, 1, attempt_id))
+		return bind_failed(db, st, "alerts_attempt_call");
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		copy_col(st, 0, status, 16);
+		*accepted_at = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return s == SQLITE_ROW || s == SQLITE_DONE ? RC_OK : db_rc(db);
+}
+
+/* ---------------------------------------------------------------- bundles */
+
+enum rc alerts_joinable_call(struct db *db, const char *phone, int64_t *outbox_id, char status[16])
+{
+	static const char sql[] =
+	        "SELECT o.id, o.status FROM outbox o WHERE o.to_number = ?1 AND o.kind = 'call' AND o.class = 'alert' "
+	        "AND o.status IN ('pending', 'retry', 'sending', 'queued', 'initiated', 'ringing') "
+	        "AND EXISTS (SELECT 1 FROM call_attempts c WHERE c.outbox_id = o.id AND c.ended_at IS NULL) "
+	        "AND NOT EXISTS (SELECT 1 FROM call_attempts c WHERE c.outbox_id = o.id AND (c.read_at IS NOT NULL "
+	        "OR c.status IN ('in-progress', 'completed'))) "
+	        "AND (SELECT count(*) FROM call_attempts c WHERE c.outbox_id = o.id) < ?2 ORDER BY o.id DESC LIMIT 1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+
+	*outbox_id = 0;
+	status[0] = '\0';
+	if (!st || sqlite3_bind_text(st, 1, phone, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 2, ALERTS_BUNDLE_MAX))
+		return bind_failed(db, st, "alerts_joinable_call");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK) {
+		*outbox_id = sqlite3_column_int64(st, 0);
+		copy_col(st, 1, status, 16);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum rc alerts_on_call(struct db *db, int64_t outbox_id, struct alerts_on_call *out, size_t max, size_t *n)
+{
+	static const char sql[] =
+	        "SELECT c.id, c.alert_id, c.round, c.step, coalesce(c.person_id, 0), a.status, a.summary, "
+	        "c.read_at IS NOT NULL, c.ended_at IS NOT NULL FROM call_attempts c JOIN alerts a ON a.id = c.alert_id "
+	        "WHERE c.outbox_id = ?1 ORDER BY c.id";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int s;
+
+	*n = 0;
+	if (!st || sqlite3_bind_int64(st, 1, outbox_id))
+		return bind_failed(db, st, "alerts_on_call");
+	while (*n < max && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		struct alerts_on_call *c = &out[(*n)++];
+
+		c->attempt_id = sqlite3_column_int64(st, 0);
+		c->alert_id = sqlite3_column_int64(st, 1);
+		c->round = sqlite3_column_int(st, 2);
+		c->step = sqlite3_column_int(st, 3);
+		c->person_id = sqlite3_column_int64(st, 4);
+		copy_col(st, 5, c->status, sizeof c->status);
+		copy_col(st, 6, c->summary, sizeof c->summary);
+		c->read = sqlite3_column_int(st, 7) != 0;
+		c->ended = sqlite3_column_int(st, 8) != 0;
+	}
+	if (*n == max)
+		s = SQLITE_DONE;
+	sqlite3_reset(st);
+	return s == SQLITE_DONE ? RC_OK : db_rc(db);
+}
+
+enum rc alerts_attempt_read(struct db *db, int64_t id, int64_t now)
+{
+	static const char sql[] =
+	        "UPDATE call_attempts SET read_at = coalesce(read_at, ?2), "
+	        "status = CASE WHEN ended_at IS NULL THEN 'in-progress' ELSE status END WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, now))
+		return bind_failed(db, st, "alerts_attempt_read");
+	return done(db, st, "alerts_attempt_read");
+}
+
+enum rc alerts_call_wanted(struct db *db, int64_t outbox_id, bool *wanted)
+{
+	static const char sql[] = "SELECT 1 FROM call_attempts c JOIN alerts a ON a.id = c.alert_id "
+	                          "WHERE c.outbox_id = ?1 AND c.ended_at IS NULL AND a.status = 'triggered' LIMIT 1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int s;
+
+	*wanted = false;
+	if (!st || sqlite3_bind_int64(st, 1, outbox_id))
+		return bind_failed(db, st, "alerts_call_wanted");
+	s = sqlite3_step(st);
+	*wanted = s == SQLITE_ROW;
+	sqlite3_reset(st);
+	return s == SQLITE_ROW || s == SQLITE_DONE ? RC_OK : db_rc(db);
+}
+
+enum rc alerts_open_page_text(struct db *db, const char *kind, const char *phone, int64_t *outbox_id)
+{
+	static const char sql[] =
+	        "SELECT o.id FROM outbox o WHERE o.to_number = ?2 AND o.kind = ?1 AND o.class = 'alert' "
+	        "AND o.status IN ('pending', 'retry') AND EXISTS (SELECT 1 FROM page_texts pt WHERE pt.outbox_id = "
+	        "o.id) "
+	        "AND (SELECT count(*) FROM page_texts pt WHERE pt.outbox_id = o.id) < ?3 ORDER BY o.id DESC LIMIT 1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+
+	*outbox_id = 0;
+	if (!st || sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, phone, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 3, ALERTS_BUNDLE_MAX))
+		return bind_failed(db, st, "alerts_open_page_text");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK)
+		*outbox_id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum rc alerts_page_text_link(struct db *db, int64_t outbox_id, int64_t alert_id)
+{
+	static const char sql[] = "INSERT INTO page_texts (outbox_id, alert_id) VALUES (?1, ?2) "
+	                          "ON CONFLICT (outbox_id, alert_id) DO NOTHING";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, outbox_id) || sqlite3_bind_int64(st, 2, alert_id))
+		return bind_failed(db, st, "alerts_page_text_link");
+	return done(db, st, "alerts_page_text_link");
+}
+
+enum rc alerts_page_text_alerts(struct db *db, int64_t outbox_id, int64_t *ids,
+                                char (*summaries)[ALERTS_SUMMARY_MAX + 1], size_t max, size_t *n)
+{
+	static const char sql[] = "SELECT a.id, a.summary FROM page_texts pt JOIN alerts a ON a.id = pt.alert_id "
+	                          "WHERE pt.outbox_id = ?1 AND a.status = 'triggered' ORDER BY a.id";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int s;
+
+	*n = 0;
+	if (!st || sqlite3_bind_int64(st, 1, outbox_id))
+		return bind_failed(db, st, "alerts_page_text_alerts");
+	while (*n < max && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		ids[*n] = sqlite3_column_int64(st, 0);
+		copy_col(st, 1, summaries[*n], sizeof summaries[*n]);
+		(*n)++;
+	}
+	if (*n == max)
+		s = SQLITE_DONE;
+	sqlite3_reset(st);
+	return s == SQLITE_DONE ? RC_OK : db_rc(db);
+}
+
+enum rc alerts_page_text_update(struct db *db, int64_t outbox_id, const char *body, int64_t owner_id)
+{
+	static const char sql[] = "UPDATE outbox SET body = ?2, owner_id = ?3, encoding = NULL, segments = NULL "
+	                          "WHERE id = ?1 AND status IN ('pending', 'retry')";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, outbox_id) || sqlite3_bind_text(st, 2, body, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 3, owner_id))
+		return bind_failed(db, st, "alerts_page_text_update");
+	return transition(db, st, "alerts_page_text_update");
+}
+
+enum rc alerts_page_texts_stale(struct db *db, int64_t *ids, size_t max, size_t *n)
+{
+	static const char sql[] =
+	        "SELECT DISTINCT o.id FROM outbox o JOIN page_texts pt ON pt.outbox_id = o.id JOIN alerts a "
+	        "ON a.id = pt.alert_id WHERE o.status IN ('pending', 'retry') AND a.status <> 'triggered' "
+	        "ORDER BY o.id LIMIT ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	*n = 0;
+	if (!st || sqlite3_bind_int64(st, 1, (int64_t)max))
+		return bind_failed(db, st, "alerts_page_texts_stale");
+	return collect_ids(db, st, ids, max, n);
+}
+
+enum rc alerts_page_text_prune(struct db *db, int64_t outbox_id)
+{
+	static const char sql[] = "DELETE FROM page_texts WHERE outbox_id = ?1 AND alert_id IN "
+	                          "(SELECT id FROM alerts WHERE status <> 'triggered')";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, outbox_id))
+		return bind_failed(db, st, "alerts_page_text_prune");
+	return done(db, st, "alerts_page_text_prune");
+}
+
+enum rc alerts_open_for(struct db *db, int64_t person_id, const char *phone, int64_t *ids, size_t max, size_t *n)
+{
+	static const char sql[] =
+	        "SELECT a.id FROM alerts a WHERE a.status IN ('triggered', 'exhausted') AND ("
+	        "EXISTS (SELECT 1 FROM call_attempts c WHERE c.alert_id = a.id AND c.person_id = ?1) OR "
+	        "EXISTS (SELECT 1 FROM outbox o WHERE o.owner_type = 'alert' AND o.owner_id = a.id "
+	        "AND o.to_number = ?2) OR EXISTS (SELECT 1 FROM page_texts pt JOIN outbox o ON o.id = pt.outbox_id "
+	        "WHERE pt.alert_id = a.id AND o.to_number = ?2)) ORDER BY a.id DESC LIMIT ?3";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	*n = 0;
+	if (!st || bind_opt_id(st, 1, person_id) || bind_opt_text(st, 2, phone) ||
+	    sqlite3_bind_int64(st, 3, (int64_t)max))
+		return bind_failed(db, st, "alerts_open_for");
+	return collect_ids(db, st, ids, max, n);
+}
+
 /* ---------------------------------------------------------------- texts */
 
 struct texted {
@@ -510,7 +779,8 @@ enum rc alerts_texted(struct db *db, int64_t id,
 {
 	static const char sql[] =
 	        "SELECT o.kind, o.to_number, coalesce((SELECT max(p.sms_opt_out) FROM people p "
-	        "WHERE p.phone = o.to_number), 0) FROM outbox o WHERE o.owner_type = 'alert' AND o.owner_id = ?1 "
+	        "WHERE p.phone = o.to_number), 0) FROM outbox o WHERE ((o.owner_type = 'alert' AND o.owner_id = ?1) "
+	        "OR o.id IN (SELECT outbox_id FROM page_texts WHERE alert_id = ?1)) AND o.status <> 'canceled' "
 	        "AND o.class = 'alert' AND o.kind IN ('sms', 'whatsapp') GROUP BY o.kind, o.to_number ORDER BY "
 	        "min(o.id)";
 	sqlite3_stmt *st = db_stmt(db, sql);

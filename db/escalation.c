@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "db/audit.h"
 #include "db/rotation.h"
@@ -21,9 +22,46 @@ static const char *target_name(enum escalation_target t)
 	return "oncall";
 }
 
+static const char *const severity_names[] = {"info", "warning", "critical"};
+
+enum escalation_severity escalation_severity_of(const char *severity)
+{
+	static const struct {
+		const char *name;
+		enum escalation_severity s;
+	} words[] = {
+	        {"info", ESCALATION_INFO},     {"informational", ESCALATION_INFO}, {"ok", ESCALATION_INFO},
+	        {"none", ESCALATION_INFO},     {"warning", ESCALATION_WARNING},    {"warn", ESCALATION_WARNING},
+	        {"minor", ESCALATION_WARNING},
+	};
+	size_t i;
+
+	for (i = 0; severity && i < sizeof words / sizeof words[0]; i++)
+		if (strcasecmp(severity, words[i].name) == 0)
+			return words[i].s;
+	return ESCALATION_CRITICAL;
+}
+
+const char *escalation_severity_name(enum escalation_severity s)
+{
+	return s <= ESCALATION_CRITICAL ? severity_names[s] : "critical";
+}
+
+bool escalation_severity_parse(const char *name, enum escalation_severity *out)
+{
+	size_t i;
+
+	for (i = 0; name && i < sizeof severity_names / sizeof severity_names[0]; i++)
+		if (strcmp(name, severity_names[i]) == 0) {
+			*out = (enum escalation_severity)i;
+			return true;
+		}
+	return false;
+}
+
 enum rc escalation_load(struct db *db, struct escalation_policy *out)
 {
-	static const char head[] = "SELECT rounds, updated_at FROM escalation WHERE id = 1";
+	static const char head[] = "SELECT rounds, updated_at, call_min_severity FROM escalation WHERE id = 1";
 	static const char steps[] =
 	        "SELECT target, coalesce(person_id, 0), timeout_s FROM escalation_steps ORDER BY position";
 	sqlite3_stmt *st = db_stmt(db, head);
@@ -32,12 +70,15 @@ enum rc escalation_load(struct db *db, struct escalation_policy *out)
 
 	memset(out, 0, sizeof *out);
 	out->rounds = ESCALATION_DEFAULT_ROUNDS;
+	out->call_min = ESCALATION_CRITICAL;
 	if (!st)
 		return RC_DB;
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {
 		out->rounds = sqlite3_column_int(st, 0);
 		out->updated_at = sqlite3_column_int64(st, 1);
+		if (!escalation_severity_parse((const char *)sqlite3_column_text(st, 2), &out->call_min))
+			out->call_min = ESCALATION_CRITICAL;
 	}
 	sqlite3_reset(st);
 	if (s != SQLITE_ROW && s != SQLITE_DONE)
@@ -71,8 +112,9 @@ enum rc escalation_save(struct db *db, const struct escalation_policy *p, const 
 	static const char ins[] =
 	        "INSERT INTO escalation_steps (position, target, person_id, timeout_s) VALUES (?1, ?2, ?3, ?4)";
 	static const char head[] =
-	        "INSERT INTO escalation (id, rounds, updated_at) VALUES (1, ?1, ?2) "
-	        "ON CONFLICT (id) DO UPDATE SET rounds = excluded.rounds, updated_at = excluded.updated_at";
+	        "INSERT INTO escalation (id, rounds, updated_at, call_min_severity) VALUES (1, ?1, ?2, ?3) "
+	        "ON CONFLICT (id) DO UPDATE SET rounds = excluded.rounds, updated_at = excluded.updated_at, "
+	        "call_min_severity = excluded.call_min_severity";
 	sqlite3_stmt *st = NULL;
 	enum rc rc;
 	size_t i;
@@ -103,6 +145,7 @@ enum rc escalation_save(struct db *db, const struct escalation_policy *p, const 
 	}
 	st = db_stmt(db, head);
 	if (!st || sqlite3_bind_int(st, 1, p->rounds) || sqlite3_bind_int64(st, 2, now) ||
+	    sqlite3_bind_text(st, 3, escalation_severity_name(p->call_min), -1, SQLITE_STATIC) ||
 	    sqlite3_step(st) != SQLITE_DONE)
 		goto out;
 	sqlite3_reset(st);

@@ -22,6 +22,20 @@
 
 enum escalation_target { ESCALATION_ONCALL, ESCALATION_NEXT, ESCALATION_PERSON };
 
+/* Alert severities in increasing order: info is recorded, warning texted, critical called (by default). */
+enum escalation_severity { ESCALATION_INFO, ESCALATION_WARNING, ESCALATION_CRITICAL };
+
+/*
+ * The severity an alert's free-text severity stands for: "info"/"informational"/"ok"/"none"
+ * are info, "warning"/"warn"/"minor" warning; anything else, and no severity at all, is
+ * critical (a page nobody labelled is a page). Case-insensitive.
+ */
+enum escalation_severity escalation_severity_of(const char *severity);
+/* "info", "warning" or "critical". */
+const char *escalation_severity_name(enum escalation_severity s);
+/* Exactly one of those three names: true and *out; false for anything else. */
+bool escalation_severity_parse(const char *name, enum escalation_severity *out);
+
 struct escalation_step {
 	enum escalation_target target;
 	int64_t person_id; /* ESCALATION_PERSON only */
@@ -30,6 +44,7 @@ struct escalation_step {
 
 struct escalation_policy {
 	int rounds;
+	enum escalation_severity call_min; /* alerts of this severity and above are called */
 	size_t n_steps;
 	struct escalation_step steps[ESCALATION_MAX_STEPS];
 	int64_t updated_at;

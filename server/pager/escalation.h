@@ -33,6 +33,15 @@ struct db;
 
 /* Milliseconds between two sweeps for stalled chains (alerts_stalled). */
 #define ESCALATION_SWEEP_MS 5000
+/* Longest page text (bytes; Twilio takes up to 1600 characters). */
+#define ESCALATION_TEXT_MAX 1400
+/* Seconds between two looks at a step whose call Twilio has not accepted yet (its deadline is
+ * then set from the acceptance). */
+#define ESCALATION_ACCEPT_POLL_S 5
+/* Seconds between two looks for somebody to page, for an alert nobody could be paged for. */
+#define ESCALATION_RECHECK_S 60
+/* Why an info alert pages nobody. */
+#define ESCALATION_REASON_INFO "severity info: recorded, nobody paged"
 
 /* Engine job (server/outbox/engine.c jobs[]): starts new alerts, moves on timed-out steps, and every
  * ESCALATION_SWEEP_MS moves on chains whose call died. state: from escalation_start. */
@@ -54,6 +63,24 @@ enum rc escalation_tick(struct app *app, struct db *db, int64_t id, int64_t now)
  * texted). Otherwise nothing happens (the chain has moved already).
  */
 enum rc escalation_move_on(struct app *app, struct db *db, int64_t id, int round, int step, int64_t now);
+
+/*
+ * Inside the caller's transaction: the alert call outbox_id is over for every alert it carried
+ * that had not ended (outcome: "pass", "machine", …, kept where one is recorded already); each
+ * alert still at that call's step moves on.
+ */
+enum rc escalation_call_ended(struct app *app, struct db *db, int64_t outbox_id, const char *outcome, int64_t now);
+
+/*
+ * Whether a new alert of this severity (NULL: none, which pages as critical) would page
+ * somebody now under the escalation policy and the rotation: *reason is NULL when it would,
+ * else a static English text ("nobody is on call", ESCALATION_REASON_INFO, …). Read-only,
+ * inside or outside a transaction; for POST /api/alerts to answer "paged": false. It counts
+ * nothing: the engine counts plantao_pages_unpaged_total once per alert when it marks the
+ * alert unpaged (alerts.unpaged_reason, shown by the alert API and the console), and keeps
+ * looking for somebody every ESCALATION_RECHECK_S; such an alert is not exhausted.
+ */
+enum rc escalation_would_page(struct db *db, const char *severity, int64_t now, const char **reason);
 
 /*
  * Inside the caller's transaction: queues body as a text (class "ack") to everyone the page of

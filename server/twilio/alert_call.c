@@ -45,21 +45,81 @@ static enum rc say_and_hang_up(struct http_req *req, const char *text)
 	return http_reply_twiml(req, t);
 }
 
-/* The alert said twice inside a one-digit <Gather>, then a goodbye if no key came. */
-static enum rc gather_reply(struct http_req *req, const struct alerts_row *a, int64_t attempt_id)
+/* The alerts of a call that are still open (triggered or exhausted) and whose attempt has not ended. */
+struct live {
+	struct alerts_on_call on[ALERTS_BUNDLE_MAX];
+	size_t n;
+};
+
+static bool is_open(const char *status)
+{
+	return strcmp(status, "triggered") == 0 || strcmp(status, "exhausted") == 0;
+}
+
+/*
+ * The alerts call attempt t carries (every attempt on its outbox row): open ones whose attempt
+ * has not ended, and only those already read to the person when read_only.
+ */
+static enum rc live_alerts(struct db *db, const struct alerts_attempt *t, const struct alerts_row *a, bool read_only,
+                           struct live *out)
+{
+	struct alerts_on_call all[ALERTS_BUNDLE_MAX];
+	size_t n = 0, i;
+	enum rc rc = RC_OK;
+
+	out->n = 0;
+	if (t->outbox_id) {
+		rc = alerts_on_call(db, t->outbox_id, all, ALERTS_BUNDLE_MAX, &n);
+	} else { /* a call queued before bundles: it carries its own attempt only */
+		memset(all, 0, sizeof all[0]);
+		all[0].attempt_id = t->id;
+		all[0].alert_id = a->id;
+		all[0].round = t->round;
+		all[0].step = t->step;
+		all[0].person_id = t->person_id;
+		snprintf(all[0].status, sizeof all[0].status, "%s", a->status);
+		snprintf(all[0].summary, sizeof all[0].summary, "%s", a->summary);
+		all[0].ended = t->ended_at != 0;
+		n = 1;
+	}
+	for (i = 0; i < n && rc == RC_OK; i++)
+		if (!all[i].ended && is_open(all[i].status) && (all[i].read || !read_only))
+			out->on[out->n++] = all[i];
+	return rc;
+}
+
+/* The alerts said twice inside a one-digit <Gather>, then a goodbye if no key came. */
+static enum rc gather_reply(struct http_req *req, const struct live *l, int64_t attempt_id)
 {
 	struct twiml_gather g = {0};
 	struct twiml *t = twiml_new();
-	char action[1024], msg[512];
+	char action[1024], msg[ALERTS_BUNDLE_MAX * (ALERTS_SUMMARY_MAX + 32) + 256];
+	size_t used = 0, i;
+	int w;
 
 	if (!t)
 		return http_fail(req, RC_INTERNAL, "out of memory");
 	snprintf(action, sizeof action, "%s/twilio/alert-call/%lld/gather", req->app->cfg->public_url,
 	         (long long)attempt_id);
-	snprintf(msg, sizeof msg,
-	         L(req->app, "Alerta %lld: %s. Pressione 1 para assumir, 2 para passar adiante.",
-	           "Alert %lld: %s. Press 1 to acknowledge, 2 to pass it on."),
-	         (long long)a->id, a->summary);
+	if (l->n == 1) {
+		snprintf(msg, sizeof msg,
+		         L(req->app, "Alerta %lld: %s. Pressione 1 para assumir, 2 para passar adiante.",
+		           "Alert %lld: %s. Press 1 to acknowledge, 2 to pass it on."),
+		         (long long)l->on[0].alert_id, l->on[0].summary);
+	} else {
+		w = snprintf(msg, sizeof msg, L(req->app, "%zu alertas abertos.", "%zu open alerts."), l->n);
+		used = w > 0 ? (size_t)w : 0;
+		for (i = 0; i < l->n && used < sizeof msg; i++) {
+			w = snprintf(msg + used, sizeof msg - used,
+			             L(req->app, " Alerta %lld: %s.", " Alert %lld: %s."), (long long)l->on[i].alert_id,
+			             l->on[i].summary);
+			used += w > 0 ? (size_t)w : 0;
+		}
+		if (used < sizeof msg)
+			snprintf(msg + used, sizeof msg - used, "%s",
+			         L(req->app, " Pressione 1 para assumir todos, 2 para passar adiante.",
+			           " Press 1 to acknowledge them all, 2 to pass them on."));
+	}
 	g.num_digits = 1;
 	g.action = action;
 	g.method = "POST";
@@ -126,14 +186,30 @@ static enum rc load(struct http_req *req, struct alerts_attempt *t, struct alert
 	return rc;
 }
 
+/* Everything on the call ends with outcome and moves on (the call of attempt t). */
+static enum rc call_over(struct http_req *req, const struct alerts_attempt *t, const struct live *l,
+                         const char *outcome, int64_t now)
+{
+	enum rc rc = RC_OK;
+	size_t i;
+
+	if (t->outbox_id)
+		return escalation_call_ended(req->app, req->db, t->outbox_id, outcome, now);
+	for (i = 0; i < l->n && rc == RC_OK; i++)
+		rc = escalation_move_on(req->app, req->db, l->on[i].alert_id, l->on[i].round, l->on[i].step, now);
+	return rc;
+}
+
 enum rc alert_call_twiml(struct http_req *req)
 {
 	const char *answered_by = form_opt(req, "AnsweredBy"), *sid = form_opt(req, "CallSid");
 	struct alerts_attempt t;
 	struct alerts_row a;
+	struct live l = {0};
 	char text[512];
 	int64_t now = clock_now();
-	bool open, machine = is_machine(answered_by);
+	bool machine = is_machine(answered_by);
+	size_t i;
 	enum rc rc;
 
 	rc = db_begin(req->db);
@@ -145,14 +221,22 @@ enum rc alert_call_twiml(struct http_req *req)
 		log_warn("alert call for unknown attempt %s", req->params[0]);
 		return say_and_hang_up(req, NULL);
 	}
-	open = rc == RC_OK && (strcmp(a.status, "triggered") == 0 || strcmp(a.status, "exhausted") == 0);
+	if (rc == RC_OK)
+		rc = live_alerts(req->db, &t, &a, false, &l);
 	if (rc == RC_OK)
 		rc = alerts_attempt_update(req->db, t.id, "in-progress", answered_by, sid, false, now);
+	for (i = 0; i < l.n && rc == RC_OK; i++) {
+		rc = alerts_attempt_update(req->db, l.on[i].attempt_id, NULL, answered_by, sid, false, now);
+		if (rc == RC_OK && !machine) /* what is read now is what the key 1 acknowledges */
+			rc = alerts_attempt_read(req->db, l.on[i].attempt_id, now);
+		if (rc == RC_OK && machine)
+			rc = alerts_attempt_outcome(req->db, l.on[i].attempt_id, "machine", NULL, false);
+	}
 	if (rc == RC_OK && machine)
 		rc = alerts_attempt_outcome(req->db, t.id, "machine", NULL, false);
-	if (rc == RC_OK && machine && open) /* a machine is not a person: next step now */
-		rc = escalation_move_on(req->app, req->db, a.id, t.round, t.step, now);
-	if (rc == RC_OK && !open)
+	if (rc == RC_OK && machine && l.n) /* a machine is not a person: next step now */
+		rc = call_over(req, &t, &l, "machine", now);
+	if (rc == RC_OK && !l.n)
 		rc = alerts_attempt_outcome(req->db, t.id, "late", NULL, false);
 	if (rc == RC_OK)
 		rc = db_commit(req->db);
@@ -161,20 +245,49 @@ enum rc alert_call_twiml(struct http_req *req)
 		return http_fail(req, rc, "cannot record the alert call");
 	}
 	if (machine) {
+		int64_t id = l.n ? l.on[0].alert_id : a.id;
+
 		app_wake_engine(req->app);
 		log_info("alert %lld: attempt %lld reached a machine (%s)", (long long)a.id, (long long)t.id,
 		         answered_by);
 		snprintf(text, sizeof text,
 		         L(req->app, "Alerta %lld do plantão: %s. Responda ack %lld por SMS para assumir.",
 		           "On-call alert %lld: %s. Text ack %lld to acknowledge."),
-		         (long long)a.id, a.summary, (long long)a.id);
+		         (long long)id, l.n ? l.on[0].summary : a.summary, (long long)id);
 		return say_and_hang_up(req, text);
 	}
-	if (!open) {
+	if (!l.n) {
 		closed_text(req, &a, text, sizeof text);
 		return say_and_hang_up(req, text);
 	}
-	return gather_reply(req, &a, t.id);
+	return gather_reply(req, &l, t.id);
+}
+
+/* "Alerta 4 assumido." or "Alertas 4, 5 e 6 assumidos." for the acknowledged ids. */
+static void acked_text(struct http_req *req, const int64_t *ids, size_t n, char *out, size_t len)
+{
+	size_t used, i;
+	int w;
+
+	if (n == 1) {
+		snprintf(out, len,
+		         L(req->app, "Alerta %lld assumido. Obrigado.", "Alert %lld acknowledged. Thank you."),
+		         (long long)ids[0]);
+		return;
+	}
+	w = snprintf(out, len, "%s", L(req->app, "Alertas", "Alerts"));
+	used = w > 0 ? (size_t)w : 0;
+	for (i = 0; i < n && used < len; i++) {
+		w = snprintf(out + used, len - used, "%s %lld",
+		             i == 0       ? ""
+		             : i + 1 == n ? L(req->app, " e", " and")
+		                          : ",",
+		             (long long)ids[i]);
+		used += w > 0 ? (size_t)w : 0;
+	}
+	if (used < len)
+		snprintf(out + used, len - used, "%s",
+		         L(req->app, " assumidos. Obrigado.", " acknowledged. Thank you."));
 }
 
 enum rc alert_call_gather(struct http_req *req)
@@ -182,22 +295,26 @@ enum rc alert_call_gather(struct http_req *req)
 	const char *digits = form_opt(req, "Digits");
 	struct alerts_attempt t;
 	struct alerts_row a;
-	char text[512];
-	int64_t now = clock_now();
-	bool changed = false, ack = digits && strcmp(digits, "1") == 0;
+	struct live l = {0};
+	char text[ALERTS_BUNDLE_MAX * 24 + 64];
+	int64_t now = clock_now(), acked[ALERTS_BUNDLE_MAX];
+	size_t n_acked = 0, i;
+	bool ack = digits && strcmp(digits, "1") == 0;
 	enum rc rc;
 
 	if (digits && strcmp(digits, "*") == 0) {
 		rc = load(req, &t, &a);
+		if (rc == RC_OK)
+			rc = live_alerts(req->db, &t, &a, true, &l);
 		if (rc == RC_NOT_FOUND)
 			return say_and_hang_up(req, NULL);
 		if (rc != RC_OK)
 			return http_fail(req, rc, "cannot read the alert call");
-		if (strcmp(a.status, "triggered") != 0 && strcmp(a.status, "exhausted") != 0) {
+		if (!l.n) {
 			closed_text(req, &a, text, sizeof text);
 			return say_and_hang_up(req, text);
 		}
-		return gather_reply(req, &a, t.id);
+		return gather_reply(req, &l, t.id);
 	}
 	rc = db_begin(req->db);
 	if (rc != RC_OK)
@@ -207,16 +324,30 @@ enum rc alert_call_gather(struct http_req *req)
 		db_rollback(req->db);
 		return say_and_hang_up(req, NULL);
 	}
+	if (rc == RC_OK)
+		rc = live_alerts(req->db, &t, &a, true, &l);
 	if (rc == RC_OK && ack) {
-		rc = alerts_ack_tx(req->app, req->db, a.id, t.person_id, "call", now, &changed);
-		if (rc == RC_CONFLICT) /* resolved meanwhile: nothing to take */
-			rc = RC_OK;
-		if (rc == RC_OK)
-			rc = alerts_attempt_outcome(req->db, t.id, changed ? "ack" : "late", digits, changed);
+		/* 1 acknowledges every alert this call read, for the person it reached */
+		for (i = 0; i < l.n && rc == RC_OK; i++) {
+			bool changed = false;
+
+			rc = alerts_ack_tx(req->app, req->db, l.on[i].alert_id, l.on[i].person_id, "call", now,
+			                   &changed);
+			if (rc == RC_CONFLICT) /* resolved meanwhile: nothing to take */
+				rc = RC_OK;
+			if (rc == RC_OK)
+				rc = alerts_attempt_outcome(req->db, l.on[i].attempt_id, changed ? "ack" : "late",
+				                            digits, changed);
+			if (rc == RC_OK && changed)
+				acked[n_acked++] = l.on[i].alert_id;
+		}
+		if (rc == RC_OK && !l.n)
+			rc = alerts_attempt_outcome(req->db, t.id, "late", digits, false);
 	} else if (rc == RC_OK) {
-		rc = alerts_attempt_outcome(req->db, t.id, "pass", digits ? digits : "", false);
+		for (i = 0; i < l.n && rc == RC_OK; i++)
+			rc = alerts_attempt_outcome(req->db, l.on[i].attempt_id, "pass", digits ? digits : "", false);
 		if (rc == RC_OK)
-			rc = escalation_move_on(req->app, req->db, a.id, t.round, t.step, now);
+			rc = call_over(req, &t, &l, "pass", now);
 	}
 	if (rc == RC_OK)
 		rc = db_commit(req->db);
@@ -225,12 +356,10 @@ enum rc alert_call_gather(struct http_req *req)
 		return http_fail(req, rc, "cannot record the keypad answer");
 	}
 	app_wake_engine(req->app);
-	if (ack && changed)
+	for (i = 0; i < n_acked; i++)
 		alerts_count(req->app, ALERTS_ACKNOWLEDGED);
-	if (ack && changed) {
-		snprintf(text, sizeof text,
-		         L(req->app, "Alerta %lld assumido. Obrigado.", "Alert %lld acknowledged. Thank you."),
-		         (long long)a.id);
+	if (n_acked) {
+		acked_text(req, acked, n_acked, text, sizeof text);
 		return say_and_hang_up(req, text);
 	}
 	if (ack) {

@@ -1,18 +1,31 @@
 // static/js/pages/alerts.js — "Alertas": the list with status, one alert's timeline (texts
 // and call attempts with Twilio's status and times), acknowledge and resolve buttons. Both
 // views refresh by themselves every few seconds while open, keeping keyboard focus in place.
+// An open alert nobody could be paged for says so ("sem ninguém para avisar") with the reason.
 
 import { api, listOf } from '../api.js';
 import { errorText, h, mount } from '../dom.js';
 import { fmtDateTime, fmtTimeSec, toDate } from '../fmt.js';
-import { t, tOr } from '../i18n.js';
+import { lang, t, tOr } from '../i18n.js';
 import { editFailed, knownPeople, loadPeople, pageTitle, personOf, toast } from '../state.js';
 
 const REFRESH_MS = 5000;
 const OPEN = new Set(['triggered', 'acknowledged']);
 
+function L(pt, en) {
+  return lang() === 'en' ? en : pt;
+}
+
 function statusBadge(status) {
   return h('span', { class: `badge st-${status}`, 'data-testid': 'status' }, tOr(`st.${status}`, status));
+}
+
+/* An open alert that pages nobody: why (nobody on call, severity info, …). */
+function unpagedBadge(a) {
+  if (!a.unpaged_reason || a.status !== 'triggered') return null;
+  const info = /^severity info/.test(a.unpaged_reason);
+  return h('span', { class: `badge ${info ? '' : 'st-exhausted '}unpaged`, 'data-testid': 'unpaged', title: a.unpaged_reason },
+    info ? L('só registrado', 'recorded only') : L('sem ninguém para avisar', 'nobody to page'));
 }
 
 /* Redraws region with build() and puts focus back on the element with the same data-key. */
@@ -81,7 +94,7 @@ export default async function render(root, ctx) {
         h('tbody', null, alerts.map((a) => h('tr', { 'data-alert': String(a.id), class: OPEN.has(a.status) ? 'open' : '' },
           h('td', null, String(a.id)),
           h('th', { scope: 'row' }, h('a', { href: `#/alerts/${a.id}`, 'data-key': `open-${a.id}` }, a.summary || `#${a.id}`)),
-          h('td', null, statusBadge(a.status)),
+          h('td', null, statusBadge(a.status), ' ', unpagedBadge(a)),
           h('td', null, a.severity || ''),
           h('td', null, fmtDateTime(a.created_at)),
           h('td', null, String(a.hits ?? 1)),
@@ -177,7 +190,8 @@ async function detail(root, ctx, id) {
     const rows = timelineOf(a);
     redraw(region, () => [
       h('dl', { class: 'facts' },
-        h('dt', null, t('al.status')), h('dd', null, statusBadge(a.status), ' ', actionButtons(a, load)),
+        h('dt', null, t('al.status')), h('dd', null, statusBadge(a.status), ' ', unpagedBadge(a), ' ', actionButtons(a, load)),
+        unpagedBadge(a) ? [h('dt', null, L('Por quê', 'Why')), h('dd', { 'data-testid': 'unpaged-reason' }, a.unpaged_reason)] : null,
         a.severity ? [h('dt', null, t('al.severity')), h('dd', null, a.severity)] : null,
         a.source ? [h('dt', null, t('al.source')), h('dd', null, a.source)] : null,
         h('dt', null, t('al.created')), h('dd', null, fmtDateTime(a.created_at)),

@@ -1,10 +1,11 @@
 // static/js/pages/escalation.js — "Escalonamento": the steps an alert goes through (who is
-// called: the person on call, the next one, or a named person; how long to wait) and how many
-// rounds of them before the alert is given up as exhausted.
+// called: the person on call, the next one, or a named person; how long to wait), how many
+// rounds of them before the alert is given up as exhausted, and from which severity alerts
+// are called (below it: warnings are only texted, info is only recorded).
 
 import { api, listOf } from '../api.js';
 import { clearErrors, field, formError, h, mount, showError } from '../dom.js';
-import { t } from '../i18n.js';
+import { lang, t } from '../i18n.js';
 import { editFailed, loadPeople, pageTitle, session, toast } from '../state.js';
 
 /* A step's target as the select's value: "oncall", "next" or "p:<id>". */
@@ -13,6 +14,19 @@ function targetValue(s) {
   const id = s.person_id ?? (s.person && typeof s.person === 'object' ? s.person.id : s.person) ?? s.target;
   return `p:${Number(id)}`;
 }
+
+/* This page's own texts, in the console's language. */
+function L(pt, en) {
+  return lang() === 'en' ? en : pt;
+}
+
+const SEVERITIES = [
+  ['critical', () => L('crítico (só alertas críticos ligam; avisos só por SMS; info só registra)',
+    'critical (only critical alerts call; warnings are texted; info is only recorded)')],
+  ['warning', () => L('aviso (críticos e avisos ligam; info só registra)',
+    'warning (critical alerts and warnings call; info is only recorded)')],
+  ['info', () => L('info (todo alerta liga, inclusive info)', 'info (every alert calls, info included)')],
+];
 
 function targetJson(v) {
   return v.startsWith('p:') ? Number(v.slice(2)) : v;
@@ -25,6 +39,9 @@ export default async function render(root, ctx) {
   const list = h('ol', { class: 'steps', 'data-testid': 'steps' });
   const rounds = h('input', { type: 'number', min: 1, max: 20, step: 1, inputmode: 'numeric', value: String(esc.rounds ?? 3) });
   rounds.readOnly = !session.canEdit;
+  const callMin = h('select', { disabled: !session.canEdit, 'data-testid': 'call-min-severity' },
+    SEVERITIES.map(([v, label]) => h('option', { value: v }, label())));
+  callMin.value = SEVERITIES.some(([v]) => v === esc.call_min_severity) ? esc.call_min_severity : 'critical';
 
   const draw = () => {
     mount(list, steps.map((s, i) => {
@@ -60,6 +77,9 @@ export default async function render(root, ctx) {
     h('div', { class: 'actions edit' },
       h('button', { type: 'button', onclick: () => { steps.push({ target: 'next', timeout_s: 30 }); draw(); } }, t('esc.add'))),
     field('rounds', t('esc.rounds'), rounds, t('esc.rounds.hint')),
+    field('call_min_severity', L('Ligar a partir da gravidade', 'Call from severity'), callMin,
+      L('Alertas abaixo desta gravidade não ligam: "warning" recebe só SMS, "info" só fica registrado.',
+        'Alerts below this severity are not called: "warning" is only texted, "info" is only recorded.')),
     formError(),
     h('div', { class: 'actions edit' }, h('button', { type: 'submit', class: 'primary' }, t('save'))));
   form.addEventListener('submit', async (ev) => {
@@ -68,6 +88,7 @@ export default async function render(root, ctx) {
     const body = {
       steps: steps.map((s) => ({ target: targetJson(s.target), timeout_s: Number(s.timeout_s) })),
       rounds: Number(rounds.value),
+      call_min_severity: callMin.value,
     };
     try {
       await api('PUT', '/api/escalation', body);

@@ -301,6 +301,18 @@ static void busy_no_answer_then_ack_by_keypad_path(void **state)
 	                    "no-answer,busy,ack");
 }
 
+/* Twilio accepted the call of attempt `attempt` at `at`, as the sender records it. */
+static void accepted(struct fx *f, int64_t attempt, int64_t at)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof sql,
+	         "UPDATE outbox SET status = 'queued', sid = 'CA%032lld', sent_at = %lld WHERE id = "
+	         "(SELECT outbox_id FROM call_attempts WHERE id = %lld)",
+	         (long long)attempt, (long long)at, (long long)attempt);
+	exec(f->db, sql);
+}
+
 static void deadline_moves_on_without_callback(void **state)
 {
 	struct fx *f = *state;
@@ -309,6 +321,7 @@ static void deadline_moves_on_without_callback(void **state)
 
 	tick(f, T0);
 	a1 = current_attempt(f, id);
+	accepted(f, a1, T0);
 	deadline = scalar(f->db, "SELECT step_deadline FROM alerts");
 	tick(f, deadline - 1);
 	assert_int_equal(calls(f), 1);
@@ -319,6 +332,107 @@ static void deadline_moves_on_without_callback(void **state)
 	/* the lost callback arriving late changes nothing */
 	call_status(f, a1, "no-answer", NULL);
 	assert_int_equal(calls(f), 2);
+}
+
+/* A step's time counts from when Twilio accepted its call, not from when it was queued. */
+static void deadline_counts_from_acceptance(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = trigger(f, "held call", NULL, NULL), first, a1;
+
+	tick(f, T0);
+	a1 = current_attempt(f, id);
+	first = scalar(f->db, "SELECT step_deadline FROM alerts");
+	/* the call sat in the outbox (a per-phone limit) past the first deadline: Ana is not skipped */
+	tick(f, first + 200);
+	assert_int_equal(calls(f), 1);
+	assert_int_equal(current_attempt(f, id), a1);
+	assert_true(scalar(f->db, "SELECT ended_at IS NULL FROM call_attempts WHERE id = 1"));
+	/* Twilio accepts it late: the step gets its whole time from then */
+	accepted(f, a1, first + 250);
+	tick(f, first + 251);
+	assert_int_equal(scalar(f->db, "SELECT step_deadline FROM alerts"), first + 250 + (first - T0));
+	tick(f, first + 250 + (first - T0) - 1);
+	assert_int_equal(calls(f), 1);
+	tick(f, first + 250 + (first - T0));
+	assert_int_equal(calls(f), 2);
+	assert_int_equal(scalar(f->db, "SELECT person_id FROM call_attempts WHERE id = 2"), f->bruno);
+}
+
+/* Alerts for somebody whose call has not been answered yet ride on that call, and end with it. */
+static void alerts_join_the_call_not_answered_yet(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = trigger(f, "first", NULL, NULL), b, c;
+
+	tick(f, T0);
+	b = trigger(f, "second", NULL, NULL);
+	c = trigger(f, "third", NULL, NULL);
+	tick(f, T0 + 1);
+	/* one call to Ana carries the three alerts */
+	assert_int_equal(calls(f), 1);
+	assert_int_equal(scalar(f->db, "SELECT count(DISTINCT outbox_id) FROM call_attempts"), 1);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM call_attempts"), 3);
+	/* one text to each person lists the three (they were still waiting to be sent) */
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM outbox WHERE kind = 'sms'"), 3);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM outbox WHERE kind = 'sms' AND body LIKE "
+	                               "'3 alertas abertos: #1 first, #2 second, #3 third; responda%'"),
+	                 3);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM page_texts"), 12); /* and Bruno's WhatsApp */
+	/* the call ends unanswered: the three move on together, to one call to Bruno */
+	call_status(f, current_attempt(f, a), "no-answer", NULL);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM alerts WHERE step = 1"), 3);
+	assert_int_equal(calls(f), 2);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM call_attempts WHERE step = 0 AND outcome = 'no-answer' "
+	                               "AND ended_at IS NOT NULL"),
+	                 3);
+	assert_int_equal(current_attempt(f, b) > 0, 1);
+	assert_int_equal(scalar(f->db, "SELECT count(DISTINCT outbox_id) FROM call_attempts WHERE step = 1"), 1);
+	/* an acknowledgment of one of them by text keeps the call for the other two */
+	assert_int_equal(alerts_ack(&f->app, f->db, c, f->bruno, "sms", NULL), RC_OK);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM outbox WHERE kind = 'call' AND status = 'canceled' "
+	                               "AND to_number = '+5511990000002'"),
+	                 0);
+	assert_int_equal(alerts_ack(&f->app, f->db, a, f->bruno, "sms", NULL), RC_OK);
+	assert_int_equal(alerts_ack(&f->app, f->db, b, f->bruno, "sms", NULL), RC_OK);
+	/* nobody left on it: the call waiting in the outbox is canceled */
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM outbox WHERE kind = 'call' AND status = 'canceled' "
+	                               "AND to_number = '+5511990000002'"),
+	                 1);
+}
+
+static void severity_decides_who_is_paged(void **state)
+{
+	struct fx *f = *state;
+	struct alert_input warn = {"fila", NULL, "warning", "test", NULL},
+	                   info = {"deploy", NULL, "INFO", "test", NULL};
+	const char *reason = NULL;
+	int64_t w, i;
+	char out[128];
+
+	assert_int_equal(escalation_severity_of(NULL), ESCALATION_CRITICAL);
+	assert_int_equal(escalation_severity_of("page"), ESCALATION_CRITICAL);
+	assert_int_equal(escalation_severity_of("Warning"), ESCALATION_WARNING);
+	assert_int_equal(escalation_severity_of("info"), ESCALATION_INFO);
+	assert_int_equal(alerts_trigger(&f->app, f->db, &warn, &w, NULL), RC_OK);
+	assert_int_equal(alerts_trigger(&f->app, f->db, &info, &i, NULL), RC_OK);
+	tick(f, T0);
+	/* warning: texted, never called; info: recorded with the reason */
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM outbox WHERE kind = 'sms'"), 3);
+	assert_int_equal(calls(f), 0);
+	tick(f, T0 + 3600);
+	assert_int_equal(calls(f), 0);
+	assert_string_equal(text(f->db, "SELECT unpaged_reason FROM alerts WHERE id = 2", out, sizeof out),
+	                    ESCALATION_REASON_INFO);
+	assert_int_equal(escalation_would_page(f->db, "info", T0, &reason), RC_OK);
+	assert_string_equal(reason, ESCALATION_REASON_INFO);
+	assert_int_equal(escalation_would_page(f->db, "warning", T0, &reason), RC_OK);
+	assert_null(reason);
+	/* the policy can call warnings too */
+	exec(f->db, "UPDATE escalation SET call_min_severity = 'warning'");
+	assert_int_equal(alerts_trigger(&f->app, f->db, &warn, &w, NULL), RC_OK);
+	tick(f, T0 + 3601);
+	assert_int_equal(calls(f), 1);
 }
 
 static void machine_and_silence_move_on(void **state)
@@ -441,11 +555,22 @@ static void nobody_on_call_is_skipped(void **state)
 	assert_int_equal(scalar(f->db, "SELECT step FROM alerts"), 1);
 	assert_string_equal(text(f->db, "SELECT to_number FROM outbox WHERE kind = 'call'", out, sizeof out),
 	                    "+5511990000003");
-	/* a policy that reaches nobody at all ends the alert at once */
+	/* a policy that reaches nobody at all: the alert stays open, says why, and is looked at again */
 	exec(f->db, "DELETE FROM escalation_steps WHERE position = 1");
 	trigger(f, "nobody", NULL, NULL);
 	tick(f, T0);
-	assert_string_equal(text(f->db, "SELECT status FROM alerts WHERE id = 2", out, sizeof out), "exhausted");
+	assert_string_equal(text(f->db, "SELECT status FROM alerts WHERE id = 2", out, sizeof out), "triggered");
+	assert_string_equal(text(f->db, "SELECT unpaged_reason FROM alerts WHERE id = 2", out, sizeof out),
+	                    "nobody is on call");
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM outbox WHERE owner_id = 2"), 0);
+	/* somebody becomes reachable: paged at the next look */
+	exec(f->db,
+	     "INSERT INTO escalation_steps (position, target, person_id, timeout_s) VALUES (1, 'person', 3, 30)");
+	tick(f, T0 + ESCALATION_RECHECK_S - 1);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM call_attempts WHERE alert_id = 2"), 0);
+	tick(f, T0 + ESCALATION_RECHECK_S);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM call_attempts WHERE alert_id = 2"), 1);
+	assert_int_equal(scalar(f->db, "SELECT unpaged_reason IS NULL FROM alerts WHERE id = 2"), 1);
 }
 
 static void call_that_cannot_be_placed_moves_on(void **state)
@@ -534,6 +659,9 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(start_texts_everyone_then_calls_the_first, setup, teardown),
 	        cmocka_unit_test_setup_teardown(busy_no_answer_then_ack_by_keypad_path, setup, teardown),
 	        cmocka_unit_test_setup_teardown(deadline_moves_on_without_callback, setup, teardown),
+	        cmocka_unit_test_setup_teardown(deadline_counts_from_acceptance, setup, teardown),
+	        cmocka_unit_test_setup_teardown(alerts_join_the_call_not_answered_yet, setup, teardown),
+	        cmocka_unit_test_setup_teardown(severity_decides_who_is_paged, setup, teardown),
 	        cmocka_unit_test_setup_teardown(machine_and_silence_move_on, setup, teardown),
 	        cmocka_unit_test_setup_teardown(rounds_then_exhausted, setup, teardown),
 	        cmocka_unit_test_setup_teardown(move_on_is_compare_and_set, setup, teardown),
