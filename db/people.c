@@ -24,11 +24,21 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
+/* C0, DEL, C1 (U+0080..U+009F) and the non-characters U+FFFE/U+FFFF: a name reaches SMS texts
+ * and TwiML, where these are invisible, boxes, or not XML at all. The input is valid UTF-8
+ * (jansson checked it). */
 static bool has_control(const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7F)
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++) {
+		if (*p < 0x20 || *p == 0x7F)
 			return true;
+		if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
+			return true;
+		if (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF))
+			return true;
+	}
 	return false;
 }
 

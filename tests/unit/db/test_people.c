@@ -76,6 +76,19 @@ static void validation(void **state)
 	assert_int_equal(parse("{\"name\":\"A\\u0007\",\"phone\":\"+5511999990000\"}", false, &in, err, &j),
 	                 RC_UNPROCESSABLE);
 	json_decref(j);
+	/* non-characters and C1 controls reach SMS texts and TwiML as boxes or nothing: refused */
+	assert_int_equal(parse("{\"name\":\"Ana\\uFFFF\",\"phone\":\"+5511999990000\"}", false, &in, err, &j),
+	                 RC_UNPROCESSABLE);
+	json_decref(j);
+	assert_int_equal(parse("{\"name\":\"Ana\\uFFFE\",\"phone\":\"+5511999990000\"}", false, &in, err, &j),
+	                 RC_UNPROCESSABLE);
+	json_decref(j);
+	assert_int_equal(parse("{\"name\":\"Ana\\u0085\",\"phone\":\"+5511999990000\"}", false, &in, err, &j),
+	                 RC_UNPROCESSABLE);
+	json_decref(j);
+	assert_int_equal(parse("{\"name\":\"Jos\\u00e9 \\u00c7\",\"phone\":\"+5511999990000\"}", false, &in, err, &j),
+	                 RC_OK); /* accents are not controls */
+	json_decref(j);
 	assert_int_equal(parse("{\"email\":\"a@b\"}", true, &in, err, &j), RC_OK); /* a patch needs no name */
 	assert_true(in.has_email && !in.has_name);
 	json_decref(j);
