@@ -88,17 +88,65 @@ enum rc calls_open(struct db *db, const char *call_sid, const char *caller, cons
 	return calls_find_sid(db, call_sid, out);
 }
 
-enum rc calls_leg_add(struct db *db, int64_t call_id, int leg, int64_t person_id, const char *phone, int64_t now)
+enum rc calls_chain_add(struct db *db, int64_t call_id, int pos, int64_t person_id, const char *phone)
 {
-	static const char ins[] = "INSERT INTO support_legs (call_id, leg, person_id, phone, created_at) "
-	                          "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (call_id, leg) DO NOTHING";
+	static const char sql[] = "INSERT INTO support_chain (call_id, position, person_id, phone) "
+	                          "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (call_id, position) DO NOTHING";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, pos) ||
+	    sqlite3_bind_int64(st, 3, person_id) || sqlite3_bind_text(st, 4, phone, -1, SQLITE_STATIC))
+		return RC_DB;
+	return done(db, st, "calls_chain_add");
+}
+
+enum rc calls_chain_get(struct db *db, int64_t call_id, int pos, int64_t *person_id)
+{
+	static const char sql[] =
+	        "SELECT coalesce(person_id, 0) FROM support_chain WHERE call_id = ?1 AND position = ?2";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+
+	*person_id = 0;
+	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, pos))
+		return RC_DB;
+	rc = db_step_row(db, st);
+	if (rc == RC_OK)
+		*person_id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum rc calls_chain_size(struct db *db, int64_t call_id, int *n)
+{
+	static const char sql[] = "SELECT count(*) FROM support_chain WHERE call_id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+
+	*n = 0;
+	if (!st || sqlite3_bind_int64(st, 1, call_id))
+		return RC_DB;
+	rc = db_step_row(db, st);
+	if (rc == RC_OK)
+		*n = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum rc calls_leg_add(struct db *db, int64_t call_id, int leg, int chain_pos, int64_t person_id, const char *phone,
+                      int64_t now)
+{
+	static const char ins[] =
+	        "INSERT INTO support_legs (call_id, leg, person_id, phone, created_at, chain_position) "
+	        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (call_id, leg) DO NOTHING";
 	static const char upd[] = "UPDATE support_calls SET leg = max(leg, ?2) WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, ins);
 	enum rc rc;
 
 	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, leg) ||
 	    (person_id ? sqlite3_bind_int64(st, 3, person_id) : sqlite3_bind_null(st, 3)) ||
-	    sqlite3_bind_text(st, 4, phone, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 5, now))
+	    sqlite3_bind_text(st, 4, phone, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 5, now) ||
+	    (chain_pos >= 0 ? sqlite3_bind_int(st, 6, chain_pos) : sqlite3_bind_null(st, 6)))
 		return RC_DB;
 	rc = done(db, st, "calls_leg_add");
 	if (rc != RC_OK)
@@ -111,8 +159,8 @@ enum rc calls_leg_add(struct db *db, int64_t call_id, int leg, int64_t person_id
 
 enum rc calls_leg_get(struct db *db, int64_t call_id, int leg, struct calls_leg *out)
 {
-	static const char sql[] = "SELECT coalesce(person_id, 0), phone, accepted FROM support_legs "
-	                          "WHERE call_id = ?1 AND leg = ?2";
+	static const char sql[] = "SELECT coalesce(person_id, 0), phone, accepted, coalesce(chain_position, -1) "
+	                          "FROM support_legs WHERE call_id = ?1 AND leg = ?2";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
 
@@ -126,6 +174,7 @@ enum rc calls_leg_get(struct db *db, int64_t call_id, int leg, struct calls_leg 
 		out->person_id = sqlite3_column_int64(st, 0);
 		snprintf(out->phone, sizeof out->phone, "%s", text_col(st, 1));
 		out->accepted = sqlite3_column_int(st, 2) != 0;
+		out->chain_position = sqlite3_column_int(st, 3);
 	}
 	sqlite3_reset(st);
 	return rc;

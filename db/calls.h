@@ -1,7 +1,9 @@
 /*
  * db/calls.h — the support line's records: support_calls (one per incoming CallSid),
- * support_legs (each person dialled for a call, with the acceptance pressed in the whisper)
- * and voicemails. Written by the voice webhooks (server/twilio/voice.c), read by GET /api/calls.
+ * support_chain (the people that call may dial, in order, fixed when it arrived),
+ * support_legs (each person dialled for a call, with the chain position and the acceptance
+ * pressed in the whisper) and voicemails. Written by the voice webhooks (server/twilio/voice.c), read by GET
+ * /api/calls.
  *
  * Twilio retries a webhook whose answer it did not get: every insert here is keyed (CallSid,
  * (call, leg), voicemail CallSid) so a retry finds the row it made the first time.
@@ -33,7 +35,8 @@ struct calls_leg {
 	int leg; /* 0: the person on call, 1…: the backups */
 	int64_t person_id;
 	char phone[24];
-	bool accepted; /* pressed 1 in the whisper */
+	bool accepted;      /* pressed 1 in the whisper */
+	int chain_position; /* position in support_chain dialled; -1 for calls older than the chain */
 };
 
 /* The call with call_sid, created (status ringing) when new; *created tells which. */
@@ -43,8 +46,19 @@ enum rc calls_open(struct db *db, const char *call_sid, const char *caller, cons
 enum rc calls_get(struct db *db, int64_t id, struct calls_call *out);
 enum rc calls_find_sid(struct db *db, const char *call_sid, struct calls_call *out);
 
-/* Records leg `leg` of call_id (no-op when it exists) and counts it in support_calls.leg. */
-enum rc calls_leg_add(struct db *db, int64_t call_id, int leg, int64_t person_id, const char *phone, int64_t now);
+/*
+ * The chain of a call: calls_chain_add stores position pos (no-op when it exists); calls_chain_get
+ * reads it (RC_NOT_FOUND past the end; *person_id 0 when that person was deleted since);
+ * calls_chain_size counts the positions stored (0: none yet, or a call older than the chain).
+ */
+enum rc calls_chain_add(struct db *db, int64_t call_id, int pos, int64_t person_id, const char *phone);
+enum rc calls_chain_get(struct db *db, int64_t call_id, int pos, int64_t *person_id);
+enum rc calls_chain_size(struct db *db, int64_t call_id, int *n);
+
+/* Records leg `leg` of call_id dialling chain position chain_pos (-1: none) (no-op when it
+ * exists) and counts it in support_calls.leg. */
+enum rc calls_leg_add(struct db *db, int64_t call_id, int leg, int chain_pos, int64_t person_id, const char *phone,
+                      int64_t now);
 /* RC_NOT_FOUND when the leg was never dialled. */
 enum rc calls_leg_get(struct db *db, int64_t call_id, int leg, struct calls_leg *out);
 /* The person of the leg pressed 1: leg accepted, call answered by them (first acceptance wins). */

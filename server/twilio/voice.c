@@ -13,8 +13,11 @@
  *    an empty <Response/>, which bridges.
  * 3. The <Dial action> (dial-status) decides from the recorded acceptance, not from
  *    DialCallStatus alone (a declined whisper still reports "completed"): accepted → the
- *    call is over, <Hangup/>; otherwise the next person of the chain (schedule_backups at the
- *    time the call came in, so the chain is stable during the call), then voicemail.
+ *    call is over, <Hangup/>; otherwise the next person of the chain, then voicemail. The
+ *    chain (schedule_backups when the call came in) is stored with the call's first leg
+ *    (support_chain) and each leg records its position: deleting an override or archiving
+ *    someone while the call rings can neither dial one person twice nor skip another
+ *    (someone archived meanwhile is passed over, nobody else moves).
  * 4. /twilio/voice/voicemail stores the recording and queues an SMS to the person on call
  *    (outbox, idempotency key "voicemail:{CallSid}").
  */
@@ -82,27 +85,80 @@ static const char *spelled(const char *e164, char *out, size_t len)
 }
 
 /*
- * Person `leg` of the chain the support line dials for a call that came in at `at`: the
- * person on call first, then the rotation in order; people without a usable record are
- * skipped. RC_NOT_FOUND when the chain is shorter.
+ * The person the support line dials first for a call that came in at `at`, computed now: the
+ * person on call, else the first of the rotation with a usable record. For voicemails of
+ * calls that have no stored chain. RC_NOT_FOUND when nobody.
  */
-static enum rc chain_person(struct db *db, int64_t at, int leg, struct person *out)
+static enum rc first_person(struct db *db, int64_t at, struct person *out)
 {
 	int64_t ids[ROTATION_CHAIN_MAX];
 	size_t n = 0, i;
-	int k = 0;
 	enum rc rc = rotation_backups(db, at, ids, ROTATION_CHAIN_MAX, &n);
 
 	if (rc != RC_OK)
 		return rc;
 	for (i = 0; i < n; i++) {
 		rc = people_get(db, ids[i], out);
-		if (rc == RC_NOT_FOUND)
+		if (rc != RC_NOT_FOUND)
+			return rc;
+	}
+	return RC_NOT_FOUND;
+}
+
+/*
+ * Stores the chain of call_id once (in the caller's transaction): the person on call at `at`
+ * first, then the rotation in order, people without a usable record left out. A no-op when
+ * it is stored already (a retried webhook, a later leg).
+ */
+static enum rc chain_fix(struct db *db, int64_t call_id, int64_t at)
+{
+	int64_t ids[ROTATION_CHAIN_MAX];
+	size_t n = 0, i;
+	struct person p;
+	int have = 0, pos = 0;
+	enum rc rc = calls_chain_size(db, call_id, &have);
+
+	if (rc != RC_OK || have)
+		return rc;
+	rc = rotation_backups(db, at, ids, ROTATION_CHAIN_MAX, &n);
+	if (rc == RC_NOT_FOUND)
+		return RC_OK;
+	for (i = 0; rc == RC_OK && i < n; i++) {
+		rc = people_get(db, ids[i], &p);
+		if (rc == RC_NOT_FOUND) {
+			rc = RC_OK;
+			continue;
+		}
+		if (rc == RC_OK)
+			rc = calls_chain_add(db, call_id, pos++, p.id, p.phone);
+	}
+	return rc;
+}
+
+/*
+ * The first person of call_id's stored chain at a position after `after` who is still on the
+ * team (current record: a corrected phone number is used). *pos: that position. RC_NOT_FOUND
+ * at the end of the chain.
+ */
+static enum rc chain_next(struct db *db, int64_t call_id, int after, int *pos, struct person *out)
+{
+	int64_t id;
+	int p;
+	enum rc rc;
+
+	for (p = after + 1; p < ROTATION_CHAIN_MAX; p++) {
+		rc = calls_chain_get(db, call_id, p, &id);
+		if (rc != RC_OK)
+			return rc;
+		if (!id)
+			continue;
+		rc = people_get(db, id, out);
+		if (rc == RC_NOT_FOUND) /* archived since the call came in: passed over */
 			continue;
 		if (rc != RC_OK)
 			return rc;
-		if (k++ == leg)
-			return RC_OK;
+		*pos = p;
+		return RC_OK;
 	}
 	return RC_NOT_FOUND;
 }
@@ -169,6 +225,7 @@ enum rc voice_incoming(struct http_req *req)
 	struct twiml *t = NULL;
 	int64_t now = clock_now();
 	bool created, nobody = false;
+	int pos = 0;
 	enum rc rc;
 
 	if (!sid[0])
@@ -181,9 +238,11 @@ enum rc voice_incoming(struct http_req *req)
 		goto out;
 	rc = calls_leg_get(req->db, call.id, 0, &leg);
 	if (rc == RC_NOT_FOUND) { /* new call (or a retry of one that found nobody) */
-		rc = chain_person(req->db, call.created_at, 0, &p);
+		rc = chain_fix(req->db, call.id, call.created_at);
 		if (rc == RC_OK)
-			rc = calls_leg_add(req->db, call.id, 0, p.id, p.phone, now);
+			rc = chain_next(req->db, call.id, -1, &pos, &p);
+		if (rc == RC_OK)
+			rc = calls_leg_add(req->db, call.id, 0, pos, p.id, p.phone, now);
 		if (rc == RC_OK)
 			rc = calls_leg_get(req->db, call.id, 0, &leg);
 		else if (rc == RC_NOT_FOUND) {
@@ -320,6 +379,7 @@ static enum rc after_dial(struct http_req *req, struct calls_call *call, int leg
 	struct twiml *t = NULL;
 	int64_t now = clock_now();
 	enum { HANGUP, NEXT, VOICEMAIL } what = HANGUP;
+	int pos = 0;
 	enum rc rc;
 
 	rc = db_begin(req->db);
@@ -339,10 +399,16 @@ static enum rc after_dial(struct http_req *req, struct calls_call *call, int leg
 	} else {
 		rc = calls_leg_get(req->db, call->id, leg_no + 1, &next);
 		if (rc == RC_NOT_FOUND) { /* not dialled yet (a retry finds it dialled) */
-			rc = leg_no + 1 < ROTATION_CHAIN_MAX ? chain_person(req->db, call->created_at, leg_no + 1, &p)
-			                                     : RC_NOT_FOUND;
+			/* a call older than stored chains gets one now, from when it came in */
+			rc = chain_fix(req->db, call->id, call->created_at);
 			if (rc == RC_OK)
-				rc = calls_leg_add(req->db, call->id, leg_no + 1, p.id, p.phone, now);
+				rc = leg_no + 1 < ROTATION_CHAIN_MAX
+				             ? chain_next(req->db, call->id,
+				                          leg.chain_position >= 0 ? leg.chain_position : leg_no, &pos,
+				                          &p)
+				             : RC_NOT_FOUND;
+			if (rc == RC_OK)
+				rc = calls_leg_add(req->db, call->id, leg_no + 1, pos, p.id, p.phone, now);
 			if (rc == RC_OK)
 				rc = calls_leg_get(req->db, call->id, leg_no + 1, &next);
 		}
@@ -439,6 +505,7 @@ enum rc voice_voicemail(struct http_req *req)
 	struct twiml *t;
 	int64_t vm_id = 0, now = clock_now();
 	bool created = false, have_person = false;
+	int pos;
 	enum rc rc;
 
 	if (!sid[0])
@@ -456,7 +523,10 @@ enum rc voice_voicemail(struct http_req *req)
 			rc = RC_OK;
 		}
 		if (rc == RC_OK) {
-			rc = chain_person(req->db, call.created_at, 0, &p);
+			/* the first of the call's chain still on the team, else whoever is first now */
+			rc = call.id ? chain_next(req->db, call.id, -1, &pos, &p) : RC_NOT_FOUND;
+			if (rc == RC_NOT_FOUND)
+				rc = first_person(req->db, call.created_at, &p);
 			have_person = rc == RC_OK;
 			if (rc == RC_NOT_FOUND)
 				rc = RC_OK;

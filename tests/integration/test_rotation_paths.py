@@ -177,3 +177,57 @@ class TestHandoffWhenOverridesChange(RotationTest):
         self.sim.assert_quiet(1.0)
         rows = self.outbox("idem_key LIKE 'handoff:%'")
         self.assertEqual(len(rows), 6, rows)
+
+
+class TestSupportChainFixedWhenTheCallArrives(RotationTest):
+    """Issue 11, item 5: the chain of a support call does not move while the call rings."""
+
+    def setUp(self):
+        super().setUp()
+        self.ana, self.bruno, self.carla = self.people(("Ana", ANA), ("Bruno", BRUNO), ("Carla", CARLA))
+        self.api_ok("PUT", "/api/rotation", json={"members": [self.ana, self.bruno, self.carla], "shift_hours": 24,
+                                                  "handoff": self.iso_local(-3600)[:16]})
+        self.advance(60)
+        self.params = {"CallSid": "CA" + "7" * 32, "From": CUSTOMER, "To": "+15005550006",
+                       "CallStatus": "ringing"}
+
+    def tearDown(self):
+        # the override of the first test starts now: its hand-off texts are not what is tested here
+        with self.sim._lock:
+            for m in self.sim.messages:
+                if m.body.startswith("Plantão: "):
+                    m.consumed = True
+        super().tearDown()
+
+    def no_answer(self, leg):
+        wh = self.plantao.webhook("/twilio/voice/dial-status/1/%d" % leg,
+                                  dict(self.params, DialCallStatus="no-answer", CallStatus="in-progress"))
+        self.assertEqual(wh.status, 200, wh.body)
+        return wh.body
+
+    def dialled(self):
+        return [leg["phone"] for leg in self.api_ok("GET", "/api/calls")["calls"][0]["legs"]]
+
+    def test_override_deleted_mid_call(self):
+        ov = self.api_ok("POST", "/api/overrides", json={"person_id": self.bruno, "start": self.iso_local(-30),
+                                                         "end": self.iso_local(7200)}, expect=201)
+        first = self.plantao.webhook("/twilio/voice", self.params)
+        self.assertIn(BRUNO, first.body)
+        self.advance(5)
+        self.api_ok("DELETE", "/api/overrides/%d" % ov["id"])  # Ana is on call again
+        self.assertIn(CARLA, self.no_answer(0))  # chain [Bruno, Carla, Ana]: not Bruno again
+        self.assertIn(ANA, self.no_answer(1))
+        self.assertIn("<Record", self.no_answer(2))
+        self.assertEqual(self.dialled(), [BRUNO, CARLA, ANA])
+
+    def test_person_archived_mid_call(self):
+        first = self.plantao.webhook("/twilio/voice", self.params)
+        self.assertIn(ANA, first.body)
+        self.assertIn(BRUNO, self.no_answer(0))
+        self.advance(5)
+        # while Bruno rings, Ana leaves the team
+        self.api_ok("PUT", "/api/rotation", json={"members": [self.bruno, self.carla]})
+        self.assertIs(self.api_ok("DELETE", "/api/people/%d" % self.ana)["archived"], True)
+        self.assertIn(CARLA, self.no_answer(1))  # Carla is not skipped
+        self.assertIn("<Record", self.no_answer(2))
+        self.assertEqual(self.dialled(), [ANA, BRUNO, CARLA])
