@@ -4,12 +4,18 @@
  */
 #include "core/clock.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#include "core/log.h"
+
+/* 1000 years: any test moves the clock far less; past it the milliseconds could overflow. */
+#define CLOCK_MAX_OFFSET_S (1000.0 * 366 * 86400)
 
 static _Atomic int64_t offset_ms;
 static char clock_file[4096];
@@ -63,6 +69,13 @@ void clock_reload(void)
 	secs = strtod(text, &end);
 	if (end == text)
 		return;
+	/* nan, inf or an offset past any date the schedule can hold would be undefined when
+	 * converted: refuse it and keep the offset in force */
+	if (!isfinite(secs) || fabs(secs) > CLOCK_MAX_OFFSET_S) {
+		log_warn("PLANTAO_CLOCK_FILE %s: offset '%.20s' refused (not a number of seconds within +-%.0f)",
+		         clock_file, text, CLOCK_MAX_OFFSET_S);
+		return;
+	}
 	atomic_store(&offset_ms, (int64_t)(secs * 1000.0));
 }
 

@@ -1,12 +1,15 @@
 /*
  * server/core/log.c — stderr logging with UTC timestamps.
- * UTC through gmtime_r so logging never depends on the process TZ.
+ * UTC through gmtime_r so logging never depends on the process TZ. A record is always one
+ * line: control characters in the message (a newline in a requested path, an alert summary)
+ * are written escaped (\n, \r, \t, \xNN), so no client can forge a log line.
  */
 #include "core/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -17,10 +20,41 @@ void log_set_level(enum log_level level)
 	min_level = level;
 }
 
+/* Copies in to out (size len, always terminated) with control characters escaped. */
+static void escape(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 1 < len; in++) {
+		unsigned char c = (unsigned char)*in;
+		char esc[5];
+		size_t k;
+
+		if (c >= 0x20 && c != 0x7f) {
+			out[o++] = (char)c;
+			continue;
+		}
+		if (c == '\n')
+			snprintf(esc, sizeof esc, "\\n");
+		else if (c == '\r')
+			snprintf(esc, sizeof esc, "\\r");
+		else if (c == '\t')
+			snprintf(esc, sizeof esc, "\\t");
+		else
+			snprintf(esc, sizeof esc, "\\x%02x", c);
+		k = strlen(esc);
+		if (o + k + 1 > len)
+			break;
+		memcpy(out + o, esc, k);
+		o += k;
+	}
+	out[o] = '\0';
+}
+
 static void vlog(enum log_level level, const char *fmt, va_list ap)
 {
 	static const char *names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
-	char line[2048];
+	char line[2048], msg[2048];
 	struct timeval tv;
 	struct tm tm;
 	int n;
@@ -31,7 +65,8 @@ static void vlog(enum log_level level, const char *fmt, va_list ap)
 	             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000), names[level]);
 	if (n < 0)
 		return;
-	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	escape(msg, line + n, sizeof line - (size_t)n);
 	fprintf(stderr, "%s\n", line);
 }
 
