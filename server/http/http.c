@@ -386,6 +386,16 @@ static enum rc reply_error(struct http_req *req, enum rc rc)
 	if (rc == RC_BUSY && !req->n_extra_headers)
 		http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	e = json_pack("{s:{s:s,s:s}}", "error", "code", rc_str(rc), "message", msg);
+	if (!e) { /* not UTF-8 (a path as the client sent it): the message stays, those bytes become '?' */
+		char safe[sizeof req->err];
+		char *p;
+
+		snprintf(safe, sizeof safe, "%s", msg);
+		for (p = safe; *p; p++)
+			if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20)
+				*p = '?';
+		e = json_pack("{s:{s:s,s:s}}", "error", "code", rc_str(rc), "message", safe);
+	}
 	return http_reply_json(req, http_status_of(rc), e);
 }
 
@@ -612,8 +622,11 @@ static enum rc begin(struct http_server *s, struct http_req *req, const char *me
 	req->path = strdup(url);
 	if (!req->method || !req->path || !req->uri)
 		return RC_INTERNAL;
-	rc = http_route_match(s->routes, s->n_routes, method, url, &req->route, req->params, &req->n_params, allow,
-	                      sizeof allow);
+	/* HEAD is GET without the body (libmicrohttpd leaves it out): uptime checkers use it */
+	rc = http_route_match(s->routes, s->n_routes, strcmp(method, "HEAD") == 0 ? "GET" : method, url, &req->route,
+	                      req->params, &req->n_params, allow, sizeof allow);
+	if (rc == RC_METHOD && strstr(allow, "GET") && strlen(allow) + 7 < sizeof allow)
+		memcpy(allow + strlen(allow), ", HEAD", 7);
 	if (rc == RC_METHOD) {
 		http_add_header(req, MHD_HTTP_HEADER_ALLOW, allow);
 		return http_fail(req, RC_METHOD, "method %s not allowed here (allowed: %s)", method, allow);
@@ -837,7 +850,16 @@ enum rc http_start(struct app *app, const struct route *routes, size_t n_routes,
 	char port[16];
 	char *cert = NULL, *key = NULL;
 	struct slow_limits slow;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	/*
+	 * poll(), not epoll: with epoll and a thread pool, MHD_quiesce_daemon() (http_stop) and a
+	 * worker's event loop both remove the listen socket from the worker's epoll set when they
+	 * see was_quiesced; neither flag is atomic or locked, so the loser gets ENOENT and
+	 * libmicrohttpd aborts ("Failed to remove listen FD from epoll set", daemon.c:5531 in
+	 * 0.9.75) — the rare abort at SIGTERM. With poll() quiescing only wakes each worker
+	 * through its inter-thread channel. A worker polls at most PLANTAO_MAX_CONNECTIONS / threads
+	 * sockets, where poll() costs nothing measurable.
+	 */
+	unsigned int flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	enum rc rc = RC_INTERNAL;
 
 	*out = NULL;

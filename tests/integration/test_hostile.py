@@ -329,3 +329,106 @@ class TestSlowClients(IntegrationTest):
         self.assertLess(closed["head"], 20)
         self.assertLess(closed["body"], 25)
         self.assertEqual(self.api("GET", "/healthz", token=None)[0], 200)
+
+
+class TestHostilePaths(IntegrationTest):
+    def test_control_characters_in_paths_are_escaped_in_the_log(self):
+        c = Client(self.plantao)
+        status, body, _ = c.request("GET", "/api/x%0a2026-01-01T00:00:00.000Z%20ERROR%20forged%0d%1b[2J",
+                                    headers={"Authorization": "Bearer " + self.plantao.api_token})
+        self.assertEqual(status, 404)
+        log = wait_until(lambda: "/api/x\\n2026" in self.plantao.log_text() and self.plantao.log_text(),
+                         what="the escaped access log line")
+        self.assertNotIn("\n2026-01-01T00:00:00.000Z ERROR forged", log)
+        self.assertIn("ERROR forged\\r\\x1b[2J", log)
+
+    def test_error_body_has_a_message_for_invalid_utf8_paths(self):
+        c = Client(self.plantao)
+        for path in ("/api/%ff%fe", "/twilio/%c3%28", "/api/people/%80"):
+            status, body, headers = c.request("GET", path,
+                                              headers={"Authorization": "Bearer " + self.plantao.api_token})
+            self.assertIn(status, (404, 405), path)
+            err = json.loads(body)["error"]
+            self.assertTrue(err["message"], (path, body))
+            self.assertTrue(err["code"], (path, body))
+
+    def test_head_works_wherever_get_does(self):
+        c = Client(self.plantao)
+        for path, auth in (("/healthz", False), ("/", False), ("/api/oncall", True), ("/metrics", False)):
+            headers = {"Authorization": "Bearer " + self.plantao.api_token} if auth else {}
+            gs, gbody, gh = c.request("GET", path, headers=headers)
+            hs, hbody, hh = c.request("HEAD", path, headers=headers)
+            self.assertEqual(gs, 200, path)
+            self.assertEqual(hs, 200, (path, hbody))
+            self.assertEqual(hbody, b"", path)
+            self.assertEqual(hh.get("content-type"), gh.get("content-type"), path)
+        status, _, headers = c.request("PUT", "/healthz")
+        self.assertEqual(status, 405)
+        self.assertIn("HEAD", headers.get("allow", ""))
+
+
+class TestStaticDir(IntegrationTest):
+    start_plantao = False
+
+    def test_only_regular_files_inside_the_folder(self):
+        import tempfile
+        root = tempfile.mkdtemp(prefix="plantao-static-")
+        self.addCleanup(lambda: __import__("shutil").rmtree(root, ignore_errors=True))
+        web = os.path.join(root, "web")
+        os.makedirs(os.path.join(web, "sub"))
+        os.makedirs(os.path.join(web, ".git"))
+        with open(os.path.join(web, "index.html"), "w") as f:
+            f.write("<h1>console</h1>")
+        with open(os.path.join(web, "sub", "page.html"), "w") as f:
+            f.write("inner page")
+        with open(os.path.join(web, ".env"), "w") as f:
+            f.write("TWILIO_AUTH_TOKEN=secret")
+        with open(os.path.join(web, ".git", "config"), "w") as f:
+            f.write("[core]")
+        with open(os.path.join(root, "outside.txt"), "w") as f:
+            f.write("outside secret")
+        os.symlink(os.path.join(root, "outside.txt"), os.path.join(web, "leak.txt"))
+        os.symlink(root, os.path.join(web, "up"))
+        os.symlink(os.path.join(web, "index.html"), os.path.join(web, "home.html"))  # inside: fine
+        self.start_plantao_now(env={"PLANTAO_STATIC_DIR": web})
+        c = Client(self.plantao)
+        self.assertEqual(c.request("GET", "/")[0:2], (200, b"<h1>console</h1>"))
+        self.assertEqual(c.request("GET", "/sub/page.html")[0:2], (200, b"inner page"))
+        self.assertEqual(c.request("GET", "/home.html")[0], 200)
+        for path in ("/.env", "/.git/config", "/sub/.hidden", "/leak.txt", "/up/outside.txt", "/sub",
+                     "/%2eenv"):
+            status, body, _ = c.request("GET", path)
+            self.assertEqual(status, 404, (path, body))
+            self.assertNotIn(b"secret", body)
+            self.assertNotIn(b"[core]", body)
+
+
+class TestStopStart(IntegrationTest):
+    start_plantao = False
+
+    def test_sigterm_under_traffic_exits_cleanly_every_time(self):
+        p = self.start_plantao_now()
+        for round_ in range(int(os.environ.get("PLANTAO_STOP_ROUNDS", "20"))):
+            stop = threading.Event()
+            errors = []
+
+            def traffic():  # a new connection each time: every worker wakes on the listen socket
+                c = Client(p, timeout=5)
+                while not stop.is_set():
+                    try:
+                        c.request("GET", "/healthz")
+                    except OSError:
+                        time.sleep(0.005)
+                    c.close()
+            threads = [threading.Thread(target=traffic) for _ in range(6)]
+            for t in threads:
+                t.start()
+            time.sleep(0.15)
+            status = p.stop()
+            stop.set()
+            for t in threads:
+                t.join(10)
+            log = p.log_text()
+            self.assertNotIn("Fatal error", log, "round %d" % round_)
+            self.assertEqual(status, 0, "round %d: exit status %s\n%s" % (round_, status, p.log_tail(20)))
+            p.start()
