@@ -1,6 +1,7 @@
 /*
- * server/http/ops.h — operational routes: GET /healthz (liveness with a database round-trip)
- * and GET /metrics (Prometheus text format).
+ * server/http/ops.h — operational routes: GET /healthz (would a page go out now: database,
+ * twilio, oncall and outbox, each with a reason when not ok; ?verbose for the details and a 503
+ * when one fails) and GET /metrics (Prometheus text format, paging gauges included).
  */
 #ifndef PLANTAO_OPS_H
 #define PLANTAO_OPS_H
