@@ -41,7 +41,7 @@ static enum rc bind_failed(struct db *db, sqlite3_stmt *st, const char *what)
 enum rc intake_set_extra(struct db *db, int64_t id, const char *runbook_url, bool test)
 {
 	static const char sql[] =
-	        "UPDATE alerts SET runbook_url = coalesce(?2, runbook_url), test = max(test, ?3) WHERE id = ?1";
+	        "UPDATE alerts SET runbook_url = coalesce(runbook_url, ?2), test = max(test, ?3) WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || bind_opt_text(st, 2, runbook_url) || sqlite3_bind_int(st, 3, test))
@@ -156,9 +156,11 @@ enum rc intake_group_update(struct db *db, int64_t id, const char *summary, size
 	sqlite3_stmt *st = db_stmt(db, members);
 	struct buf b, line;
 	bool full = false;
-	enum rc rc = RC_OK;
-	int s;
+	int s = SQLITE_DONE, firing, total;
+	enum rc rc = intake_member_counts(db, id, &firing, &total);
 
+	if (rc != RC_OK)
+		return rc;
 	if (!st || sqlite3_bind_int64(st, 1, id))
 		return bind_failed(db, st, "intake_group_update");
 	buf_init(&b, max);
@@ -166,6 +168,10 @@ enum rc intake_group_update(struct db *db, int64_t id, const char *summary, size
 	while (rc == RC_OK && !full && (s = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *details = (const char *)sqlite3_column_text(st, 2);
 
+		if (total == 1) { /* a group of one: the member's own details */
+			rc = append_lines(&b, details, &full);
+			break;
+		}
 		line.len = 0;
 		rc = buf_printf(&line, "%s[%s] %s\n", b.len ? "\n" : "", (const char *)sqlite3_column_text(st, 0),
 		                (const char *)sqlite3_column_text(st, 1));
@@ -178,7 +184,7 @@ enum rc intake_group_update(struct db *db, int64_t id, const char *summary, size
 		if (rc == RC_OK && details[0] && details[strlen(details) - 1] != '\n')
 			rc = append_lines(&b, "\n", &full);
 	}
-	if (rc == RC_OK && !full && s != SQLITE_DONE)
+	if (rc == RC_OK && !full && total != 1 && s != SQLITE_DONE)
 		rc = db_rc(db);
 	sqlite3_reset(st);
 	buf_release(&line);

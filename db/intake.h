@@ -19,7 +19,8 @@
 /* Most members one group alert lists in GET /api/alerts/{id}. */
 #define INTAKE_MEMBERS_MAX 500
 
-/* Sets the runbook link (NULL: unchanged) and raises the test flag when test is true. */
+/* Sets the runbook link unless the alert has one (NULL: unchanged); raises the test flag when
+ * test is true. */
 enum rc intake_set_extra(struct db *db, int64_t id, const char *runbook_url, bool test);
 
 /* The open (triggered or acknowledged) alert standing for group_key: *id, or RC_NOT_FOUND. */
@@ -39,7 +40,8 @@ enum rc intake_member_counts(struct db *db, int64_t id, int *firing, int *total)
 /*
  * Rewrites the summary and details of group alert id from its members: summary is the given
  * text (already clean), details one block per member, firing ones first, each "[status]
- * summary" and then its own details; the whole cut at max bytes on a line boundary.
+ * summary" and then its own details (a group of one: its details alone); the whole cut at max
+ * bytes on a line boundary.
  */
 enum rc intake_group_update(struct db *db, int64_t id, const char *summary, size_t max, int64_t now);
 

@@ -454,14 +454,34 @@ struct hook {
 
 /*
  * One alert of a webhook payload, read and checked before the writer lock is taken: the
- * strings are borrowed from the payload, key and details are owned (hook_items_free()).
+ * strings are borrowed from the payload, key, summary and details are owned (hook_items_free()).
  */
 struct hook_item {
 	const char *status; /* "firing" or "resolved" */
 	const char *fp;     /* fingerprint, NULL when the sender gives none */
+	const char *runbook_url;
 	struct alert_input in;
 	char *key;
+	char *summary; /* cleaned */
 	char *details;
+};
+
+/*
+ * What one payload asks for, read before the lock: its alerts, the notification group they
+ * belong to (NULL: each alert stands alone), and whether it comes from a "test" button.
+ */
+struct hook_payload {
+	struct hook_item *items;
+	size_t n;
+	char *group_key;     /* "<prefix>:<groupKey>", owned */
+	const char *status;  /* the group's: "firing" or "resolved" (NULL when absent) */
+	const char *heading; /* what names the whole group: common summary or alertname; NULL */
+	bool test;
+};
+
+/* Counts of what a payload changed, for plantao_alerts_total after the commit. */
+struct hook_counts {
+	int triggered, deduped, resolved;
 };
 
 static const char *member_string(json_t *o, const char *name)
@@ -474,6 +494,40 @@ static const char *member_string(json_t *o, const char *name)
 static int key_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Cuts s to at most max bytes on a character boundary. */
+static void cut_utf8(char *s, size_t max)
+{
+	size_t n;
+
+	if (strlen(s) <= max)
+		return;
+	for (n = max; n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80; n--)
+		;
+	s[n] = '\0';
+}
+
+/* A new copy of s on one line (control characters become spaces), trimmed, cut at
+ * ALERTS_SUMMARY_MAX bytes on a character boundary; NULL when out of memory. */
+static char *one_line(const char *s)
+{
+	size_t n, len;
+	char *out;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+		s++;
+	len = strnlen(s, ALERTS_SUMMARY_MAX + 1);
+	out = malloc(len + 1);
+	if (!out)
+		return NULL;
+	for (n = 0; n < len; n++)
+		out[n] = (unsigned char)s[n] < 0x20 || s[n] == 0x7f ? ' ' : s[n];
+	out[len] = '\0';
+	cut_utf8(out, ALERTS_SUMMARY_MAX);
+	for (n = strlen(out); n > 0 && out[n - 1] == ' '; n--)
+		out[n - 1] = '\0';
+	return out;
 }
 
 /* details: description, then labels one per line (sorted), then the source link. */
@@ -546,6 +600,9 @@ static enum rc hook_item_read(const struct hook *h, json_t *body, json_t *alert,
 		snprintf(msg, msg_len, "alerts[%zu]: labels too long", i);
 		goto out;
 	}
+	it->runbook_url = member_string(ann, "runbook_url");
+	if (it->runbook_url && !is_runbook_url(it->runbook_url))
+		it->runbook_url = NULL; /* a broken link is dropped, not a reason to lose the alert */
 	if (strcmp(it->status, "firing") == 0) {
 		struct alert_input *in = &it->in;
 
@@ -567,6 +624,11 @@ static enum rc hook_item_read(const struct hook *h, json_t *body, json_t *alert,
 		in->source = h->source;
 		it->details = buf_steal(&details);
 		in->details = it->details;
+		it->summary = one_line(in->summary);
+		if (!it->summary) {
+			rc = RC_INTERNAL;
+			goto out;
+		}
 	}
 	it->key = buf_steal(&key);
 	it->in.dedup_key = it->key;
@@ -577,21 +639,95 @@ out:
 	return rc;
 }
 
-static void hook_items_free(struct hook_item *items, size_t n)
+static void hook_payload_release(struct hook_payload *p)
 {
 	size_t i;
 
-	for (i = 0; items && i < n; i++) {
-		free(items[i].key);
-		free(items[i].details);
+	for (i = 0; p->items && i < p->n; i++) {
+		free(p->items[i].key);
+		free(p->items[i].summary);
+		free(p->items[i].details);
 	}
-	free(items);
+	free(p->items);
+	free(p->group_key);
+	memset(p, 0, sizeof *p);
 }
 
-/* Applies one read alert inside the open transaction; appends its result. */
-static enum rc hook_item_apply(struct http_req *req, const struct hook *h, const struct hook_item *it, size_t i,
-                               json_t *results, char *msg, size_t msg_len)
+/*
+ * A sender's "test" notification: Grafana's contact-point test (title "[TEST]…", or its
+ * predefined alert TestAlert from instance Grafana) or a payload with "test": true.
+ */
+static bool is_test_notification(json_t *body)
 {
+	json_t *alerts = json_object_get(body, "alerts"), *a;
+	const char *title = member_string(body, "title");
+	size_t i, tests = 0;
+
+	if (json_is_true(json_object_get(body, "test")) || json_is_true(json_object_get(body, "isTest")))
+		return true;
+	if (title && strncasecmp(title, "[TEST]", 6) == 0)
+		return true;
+	json_array_foreach(alerts, i, a)
+	{
+		json_t *labels = json_object_get(a, "labels");
+		const char *name = member_string(labels, "alertname"), *inst = member_string(labels, "instance");
+
+		if (name && inst && strcmp(name, "TestAlert") == 0 && strcmp(inst, "Grafana") == 0)
+			tests++;
+	}
+	return tests && tests == json_array_size(alerts);
+}
+
+/* The more urgent of two severities (critical > warning > anything else > none). */
+static const char *graver(const char *a, const char *b)
+{
+	static const char *const order[] = {"critical", "warning"};
+	size_t i;
+
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	for (i = 0; i < sizeof order / sizeof order[0]; i++) {
+		if (strcasecmp(a, order[i]) == 0)
+			return a;
+		if (strcasecmp(b, order[i]) == 0)
+			return b;
+	}
+	return a;
+}
+
+/* The summary of a group alert with `firing` members: one member's own, or the group's name
+ * and the count ("DiskFull (3 alertas)"). Cut to ALERTS_SUMMARY_MAX. */
+static void group_summary(struct http_req *req, const struct hook_payload *p, const char *first, int firing,
+                          char out[ALERTS_SUMMARY_MAX + 1])
+{
+	char text[2 * ALERTS_SUMMARY_MAX];
+
+	if (firing <= 1)
+		snprintf(text, sizeof text, "%s", first);
+	else
+		snprintf(text, sizeof text, app_lang_en(req->app) ? "%.400s (%d alerts)" : "%.400s (%d alertas)",
+		         p->heading ? p->heading : first, firing);
+	cut_utf8(text, ALERTS_SUMMARY_MAX);
+	memcpy(out, text, strlen(text) + 1);
+}
+
+static json_t *result(const struct hook_item *it, const char *action, int64_t id)
+{
+	json_t *r =
+	        json_pack("{s:s,s:s,s:s}", "fingerprint", it->fp ? it->fp : "", "status", it->status, "action", action);
+
+	if (r && id)
+		json_object_set_new(r, "alert_id", json_integer(id));
+	return r;
+}
+
+/* Applies one alert that stands alone (no notification group) inside the open transaction. */
+static enum rc hook_item_apply(struct http_req *req, const struct hook *h, const struct hook_payload *p, size_t i,
+                               json_t *results, struct hook_counts *counts, char *msg, size_t msg_len)
+{
+	const struct hook_item *it = &p->items[i];
 	int64_t id = 0;
 	bool deduped = false, changed = false;
 	const char *action;
@@ -605,36 +741,136 @@ static enum rc hook_item_apply(struct http_req *req, const struct hook *h, const
 		} else if (rc == RC_OK) {
 			rc = alerts_resolve_tx(req->app, req->db, id, h->source, clock_now(), &changed);
 			action = "resolved";
+			counts->resolved += changed;
 		}
 	} else {
-		rc = alerts_trigger_tx(req->db, &it->in, clock_now(), &id, &deduped);
+		struct alert_input in = it->in;
+
+		if (p->test)
+			in.severity = "info";
+		rc = alerts_trigger_tx(req->db, &in, clock_now(), &id, &deduped);
+		if (rc == RC_OK && (it->runbook_url || p->test))
+			rc = intake_set_extra(req->db, id, it->runbook_url, p->test);
 		action = deduped ? "deduped" : "triggered";
+		counts->deduped += deduped;
+		counts->triggered += !deduped;
 		if (rc == RC_UNPROCESSABLE)
 			snprintf(msg, msg_len, "alerts[%zu]: the summary is not usable text", i);
 	}
-	if (rc == RC_OK) {
-		json_t *r = json_pack("{s:s,s:s,s:s}", "fingerprint", it->fp ? it->fp : "", "status", it->status,
-		                      "action", action);
-
-		if (r && id)
-			json_object_set_new(r, "alert_id", json_integer(id));
-		json_array_append_new(results, r);
-	} else if (!msg[0]) {
+	if (rc == RC_OK)
+		json_array_append_new(results, result(it, action, id));
+	else if (!msg[0])
 		snprintf(msg, msg_len, "alerts[%zu]: cannot be stored", i);
-	}
 	return rc;
 }
 
-static enum rc hook(struct http_req *req, const struct hook *h)
+/*
+ * Applies a payload of one notification group inside the open transaction: the group's open
+ * alert (created by its first firing member) takes every member in; members resolve one by
+ * one and the alert resolves with the group (status "resolved", or no member firing).
+ */
+static enum rc hook_group_apply(struct http_req *req, const struct hook *h, const struct hook_payload *p,
+                                json_t *results, struct hook_counts *counts, char *msg, size_t msg_len)
 {
-	json_t *body, *alerts, *version, *results = NULL;
-	struct hook_item *items = NULL;
-	char msg[200] = "";
-	size_t i, n;
-	enum rc rc = http_json_body(req, &body);
+	char summary[ALERTS_SUMMARY_MAX + 1];
+	const char *first = NULL, *severity = NULL;
+	int64_t id = 0, now = clock_now();
+	int firing = 0, total = 0;
+	size_t opener = p->n;
+	bool fresh = false, bumped = false, changed = false;
+	size_t i;
+	enum rc rc = intake_find_group(req->db, p->group_key, &id);
 
-	if (rc != RC_OK)
-		return rc;
+	if (rc == RC_NOT_FOUND)
+		rc = RC_OK;
+	for (i = 0; i < p->n; i++)
+		if (strcmp(p->items[i].status, "firing") == 0)
+			severity = graver(severity, p->items[i].in.severity);
+	for (i = 0; rc == RC_OK && i < p->n; i++) {
+		const struct hook_item *it = &p->items[i];
+		bool firing_now = strcmp(it->status, "firing") == 0, is_new = false, was_firing = false;
+		const char *action;
+
+		if (!id && !firing_now) {
+			json_array_append_new(results, result(it, "ignored", 0));
+			continue;
+		}
+		if (!id) { /* the group's first firing member opens its alert */
+			struct alert_input in = it->in;
+			bool deduped = false;
+
+			in.summary = it->summary;
+			in.severity = p->test ? "info" : severity;
+			rc = alerts_trigger_tx(req->db, &in, now, &id, &deduped);
+			if (rc == RC_UNPROCESSABLE)
+				snprintf(msg, msg_len, "alerts[%zu]: the summary is not usable text", i);
+			if (rc == RC_OK)
+				rc = intake_set_group(req->db, id, p->group_key);
+			if (rc != RC_OK)
+				break;
+			fresh = !deduped;
+			opener = i;
+			bumped = true; /* alerts_trigger_tx counted this trigger */
+		} else if (firing_now && !bumped) {
+			rc = alerts_bump(req->db, id, now); /* one more notification of an open group */
+			bumped = true;
+		}
+		if (rc == RC_OK && (it->runbook_url || p->test))
+			rc = intake_set_extra(req->db, id, it->runbook_url, p->test);
+		if (rc == RC_OK)
+			rc = intake_member_set(req->db, id, it->key, it->status, it->summary, it->details,
+			                       it->runbook_url, now, &is_new, &was_firing);
+		if (rc != RC_OK)
+			break;
+		if (!first && firing_now)
+			first = it->summary;
+		if (!firing_now)
+			action = "resolved";
+		else if (fresh && i == opener)
+			action = "triggered";
+		else
+			action = is_new ? "grouped" : "deduped";
+		json_array_append_new(results, result(it, action, id));
+	}
+	if (rc == RC_OK && id)
+		rc = intake_member_counts(req->db, id, &firing, &total);
+	if (rc == RC_OK && id && (firing == 0 || (p->status && strcmp(p->status, "resolved") == 0 && !first))) {
+		rc = alerts_resolve_tx(req->app, req->db, id, h->source, now, &changed);
+		counts->resolved += changed;
+	} else if (rc == RC_OK && id) {
+		if (!first) { /* members only resolved: the alert keeps the name of a member still firing */
+			struct alerts_row a;
+
+			rc = alerts_load(req->db, id, &a);
+			snprintf(summary, sizeof summary, "%s", a.summary);
+			first = summary;
+		}
+		if (rc == RC_OK) {
+			char text[ALERTS_SUMMARY_MAX + 1];
+
+			group_summary(req, p, first, firing, text);
+			rc = intake_group_update(req->db, id, text, DETAILS_MAX, now);
+		}
+		if (fresh)
+			counts->triggered++;
+		else if (bumped)
+			counts->deduped++;
+	}
+	if (rc != RC_OK && !msg[0])
+		snprintf(msg, msg_len, "the alerts of group %.80s cannot be stored", p->group_key);
+	return rc;
+}
+
+/* Reads the whole payload: version, alerts, group, test flag; replies and fails on an error. */
+static enum rc hook_read(struct http_req *req, const struct hook *h, json_t *body, struct hook_payload *p)
+{
+	json_t *alerts, *version;
+	const char *group;
+	char msg[200] = "";
+	size_t i;
+	enum rc rc = RC_OK;
+
+	memset(p, 0, sizeof *p);
 	if (!json_is_object(body))
 		return http_fail(req, RC_UNPROCESSABLE, "expected a %s webhook payload (a JSON object)", h->name);
 	version = json_object_get(body, "version");
@@ -647,44 +883,113 @@ static enum rc hook(struct http_req *req, const struct hook *h)
 	alerts = json_object_get(body, "alerts");
 	if (!json_is_array(alerts))
 		return http_fail(req, RC_UNPROCESSABLE, "%s payload without an alerts array", h->name);
-	/* Everything that costs time (checks, keys, sorted details) happens before the writer lock. */
-	n = json_array_size(alerts);
-	items = calloc(n ? n : 1, sizeof *items);
-	if (!items)
+	p->n = json_array_size(alerts);
+	p->items = calloc(p->n ? p->n : 1, sizeof *p->items);
+	if (!p->items)
 		return http_fail(req, RC_INTERNAL, "out of memory");
-	for (i = 0; rc == RC_OK && i < n; i++)
-		rc = hook_item_read(h, body, json_array_get(alerts, i), i, &items[i], msg, sizeof msg);
+	for (i = 0; rc == RC_OK && i < p->n; i++)
+		rc = hook_item_read(h, body, json_array_get(alerts, i), i, &p->items[i], msg, sizeof msg);
+	group = member_string(body, "groupKey");
+	if (rc == RC_OK && group) {
+		struct buf key;
+
+		buf_init(&key, 8 * HTTP_KIB);
+		rc = buf_printf(&key, "%s:%s", h->prefix, group);
+		p->group_key = rc == RC_OK ? buf_steal(&key) : NULL;
+		buf_release(&key);
+		if (rc != RC_OK)
+			snprintf(msg, sizeof msg, "groupKey: too long");
+	}
 	if (rc != RC_OK) {
-		hook_items_free(items, n);
+		hook_payload_release(p);
 		return http_fail(req, rc, "%s", msg[0] ? msg : "cannot read the alerts");
 	}
+	p->status = member_string(body, "status");
+	p->heading = member_string(json_object_get(body, "commonAnnotations"), "summary");
+	if (!p->heading)
+		p->heading = member_string(json_object_get(body, "commonLabels"), "alertname");
+	if (!p->heading)
+		p->heading = member_string(json_object_get(body, "groupLabels"), "alertname");
+	p->test = is_test_notification(body);
+	return RC_OK;
+}
+
+/* Adds "paged" (and the reason when false) to the results of alerts triggered by a payload. */
+static void hook_outlook(struct http_req *req, const struct hook_payload *p, json_t *results)
+{
+	const char *group_severity = NULL;
+	struct outlook o;
+	json_t *r;
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (strcmp(p->items[i].status, "firing") == 0)
+			group_severity = graver(group_severity, p->items[i].in.severity);
+	/* results[i] is the result of items[i] */
+	json_array_foreach(results, i, r)
+	{
+		const char *action = json_string_value(json_object_get(r, "action"));
+		int64_t id = json_integer_value(json_object_get(r, "alert_id"));
+
+		if (!action || strcmp(action, "triggered") != 0 || !id || i >= p->n)
+			continue;
+		page_outlook(req, id,
+		             p->test        ? "info"
+		             : p->group_key ? group_severity
+		                            : p->items[i].in.severity,
+		             p->test, &o);
+		json_object_set_new(r, "paged", json_boolean(o.paged));
+		if (!o.paged)
+			json_object_set_new(r, "reason", json_string(o.reason));
+	}
+}
+
+static enum rc hook(struct http_req *req, const struct hook *h)
+{
+	struct hook_payload p;
+	struct hook_counts counts = {0};
+	json_t *body, *results = NULL;
+	char msg[200] = "";
+	size_t i;
+	int k;
+	enum rc rc = http_json_body(req, &body);
+
+	if (rc != RC_OK)
+		return rc;
+	/* Everything that costs time (checks, keys, sorted details) happens before the writer lock. */
+	rc = hook_read(req, h, body, &p);
+	if (rc != RC_OK)
+		return rc;
 	results = json_array();
 	rc = db_begin(req->db);
 	if (rc != RC_OK) {
 		json_decref(results);
-		hook_items_free(items, n);
+		hook_payload_release(&p);
 		return http_fail(req, rc, "database busy");
 	}
-	for (i = 0; rc == RC_OK && i < n; i++)
-		rc = hook_item_apply(req, h, &items[i], i, results, msg, sizeof msg);
+	if (p.group_key)
+		rc = hook_group_apply(req, h, &p, results, &counts, msg, sizeof msg);
+	for (i = 0; !p.group_key && rc == RC_OK && i < p.n; i++)
+		rc = hook_item_apply(req, h, &p, i, results, &counts, msg, sizeof msg);
 	if (rc == RC_OK)
 		rc = db_commit(req->db);
-	hook_items_free(items, n);
 	if (rc != RC_OK) {
 		db_rollback(req->db);
 		json_decref(results);
+		hook_payload_release(&p);
 		return http_fail(req, rc, "%s", msg[0] ? msg : "cannot store the alerts");
 	}
 	app_wake_engine(req->app);
-	for (i = 0; i < json_array_size(results); i++) {
-		const char *action = json_string_value(json_object_get(json_array_get(results, i), "action"));
-
-		if (action && strcmp(action, "ignored") != 0)
-			alerts_count(req->app, !strcmp(action, "triggered") ? ALERTS_TRIGGERED
-			                       : !strcmp(action, "deduped") ? ALERTS_DEDUPED
-			                                                    : ALERTS_RESOLVED);
-	}
-	log_info("%s webhook: %zu alerts", h->name, json_array_size(alerts));
+	for (k = 0; k < counts.triggered; k++)
+		alerts_count(req->app, ALERTS_TRIGGERED);
+	for (k = 0; k < counts.deduped; k++)
+		alerts_count(req->app, ALERTS_DEDUPED);
+	for (k = 0; k < counts.resolved; k++)
+		alerts_count(req->app, ALERTS_RESOLVED);
+	hook_outlook(req, &p, results);
+	log_info("%s webhook: %zu alerts%s%s", h->name, p.n, p.group_key ? " of group " : "",
+	         p.group_key ? p.group_key : "");
+	hook_payload_release(&p);
 	return http_reply_json(req, 202, json_pack("{s:o}", "alerts", results));
 }
 

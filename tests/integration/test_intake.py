@@ -266,3 +266,78 @@ class TestNobodyToPage(IntakeTest):
         self.sim.expect_sms(ANA, containing="Alerta %d:" % body["id"])
         self.assertEqual(self.unpaged_metric(), 2)
         self.drain(ANA)
+
+
+DISKS = ["db%d" % i for i in range(1, 6)]
+GROUP = "{}/{severity=\"critical\"}:{alertname=\"DiskFull\"}"
+
+
+def disk_alerts(status_of):
+    """The DiskFull alerts of DISKS; status_of(disk) says firing or resolved."""
+    return [dict(am_alert("fp-" + d, status=status_of(d), summary="Disco cheio em " + d, alertname="DiskFull",
+                          instance=d + ":9100", severity="critical"),
+                 annotations={"summary": "Disco cheio em " + d, "description": "/var 98% usado em " + d,
+                              "runbook_url": "https://wiki.example.com/rb/disk"})
+            for d in DISKS]
+
+
+class TestGroups(IntakeTest):
+
+    def page_texts(self, phone):
+        return [m.body for m in self.sim.sms_to(phone) if ":" in m.body and "resolvido" not in m.body]
+
+    def test_one_alertmanager_group_is_one_alert(self):
+        """One notification group of 5 alerts became 5 alerts, 5 texts and 5 calls."""
+        self.policy(self.add_person("Ana", ANA))
+        payload = alertmanager("firing", disk_alerts(lambda d: "firing"), group_key=GROUP,
+                               commonLabels={"alertname": "DiskFull", "severity": "critical"},
+                               groupLabels={"alertname": "DiskFull"})
+        body = self.api_ok("POST", "/api/alerts/alertmanager", json=payload, expect=202)
+        ids = {r["alert_id"] for r in body["alerts"]}
+        self.assertEqual(len(ids), 1, body)
+        aid = ids.pop()
+        self.assertEqual([r["action"] for r in body["alerts"]], ["triggered"] + ["grouped"] * 4)
+        self.assertIs(body["alerts"][0]["paged"], True)
+        self.assertEqual(len(self.api_ok("GET", "/api/alerts")["alerts"]), 1)
+        a = self.api_ok("GET", "/api/alerts/%d" % aid)
+        self.assertEqual(a["summary"], "DiskFull (5 alertas)")
+        self.assertEqual(a["severity"], "critical")
+        self.assertEqual(a["runbook_url"], "https://wiki.example.com/rb/disk")
+        self.assertEqual(len(a["members"]), 5)
+        self.assertEqual({m["status"] for m in a["members"]}, {"firing"})
+        for d in DISKS:
+            self.assertIn("Disco cheio em " + d, a["details"])
+        self.sim.expect_sms(ANA, containing="Alerta %d:" % aid)
+        # Alertmanager repeats the group: folded in, still one alert
+        body = self.api_ok("POST", "/api/alerts/alertmanager", json=payload, expect=202)
+        self.assertEqual({r["alert_id"] for r in body["alerts"]}, {aid})
+        self.assertEqual({r["action"] for r in body["alerts"]}, {"deduped"})
+        # three disks recover: the alert stays open with the two still full
+        payload["alerts"] = disk_alerts(lambda d: "resolved" if d in ("db1", "db2", "db3") else "firing")
+        self.api_ok("POST", "/api/alerts/alertmanager", json=payload, expect=202)
+        a = self.api_ok("GET", "/api/alerts/%d" % aid)
+        self.assertEqual(a["status"], "triggered")
+        self.assertEqual(a["summary"], "DiskFull (2 alertas)")
+        self.assertEqual(sorted(m["key"] for m in a["members"] if m["status"] == "firing"),
+                         ["am:fp-db4", "am:fp-db5"])
+        # the whole group resolves: so does the alert
+        payload["status"] = "resolved"
+        payload["alerts"] = disk_alerts(lambda d: "resolved")
+        body = self.api_ok("POST", "/api/alerts/alertmanager", json=payload, expect=202)
+        self.assertEqual({r["action"] for r in body["alerts"]}, {"resolved"})
+        a = self.api_ok("GET", "/api/alerts/%d" % aid)
+        self.assertEqual((a["status"], a["resolved_via"]), ("resolved", "alertmanager"))
+        self.sim.expect_sms(ANA, containing="Alerta %d resolvido" % aid)
+        self.drain(ANA)
+        self.assertEqual(len(self.page_texts(ANA)), 1, self.page_texts(ANA))
+        self.assertLessEqual(len(self.sim.calls_to(ANA)), 1)
+        # the same group firing again later is a new problem
+        payload["status"] = "firing"
+        payload["alerts"] = disk_alerts(lambda d: "firing" if d == "db1" else "resolved")
+        body = self.api_ok("POST", "/api/alerts/alertmanager", json=payload, expect=202)
+        again = body["alerts"][0]["alert_id"]
+        self.assertNotEqual(again, aid)
+        self.assertEqual(self.api_ok("GET", "/api/alerts/%d" % again)["summary"], "Disco cheio em db1")
+        self.api_ok("POST", "/api/alerts/%d/resolve" % again)
+        self.drain(ANA)
+
