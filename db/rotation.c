@@ -258,6 +258,8 @@ enum rc rotation_put(struct db *db, const struct rotation_input *in, int64_t now
 	static const char mem[] = "INSERT INTO rotation_members (version_id, position, person_id) VALUES (?1, ?2, ?3)";
 	sqlite3_stmt *st = NULL;
 	json_t *detail = NULL, *ids = NULL;
+	struct rotation_current *latest = NULL;
+	struct rotation_input v = *in;
 	struct person p;
 	enum rc rc;
 	size_t i;
@@ -267,6 +269,23 @@ enum rc rotation_put(struct db *db, const struct rotation_input *in, int64_t now
 	rc = db_begin(db);
 	if (rc != RC_OK)
 		return rc;
+	if (in->keep_shift_hours || in->keep_handoff || in->keep_timezone) {
+		/* read inside the write transaction: a concurrent partial edit has landed or waits */
+		latest = malloc(sizeof *latest);
+		rc = latest ? rotation_latest(db, latest) : RC_INTERNAL;
+		if (rc == RC_OK) {
+			if (in->keep_shift_hours)
+				v.shift_hours = latest->shift_hours;
+			if (in->keep_handoff)
+				v.handoff = latest->handoff;
+			if (in->keep_timezone)
+				v.timezone = latest->timezone;
+		} else if (rc != RC_NOT_FOUND) {
+			goto out;
+		}
+		rc = RC_OK;
+	}
+	in = &v;
 	ids = json_array();
 	for (i = 0; i < in->n_members; i++) {
 		rc = people_get(db, in->members[i], &p);
@@ -314,6 +333,7 @@ out:
 	}
 	json_decref(detail);
 	json_decref(ids);
+	free(latest);
 	return rc;
 }
 
@@ -498,8 +518,9 @@ static enum rc make_room(struct db *db, const struct ovl *o, size_t n, int64_t s
 	return rc;
 }
 
-enum rc rotation_override_add(struct db *db, const struct rotation_override_input *in, bool replace, const char *actor,
-                              int64_t *id, char *err, size_t errlen)
+/* rotation_override_add() inside the caller's transaction. */
+static enum rc override_add(struct db *db, const struct rotation_override_input *in, bool replace, const char *actor,
+                            int64_t *id, char *err, size_t errlen)
 {
 	struct ovl *o = NULL;
 	struct person p;
@@ -509,9 +530,6 @@ enum rc rotation_override_add(struct db *db, const struct rotation_override_inpu
 
 	*id = 0;
 	err[0] = '\0';
-	rc = db_begin(db);
-	if (rc != RC_OK)
-		return rc;
 	rc = people_get(db, in->person_id, &p);
 	if (rc == RC_NOT_FOUND) {
 		snprintf(err, errlen, "person_id: no person with id %lld", (long long)in->person_id);
@@ -541,14 +559,61 @@ enum rc rotation_override_add(struct db *db, const struct rotation_override_inpu
 	if (detail && in->reason)
 		json_object_set_new(detail, "reason", json_string(in->reason));
 	rc = audit_span(db, actor, "overrides.create", *id, detail);
+out:
+	if (rc != RC_OK)
+		*id = 0;
+	ovls_free(o, n);
+	return rc;
+}
+
+enum rc rotation_override_add(struct db *db, const struct rotation_override_input *in, bool replace, const char *actor,
+                              int64_t *id, char *err, size_t errlen)
+{
+	enum rc rc = db_begin(db);
+
+	*id = 0;
+	err[0] = '\0';
+	if (rc != RC_OK)
+		return rc;
+	rc = override_add(db, in, replace, actor, id, err, errlen);
 	if (rc == RC_OK)
 		rc = db_commit(db);
-out:
 	if (rc != RC_OK) {
 		db_rollback(db);
 		*id = 0;
 	}
-	ovls_free(o, n);
+	return rc;
+}
+
+enum rc rotation_take(struct db *db, int64_t person_id, int64_t now, const char *reason, const char *actor,
+                      struct schedule_shift *taken, int64_t *id)
+{
+	struct rotation_override_input in = {0};
+	char err[300];
+	enum rc rc = db_begin(db);
+
+	*id = 0;
+	memset(taken, 0, sizeof *taken);
+	if (rc != RC_OK)
+		return rc;
+	rc = rotation_oncall(db, now, taken); /* inside the write transaction: serialized */
+	if (rc == RC_OK && taken->person_id == person_id)
+		rc = RC_CONFLICT;
+	if (rc == RC_OK) {
+		in.person_id = person_id;
+		in.start = now;
+		in.end = taken->end;
+		in.reason = reason;
+		rc = override_add(db, &in, true, actor, id, err, sizeof err);
+		if (rc != RC_OK && err[0])
+			log_warn("rotation_take by %lld: %s", (long long)person_id, err);
+	}
+	if (rc == RC_OK)
+		rc = db_commit(db);
+	if (rc != RC_OK) {
+		db_rollback(db);
+		*id = 0;
+	}
 	return rc;
 }
 

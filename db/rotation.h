@@ -76,19 +76,26 @@ struct rotation_current {
 };
 enum rc rotation_latest(struct db *db, struct rotation_current *out);
 
-/* A new version (validated by the caller except for the members' existence). Borrowed. */
+/*
+ * A new version (validated by the caller except for the members' existence). Borrowed.
+ * keep_*: the field was not given; the latest version's value is used, read inside the
+ * transaction that appends (so two partial edits at once both land); the value given here
+ * is the default when there is no version yet.
+ */
 struct rotation_input {
 	const int64_t *members;
 	size_t n_members;
 	int shift_hours;
 	const char *handoff;  /* local ISO "2026-01-05T09:00" */
 	const char *timezone; /* IANA */
+	bool keep_shift_hours, keep_handoff, keep_timezone;
 };
 
 /*
  * Appends a version effective at `now` with its members and an audit row
- * ("rotation.update") in one transaction. RC_UNPROCESSABLE with err ("members: no person
- * with id 7") when a member does not exist (or was deleted). *version_id: the new id.
+ * ("rotation.update") in one transaction (fields to keep are read in it). RC_UNPROCESSABLE
+ * with err ("members: no person with id 7") when a member does not exist (or was deleted).
+ * *version_id: the new id.
  */
 enum rc rotation_put(struct db *db, const struct rotation_input *in, int64_t now, const char *actor,
                      int64_t *version_id, char *err, size_t errlen);
@@ -109,6 +116,15 @@ struct rotation_override_input {
  */
 enum rc rotation_override_add(struct db *db, const struct rotation_override_input *in, bool replace, const char *actor,
                               int64_t *id, char *err, size_t errlen);
+/*
+ * "assumir": person_id takes the piece running at now until its end, as an override (replace
+ * semantics, audited as overrides.create by actor), with the look-up of who is on call inside
+ * the same transaction, so two people taking at once are serialized: the second replaces the
+ * first. *taken: the piece taken over (its person_id is the one replaced). RC_NOT_FOUND:
+ * nobody is on call (no rotation); RC_CONFLICT: person_id is on call already (*taken set).
+ */
+enum rc rotation_take(struct db *db, int64_t person_id, int64_t now, const char *reason, const char *actor,
+                      struct schedule_shift *taken, int64_t *id);
 /* Deletes one (audit "overrides.delete"). RC_NOT_FOUND. */
 enum rc rotation_override_delete(struct db *db, int64_t id, const char *actor);
 /*

@@ -194,7 +194,6 @@ enum rc api_rotation_put(struct http_req *req)
 	struct rotation_input in = {0};
 	int64_t members[ROTATION_MAX_MEMBERS], wall, vid;
 	char handoff[ROTATION_HANDOFF_MAX], zone[TZ_NAME_MAX + 1], err[160];
-	bool have_prev;
 	json_t *body, *v, *o;
 	const char *key;
 	size_t i;
@@ -209,10 +208,9 @@ enum rc api_rotation_put(struct http_req *req)
 		rc = http_fail(req, RC_INVALID, "expected a JSON object");
 		goto out;
 	}
-	rc = rotation_latest(req->db, prev);
-	if (rc != RC_OK && rc != RC_NOT_FOUND)
-		goto out;
-	have_prev = rc == RC_OK;
+	/* Fields left out keep the latest version's values: rotation_put() reads them inside its
+	 * transaction, so two partial edits at once both land. The values below are the defaults
+	 * for a first version. */
 	rc = RC_UNPROCESSABLE;
 	json_object_foreach(body, key, v)
 	{
@@ -254,7 +252,8 @@ enum rc api_rotation_put(struct http_req *req)
 		}
 		in.shift_hours = (int)json_integer_value(v);
 	} else {
-		in.shift_hours = have_prev ? prev->shift_hours : 168;
+		in.shift_hours = 168;
+		in.keep_shift_hours = true;
 	}
 
 	v = json_object_get(body, "timezone");
@@ -265,7 +264,8 @@ enum rc api_rotation_put(struct http_req *req)
 		}
 		snprintf(zone, sizeof zone, "%s", json_string_value(v));
 	} else {
-		snprintf(zone, sizeof zone, "%s", have_prev ? prev->timezone : req->app->cfg->tz);
+		snprintf(zone, sizeof zone, "%s", req->app->cfg->tz);
+		in.keep_timezone = true;
 	}
 	in.timezone = zone;
 
@@ -278,11 +278,11 @@ enum rc api_rotation_put(struct http_req *req)
 			goto out;
 		}
 		snprintf(handoff, sizeof handoff, "%s", json_string_value(v));
-	} else if (have_prev) {
-		snprintf(handoff, sizeof handoff, "%s", prev->handoff);
 	} else if (default_handoff(zone, clock_now(), handoff, sizeof handoff) != RC_OK) {
 		rc = RC_INTERNAL;
 		goto out;
+	} else {
+		in.keep_handoff = true;
 	}
 	in.handoff = handoff;
 

@@ -111,36 +111,32 @@ static enum rc cmd_who(struct http_req *req, struct buf *reply)
 	return rc;
 }
 
+/* "assumir": the look-up of who is on call and the override are one transaction
+ * (rotation_take), so two people taking at once are serialized and each is told whom they
+ * really replaced. */
 static enum rc cmd_take(struct http_req *req, const struct person *p, struct buf *reply)
 {
-	struct rotation_override_input in = {0};
 	struct schedule_shift cur;
-	char zone[64], until[48], err[300], actor[64], name[PEOPLE_NAME_BYTES];
+	char zone[64], until[48], actor[64], name[PEOPLE_NAME_BYTES];
 	int64_t now = clock_now(), id;
 	bool en = app_lang_en(req->app);
-	enum rc rc = rotation_oncall(req->db, now, &cur);
+	enum rc rc;
 
+	snprintf(actor, sizeof actor, "sms:%s", p->phone);
+	rc = rotation_take(req->db, p->id, now, en ? "taken by SMS" : "assumido por SMS", actor, &cur, &id);
 	if (rc == RC_NOT_FOUND)
 		return buf_puts(reply, L(req, "Não há escala de plantão configurada; nada mudou.",
 		                         "There is no on-call rotation yet; nothing changed."));
-	if (rc != RC_OK)
+	if (rc != RC_OK && rc != RC_CONFLICT) {
+		log_warn("sms take by %s: %s", p->phone, rc_str(rc));
 		return rc;
+	}
 	zone_at(req, now, zone, sizeof zone);
 	handoff_when(zone, en, cur.end, until, sizeof until);
-	if (cur.person_id == p->id)
+	if (rc == RC_CONFLICT)
 		return buf_printf(reply, en ? "You are on call already, until %s." : "Você já está de plantão, até %s.",
 		                  until);
 	people_name(req->db, cur.person_id, name, sizeof name);
-	in.person_id = p->id;
-	in.start = now;
-	in.end = cur.end;
-	in.reason = en ? "taken by SMS" : "assumido por SMS";
-	snprintf(actor, sizeof actor, "sms:%s", p->phone);
-	rc = rotation_override_add(req->db, &in, true, actor, &id, err, sizeof err);
-	if (rc != RC_OK) {
-		log_warn("sms take by %s: %s %s", p->phone, rc_str(rc), err);
-		return rc;
-	}
 	log_info("sms: %s takes the shift until %lld (override %lld)", p->phone, (long long)cur.end, (long long)id);
 	app_wake_engine(req->app);
 	return buf_printf(reply,

@@ -117,7 +117,7 @@ static void phone_unique_and_delete(void **state)
 {
 	struct person_input in = {.has_name = true, .has_phone = true, .name = "Dup", .phone = "+5511990000001"};
 	int64_t a, b, m[1];
-	struct rotation_input r = {m, 1, 24, "2026-01-05T09:00", "America/Sao_Paulo"};
+	struct rotation_input r = {m, 1, 24, "2026-01-05T09:00", "America/Sao_Paulo", false, false, false};
 	struct person p;
 	char err[160];
 	bool archived;
@@ -181,8 +181,8 @@ static void opt_out(void **state)
 static void versions_keep_the_past(void **state)
 {
 	int64_t a, b, c, m1[2], m2[2], vid;
-	struct rotation_input r1 = {m1, 2, 24, "2026-01-05T09:00", "America/Sao_Paulo"};
-	struct rotation_input r2 = {m2, 2, 24, "2026-01-05T09:00", "America/Sao_Paulo"};
+	struct rotation_input r1 = {m1, 2, 24, "2026-01-05T09:00", "America/Sao_Paulo", false, false, false};
+	struct rotation_input r2 = {m2, 2, 24, "2026-01-05T09:00", "America/Sao_Paulo", false, false, false};
 	struct schedule_shift s;
 	char err[160];
 	/* 2026-01-05T09:00-03:00 */
@@ -216,7 +216,7 @@ static void versions_keep_the_past(void **state)
 static void overrides_replace_and_loader_window(void **state)
 {
 	int64_t a, b, c, m[1], vid, o1, o2, o3;
-	struct rotation_input r = {m, 1, 168, "2026-01-05T09:00", "America/Sao_Paulo"};
+	struct rotation_input r = {m, 1, 168, "2026-01-05T09:00", "America/Sao_Paulo", false, false, false};
 	struct rotation_override_input in;
 	struct rotation_snapshot snap;
 	struct schedule_shift s;

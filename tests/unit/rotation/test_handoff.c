@@ -79,7 +79,7 @@ static void run_at(void **st, int64_t t, bool restart)
 static void once_per_boundary(void **state)
 {
 	int64_t a, b, m[2], vid;
-	struct rotation_input r = {m, 2, 24, "2026-01-05T09:00", "America/Sao_Paulo"};
+	struct rotation_input r = {m, 2, 24, "2026-01-05T09:00", "America/Sao_Paulo", false, false, false};
 	char err[160];
 	void *st = NULL;
 	int i;
@@ -124,7 +124,7 @@ static void once_per_boundary(void **state)
 static void same_person_and_override(void **state)
 {
 	int64_t a, b, m[1], vid, oid;
-	struct rotation_input r = {m, 1, 24, "2026-01-05T09:00", "America/Sao_Paulo"};
+	struct rotation_input r = {m, 1, 24, "2026-01-05T09:00", "America/Sao_Paulo", false, false, false};
 	struct rotation_override_input o;
 	char err[300];
 	void *st = NULL;
@@ -156,7 +156,7 @@ static void same_person_and_override(void **state)
 static void replace_and_delete_override(void **state)
 {
 	int64_t a, b, c, m[1], vid, ob, oc;
-	struct rotation_input r = {m, 1, 24, "2026-01-05T09:00", "America/Sao_Paulo"};
+	struct rotation_input r = {m, 1, 24, "2026-01-05T09:00", "America/Sao_Paulo", false, false, false};
 	struct rotation_override_input o;
 	char err[300];
 	void *st = NULL;
