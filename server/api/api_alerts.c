@@ -25,7 +25,7 @@
 #include "db/escalation.h"
 #include "db/intake.h"
 #include "db/people.h"
-#include "http/metrics.h"
+#include "pager/escalation.h"
 #include "pager/alerts.h"
 #include "core/app.h"
 #include "core/clock.h"
@@ -70,78 +70,37 @@ static enum rc reply_alert(struct http_req *req, int status, int64_t id, bool de
 	return http_reply_json(req, status, a);
 }
 
-static bool is_severity(const char *severity, const char *name)
-{
-	return severity && strcasecmp(severity, name) == 0;
-}
-
 /*
- * Would alert id (just triggered or folded in) page anybody? Read after the commit: the
- * policy's steps are resolved to people now, as the engine is about to. Every "no" that stops
- * a page that should have gone out is counted (plantao_pages_unpaged_total{reason}) and
- * logged as a warning; severity info and test notifications are not paged by design.
+ * Would alert id (just triggered or folded in) page anybody? Read after the commit, with the
+ * escalation policy's own rule (escalation_would_page: severity, call_min_severity, who is on
+ * call now). Nothing is counted here: the engine counts plantao_pages_unpaged_total and logs
+ * a warning once per alert it cannot page; this only tells the sender at once.
  */
 static void page_outlook(struct http_req *req, int64_t id, const char *severity, bool test, struct outlook *o)
 {
 	const struct cfg *cfg = req->app->cfg;
-	struct escalation_policy p;
+	const char *why = NULL;
 	struct alerts_row a;
-	int64_t oncall = 0, next = 0;
-	size_t i, reachable = 0;
 
 	memset(o, 0, sizeof *o);
-	if (test) {
-		o->reason = "test";
-		snprintf(o->message, sizeof o->message, "a test notification: recorded, nobody is paged");
-		return;
-	}
-	if (is_severity(severity, "info")) {
-		o->reason = "info";
-		snprintf(o->message, sizeof o->message, "severity info: recorded, nobody is paged");
-		return;
-	}
 	if (alerts_load(req->db, id, &a) == RC_OK && strcmp(a.status, "acknowledged") == 0) {
 		o->reason = "acknowledged";
 		snprintf(o->message, sizeof o->message, "alert %lld is acknowledged already: nobody is paged again",
 		         (long long)id);
-		return;
-	}
-	if (!cfg->twilio_sid || !cfg->twilio_token || !cfg->twilio_from) {
+	} else if (escalation_would_page(req->db, test ? "info" : severity, clock_now(), &why) != RC_OK) {
+		o->reason = "unknown";
+		snprintf(o->message, sizeof o->message, "cannot read the escalation policy");
+	} else if (why) {
+		o->reason = test ? "test" : strcmp(why, ESCALATION_REASON_INFO) == 0 ? "info" : "nobody_on_call";
+		snprintf(o->message, sizeof o->message, "%s%s", test ? "a test notification: " : "", why);
+	} else if (!cfg->twilio_sid || !cfg->twilio_token || !cfg->twilio_from) {
 		o->reason = "no_twilio";
 		snprintf(o->message, sizeof o->message,
 		         "no Twilio credentials (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM): texts and calls "
 		         "wait in the outbox");
-	} else if (escalation_load(req->db, &p) == RC_OK &&
-	           escalation_rotation(req->db, clock_now(), &oncall, &next) == RC_OK) {
-		for (i = 0; i < p.n_steps; i++) {
-			const struct escalation_step *e = &p.steps[i];
-			int64_t who = e->target == ESCALATION_PERSON   ? e->person_id
-			              : e->target == ESCALATION_ONCALL ? oncall
-			                                               : next;
-			struct person person;
-
-			if (who > 0 && people_get(req->db, who, &person) == RC_OK)
-				reachable++;
-		}
-		if (!reachable) {
-			o->reason = "nobody_on_call";
-			snprintf(o->message, sizeof o->message,
-			         p.n_steps
-			                 ? "nobody to page: the escalation policy's steps resolve to nobody (no one on "
-			                   "call, or the people of the policy were removed)"
-			                 : "nobody to page: the escalation policy has no steps");
-		}
 	} else {
-		log_warn("alert %lld: cannot read the escalation policy to tell whether anybody is paged",
-		         (long long)id);
-	}
-	if (!o->reason) {
 		o->paged = true;
-		return;
 	}
-	metrics_count(req->app->metrics, "plantao_pages_unpaged_total",
-	              strcmp(o->reason, "no_twilio") == 0 ? "reason=\"no_twilio\"" : "reason=\"nobody_on_call\"", 1);
-	log_warn("alert %lld pages nobody: %s", (long long)id, o->message);
 }
 
 /* One request of the generic API: what to do and to which alert. Strings are borrowed. */
