@@ -37,16 +37,18 @@
 /* A header block larger than this is refused by MHD (431/413) before any handler runs. */
 #define HTTP_CONNECTION_MEMORY (64 * HTTP_KIB)
 /*
- * A request refused before its body was read (413, 401, 404…) is answered only after the body
- * is read and thrown away, at most this many bytes for at most this long: most clients
- * (Python's urllib, many HTTP libraries) send the whole body before they read anything, and
- * closing a socket with unread data resets the connection, so they would see a broken pipe
- * instead of the answer. Clients that sent "Expect: 100-continue" are answered at once: they
- * wait for it and send no body.
+ * A request refused from its head (413 from Content-Length, 401, 404…) is answered at once —
+ * a client that waits (Expect: 100-continue, or one that sends only the head) reads it — and
+ * libmicrohttpd then closes the connection without reading the body. Most clients (Python's
+ * urllib, many HTTP libraries) send the whole body before they read anything, and a socket
+ * closed with unread data resets the connection: they would see a broken pipe. So such a
+ * connection lingers (http/slow.h): its body is read and dropped, bounded in bytes and time,
+ * until the client has read the answer and closed. A body that passes its cap while it
+ * streams (chunked) is read and dropped up to HTTP_DRAIN_MAX more, then answered.
  */
-/* libmicrohttpd's hard connection limit sits this far above PLANTAO_MAX_CONNECTIONS: a
- * connection accepted past the soft limit evicts the oldest one still sending its head
- * (http/slow.h) instead of being refused. */
+/* libmicrohttpd's hard connection limits sit this far above PLANTAO_MAX_CONNECTIONS and
+ * PLANTAO_PER_IP_CONNECTIONS: a connection accepted past a soft limit evicts the oldest one
+ * still sending its head (http/slow.h) instead of being refused. */
 #define HTTP_EVICTION_HEADROOM(max) ((max) / 4 + 16)
 #define HTTP_DRAIN_MAX              (8 * HTTP_MIB)
 #define HTTP_DRAIN_SECONDS          10
@@ -470,9 +472,9 @@ static enum rc check_token(struct http_server *s, struct http_req *req, char has
 	return RC_OK;
 }
 
-static void client_addr(struct http_req *req, char *out, size_t len)
+static void conn_addr(struct MHD_Connection *conn, char *out, size_t len)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
 	out[0] = '\0';
@@ -480,6 +482,11 @@ static void client_addr(struct http_req *req, char *out, size_t len)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)len);
 	else if (sa && sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)len);
+}
+
+static void client_addr(struct http_req *req, char *out, size_t len)
+{
+	conn_addr(req->conn, out, len);
 }
 
 /* Tokens a bucket of this rate holds now (capped at the burst of twice the rate). */
@@ -679,21 +686,12 @@ static enum rc finish(struct http_server *s, struct http_req *req)
 	return req->route->handler(req);
 }
 
-/* Whether the answer to a request refused from its head alone waits for its body (see HTTP_DRAIN_MAX). */
-static bool answer_after_body(struct http_req *req)
+/* Whether the client announced a body (that the server has not read when it answers now). */
+static bool body_announced(struct http_req *req)
 {
-	const char *expect = http_header(req, MHD_HTTP_HEADER_EXPECT);
 	const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	unsigned long long declared;
 
-	if (expect && strcasecmp(expect, "100-continue") == 0)
-		return false;
-	if (http_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING))
-		return true; /* chunked: as much as HTTP_DRAIN_MAX allows */
-	if (!cl)
-		return false;
-	declared = strtoull(cl, NULL, 10);
-	return declared > 0 && declared <= HTTP_DRAIN_MAX;
+	return http_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING) || (cl && strtoull(cl, NULL, 10) > 0);
 }
 
 /* Reads and discards a chunk of a refused body; false when the bound in bytes or time is passed. */
@@ -725,12 +723,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->started = true;
 		slow_conn_body(req->watch);
 		rc = begin(s, req, method, url);
-		if (rc != RC_OK && answer_after_body(req)) {
-			req->body_rc = rc; /* answered on the last call, once the body is read */
-			return MHD_YES;
-		}
 		if (rc != RC_OK) {
 			slow_conn_busy(req->watch);
+			if (body_announced(req)) /* answered at once; the unread body is read and dropped at close */
+				slow_conn_linger(req->watch);
 			return reply_error(req, rc) == RC_OK ? MHD_YES : MHD_NO;
 		}
 		return MHD_YES;
@@ -807,8 +803,10 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		char addr[INET6_ADDRSTRLEN];
 
-		*socket_context = ci ? slow_conn_open(s->slow, ci->connect_fd) : NULL;
+		conn_addr(conn, addr, sizeof addr);
+		*socket_context = ci ? slow_conn_open(s->slow, ci->connect_fd, addr) : NULL;
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		slow_conn_close(s->slow, *socket_context); /* before libmicrohttpd closes the socket */
 		*socket_context = NULL;
@@ -872,7 +870,7 @@ enum rc http_start(struct app *app, const struct route *routes, size_t n_routes,
 	pthread_mutex_init(&s->per_token.lock, NULL);
 	if (c->api_token)
 		tokens_hash(c->api_token, s->bootstrap_hash);
-	slow_limits_default(&slow, c->request_timeout, (size_t)c->max_connections);
+	slow_limits_default(&slow, c->request_timeout, (size_t)c->max_connections, (size_t)c->per_ip_connections);
 	s->slow = slow_new(&slow);
 	if (!s->slow)
 		goto out;
@@ -900,10 +898,11 @@ enum rc http_start(struct app *app, const struct route *routes, size_t n_routes,
 	        ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)c->threads, MHD_OPTION_CONNECTION_LIMIT,
 	        (unsigned int)(c->max_connections + HTTP_EVICTION_HEADROOM(c->max_connections)),
 	        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	        (unsigned int)c->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)c->request_timeout,
-	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_URI_LOG_CALLBACK,
-	        uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, on_done, s, cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
-	        cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+	        (unsigned int)(c->per_ip_connections + HTTP_EVICTION_HEADROOM(c->per_ip_connections)),
+	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)c->request_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	        (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_URI_LOG_CALLBACK, uri_log, s, MHD_OPTION_NOTIFY_COMPLETED,
+	        on_done, s, cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
+	        MHD_OPTION_END);
 	if (!s->d) {
 		log_err("cannot listen on %s:%d (in use, or not an address of this machine?)", c->listen_host,
 		        c->listen_port);

@@ -1,6 +1,7 @@
 /*
- * server/http/slow.c — deadlines for slow clients: the watch list, the watcher thread and
- * eviction past the soft connection limit (see slow.h). Called by http.c only.
+ * server/http/slow.c — deadlines for slow clients: the watch list, the watcher thread,
+ * eviction past the soft connection limits and lingering closes (see slow.h). Called by
+ * http.c only.
  *
  * The list is a doubly linked list under one mutex; phases and counters of a watch are
  * atomics written by the connection's thread and read by the watcher. A socket is only ever
@@ -9,22 +10,32 @@
  */
 #include "http/slow.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/log.h"
 
 enum phase { PHASE_HEAD, PHASE_BODY, PHASE_BUSY };
 
+#define SLOW_ADDR_LEN 48 /* INET6_ADDRSTRLEN and then some */
+
 struct slow_conn {
 	struct slow_conn *prev, *next;
 	int fd;
+	char addr[SLOW_ADDR_LEN];
 	bool cut; /* under the guard's lock */
+	atomic_bool linger;
 	atomic_int phase;
 	_Atomic int64_t since_us; /* start of the current phase */
 	atomic_size_t received;   /* body bytes in the current request */
@@ -38,10 +49,16 @@ struct slow_guard {
 	pthread_t thread;
 	struct slow_conn *head;
 	size_t n;
+	struct {
+		int fd;
+		int64_t t0_us;
+		size_t bytes;
+	} linger[SLOW_LINGER_MAX]; /* added under the lock, read and removed by the watcher only */
+	size_t n_linger;
 	atomic_uint_fast64_t cut_head, cut_body, evicted;
 };
 
-void slow_limits_default(struct slow_limits *l, int timeout_s, size_t max_connections)
+void slow_limits_default(struct slow_limits *l, int timeout_s, size_t max_connections, size_t per_address)
 {
 	int head_s = timeout_s > 0 && timeout_s < SLOW_HEAD_DEADLINE_S ? timeout_s : SLOW_HEAD_DEADLINE_S;
 
@@ -49,6 +66,7 @@ void slow_limits_default(struct slow_limits *l, int timeout_s, size_t max_connec
 	l->body_grace_ms = (int64_t)SLOW_BODY_GRACE_S * 1000;
 	l->min_body_rate = SLOW_MIN_BODY_RATE;
 	l->soft_connections = max_connections;
+	l->soft_per_address = per_address;
 	l->tick_ms = 250;
 }
 
@@ -73,6 +91,43 @@ static bool overdue(const struct slow_guard *g, const struct slow_conn *c, int64
 		return ms > g->lim.body_grace_ms &&
 		       (int64_t)atomic_load(&c->received) < g->lim.min_body_rate * (ms - g->lim.body_grace_ms) / 1000;
 	default: return false;
+	}
+}
+
+/* Under the lock (released while polling): reads and drops what lingering sockets received;
+ * closes those whose client closed, or that passed their bound in bytes or time. */
+static void linger_round(struct slow_guard *g)
+{
+	static char sink[64 * 1024]; /* the watcher thread is its only user */
+	struct pollfd fds[SLOW_LINGER_MAX];
+	size_t i, n = g->n_linger;
+	int64_t now_us;
+
+	for (i = 0; i < n; i++) {
+		fds[i].fd = g->linger[i].fd;
+		fds[i].events = POLLIN;
+		fds[i].revents = 0;
+	}
+	pthread_mutex_unlock(&g->lock);
+	poll(fds, (nfds_t)n, 50);
+	pthread_mutex_lock(&g->lock);
+	now_us = clock_mono_us();
+	for (i = n; i-- > 0;) { /* entries added meanwhile sit past n and are left for the next round */
+		bool done = false;
+
+		if (fds[i].revents) {
+			ssize_t r;
+
+			while ((r = recv(g->linger[i].fd, sink, sizeof sink, MSG_DONTWAIT)) > 0)
+				g->linger[i].bytes += (size_t)r;
+			done = r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+		}
+		done = done || g->linger[i].bytes > SLOW_LINGER_MAX_BYTES ||
+		       now_us - g->linger[i].t0_us > SLOW_LINGER_S * 1000000LL;
+		if (!done)
+			continue;
+		close(g->linger[i].fd);
+		g->linger[i] = g->linger[--g->n_linger];
 	}
 }
 
@@ -111,6 +166,10 @@ static void *watch(void *arg)
 			        (unsigned long long)now_st.evicted, g->lim.soft_connections);
 			logged = now_st;
 			last_log_us = now_us;
+		}
+		if (g->n_linger) {
+			linger_round(g);
+			continue;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_nsec += (long)(g->lim.tick_ms % 1000) * 1000000L;
@@ -158,14 +217,30 @@ void slow_free(struct slow_guard *g)
 	pthread_join(g->thread, NULL);
 	while (g->head) /* connections the server never reported closed */
 		slow_conn_close(g, g->head);
+	while (g->n_linger)
+		close(g->linger[--g->n_linger].fd);
 	pthread_cond_destroy(&g->wake);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 }
 
-struct slow_conn *slow_conn_open(struct slow_guard *g, int fd)
+/* Under the lock: the listed connection other than c waiting longest for its head, among
+ * those of addr (or all when addr is NULL); NULL when there is none. */
+static struct slow_conn *oldest_head(struct slow_guard *g, const struct slow_conn *c, const char *addr)
 {
-	struct slow_conn *c, *p, *oldest = NULL;
+	struct slow_conn *p, *oldest = NULL;
+
+	for (p = g->head; p; p = p->next)
+		if (p != c && !p->cut && atomic_load(&p->phase) == PHASE_HEAD && (!addr || !strcmp(p->addr, addr)) &&
+		    (!oldest || atomic_load(&p->since_us) < atomic_load(&oldest->since_us)))
+			oldest = p;
+	return oldest;
+}
+
+struct slow_conn *slow_conn_open(struct slow_guard *g, int fd, const char *addr)
+{
+	struct slow_conn *c, *p, *victim = NULL;
+	size_t same = 0;
 
 	if (!g)
 		return NULL;
@@ -173,6 +248,7 @@ struct slow_conn *slow_conn_open(struct slow_guard *g, int fd)
 	if (!c)
 		return NULL;
 	c->fd = fd;
+	snprintf(c->addr, sizeof c->addr, "%s", addr ? addr : "");
 	atomic_store(&c->phase, PHASE_HEAD);
 	atomic_store(&c->since_us, clock_mono_us());
 	pthread_mutex_lock(&g->lock);
@@ -181,16 +257,16 @@ struct slow_conn *slow_conn_open(struct slow_guard *g, int fd)
 		g->head->prev = c;
 	g->head = c;
 	g->n++;
-	if (g->n > g->lim.soft_connections) {
-		/* full: the connection that has waited longest for its head makes room */
-		for (p = c->next; p; p = p->next)
-			if (!p->cut && atomic_load(&p->phase) == PHASE_HEAD &&
-			    (!oldest || atomic_load(&p->since_us) < atomic_load(&oldest->since_us)))
-				oldest = p;
-		if (oldest) {
-			atomic_fetch_add(&g->evicted, 1);
-			cut(oldest);
-		}
+	for (p = g->head; p; p = p->next)
+		same += !p->cut && !strcmp(p->addr, c->addr);
+	/* full: the connection that has waited longest for its head makes room */
+	if (same > g->lim.soft_per_address)
+		victim = oldest_head(g, c, c->addr);
+	else if (g->n > g->lim.soft_connections)
+		victim = oldest_head(g, c, NULL);
+	if (victim) {
+		atomic_fetch_add(&g->evicted, 1);
+		cut(victim);
 	}
 	pthread_mutex_unlock(&g->lock);
 	return c;
@@ -208,8 +284,26 @@ void slow_conn_close(struct slow_guard *g, struct slow_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	g->n--;
+	if (atomic_load(&c->linger) && g->n_linger < SLOW_LINGER_MAX) {
+		/* the server closes its descriptor next; this duplicate keeps the socket open */
+		int fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
+
+		if (fd >= 0) {
+			g->linger[g->n_linger].fd = fd;
+			g->linger[g->n_linger].t0_us = clock_mono_us();
+			g->linger[g->n_linger].bytes = 0;
+			g->n_linger++;
+			pthread_cond_signal(&g->wake);
+		}
+	}
 	pthread_mutex_unlock(&g->lock);
 	free(c);
+}
+
+void slow_conn_linger(struct slow_conn *c)
+{
+	if (c)
+		atomic_store(&c->linger, true);
 }
 
 static void enter(struct slow_conn *c, enum phase p)

@@ -300,6 +300,21 @@ class TestSlowClients(IntegrationTest):
         wait_until(lambda: "slow clients cut off" in self.plantao.log_text(), timeout=15,
                    what="the warning about slow clients")
 
+    def test_slow_connections_from_twilios_own_address_do_not_lock_it_out(self):
+        # all 64 connections one address may hold, trickling, from the address the webhooks
+        # come from (as when plantao sits behind a proxy that forwards everyone)
+        loris = SlowLoris(self.plantao.port, ["127.0.0.1"], 64).start()
+        self.addCleanup(loris.close)
+        wait_until(lambda: loris.open_now() >= 64, timeout=30, what="the slow connections to be open")
+        results = []
+        for n in range(10):
+            wh = self.voice_webhook(1000 + n)
+            results.append((wh.status, round(wh.elapsed, 3), wh.error))
+            time.sleep(0.3)
+        failed = [r for r in results if r[0] != 200]
+        self.assertEqual(failed, [], "webhooks that did not get TwiML: %r" % failed)
+        self.assertLess(max(r[1] for r in results), 5.0, results)
+
     def test_slow_head_and_slow_body_are_cut(self):
         head = socket.create_connection(("127.0.0.1", self.plantao.port), timeout=2)
         body = socket.create_connection(("127.0.0.1", self.plantao.port), timeout=2)
