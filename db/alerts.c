@@ -516,6 +516,11 @@ enum rc alerts_cancel_calls(struct db *db, int64_t id, int64_t now, int *n)
 	        "AND id IN (SELECT outbox_id FROM call_attempts WHERE alert_id = ?1) AND status IN ('pending', "
 	        "'retry') "
 	        "AND NOT EXISTS (SELECT 1 FROM call_attempts c WHERE c.outbox_id = outbox.id AND c.ended_at IS NULL)";
+	static const char texts[] =
+	        "UPDATE outbox SET status = 'canceled', updated_at = ?2 WHERE status IN ('pending', 'retry') "
+	        "AND id IN (SELECT outbox_id FROM page_texts WHERE alert_id = ?1) AND NOT EXISTS (SELECT 1 FROM "
+	        "page_texts pt JOIN alerts a ON a.id = pt.alert_id WHERE pt.outbox_id = outbox.id "
+	        "AND a.status = 'triggered')";
 	sqlite3_stmt *st = db_stmt(db, attempts);
 	enum rc rc;
 
@@ -532,7 +537,12 @@ enum rc alerts_cancel_calls(struct db *db, int64_t id, int64_t now, int *n)
 	rc = done(db, st, "alerts_cancel_calls");
 	if (rc == RC_OK && n)
 		*n = db_changes(db);
-	return rc;
+	if (rc != RC_OK)
+		return rc;
+	st = db_stmt(db, texts);
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, now))
+		return bind_failed(db, st, "alerts_cancel_calls");
+	return done(db, st, "alerts_cancel_calls");
 }
 
 enum rc alerts_attempt_call_status(struct db *db, int64_t attempt_id, char status[16])
@@ -554,8 +564,9 @@ enum rc alerts_attempt_call_status(struct db *db, int64_t attempt_id, char statu
 
 enum rc alerts_attempt_call(struct db *db, int64_t attempt_id, char status[16], int64_t *accepted_at)
 {
-	static const char sql[] = "SELECT o.status, coalesce(o.sent_at, 0) FROM call_attempts c "
-	                          "JOIN outbox o ON o.id = c.outbox_id WHERE c.id = ?1";
+	static const char sql[] =
+	        "SELECT o.status, coalesce(o.accepted_at_ms / 1000, o.sent_at, 0) FROM call_attempts c "
+	        "JOIN outbox o ON o.id = c.outbox_id WHERE c.id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	int s;
 

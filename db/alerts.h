@@ -135,8 +135,10 @@ enum rc alerts_attempt_outcome(struct db *db, int64_t id, const char *outcome, c
 /*
  * Cancels the calls of alert id that were not placed yet: its attempts on outbox rows still
  * pending or retry end as canceled, and those rows become canceled unless they still carry an
- * attempt of another alert (a bundle call goes on for the others). *n (may be NULL): how many
- * call rows were canceled.
+ * attempt of another alert (a bundle call goes on for the others). Page texts still waiting
+ * whose every alert is closed are canceled too (those that still list an open alert are
+ * rewritten by the engine: alerts_page_texts_stale). *n (may be NULL): how many call rows were
+ * canceled.
  */
 enum rc alerts_cancel_calls(struct db *db, int64_t id, int64_t now, int *n);
 /* Status of the attempt's outbox call ("" when unknown) into status (16 bytes). */

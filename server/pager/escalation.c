@@ -730,6 +730,28 @@ static enum rc tick_all(struct app *app, struct db *db, const int64_t *ids, size
 	return RC_OK;
 }
 
+/* Waiting page texts that list an alert closed meanwhile are rewritten without it. */
+static enum rc refresh_page_texts(struct app *app, struct db *db)
+{
+	int64_t rows[ESCALATION_PER_TXN];
+	size_t n = 0, i;
+	enum rc rc = alerts_page_texts_stale(db, rows, ESCALATION_PER_TXN, &n);
+
+	if (rc != RC_OK || n == 0)
+		return rc;
+	rc = db_begin(db);
+	for (i = 0; i < n && rc == RC_OK; i++) {
+		rc = rewrite_page_text(app, db, rows[i]);
+		if (rc == RC_OK)
+			rc = alerts_page_text_prune(db, rows[i]);
+	}
+	if (rc == RC_OK)
+		rc = db_commit(db);
+	if (rc != RC_OK)
+		db_rollback(db);
+	return rc;
+}
+
 enum rc escalation_run(struct app *app, struct db *db, void *state, int64_t now_ms)
 {
 	struct escalation_job *job = state;
@@ -738,7 +760,9 @@ enum rc escalation_run(struct app *app, struct db *db, void *state, int64_t now_
 	bool more;
 	enum rc rc;
 
-	rc = alerts_due(db, now, ids, ESCALATION_BATCH, &n);
+	rc = refresh_page_texts(app, db);
+	if (rc == RC_OK)
+		rc = alerts_due(db, now, ids, ESCALATION_BATCH, &n);
 	if (rc == RC_OK)
 		rc = tick_all(app, db, ids, n, now);
 	if (rc != RC_OK)
