@@ -49,6 +49,23 @@ enum rc intake_set_extra(struct db *db, int64_t id, const char *runbook_url, boo
 	return done(db, st, "intake_set_extra");
 }
 
+enum rc intake_runbook_url(struct db *db, int64_t id, char *out, size_t len)
+{
+	static const char sql[] = "SELECT coalesce(runbook_url, '') FROM alerts WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+
+	if (len)
+		out[0] = '\0';
+	if (!st || sqlite3_bind_int64(st, 1, id))
+		return bind_failed(db, st, "intake_runbook_url");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK && len)
+		snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return rc;
+}
+
 enum rc intake_find_group(struct db *db, const char *group_key, int64_t *id)
 {
 	static const char sql[] =
