@@ -83,6 +83,41 @@ enum rc intake_find_group(struct db *db, const char *group_key, int64_t *id)
 	return rc;
 }
 
+/* Steps a bound one-id SELECT: *id, or RC_NOT_FOUND. */
+static enum rc one_id(struct db *db, sqlite3_stmt *st, int64_t *id)
+{
+	enum rc rc = db_step_row(db, st);
+
+	if (rc == RC_OK)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum rc intake_find_unresolved(struct db *db, const char *dedup_key, int64_t *id)
+{
+	static const char sql[] = "SELECT id FROM alerts WHERE dedup_key = ?1 AND status IN ('triggered', "
+	                          "'acknowledged', 'exhausted') ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	*id = 0;
+	if (!st || sqlite3_bind_text(st, 1, dedup_key, -1, SQLITE_STATIC))
+		return bind_failed(db, st, "intake_find_unresolved");
+	return one_id(db, st, id);
+}
+
+enum rc intake_find_group_unresolved(struct db *db, const char *group_key, int64_t *id)
+{
+	static const char sql[] = "SELECT id FROM alerts WHERE group_key = ?1 AND status IN ('triggered', "
+	                          "'acknowledged', 'exhausted') ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	*id = 0;
+	if (!st || sqlite3_bind_text(st, 1, group_key, -1, SQLITE_STATIC))
+		return bind_failed(db, st, "intake_find_group_unresolved");
+	return one_id(db, st, id);
+}
+
 enum rc intake_set_group(struct db *db, int64_t id, const char *group_key)
 {
 	static const char sql[] = "UPDATE alerts SET group_key = ?2 WHERE id = ?1 AND group_key IS NULL";

@@ -31,6 +31,13 @@ enum rc intake_runbook_url(struct db *db, int64_t id, char *out, size_t len);
 
 /* The open (triggered or acknowledged) alert standing for group_key: *id, or RC_NOT_FOUND. */
 enum rc intake_find_group(struct db *db, const char *group_key, int64_t *id);
+/*
+ * The newest alert not resolved yet (triggered, acknowledged or exhausted: nobody answered,
+ * but the problem was never said to be over) with dedup_key, or standing for group_key: *id,
+ * or RC_NOT_FOUND. What a "resolved" from the sender closes.
+ */
+enum rc intake_find_unresolved(struct db *db, const char *dedup_key, int64_t *id);
+enum rc intake_find_group_unresolved(struct db *db, const char *group_key, int64_t *id);
 /* Records that alert id stands for group_key (only when it stands for no group yet). */
 enum rc intake_set_group(struct db *db, int64_t id, const char *group_key);
 

@@ -176,7 +176,7 @@ static enum rc by_key(struct http_req *req, const struct intake *it)
 
 	if (rc != RC_OK)
 		return http_fail(req, rc, "database busy");
-	rc = alerts_find_open(req->db, it->in.dedup_key, &id);
+	rc = intake_find_unresolved(req->db, it->in.dedup_key, &id);
 	if (rc == RC_OK)
 		rc = ack ? alerts_ack_tx(req->app, req->db, id, 0, "api", clock_now(), &changed)
 		         : alerts_resolve_tx(req->app, req->db, id, "api", clock_now(), &changed);
@@ -672,6 +672,16 @@ static void group_summary(struct http_req *req, const struct hook_payload *p, co
 	memcpy(out, text, strlen(text) + 1);
 }
 
+static bool has_firing(const struct hook_payload *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (strcmp(p->items[i].status, "firing") == 0)
+			return true;
+	return false;
+}
+
 static json_t *result(const struct hook_item *it, const char *action, int64_t id)
 {
 	json_t *r =
@@ -693,7 +703,7 @@ static enum rc hook_item_apply(struct http_req *req, const struct hook *h, const
 	enum rc rc;
 
 	if (strcmp(it->status, "resolved") == 0) {
-		rc = alerts_find_open(req->db, it->key, &id);
+		rc = intake_find_unresolved(req->db, it->key, &id);
 		if (rc == RC_NOT_FOUND) {
 			action = "ignored";
 			rc = RC_OK;
@@ -740,11 +750,14 @@ static enum rc hook_group_apply(struct http_req *req, const struct hook *h, cons
 	size_t i;
 	enum rc rc = intake_find_group(req->db, p->group_key, &id);
 
-	if (rc == RC_NOT_FOUND)
-		rc = RC_OK;
 	for (i = 0; i < p->n; i++)
 		if (strcmp(p->items[i].status, "firing") == 0)
 			severity = graver(severity, p->items[i].in.severity);
+	/* only resolutions: they also close the group's alert that nobody answered (exhausted) */
+	if (rc == RC_NOT_FOUND && !has_firing(p))
+		rc = intake_find_group_unresolved(req->db, p->group_key, &id);
+	if (rc == RC_NOT_FOUND)
+		rc = RC_OK;
 	for (i = 0; rc == RC_OK && i < p->n; i++) {
 		const struct hook_item *it = &p->items[i];
 		bool firing_now = strcmp(it->status, "firing") == 0, is_new = false, was_firing = false;

@@ -368,3 +368,49 @@ class TestGrafanaTest(IntakeTest):
         self.advance(120, settle=1.0)
         self.sim.assert_quiet(1.0)
         self.assertEqual(self.sim.requests_of("messages", "POST") + self.sim.requests_of("calls", "POST"), [])
+
+
+class TestResolvedAfterExhausted(IntakeTest):
+
+    def exhausted_alert(self, post):
+        """Ana, alone in a one-round policy, does not answer: the alert `post()` opens (its id
+        returned) ends exhausted."""
+        self.policy(self.add_person("Ana", ANA), timeout_s=10)
+        self.sim.phone(ANA).does_not_answer()
+        aid = post()
+        self.sim.expect_sms(ANA, containing="Alerta %d:" % aid)
+
+        def exhausted():
+            if self.api_ok("GET", "/api/alerts/%d" % aid)["status"] == "exhausted":
+                return True
+            self.advance(61, settle=0.5)  # past the per-phone limit and the step's deadline
+            return False
+
+        wait_until(exhausted, timeout=60, interval=0.2, what="the alert exhausted")
+        self.sim.expect_call(ANA)
+        self.sim.expect_sms(ANA, containing="Alerta %d: ninguém assumiu" % aid, timeout=30)
+        return aid
+
+    def test_group_resolved_after_nobody_answered(self):
+        """Nobody answered, the alert went exhausted; when Alertmanager said the group was
+        resolved, the alert stayed open for ever ("ignored")."""
+        payload = alertmanager("firing", disk_alerts(lambda d: "firing" if d == "db1" else "resolved"),
+                               group_key=GROUP)
+        aid = self.exhausted_alert(
+            lambda: self.api_ok("POST", "/api/alerts/alertmanager", json=payload, expect=202)["alerts"][0]["alert_id"])
+        payload["status"] = "resolved"
+        payload["alerts"] = disk_alerts(lambda d: "resolved")
+        body = self.api_ok("POST", "/api/alerts/alertmanager", json=payload, expect=202)
+        self.assertEqual(body["alerts"][0]["action"], "resolved")
+        self.assertEqual(body["alerts"][0]["alert_id"], aid)
+        a = self.api_ok("GET", "/api/alerts/%d" % aid)
+        self.assertEqual((a["status"], a["resolved_via"]), ("resolved", "alertmanager"))
+        self.sim.expect_sms(ANA, containing="Alerta %d resolvido" % aid, timeout=90)
+        self.drain(ANA)
+
+    def test_resolve_by_key_after_nobody_answered(self):
+        aid = self.exhausted_alert(lambda: self.api_ok("POST", "/api/alerts", json={
+            "summary": "db1 fora do ar", "dedup_key": "db1"}, expect=202)["id"])
+        body = self.api_ok("POST", "/api/alerts", json={"dedup_key": "db1", "event_action": "resolve"}, expect=200)
+        self.assertEqual((body["id"], body["status"]), (aid, "resolved"))
+        self.drain(ANA)

@@ -101,9 +101,28 @@ static void test_group_members_and_details(void **state)
 	stored(db, id, summary, sizeof summary, details, sizeof details);
 	assert_string_equal(details, "[firing] Disco cheio em db2\ninstance=db2\n\n");
 
-	/* a resolved alert no longer stands for its group */
-	assert_int_equal(alerts_set_resolved(db, id, "alertmanager", 1005), RC_OK);
+	/* nobody answered: no longer open, but still to be resolved */
+	assert_int_equal(alerts_set_exhausted(db, id, 1005), RC_OK);
 	assert_int_equal(intake_find_group(db, "am:{}:{alertname=\"DiskFull\"}", &found), RC_NOT_FOUND);
+	assert_int_equal(intake_find_group_unresolved(db, "am:{}:{alertname=\"DiskFull\"}", &found), RC_OK);
+	assert_int_equal(found, id);
+	/* a resolved alert no longer stands for its group */
+	assert_int_equal(alerts_set_resolved(db, id, "alertmanager", 1006), RC_OK);
+	assert_int_equal(intake_find_group_unresolved(db, "am:{}:{alertname=\"DiskFull\"}", &found), RC_NOT_FOUND);
+}
+
+static void test_unresolved_by_key(void **state)
+{
+	struct db *db = *state;
+	int64_t old = 0, id = 0, found = 0;
+
+	assert_int_equal(alerts_insert(db, "db1 fora", NULL, NULL, "api", "db1", 1000, &old), RC_OK);
+	assert_int_equal(alerts_set_resolved(db, old, "api", 1001), RC_OK);
+	assert_int_equal(intake_find_unresolved(db, "db1", &found), RC_NOT_FOUND);
+	assert_int_equal(alerts_insert(db, "db1 fora de novo", NULL, NULL, "api", "db1", 1002, &id), RC_OK);
+	assert_int_equal(alerts_set_exhausted(db, id, 1003), RC_OK);
+	assert_int_equal(intake_find_unresolved(db, "db1", &found), RC_OK);
+	assert_int_equal(found, id);
 }
 
 static void test_runbook_and_test_flag(void **state)
@@ -134,6 +153,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_group_members_and_details, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_unresolved_by_key, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_runbook_and_test_flag, setup, teardown),
 	};
 
