@@ -218,18 +218,14 @@ enum rc rotation_backups(struct db *db, int64_t at, int64_t *people, size_t max,
 
 /* ---------------------------------------------------------------- the rotation */
 
-enum rc rotation_latest(struct db *db, struct rotation_current *out)
+/* The version row st is bound to, with its members, into out. */
+static enum rc version_row(struct db *db, sqlite3_stmt *st, struct rotation_current *out)
 {
-	static const char sql[] = "SELECT id, effective_at, shift_hours, handoff, timezone FROM rotation_versions "
-	                          "ORDER BY effective_at DESC, id DESC LIMIT 1";
 	static const char mem[] = "SELECT person_id FROM rotation_members WHERE version_id = ?1 ORDER BY position";
-	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
 	int s;
 
 	memset(out, 0, sizeof *out);
-	if (!st)
-		return RC_DB;
 	rc = db_step_row(db, st);
 	if (rc == RC_OK) {
 		out->id = sqlite3_column_int64(st, 0);
@@ -248,6 +244,28 @@ enum rc rotation_latest(struct db *db, struct rotation_current *out)
 		out->members[out->n_members++] = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return s == SQLITE_DONE || s == SQLITE_ROW ? RC_OK : db_rc(db);
+}
+
+enum rc rotation_latest(struct db *db, struct rotation_current *out)
+{
+	static const char sql[] = "SELECT id, effective_at, shift_hours, handoff, timezone FROM rotation_versions "
+	                          "ORDER BY effective_at DESC, id DESC LIMIT 1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	memset(out, 0, sizeof *out);
+	return st ? version_row(db, st, out) : RC_DB;
+}
+
+enum rc rotation_version(struct db *db, int64_t id, struct rotation_current *out)
+{
+	static const char sql[] = "SELECT id, effective_at, shift_hours, handoff, timezone FROM rotation_versions "
+	                          "WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	memset(out, 0, sizeof *out);
+	if (!st || sqlite3_bind_int64(st, 1, id))
+		return RC_DB;
+	return version_row(db, st, out);
 }
 
 enum rc rotation_put(struct db *db, const struct rotation_input *in, int64_t now, const char *actor,

@@ -75,6 +75,8 @@ struct rotation_current {
 	size_t n_members;
 };
 enum rc rotation_latest(struct db *db, struct rotation_current *out);
+/* Version id, as rotation_latest() gives it. RC_NOT_FOUND. */
+enum rc rotation_version(struct db *db, int64_t id, struct rotation_current *out);
 
 /*
  * A new version (validated by the caller except for the members' existence). Borrowed.

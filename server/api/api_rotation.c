@@ -190,7 +190,7 @@ static enum rc default_handoff(const char *tz, int64_t now, char *out, size_t le
 
 enum rc api_rotation_put(struct http_req *req)
 {
-	struct rotation_current *prev = calloc(1, sizeof *prev);
+	struct rotation_current *prev = calloc(1, sizeof *prev); /* the answer */
 	struct rotation_input in = {0};
 	int64_t members[ROTATION_MAX_MEMBERS], wall, vid;
 	char handoff[ROTATION_HANDOFF_MAX], zone[TZ_NAME_MAX + 1], err[160];
@@ -292,7 +292,7 @@ enum rc api_rotation_put(struct http_req *req)
 			http_fail(req, rc, "%s", err);
 		goto out;
 	}
-	rc = rotation_latest(req->db, prev);
+	rc = rotation_version(req->db, vid, prev); /* the version written, not a later one */
 	if (rc != RC_OK)
 		goto out;
 	o = rotation_json(req, prev, true);

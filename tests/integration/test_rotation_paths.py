@@ -5,8 +5,8 @@ on-call look-ups, /api/schedule, /api/schedule.ics, the SMS commands and the han
 (issue 11, item 1). Defaults everywhere (limits, pacing); the clock is moved, never slept on.
 """
 
-import datetime
 import sqlite3
+import threading
 import time
 import urllib.parse
 
@@ -231,3 +231,64 @@ class TestSupportChainFixedWhenTheCallArrives(RotationTest):
         self.assertIn(CARLA, self.no_answer(1))  # Carla is not skipped
         self.assertIn("<Record", self.no_answer(2))
         self.assertEqual(self.dialled(), [ANA, BRUNO, CARLA])
+
+
+class TestConcurrentEdits(RotationTest):
+    """Issue 11, item 5: read-then-write happens inside one transaction."""
+
+    def tearDown(self):
+        with self.sim._lock:  # the hand-off texts of the overrides taken here are not what is tested
+            for m in self.sim.messages:
+                if m.body.startswith("Plantão: "):
+                    m.consumed = True
+        super().tearDown()
+
+    def at_once(self, *calls):
+        go = threading.Barrier(len(calls))
+        out = [None] * len(calls)
+
+        def run(i, fn):
+            go.wait()
+            out[i] = fn()
+
+        threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        return out
+
+    def test_two_partial_rotation_edits_both_land(self):
+        ana, bruno = self.people(("Ana", ANA), ("Bruno", BRUNO))
+        self.api_ok("PUT", "/api/rotation", json={"members": [ana, bruno], "shift_hours": 24,
+                                                  "handoff": self.iso_local(-3600)[:16]})
+        zones = ("America/New_York", "Europe/Lisbon", "Asia/Tokyo", "America/Sao_Paulo")
+        for r in range(60):  # the race is narrow: many rounds, paced under the default API rate limit
+            time.sleep(0.07)
+            hours, zone = 2 + r, zones[r % len(zones)]
+            a, b = self.at_once(
+                lambda: self.api("PUT", "/api/rotation", json={"members": [ana, bruno], "shift_hours": hours}),
+                lambda: self.api("PUT", "/api/rotation", json={"members": [ana, bruno], "timezone": zone}))
+            self.assertEqual((a[0], b[0]), (200, 200), (a, b))
+            self.assertEqual(a[1]["shift_hours"], hours)  # each answer is the version it wrote
+            self.assertEqual(b[1]["timezone"], zone)
+            rot = self.api_ok("GET", "/api/rotation")
+            self.assertEqual((rot["shift_hours"], rot["timezone"]), (hours, zone), "round %d" % r)
+
+    def test_two_people_take_at_once(self):
+        ana, bruno, carla = self.people(("Ana", ANA), ("Bruno", BRUNO), ("Carla", CARLA))
+        self.api_ok("PUT", "/api/rotation", json={"members": [ana], "shift_hours": 24,
+                                                  "handoff": self.iso_local(-3600)[:16]})
+        for r in range(40):
+            time.sleep(0.07)
+            for o in self.api_ok("GET", "/api/overrides")["overrides"]:
+                self.api_ok("DELETE", "/api/overrides/%d" % o["id"])
+            self.advance(5, settle=0)
+            rb, rc = self.at_once(lambda: self.sim.incoming_sms(BRUNO, "assumir"),
+                                  lambda: self.sim.incoming_sms(CARLA, "assumir"))
+            replies = sorted(rb + rc)
+            self.assertEqual(len(replies), 2, replies)
+            # one of them took the shift from Ana, the other from whoever took it first
+            self.assertEqual(sum("no lugar de Ana" in x for x in replies), 1, "round %d: %r" % (r, replies))
+            self.assertEqual(sum("no lugar de Bruno" in x or "no lugar de Carla" in x for x in replies), 1,
+                             replies)
