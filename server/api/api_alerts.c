@@ -637,23 +637,25 @@ static bool is_test_notification(json_t *body)
 	return tests && tests == json_array_size(alerts);
 }
 
-/* The more urgent of two severities (critical > warning > anything else > none). */
-static const char *graver(const char *a, const char *b)
+/* The severity of a group: that of its gravest firing member, as the escalation policy ranks
+ * them (no severity pages as critical); NULL when none is firing or the gravest has none. */
+static const char *group_severity(const struct hook_payload *p)
 {
-	static const char *const order[] = {"critical", "warning"};
+	enum escalation_severity best = ESCALATION_INFO;
+	const char *sev = NULL;
+	bool any = false;
 	size_t i;
 
-	if (!a)
-		return b;
-	if (!b)
-		return a;
-	for (i = 0; i < sizeof order / sizeof order[0]; i++) {
-		if (strcasecmp(a, order[i]) == 0)
-			return a;
-		if (strcasecmp(b, order[i]) == 0)
-			return b;
+	for (i = 0; i < p->n; i++) {
+		enum escalation_severity s = escalation_severity_of(p->items[i].in.severity);
+
+		if (strcmp(p->items[i].status, "firing") != 0 || (any && s <= best))
+			continue;
+		best = s;
+		sev = p->items[i].in.severity;
+		any = true;
 	}
-	return a;
+	return sev;
 }
 
 /* The summary of a group alert with `firing` members: one member's own, or the group's name
@@ -750,9 +752,7 @@ static enum rc hook_group_apply(struct http_req *req, const struct hook *h, cons
 	size_t i;
 	enum rc rc = intake_find_group(req->db, p->group_key, &id);
 
-	for (i = 0; i < p->n; i++)
-		if (strcmp(p->items[i].status, "firing") == 0)
-			severity = graver(severity, p->items[i].in.severity);
+	severity = group_severity(p);
 	/* only resolutions: they also close the group's alert that nobody answered (exhausted) */
 	if (rc == RC_NOT_FOUND && !has_firing(p))
 		rc = intake_find_group_unresolved(req->db, p->group_key, &id);
@@ -889,14 +889,11 @@ static enum rc hook_read(struct http_req *req, const struct hook *h, json_t *bod
 /* Adds "paged" (and the reason when false) to the results of alerts triggered by a payload. */
 static void hook_outlook(struct http_req *req, const struct hook_payload *p, json_t *results)
 {
-	const char *group_severity = NULL;
+	const char *severity = group_severity(p);
 	struct outlook o;
 	json_t *r;
 	size_t i;
 
-	for (i = 0; i < p->n; i++)
-		if (strcmp(p->items[i].status, "firing") == 0)
-			group_severity = graver(group_severity, p->items[i].in.severity);
 	/* results[i] is the result of items[i] */
 	json_array_foreach(results, i, r)
 	{
@@ -907,7 +904,7 @@ static void hook_outlook(struct http_req *req, const struct hook_payload *p, jso
 			continue;
 		page_outlook(req, id,
 		             p->test        ? "info"
-		             : p->group_key ? group_severity
+		             : p->group_key ? severity
 		                            : p->items[i].in.severity,
 		             p->test, &o);
 		json_object_set_new(r, "paged", json_boolean(o.paged));

@@ -339,6 +339,25 @@ class TestGroups(IntakeTest):
         self.drain(ANA)
 
 
+class TestGroupSeverity(IntakeTest):
+
+    def test_gravest_member_sets_the_group_severity(self):
+        """A severity the policy does not know ("page") is paged as critical: a group of a
+        warning and a "page" alert must be called, not only texted."""
+        self.policy(self.add_person("Ana", ANA))
+        alerts = [am_alert("fp-w", summary="fila lenta", alertname="Queue", severity="warning"),
+                  am_alert("fp-p", summary="fila parada", alertname="Queue", severity="page")]
+        body = self.api_ok("POST", "/api/alerts/alertmanager", expect=202,
+                           json=alertmanager("firing", alerts, group_key="{}:{alertname=\"Queue\"}"))
+        aid = body["alerts"][0]["alert_id"]
+        self.assertEqual(self.api_ok("GET", "/api/alerts/%d" % aid)["severity"], "page")
+        self.sim.expect_sms(ANA, containing="Alerta %d:" % aid)
+        wait_until(lambda: self.api_ok("GET", "/api/alerts/%d" % aid)["attempts"] or self.advance(61) or False,
+                   timeout=60, interval=0.5, what="a call to Ana")
+        self.api_ok("POST", "/api/alerts/%d/resolve" % aid)
+        self.drain(ANA)
+
+
 class TestGrafanaTest(IntakeTest):
 
     def test_contact_point_test_is_recorded_and_pages_nobody(self):
