@@ -48,7 +48,7 @@ struct slow_guard {
 	bool stop;
 	pthread_t thread;
 	struct slow_conn *head;
-	size_t n;
+	size_t n, n_cut; /* listed, and of those shut down (closing: they no longer hold a slot) */
 	struct {
 		int fd;
 		int64_t t0_us;
@@ -71,11 +71,12 @@ void slow_limits_default(struct slow_limits *l, int timeout_s, size_t max_connec
 }
 
 /* Under the lock. */
-static void cut(struct slow_conn *c)
+static void cut(struct slow_guard *g, struct slow_conn *c)
 {
 	if (c->cut)
 		return;
 	c->cut = true;
+	g->n_cut++;
 	shutdown(c->fd, SHUT_RDWR); /* the event loop sees the end of the stream and closes */
 }
 
@@ -149,7 +150,7 @@ static void *watch(void *arg)
 			if (c->cut || !overdue(g, c, now_us, &head))
 				continue;
 			atomic_fetch_add(head ? &g->cut_head : &g->cut_body, 1);
-			cut(c);
+			cut(g, c);
 		}
 		now_st.cut_head = atomic_load(&g->cut_head);
 		now_st.cut_body = atomic_load(&g->cut_body);
@@ -262,11 +263,11 @@ struct slow_conn *slow_conn_open(struct slow_guard *g, int fd, const char *addr)
 	/* full: the connection that has waited longest for its head makes room */
 	if (same > g->lim.soft_per_address)
 		victim = oldest_head(g, c, c->addr);
-	else if (g->n > g->lim.soft_connections)
+	else if (g->n - g->n_cut > g->lim.soft_connections)
 		victim = oldest_head(g, c, NULL);
 	if (victim) {
 		atomic_fetch_add(&g->evicted, 1);
-		cut(victim);
+		cut(g, victim);
 	}
 	pthread_mutex_unlock(&g->lock);
 	return c;
@@ -284,6 +285,7 @@ void slow_conn_close(struct slow_guard *g, struct slow_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	g->n--;
+	g->n_cut -= c->cut;
 	if (atomic_load(&c->linger) && g->n_linger < SLOW_LINGER_MAX) {
 		/* the server closes its descriptor next; this duplicate keeps the socket open */
 		int fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
