@@ -81,9 +81,10 @@ struct http_server {
 	const struct route *routes;
 	size_t n_routes;
 	atomic_int in_flight;
-	struct slow_guard *slow;       /* head deadline, body rate, eviction past the connection limit */
-	struct rate_table failed_auth; /* per client address */
-	struct rate_table per_token;   /* per token hash */
+	struct slow_guard *slow;        /* head deadline, body rate, eviction past the connection limit */
+	struct rate_table failed_auth;  /* per client address */
+	struct rate_table per_token;    /* per token hash */
+	_Atomic int64_t rate_warned_ms; /* when a 429 was last logged */
 	char bootstrap_hash[TOKENS_HEX_LEN + 1];
 };
 
@@ -536,9 +537,16 @@ static bool rate_take(struct rate_table *t, const char *key, int rate)
 	return ok;
 }
 
-/* Replaces whatever error the request carries by a 429 with Retry-After. */
-static enum rc rate_limited(struct http_req *req, const char *what)
+/* Replaces whatever error the request carries by a 429 with Retry-After. A limited token may
+ * be a monitor whose alerts are being refused: that is a warning (at most one every 10 s, with
+ * the token's name or the address, so a flood cannot flood the log). */
+static enum rc rate_limited(struct http_server *s, struct http_req *req, const char *what, const char *who)
 {
+	int64_t now_ms = clock_mono_us() / 1000, last = atomic_load(&s->rate_warned_ms);
+
+	if ((last == 0 || now_ms - last >= 10000) && atomic_compare_exchange_strong(&s->rate_warned_ms, &last, now_ms))
+		log_warn("%s %s: 429, too many %s (%s); further ones for 10 s are not logged here", req->method,
+		         req->path, what, who);
 	req->err[0] = '\0';
 	req->n_extra_headers = 0;
 	http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
@@ -558,11 +566,11 @@ static enum rc authenticate(struct http_server *s, struct http_req *req)
 
 		client_addr(req, addr, sizeof addr);
 		if (!rate_take(&s->failed_auth, addr, rate))
-			return rate_limited(req, "failed authentications from this address");
+			return rate_limited(s, req, "failed authentications from this address", addr);
 		return rc;
 	}
 	if ((rc == RC_OK || rc == RC_FORBIDDEN) && !rate_take(&s->per_token, hash, rate))
-		return rate_limited(req, "requests with this token");
+		return rate_limited(s, req, "requests with this token", req->actor);
 	return rc;
 }
 

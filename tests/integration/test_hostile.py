@@ -105,6 +105,9 @@ class TestRateLimits(IntegrationTest):
         while 429 not in codes and len(codes) < 3000:
             codes.append(noisy.request("GET", "/api/people", headers={"Authorization": "Bearer " + made["token"]})[0])
         self.assertIn(429, codes)
+        # refused requests of a token (maybe a monitor's alerts) are a warning that names it
+        wait_until(lambda: "too many requests with this token (token:noisy)" in self.plantao.log_text(),
+                   what="the warning naming the limited token")
         # another token from the same address is not affected
         status, body, _ = self.api("GET", "/api/people")
         self.assertEqual(status, 200, body)
