@@ -9,9 +9,20 @@
  *      fingerprint}]}
  *   - Grafana alerting webhook contact point, version "1": the same alerts[] plus title,
  *     message, state, orgId.
- * Each alert of a webhook is keyed by its fingerprint (dedup key "am:<fp>" / "grafana:<fp>"):
- * firing triggers (or folds into the open alert), resolved resolves the open one. A whole
- * payload is one transaction: it is taken entirely or not at all.
+ * A payload with a groupKey is one notification group and becomes one plantao alert
+ * (alerts.group_key "am:<groupKey>"): its first firing member opens it (dedup key
+ * "am:<fingerprint>" / "grafana:<fingerprint>"), later members join it (table alert_members),
+ * its summary counts them and its details list them; it resolves with the group. Without a
+ * groupKey each alert stands alone, keyed by its fingerprint. A "resolved" closes the newest
+ * unresolved alert, exhausted included. Grafana's test notifications are recorded with
+ * severity info and the test flag. A whole payload is read, checked and sorted before the
+ * writer lock is taken, then applied in one transaction: taken entirely or not at all.
+ *
+ * Our own format (POST /api/alerts): JSON or form fields summary, details, severity,
+ * dedup_key, source, runbook_url, status, event_action (anything else is a 422 naming it);
+ * status "resolved" / event_action "resolve" (PagerDuty Events v2 words) act on the alert
+ * with dedup_key; plain text dedups by its first line. Every 202 of a new or folded trigger
+ * says whether anybody is paged ("paged", and "reason" when not).
  */
 #include "api/api_alerts.h"
 

@@ -9,10 +9,18 @@
 
 #include "http/http.h"
 
-/* POST /api/alerts: JSON {summary, details, severity, dedup_key, source}, the same fields as a
- * form, or text/plain (first line summary, rest details). 202 with the alert. */
+/*
+ * POST /api/alerts: JSON {summary, details, severity, dedup_key, source, runbook_url, status,
+ * event_action}, the same fields as a form, or text/plain (first line summary, rest details;
+ * an open alert with the same first line absorbs it). Unknown fields: 422 naming them. 202
+ * with the alert, "deduped" and "paged" (false: "reason" and "reason_message"); status
+ * "resolved"/"acknowledged" or event_action "resolve"/"acknowledge" act on the unresolved
+ * alert with dedup_key instead (200 with it, or 202 {"action":"ignored"} when there is none).
+ */
 enum rc api_alerts_post(struct http_req *req);
-/* POST /api/alerts/alertmanager: Alertmanager webhook payload, version "4". */
+/* POST /api/alerts/alertmanager: Alertmanager webhook payload, version "4"; one alert per
+ * notification group (groupKey). 202 {"alerts": [{fingerprint, status, action, alert_id,
+ * paged, reason}]}, one result per alert of the payload, in order. */
 enum rc api_alerts_alertmanager(struct http_req *req);
 /* POST /api/alerts/grafana: Grafana alerting webhook payload, version "1". */
 enum rc api_alerts_grafana(struct http_req *req);
