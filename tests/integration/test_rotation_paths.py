@@ -278,7 +278,7 @@ class TestConcurrentEdits(RotationTest):
         ana, bruno, carla = self.people(("Ana", ANA), ("Bruno", BRUNO), ("Carla", CARLA))
         self.api_ok("PUT", "/api/rotation", json={"members": [ana], "shift_hours": 24,
                                                   "handoff": self.iso_local(-3600)[:16]})
-        for r in range(40):
+        for r in range(80):
             time.sleep(0.07)
             for o in self.api_ok("GET", "/api/overrides")["overrides"]:
                 self.api_ok("DELETE", "/api/overrides/%d" % o["id"])
