@@ -102,8 +102,8 @@ enum rc alerts_bump(struct db *db, int64_t id, int64_t now)
 enum rc alerts_load(struct db *db, int64_t id, struct alerts_row *out)
 {
 	static const char sql[] = "SELECT id, status, summary, step, round, coalesce(step_deadline, 0), "
-	                          "coalesce(acked_by, 0), coalesce(severity, ''), unpaged_reason IS NOT NULL "
-	                          "FROM alerts WHERE id = ?1";
+	                          "coalesce(acked_by, 0), coalesce(severity, ''), unpaged_reason IS NOT NULL, "
+	                          "coalesce(runbook_url, '') FROM alerts WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc;
 
@@ -121,6 +121,8 @@ enum rc alerts_load(struct db *db, int64_t id, struct alerts_row *out)
 		out->acked_by = sqlite3_column_int64(st, 6);
 		copy_col(st, 7, out->severity, sizeof out->severity);
 		out->unpaged = sqlite3_column_int(st, 8) != 0;
+		if (sqlite3_column_bytes(st, 9) <= ALERTS_RUNBOOK_MAX) /* a cut link is no link */
+			copy_col(st, 9, out->runbook_url, sizeof out->runbook_url);
 	}
 	sqlite3_reset(st);
 	return rc;

@@ -20,6 +20,8 @@
 #define ALERTS_SUMMARY_MAX 300
 /* Longest list GET /api/alerts returns. */
 #define ALERTS_LIST_MAX 500
+/* Longest runbook link carried into a page text (bytes). */
+#define ALERTS_RUNBOOK_MAX 400
 /* Most alerts one call reads or one page text lists. */
 #define ALERTS_BUNDLE_MAX 20
 
@@ -31,9 +33,10 @@ struct alerts_row {
 	char severity[32]; /* "" when NULL */
 	int step;          /* -1: texts not yet sent */
 	int round;
-	int64_t step_deadline; /* 0 when NULL */
-	int64_t acked_by;      /* 0 when NULL */
-	bool unpaged;          /* unpaged_reason is set */
+	int64_t step_deadline;                    /* 0 when NULL */
+	int64_t acked_by;                         /* 0 when NULL */
+	bool unpaged;                             /* unpaged_reason is set */
+	char runbook_url[ALERTS_RUNBOOK_MAX + 1]; /* "" when none (or longer than ALERTS_RUNBOOK_MAX) */
 };
 
 /* One call attempt (a copy). Text fields are "" when NULL. */

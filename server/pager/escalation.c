@@ -121,14 +121,21 @@ enum rc escalation_notify(struct app *app, struct db *db, int64_t id, const char
 	return rc != RC_OK ? rc : c.rc;
 }
 
-/* The text of a page listing ids[0..n) (n >= 1) into body. */
-static void page_body(struct app *app, const int64_t *ids, const char *const *summaries, size_t n, char *body,
-                      size_t len)
+/* The text of a page listing ids[0..n) (n >= 1) into body; runbook (may be "") only for one alert. */
+static void page_body(struct app *app, const int64_t *ids, const char *const *summaries, size_t n, const char *runbook,
+                      char *body, size_t len)
 {
 	const char *tail = L(app, "; responda 'ack' para confirmar todos.", "; reply 'ack' to acknowledge them all.");
 	size_t used, i;
 	int w;
 
+	if (n == 1 && runbook && *runbook) {
+		snprintf(body, len,
+		         L(app, "Alerta %lld: %s. Runbook: %s . Responda 'ack %lld' para assumir.",
+		           "Alert %lld: %s. Runbook: %s . Reply 'ack %lld' to acknowledge."),
+		         (long long)ids[0], summaries[0], runbook, (long long)ids[0]);
+		return;
+	}
 	if (n == 1) {
 		snprintf(body, len,
 		         L(app, "Alerta %lld: %s. Responda 'ack %lld' para assumir.",
@@ -167,7 +174,16 @@ static enum rc rewrite_page_text(struct app *app, struct db *db, int64_t row)
 		return rc;
 	for (i = 0; i < n; i++)
 		sp[i] = summaries[i];
-	page_body(app, ids, sp, n, body, sizeof body);
+	if (n == 1) {
+		struct alerts_row a;
+
+		rc = alerts_load(db, ids[0], &a);
+		if (rc != RC_OK)
+			return rc;
+		page_body(app, ids, sp, n, a.runbook_url, body, sizeof body);
+	} else {
+		page_body(app, ids, sp, n, NULL, body, sizeof body);
+	}
 	rc = alerts_page_text_update(db, row, body, ids[0]);
 	return rc == RC_CONFLICT ? RC_OK : rc;
 }
@@ -186,7 +202,7 @@ static enum rc text_person(struct app *app, struct db *db, const struct alerts_r
 
 	for (k = 0; k < 2 && rc == RC_OK; k++) {
 		struct outbox_msg m = {0};
-		char key[128], body[512];
+		char key[128], body[ESCALATION_TEXT_MAX];
 		int64_t row = 0;
 
 		if (k == 0 && p->sms_opt_out)
@@ -207,7 +223,7 @@ static enum rc text_person(struct app *app, struct db *db, const struct alerts_r
 			break;
 		const char *summary = a->summary;
 
-		page_body(app, &a->id, &summary, 1, body, sizeof body);
+		page_body(app, &a->id, &summary, 1, a->runbook_url, body, sizeof body);
 		snprintf(key, sizeof key, "alert:%lld:%s:%s", (long long)a->id, kinds[k], p->phone);
 		m.kind = k == 0 ? OUTBOX_SMS : OUTBOX_WHATSAPP;
 		m.class_ = "alert";

@@ -142,3 +142,17 @@ class TestNobodyOnCall(SeverityTest):
         a = self.alert(aid)
         self.assertEqual(a["status"], "acknowledged")
         self.assertIsNone(a["unpaged_reason"])
+
+
+class TestPageText(SeverityTest):
+
+    def test_runbook_link_reaches_the_phone(self):
+        self.team()
+        self.sim.phone(ANA).answers(digits="1", delay=3.0)
+        aid = self.trigger("db1 lento", severity="critical", runbook_url="https://wiki.example.com/runbooks/db1")
+        for p in (ANA, BRUNO):
+            self.sim.expect_sms(p, containing="Alerta %d: db1 lento. Runbook: https://wiki.example.com/runbooks/db1 "
+                                % aid)
+        self.sim.expect_call(ANA, timeout=15)
+        for p in (ANA, BRUNO):
+            self.sim.expect_sms(p, containing="Alerta %d assumido por Ana" % aid)

@@ -21,11 +21,9 @@ function L(pt, en) {
 }
 
 const SEVERITIES = [
-  ['critical', () => L('crítico (só alertas críticos ligam; avisos só por SMS; info só registra)',
-    'critical (only critical alerts call; warnings are texted; info is only recorded)')],
-  ['warning', () => L('aviso (críticos e avisos ligam; info só registra)',
-    'warning (critical alerts and warnings call; info is only recorded)')],
-  ['info', () => L('info (todo alerta liga, inclusive info)', 'info (every alert calls, info included)')],
+  ['critical', () => L('crítico (critical)', 'critical')],
+  ['warning', () => L('aviso (warning)', 'warning')],
+  ['info', () => L('informativo (info)', 'info')],
 ];
 
 function targetJson(v) {
@@ -78,8 +76,8 @@ export default async function render(root, ctx) {
       h('button', { type: 'button', onclick: () => { steps.push({ target: 'next', timeout_s: 30 }); draw(); } }, t('esc.add'))),
     field('rounds', t('esc.rounds'), rounds, t('esc.rounds.hint')),
     field('call_min_severity', L('Ligar a partir da gravidade', 'Call from severity'), callMin,
-      L('Alertas abaixo desta gravidade não ligam: "warning" recebe só SMS, "info" só fica registrado.',
-        'Alerts below this severity are not called: "warning" is only texted, "info" is only recorded.')),
+      L('Desta gravidade para cima o alerta manda SMS e liga. Abaixo dela não liga: "warning" recebe só SMS, "info" só fica registrado.',
+        'From this severity up an alert texts and calls. Below it nobody is called: "warning" is only texted, "info" is only recorded.')),
     formError(),
     h('div', { class: 'actions edit' }, h('button', { type: 'submit', class: 'primary' }, t('save'))));
   form.addEventListener('submit', async (ev) => {

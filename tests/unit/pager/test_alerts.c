@@ -452,6 +452,20 @@ static void severity_decides_who_is_paged(void **state)
 	assert_int_equal(calls(f), 1);
 }
 
+/* A runbook link (intake keeps it) is in the page text of the alert. */
+static void runbook_in_the_page_text(void **state)
+{
+	struct fx *f = *state;
+
+	trigger(f, "db1 lento", NULL, NULL);
+	exec(f->db, "UPDATE alerts SET runbook_url = 'https://wiki.example.com/db1'");
+	tick(f, T0);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM outbox WHERE kind = 'sms' AND body = "
+	                               "'Alerta 1: db1 lento. Runbook: https://wiki.example.com/db1 . "
+	                               "Responda ''ack 1'' para assumir.'"),
+	                 3);
+}
+
 static void machine_and_silence_move_on(void **state)
 {
 	struct fx *f = *state;
@@ -681,6 +695,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(deadline_counts_from_acceptance, setup, teardown),
 	        cmocka_unit_test_setup_teardown(alerts_join_the_call_not_answered_yet, setup, teardown),
 	        cmocka_unit_test_setup_teardown(severity_decides_who_is_paged, setup, teardown),
+	        cmocka_unit_test_setup_teardown(runbook_in_the_page_text, setup, teardown),
 	        cmocka_unit_test_setup_teardown(machine_and_silence_move_on, setup, teardown),
 	        cmocka_unit_test_setup_teardown(rounds_then_exhausted, setup, teardown),
 	        cmocka_unit_test_setup_teardown(move_on_is_compare_and_set, setup, teardown),
