@@ -16,6 +16,8 @@
 struct db;
 struct metrics;
 
+#define APP_HEALTH_COMPONENTS 4 /* database, twilio, oncall, outbox */
+
 struct app {
 	const struct cfg *cfg;
 	struct metrics *metrics;
@@ -31,6 +33,8 @@ struct app {
 	int64_t probe_mono_us; /* clock_mono_us() of the last probe, 0: none yet */
 	int probe_rc;          /* its enum rc */
 	char probe_err[256];
+	/* /healthz's last verdict per component (0 never checked, else level + 1), to log changes once. */
+	int health_levels[APP_HEALTH_COMPONENTS];
 };
 
 /* Initialises app around cfg (borrowed for app's life). */

@@ -12,9 +12,13 @@
  * waiting, Twilio errors being retried, nobody on call but a named person in the policy) keep
  * 200. The body names each component's state, gives a reason for each one that is not ok and,
  * with ?verbose, every component's details. The console's "now" page shows the same reasons.
- * Plain /healthz gives the same body but keeps the liveness answer that process supervisors,
- * the integration harness and the e2e runner wait for before anything is configured: 200
- * while the server answers and the database reads, 503 when it does not.
+ * /healthz?live is the liveness answer for process supervisors and start-up waits, which
+ * must not restart or wait forever for a server nobody is on call for yet: the same body, 200
+ * while the server answers and the database reads, 503 when it does not. Plain /healthz
+ * answers like ?live until the integration harness, the e2e runner and the bench wait on
+ * ?live; then it answers like ?verbose without the details.
+ * A component that changes state is logged once (a warning when it fails, info when it is ok
+ * again), so the log tells when paging broke even if nobody watched /healthz.
  */
 #include "http/ops.h"
 
@@ -26,6 +30,7 @@
 
 #include "core/app.h"
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/version.h"
 #include "db/db.h"
 #include "db/escalation.h"
@@ -230,22 +235,41 @@ static void check_outbox(struct http_req *req, int64_t now, const struct health_
 		set(c, LEVEL_WARN, "notices_late", "texts other than pages have waited more than %d s", limit);
 }
 
-/* "verbose" in the query string, with or without a value (libmicrohttpd gives NULL for both
- * "?verbose" and no such key). */
-static bool wants_verbose(struct http_req *req)
+/* flag in the query string, with or without a value (libmicrohttpd gives NULL for both
+ * "?verbose" and no such key); "0" and "false" turn it off. */
+static bool has_flag(struct http_req *req, const char *flag)
 {
 	const char *q = strchr(req->uri, '?');
-	const char *v = http_query(req, "verbose");
+	const char *v = http_query(req, flag);
+	size_t n = strlen(flag);
 
 	if (v)
 		return strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
 	while (q) {
 		q++;
-		if (!strncmp(q, "verbose", 7) && (q[7] == '\0' || q[7] == '&' || q[7] == '='))
+		if (!strncmp(q, flag, n) && (q[n] == '\0' || q[n] == '&' || q[n] == '='))
 			return true;
 		q = strchr(q, '&');
 	}
 	return false;
+}
+
+/* Logs component i's change of state since the last check, once. */
+static void log_change(struct app *app, size_t i, const struct component *c)
+{
+	int was;
+
+	if (i >= APP_HEALTH_COMPONENTS)
+		return;
+	was = __atomic_exchange_n(&app->health_levels[i], (int)c->level + 1, __ATOMIC_ACQ_REL);
+	if (was == (int)c->level + 1 || (was == 0 && c->level == LEVEL_OK))
+		return;
+	if (c->level == LEVEL_FAIL)
+		log_warn("health: %s failing (%s): %s", c->name, c->code, c->reason);
+	else if (c->level == LEVEL_WARN)
+		log_warn("health: %s warning (%s): %s", c->name, c->code, c->reason);
+	else
+		log_info("health: %s ok again", c->name);
 }
 
 enum rc ops_healthz(struct http_req *req)
@@ -254,7 +278,7 @@ enum rc ops_healthz(struct http_req *req)
 	const size_t n = sizeof comps / sizeof comps[0];
 	int64_t now = clock_now();
 	struct health_waiting w;
-	bool have_w, alive, verbose = wants_verbose(req);
+	bool have_w, alive, verbose = has_flag(req, "verbose"), strict = verbose && !has_flag(req, "live");
 	enum level worst = LEVEL_OK;
 	json_t *body, *reasons = json_object(), *all = json_object();
 	int reachable;
@@ -279,6 +303,7 @@ enum rc ops_healthz(struct http_req *req)
 
 		if (c->level > worst)
 			worst = c->level;
+		log_change(req->app, i, c);
 		json_object_set_new(body, c->name, json_string(c->code));
 		if (c->level != LEVEL_OK)
 			json_object_set_new(reasons, c->name, json_string(c->reason));
@@ -297,7 +322,7 @@ enum rc ops_healthz(struct http_req *req)
 		json_object_set_new(body, "components", all);
 	else
 		json_decref(all);
-	if (!verbose)
+	if (!strict)
 		return http_reply_json(req, alive ? 200 : 503, body);
 	return http_reply_json(req, worst == LEVEL_FAIL ? 503 : 200, body);
 }

@@ -7,7 +7,7 @@ server — and 200 only when a page would go out. /metrics: every family has HEL
 paging gauges. Start-up refuses Twilio credentials without PLANTAO_PUBLIC_URL.
 
 /healthz?verbose is not 200 on a server nobody is on call for yet; these tests start plantao
-themselves and wait for /healthz to answer at all.
+themselves and wait for /healthz?live, the liveness answer, as process supervisors do.
 """
 
 import datetime
@@ -34,7 +34,7 @@ class HealthTest(IntegrationTest):
     # ---- helpers --------------------------------------------------------------------
 
     def start(self, env=None, db_path=None):
-        """A plantao whose /healthz may well be 503: wait until it answers, whatever it says."""
+        """A plantao whose /healthz?verbose may well be 503: wait until it is alive."""
         merged = dict(self.plantao_env)
         merged.update(env or {})
         p = Plantao(self.sim, env=merged)
@@ -49,10 +49,10 @@ class HealthTest(IntegrationTest):
             if p.proc.poll() is not None:
                 raise AssertionError("plantao exited with %s\n%s" % (p.proc.returncode, p.log_tail()))
             try:
-                status, body, _ = p.api("GET", "/healthz", token=None, timeout=1)
+                status, body, _ = p.api("GET", "/healthz?live", token=None, timeout=1)
             except OSError:
                 return False
-            return status in (200, 503) and isinstance(body, dict)
+            return status == 200 and isinstance(body, dict)
         wait_until(answers, timeout=READY_TIMEOUT, what="/healthz to answer")
         return p
 
@@ -151,6 +151,12 @@ class TestHealthz(HealthTest):
         status, plain = self.health(verbose=False)  # the plain form gives the reason as well
         self.assertEqual(plain["status"], "impaired")
         self.assertIn("20003", plain["reasons"]["twilio"])
+        # the log says it once, however often /healthz is asked
+        for _ in range(3):
+            self.health()
+        lines = [x for x in self.plantao.log_text().splitlines() if "health: twilio failing (auth_error)" in x]
+        self.assertEqual(len(lines), 1, self.plantao.log_tail())
+        self.assertIn("WARN", lines[0])
 
     def test_no_credentials_with_a_page_waiting(self):
         self.start({"TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None, "TWILIO_FROM": None})
@@ -172,6 +178,9 @@ class TestHealthz(HealthTest):
         self.add_person("Ana", ANA)  # people, but no rotation: the default policy pages "oncall", "next"
         body = self.wait_health("oncall", "nobody_on_call")
         self.assertIn("nobody is on call", body["reasons"]["oncall"])
+        status, live, _ = self.api("GET", "/healthz?live", token=None)  # the process itself is fine
+        self.assertEqual(status, 200, live)
+        self.assertEqual(live["oncall"], "nobody_on_call")
         self.assertEqual(body["database"], "ok")
         m = self.api_ok("GET", "/metrics")
         self.assertIn("\nplantao_oncall_reachable 0\n", m)
@@ -181,6 +190,7 @@ class TestHealthz(HealthTest):
                                                   "handoff": "2026-01-05T09:00"})
         self.assert_all_ok()
         self.assertIn("\nplantao_oncall_reachable 1\n", self.api_ok("GET", "/metrics"))
+        self.assertIn("health: oncall ok again", self.plantao.log_text())
 
     def test_page_stuck_behind_unreachable_twilio(self):
         self.start()
