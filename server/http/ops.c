@@ -272,38 +272,53 @@ static void log_change(struct app *app, size_t i, const struct component *c)
 		log_info("health: %s ok again", c->name);
 }
 
-enum rc ops_healthz(struct http_req *req)
+#define N_COMPONENTS 4
+
+/* Judges every component (each request's own verdict, details included) and logs changes. */
+static enum level assess(struct http_req *req, int64_t now, struct component comps[N_COMPONENTS],
+                         struct health_waiting *w, bool *have_w)
 {
-	struct component comps[] = {{.name = "database"}, {.name = "twilio"}, {.name = "oncall"}, {.name = "outbox"}};
-	const size_t n = sizeof comps / sizeof comps[0];
-	int64_t now = clock_now();
-	struct health_waiting w;
-	bool have_w, alive, verbose = has_flag(req, "verbose"), strict = verbose && !has_flag(req, "live");
+	static const char *const names[N_COMPONENTS] = {"database", "twilio", "oncall", "outbox"};
 	enum level worst = LEVEL_OK;
-	json_t *body, *reasons = json_object(), *all = json_object();
 	int reachable;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < N_COMPONENTS; i++) {
+		memset(&comps[i], 0, sizeof comps[i]);
+		comps[i].name = names[i];
 		snprintf(comps[i].code, sizeof comps[i].code, "ok");
 		comps[i].detail = json_object();
 	}
 	check_database(req, now, &comps[0]);
-	alive = db_ping(req->db) == RC_OK;
-	have_w = health_outbox_waiting(req->db, &w) == RC_OK;
-	check_twilio(req, &w, have_w, &comps[1]);
+	*have_w = health_outbox_waiting(req->db, w) == RC_OK;
+	check_twilio(req, w, *have_w, &comps[1]);
 	check_oncall(req, now, &comps[2], &reachable);
-	check_outbox(req, now, &w, have_w, &comps[3]);
-	db_settle(req->db, "healthz");
+	check_outbox(req, now, w, *have_w, &comps[3]);
+	for (i = 0; i < N_COMPONENTS; i++) {
+		if (comps[i].level > worst)
+			worst = comps[i].level;
+		log_change(req->app, i, &comps[i]);
+	}
+	return worst;
+}
 
+enum rc ops_healthz(struct http_req *req)
+{
+	struct component comps[N_COMPONENTS];
+	int64_t now = clock_now();
+	struct health_waiting w;
+	bool have_w, alive, verbose = has_flag(req, "verbose"), strict = verbose && !has_flag(req, "live");
+	enum level worst = assess(req, now, comps, &w, &have_w);
+	json_t *body, *reasons = json_object(), *all = json_object();
+	size_t i;
+
+	alive = db_ping(req->db) == RC_OK;
+	db_settle(req->db, "healthz");
 	body = json_pack("{s:s,s:I}", "version", PLANTAO_VERSION, "checked_at", (json_int_t)now);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < N_COMPONENTS; i++) {
 		struct component *c = &comps[i];
 		static const char *const words[] = {"ok", "warning", "failing"};
 
-		if (c->level > worst)
-			worst = c->level;
-		log_change(req->app, i, c);
 		json_object_set_new(body, c->name, json_string(c->code));
 		if (c->level != LEVEL_OK)
 			json_object_set_new(reasons, c->name, json_string(c->reason));
@@ -332,34 +347,45 @@ static void depth_line(void *ctx, const char *status, int64_t n)
 	buf_printf(ctx, "plantao_outbox_messages{status=\"%s\"} %lld\n", status, (long long)n);
 }
 
-/* Gauges read from the database at scrape time (no write probe: a scrape changes nothing). */
+/* The paging gauges, judged like /healthz at scrape time (its write probe is shared and runs
+ * at most once a second), so Prometheus can alert on the same verdict and the log records a
+ * change even when nobody asks /healthz. */
 static enum rc paging_gauges(struct http_req *req, struct buf *b)
 {
 	int64_t now = clock_now();
 	struct health_waiting w;
-	struct component oncall = {.name = "oncall"};
-	int reachable = 0, p;
-	enum rc rc = health_outbox_waiting(req->db, &w);
+	struct component comps[N_COMPONENTS];
+	bool have_w;
+	enum level worst = assess(req, now, comps, &w, &have_w);
+	enum rc rc = RC_OK;
+	size_t i;
+	int p;
 
-	if (rc != RC_OK)
-		return rc;
+	for (i = 0; i < N_COMPONENTS; i++)
+		json_decref(comps[i].detail);
 	rc = buf_puts(b, "# HELP plantao_outbox_oldest_pending_seconds Age of the oldest message or call not yet "
 	                 "accepted by Twilio, by priority (alert pages, support line, sales); 0 when none waits.\n"
 	                 "# TYPE plantao_outbox_oldest_pending_seconds gauge\n");
-	for (p = 0; rc == RC_OK && p < HEALTH_PRIORITIES; p++)
+	for (p = 0; rc == RC_OK && have_w && p < HEALTH_PRIORITIES; p++)
 		rc = buf_printf(b, "plantao_outbox_oldest_pending_seconds{priority=\"%s\"} %lld\n", priority_names[p],
 		                (long long)(w.count[p] ? now - w.oldest_at[p] : 0));
-	oncall.detail = json_object();
-	check_oncall(req, now, &oncall, &reachable);
-	json_decref(oncall.detail);
 	if (rc == RC_OK)
 		rc = buf_printf(
 		        b,
 		        "# HELP plantao_oncall_reachable 1 when the escalation policy reaches somebody now (the "
 		        "person on call or a named person), else 0.\n"
 		        "# TYPE plantao_oncall_reachable gauge\n"
-		        "plantao_oncall_reachable %d\n",
-		        oncall.level == LEVEL_FAIL ? 0 : 1);
+		        "plantao_oncall_reachable %d\n"
+		        "# HELP plantao_paging_ok 1 when a page would go out now (what /healthz answers 200 "
+		        "for), else 0.\n"
+		        "# TYPE plantao_paging_ok gauge\n"
+		        "plantao_paging_ok %d\n"
+		        "# HELP plantao_health_ok Each /healthz component: 1 ok or warning, 0 failing.\n"
+		        "# TYPE plantao_health_ok gauge\n",
+		        comps[2].level == LEVEL_FAIL ? 0 : 1, worst == LEVEL_FAIL ? 0 : 1);
+	for (i = 0; rc == RC_OK && i < N_COMPONENTS; i++)
+		rc = buf_printf(b, "plantao_health_ok{component=\"%s\"} %d\n", comps[i].name,
+		                comps[i].level == LEVEL_FAIL ? 0 : 1);
 	return rc;
 }
 

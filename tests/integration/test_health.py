@@ -146,6 +146,9 @@ class TestHealthz(HealthTest):
         self.assertIn("20003", body["reasons"]["twilio"])
         self.assertIn("TWILIO_AUTH_TOKEN", body["reasons"]["twilio"])
         self.assertEqual(body["components"]["twilio"]["last_error"]["code"], 20003)
+        m = self.api_ok("GET", "/metrics")  # Prometheus sees the same verdict
+        self.assertIn('\nplantao_health_ok{component="twilio"} 0\n', m)
+        self.assertIn("\nplantao_paging_ok 0\n", m)
         self.assertEqual(self.sim.messages, [])  # nobody was reached
         self.assertTrue(self.sim.requests_of("messages", "POST"), "plantao did try to send")
         status, plain = self.health(verbose=False)  # the plain form gives the reason as well
@@ -184,6 +187,9 @@ class TestHealthz(HealthTest):
         self.assertEqual(body["database"], "ok")
         m = self.api_ok("GET", "/metrics")
         self.assertIn("\nplantao_oncall_reachable 0\n", m)
+        self.assertIn("\nplantao_paging_ok 0\n", m)
+        self.assertIn('\nplantao_health_ok{component="oncall"} 0\n', m)
+        self.assertIn('\nplantao_health_ok{component="database"} 1\n', m)
         # a rotation fixes it
         self.bruno = self.add_person("Bruno", BRUNO)
         self.api_ok("PUT", "/api/rotation", json={"members": [self.bruno], "shift_hours": 168,
@@ -299,7 +305,8 @@ class TestMetrics(HealthTest):
                     order.append(family)
         self.assertEqual(sorted(helps), sorted(types))
         for family in ("plantao_build_info", "plantao_start_time_seconds", "plantao_outbox_oldest_pending_seconds",
-                       "plantao_oncall_reachable", "plantao_twilio_errors_total", "plantao_pages_unpaged_total",
+                       "plantao_oncall_reachable", "plantao_paging_ok", "plantao_health_ok",
+                       "plantao_twilio_errors_total", "plantao_pages_unpaged_total",
                        "plantao_outbox_dead_letters_total", "plantao_alerts_total", "plantao_outbox_sent_total",
                        "plantao_http_requests_total"):
             self.assertIn(family, types, family)
@@ -309,6 +316,9 @@ class TestMetrics(HealthTest):
         for prio in ("alert", "support", "sales"):
             self.assertRegex(text, r'\nplantao_outbox_oldest_pending_seconds\{priority="%s"\} \d+\n' % prio)
         self.assertIn("\nplantao_oncall_reachable 1\n", text)
+        self.assertIn("\nplantao_paging_ok 1\n", text)
+        for c in ("database", "twilio", "oncall", "outbox"):
+            self.assertIn('\nplantao_health_ok{component="%s"} 1\n' % c, text)
         self.consume_all()
 
 
