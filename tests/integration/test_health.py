@@ -333,6 +333,15 @@ class TestStartup(HealthTest):
         self.assertEqual(len(lines), 1, p.log_text())
         self.assertIn("required with Twilio credentials", lines[0])
 
+    def test_loopback_public_url_with_the_real_twilio_is_a_warning(self):
+        # set explicitly (as with the simulator) but with Twilio's real API: Twilio could never
+        # fetch the call TwiML or deliver a status callback
+        self.start({"TWILIO_API_BASE": None})
+        lines = [x for x in self.plantao.log_text().splitlines() if "is a loopback address" in x]
+        self.assertEqual(len(lines), 1, self.plantao.log_tail())
+        self.assertIn("WARN", lines[0])
+        self.assertIn("PLANTAO_PUBLIC_URL", lines[0])
+
     def test_demo_without_credentials_needs_no_public_url(self):
         self.start({"PLANTAO_PUBLIC_URL": None, "TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None,
                     "TWILIO_FROM": None})
