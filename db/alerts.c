@@ -522,7 +522,7 @@ enum rc alerts_cancel_calls(struct db *db, int64_t id, int64_t now, int *n)
 	        "UPDATE outbox SET status = 'canceled', updated_at = ?2 WHERE status IN ('pending', 'retry') "
 	        "AND id IN (SELECT outbox_id FROM page_texts WHERE alert_id = ?1) AND NOT EXISTS (SELECT 1 FROM "
 	        "page_texts pt JOIN alerts a ON a.id = pt.alert_id WHERE pt.outbox_id = outbox.id "
-	        "AND a.status = 'triggered')";
+	        "AND a.status IN ('triggered', 'exhausted'))";
 	sqlite3_stmt *st = db_stmt(db, attempts);
 	enum rc rc;
 
@@ -707,7 +707,7 @@ enum rc alerts_page_text_alerts(struct db *db, int64_t outbox_id, int64_t *ids,
                                 char (*summaries)[ALERTS_SUMMARY_MAX + 1], size_t max, size_t *n)
 {
 	static const char sql[] = "SELECT a.id, a.summary FROM page_texts pt JOIN alerts a ON a.id = pt.alert_id "
-	                          "WHERE pt.outbox_id = ?1 AND a.status = 'triggered' ORDER BY a.id";
+	                          "WHERE pt.outbox_id = ?1 AND a.status IN ('triggered', 'exhausted') ORDER BY a.id";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	int s;
 
@@ -741,7 +741,8 @@ enum rc alerts_page_texts_stale(struct db *db, int64_t *ids, size_t max, size_t 
 {
 	static const char sql[] =
 	        "SELECT DISTINCT o.id FROM outbox o JOIN page_texts pt ON pt.outbox_id = o.id JOIN alerts a "
-	        "ON a.id = pt.alert_id WHERE o.status IN ('pending', 'retry') AND a.status <> 'triggered' "
+	        "ON a.id = pt.alert_id WHERE o.status IN ('pending', 'retry') AND a.status IN ('acknowledged', "
+	        "'resolved') "
 	        "ORDER BY o.id LIMIT ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
@@ -754,7 +755,7 @@ enum rc alerts_page_texts_stale(struct db *db, int64_t *ids, size_t max, size_t 
 enum rc alerts_page_text_prune(struct db *db, int64_t outbox_id)
 {
 	static const char sql[] = "DELETE FROM page_texts WHERE outbox_id = ?1 AND alert_id IN "
-	                          "(SELECT id FROM alerts WHERE status <> 'triggered')";
+	                          "(SELECT id FROM alerts WHERE status IN ('acknowledged', 'resolved'))";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, outbox_id))

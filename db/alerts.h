@@ -139,9 +139,9 @@ enum rc alerts_attempt_outcome(struct db *db, int64_t id, const char *outcome, c
  * Cancels the calls of alert id that were not placed yet: its attempts on outbox rows still
  * pending or retry end as canceled, and those rows become canceled unless they still carry an
  * attempt of another alert (a bundle call goes on for the others). Page texts still waiting
- * whose every alert is closed are canceled too (those that still list an open alert are
- * rewritten by the engine: alerts_page_texts_stale). *n (may be NULL): how many call rows were
- * canceled.
+ * whose every alert was acknowledged or resolved are canceled too (an exhausted alert is
+ * still nobody's: its page still goes); those that still list an open alert are rewritten by
+ * the engine (alerts_page_texts_stale). *n (may be NULL): how many call rows were canceled.
  */
 enum rc alerts_cancel_calls(struct db *db, int64_t id, int64_t now, int *n);
 /* Status of the attempt's outbox call ("" when unknown) into status (16 bytes). */
@@ -192,7 +192,10 @@ enum rc alerts_call_wanted(struct db *db, int64_t outbox_id, bool *wanted);
 enum rc alerts_open_page_text(struct db *db, const char *kind, const char *phone, int64_t *outbox_id);
 /* Page text outbox_id lists alert_id (once). */
 enum rc alerts_page_text_link(struct db *db, int64_t outbox_id, int64_t alert_id);
-/* The triggered alerts page text outbox_id lists, oldest first: ids and summaries (max of each). */
+/*
+ * The open alerts (triggered or exhausted: nobody took them) page text outbox_id lists, oldest
+ * first: ids and summaries (max of each).
+ */
 enum rc alerts_page_text_alerts(struct db *db, int64_t outbox_id, int64_t *ids,
                                 char (*summaries)[ALERTS_SUMMARY_MAX + 1], size_t max, size_t *n);
 /*
@@ -200,11 +203,10 @@ enum rc alerts_page_text_alerts(struct db *db, int64_t outbox_id, int64_t *ids,
  * encoding and parts are counted again when it is sent). RC_CONFLICT when it is no longer
  * waiting.
  */
-enum rc alerts_page_text_update(struct db *db, int64_t outbox_id, const char *body,
-                                int64_t owner_id); /* Waiting page texts that list an alert no longer triggered (their
-                                                      text must be rewritten). */
+enum rc alerts_page_text_update(struct db *db, int64_t outbox_id, const char *body, int64_t owner_id);
+/* Waiting page texts that list an alert acknowledged or resolved since (to be rewritten). */
 enum rc alerts_page_texts_stale(struct db *db, int64_t *ids, size_t max, size_t *n);
-/* Forgets the links of page text outbox_id to alerts that are no longer triggered. */
+/* Forgets the links of page text outbox_id to alerts acknowledged or resolved. */
 enum rc alerts_page_text_prune(struct db *db, int64_t outbox_id);
 /* Open alerts (triggered or exhausted) paged to this person (calls or texts), newest first. */
 enum rc alerts_open_for(struct db *db, int64_t person_id, const char *phone, int64_t *ids, size_t max, size_t *n);

@@ -125,7 +125,9 @@ enum rc escalation_notify(struct app *app, struct db *db, int64_t id, const char
 static void page_body(struct app *app, const int64_t *ids, const char *const *summaries, size_t n, const char *runbook,
                       char *body, size_t len)
 {
-	const char *tail = L(app, "; responda 'ack' para confirmar todos.", "; reply 'ack' to acknowledge them all.");
+	/* "ack" with no number takes only the newest alert (server/pager/alerts.c): each is named */
+	const char *tail = L(app, "; responda 'ack N' para assumir cada um (N: o número do alerta).",
+	                     "; reply 'ack N' to acknowledge each (N: the alert's number).");
 	size_t used, i;
 	int w;
 

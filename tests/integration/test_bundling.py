@@ -152,6 +152,33 @@ class TestBundledCalls(BundleTest):
         self.consume_texts()
 
 
+class TestBundledTexts(BundleTest):
+
+    def test_alerts_arriving_while_the_text_is_held_reach_the_phone_in_one_text(self):
+        self.api_ok("PUT", "/api/escalation", json={"steps": [{"target": "oncall", "timeout_s": 30}], "rounds": 1})
+        self.sim.phone(ANA).does_not_answer(delay=15.0)
+        first = self.trigger("fila de pedidos parada")
+        self.sim.expect_sms(ANA, containing="Alerta %d: fila de pedidos parada" % first, timeout=10)
+        wait_until(lambda: self.sim.calls_to(ANA), timeout=15, what="Ana's phone ringing")
+        later = [self.trigger("worker %d sem resposta" % i) for i in (1, 2)]
+        # the phone may get one page text a minute: the two newcomers wait in one text
+        time.sleep(1.0)
+        self.assertEqual(len(self.sim.sms_to(ANA)), 1)
+        self.advance(61)
+        text = self.sim.expect_sms(ANA, containing="2 alertas abertos", timeout=10)
+        self.assertIn("#%d worker 1 sem resposta, #%d worker 2 sem resposta" % tuple(later), text.body)
+        self.assertIn("responda 'ack N'", text.body)
+        self.assertEqual(len([m for m in self.sim.sms_to(ANA) if "Responda" in m.body or "responda" in m.body]), 2)
+        # and they rode on the call that was already ringing: one call for the three
+        call = self.sim.expect_call(ANA, timeout=30)
+        self.assertEqual(call.status, "no-answer")
+        self.assertEqual(len(self.sim.requests_of("calls", "POST")), 1)
+        for aid in [first] + later:
+            attempts = self.alert(aid)["attempts"]
+            self.assertEqual([(t["person_id"], t["outcome"]) for t in attempts], [(self.ana, "no-answer")])
+        self.consume_texts()
+
+
 class TestStepClock(BundleTest):
 
     def test_a_call_held_by_the_15_minute_limit_does_not_skip_the_person(self):
