@@ -632,3 +632,271 @@ enum rc outbox_list_json(struct db *db, const char *status, int64_t before_id, i
 	}
 	return db_rows_json(db, st, out);
 }
+
+/* ---- pages of closed alerts, hang-ups, undecided rows ---- */
+
+enum rc outbox_get(struct db *db, int64_t id, struct outbox_row *row)
+{
+	static const char sql[] = "SELECT " ROW_COLUMNS " FROM outbox WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+	int s;
+
+	memset(row, 0, sizeof *row);
+	if (!st || sqlite3_bind_int64(st, 1, id)) {
+		if (st)
+			sqlite3_reset(st);
+		return RC_DB;
+	}
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		rc = read_row(st, row);
+	else if (s == SQLITE_DONE)
+		rc = RC_NOT_FOUND;
+	else {
+		rc = db_rc(db);
+		if (rc == RC_OK)
+			rc = RC_DB;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+/*
+ * Whether page row o still carries an open alert (neither acknowledged nor resolved): a text,
+ * one of the alerts it lists (page_texts) or, when it lists none, its owner alert; a call, one
+ * of the attempts on it (call_attempts.outbox_id) not ended yet whose alert is open or, when
+ * none is linked, its owner attempt's alert. A bundle goes on as long as one alert needs it.
+ */
+#define OPEN_ALERT "a.status NOT IN ('acknowledged', 'resolved')"
+#define ROW_CARRIES_OPEN_ALERT                                                                                         \
+	"(CASE WHEN o.kind = 'call' THEN EXISTS (SELECT 1 FROM call_attempts c JOIN alerts a ON a.id = c.alert_id "    \
+	"WHERE c.outbox_id = o.id AND c.ended_at IS NULL AND " OPEN_ALERT ") OR (NOT EXISTS (SELECT 1 FROM "           \
+	"call_attempts c WHERE c.outbox_id = o.id) AND coalesce((SELECT a.status FROM call_attempts c JOIN alerts a "  \
+	"ON a.id = c.alert_id WHERE o.owner_type = 'call_attempt' AND c.id = o.owner_id), 'triggered') NOT IN "        \
+	"('acknowledged', 'resolved')) "                                                                               \
+	"ELSE EXISTS (SELECT 1 FROM page_texts p JOIN alerts a ON a.id = p.alert_id WHERE p.outbox_id = o.id "         \
+	"AND " OPEN_ALERT                                                                                              \
+	") OR (NOT EXISTS (SELECT 1 FROM page_texts p WHERE p.outbox_id = o.id) AND coalesce((SELECT "                 \
+	"a.status FROM alerts a WHERE o.owner_type = 'alert' AND a.id = o.owner_id), 'triggered') NOT IN "             \
+	"('acknowledged', 'resolved')) END)"
+
+enum rc outbox_page_is_live(struct db *db, int64_t id, bool *page, bool *live)
+{
+	static const char sql[] = "SELECT o.class = 'alert', o.cancel_requested_ms IS NULL AND " ROW_CARRIES_OPEN_ALERT
+	                          " FROM outbox o WHERE o.id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc = RC_DB;
+	int s;
+
+	*page = false;
+	*live = true;
+	if (!st || sqlite3_bind_int64(st, 1, id))
+		goto out;
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		*page = sqlite3_column_int(st, 0) != 0;
+		*live = !*page || sqlite3_column_int(st, 1) != 0;
+		rc = RC_OK;
+	} else if (s == SQLITE_DONE)
+		rc = RC_NOT_FOUND;
+out:
+	if (rc == RC_DB)
+		log_err("outbox_page_is_live %lld: %s", (long long)id, sqlite3_errmsg(db->h));
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+enum rc outbox_mark_canceled(struct db *db, int64_t id, const char *message, int64_t now_ms)
+{
+	static const char sql[] = "UPDATE outbox SET status = 'canceled', error_message = ?2, updated_at = ?3 / 1000 "
+	                          "WHERE id = ?1 AND status IN ('pending', 'retry', 'sending')";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, message, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 3, now_ms)) {
+		if (st)
+			sqlite3_reset(st);
+		return RC_DB;
+	}
+	return write_one(db, st, "outbox_mark_canceled", id);
+}
+
+/* Runs a bound write statement that may change any number of rows; *n (may be NULL) gets how many. */
+static enum rc write_many(struct db *db, sqlite3_stmt *st, const char *what, int *n)
+{
+	enum rc rc = RC_OK;
+
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_rc(db);
+		if (rc == RC_OK)
+			rc = RC_DB;
+		log_err("%s: %s", what, sqlite3_errmsg(db->h));
+	} else if (n)
+		*n += sqlite3_changes(db->h);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Page rows of alert ?1 that carry no open alert any more (its own texts and bundle texts that
+ * list it, the calls of its attempts), as a subselect of ids. */
+#define CLOSED_PAGES_OF_ALERT                                                                                          \
+	"SELECT o.id FROM outbox o WHERE o.class = 'alert' AND ((o.owner_type = 'alert' AND o.owner_id = ?1) OR "      \
+	"o.id IN (SELECT outbox_id FROM page_texts WHERE alert_id = ?1) OR o.id IN (SELECT outbox_id FROM "            \
+	"call_attempts WHERE alert_id = ?1) OR (o.owner_type = 'call_attempt' AND o.owner_id IN (SELECT id FROM "      \
+	"call_attempts WHERE alert_id = ?1))) AND NOT " ROW_CARRIES_OPEN_ALERT
+
+enum rc outbox_cancel_pages(struct db *db, int64_t alert_id, int64_t spare_person_id, int64_t now_ms,
+                            struct outbox_cancel_count *n)
+{
+	static const char waiting[] =
+	        "UPDATE outbox SET status = 'canceled', error_message = ?3, updated_at = ?2 / 1000 "
+	        "WHERE status IN ('pending', 'retry') AND id IN (" CLOSED_PAGES_OF_ALERT ")";
+	static const char sending[] =
+	        "UPDATE outbox SET cancel_requested_ms = coalesce(cancel_requested_ms, ?2), "
+	        "updated_at = ?2 / 1000 WHERE status = 'sending' AND id IN (" CLOSED_PAGES_OF_ALERT ")";
+	static const char ringing[] =
+	        "UPDATE outbox SET hangup_at_ms = ?2, hangup_status = 'requested', updated_at = ?2 / 1000 "
+	        "WHERE kind = 'call' AND sid IS NOT NULL AND status IN ('queued', 'initiated', 'ringing', "
+	        "'in-progress') "
+	        "AND hangup_status IS NULL AND id IN (" CLOSED_PAGES_OF_ALERT ") AND (?3 = 0 OR NOT EXISTS (SELECT 1 "
+	        "FROM call_attempts c WHERE c.person_id = ?3 AND (c.outbox_id = outbox.id OR (outbox.owner_type = "
+	        "'call_attempt' AND c.id = outbox.owner_id))))";
+	static const char why[] = "not sent: its alert was acknowledged or resolved first";
+	sqlite3_stmt *st;
+	enum rc rc;
+
+	memset(n, 0, sizeof *n);
+	st = db_stmt(db, waiting);
+	if (!st || sqlite3_bind_int64(st, 1, alert_id) || sqlite3_bind_int64(st, 2, now_ms) ||
+	    sqlite3_bind_text(st, 3, why, -1, SQLITE_STATIC))
+		goto bind_failed;
+	rc = write_many(db, st, "outbox_cancel_pages", &n->canceled);
+	if (rc != RC_OK)
+		return rc;
+	st = db_stmt(db, sending);
+	if (!st || sqlite3_bind_int64(st, 1, alert_id) || sqlite3_bind_int64(st, 2, now_ms))
+		goto bind_failed;
+	rc = write_many(db, st, "outbox_cancel_pages", &n->in_flight);
+	if (rc != RC_OK)
+		return rc;
+	st = db_stmt(db, ringing);
+	if (!st || sqlite3_bind_int64(st, 1, alert_id) || sqlite3_bind_int64(st, 2, now_ms) ||
+	    sqlite3_bind_int64(st, 3, spare_person_id))
+		goto bind_failed;
+	return write_many(db, st, "outbox_cancel_pages", &n->hangups);
+bind_failed:
+	if (st)
+		sqlite3_reset(st);
+	log_err("outbox_cancel_pages %lld: %s", (long long)alert_id, sqlite3_errmsg(db->h));
+	return RC_DB;
+}
+
+enum rc outbox_request_hangup(struct db *db, int64_t id, int64_t now_ms)
+{
+	static const char sql[] = "UPDATE outbox SET hangup_at_ms = ?2, hangup_status = 'requested' "
+	                          "WHERE id = ?1 AND kind = 'call' AND sid IS NOT NULL AND hangup_status IS NULL";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	enum rc rc;
+
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, now_ms)) {
+		if (st)
+			sqlite3_reset(st);
+		return RC_DB;
+	}
+	rc = write_one(db, st, "outbox_request_hangup", id);
+	return rc == RC_CONFLICT ? RC_OK : rc;
+}
+
+enum rc outbox_hangups_due(struct db *db, int64_t now_ms, size_t max, struct outbox_row *rows, size_t *n)
+{
+	static const char sql[] =
+	        "SELECT " ROW_COLUMNS " FROM outbox "
+	        "WHERE hangup_at_ms IS NOT NULL AND hangup_at_ms <= ?1 ORDER BY hangup_at_ms LIMIT ?2";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	*n = 0;
+	if (!st || sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int64(st, 2, (int64_t)max)) {
+		if (st)
+			sqlite3_reset(st);
+		return RC_DB;
+	}
+	return read_rows(db, st, max, rows, n);
+}
+
+enum rc outbox_hangup_result(struct db *db, int64_t id, int64_t next_at_ms, const char *result)
+{
+	static const char sql[] = "UPDATE outbox SET hangup_at_ms = ?2, hangup_status = ?3 WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, id) ||
+	    (next_at_ms > 0 ? sqlite3_bind_int64(st, 2, next_at_ms) : sqlite3_bind_null(st, 2)) ||
+	    sqlite3_bind_text(st, 3, result, -1, SQLITE_TRANSIENT)) {
+		if (st)
+			sqlite3_reset(st);
+		return RC_DB;
+	}
+	return write_one(db, st, "outbox_hangup_result", id);
+}
+
+enum rc outbox_mark_undecided(struct db *db, int64_t id, const char *message, int64_t now_ms)
+{
+	static const char sql[] = "UPDATE outbox SET status = 'undecided', error_message = ?2, updated_at = ?3 / 1000 "
+	                          "WHERE id = ?1 AND status = 'sending'";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, message, -1, SQLITE_TRANSIENT) ||
+	    sqlite3_bind_int64(st, 3, now_ms)) {
+		if (st)
+			sqlite3_reset(st);
+		return RC_DB;
+	}
+	return write_one(db, st, "outbox_mark_undecided", id);
+}
+
+enum rc outbox_siblings(struct db *db, const struct outbox_row *r, int64_t window_ms, size_t max,
+                        struct outbox_row *rows, size_t *n)
+{
+	static const char sql[] = "SELECT " ROW_COLUMNS " FROM outbox "
+	                          "WHERE status IN ('sending', 'undecided') AND sid IS NULL AND kind = ?1 "
+	                          "AND to_number = ?2 "
+	                          "AND coalesce(from_number, '') = ?3 AND attempt_at_ms BETWEEN ?4 - ?5 AND ?4 + ?5 "
+	                          "ORDER BY attempt_at_ms, id LIMIT ?6";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	*n = 0;
+	if (!st || sqlite3_bind_text(st, 1, kind_name(r->kind), -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, r->to, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 3, r->from, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 4, r->attempt_at_ms) ||
+	    sqlite3_bind_int64(st, 5, window_ms) || sqlite3_bind_int64(st, 6, (int64_t)max)) {
+		if (st)
+			sqlite3_reset(st);
+		return RC_DB;
+	}
+	return read_rows(db, st, max, rows, n);
+}
+
+/* ---- the last thing Twilio said (for /healthz) ---- */
+
+enum rc outbox_twilio_note(struct db *db, const char *kind, int64_t at_ms, long http_status, int error_code,
+                           const char *message)
+{
+	static const char sql[] =
+	        "INSERT INTO twilio_results (kind, at_ms, http_status, error_code, message) VALUES (?1, ?2, ?3, ?4, "
+	        "?5) "
+	        "ON CONFLICT (kind) DO UPDATE SET at_ms = excluded.at_ms, http_status = excluded.http_status, "
+	        "error_code = excluded.error_code, message = excluded.message";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st || sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 2, at_ms) ||
+	    (http_status > 0 ? sqlite3_bind_int64(st, 3, http_status) : sqlite3_bind_null(st, 3)) ||
+	    bind_opt_int(st, 4, error_code, 0) ||
+	    (message && *message ? sqlite3_bind_text(st, 5, message, -1, SQLITE_TRANSIENT)
+	                         : sqlite3_bind_null(st, 5))) {
+		if (st)
+			sqlite3_reset(st);
+		return RC_DB;
+	}
+	return write_one(db, st, "outbox_twilio_note", 0);
+}

@@ -160,6 +160,76 @@ enum rc outbox_by_sid(struct db *db, const char *sid, struct outbox_row *row);
 enum rc outbox_set_status(struct db *db, int64_t id, const char *status, int seq, int error_code, int duration_s,
                           int64_t now_ms);
 
+/* ---- pages of closed alerts, hang-ups, undecided rows (issue 11) ---- */
+
+/* Row id (any status); RC_NOT_FOUND when there is none. Release with outbox_row_release(). */
+enum rc outbox_get(struct db *db, int64_t id, struct outbox_row *row);
+
+/*
+ * Whether row id is a page (class 'alert') and, if so, whether it may still go out: its alert
+ * (its own for texts, its call attempt's for calls) is neither acknowledged nor resolved (an
+ * exhausted alert is still open) and no cancel was requested while it was being sent. Rows
+ * that are not pages are always live. Meant to be
+ * read inside the transaction that claims or settles the row.
+ */
+enum rc outbox_page_is_live(struct db *db, int64_t id, bool *page, bool *live);
+
+/* pending/retry/sending -> 'canceled' with message; RC_CONFLICT when it was in another state. */
+enum rc outbox_mark_canceled(struct db *db, int64_t id, const char *message, int64_t now_ms);
+
+struct outbox_cancel_count {
+	int canceled;  /* pending or retry: canceled now */
+	int in_flight; /* being sent: never resent; a call that turns out to exist is ended */
+	int hangups;   /* calls Twilio has and that have not ended: queued to be ended */
+};
+
+/*
+ * Inside the caller's transaction, when alert alert_id is acknowledged or resolved: every page
+ * of it that Twilio has not accepted is cancelled whatever its state (pending and retry rows
+ * now; rows being sent get cancel_requested_ms, and the sender cancels them or ends the call
+ * once their outcome is known), and its calls that Twilio has and that are still queued,
+ * ringing or in progress are queued to be ended through the REST API (the engine's sender
+ * does it) — except those of spare_person_id's attempts (0: none), the person who
+ * acknowledged on that very call.
+ */
+enum rc outbox_cancel_pages(struct db *db, int64_t alert_id, int64_t spare_person_id, int64_t now_ms,
+                            struct outbox_cancel_count *n);
+
+/* A call row with a SID to be ended through the REST API from now_ms (no-op when asked already). */
+enum rc outbox_request_hangup(struct db *db, int64_t id, int64_t now_ms);
+
+/* Calls whose ending is due (hangup_at_ms <= now_ms), oldest first. Same ownership as outbox_due(). */
+enum rc outbox_hangups_due(struct db *db, int64_t now_ms, size_t max, struct outbox_row *rows, size_t *n);
+
+/* Records a hang-up's result ("done", "not needed", "failed: …"); next_at_ms > 0 tries again then. */
+enum rc outbox_hangup_result(struct db *db, int64_t id, int64_t next_at_ms, const char *result);
+
+/*
+ * A row whose outcome cannot be decided after its deadline (look-alike requests outnumber what
+ * Twilio has): 'sending' -> 'undecided' with message, reported rather than guessed.
+ */
+enum rc outbox_mark_undecided(struct db *db, int64_t id, const char *message, int64_t now_ms);
+
+/*
+ * Rows that look like r for Twilio's list (status 'sending', or 'undecided' already, without a
+ * SID, same kind, To and From) attempted within window_ms of r's attempt, r included, in
+ * attempt order. Same
+ * ownership as outbox_due().
+ */
+enum rc outbox_siblings(struct db *db, const struct outbox_row *r, int64_t window_ms, size_t max,
+                        struct outbox_row *rows, size_t *n);
+
+/* ---- the last thing Twilio's REST API said to the sender (for /healthz) ---- */
+
+/*
+ * Keeps, in table twilio_results, the latest result of one kind: "ok" (a create accepted),
+ * "error" (any other refusal or 5xx), "auth" (20003/20005 or HTTP 401: wrong or inactive
+ * credentials), "network" (Twilio not reached). /healthz reads them (db/health.c): a kind newer
+ * than the last "ok" means pages are not going out.
+ */
+enum rc outbox_twilio_note(struct db *db, const char *kind, int64_t at_ms, long http_status, int error_code,
+                           const char *message);
+
 /* ---- status callbacks that arrived before their SID was recorded ---- */
 
 struct outbox_early {

@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/metrics.h"
+#include "pager/alerts.h"
 #include "twilio/sms_cost.h"
 #include "twilio/status.h"
 #include "twilio/twilio.h"
@@ -29,6 +30,7 @@ struct slot {
 	int64_t id;
 	enum outbox_kind kind;
 	int tries;
+	int64_t attempt_ms; /* when it was claimed: its deadline is attempt_ms + SENDER_LOOKUP_DELAY_MS */
 	int segments;
 	char encoding[16];
 	char to[OUTBOX_TEXT_MAX];
@@ -137,22 +139,64 @@ static void count_sent(struct sender *s, enum outbox_kind kind, const char *enco
 			db_rollback(db);                                                                               \
 	} while (0)
 
-/* Another attempt later, or a dead letter when the row has had its max tries. In a transaction. */
+/*
+ * Cancels row id, whose page is not wanted any more, and ends its call attempt (a call never
+ * placed): in the caller's transaction.
+ */
+static enum rc cancel_page(struct sender *s, int64_t id, const char *why)
+{
+	struct outbox_row r;
+	enum rc rc = outbox_get(s->db, id, &r);
+
+	if (rc != RC_OK)
+		return rc;
+	rc = outbox_mark_canceled(s->db, id, why, clock_now_ms());
+	if (rc == RC_OK && r.kind == OUTBOX_CALL && !strcmp(r.owner_type, "call_attempt") && r.owner_id > 0) {
+		rc = alerts_call_status(s->app, s->db, r.owner_id, "canceled", NULL);
+		if (rc == RC_NOT_FOUND)
+			rc = RC_OK;
+	}
+	if (rc == RC_OK) {
+		log_info("outbox %lld: page to %s not sent: %s", (long long)id, r.to, why);
+		metrics_count(s->app->metrics, "plantao_outbox_pages_canceled_total", NULL, 1);
+	}
+	outbox_row_release(&r);
+	return rc;
+}
+
+/*
+ * Another attempt later, or a dead letter when the row has had its max tries; in a
+ * transaction. A page whose alert was acknowledged or resolved meanwhile is cancelled instead;
+ * a page whose alert is open is never dead-lettered: it is tried again, its back-off capped at
+ * SENDER_PAGE_BACKOFF_MAX_MS, until it goes out or its alert is closed (issue 11).
+ */
 static enum rc retry_or_dead(struct sender *s, int64_t id, int tries, int code, const char *why, int64_t next_at_ms)
 {
+	int64_t now = clock_now_ms();
+	bool page = false, live = true;
 	char msg[512];
-	enum rc rc;
+	enum rc rc = outbox_page_is_live(s->db, id, &page, &live);
 
-	if (tries >= s->app->cfg->max_tries) {
+	if (rc != RC_OK)
+		return rc;
+	if (page && !live)
+		return cancel_page(s, id, "not sent: its alert was acknowledged or resolved first");
+	if (tries >= s->app->cfg->max_tries && !page) {
 		snprintf(msg, sizeof msg, "dead letter after %d tries: %s", tries, why);
-		rc = outbox_mark_failed(s->db, id, code, msg, clock_now_ms());
+		rc = outbox_mark_failed(s->db, id, code, msg, now);
 		if (rc == RC_OK) {
 			log_warn("outbox %lld: dead letter after %d tries (last error: %s)", (long long)id, tries, why);
 			metrics_count(s->app->metrics, "plantao_outbox_dead_letters_total", NULL, 1);
 		}
 		return rc;
 	}
-	rc = outbox_mark_retry(s->db, id, next_at_ms, code, why, clock_now_ms());
+	if (page && next_at_ms > now + SENDER_PAGE_BACKOFF_MAX_MS)
+		next_at_ms = now + SENDER_PAGE_BACKOFF_MAX_MS;
+	if (page && tries >= s->app->cfg->max_tries)
+		log_warn("outbox %lld: page still not accepted by Twilio after %d tries (last error: %s); trying "
+		         "again until its alert is acknowledged or resolved",
+		         (long long)id, tries, why);
+	rc = outbox_mark_retry(s->db, id, next_at_ms, code, why, now);
 	if (rc == RC_OK)
 		metrics_count(s->app->metrics, "plantao_outbox_retries_total", NULL, 1);
 	return rc;
@@ -174,7 +218,68 @@ static enum rc record_sid(struct sender *s, int64_t id, enum outbox_kind kind, c
 	}
 	if (rc == RC_OK)
 		rc = status_flush_early(s->app, s->db, call, sid);
+	if (rc == RC_OK && call) {
+		/* Its alert was closed while the call was being placed: it is ended, not left ringing. */
+		bool page = false, live = true;
+
+		rc = outbox_page_is_live(s->db, id, &page, &live);
+		if (rc == RC_OK && page && !live) {
+			rc = outbox_request_hangup(s->db, id, clock_now_ms());
+			if (rc == RC_OK)
+				log_info("outbox %lld: call %s placed for an alert closed meanwhile; ending it",
+				         (long long)id, sid);
+		}
+	}
 	return rc;
+}
+
+/* ---- what Twilio said: metrics and the note /healthz reads ---- */
+
+static bool is_auth_error(int code)
+{
+	return code == 20003 || code == 20005;
+}
+
+/* plantao_twilio_errors_total{code="…"}: labels are static strings, so codes come from a table. */
+static const char *code_label(int code, bool network)
+{
+	static const struct {
+		int code;
+		const char *label;
+	} known[] = {
+	        {20003, "code=\"20003\""}, {20005, "code=\"20005\""}, {20404, "code=\"20404\""},
+	        {20429, "code=\"20429\""}, {20500, "code=\"20500\""}, {20503, "code=\"20503\""},
+	        {21211, "code=\"21211\""}, {21212, "code=\"21212\""}, {21408, "code=\"21408\""},
+	        {21606, "code=\"21606\""}, {21610, "code=\"21610\""}, {21614, "code=\"21614\""},
+	        {30003, "code=\"30003\""}, {30005, "code=\"30005\""}, {30006, "code=\"30006\""},
+	        {30007, "code=\"30007\""}, {30008, "code=\"30008\""},
+	};
+	size_t i;
+
+	if (network)
+		return "code=\"network\"";
+	for (i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (known[i].code == code)
+			return known[i].label;
+	return "code=\"other\"";
+}
+
+/* Counts and notes (in the caller's transaction) one answer to a create or hang-up request. */
+static enum rc note_result(struct sender *s, const struct twilio_result *res)
+{
+	int64_t now = clock_now_ms();
+	bool network = res->http_status == 0;
+	const char *kind;
+
+	if (res->outcome == TWILIO_OK)
+		return outbox_twilio_note(s->db, "ok", now, res->http_status, 0, NULL);
+	metrics_count(s->app->metrics, "plantao_twilio_errors_total", code_label(res->error_code, network), 1);
+	kind = network ? "network" : is_auth_error(res->error_code) || res->http_status == 401 ? "auth" : "error";
+	if (!strcmp(kind, "auth"))
+		log_err("twilio: credentials refused (%d %s): no text or call can go out until TWILIO_ACCOUNT_SID / "
+		        "TWILIO_AUTH_TOKEN are fixed; pages are kept and tried again",
+		        res->error_code, res->error_message);
+	return outbox_twilio_note(s->db, kind, now, res->http_status, res->error_code, res->error_message);
 }
 
 /* ---- recording answers ---- */
@@ -184,7 +289,14 @@ static void record(struct sender *s, struct slot *sl, const struct twilio_result
 	int64_t now = clock_now_ms();
 	char why[400];
 	enum rc rc = RC_OK;
+	bool page = false, live = true;
 
+	if (res->outcome == TWILIO_PERMANENT &&
+	    (is_auth_error(res->error_code) || res->http_status == 401 || res->http_status == 403) &&
+	    outbox_page_is_live(s->db, sl->id, &page, &live) == RC_OK && page)
+		page = true; /* wrong credentials: pages wait for them to be fixed (retry_or_dead) */
+	else
+		page = false;
 	switch (res->outcome) {
 	case TWILIO_OK:
 		IN_TXN(s->db, record_sid(s, sl->id, sl->kind, res->sid, res->status));
@@ -193,6 +305,17 @@ static void record(struct sender *s, struct slot *sl, const struct twilio_result
 			log_debug("outbox %lld: %s accepted as %s", (long long)sl->id, sl->to, res->sid);
 		}
 		break;
+	case TWILIO_PERMANENT:
+		if (!page) {
+			log_warn("outbox %lld: Twilio refused the %s to %s: %d %s", (long long)sl->id,
+			         sl->kind == OUTBOX_CALL ? "call" : "message", sl->to, res->error_code,
+			         res->error_message);
+			IN_TXN(s->db, outbox_mark_failed(s->db, sl->id, res->error_code, res->error_message, now));
+			metrics_count(s->app->metrics, "plantao_outbox_failed_total", NULL, 1);
+			break;
+		}
+		/* An auth error is retried for pages, like a network failure. */
+		/* fall through */
 	case TWILIO_RETRY:
 		snprintf(why, sizeof why, "%s%ld %s", res->http_status ? "HTTP " : "", res->http_status,
 		         res->error_message);
@@ -201,22 +324,18 @@ static void record(struct sender *s, struct slot *sl, const struct twilio_result
 		                            now + sender_backoff_ms(sl->tries, res->retry_after_s,
 		                                                    (uint32_t)rand_r(&s->seed))));
 		break;
-	case TWILIO_PERMANENT:
-		log_warn("outbox %lld: Twilio refused the %s to %s: %d %s", (long long)sl->id,
-		         sl->kind == OUTBOX_CALL ? "call" : "message", sl->to, res->error_code, res->error_message);
-		IN_TXN(s->db, outbox_mark_failed(s->db, sl->id, res->error_code, res->error_message, now));
-		metrics_count(s->app->metrics, "plantao_outbox_failed_total", NULL, 1);
-		break;
 	case TWILIO_UNKNOWN:
 		snprintf(why, sizeof why, "no usable answer from Twilio (%s%ld %s); looking it up before resending",
 		         res->http_status ? "HTTP " : "", res->http_status, res->error_message);
 		log_warn("outbox %lld: %s", (long long)sl->id, why);
-		IN_TXN(s->db, outbox_mark_unknown(s->db, sl->id, now + SENDER_LOOKUP_DELAY_MS, why, now));
+		/* Not before the request's own deadline: Twilio may still be creating it. */
+		IN_TXN(s->db, outbox_mark_unknown(s->db, sl->id, sl->attempt_ms + SENDER_LOOKUP_DELAY_MS, why, now));
 		break;
 	}
 	if (rc != RC_OK)
 		log_err("outbox %lld: could not record Twilio's answer (%s); it will be looked up", (long long)sl->id,
 		        rc_str(rc));
+	IN_TXN(s->db, note_result(s, res));
 }
 
 static void collect(struct sender *s)
@@ -297,11 +416,24 @@ static int by_priority(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Marks r 'sending' (in the caller's transaction), costing an SMS that has no cost yet. */
-static enum rc claim(struct sender *s, struct outbox_row *r, const char *from, int64_t now)
+/*
+ * Marks r 'sending' (in the caller's transaction), costing an SMS that has no cost yet. A page
+ * is re-checked first, in the same transaction: if its alert was acknowledged or resolved, it
+ * is cancelled instead and *go is false.
+ */
+static enum rc claim(struct sender *s, struct outbox_row *r, const char *from, int64_t now, bool *go)
 {
 	struct sms_cost cost;
+	bool page = false, live = true;
 	enum rc rc;
+
+	*go = false;
+	rc = outbox_page_is_live(s->db, r->id, &page, &live);
+	if (rc != RC_OK)
+		return rc;
+	if (page && !live)
+		return cancel_page(s, r->id, "not sent: its alert was acknowledged or resolved first");
+	*go = true;
 
 	if (r->kind == OUTBOX_SMS && !r->encoding[0] && r->body && sms_cost_of(r->body, &cost) == RC_OK) {
 		snprintf(r->encoding, sizeof r->encoding, "%s", sms_cost_encoding_name(cost.encoding));
@@ -321,6 +453,7 @@ static bool send_row(struct sender *s, struct outbox_row *r, int64_t now)
 	struct twilio_send m;
 	char to[OUTBOX_TEXT_MAX + 16];
 	struct slot *sl = free_slot(s);
+	bool go = false;
 	enum rc rc;
 
 	if (!sl)
@@ -331,9 +464,9 @@ static bool send_row(struct sender *s, struct outbox_row *r, int64_t now)
 		log_warn("outbox %lld: WhatsApp message failed: TWILIO_WHATSAPP_FROM is not set", (long long)r->id);
 		return false;
 	}
-	IN_TXN(s->db, claim(s, r, from, now));
-	if (rc != RC_OK)
-		return false; /* taken or changed meanwhile, or the database is busy: next tick */
+	IN_TXN(s->db, claim(s, r, from, now, &go));
+	if (rc != RC_OK || !go)
+		return false; /* taken or changed meanwhile, the database is busy (next tick), or not wanted */
 	to_address(r, to, sizeof to);
 	memset(&m, 0, sizeof m);
 	m.call = r->kind == OUTBOX_CALL;
@@ -347,6 +480,7 @@ static bool send_row(struct sender *s, struct outbox_row *r, int64_t now)
 	sl->id = r->id;
 	sl->kind = r->kind;
 	sl->tries = r->tries + 1;
+	sl->attempt_ms = now;
 	sl->segments = r->segments;
 	snprintf(sl->encoding, sizeof sl->encoding, "%s", r->encoding);
 	snprintf(sl->to, sizeof sl->to, "%s", r->to);
@@ -422,12 +556,21 @@ static enum rc fill(struct sender *s, int64_t now, bool *more)
 
 /* ---- reconciliation ---- */
 
+#define MAX_CANDIDATES SENDER_SIBLINGS_MAX
+
+/* A resource Twilio has that no row carries yet and that could be one of ours. */
+struct candidate {
+	char sid[TWILIO_FIELD_MAX];
+	char status[TWILIO_FIELD_MAX];
+	int64_t created_at;
+};
+
 struct match_ctx {
 	struct sender *s;
 	const struct outbox_row *row;
 	int64_t lo, hi; /* created_at window, seconds */
-	char sid[TWILIO_FIELD_MAX];
-	char status[TWILIO_FIELD_MAX];
+	struct candidate c[MAX_CANDIDATES];
+	size_t n;
 	bool failed;
 };
 
@@ -450,23 +593,74 @@ static bool match_item(void *ctx, const struct twilio_item *it)
 	/* Twilio may prefix the body (trial accounts); ours is the end of it. */
 	if (m->row->kind != OUTBOX_CALL && !ends_with(it->body, m->row->body ? m->row->body : ""))
 		return true;
+	/* A SID already on a row is that row's: never matched to another. */
 	if (outbox_sid_known(m->s->db, it->sid, &known) != RC_OK) {
 		m->failed = true;
 		return false;
 	}
-	if (!known) { /* keep the oldest match: the list goes from newest to oldest */
-		snprintf(m->sid, sizeof m->sid, "%s", it->sid);
-		snprintf(m->status, sizeof m->status, "%s", it->status);
-	}
+	if (known || m->n == MAX_CANDIDATES)
+		return true;
+	snprintf(m->c[m->n].sid, sizeof m->c[m->n].sid, "%s", it->sid);
+	snprintf(m->c[m->n].status, sizeof m->c[m->n].status, "%s", it->status);
+	m->c[m->n].created_at = it->created_at;
+	m->n++;
 	return true;
 }
 
+/* Oldest first; the list came newest first, so among equal times the later in it is older. */
+static void oldest_first(struct candidate *c, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n / 2; i++) {
+		struct candidate t = c[i];
+
+		c[i] = c[n - 1 - i];
+		c[n - 1 - i] = t;
+	}
+	for (i = 1; i < n; i++) /* stable insertion sort by created_at: n is small */
+		for (j = i; j > 0 && c[j - 1].created_at > c[j].created_at; j--) {
+			struct candidate t = c[j];
+
+			c[j] = c[j - 1];
+			c[j - 1] = t;
+		}
+}
+
+static bool same_text(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* Twilio could not be asked, or a look-alike is not settled yet: r is looked up again at `at`. */
+static void look_again(struct sender *s, const struct outbox_row *r, int64_t at, const char *why)
+{
+	enum rc rc;
+
+	IN_TXN(s->db, outbox_mark_unknown(s->db, r->id, at, why, clock_now_ms()));
+	(void)rc;
+}
+
+/*
+ * Settles one row found in 'sending' past its deadline. With a SID: GET it. Without: every
+ * look-alike row (same kind, To and From, attempted within 2 × SENDER_SKEW_S) is settled by the
+ * same rule, and only once none of them can still be answered (all past their deadline, none
+ * in flight): Twilio's resources of that To and From created around their attempts that no row
+ * carries (for messages, with the row's body) are matched in order, the oldest row taking the
+ * oldest resource. Fewer resources than rows: rows that are interchangeable (same body, same
+ * call URL) take what there is in order and the rest were never created; rows that are not
+ * (calls of different attempts) cannot be told apart and are reported as 'undecided'.
+ */
 static void reconcile_row(struct sender *s, struct outbox_row *r, int64_t now)
 {
-	bool call = r->kind == OUTBOX_CALL;
+	bool call = r->kind == OUTBOX_CALL, interchangeable = true, page = false, live = true;
+	struct outbox_row sib[SENDER_SIBLINGS_MAX];
+	size_t n_sib = 0, i, group = 0, rank = 0;
 	struct match_ctx m;
-	char to[OUTBOX_TEXT_MAX + 16];
+	char to[OUTBOX_TEXT_MAX + 16], why[256];
 	const char *from = r->from[0] ? r->from : from_of(s->app->cfg, r->kind);
+	const struct candidate *found = NULL;
+	struct candidate fetched;
 	enum rc rc;
 
 	memset(&m, 0, sizeof m);
@@ -477,35 +671,87 @@ static void reconcile_row(struct sender *s, struct outbox_row *r, int64_t now)
 
 		rc = twilio_fetch(s->tw, call, r->sid, &res);
 		if (rc == RC_OK && res.outcome == TWILIO_OK) {
-			snprintf(m.sid, sizeof m.sid, "%s", r->sid);
-			snprintf(m.status, sizeof m.status, "%s", res.status);
+			snprintf(fetched.sid, sizeof fetched.sid, "%s", r->sid);
+			snprintf(fetched.status, sizeof fetched.status, "%s", res.status);
+			found = &fetched;
 		} else if (rc == RC_OK && res.http_status != 404)
 			rc = RC_UPSTREAM;
 	} else {
-		int64_t at = (r->attempt_at_ms ? r->attempt_at_ms : now) / 1000;
+		int64_t lo = r->attempt_at_ms, hi = r->attempt_at_ms;
 
-		m.lo = at - SENDER_SKEW_S;
-		m.hi = at + SENDER_SKEW_S + TWILIO_TIMEOUT_MS / 1000;
+		rc = outbox_siblings(s->db, r, 2 * SENDER_SKEW_S * 1000LL, SENDER_SIBLINGS_MAX, sib, &n_sib);
+		if (rc != RC_OK)
+			return;
+		for (i = 0; i < n_sib; i++) {
+			const struct outbox_row *o = &sib[i];
+
+			if (in_flight(s, o->id) || o->next_at_ms > now) {
+				snprintf(why, sizeof why,
+				         "interrupted send: waiting for look-alike outbox %lld to be answered or pass "
+				         "its deadline before looking both up",
+				         (long long)o->id);
+				look_again(s, r, o->next_at_ms > now ? o->next_at_ms : now + 1000, why);
+				outbox_rows_release(sib, n_sib);
+				return;
+			}
+			if (!call && !same_text(o->body, r->body))
+				continue;
+			if (call && !same_text(o->url, r->url))
+				interchangeable = false;
+			if (o->id == r->id)
+				rank = group;
+			group++;
+			if (o->attempt_at_ms < lo)
+				lo = o->attempt_at_ms;
+			if (o->attempt_at_ms > hi)
+				hi = o->attempt_at_ms;
+		}
+		outbox_rows_release(sib, n_sib);
+		if (!group)
+			group = 1; /* r itself, should it not have been listed */
+		m.lo = (lo ? lo : now) / 1000 - SENDER_SKEW_S;
+		m.hi = (hi ? hi : now) / 1000 + SENDER_SKEW_S + SENDER_LOOKUP_DELAY_MS / 1000;
 		to_address(r, to, sizeof to);
 		rc = from ? twilio_list(s->tw, call, to, from, SENDER_LOOKUP_PAGES, match_item, &m) : RC_INVALID;
 		if (rc == RC_OK && m.failed)
 			rc = RC_DB;
+		if (rc == RC_OK) {
+			oldest_first(m.c, m.n);
+			if (m.n >= group || (m.n > 0 && interchangeable)) {
+				if (rank < m.n)
+					found = &m.c[rank];
+			} else if (m.n > 0) {
+				snprintf(why, sizeof why,
+				         "undecided: Twilio has %zu of %zu look-alike %s to %s made around then and "
+				         "cannot tell which; not sent again",
+				         m.n, group, call ? "calls" : "messages", r->to);
+				IN_TXN(s->db, outbox_mark_undecided(s->db, r->id, why, now));
+				if (rc == RC_OK) {
+					log_err("outbox %lld: %s", (long long)r->id, why);
+					metrics_count(s->app->metrics, "plantao_outbox_undecided_total", NULL, 1);
+				}
+				return;
+			}
+		}
 	}
 	if (rc != RC_OK) {
-		IN_TXN(s->db, outbox_mark_unknown(
-		                      s->db, r->id, now + SENDER_LOOKUP_RETRY_MS,
-		                      "interrupted send: Twilio could not be asked yet; looking it up again", now));
+		look_again(s, r, now + SENDER_LOOKUP_RETRY_MS,
+		           "interrupted send: Twilio could not be asked yet; looking it up again");
 		log_warn("outbox %lld: interrupted send not settled yet (Twilio could not be asked)", (long long)r->id);
 		return;
 	}
-	if (m.sid[0]) {
+	if (found) {
 		/* also when the row had its SID already: it is kept, the status is settled */
-		IN_TXN(s->db, record_sid(s, r->id, r->kind, m.sid, m.status));
+		IN_TXN(s->db, record_sid(s, r->id, r->kind, found->sid, found->status));
 		if (rc == RC_OK) {
 			log_info("outbox %lld: interrupted send found at Twilio as %s (%s); not sending again",
-			         (long long)r->id, m.sid, m.status);
+			         (long long)r->id, found->sid, found->status);
 			count_sent(s, r->kind, r->encoding, r->segments);
 		}
+		return;
+	}
+	if (outbox_page_is_live(s->db, r->id, &page, &live) == RC_OK && page && !live) {
+		IN_TXN(s->db, cancel_page(s, r->id, "not sent: its alert was acknowledged or resolved first"));
 		return;
 	}
 	log_info("outbox %lld: interrupted send not found at Twilio; sending again", (long long)r->id);
@@ -515,6 +761,53 @@ static void reconcile_row(struct sender *s, struct outbox_row *r, int64_t now)
 		IN_TXN(s->db, retry_or_dead(s, r->id, r->tries, 0, "interrupted send, not found at Twilio",
 		                            next > now ? next : now));
 	}
+}
+
+/* Ends the calls of closed alerts (outbox_cancel_pages, record_sid) through the REST API. */
+static enum rc end_calls(struct sender *s, int64_t now)
+{
+	struct outbox_row rows[SENDER_LOOKUP_PER_TICK];
+	size_t n, i;
+	enum rc rc = outbox_hangups_due(s->db, now, SENDER_LOOKUP_PER_TICK, rows, &n);
+
+	if (rc != RC_OK)
+		return rc;
+	for (i = 0; i < n; i++) {
+		struct outbox_row *r = &rows[i];
+		struct twilio_result res;
+
+		if (!r->sid[0] || status_call_is_final(r->status)) {
+			IN_TXN(s->db, outbox_hangup_result(s->db, r->id, 0, "not needed: the call had ended"));
+			continue;
+		}
+		rc = twilio_end_call(s->tw, r->sid, &res);
+		if (rc == RC_OK && res.outcome == TWILIO_OK) {
+			IN_TXN(s->db, outbox_hangup_result(s->db, r->id, 0, "done"));
+			log_info("outbox %lld: call %s to %s ended (its alert was acknowledged or resolved)",
+			         (long long)r->id, r->sid, r->to);
+			metrics_count(s->app->metrics, "plantao_calls_ended_total", NULL, 1);
+			continue;
+		}
+		IN_TXN(s->db, note_result(s, &res));
+		/* Refused for good (not found, not in a state to end): given up. Otherwise (Twilio not
+		 * reached, 5xx, 429, credentials) tried again until the call has ended by itself. */
+		if (rc == RC_OK && res.outcome == TWILIO_PERMANENT && !is_auth_error(res.error_code) &&
+		    res.http_status != 401) {
+			char why[320];
+
+			snprintf(why, sizeof why, "failed: HTTP %ld %d %s", res.http_status, res.error_code,
+			         res.error_message);
+			IN_TXN(s->db, outbox_hangup_result(s->db, r->id, 0, why));
+			log_err("outbox %lld: could not end call %s to %s (%s); it rings until it times out",
+			        (long long)r->id, r->sid, r->to, why);
+			continue;
+		}
+		log_warn("outbox %lld: could not end call %s to %s yet (%s); trying again", (long long)r->id, r->sid,
+		         r->to, res.error_message);
+		IN_TXN(s->db, outbox_hangup_result(s->db, r->id, now + SENDER_HANGUP_RETRY_MS, "requested"));
+	}
+	outbox_rows_release(rows, n);
+	return RC_OK;
 }
 
 static enum rc reconcile(struct sender *s, int64_t now)
@@ -617,6 +910,8 @@ enum rc sender_run(struct app *app, struct db *db, void *state, int64_t now_ms)
 		s->next_prune_ms = now_ms + 60 * 1000;
 	}
 	rc = reconcile(s, now_ms);
+	if (rc == RC_OK)
+		rc = end_calls(s, now_ms);
 	if (rc == RC_OK && now_ms >= s->next_refresh_ms) {
 		rc = refresh_calls(s, now_ms);
 		s->next_refresh_ms = now_ms + 30 * 1000;

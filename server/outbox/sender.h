@@ -51,20 +51,27 @@
 #include <stdint.h>
 
 #include "core/rc.h"
+#include "twilio/twilio.h"
 
 struct app;
 struct db;
 
-#define SENDER_BUDGET_MS       250
-#define SENDER_LOOKUP_DELAY_MS 5000  /* a row 'sending' this long without an answer is looked up */
-#define SENDER_LOOKUP_RETRY_MS 10000 /* Twilio could not be asked: ask again after this */
-#define SENDER_LOOKUP_PER_TICK 8
-#define SENDER_LOOKUP_PAGES    10  /* list pages read per look-up */
-#define SENDER_CALL_REFRESH_S  120 /* a live call row silent this long is fetched */
-#define SENDER_SKEW_S          300 /* clock difference tolerated between us and Twilio */
-#define SENDER_BACKOFF_BASE_MS 1000
-#define SENDER_BACKOFF_MAX_MS  (15 * 60 * 1000)
-#define SENDER_EARLY_KEEP_MS   (60 * 60 * 1000) /* early status callbacks kept this long */
+#define SENDER_BUDGET_MS 250
+/* Past the create request's own deadline (its client timeout) plus a margin: a row 'sending'
+ * this long after its attempt without an answer is looked up, never sooner. */
+#define SENDER_LOOKUP_MARGIN_MS    2000
+#define SENDER_LOOKUP_DELAY_MS     (TWILIO_CREATE_TIMEOUT_MS + SENDER_LOOKUP_MARGIN_MS)
+#define SENDER_LOOKUP_RETRY_MS     10000 /* Twilio could not be asked: ask again after this */
+#define SENDER_LOOKUP_PER_TICK     8
+#define SENDER_LOOKUP_PAGES        10  /* list pages read per look-up */
+#define SENDER_CALL_REFRESH_S      120 /* a live call row silent this long is fetched */
+#define SENDER_SKEW_S              300 /* clock difference tolerated between us and Twilio */
+#define SENDER_BACKOFF_BASE_MS     1000
+#define SENDER_BACKOFF_MAX_MS      (15 * 60 * 1000)
+#define SENDER_PAGE_BACKOFF_MAX_MS (60 * 1000)      /* a page waits at most this long between two tries */
+#define SENDER_HANGUP_RETRY_MS     5000             /* a call that could not be ended is tried again after this */
+#define SENDER_SIBLINGS_MAX        32               /* look-alike rows settled together by one look-up */
+#define SENDER_EARLY_KEEP_MS       (60 * 60 * 1000) /* early status callbacks kept this long */
 
 /*
  * Delay before attempt tries + 1, after tries failed attempts (tries >= 1): exponential

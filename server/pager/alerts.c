@@ -15,6 +15,7 @@
 #include "db/alerts.h"
 #include "db/db.h"
 #include "db/escalation.h"
+#include "db/outbox.h"
 #include "db/people.h"
 #include "core/app.h"
 #include "core/clock.h"
@@ -128,6 +129,23 @@ enum rc alerts_trigger(struct app *app, struct db *db, const struct alert_input 
 
 /* ---------------------------------------------------------------- ack and resolve */
 
+/*
+ * Every page of alert id that Twilio has not accepted is cancelled, whatever its state, and
+ * its calls still ringing or in progress are ended by the engine through the REST API, except
+ * the call of spare_person_id (who acknowledged on it). The sender re-checks the alert before
+ * each send as well, so nothing queued for it goes out after this commits (issue 11).
+ */
+static enum rc stop_pages(struct db *db, int64_t id, int64_t spare_person_id, int64_t now)
+{
+	struct outbox_cancel_count n;
+	enum rc rc = outbox_cancel_pages(db, id, spare_person_id, now * 1000, &n);
+
+	if (rc == RC_OK && (n.canceled || n.in_flight || n.hangups))
+		log_info("alert %lld closed: %d page(s) cancelled, %d being sent stopped, %d call(s) to end",
+		         (long long)id, n.canceled, n.in_flight, n.hangups);
+	return rc;
+}
+
 enum rc alerts_ack_tx(struct app *app, struct db *db, int64_t id, int64_t person_id, const char *via, int64_t now,
                       bool *changed)
 {
@@ -157,6 +175,9 @@ enum rc alerts_ack_tx(struct app *app, struct db *db, int64_t id, int64_t person
 	else
 		snprintf(body, sizeof body, L(app, "Alerta %lld assumido.", "Alert %lld acknowledged."), (long long)id);
 	rc = escalation_notify(app, db, id, "ack", body);
+	/* after the notice: whoever the page was queued for hears that it is taken */
+	if (rc == RC_OK)
+		rc = stop_pages(db, id, strcmp(via, "call") == 0 ? person_id : 0, now);
 	if (rc == RC_OK && changed)
 		*changed = true;
 	if (rc == RC_OK)
@@ -184,6 +205,8 @@ enum rc alerts_resolve_tx(struct app *app, struct db *db, int64_t id, const char
 		return rc;
 	snprintf(body, sizeof body, L(app, "Alerta %lld resolvido.", "Alert %lld resolved."), (long long)id);
 	rc = escalation_notify(app, db, id, "resolved", body);
+	if (rc == RC_OK)
+		rc = stop_pages(db, id, 0, now);
 	if (rc == RC_OK && changed)
 		*changed = true;
 	if (rc == RC_OK)

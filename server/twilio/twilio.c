@@ -399,6 +399,7 @@ enum rc twilio_submit(struct twilio *t, const struct twilio_send *m, void *user)
 	curl_easy_reset(x->easy);
 	common_options(t, x->easy, &x->resp, &x->retry_after_s, x->errbuf);
 	curl_easy_setopt(x->easy, CURLOPT_URL, m->call ? t->calls_url : t->messages_url);
+	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long)TWILIO_CREATE_TIMEOUT_MS);
 	curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
 	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->form_len);
 	curl_easy_setopt(x->easy, CURLOPT_READFUNCTION, on_read);
@@ -518,6 +519,53 @@ enum rc twilio_fetch(struct twilio *t, bool call, const char *sid, struct twilio
 	if (!url)
 		goto out;
 	rc = get(t, url, &body, res);
+out:
+	curl_free(esc);
+	free(base);
+	free(url);
+	buf_release(&body);
+	return rc;
+}
+
+enum rc twilio_end_call(struct twilio *t, const char *sid, struct twilio_result *res)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	int retry_after_s = -1;
+	struct buf body;
+	char *esc = curl_easy_escape(NULL, sid, 0);
+	char *base = NULL, *url = NULL;
+	static const char form[] = "Status=completed";
+	CURLcode code;
+	long http = 0;
+	enum rc rc = RC_INTERNAL;
+
+	buf_init(&body, TWILIO_MAX_RESPONSE);
+	memset(res, 0, sizeof *res);
+	if (!esc)
+		goto out;
+	base = strdup(t->calls_url);
+	if (!base)
+		goto out;
+	base[strlen(base) - 5] = '\0'; /* ".../Calls.json" -> ".../Calls/<sid>.json" */
+	url = join(base, "/", esc, ".json");
+	if (!url)
+		goto out;
+	curl_easy_reset(t->sync);
+	common_options(t, t->sync, &body, &retry_after_s, errbuf);
+	curl_easy_setopt(t->sync, CURLOPT_URL, url);
+	curl_easy_setopt(t->sync, CURLOPT_POSTFIELDS, form);
+	curl_easy_setopt(t->sync, CURLOPT_POSTFIELDSIZE, (long)(sizeof form - 1));
+	code = curl_easy_perform(t->sync);
+	curl_easy_getinfo(t->sync, CURLINFO_RESPONSE_CODE, &http);
+	/* Ending a call twice does no harm: a request that may have reached Twilio counts as sent. */
+	fill_result(res, http, code, true, &body, errbuf);
+	if (code == CURLE_OK)
+		res->retry_after_s = retry_after_s;
+	rc = RC_OK;
+	if (code != CURLE_OK) {
+		log_warn("twilio: POST %s: %s", url, res->error_message);
+		rc = RC_UPSTREAM;
+	}
 out:
 	curl_free(esc);
 	free(base);

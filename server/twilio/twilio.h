@@ -30,10 +30,16 @@
 #include "core/rc.h"
 
 #define TWILIO_CONNECT_TIMEOUT_MS 5000
-#define TWILIO_TIMEOUT_MS         15000         /* whole request, answer included */
-#define TWILIO_MAX_RESPONSE       (1024 * 1024) /* bytes of one answer (a list page of 50 is ~100 KiB) */
-#define TWILIO_MAX_PARALLEL       16            /* create requests in flight at once */
-#define TWILIO_FIELD_MAX          64
+#define TWILIO_TIMEOUT_MS         15000 /* whole look-up request, answer included */
+/*
+ * Whole create request, answer included: the request's own deadline. Twilio answers a create in
+ * well under a second; past this the outcome is unknown and the row is looked up, never before
+ * (server/outbox/sender.h).
+ */
+#define TWILIO_CREATE_TIMEOUT_MS 10000
+#define TWILIO_MAX_RESPONSE      (1024 * 1024) /* bytes of one answer (a list page of 50 is ~100 KiB) */
+#define TWILIO_MAX_PARALLEL      16            /* create requests in flight at once */
+#define TWILIO_FIELD_MAX         64
 
 struct twilio;
 
@@ -108,6 +114,13 @@ bool twilio_done(struct twilio *t, struct twilio_result *res, void **user);
 
 /* GET one message (call false) or call by sid. res->outcome is TWILIO_OK when found. */
 enum rc twilio_fetch(struct twilio *t, bool call, const char *sid, struct twilio_result *res);
+
+/*
+ * Ends call sid (POST Calls/{sid}.json with Status=completed: hangs up a call in progress,
+ * cancels one still queued or ringing). res->outcome is TWILIO_OK when Twilio answered with
+ * the call; RC_UPSTREAM when Twilio could not be reached (logged).
+ */
+enum rc twilio_end_call(struct twilio *t, const char *sid, struct twilio_result *res);
 
 /*
  * Lists messages (or calls) from `from` to `to`, newest first, calling fn for each until fn

@@ -648,6 +648,11 @@ class TwilioSim:
         """Answer the next requests of `kind` only after `seconds` (for client timeouts)."""
         self._add_fault(kind, count, action="delay", seconds=seconds)
 
+    def answer_late_next(self, kind, seconds, count=1):
+        """Carry out the next requests of `kind` at once (the message or call exists, and shows
+        in lists) but answer only after `seconds`: Twilio slow to answer a create it has done."""
+        self._add_fault(kind, count, action="late", seconds=seconds)
+
     def _add_fault(self, kind, count, **kw):
         with self._lock:
             self._faults.append(dict(kind=kind, count=count, **kw))
@@ -847,6 +852,9 @@ class TwilioSim:
             fault = None
         handler = getattr(self, "_rest_" + kind)
         status, body, headers = handler(req, *arg)
+        if fault and fault["action"] == "late":
+            time.sleep(fault["seconds"])
+            fault = None
         return status, body, headers, fault
 
     def _rest_account(self, req):
@@ -1786,14 +1794,20 @@ class _RestHandler(http.server.BaseHTTPRequestHandler):
             headers.setdefault("Content-Type", "application/json; charset=utf-8")
         else:
             data = body
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Twilio-Request-Id", new_sid("RQ"))
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Twilio-Request-Id", new_sid("RQ"))
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            # plantao went away (killed, or gave up at its timeout) before the answer: like
+            # Twilio, what was done stays done
+            self.close_connection = True
+            req.status = "unanswered"
 
     do_GET = do_POST = do_DELETE = do_HEAD = _handle
 

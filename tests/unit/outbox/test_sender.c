@@ -540,6 +540,79 @@ static void test_due_strict_order(void **state)
 	}
 }
 
+/* Issue 11, item 3: acknowledging cancels every page Twilio has not accepted, whatever its state,
+ * and queues the end of calls still ringing, except the acknowledger's own. */
+static void test_cancel_pages_of_a_closed_alert(void **state)
+{
+	struct outbox_cancel_count n;
+	struct outbox_row rows[8], r;
+	int64_t now = clock_now_ms(), text_waiting, text_sending, call_sending, call_ringing, call_acker, notice;
+	bool page = false, live = false;
+	size_t got = 0;
+
+	(void)state;
+	assert_int_equal(db_exec(db, "INSERT INTO people (id, name, phone, created_at, updated_at) VALUES "
+	                             "(71, 'Ana', '+5511990000071', 0, 0), (72, 'Bruno', '+5511990000072', 0, 0);"
+	                             "INSERT INTO alerts (id, summary, created_at, updated_at) VALUES (903, 'x', 0, 0);"
+	                             "INSERT INTO call_attempts (id, alert_id, round, step, person_id, phone, "
+	                             "created_at) VALUES (931, 903, 0, 0, 71, '+5511990000071', 0), "
+	                             "(932, 903, 0, 1, 72, '+5511990000072', 0), "
+	                             "(933, 903, 0, 2, 71, '+5511990000071', 0)"),
+	                 RC_OK);
+	text_waiting = queue_as(OUTBOX_SMS, "alert", "c:text:1", "alert", 903);
+	text_sending = queue_as(OUTBOX_SMS, "alert", "c:text:2", "alert", 903);
+	notice = queue_as(OUTBOX_SMS, "ack", "c:ack", "alert", 903);
+	call_sending = queue_as(OUTBOX_CALL, "alert", "c:call:1", "call_attempt", 933);
+	call_ringing = queue_as(OUTBOX_CALL, "alert", "c:call:2", "call_attempt", 932);
+	call_acker = queue_as(OUTBOX_CALL, "alert", "c:call:3", "call_attempt", 931);
+	assert_int_equal(outbox_page_is_live(db, text_waiting, &page, &live), RC_OK);
+	assert_true(page && live);
+	assert_int_equal(outbox_page_is_live(db, notice, &page, &live), RC_OK);
+	assert_true(!page && live);
+	assert_int_equal(outbox_mark_sending(db, text_sending, "+15005550006", now, now + 12000), RC_OK);
+	assert_int_equal(outbox_mark_sending(db, call_sending, "+15005550006", now, now + 12000), RC_OK);
+	assert_int_equal(outbox_mark_sending(db, call_ringing, "+15005550006", now, now + 12000), RC_OK);
+	assert_int_equal(outbox_mark_sent(db, call_ringing, "CA00000000000000000000000000000932", "ringing", now),
+	                 RC_OK);
+	assert_int_equal(outbox_mark_sending(db, call_acker, "+15005550006", now, now + 12000), RC_OK);
+	assert_int_equal(outbox_mark_sent(db, call_acker, "CA00000000000000000000000000000931", "in-progress", now),
+	                 RC_OK);
+	assert_int_equal(db_exec(db, "UPDATE alerts SET status = 'acknowledged' WHERE id = 903"), RC_OK);
+	assert_int_equal(outbox_cancel_pages(db, 903, 71, now, &n), RC_OK);
+	assert_int_equal(n.canceled, 1);  /* the text still waiting */
+	assert_int_equal(n.in_flight, 2); /* the text and the call being sent */
+	assert_int_equal(n.hangups, 1);   /* Bruno's ringing call; Ana's, on which she acknowledged, is spared */
+	assert_int_equal(outbox_get(db, text_waiting, &r), RC_OK);
+	assert_string_equal(r.status, "canceled");
+	outbox_row_release(&r);
+	assert_int_equal(outbox_get(db, notice, &r), RC_OK);
+	assert_string_equal(r.status, "pending"); /* the acknowledgment notice itself goes out */
+	outbox_row_release(&r);
+	assert_int_equal(outbox_get(db, call_sending, &r), RC_OK);
+	assert_string_equal(r.status, "sending");
+	assert_true(r.cancel_requested_ms > 0);
+	outbox_row_release(&r);
+	assert_int_equal(outbox_page_is_live(db, call_sending, &page, &live), RC_OK);
+	assert_true(page && !live);
+	assert_int_equal(outbox_hangups_due(db, now, 8, rows, &got), RC_OK);
+	assert_int_equal(got, 1);
+	assert_int_equal(rows[0].id, call_ringing);
+	outbox_rows_release(rows, got);
+	assert_int_equal(outbox_hangup_result(db, call_ringing, 0, "done"), RC_OK);
+	assert_int_equal(outbox_hangups_due(db, now + 60000, 8, rows, &got), RC_OK);
+	assert_int_equal(got, 0);
+	/* a second pass changes nothing more */
+	assert_int_equal(outbox_cancel_pages(db, 903, 71, now, &n), RC_OK);
+	assert_int_equal(n.canceled + n.hangups, 0);
+	/* look-alike rows: the two sending to the same phone are settled together */
+	assert_int_equal(outbox_get(db, text_sending, &r), RC_OK);
+	assert_int_equal(outbox_siblings(db, &r, 1000, 8, rows, &got), RC_OK);
+	assert_int_equal(got, 1);
+	assert_int_equal(rows[0].id, text_sending);
+	outbox_rows_release(rows, got);
+	outbox_row_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
@@ -561,6 +634,7 @@ int main(void)
 	        cmocka_unit_test(test_callback_before_sid_is_kept),
 	        cmocka_unit_test(test_retry_dead_letter_and_destination_count),
 	        cmocka_unit_test(test_due_strict_order),
+	        cmocka_unit_test(test_cancel_pages_of_a_closed_alert),
 	};
 	int failed = cmocka_run_group_tests_name("sender", pure, NULL, NULL);
 
