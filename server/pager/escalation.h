@@ -9,6 +9,13 @@
  * is still at the step the caller saw, so a status callback and the engine's timeout racing
  * for the same step move the chain once.
  *
+ * Bundles: an attempt either queues its own call or joins the call its person already has
+ * waiting or ringing (call_attempts.outbox_id is then another attempt's row; the row's owner
+ * stays the attempt that queued it). A call is "wanted" while one attempt on it has not ended
+ * and its alert is triggered (alerts_call_wanted): anything that cancels or hangs up a call
+ * because one alert was taken must ask that first. Its end moves every alert on it on.
+ * Page texts are listed in page_texts: one waiting text per person takes new alerts in.
+ *
  * The engine job escalation_run() runs before the outbox sender in each tick: it starts new
  * alerts (texts, then the first call) and moves on alerts whose step deadline passed, a few
  * alerts per short transaction, each alert in a savepoint of its own.
