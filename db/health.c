@@ -58,8 +58,9 @@ out:
 
 enum rc health_outbox_waiting(struct db *db, struct health_waiting *out)
 {
-	static const char sql[] = "SELECT priority, count(*), min(created_at) FROM outbox "
-	                          "WHERE status IN ('pending', 'retry', 'sending') GROUP BY priority";
+	static const char sql[] = "SELECT priority, count(*), min(created_at), status = 'undecided' FROM outbox "
+	                          "WHERE status IN ('pending', 'retry', 'sending', 'undecided') "
+	                          "GROUP BY priority, status = 'undecided'";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	enum rc rc = RC_DB;
 	int r;
@@ -72,6 +73,10 @@ enum rc health_outbox_waiting(struct db *db, struct health_waiting *out)
 
 		if (p < 0 || p >= HEALTH_PRIORITIES)
 			p = HEALTH_PRIORITIES - 1; /* an unknown priority counts with the lowest */
+		if (sqlite3_column_int(st, 3)) {
+			out->undecided[p] += sqlite3_column_int64(st, 1);
+			continue;
+		}
 		out->count[p] += sqlite3_column_int64(st, 1);
 		if (!out->oldest_at[p] || sqlite3_column_int64(st, 2) < out->oldest_at[p])
 			out->oldest_at[p] = sqlite3_column_int64(st, 2);

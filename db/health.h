@@ -30,10 +30,12 @@ enum rc health_write_probe(struct db *db, int64_t now, char *err, size_t errlen)
  * opened, else RC_OK (err untouched). A stat: cheap enough for every request. */
 enum rc health_file_moved(struct db *db, char *err, size_t errlen);
 
-/* What waits in the outbox, per priority: rows pending, retrying or being sent. */
+/* What waits in the outbox, per priority: rows pending, retrying or being sent; and rows whose
+ * outcome Twilio could not confirm (status 'undecided': reported, never resent by guess). */
 struct health_waiting {
 	int64_t count[HEALTH_PRIORITIES];
 	int64_t oldest_at[HEALTH_PRIORITIES]; /* created_at of the oldest waiting row; 0 when none */
+	int64_t undecided[HEALTH_PRIORITIES];
 };
 enum rc health_outbox_waiting(struct db *db, struct health_waiting *out);
 

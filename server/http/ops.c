@@ -224,13 +224,19 @@ static void check_outbox(struct http_req *req, int64_t now, const struct health_
 	}
 	for (p = 0; p < HEALTH_PRIORITIES; p++)
 		json_object_set_new(waiting, priority_names[p],
-		                    json_pack("{s:I,s:I}", "count", (json_int_t)w->count[p], "oldest_s",
-		                              (json_int_t)(w->count[p] ? now - w->oldest_at[p] : 0)));
+		                    json_pack("{s:I,s:I,s:I}", "count", (json_int_t)w->count[p], "oldest_s",
+		                              (json_int_t)(w->count[p] ? now - w->oldest_at[p] : 0), "undecided",
+		                              (json_int_t)w->undecided[p]));
 	if (w->count[0] && now - w->oldest_at[0] > limit)
 		set(c, LEVEL_FAIL, "pages_late",
 		    "%lld page(s) not yet accepted by Twilio, the oldest waiting for %lld s (limit %d s, "
 		    "PLANTAO_HEALTH_PAGE_AGE)",
 		    (long long)w->count[0], (long long)(now - w->oldest_at[0]), limit);
+	else if (w->undecided[0])
+		set(c, LEVEL_WARN, "pages_undecided",
+		    "%lld page(s) whose outcome Twilio could not confirm: they may not have reached anyone (GET "
+		    "/api/outbox?status=undecided)",
+		    (long long)w->undecided[0]);
 	else if ((w->count[1] && now - w->oldest_at[1] > limit) || (w->count[2] && now - w->oldest_at[2] > limit))
 		set(c, LEVEL_WARN, "notices_late", "texts other than pages have waited more than %d s", limit);
 }

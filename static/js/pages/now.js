@@ -67,6 +67,8 @@ const HEALTH_TEXT = {
   'oncall.nobody_on_call': ['sem ninguém de plantão agora', 'nobody is on call now'],
   'oncall.no_policy': ['o escalonamento não tem etapas: ninguém é chamado', 'the escalation has no steps: nobody is paged'],
   'outbox.pages_late': ['há alertas esperando para sair há tempo demais', 'pages have been waiting too long to go out'],
+  'outbox.pages_undecided': ['há alertas cujo envio a Twilio não confirmou: podem não ter chegado',
+    'some pages were never confirmed by Twilio: they may not have reached anyone'],
   'outbox.notices_late': ['avisos (não alertas) esperando há tempo demais', 'notices (not pages) waiting too long'],
 };
 const ht = (key, fallback) => {

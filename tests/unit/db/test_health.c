@@ -75,7 +75,11 @@ static void waiting_by_priority(void **state)
 	row(t, 4, "sent", 0, 1, 0, "SM1", 10, 20); /* gone out: not waiting */
 	row(t, 5, "failed", 0, 8, 0, NULL, 5, 20);
 	row(t, 6, "pending", 2, 0, 0, NULL, 300, 300);
+	row(t, 7, "undecided", 0, 1, 0, NULL, 1, 400); /* outcome unknown: reported, not waiting */
+	row(t, 8, "canceled", 0, 1, 0, NULL, 2, 400);  /* its alert was acknowledged first */
 	assert_int_equal(health_outbox_waiting(t, &w), RC_OK);
+	assert_int_equal(w.undecided[0], 1);
+	assert_int_equal(w.undecided[2], 0);
 	assert_int_equal(w.count[0], 3);
 	assert_int_equal(w.oldest_at[0], 50);
 	assert_int_equal(w.count[1], 0);
