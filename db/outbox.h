@@ -7,7 +7,9 @@
  *
  * Row life (status column): pending -> sending -> sent (messages accepted by Twilio) or queued
  * (calls accepted) -> Twilio's later statuses; sending -> retry -> sending … on 429/5xx/network
- * errors; failed on a permanent error or after cfg max_tries ("dead letter after N tries").
+ * errors; failed on a permanent error or, for notices, after cfg max_tries ("dead letter after
+ * N tries"); canceled for a page whose alert was acknowledged or resolved before Twilio
+ * accepted it; undecided for a row whose look-up after a crash cannot tell it from look-alikes.
  * A row is 'sending' from just before its request until the answer is recorded; a row found
  * in 'sending' later (crash, lost answer) is reconciled with Twilio before anything is resent.
  */

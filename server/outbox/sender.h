@@ -4,39 +4,59 @@
  * Each tick (every ENGINE_TICK_MS or when a handler wakes the engine) it:
  *   1. looks up rows left in 'sending' whose request has no recorded answer (after a crash, or
  *      when the answer was lost) and settles them with Twilio before anything is resent;
- *   2. picks due rows (pending/retry, next_at_ms <= now) by priority then age, per channel,
- *      subject to pacing per sender number (a token bucket per From and channel:
- *      PLANTAO_SMS_RATE for messages, PLANTAO_CALL_RATE for calls; 0 means no pacing) and, for
- *      class 'alert' only, to per-destination limits (PLANTAO_DEST_PER_MINUTE and
- *      PLANTAO_DEST_PER_15MIN, counted separately for texts and calls from the outbox table
- *      itself, so they survive restarts; 0 means no limit). A row held back by a destination
+ *   2. ends, through the REST API, calls whose alert was acknowledged or resolved while they
+ *      were queued or ringing (outbox_cancel_pages, POST Calls/{sid}.json Status=completed);
+ *   3. picks due rows (pending/retry, next_at_ms <= now) in strict order — pages (critical
+ *      alerts' first), then acknowledgment/resolve notices, the support line's texts, hand-off
+ *      and sales notices (outbox_due) — per channel, subject to pacing per sender number (a
+ *      token bucket per From and channel: PLANTAO_SMS_RATE for messages, PLANTAO_CALL_RATE for
+ *      calls; 0 means no pacing) and, for class 'alert' only, to per-destination limits
+ *      (PLANTAO_DEST_PER_MINUTE and PLANTAO_DEST_PER_15MIN, counted separately for texts and
+ *      calls from the outbox table itself over pages only, so notices never use up what pages
+ *      need, and they survive restarts; 0 means no limit). A row held back by a destination
  *      limit gets its next_at_ms pushed; one held back by pacing simply waits for a token;
- *   3. marks each row 'sending' (tries + 1) in a committed transaction BEFORE its request, then
- *      creates it at Twilio through curl multi (up to TWILIO_MAX_PARALLEL at once);
- *   4. records each answer: messages accepted -> 'sent', calls accepted -> 'queued' (Twilio's
- *      own later statuses come through server/twilio/status.c); 429/503/network failures -> 'retry'
- *      with exponential back-off and jitter, never sooner than Retry-After; other 4xx (21211,
- *      21610, 20003 …) -> 'failed' with Twilio's code and message; no usable answer -> stays
- *      'sending' and is looked up (step 1). After PLANTAO_MAX_TRIES attempts a row is a dead
- *      letter: 'failed', error "dead letter after N tries: …", a log line and
- *      plantao_outbox_dead_letters_total.
+ *   4. marks each row 'sending' (tries + 1) in a committed transaction BEFORE its request, then
+ *      creates it at Twilio through curl multi (up to TWILIO_MAX_PARALLEL at once). A page is
+ *      re-checked in that same transaction: one whose alert was acknowledged or resolved is
+ *      cancelled instead (its call attempt ends as canceled);
+ *   5. records each answer: messages accepted -> 'sent', calls accepted -> 'queued' (Twilio's
+ *      own later statuses come through server/twilio/status.c), with accepted_at_ms; a call
+ *      accepted for an alert closed meanwhile is ended (step 2). 429/503/network failures ->
+ *      'retry' with exponential back-off and jitter, never sooner than Retry-After; other 4xx
+ *      (21211, 21610 …) -> 'failed' with Twilio's code and message; no usable answer -> stays
+ *      'sending' and is looked up (step 1). After PLANTAO_MAX_TRIES attempts a notice is a
+ *      dead letter: 'failed', error "dead letter after N tries: …", a log line and
+ *      plantao_outbox_dead_letters_total. A page is never dead-lettered while its alert is
+ *      open: network failures, 429/5xx and wrong credentials (20003/20005) are retried, at
+ *      most SENDER_PAGE_BACKOFF_MAX_MS apart, until it goes out or its alert is acknowledged
+ *      or resolved (then it is cancelled).
+ * Every answer other than a success counts in plantao_twilio_errors_total{code} (a fixed table
+ * of codes, "network", "other") and the latest of each kind is kept in table twilio_results
+ * for /healthz (outbox_twilio_note).
  * A tick spends at most SENDER_BUDGET_MS driving transfers; work left over wakes the next tick.
  *
  * Crash reconciliation, and why it sends nothing twice: a row is committed as 'sending' before
  * its request leaves, and its SID is committed as soon as Twilio's answer is read. A row found
  * in 'sending' without a SID therefore had a request that either never reached Twilio or did
- * and created the resource. Which one is settled by asking Twilio, never by guessing: with a
- * SID, GET the resource; without, list Messages (or Calls) To+From, newest first, and take the
- * oldest resource not already on another row that was created around the attempt (within
- * SENDER_SKEW_S of attempt_at_ms) and, for messages, carries our body (calls: the list has no
- * TwiML URL to compare, and one destination gets at most one call attempt in such a window).
- * The look-up waits SENDER_LOOKUP_DELAY_MS after the attempt so that Twilio has finished any
- * request it received before the process died (the socket died with it, so no request can
- * arrive later) and its list endpoint shows what was just created. Found: the SID and status are recorded, nothing is
- * sent. Not found: the request never reached Twilio, so sending again is safe; it goes back to 'retry'. If Twilio
- * cannot be asked, the row stays 'sending' and is looked up again later. DateSent/StartTime
- * filters are not used: a message still queued at Twilio has no date_sent, nor a call that
- * has not started a start_time, and those are exactly the ones a crash leaves behind.
+ * and created the resource. Which one is settled by asking Twilio, never by guessing, and never
+ * before the request's own deadline: SENDER_LOOKUP_DELAY_MS after the attempt (the create's
+ * client timeout plus a margin), Twilio has finished with any request it received, even a slow
+ * one whose client died. With a SID: GET the resource. Without: every look-alike row (same
+ * kind, To and From, 'sending' without a SID, attempted within 2 × SENDER_SKEW_S) is settled
+ * by one rule, and only when none of them can still be answered (all past their deadline, none
+ * in flight): list Messages (or Calls) To+From, newest first; keep the resources created around
+ * the attempts (SENDER_SKEW_S) that no row carries (a SID already on a row is never matched)
+ * and, for messages, that carry the row's body; the oldest row takes the oldest resource.
+ * Fewer resources than rows: interchangeable rows (same body, same call URL) take what there
+ * is in order and the rest were never created; rows that are not (calls of different alerts —
+ * the list has no TwiML URL to compare) cannot be told apart and become 'undecided', with a
+ * log line at error level and plantao_outbox_undecided_total, rather than a guess. Found: the
+ * SID and status are recorded, nothing is sent. Not found: the request never reached Twilio,
+ * so sending again is safe (a page whose alert was closed meanwhile is cancelled instead). If
+ * Twilio cannot be asked, the row stays 'sending' and is looked up again later.
+ * DateSent/StartTime filters are not used: a message still queued at Twilio has no date_sent,
+ * nor a call that has not started a start_time, and those are exactly the ones a crash leaves
+ * behind.
  *
  * Calls whose status has not moved for SENDER_CALL_REFRESH_S (their callbacks may have been lost
  * while plantao was down) are fetched from Twilio and their status applied like a callback's,

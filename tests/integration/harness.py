@@ -40,6 +40,7 @@ from twilio_sim import SimError, TwilioSim  # noqa: E402  (path set just above)
 
 TWILIO_FROM = "+15005550006"
 READY_TIMEOUT = 10.0
+LISTEN_RETRIES = 3  # new ports tried when the one picked was taken before plantao could bind it
 CLOCK_SETTLE = 0.3  # seconds to let the server's engine tick (~100 ms) see a new clock offset
 DEFAULT = object()
 
@@ -75,6 +76,7 @@ class Plantao:
         self.log_path = os.path.join(self.tmp, "plantao.log")
         self.clock_offset = 0
         self.proc = None
+        self._ever_ready = False
         self._write_clock()
         self.env = dict(os.environ)
         self.env.update({
@@ -97,6 +99,29 @@ class Plantao:
     # ---- process ----------------------------------------------------------------------
 
     def start(self, wait=True):
+        """Start plantao. Its first start on a port picked by free_port() can lose a race with
+        another process on this machine that takes the port meanwhile: then a new port is
+        picked and it starts again (at most LISTEN_RETRIES times)."""
+        for attempt in range(LISTEN_RETRIES + 1):
+            try:
+                return self._start(wait)
+            except RuntimeError as e:
+                if self._ever_ready or attempt == LISTEN_RETRIES or "cannot listen on" not in str(e):
+                    raise
+                self._move_to_port(free_port())
+
+    def _move_to_port(self, port):
+        old = "127.0.0.1:%d" % self.port
+        self.port = port
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.env["PLANTAO_LISTEN"] = "127.0.0.1:%d" % self.port
+        public = self.env.get("PLANTAO_PUBLIC_URL")
+        if public and old in public:  # a test's own public URL (a path prefix) keeps its shape
+            self.env["PLANTAO_PUBLIC_URL"] = public.replace(old, "127.0.0.1:%d" % self.port)
+        if self.sim.plantao_url and old in self.sim.plantao_url:
+            self.sim.plantao_url = self.sim.plantao_url.replace(old, "127.0.0.1:%d" % self.port)
+
+    def _start(self, wait=True):
         if not os.access(self.binary, os.X_OK):
             raise RuntimeError("plantao binary not found: %s (run `make tests`, or set PLANTAO_BUILD)"
                                % self.binary)
@@ -121,6 +146,7 @@ class Plantao:
             try:
                 status, _, _ = self.api("GET", "/healthz", token=None, timeout=1)
                 if status == 200:
+                    self._ever_ready = True
                     return
                 last = "HTTP %s" % status
             except OSError as e:

@@ -409,6 +409,44 @@ static void test_list_follows_pages(void **state)
 	assert_int_equal(f.requests, 2);
 }
 
+/* Ending a call (issue 11, item 3): POST Calls/{sid}.json with Status=completed, Basic auth. */
+static void test_end_call(void **state)
+{
+	static const char *const script[] = {
+	        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n"
+	        "{\"sid\": \"CA0123456789abcdef0123456789abcdef\", \"status\": \"canceled\"}",
+	        "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n\r\n"
+	        "{\"code\": 20404, \"message\": \"The requested resource was not found\", \"status\": 404}",
+	};
+	struct twilio_result res;
+	struct fake f;
+	struct twilio *t;
+	char base[64];
+
+	(void)state;
+	fake_start(&f, script, 2);
+	base_of(&f, base, sizeof base);
+	t = client(base);
+	assert_int_equal(twilio_end_call(t, "CA0123456789abcdef0123456789abcdef", &res), RC_OK);
+	assert_int_equal(res.outcome, TWILIO_OK);
+	assert_string_equal(res.status, "canceled");
+	assert_non_null(strstr(f.first, "POST /2010-04-01/Accounts/" SID
+	                                "/Calls/CA0123456789abcdef0123456789abcdef.json HTTP/1.1"));
+	assert_non_null(strstr(f.first, "Authorization: Basic "));
+	assert_non_null(strstr(f.first, "\r\n\r\nStatus=completed"));
+	assert_int_equal(twilio_end_call(t, "CA0123456789abcdef0123456789abcdef", &res), RC_OK);
+	assert_int_equal(res.outcome, TWILIO_PERMANENT);
+	assert_int_equal(res.error_code, 20404);
+	twilio_free(t);
+	fake_stop(&f);
+	assert_int_equal(f.requests, 2);
+	/* Twilio not reached: RC_UPSTREAM, nothing to read */
+	t = client("http://127.0.0.1:9");
+	assert_int_equal(twilio_end_call(t, "CA0123456789abcdef0123456789abcdef", &res), RC_UPSTREAM);
+	assert_int_equal(res.http_status, 0);
+	twilio_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +458,7 @@ int main(void)
 	        cmocka_unit_test(test_error_answers),
 	        cmocka_unit_test(test_connection_refused_is_retryable),
 	        cmocka_unit_test(test_list_follows_pages),
+	        cmocka_unit_test(test_end_call),
 	};
 	int rc;
 
