@@ -84,7 +84,7 @@ class Server {
     while (Date.now() < deadline) {
       if (this.exited !== null) throw new Error(`plantao exited (${this.exited}) before it was ready\n${this.logTail()}`);
       try {
-        const r = await fetch(`${this.url}/healthz`);
+        const r = await fetch(`${this.url}/healthz?live`);
         if (r.ok) return;
       } catch (e) {
         /* not listening yet */

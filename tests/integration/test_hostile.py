@@ -348,7 +348,7 @@ class TestSlowClients(IntegrationTest):
         self.assertIn("body", closed, "a body trickled for 40 s without being cut")
         self.assertLess(closed["head"], 20)
         self.assertLess(closed["body"], 25)
-        self.assertEqual(self.api("GET", "/healthz", token=None)[0], 200)
+        self.assertEqual(self.api("GET", "/healthz?live", token=None)[0], 200)
 
 
 class TestHostilePaths(IntegrationTest):
@@ -374,7 +374,7 @@ class TestHostilePaths(IntegrationTest):
 
     def test_head_works_wherever_get_does(self):
         c = Client(self.plantao)
-        for path, auth in (("/healthz", False), ("/", False), ("/api/oncall", True), ("/metrics", False)):
+        for path, auth in (("/healthz?live", False), ("/", False), ("/api/oncall", True), ("/metrics", False)):
             headers = {"Authorization": "Bearer " + self.plantao.api_token} if auth else {}
             gs, gbody, gh = c.request("GET", path, headers=headers)
             hs, hbody, hh = c.request("HEAD", path, headers=headers)

@@ -356,7 +356,7 @@ class TestImap(ImapTest):
         d.stop()
         time.sleep(3.5)  # about three polls against a closed port
         self.assertTrue(self.plantao.running())
-        self.assertEqual(self.api("GET", "/healthz", token=None)[0], 200)
+        self.assertEqual(self.api("GET", "/healthz?live", token=None)[0], 200)
         failures = self.log_lines("imap: SEARCH failed")
         self.assertEqual(len(failures), 1, "one warning per failure streak, got:\n%s" % "\n".join(failures))
 
@@ -373,7 +373,7 @@ class TestImap(ImapTest):
         self.start_with_imap(password="wrong-" + d.password)
         time.sleep(3.5)
         self.assertTrue(self.plantao.running())
-        self.assertEqual(self.api("GET", "/healthz", token=None)[0], 200)
+        self.assertEqual(self.api("GET", "/healthz?live", token=None)[0], 200)
         denied = self.log_lines("login denied")
         self.assertEqual(len(denied), 1, "one warning per failure streak, got:\n%s" % "\n".join(denied))
         self.assertNotIn("wrong-" + d.password, self.plantao.log_text(), "the password must never be logged")

@@ -351,7 +351,7 @@ class TestDemoMode(IntegrationTest):
         log = self.plantao.log_text()
         self.assertEqual(log.count("stay pending until"), 1, log)
         self.assertTrue(self.plantao.running())
-        self.assertEqual(self.api("GET", "/healthz", token=None)[0], 200)
+        self.assertEqual(self.api("GET", "/healthz?live", token=None)[0], 200)
 
 
 class TestApi(OutboundTest):

@@ -71,7 +71,7 @@ class TestRateLimit(IntegrationTest):
             self.assertEqual(headers.get("retry-after"), "1")
             self.assertEqual(body["error"]["code"], "rate_limited")
         # webhooks and health are not rate limited
-        self.assertEqual(self.api("GET", "/healthz", token=None)[0], 200)
+        self.assertEqual(self.api("GET", "/healthz?live", token=None)[0], 200)
         time.sleep(1.2)
         self.assertEqual(self.api("GET", "/api/tokens")[0], 200)
 
@@ -110,13 +110,13 @@ class TestTls(IntegrationTest):
 
         def up():
             try:
-                with urllib.request.urlopen(p.url + "/healthz", context=ctx, timeout=1) as r:
+                with urllib.request.urlopen(p.url + "/healthz?live", context=ctx, timeout=1) as r:
                     return r.status == 200
             except OSError:
                 return False
         wait_until(up, timeout=10, what="HTTPS /healthz")
         with self.assertRaises(OSError):  # plain HTTP on the TLS port is refused
-            urllib.request.urlopen(p.url.replace("https://", "http://") + "/healthz", timeout=2).read()
+            urllib.request.urlopen(p.url.replace("https://", "http://") + "/healthz?live", timeout=2).read()
         subprocess.run(["rm", "-rf", tmp], check=False)
 
     def test_half_tls_config_refused(self):
@@ -147,4 +147,4 @@ class TestDatabaseLocked(IntegrationTest):
         ok = db.execute("PRAGMA integrity_check").fetchone()[0]
         self.assertEqual(ok, "ok")
         db.close()
-        self.assertEqual(self.api("GET", "/healthz", token=None)[0], 200)
+        self.assertEqual(self.api("GET", "/healthz?live", token=None)[0], 200)

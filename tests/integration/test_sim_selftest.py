@@ -600,12 +600,12 @@ class TestHarness(unittest.TestCase):
             if "/healthz: HTTP 404" in str(e):
                 self.skipTest("plantao has no /healthz yet")
             raise
-        self.assertEqual(p.api("GET", "/healthz", token=None)[0], 200)
+        self.assertEqual(p.api("GET", "/healthz?live", token=None)[0], 200)
         p.kill9()
         with self.assertRaises(OSError):
-            p.api("GET", "/healthz", token=None, timeout=1)
+            p.api("GET", "/healthz?live", token=None, timeout=1)
         p.restart()
-        self.assertEqual(p.api("GET", "/healthz", token=None)[0], 200)
+        self.assertEqual(p.api("GET", "/healthz?live", token=None)[0], 200)
         self.assertEqual(p.stop(), 0)
         self.assertTrue(os.path.exists(p.db_path))
 

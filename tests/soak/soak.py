@@ -70,7 +70,7 @@ def main():
                                                "From": rnd.choice(PEOPLE), "To": TWILIO_FROM, "Body": "quem"})
                 record("sms webhook", w.status == 200)
             elif r < 0.8:
-                path = rnd.choice(["/api/oncall", "/api/people", "/api/schedule", "/api/alerts", "/healthz",
+                path = rnd.choice(["/api/oncall", "/api/people", "/api/schedule", "/api/alerts", "/healthz?live",
                                    "/metrics"])
                 record("api read", p.api("GET", path)[0] == 200)
             elif r < 0.95:
