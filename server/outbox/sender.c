@@ -46,6 +46,9 @@ struct sender {
 	bool demo_logged;
 	int64_t next_prune_ms;
 	int64_t next_refresh_ms;
+	int64_t next_ok_note_ms;  /* twilio_results 'ok' is written at most once a second… */
+	bool error_noted;         /* …unless an error was noted since */
+	int64_t next_auth_log_ms; /* the credentials error is logged once a minute */
 };
 
 /* ---- pure parts ---- */
@@ -157,7 +160,7 @@ static enum rc cancel_page(struct sender *s, int64_t id, const char *why)
 			rc = RC_OK;
 	}
 	if (rc == RC_OK) {
-		log_info("outbox %lld: page to %s not sent: %s", (long long)id, r.to, why);
+		log_info("outbox %lld: page to %s %s", (long long)id, r.to, why);
 		metrics_count(s->app->metrics, "plantao_outbox_pages_canceled_total", NULL, 1);
 	}
 	outbox_row_release(&r);
@@ -271,14 +274,23 @@ static enum rc note_result(struct sender *s, const struct twilio_result *res)
 	bool network = res->http_status == 0;
 	const char *kind;
 
-	if (res->outcome == TWILIO_OK)
+	if (res->outcome == TWILIO_OK) {
+		/* One write a second at most while all is well; at once after an error. */
+		if (!s->error_noted && now < s->next_ok_note_ms)
+			return RC_OK;
+		s->error_noted = false;
+		s->next_ok_note_ms = now + 1000;
 		return outbox_twilio_note(s->db, "ok", now, res->http_status, 0, NULL);
+	}
 	metrics_count(s->app->metrics, "plantao_twilio_errors_total", code_label(res->error_code, network), 1);
 	kind = network ? "network" : is_auth_error(res->error_code) || res->http_status == 401 ? "auth" : "error";
-	if (!strcmp(kind, "auth"))
+	if (!strcmp(kind, "auth") && now >= s->next_auth_log_ms) {
 		log_err("twilio: credentials refused (%d %s): no text or call can go out until TWILIO_ACCOUNT_SID / "
 		        "TWILIO_AUTH_TOKEN are fixed; pages are kept and tried again",
 		        res->error_code, res->error_message);
+		s->next_auth_log_ms = now + 60 * 1000;
+	}
+	s->error_noted = true;
 	return outbox_twilio_note(s->db, kind, now, res->http_status, res->error_code, res->error_message);
 }
 
