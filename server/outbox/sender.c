@@ -395,22 +395,40 @@ static enum rc dest_hold(struct sender *s, const struct outbox_row *r, int64_t n
 		int limit;
 		int64_t window_ms;
 	} w[] = {{c->dest_per_minute, 60 * 1000}, {c->dest_per_15min, 15 * 60 * 1000}};
+	bool calls = r->kind == OUTBOX_CALL;
 	size_t i;
 
 	*until = 0;
 	if (strcmp(r->class_, "alert") != 0)
 		return RC_OK;
 	for (i = 0; i < sizeof w / sizeof w[0]; i++) {
-		int64_t n, oldest;
+		int64_t n, oldest, free_at;
 		enum rc rc;
 
 		if (w[i].limit <= 0)
 			continue;
-		rc = outbox_dest_recent(s->db, r->to, r->kind == OUTBOX_CALL, now - w[i].window_ms, &n, &oldest);
+		rc = outbox_dest_recent(s->db, r->to, calls, now - w[i].window_ms, &n, &oldest);
 		if (rc != RC_OK)
 			return rc;
-		if (n >= w[i].limit && oldest + w[i].window_ms > *until)
-			*until = oldest + w[i].window_ms;
+		if (n < w[i].limit)
+			continue;
+		free_at = oldest + w[i].window_ms;
+		/* A page text waiting here gathers every alert that arrives meanwhile (bundling in
+		 * server/pager/escalation.c), so for texts the per-minute limit is relaxed to a short
+		 * gathering gap: a storm reaches the phone as one text now and one bundled text
+		 * SENDER_PAGE_TEXT_GAP_MS later, not a minute later. The 15-minute limit still caps a
+		 * flood, and a per-minute limit above one is never made stricter. */
+		if (i == 0 && !calls) {
+			rc = outbox_dest_recent(s->db, r->to, calls, now - SENDER_PAGE_TEXT_GAP_MS, &n, &oldest);
+			if (rc != RC_OK)
+				return rc;
+			if (n == 0)
+				continue;
+			if (oldest + SENDER_PAGE_TEXT_GAP_MS < free_at)
+				free_at = oldest + SENDER_PAGE_TEXT_GAP_MS;
+		}
+		if (free_at > *until)
+			*until = free_at;
 	}
 	if (*until && *until <= now)
 		*until = now + 1;

@@ -13,7 +13,9 @@
  *      calls; 0 means no pacing) and, for class 'alert' only, to per-destination limits
  *      (PLANTAO_DEST_PER_MINUTE and PLANTAO_DEST_PER_15MIN, counted separately for texts and
  *      calls from the outbox table itself over pages only, so notices never use up what pages
- *      need, and they survive restarts; 0 means no limit). A row held back by a destination
+ *      need, and they survive restarts; 0 means no limit; for page texts the per-minute limit
+ *      is one text per SENDER_PAGE_TEXT_GAP_MS, the waiting text gathering the alerts that
+ *      arrive meanwhile). A row held back by a destination
  *      limit gets its next_at_ms pushed; one held back by pacing simply waits for a token;
  *   4. marks each row 'sending' (tries + 1) in a committed transaction BEFORE its request, then
  *      creates it at Twilio through curl multi (up to TWILIO_MAX_PARALLEL at once). A page is
@@ -76,7 +78,10 @@
 struct app;
 struct db;
 
-#define SENDER_BUDGET_MS 250
+/* Page texts to one phone: at most one per this gap when PLANTAO_DEST_PER_MINUTE is on (see
+ * dest_hold() in sender.c); alerts arriving meanwhile join the waiting text. */
+#define SENDER_PAGE_TEXT_GAP_MS 10000
+#define SENDER_BUDGET_MS        250
 /* Past the create request's own deadline (its client timeout) plus a margin: a row 'sending'
  * this long after its attempt without an answer is looked up, never sooner. */
 #define SENDER_LOOKUP_MARGIN_MS    2000

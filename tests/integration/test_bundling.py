@@ -125,6 +125,31 @@ class TestBundledCalls(BundleTest):
         self.assertEqual(len(self.sim.requests_of("calls", "POST")), 2)
         self.consume_texts()
 
+    def test_five_critical_alerts_a_second_apart_all_reach_the_first_person_by_text_in_30s(self):
+        # Nobody answers: what the first person can read on the phone is all she has. At the
+        # default 1-a-minute per-phone limit alerts 2..5 waited a minute behind alert 1's text.
+        self.sim.phone(ANA).does_not_answer(delay=20.0)
+        self.sim.phone(BRUNO).does_not_answer(delay=20.0)
+        t0 = time.monotonic()
+        ids = []
+        for i in range(5):
+            ids.append(self.trigger("pagamento %d recusado" % (i + 1)))
+            time.sleep(1.0)
+
+        def all_texted():
+            body = " ".join(self.texts(ANA))
+            return all("Alerta %d:" % a in body or "#%d " % a in body for a in ids)
+        wait_until(all_texted, timeout=40, what="every alert in a text to Ana")
+        self.assertLess(time.monotonic() - t0, 30.0, self.texts(ANA))
+        # bundled, not one text per alert: the phone is still protected from a flood
+        self.assertLessEqual(len(self.sim.sms_to(ANA)), 3, self.texts(ANA))
+        for aid in ids:  # closing them ends the calls still ringing
+            self.api_ok("POST", "/api/alerts/%d/resolve" % aid)
+        self.consume_texts()
+        with self.sim._lock:
+            for c in self.sim.calls:
+                c.consumed = True
+
     def test_twelve_alertmanager_alerts_then_a_critical_one(self):
         self.sim.phone(ANA).answers(digits="1", delay=3.0)
         for i in range(12):
