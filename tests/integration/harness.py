@@ -144,7 +144,7 @@ class Plantao:
                 raise RuntimeError("plantao exited with status %s before it was ready\n%s"
                                    % (self.proc.returncode, self.log_tail()))
             try:
-                status, _, _ = self.api("GET", "/healthz", token=None, timeout=1)
+                status, _, _ = self.api("GET", "/healthz?live", token=None, timeout=1)
                 if status == 200:
                     self._ever_ready = True
                     return
