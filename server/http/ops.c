@@ -8,15 +8,13 @@
  *             was not refused for authentication (20003 and friends);
  *   oncall    the escalation policy reaches somebody now;
  *   outbox    no page has waited longer than PLANTAO_HEALTH_PAGE_AGE seconds.
- * With ?verbose a failing component makes it 503; warnings (no credentials and nothing
+ * A failing component makes it 503; warnings (no credentials and nothing
  * waiting, Twilio errors being retried, nobody on call but a named person in the policy) keep
  * 200. The body names each component's state, gives a reason for each one that is not ok and,
  * with ?verbose, every component's details. The console's "now" page shows the same reasons.
  * /healthz?live is the liveness answer for process supervisors and start-up waits, which
  * must not restart or wait forever for a server nobody is on call for yet: the same body, 200
- * while the server answers and the database reads, 503 when it does not. Plain /healthz
- * answers like ?live until the integration harness, the e2e runner and the bench wait on
- * ?live; then it answers like ?verbose without the details.
+ * while the server answers and the database reads, 503 when it does not.
  * A component that changes state is logged once (a warning when it fails, info when it is ok
  * again), so the log tells when paging broke even if nobody watched /healthz.
  */
@@ -313,7 +311,7 @@ enum rc ops_healthz(struct http_req *req)
 	struct component comps[N_COMPONENTS];
 	int64_t now = clock_now();
 	struct health_waiting w;
-	bool have_w, alive, verbose = has_flag(req, "verbose"), strict = verbose && !has_flag(req, "live");
+	bool have_w, alive, verbose = has_flag(req, "verbose"), strict = !has_flag(req, "live");
 	enum level worst = assess(req, now, comps, &w, &have_w);
 	json_t *body, *reasons = json_object(), *all = json_object();
 	size_t i;

@@ -1,7 +1,8 @@
 /*
  * server/http/ops.h — operational routes: GET /healthz (would a page go out now: database,
- * twilio, oncall and outbox, each with a reason when not ok; ?verbose for the details and a 503
- * when one fails) and GET /metrics (Prometheus text format, paging gauges included).
+ * twilio, oncall and outbox, each with a reason when not ok, 503 when one fails; ?verbose for
+ * the details; ?live for liveness only) and GET /metrics (Prometheus text format, paging gauges
+ * included).
  */
 #ifndef PLANTAO_OPS_H
 #define PLANTAO_OPS_H

@@ -1,6 +1,6 @@
 """
-tests/integration/test_health.py — failures that stop pages must be visible: /healthz?verbose
-answers 503 with a reason per component (database, twilio, oncall, outbox) when a page would not go out
+tests/integration/test_health.py — failures that stop pages must be visible: /healthz answers
+503 with a reason per component (database, twilio, oncall, outbox) when a page would not go out
 — wrong Twilio credentials (20003), no credentials while a page waits, nobody on call, a page
 stuck behind an unreachable Twilio, the database file deleted or its disk full under a running
 server — and 200 only when a page would go out. /metrics: every family has HELP and TYPE; the
@@ -152,6 +152,7 @@ class TestHealthz(HealthTest):
         self.assertEqual(self.sim.messages, [])  # nobody was reached
         self.assertTrue(self.sim.requests_of("messages", "POST"), "plantao did try to send")
         status, plain = self.health(verbose=False)  # the plain form gives the reason as well
+        self.assertEqual(status, 503)
         self.assertEqual(plain["status"], "impaired")
         self.assertIn("20003", plain["reasons"]["twilio"])
         # the log says it once, however often /healthz is asked
@@ -184,6 +185,7 @@ class TestHealthz(HealthTest):
         status, live, _ = self.api("GET", "/healthz?live", token=None)  # the process itself is fine
         self.assertEqual(status, 200, live)
         self.assertEqual(live["oncall"], "nobody_on_call")
+        self.assertEqual(self.health(verbose=False)[0], 503)
         self.assertEqual(body["database"], "ok")
         m = self.api_ok("GET", "/metrics")
         self.assertIn("\nplantao_oncall_reachable 0\n", m)
