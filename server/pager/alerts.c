@@ -349,6 +349,50 @@ static enum sms_verb parse_command(const char *text, int64_t *num)
 	return VERB_NONE;
 }
 
+/* Most alerts a bare "ack" takes at once (a bundled page text lists at most a few). */
+#define ACK_ALL_MAX 64
+
+/*
+ * A bare "ack"/"ok": every open alert paged to this person (by call or text), oldest first, is
+ * acknowledged — the bundled page text says "responda 'ack' para assumir todos". Alerts someone
+ * else took meanwhile are left as they are.
+ */
+static enum rc ack_all(struct app *app, struct db *db, int64_t person_id, const char *phone, struct buf *reply)
+{
+	int64_t ids[ACK_ALL_MAX], taken[ACK_ALL_MAX];
+	size_t n = 0, k = 0, i;
+	enum rc rc = alerts_open_for(db, person_id, phone, ids, ACK_ALL_MAX, &n);
+
+	if (rc != RC_OK)
+		return rc;
+	for (i = n; i-- > 0;) {
+		bool changed = false;
+
+		rc = alerts_ack(app, db, ids[i], person_id, "sms", &changed);
+		if (rc == RC_CONFLICT || rc == RC_NOT_FOUND)
+			continue;
+		if (rc != RC_OK)
+			return rc;
+		if (changed)
+			taken[k++] = ids[i];
+	}
+	if (k == 0)
+		return buf_puts(reply, L(app, "Nenhum alerta aberto para você.", "No open alert for you."));
+	if (k == 1)
+		return buf_printf(reply, L(app, "Alerta %lld assumido por você.", "Alert %lld is yours."),
+		                  (long long)taken[0]);
+	rc = buf_puts(reply, L(app, "Alertas ", "Alerts "));
+	for (i = 0; rc == RC_OK && i < k; i++)
+		rc = buf_printf(reply, "%s%lld",
+		                i == 0       ? ""
+		                : i + 1 == k ? L(app, " e ", " and ")
+		                             : ", ",
+		                (long long)taken[i]);
+	if (rc == RC_OK)
+		rc = buf_puts(reply, L(app, " assumidos por você.", " are yours."));
+	return rc;
+}
+
 enum rc alerts_sms_command(struct app *app, struct db *db, int64_t person_id, const char *text, struct buf *reply,
                            bool *handled)
 {
@@ -367,6 +411,8 @@ enum rc alerts_sms_command(struct app *app, struct db *db, int64_t person_id, co
 	if (person_id <= 0 || people_get(db, person_id, &who) != RC_OK)
 		return buf_puts(reply, L(app, "Este número não está cadastrado no plantão.",
 		                         "This number is not registered with the on-call team."));
+	if (!id && verb == VERB_ACK)
+		return ack_all(app, db, person_id, who.phone, reply);
 	if (!id) {
 		if (verb == VERB_RESOLVE)
 			return buf_puts(reply, L(app, "Use: resolver N (o número do alerta).",

@@ -42,7 +42,8 @@ enum rc alerts_call_status(struct app *app, struct db *db, int64_t attempt_id, c
 
 /*
  * An SMS from person_id (0 when the number is unknown) with text. If it is an alert command
- * (ack N, ok N, resolver N, a bare ack, …) it is carried out and *handled is set, with the reply
+ * (ack N, ok N, resolver N; a bare ack or ok takes every open alert paged to that person, …) it is
+ * carried out and *handled is set, with the reply
  * text appended to reply; otherwise nothing changes and *handled is false.
  */
 enum rc alerts_sms_command(struct app *app, struct db *db, int64_t person_id, const char *text, struct buf *reply,

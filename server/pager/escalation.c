@@ -125,9 +125,9 @@ enum rc escalation_notify(struct app *app, struct db *db, int64_t id, const char
 static void page_body(struct app *app, const int64_t *ids, const char *const *summaries, size_t n, const char *runbook,
                       char *body, size_t len)
 {
-	/* "ack" with no number takes only the newest alert (server/pager/alerts.c): each is named */
-	const char *tail = L(app, "; responda 'ack N' para assumir cada um (N: o número do alerta).",
-	                     "; reply 'ack N' to acknowledge each (N: the alert's number).");
+	/* "ack" with no number takes every open alert paged to the person (server/pager/alerts.c) */
+	const char *tail = L(app, "; responda 'ack' para assumir todos ou 'ack N' para um.",
+	                     "; reply 'ack' to acknowledge all of them or 'ack N' for one.");
 	size_t used, i;
 	int w;
 

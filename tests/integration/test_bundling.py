@@ -150,6 +150,29 @@ class TestBundledCalls(BundleTest):
             for c in self.sim.calls:
                 c.consumed = True
 
+    def test_a_bare_ack_confirms_every_alert_of_the_bundled_text(self):
+        # The bundled text says "responda 'ack' para assumir todos": at 3 a.m. one word must
+        # take the whole storm, not only its newest alert.
+        self.sim.phone(ANA).does_not_answer(delay=20.0)
+        self.sim.phone(BRUNO).does_not_answer(delay=20.0)
+        ids = []
+        for i in range(3):
+            ids.append(self.trigger("fila %d parada" % (i + 1)))
+            time.sleep(1.0)
+        bundle = self.sim.expect_sms(ANA, containing="2 alertas abertos", timeout=30)
+        self.assertIn("responda 'ack' para assumir todos", bundle.body)
+        replies = self.sim.incoming_sms(ANA, "ack")
+        self.assertEqual(replies, ["Alertas %d, %d e %d assumidos por você." % tuple(ids)])
+        for aid in ids:
+            a = self.alert(aid)
+            self.assertEqual((a["status"], a["acked_by"], a["acked_via"]), ("acknowledged", self.ana, "sms"), a)
+        # nothing is left for a second "ack"
+        self.assertEqual(self.sim.incoming_sms(ANA, "ok"), ["Nenhum alerta aberto para você."])
+        self.consume_texts()
+        with self.sim._lock:
+            for c in self.sim.calls:
+                c.consumed = True
+
     def test_twelve_alertmanager_alerts_then_a_critical_one(self):
         self.sim.phone(ANA).answers(digits="1", delay=3.0)
         for i in range(12):
@@ -192,7 +215,7 @@ class TestBundledTexts(BundleTest):
         self.advance(61)
         text = self.sim.expect_sms(ANA, containing="2 alertas abertos", timeout=10)
         self.assertIn("#%d worker 1 sem resposta, #%d worker 2 sem resposta" % tuple(later), text.body)
-        self.assertIn("responda 'ack N'", text.body)
+        self.assertIn("responda 'ack' para assumir todos ou 'ack N' para um", text.body)
         self.assertEqual(len([m for m in self.sim.sms_to(ANA) if "Responda" in m.body or "responda" in m.body]), 2)
         # and they rode on the call that was already ringing: one call for the three
         call = self.sim.expect_call(ANA, timeout=30)

@@ -657,13 +657,14 @@ static void sms_commands(void **state)
 	trigger(f, "one", NULL, NULL);
 	trigger(f, "two", NULL, NULL);
 	tick(f, T0);
-	/* bare ack takes the newest alert sent to that person */
-	sms(f, f->bruno, "  OK! ", true, "Alerta 2 assumido por você.");
+	/* bare ack takes every open alert paged to that person, oldest first */
+	sms(f, f->bruno, "  OK! ", true, "Alertas 1 e 2 assumidos por você.");
 	assert_string_equal(text(f->db, "SELECT status || ' ' || acked_by || ' ' || acked_via FROM alerts WHERE id = 2",
 	                         out, sizeof out),
 	                    "acknowledged 2 sms");
+	sms(f, f->bruno, "ok", true, "Nenhum alerta aberto para você.");
 	sms(f, f->ana, "ack #2", true, "Alerta 2 já foi assumido por Bruno.");
-	sms(f, f->ana, "Assumir 1", true, "Alerta 1 assumido por você.");
+	sms(f, f->ana, "Assumir 1", true, "Alerta 1 já foi assumido por Bruno.");
 	sms(f, f->carla, "resolver 1", true, "Alerta 1 resolvido.");
 	sms(f, f->carla, "resolve 1", true, "Alerta 1 já estava resolvido.");
 	sms(f, f->carla, "ack 1", true, "Alerta 1 já foi resolvido.");
