@@ -8,9 +8,9 @@
  *             was not refused for authentication (20003 and friends);
  *   oncall    the escalation policy reaches somebody now;
  *   outbox    no page has waited longer than PLANTAO_HEALTH_PAGE_AGE seconds.
- * A failing component makes it 503; warnings (no credentials and nothing
- * waiting, Twilio errors being retried, nobody on call but a named person in the policy) keep
- * 200. The body names each component's state, gives a reason for each one that is not ok and,
+ * A failing component makes it 503 (no Twilio credentials fails even with nothing waiting: no
+ * page could go out); warnings (Twilio errors being retried, nobody on call but a named person
+ * in the policy) keep 200. The body names each component's state, gives a reason for each one that is not ok and,
  * with ?verbose, every component's details. The console's "now" page shows the same reasons.
  * /healthz?live is the liveness answer for process supervisors and start-up waits, which
  * must not restart or wait forever for a server nobody is on call for yet: the same body, 200
@@ -124,10 +124,10 @@ static void check_twilio(struct http_req *req, const struct health_waiting *w, b
 			    "%lld page(s) waiting and Twilio credentials are not set (TWILIO_ACCOUNT_SID, "
 			    "TWILIO_AUTH_TOKEN, TWILIO_FROM): nothing is sent",
 			    (long long)w->count[0]);
-		else
-			set(c, LEVEL_WARN, "not_configured",
+		else /* no page would go out: that is not healthy, even with nothing waiting (demo) */
+			set(c, LEVEL_FAIL, "not_configured",
 			    "Twilio credentials are not set (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM): "
-			    "alerts are recorded but nobody is paged");
+			    "alerts are recorded but nobody can be paged");
 		return;
 	}
 	rc = health_twilio_results(req->db, req->app->started_at * 1000, &t);
