@@ -17,36 +17,9 @@ static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t len)
 	snprintf(dst, len, "%s", s ? (const char *)s : "");
 }
 
-static int bind_opt_text(sqlite3_stmt *st, int i, const char *s)
-{
-	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
-}
-
 static int bind_opt_id(sqlite3_stmt *st, int i, int64_t id)
 {
 	return id > 0 ? sqlite3_bind_int64(st, i, id) : sqlite3_bind_null(st, i);
-}
-
-/* Runs a prepared, bound statement that returns no rows; resets it. */
-static enum rc done(struct db *db, sqlite3_stmt *st, const char *what)
-{
-	enum rc rc = RC_OK;
-
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = db_rc(db);
-		log_err("%s: %s", what, sqlite3_errmsg(db->h));
-	}
-	sqlite3_reset(st);
-	return rc;
-}
-
-static enum rc bind_failed(struct db *db, sqlite3_stmt *st, const char *what)
-{
-	if (st) {
-		log_err("%s: bind: %s", what, sqlite3_errmsg(db->h));
-		sqlite3_reset(st);
-	}
-	return RC_DB;
 }
 
 /* ---------------------------------------------------------------- alerts */
@@ -60,7 +33,7 @@ enum rc alerts_find_open(struct db *db, const char *dedup_key, int64_t *id)
 
 	*id = 0;
 	if (!st || sqlite3_bind_text(st, 1, dedup_key, -1, SQLITE_STATIC))
-		return bind_failed(db, st, "alerts_find_open");
+		return db_bind_failed(db, st, "alerts_find_open");
 	rc = db_step_row(db, st);
 	if (rc == RC_OK) {
 		*id = sqlite3_column_int64(st, 0);
@@ -79,11 +52,11 @@ enum rc alerts_insert(struct db *db, const char *summary, const char *details, c
 	enum rc rc;
 
 	*id = 0;
-	if (!st || sqlite3_bind_text(st, 1, summary, -1, SQLITE_STATIC) || bind_opt_text(st, 2, details) ||
-	    bind_opt_text(st, 3, severity) || bind_opt_text(st, 4, source) || bind_opt_text(st, 5, dedup_key) ||
-	    sqlite3_bind_int64(st, 6, now))
-		return bind_failed(db, st, "alerts_insert");
-	rc = done(db, st, "alerts_insert");
+	if (!st || sqlite3_bind_text(st, 1, summary, -1, SQLITE_STATIC) || db_bind_opt_text(st, 2, details) ||
+	    db_bind_opt_text(st, 3, severity) || db_bind_opt_text(st, 4, source) ||
+	    db_bind_opt_text(st, 5, dedup_key) || sqlite3_bind_int64(st, 6, now))
+		return db_bind_failed(db, st, "alerts_insert");
+	rc = db_step_done(db, st, "alerts_insert");
 	if (rc == RC_OK)
 		*id = db_last_id(db);
 	return rc;
@@ -95,8 +68,8 @@ enum rc alerts_bump(struct db *db, int64_t id, int64_t now)
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, now))
-		return bind_failed(db, st, "alerts_bump");
-	return done(db, st, "alerts_bump");
+		return db_bind_failed(db, st, "alerts_bump");
+	return db_step_done(db, st, "alerts_bump");
 }
 
 enum rc alerts_load(struct db *db, int64_t id, struct alerts_row *out)
@@ -109,7 +82,7 @@ enum rc alerts_load(struct db *db, int64_t id, struct alerts_row *out)
 
 	memset(out, 0, sizeof *out);
 	if (!st || sqlite3_bind_int64(st, 1, id))
-		return bind_failed(db, st, "alerts_load");
+		return db_bind_failed(db, st, "alerts_load");
 	rc = db_step_row(db, st);
 	if (rc == RC_OK) {
 		out->id = sqlite3_column_int64(st, 0);
@@ -151,7 +124,7 @@ enum rc alerts_due(struct db *db, int64_t now, int64_t *ids, size_t max, size_t 
 
 	*n = 0;
 	if (!st || sqlite3_bind_int64(st, 1, now) || sqlite3_bind_int64(st, 2, (int64_t)max))
-		return bind_failed(db, st, "alerts_due");
+		return db_bind_failed(db, st, "alerts_due");
 	return collect_ids(db, st, ids, max, n);
 }
 
@@ -167,7 +140,7 @@ enum rc alerts_stalled(struct db *db, int64_t *ids, size_t max, size_t *n)
 
 	*n = 0;
 	if (!st || sqlite3_bind_int64(st, 1, (int64_t)max))
-		return bind_failed(db, st, "alerts_stalled");
+		return db_bind_failed(db, st, "alerts_stalled");
 	return collect_ids(db, st, ids, max, n);
 }
 
@@ -181,8 +154,8 @@ enum rc alerts_set_step(struct db *db, int64_t id, int round, int step, int64_t 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int(st, 2, round) || sqlite3_bind_int(st, 3, step) ||
 	    (deadline ? sqlite3_bind_int64(st, 4, deadline) : sqlite3_bind_null(st, 4)) ||
 	    sqlite3_bind_int64(st, 5, now))
-		return bind_failed(db, st, "alerts_set_step");
-	return done(db, st, "alerts_set_step");
+		return db_bind_failed(db, st, "alerts_set_step");
+	return db_step_done(db, st, "alerts_set_step");
 }
 
 enum rc alerts_set_unpaged(struct db *db, int64_t id, const char *reason, int64_t recheck_at, int64_t now, bool *first)
@@ -197,7 +170,7 @@ enum rc alerts_set_unpaged(struct db *db, int64_t id, const char *reason, int64_
 	if (first)
 		*first = false;
 	if (!st || sqlite3_bind_int64(st, 1, id))
-		return bind_failed(db, st, "alerts_set_unpaged");
+		return db_bind_failed(db, st, "alerts_set_unpaged");
 	rc = db_step_row(db, st);
 	if (rc == RC_OK)
 		was_null = sqlite3_column_int(st, 0) != 0;
@@ -208,8 +181,8 @@ enum rc alerts_set_unpaged(struct db *db, int64_t id, const char *reason, int64_
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC) ||
 	    (recheck_at ? sqlite3_bind_int64(st, 3, recheck_at) : sqlite3_bind_null(st, 3)) ||
 	    sqlite3_bind_int64(st, 4, now))
-		return bind_failed(db, st, "alerts_set_unpaged");
-	rc = done(db, st, "alerts_set_unpaged");
+		return db_bind_failed(db, st, "alerts_set_unpaged");
+	rc = db_step_done(db, st, "alerts_set_unpaged");
 	if (rc == RC_OK && first)
 		*first = was_null && db_changes(db) == 1;
 	return rc;
@@ -223,7 +196,7 @@ enum rc alerts_has_attempts(struct db *db, int64_t id, bool *any)
 
 	*any = false;
 	if (!st || sqlite3_bind_int64(st, 1, id))
-		return bind_failed(db, st, "alerts_has_attempts");
+		return db_bind_failed(db, st, "alerts_has_attempts");
 	s = sqlite3_step(st);
 	*any = s == SQLITE_ROW;
 	sqlite3_reset(st);
@@ -233,7 +206,7 @@ enum rc alerts_has_attempts(struct db *db, int64_t id, bool *any)
 /* Runs an UPDATE guarded by the current status: RC_CONFLICT when no row changed. */
 static enum rc transition(struct db *db, sqlite3_stmt *st, const char *what)
 {
-	enum rc rc = done(db, st, what);
+	enum rc rc = db_step_done(db, st, what);
 
 	if (rc == RC_OK && db_changes(db) != 1)
 		rc = RC_CONFLICT;
@@ -247,7 +220,7 @@ enum rc alerts_set_exhausted(struct db *db, int64_t id, int64_t now)
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, now))
-		return bind_failed(db, st, "alerts_set_exhausted");
+		return db_bind_failed(db, st, "alerts_set_exhausted");
 	return transition(db, st, "alerts_set_exhausted");
 }
 
@@ -260,7 +233,7 @@ enum rc alerts_set_acked(struct db *db, int64_t id, int64_t person_id, const cha
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || bind_opt_id(st, 2, person_id) ||
 	    sqlite3_bind_text(st, 3, via, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 4, now))
-		return bind_failed(db, st, "alerts_set_acked");
+		return db_bind_failed(db, st, "alerts_set_acked");
 	return transition(db, st, "alerts_set_acked");
 }
 
@@ -273,7 +246,7 @@ enum rc alerts_set_resolved(struct db *db, int64_t id, const char *via, int64_t 
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, via, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_int64(st, 3, now))
-		return bind_failed(db, st, "alerts_set_resolved");
+		return db_bind_failed(db, st, "alerts_set_resolved");
 	return transition(db, st, "alerts_set_resolved");
 }
 
@@ -289,8 +262,8 @@ enum rc alerts_newest_for(struct db *db, int64_t person_id, const char *phone, i
 	enum rc rc;
 
 	*id = 0;
-	if (!st || bind_opt_id(st, 1, person_id) || bind_opt_text(st, 2, phone))
-		return bind_failed(db, st, "alerts_newest_for");
+	if (!st || bind_opt_id(st, 1, person_id) || db_bind_opt_text(st, 2, phone))
+		return db_bind_failed(db, st, "alerts_newest_for");
 	rc = db_step_row(db, st);
 	if (rc == RC_OK) {
 		*id = sqlite3_column_int64(st, 0);
@@ -313,7 +286,7 @@ enum rc alerts_json(struct db *db, int64_t id, json_t **out)
 
 	*out = NULL;
 	if (!st || sqlite3_bind_int64(st, 1, id))
-		return bind_failed(db, st, "alerts_json");
+		return db_bind_failed(db, st, "alerts_json");
 	rc = db_step_row(db, st);
 	if (rc == RC_OK) {
 		*out = db_row_json(st);
@@ -349,7 +322,7 @@ enum rc alerts_detail_json(struct db *db, int64_t id, json_t **out)
 		return rc;
 	st = db_stmt(db, attempts);
 	if (!st || sqlite3_bind_int64(st, 1, id)) {
-		rc = bind_failed(db, st, "alerts_detail_json");
+		rc = db_bind_failed(db, st, "alerts_detail_json");
 		goto out;
 	}
 	rc = db_rows_json(db, st, &list);
@@ -358,7 +331,7 @@ enum rc alerts_detail_json(struct db *db, int64_t id, json_t **out)
 	json_object_set_new(a, "attempts", list);
 	st = db_stmt(db, timeline);
 	if (!st || sqlite3_bind_int64(st, 1, id)) {
-		rc = bind_failed(db, st, "alerts_detail_json");
+		rc = db_bind_failed(db, st, "alerts_detail_json");
 		goto out;
 	}
 	rc = db_rows_json(db, st, &list);
@@ -382,8 +355,8 @@ enum rc alerts_list_json(struct db *db, const char *status, int limit, json_t **
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	*out = NULL;
-	if (!st || bind_opt_text(st, 1, status) || sqlite3_bind_int(st, 2, limit))
-		return bind_failed(db, st, "alerts_list_json");
+	if (!st || db_bind_opt_text(st, 1, status) || sqlite3_bind_int(st, 2, limit))
+		return db_bind_failed(db, st, "alerts_list_json");
 	return db_rows_json(db, st, out);
 }
 
@@ -433,7 +406,7 @@ enum rc alerts_attempt_load(struct db *db, int64_t id, struct alerts_attempt *ou
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id))
-		return bind_failed(db, st, "alerts_attempt_load");
+		return db_bind_failed(db, st, "alerts_attempt_load");
 	return one_attempt(db, st, out);
 }
 
@@ -444,7 +417,7 @@ enum rc alerts_attempt_at(struct db *db, int64_t alert_id, int round, int step, 
 
 	if (!st || sqlite3_bind_int64(st, 1, alert_id) || sqlite3_bind_int(st, 2, round) ||
 	    sqlite3_bind_int(st, 3, step))
-		return bind_failed(db, st, "alerts_attempt_at");
+		return db_bind_failed(db, st, "alerts_attempt_at");
 	return one_attempt(db, st, out);
 }
 
@@ -460,8 +433,8 @@ enum rc alerts_attempt_ensure(struct db *db, int64_t alert_id, int round, int st
 	if (!st || sqlite3_bind_int64(st, 1, alert_id) || sqlite3_bind_int(st, 2, round) ||
 	    sqlite3_bind_int(st, 3, step) || bind_opt_id(st, 4, person_id) ||
 	    sqlite3_bind_text(st, 5, phone, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 6, now))
-		return bind_failed(db, st, "alerts_attempt_ensure");
-	rc = done(db, st, "alerts_attempt_ensure");
+		return db_bind_failed(db, st, "alerts_attempt_ensure");
+	rc = db_step_done(db, st, "alerts_attempt_ensure");
 	if (rc != RC_OK)
 		return rc;
 	*created = db_changes(db) == 1;
@@ -474,8 +447,8 @@ enum rc alerts_attempt_set_outbox(struct db *db, int64_t id, int64_t outbox_id)
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, outbox_id))
-		return bind_failed(db, st, "alerts_attempt_set_outbox");
-	return done(db, st, "alerts_attempt_set_outbox");
+		return db_bind_failed(db, st, "alerts_attempt_set_outbox");
+	return db_step_done(db, st, "alerts_attempt_set_outbox");
 }
 
 enum rc alerts_attempt_update(struct db *db, int64_t id, const char *status, const char *answered_by,
@@ -487,10 +460,11 @@ enum rc alerts_attempt_update(struct db *db, int64_t id, const char *status, con
 	                          "ended_at = CASE WHEN ?5 THEN coalesce(ended_at, ?6) ELSE ended_at END WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, id) || bind_opt_text(st, 2, status) || bind_opt_text(st, 3, answered_by) ||
-	    bind_opt_text(st, 4, call_sid) || sqlite3_bind_int(st, 5, ended) || sqlite3_bind_int64(st, 6, now))
-		return bind_failed(db, st, "alerts_attempt_update");
-	return done(db, st, "alerts_attempt_update");
+	if (!st || sqlite3_bind_int64(st, 1, id) || db_bind_opt_text(st, 2, status) ||
+	    db_bind_opt_text(st, 3, answered_by) || db_bind_opt_text(st, 4, call_sid) ||
+	    sqlite3_bind_int(st, 5, ended) || sqlite3_bind_int64(st, 6, now))
+		return db_bind_failed(db, st, "alerts_attempt_update");
+	return db_step_done(db, st, "alerts_attempt_update");
 }
 
 enum rc alerts_attempt_outcome(struct db *db, int64_t id, const char *outcome, const char *digits, bool overwrite)
@@ -501,9 +475,9 @@ enum rc alerts_attempt_outcome(struct db *db, int64_t id, const char *outcome, c
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, outcome, -1, SQLITE_STATIC) ||
-	    bind_opt_text(st, 3, digits) || sqlite3_bind_int(st, 4, overwrite))
-		return bind_failed(db, st, "alerts_attempt_outcome");
-	return done(db, st, "alerts_attempt_outcome");
+	    db_bind_opt_text(st, 3, digits) || sqlite3_bind_int(st, 4, overwrite))
+		return db_bind_failed(db, st, "alerts_attempt_outcome");
+	return db_step_done(db, st, "alerts_attempt_outcome");
 }
 
 enum rc alerts_cancel_calls(struct db *db, int64_t id, int64_t now, int *n)
@@ -529,22 +503,22 @@ enum rc alerts_cancel_calls(struct db *db, int64_t id, int64_t now, int *n)
 	if (n)
 		*n = 0;
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, now))
-		return bind_failed(db, st, "alerts_cancel_calls");
-	rc = done(db, st, "alerts_cancel_calls");
+		return db_bind_failed(db, st, "alerts_cancel_calls");
+	rc = db_step_done(db, st, "alerts_cancel_calls");
 	if (rc != RC_OK)
 		return rc;
 	st = db_stmt(db, rows);
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, now))
-		return bind_failed(db, st, "alerts_cancel_calls");
-	rc = done(db, st, "alerts_cancel_calls");
+		return db_bind_failed(db, st, "alerts_cancel_calls");
+	rc = db_step_done(db, st, "alerts_cancel_calls");
 	if (rc == RC_OK && n)
 		*n = db_changes(db);
 	if (rc != RC_OK)
 		return rc;
 	st = db_stmt(db, texts);
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, now))
-		return bind_failed(db, st, "alerts_cancel_calls");
-	return done(db, st, "alerts_cancel_calls");
+		return db_bind_failed(db, st, "alerts_cancel_calls");
+	return db_step_done(db, st, "alerts_cancel_calls");
 }
 
 enum rc alerts_attempt_call_status(struct db *db, int64_t attempt_id, char status[16])
@@ -556,7 +530,7 @@ enum rc alerts_attempt_call_status(struct db *db, int64_t attempt_id, char statu
 
 	status[0] = '\0';
 	if (!st || sqlite3_bind_int64(st, 1, attempt_id))
-		return bind_failed(db, st, "alerts_attempt_call_status");
+		return db_bind_failed(db, st, "alerts_attempt_call_status");
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW)
 		copy_col(st, 0, status, 16);
@@ -575,7 +549,7 @@ enum rc alerts_attempt_call(struct db *db, int64_t attempt_id, char status[16], 
 	status[0] = '\0';
 	*accepted_at = 0;
 	if (!st || sqlite3_bind_int64(st, 1, attempt_id))
-		return bind_failed(db, st, "alerts_attempt_call");
+		return db_bind_failed(db, st, "alerts_attempt_call");
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {
 		copy_col(st, 0, status, 16);
@@ -602,7 +576,7 @@ enum rc alerts_joinable_call(struct db *db, const char *phone, int64_t *outbox_i
 	*outbox_id = 0;
 	status[0] = '\0';
 	if (!st || sqlite3_bind_text(st, 1, phone, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 2, ALERTS_BUNDLE_MAX))
-		return bind_failed(db, st, "alerts_joinable_call");
+		return db_bind_failed(db, st, "alerts_joinable_call");
 	rc = db_step_row(db, st);
 	if (rc == RC_OK) {
 		*outbox_id = sqlite3_column_int64(st, 0);
@@ -623,7 +597,7 @@ enum rc alerts_on_call(struct db *db, int64_t outbox_id, struct alerts_on_call *
 
 	*n = 0;
 	if (!st || sqlite3_bind_int64(st, 1, outbox_id))
-		return bind_failed(db, st, "alerts_on_call");
+		return db_bind_failed(db, st, "alerts_on_call");
 	while (*n < max && (s = sqlite3_step(st)) == SQLITE_ROW) {
 		struct alerts_on_call *c = &out[(*n)++];
 
@@ -651,8 +625,8 @@ enum rc alerts_attempt_read(struct db *db, int64_t id, int64_t now)
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, now))
-		return bind_failed(db, st, "alerts_attempt_read");
-	return done(db, st, "alerts_attempt_read");
+		return db_bind_failed(db, st, "alerts_attempt_read");
+	return db_step_done(db, st, "alerts_attempt_read");
 }
 
 enum rc alerts_call_wanted(struct db *db, int64_t outbox_id, bool *wanted)
@@ -664,7 +638,7 @@ enum rc alerts_call_wanted(struct db *db, int64_t outbox_id, bool *wanted)
 
 	*wanted = false;
 	if (!st || sqlite3_bind_int64(st, 1, outbox_id))
-		return bind_failed(db, st, "alerts_call_wanted");
+		return db_bind_failed(db, st, "alerts_call_wanted");
 	s = sqlite3_step(st);
 	*wanted = s == SQLITE_ROW;
 	sqlite3_reset(st);
@@ -684,7 +658,7 @@ enum rc alerts_open_page_text(struct db *db, const char *kind, const char *phone
 	*outbox_id = 0;
 	if (!st || sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 2, phone, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 3, ALERTS_BUNDLE_MAX))
-		return bind_failed(db, st, "alerts_open_page_text");
+		return db_bind_failed(db, st, "alerts_open_page_text");
 	rc = db_step_row(db, st);
 	if (rc == RC_OK)
 		*outbox_id = sqlite3_column_int64(st, 0);
@@ -699,8 +673,8 @@ enum rc alerts_page_text_link(struct db *db, int64_t outbox_id, int64_t alert_id
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, outbox_id) || sqlite3_bind_int64(st, 2, alert_id))
-		return bind_failed(db, st, "alerts_page_text_link");
-	return done(db, st, "alerts_page_text_link");
+		return db_bind_failed(db, st, "alerts_page_text_link");
+	return db_step_done(db, st, "alerts_page_text_link");
 }
 
 enum rc alerts_page_text_alerts(struct db *db, int64_t outbox_id, int64_t *ids,
@@ -713,7 +687,7 @@ enum rc alerts_page_text_alerts(struct db *db, int64_t outbox_id, int64_t *ids,
 
 	*n = 0;
 	if (!st || sqlite3_bind_int64(st, 1, outbox_id))
-		return bind_failed(db, st, "alerts_page_text_alerts");
+		return db_bind_failed(db, st, "alerts_page_text_alerts");
 	while (*n < max && (s = sqlite3_step(st)) == SQLITE_ROW) {
 		ids[*n] = sqlite3_column_int64(st, 0);
 		copy_col(st, 1, summaries[*n], sizeof summaries[*n]);
@@ -733,7 +707,7 @@ enum rc alerts_page_text_update(struct db *db, int64_t outbox_id, const char *bo
 
 	if (!st || sqlite3_bind_int64(st, 1, outbox_id) || sqlite3_bind_text(st, 2, body, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_int64(st, 3, owner_id))
-		return bind_failed(db, st, "alerts_page_text_update");
+		return db_bind_failed(db, st, "alerts_page_text_update");
 	return transition(db, st, "alerts_page_text_update");
 }
 
@@ -748,7 +722,7 @@ enum rc alerts_page_texts_stale(struct db *db, int64_t *ids, size_t max, size_t 
 
 	*n = 0;
 	if (!st || sqlite3_bind_int64(st, 1, (int64_t)max))
-		return bind_failed(db, st, "alerts_page_texts_stale");
+		return db_bind_failed(db, st, "alerts_page_texts_stale");
 	return collect_ids(db, st, ids, max, n);
 }
 
@@ -759,8 +733,8 @@ enum rc alerts_page_text_prune(struct db *db, int64_t outbox_id)
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, outbox_id))
-		return bind_failed(db, st, "alerts_page_text_prune");
-	return done(db, st, "alerts_page_text_prune");
+		return db_bind_failed(db, st, "alerts_page_text_prune");
+	return db_step_done(db, st, "alerts_page_text_prune");
 }
 
 enum rc alerts_open_for(struct db *db, int64_t person_id, const char *phone, int64_t *ids, size_t max, size_t *n)
@@ -774,9 +748,9 @@ enum rc alerts_open_for(struct db *db, int64_t person_id, const char *phone, int
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	*n = 0;
-	if (!st || bind_opt_id(st, 1, person_id) || bind_opt_text(st, 2, phone) ||
+	if (!st || bind_opt_id(st, 1, person_id) || db_bind_opt_text(st, 2, phone) ||
 	    sqlite3_bind_int64(st, 3, (int64_t)max))
-		return bind_failed(db, st, "alerts_open_for");
+		return db_bind_failed(db, st, "alerts_open_for");
 	return collect_ids(db, st, ids, max, n);
 }
 
@@ -804,7 +778,7 @@ enum rc alerts_texted(struct db *db, int64_t id,
 	int s;
 
 	if (!st || sqlite3_bind_int64(st, 1, id))
-		return bind_failed(db, st, "alerts_texted");
+		return db_bind_failed(db, st, "alerts_texted");
 	/* Collected first: fn usually inserts into the outbox, which this statement reads. */
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == alloc) {

@@ -15,16 +15,6 @@ static const char *text_col(sqlite3_stmt *st, int i)
 	return t ? (const char *)t : "";
 }
 
-static enum rc done(struct db *db, sqlite3_stmt *st, const char *what)
-{
-	enum rc rc = sqlite3_step(st) == SQLITE_DONE ? RC_OK : db_rc(db);
-
-	if (rc != RC_OK)
-		log_err("%s: %s", what, sqlite3_errmsg(db->h));
-	sqlite3_reset(st);
-	return rc;
-}
-
 #define CALL_COLS "id, call_sid, caller, status, leg, created_at"
 
 static enum rc one_call(struct db *db, sqlite3_stmt *st, struct calls_call *out)
@@ -81,7 +71,7 @@ enum rc calls_open(struct db *db, const char *call_sid, const char *caller, cons
 	    sqlite3_bind_text(st, 2, caller, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 3, called, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 4, now))
 		return RC_DB;
-	rc = done(db, st, "calls_open");
+	rc = db_step_done(db, st, "calls_open");
 	if (rc != RC_OK)
 		return rc;
 	*created = db_changes(db) == 1;
@@ -97,7 +87,7 @@ enum rc calls_chain_add(struct db *db, int64_t call_id, int pos, int64_t person_
 	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, pos) ||
 	    sqlite3_bind_int64(st, 3, person_id) || sqlite3_bind_text(st, 4, phone, -1, SQLITE_STATIC))
 		return RC_DB;
-	return done(db, st, "calls_chain_add");
+	return db_step_done(db, st, "calls_chain_add");
 }
 
 enum rc calls_chain_get(struct db *db, int64_t call_id, int pos, int64_t *person_id)
@@ -148,13 +138,13 @@ enum rc calls_leg_add(struct db *db, int64_t call_id, int leg, int chain_pos, in
 	    sqlite3_bind_text(st, 4, phone, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 5, now) ||
 	    (chain_pos >= 0 ? sqlite3_bind_int(st, 6, chain_pos) : sqlite3_bind_null(st, 6)))
 		return RC_DB;
-	rc = done(db, st, "calls_leg_add");
+	rc = db_step_done(db, st, "calls_leg_add");
 	if (rc != RC_OK)
 		return rc;
 	st = db_stmt(db, upd);
 	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, leg + 1))
 		return RC_DB;
-	return done(db, st, "calls_leg_add");
+	return db_step_done(db, st, "calls_leg_add");
 }
 
 enum rc calls_leg_get(struct db *db, int64_t call_id, int leg, struct calls_leg *out)
@@ -191,7 +181,7 @@ enum rc calls_leg_accept(struct db *db, int64_t call_id, int leg, int64_t now)
 
 	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, leg))
 		return RC_DB;
-	rc = done(db, st, "calls_leg_accept");
+	rc = db_step_done(db, st, "calls_leg_accept");
 	if (rc != RC_OK)
 		return rc;
 	if (db_changes(db) != 1)
@@ -199,7 +189,7 @@ enum rc calls_leg_accept(struct db *db, int64_t call_id, int leg, int64_t now)
 	st = db_stmt(db, call);
 	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, leg) || sqlite3_bind_int64(st, 3, now))
 		return RC_DB;
-	return done(db, st, "calls_leg_accept");
+	return db_step_done(db, st, "calls_leg_accept");
 }
 
 enum rc calls_leg_status(struct db *db, int64_t call_id, int leg, const char *dial_status)
@@ -210,7 +200,7 @@ enum rc calls_leg_status(struct db *db, int64_t call_id, int leg, const char *di
 	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, leg) ||
 	    sqlite3_bind_text(st, 3, dial_status, -1, SQLITE_STATIC))
 		return RC_DB;
-	return done(db, st, "calls_leg_status");
+	return db_step_done(db, st, "calls_leg_status");
 }
 
 enum rc calls_set_status(struct db *db, int64_t call_id, const char *status, int64_t now)
@@ -223,7 +213,7 @@ enum rc calls_set_status(struct db *db, int64_t call_id, const char *status, int
 	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_int64(st, 3, now))
 		return RC_DB;
-	return done(db, st, "calls_set_status");
+	return db_step_done(db, st, "calls_set_status");
 }
 
 enum rc calls_voicemail_add(struct db *db, const struct calls_voicemail *vm, int64_t *id, bool *created)
@@ -246,7 +236,7 @@ enum rc calls_voicemail_add(struct db *db, const struct calls_voicemail *vm, int
 	    (vm->person_id ? sqlite3_bind_int64(st, 6, vm->person_id) : sqlite3_bind_null(st, 6)) ||
 	    sqlite3_bind_int64(st, 7, vm->created_at))
 		return RC_DB;
-	rc = done(db, st, "calls_voicemail_add");
+	rc = db_step_done(db, st, "calls_voicemail_add");
 	if (rc != RC_OK)
 		return rc;
 	*created = db_changes(db) == 1;
@@ -260,7 +250,7 @@ enum rc calls_voicemail_add(struct db *db, const struct calls_voicemail *vm, int
 	if (!st || sqlite3_bind_text(st, 1, vm->call_sid, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_int64(st, 2, vm->created_at))
 		return RC_DB;
-	return done(db, st, "calls_voicemail_add");
+	return db_step_done(db, st, "calls_voicemail_add");
 }
 
 enum rc calls_voicemail_transcription(struct db *db, const char *call_sid, const char *text)
@@ -272,7 +262,7 @@ enum rc calls_voicemail_transcription(struct db *db, const char *call_sid, const
 	if (!st || sqlite3_bind_text(st, 1, call_sid, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC))
 		return RC_DB;
-	rc = done(db, st, "calls_voicemail_transcription");
+	rc = db_step_done(db, st, "calls_voicemail_transcription");
 	if (rc == RC_OK && db_changes(db) != 1)
 		rc = RC_NOT_FOUND;
 	return rc;

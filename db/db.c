@@ -111,6 +111,30 @@ enum rc db_rc(struct db *db)
 	}
 }
 
+enum rc db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	enum rc rc = sqlite3_step(st) == SQLITE_DONE ? RC_OK : db_rc(db);
+
+	if (rc != RC_OK)
+		log_err("%s: %s", what, sqlite3_errmsg(db->h));
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum rc db_bind_failed(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	if (st) {
+		log_err("%s: bind: %s", what, sqlite3_errmsg(db->h));
+		sqlite3_reset(st);
+	}
+	return RC_DB;
+}
+
+int db_bind_opt_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
 enum rc db_step_row(struct db *db, sqlite3_stmt *st)
 {
 	int s = sqlite3_step(st);

@@ -66,6 +66,13 @@ enum rc db_rc(struct db *db);
 /* Steps st once: RC_OK on a row (read its columns, then reset st), RC_NOT_FOUND when there is
  * none, else the mapped SQLite error. */
 enum rc db_step_row(struct db *db, sqlite3_stmt *st);
+/* Steps st, a bound statement that returns no rows, and resets it: RC_OK or the mapped error,
+ * logged with what. */
+enum rc db_step_done(struct db *db, sqlite3_stmt *st, const char *what);
+/* After a failed prepare (st NULL) or bind: logs what, resets st, returns RC_DB. */
+enum rc db_bind_failed(struct db *db, sqlite3_stmt *st, const char *what);
+/* Binds s as text (borrowed until the statement is reset), or NULL when s is NULL. */
+int db_bind_opt_text(sqlite3_stmt *st, int i, const char *s);
 /* Runs a statement without parameters or results (pragmas, fixed DDL). */
 enum rc db_exec(struct db *db, const char *sql);
 int64_t db_last_id(struct db *db);

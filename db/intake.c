@@ -11,59 +11,16 @@
 #include "core/buf.h"
 #include "core/log.h"
 
-static int bind_opt_text(sqlite3_stmt *st, int i, const char *s)
-{
-	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
-}
-
-/* Runs a prepared, bound statement that returns no rows; resets it. */
-static enum rc done(struct db *db, sqlite3_stmt *st, const char *what)
-{
-	enum rc rc = RC_OK;
-
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = db_rc(db);
-		log_err("%s: %s", what, sqlite3_errmsg(db->h));
-	}
-	sqlite3_reset(st);
-	return rc;
-}
-
-static enum rc bind_failed(struct db *db, sqlite3_stmt *st, const char *what)
-{
-	if (st) {
-		log_err("%s: bind: %s", what, sqlite3_errmsg(db->h));
-		sqlite3_reset(st);
-	}
-	return RC_DB;
-}
-
 enum rc intake_set_extra(struct db *db, int64_t id, const char *runbook_url, bool test)
 {
 	static const char sql[] =
 	        "UPDATE alerts SET runbook_url = coalesce(runbook_url, ?2), test = max(test, ?3) WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, id) || bind_opt_text(st, 2, runbook_url) || sqlite3_bind_int(st, 3, test))
-		return bind_failed(db, st, "intake_set_extra");
-	return done(db, st, "intake_set_extra");
-}
-
-enum rc intake_runbook_url(struct db *db, int64_t id, char *out, size_t len)
-{
-	static const char sql[] = "SELECT coalesce(runbook_url, '') FROM alerts WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
-	enum rc rc;
-
-	if (len)
-		out[0] = '\0';
-	if (!st || sqlite3_bind_int64(st, 1, id))
-		return bind_failed(db, st, "intake_runbook_url");
-	rc = db_step_row(db, st);
-	if (rc == RC_OK && len)
-		snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	return rc;
+	if (!st || sqlite3_bind_int64(st, 1, id) || db_bind_opt_text(st, 2, runbook_url) ||
+	    sqlite3_bind_int(st, 3, test))
+		return db_bind_failed(db, st, "intake_set_extra");
+	return db_step_done(db, st, "intake_set_extra");
 }
 
 enum rc intake_find_group(struct db *db, const char *group_key, int64_t *id)
@@ -75,7 +32,7 @@ enum rc intake_find_group(struct db *db, const char *group_key, int64_t *id)
 
 	*id = 0;
 	if (!st || sqlite3_bind_text(st, 1, group_key, -1, SQLITE_STATIC))
-		return bind_failed(db, st, "intake_find_group");
+		return db_bind_failed(db, st, "intake_find_group");
 	rc = db_step_row(db, st);
 	if (rc == RC_OK)
 		*id = sqlite3_column_int64(st, 0);
@@ -102,7 +59,7 @@ enum rc intake_find_unresolved(struct db *db, const char *dedup_key, int64_t *id
 
 	*id = 0;
 	if (!st || sqlite3_bind_text(st, 1, dedup_key, -1, SQLITE_STATIC))
-		return bind_failed(db, st, "intake_find_unresolved");
+		return db_bind_failed(db, st, "intake_find_unresolved");
 	return one_id(db, st, id);
 }
 
@@ -114,7 +71,7 @@ enum rc intake_find_group_unresolved(struct db *db, const char *group_key, int64
 
 	*id = 0;
 	if (!st || sqlite3_bind_text(st, 1, group_key, -1, SQLITE_STATIC))
-		return bind_failed(db, st, "intake_find_group_unresolved");
+		return db_bind_failed(db, st, "intake_find_group_unresolved");
 	return one_id(db, st, id);
 }
 
@@ -124,8 +81,8 @@ enum rc intake_set_group(struct db *db, int64_t id, const char *group_key)
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, group_key, -1, SQLITE_STATIC))
-		return bind_failed(db, st, "intake_set_group");
-	return done(db, st, "intake_set_group");
+		return db_bind_failed(db, st, "intake_set_group");
+	return db_step_done(db, st, "intake_set_group");
 }
 
 enum rc intake_member_set(struct db *db, int64_t id, const char *member_key, const char *status, const char *summary,
@@ -143,7 +100,7 @@ enum rc intake_member_set(struct db *db, int64_t id, const char *member_key, con
 	enum rc rc;
 
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, member_key, -1, SQLITE_STATIC))
-		return bind_failed(db, st, "intake_member_set");
+		return db_bind_failed(db, st, "intake_member_set");
 	rc = db_step_row(db, st);
 	if (rc == RC_OK) {
 		found = true;
@@ -158,10 +115,10 @@ enum rc intake_member_set(struct db *db, int64_t id, const char *member_key, con
 		*was_firing = firing;
 	st = db_stmt(db, put);
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, member_key, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC) || bind_opt_text(st, 4, summary) ||
-	    bind_opt_text(st, 5, details) || bind_opt_text(st, 6, runbook_url) || sqlite3_bind_int64(st, 7, now))
-		return bind_failed(db, st, "intake_member_set");
-	return done(db, st, "intake_member_set");
+	    sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC) || db_bind_opt_text(st, 4, summary) ||
+	    db_bind_opt_text(st, 5, details) || db_bind_opt_text(st, 6, runbook_url) || sqlite3_bind_int64(st, 7, now))
+		return db_bind_failed(db, st, "intake_member_set");
+	return db_step_done(db, st, "intake_member_set");
 }
 
 enum rc intake_member_counts(struct db *db, int64_t id, int *firing, int *total)
@@ -173,7 +130,7 @@ enum rc intake_member_counts(struct db *db, int64_t id, int *firing, int *total)
 
 	*firing = *total = 0;
 	if (!st || sqlite3_bind_int64(st, 1, id))
-		return bind_failed(db, st, "intake_member_counts");
+		return db_bind_failed(db, st, "intake_member_counts");
 	rc = db_step_row(db, st);
 	if (rc == RC_OK) {
 		*firing = sqlite3_column_int(st, 0);
@@ -214,7 +171,7 @@ enum rc intake_group_update(struct db *db, int64_t id, const char *summary, size
 	if (rc != RC_OK)
 		return rc;
 	if (!st || sqlite3_bind_int64(st, 1, id))
-		return bind_failed(db, st, "intake_group_update");
+		return db_bind_failed(db, st, "intake_group_update");
 	buf_init(&b, max);
 	buf_init(&line, 1024);
 	while (rc == RC_OK && !full && (s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -247,11 +204,11 @@ enum rc intake_group_update(struct db *db, int64_t id, const char *summary, size
 	}
 	st = db_stmt(db, update);
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, summary, -1, SQLITE_STATIC) ||
-	    bind_opt_text(st, 3, b.data) || sqlite3_bind_int64(st, 4, now)) {
+	    db_bind_opt_text(st, 3, b.data) || sqlite3_bind_int64(st, 4, now)) {
 		buf_release(&b);
-		return bind_failed(db, st, "intake_group_update");
+		return db_bind_failed(db, st, "intake_group_update");
 	}
-	rc = done(db, st, "intake_group_update");
+	rc = db_step_done(db, st, "intake_group_update");
 	buf_release(&b);
 	return rc;
 }
@@ -267,7 +224,7 @@ enum rc intake_alert_json(struct db *db, int64_t id, json_t *a, bool members)
 	enum rc rc;
 
 	if (!st || sqlite3_bind_int64(st, 1, id))
-		return bind_failed(db, st, "intake_alert_json");
+		return db_bind_failed(db, st, "intake_alert_json");
 	rc = db_step_row(db, st);
 	if (rc == RC_OK) {
 		const unsigned char *runbook = sqlite3_column_text(st, 0), *group = sqlite3_column_text(st, 1);
@@ -281,7 +238,7 @@ enum rc intake_alert_json(struct db *db, int64_t id, json_t *a, bool members)
 		return rc;
 	st = db_stmt(db, list);
 	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int(st, 2, INTAKE_MEMBERS_MAX))
-		return bind_failed(db, st, "intake_alert_json");
+		return db_bind_failed(db, st, "intake_alert_json");
 	rc = db_rows_json(db, st, &rows);
 	if (rc == RC_OK)
 		json_object_set_new(a, "members", rows);

@@ -23,12 +23,6 @@
  * test is true. */
 enum rc intake_set_extra(struct db *db, int64_t id, const char *runbook_url, bool test);
 
-/*
- * The runbook link of alert id into out (len bytes, "" when it has none), for the page text
- * and the alert call to read out. RC_NOT_FOUND: no such alert.
- */
-enum rc intake_runbook_url(struct db *db, int64_t id, char *out, size_t len);
-
 /* The open (triggered or acknowledged) alert standing for group_key: *id, or RC_NOT_FOUND. */
 enum rc intake_find_group(struct db *db, const char *group_key, int64_t *id);
 /*

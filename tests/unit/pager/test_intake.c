@@ -130,17 +130,17 @@ static void test_runbook_and_test_flag(void **state)
 	struct db *db = *state;
 	int64_t id = new_alert(db, "fila parada");
 	json_t *a = json_object();
-	char url[INTAKE_RUNBOOK_MAX + 1];
+	struct alerts_row row;
 
-	assert_int_equal(intake_runbook_url(db, id, url, sizeof url), RC_OK);
-	assert_string_equal(url, "");
-	assert_int_equal(intake_runbook_url(db, id + 100, url, sizeof url), RC_NOT_FOUND);
+	assert_int_equal(alerts_load(db, id, &row), RC_OK); /* what the page text and the call read */
+	assert_string_equal(row.runbook_url, "");
+	assert_int_equal(alerts_load(db, id + 100, &row), RC_NOT_FOUND);
 
 	assert_int_equal(intake_set_extra(db, id, "https://wiki/rb/1", false), RC_OK);
 	assert_int_equal(intake_set_extra(db, id, "https://wiki/rb/2", true), RC_OK); /* the first link stays */
 	assert_int_equal(intake_set_extra(db, id, NULL, false), RC_OK);               /* the flag stays up */
-	assert_int_equal(intake_runbook_url(db, id, url, sizeof url), RC_OK);
-	assert_string_equal(url, "https://wiki/rb/1");
+	assert_int_equal(alerts_load(db, id, &row), RC_OK);
+	assert_string_equal(row.runbook_url, "https://wiki/rb/1");
 	assert_int_equal(intake_alert_json(db, id, a, true), RC_OK);
 	assert_string_equal(json_string_value(json_object_get(a, "runbook_url")), "https://wiki/rb/1");
 	assert_true(json_is_true(json_object_get(a, "test")));
