@@ -43,6 +43,16 @@ static enum rc clean_summary(const char *in, char out[ALERTS_SUMMARY_MAX + 1])
 	for (; *in && n < ALERTS_SUMMARY_MAX; in++) {
 		unsigned char c = (unsigned char)*in;
 
+		if (c == 0xC2 && (unsigned char)in[1] >= 0x80 && (unsigned char)in[1] <= 0x9F) {
+			in++; /* a C1 control (U+0080..U+009F): a space, like the C0 ones */
+			c = ' ';
+		} else if (c == 0xEF && (unsigned char)in[1] == 0xBF && ((unsigned char)in[2] & 0xFE) == 0xBE &&
+		           n + 3 <= ALERTS_SUMMARY_MAX) {
+			memcpy(out + n, "\xEF\xBF\xBD", 3); /* U+FFFE/U+FFFF, noncharacters: U+FFFD */
+			n += 3;
+			in += 2;
+			continue;
+		}
 		out[n++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
 	}
 	if (((unsigned char)*in & 0xC0) == 0x80) { /* cut inside a character: drop its first bytes too */

@@ -76,6 +76,9 @@ class TwimlTextTest(IntegrationTest):
         self.assertIn("full on db1", sms.body)
         self.assertIn("red", sms.body)
         self.assertTrue(has_no_controls(sms.body), repr(sms.body))
+        # the noncharacters reach the phone as the replacement character, never as themselves
+        self.assertTrue(is_speakable(sms.body), repr(sms.body))
+        self.assertIn("disk\ufffd full", sms.body)
 
         call = self.sim.expect_call(ANA, timeout=30)
         self.assertEqual(call.errors, [], call.transcript)

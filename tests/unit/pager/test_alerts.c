@@ -207,6 +207,12 @@ static void summary_is_required_and_cleaned(void **state)
 	in.summary = "  disk\nfull\r\n";
 	assert_int_equal(alerts_trigger(&f->app, f->db, &in, &id, NULL), RC_OK);
 	assert_string_equal(text(f->db, "SELECT summary FROM alerts", out, sizeof out), "disk full");
+	/* C1 controls become spaces, the noncharacters U+FFFE/U+FFFF the replacement character:
+	 * no text or TwiML built from the summary carries them */
+	in.summary = "db\xc2\x85one \xef\xbf\xbftwo\xef\xbf\xbe";
+	assert_int_equal(alerts_trigger(&f->app, f->db, &in, &id, NULL), RC_OK);
+	assert_string_equal(text(f->db, "SELECT summary FROM alerts WHERE id = 2", out, sizeof out),
+	                    "db one \xef\xbf\xbdtwo\xef\xbf\xbd");
 	/* cut to ALERTS_SUMMARY_MAX bytes without splitting "é" (2 bytes) */
 	memset(long_summary, 0, sizeof long_summary);
 	long_summary[0] = 'x'; /* then "é" (2 bytes) from offset 1: byte 300 is inside a character */
@@ -214,7 +220,7 @@ static void summary_is_required_and_cleaned(void **state)
 		memcpy(long_summary + i, "\xc3\xa9", 2);
 	in.summary = long_summary;
 	assert_int_equal(alerts_trigger(&f->app, f->db, &in, &id, NULL), RC_OK);
-	assert_int_equal(scalar(f->db, "SELECT length(CAST(summary AS BLOB)) FROM alerts WHERE id = 2"),
+	assert_int_equal(scalar(f->db, "SELECT length(CAST(summary AS BLOB)) FROM alerts WHERE id = 3"),
 	                 ALERTS_SUMMARY_MAX - 1);
 }
 
