@@ -1,6 +1,7 @@
 # plantao — build, run and test. Libraries come from pkg-config; the build tree is $(B).
 #   make run     install what is missing, build, migrate ./plantao.db, seed a demo, serve :8080
 #   make test    install what is missing, build, run every suite (one summary line at the end)
+#   make test-pg the integration suite again, every server on PostgreSQL (a throw-away cluster)
 #   make check   the whole suite under ASan + UBSan (build tree build/san)
 #   make bench   benchmarks (wrk against plantao and a bare libmicrohttpd ceiling)
 #   make fuzz    libFuzzer targets, FUZZ_SECONDS each
@@ -27,9 +28,11 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/embedded.o
 TEST_SRC := $(sort $(shell find tests/unit -name 'test_*.c'))
 TEST_BIN := $(addprefix $(B)/tests/,$(basename $(notdir $(TEST_SRC))))
 vpath test_%.c $(sort $(dir $(TEST_SRC)))
-EMBED_IN := $(sort $(wildcard migrations/*.sql)) $(sort $(shell find static -type f 2>/dev/null))
+# migrations/NNNN_*.sql for SQLite, migrations/pg/NNNN_*.sql their PostgreSQL twins, the console
+EMBED_IN := $(sort $(wildcard migrations/*.sql)) $(sort $(wildcard migrations/pg/*.sql)) \
+	$(sort $(shell find static -type f 2>/dev/null))
 
-.PHONY: all run test check bench fuzz soak lint clean deps deps-test tests
+.PHONY: all run test test-pg check bench fuzz soak lint clean deps deps-test tests
 all: $(B)/plantao
 
 deps:
@@ -75,6 +78,12 @@ run: deps
 test: deps-test
 	@$(MAKE) --no-print-directory tests
 	@bash tests/run $(B)
+
+# the integration suite with every server on its own database of a PostgreSQL 15 cluster that
+# tests/pg/run starts in $(B)/pg and stops (summary line "N passed, N failed")
+test-pg: deps-test
+	@$(MAKE) --no-print-directory tests
+	@bash tests/pg/run $(B)
 
 check: deps-test
 	@$(MAKE) --no-print-directory B=build/san SANITIZE=address,undefined tests

@@ -17,14 +17,27 @@ Used by tests/integration/test_*.py, normally through IntegrationTest:
 
 The build directory is $PLANTAO_BUILD (default `build`, relative to the repository root).
 Set PLANTAO_KEEP=1 to keep every temporary directory; those of failed tests are always kept.
+
+Databases. By default each server gets a SQLite file in its temporary directory. With
+PLANTAO_TEST_DB=pg (what `make test-pg` sets) each server gets a fresh database, created for
+it, in one PostgreSQL cluster shared by the run: the cluster PLANTAO_TEST_PG_URL names (an
+admin URL, e.g. postgresql://plantao@127.0.0.1:5432/postgres; `tests/pg/run` starts one and
+sets it), or else a throw-away cluster this process starts with tests/pg/cluster and stops at
+exit. A test that sets PLANTAO_DB itself keeps what it set. Tests read and write the database
+through `plantao.db` (a Database: `query`, `scalar`, `execute`, or `connect()` for a
+connection shaped like Python's sqlite3 one), so that they run the same in both modes;
+`plantao.db.kind` is "sqlite" or "pg". `Plantao(sim, db=other.db)` starts another instance on
+the same database (multi-instance tests).
 """
 
+import atexit
 import json as jsonlib
 import os
 import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -37,6 +50,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tests", "sim"))
 
 from twilio_sim import SimError, TwilioSim  # noqa: E402  (path set just above)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pgclient  # noqa: E402
 
 TWILIO_FROM = "+15005550006"
 READY_TIMEOUT = 10.0
@@ -53,6 +69,128 @@ def free_port():
         return s.getsockname()[1]
 
 
+TEST_DB = os.environ.get("PLANTAO_TEST_DB", "sqlite")
+if TEST_DB not in ("sqlite", "pg"):
+    raise SystemExit("PLANTAO_TEST_DB must be sqlite or pg, not %r" % TEST_DB)
+PG_CLUSTER_SCRIPT = os.path.join(ROOT, "tests", "pg", "cluster")
+
+
+def is_pg_url(target):
+    return target.startswith(("postgres://", "postgresql://"))
+
+
+class Database:
+    """The database PLANTAO_DB names: a SQLite file (kind "sqlite") or a PostgreSQL URL (kind
+    "pg"). Every helper opens its own short connection; `?` placeholders in both kinds."""
+
+    def __init__(self, target):
+        self.target = target
+        self.kind = "pg" if is_pg_url(target) else "sqlite"
+
+    def connect(self, timeout=10, isolation_level=""):
+        """A new connection shaped like sqlite3's (execute, commit, `with` = a transaction,
+        rows that answer row[0] and row["name"]). Close it."""
+        if self.kind == "pg":
+            return pgclient.connect(self.target, timeout=timeout, isolation_level=isolation_level)
+        conn = sqlite3.connect(self.target, timeout=timeout, isolation_level=isolation_level)
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def query(self, sql, params=()):
+        """Rows of a SELECT as dicts."""
+        conn = self.connect()
+        try:
+            return [dict(r) for r in conn.execute(sql, params).fetchall()]
+        finally:
+            conn.close()
+
+    def scalar(self, sql, params=()):
+        """The first column of the first row (None when there is no row)."""
+        conn = self.connect()
+        try:
+            row = conn.execute(sql, params).fetchone()
+            return None if row is None else row[0]
+        finally:
+            conn.close()
+
+    def execute(self, sql, params=()):
+        """One statement, committed; returns the number of rows it changed."""
+        conn = self.connect()
+        try:
+            with conn:
+                return conn.execute(sql, params).rowcount
+        finally:
+            conn.close()
+
+
+class PgCluster:
+    """The PostgreSQL cluster of a test run: `admin_url` given (PLANTAO_TEST_PG_URL), or one
+    started by tests/pg/cluster in a temporary directory and stopped when the process exits.
+    `dir` (PLANTAO_TEST_PG_DIR, or the started one) allows restart()."""
+
+    def __init__(self, admin_url=None, dir=None):
+        self.owned = admin_url is None
+        self.dir = dir
+        if self.owned:
+            self.dir = tempfile.mkdtemp(prefix="plantao-pg-")
+            out = subprocess.run(["bash", PG_CLUSTER_SCRIPT, "start", self.dir], capture_output=True, text=True)
+            if out.returncode != 0:
+                raise RuntimeError("could not start PostgreSQL: %s" % (out.stderr or out.stdout).strip())
+            admin_url = out.stdout.strip().splitlines()[-1]
+            atexit.register(self.stop)
+        self.admin_url = admin_url
+
+    def url_for(self, name):
+        u = self.admin_url.rsplit("/", 1)[0]
+        return "%s/%s" % (u, name)
+
+    def admin(self, sql):
+        conn = pgclient.connect(self.admin_url, isolation_level=None)
+        try:
+            return conn.execute(sql)
+        finally:
+            conn.close()
+
+    def create_database(self, prefix="plantao_it_"):
+        """A new empty database; returns its URL."""
+        name = prefix + secrets.token_hex(6)
+        self.admin('CREATE DATABASE "%s"' % name)  # a name made here, never outside input
+        return self.url_for(name)
+
+    def drop_database(self, url):
+        name = url.rsplit("/", 1)[1]
+        self.admin('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+
+    def restart(self, mode="fast"):
+        """Stops PostgreSQL (mode fast or immediate: a crash) and starts it again on the same port."""
+        if not self.dir:
+            raise RuntimeError("restart needs the cluster's directory (PLANTAO_TEST_PG_DIR)")
+        subprocess.run(["bash", PG_CLUSTER_SCRIPT, "restart", self.dir, mode], check=True,
+                       stdout=subprocess.DEVNULL)
+
+    def stop(self):
+        if self.owned and self.dir:
+            subprocess.run(["bash", PG_CLUSTER_SCRIPT, "stop", self.dir], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            self.dir = None
+
+
+_pg_cluster = None
+
+
+def pg_cluster():
+    """The run's shared PostgreSQL cluster (started on first use when PLANTAO_TEST_PG_URL is unset)."""
+    global _pg_cluster
+    if _pg_cluster is None:
+        _pg_cluster = PgCluster(os.environ.get("PLANTAO_TEST_PG_URL"), os.environ.get("PLANTAO_TEST_PG_DIR"))
+    return _pg_cluster
+
+
+def pg_available():
+    return os.access(os.path.join(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"), "initdb"), os.X_OK) \
+        or bool(os.environ.get("PLANTAO_TEST_PG_URL"))
+
+
 def binary_path(build=None):
     build = build or os.environ.get("PLANTAO_BUILD", "build")
     if not os.path.isabs(build):
@@ -64,14 +202,22 @@ class Plantao:
     """One plantao server process. `sim` is the TwilioSim it talks to (its URL becomes
     TWILIO_API_BASE and it gets the same credentials); `env` adds or overrides variables."""
 
-    def __init__(self, sim, env=None, build=None):
+    def __init__(self, sim, env=None, build=None, db=None):
         self.binary = binary_path(build)
         self.sim = sim
         self.tmp = tempfile.mkdtemp(prefix="plantao-it-")
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         self.api_token = secrets.token_hex(16)
-        self.db_path = os.path.join(self.tmp, "plantao.db")
+        # db_path: what PLANTAO_DB names, a SQLite file or (PostgreSQL) a URL; see `db`.
+        self.own_pg_url = None
+        if db is not None:
+            self.db_path = db.target
+        elif TEST_DB == "pg" and "PLANTAO_DB" not in (env or {}):
+            self.own_pg_url = pg_cluster().create_database()
+            self.db_path = self.own_pg_url
+        else:
+            self.db_path = os.path.join(self.tmp, "plantao.db")
         self.clock_path = os.path.join(self.tmp, "clock")
         self.log_path = os.path.join(self.tmp, "plantao.log")
         self.clock_offset = 0
@@ -184,6 +330,11 @@ class Plantao:
             self.stop()
         return self.start(wait=wait)
 
+    @property
+    def db(self):
+        """The database this server uses (what PLANTAO_DB names now): a Database."""
+        return Database(self.env.get("PLANTAO_DB") or self.db_path)
+
     def close(self, keep=False):
         try:
             if self.running():
@@ -191,6 +342,11 @@ class Plantao:
         finally:
             if not keep and not os.environ.get("PLANTAO_KEEP"):
                 shutil.rmtree(self.tmp, ignore_errors=True)
+                if self.own_pg_url:
+                    pg_cluster().drop_database(self.own_pg_url)
+                    self.own_pg_url = None
+            elif self.own_pg_url:
+                sys.stderr.write("---- kept database %s\n" % self.own_pg_url)
 
     def log_text(self):
         try:
@@ -355,4 +511,5 @@ class IntegrationTest(unittest.TestCase):
 
 
 __all__ = ["IntegrationTest", "Plantao", "SimError", "TwilioSim", "TWILIO_FROM", "binary_path",
-           "free_port", "wait_until", "ROOT"]
+           "free_port", "wait_until", "ROOT", "TEST_DB", "Database", "PgCluster", "pg_cluster", "pg_available",
+           "is_pg_url"]
