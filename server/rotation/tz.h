@@ -2,10 +2,11 @@
  * server/rotation/tz.h — time zones and local (wall-clock) time, through the system tz database.
  *
  * Every conversion between an instant and a local time in plantao MUST go through this
- * module. The C library keeps the zone in process-global state (the TZ variable and
- * tzset()); tz.c serialises it behind one mutex: set TZ, tzset(), convert, restore. Code that
- * only needs UTC (logging, HTTP dates, iCalendar) uses gmtime_r() and is unaffected; nothing
- * else may call localtime*(), mktime(), tzset() or touch TZ.
+ * module. tz.c reads each zone file once (the first time the zone is named) and keeps it
+ * parsed for the life of the process, so a later change of the file on disk is seen after a
+ * restart. It never touches TZ or tzset(); the C library's process-wide local time is not
+ * used anywhere in plantao. Code that only needs UTC (logging, HTTP dates, iCalendar) uses
+ * gmtime_r(); nothing else may call localtime*() or mktime(). All functions are thread-safe.
  *
  * Vocabulary:
  *   instant  Unix seconds (int64_t), what SQLite stores.
@@ -15,8 +16,8 @@
  *
  * Local to instant (tz_wall_to_utc): a wall time in a DST gap (does not exist) gives the
  * instant the gap ends (the first instant after it); an ambiguous wall time (clocks went
- * back) gives its first occurrence. The rule is implemented explicitly on top of
- * localtime_r(), so it does not depend on what mktime() happens to do with tm_isdst = -1.
+ * back) gives its first occurrence. The rule is implemented explicitly on the zone's offsets,
+ * so it does not depend on what mktime() would do with tm_isdst = -1.
  *
  * Accepted text (ISO 8601 / RFC 3339 subset):
  *   local    "YYYY-MM-DDTHH:MM" or "YYYY-MM-DDTHH:MM:SS" ('T' or one space; optional
@@ -40,16 +41,13 @@
 /* Longest zone name accepted. */
 #define TZ_NAME_MAX 64
 
-/*
- * Optional: call once from main() before threads start. It makes sure TZ is present in the
- * environment so later switches replace a value in place instead of growing environ while
- * other threads may call getenv(). Safe to call again; also done lazily on first use.
- */
+/* Kept for callers of the earlier design: nothing to prepare any more (zones load on use). */
 void tz_init(void);
 
 /*
- * True when name is an IANA zone with a compiled zone file ("TZif") under $TZDIR or
- * /usr/share/zoneinfo. Refuses NULL, "", absolute paths, "." and ".." components, empty
+ * True when name is an IANA zone with a compiled zone file ("TZif", without leap-second
+ * records: the "right/" zones are refused) under $TZDIR or /usr/share/zoneinfo; the file is
+ * parsed and kept on the first call. Refuses NULL, "", absolute paths, "." and ".." components, empty
  * components and characters outside [A-Za-z0-9/_+-].
  */
 bool tz_is_valid(const char *name);
@@ -80,8 +78,8 @@ enum rc tz_utc_to_wall(const char *tz, int64_t t, int64_t *wall, long *gmtoff);
 enum rc tz_local_to_utc(const char *tz, const char *iso_local, int64_t *out);
 
 /*
- * Broken-down local time of t in tz (tm_isdst and tm_gmtoff set). tm_zone is set to NULL:
- * the C library's abbreviation string does not outlive the zone switch.
+ * Broken-down local time of t in tz (tm_isdst, tm_gmtoff, tm_wday and tm_yday set, as
+ * glibc's localtime_r() would). tm_zone is set to NULL: abbreviations are not kept.
  */
 enum rc tz_utc_to_local(const char *tz, int64_t t, struct tm *out);
 

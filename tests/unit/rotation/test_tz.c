@@ -1,4 +1,8 @@
-/* tests/unit/rotation/test_tz.c — zone names, ISO parsing, local <-> UTC with DST gaps and folds. */
+/*
+ * tests/unit/rotation/test_tz.c — zone names, ISO parsing, local <-> UTC with DST gaps and folds,
+ * and tz.c's own reading of zone files checked against glibc's localtime_r() (the reference,
+ * called only here) over many instants and every transition of zones with odd histories.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +12,8 @@
 
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "rotation/tz.h"
 
@@ -345,6 +351,160 @@ static void test_batch(void **state)
 	assert_int_equal(tz_walls_to_utc("America/New_York", walls, 3, out), RC_INVALID);
 }
 
+/* ---- against glibc ---- */
+
+static const char *const glibc_zones[] = {
+        "America/Sao_Paulo", "Europe/Lisbon",       "America/New_York", "Europe/London",
+        "Europe/Dublin",     "Australia/Lord_Howe", "Australia/Sydney", "Pacific/Apia",
+        "Pacific/Chatham",   "Africa/Casablanca",   "America/Santiago", "Asia/Tehran",
+        "Antarctica/Troll",  "America/St_Johns",    "Asia/Kolkata",     "UTC",
+        "Etc/GMT+3",         "America/Noronha",     "America/Manaus",   "Pacific/Kiritimati",
+        "America/Nuuk",      "Asia/Jerusalem",      "Europe/Moscow",    "America/Asuncion",
+        "Asia/Tokyo",
+};
+
+static void glibc_zone(const char *name)
+{
+	char v[128];
+
+	snprintf(v, sizeof(v), ":%s", name);
+	setenv("TZ", v, 1);
+	tzset();
+}
+
+static long glibc_off(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	localtime_r(&tt, &tm);
+	return tm.tm_gmtoff;
+}
+
+/* Fails with the zone and instant, so a difference can be looked up. */
+static void same_as_glibc(const char *zone, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm want, got;
+	int64_t wall, back;
+
+	assert_non_null(localtime_r(&tt, &want));
+	assert_int_equal(tz_utc_to_local(zone, t, &got), RC_OK);
+	if (got.tm_gmtoff != want.tm_gmtoff || got.tm_isdst != want.tm_isdst || got.tm_year != want.tm_year ||
+	    got.tm_mon != want.tm_mon || got.tm_mday != want.tm_mday || got.tm_hour != want.tm_hour ||
+	    got.tm_min != want.tm_min || got.tm_sec != want.tm_sec || got.tm_wday != want.tm_wday ||
+	    got.tm_yday != want.tm_yday)
+		fail_msg("%s at %lld: tz.c %04d-%02d-%02d %02d:%02d:%02d off %ld dst %d wday %d yday %d, glibc "
+		         "%04d-%02d-%02d %02d:%02d:%02d off %ld dst %d wday %d yday %d",
+		         zone, (long long)t, got.tm_year + 1900, got.tm_mon + 1, got.tm_mday, got.tm_hour, got.tm_min,
+		         got.tm_sec, got.tm_gmtoff, got.tm_isdst, got.tm_wday, got.tm_yday, want.tm_year + 1900,
+		         want.tm_mon + 1, want.tm_mday, want.tm_hour, want.tm_min, want.tm_sec, want.tm_gmtoff,
+		         want.tm_isdst, want.tm_wday, want.tm_yday);
+	/* and back: the wall time gives t, or an earlier instant with the same wall time (a fold) */
+	assert_int_equal(tz_utc_to_wall(zone, t, &wall, NULL), RC_OK);
+	if (wall < TZ_MIN_SECONDS || wall > TZ_MAX_SECONDS)
+		return; /* the year 0 or 10000 on this zone's calendar */
+	assert_int_equal(tz_wall_to_utc(zone, wall, &back), RC_OK);
+	if (back != t) {
+		int64_t wall2;
+
+		assert_true(back < t);
+		assert_int_equal(tz_utc_to_wall(zone, back, &wall2, NULL), RC_OK);
+		assert_int_equal(wall2, wall);
+	}
+}
+
+/*
+ * Every zone above from 1850 to 2200 (past 2037 the zone files' POSIX footer decides),
+ * sampled every 3 days and 1 h 7 s, and each transition found in glibc's answers, to the
+ * second, checked one second before, at and after it.
+ */
+static void test_same_as_glibc(void **state)
+{
+	const int64_t from = -3786825600, to = 7258118400, step = 3 * 86400 + 3607;
+	size_t zi;
+
+	(void)state;
+	for (zi = 0; zi < sizeof(glibc_zones) / sizeof(glibc_zones[0]); zi++) {
+		const char *zone = glibc_zones[zi];
+		long prev_off;
+		int64_t t, transitions = 0;
+
+		glibc_zone(zone);
+		prev_off = glibc_off(from);
+		for (t = from; t < to; t += step) {
+			long off = glibc_off(t);
+
+			same_as_glibc(zone, t);
+			if (off != prev_off) {
+				int64_t lo = t - step, hi = t, mid;
+
+				while (hi - lo > 1) {
+					mid = lo + (hi - lo) / 2;
+					if (glibc_off(mid) == prev_off)
+						lo = mid;
+					else
+						hi = mid;
+				}
+				same_as_glibc(zone, hi - 1);
+				same_as_glibc(zone, hi);
+				same_as_glibc(zone, hi + 1);
+				transitions++;
+			}
+			prev_off = off;
+		}
+		/* far future and far past: footer rules and the type before the first transition */
+		same_as_glibc(zone, INT64_C(253402300799) - 86400 * 200);
+		same_as_glibc(zone, INT64_C(253402300799));
+		same_as_glibc(zone, INT64_C(-62135596800) + 86400);
+		if (strcmp(zone, "UTC") != 0 && strcmp(zone, "Etc/GMT+3") != 0 && strcmp(zone, "Asia/Tokyo") != 0)
+			assert_true(transitions > 2);
+	}
+	unsetenv("TZ");
+	tzset();
+}
+
+/* Conversions never touch the process environment: TZ stays unset. */
+static void test_environment_untouched(void **state)
+{
+	(void)state;
+	unsetenv("TZ");
+	assert_int_equal(local("Europe/Lisbon", "2026-07-06T09:00"), 1783324800);
+	fmt_is("Australia/Lord_Howe", 1791041400, "2026-10-04T02:30:00+11:00");
+	assert_null(getenv("TZ"));
+}
+
+/* A zone file is read once: removing it after the first use changes no answer. */
+static void test_zone_read_once(void **state)
+{
+	char dir[] = "/tmp/plantao-tzdir-XXXXXX", sub[128], path[160], cmd[400];
+	const char *old = getenv("TZDIR");
+	char *saved = old ? strdup(old) : NULL;
+	int64_t t = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/Plantao", dir);
+	snprintf(path, sizeof(path), "%s/Test_Zone", sub);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && cp /usr/share/zoneinfo/America/New_York %s", sub, path);
+	assert_int_equal(system(cmd), 0);
+	setenv("TZDIR", dir, 1);
+	assert_true(tz_is_valid("Plantao/Test_Zone"));
+	assert_int_equal(tz_local_to_utc("Plantao/Test_Zone", "2026-03-02T09:00", &t), RC_OK);
+	assert_int_equal(t, 1772460000);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(sub), 0);
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(tz_local_to_utc("Plantao/Test_Zone", "2026-11-01T01:30", &t), RC_OK);
+	assert_int_equal(t, 1793511000);
+	fmt_is("Plantao/Test_Zone", 1793511000 + 3600, "2026-11-01T01:30:00-05:00");
+	if (saved)
+		setenv("TZDIR", saved, 1);
+	else
+		unsetenv("TZDIR");
+	free(saved);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +521,9 @@ int main(void)
 	        cmocka_unit_test(test_restores_tz),
 	        cmocka_unit_test(test_threads),
 	        cmocka_unit_test(test_batch),
+	        cmocka_unit_test(test_same_as_glibc),
+	        cmocka_unit_test(test_environment_untouched),
+	        cmocka_unit_test(test_zone_read_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
