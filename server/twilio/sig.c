@@ -4,10 +4,15 @@
  * comparisons are CRYPTO_memcmp. The port variants of the URL are built by splitting the
  * authority by hand rather than with curl_url(): a URL parser re-serialises (case,
  * escapes, an added '/'), and a signature is over the exact bytes Twilio requested.
+ * Each thread keeps one HMAC context keyed with the auth token it last saw (re-initialised
+ * with the same key per signature, which only restores HMAC's precomputed pads), so a
+ * request costs two SHA-1 passes and no OpenSSL set-up; the parameters are sorted once and
+ * both URL forms are fed to the MAC in pieces, without building strings.
  * Spec: https://www.twilio.com/docs/usage/security and the helper libraries' validators.
  */
 #include "twilio/sig.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,6 +26,87 @@
 
 #define SHA1_LEN   20
 #define SHA256_LEN 32
+/* Parameters sorted on the stack up to this many; more (rare) are sorted in a heap array. */
+#define SORT_STACK 64
+
+/* The keyed context of one thread; freed by the thread-exit destructor of `mac_key`. */
+struct mac_cache {
+	EVP_MAC_CTX *ctx;
+	unsigned char *key; /* copy of the auth token it is keyed with */
+	size_t key_len;
+};
+
+static pthread_once_t mac_once = PTHREAD_ONCE_INIT;
+static pthread_key_t mac_key;
+static EVP_MAC *hmac_alg; /* fetched once, shared (EVP_MAC is reference-counted, thread-safe) */
+
+static void mac_cache_free(void *p)
+{
+	struct mac_cache *c = p;
+
+	if (!c)
+		return;
+	EVP_MAC_CTX_free(c->ctx);
+	if (c->key)
+		OPENSSL_clear_free(c->key, c->key_len);
+	free(c);
+}
+
+static void mac_setup(void)
+{
+	hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (pthread_key_create(&mac_key, mac_cache_free) != 0) {
+		EVP_MAC_free(hmac_alg);
+		hmac_alg = NULL;
+	}
+}
+
+/* This thread's HMAC-SHA1 context, initialised with key and ready for updates; NULL on failure. */
+static EVP_MAC_CTX *mac_start(const char *key)
+{
+	char digest_name[] = "SHA1";
+	OSSL_PARAM settings[] = {
+	        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+	        OSSL_PARAM_construct_end(),
+	};
+	size_t len = strlen(key);
+	struct mac_cache *c;
+
+	pthread_once(&mac_once, mac_setup);
+	if (!hmac_alg)
+		return NULL;
+	c = pthread_getspecific(mac_key);
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return NULL;
+		c->ctx = EVP_MAC_CTX_new(hmac_alg);
+		if (!c->ctx || pthread_setspecific(mac_key, c) != 0) {
+			mac_cache_free(c);
+			return NULL;
+		}
+	}
+	if (c->key && c->key_len == len && CRYPTO_memcmp(c->key, key, len) == 0)
+		return EVP_MAC_init(c->ctx, NULL, 0, NULL) ? c->ctx : NULL; /* same key: reset only */
+	if (c->key)
+		OPENSSL_clear_free(c->key, c->key_len);
+	c->key = NULL;
+	c->key_len = 0;
+	if (!EVP_MAC_init(c->ctx, (const unsigned char *)key, len, settings))
+		return NULL;
+	c->key = OPENSSL_memdup(key, len ? len : 1);
+	if (c->key)
+		c->key_len = len;
+	return c->ctx;
+}
+
+/* A URL as up to three pieces fed to the MAC one after the other (the port variants). */
+struct url_form {
+	const char *head;
+	size_t head_len;
+	const char *mid; /* "" or an added ":443"/":80" */
+	const char *tail;
+};
 
 static int cmp_pair(const void *a, const void *b)
 {
@@ -36,90 +122,110 @@ static bool same_pair(const struct form_pair *x, const struct form_pair *y)
 	return strcmp(x->name, y->name) == 0 && strcmp(x->value, y->value) == 0;
 }
 
-static enum rc mac_params(EVP_MAC_CTX *ctx, const struct form *params)
+/* Points sorted[0..n) at params' pairs in signing order: by name, then value. */
+static void sort_params(const struct form *params, const struct form_pair **sorted)
 {
-	const struct form_pair **sorted = NULL;
-	enum rc rc = RC_INTERNAL;
 	size_t i;
 
-	if (!params || params->n == 0)
-		return RC_OK;
-	sorted = malloc(params->n * sizeof(*sorted));
-	if (!sorted)
-		return RC_INTERNAL;
 	for (i = 0; i < params->n; i++)
 		sorted[i] = &params->pairs[i];
 	qsort(sorted, params->n, sizeof(*sorted), cmp_pair);
-	for (i = 0; i < params->n; i++) {
+}
+
+/* Signature of url and the sorted pairs into out (base64), with this thread's context. */
+static enum rc mac_compute(const char *auth_token, const struct url_form *url, const struct form_pair *const *sorted,
+                           size_t n, char out[SIG_SIZE])
+{
+	unsigned char mac[SHA1_LEN];
+	size_t mac_len = 0, i;
+	EVP_MAC_CTX *ctx = mac_start(auth_token);
+
+	if (!ctx || !EVP_MAC_update(ctx, (const unsigned char *)url->head, url->head_len) ||
+	    !EVP_MAC_update(ctx, (const unsigned char *)url->mid, strlen(url->mid)) ||
+	    !EVP_MAC_update(ctx, (const unsigned char *)url->tail, strlen(url->tail)))
+		goto fail;
+	for (i = 0; i < n; i++) {
 		if (i > 0 && same_pair(sorted[i - 1], sorted[i]))
 			continue;
 		if (!EVP_MAC_update(ctx, (const unsigned char *)sorted[i]->name, strlen(sorted[i]->name)) ||
 		    !EVP_MAC_update(ctx, (const unsigned char *)sorted[i]->value, strlen(sorted[i]->value)))
-			goto out;
+			goto fail;
 	}
-	rc = RC_OK;
-out:
-	free(sorted);
+	if (!EVP_MAC_final(ctx, mac, &mac_len, sizeof(mac)) || mac_len != SHA1_LEN)
+		goto fail;
+	EVP_EncodeBlock((unsigned char *)out, mac, SHA1_LEN);
+	return RC_OK;
+fail:
+	log_err("sig_compute: OpenSSL HMAC-SHA1 failed");
+	return RC_INTERNAL;
+}
+
+/* Runs f with params sorted (on the stack when few). */
+static enum rc with_sorted(const struct form *params,
+                           enum rc (*f)(const struct form_pair *const *sorted, size_t n, void *arg), void *arg)
+{
+	const struct form_pair *stack[SORT_STACK] = {0}, **sorted = stack;
+	size_t n = params ? params->n : 0;
+	enum rc rc;
+
+	if (n > SORT_STACK) {
+		sorted = malloc(n * sizeof(*sorted));
+		if (!sorted)
+			return RC_INTERNAL;
+	}
+	if (n > 0)
+		sort_params(params, sorted);
+	rc = f(sorted, n, arg);
+	if (sorted != stack)
+		free(sorted);
 	return rc;
+}
+
+struct compute_args {
+	const char *auth_token;
+	struct url_form url;
+	char *out;
+};
+
+static enum rc compute_sorted(const struct form_pair *const *sorted, size_t n, void *arg)
+{
+	struct compute_args *a = arg;
+
+	return mac_compute(a->auth_token, &a->url, sorted, n, a->out);
 }
 
 enum rc sig_compute(const char *auth_token, const char *url, const struct form *params, char out[SIG_SIZE])
 {
-	char digest_name[] = "SHA1";
-	OSSL_PARAM mac_settings[] = {
-	        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-	        OSSL_PARAM_construct_end(),
-	};
-	unsigned char mac[SHA1_LEN];
-	size_t mac_len = 0;
-	EVP_MAC *hmac = NULL;
-	EVP_MAC_CTX *ctx = NULL;
-	enum rc rc = RC_INTERNAL;
+	struct compute_args a;
 
 	out[0] = '\0';
 	if (!auth_token || !*auth_token || !url)
 		return RC_INVALID;
-	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
-	if (!ctx)
-		goto out;
-	if (!EVP_MAC_init(ctx, (const unsigned char *)auth_token, strlen(auth_token), mac_settings) ||
-	    !EVP_MAC_update(ctx, (const unsigned char *)url, strlen(url)))
-		goto out;
-	if (mac_params(ctx, params) != RC_OK)
-		goto out;
-	if (!EVP_MAC_final(ctx, mac, &mac_len, sizeof(mac)) || mac_len != SHA1_LEN)
-		goto out;
-	EVP_EncodeBlock((unsigned char *)out, mac, SHA1_LEN);
-	rc = RC_OK;
-out:
-	if (rc == RC_INTERNAL)
-		log_err("sig_compute: OpenSSL HMAC-SHA1 failed");
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(hmac);
-	return rc;
+	a.auth_token = auth_token;
+	a.url.head = url;
+	a.url.head_len = strlen(url);
+	a.url.mid = "";
+	a.url.tail = "";
+	a.out = out;
+	return with_sorted(params, compute_sorted, &a);
 }
 
 /*
- * Builds the two URLs Twilio's helper libraries check: *with_port (the scheme's default
- * port added when url has no port, else url) and *without_port (url minus its port, if
- * any). Both are new strings (free()); RC_INTERNAL on OOM. A url without "://" is used
- * as is for both.
+ * The two URLs Twilio's helper libraries check: *with_port (the scheme's default port added
+ * when url has no port, else url) and *without_port (url minus its port, if any), as pieces
+ * of url. A url without "://" is used as is for both.
  */
-static enum rc port_variants(const char *url, char **with_port, char **without_port)
+static void port_variants(const char *url, struct url_form *with_port, struct url_form *without_port)
 {
 	const char *sep = strstr(url, "://");
 	const char *auth, *auth_end, *host, *colon = NULL, *p;
-	const char *port;
-	size_t len = strlen(url), head;
 
-	*with_port = NULL;
-	*without_port = NULL;
-	if (!sep) {
-		*with_port = strdup(url);
-		*without_port = strdup(url);
-		goto out;
-	}
+	with_port->head = without_port->head = url;
+	with_port->head_len = without_port->head_len = strlen(url);
+	with_port->mid = without_port->mid = "";
+	with_port->tail = without_port->tail = "";
+	if (!sep)
+		return;
 	auth = sep + 3;
 	auth_end = auth + strcspn(auth, "/?#");
 	host = auth;
@@ -135,61 +241,54 @@ static enum rc port_variants(const char *url, char **with_port, char **without_p
 		colon = memchr(host, ':', (size_t)(auth_end - host));
 	}
 	if (colon) {
-		*with_port = strdup(url);
-		head = (size_t)(colon - url);
-		*without_port = malloc(len + 1);
-		if (*without_port) {
-			memcpy(*without_port, url, head);
-			memcpy(*without_port + head, auth_end, strlen(auth_end) + 1);
-		}
+		without_port->head_len = (size_t)(colon - url);
+		without_port->tail = auth_end;
 	} else {
-		port = (size_t)(sep - url) == 5 && strncasecmp(url, "https", 5) == 0 ? ":443" : ":80";
-		*without_port = strdup(url);
-		head = (size_t)(auth_end - url);
-		*with_port = malloc(len + strlen(port) + 1);
-		if (*with_port) {
-			memcpy(*with_port, url, head);
-			memcpy(*with_port + head, port, strlen(port));
-			memcpy(*with_port + head + strlen(port), auth_end, strlen(auth_end) + 1);
-		}
+		with_port->head_len = (size_t)(auth_end - url);
+		with_port->mid = (size_t)(sep - url) == 5 && strncasecmp(url, "https", 5) == 0 ? ":443" : ":80";
+		with_port->tail = auth_end;
 	}
-out:
-	if (!*with_port || !*without_port) {
-		free(*with_port);
-		free(*without_port);
-		*with_port = NULL;
-		*without_port = NULL;
-		return RC_INTERNAL;
-	}
-	return RC_OK;
 }
 
-static bool matches(const char *auth_token, const char *url, const struct form *params, const char *header)
+static bool same_sig(const char *sig, const char *header)
 {
-	char sig[SIG_SIZE];
-	size_t n;
+	size_t n = strlen(sig);
 
-	if (sig_compute(auth_token, url, params, sig) != RC_OK)
-		return false;
-	n = strlen(sig);
 	return strlen(header) == n && CRYPTO_memcmp(sig, header, n) == 0;
+}
+
+struct valid_args {
+	const char *auth_token, *header;
+	struct url_form with_port, without_port;
+	bool ok;
+};
+
+static enum rc valid_sorted(const struct form_pair *const *sorted, size_t n, void *arg)
+{
+	struct valid_args *a = arg;
+	char sig[SIG_SIZE];
+	bool ok;
+
+	/* Both are computed so the time taken does not tell which form matched. */
+	ok = mac_compute(a->auth_token, &a->with_port, sorted, n, sig) == RC_OK && same_sig(sig, a->header);
+	ok = (mac_compute(a->auth_token, &a->without_port, sorted, n, sig) == RC_OK && same_sig(sig, a->header)) || ok;
+	a->ok = ok;
+	return RC_OK;
 }
 
 bool sig_is_valid(const char *auth_token, const char *url, const struct form *params, const char *header)
 {
-	char *with_port = NULL, *without_port = NULL;
-	bool ok = false;
+	struct valid_args a;
 
 	if (!auth_token || !*auth_token || !url || !header || !*header)
 		return false;
-	if (port_variants(url, &with_port, &without_port) != RC_OK)
+	a.auth_token = auth_token;
+	a.header = header;
+	a.ok = false;
+	port_variants(url, &a.with_port, &a.without_port);
+	if (with_sorted(params, valid_sorted, &a) != RC_OK)
 		return false;
-	/* Both are computed so the time taken does not tell which form matched. */
-	ok = matches(auth_token, with_port, params, header);
-	ok = matches(auth_token, without_port, params, header) || ok;
-	free(with_port);
-	free(without_port);
-	return ok;
+	return a.ok;
 }
 
 /* The value of bodySHA256 in url's query string, as a new string (free()), or NULL. */
