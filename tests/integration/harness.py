@@ -87,18 +87,20 @@ class Database:
         self.target = target
         self.kind = "pg" if is_pg_url(target) else "sqlite"
 
-    def connect(self, timeout=10, isolation_level=""):
-        """A new connection shaped like sqlite3's (execute, commit, `with` = a transaction,
-        rows that answer row[0] and row["name"]). Close it."""
+    def connect(self, timeout=10, isolation_level="", named=False):
+        """A new connection shaped like sqlite3's (execute, commit, `with` = a transaction);
+        close it. Rows are tuples; named=True makes them answer row["name"] and dict(row) too
+        (sqlite3.Row; PostgreSQL rows always do)."""
         if self.kind == "pg":
             return pgclient.connect(self.target, timeout=timeout, isolation_level=isolation_level)
         conn = sqlite3.connect(self.target, timeout=timeout, isolation_level=isolation_level)
-        conn.row_factory = sqlite3.Row
+        if named:
+            conn.row_factory = sqlite3.Row
         return conn
 
     def query(self, sql, params=()):
         """Rows of a SELECT as dicts."""
-        conn = self.connect()
+        conn = self.connect(named=True)
         try:
             return [dict(r) for r in conn.execute(sql, params).fetchall()]
         finally:

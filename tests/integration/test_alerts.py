@@ -8,7 +8,6 @@ People are created through POST /api/people.
 
 import os
 import socket
-import sqlite3
 import sys
 import time
 
@@ -45,7 +44,7 @@ class PagerTest(IntegrationTest):
         return pid
 
     def db(self):
-        conn = sqlite3.connect(self.plantao.db_path, timeout=10, isolation_level=None)
+        conn = self.plantao.db.connect(isolation_level=None)
         return _Closing(conn)
 
     def team(self, rounds=2, **people_kw):

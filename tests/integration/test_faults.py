@@ -131,8 +131,9 @@ class TestKillDuringImport(IntegrationTest):
         self.plantao.kill9()
         conn.close()
         self.plantao.start()
-        db = sqlite3.connect(self.plantao.db_path)
-        self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+        db = self.plantao.db.connect()
+        if self.plantao.db.kind == "sqlite":
+            self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
         self.assertEqual(db.execute("SELECT count(*) FROM sales").fetchone()[0], 0)  # nothing half-imported
         self.assertEqual(db.execute("SELECT count(*) FROM outbox").fetchone()[0], 0)
         db.close()

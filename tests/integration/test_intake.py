@@ -10,7 +10,6 @@ and an alert with nobody to page says so in its 202.
 import json
 import os
 import secrets
-import sqlite3
 import sys
 import threading
 import time
@@ -55,7 +54,7 @@ class IntakeTest(IntegrationTest):
             "steps": [{"target": p, "timeout_s": timeout_s} for p in people], "rounds": 1})
 
     def db_rows(self, sql, *args):
-        conn = sqlite3.connect(self.plantao.db_path, timeout=10)
+        conn = self.plantao.db.connect()
         try:
             return conn.execute(sql, args).fetchall()
         finally:

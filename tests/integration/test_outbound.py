@@ -3,13 +3,13 @@ tests/integration/test_outbound.py — the outbound path end to end: the real `p
 sends outbox rows to the Twilio simulator and records what happens to them.
 
 Rows are queued the way handlers queue them (an INSERT into the outbox table, here through
-Python's sqlite3 on the live WAL database), and the engine picks them up on its next tick.
+the harness's `plantao.db` on the live database, SQLite or PostgreSQL), and the engine picks
+them up on its next tick.
 What is checked is what the phones see (the simulator's messages and calls) and what
 GET /api/outbox shows.
 """
 
 import os
-import sqlite3
 import sys
 import threading
 import time
@@ -26,7 +26,7 @@ def queue(plantao, n=1, to=PHONE, kind="sms", klass="support", body="Mensagem %d
     """Inserts n pending outbox rows directly (one transaction); returns their ids."""
     now_ms = int(plantao.now() * 1000)
     ids = []
-    db = sqlite3.connect(plantao.db_path, timeout=10)
+    db = plantao.db.connect()
     try:
         with db:
             for i in range(first, first + n):
@@ -41,9 +41,8 @@ def queue(plantao, n=1, to=PHONE, kind="sms", klass="support", body="Mensagem %d
     return ids
 
 
-def rows(plantao, where="1", args=()):
-    db = sqlite3.connect(plantao.db_path, timeout=10)
-    db.row_factory = sqlite3.Row
+def rows(plantao, where="1=1", args=()):
+    db = plantao.db.connect(named=True)
     try:
         return [dict(r) for r in db.execute("SELECT * FROM outbox WHERE " + where + " ORDER BY id", args)]
     finally:

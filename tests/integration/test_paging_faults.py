@@ -17,7 +17,6 @@ bundles pages.
 """
 
 import os
-import sqlite3
 import sys
 import time
 
@@ -30,9 +29,8 @@ PHONE = "+5511999990007"
 LOOKUP_DELAY = 12  # seconds: the create's own deadline (10 s) plus the margin, in plantao's clock
 
 
-def db_rows(plantao, where="1", args=()):
-    db = sqlite3.connect(plantao.db_path, timeout=10)
-    db.row_factory = sqlite3.Row
+def db_rows(plantao, where="1=1", args=()):
+    db = plantao.db.connect(named=True)
     try:
         return [dict(r) for r in db.execute("SELECT * FROM outbox WHERE " + where + " ORDER BY id", args)]
     finally:
@@ -42,7 +40,7 @@ def db_rows(plantao, where="1", args=()):
 def queue(plantao, kind="sms", klass="alert", to=PHONE, body="Mensagem", url=None, key="pf:%d", n=1):
     """Inserts n pending outbox rows (one transaction), as handlers do; returns their ids."""
     now_ms = int(plantao.now() * 1000)
-    db = sqlite3.connect(plantao.db_path, timeout=10)
+    db = plantao.db.connect()
     ids = []
     try:
         with db:
@@ -315,7 +313,7 @@ class TestCredentials(PagingTest):
         self.assertEqual({r["error_code"] for r in pages}, {20003})
         self.assertGreaterEqual(self.metric("plantao_twilio_errors_total", 'code="20003"'), 9)
         self.assertEqual(self.metric("plantao_outbox_dead_letters_total"), 0)
-        db = sqlite3.connect(self.plantao.db_path, timeout=10)
+        db = self.plantao.db.connect()
         try:
             (code,) = db.execute("SELECT error_code FROM twilio_results WHERE kind = 'auth'").fetchone()
         finally:

@@ -5,7 +5,6 @@ on-call look-ups, /api/schedule, /api/schedule.ics, the SMS commands and the han
 (issue 11, item 1). Defaults everywhere (limits, pacing); the clock is moved, never slept on.
 """
 
-import sqlite3
 import threading
 import time
 import urllib.parse
@@ -30,8 +29,7 @@ class RotationTest(IntegrationTest):
         return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + "%+03d:00" % tz_hours
 
     def outbox(self, where="1=1"):
-        con = sqlite3.connect(self.plantao.db_path, timeout=5)
-        con.row_factory = sqlite3.Row
+        con = self.plantao.db.connect(named=True)
         try:
             return [dict(r) for r in con.execute("SELECT * FROM outbox WHERE " + where + " ORDER BY id")]
         finally:

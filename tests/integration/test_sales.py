@@ -15,7 +15,6 @@ import io
 import json
 import os
 import secrets
-import sqlite3
 import sys
 import time
 import urllib.parse
@@ -110,7 +109,7 @@ class SalesTest(IntegrationTest):
     # ---- helpers --------------------------------------------------------------------
 
     def db(self):
-        conn = sqlite3.connect(self.plantao.db_path, timeout=10, isolation_level=None)
+        conn = self.plantao.db.connect(isolation_level=None)
         self.addCleanup(conn.close)
         return conn
 

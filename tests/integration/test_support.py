@@ -192,9 +192,7 @@ class TestRotationApi(SupportTest):
 
 class CallTest(SupportTest):
     def outbox(self, where="1=1"):
-        import sqlite3
-        con = sqlite3.connect(self.plantao.db_path, timeout=5)
-        con.row_factory = sqlite3.Row
+        con = self.plantao.db.connect(named=True)
         try:
             return [dict(r) for r in con.execute("SELECT * FROM outbox WHERE " + where + " ORDER BY id")]
         finally:
