@@ -3,17 +3,46 @@
  * UTC through gmtime_r so logging never depends on the process TZ. A record is always one
  * line: control characters in the message (a newline in a requested path, an alert summary)
  * are written escaped (\n, \r, \t, \xNN), so no client can forge a log line.
+ *
+ * Access lines (log_access) are the only high-rate records: they are appended whole to a
+ * buffer and written by a flusher thread at most LOG_FLUSH_MS later, so a worker thread
+ * answering a webhook makes no system call for its log line and a stalled reader of stderr
+ * (a full pipe) does not stall requests until the buffer is full. Every other record is
+ * written at once, after whatever access lines were buffered before it, so the file keeps
+ * the order in which records were made. Writes to fd 2 are serialised (io_lock) and each
+ * holds whole lines, so lines never interleave; the buffer is flushed by log_flush(), at
+ * exit (atexit) and before die().
  */
 #include "core/log.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
+
+#define LOG_LINE_MAX  2048
+#define LOG_BUF_SIZE  (256 * 1024) /* buffered access lines; a full buffer is written by the caller */
+#define LOG_FLUSH_MS  100          /* the longest an access line waits */
+#define LOG_WAKE_FILL (LOG_BUF_SIZE / 2)
 
 static enum log_level min_level = LOG_LEVEL_INFO;
+
+/* io_lock: held while writing fd 2. buf_lock: guards buf/used; taken inside io_lock, never around it. */
+static pthread_mutex_t io_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t buf_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t buf_cond = PTHREAD_COND_INITIALIZER;
+static pthread_once_t flusher_once = PTHREAD_ONCE_INIT;
+static bool flusher_running;
+static char bufs[2][LOG_BUF_SIZE];
+static char *buf = bufs[0], *spare = bufs[1];
+static size_t used;
 
 void log_set_level(enum log_level level)
 {
@@ -51,23 +80,125 @@ static void escape(const char *in, char *out, size_t len)
 	out[o] = '\0';
 }
 
-static void vlog(enum log_level level, const char *fmt, va_list ap)
+/* Writes all of p to fd 2 (caller holds io_lock); a failing stderr loses the text, as fprintf would. */
+static void write_all(const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(STDERR_FILENO, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Writes the buffered access lines. Caller holds io_lock (not buf_lock). */
+static void flush_locked(void)
+{
+	char *out;
+	size_t n;
+
+	pthread_mutex_lock(&buf_lock);
+	out = buf;
+	n = used;
+	buf = spare;
+	spare = out;
+	used = 0;
+	pthread_mutex_unlock(&buf_lock);
+	/* appenders now fill the other buffer; `out` is ours until the next swap, which also
+	 * needs io_lock */
+	if (n > 0)
+		write_all(out, n);
+}
+
+void log_flush(void)
+{
+	pthread_mutex_lock(&io_lock);
+	flush_locked();
+	pthread_mutex_unlock(&io_lock);
+}
+
+static void *flusher(void *arg)
+{
+	struct timespec deadline;
+	size_t n;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&buf_lock);
+		while (used == 0) /* idle: sleep until the first line */
+			pthread_cond_wait(&buf_cond, &buf_lock);
+		/* then gather lines for LOG_FLUSH_MS, or until the buffer is half full */
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_nsec += LOG_FLUSH_MS * 1000000L;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+		while (used < LOG_WAKE_FILL && pthread_cond_timedwait(&buf_cond, &buf_lock, &deadline) == 0)
+			;
+		n = used;
+		pthread_mutex_unlock(&buf_lock);
+		if (n > 0)
+			log_flush();
+	}
+	return NULL;
+}
+
+static void start_flusher(void)
+{
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t t;
+
+	atexit(log_flush);
+	/* the flusher takes no signal: SIGTERM stays with the thread that waits for it */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	flusher_running = pthread_create(&t, &attr, flusher, NULL) == 0;
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Formats one record, newline included, into line (LOG_LINE_MAX + 1); returns its length. */
+static size_t format_line(enum log_level level, char *line, const char *fmt, va_list ap)
 {
 	static const char *names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
-	char line[2048], msg[2048];
+	char msg[LOG_LINE_MAX];
 	struct timeval tv;
 	struct tm tm;
+	size_t len;
 	int n;
 
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
-	n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %-5s ", tm.tm_year + 1900, tm.tm_mon + 1,
+	n = snprintf(line, LOG_LINE_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %-5s ", tm.tm_year + 1900, tm.tm_mon + 1,
 	             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000), names[level]);
 	if (n < 0)
-		return;
+		n = 0;
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	escape(msg, line + n, sizeof line - (size_t)n);
-	fprintf(stderr, "%s\n", line);
+	escape(msg, line + n, LOG_LINE_MAX - (size_t)n);
+	len = strlen(line);
+	line[len++] = '\n';
+	line[len] = '\0';
+	return len;
+}
+
+static void vlog(enum log_level level, const char *fmt, va_list ap)
+{
+	char line[LOG_LINE_MAX + 1];
+	size_t len = format_line(level, line, fmt, ap);
+
+	pthread_mutex_lock(&io_lock);
+	flush_locked(); /* access lines made before this record come first */
+	write_all(line, len);
+	pthread_mutex_unlock(&io_lock);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -81,6 +212,42 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+void log_access(const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX + 1];
+	va_list ap;
+	size_t len;
+	bool wake;
+
+	if (LOG_LEVEL_INFO < min_level)
+		return;
+	va_start(ap, fmt);
+	len = format_line(LOG_LEVEL_INFO, line, fmt, ap);
+	va_end(ap);
+	pthread_once(&flusher_once, start_flusher);
+	if (!flusher_running) {
+		pthread_mutex_lock(&io_lock);
+		write_all(line, len);
+		pthread_mutex_unlock(&io_lock);
+		return;
+	}
+	for (;;) {
+		pthread_mutex_lock(&buf_lock);
+		if (used + len <= LOG_BUF_SIZE) {
+			memcpy(buf + used, line, len);
+			used += len;
+			wake = used == len || (used >= LOG_WAKE_FILL && used - len < LOG_WAKE_FILL);
+			pthread_mutex_unlock(&buf_lock);
+			if (wake)
+				pthread_cond_signal(&buf_cond);
+			return;
+		}
+		pthread_mutex_unlock(&buf_lock);
+		/* full: the writer of stderr is behind; wait for it like a direct record would */
+		log_flush();
+	}
+}
+
 void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -88,5 +255,5 @@ void die(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(LOG_LEVEL_ERR, fmt, ap);
 	va_end(ap);
-	exit(1);
+	exit(1); /* atexit(log_flush) writes any access lines still buffered */
 }

@@ -1,6 +1,7 @@
 /*
  * server/core/log.h — one-line log records on stderr: "2026-11-23T10:00:00.123Z LEVEL message".
- * Thread-safe (one fprintf per record). Secrets must never be passed here.
+ * Thread-safe; each record is one whole line, written in the order records were made.
+ * Secrets must never be passed here.
  */
 #ifndef PLANTAO_LOG_H
 #define PLANTAO_LOG_H
@@ -10,6 +11,17 @@ enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERR 
 /* Records below level are dropped (default INFO; PLANTAO_LOG_LEVEL=debug|info|warn|error). */
 void log_set_level(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * An INFO access-log record ("POST /twilio/voice 200 183us"), buffered: written by a
+ * background thread within 100 ms, before any later log_msg() record, and at exit. The
+ * caller makes no system call unless the buffer (256 KiB) is full because stderr's reader is
+ * behind; then it waits for the write, so no line is ever dropped.
+ */
+void log_access(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Writes the buffered access lines now (also run at exit). */
+void log_flush(void);
 
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_LEVEL_INFO, __VA_ARGS__)

@@ -782,8 +782,8 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **req_cls, enum
 		const char *route = req->route ? req->route->pattern : NULL;
 		int status = req->replied ? req->status : 0;
 
-		log_info("%s %s %d %lldus%s", req->method, req->path, status, (long long)us,
-		         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+		log_access("%s %s %d %lldus%s", req->method, req->path, status, (long long)us,
+		           toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 		/* unmatched requests share one series: a client must not create labels at will */
 		metrics_request(s->app->metrics, req->route ? req->route->method : "other",
 		                req->route ? route : "unmatched", status, us);
