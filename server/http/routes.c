@@ -39,9 +39,12 @@ const struct route routes[] = {
 	{"POST", "/twilio/voice/dial-status", voice_dial_status_sid, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/voice/voicemail", voice_voicemail, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/voice/transcription", voice_transcription, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	/* a voice URL mistyped in Twilio's console still answers TwiML (voicemail), never a 404 */
+	{"POST", "/twilio/voice/{*}", voice_unknown_route, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/sms", sms_incoming, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/alert-call/{attempt}", alert_call_twiml, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/alert-call/{attempt}/gather", alert_call_gather, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/alert-call/{*}", alert_call_unknown_route, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/status/message", status_message, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/status/call", status_call, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 

@@ -45,6 +45,10 @@ static enum rc say_and_hang_up(struct http_req *req, const char *text)
 	return http_reply_twiml(req, t);
 }
 
+/* What a paged person hears when the call's attempt is not known (a restored database, a broken id). */
+#define UNKNOWN_PT "Este alerta do plantão não foi encontrado. Veja os alertas abertos no console do plantão."
+#define UNKNOWN_EN "This on-call alert was not found. See the open alerts in the plantão console."
+
 /* The alerts of a call that are still open (triggered or exhausted) and whose attempt has not ended. */
 struct live {
 	struct alerts_on_call on[ALERTS_BUNDLE_MAX];
@@ -200,7 +204,7 @@ static enum rc call_over(struct http_req *req, const struct alerts_attempt *t, c
 	return rc;
 }
 
-enum rc alert_call_twiml(struct http_req *req)
+static enum rc call_twiml(struct http_req *req)
 {
 	const char *answered_by = form_opt(req, "AnsweredBy"), *sid = form_opt(req, "CallSid");
 	struct alerts_attempt t;
@@ -219,7 +223,7 @@ enum rc alert_call_twiml(struct http_req *req)
 	if (rc == RC_NOT_FOUND) {
 		db_rollback(req->db);
 		log_warn("alert call for unknown attempt %s", req->params[0]);
-		return say_and_hang_up(req, NULL);
+		return say_and_hang_up(req, L(req->app, UNKNOWN_PT, UNKNOWN_EN));
 	}
 	if (rc == RC_OK)
 		rc = live_alerts(req->db, &t, &a, false, &l);
@@ -290,7 +294,7 @@ static void acked_text(struct http_req *req, const int64_t *ids, size_t n, char 
 		         L(req->app, " assumidos. Obrigado.", " acknowledged. Thank you."));
 }
 
-enum rc alert_call_gather(struct http_req *req)
+static enum rc gather_twiml(struct http_req *req)
 {
 	const char *digits = form_opt(req, "Digits");
 	struct alerts_attempt t;
@@ -307,7 +311,7 @@ enum rc alert_call_gather(struct http_req *req)
 		if (rc == RC_OK)
 			rc = live_alerts(req->db, &t, &a, true, &l);
 		if (rc == RC_NOT_FOUND)
-			return say_and_hang_up(req, NULL);
+			return say_and_hang_up(req, L(req->app, UNKNOWN_PT, UNKNOWN_EN));
 		if (rc != RC_OK)
 			return http_fail(req, rc, "cannot read the alert call");
 		if (!l.n) {
@@ -322,7 +326,8 @@ enum rc alert_call_gather(struct http_req *req)
 	rc = load(req, &t, &a);
 	if (rc == RC_NOT_FOUND) {
 		db_rollback(req->db);
-		return say_and_hang_up(req, NULL);
+		log_warn("keypad answer for unknown alert call attempt %s", req->params[0]);
+		return say_and_hang_up(req, L(req->app, UNKNOWN_PT, UNKNOWN_EN));
 	}
 	if (rc == RC_OK)
 		rc = live_alerts(req->db, &t, &a, true, &l);
@@ -376,4 +381,38 @@ enum rc alert_call_gather(struct http_req *req)
 	         digits ? digits : "");
 	return say_and_hang_up(req, L(req->app, "Certo, o alerta vai para a próxima pessoa.",
 	                              "All right, the alert goes to the next person."));
+}
+
+/*
+ * Twilio plays "an application error has occurred" for any answer that is not 200 TwiML, so an
+ * error here (the database busy or failing) is logged as a warning and the person still hears
+ * where to acknowledge instead.
+ */
+static enum rc or_fallback(struct http_req *req, enum rc rc)
+{
+	if (rc == RC_OK)
+		return RC_OK;
+	log_warn("%s %s: %s (%s); the person was told to use the console", req->method, req->path,
+	         req->err[0] ? req->err : rc_str(rc), rc_str(rc));
+	return say_and_hang_up(req, L(req->app,
+	                              "Desculpe, o plantão não conseguiu registrar esta chamada. Veja os alertas "
+	                              "abertos no console do plantão ou responda ack por SMS.",
+	                              "Sorry, plantão could not record this call. See the open alerts in the "
+	                              "plantão console or text ack."));
+}
+
+enum rc alert_call_twiml(struct http_req *req)
+{
+	return or_fallback(req, call_twiml(req));
+}
+
+enum rc alert_call_gather(struct http_req *req)
+{
+	return or_fallback(req, gather_twiml(req));
+}
+
+enum rc alert_call_unknown_route(struct http_req *req)
+{
+	log_warn("%s %s: no alert-call route for that path", req->method, req->path);
+	return say_and_hang_up(req, L(req->app, UNKNOWN_PT, UNKNOWN_EN));
 }

@@ -1,7 +1,10 @@
 /*
  * server/twilio/alert_call.h — the TwiML of outbound alert calls (https://www.twilio.com/docs/voice/twiml/gather).
  * Each escalation step calls a person with Url = PLANTAO_PUBLIC_URL/twilio/alert-call/{attempt};
- * the keypad answer comes back to .../gather. Both routes are signed Twilio webhooks.
+ * the keypad answer comes back to .../gather. Both routes are signed Twilio webhooks. Neither
+ * answers an error (Twilio would play "an application error has occurred"): an unknown attempt
+ * or a database error is logged as a warning and spoken to the person, with where to
+ * acknowledge instead.
  */
 #ifndef PLANTAO_ALERT_CALL_H
 #define PLANTAO_ALERT_CALL_H
@@ -20,5 +23,7 @@ enum rc alert_call_twiml(struct http_req *req);
 /* POST /twilio/alert-call/{attempt}/gather: Digits 1 acknowledges, '*' repeats, anything else
  * passes the alert on to the next step. */
 enum rc alert_call_gather(struct http_req *req);
+/* POST /twilio/alert-call/{*}, any other path: the person hears that the alert was not found. */
+enum rc alert_call_unknown_route(struct http_req *req);
 
 #endif

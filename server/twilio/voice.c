@@ -198,9 +198,14 @@ static enum rc voicemail_prompt(struct twiml *t, struct http_req *req)
 	r.action = action;
 	r.method = "POST";
 	r.play_beep = 1;
-	/* Twilio's <Record> transcription only understands English. */
-	r.transcribe = en;
-	r.transcribe_callback = en ? transcribe : NULL;
+	/*
+	 * Twilio's <Record> transcription only understands English and only transcribes recordings
+	 * of 2 to 120 s (warning 13617 otherwise). With a longer limit a voicemail is recorded
+	 * without asking for it (the SMS carries the recording's link either way); at the default
+	 * limit of 120 s it is asked for, and only a message cut off at the limit goes untranscribed.
+	 */
+	r.transcribe = en && req->app->cfg->voicemail_max <= VOICE_TRANSCRIBE_MAX_S;
+	r.transcribe_callback = r.transcribe ? transcribe : NULL;
 	twiml_record(t, &r);
 	say(t, req, "Não recebemos nenhuma mensagem. Até logo.", "We did not get a message. Goodbye.");
 	twiml_hangup(t);
@@ -216,7 +221,7 @@ static const char *form(struct http_req *req, const char *name)
 
 /* ---------------------------------------------------------------- incoming call */
 
-enum rc voice_incoming(struct http_req *req)
+static enum rc incoming_twiml(struct http_req *req)
 {
 	const char *sid = form(req, "CallSid"), *from = form(req, "From");
 	struct calls_call call;
@@ -302,7 +307,7 @@ static enum rc path_leg(struct http_req *req, struct calls_call *call, struct ca
 	return rc;
 }
 
-enum rc voice_whisper(struct http_req *req)
+static enum rc whisper_twiml(struct http_req *req)
 {
 	struct calls_call call;
 	struct calls_leg leg;
@@ -341,7 +346,7 @@ enum rc voice_whisper(struct http_req *req)
 	return reply(req, t);
 }
 
-enum rc voice_whisper_accept(struct http_req *req)
+static enum rc whisper_accept_twiml(struct http_req *req)
 {
 	struct calls_call call;
 	struct calls_leg leg;
@@ -445,7 +450,7 @@ out:
 	return rc;
 }
 
-enum rc voice_dial_status(struct http_req *req)
+static enum rc dial_status_twiml(struct http_req *req)
 {
 	struct calls_call call;
 	struct calls_leg leg;
@@ -456,7 +461,7 @@ enum rc voice_dial_status(struct http_req *req)
 	return after_dial(req, &call, leg.leg);
 }
 
-enum rc voice_dial_status_sid(struct http_req *req)
+static enum rc dial_status_sid_twiml(struct http_req *req)
 {
 	struct calls_call call;
 	enum rc rc = calls_find_sid(req->db, form(req, "CallSid"), &call);
@@ -496,7 +501,7 @@ static enum rc notify_voicemail(struct http_req *req, const struct person *p, co
 	return outbox_enqueue(req->db, &m, NULL);
 }
 
-enum rc voice_voicemail(struct http_req *req)
+static enum rc voicemail_twiml(struct http_req *req)
 {
 	const char *sid = form(req, "CallSid"), *rec = form(req, "RecordingUrl");
 	struct calls_voicemail vm = {0};
@@ -562,7 +567,7 @@ enum rc voice_voicemail(struct http_req *req)
 	return reply(req, t);
 }
 
-enum rc voice_transcription(struct http_req *req)
+static enum rc transcription_twiml(struct http_req *req)
 {
 	const char *sid = form(req, "CallSid"), *text = form(req, "TranscriptionText");
 	const char *status = form(req, "TranscriptionStatus");
@@ -576,6 +581,99 @@ enum rc voice_transcription(struct http_req *req)
 			return rc;
 	}
 	return reply(req, twiml_new());
+}
+
+/* ---------------------------------------------------------------- every error path answers TwiML */
+
+/*
+ * Twilio turns any answer that is not 200 TwiML into "an application error has occurred" and
+ * hangs up, so no voice route ever answers an error: whatever went wrong (an unknown call or
+ * leg, a broken id, a missing parameter, a busy database) is logged as a warning and the
+ * caller is still helped. The customer is offered voicemail (its recording is kept even for
+ * a call plantao never saw start), a dialled leg is hung up so the customer's <Dial> moves
+ * on, and Twilio's own callbacks get an empty document.
+ */
+enum fallback { FALLBACK_VOICEMAIL, FALLBACK_LEG, FALLBACK_THANKS, FALLBACK_EMPTY };
+
+static enum rc fallback(struct http_req *req, enum rc why, enum fallback how)
+{
+	struct twiml *t = twiml_new();
+	enum rc rc = RC_OK;
+
+	if (!t)
+		return why;
+	log_warn("%s %s: %s (%s); answered with %s", req->method, req->path, req->err[0] ? req->err : rc_str(why),
+	         rc_str(why),
+	         how == FALLBACK_VOICEMAIL ? "voicemail"
+	         : how == FALLBACK_LEG     ? "a hang-up of this leg"
+	                                   : "TwiML that ends the call");
+	switch (how) {
+	case FALLBACK_VOICEMAIL:
+		say(t, req, "Desculpe, não conseguimos completar sua chamada agora.",
+		    "Sorry, we could not put your call through right now.");
+		rc = voicemail_prompt(t, req);
+		break;
+	case FALLBACK_LEG:
+		say(t, req, "Esta chamada do plantão não está mais disponível.",
+		    "This call from the on-call line is no longer available.");
+		twiml_hangup(t);
+		break;
+	case FALLBACK_THANKS:
+		say(t, req, "Obrigado. Até logo.", "Thank you. Goodbye.");
+		twiml_hangup(t);
+		break;
+	case FALLBACK_EMPTY: break;
+	}
+	if (rc != RC_OK) {
+		twiml_free(t);
+		return rc;
+	}
+	return reply(req, t);
+}
+
+static enum rc or_fallback(struct http_req *req, enum rc rc, enum fallback how)
+{
+	return rc == RC_OK ? RC_OK : fallback(req, rc, how);
+}
+
+enum rc voice_incoming(struct http_req *req)
+{
+	return or_fallback(req, incoming_twiml(req), FALLBACK_VOICEMAIL);
+}
+
+enum rc voice_whisper(struct http_req *req)
+{
+	return or_fallback(req, whisper_twiml(req), FALLBACK_LEG);
+}
+
+enum rc voice_whisper_accept(struct http_req *req)
+{
+	return or_fallback(req, whisper_accept_twiml(req), FALLBACK_LEG);
+}
+
+enum rc voice_dial_status(struct http_req *req)
+{
+	return or_fallback(req, dial_status_twiml(req), FALLBACK_VOICEMAIL);
+}
+
+enum rc voice_dial_status_sid(struct http_req *req)
+{
+	return or_fallback(req, dial_status_sid_twiml(req), FALLBACK_VOICEMAIL);
+}
+
+enum rc voice_voicemail(struct http_req *req)
+{
+	return or_fallback(req, voicemail_twiml(req), FALLBACK_THANKS);
+}
+
+enum rc voice_transcription(struct http_req *req)
+{
+	return or_fallback(req, transcription_twiml(req), FALLBACK_EMPTY);
+}
+
+enum rc voice_unknown_route(struct http_req *req)
+{
+	return fallback(req, http_fail(req, RC_NOT_FOUND, "no voice route for %s", req->path), FALLBACK_VOICEMAIL);
 }
 
 /* ---------------------------------------------------------------- API */

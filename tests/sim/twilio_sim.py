@@ -49,6 +49,7 @@ TERMINAL_CALL = ("completed", "busy", "no-answer", "failed", "canceled")
 WEBHOOK_TIMEOUT = 15  # Twilio waits at most 15 s for a webhook answer
 MAX_FETCHES = 25  # TwiML documents fetched per call before the sim hangs up (loop guard)
 MAX_VERBS = 200
+TRANSCRIBE_MAX_SECONDS = 120  # Twilio transcribes only recordings shorter than this
 
 # GSM 03.38 basic character set, and the extension table (each costs two septets).
 GSM7_BASIC = ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -311,6 +312,7 @@ class Call(_Owner):
         self.record_seconds = 7
         self.record_end = "hangup"
         self.transcription = None
+        self.transcription_requested = False  # a <Record> of this call asked for one
         self.cancel_requested = None  # 'canceled' or 'completed' when updated through the API
         self.sim_seconds = 0.0  # simulated time spent after answer (for CallDuration)
         self.seq = 0
@@ -1461,10 +1463,14 @@ class TwilioSim:
                                "RecordingStartTime": rfc2822(self.now())}))
         text = call.transcription
         if v.get("transcribe") == "true" or v.get("transcribeCallback"):
-            if v.get("transcribeCallback") and text is not None:
+            call.transcription_requested = True
+            # Twilio transcribes only recordings shorter than two minutes: a longer one gets a
+            # failed transcription (no text), billed all the same.
+            too_long = seconds >= TRANSCRIBE_MAX_SECONDS
+            if v.get("transcribeCallback") and (text is not None or too_long):
                 p = self._base_params(call, "completed")
-                p.update({"TranscriptionSid": new_sid("TR"), "TranscriptionText": text,
-                          "TranscriptionStatus": "completed", "TranscriptionType": "fast",
+                p.update({"TranscriptionSid": new_sid("TR"), "TranscriptionText": "" if too_long else text,
+                          "TranscriptionStatus": "failed" if too_long else "completed", "TranscriptionType": "fast",
                           "TranscriptionUrl": "%s/%s/Accounts/%s/Transcriptions/%s" % (
                               self.url, API_VERSION, call.account_sid, new_sid("TR")),
                           "RecordingSid": rsid, "RecordingUrl": rurl, "url": rurl})
