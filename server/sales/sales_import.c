@@ -20,6 +20,8 @@
 #include "sales/sales_parse.h"
 #include "sales/xlsx.h"
 
+_Static_assert(SALES_FOLD_MAX <= SALES_KEY_MAX, "a folded seller name fits the staging key");
+
 struct period_src {
 	char period[8];
 	int file; /* index of the file its rows came from */
@@ -332,7 +334,6 @@ static enum rc on_row(void *ctx, const struct sales_row *r)
 	struct sales_import *imp = ctx;
 	const char *unit = unit_of(imp->f.fmt);
 	const char *period = r->period;
-	char key[SALES_KEY_MAX];
 	enum rc rc;
 	int pidx;
 
@@ -353,8 +354,7 @@ static enum rc on_row(void *ctx, const struct sales_row *r)
 	pidx = claim_period(imp, period, r->line);
 	if (pidx < 0)
 		return RC_UNPROCESSABLE;
-	sales_fold(r->seller, key, sizeof key);
-	rc = cache_add(imp, pidx, key, r->seller, r->cents);
+	rc = cache_add(imp, pidx, r->key, r->seller, r->cents);
 	if (rc == RC_UNPROCESSABLE)
 		snprintf(imp->f.rerr, sizeof imp->f.rerr, "%s %ld: the total of '%.60s' in %s is too large", unit,
 		         r->line, r->seller, period);

@@ -625,10 +625,17 @@ enum rc sales_header_match(const char *const *names, size_t n, struct sales_cols
 
 /* ---- rows ---- */
 
+/* True when s folds to nothing. Most cells start with a printable ASCII character, which
+ * folds to itself: answered without folding. */
 static bool is_blank(const char *s)
 {
+	const unsigned char *u = (const unsigned char *)(s ? s : "");
 	char f[8];
 
+	while (*u == ' ' || *u == '\t')
+		u++;
+	if (*u > 0x20 && *u < 0x7f)
+		return false;
 	sales_fold(s, f, sizeof(f));
 	return f[0] == '\0';
 }
@@ -665,14 +672,13 @@ static bool display_name(const char *s, char *out, size_t max)
 	return true;
 }
 
-static bool is_total_row(const char *name)
+/* key: the seller name already folded. */
+static bool is_total_row(const char *key)
 {
 	static const char *const totals[] = {"total", "total geral", "subtotal", "totais", "grand total", "soma"};
-	char f[32];
 
-	sales_fold(name, f, sizeof(f));
 	for (size_t i = 0; i < sizeof(totals) / sizeof(totals[0]); i++)
-		if (strcmp(f, totals[i]) == 0)
+		if (strcmp(key, totals[i]) == 0)
 			return true;
 	return false;
 }
@@ -680,7 +686,7 @@ static bool is_total_row(const char *name)
 enum rc sales_emit(struct sales_sink *sink, struct sales_cell seller, struct sales_cell amount,
                    struct sales_cell period, long line, const char *unit, char *err, size_t errlen)
 {
-	char name[SALES_SELLER_MAX + 1], q[48], per[8];
+	char name[SALES_SELLER_MAX + 1], key[SALES_FOLD_MAX], q[48], per[8];
 	struct sales_row row;
 	enum rc rc;
 
@@ -688,7 +694,10 @@ enum rc sales_emit(struct sales_sink *sink, struct sales_cell seller, struct sal
 		set_err(err, errlen, "%s %ld: seller name longer than %d bytes", unit, line, SALES_SELLER_MAX);
 		return RC_UNPROCESSABLE;
 	}
-	if (is_blank(amount.text) || is_total_row(name))
+	if (is_blank(amount.text))
+		return RC_OK;
+	sales_fold(name, key, sizeof(key)); /* the one fold of this row's seller */
+	if (is_total_row(key))
 		return RC_OK;
 	quote_value(amount.text, q, sizeof(q));
 	if (!name[0]) {
@@ -711,6 +720,7 @@ enum rc sales_emit(struct sales_sink *sink, struct sales_cell seller, struct sal
 		row.period = per;
 	}
 	row.seller = name;
+	row.key = key;
 	row.line = line;
 	if (err && errlen)
 		err[0] = '\0';

@@ -18,10 +18,13 @@
 
 /* Longest seller name accepted, NUL excluded (longer -> RC_UNPROCESSABLE). */
 #define SALES_SELLER_MAX 200
+/* Buffer that holds the fold of any seller name (a byte folds to at most 4: "th", "ss"...). */
+#define SALES_FOLD_MAX (4 * SALES_SELLER_MAX + 8)
 
 /* One imported row. Borrowed: valid only during the sink call. */
 struct sales_row {
 	const char *seller; /* display name: trimmed, inner whitespace collapsed; never empty */
+	const char *key;    /* sales_fold(seller), folded once per row by sales_emit */
 	int64_t cents;      /* >= 0 */
 	const char *period; /* "YYYY-MM" (sales_period_is_valid) or NULL when the row has none */
 	long line;          /* CSV: line where the record starts; XLSX: row number; JSON: entry (1-based) */
