@@ -8,42 +8,42 @@
 
 #include "core/log.h"
 
-static const char *text_col(sqlite3_stmt *st, int i)
+static const char *text_col(struct db_stmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
+	const unsigned char *t = db_column_text(st, i);
 
 	return t ? (const char *)t : "";
 }
 
 #define CALL_COLS "id, call_sid, caller, status, leg, created_at"
 
-static enum rc one_call(struct db *db, sqlite3_stmt *st, struct calls_call *out)
+static enum rc one_call(struct db *db, struct db_stmt *st, struct calls_call *out)
 {
 	enum rc rc;
-	int s = sqlite3_step(st);
+	int s = db_step(st);
 
 	memset(out, 0, sizeof *out);
-	if (s == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(st, 0);
+	if (s == DB_ROW) {
+		out->id = db_column_int64(st, 0);
 		snprintf(out->call_sid, sizeof out->call_sid, "%s", text_col(st, 1));
 		snprintf(out->caller, sizeof out->caller, "%s", text_col(st, 2));
 		snprintf(out->status, sizeof out->status, "%s", text_col(st, 3));
-		out->legs = sqlite3_column_int(st, 4);
-		out->created_at = sqlite3_column_int64(st, 5);
+		out->legs = db_column_int(st, 4);
+		out->created_at = db_column_int64(st, 5);
 		rc = RC_OK;
 	} else {
-		rc = s == SQLITE_DONE ? RC_NOT_FOUND : db_rc(db);
+		rc = s == DB_DONE ? RC_NOT_FOUND : db_rc(db);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return rc;
 }
 
 enum rc calls_find_sid(struct db *db, const char *call_sid, struct calls_call *out)
 {
 	static const char sql[] = "SELECT " CALL_COLS " FROM support_calls WHERE call_sid = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_text(st, 1, call_sid ? call_sid : "", -1, SQLITE_STATIC))
+	if (!st || db_bind_text(st, 1, call_sid ? call_sid : "", -1, DB_STATIC))
 		return RC_DB;
 	return one_call(db, st, out);
 }
@@ -51,9 +51,9 @@ enum rc calls_find_sid(struct db *db, const char *call_sid, struct calls_call *o
 enum rc calls_get(struct db *db, int64_t id, struct calls_call *out)
 {
 	static const char sql[] = "SELECT " CALL_COLS " FROM support_calls WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, id))
+	if (!st || db_bind_int64(st, 1, id))
 		return RC_DB;
 	return one_call(db, st, out);
 }
@@ -63,13 +63,12 @@ enum rc calls_open(struct db *db, const char *call_sid, const char *caller, cons
 {
 	static const char sql[] = "INSERT INTO support_calls (call_sid, caller, called, leg, created_at) "
 	                          "VALUES (?1, ?2, ?3, 0, ?4) ON CONFLICT (call_sid) DO NOTHING";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc;
 
 	*created = false;
-	if (!st || sqlite3_bind_text(st, 1, call_sid, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 2, caller, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 3, called, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 4, now))
+	if (!st || db_bind_text(st, 1, call_sid, -1, DB_STATIC) || db_bind_text(st, 2, caller, -1, DB_STATIC) ||
+	    db_bind_text(st, 3, called, -1, DB_STATIC) || db_bind_int64(st, 4, now))
 		return RC_DB;
 	rc = db_step_done(db, st, "calls_open");
 	if (rc != RC_OK)
@@ -82,10 +81,10 @@ enum rc calls_chain_add(struct db *db, int64_t call_id, int pos, int64_t person_
 {
 	static const char sql[] = "INSERT INTO support_chain (call_id, position, person_id, phone) "
 	                          "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (call_id, position) DO NOTHING";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, pos) ||
-	    sqlite3_bind_int64(st, 3, person_id) || sqlite3_bind_text(st, 4, phone, -1, SQLITE_STATIC))
+	if (!st || db_bind_int64(st, 1, call_id) || db_bind_int(st, 2, pos) || db_bind_int64(st, 3, person_id) ||
+	    db_bind_text(st, 4, phone, -1, DB_STATIC))
 		return RC_DB;
 	return db_step_done(db, st, "calls_chain_add");
 }
@@ -94,32 +93,32 @@ enum rc calls_chain_get(struct db *db, int64_t call_id, int pos, int64_t *person
 {
 	static const char sql[] =
 	        "SELECT coalesce(person_id, 0) FROM support_chain WHERE call_id = ?1 AND position = ?2";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc;
 
 	*person_id = 0;
-	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, pos))
+	if (!st || db_bind_int64(st, 1, call_id) || db_bind_int(st, 2, pos))
 		return RC_DB;
 	rc = db_step_row(db, st);
 	if (rc == RC_OK)
-		*person_id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+		*person_id = db_column_int64(st, 0);
+	db_reset(st);
 	return rc;
 }
 
 enum rc calls_chain_size(struct db *db, int64_t call_id, int *n)
 {
 	static const char sql[] = "SELECT count(*) FROM support_chain WHERE call_id = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc;
 
 	*n = 0;
-	if (!st || sqlite3_bind_int64(st, 1, call_id))
+	if (!st || db_bind_int64(st, 1, call_id))
 		return RC_DB;
 	rc = db_step_row(db, st);
 	if (rc == RC_OK)
-		*n = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
+		*n = db_column_int(st, 0);
+	db_reset(st);
 	return rc;
 }
 
@@ -130,19 +129,19 @@ enum rc calls_leg_add(struct db *db, int64_t call_id, int leg, int chain_pos, in
 	        "INSERT INTO support_legs (call_id, leg, person_id, phone, created_at, chain_position) "
 	        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (call_id, leg) DO NOTHING";
 	static const char upd[] = "UPDATE support_calls SET leg = max(leg, ?2) WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(db, ins);
+	struct db_stmt *st = db_prepare(db, ins);
 	enum rc rc;
 
-	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, leg) ||
-	    (person_id ? sqlite3_bind_int64(st, 3, person_id) : sqlite3_bind_null(st, 3)) ||
-	    sqlite3_bind_text(st, 4, phone, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 5, now) ||
-	    (chain_pos >= 0 ? sqlite3_bind_int(st, 6, chain_pos) : sqlite3_bind_null(st, 6)))
+	if (!st || db_bind_int64(st, 1, call_id) || db_bind_int(st, 2, leg) ||
+	    (person_id ? db_bind_int64(st, 3, person_id) : db_bind_null(st, 3)) ||
+	    db_bind_text(st, 4, phone, -1, DB_STATIC) || db_bind_int64(st, 5, now) ||
+	    (chain_pos >= 0 ? db_bind_int(st, 6, chain_pos) : db_bind_null(st, 6)))
 		return RC_DB;
 	rc = db_step_done(db, st, "calls_leg_add");
 	if (rc != RC_OK)
 		return rc;
-	st = db_stmt(db, upd);
-	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, leg + 1))
+	st = db_prepare(db, upd);
+	if (!st || db_bind_int64(st, 1, call_id) || db_bind_int(st, 2, leg + 1))
 		return RC_DB;
 	return db_step_done(db, st, "calls_leg_add");
 }
@@ -151,22 +150,22 @@ enum rc calls_leg_get(struct db *db, int64_t call_id, int leg, struct calls_leg 
 {
 	static const char sql[] = "SELECT coalesce(person_id, 0), phone, accepted, coalesce(chain_position, -1) "
 	                          "FROM support_legs WHERE call_id = ?1 AND leg = ?2";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc;
 
 	memset(out, 0, sizeof *out);
-	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, leg))
+	if (!st || db_bind_int64(st, 1, call_id) || db_bind_int(st, 2, leg))
 		return RC_DB;
 	rc = db_step_row(db, st);
 	if (rc == RC_OK) {
 		out->call_id = call_id;
 		out->leg = leg;
-		out->person_id = sqlite3_column_int64(st, 0);
+		out->person_id = db_column_int64(st, 0);
 		snprintf(out->phone, sizeof out->phone, "%s", text_col(st, 1));
-		out->accepted = sqlite3_column_int(st, 2) != 0;
-		out->chain_position = sqlite3_column_int(st, 3);
+		out->accepted = db_column_int(st, 2) != 0;
+		out->chain_position = db_column_int(st, 3);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return rc;
 }
 
@@ -176,18 +175,18 @@ enum rc calls_leg_accept(struct db *db, int64_t call_id, int leg, int64_t now)
 	static const char call[] = "UPDATE support_calls SET status = 'answered', accepted_at = ?3, accepted_by = "
 	                           "(SELECT person_id FROM support_legs WHERE call_id = ?1 AND leg = ?2) WHERE id = ?1 "
 	                           "AND accepted_at IS NULL";
-	sqlite3_stmt *st = db_stmt(db, legs);
+	struct db_stmt *st = db_prepare(db, legs);
 	enum rc rc;
 
-	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, leg))
+	if (!st || db_bind_int64(st, 1, call_id) || db_bind_int(st, 2, leg))
 		return RC_DB;
 	rc = db_step_done(db, st, "calls_leg_accept");
 	if (rc != RC_OK)
 		return rc;
 	if (db_changes(db) != 1)
 		return RC_NOT_FOUND;
-	st = db_stmt(db, call);
-	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, leg) || sqlite3_bind_int64(st, 3, now))
+	st = db_prepare(db, call);
+	if (!st || db_bind_int64(st, 1, call_id) || db_bind_int(st, 2, leg) || db_bind_int64(st, 3, now))
 		return RC_DB;
 	return db_step_done(db, st, "calls_leg_accept");
 }
@@ -195,10 +194,10 @@ enum rc calls_leg_accept(struct db *db, int64_t call_id, int leg, int64_t now)
 enum rc calls_leg_status(struct db *db, int64_t call_id, int leg, const char *dial_status)
 {
 	static const char sql[] = "UPDATE support_legs SET dial_status = ?3 WHERE call_id = ?1 AND leg = ?2";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_int(st, 2, leg) ||
-	    sqlite3_bind_text(st, 3, dial_status, -1, SQLITE_STATIC))
+	if (!st || db_bind_int64(st, 1, call_id) || db_bind_int(st, 2, leg) ||
+	    db_bind_text(st, 3, dial_status, -1, DB_STATIC))
 		return RC_DB;
 	return db_step_done(db, st, "calls_leg_status");
 }
@@ -208,10 +207,10 @@ enum rc calls_set_status(struct db *db, int64_t call_id, const char *status, int
 	static const char sql[] =
 	        "UPDATE support_calls SET status = ?2, ended_at = CASE WHEN ?2 = 'voicemail' THEN ended_at "
 	        "ELSE coalesce(ended_at, ?3) END WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, call_id) || sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 3, now))
+	if (!st || db_bind_int64(st, 1, call_id) || db_bind_text(st, 2, status, -1, DB_STATIC) ||
+	    db_bind_int64(st, 3, now))
 		return RC_DB;
 	return db_step_done(db, st, "calls_set_status");
 }
@@ -224,31 +223,29 @@ enum rc calls_voicemail_add(struct db *db, const struct calls_voicemail *vm, int
 	static const char sel[] = "SELECT id FROM voicemails WHERE call_sid = ?1";
 	static const char end[] = "UPDATE support_calls SET status = 'voicemail', ended_at = coalesce(ended_at, ?2) "
 	                          "WHERE call_sid = ?1";
-	sqlite3_stmt *st = db_stmt(db, ins);
+	struct db_stmt *st = db_prepare(db, ins);
 	enum rc rc;
 
 	*id = 0;
 	*created = false;
-	if (!st || sqlite3_bind_text(st, 1, vm->call_sid, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 2, vm->caller, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 3, vm->recording_url, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 4, vm->recording_sid, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 5, vm->duration_s) ||
-	    (vm->person_id ? sqlite3_bind_int64(st, 6, vm->person_id) : sqlite3_bind_null(st, 6)) ||
-	    sqlite3_bind_int64(st, 7, vm->created_at))
+	if (!st || db_bind_text(st, 1, vm->call_sid, -1, DB_STATIC) || db_bind_text(st, 2, vm->caller, -1, DB_STATIC) ||
+	    db_bind_text(st, 3, vm->recording_url, -1, DB_STATIC) ||
+	    db_bind_text(st, 4, vm->recording_sid, -1, DB_STATIC) || db_bind_int(st, 5, vm->duration_s) ||
+	    (vm->person_id ? db_bind_int64(st, 6, vm->person_id) : db_bind_null(st, 6)) ||
+	    db_bind_int64(st, 7, vm->created_at))
 		return RC_DB;
 	rc = db_step_done(db, st, "calls_voicemail_add");
 	if (rc != RC_OK)
 		return rc;
 	*created = db_changes(db) == 1;
-	st = db_stmt(db, sel);
-	if (!st || sqlite3_bind_text(st, 1, vm->call_sid, -1, SQLITE_STATIC))
+	st = db_prepare(db, sel);
+	if (!st || db_bind_text(st, 1, vm->call_sid, -1, DB_STATIC))
 		return RC_DB;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	st = db_stmt(db, end);
-	if (!st || sqlite3_bind_text(st, 1, vm->call_sid, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 2, vm->created_at))
+	if (db_step(st) == DB_ROW)
+		*id = db_column_int64(st, 0);
+	db_reset(st);
+	st = db_prepare(db, end);
+	if (!st || db_bind_text(st, 1, vm->call_sid, -1, DB_STATIC) || db_bind_int64(st, 2, vm->created_at))
 		return RC_DB;
 	return db_step_done(db, st, "calls_voicemail_add");
 }
@@ -256,11 +253,10 @@ enum rc calls_voicemail_add(struct db *db, const struct calls_voicemail *vm, int
 enum rc calls_voicemail_transcription(struct db *db, const char *call_sid, const char *text)
 {
 	static const char sql[] = "UPDATE voicemails SET transcription = ?2 WHERE call_sid = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc;
 
-	if (!st || sqlite3_bind_text(st, 1, call_sid, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC))
+	if (!st || db_bind_text(st, 1, call_sid, -1, DB_STATIC) || db_bind_text(st, 2, text, -1, DB_STATIC))
 		return RC_DB;
 	rc = db_step_done(db, st, "calls_voicemail_transcription");
 	if (rc == RC_OK && db_changes(db) != 1)
@@ -282,7 +278,7 @@ enum rc calls_list(struct db *db, int limit, json_t **out)
 	        "SELECT v.id, v.recording_url, v.recording_sid, v.duration_s, v.transcription, v.person_id, "
 	        "p.name AS person_name, v.created_at FROM voicemails v LEFT JOIN people p ON p.id = v.person_id "
 	        "WHERE v.call_sid = ?1";
-	sqlite3_stmt *st = db_stmt(db, calls);
+	struct db_stmt *st = db_prepare(db, calls);
 	json_t *a = NULL, *row;
 	enum rc rc;
 	size_t i;
@@ -290,7 +286,7 @@ enum rc calls_list(struct db *db, int limit, json_t **out)
 	*out = NULL;
 	if (limit < 1 || limit > CALLS_LIST_MAX)
 		limit = CALLS_LIST_DEFAULT;
-	if (!st || sqlite3_bind_int(st, 1, limit))
+	if (!st || db_bind_int(st, 1, limit))
 		return RC_DB;
 	rc = db_rows_json(db, st, &a);
 	if (rc != RC_OK)
@@ -299,8 +295,8 @@ enum rc calls_list(struct db *db, int limit, json_t **out)
 	{
 		json_t *l = NULL, *v = NULL;
 
-		st = db_stmt(db, legs);
-		if (!st || sqlite3_bind_int64(st, 1, json_integer_value(json_object_get(row, "id"))))
+		st = db_prepare(db, legs);
+		if (!st || db_bind_int64(st, 1, json_integer_value(json_object_get(row, "id"))))
 			rc = RC_DB;
 		if (rc == RC_OK)
 			rc = db_rows_json(db, st, &l);
@@ -312,9 +308,9 @@ enum rc calls_list(struct db *db, int limit, json_t **out)
 			        leg, "accepted", json_boolean(json_integer_value(json_object_get(leg, "accepted"))));
 			json_object_set_new(row, "legs", l);
 		}
-		st = rc == RC_OK ? db_stmt(db, vm) : NULL;
-		if (rc == RC_OK && (!st || sqlite3_bind_text(st, 1, json_string_value(json_object_get(row, "call_sid")),
-		                                             -1, SQLITE_TRANSIENT)))
+		st = rc == RC_OK ? db_prepare(db, vm) : NULL;
+		if (rc == RC_OK &&
+		    (!st || db_bind_text(st, 1, json_string_value(json_object_get(row, "call_sid")), -1, DB_TRANSIENT)))
 			rc = RC_DB;
 		if (rc == RC_OK)
 			rc = db_rows_json(db, st, &v);

@@ -3,7 +3,7 @@
  * Migrations are the files migrations/NNNN_name.sql compiled into the binary (server/core/embedded.h);
  * each runs once, in order, inside BEGIN IMMEDIATE, and is recorded in schema_migrations.
  */
-#include "db.h"
+#include "db/driver.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -16,45 +16,28 @@
 #include "core/embedded.h"
 #include "core/log.h"
 
-static bool is_wal(struct db *db)
+static const struct db_driver *driver_for(const char *target)
 {
-	sqlite3_stmt *st = NULL;
-	bool wal = false;
-
-	if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		wal = strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
-	sqlite3_finalize(st);
-	return wal;
+	(void)target;
+	return &db_sqlite_driver;
 }
 
 enum rc db_open(const char *path, struct db **out)
 {
 	struct db *db = calloc(1, sizeof *db);
-	enum rc rc = RC_DB;
+	enum rc rc;
 
 	*out = NULL;
 	if (!db)
 		return RC_INTERNAL;
-	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		log_err("db_open %s: %s", path, db->h ? sqlite3_errmsg(db->h) : "out of memory");
-		goto out;
-	}
-	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
-	sqlite3_extended_result_codes(db->h, 1);
-	/* Switching to WAL takes a lock; a database already in WAL (every open after the first)
-	 * is only asked, so opening a connection never fails because another one is writing. */
-	if (!is_wal(db) && db_exec(db, "PRAGMA journal_mode=WAL") != RC_OK)
-		goto out;
-	if (db_exec(db, "PRAGMA foreign_keys=ON") != RC_OK || db_exec(db, "PRAGMA synchronous=NORMAL") != RC_OK)
-		goto out;
-	*out = db;
-	rc = RC_OK;
-out:
-	if (rc != RC_OK)
+	db->drv = driver_for(path);
+	rc = db->drv->open(db, path);
+	if (rc != RC_OK) {
 		db_close(db);
-	return rc;
+		return rc;
+	}
+	*out = db;
+	return RC_OK;
 }
 
 void db_close(struct db *db)
@@ -63,86 +46,193 @@ void db_close(struct db *db)
 
 	if (!db)
 		return;
-	if (db->h)
-		db_rollback(db); /* never leave the writer lock held by a closed connection */
+	db_rollback(db); /* never leave the writer lock held by a closed connection */
 	for (i = 0; i < DB_STMT_CACHE; i++)
-		sqlite3_finalize(db->cache[i].st);
-	sqlite3_close(db->h);
+		if (db->cache[i].sql)
+			db->drv->finalize(&db->cache[i]);
+	db->drv->close(db);
 	free(db);
 }
 
-sqlite3_stmt *db_stmt(struct db *db, const char *sql)
+const char *db_driver_name(const struct db *db)
+{
+	return db->drv->name;
+}
+
+struct db_stmt *db_prepare(struct db *db, const char *sql)
 {
 	size_t h = ((uintptr_t)sql >> 3) % DB_STMT_CACHE;
 	size_t i;
 
 	for (i = 0; i < DB_STMT_CACHE; i++) {
-		size_t k = (h + i) % DB_STMT_CACHE;
+		struct db_stmt *st = &db->cache[(h + i) % DB_STMT_CACHE];
 
-		if (db->cache[k].sql == sql)
-			return db->cache[k].st;
-		if (!db->cache[k].sql) {
-			if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &db->cache[k].st, NULL) !=
-			    SQLITE_OK) {
-				log_err("prepare: %s: %s", sqlite3_errmsg(db->h), sql);
-				sqlite3_finalize(db->cache[k].st);
-				db->cache[k].st = NULL;
+		if (st->sql == sql)
+			return st;
+		if (!st->sql) {
+			st->db = db;
+			st->sql = sql;
+			if (db->drv->prepare(st) != 0) {
+				st->sql = NULL;
 				return NULL;
 			}
-			db->cache[k].sql = sql;
-			return db->cache[k].st;
+			return st;
 		}
 	}
 	log_err("statement cache full (%d)", DB_STMT_CACHE);
 	return NULL;
 }
 
-enum rc db_rc(struct db *db)
+sqlite3_stmt *db_stmt(struct db *db, const char *sql)
 {
-	switch (sqlite3_errcode(db->h) & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW: return RC_OK;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED: return RC_BUSY;
-	case SQLITE_CONSTRAINT: return RC_CONFLICT;
-	case SQLITE_FULL: return RC_DB;
-	default: return RC_DB;
+	struct db_stmt *st;
+
+	if (db->drv != &db_sqlite_driver) {
+		log_err("db_stmt: SQLite-only call on a %s database: %s", db->drv->name, sql);
+		return NULL;
 	}
+	st = db_prepare(db, sql);
+	return st ? st->lite : NULL;
 }
 
-enum rc db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
+int db_bind_int64(struct db_stmt *st, int i, int64_t v)
 {
-	enum rc rc = sqlite3_step(st) == SQLITE_DONE ? RC_OK : db_rc(db);
+	return st->db->drv->bind_int64(st, i, v);
+}
+
+int db_bind_int(struct db_stmt *st, int i, int v)
+{
+	return st->db->drv->bind_int64(st, i, v);
+}
+
+int db_bind_double(struct db_stmt *st, int i, double v)
+{
+	return st->db->drv->bind_double(st, i, v);
+}
+
+int db_bind_text(struct db_stmt *st, int i, const char *s, int n, enum db_life life)
+{
+	return s ? st->db->drv->bind_text(st, i, s, n, life) : st->db->drv->bind_null(st, i);
+}
+
+int db_bind_blob(struct db_stmt *st, int i, const void *p, int n, enum db_life life)
+{
+	return p ? st->db->drv->bind_blob(st, i, p, n, life) : st->db->drv->bind_null(st, i);
+}
+
+int db_bind_null(struct db_stmt *st, int i)
+{
+	return st->db->drv->bind_null(st, i);
+}
+
+int db_bind_opt_text(struct db_stmt *st, int i, const char *s)
+{
+	return db_bind_text(st, i, s, -1, DB_STATIC);
+}
+
+int db_step(struct db_stmt *st)
+{
+	return st->db->drv->step(st);
+}
+
+void db_reset(struct db_stmt *st)
+{
+	if (st)
+		st->db->drv->reset(st);
+}
+
+int64_t db_column_int64(struct db_stmt *st, int i)
+{
+	return st->db->drv->column_int64(st, i);
+}
+
+int db_column_int(struct db_stmt *st, int i)
+{
+	return (int)st->db->drv->column_int64(st, i);
+}
+
+double db_column_double(struct db_stmt *st, int i)
+{
+	return st->db->drv->column_double(st, i);
+}
+
+const unsigned char *db_column_text(struct db_stmt *st, int i)
+{
+	return st->db->drv->column_text(st, i);
+}
+
+const void *db_column_blob(struct db_stmt *st, int i)
+{
+	return st->db->drv->column_blob(st, i);
+}
+
+int db_column_bytes(struct db_stmt *st, int i)
+{
+	return st->db->drv->column_bytes(st, i);
+}
+
+int db_column_type(struct db_stmt *st, int i)
+{
+	return st->db->drv->column_type(st, i);
+}
+
+int db_column_count(struct db_stmt *st)
+{
+	return st->db->drv->column_count(st);
+}
+
+const char *db_column_name(struct db_stmt *st, int i)
+{
+	return st->db->drv->column_name(st, i);
+}
+
+const char *db_errmsg(struct db *db)
+{
+	return db->drv->errmsg(db);
+}
+
+bool db_err_is_foreign_key(struct db *db)
+{
+	return db->drv->err_is_foreign_key(db);
+}
+
+bool db_file_moved(struct db *db)
+{
+	return db->drv->file_moved(db);
+}
+
+enum rc db_rc(struct db *db)
+{
+	return db->drv->last_rc(db);
+}
+
+enum rc db_step_done(struct db *db, struct db_stmt *st, const char *what)
+{
+	enum rc rc = db_step(st) == DB_DONE ? RC_OK : db_rc(db);
 
 	if (rc != RC_OK)
-		log_err("%s: %s", what, sqlite3_errmsg(db->h));
-	sqlite3_reset(st);
+		log_err("%s: %s", what, db_errmsg(db));
+	db_reset(st);
 	return rc;
 }
 
-enum rc db_bind_failed(struct db *db, sqlite3_stmt *st, const char *what)
+enum rc db_bind_failed(struct db *db, struct db_stmt *st, const char *what)
 {
 	if (st) {
-		log_err("%s: bind: %s", what, sqlite3_errmsg(db->h));
-		sqlite3_reset(st);
+		log_err("%s: bind: %s", what, db_errmsg(db));
+		db_reset(st);
 	}
 	return RC_DB;
 }
 
-int db_bind_opt_text(sqlite3_stmt *st, int i, const char *s)
+enum rc db_step_row(struct db *db, struct db_stmt *st)
 {
-	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
-}
-
-enum rc db_step_row(struct db *db, sqlite3_stmt *st)
-{
-	int s = sqlite3_step(st);
+	int s = db_step(st);
 	enum rc rc;
 
-	if (s == SQLITE_ROW)
+	if (s == DB_ROW)
 		return RC_OK;
-	if (s == SQLITE_DONE)
+	if (s == DB_DONE)
 		return RC_NOT_FOUND;
 	rc = db_rc(db);
 	return rc == RC_OK ? RC_DB : rc;
@@ -150,16 +240,7 @@ enum rc db_step_row(struct db *db, sqlite3_stmt *st)
 
 enum rc db_exec(struct db *db, const char *sql)
 {
-	char *msg = NULL;
-
-	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		enum rc rc = db_rc(db);
-
-		log_err("db: %s: %s", msg ? msg : sqlite3_errmsg(db->h), sql);
-		sqlite3_free(msg);
-		return rc == RC_OK ? RC_DB : rc;
-	}
-	return RC_OK;
+	return db->drv->exec(db, sql);
 }
 
 /*
@@ -173,7 +254,7 @@ static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void release_writer(struct db *db)
 {
-	if (db->writing && sqlite3_get_autocommit(db->h)) {
+	if (db->writing && !db->drv->in_transaction(db)) {
 		db->writing = false;
 		pthread_mutex_unlock(&writer_lock);
 	}
@@ -232,14 +313,14 @@ enum rc db_begin(struct db *db)
 			return rc;
 		db->writing = true;
 	}
-	rc = db_exec(db, "BEGIN IMMEDIATE");
+	rc = db->drv->begin(db);
 	release_writer(db); /* no-op when the transaction is open */
 	return rc;
 }
 
 enum rc db_commit(struct db *db)
 {
-	enum rc rc = db_exec(db, "COMMIT");
+	enum rc rc = db->drv->commit(db);
 
 	release_writer(db); /* a failed COMMIT leaves the transaction open: db_rollback releases */
 	return rc;
@@ -247,24 +328,63 @@ enum rc db_commit(struct db *db)
 
 void db_rollback(struct db *db)
 {
-	if (!sqlite3_get_autocommit(db->h))
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	if (db->drv->in_transaction(db))
+		db->drv->rollback(db);
 	release_writer(db);
+}
+
+bool db_in_transaction(struct db *db)
+{
+	return db->drv->in_transaction(db);
+}
+
+/* One savepoint name serves every depth: SAVEPOINT may repeat a name, and RELEASE and ROLLBACK TO
+ * take the innermost one that carries it (SQLite and PostgreSQL agree). */
+static const char sql_savepoint[] = "SAVEPOINT plantao_sp";
+static const char sql_release[] = "RELEASE SAVEPOINT plantao_sp";
+static const char sql_rollback_to[] = "ROLLBACK TO SAVEPOINT plantao_sp";
+
+static enum rc run_fixed(struct db *db, const char *sql)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+
+	if (!st)
+		return RC_DB;
+	return db_step_done(db, st, sql);
+}
+
+enum rc db_savepoint(struct db *db)
+{
+	return run_fixed(db, sql_savepoint);
+}
+
+enum rc db_release(struct db *db)
+{
+	return run_fixed(db, sql_release);
+}
+
+enum rc db_rollback_to(struct db *db)
+{
+	return run_fixed(db, sql_rollback_to);
 }
 
 void db_settle(struct db *db, const char *where)
 {
-	sqlite3_stmt *st = NULL;
+	size_t i;
 
 	if (!db)
 		return;
-	while ((st = sqlite3_next_stmt(db->h, st)) != NULL) {
-		if (sqlite3_stmt_busy(st)) {
-			log_err("db: statement left open after %s (reset now): %s", where, sqlite3_sql(st));
-			sqlite3_reset(st);
+	for (i = 0; i < DB_STMT_CACHE; i++) {
+		struct db_stmt *st = &db->cache[i];
+
+		if (st->sql && db->drv->busy(st)) {
+			log_err("db: statement left open after %s (reset now): %s", where, st->sql);
+			db->drv->reset(st);
 		}
 	}
-	if (!sqlite3_get_autocommit(db->h)) {
+	if (db->drv->settle_others)
+		db->drv->settle_others(db, where);
+	if (db->drv->in_transaction(db)) {
 		log_err("db: transaction left open after %s (rolled back)", where);
 		db_rollback(db);
 	}
@@ -272,41 +392,41 @@ void db_settle(struct db *db, const char *where)
 
 int64_t db_last_id(struct db *db)
 {
-	return sqlite3_last_insert_rowid(db->h);
+	return db->drv->last_id(db);
 }
 
 int db_changes(struct db *db)
 {
-	return sqlite3_changes(db->h);
+	return db->drv->changes(db);
 }
 
 enum rc db_ping(struct db *db)
 {
 	static const char sql[] = "SELECT count(*) FROM schema_migrations";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc;
 
 	if (!st)
 		return RC_DB;
-	rc = sqlite3_step(st) == SQLITE_ROW ? RC_OK : db_rc(db);
-	sqlite3_reset(st);
+	rc = db_step(st) == DB_ROW ? RC_OK : db_rc(db);
+	db_reset(st);
 	return rc == RC_OK ? RC_OK : (rc == RC_BUSY ? RC_BUSY : RC_DB);
 }
 
-json_t *db_row_json(sqlite3_stmt *st)
+json_t *db_row_json(struct db_stmt *st)
 {
 	json_t *o = json_object();
-	int i, n = sqlite3_column_count(st);
+	int i, n = db_column_count(st);
 
 	for (i = 0; o && i < n; i++) {
-		const char *name = sqlite3_column_name(st, i);
+		const char *name = db_column_name(st, i);
 		json_t *v;
 
-		switch (sqlite3_column_type(st, i)) {
-		case SQLITE_INTEGER: v = json_integer(sqlite3_column_int64(st, i)); break;
-		case SQLITE_FLOAT: v = json_real(sqlite3_column_double(st, i)); break;
-		case SQLITE_TEXT:
-			v = json_stringn((const char *)sqlite3_column_text(st, i), (size_t)sqlite3_column_bytes(st, i));
+		switch (db_column_type(st, i)) {
+		case DB_INTEGER: v = json_integer(db_column_int64(st, i)); break;
+		case DB_FLOAT: v = json_real(db_column_double(st, i)); break;
+		case DB_TEXT:
+			v = json_stringn((const char *)db_column_text(st, i), (size_t)db_column_bytes(st, i));
 			break;
 		default: v = json_null();
 		}
@@ -315,7 +435,7 @@ json_t *db_row_json(sqlite3_stmt *st)
 	return o;
 }
 
-enum rc db_rows_json(struct db *db, sqlite3_stmt *st, json_t **out)
+enum rc db_rows_json(struct db *db, struct db_stmt *st, json_t **out)
 {
 	json_t *a = json_array();
 	enum rc rc = RC_OK;
@@ -324,17 +444,17 @@ enum rc db_rows_json(struct db *db, sqlite3_stmt *st, json_t **out)
 	*out = NULL;
 	if (!a)
 		return RC_INTERNAL;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW)
+	while ((s = db_step(st)) == DB_ROW)
 		json_array_append_new(a, db_row_json(st));
-	if (s != SQLITE_DONE) {
+	if (s != DB_DONE) {
 		rc = db_rc(db);
 		if (rc == RC_OK)
 			rc = RC_DB;
-		log_err("db rows: %s", sqlite3_errmsg(db->h));
+		log_err("db rows: %s", db_errmsg(db));
 		json_decref(a);
 		a = NULL;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	*out = a;
 	return rc;
 }
@@ -374,28 +494,28 @@ int db_latest_version(void)
 enum rc db_version(struct db *db, int *out)
 {
 	static const char sql[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum rc rc = RC_DB;
 
 	*out = 0;
 	if (db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
 	                "name TEXT NOT NULL, applied_at INTEGER NOT NULL)") != RC_OK)
 		return RC_DB;
-	st = db_stmt(db, sql);
+	st = db_prepare(db, sql);
 	if (!st)
 		return RC_DB;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*out = sqlite3_column_int(st, 0);
+	if (db_step(st) == DB_ROW) {
+		*out = db_column_int(st, 0);
 		rc = RC_OK;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return rc;
 }
 
 static enum rc apply(struct db *db, const struct embedded_file *f, int version, bool *done)
 {
 	static const char ins[] = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)";
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	char *sql = NULL;
 	int current;
 	enum rc rc;
@@ -416,14 +536,14 @@ static enum rc apply(struct db *db, const struct embedded_file *f, int version, 
 	rc = db_exec(db, sql);
 	if (rc != RC_OK)
 		goto out;
-	st = db_stmt(db, ins);
+	st = db_prepare(db, ins);
 	rc = RC_DB;
-	if (!st || sqlite3_bind_int(st, 1, version) || sqlite3_bind_text(st, 2, f->path + 11, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 3, clock_now()))
+	if (!st || db_bind_int(st, 1, version) || db_bind_text(st, 2, f->path + 11, -1, DB_STATIC) ||
+	    db_bind_int64(st, 3, clock_now()))
 		goto out;
-	if (sqlite3_step(st) == SQLITE_DONE)
+	if (db_step(st) == DB_DONE)
 		rc = RC_OK;
-	sqlite3_reset(st);
+	db_reset(st);
 	if (rc == RC_OK)
 		rc = db_commit(db);
 	if (rc == RC_OK) {

@@ -19,7 +19,7 @@ enum rc demo_seed(struct db *db, const char *timezone, bool *seeded)
 	        {"Carla Dias", "+5511990000003", "carla@example.com"},
 	};
 	int64_t ids[3], vid, now = clock_now();
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum rc rc;
 	size_t i;
 
@@ -28,46 +28,45 @@ enum rc demo_seed(struct db *db, const char *timezone, bool *seeded)
 	if (rc != RC_OK)
 		return rc;
 	rc = RC_DB;
-	st = db_stmt(db, count);
-	if (!st || sqlite3_step(st) != SQLITE_ROW)
+	st = db_prepare(db, count);
+	if (!st || db_step(st) != DB_ROW)
 		goto out;
-	if (sqlite3_column_int64(st, 0) > 0) {
-		sqlite3_reset(st);
+	if (db_column_int64(st, 0) > 0) {
+		db_reset(st);
 		db_rollback(db);
 		return RC_OK;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	for (i = 0; i < 3; i++) {
-		st = db_stmt(db, person);
-		if (!st || sqlite3_bind_text(st, 1, people[i][0], -1, SQLITE_STATIC) ||
-		    sqlite3_bind_text(st, 2, people[i][1], -1, SQLITE_STATIC) ||
-		    sqlite3_bind_text(st, 3, people[i][2], -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 4, now) ||
-		    sqlite3_step(st) != SQLITE_DONE)
+		st = db_prepare(db, person);
+		if (!st || db_bind_text(st, 1, people[i][0], -1, DB_STATIC) ||
+		    db_bind_text(st, 2, people[i][1], -1, DB_STATIC) ||
+		    db_bind_text(st, 3, people[i][2], -1, DB_STATIC) || db_bind_int64(st, 4, now) ||
+		    db_step(st) != DB_DONE)
 			goto out;
-		sqlite3_reset(st);
+		db_reset(st);
 		ids[i] = db_last_id(db);
 	}
-	st = db_stmt(db, version);
-	if (!st || sqlite3_bind_text(st, 1, timezone, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 2, now) ||
-	    sqlite3_step(st) != SQLITE_DONE)
+	st = db_prepare(db, version);
+	if (!st || db_bind_text(st, 1, timezone, -1, DB_STATIC) || db_bind_int64(st, 2, now) || db_step(st) != DB_DONE)
 		goto out;
-	sqlite3_reset(st);
+	db_reset(st);
 	vid = db_last_id(db);
 	for (i = 0; i < 3; i++) {
-		st = db_stmt(db, member);
-		if (!st || sqlite3_bind_int64(st, 1, vid) || sqlite3_bind_int(st, 2, (int)i) ||
-		    sqlite3_bind_int64(st, 3, ids[i]) || sqlite3_step(st) != SQLITE_DONE)
+		st = db_prepare(db, member);
+		if (!st || db_bind_int64(st, 1, vid) || db_bind_int(st, 2, (int)i) || db_bind_int64(st, 3, ids[i]) ||
+		    db_step(st) != DB_DONE)
 			goto out;
-		sqlite3_reset(st);
+		db_reset(st);
 	}
 	st = NULL;
 	rc = db_commit(db);
 	*seeded = rc == RC_OK;
 out:
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	if (rc != RC_OK) {
-		log_err("demo seed: %s", sqlite3_errmsg(db->h));
+		log_err("demo seed: %s", db_errmsg(db));
 		db_rollback(db);
 	}
 	return rc;

@@ -64,7 +64,7 @@ enum rc escalation_load(struct db *db, struct escalation_policy *out)
 	static const char head[] = "SELECT rounds, updated_at, call_min_severity FROM escalation WHERE id = 1";
 	static const char steps[] =
 	        "SELECT target, coalesce(person_id, 0), timeout_s FROM escalation_steps ORDER BY position";
-	sqlite3_stmt *st = db_stmt(db, head);
+	struct db_stmt *st = db_prepare(db, head);
 	enum rc rc = RC_DB;
 	int s;
 
@@ -73,35 +73,35 @@ enum rc escalation_load(struct db *db, struct escalation_policy *out)
 	out->call_min = ESCALATION_CRITICAL;
 	if (!st)
 		return RC_DB;
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
-		out->rounds = sqlite3_column_int(st, 0);
-		out->updated_at = sqlite3_column_int64(st, 1);
-		if (!escalation_severity_parse((const char *)sqlite3_column_text(st, 2), &out->call_min))
+	s = db_step(st);
+	if (s == DB_ROW) {
+		out->rounds = db_column_int(st, 0);
+		out->updated_at = db_column_int64(st, 1);
+		if (!escalation_severity_parse((const char *)db_column_text(st, 2), &out->call_min))
 			out->call_min = ESCALATION_CRITICAL;
 	}
-	sqlite3_reset(st);
-	if (s != SQLITE_ROW && s != SQLITE_DONE)
+	db_reset(st);
+	if (s != DB_ROW && s != DB_DONE)
 		goto out;
-	st = db_stmt(db, steps);
+	st = db_prepare(db, steps);
 	if (!st)
 		goto out;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW && out->n_steps < ESCALATION_MAX_STEPS) {
+	while ((s = db_step(st)) == DB_ROW && out->n_steps < ESCALATION_MAX_STEPS) {
 		struct escalation_step *e = &out->steps[out->n_steps++];
-		const char *t = (const char *)sqlite3_column_text(st, 0);
+		const char *t = (const char *)db_column_text(st, 0);
 
 		e->target = !t || strcmp(t, "oncall") == 0 ? ESCALATION_ONCALL
 		            : strcmp(t, "next") == 0       ? ESCALATION_NEXT
 		                                           : ESCALATION_PERSON;
-		e->person_id = sqlite3_column_int64(st, 1);
-		e->timeout_s = sqlite3_column_int(st, 2);
+		e->person_id = db_column_int64(st, 1);
+		e->timeout_s = db_column_int(st, 2);
 	}
-	sqlite3_reset(st);
-	if (s == SQLITE_ROW || s == SQLITE_DONE)
+	db_reset(st);
+	if (s == DB_ROW || s == DB_DONE)
 		rc = RC_OK;
 out:
 	if (rc != RC_OK)
-		log_err("escalation_load: %s", sqlite3_errmsg(db->h));
+		log_err("escalation_load: %s", db_errmsg(db));
 	return rc;
 }
 
@@ -115,7 +115,7 @@ enum rc escalation_save(struct db *db, const struct escalation_policy *p, const 
 	        "INSERT INTO escalation (id, rounds, updated_at, call_min_severity) VALUES (1, ?1, ?2, ?3) "
 	        "ON CONFLICT (id) DO UPDATE SET rounds = excluded.rounds, updated_at = excluded.updated_at, "
 	        "call_min_severity = excluded.call_min_severity";
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	enum rc rc;
 	size_t i;
 
@@ -123,32 +123,29 @@ enum rc escalation_save(struct db *db, const struct escalation_policy *p, const 
 	if (rc != RC_OK)
 		return rc;
 	rc = RC_DB;
-	st = db_stmt(db, clear);
-	if (!st || sqlite3_step(st) != SQLITE_DONE)
+	st = db_prepare(db, clear);
+	if (!st || db_step(st) != DB_DONE)
 		goto out;
-	sqlite3_reset(st);
+	db_reset(st);
 	for (i = 0; i < p->n_steps; i++) {
 		const struct escalation_step *e = &p->steps[i];
 
-		st = db_stmt(db, ins);
-		if (!st || sqlite3_bind_int(st, 1, (int)i) ||
-		    sqlite3_bind_text(st, 2, target_name(e->target), -1, SQLITE_STATIC) ||
-		    (e->target == ESCALATION_PERSON ? sqlite3_bind_int64(st, 3, e->person_id)
-		                                    : sqlite3_bind_null(st, 3)) ||
-		    sqlite3_bind_int(st, 4, e->timeout_s))
+		st = db_prepare(db, ins);
+		if (!st || db_bind_int(st, 1, (int)i) || db_bind_text(st, 2, target_name(e->target), -1, DB_STATIC) ||
+		    (e->target == ESCALATION_PERSON ? db_bind_int64(st, 3, e->person_id) : db_bind_null(st, 3)) ||
+		    db_bind_int(st, 4, e->timeout_s))
 			goto out;
-		if (sqlite3_step(st) != SQLITE_DONE) {
+		if (db_step(st) != DB_DONE) {
 			rc = db_rc(db);
 			goto out;
 		}
-		sqlite3_reset(st);
+		db_reset(st);
 	}
-	st = db_stmt(db, head);
-	if (!st || sqlite3_bind_int(st, 1, p->rounds) || sqlite3_bind_int64(st, 2, now) ||
-	    sqlite3_bind_text(st, 3, escalation_severity_name(p->call_min), -1, SQLITE_STATIC) ||
-	    sqlite3_step(st) != SQLITE_DONE)
+	st = db_prepare(db, head);
+	if (!st || db_bind_int(st, 1, p->rounds) || db_bind_int64(st, 2, now) ||
+	    db_bind_text(st, 3, escalation_severity_name(p->call_min), -1, DB_STATIC) || db_step(st) != DB_DONE)
 		goto out;
-	sqlite3_reset(st);
+	db_reset(st);
 	st = NULL;
 	rc = audit_log(db, actor, "escalation.update", 0, detail);
 	if (rc != RC_OK)
@@ -156,9 +153,9 @@ enum rc escalation_save(struct db *db, const struct escalation_policy *p, const 
 	rc = db_commit(db);
 out:
 	if (rc != RC_OK) {
-		log_err("escalation_save: %s", sqlite3_errmsg(db->h));
+		log_err("escalation_save: %s", db_errmsg(db));
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		db_rollback(db);
 	}
 	return rc;

@@ -12,11 +12,9 @@
 
 enum rc health_file_moved(struct db *db, char *err, size_t errlen)
 {
-	int moved = 0;
-
 	/* A deleted or replaced file still takes writes through the descriptor SQLite holds (WAL
 	 * mode never notices): ask the VFS, or they would vanish at the next start. */
-	if (sqlite3_file_control(db->h, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved) {
+	if (db_file_moved(db)) {
 		snprintf(err, errlen, "the database file was deleted or replaced while plantao had it open");
 		return RC_CONFLICT;
 	}
@@ -27,7 +25,7 @@ enum rc health_write_probe(struct db *db, int64_t now, char *err, size_t errlen)
 {
 	static const char sql[] = "INSERT INTO health_probe (id, at) VALUES (1, ?1) "
 	                          "ON CONFLICT (id) DO UPDATE SET at = excluded.at";
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum rc rc;
 
 	err[0] = '\0';
@@ -39,17 +37,17 @@ enum rc health_write_probe(struct db *db, int64_t now, char *err, size_t errlen)
 	rc = db_begin(db);
 	if (rc != RC_OK)
 		goto out;
-	st = db_stmt(db, sql);
+	st = db_prepare(db, sql);
 	rc = RC_DB;
-	if (!st || sqlite3_bind_int64(st, 1, now))
+	if (!st || db_bind_int64(st, 1, now))
 		goto out;
-	rc = sqlite3_step(st) == SQLITE_DONE ? RC_OK : db_rc(db);
-	sqlite3_reset(st);
+	rc = db_step(st) == DB_DONE ? RC_OK : db_rc(db);
+	db_reset(st);
 	if (rc == RC_OK)
 		rc = db_commit(db);
 out:
 	if (rc != RC_OK) {
-		snprintf(err, errlen, "%s", sqlite3_errmsg(db->h));
+		snprintf(err, errlen, "%s", db_errmsg(db));
 		log_warn("health: the database does not take writes: %s", err);
 		db_rollback(db);
 	}
@@ -61,30 +59,30 @@ enum rc health_outbox_waiting(struct db *db, struct health_waiting *out)
 	static const char sql[] = "SELECT priority, count(*), min(created_at), status = 'undecided' FROM outbox "
 	                          "WHERE status IN ('pending', 'retry', 'sending', 'undecided') "
 	                          "GROUP BY priority, status = 'undecided'";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc = RC_DB;
 	int r;
 
 	memset(out, 0, sizeof *out);
 	if (!st)
 		return RC_DB;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		int p = sqlite3_column_int(st, 0);
+	while ((r = db_step(st)) == DB_ROW) {
+		int p = db_column_int(st, 0);
 
 		if (p < 0 || p >= HEALTH_PRIORITIES)
 			p = HEALTH_PRIORITIES - 1; /* an unknown priority counts with the lowest */
-		if (sqlite3_column_int(st, 3)) {
-			out->undecided[p] += sqlite3_column_int64(st, 1);
+		if (db_column_int(st, 3)) {
+			out->undecided[p] += db_column_int64(st, 1);
 			continue;
 		}
-		out->count[p] += sqlite3_column_int64(st, 1);
-		if (!out->oldest_at[p] || sqlite3_column_int64(st, 2) < out->oldest_at[p])
-			out->oldest_at[p] = sqlite3_column_int64(st, 2);
+		out->count[p] += db_column_int64(st, 1);
+		if (!out->oldest_at[p] || db_column_int64(st, 2) < out->oldest_at[p])
+			out->oldest_at[p] = db_column_int64(st, 2);
 	}
-	rc = r == SQLITE_DONE ? RC_OK : db_rc(db);
+	rc = r == DB_DONE ? RC_OK : db_rc(db);
 	if (rc != RC_OK)
-		log_err("health_outbox_waiting: %s", sqlite3_errmsg(db->h));
-	sqlite3_reset(st);
+		log_err("health_outbox_waiting: %s", db_errmsg(db));
+	db_reset(st);
 	return rc;
 }
 
@@ -117,7 +115,7 @@ enum rc health_twilio_results(struct db *db, int64_t since_ms, struct health_twi
 	static const char results[] = "SELECT kind, at_ms, coalesce(error_code, 0), coalesce(message, '') "
 	                              "FROM twilio_results WHERE kind = 'ok' OR at_ms >= ?1";
 	static const char *const statuses[] = {"retry", "failed"};
-	sqlite3_stmt *st = db_stmt(db, accepted);
+	struct db_stmt *st = db_prepare(db, accepted);
 	enum rc rc;
 	size_t i;
 	int r;
@@ -127,47 +125,46 @@ enum rc health_twilio_results(struct db *db, int64_t since_ms, struct health_twi
 		return RC_DB;
 	rc = db_step_row(db, st);
 	if (rc == RC_OK)
-		out->last_accepted_ms = sqlite3_column_int64(st, 0) * 1000;
-	sqlite3_reset(st);
+		out->last_accepted_ms = db_column_int64(st, 0) * 1000;
+	db_reset(st);
 	if (rc != RC_OK && rc != RC_NOT_FOUND)
 		goto out;
 	rc = RC_OK;
-	st = db_stmt(db, errors);
+	st = db_prepare(db, errors);
 	for (i = 0; rc == RC_OK && i < sizeof statuses / sizeof statuses[0]; i++) {
 		rc = RC_DB;
-		if (!st || sqlite3_bind_text(st, 1, statuses[i], -1, SQLITE_STATIC) ||
-		    sqlite3_bind_int64(st, 2, since_ms / 1000))
+		if (!st || db_bind_text(st, 1, statuses[i], -1, DB_STATIC) || db_bind_int64(st, 2, since_ms / 1000))
 			goto out;
 		rc = db_step_row(db, st);
 		if (rc == RC_OK)
-			take_error(out, sqlite3_column_int64(st, 2) * 1000, sqlite3_column_int(st, 0),
-			           (const char *)sqlite3_column_text(st, 1), false);
-		sqlite3_reset(st);
+			take_error(out, db_column_int64(st, 2) * 1000, db_column_int(st, 0),
+			           (const char *)db_column_text(st, 1), false);
+		db_reset(st);
 		if (rc == RC_NOT_FOUND)
 			rc = RC_OK;
 	}
 	if (rc != RC_OK)
 		goto out;
-	st = db_stmt(db, results);
+	st = db_prepare(db, results);
 	rc = RC_DB;
-	if (!st || sqlite3_bind_int64(st, 1, since_ms))
+	if (!st || db_bind_int64(st, 1, since_ms))
 		goto out;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *kind = (const char *)sqlite3_column_text(st, 0);
-		int64_t at = sqlite3_column_int64(st, 1);
+	while ((r = db_step(st)) == DB_ROW) {
+		const char *kind = (const char *)db_column_text(st, 0);
+		int64_t at = db_column_int64(st, 1);
 
 		if (!strcmp(kind, "ok")) {
 			if (at > out->last_accepted_ms)
 				out->last_accepted_ms = at;
 		} else {
-			take_error(out, at, sqlite3_column_int(st, 2), (const char *)sqlite3_column_text(st, 3),
+			take_error(out, at, db_column_int(st, 2), (const char *)db_column_text(st, 3),
 			           !strcmp(kind, "auth"));
 		}
 	}
-	rc = r == SQLITE_DONE ? RC_OK : db_rc(db);
-	sqlite3_reset(st);
+	rc = r == DB_DONE ? RC_OK : db_rc(db);
+	db_reset(st);
 out:
 	if (rc != RC_OK)
-		log_err("health_twilio_results: %s", sqlite3_errmsg(db->h));
+		log_err("health_twilio_results: %s", db_errmsg(db));
 	return rc;
 }

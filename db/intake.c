@@ -15,10 +15,9 @@ enum rc intake_set_extra(struct db *db, int64_t id, const char *runbook_url, boo
 {
 	static const char sql[] =
 	        "UPDATE alerts SET runbook_url = coalesce(runbook_url, ?2), test = max(test, ?3) WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, id) || db_bind_opt_text(st, 2, runbook_url) ||
-	    sqlite3_bind_int(st, 3, test))
+	if (!st || db_bind_int64(st, 1, id) || db_bind_opt_text(st, 2, runbook_url) || db_bind_int(st, 3, test))
 		return db_bind_failed(db, st, "intake_set_extra");
 	return db_step_done(db, st, "intake_set_extra");
 }
@@ -27,27 +26,27 @@ enum rc intake_find_group(struct db *db, const char *group_key, int64_t *id)
 {
 	static const char sql[] =
 	        "SELECT id FROM alerts WHERE group_key = ?1 AND status IN ('triggered', 'acknowledged')";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc;
 
 	*id = 0;
-	if (!st || sqlite3_bind_text(st, 1, group_key, -1, SQLITE_STATIC))
+	if (!st || db_bind_text(st, 1, group_key, -1, DB_STATIC))
 		return db_bind_failed(db, st, "intake_find_group");
 	rc = db_step_row(db, st);
 	if (rc == RC_OK)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+		*id = db_column_int64(st, 0);
+	db_reset(st);
 	return rc;
 }
 
 /* Steps a bound one-id SELECT: *id, or RC_NOT_FOUND. */
-static enum rc one_id(struct db *db, sqlite3_stmt *st, int64_t *id)
+static enum rc one_id(struct db *db, struct db_stmt *st, int64_t *id)
 {
 	enum rc rc = db_step_row(db, st);
 
 	if (rc == RC_OK)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+		*id = db_column_int64(st, 0);
+	db_reset(st);
 	return rc;
 }
 
@@ -55,10 +54,10 @@ enum rc intake_find_unresolved(struct db *db, const char *dedup_key, int64_t *id
 {
 	static const char sql[] = "SELECT id FROM alerts WHERE dedup_key = ?1 AND status IN ('triggered', "
 	                          "'acknowledged', 'exhausted') ORDER BY id DESC LIMIT 1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	*id = 0;
-	if (!st || sqlite3_bind_text(st, 1, dedup_key, -1, SQLITE_STATIC))
+	if (!st || db_bind_text(st, 1, dedup_key, -1, DB_STATIC))
 		return db_bind_failed(db, st, "intake_find_unresolved");
 	return one_id(db, st, id);
 }
@@ -67,10 +66,10 @@ enum rc intake_find_group_unresolved(struct db *db, const char *group_key, int64
 {
 	static const char sql[] = "SELECT id FROM alerts WHERE group_key = ?1 AND status IN ('triggered', "
 	                          "'acknowledged', 'exhausted') ORDER BY id DESC LIMIT 1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	*id = 0;
-	if (!st || sqlite3_bind_text(st, 1, group_key, -1, SQLITE_STATIC))
+	if (!st || db_bind_text(st, 1, group_key, -1, DB_STATIC))
 		return db_bind_failed(db, st, "intake_find_group_unresolved");
 	return one_id(db, st, id);
 }
@@ -78,9 +77,9 @@ enum rc intake_find_group_unresolved(struct db *db, const char *group_key, int64
 enum rc intake_set_group(struct db *db, int64_t id, const char *group_key)
 {
 	static const char sql[] = "UPDATE alerts SET group_key = ?2 WHERE id = ?1 AND group_key IS NULL";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, group_key, -1, SQLITE_STATIC))
+	if (!st || db_bind_int64(st, 1, id) || db_bind_text(st, 2, group_key, -1, DB_STATIC))
 		return db_bind_failed(db, st, "intake_set_group");
 	return db_step_done(db, st, "intake_set_group");
 }
@@ -95,28 +94,28 @@ enum rc intake_member_set(struct db *db, int64_t id, const char *member_key, con
 	        "ON CONFLICT (alert_id, member_key) DO UPDATE SET status = excluded.status, "
 	        "summary = coalesce(?4, summary), details = coalesce(?5, details), "
 	        "runbook_url = coalesce(?6, runbook_url), updated_at = excluded.updated_at";
-	sqlite3_stmt *st = db_stmt(db, get);
+	struct db_stmt *st = db_prepare(db, get);
 	bool found = false, firing = false;
 	enum rc rc;
 
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, member_key, -1, SQLITE_STATIC))
+	if (!st || db_bind_int64(st, 1, id) || db_bind_text(st, 2, member_key, -1, DB_STATIC))
 		return db_bind_failed(db, st, "intake_member_set");
 	rc = db_step_row(db, st);
 	if (rc == RC_OK) {
 		found = true;
-		firing = strcmp((const char *)sqlite3_column_text(st, 0), "firing") == 0;
+		firing = strcmp((const char *)db_column_text(st, 0), "firing") == 0;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (rc != RC_OK && rc != RC_NOT_FOUND)
 		return rc;
 	if (is_new)
 		*is_new = !found;
 	if (was_firing)
 		*was_firing = firing;
-	st = db_stmt(db, put);
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, member_key, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC) || db_bind_opt_text(st, 4, summary) ||
-	    db_bind_opt_text(st, 5, details) || db_bind_opt_text(st, 6, runbook_url) || sqlite3_bind_int64(st, 7, now))
+	st = db_prepare(db, put);
+	if (!st || db_bind_int64(st, 1, id) || db_bind_text(st, 2, member_key, -1, DB_STATIC) ||
+	    db_bind_text(st, 3, status, -1, DB_STATIC) || db_bind_opt_text(st, 4, summary) ||
+	    db_bind_opt_text(st, 5, details) || db_bind_opt_text(st, 6, runbook_url) || db_bind_int64(st, 7, now))
 		return db_bind_failed(db, st, "intake_member_set");
 	return db_step_done(db, st, "intake_member_set");
 }
@@ -125,18 +124,18 @@ enum rc intake_member_counts(struct db *db, int64_t id, int *firing, int *total)
 {
 	static const char sql[] =
 	        "SELECT count(*) FILTER (WHERE status = 'firing'), count(*) FROM alert_members WHERE alert_id = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc;
 
 	*firing = *total = 0;
-	if (!st || sqlite3_bind_int64(st, 1, id))
+	if (!st || db_bind_int64(st, 1, id))
 		return db_bind_failed(db, st, "intake_member_counts");
 	rc = db_step_row(db, st);
 	if (rc == RC_OK) {
-		*firing = sqlite3_column_int(st, 0);
-		*total = sqlite3_column_int(st, 1);
+		*firing = db_column_int(st, 0);
+		*total = db_column_int(st, 1);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return rc;
 }
 
@@ -162,28 +161,28 @@ enum rc intake_group_update(struct db *db, int64_t id, const char *summary, size
 	        "SELECT status, summary, coalesce(details, '') FROM alert_members WHERE alert_id = ?1 "
 	        "ORDER BY status = 'resolved', id";
 	static const char update[] = "UPDATE alerts SET summary = ?2, details = ?3, updated_at = ?4 WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(db, members);
+	struct db_stmt *st = db_prepare(db, members);
 	struct buf b, line;
 	bool full = false;
-	int s = SQLITE_DONE, firing, total;
+	int s = DB_DONE, firing, total;
 	enum rc rc = intake_member_counts(db, id, &firing, &total);
 
 	if (rc != RC_OK)
 		return rc;
-	if (!st || sqlite3_bind_int64(st, 1, id))
+	if (!st || db_bind_int64(st, 1, id))
 		return db_bind_failed(db, st, "intake_group_update");
 	buf_init(&b, max);
 	buf_init(&line, 1024);
-	while (rc == RC_OK && !full && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *details = (const char *)sqlite3_column_text(st, 2);
+	while (rc == RC_OK && !full && (s = db_step(st)) == DB_ROW) {
+		const char *details = (const char *)db_column_text(st, 2);
 
 		if (total == 1) { /* a group of one: the member's own details */
 			rc = append_lines(&b, details, &full);
 			break;
 		}
 		line.len = 0;
-		rc = buf_printf(&line, "%s[%s] %s\n", b.len ? "\n" : "", (const char *)sqlite3_column_text(st, 0),
-		                (const char *)sqlite3_column_text(st, 1));
+		rc = buf_printf(&line, "%s[%s] %s\n", b.len ? "\n" : "", (const char *)db_column_text(st, 0),
+		                (const char *)db_column_text(st, 1));
 		if (rc == RC_TOO_BIG) /* a summary is at most a few hundred bytes: cannot happen */
 			rc = RC_OK;
 		if (rc == RC_OK)
@@ -193,18 +192,18 @@ enum rc intake_group_update(struct db *db, int64_t id, const char *summary, size
 		if (rc == RC_OK && details[0] && details[strlen(details) - 1] != '\n')
 			rc = append_lines(&b, "\n", &full);
 	}
-	if (rc == RC_OK && !full && total != 1 && s != SQLITE_DONE)
+	if (rc == RC_OK && !full && total != 1 && s != DB_DONE)
 		rc = db_rc(db);
-	sqlite3_reset(st);
+	db_reset(st);
 	buf_release(&line);
 	if (rc != RC_OK) {
 		log_err("intake_group_update: %s", rc_str(rc));
 		buf_release(&b);
 		return rc;
 	}
-	st = db_stmt(db, update);
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, summary, -1, SQLITE_STATIC) ||
-	    db_bind_opt_text(st, 3, b.data) || sqlite3_bind_int64(st, 4, now)) {
+	st = db_prepare(db, update);
+	if (!st || db_bind_int64(st, 1, id) || db_bind_text(st, 2, summary, -1, DB_STATIC) ||
+	    db_bind_opt_text(st, 3, b.data) || db_bind_int64(st, 4, now)) {
 		buf_release(&b);
 		return db_bind_failed(db, st, "intake_group_update");
 	}
@@ -219,25 +218,25 @@ enum rc intake_alert_json(struct db *db, int64_t id, json_t *a, bool members)
 	static const char list[] =
 	        "SELECT member_key AS key, status, summary, runbook_url, created_at, updated_at FROM alert_members "
 	        "WHERE alert_id = ?1 ORDER BY status = 'resolved', id LIMIT ?2";
-	sqlite3_stmt *st = db_stmt(db, extra);
+	struct db_stmt *st = db_prepare(db, extra);
 	json_t *rows = NULL;
 	enum rc rc;
 
-	if (!st || sqlite3_bind_int64(st, 1, id))
+	if (!st || db_bind_int64(st, 1, id))
 		return db_bind_failed(db, st, "intake_alert_json");
 	rc = db_step_row(db, st);
 	if (rc == RC_OK) {
-		const unsigned char *runbook = sqlite3_column_text(st, 0), *group = sqlite3_column_text(st, 1);
+		const unsigned char *runbook = db_column_text(st, 0), *group = db_column_text(st, 1);
 
 		json_object_set_new(a, "runbook_url", runbook ? json_string((const char *)runbook) : json_null());
 		json_object_set_new(a, "group_key", group ? json_string((const char *)group) : json_null());
-		json_object_set_new(a, "test", json_boolean(sqlite3_column_int(st, 2)));
+		json_object_set_new(a, "test", json_boolean(db_column_int(st, 2)));
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (rc != RC_OK || !members)
 		return rc;
-	st = db_stmt(db, list);
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int(st, 2, INTAKE_MEMBERS_MAX))
+	st = db_prepare(db, list);
+	if (!st || db_bind_int64(st, 1, id) || db_bind_int(st, 2, INTAKE_MEMBERS_MAX))
 		return db_bind_failed(db, st, "intake_alert_json");
 	rc = db_rows_json(db, st, &rows);
 	if (rc == RC_OK)

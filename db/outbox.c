@@ -33,7 +33,7 @@ enum rc outbox_enqueue(struct db *db, const struct outbox_msg *m, int64_t *id)
 	        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15) "
 	        "ON CONFLICT (idem_key) DO NOTHING";
 	static const char sel[] = "SELECT id FROM outbox WHERE idem_key = ?1";
-	sqlite3_stmt *st = db_stmt(db, ins);
+	struct db_stmt *st = db_prepare(db, ins);
 	int64_t now_ms = clock_now_ms();
 	struct sms_cost cost;
 	bool costed = m->kind == OUTBOX_SMS && m->body && sms_cost_of(m->body, &cost) == RC_OK;
@@ -42,55 +42,53 @@ enum rc outbox_enqueue(struct db *db, const struct outbox_msg *m, int64_t *id)
 	if (id)
 		*id = 0;
 	/* WhatsApp is billed per message, not per SMS part: only SMS rows carry a cost. */
-	if (st && (costed ? sqlite3_bind_text(st, 13, sms_cost_encoding_name(cost.encoding), -1, SQLITE_STATIC) ||
-	                            sqlite3_bind_int(st, 14, cost.segments)
-	                  : sqlite3_bind_null(st, 13) || sqlite3_bind_null(st, 14)))
+	if (st && (costed ? db_bind_text(st, 13, sms_cost_encoding_name(cost.encoding), -1, DB_STATIC) ||
+	                            db_bind_int(st, 14, cost.segments)
+	                  : db_bind_null(st, 13) || db_bind_null(st, 14)))
 		goto out;
-	if (!st || sqlite3_bind_text(st, 1, kind_name(m->kind), -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 2, m->class_, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 3, (int)m->priority) ||
-	    sqlite3_bind_text(st, 4, m->to, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 5, m->body, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 6, m->url, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 7, m->machine_detection) ||
-	    sqlite3_bind_text(st, 8, m->idem_key, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 9, m->owner_type, -1, SQLITE_STATIC) ||
-	    (m->owner_id ? sqlite3_bind_int64(st, 10, m->owner_id) : sqlite3_bind_null(st, 10)) ||
-	    sqlite3_bind_int64(st, 11, m->not_before_ms ? m->not_before_ms : now_ms) ||
-	    sqlite3_bind_int64(st, 12, now_ms / 1000) ||
-	    (m->ring_timeout_s > 0 ? sqlite3_bind_int(st, 15, m->ring_timeout_s) : sqlite3_bind_null(st, 15)))
+	if (!st || db_bind_text(st, 1, kind_name(m->kind), -1, DB_STATIC) ||
+	    db_bind_text(st, 2, m->class_, -1, DB_STATIC) || db_bind_int(st, 3, (int)m->priority) ||
+	    db_bind_text(st, 4, m->to, -1, DB_STATIC) || db_bind_text(st, 5, m->body, -1, DB_STATIC) ||
+	    db_bind_text(st, 6, m->url, -1, DB_STATIC) || db_bind_int(st, 7, m->machine_detection) ||
+	    db_bind_text(st, 8, m->idem_key, -1, DB_STATIC) || db_bind_text(st, 9, m->owner_type, -1, DB_STATIC) ||
+	    (m->owner_id ? db_bind_int64(st, 10, m->owner_id) : db_bind_null(st, 10)) ||
+	    db_bind_int64(st, 11, m->not_before_ms ? m->not_before_ms : now_ms) ||
+	    db_bind_int64(st, 12, now_ms / 1000) ||
+	    (m->ring_timeout_s > 0 ? db_bind_int(st, 15, m->ring_timeout_s) : db_bind_null(st, 15)))
 		goto out;
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	if (db_step(st) != DB_DONE) {
 		rc = db_rc(db);
 		goto out;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	st = NULL;
 	if (id) {
-		st = db_stmt(db, sel);
-		if (!st || sqlite3_bind_text(st, 1, m->idem_key, -1, SQLITE_STATIC) || sqlite3_step(st) != SQLITE_ROW)
+		st = db_prepare(db, sel);
+		if (!st || db_bind_text(st, 1, m->idem_key, -1, DB_STATIC) || db_step(st) != DB_ROW)
 			goto out;
-		*id = sqlite3_column_int64(st, 0);
+		*id = db_column_int64(st, 0);
 	}
 	rc = RC_OK;
 out:
 	if (rc != RC_OK)
-		log_err("outbox_enqueue %s: %s", m->idem_key, sqlite3_errmsg(db->h));
+		log_err("outbox_enqueue %s: %s", m->idem_key, db_errmsg(db));
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	return rc;
 }
 
 enum rc outbox_depth(struct db *db, void (*fn)(void *ctx, const char *status, int64_t n), void *ctx)
 {
 	static const char sql[] = "SELECT status, count(*) FROM outbox GROUP BY status ORDER BY status";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int s;
 
 	if (!st)
 		return RC_DB;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW)
-		fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
-	sqlite3_reset(st);
-	return s == SQLITE_DONE ? RC_OK : db_rc(db);
+	while ((s = db_step(st)) == DB_ROW)
+		fn(ctx, (const char *)db_column_text(st, 0), db_column_int64(st, 1));
+	db_reset(st);
+	return s == DB_DONE ? RC_OK : db_rc(db);
 }
 
 /* ---- the sending side ---- */
@@ -110,49 +108,48 @@ static enum outbox_kind kind_of(const char *s)
 	return OUTBOX_SMS;
 }
 
-static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t size)
+static void copy_col(struct db_stmt *st, int col, char *dst, size_t size)
 {
-	const char *v = (const char *)sqlite3_column_text(st, col);
+	const char *v = (const char *)db_column_text(st, col);
 
 	snprintf(dst, size, "%s", v ? v : "");
 }
 
-static char *dup_col(sqlite3_stmt *st, int col)
+static char *dup_col(struct db_stmt *st, int col)
 {
-	const char *v = (const char *)sqlite3_column_text(st, col);
+	const char *v = (const char *)db_column_text(st, col);
 
 	return v ? strdup(v) : NULL;
 }
 
 /* Fills r from the current row of a ROW_COLUMNS select; RC_INTERNAL when out of memory. */
-static enum rc read_row(sqlite3_stmt *st, struct outbox_row *r)
+static enum rc read_row(struct db_stmt *st, struct outbox_row *r)
 {
 	memset(r, 0, sizeof *r);
-	r->id = sqlite3_column_int64(st, 0);
-	r->kind = kind_of((const char *)sqlite3_column_text(st, 1));
+	r->id = db_column_int64(st, 0);
+	r->kind = kind_of((const char *)db_column_text(st, 1));
 	copy_col(st, 2, r->class_, sizeof r->class_);
-	r->priority = sqlite3_column_int(st, 3);
+	r->priority = db_column_int(st, 3);
 	copy_col(st, 4, r->to, sizeof r->to);
 	copy_col(st, 5, r->from, sizeof r->from);
 	r->body = dup_col(st, 6);
 	r->url = dup_col(st, 7);
-	r->machine_detection = sqlite3_column_int(st, 8) != 0;
+	r->machine_detection = db_column_int(st, 8) != 0;
 	copy_col(st, 9, r->status, sizeof r->status);
-	r->tries = sqlite3_column_int(st, 10);
-	r->next_at_ms = sqlite3_column_int64(st, 11);
-	r->attempt_at_ms = sqlite3_column_int64(st, 12);
+	r->tries = db_column_int(st, 10);
+	r->next_at_ms = db_column_int64(st, 11);
+	r->attempt_at_ms = db_column_int64(st, 12);
 	copy_col(st, 13, r->sid, sizeof r->sid);
-	r->status_seq = sqlite3_column_int(st, 14);
+	r->status_seq = db_column_int(st, 14);
 	copy_col(st, 15, r->owner_type, sizeof r->owner_type);
-	r->owner_id = sqlite3_column_int64(st, 16);
-	r->segments = sqlite3_column_int(st, 17);
+	r->owner_id = db_column_int64(st, 16);
+	r->segments = db_column_int(st, 17);
 	copy_col(st, 18, r->encoding, sizeof r->encoding);
-	r->ring_timeout_s = sqlite3_column_int(st, 19);
-	r->accepted_at_ms = sqlite3_column_int64(st, 20);
-	r->cancel_requested_ms = sqlite3_column_int64(st, 21);
-	r->send_rank = sqlite3_column_count(st) > 22 ? sqlite3_column_int(st, 22) : 0;
-	if ((sqlite3_column_type(st, 6) != SQLITE_NULL && !r->body) ||
-	    (sqlite3_column_type(st, 7) != SQLITE_NULL && !r->url)) {
+	r->ring_timeout_s = db_column_int(st, 19);
+	r->accepted_at_ms = db_column_int64(st, 20);
+	r->cancel_requested_ms = db_column_int64(st, 21);
+	r->send_rank = db_column_count(st) > 22 ? db_column_int(st, 22) : 0;
+	if ((db_column_type(st, 6) != DB_NULL && !r->body) || (db_column_type(st, 7) != DB_NULL && !r->url)) {
 		outbox_row_release(r);
 		return RC_INTERNAL;
 	}
@@ -178,29 +175,29 @@ void outbox_rows_release(struct outbox_row *rows, size_t n)
 }
 
 /* Steps st (bound already) into rows; resets st. */
-static enum rc read_rows(struct db *db, sqlite3_stmt *st, size_t max, struct outbox_row *rows, size_t *n)
+static enum rc read_rows(struct db *db, struct db_stmt *st, size_t max, struct outbox_row *rows, size_t *n)
 {
 	enum rc rc = RC_OK;
 	int s;
 
 	*n = 0;
-	while (*n < max && (s = sqlite3_step(st)) == SQLITE_ROW) {
+	while (*n < max && (s = db_step(st)) == DB_ROW) {
 		rc = read_row(st, &rows[*n]);
 		if (rc != RC_OK)
 			break;
 		(*n)++;
 	}
-	if (rc == RC_OK && *n < max && s != SQLITE_DONE) {
+	if (rc == RC_OK && *n < max && s != DB_DONE) {
 		rc = db_rc(db);
 		if (rc == RC_OK)
 			rc = RC_DB;
-		log_err("outbox rows: %s", sqlite3_errmsg(db->h));
+		log_err("outbox rows: %s", db_errmsg(db));
 	}
 	if (rc != RC_OK) {
 		outbox_rows_release(rows, *n);
 		*n = 0;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return rc;
 }
 
@@ -217,13 +214,13 @@ enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t 
 	        "WHEN 'ack' THEN 2 WHEN 'handoff' THEN 4 WHEN 'sales' THEN 5 ELSE 3 END AS send_rank "
 	        "FROM outbox o WHERE status IN ('pending', 'retry') AND kind = ?1 AND next_at_ms <= ?2 "
 	        "ORDER BY send_rank, priority, id LIMIT ?3";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	*n = 0;
-	if (!st || sqlite3_bind_text(st, 1, kind_name(kind), -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 2, now_ms) ||
-	    sqlite3_bind_int64(st, 3, (int64_t)max)) {
+	if (!st || db_bind_text(st, 1, kind_name(kind), -1, DB_STATIC) || db_bind_int64(st, 2, now_ms) ||
+	    db_bind_int64(st, 3, (int64_t)max)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	return read_rows(db, st, max, rows, n);
@@ -233,12 +230,12 @@ enum rc outbox_stuck(struct db *db, int64_t now_ms, size_t max, struct outbox_ro
 {
 	static const char sql[] = "SELECT " ROW_COLUMNS " FROM outbox "
 	                          "WHERE status = 'sending' AND next_at_ms <= ?1 ORDER BY id LIMIT ?2";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	*n = 0;
-	if (!st || sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int64(st, 2, (int64_t)max)) {
+	if (!st || db_bind_int64(st, 1, now_ms) || db_bind_int64(st, 2, (int64_t)max)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	return read_rows(db, st, max, rows, n);
@@ -250,36 +247,36 @@ enum rc outbox_stale_calls(struct db *db, int64_t updated_before, size_t max, st
 	                          "WHERE kind = 'call' AND sid IS NOT NULL "
 	                          "AND status IN ('queued', 'initiated', 'ringing', 'in-progress') "
 	                          "AND updated_at < ?1 ORDER BY updated_at LIMIT ?2";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	*n = 0;
-	if (!st || sqlite3_bind_int64(st, 1, updated_before) || sqlite3_bind_int64(st, 2, (int64_t)max)) {
+	if (!st || db_bind_int64(st, 1, updated_before) || db_bind_int64(st, 2, (int64_t)max)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	return read_rows(db, st, max, rows, n);
 }
 
 /* Runs a bound write statement expected to change exactly one row. */
-static enum rc write_one(struct db *db, sqlite3_stmt *st, const char *what, int64_t id)
+static enum rc write_one(struct db *db, struct db_stmt *st, const char *what, int64_t id)
 {
 	enum rc rc;
 
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	if (db_step(st) != DB_DONE) {
 		rc = db_rc(db);
 		if (rc == RC_OK)
 			rc = RC_DB;
-		log_err("%s %lld: %s", what, (long long)id, sqlite3_errmsg(db->h));
+		log_err("%s %lld: %s", what, (long long)id, db_errmsg(db));
 	} else
-		rc = sqlite3_changes(db->h) == 1 ? RC_OK : RC_CONFLICT;
-	sqlite3_reset(st);
+		rc = db_changes(db) == 1 ? RC_OK : RC_CONFLICT;
+	db_reset(st);
 	return rc;
 }
 
-static int bind_opt_int(sqlite3_stmt *st, int col, int v, int absent)
+static int bind_opt_int(struct db_stmt *st, int col, int v, int absent)
 {
-	return v == absent ? sqlite3_bind_null(st, col) : sqlite3_bind_int(st, col, v);
+	return v == absent ? db_bind_null(st, col) : db_bind_int(st, col, v);
 }
 
 enum rc outbox_mark_sending(struct db *db, int64_t id, const char *from, int64_t now_ms, int64_t lookup_at_ms)
@@ -287,12 +284,12 @@ enum rc outbox_mark_sending(struct db *db, int64_t id, const char *from, int64_t
 	static const char sql[] = "UPDATE outbox SET status = 'sending', tries = tries + 1, from_number = ?2, "
 	                          "attempt_at_ms = ?3, next_at_ms = ?4, updated_at = ?3 / 1000 "
 	                          "WHERE id = ?1 AND status IN ('pending', 'retry')";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 3, now_ms) || sqlite3_bind_int64(st, 4, lookup_at_ms)) {
+	if (!st || db_bind_int64(st, 1, id) || db_bind_text(st, 2, from, -1, DB_STATIC) ||
+	    db_bind_int64(st, 3, now_ms) || db_bind_int64(st, 4, lookup_at_ms)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	return write_one(db, st, "outbox_mark_sending", id);
@@ -301,13 +298,13 @@ enum rc outbox_mark_sending(struct db *db, int64_t id, const char *from, int64_t
 enum rc outbox_set_cost(struct db *db, int64_t id, const char *encoding, int segments)
 {
 	static const char sql[] = "UPDATE outbox SET encoding = ?2, segments = ?3 WHERE id = ?1 AND encoding IS NULL";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc;
 
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, encoding, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int(st, 3, segments)) {
+	if (!st || db_bind_int64(st, 1, id) || db_bind_text(st, 2, encoding, -1, DB_STATIC) ||
+	    db_bind_int(st, 3, segments)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	rc = write_one(db, st, "outbox_set_cost", id);
@@ -319,12 +316,12 @@ enum rc outbox_mark_sent(struct db *db, int64_t id, const char *sid, const char 
 	static const char sql[] = "UPDATE outbox SET status = ?3, sid = ?2, error_code = NULL, error_message = NULL, "
 	                          "sent_at = ?4 / 1000, updated_at = ?4 / 1000, "
 	                          "accepted_at_ms = coalesce(accepted_at_ms, ?4) WHERE id = ?1 AND status = 'sending'";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, sid, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 4, now_ms)) {
+	if (!st || db_bind_int64(st, 1, id) || db_bind_text(st, 2, sid, -1, DB_STATIC) ||
+	    db_bind_text(st, 3, status, -1, DB_STATIC) || db_bind_int64(st, 4, now_ms)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	return write_one(db, st, "outbox_mark_sent", id);
@@ -335,13 +332,12 @@ enum rc outbox_mark_retry(struct db *db, int64_t id, int64_t next_at_ms, int err
 {
 	static const char sql[] = "UPDATE outbox SET status = 'retry', next_at_ms = ?2, error_code = ?3, "
 	                          "error_message = ?4, updated_at = ?5 / 1000 WHERE id = ?1 AND status = 'sending'";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, next_at_ms) ||
-	    bind_opt_int(st, 3, error_code, 0) || sqlite3_bind_text(st, 4, message, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 5, now_ms)) {
+	if (!st || db_bind_int64(st, 1, id) || db_bind_int64(st, 2, next_at_ms) || bind_opt_int(st, 3, error_code, 0) ||
+	    db_bind_text(st, 4, message, -1, DB_STATIC) || db_bind_int64(st, 5, now_ms)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	return write_one(db, st, "outbox_mark_retry", id);
@@ -351,12 +347,12 @@ enum rc outbox_mark_failed(struct db *db, int64_t id, int error_code, const char
 {
 	static const char sql[] = "UPDATE outbox SET status = 'failed', error_code = ?2, error_message = ?3, "
 	                          "updated_at = ?4 / 1000 WHERE id = ?1 AND status IN ('sending', 'pending', 'retry')";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, id) || bind_opt_int(st, 2, error_code, 0) ||
-	    sqlite3_bind_text(st, 3, message, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 4, now_ms)) {
+	if (!st || db_bind_int64(st, 1, id) || bind_opt_int(st, 2, error_code, 0) ||
+	    db_bind_text(st, 3, message, -1, DB_STATIC) || db_bind_int64(st, 4, now_ms)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	return write_one(db, st, "outbox_mark_failed", id);
@@ -366,12 +362,12 @@ enum rc outbox_mark_unknown(struct db *db, int64_t id, int64_t lookup_at_ms, con
 {
 	static const char sql[] = "UPDATE outbox SET next_at_ms = ?2, error_message = ?3, updated_at = ?4 / 1000 "
 	                          "WHERE id = ?1 AND status = 'sending'";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, lookup_at_ms) ||
-	    sqlite3_bind_text(st, 3, message, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 4, now_ms)) {
+	if (!st || db_bind_int64(st, 1, id) || db_bind_int64(st, 2, lookup_at_ms) ||
+	    db_bind_text(st, 3, message, -1, DB_STATIC) || db_bind_int64(st, 4, now_ms)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	return write_one(db, st, "outbox_mark_unknown", id);
@@ -380,11 +376,11 @@ enum rc outbox_mark_unknown(struct db *db, int64_t id, int64_t lookup_at_ms, con
 enum rc outbox_defer(struct db *db, int64_t id, int64_t next_at_ms)
 {
 	static const char sql[] = "UPDATE outbox SET next_at_ms = ?2 WHERE id = ?1 AND status IN ('pending', 'retry')";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, next_at_ms)) {
+	if (!st || db_bind_int64(st, 1, id) || db_bind_int64(st, 2, next_at_ms)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	return write_one(db, st, "outbox_defer", id);
@@ -396,93 +392,93 @@ enum rc outbox_dest_recent(struct db *db, const char *to, bool calls, int64_t si
 	static const char sql[] = "SELECT count(*), coalesce(min(attempt_at_ms), 0) FROM outbox "
 	                          "WHERE to_number = ?1 AND attempt_at_ms >= ?2 AND class = 'alert' "
 	                          "AND (kind = 'call') = ?3 AND (sid IS NOT NULL OR status = 'sending')";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc = RC_DB;
 
 	*count = 0;
 	*oldest_ms = 0;
-	if (!st || sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 2, since_ms) ||
-	    sqlite3_bind_int(st, 3, calls))
+	if (!st || db_bind_text(st, 1, to, -1, DB_STATIC) || db_bind_int64(st, 2, since_ms) ||
+	    db_bind_int(st, 3, calls))
 		goto out;
-	if (sqlite3_step(st) != SQLITE_ROW)
+	if (db_step(st) != DB_ROW)
 		goto out;
-	*count = sqlite3_column_int64(st, 0);
-	*oldest_ms = sqlite3_column_int64(st, 1);
+	*count = db_column_int64(st, 0);
+	*oldest_ms = db_column_int64(st, 1);
 	rc = RC_OK;
 out:
 	if (rc != RC_OK)
-		log_err("outbox_dest_recent: %s", sqlite3_errmsg(db->h));
+		log_err("outbox_dest_recent: %s", db_errmsg(db));
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	return rc;
 }
 
 enum rc outbox_accepted_at(struct db *db, int64_t id, int64_t *accepted_at_ms)
 {
 	static const char sql[] = "SELECT coalesce(accepted_at_ms, 0) FROM outbox WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc = RC_DB;
 	int s;
 
 	*accepted_at_ms = 0;
-	if (!st || sqlite3_bind_int64(st, 1, id))
+	if (!st || db_bind_int64(st, 1, id))
 		goto out;
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
-		*accepted_at_ms = sqlite3_column_int64(st, 0);
+	s = db_step(st);
+	if (s == DB_ROW) {
+		*accepted_at_ms = db_column_int64(st, 0);
 		rc = RC_OK;
-	} else if (s == SQLITE_DONE)
+	} else if (s == DB_DONE)
 		rc = RC_NOT_FOUND;
 out:
 	if (rc == RC_DB)
-		log_err("outbox_accepted_at %lld: %s", (long long)id, sqlite3_errmsg(db->h));
+		log_err("outbox_accepted_at %lld: %s", (long long)id, db_errmsg(db));
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	return rc;
 }
 
 enum rc outbox_sid_known(struct db *db, const char *sid, bool *known)
 {
 	static const char sql[] = "SELECT 1 FROM outbox WHERE sid = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int s;
 
 	*known = false;
-	if (!st || sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC)) {
+	if (!st || db_bind_text(st, 1, sid, -1, DB_STATIC)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
-	s = sqlite3_step(st);
-	*known = s == SQLITE_ROW;
-	sqlite3_reset(st);
-	return s == SQLITE_ROW || s == SQLITE_DONE ? RC_OK : RC_DB;
+	s = db_step(st);
+	*known = s == DB_ROW;
+	db_reset(st);
+	return s == DB_ROW || s == DB_DONE ? RC_OK : RC_DB;
 }
 
 enum rc outbox_by_sid(struct db *db, const char *sid, struct outbox_row *row)
 {
 	static const char sql[] = "SELECT " ROW_COLUMNS " FROM outbox WHERE sid = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc;
 	int s;
 
 	memset(row, 0, sizeof *row);
-	if (!st || sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC)) {
+	if (!st || db_bind_text(st, 1, sid, -1, DB_STATIC)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
+	s = db_step(st);
+	if (s == DB_ROW)
 		rc = read_row(st, row);
-	else if (s == SQLITE_DONE)
+	else if (s == DB_DONE)
 		rc = RC_NOT_FOUND;
 	else {
 		rc = db_rc(db);
 		if (rc == RC_OK)
 			rc = RC_DB;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return rc;
 }
 
@@ -493,14 +489,13 @@ enum rc outbox_set_status(struct db *db, int64_t id, const char *status, int seq
 	        "UPDATE outbox SET status = ?2, status_seq = CASE WHEN ?3 >= 0 THEN ?3 ELSE status_seq END, "
 	        "error_code = coalesce(?4, error_code), duration_s = coalesce(?5, duration_s), updated_at = ?6 / 1000 "
 	        "WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int(st, 3, seq) || bind_opt_int(st, 4, error_code, 0) ||
-	    (duration_s >= 0 ? sqlite3_bind_int(st, 5, duration_s) : sqlite3_bind_null(st, 5)) ||
-	    sqlite3_bind_int64(st, 6, now_ms)) {
+	if (!st || db_bind_int64(st, 1, id) || db_bind_text(st, 2, status, -1, DB_STATIC) || db_bind_int(st, 3, seq) ||
+	    bind_opt_int(st, 4, error_code, 0) ||
+	    (duration_s >= 0 ? db_bind_int(st, 5, duration_s) : db_bind_null(st, 5)) || db_bind_int64(st, 6, now_ms)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	return write_one(db, st, "outbox_set_status", id);
@@ -513,32 +508,30 @@ enum rc outbox_early_add(struct db *db, const struct outbox_early *e, int64_t no
 	static const char cnt[] = "SELECT count(*) FROM outbox_early_status";
 	static const char ins[] = "INSERT INTO outbox_early_status (sid, status, seq, error_code, duration_s, "
 	                          "answered_by, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-	sqlite3_stmt *st = db_stmt(db, cnt);
+	struct db_stmt *st = db_prepare(db, cnt);
 	int64_t n;
 
 	if (!st)
 		return RC_DB;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
+	if (db_step(st) != DB_ROW) {
+		db_reset(st);
 		return RC_DB;
 	}
-	n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	n = db_column_int64(st, 0);
+	db_reset(st);
 	if (n >= OUTBOX_EARLY_MAX) {
 		log_warn("status callback for unknown %s (%s) dropped: %d early callbacks kept already", e->sid,
 		         e->status, OUTBOX_EARLY_MAX);
 		return RC_OK;
 	}
-	st = db_stmt(db, ins);
-	if (!st || sqlite3_bind_text(st, 1, e->sid, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 2, e->status, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 3, e->seq) ||
-	    bind_opt_int(st, 4, e->error_code, 0) ||
-	    (e->duration_s >= 0 ? sqlite3_bind_int(st, 5, e->duration_s) : sqlite3_bind_null(st, 5)) ||
-	    (e->answered_by[0] ? sqlite3_bind_text(st, 6, e->answered_by, -1, SQLITE_STATIC)
-	                       : sqlite3_bind_null(st, 6)) ||
-	    sqlite3_bind_int64(st, 7, now_ms)) {
+	st = db_prepare(db, ins);
+	if (!st || db_bind_text(st, 1, e->sid, -1, DB_STATIC) || db_bind_text(st, 2, e->status, -1, DB_STATIC) ||
+	    db_bind_int(st, 3, e->seq) || bind_opt_int(st, 4, e->error_code, 0) ||
+	    (e->duration_s >= 0 ? db_bind_int(st, 5, e->duration_s) : db_bind_null(st, 5)) ||
+	    (e->answered_by[0] ? db_bind_text(st, 6, e->answered_by, -1, DB_STATIC) : db_bind_null(st, 6)) ||
+	    db_bind_int64(st, 7, now_ms)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	return write_one(db, st, "outbox_early_add", 0);
@@ -552,13 +545,13 @@ enum rc outbox_early_take(struct db *db, const char *sid, enum rc (*fn)(void *ct
 	static const char del[] = "DELETE FROM outbox_early_status WHERE sid = ?1";
 	struct outbox_early *list = NULL;
 	size_t n = 0, i;
-	sqlite3_stmt *st = db_stmt(db, sel);
+	struct db_stmt *st = db_prepare(db, sel);
 	enum rc rc = RC_DB;
 	int s;
 
-	if (!st || sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC))
+	if (!st || db_bind_text(st, 1, sid, -1, DB_STATIC))
 		goto out;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((s = db_step(st)) == DB_ROW) {
 		struct outbox_early *grown = realloc(list, (n + 1) * sizeof *list);
 
 		if (!grown) {
@@ -568,19 +561,19 @@ enum rc outbox_early_take(struct db *db, const char *sid, enum rc (*fn)(void *ct
 		list = grown;
 		copy_col(st, 0, list[n].sid, sizeof list[n].sid);
 		copy_col(st, 1, list[n].status, sizeof list[n].status);
-		list[n].seq = sqlite3_column_int(st, 2);
-		list[n].error_code = sqlite3_column_int(st, 3);
-		list[n].duration_s = sqlite3_column_int(st, 4);
+		list[n].seq = db_column_int(st, 2);
+		list[n].error_code = db_column_int(st, 3);
+		list[n].duration_s = db_column_int(st, 4);
 		copy_col(st, 5, list[n].answered_by, sizeof list[n].answered_by);
 		n++;
 	}
-	if (s != SQLITE_DONE)
+	if (s != DB_DONE)
 		goto out;
-	sqlite3_reset(st);
+	db_reset(st);
 	st = NULL;
 	if (n) {
-		st = db_stmt(db, del);
-		if (!st || sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC) || sqlite3_step(st) != SQLITE_DONE)
+		st = db_prepare(db, del);
+		if (!st || db_bind_text(st, 1, sid, -1, DB_STATIC) || db_step(st) != DB_DONE)
 			goto out;
 	}
 	rc = RC_OK;
@@ -588,7 +581,7 @@ enum rc outbox_early_take(struct db *db, const char *sid, enum rc (*fn)(void *ct
 		rc = fn(ctx, &list[i]);
 out:
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	free(list);
 	return rc;
 }
@@ -596,16 +589,16 @@ out:
 enum rc outbox_early_prune(struct db *db, int64_t before_ms)
 {
 	static const char sql[] = "DELETE FROM outbox_early_status WHERE received_at < ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc;
 
-	if (!st || sqlite3_bind_int64(st, 1, before_ms)) {
+	if (!st || db_bind_int64(st, 1, before_ms)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
-	rc = sqlite3_step(st) == SQLITE_DONE ? RC_OK : RC_DB;
-	sqlite3_reset(st);
+	rc = db_step(st) == DB_DONE ? RC_OK : RC_DB;
+	db_reset(st);
 	return rc;
 }
 
@@ -621,13 +614,13 @@ enum rc outbox_list_json(struct db *db, const char *status, int64_t before_id, i
 	        "WHERE (?1 IS NULL OR status = ?1 OR (?1 = 'dead' AND status = 'failed' AND error_message LIKE 'dead "
 	        "letter%')) "
 	        "AND (?2 <= 0 OR id < ?2) ORDER BY id DESC LIMIT ?3";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	*out = NULL;
-	if (!st || (status ? sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 1)) ||
-	    sqlite3_bind_int64(st, 2, before_id) || sqlite3_bind_int(st, 3, limit)) {
+	if (!st || (status ? db_bind_text(st, 1, status, -1, DB_STATIC) : db_bind_null(st, 1)) ||
+	    db_bind_int64(st, 2, before_id) || db_bind_int(st, 3, limit)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	return db_rows_json(db, st, out);
@@ -638,27 +631,27 @@ enum rc outbox_list_json(struct db *db, const char *status, int64_t before_id, i
 enum rc outbox_get(struct db *db, int64_t id, struct outbox_row *row)
 {
 	static const char sql[] = "SELECT " ROW_COLUMNS " FROM outbox WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc;
 	int s;
 
 	memset(row, 0, sizeof *row);
-	if (!st || sqlite3_bind_int64(st, 1, id)) {
+	if (!st || db_bind_int64(st, 1, id)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
+	s = db_step(st);
+	if (s == DB_ROW)
 		rc = read_row(st, row);
-	else if (s == SQLITE_DONE)
+	else if (s == DB_DONE)
 		rc = RC_NOT_FOUND;
 	else {
 		rc = db_rc(db);
 		if (rc == RC_OK)
 			rc = RC_DB;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return rc;
 }
 
@@ -685,26 +678,26 @@ enum rc outbox_page_is_live(struct db *db, int64_t id, bool *page, bool *live)
 {
 	static const char sql[] = "SELECT o.class = 'alert', o.cancel_requested_ms IS NULL AND " ROW_CARRIES_OPEN_ALERT
 	                          " FROM outbox o WHERE o.id = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc = RC_DB;
 	int s;
 
 	*page = false;
 	*live = true;
-	if (!st || sqlite3_bind_int64(st, 1, id))
+	if (!st || db_bind_int64(st, 1, id))
 		goto out;
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
-		*page = sqlite3_column_int(st, 0) != 0;
-		*live = !*page || sqlite3_column_int(st, 1) != 0;
+	s = db_step(st);
+	if (s == DB_ROW) {
+		*page = db_column_int(st, 0) != 0;
+		*live = !*page || db_column_int(st, 1) != 0;
 		rc = RC_OK;
-	} else if (s == SQLITE_DONE)
+	} else if (s == DB_DONE)
 		rc = RC_NOT_FOUND;
 out:
 	if (rc == RC_DB)
-		log_err("outbox_page_is_live %lld: %s", (long long)id, sqlite3_errmsg(db->h));
+		log_err("outbox_page_is_live %lld: %s", (long long)id, db_errmsg(db));
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	return rc;
 }
 
@@ -712,30 +705,30 @@ enum rc outbox_mark_canceled(struct db *db, int64_t id, const char *message, int
 {
 	static const char sql[] = "UPDATE outbox SET status = 'canceled', error_message = ?2, updated_at = ?3 / 1000 "
 	                          "WHERE id = ?1 AND status IN ('pending', 'retry', 'sending')";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, message, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 3, now_ms)) {
+	if (!st || db_bind_int64(st, 1, id) || db_bind_text(st, 2, message, -1, DB_STATIC) ||
+	    db_bind_int64(st, 3, now_ms)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	return write_one(db, st, "outbox_mark_canceled", id);
 }
 
 /* Runs a bound write statement that may change any number of rows; *n (may be NULL) gets how many. */
-static enum rc write_many(struct db *db, sqlite3_stmt *st, const char *what, int *n)
+static enum rc write_many(struct db *db, struct db_stmt *st, const char *what, int *n)
 {
 	enum rc rc = RC_OK;
 
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	if (db_step(st) != DB_DONE) {
 		rc = db_rc(db);
 		if (rc == RC_OK)
 			rc = RC_DB;
-		log_err("%s: %s", what, sqlite3_errmsg(db->h));
+		log_err("%s: %s", what, db_errmsg(db));
 	} else if (n)
-		*n += sqlite3_changes(db->h);
-	sqlite3_reset(st);
+		*n += db_changes(db);
+	db_reset(st);
 	return rc;
 }
 
@@ -764,32 +757,32 @@ enum rc outbox_cancel_pages(struct db *db, int64_t alert_id, int64_t spare_perso
 	        "FROM call_attempts c WHERE c.person_id = ?3 AND (c.outbox_id = outbox.id OR (outbox.owner_type = "
 	        "'call_attempt' AND c.id = outbox.owner_id))))";
 	static const char why[] = "not sent: its alert was acknowledged or resolved first";
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum rc rc;
 
 	memset(n, 0, sizeof *n);
-	st = db_stmt(db, waiting);
-	if (!st || sqlite3_bind_int64(st, 1, alert_id) || sqlite3_bind_int64(st, 2, now_ms) ||
-	    sqlite3_bind_text(st, 3, why, -1, SQLITE_STATIC))
+	st = db_prepare(db, waiting);
+	if (!st || db_bind_int64(st, 1, alert_id) || db_bind_int64(st, 2, now_ms) ||
+	    db_bind_text(st, 3, why, -1, DB_STATIC))
 		goto bind_failed;
 	rc = write_many(db, st, "outbox_cancel_pages", &n->canceled);
 	if (rc != RC_OK)
 		return rc;
-	st = db_stmt(db, sending);
-	if (!st || sqlite3_bind_int64(st, 1, alert_id) || sqlite3_bind_int64(st, 2, now_ms))
+	st = db_prepare(db, sending);
+	if (!st || db_bind_int64(st, 1, alert_id) || db_bind_int64(st, 2, now_ms))
 		goto bind_failed;
 	rc = write_many(db, st, "outbox_cancel_pages", &n->in_flight);
 	if (rc != RC_OK)
 		return rc;
-	st = db_stmt(db, ringing);
-	if (!st || sqlite3_bind_int64(st, 1, alert_id) || sqlite3_bind_int64(st, 2, now_ms) ||
-	    sqlite3_bind_int64(st, 3, spare_person_id))
+	st = db_prepare(db, ringing);
+	if (!st || db_bind_int64(st, 1, alert_id) || db_bind_int64(st, 2, now_ms) ||
+	    db_bind_int64(st, 3, spare_person_id))
 		goto bind_failed;
 	return write_many(db, st, "outbox_cancel_pages", &n->hangups);
 bind_failed:
 	if (st)
-		sqlite3_reset(st);
-	log_err("outbox_cancel_pages %lld: %s", (long long)alert_id, sqlite3_errmsg(db->h));
+		db_reset(st);
+	log_err("outbox_cancel_pages %lld: %s", (long long)alert_id, db_errmsg(db));
 	return RC_DB;
 }
 
@@ -797,12 +790,12 @@ enum rc outbox_request_hangup(struct db *db, int64_t id, int64_t now_ms)
 {
 	static const char sql[] = "UPDATE outbox SET hangup_at_ms = ?2, hangup_status = 'requested' "
 	                          "WHERE id = ?1 AND kind = 'call' AND sid IS NOT NULL AND hangup_status IS NULL";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc;
 
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, now_ms)) {
+	if (!st || db_bind_int64(st, 1, id) || db_bind_int64(st, 2, now_ms)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	rc = write_one(db, st, "outbox_request_hangup", id);
@@ -814,12 +807,12 @@ enum rc outbox_hangups_due(struct db *db, int64_t now_ms, size_t max, struct out
 	static const char sql[] =
 	        "SELECT " ROW_COLUMNS " FROM outbox "
 	        "WHERE hangup_at_ms IS NOT NULL AND hangup_at_ms <= ?1 ORDER BY hangup_at_ms LIMIT ?2";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	*n = 0;
-	if (!st || sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int64(st, 2, (int64_t)max)) {
+	if (!st || db_bind_int64(st, 1, now_ms) || db_bind_int64(st, 2, (int64_t)max)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	return read_rows(db, st, max, rows, n);
@@ -828,13 +821,13 @@ enum rc outbox_hangups_due(struct db *db, int64_t now_ms, size_t max, struct out
 enum rc outbox_hangup_result(struct db *db, int64_t id, int64_t next_at_ms, const char *result)
 {
 	static const char sql[] = "UPDATE outbox SET hangup_at_ms = ?2, hangup_status = ?3 WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, id) ||
-	    (next_at_ms > 0 ? sqlite3_bind_int64(st, 2, next_at_ms) : sqlite3_bind_null(st, 2)) ||
-	    sqlite3_bind_text(st, 3, result, -1, SQLITE_TRANSIENT)) {
+	if (!st || db_bind_int64(st, 1, id) ||
+	    (next_at_ms > 0 ? db_bind_int64(st, 2, next_at_ms) : db_bind_null(st, 2)) ||
+	    db_bind_text(st, 3, result, -1, DB_TRANSIENT)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	return write_one(db, st, "outbox_hangup_result", id);
@@ -844,12 +837,12 @@ enum rc outbox_mark_undecided(struct db *db, int64_t id, const char *message, in
 {
 	static const char sql[] = "UPDATE outbox SET status = 'undecided', error_message = ?2, updated_at = ?3 / 1000 "
 	                          "WHERE id = ?1 AND status = 'sending'";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_text(st, 2, message, -1, SQLITE_TRANSIENT) ||
-	    sqlite3_bind_int64(st, 3, now_ms)) {
+	if (!st || db_bind_int64(st, 1, id) || db_bind_text(st, 2, message, -1, DB_TRANSIENT) ||
+	    db_bind_int64(st, 3, now_ms)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	return write_one(db, st, "outbox_mark_undecided", id);
@@ -863,15 +856,15 @@ enum rc outbox_siblings(struct db *db, const struct outbox_row *r, int64_t windo
 	                          "AND to_number = ?2 "
 	                          "AND coalesce(from_number, '') = ?3 AND attempt_at_ms BETWEEN ?4 - ?5 AND ?4 + ?5 "
 	                          "ORDER BY attempt_at_ms, id LIMIT ?6";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	*n = 0;
-	if (!st || sqlite3_bind_text(st, 1, kind_name(r->kind), -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 2, r->to, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 3, r->from, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 4, r->attempt_at_ms) ||
-	    sqlite3_bind_int64(st, 5, window_ms) || sqlite3_bind_int64(st, 6, (int64_t)max)) {
+	if (!st || db_bind_text(st, 1, kind_name(r->kind), -1, DB_STATIC) ||
+	    db_bind_text(st, 2, r->to, -1, DB_STATIC) || db_bind_text(st, 3, r->from, -1, DB_STATIC) ||
+	    db_bind_int64(st, 4, r->attempt_at_ms) || db_bind_int64(st, 5, window_ms) ||
+	    db_bind_int64(st, 6, (int64_t)max)) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	return read_rows(db, st, max, rows, n);
@@ -887,15 +880,14 @@ enum rc outbox_twilio_note(struct db *db, const char *kind, int64_t at_ms, long 
 	        "?5) "
 	        "ON CONFLICT (kind) DO UPDATE SET at_ms = excluded.at_ms, http_status = excluded.http_status, "
 	        "error_code = excluded.error_code, message = excluded.message";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 2, at_ms) ||
-	    (http_status > 0 ? sqlite3_bind_int64(st, 3, http_status) : sqlite3_bind_null(st, 3)) ||
+	if (!st || db_bind_text(st, 1, kind, -1, DB_STATIC) || db_bind_int64(st, 2, at_ms) ||
+	    (http_status > 0 ? db_bind_int64(st, 3, http_status) : db_bind_null(st, 3)) ||
 	    bind_opt_int(st, 4, error_code, 0) ||
-	    (message && *message ? sqlite3_bind_text(st, 5, message, -1, SQLITE_TRANSIENT)
-	                         : sqlite3_bind_null(st, 5))) {
+	    (message && *message ? db_bind_text(st, 5, message, -1, DB_TRANSIENT) : db_bind_null(st, 5))) {
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 		return RC_DB;
 	}
 	return write_one(db, st, "outbox_twilio_note", 0);

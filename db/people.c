@@ -126,41 +126,41 @@ enum rc people_input_parse(const json_t *body, bool partial, struct person_input
 
 #define PERSON_COLS "id, name, phone, coalesce(email, ''), whatsapp, sms_opt_out"
 
-static void read_row(sqlite3_stmt *st, struct person *p)
+static void read_row(struct db_stmt *st, struct person *p)
 {
-	p->id = sqlite3_column_int64(st, 0);
-	snprintf(p->name, sizeof p->name, "%s", (const char *)sqlite3_column_text(st, 1));
-	snprintf(p->phone, sizeof p->phone, "%s", (const char *)sqlite3_column_text(st, 2));
-	snprintf(p->email, sizeof p->email, "%s", (const char *)sqlite3_column_text(st, 3));
-	p->whatsapp = sqlite3_column_int(st, 4) != 0;
-	p->sms_opt_out = sqlite3_column_int(st, 5) != 0;
+	p->id = db_column_int64(st, 0);
+	snprintf(p->name, sizeof p->name, "%s", (const char *)db_column_text(st, 1));
+	snprintf(p->phone, sizeof p->phone, "%s", (const char *)db_column_text(st, 2));
+	snprintf(p->email, sizeof p->email, "%s", (const char *)db_column_text(st, 3));
+	p->whatsapp = db_column_int(st, 4) != 0;
+	p->sms_opt_out = db_column_int(st, 5) != 0;
 }
 
-static enum rc one(struct db *db, sqlite3_stmt *st, struct person *out)
+static enum rc one(struct db *db, struct db_stmt *st, struct person *out)
 {
 	enum rc rc;
-	int s = sqlite3_step(st);
+	int s = db_step(st);
 
-	if (s == SQLITE_ROW) {
+	if (s == DB_ROW) {
 		read_row(st, out);
 		rc = RC_OK;
-	} else if (s == SQLITE_DONE) {
+	} else if (s == DB_DONE) {
 		rc = RC_NOT_FOUND;
 	} else {
 		rc = db_rc(db);
-		log_err("people: %s", sqlite3_errmsg(db->h));
+		log_err("people: %s", db_errmsg(db));
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return rc;
 }
 
 enum rc people_get(struct db *db, int64_t id, struct person *out)
 {
 	static const char sql[] = "SELECT " PERSON_COLS " FROM people WHERE id = ?1 AND deleted_at IS NULL";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	memset(out, 0, sizeof *out);
-	if (!st || sqlite3_bind_int64(st, 1, id))
+	if (!st || db_bind_int64(st, 1, id))
 		return RC_DB;
 	return one(db, st, out);
 }
@@ -168,12 +168,12 @@ enum rc people_get(struct db *db, int64_t id, struct person *out)
 enum rc people_find_phone(struct db *db, const char *phone, struct person *out)
 {
 	static const char sql[] = "SELECT " PERSON_COLS " FROM people WHERE phone = ?1 AND deleted_at IS NULL";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	memset(out, 0, sizeof *out);
 	if (!phone)
 		return RC_NOT_FOUND;
-	if (!st || sqlite3_bind_text(st, 1, phone, -1, SQLITE_STATIC))
+	if (!st || db_bind_text(st, 1, phone, -1, DB_STATIC))
 		return RC_DB;
 	return one(db, st, out);
 }
@@ -181,14 +181,14 @@ enum rc people_find_phone(struct db *db, const char *phone, struct person *out)
 void people_name(struct db *db, int64_t id, char *out, size_t len)
 {
 	static const char sql[] = "SELECT name FROM people WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	out[0] = '\0';
 	if (!st)
 		return;
-	if (!sqlite3_bind_int64(st, 1, id) && sqlite3_step(st) == SQLITE_ROW)
-		snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
+	if (!db_bind_int64(st, 1, id) && db_step(st) == DB_ROW)
+		snprintf(out, len, "%s", (const char *)db_column_text(st, 0));
+	db_reset(st);
 }
 
 json_t *people_to_json(const struct person *p)
@@ -201,7 +201,7 @@ json_t *people_to_json(const struct person *p)
 enum rc people_list(struct db *db, json_t **out)
 {
 	static const char sql[] = "SELECT " PERSON_COLS " FROM people WHERE deleted_at IS NULL ORDER BY name, id";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	json_t *a = json_array();
 	struct person p;
 	int s;
@@ -211,13 +211,13 @@ enum rc people_list(struct db *db, json_t **out)
 		json_decref(a);
 		return st ? RC_INTERNAL : RC_DB;
 	}
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((s = db_step(st)) == DB_ROW) {
 		read_row(st, &p);
 		json_array_append_new(a, people_to_json(&p));
 	}
-	sqlite3_reset(st);
-	if (s != SQLITE_DONE) {
-		log_err("people_list: %s", sqlite3_errmsg(db->h));
+	db_reset(st);
+	if (s != DB_DONE) {
+		log_err("people_list: %s", db_errmsg(db));
 		json_decref(a);
 		return db_rc(db);
 	}
@@ -231,22 +231,22 @@ enum rc people_list(struct db *db, json_t **out)
 static enum rc phone_free(struct db *db, const char *phone, int64_t self, char *err, size_t errlen)
 {
 	static const char sql[] = "SELECT id, name, deleted_at IS NOT NULL FROM people WHERE phone = ?1 AND id != ?2";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc = RC_OK;
 	int s;
 
-	if (!st || sqlite3_bind_text(st, 1, phone, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 2, self))
+	if (!st || db_bind_text(st, 1, phone, -1, DB_STATIC) || db_bind_int64(st, 2, self))
 		return RC_DB;
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
+	s = db_step(st);
+	if (s == DB_ROW) {
 		snprintf(err, errlen, "phone: %s already belongs to %s#%lld (%s)", phone,
-		         sqlite3_column_int(st, 2) ? "deleted person " : "person ",
-		         (long long)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1));
+		         db_column_int(st, 2) ? "deleted person " : "person ", (long long)db_column_int64(st, 0),
+		         (const char *)db_column_text(st, 1));
 		rc = RC_CONFLICT;
-	} else if (s != SQLITE_DONE) {
+	} else if (s != DB_DONE) {
 		rc = db_rc(db);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return rc;
 }
 
@@ -270,7 +270,7 @@ enum rc people_create(struct db *db, const struct person_input *in, const char *
 {
 	static const char sql[] = "INSERT INTO people (name, phone, email, whatsapp, created_at, updated_at) "
 	                          "VALUES (?1, ?2, ?3, ?4, ?5, ?5)";
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	json_t *detail = NULL;
 	enum rc rc;
 
@@ -283,15 +283,14 @@ enum rc people_create(struct db *db, const struct person_input *in, const char *
 	if (rc != RC_OK)
 		goto out;
 	rc = RC_DB;
-	st = db_stmt(db, sql);
-	if (!st || sqlite3_bind_text(st, 1, in->name, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 2, in->phone, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 3, in->has_email ? in->email : NULL, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int(st, 4, in->has_whatsapp && in->whatsapp) || sqlite3_bind_int64(st, 5, clock_now()))
+	st = db_prepare(db, sql);
+	if (!st || db_bind_text(st, 1, in->name, -1, DB_STATIC) || db_bind_text(st, 2, in->phone, -1, DB_STATIC) ||
+	    db_bind_text(st, 3, in->has_email ? in->email : NULL, -1, DB_STATIC) ||
+	    db_bind_int(st, 4, in->has_whatsapp && in->whatsapp) || db_bind_int64(st, 5, clock_now()))
 		goto out;
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	if (db_step(st) != DB_DONE) {
 		rc = db_rc(db);
-		log_err("people_create: %s", sqlite3_errmsg(db->h));
+		log_err("people_create: %s", db_errmsg(db));
 		goto out;
 	}
 	*id = db_last_id(db);
@@ -301,7 +300,7 @@ enum rc people_create(struct db *db, const struct person_input *in, const char *
 		rc = db_commit(db);
 out:
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	if (rc != RC_OK)
 		db_rollback(db);
 	json_decref(detail);
@@ -316,7 +315,7 @@ enum rc people_update(struct db *db, int64_t id, const struct person_input *in, 
 	        "phone = CASE WHEN ?4 THEN ?5 ELSE phone END, email = CASE WHEN ?6 THEN ?7 ELSE email END, "
 	        "whatsapp = CASE WHEN ?8 THEN ?9 ELSE whatsapp END, updated_at = ?10 "
 	        "WHERE id = ?1 AND deleted_at IS NULL";
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	json_t *detail = NULL;
 	struct person p;
 	enum rc rc;
@@ -334,16 +333,16 @@ enum rc people_update(struct db *db, int64_t id, const struct person_input *in, 
 			goto out;
 	}
 	rc = RC_DB;
-	st = db_stmt(db, sql);
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int(st, 2, in->has_name) ||
-	    sqlite3_bind_text(st, 3, in->name, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 4, in->has_phone) ||
-	    sqlite3_bind_text(st, 5, in->phone, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 6, in->has_email) ||
-	    sqlite3_bind_text(st, 7, in->email, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 8, in->has_whatsapp) ||
-	    sqlite3_bind_int(st, 9, in->whatsapp) || sqlite3_bind_int64(st, 10, clock_now()))
+	st = db_prepare(db, sql);
+	if (!st || db_bind_int64(st, 1, id) || db_bind_int(st, 2, in->has_name) ||
+	    db_bind_text(st, 3, in->name, -1, DB_STATIC) || db_bind_int(st, 4, in->has_phone) ||
+	    db_bind_text(st, 5, in->phone, -1, DB_STATIC) || db_bind_int(st, 6, in->has_email) ||
+	    db_bind_text(st, 7, in->email, -1, DB_STATIC) || db_bind_int(st, 8, in->has_whatsapp) ||
+	    db_bind_int(st, 9, in->whatsapp) || db_bind_int64(st, 10, clock_now()))
 		goto out;
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	if (db_step(st) != DB_DONE) {
 		rc = db_rc(db);
-		log_err("people_update: %s", sqlite3_errmsg(db->h));
+		log_err("people_update: %s", db_errmsg(db));
 		goto out;
 	}
 	detail = input_json(in);
@@ -352,7 +351,7 @@ enum rc people_update(struct db *db, int64_t id, const struct person_input *in, 
 		rc = db_commit(db);
 out:
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	if (rc != RC_OK)
 		db_rollback(db);
 	json_decref(detail);
@@ -368,52 +367,52 @@ static enum rc removable(struct db *db, int64_t id, char *err, size_t errlen)
 	static const char in_override[] =
 	        "SELECT id FROM overrides WHERE person_id = ?1 AND end_at > ?2 ORDER BY start_at LIMIT 1";
 	static const char in_escalation[] = "SELECT position FROM escalation_steps WHERE person_id = ?1 LIMIT 1";
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum rc rc = RC_OK;
 	int s;
 
-	st = db_stmt(db, in_rotation);
-	if (!st || sqlite3_bind_int64(st, 1, id))
+	st = db_prepare(db, in_rotation);
+	if (!st || db_bind_int64(st, 1, id))
 		return RC_DB;
-	s = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (s == SQLITE_ROW) {
+	s = db_step(st);
+	db_reset(st);
+	if (s == DB_ROW) {
 		snprintf(err, errlen,
 		         "person %lld is a member of the current rotation: remove them with PUT /api/rotation first",
 		         (long long)id);
 		return RC_CONFLICT;
 	}
-	if (s != SQLITE_DONE)
+	if (s != DB_DONE)
 		return db_rc(db);
-	st = db_stmt(db, in_override);
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, clock_now()))
+	st = db_prepare(db, in_override);
+	if (!st || db_bind_int64(st, 1, id) || db_bind_int64(st, 2, clock_now()))
 		return RC_DB;
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
+	s = db_step(st);
+	if (s == DB_ROW) {
 		snprintf(err, errlen,
 		         "person %lld has override %lld that has not ended: delete it first (DELETE "
 		         "/api/overrides/%lld)",
-		         (long long)id, (long long)sqlite3_column_int64(st, 0), (long long)sqlite3_column_int64(st, 0));
+		         (long long)id, (long long)db_column_int64(st, 0), (long long)db_column_int64(st, 0));
 		rc = RC_CONFLICT;
-	} else if (s != SQLITE_DONE) {
+	} else if (s != DB_DONE) {
 		rc = db_rc(db);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (rc != RC_OK)
 		return rc;
-	st = db_stmt(db, in_escalation);
-	if (!st || sqlite3_bind_int64(st, 1, id))
+	st = db_prepare(db, in_escalation);
+	if (!st || db_bind_int64(st, 1, id))
 		return RC_DB;
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
+	s = db_step(st);
+	if (s == DB_ROW) {
 		snprintf(err, errlen,
 		         "person %lld is step %d of the escalation policy: change it with PUT /api/escalation first",
-		         (long long)id, sqlite3_column_int(st, 0));
+		         (long long)id, db_column_int(st, 0));
 		rc = RC_CONFLICT;
-	} else if (s != SQLITE_DONE) {
+	} else if (s != DB_DONE) {
 		rc = db_rc(db);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return rc;
 }
 
@@ -421,7 +420,7 @@ enum rc people_delete(struct db *db, int64_t id, const char *actor, bool *archiv
 {
 	static const char del[] = "DELETE FROM people WHERE id = ?1";
 	static const char arc[] = "UPDATE people SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1";
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	struct person p;
 	json_t *detail = NULL;
 	bool arch = false;
@@ -440,25 +439,25 @@ enum rc people_delete(struct db *db, int64_t id, const char *actor, bool *archiv
 	if (rc != RC_OK)
 		goto out;
 	rc = RC_DB;
-	st = db_stmt(db, del);
-	if (!st || sqlite3_bind_int64(st, 1, id))
+	st = db_prepare(db, del);
+	if (!st || db_bind_int64(st, 1, id))
 		goto out;
-	s = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (s != SQLITE_DONE) {
+	s = db_step(st);
+	db_reset(st);
+	if (s != DB_DONE) {
 		/* A foreign key from the history (old rotation versions, past overrides, alerts) holds
 		 * the row: archive it instead. The failed statement was rolled back on its own. */
-		if (sqlite3_extended_errcode(db->h) != SQLITE_CONSTRAINT_FOREIGNKEY) {
+		if (!db_err_is_foreign_key(db)) {
 			rc = db_rc(db);
-			log_err("people_delete: %s", sqlite3_errmsg(db->h));
+			log_err("people_delete: %s", db_errmsg(db));
 			goto out;
 		}
-		st = db_stmt(db, arc);
-		if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, clock_now()))
+		st = db_prepare(db, arc);
+		if (!st || db_bind_int64(st, 1, id) || db_bind_int64(st, 2, clock_now()))
 			goto out;
-		s = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (s != SQLITE_DONE) {
+		s = db_step(st);
+		db_reset(st);
+		if (s != DB_DONE) {
 			rc = db_rc(db);
 			goto out;
 		}
@@ -482,7 +481,7 @@ enum rc people_set_opt_out(struct db *db, int64_t id, bool opt_out, const char *
 {
 	static const char sql[] =
 	        "UPDATE people SET sms_opt_out = ?2, updated_at = ?3 WHERE id = ?1 AND sms_opt_out != ?2";
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	json_t *detail = NULL;
 	enum rc rc;
 
@@ -490,16 +489,15 @@ enum rc people_set_opt_out(struct db *db, int64_t id, bool opt_out, const char *
 	if (rc != RC_OK)
 		return rc;
 	rc = RC_DB;
-	st = db_stmt(db, sql);
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int(st, 2, opt_out) ||
-	    sqlite3_bind_int64(st, 3, clock_now()))
+	st = db_prepare(db, sql);
+	if (!st || db_bind_int64(st, 1, id) || db_bind_int(st, 2, opt_out) || db_bind_int64(st, 3, clock_now()))
 		goto out;
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_reset(st);
+	if (db_step(st) != DB_DONE) {
+		db_reset(st);
 		rc = db_rc(db);
 		goto out;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	rc = RC_OK;
 	if (db_changes(db) == 1) {
 		detail = json_pack("{s:b}", "sms_opt_out", opt_out);

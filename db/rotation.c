@@ -34,29 +34,29 @@ void rotation_release(struct rotation_snapshot *s)
 static enum rc load_members(struct db *db, struct schedule_version *v)
 {
 	static const char sql[] = "SELECT person_id FROM rotation_members WHERE version_id = ?1 ORDER BY position";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int64_t *m = NULL;
 	size_t n = 0;
 	int s;
 
-	if (!st || sqlite3_bind_int64(st, 1, v->id))
+	if (!st || db_bind_int64(st, 1, v->id))
 		return RC_DB;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((s = db_step(st)) == DB_ROW) {
 		int64_t *grown;
 
 		if (n == ROTATION_MAX_MEMBERS)
 			break;
 		grown = realloc(m, (n + 1) * sizeof *m);
 		if (!grown) {
-			sqlite3_reset(st);
+			db_reset(st);
 			free(m);
 			return RC_INTERNAL;
 		}
 		m = grown;
-		m[n++] = sqlite3_column_int64(st, 0);
+		m[n++] = db_column_int64(st, 0);
 	}
-	sqlite3_reset(st);
-	if (s != SQLITE_DONE && s != SQLITE_ROW) {
+	db_reset(st);
+	if (s != DB_DONE && s != DB_ROW) {
 		free(m);
 		return db_rc(db);
 	}
@@ -73,14 +73,14 @@ static enum rc load_versions(struct db *db, int64_t lo, int64_t hi, struct rotat
 	        "WHERE effective_at < ?2 AND effective_at >= coalesce("
 	        "(SELECT max(effective_at) FROM rotation_versions WHERE effective_at <= ?1), -9223372036854775807) "
 	        "ORDER BY effective_at, id";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc = RC_OK;
 	size_t i;
 	int s;
 
-	if (!st || sqlite3_bind_int64(st, 1, lo) || sqlite3_bind_int64(st, 2, hi))
+	if (!st || db_bind_int64(st, 1, lo) || db_bind_int64(st, 2, hi))
 		return RC_DB;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((s = db_step(st)) == DB_ROW) {
 		struct schedule_version *grown = realloc(out->versions, (out->n_versions + 1) * sizeof *grown);
 		struct schedule_version *v;
 
@@ -91,19 +91,19 @@ static enum rc load_versions(struct db *db, int64_t lo, int64_t hi, struct rotat
 		out->versions = grown;
 		v = &out->versions[out->n_versions++];
 		memset(v, 0, sizeof *v);
-		v->id = sqlite3_column_int64(st, 0);
-		v->effective_at = sqlite3_column_int64(st, 1);
-		v->shift_hours = sqlite3_column_int(st, 2);
-		v->handoff = strdup((const char *)sqlite3_column_text(st, 3));
-		v->timezone = strdup((const char *)sqlite3_column_text(st, 4));
+		v->id = db_column_int64(st, 0);
+		v->effective_at = db_column_int64(st, 1);
+		v->shift_hours = db_column_int(st, 2);
+		v->handoff = strdup((const char *)db_column_text(st, 3));
+		v->timezone = strdup((const char *)db_column_text(st, 4));
 		if (!v->handoff || !v->timezone) {
 			rc = RC_INTERNAL;
 			break;
 		}
 	}
-	if (rc == RC_OK && s != SQLITE_DONE)
+	if (rc == RC_OK && s != DB_DONE)
 		rc = db_rc(db);
-	sqlite3_reset(st);
+	db_reset(st);
 	for (i = 0; rc == RC_OK && i < out->n_versions; i++)
 		rc = load_members(db, &out->versions[i]);
 	return rc;
@@ -113,14 +113,14 @@ static enum rc load_overrides(struct db *db, int64_t lo, int64_t hi, struct rota
 {
 	static const char sql[] = "SELECT id, person_id, start_at, end_at FROM overrides "
 	                          "WHERE end_at > ?1 AND start_at < ?2 ORDER BY id";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	size_t alloc = 0;
 	enum rc rc = RC_OK;
 	int s;
 
-	if (!st || sqlite3_bind_int64(st, 1, lo) || sqlite3_bind_int64(st, 2, hi))
+	if (!st || db_bind_int64(st, 1, lo) || db_bind_int64(st, 2, hi))
 		return RC_DB;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((s = db_step(st)) == DB_ROW) {
 		struct schedule_override *o;
 
 		if (out->n_overrides == ROTATION_MAX_OVERRIDES) {
@@ -139,14 +139,14 @@ static enum rc load_overrides(struct db *db, int64_t lo, int64_t hi, struct rota
 			alloc = n;
 		}
 		o = &out->overrides[out->n_overrides++];
-		o->id = sqlite3_column_int64(st, 0);
-		o->person_id = sqlite3_column_int64(st, 1);
-		o->start = sqlite3_column_int64(st, 2);
-		o->end = sqlite3_column_int64(st, 3);
+		o->id = db_column_int64(st, 0);
+		o->person_id = db_column_int64(st, 1);
+		o->start = db_column_int64(st, 2);
+		o->end = db_column_int64(st, 3);
 	}
-	if (rc == RC_OK && s != SQLITE_DONE)
+	if (rc == RC_OK && s != DB_DONE)
 		rc = db_rc(db);
-	sqlite3_reset(st);
+	db_reset(st);
 	return rc;
 }
 
@@ -162,7 +162,7 @@ enum rc rotation_load(struct db *db, int64_t from, int64_t to, struct rotation_s
 	if (rc == RC_OK)
 		rc = load_overrides(db, lo, hi, out);
 	if (rc != RC_OK && rc != RC_TOO_BIG)
-		log_err("rotation_load: %s (%s)", rc_str(rc), sqlite3_errmsg(db->h));
+		log_err("rotation_load: %s (%s)", rc_str(rc), db_errmsg(db));
 	out->sched.versions = out->versions;
 	out->sched.n_versions = out->n_versions;
 	out->sched.overrides = out->overrides;
@@ -219,7 +219,7 @@ enum rc rotation_backups(struct db *db, int64_t at, int64_t *people, size_t max,
 /* ---------------------------------------------------------------- the rotation */
 
 /* The version row st is bound to, with its members, into out. */
-static enum rc version_row(struct db *db, sqlite3_stmt *st, struct rotation_current *out)
+static enum rc version_row(struct db *db, struct db_stmt *st, struct rotation_current *out)
 {
 	static const char mem[] = "SELECT person_id FROM rotation_members WHERE version_id = ?1 ORDER BY position";
 	enum rc rc;
@@ -228,29 +228,29 @@ static enum rc version_row(struct db *db, sqlite3_stmt *st, struct rotation_curr
 	memset(out, 0, sizeof *out);
 	rc = db_step_row(db, st);
 	if (rc == RC_OK) {
-		out->id = sqlite3_column_int64(st, 0);
-		out->effective_at = sqlite3_column_int64(st, 1);
-		out->shift_hours = sqlite3_column_int(st, 2);
-		snprintf(out->handoff, sizeof out->handoff, "%s", (const char *)sqlite3_column_text(st, 3));
-		snprintf(out->timezone, sizeof out->timezone, "%s", (const char *)sqlite3_column_text(st, 4));
+		out->id = db_column_int64(st, 0);
+		out->effective_at = db_column_int64(st, 1);
+		out->shift_hours = db_column_int(st, 2);
+		snprintf(out->handoff, sizeof out->handoff, "%s", (const char *)db_column_text(st, 3));
+		snprintf(out->timezone, sizeof out->timezone, "%s", (const char *)db_column_text(st, 4));
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (rc != RC_OK)
 		return rc;
-	st = db_stmt(db, mem);
-	if (!st || sqlite3_bind_int64(st, 1, out->id))
+	st = db_prepare(db, mem);
+	if (!st || db_bind_int64(st, 1, out->id))
 		return RC_DB;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW && out->n_members < ROTATION_MAX_MEMBERS)
-		out->members[out->n_members++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return s == SQLITE_DONE || s == SQLITE_ROW ? RC_OK : db_rc(db);
+	while ((s = db_step(st)) == DB_ROW && out->n_members < ROTATION_MAX_MEMBERS)
+		out->members[out->n_members++] = db_column_int64(st, 0);
+	db_reset(st);
+	return s == DB_DONE || s == DB_ROW ? RC_OK : db_rc(db);
 }
 
 enum rc rotation_latest(struct db *db, struct rotation_current *out)
 {
 	static const char sql[] = "SELECT id, effective_at, shift_hours, handoff, timezone FROM rotation_versions "
 	                          "ORDER BY effective_at DESC, id DESC LIMIT 1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	memset(out, 0, sizeof *out);
 	return st ? version_row(db, st, out) : RC_DB;
@@ -260,10 +260,10 @@ enum rc rotation_version(struct db *db, int64_t id, struct rotation_current *out
 {
 	static const char sql[] = "SELECT id, effective_at, shift_hours, handoff, timezone FROM rotation_versions "
 	                          "WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	memset(out, 0, sizeof *out);
-	if (!st || sqlite3_bind_int64(st, 1, id))
+	if (!st || db_bind_int64(st, 1, id))
 		return RC_DB;
 	return version_row(db, st, out);
 }
@@ -274,7 +274,7 @@ enum rc rotation_put(struct db *db, const struct rotation_input *in, int64_t now
 	static const char ver[] = "INSERT INTO rotation_versions (effective_at, shift_hours, handoff, timezone, "
 	                          "created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?1, ?5)";
 	static const char mem[] = "INSERT INTO rotation_members (version_id, position, person_id) VALUES (?1, ?2, ?3)";
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	json_t *detail = NULL, *ids = NULL;
 	struct rotation_current *latest = NULL;
 	struct rotation_input v = *in;
@@ -316,20 +316,19 @@ enum rc rotation_put(struct db *db, const struct rotation_input *in, int64_t now
 		json_array_append_new(ids, json_integer(in->members[i]));
 	}
 	rc = RC_DB;
-	st = db_stmt(db, ver);
-	if (!st || sqlite3_bind_int64(st, 1, now) || sqlite3_bind_int(st, 2, in->shift_hours) ||
-	    sqlite3_bind_text(st, 3, in->handoff, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 4, in->timezone, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 5, actor, -1, SQLITE_STATIC) || sqlite3_step(st) != SQLITE_DONE)
+	st = db_prepare(db, ver);
+	if (!st || db_bind_int64(st, 1, now) || db_bind_int(st, 2, in->shift_hours) ||
+	    db_bind_text(st, 3, in->handoff, -1, DB_STATIC) || db_bind_text(st, 4, in->timezone, -1, DB_STATIC) ||
+	    db_bind_text(st, 5, actor, -1, DB_STATIC) || db_step(st) != DB_DONE)
 		goto out;
-	sqlite3_reset(st);
+	db_reset(st);
 	*version_id = db_last_id(db);
 	for (i = 0; i < in->n_members; i++) {
-		st = db_stmt(db, mem);
-		if (!st || sqlite3_bind_int64(st, 1, *version_id) || sqlite3_bind_int(st, 2, (int)i) ||
-		    sqlite3_bind_int64(st, 3, in->members[i]) || sqlite3_step(st) != SQLITE_DONE)
+		st = db_prepare(db, mem);
+		if (!st || db_bind_int64(st, 1, *version_id) || db_bind_int(st, 2, (int)i) ||
+		    db_bind_int64(st, 3, in->members[i]) || db_step(st) != DB_DONE)
 			goto out;
-		sqlite3_reset(st);
+		db_reset(st);
 	}
 	st = NULL;
 	detail = json_pack("{s:I,s:O,s:i,s:s,s:s}", "effective_at", (json_int_t)now, "members", ids, "shift_hours",
@@ -339,11 +338,11 @@ enum rc rotation_put(struct db *db, const struct rotation_input *in, int64_t now
 		rc = db_commit(db);
 out:
 	if (st) {
-		log_err("rotation_put: %s", sqlite3_errmsg(db->h));
+		log_err("rotation_put: %s", db_errmsg(db));
 		rc = db_rc(db);
 		if (rc == RC_OK)
 			rc = RC_DB;
-		sqlite3_reset(st);
+		db_reset(st);
 	}
 	if (rc != RC_OK) {
 		db_rollback(db);
@@ -374,9 +373,9 @@ static void ovls_free(struct ovl *o, size_t n)
 	free(o);
 }
 
-static char *dup_col(sqlite3_stmt *st, int i)
+static char *dup_col(struct db_stmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
+	const unsigned char *t = db_column_text(st, i);
 
 	return t ? strdup((const char *)t) : NULL;
 }
@@ -385,16 +384,16 @@ static enum rc overlapping(struct db *db, int64_t start, int64_t end, struct ovl
 {
 	static const char sql[] = "SELECT id, person_id, start_at, end_at, reason, created_by FROM overrides "
 	                          "WHERE start_at < ?2 AND end_at > ?1 ORDER BY start_at, id LIMIT 1000";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	struct ovl *a = NULL;
 	enum rc rc = RC_OK;
 	int s;
 
 	*out = NULL;
 	*n = 0;
-	if (!st || sqlite3_bind_int64(st, 1, start) || sqlite3_bind_int64(st, 2, end))
+	if (!st || db_bind_int64(st, 1, start) || db_bind_int64(st, 2, end))
 		return RC_DB;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((s = db_step(st)) == DB_ROW) {
 		struct ovl *grown = realloc(a, (*n + 1) * sizeof *a);
 
 		if (!grown) {
@@ -402,17 +401,17 @@ static enum rc overlapping(struct db *db, int64_t start, int64_t end, struct ovl
 			break;
 		}
 		a = grown;
-		a[*n].id = sqlite3_column_int64(st, 0);
-		a[*n].person_id = sqlite3_column_int64(st, 1);
-		a[*n].start = sqlite3_column_int64(st, 2);
-		a[*n].end = sqlite3_column_int64(st, 3);
+		a[*n].id = db_column_int64(st, 0);
+		a[*n].person_id = db_column_int64(st, 1);
+		a[*n].start = db_column_int64(st, 2);
+		a[*n].end = db_column_int64(st, 3);
 		a[*n].reason = dup_col(st, 4);
 		a[*n].created_by = dup_col(st, 5);
 		(*n)++;
 	}
-	if (rc == RC_OK && s != SQLITE_DONE)
+	if (rc == RC_OK && s != DB_DONE)
 		rc = db_rc(db);
-	sqlite3_reset(st);
+	db_reset(st);
 	if (rc != RC_OK) {
 		ovls_free(a, *n);
 		*n = 0;
@@ -422,13 +421,13 @@ static enum rc overlapping(struct db *db, int64_t start, int64_t end, struct ovl
 	return RC_OK;
 }
 
-static enum rc step_done(struct db *db, sqlite3_stmt *st)
+static enum rc step_done(struct db *db, struct db_stmt *st)
 {
-	enum rc rc = sqlite3_step(st) == SQLITE_DONE ? RC_OK : db_rc(db);
+	enum rc rc = db_step(st) == DB_DONE ? RC_OK : db_rc(db);
 
 	if (rc != RC_OK)
-		log_err("overrides: %s", sqlite3_errmsg(db->h));
-	sqlite3_reset(st);
+		log_err("overrides: %s", db_errmsg(db));
+	db_reset(st);
 	return rc;
 }
 
@@ -437,12 +436,12 @@ static enum rc insert_override(struct db *db, int64_t person, int64_t start, int
 {
 	static const char sql[] = "INSERT INTO overrides (person_id, start_at, end_at, reason, created_at, created_by) "
 	                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc;
 
-	if (!st || sqlite3_bind_int64(st, 1, person) || sqlite3_bind_int64(st, 2, start) ||
-	    sqlite3_bind_int64(st, 3, end) || sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 5, clock_now()) || sqlite3_bind_text(st, 6, created_by, -1, SQLITE_STATIC))
+	if (!st || db_bind_int64(st, 1, person) || db_bind_int64(st, 2, start) || db_bind_int64(st, 3, end) ||
+	    db_bind_text(st, 4, reason, -1, DB_STATIC) || db_bind_int64(st, 5, clock_now()) ||
+	    db_bind_text(st, 6, created_by, -1, DB_STATIC))
 		return RC_DB;
 	rc = step_done(db, st);
 	if (rc == RC_OK && id)
@@ -453,9 +452,9 @@ static enum rc insert_override(struct db *db, int64_t person, int64_t start, int
 static enum rc set_span(struct db *db, int64_t id, int64_t start, int64_t end)
 {
 	static const char sql[] = "UPDATE overrides SET start_at = ?2, end_at = ?3 WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, start) || sqlite3_bind_int64(st, 3, end))
+	if (!st || db_bind_int64(st, 1, id) || db_bind_int64(st, 2, start) || db_bind_int64(st, 3, end))
 		return RC_DB;
 	return step_done(db, st);
 }
@@ -463,9 +462,9 @@ static enum rc set_span(struct db *db, int64_t id, int64_t start, int64_t end)
 static enum rc delete_row(struct db *db, int64_t id)
 {
 	static const char sql[] = "DELETE FROM overrides WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
-	if (!st || sqlite3_bind_int64(st, 1, id))
+	if (!st || db_bind_int64(st, 1, id))
 		return RC_DB;
 	return step_done(db, st);
 }
@@ -638,7 +637,7 @@ enum rc rotation_take(struct db *db, int64_t person_id, int64_t now, const char 
 enum rc rotation_override_delete(struct db *db, int64_t id, const char *actor)
 {
 	static const char sel[] = "SELECT person_id, start_at, end_at FROM overrides WHERE id = ?1";
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	json_t *detail = NULL;
 	enum rc rc;
 	int s;
@@ -647,16 +646,15 @@ enum rc rotation_override_delete(struct db *db, int64_t id, const char *actor)
 	if (rc != RC_OK)
 		return rc;
 	rc = RC_DB;
-	st = db_stmt(db, sel);
-	if (!st || sqlite3_bind_int64(st, 1, id))
+	st = db_prepare(db, sel);
+	if (!st || db_bind_int64(st, 1, id))
 		goto out;
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
-		detail = span_json(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-		                   sqlite3_column_int64(st, 2));
-	sqlite3_reset(st);
-	if (s != SQLITE_ROW) {
-		rc = s == SQLITE_DONE ? RC_NOT_FOUND : db_rc(db);
+	s = db_step(st);
+	if (s == DB_ROW)
+		detail = span_json(db_column_int64(st, 0), db_column_int64(st, 1), db_column_int64(st, 2));
+	db_reset(st);
+	if (s != DB_ROW) {
+		rc = s == DB_DONE ? RC_NOT_FOUND : db_rc(db);
 		goto out;
 	}
 	rc = delete_row(db, id);
@@ -678,10 +676,10 @@ enum rc rotation_override_list(struct db *db, int64_t from, int64_t to, json_t *
 	        "SELECT o.id, o.person_id, p.name AS person_name, o.start_at, o.end_at, o.reason, o.created_at, "
 	        "o.created_by FROM overrides o JOIN people p ON p.id = o.person_id "
 	        "WHERE o.end_at > ?1 AND (?2 <= 0 OR o.start_at < ?2) ORDER BY o.start_at, o.id LIMIT 10000";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	*out = NULL;
-	if (!st || sqlite3_bind_int64(st, 1, from) || sqlite3_bind_int64(st, 2, to))
+	if (!st || db_bind_int64(st, 1, from) || db_bind_int64(st, 2, to))
 		return RC_DB;
 	return db_rows_json(db, st, out);
 }
@@ -691,24 +689,24 @@ enum rc rotation_override_list(struct db *db, int64_t from, int64_t to, json_t *
 enum rc rotation_notice_exists(struct db *db, int64_t start, int64_t person, bool *exists)
 {
 	static const char sql[] = "SELECT 1 FROM handoff_notices WHERE shift_start = ?1 AND person_id = ?2";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int s;
 
 	*exists = false;
-	if (!st || sqlite3_bind_int64(st, 1, start) || sqlite3_bind_int64(st, 2, person))
+	if (!st || db_bind_int64(st, 1, start) || db_bind_int64(st, 2, person))
 		return RC_DB;
-	s = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (s == SQLITE_ROW)
+	s = db_step(st);
+	db_reset(st);
+	if (s == DB_ROW)
 		*exists = true;
-	return s == SQLITE_ROW || s == SQLITE_DONE ? RC_OK : db_rc(db);
+	return s == DB_ROW || s == DB_DONE ? RC_OK : db_rc(db);
 }
 
 enum rc rotation_notice_last(struct db *db, int64_t *start, int64_t *person)
 {
 	static const char sql[] =
 	        "SELECT shift_start, coalesce(person_id, 0) FROM handoff_notices ORDER BY id DESC LIMIT 1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc;
 
 	*start = 0;
@@ -717,10 +715,10 @@ enum rc rotation_notice_last(struct db *db, int64_t *start, int64_t *person)
 		return RC_DB;
 	rc = db_step_row(db, st);
 	if (rc == RC_OK) {
-		*start = sqlite3_column_int64(st, 0);
-		*person = sqlite3_column_int64(st, 1);
+		*start = db_column_int64(st, 0);
+		*person = db_column_int64(st, 1);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return rc;
 }
 
@@ -729,16 +727,15 @@ enum rc rotation_notice_insert(struct db *db, int64_t start, int64_t person, int
 	static const char sql[] =
 	        "INSERT INTO handoff_notices (shift_start, person_id, created_at) VALUES (?1, ?2, ?3) "
 	        "ON CONFLICT (shift_start, person_id) DO NOTHING";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int s;
 
 	*inserted = false;
-	if (!st || sqlite3_bind_int64(st, 1, start) || sqlite3_bind_int64(st, 2, person) ||
-	    sqlite3_bind_int64(st, 3, now))
+	if (!st || db_bind_int64(st, 1, start) || db_bind_int64(st, 2, person) || db_bind_int64(st, 3, now))
 		return RC_DB;
-	s = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (s != SQLITE_DONE)
+	s = db_step(st);
+	db_reset(st);
+	if (s != DB_DONE)
 		return db_rc(db);
 	*inserted = db_changes(db) == 1;
 	return RC_OK;

@@ -34,13 +34,13 @@ static enum rc fail(struct db *db, const char *what)
 {
 	enum rc rc = db_rc(db);
 
-	log_err("sales %s: %s", what, sqlite3_errmsg(db->h));
+	log_err("sales %s: %s", what, db_errmsg(db));
 	return rc == RC_OK ? RC_DB : rc;
 }
 
-static void copy_text(sqlite3_stmt *st, int col, char *out, size_t len)
+static void copy_text(struct db_stmt *st, int col, char *out, size_t len)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
+	const unsigned char *t = db_column_text(st, col);
 
 	snprintf(out, len, "%s", t ? (const char *)t : "");
 }
@@ -51,7 +51,7 @@ enum rc sales_settings_get(struct db *db, struct sales_settings *out)
 {
 	static const char sql[] = "SELECT target_cents, currency, rule FROM sales_settings WHERE id = 1";
 	static const char phones[] = "SELECT phone FROM sales_notify ORDER BY rowid";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc = RC_DB;
 	int s;
 
@@ -60,25 +60,25 @@ enum rc sales_settings_get(struct db *db, struct sales_settings *out)
 	snprintf(out->currency, sizeof out->currency, "BRL");
 	if (!st)
 		return RC_DB;
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
-		out->target_cents = sqlite3_column_int64(st, 0);
+	s = db_step(st);
+	if (s == DB_ROW) {
+		out->target_cents = db_column_int64(st, 0);
 		copy_text(st, 1, out->currency, sizeof out->currency);
-		if (!sales_rule_parse((const char *)sqlite3_column_text(st, 2), &out->rule))
+		if (!sales_rule_parse((const char *)db_column_text(st, 2), &out->rule))
 			out->rule = SALES_RULE_MORE_THAN;
-	} else if (s != SQLITE_DONE) {
+	} else if (s != DB_DONE) {
 		rc = fail(db, "settings");
-		sqlite3_reset(st);
+		db_reset(st);
 		return rc;
 	}
-	sqlite3_reset(st);
-	st = db_stmt(db, phones);
+	db_reset(st);
+	st = db_prepare(db, phones);
 	if (!st)
 		return RC_DB;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW && out->n_notify < SALES_NOTIFY_MAX)
+	while ((s = db_step(st)) == DB_ROW && out->n_notify < SALES_NOTIFY_MAX)
 		copy_text(st, 0, out->notify[out->n_notify++], sizeof out->notify[0]);
-	rc = s == SQLITE_ROW || s == SQLITE_DONE ? RC_OK : fail(db, "notify");
-	sqlite3_reset(st);
+	rc = s == DB_ROW || s == DB_DONE ? RC_OK : fail(db, "notify");
+	db_reset(st);
 	return rc;
 }
 
@@ -90,24 +90,23 @@ enum rc sales_settings_put(struct db *db, const struct sales_settings *s, int64_
 	        "ON CONFLICT (id) DO UPDATE SET target_cents = ?1, currency = ?2, rule = ?3, updated_at = ?4";
 	static const char del[] = "DELETE FROM sales_notify";
 	static const char ins[] = "INSERT OR IGNORE INTO sales_notify (phone) VALUES (?1)";
-	sqlite3_stmt *st = db_stmt(db, upd);
+	struct db_stmt *st = db_prepare(db, upd);
 	enum rc rc = RC_DB;
 
-	if (!st || sqlite3_bind_int64(st, 1, s->target_cents) ||
-	    sqlite3_bind_text(st, 2, s->currency, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 3, sales_rule_name(s->rule), -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 4, now) ||
-	    sqlite3_step(st) != SQLITE_DONE)
+	if (!st || db_bind_int64(st, 1, s->target_cents) || db_bind_text(st, 2, s->currency, -1, DB_STATIC) ||
+	    db_bind_text(st, 3, sales_rule_name(s->rule), -1, DB_STATIC) || db_bind_int64(st, 4, now) ||
+	    db_step(st) != DB_DONE)
 		goto out;
-	sqlite3_reset(st);
-	st = db_stmt(db, del);
-	if (!st || sqlite3_step(st) != SQLITE_DONE)
+	db_reset(st);
+	st = db_prepare(db, del);
+	if (!st || db_step(st) != DB_DONE)
 		goto out;
-	sqlite3_reset(st);
-	st = db_stmt(db, ins);
+	db_reset(st);
+	st = db_prepare(db, ins);
 	for (size_t i = 0; st && i < s->n_notify; i++) {
-		if (sqlite3_bind_text(st, 1, s->notify[i], -1, SQLITE_STATIC) || sqlite3_step(st) != SQLITE_DONE)
+		if (db_bind_text(st, 1, s->notify[i], -1, DB_STATIC) || db_step(st) != DB_DONE)
 			goto out;
-		sqlite3_reset(st);
+		db_reset(st);
 	}
 	if (!st)
 		goto out;
@@ -116,7 +115,7 @@ out:
 	if (rc != RC_OK)
 		rc = fail(db, "settings_put");
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	return rc;
 }
 
@@ -145,21 +144,21 @@ enum rc sales_stage_add(struct db *db, const char *period, const char *key, cons
 	        "?4, ?5) "
 	        "ON CONFLICT (period, seller_key) DO UPDATE SET amount_cents = amount_cents + excluded.amount_cents "
 	        "WHERE amount_cents <= 9223372036854775807 - excluded.amount_cents";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc = RC_DB;
 
-	if (!st || sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC) || sqlite3_bind_text(st, 3, seller, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 4, cents) || sqlite3_bind_text(st, 5, source, -1, SQLITE_STATIC))
+	if (!st || db_bind_text(st, 1, period, -1, DB_STATIC) || db_bind_text(st, 2, key, -1, DB_STATIC) ||
+	    db_bind_text(st, 3, seller, -1, DB_STATIC) || db_bind_int64(st, 4, cents) ||
+	    db_bind_text(st, 5, source, -1, DB_STATIC))
 		goto out;
-	if (sqlite3_step(st) != SQLITE_DONE)
+	if (db_step(st) != DB_DONE)
 		goto out;
-	rc = sqlite3_changes(db->h) == 1 ? RC_OK : RC_UNPROCESSABLE;
+	rc = db_changes(db) == 1 ? RC_OK : RC_UNPROCESSABLE;
 out:
 	if (rc == RC_DB)
 		rc = fail(db, "stage_add");
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	return rc;
 }
 
@@ -178,7 +177,7 @@ void sales_stage_discard(struct db *db)
 enum rc sales_stage_periods(struct db *db, json_t **out)
 {
 	static const char sql[] = "SELECT DISTINCT period FROM temp.sales_stage ORDER BY period";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	json_t *a = json_array();
 	enum rc rc = RC_DB;
 	int s;
@@ -186,9 +185,9 @@ enum rc sales_stage_periods(struct db *db, json_t **out)
 	*out = NULL;
 	if (!st || !a)
 		goto out;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(a, json_string((const char *)sqlite3_column_text(st, 0)));
-	if (s != SQLITE_DONE) {
+	while ((s = db_step(st)) == DB_ROW)
+		json_array_append_new(a, json_string((const char *)db_column_text(st, 0)));
+	if (s != DB_DONE) {
 		rc = fail(db, "stage_periods");
 		goto out;
 	}
@@ -198,7 +197,7 @@ enum rc sales_stage_periods(struct db *db, json_t **out)
 out:
 	json_decref(a);
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	return rc;
 }
 
@@ -210,25 +209,25 @@ enum rc sales_replace_from_stage(struct db *db, int64_t now, int64_t *rows)
 	static const char ins[] =
 	        "INSERT INTO main.sales (period, seller_key, seller, amount_cents, imported_at, source) "
 	        "SELECT period, seller_key, seller, amount_cents, ?1, source FROM temp.sales_stage";
-	sqlite3_stmt *st = db_stmt(db, del);
+	struct db_stmt *st = db_prepare(db, del);
 	enum rc rc = RC_DB;
 
 	if (rows)
 		*rows = 0;
-	if (!st || sqlite3_step(st) != SQLITE_DONE)
+	if (!st || db_step(st) != DB_DONE)
 		goto out;
-	sqlite3_reset(st);
-	st = db_stmt(db, ins);
-	if (!st || sqlite3_bind_int64(st, 1, now) || sqlite3_step(st) != SQLITE_DONE)
+	db_reset(st);
+	st = db_prepare(db, ins);
+	if (!st || db_bind_int64(st, 1, now) || db_step(st) != DB_DONE)
 		goto out;
 	if (rows)
-		*rows = sqlite3_changes(db->h);
+		*rows = db_changes(db);
 	rc = RC_OK;
 out:
 	if (rc != RC_OK)
 		rc = fail(db, "replace");
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	return rc;
 }
 
@@ -240,33 +239,33 @@ enum rc sales_unannounced(struct db *db, const char *period, const struct sales_
 	                          "AND NOT EXISTS (SELECT 1 FROM sales_notifications n WHERE n.period = s.period "
 	                          "AND n.seller_key = s.seller_key) "
 	                          "ORDER BY s.amount_cents DESC, s.seller_key";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc = RC_DB;
 	int r;
 
 	*n = 0;
-	if (!st || sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 2, s->target_cents) ||
-	    sqlite3_bind_int(st, 3, s->rule == SALES_RULE_AT_LEAST))
+	if (!st || db_bind_text(st, 1, period, -1, DB_STATIC) || db_bind_int64(st, 2, s->target_cents) ||
+	    db_bind_int(st, 3, s->rule == SALES_RULE_AT_LEAST))
 		goto out;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = db_step(st)) == DB_ROW) {
 		if (*n < max) {
 			struct sales_seller *o = &out[*n];
 
 			snprintf(o->period, sizeof o->period, "%s", period);
 			copy_text(st, 0, o->key, sizeof o->key);
 			copy_text(st, 1, o->seller, sizeof o->seller);
-			o->cents = sqlite3_column_int64(st, 2);
+			o->cents = db_column_int64(st, 2);
 		}
 		(*n)++;
 	}
-	if (r != SQLITE_DONE)
+	if (r != DB_DONE)
 		goto out;
 	rc = RC_OK;
 out:
 	if (rc != RC_OK)
 		rc = fail(db, "unannounced");
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	return rc;
 }
 
@@ -276,25 +275,24 @@ enum rc sales_notification_add(struct db *db, const char *period, const char *ke
 	static const char sql[] = "INSERT INTO sales_notifications (period, seller_key, amount_cents, created_at) "
 	                          "VALUES (?1, ?2, ?3, ?4) "
 	                          "ON CONFLICT (period, seller_key) DO NOTHING";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc = RC_DB;
 
 	*id = 0;
-	if (!st || sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC) || sqlite3_bind_int64(st, 3, cents) ||
-	    sqlite3_bind_int64(st, 4, now) || sqlite3_step(st) != SQLITE_DONE)
+	if (!st || db_bind_text(st, 1, period, -1, DB_STATIC) || db_bind_text(st, 2, key, -1, DB_STATIC) ||
+	    db_bind_int64(st, 3, cents) || db_bind_int64(st, 4, now) || db_step(st) != DB_DONE)
 		goto out;
-	if (sqlite3_changes(db->h) != 1) {
+	if (db_changes(db) != 1) {
 		rc = RC_CONFLICT;
 		goto out;
 	}
-	*id = sqlite3_last_insert_rowid(db->h);
+	*id = db_last_id(db);
 	rc = RC_OK;
 out:
 	if (rc == RC_DB)
 		rc = fail(db, "notification_add");
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	return rc;
 }
 
@@ -302,20 +300,20 @@ enum rc sales_period_totals(struct db *db, const char *period, int64_t *sellers,
 {
 	/* total() is a float sum: exact below 2^53 cents (90 trillion reais); clamp beyond */
 	static const char sql[] = "SELECT count(*), min(total(amount_cents), 9.2e18) FROM sales WHERE period = ?1";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc = RC_DB;
 
 	*sellers = *total_cents = 0;
-	if (!st || sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC) || sqlite3_step(st) != SQLITE_ROW)
+	if (!st || db_bind_text(st, 1, period, -1, DB_STATIC) || db_step(st) != DB_ROW)
 		goto out;
-	*sellers = sqlite3_column_int64(st, 0);
-	*total_cents = (int64_t)sqlite3_column_double(st, 1);
+	*sellers = db_column_int64(st, 0);
+	*total_cents = (int64_t)db_column_double(st, 1);
 	rc = RC_OK;
 out:
 	if (rc != RC_OK)
 		rc = fail(db, "totals");
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	return rc;
 }
 
@@ -329,34 +327,34 @@ enum rc sales_report(struct db *db, const char *from, const char *to,
 	        "coalesce(n.amount_cents, 0), s.imported_at FROM sales s "
 	        "LEFT JOIN sales_notifications n ON n.period = s.period AND n.seller_key = s.seller_key "
 	        "WHERE s.period BETWEEN ?1 AND ?2 ORDER BY s.period, s.amount_cents DESC, s.seller_key";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	struct sales_report_row r;
 	enum rc rc = RC_DB;
 	int s;
 
-	if (!st || sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC) || sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC))
+	if (!st || db_bind_text(st, 1, from, -1, DB_STATIC) || db_bind_text(st, 2, to, -1, DB_STATIC))
 		goto out;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		r.period = (const char *)sqlite3_column_text(st, 0);
-		r.seller = (const char *)sqlite3_column_text(st, 1);
-		r.key = (const char *)sqlite3_column_text(st, 2);
-		r.cents = sqlite3_column_int64(st, 3);
-		r.notified_at = sqlite3_column_int64(st, 4);
-		r.notified_cents = sqlite3_column_int64(st, 5);
-		r.imported_at = sqlite3_column_int64(st, 6);
+	while ((s = db_step(st)) == DB_ROW) {
+		r.period = (const char *)db_column_text(st, 0);
+		r.seller = (const char *)db_column_text(st, 1);
+		r.key = (const char *)db_column_text(st, 2);
+		r.cents = db_column_int64(st, 3);
+		r.notified_at = db_column_int64(st, 4);
+		r.notified_cents = db_column_int64(st, 5);
+		r.imported_at = db_column_int64(st, 6);
 		rc = fn(ctx, &r);
 		if (rc != RC_OK) {
-			sqlite3_reset(st);
+			db_reset(st);
 			return rc;
 		}
 	}
-	if (s != SQLITE_DONE)
+	if (s != DB_DONE)
 		goto out;
 	rc = RC_OK;
 out:
 	if (rc != RC_OK)
 		rc = fail(db, "report");
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	return rc;
 }

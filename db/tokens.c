@@ -48,7 +48,7 @@ enum rc tokens_check(struct db *db, const char *token, char role[16], char *name
 	                          "WHERE hash = ?1 AND revoked_at IS NULL";
 	static const char use[] = "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1";
 	char hex[TOKENS_HEX_LEN + 1];
-	sqlite3_stmt *st = db_stmt(db, sel);
+	struct db_stmt *st = db_prepare(db, sel);
 	enum rc rc = RC_AUTH;
 	int64_t id = 0, last = 0, now = clock_now();
 	int s;
@@ -56,24 +56,24 @@ enum rc tokens_check(struct db *db, const char *token, char role[16], char *name
 	if (!st)
 		return RC_DB;
 	tokens_hash(token, hex);
-	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
-		id = sqlite3_column_int64(st, 0);
-		snprintf(role, 16, "%s", (const char *)sqlite3_column_text(st, 1));
-		snprintf(name, name_len, "%s", (const char *)sqlite3_column_text(st, 2));
-		last = sqlite3_column_int64(st, 3);
+	db_bind_text(st, 1, hex, -1, DB_STATIC);
+	s = db_step(st);
+	if (s == DB_ROW) {
+		id = db_column_int64(st, 0);
+		snprintf(role, 16, "%s", (const char *)db_column_text(st, 1));
+		snprintf(name, name_len, "%s", (const char *)db_column_text(st, 2));
+		last = db_column_int64(st, 3);
 		rc = RC_OK;
-	} else if (s != SQLITE_DONE) {
+	} else if (s != DB_DONE) {
 		rc = db_rc(db) == RC_BUSY ? RC_BUSY : RC_DB;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (rc == RC_OK && now - last >= 60) {
-		st = db_stmt(db, use);
-		if (st && !sqlite3_bind_int64(st, 1, id) && !sqlite3_bind_int64(st, 2, now))
-			sqlite3_step(st); /* best effort: a busy database must not refuse a valid token */
+		st = db_prepare(db, use);
+		if (st && !db_bind_int64(st, 1, id) && !db_bind_int64(st, 2, now))
+			db_step(st); /* best effort: a busy database must not refuse a valid token */
 		if (st)
-			sqlite3_reset(st);
+			db_reset(st);
 	}
 	return rc;
 }
@@ -83,7 +83,7 @@ enum rc tokens_create(struct db *db, const char *name, const char *role, char **
 	static const char ins[] = "INSERT INTO api_tokens (name, role, hash, created_at) VALUES (?1, ?2, ?3, ?4)";
 	unsigned char raw[32];
 	char hex[TOKENS_HEX_LEN + 1], hash[TOKENS_HEX_LEN + 1];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum rc rc = RC_DB;
 
 	*secret = NULL;
@@ -97,12 +97,11 @@ enum rc tokens_create(struct db *db, const char *name, const char *role, char **
 		return RC_INTERNAL;
 	snprintf(*secret, 4 + TOKENS_HEX_LEN + 1, "plt_%s", hex);
 	tokens_hash(*secret, hash);
-	st = db_stmt(db, ins);
-	if (!st || sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC) || sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 4, clock_now()))
+	st = db_prepare(db, ins);
+	if (!st || db_bind_text(st, 1, name, -1, DB_STATIC) || db_bind_text(st, 2, role, -1, DB_STATIC) ||
+	    db_bind_text(st, 3, hash, -1, DB_STATIC) || db_bind_int64(st, 4, clock_now()))
 		goto out;
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	if (db_step(st) != DB_DONE) {
 		rc = db_rc(db);
 		goto out;
 	}
@@ -110,9 +109,9 @@ enum rc tokens_create(struct db *db, const char *name, const char *role, char **
 	rc = RC_OK;
 out:
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	if (rc != RC_OK) {
-		log_err("tokens_create: %s", sqlite3_errmsg(db->h));
+		log_err("tokens_create: %s", db_errmsg(db));
 		free(*secret);
 		*secret = NULL;
 	}
@@ -123,7 +122,7 @@ enum rc tokens_list(struct db *db, json_t **out)
 {
 	static const char sql[] = "SELECT id, name, role, created_at, last_used_at, revoked_at FROM api_tokens "
 	                          "ORDER BY id";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	if (!st)
 		return RC_DB;
@@ -133,17 +132,17 @@ enum rc tokens_list(struct db *db, json_t **out)
 enum rc tokens_revoke(struct db *db, int64_t id)
 {
 	static const char sql[] = "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc = RC_DB;
 
-	if (!st || sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, clock_now()))
+	if (!st || db_bind_int64(st, 1, id) || db_bind_int64(st, 2, clock_now()))
 		goto out;
-	if (sqlite3_step(st) == SQLITE_DONE)
+	if (db_step(st) == DB_DONE)
 		rc = db_changes(db) == 1 ? RC_OK : RC_NOT_FOUND;
 	else
 		rc = db_rc(db);
 out:
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	return rc;
 }

@@ -1,4 +1,5 @@
-/* tests/unit/db/test_db.c — opening and migrating a real SQLite file (db/db.c). */
+/* tests/unit/db/test_db.c — opening and migrating a real SQLite file, and the statement layer
+ * (db/db.c over db/db_sqlite.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,6 +150,112 @@ static void statement_cache(void **state)
 	db_close(db);
 }
 
+static void statement_layer(void **state)
+{
+	static const char mk[] = "CREATE TABLE t (id INTEGER PRIMARY KEY, i INTEGER, r REAL, s TEXT, b BLOB)";
+	static const char ins[] = "INSERT INTO t (i, r, s, b) VALUES (?1, ?2, ?3, ?4)";
+	static const char sel[] = "SELECT id, i, r, s, b FROM t WHERE id = ?1";
+	char text[] = "olá";
+	struct db *db;
+	struct db_stmt *st;
+	json_t *rows = NULL;
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(db_open(path, &db), RC_OK);
+	assert_string_equal(db_driver_name(db), "sqlite");
+	assert_int_equal(db_exec(db, mk), RC_OK);
+	assert_int_equal(db_begin(db), RC_OK);
+	assert_true(db_in_transaction(db));
+	st = db_prepare(db, ins);
+	assert_non_null(st);
+	assert_ptr_equal(st, db_prepare(db, ins));
+	assert_int_equal(db_bind_int64(st, 1, INT64_MAX), 0);
+	assert_int_equal(db_bind_double(st, 2, 2.5), 0);
+	assert_int_equal(db_bind_text(st, 3, text, -1, DB_TRANSIENT), 0);
+	assert_int_equal(db_bind_blob(st, 4, "a\0b", 3, DB_STATIC), 0);
+	text[0] = 'X'; /* transient: the copy was bound */
+	assert_int_equal(db_step(st), DB_DONE);
+	assert_int_equal(db_changes(db), 1);
+	id = db_last_id(db);
+	db_reset(st);
+	/* bindings stay across a reset; NULL text is NULL */
+	assert_int_equal(db_bind_opt_text(st, 3, NULL), 0);
+	assert_int_equal(db_step_done(db, st, "insert"), RC_OK);
+	assert_int_equal(db_last_id(db), id + 1);
+	assert_int_equal(db_commit(db), RC_OK);
+	assert_false(db_in_transaction(db));
+
+	st = db_prepare(db, sel);
+	assert_int_equal(db_bind_int64(st, 1, id), 0);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_int_equal(db_column_count(st), 5);
+	assert_string_equal(db_column_name(st, 3), "s");
+	assert_int_equal(db_column_type(st, 1), DB_INTEGER);
+	assert_true(db_column_int64(st, 1) == INT64_MAX);
+	assert_int_equal(db_column_type(st, 2), DB_FLOAT);
+	assert_true(db_column_double(st, 2) == 2.5);
+	assert_int_equal(db_column_type(st, 3), DB_TEXT);
+	assert_string_equal((const char *)db_column_text(st, 3), "olá");
+	assert_int_equal(db_column_bytes(st, 3), 4);
+	assert_int_equal(db_column_type(st, 4), DB_BLOB);
+	assert_int_equal(db_column_bytes(st, 4), 3);
+	assert_memory_equal(db_column_blob(st, 4), "a\0b", 3);
+	assert_int_equal(db_step(st), DB_DONE);
+	db_reset(st);
+	assert_int_equal(db_bind_int64(st, 1, id + 1), 0);
+	assert_int_equal(db_rows_json(db, st, &rows), RC_OK);
+	assert_int_equal(json_array_size(rows), 1);
+	assert_true(json_is_null(json_object_get(json_array_get(rows, 0), "s")));
+	assert_int_equal(json_real_value(json_object_get(json_array_get(rows, 0), "r")), 2.5);
+	json_decref(rows);
+
+	/* a unique violation is RC_CONFLICT, with the driver's message */
+	st = db_prepare(db, "INSERT INTO t (id) VALUES (1)");
+	assert_int_equal(db_step_done(db, st, "dup"), RC_CONFLICT);
+	assert_non_null(strstr(db_errmsg(db), "UNIQUE"));
+	db_close(db);
+}
+
+static void savepoints_and_settle(void **state)
+{
+	static const char ins[] = "INSERT INTO t (i) VALUES (?1)";
+	static const char sel[] = "SELECT i FROM t ORDER BY i";
+	struct db *db;
+	struct db_stmt *st;
+
+	(void)state;
+	assert_int_equal(db_open(path, &db), RC_OK);
+	assert_int_equal(db_exec(db, "CREATE TABLE t (i INTEGER)"), RC_OK);
+	assert_int_equal(db_begin(db), RC_OK);
+	st = db_prepare(db, ins);
+	assert_int_equal(db_bind_int(st, 1, 1), 0);
+	assert_int_equal(db_step_done(db, st, "ins"), RC_OK);
+	assert_int_equal(db_savepoint(db), RC_OK);
+	assert_int_equal(db_bind_int(st, 1, 2), 0);
+	assert_int_equal(db_step_done(db, st, "ins"), RC_OK);
+	assert_int_equal(db_savepoint(db), RC_OK); /* nested, same name */
+	assert_int_equal(db_bind_int(st, 1, 3), 0);
+	assert_int_equal(db_step_done(db, st, "ins"), RC_OK);
+	assert_int_equal(db_rollback_to(db), RC_OK); /* drops 3 */
+	assert_int_equal(db_release(db), RC_OK);
+	assert_int_equal(db_release(db), RC_OK); /* keeps 2 */
+	assert_int_equal(db_commit(db), RC_OK);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM t"), 2);
+	assert_int_equal(scalar(db, "SELECT max(i) FROM t"), 2);
+
+	/* settle resets a statement left mid-rows and rolls back a forgotten transaction */
+	st = db_prepare(db, sel);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_int_equal(db_begin(db), RC_OK);
+	db_settle(db, "test");
+	assert_false(db_in_transaction(db));
+	assert_int_equal(db_begin(db), RC_OK); /* the writer lock was given back */
+	db_rollback(db);
+	db_rollback(db); /* harmless with nothing open */
+	db_close(db);
+}
+
 static void demo_and_outbox_idempotency(void **state)
 {
 	struct db *db;
@@ -273,6 +380,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(newer_database_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(failed_migration_leaves_nothing, setup, teardown),
 	        cmocka_unit_test_setup_teardown(statement_cache, setup, teardown),
+	        cmocka_unit_test_setup_teardown(statement_layer, setup, teardown),
+	        cmocka_unit_test_setup_teardown(savepoints_and_settle, setup, teardown),
 	        cmocka_unit_test_setup_teardown(demo_and_outbox_idempotency, setup, teardown),
 	        cmocka_unit_test_setup_teardown(tokens, setup, teardown),
 	        cmocka_unit_test_setup_teardown(writer_wait_bounded, setup, teardown),
