@@ -86,6 +86,9 @@ struct http_server {
 	struct rate_table per_token;    /* per token hash */
 	_Atomic int64_t rate_warned_ms; /* when a 429 was last logged */
 	char bootstrap_hash[TOKENS_HEX_LEN + 1];
+	/* The path of PLANTAO_PUBLIC_URL ("/plantao"), or "": a proxy may pass it on or strip it. */
+	char prefix[256];
+	size_t prefix_len;
 };
 
 int http_status_of(enum rc rc)
@@ -605,6 +608,50 @@ static enum rc check_signature(struct http_server *s, struct http_req *req)
 	return RC_OK;
 }
 
+/* ---------------------------------------------------------------- path prefix */
+
+/*
+ * PLANTAO_PUBLIC_URL may carry a path (https://example.com/plantao). A proxy that strips it
+ * passes /twilio/voice, one that does not passes /plantao/twilio/voice: both are the same
+ * request. The prefix is taken off before routing, and the signature is then checked against
+ * PLANTAO_PUBLIC_URL + the rest, which is the URL Twilio signed in either case.
+ */
+static void prefix_init(struct http_server *s, const char *public_url)
+{
+	const char *p = strstr(public_url, "://");
+	size_t n;
+
+	s->prefix[0] = '\0';
+	s->prefix_len = 0;
+	p = p ? strchr(p + 3, '/') : NULL;
+	if (!p)
+		return;
+	n = strcspn(p, "?#");
+	while (n > 0 && p[n - 1] == '/')
+		n--;
+	if (n >= sizeof s->prefix) {
+		log_warn("PLANTAO_PUBLIC_URL: its path is longer than %zu bytes; requests that carry it are not "
+		         "recognised (a proxy must strip it)",
+		         sizeof s->prefix - 1);
+		return;
+	}
+	memcpy(s->prefix, p, n);
+	s->prefix[n] = '\0';
+	s->prefix_len = n;
+}
+
+/* path without the public URL's prefix when it starts with it (NULL: it does not). */
+static const char *unprefixed(const struct http_server *s, const char *path)
+{
+	if (!s->prefix_len || strncmp(path, s->prefix, s->prefix_len) != 0)
+		return NULL;
+	if (path[s->prefix_len] == '/')
+		return path + s->prefix_len;
+	if (path[s->prefix_len] == '\0')
+		return "/";
+	return NULL;
+}
+
 /* ---------------------------------------------------------------- MHD callbacks */
 
 static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -619,7 +666,9 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 	req->app = s->app;
 	req->conn = conn;
 	req->t0_us = clock_mono_us();
-	req->uri = strdup(uri ? uri : "/");
+	if (!uri)
+		uri = "/";
+	req->uri = strdup(unprefixed(s, uri) ? unprefixed(s, uri) : uri);
 	buf_init(&req->body, 0);
 	form_init(&req->form);
 	atomic_fetch_add(&s->in_flight, 1);
@@ -633,6 +682,8 @@ static enum rc begin(struct http_server *s, struct http_req *req, const char *me
 	const char *cl;
 	enum rc rc;
 
+	if (unprefixed(s, url))
+		url = unprefixed(s, url);
 	req->method = strdup(method);
 	req->path = strdup(url);
 	if (!req->method || !req->path || !req->uri)
@@ -878,6 +929,7 @@ enum rc http_start(struct app *app, const struct route *routes, size_t n_routes,
 	pthread_mutex_init(&s->per_token.lock, NULL);
 	if (c->api_token)
 		tokens_hash(c->api_token, s->bootstrap_hash);
+	prefix_init(s, c->public_url);
 	slow_limits_default(&slow, c->request_timeout, (size_t)c->max_connections, (size_t)c->per_ip_connections);
 	s->slow = slow_new(&slow);
 	if (!s->slow)
