@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """
-tests/bench/sales.py BUILD_DIR — the sales import's figures for `make bench`.
+tests/bench/sales.py BUILD_DIR — the sales import's figures for `make bench` (run() is called by
+tests/bench/bench.py for each build it measures).
 
 Writes a CSV of BENCH_SALES_ROWS (default 1,000,000) rows to a temporary file — semicolons,
 Brazilian amounts ("R$ 1.234,56", "987,10"), 50 sellers whose spellings vary in case and
@@ -90,15 +91,14 @@ def vm_hwm_mib(pid):
     return float("nan")
 
 
-def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PLANTAO_BUILD", "build")
-    if not os.path.isabs(build):
-        build = os.path.join(ROOT, build)
+def run(build, quiet=False):
+    """Imports the CSV once into a fresh server of `build`; returns (rows/s, peak RSS MiB)."""
     with tempfile.TemporaryDirectory(prefix="plantao-bench-sales-") as tmp:
         csv_path = os.path.join(tmp, "vendas-2026-01.csv")
         size, totals = write_csv(csv_path)
         sim = TwilioSim("AC" + "c" * 32, "benchtoken", owned_numbers={TWILIO_FROM}).start()
-        p = Plantao(sim, env={"PLANTAO_SMS_RATE": "0", "PLANTAO_LOG_LEVEL": "warn"}, build=build)
+        p = Plantao(sim, env={"PLANTAO_SMS_RATE": "0", "PLANTAO_LOG_LEVEL": None, "PLANTAO_CLOCK_FILE": None},
+                    build=build)
         try:
             p.start()
             status, _, _ = p.api("PUT", "/api/sales/settings", json={"notify": ["+5511988880001"]})
@@ -126,12 +126,21 @@ def main():
                     or period["total_cents"] != sum(totals)):
                 raise SystemExit("sales bench: wrong figures: %s" % json.dumps(answer)[:400])
             label = "1M rows" if ROWS == 1000000 else "%d rows" % ROWS
-            print("BENCH CSV import %s | %.0f rows/s | peak RSS %.0f MiB" % (label, ROWS / elapsed, rss_after))
-            print("BENCH CSV import %s: file, time, server peak RSS before | %.0f MiB in %.2f s | %.0f MiB"
-                  % (label, size / 1048576.0, elapsed, rss_before))
+            if not quiet:
+                print("BENCH CSV import %s | %.0f rows/s | peak RSS %.0f MiB" % (label, ROWS / elapsed, rss_after))
+                print("BENCH CSV import %s: file, time, server peak RSS before | %.0f MiB in %.2f s | %.0f MiB"
+                      % (label, size / 1048576.0, elapsed, rss_before))
+            return ROWS / elapsed, rss_after
         finally:
             p.close()
             sim.stop()
+
+
+def main():
+    build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PLANTAO_BUILD", "build")
+    if not os.path.isabs(build):
+        build = os.path.join(ROOT, build)
+    run(build)
 
 
 if __name__ == "__main__":
