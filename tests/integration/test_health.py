@@ -23,7 +23,7 @@ import zoneinfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import READY_TIMEOUT, IntegrationTest, Plantao, wait_until  # noqa: E402
+from harness import READY_TIMEOUT, TEST_DB, IntegrationTest, Plantao, wait_until  # noqa: E402
 
 ANA, BRUNO = "+5511990000101", "+5511990000102"
 
@@ -226,6 +226,7 @@ class TestHealthz(HealthTest):
         self.sim.expect_sms(ANA, containing="fila parada", timeout=20)
         self.consume_all()
 
+    @unittest.skipIf(TEST_DB == "pg", "SQLite only: deletes the database file under the server")
     def test_database_file_deleted_under_a_running_server(self):
         p = self.start()
         self.team()
