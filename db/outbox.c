@@ -501,6 +501,22 @@ enum rc outbox_set_status(struct db *db, int64_t id, const char *status, int seq
 	return write_one(db, st, "outbox_set_status", id);
 }
 
+enum rc outbox_note_callback(struct db *db, int64_t id, const char *raw_status, const char *error_words, int64_t now_ms)
+{
+	static const char sql[] = "UPDATE outbox SET twilio_status = ?2, twilio_status_at = ?3 / 1000, "
+	                          "error_message = coalesce(?4, error_message) WHERE id = ?1";
+	struct db_stmt *st = db_prepare(db, sql);
+
+	if (!st || db_bind_int64(st, 1, id) || db_bind_text(st, 2, raw_status, -1, DB_TRANSIENT) ||
+	    db_bind_int64(st, 3, now_ms) ||
+	    (error_words ? db_bind_text(st, 4, error_words, -1, DB_TRANSIENT) : db_bind_null(st, 4))) {
+		if (st)
+			db_reset(st);
+		return RC_DB;
+	}
+	return write_one(db, st, "outbox_note_callback", id);
+}
+
 /* ---- early status callbacks ---- */
 
 enum rc outbox_early_add(struct db *db, const struct outbox_early *e, int64_t now_ms)
@@ -610,7 +626,7 @@ enum rc outbox_list_json(struct db *db, const char *status, int64_t before_id, i
 	        "SELECT id, kind, class, priority, to_number AS \"to\", from_number AS \"from\", body, url, status, "
 	        "error_message LIKE 'dead letter%' AS dead_letter, tries, next_at_ms, attempt_at_ms, sid, "
 	        "error_code, error_message, encoding, segments, duration_s, owner_type, owner_id, idem_key, "
-	        "created_at, sent_at, updated_at FROM outbox "
+	        "twilio_status, twilio_status_at, created_at, sent_at, updated_at FROM outbox "
 	        "WHERE (?1 IS NULL OR status = ?1 OR (?1 = 'dead' AND status = 'failed' AND error_message LIKE 'dead "
 	        "letter%')) "
 	        "AND (?2 <= 0 OR id < ?2) ORDER BY id DESC LIMIT ?3";

@@ -232,6 +232,14 @@ enum rc outbox_siblings(struct db *db, const struct outbox_row *r, int64_t windo
 enum rc outbox_twilio_note(struct db *db, const char *kind, int64_t at_ms, long http_status, int error_code,
                            const char *message);
 
+/*
+ * Records a status callback for row id as received (outbox.twilio_status, raw, whatever its
+ * place in the order), and error_words (NULL: keep what is there) as the row's error message.
+ * In the caller's transaction.
+ */
+enum rc outbox_note_callback(struct db *db, int64_t id, const char *raw_status, const char *error_words,
+                             int64_t now_ms);
+
 /* ---- status callbacks that arrived before their SID was recorded ---- */
 
 struct outbox_early {

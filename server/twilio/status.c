@@ -25,8 +25,9 @@ struct rank {
 };
 
 static const struct rank message_ranks[] = {
-        {"accepted", 1},  {"scheduled", 1},   {"queued", 2}, {"sending", 3},  {"sent", 4},
-        {"delivered", 5}, {"undelivered", 5}, {"failed", 5}, {"canceled", 5}, {"read", 6},
+        {"accepted", 1}, {"scheduled", 1},           {"queued", 2},      {"sending", 3},
+        {"sent", 4},     {"delivered", 5},           {"undelivered", 5}, {"failed", 5},
+        {"canceled", 5}, {"partially_delivered", 5}, {"read", 6},
 };
 
 static const struct rank call_ranks[] = {
@@ -59,6 +60,40 @@ int status_call_rank(const char *status)
 bool status_call_is_final(const char *status)
 {
 	return status_call_rank(status) == CALL_FINAL_RANK;
+}
+
+/*
+ * Twilio error codes people meet, in words for the outbox and alert views and the console
+ * (Twilio's own message is kept when it sends one; callbacks carry only the code).
+ */
+static const struct {
+	int code;
+	const char *words;
+} error_words[] = {
+        {21610, "the person replied STOP to this number: Twilio sends them no texts until they reply START "
+                "(error 21610)"},
+        {21614, "not a mobile number: it cannot receive texts (error 21614)"},
+        {30003, "the phone is unreachable (switched off or out of coverage) (error 30003)"},
+        {30004, "the message was blocked by the carrier or the phone (error 30004)"},
+        {30005, "unknown number: the carrier says it does not exist (error 30005)"},
+        {30006, "a landline or a carrier that cannot receive texts (error 30006)"},
+        {30007, "filtered by the carrier as spam (error 30007)"},
+        {30008, "the carrier could not deliver it, for a reason it did not give (error 30008)"},
+        {63003, "this number has no WhatsApp account (error 63003)"},
+        {63016, "WhatsApp refused a free-form message: the person has not written to the WhatsApp number in "
+                "the last 24 hours, and outside that window WhatsApp takes only approved templates "
+                "(set TWILIO_WHATSAPP_TEMPLATE_SID) (error 63016)"},
+        {63024, "WhatsApp refused the message: the recipient cannot receive it (error 63024)"},
+};
+
+const char *status_error_words(int code)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof error_words / sizeof error_words[0]; i++)
+		if (error_words[i].code == code)
+			return error_words[i].words;
+	return NULL;
 }
 
 bool status_moves_forward(bool call, const char *cur, int cur_seq, const char *next, int next_seq)
@@ -99,6 +134,17 @@ enum rc status_apply(struct app *app, struct db *db, const struct status_update 
 	if (rc != RC_OK)
 		return rc;
 	call = row.kind == OUTBOX_CALL;
+	/* Every callback is recorded as received, known status or not, before the order decides. */
+	rc = outbox_note_callback(db, row.id, u->status, u->error_code ? status_error_words(u->error_code) : NULL,
+	                          now_ms);
+	if (rc != RC_OK)
+		goto out;
+	if ((call ? status_call_rank(u->status) : status_message_rank(u->status)) == 0) {
+		log_warn("outbox %lld: Twilio reports status '%s' for %s %s, a status plantao does not know; "
+		         "recorded as received (twilio_status in /api/outbox), the row stays '%s'",
+		         (long long)row.id, u->status, call ? "call" : "message", u->sid, row.status);
+		goto out;
+	}
 	if (!status_moves_forward(call, row.status, row.status_seq, u->status, call ? u->seq : -1)) {
 		log_debug("status %s (seq %d) for outbox %lld ignored: row is %s (seq %d)", u->status, u->seq,
 		          (long long)row.id, row.status, row.status_seq);
@@ -109,6 +155,10 @@ enum rc status_apply(struct app *app, struct db *db, const struct status_update 
 	                       now_ms);
 	if (rc != RC_OK)
 		goto out;
+	if (!call && u->error_code && status_message_rank(u->status) == 5)
+		log_warn("outbox %lld: %s to %s %s: %s", (long long)row.id,
+		         row.kind == OUTBOX_WHATSAPP ? "WhatsApp message" : "text", row.to, u->status,
+		         status_error_words(u->error_code) ? status_error_words(u->error_code) : "see error_code");
 	if (final && u->duration_s > 0)
 		metrics_count(app ? app->metrics : NULL, "plantao_call_seconds_total", NULL, u->duration_s);
 	if (call && !strcmp(row.owner_type, "call_attempt") && row.owner_id > 0) {

@@ -5,12 +5,16 @@
  *
  * Order (a row never moves backwards; duplicates and late callbacks change nothing):
  *   messages: accepted/scheduled < queued < sending < sent < delivered = undelivered = failed
- *             = canceled < read
+ *             = canceled = partially_delivered < read
  *   calls:    queued < initiated < ringing < in-progress < completed = busy = no-answer =
  *             failed = canceled; when a callback carries SequenceNumber, one not above the
  *             last applied number is stale whatever its status.
  * The sender records 'sent' for a message Twilio accepted and 'queued' for a call, so the
  * early message statuses (queued, sending) never overwrite it.
+ *
+ * Every callback for a row is recorded as received (outbox.twilio_status, raw) before the
+ * order decides, so a status plantao does not know (one Twilio adds later) is stored, shown
+ * by /api/outbox and logged as a warning, never dropped; it does not move the row.
  *
  * A callback whose SID is on no row yet (Twilio can call back before the engine stored the
  * SID, or the row is waiting for crash reconciliation) is kept in outbox_early_status and
@@ -41,6 +45,9 @@ bool status_call_is_final(const char *status);
  * that is at cur (last applied sequence number cur_seq, -1 when none) forward.
  */
 bool status_moves_forward(bool call, const char *cur, int cur_seq, const char *next, int next_seq);
+
+/* Twilio's error code in words (static string), NULL for codes without a sentence here. */
+const char *status_error_words(int code);
 
 /* A reported status of one message or call. */
 struct status_update {

@@ -456,6 +456,20 @@ class Phone:
         self.sms_outcome = ("failed", error_code)
         return self
 
+    def sms_reports(self, *statuses, error_code=None):
+        """Statuses a message to this number goes through after it is created, as Twilio reports
+        them, e.g. sms_reports("sent", "partially_delivered"), or one Twilio may add later;
+        error_code goes with the last one. No arguments: back to the outcome above."""
+        self.sms_outcome = ("reports", (list(statuses), error_code)) if statuses else ("delivered", None)
+        return self
+
+    def opts_out(self, sender=None):
+        """The person replied STOP to `sender` (default: the team number) where plantao never heard
+        it: Twilio refuses further texts from that sender with 21610 until they reply START."""
+        with self.sim._lock:
+            self.sim.opted_out.add((self.number, sender or self.sim.support_number))
+        return self
+
     def sms_callbacks(self, order=None, drop=()):
         """order: message statuses in the order callbacks reach plantao (e.g. ['delivered',
         'sent']); drop: statuses whose callback is never sent."""
@@ -541,6 +555,9 @@ class TwilioSim:
         self.messages = []
         self.calls = []
         self.incoming = []  # dicts for incoming_sms / incoming_call started by tests
+        self.opted_out = set()  # (phone, sender) pairs: the phone replied STOP to that sender
+        self.whatsapp_inbound = {}  # (phone, whatsapp sender) -> when the phone last wrote in
+        self.whatsapp_templates = {}  # Content SID -> text with {{1}}, {{2}}…; any HX sid works
         self.webhooks = []
         self.errors = []  # problems plantao caused (bad TwiML, non-2xx webhooks), unconsumed
         self._phones = {}
@@ -881,11 +898,30 @@ class TwilioSim:
                                     "phone number or short code for your account." % from_)
         if to.startswith("whatsapp:") != from_.startswith("whatsapp:") and from_:
             return _err(400, 63007, "Twilio could not find a Channel with the specified From address")
-        if not body and not f.get("MediaUrl") and not f.get("ContentSid"):
+        content_sid = f.get("ContentSid")
+        if content_sid is not None:
+            if not re.fullmatch(r"HX[0-9a-f]{32}", content_sid):
+                return _err(400, 21655, "The ContentSid is Invalid.")
+            try:
+                variables = json.loads(f.get("ContentVariables") or "{}")
+            except ValueError:
+                return _err(400, 21656, "The ContentVariables Parameter is invalid.")
+            if not isinstance(variables, dict) or not all(isinstance(v, str) for v in variables.values()):
+                return _err(400, 21656, "The ContentVariables Parameter is invalid.")
+            if any(re.search(r"[\n\t]| {5,}", v) for v in variables.values()):
+                return _err(400, 21656, "The ContentVariables Parameter is invalid: no newlines, tabs or more "
+                                        "than four consecutive spaces.")
+        if not body and not f.get("MediaUrl") and not content_sid:
             return _err(400, 21602, "Message body is required.")
         if len(body) > 1600:
             return _err(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
+        if not to.startswith("whatsapp:") and (to, from_) in self.opted_out:
+            return _err(400, 21610, "Attempt to send to unsubscribed recipient")
         msg = Message(self, f)
+        if content_sid is not None:
+            text = self.whatsapp_templates.get(content_sid, "{{1}}: {{2}}")
+            msg.body = re.sub(r"\{\{(\w+)\}\}", lambda m: variables.get(m.group(1), ""), text)
+            msg.content_sid, msg.content_variables = content_sid, variables
         phone = self.phone(to[len("whatsapp:"):] if to.startswith("whatsapp:") else to)
         with self._lock:
             self.messages.append(msg)
@@ -1154,8 +1190,11 @@ class TwilioSim:
 
     def _deliver_message(self, msg, phone):
         outcome, code = phone.sms_outcome
-        statuses = {"delivered": ["sent", "delivered"], "undelivered": ["sent", "undelivered"],
-                    "failed": ["failed"]}[outcome]
+        if outcome == "reports":
+            statuses, code = code
+        else:
+            statuses = {"delivered": ["sent", "delivered"], "undelivered": ["sent", "undelivered"],
+                        "failed": ["failed"]}[outcome]
         for i, st in enumerate(statuses):
             time.sleep(self.callback_delay)
             if self._stopped:
@@ -1165,7 +1204,7 @@ class TwilioSim:
                 msg.date_updated = self.now()
                 if st == "sent":
                     msg.date_sent = msg.date_updated
-                if st in ("undelivered", "failed"):
+                if st in ("undelivered", "failed") or (code and i == len(statuses) - 1):
                     msg.error_code = code
                     msg.error_message = _ERROR_TEXT.get(code, "Error %s" % code)
             params = {"AccountSid": msg.account_sid, "ApiVersion": API_VERSION, "From": msg.from_,
@@ -1173,7 +1212,7 @@ class TwilioSim:
                       "SmsStatus": st}
             if msg.messaging_service_sid:
                 params["MessagingServiceSid"] = msg.messaging_service_sid
-            if st in ("undelivered", "failed"):
+            if code and (st in ("undelivered", "failed") or i == len(statuses) - 1):
                 params["ErrorCode"] = str(code)
             if msg.to.startswith("whatsapp:"):
                 params["ChannelPrefix"] = "whatsapp"
@@ -1641,6 +1680,14 @@ class TwilioSim:
                   "From": from_, "To": to, "Body": body, "NumMedia": "0", "NumSegments": str(sms_segments(body)),
                   "SmsStatus": "received", "ApiVersion": API_VERSION}
         params.update(extra or {})
+        word = body.strip().upper()
+        with self._lock:
+            if from_.startswith("whatsapp:"):
+                self.whatsapp_inbound[(from_, to)] = self.now()
+            elif word in _OPT_OUT_WORDS:
+                self.opted_out.add((from_, to))
+            elif word in _OPT_IN_WORDS:
+                self.opted_out.discard((from_, to))
         wh = self.webhook("sms", self.plantao_url + path, params, sid=sid)
         record = {"sid": sid, "from": from_, "to": to, "body": body, "webhook": wh, "replies": []}
         with self._lock:
@@ -1676,12 +1723,17 @@ class TwilioSim:
 # HTTP glue
 # --------------------------------------------------------------------------------------
 
+_OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+_OPT_IN_WORDS = {"START", "UNSTOP", "YES"}
+
 _ERROR_TEXT = {
     30003: "Unreachable destination handset",
     30005: "Unknown destination handset",
     30006: "Landline or unreachable carrier",
     30007: "Message filtered",
     30008: "Unknown error",
+    63016: "Failed to send freeform message because you are outside the allowed window. If you are using "
+           "WhatsApp, please use a Message Template.",
 }
 
 
