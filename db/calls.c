@@ -48,6 +48,38 @@ enum rc calls_find_sid(struct db *db, const char *call_sid, struct calls_call *o
 	return one_call(db, st, out);
 }
 
+enum rc calls_find_first_leg(struct db *db, const char *call_sid, struct calls_call *call, struct calls_leg *leg)
+{
+	static const char sql[] = "SELECT c.id, c.call_sid, c.caller, c.status, c.leg, c.created_at, "
+	                          "coalesce(l.person_id, 0), l.phone, l.accepted, coalesce(l.chain_position, -1) "
+	                          "FROM support_calls c JOIN support_legs l ON l.call_id = c.id AND l.leg = 0 "
+	                          "WHERE c.call_sid = ?1";
+	struct db_stmt *st = db_prepare(db, sql);
+	enum rc rc;
+
+	memset(call, 0, sizeof *call);
+	memset(leg, 0, sizeof *leg);
+	if (!st || db_bind_text(st, 1, call_sid ? call_sid : "", -1, DB_STATIC))
+		return db_bind_failed(db, st, "calls_find_first_leg");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK) {
+		call->id = db_column_int64(st, 0);
+		snprintf(call->call_sid, sizeof call->call_sid, "%s", text_col(st, 1));
+		snprintf(call->caller, sizeof call->caller, "%s", text_col(st, 2));
+		snprintf(call->status, sizeof call->status, "%s", text_col(st, 3));
+		call->legs = db_column_int(st, 4);
+		call->created_at = db_column_int64(st, 5);
+		leg->call_id = call->id;
+		leg->leg = 0;
+		leg->person_id = db_column_int64(st, 6);
+		snprintf(leg->phone, sizeof leg->phone, "%s", text_col(st, 7));
+		leg->accepted = db_column_int(st, 8) != 0;
+		leg->chain_position = db_column_int(st, 9);
+	}
+	db_reset(st);
+	return rc;
+}
+
 enum rc calls_get(struct db *db, int64_t id, struct calls_call *out)
 {
 	static const char sql[] = "SELECT " CALL_COLS " FROM support_calls WHERE id = ?1";

@@ -45,6 +45,12 @@ enum rc calls_open(struct db *db, const char *call_sid, const char *caller, cons
 /* By id / by CallSid. RC_NOT_FOUND. */
 enum rc calls_get(struct db *db, int64_t id, struct calls_call *out);
 enum rc calls_find_sid(struct db *db, const char *call_sid, struct calls_call *out);
+/*
+ * The call with call_sid and its first leg (the person dialled first), in one read and no
+ * transaction: how Twilio's retry of a webhook already answered is answered again.
+ * RC_NOT_FOUND when the call is unknown or has no first leg yet (nobody was on call).
+ */
+enum rc calls_find_first_leg(struct db *db, const char *call_sid, struct calls_call *call, struct calls_leg *leg);
 
 /*
  * The chain of a call: calls_chain_add stores position pos (no-op when it exists); calls_chain_get

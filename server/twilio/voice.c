@@ -235,6 +235,13 @@ static enum rc incoming_twiml(struct http_req *req)
 
 	if (!sid[0])
 		return http_fail(req, RC_INVALID, "CallSid missing");
+	/* Twilio's retry of a call already dialled: answered from one read, no write transaction
+	 * (it needs no writer lock, so it is answered even while a long write holds it). */
+	rc = calls_find_first_leg(req->db, sid, &call, &leg);
+	if (rc == RC_OK)
+		goto answer;
+	if (rc != RC_NOT_FOUND)
+		return rc;
 	rc = db_begin(req->db);
 	if (rc != RC_OK)
 		return rc;
@@ -262,6 +269,7 @@ static enum rc incoming_twiml(struct http_req *req)
 		goto out;
 	if (created)
 		log_info("support call %s from %s: %s", sid, from, nobody ? "nobody on call, voicemail" : leg.phone);
+answer:
 	t = twiml_new();
 	if (nobody) {
 		say(t, req, "Olá, você ligou para o suporte. No momento não há ninguém de plantão.",
