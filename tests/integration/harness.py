@@ -170,6 +170,21 @@ class PgCluster:
         subprocess.run(["bash", PG_CLUSTER_SCRIPT, "restart", self.dir, mode], check=True,
                        stdout=subprocess.DEVNULL)
 
+    def log_for(self, url, lines=40):
+        """The PostgreSQL server log's lines about the database of url (errors and the statements
+        that caused them), for a failing test's report; "" when the log is not at hand."""
+        name = url.rsplit("/", 1)[1]
+        try:
+            with open(os.path.join(self.dir or "", "postgres.log"), "rb") as f:
+                text = f.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            return ""
+        mine = [l for l in text if " %s " % name in l]
+        if not mine:
+            return ""
+        return "---- PostgreSQL log for %s, last %d lines:\n%s" % (name, min(lines, len(mine)),
+                                                                 "\n".join(mine[-lines:]))
+
     def stop(self):
         if self.owned and self.dir:
             subprocess.run(["bash", PG_CLUSTER_SCRIPT, "stop", self.dir], stdout=subprocess.DEVNULL,
@@ -484,13 +499,26 @@ class IntegrationTest(unittest.TestCase):
         finally:
             if problem or not ok:
                 sys.stderr.write("\n%s\n---- kept %s\n" % (p.log_tail(), p.tmp))
+                if p.db.kind == "pg" and _pg_cluster is not None:
+                    sys.stderr.write(_pg_cluster.log_for(p.db.target) + "\n")
             p.close(keep=bool(problem) or not ok)
         if problem:
             raise AssertionError(problem)
 
     def _test_ok(self):
+        """Whether the test has not failed so far. Python 3.11 reports a failure to the result
+        at once and leaves _outcome.success True until the cleanups have run, so the result's
+        failures and errors are looked at too."""
         outcome = getattr(self, "_outcome", None)
-        return bool(getattr(outcome, "success", True))
+        if outcome is None:
+            return True
+        if not getattr(outcome, "success", True):
+            return False
+        result = getattr(outcome, "result", None)
+        for test, _ in list(getattr(result, "failures", [])) + list(getattr(result, "errors", [])):
+            if test is self or getattr(test, "test_case", None) is self:
+                return False
+        return True
 
     def tearDown(self):
         if self._test_ok():
