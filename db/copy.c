@@ -37,11 +37,13 @@ struct copy_table {
 static const struct copy_table tables[] = {
         {
                 "people",
-                "id,name,phone,email,whatsapp,sms_opt_out,created_at,updated_at,deleted_at",
-                9,
+                "id,name,phone,email,whatsapp,sms_opt_out,created_at,updated_at,deleted_at,role,"
+                "phone_verified_at,email_verified_at",
+                12,
                 "SELECT * FROM people",
                 "INSERT INTO people (id, name, phone, email, whatsapp, sms_opt_out, created_at, "
-                "updated_at, deleted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "updated_at, deleted_at, role, phone_verified_at, email_verified_at) VALUES (?1, ?2, ?3, "
+                "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 "SELECT 1 FROM people LIMIT 1",
                 NULL,
                 "SELECT setval(pg_get_serial_sequence('people', 'id'), coalesce(max(id), 0) + 1, false) "
@@ -333,6 +335,32 @@ static const struct copy_table tables[] = {
                 "SELECT 1 FROM health_probe LIMIT 1",
                 "DELETE FROM health_probe",
                 NULL,
+        },
+        {
+                "otp_codes",
+                "id,destination,purpose,channel,person_id,salt,hash,sealed,created_at,expires_at,attempts,"
+                "locked_until,used_at,replaced_at",
+                14,
+                "SELECT * FROM otp_codes",
+                "INSERT INTO otp_codes (id, destination, purpose, channel, person_id, salt, hash, sealed, "
+                "created_at, expires_at, attempts, locked_until, used_at, replaced_at) VALUES (?1, ?2, ?3, "
+                "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                "SELECT 1 FROM otp_codes LIMIT 1",
+                NULL,
+                "SELECT setval(pg_get_serial_sequence('otp_codes', 'id'), coalesce(max(id), 0) + 1, false) "
+                "FROM otp_codes",
+        },
+        {
+                "sessions",
+                "id,person_id,hash,created_at,last_seen_at,expires_at,ended_at,user_agent",
+                8,
+                "SELECT * FROM sessions",
+                "INSERT INTO sessions (id, person_id, hash, created_at, last_seen_at, expires_at, ended_at, "
+                "user_agent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "SELECT 1 FROM sessions LIMIT 1",
+                NULL,
+                "SELECT setval(pg_get_serial_sequence('sessions', 'id'), coalesce(max(id), 0) + 1, false) "
+                "FROM sessions",
         },
 };
 

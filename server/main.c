@@ -9,8 +9,11 @@
 
 #include <curl/curl.h>
 
+#include "auth/phone.h"
+#include "db/auth.h"
 #include "db/db.h"
 #include "db/demo.h"
+#include "db/people.h"
 #include "db/tokens.h"
 #include "core/app.h"
 #include "core/cfg.h"
@@ -31,6 +34,8 @@ static const char usage[] =
         "  migrate                     create or upgrade the database (PLANTAO_DB) and exit\n"
         "  token create --role ROLE [--name NAME]\n"
         "                              create an API token (admin, editor, viewer, alerts); printed once\n"
+        "  person create --name NAME --phone PHONE [--role admin|editor|viewer]\n"
+        "                              add a person (the first admin, who then signs in with a code)\n"
         "  version                     print the version\n"
         "  help                        this text\n"
         "\n"
@@ -104,6 +109,60 @@ static int cmd_token(int argc, char **argv)
 	printf("%s\n", secret);
 	fprintf(stderr, "token %lld (%s, role %s) created; it is shown only this once\n", (long long)id, name, role);
 	free(secret);
+	db_close(db);
+	cfg_release(&c);
+	return 0;
+}
+
+/* plantao person create: the first admin, before anybody can sign in. */
+static int cmd_person(int argc, char **argv)
+{
+	struct person_input in = {0};
+	const char *role = NULL, *name = NULL, *phone = NULL;
+	char e164[PHONE_E164_BYTES], err[PEOPLE_ERR_MAX];
+	struct cfg c;
+	struct db *db;
+	int64_t id = 0;
+	int i;
+
+	if (argc < 3 || strcmp(argv[2], "create") != 0) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	for (i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--role") && i + 1 < argc)
+			role = argv[++i];
+		else if (!strcmp(argv[i], "--name") && i + 1 < argc)
+			name = argv[++i];
+		else if (!strcmp(argv[i], "--phone") && i + 1 < argc)
+			phone = argv[++i];
+		else {
+			fprintf(stderr, "plantao person create: unknown option '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	if (role && strcmp(role, "admin") && strcmp(role, "editor") && strcmp(role, "viewer")) {
+		fprintf(stderr, "plantao person create: --role must be admin, editor or viewer\n");
+		return 2;
+	}
+	if (!name || !name[0] || !phone) {
+		fprintf(stderr, "plantao person create: --name and --phone are required\n");
+		return 2;
+	}
+	load_cfg(&c);
+	if (phone_normalize(phone, c.country, e164) != RC_OK)
+		die("plantao person create: --phone '%s' is not a phone number (E.164 such as +5511987654321)", phone);
+	in.has_name = in.has_phone = true;
+	in.name = name;
+	in.phone = e164;
+	db = open_migrated(&c);
+	if (people_create(db, &in, "cli", &id, err, sizeof err) != RC_OK)
+		die("could not create the person%s%s", err[0] ? ": " : "", err);
+	if (role && auth_set_role(db, id, role, "cli") != RC_OK)
+		die("person %lld created, but the role could not be set", (long long)id);
+	printf("%lld\n", (long long)id);
+	fprintf(stderr, "person %lld (%s, %s) created%s%s%s\n", (long long)id, name, e164, role ? ", role " : "",
+	        role ? role : "", role ? ": sign in at the console with this phone" : "");
 	db_close(db);
 	cfg_release(&c);
 	return 0;
@@ -211,6 +270,8 @@ int main(int argc, char **argv)
 		return cmd_migrate();
 	if (!strcmp(cmd, "token"))
 		return cmd_token(argc, argv);
+	if (!strcmp(cmd, "person"))
+		return cmd_person(argc, argv);
 	if (!strcmp(cmd, "version") && argc == 2) {
 		printf("plantao %s (schema %d)\n", PLANTAO_VERSION, db_latest_version());
 		return 0;

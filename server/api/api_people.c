@@ -6,6 +6,7 @@
  */
 #include "api/api_people.h"
 
+#include "api/api_auth.h"
 #include "db/people.h"
 
 enum rc api_people_list(struct http_req *req)
@@ -13,21 +14,31 @@ enum rc api_people_list(struct http_req *req)
 	json_t *a;
 	enum rc rc = people_list(req->db, &a);
 
-	if (rc != RC_OK)
+	if (rc == RC_OK)
+		rc = api_auth_annotate_people(req, a); /* role, phone_verified */
+	if (rc != RC_OK) {
+		json_decref(a);
 		return rc;
+	}
 	return http_reply_json(req, 200, json_pack("{s:o}", "people", a));
 }
 
 static enum rc reply_person(struct http_req *req, int status, int64_t id)
 {
 	struct person p;
+	json_t *o;
 	enum rc rc = people_get(req->db, id, &p);
 
 	if (rc == RC_NOT_FOUND)
 		return http_fail(req, rc, "no person with id %lld", (long long)id);
 	if (rc != RC_OK)
 		return rc;
-	return http_reply_json(req, status, people_to_json(&p));
+	o = people_to_json(&p);
+	if (o && api_auth_annotate_person(req, o) != RC_OK) { /* role, phone_verified */
+		json_decref(o);
+		return RC_DB;
+	}
+	return http_reply_json(req, status, o);
 }
 
 enum rc api_people_get(struct http_req *req)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/phone.h"
 #include "core/log.h"
 #include "rotation/tz.h"
 
@@ -333,6 +334,16 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 		rc = get_bool("PLANTAO_MACHINE_DETECTION", true, &c->machine_detection, err, errlen);
 	if (rc != RC_OK)
 		return rc;
+	/* sign-in (server/auth/) */
+	rc = get_int("PLANTAO_SESSION_DAYS", 30, 1, 3650, &c->session_days, err, errlen);
+	if (rc != RC_OK)
+		return rc;
+	lv = getenv("PLANTAO_COUNTRY");
+	snprintf(c->country, sizeof c->country, "%s", lv && *lv ? lv : "BR");
+	if (!phone_country_code(c->country) || (lv && *lv && strlen(lv) != 2)) {
+		snprintf(err, errlen, "PLANTAO_COUNTRY: expected a two-letter country code such as BR, got '%s'", lv);
+		return RC_INVALID;
+	}
 	lv = getenv("PLANTAO_LOG_LEVEL");
 	if (lv && *lv) {
 		if (!strcmp(lv, "debug"))

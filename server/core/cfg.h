@@ -49,6 +49,10 @@ struct cfg {
 	int callback_grace;      /* PLANTAO_CALLBACK_GRACE seconds past a step timeout, default 30 */
 	bool machine_detection;  /* PLANTAO_MACHINE_DETECTION on|off, default on */
 	int health_page_age;     /* PLANTAO_HEALTH_PAGE_AGE: seconds a page may wait before /healthz fails, 120 */
+	/* Sign-in (server/auth/): PLANTAO_SESSION_DAYS (default 30, sliding) and PLANTAO_COUNTRY (ISO
+	 * 3166 alpha-2, default BR: the country of phone numbers typed without "+"). */
+	int session_days;
+	char country[3];
 };
 
 /*

@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "auth/session.h"
 #include "db/db.h"
 #include "db/tokens.h"
 #include "core/app.h"
@@ -431,7 +432,45 @@ static bool role_allows(enum http_role role, enum http_perm perm)
 	return false;
 }
 
-/* Checks the bearer token (or ?token= on feeds); hash receives its SHA-256 (hex) when one was given. */
+/* A request without Authorization that carries the sign-in cookie (server/auth/session.h): the
+ * session's person and role, the CSRF rule for unsafe methods, the cookie re-sent when the
+ * session slid forward. hash receives the secret's SHA-256 (the rate limit's key). */
+static enum rc check_session(struct http_server *s, struct http_req *req, const char *secret,
+                             char hash[TOKENS_HEX_LEN + 1])
+{
+	struct auth_session ss;
+	char cookie[SESSION_HEADER_MAX];
+	bool refreshed = false;
+	enum rc rc;
+
+	tokens_hash(secret, hash);
+	rc = session_authenticate(s->app, req->db, secret, &ss, &refreshed);
+	if (rc == RC_AUTH) {
+		session_set_cookie(s->app, NULL, cookie);
+		http_add_header(req, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+		return http_fail(req, RC_AUTH, "the session ended or expired: sign in again");
+	}
+	if (rc != RC_OK)
+		return rc;
+	req->role = role_of(ss.role);
+	session_actor(&ss, req->actor, sizeof req->actor);
+	if (refreshed) {
+		session_set_cookie(s->app, secret, cookie);
+		http_add_header(req, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+	}
+	if (!session_csrf_ok(s->app->cfg->public_url, req->method, http_header(req, "Origin"),
+	                     http_header(req, "X-Plantao-CSRF")))
+		return http_fail(
+		        req, RC_FORBIDDEN,
+		        "a signed-in %s needs the Origin of PLANTAO_PUBLIC_URL or the header X-Plantao-CSRF: 1",
+		        req->method);
+	if (!role_allows(req->role, req->route->perm))
+		return http_fail(req, RC_FORBIDDEN, "your role may not do that");
+	return RC_OK;
+}
+
+/* Checks the bearer token (or ?token= on feeds, or the sign-in cookie); hash receives its
+ * SHA-256 (hex) when one was given. */
 static enum rc check_token(struct http_server *s, struct http_req *req, char hash[TOKENS_HEX_LEN + 1])
 {
 	const char *h = http_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -442,6 +481,12 @@ static enum rc check_token(struct http_server *s, struct http_req *req, char has
 	bool from_query = q && q[0];
 
 	hash[0] = '\0';
+	if (!h && !from_query) {
+		const char *cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, SESSION_COOKIE);
+
+		if (cookie && cookie[0])
+			return check_session(s, req, cookie, hash);
+	}
 	if (from_query) {
 		h = q;
 	} else if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {

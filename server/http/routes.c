@@ -5,7 +5,9 @@
 #include "http/routes.h"
 
 #include "twilio/alert_call.h"
+#include "twilio/otp_call.h"
 #include "api/api_alerts.h"
+#include "api/api_auth.h"
 #include "api/api_tokens.h"
 #include "api/api_people.h"
 #include "api/api_rotation.h"
@@ -45,10 +47,23 @@ const struct route routes[] = {
 	{"POST", "/twilio/alert-call/{attempt}", alert_call_twiml, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/alert-call/{attempt}/gather", alert_call_gather, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/alert-call/{*}", alert_call_unknown_route, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/otp-call/{id}", otp_call_twiml, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"POST", "/twilio/otp-call/{id}/gather", otp_call_gather, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/status/message", status_message, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/status/call", status_call, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 
 	/* JSON API (bearer token) */
+	/* sign-in (server/api/api_auth.h): code and verify are public, the rest take a token or the cookie */
+	{"POST", "/api/auth/code", api_auth_code, PUB, HTTP_PERM_READ, 4 * HTTP_KIB, NULL},
+	{"POST", "/api/auth/verify", api_auth_verify, PUB, HTTP_PERM_READ, 4 * HTTP_KIB, NULL},
+	{"POST", "/api/auth/logout", api_auth_logout, TOK, HTTP_PERM_READ, 4 * HTTP_KIB, NULL},
+	{"GET", "/api/me", api_auth_me, TOK, HTTP_PERM_READ, 0, NULL},
+	{"GET", "/api/auth/sessions", api_auth_sessions_list, TOK, HTTP_PERM_ADMIN, 0, NULL},
+	{"DELETE", "/api/auth/sessions/{id}", api_auth_sessions_end, TOK, HTTP_PERM_ADMIN, 0, NULL},
+	{"PUT", "/api/people/{id}/role", api_auth_role_put, TOK, HTTP_PERM_ADMIN, 4 * HTTP_KIB, NULL},
+	/* the handlers allow the person themself or an admin */
+	{"POST", "/api/people/{id}/verify", api_auth_verify_start, TOK, HTTP_PERM_READ, 4 * HTTP_KIB, NULL},
+	{"POST", "/api/people/{id}/verify/confirm", api_auth_verify_confirm, TOK, HTTP_PERM_READ, 4 * HTTP_KIB, NULL},
 	{"GET", "/api/tokens", api_tokens_list, TOK, HTTP_PERM_ADMIN, 0, NULL},
 	{"POST", "/api/tokens", api_tokens_create, TOK, HTTP_PERM_ADMIN, HTTP_API_MAX_BODY, NULL},
 	{"DELETE", "/api/tokens/{id}", api_tokens_revoke, TOK, HTTP_PERM_ADMIN, 0, NULL},

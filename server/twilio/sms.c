@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth/otp.h"
+#include "db/auth.h"
 #include "db/people.h"
 #include "db/rotation.h"
 #include "pager/alerts.h"
@@ -145,14 +147,66 @@ static enum rc cmd_take(struct http_req *req, const struct person *p, struct buf
 	                  until, name);
 }
 
+/* VERIFICAR / VERIFY (issue 16): a code to this phone, by SMS, to be answered with its digits. */
+static enum rc cmd_verify(struct http_req *req, const struct person *p, struct buf *reply)
+{
+	enum otp_outcome outcome;
+	int64_t wait = 0;
+	enum rc rc = otp_request(req->app, req->db, OTP_VERIFY, p->phone, p->id, OTP_SMS, &outcome, &wait);
+
+	if (rc != RC_OK)
+		return rc;
+	if (outcome == OTP_SENT)
+		return buf_puts(reply,
+		                L(req, "Enviamos um código: responda com os 6 dígitos para verificar este telefone.",
+		                  "A code is on its way: reply with its 6 digits to verify this phone."));
+	return buf_printf(reply,
+	                  app_lang_en(req->app) ? "Too many codes lately: try again in %lld min."
+	                                        : "Muitos códigos pedidos: tente de novo em %lld min.",
+	                  (long long)((wait + 59) / 60));
+}
+
+/* A reply of 6 digits while a verification code is out: confirms this phone. */
+static enum rc cmd_verify_code(struct http_req *req, const struct person *p, const char *code, struct buf *reply)
+{
+	int64_t person = 0, wait = 0;
+	char actor[64];
+	enum rc rc = otp_check(req->db, OTP_VERIFY, p->phone, code, &person, &wait);
+
+	if (rc == RC_RATE)
+		return buf_printf(reply,
+		                  app_lang_en(req->app)
+		                          ? "Too many wrong codes: send VERIFY again in %lld min."
+		                          : "Muitos códigos errados: envie VERIFICAR de novo em %lld min.",
+		                  (long long)((wait + 59) / 60));
+	if (rc == RC_AUTH || (rc == RC_OK && person != p->id))
+		return buf_puts(reply, L(req, "Código errado ou vencido. Envie VERIFICAR para receber outro.",
+		                         "Wrong or expired code. Send VERIFY for a new one."));
+	if (rc != RC_OK)
+		return rc;
+	snprintf(actor, sizeof actor, "sms:%s", p->phone);
+	rc = db_begin(req->db);
+	if (rc == RC_OK)
+		rc = auth_mark_phone_verified(req->db, p->id, p->phone, clock_now(), actor);
+	if (rc == RC_OK)
+		rc = db_commit(req->db);
+	if (rc != RC_OK) {
+		db_rollback(req->db);
+		return rc;
+	}
+	log_info("sms: %s verified its phone", p->phone);
+	return buf_puts(reply, L(req, "Telefone verificado. Obrigado!", "Phone verified. Thank you!"));
+}
+
 enum rc sms_incoming(struct http_req *req)
 {
 	static const char *const stop[] = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", NULL};
 	static const char *const start[] = {"start", "yes", "unstop", NULL};
+	static const char *const verify_words[] = {"verificar", "verify", NULL};
 	const char *from = form_get(&req->form, "From"), *body = form_get(&req->form, "Body");
 	struct person p;
 	struct buf reply;
-	char word[WORD_MAX], actor[64];
+	char word[WORD_MAX], actor[64], code[OTP_DIGITS + 1];
 	bool known, handled = false;
 	enum rc rc;
 
@@ -186,7 +240,11 @@ enum rc sms_incoming(struct http_req *req)
 		goto out;
 	}
 	first_word(body, word, sizeof word);
-	if (word_is(word, "quem", "who"))
+	if (whole_is(body, verify_words))
+		rc = cmd_verify(req, &p, &reply);
+	else if (otp_looks_like_code(body, code))
+		rc = cmd_verify_code(req, &p, code, &reply);
+	else if (word_is(word, "quem", "who"))
 		rc = cmd_who(req, &reply);
 	else if (word_is(word, "assumir", "take"))
 		rc = cmd_take(req, &p, &reply);
