@@ -1,6 +1,8 @@
 // static/js/api.js — the only place that talks to the server: the JSON API under /api/ with
-// the bearer token the user pasted (kept in localStorage, sent only in the Authorization
-// header, never in a URL). Errors arrive as {"error":{"code","message"}}; they become
+// either the session cookie of a person who signed in with a code (HttpOnly: this script never
+// sees it; every request carries X-Plantao-CSRF: 1, which the server requires of cookie-borne
+// writes) or the bearer token pasted under "entrar com token" (kept in localStorage, sent only
+// in the Authorization header, never in a URL). Errors arrive as {"error":{"code","message"}}; they become
 // ApiError with the field the message names ("phone: expected E.164 …" → "phone").
 
 const TOKEN_KEY = 'plantao.token';
@@ -37,11 +39,12 @@ export function onUnauthorized(fn) {
  * api(method, path, body?, opts?) → the parsed JSON answer (null for an empty one).
  * body: a plain object (sent as JSON), a Blob/File (sent raw with opts.type or its own type), or
  * FormData (multipart/form-data).
- * opts.token overrides the stored token (used to check a token before keeping it).
+ * opts.token overrides the stored token (used to check a token before keeping it); opts.quiet:
+ * a 401 is only thrown, the sign-in form is not shown (asking who is signed in, checking a code).
  * Throws ApiError (status 0 when the server could not be reached).
  */
 export async function api(method, path, body, opts = {}) {
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: 'application/json', 'X-Plantao-CSRF': '1' };
   const token = opts.token ?? getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   let payload;
@@ -56,7 +59,7 @@ export async function api(method, path, body, opts = {}) {
   }
   let res;
   try {
-    res = await fetch(path, { method, headers, body: payload, cache: 'no-store', credentials: 'omit' });
+    res = await fetch(path, { method, headers, body: payload, cache: 'no-store', credentials: token ? 'omit' : 'same-origin' });
   } catch (e) {
     throw new ApiError(0, 'network', '', method);
   }
@@ -72,7 +75,7 @@ export async function api(method, path, body, opts = {}) {
   if (!res.ok) {
     const err = data && data.error ? data.error : {};
     const e = new ApiError(res.status, err.code, err.message || text.slice(0, 200), method);
-    if (res.status === 401 && !opts.token) unauthorized.forEach((fn) => fn(e));
+    if (res.status === 401 && !opts.token && !opts.quiet) unauthorized.forEach((fn) => fn(e));
     throw e;
   }
   return data;
@@ -80,7 +83,9 @@ export async function api(method, path, body, opts = {}) {
 
 /* Raw text (the iCalendar feed). */
 export async function apiText(path) {
-  const res = await fetch(path, { headers: { Authorization: `Bearer ${getToken()}` }, cache: 'no-store' });
+  const token = getToken();
+  const res = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: 'no-store',
+    credentials: token ? 'omit' : 'same-origin' });
   if (!res.ok) throw new ApiError(res.status, '', `HTTP ${res.status}`);
   return res.text();
 }

@@ -1,5 +1,5 @@
-// static/js/main.js — the console's shell: the token form, finding out what the token may
-// do, the hash router (#/now, #/schedule, #/people, #/escalation, #/alerts[/id], #/sales),
+// static/js/main.js — the console's shell: signing in (phone + one-time code, or "entrar com
+// token"), finding out what the caller may do, the hash router (#/now, #/schedule, #/people, #/escalation, #/alerts[/id], #/sales),
 // the language toggle. Each page module exports default async (root, ctx) that fills root.
 
 import { api, ApiError, getToken, onUnauthorized, setToken } from './api.js';
@@ -53,10 +53,22 @@ async function loadZone() {
   if (z) z.textContent = t('zone', { tz: getZone() });
 }
 
+/*
+ * Signed in with a token (pasted) or with the session cookie (token empty): finds the role
+ * and, for a session, the person (GET /api/me), then shows the page of the hash.
+ */
 async function start(token) {
-  session.role = await probeRole(token);
+  session.person = null;
+  if (token) {
+    session.role = await probeRole(token);
+    setToken(token);
+  } else {
+    const me = await api('GET', '/api/me', undefined, { quiet: true });
+    if (!me || !me.person) throw new ApiError(401, 'auth', t('signin.expired'));
+    session.role = me.role;
+    session.person = me.person;
+  }
   session.isAdmin = session.role === 'admin';
-  setToken(token);
   setReadOnly(session.role === 'viewer');
   document.body.classList.add('signed-in');
   await loadZone();
@@ -64,15 +76,72 @@ async function start(token) {
   route(false);
 }
 
-function showLogin(message) {
-  ready = false;
-  leave();
-  document.body.classList.remove('signed-in', 'readonly');
+/* Phone as people type it ("(11) 98765-4321"); the server makes it E.164 with the team's country. */
+function phoneForm(onSent) {
+  const phone = h('input', { type: 'tel', inputmode: 'tel', autocomplete: 'tel', required: true, 'data-testid': 'signin-phone' });
+  const sms = h('input', { type: 'radio', name: 'channel', value: 'sms', checked: true });
+  const voice = h('input', { type: 'radio', name: 'channel', value: 'voice' });
+  const form = h('form', { class: 'card login', novalidate: true, 'data-testid': 'signin-form' },
+    field('phone', t('signin.phone'), phone, t('signin.phone.hint')),
+    h('fieldset', { class: 'field channel' },
+      h('legend', null, t('signin.channel')),
+      h('label', null, sms, ' ', t('signin.sms')), ' ',
+      h('label', null, voice, ' ', t('signin.voice'))),
+    formError(),
+    h('button', { type: 'submit', class: 'primary' }, t('signin.send')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const value = phone.value.trim();
+    try {
+      await api('POST', '/api/auth/code', { phone: value, channel: voice.checked ? 'voice' : 'sms' }, { quiet: true });
+      onSent(value);
+    } catch (e) {
+      const err = e.status === 422 && e.field === 'phone'
+        ? Object.assign(new Error(t('signin.phone.bad')), { field: 'phone' }) : e;
+      showError(form, err);
+    }
+  });
+  return form;
+}
+
+function codeForm(phone, again) {
+  const code = h('input', { type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]*',
+    maxlength: 6, required: true, 'data-testid': 'signin-code' });
+  const form = h('form', { class: 'card login', novalidate: true, 'data-testid': 'code-form' },
+    h('p', { class: 'note', role: 'status' }, t('signin.sent')),
+    field('code', t('signin.code'), code, t('signin.code.hint')),
+    formError(),
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary' }, t('signin.verify')),
+      h('button', { type: 'button', class: 'link', onclick: again }, t('signin.again'))));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    try {
+      await api('POST', '/api/auth/verify', { phone, code: code.value.trim() }, { quiet: true });
+      await start('');
+    } catch (e) {
+      let err = e;
+      if (e.status === 401) err = Object.assign(new Error(t('signin.wrong')), { field: 'code' });
+      else if (e.status === 429) {
+        const min = Math.max(1, Math.ceil((Number((/in (\d+) s/.exec(e.message) || [])[1]) || 60) / 60));
+        err = Object.assign(new Error(t('signin.locked', { min })), { field: 'code' });
+      } else if (e.status === 422) err = Object.assign(new Error(t('signin.wrong')), { field: 'code' });
+      showError(form, err);
+    }
+  });
+  setTimeout(() => code.focus(), 0);
+  return form;
+}
+
+function tokenForm() {
   const input = h('input', { type: 'password', autocomplete: 'off', spellcheck: 'false', required: true });
-  const form = h('form', { class: 'card login', novalidate: true },
+  const form = h('form', { class: 'login', novalidate: true },
+    h('p', { class: 'hint' }, t('login.lead')),
     field('token', t('login.token'), input, t('login.hint')),
     formError(),
-    h('button', { type: 'submit', class: 'primary' }, t('login.submit')));
+    h('button', { type: 'submit' }, t('login.submit')));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(form);
@@ -88,9 +157,37 @@ function showLogin(message) {
       showError(form, err);
     }
   });
-  mount(main, pageTitle(t('login.title')), h('p', { class: 'lead' }, t('login.lead')), form);
-  if (message) showError(form, Object.assign(new Error(message), { field: 'token' }));
-  input.focus();
+  return form;
+}
+
+function showLogin(message) {
+  ready = false;
+  leave();
+  session.person = null;
+  document.body.classList.remove('signed-in', 'readonly');
+  const slot = h('div');
+  const tokenBox = h('details', { class: 'card token-login', 'data-testid': 'token-login' },
+    h('summary', null, t('signin.token')), tokenForm());
+  const askPhone = () => {
+    mount(slot, phoneForm((phone) => mount(slot, codeForm(phone, askPhone))));
+    const input = slot.querySelector('input');
+    if (input) input.focus();
+  };
+  mount(main, pageTitle(t('login.title')), h('p', { class: 'lead' }, t('signin.lead')),
+    message ? h('p', { class: 'error', role: 'alert' }, message) : null, slot, tokenBox);
+  askPhone();
+}
+
+async function signOut() {
+  if (!getToken()) {
+    try {
+      await api('POST', '/api/auth/logout', undefined, { quiet: true });
+    } catch (e) {
+      /* already ended: the form is what matters */
+    }
+  }
+  setToken('');
+  showLogin();
 }
 
 function leave() {
@@ -165,24 +262,19 @@ function toggleLang() {
 function boot() {
   applyStatic();
   document.getElementById('lang').addEventListener('click', toggleLang);
-  document.getElementById('logout').addEventListener('click', () => {
-    setToken('');
-    showLogin();
-  });
+  document.getElementById('logout').addEventListener('click', signOut);
   window.addEventListener('hashchange', () => route(true));
   onUnauthorized(() => {
+    const hadToken = Boolean(getToken());
     setToken('');
-    showLogin(t('login.expired'));
+    showLogin(hadToken ? t('login.expired') : t('signin.expired'));
   });
-  const token = getToken();
-  if (!token) {
-    showLogin();
-    return;
-  }
-  start(token).catch((e) => {
+  // a pasted token first; otherwise a session cookie, if the browser has one
+  start(getToken()).catch((e) => {
     if (e.status === 401) {
+      const hadToken = Boolean(getToken());
       setToken('');
-      showLogin(t('login.expired'));
+      showLogin(hadToken ? t('login.expired') : undefined);
     } else {
       showLogin(errorText(e));
     }

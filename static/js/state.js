@@ -9,6 +9,7 @@ export const session = {
   role: '', // 'admin' | 'editor' | 'viewer'
   canEdit: false,
   isAdmin: false,
+  person: null, // the signed-in person (GET /api/me) when signed in with a code, null with a token
 };
 
 /* Hides every .edit control (CSS) and says so once, after the server refused an edit (403). */

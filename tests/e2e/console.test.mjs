@@ -1,8 +1,10 @@
 // tests/e2e/console.test.mjs BUILD_DIR — browser tests of the web console.
 //
 // Starts the real `BUILD_DIR/plantao serve` on a free loopback port with a temporary SQLite
-// file and a bootstrap admin token (no Twilio credentials: messages stay queued), then drives
-// Debian's Chromium through playwright-core as a person would: paste the token, add people,
+// file, a bootstrap admin token and a movable clock (PLANTAO_CLOCK_FILE; no Twilio credentials:
+// messages stay queued, and the tests read one-time codes from the outbox as an admin), then
+// drives Debian's Chromium through playwright-core as a person would: sign in with a phone and
+// a code on a phone-width screen, verify one's phone, sign out, paste the token, add people,
 // build the rotation, add an override, acknowledge an alert, upload sales, read-only with a
 // viewer token. The browser runs in another time zone (Asia/Tokyo) than the rotation
 // (America/Sao_Paulo), so dates shown in the browser's zone by mistake would be caught.
@@ -74,7 +76,11 @@ class Server {
       PLANTAO_API_TOKEN: this.token,
       PLANTAO_TZ: 'America/Sao_Paulo',
       PLANTAO_API_RATE: '1000',
+      PLANTAO_CLOCK_FILE: path.join(this.tmp, 'clock'),
     });
+    this.clockOffset = 0;
+    fs.writeFileSync(env.PLANTAO_CLOCK_FILE, '0\n');
+    this.clockPath = env.PLANTAO_CLOCK_FILE;
     if (process.env.E2E_STATIC_DIR) env.PLANTAO_STATIC_DIR = path.resolve(ROOT, process.env.E2E_STATIC_DIR);
     const log = fs.openSync(this.logPath, 'a');
     this.proc = spawn(BINARY, ['serve'], { cwd: this.tmp, env, stdio: ['ignore', log, log] });
@@ -107,6 +113,25 @@ class Server {
       json = null;
     }
     return { status: r.status, json, text };
+  }
+
+  /* Moves plantao's clock forward (the server re-reads the file on each tick). */
+  async advance(seconds) {
+    this.clockOffset += seconds;
+    fs.writeFileSync(`${this.clockPath}.tmp`, `${this.clockOffset}\n`);
+    fs.renameSync(`${this.clockPath}.tmp`, this.clockPath);
+    await sleep(300);
+  }
+
+  /* The newest one-time code queued for phone (no Twilio here: the outbox keeps it). */
+  async lastCode(phone) {
+    return until(async () => {
+      const r = await this.api('GET', '/api/outbox?limit=50');
+      const rows = (r.json && (r.json.outbox || r.json.messages || r.json)) || [];
+      const mine = rows.filter((m) => (m.to_number || m.to) === phone && /plantao: seu código é \d{6}/.test(m.body || ''))
+        .sort((a, b) => b.id - a.id);
+      return mine.length ? /(\d{6})/.exec(mine[0].body)[1] : null;
+    }, `a code for ${phone} in the outbox`);
   }
 
   logTail(n = 30) {
@@ -166,10 +191,19 @@ async function go(p, hash) {
   await p.locator('section.page .loading').waitFor({ state: 'detached' });
 }
 
+/* "Entrar com token" is folded under the phone sign-in: open it. */
+async function openTokenForm(p) {
+  const box = p.getByTestId('token-login');
+  await box.waitFor();
+  if (!(await box.evaluate((d) => d.open))) await box.locator('summary').click();
+  await p.getByLabel('Token da API').waitFor();
+}
+
 async function signIn(p, token) {
   await p.goto(`${server.url}/`);
+  await openTokenForm(p);
   await p.getByLabel('Token da API').fill(token);
-  await p.getByRole('button', { name: 'Entrar' }).click();
+  await p.getByRole('button', { name: 'Entrar', exact: true }).click();
   await p.locator('#nav').waitFor({ state: 'visible' });
   await p.locator('section.page .loading').waitFor({ state: 'detached' });
 }
@@ -204,16 +238,17 @@ test('the console is served with its CSP and asks for a token', async () => {
   assert(r.ok && /script-src 'self'/.test(csp), `CSP header on / (${csp})`);
   page = await newPage();
   await page.goto(`${server.url}/`);
-  await page.getByLabel('Token da API').waitFor();
+  await page.getByLabel('Seu telefone').waitFor(); // signing in with a phone comes first
+  await openTokenForm(page);
   assert(!(await page.locator('#nav').isVisible()), 'navigation hidden before sign-in');
   assert((await page.locator('html').getAttribute('lang')) === 'pt-BR', 'Portuguese by default');
   await page.getByLabel('Token da API').fill('not-a-token');
-  await page.getByRole('button', { name: 'Entrar' }).click();
+  await page.getByRole('button', { name: 'Entrar', exact: true }).click();
   await page.getByText('O servidor recusou este token.').waitFor();
   assert((await page.getByLabel('Token da API').getAttribute('aria-invalid')) === 'true', 'token field marked invalid');
   await shot(page, '01-sign-in');
   await page.getByLabel('Token da API').fill(server.token);
-  await page.getByRole('button', { name: 'Entrar' }).click();
+  await page.getByRole('button', { name: 'Entrar', exact: true }).click();
   await page.locator('#nav').waitFor({ state: 'visible' });
   assert((await text(page.locator('#role'))) === 'administrador', 'role shown as admin');
   const stored = await page.evaluate(() => localStorage.getItem('plantao.token'));
@@ -590,6 +625,101 @@ test('keyboard: the skip link and the navigation work without a mouse', async ()
   const focused = await page.evaluate(() => document.activeElement.id);
   assert(focused === 'page-title', `focus moved to the page title (${focused})`);
   assert((await page.locator('#nav a[aria-current="page"]').getAttribute('data-page')) === 'people', 'current page marked');
+});
+
+/* ------------------------------------------------------------------ sign-in with a code (issue 16) */
+
+const CAROL = '+5511987654321';
+let carolPage;
+
+async function fits(p, what) {
+  const over = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const wide = over <= 0 ? [] : await p.evaluate(() => [...document.querySelectorAll('body *')]
+    .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+    .filter((el) => !el.parentElement.closest('.table-wrap, #nav') || getComputedStyle(el).position !== 'static')
+    .slice(0, 6).map((el) => `${el.tagName.toLowerCase()}.${el.className}:${Math.round(el.getBoundingClientRect().width)}`));
+  assert(over <= 0, `${what} fits 390 px (scrollWidth exceeds innerWidth by ${over} px: ${wide.join(', ')})`);
+}
+
+test('sign-in: a person types their phone as usual, gets a code and is in, on a 390 px screen', async () => {
+  const made = await server.api('POST', '/api/people', { name: 'Carol Dias', phone: CAROL });
+  assert(made.status === 201, `person created (${made.text})`);
+  const role = await server.api('PUT', `/api/people/${made.json.id}/role`, { role: 'editor' });
+  assert(role.status === 200, `role given (${role.text})`);
+  carolPage = await newPage({ viewport: { width: 390, height: 844 }, who: 'carol' });
+  const p = carolPage;
+  await p.goto(`${server.url}/`);
+  await p.getByLabel('Seu telefone').fill('(11) 98765-4321');
+  await fits(p, 'the sign-in form');
+  await shot(p, '20-signin-phone-390');
+  await p.getByRole('button', { name: 'Enviar código' }).click();
+  await p.getByLabel('Código').waitFor();
+  // a wrong code is said at the code field and nothing else happens
+  const code = await server.lastCode(CAROL);
+  await p.getByLabel('Código').fill(code === '000000' ? '111111' : '000000');
+  await p.getByRole('button', { name: 'Entrar', exact: true }).click();
+  await p.getByText('Código errado ou vencido.').waitFor();
+  assert(!(await p.locator('#nav').isVisible()), 'still signed out after a wrong code');
+  await p.getByLabel('Código').fill(code);
+  await fits(p, 'the code form');
+  await shot(p, '21-signin-code-390');
+  await p.getByRole('button', { name: 'Entrar', exact: true }).click();
+  await p.locator('#nav').waitFor({ state: 'visible' });
+  await p.locator('section.page .loading').waitFor({ state: 'detached' });
+  assert((await text(p.locator('#role'))) === 'editor', 'role shown as editor');
+  assert((await p.evaluate(() => document.cookie)) === '', 'the session cookie is HttpOnly: no script reads it');
+  assert((await p.evaluate(() => localStorage.getItem('plantao.token'))) === null, 'no token stored');
+  await fits(p, 'the Now page after sign-in');
+  await shot(p, '22-signed-in-390');
+  const me = await p.evaluate(async () => (await fetch('/api/me', { headers: { 'X-Plantao-CSRF': '1' } })).json());
+  assert(me.person && me.person.name === 'Carol Dias', `GET /api/me names Carol (${JSON.stringify(me)})`);
+  // an edit through the console's session is recorded as made by the person, not "the API"
+  const created = await p.evaluate(async () => (await fetch('/api/people', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Plantao-CSRF': '1' },
+    body: JSON.stringify({ name: 'Davi Reis', phone: '+5511944443333' }),
+  })).status);
+  assert(created === 201, `person added with the session (${created})`);
+  const audit = (await server.api('GET', '/api/audit')).json.audit;
+  const entry = audit.find((a) => a.action === 'people.create' && a.detail && a.detail.name === 'Davi Reis');
+  assert(entry && entry.actor === `person:${made.json.id} Carol Dias`, `audit actor is Carol (${entry && entry.actor})`);
+});
+
+test('verify: the person verifies their own phone; unverified phones are marked in red', async () => {
+  const p = carolPage;
+  await go(p, '#/people');
+  const row = p.locator('tr', { hasText: 'Carol Dias' });
+  await row.getByTestId('unverified').waitFor();
+  const color = await row.getByTestId('unverified').evaluate((el) => getComputedStyle(el).color);
+  assert(color === 'rgb(122, 12, 15)', `"não verificado" in red (${color})`);
+  await server.advance(61); // one code a minute per phone: the sign-in code was just sent
+  const card = p.getByTestId('verify-own');
+  await card.getByRole('button', { name: 'Verificar meu telefone' }).click();
+  await card.getByLabel('Código').waitFor();
+  await fits(p, 'the verification form');
+  await shot(p, '23-verify-own-390');
+  await card.getByLabel('Código').fill(await server.lastCode(CAROL));
+  await card.getByRole('button', { name: 'Confirmar' }).click();
+  await p.getByTestId('verify-own').waitFor({ state: 'detached' });
+  await until(async () => (await p.locator('tr', { hasText: 'Carol Dias' }).getByTestId('unverified').count()) === 0,
+    'Carol no longer marked unverified');
+  const carol = (await server.api('GET', '/api/people')).json.people.find((x) => x.name === 'Carol Dias');
+  assert(carol.phone_verified === true, 'the API says the phone is verified');
+  await fits(p, 'the People page');
+  await shot(p, '24-people-verified-390');
+});
+
+test('sign-out: the session ends on the server and the sign-in form is back', async () => {
+  const p = carolPage;
+  await p.getByRole('button', { name: 'Sair' }).click();
+  await p.getByLabel('Seu telefone').waitFor();
+  const status = await p.evaluate(async () => (await fetch('/api/me', { headers: { 'X-Plantao-CSRF': '1' } })).status);
+  assert(status === 401, `the old session is refused (${status})`);
+  await p.reload();
+  await p.getByLabel('Seu telefone').waitFor();
+  assert(!(await p.locator('#nav').isVisible()), 'still signed out after a reload');
+  await fits(p, 'the sign-in form after sign-out');
+  await shot(p, '25-signed-out-390');
 });
 
 test('no script errors or CSP violations on any page', async () => {

@@ -1,5 +1,7 @@
 // static/js/pages/people.js — "Pessoas": the list, and one form to add or edit a person; the
 // API's validation messages ("phone: expected E.164 …") appear under the field they name.
+// Phones not verified yet are marked in red; a person signed in with a code verifies their
+// own phone here (POST /api/people/{id}/verify, then /verify/confirm with the code).
 
 import { api } from '../api.js';
 import { clearErrors, errorText, field, formError, h, mount, showError } from '../dom.js';
@@ -31,7 +33,7 @@ export default async function render(root, ctx) {
       h('tbody', null, people.map((p) => row(p, showForm, ctx)))));
   }
 
-  mount(root, pageTitle(t('nav.people')), list,
+  mount(root, pageTitle(t('nav.people')), verifyOwn(people, ctx), list,
     h('div', { class: 'actions edit' },
       h('button', { type: 'button', class: 'primary', 'data-testid': 'add-person', onclick: () => showForm(null) },
         t('people.add'))),
@@ -49,7 +51,11 @@ function row(p, showForm, ctx) {
     del, status);
   del.addEventListener('click', () => confirmRemove(cell, del, p, status, ctx));
   return h('tr', { 'data-person': String(p.id) },
-    h('th', { scope: 'row' }, personChip(p), p.sms_opt_out ? h('span', { class: 'badge' }, t('people.optout')) : null),
+    h('th', { scope: 'row' }, personChip(p), p.sms_opt_out ? h('span', { class: 'badge' }, t('people.optout')) : null,
+      p.phone_verified === false
+        ? h('span', { class: 'badge unverified', title: t('people.unverified.title'), 'data-testid': 'unverified' },
+          t('people.unverified'))
+        : null),
     h('td', null, h('a', { href: `tel:${p.phone}` }, p.phone)),
     h('td', null, p.email || ''),
     h('td', null, p.whatsapp ? t('yes') : t('no')),
@@ -118,4 +124,49 @@ function personForm(p, ctx) {
     }
   });
   return form;
+}
+
+/* The signed-in person's own phone, while it is not verified: send a code, type it back. */
+function verifyOwn(people, ctx) {
+  const me = session.person && people.find((p) => Number(p.id) === Number(session.person.id));
+  if (!me || me.phone_verified !== false) return null;
+  const slot = h('div', { class: 'card verify-own', 'data-testid': 'verify-own' });
+  const start = () => {
+    const go = h('button', { type: 'button', class: 'primary' }, t('me.verify'));
+    const err = h('p', { class: 'form-error', role: 'alert', hidden: true });
+    go.addEventListener('click', async () => {
+      try {
+        await api('POST', `/api/people/${me.id}/verify`, { channel: 'sms' });
+        confirm();
+      } catch (e) {
+        err.textContent = errorText(e);
+        err.hidden = false;
+      }
+    });
+    mount(slot, h('p', { class: 'warn' }, t('me.unverified')), go, err);
+  };
+  const confirm = () => {
+    const code = h('input', { type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 6,
+      required: true, 'data-testid': 'verify-code' });
+    const form = h('form', { novalidate: true },
+      h('p', { role: 'status' }, t('me.verify.sent', { phone: me.phone })),
+      field('code', t('signin.code'), code, t('signin.code.hint')),
+      formError(),
+      h('button', { type: 'submit', class: 'primary' }, t('me.verify.confirm')));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      clearErrors(form);
+      try {
+        await api('POST', `/api/people/${me.id}/verify/confirm`, { code: code.value.trim() }, { quiet: true });
+        toast(t('me.verified'));
+        ctx.rerender();
+      } catch (e) {
+        showError(form, e.status === 401 ? Object.assign(new Error(t('signin.wrong')), { field: 'code' }) : e);
+      }
+    });
+    mount(slot, form);
+    code.focus();
+  };
+  start();
+  return slot;
 }
