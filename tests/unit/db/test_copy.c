@@ -265,14 +265,17 @@ static void every_table_and_column_of_the_schema_is_copied(void **state)
 			if (strcmp(copy_table_name(i), name) == 0)
 				want = copy_table_columns(i);
 		if (!want)
-			fail_msg("table %s is not copied by db/copy.c", name);
+			fail_msg("table %s is not copied: add it to tables[] in db/copy.c (columns, count, SELECT, "
+			         "INSERT, and the identity restart if it has an id), in foreign-key order",
+			         name);
 		cols = db_prepare(src, cols_sql);
 		assert_non_null(cols);
 		assert_int_equal(db_bind_text(cols, 1, name, -1, DB_STATIC), 0);
 		assert_int_equal(db_step(cols), DB_ROW);
 		if (strcmp((const char *)db_column_text(cols, 0), want) != 0)
-			fail_msg("table %s has columns %s; db/copy.c copies %s", name,
-			         (const char *)db_column_text(cols, 0), want);
+			fail_msg("table %s has columns %s; db/copy.c copies %s: update its entry in tables[] (the "
+			         "column list, the count and the INSERT)",
+			         name, (const char *)db_column_text(cols, 0), want);
 		db_reset(cols);
 		n++;
 	}
