@@ -168,3 +168,58 @@ out:
 		log_err("health_twilio_results: %s", db_errmsg(db));
 	return rc;
 }
+
+/* ---- background pollers ---- */
+
+enum rc health_poller_note(struct db *db, const char *name, const char *code, const char *reason, int64_t now)
+{
+	static const char ok_sql[] =
+	        "INSERT INTO poller_status (name, code, reason, failures, failing_since, updated_at) "
+	        "VALUES (?1, 'ok', '', 0, 0, ?2) ON CONFLICT (name) DO UPDATE SET code = 'ok', "
+	        "reason = '', failures = 0, failing_since = 0, updated_at = excluded.updated_at";
+	static const char fail_sql[] =
+	        "INSERT INTO poller_status (name, code, reason, failures, failing_since, updated_at) "
+	        "VALUES (?1, ?3, ?4, 1, ?2, ?2) ON CONFLICT (name) DO UPDATE SET code = excluded.code, "
+	        "reason = excluded.reason, failures = poller_status.failures + 1, "
+	        "failing_since = CASE WHEN poller_status.failures = 0 THEN excluded.failing_since "
+	        "ELSE poller_status.failing_since END, updated_at = excluded.updated_at";
+	bool ok = strcmp(code, "ok") == 0;
+	struct db_stmt *st;
+	enum rc rc = db_begin(db);
+
+	if (rc != RC_OK)
+		return rc;
+	st = db_prepare(db, ok ? ok_sql : fail_sql);
+	if (!st || db_bind_text(st, 1, name, -1, DB_STATIC) || db_bind_int64(st, 2, now) ||
+	    (!ok && (db_bind_text(st, 3, code, -1, DB_STATIC) || db_bind_text(st, 4, reason, -1, DB_STATIC))))
+		rc = db_bind_failed(db, st, "health_poller_note");
+	else
+		rc = db_step_done(db, st, "health_poller_note");
+	if (rc == RC_OK)
+		rc = db_commit(db);
+	if (rc != RC_OK)
+		db_rollback(db);
+	return rc;
+}
+
+enum rc health_poller_get(struct db *db, const char *name, struct health_poller *out)
+{
+	static const char sql[] =
+	        "SELECT code, reason, failures, failing_since, updated_at FROM poller_status WHERE name = ?1";
+	struct db_stmt *st = db_prepare(db, sql);
+	enum rc rc;
+
+	memset(out, 0, sizeof *out);
+	if (!st || db_bind_text(st, 1, name, -1, DB_STATIC))
+		return db_bind_failed(db, st, "health_poller_get");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK) {
+		snprintf(out->code, sizeof out->code, "%s", (const char *)db_column_text(st, 0));
+		snprintf(out->reason, sizeof out->reason, "%s", (const char *)db_column_text(st, 1));
+		out->failures = db_column_int(st, 2);
+		out->failing_since = db_column_int64(st, 3);
+		out->updated_at = db_column_int64(st, 4);
+	}
+	db_reset(st);
+	return rc;
+}

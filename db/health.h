@@ -58,4 +58,25 @@ enum rc health_twilio_results(struct db *db, int64_t since_ms, struct health_twi
 /* True for Twilio's error codes that mean the credentials or the account are refused. */
 bool health_is_auth_error(int code);
 
+/* ---- background pollers (table poller_status, migration 0090) ---- */
+
+#define HEALTH_POLLER_CODE_MAX 32
+
+/* How a poller fares: code "ok", or a short word for the failure of its latest polls. */
+struct health_poller {
+	char code[HEALTH_POLLER_CODE_MAX];
+	char reason[HEALTH_ERR_MAX];
+	int failures;          /* polls failed in a row (0 when code is "ok") */
+	int64_t failing_since; /* when that streak began, Unix seconds; 0 when ok */
+	int64_t updated_at;    /* when the poller last wrote, Unix seconds */
+};
+/*
+ * Records poller name's latest poll in its own transaction: code "ok" ends a streak; any other
+ * code adds one failure to it (the streak begins at now) with reason. The writer waits its turn
+ * (pollers run off the request path).
+ */
+enum rc health_poller_note(struct db *db, const char *name, const char *code, const char *reason, int64_t now);
+/* Reads poller name's row: RC_NOT_FOUND when it never wrote. */
+enum rc health_poller_get(struct db *db, const char *name, struct health_poller *out);
+
 #endif

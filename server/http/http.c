@@ -708,6 +708,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 	if (!req)
 		return NULL;
 	req->watch = ci ? ci->socket_context : NULL;
+	req->server = s;
 	req->app = s->app;
 	req->conn = conn;
 	req->t0_us = clock_mono_us();
@@ -1027,6 +1028,18 @@ out:
 		free(s);
 	}
 	return rc;
+}
+
+void http_slow_counts(struct http_req *req, uint64_t *cut_head, uint64_t *cut_body, uint64_t *evicted)
+{
+	struct http_server *s = req->server;
+	struct slow_stats st = {0, 0, 0};
+
+	if (s)
+		slow_stats(s->slow, &st);
+	*cut_head = st.cut_head;
+	*cut_body = st.cut_body;
+	*evicted = st.evicted;
 }
 
 int http_port(struct http_server *s)

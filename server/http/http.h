@@ -89,6 +89,7 @@ struct http_req {
 	int64_t t0_us;
 	size_t received;
 	void *watch;         /* the connection's slow-client watch (http/slow.h) */
+	void *server;        /* the struct http_server that took the request */
 	size_t drained;      /* body bytes read and discarded after the request was refused */
 	int64_t drain_t0_us; /* when that began */
 	struct {
@@ -121,6 +122,10 @@ void http_add_header(struct http_req *req, const char *name, const char *value);
 enum rc http_fail(struct http_req *req, enum rc rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* HTTP status for rc. */
 int http_status_of(enum rc rc);
+
+/* Connections the slow-client guard (http/slow.h) has cut since start: request heads past their
+ * deadline, bodies below the minimum rate, and connections pushed out past a connection limit. */
+void http_slow_counts(struct http_req *req, uint64_t *cut_head, uint64_t *cut_body, uint64_t *evicted);
 
 /* ---- server ---- */
 struct http_server;

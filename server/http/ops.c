@@ -7,7 +7,8 @@
  *   twilio    credentials are set (or no page waits for them) and the latest send since start
  *             was not refused for authentication (20003 and friends);
  *   oncall    the escalation policy reaches somebody now;
- *   outbox    no page has waited longer than PLANTAO_HEALTH_PAGE_AGE seconds.
+ *   outbox    no page has waited longer than PLANTAO_HEALTH_PAGE_AGE seconds;
+ *   imap      (with PLANTAO_IMAP_URL) the mail poller logs in and reads the mailbox.
  * A failing component makes it 503 (no Twilio credentials fails even with nothing waiting: no
  * page could go out); warnings (Twilio errors being retried, nobody on call but a named person
  * in the policy) keep 200. The body names each component's state, gives a reason for each one that is not ok and,
@@ -239,6 +240,57 @@ static void check_outbox(struct http_req *req, int64_t now, const struct health_
 		set(c, LEVEL_WARN, "notices_late", "texts other than pages have waited more than %d s", limit);
 }
 
+/*
+ * The IMAP mail poller (only when PLANTAO_IMAP_URL is set), from what it wrote to poller_status.
+ * A refused login, TLS that cannot be had or a configuration the poller cannot use fails at
+ * once (they do not mend themselves); a server that does not answer is a warning until
+ * IMAP_HEALTH_FAIL_AFTER polls in a row failed. The texts are fixed: the poller's own message
+ * (host names, curl's words) is in the log, /healthz is public.
+ */
+#define IMAP_HEALTH_FAIL_AFTER 3
+
+static void check_imap(struct http_req *req, int64_t now, struct component *c)
+{
+	struct health_poller p;
+	enum rc rc = health_poller_get(req->db, "imap", &p);
+
+	if (rc == RC_NOT_FOUND) {
+		json_object_set_new(c->detail, "polled", json_false());
+		return; /* not polled yet: the first poll runs at start-up */
+	}
+	if (rc != RC_OK) {
+		set(c, LEVEL_FAIL, "unknown", "the mail poller's state could not be read (%s)", rc_str(rc));
+		return;
+	}
+	json_object_set_new(c->detail, "polled", json_true());
+	json_object_set_new(c->detail, "updated_at", json_integer(p.updated_at));
+	if (!strcmp(p.code, "ok"))
+		return;
+	json_object_set_new(c->detail, "failures", json_integer(p.failures));
+	json_object_set_new(c->detail, "failing_since", json_integer(p.failing_since));
+	if (!strcmp(p.code, "auth_error"))
+		set(c, LEVEL_FAIL, p.code,
+		    "the mail server refuses the login (PLANTAO_IMAP_USER, PLANTAO_IMAP_PASSWORD) since %lld s ago: "
+		    "alert e-mail is not read",
+		    (long long)(now - p.failing_since));
+	else if (!strcmp(p.code, "tls_required"))
+		set(c, LEVEL_FAIL, p.code,
+		    "the mail server offers no TLS and plantao does not send the password in clear text (use "
+		    "imaps://, STARTTLS, or PLANTAO_IMAP_INSECURE=1): alert e-mail is not read");
+	else if (!strcmp(p.code, "tls_error"))
+		set(c, LEVEL_FAIL, p.code,
+		    "TLS with the mail server fails (its certificate is not trusted, or the handshake fails; "
+		    "PLANTAO_IMAP_CA_FILE): alert e-mail is not read");
+	else if (!strcmp(p.code, "config_error"))
+		set(c, LEVEL_FAIL, p.code,
+		    "the IMAP settings cannot be used (PLANTAO_IMAP_URL, _FROM, _SUBJECT; see the log): alert "
+		    "e-mail is off");
+	else
+		set(c, p.failures >= IMAP_HEALTH_FAIL_AFTER ? LEVEL_FAIL : LEVEL_WARN, p.code,
+		    "the mail server has not answered for %d poll(s) in a row (%lld s): alert e-mail is not read",
+		    p.failures, (long long)(now - p.failing_since));
+}
+
 /* flag in the query string, with or without a value (libmicrohttpd gives NULL for both
  * "?verbose" and no such key); "0" and "false" turn it off. */
 static bool has_flag(struct http_req *req, const char *flag)
@@ -276,18 +328,24 @@ static void log_change(struct app *app, size_t i, const struct component *c)
 		log_info("health: %s ok again", c->name);
 }
 
-#define N_COMPONENTS 4
+#define N_COMPONENTS 5 /* the last one, imap, only when PLANTAO_IMAP_URL is set */
+
+/* How many components this configuration has. */
+static size_t n_components(const struct http_req *req)
+{
+	return req->app->cfg->imap_url ? N_COMPONENTS : N_COMPONENTS - 1;
+}
 
 /* Judges every component (each request's own verdict, details included) and logs changes. */
 static enum level assess(struct http_req *req, int64_t now, struct component comps[N_COMPONENTS],
                          struct health_waiting *w, bool *have_w)
 {
-	static const char *const names[N_COMPONENTS] = {"database", "twilio", "oncall", "outbox"};
+	static const char *const names[N_COMPONENTS] = {"database", "twilio", "oncall", "outbox", "imap"};
 	enum level worst = LEVEL_OK;
 	int reachable;
-	size_t i;
+	size_t i, n = n_components(req);
 
-	for (i = 0; i < N_COMPONENTS; i++) {
+	for (i = 0; i < n; i++) {
 		memset(&comps[i], 0, sizeof comps[i]);
 		comps[i].name = names[i];
 		snprintf(comps[i].code, sizeof comps[i].code, "ok");
@@ -298,10 +356,12 @@ static enum level assess(struct http_req *req, int64_t now, struct component com
 	check_twilio(req, w, *have_w, &comps[1]);
 	check_oncall(req, now, &comps[2], &reachable);
 	check_outbox(req, now, w, *have_w, &comps[3]);
-	for (i = 0; i < N_COMPONENTS; i++) {
+	if (n > 4)
+		check_imap(req, now, &comps[4]);
+	for (i = 0; i < n; i++) {
 		if (comps[i].level > worst)
 			worst = comps[i].level;
-		log_change(req->app, i, &comps[i]);
+		log_change(req->app, i, &comps[i]); /* imap: the poller logs its own streaks */
 	}
 	return worst;
 }
@@ -319,7 +379,7 @@ enum rc ops_healthz(struct http_req *req)
 	alive = db_ping(req->db) == RC_OK;
 	db_settle(req->db, "healthz");
 	body = json_pack("{s:s,s:I}", "version", PLANTAO_VERSION, "checked_at", (json_int_t)now);
-	for (i = 0; i < N_COMPONENTS; i++) {
+	for (i = 0; i < n_components(req); i++) {
 		struct component *c = &comps[i];
 		static const char *const words[] = {"ok", "warning", "failing"};
 
@@ -365,7 +425,7 @@ static enum rc paging_gauges(struct http_req *req, struct buf *b)
 	size_t i;
 	int p;
 
-	for (i = 0; i < N_COMPONENTS; i++)
+	for (i = 0; i < n_components(req); i++)
 		json_decref(comps[i].detail);
 	rc = buf_puts(b, "# HELP plantao_outbox_oldest_pending_seconds Age of the oldest message or call not yet "
 	                 "accepted by Twilio, by priority (alert pages, support line, sales); 0 when none waits.\n"
@@ -387,10 +447,33 @@ static enum rc paging_gauges(struct http_req *req, struct buf *b)
 		        "# HELP plantao_health_ok Each /healthz component: 1 ok or warning, 0 failing.\n"
 		        "# TYPE plantao_health_ok gauge\n",
 		        comps[2].level == LEVEL_FAIL ? 0 : 1, worst == LEVEL_FAIL ? 0 : 1);
-	for (i = 0; rc == RC_OK && i < N_COMPONENTS; i++)
+	for (i = 0; rc == RC_OK && i < n_components(req); i++)
 		rc = buf_printf(b, "plantao_health_ok{component=\"%s\"} %d\n", comps[i].name,
 		                comps[i].level == LEVEL_FAIL ? 0 : 1);
 	return rc;
+}
+
+/* What protects the webhooks from other clients, counted since start: requests refused because the
+ * writer lock was not had in time, and connections the slow-client guard cut. */
+static enum rc guard_counters(struct http_req *req, struct buf *b)
+{
+	uint64_t head, body, evicted;
+
+	http_slow_counts(req, &head, &body, &evicted);
+	return buf_printf(b,
+	                  "# HELP plantao_db_writer_timeouts_total Requests answered 503 because write access to "
+	                  "the database was not had within %d ms (another writer held it).\n"
+	                  "# TYPE plantao_db_writer_timeouts_total counter\n"
+	                  "plantao_db_writer_timeouts_total %llu\n"
+	                  "# HELP plantao_http_slow_clients_cut_total Connections cut off by the slow-client guard: "
+	                  "request head past its deadline, body below the minimum rate, pushed out past a "
+	                  "connection limit.\n"
+	                  "# TYPE plantao_http_slow_clients_cut_total counter\n"
+	                  "plantao_http_slow_clients_cut_total{reason=\"head\"} %llu\n"
+	                  "plantao_http_slow_clients_cut_total{reason=\"body\"} %llu\n"
+	                  "plantao_http_slow_clients_cut_total{reason=\"evicted\"} %llu\n",
+	                  DB_WRITER_WAIT_MS, (unsigned long long)db_writer_timeouts(), (unsigned long long)head,
+	                  (unsigned long long)body, (unsigned long long)evicted);
 }
 
 enum rc ops_metrics(struct http_req *req)
@@ -416,6 +499,8 @@ enum rc ops_metrics(struct http_req *req)
 		rc = outbox_depth(req->db, depth_line, &b);
 	if (rc == RC_OK)
 		rc = paging_gauges(req, &b);
+	if (rc == RC_OK)
+		rc = guard_counters(req, &b);
 	db_settle(req->db, "metrics");
 	if (rc == RC_OK)
 		rc = http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data ? b.data : "", b.len);

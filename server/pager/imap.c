@@ -30,6 +30,9 @@
  * TLS: required before the password is sent — imaps://, or imap:// with a STARTTLS that
  * succeeded (CURLUSESSL_ALL) — unless PLANTAO_IMAP_INSECURE=1; certificates are verified
  * (PLANTAO_IMAP_CA_FILE for a private CA).
+ * Health: each failed exchange and the poll that ends a streak are written to poller_status
+ * (db/health.h), which /healthz turns into its "imap" component: a refused login or TLS that
+ * cannot be had fails it at once, a server that does not answer after a few polls.
  * Time: connect timeout 5 s, whole transfer 15 s, and a poll stops taking new mails after
  * IMAP_POLL_BUDGET_MS, so the engine thread is never held for long. Trouble (server down, bad
  * password, alert not created) is logged once when it starts, then at debug level, and once
@@ -50,6 +53,7 @@
 #include "core/app.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "db/health.h"
 #include "http/metrics.h"
 #include "pager/mime.h"
 
@@ -78,6 +82,8 @@ struct imap {
 	/* failure streaks: logged when they start and when they end */
 	CURLcode net_error; /* CURLE_OK while the mailbox answers */
 	bool alert_failing;
+	bool noted;    /* the poller's state is in poller_status (for /healthz) */
+	struct db *db; /* this thread's connection, for the current poll */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -323,10 +329,34 @@ static CURLcode request(struct imap *im, const char *url, const char *custom, st
 	return curl_easy_perform(c);
 }
 
+/* The /healthz code of a failed exchange: refused login, no TLS offered, TLS failing, or the rest. */
+static const char *failure_code(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_LOGIN_DENIED: return "auth_error";
+	case CURLE_USE_SSL_FAILED: return "tls_required";
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE: return "tls_error";
+	default: return "unreachable";
+	}
+}
+
+/* Records the poll's outcome in poller_status for /healthz (every failure; "ok" when a streak
+ * ends or at the first poll). A database that does not take it is logged by db/. */
+static void note(struct imap *im, const char *code, const char *reason)
+{
+	if (!im->db || health_poller_note(im->db, "imap", code, reason, clock_now()) != RC_OK)
+		return;
+	im->noted = true;
+}
+
 /* Logs a network failure when a streak starts (or its cause changes); rebuilds the handle. */
 static void net_failed(struct imap *im, const struct app *app, const char *what, CURLcode cc)
 {
 	const char *detail = im->errbuf[0] ? im->errbuf : curl_easy_strerror(cc);
+	char reason[HEALTH_ERR_MAX];
 
 	if (app->stopping)
 		return; /* ended by progress(): plantao is stopping */
@@ -348,6 +378,8 @@ static void net_failed(struct imap *im, const struct app *app, const char *what,
 		log_debug("imap: %s failed again: %s", what, detail);
 	im->net_error = cc;
 	metrics_count(app->metrics, "plantao_imap_errors_total", NULL, 1);
+	snprintf(reason, sizeof reason, "alert e-mail: %.16s failed: %.200s", what, detail); /* cut to fit */
+	note(im, failure_code(cc), reason);
 	if (handle_new(im) != RC_OK)
 		log_err("imap: out of memory for a curl handle");
 }
@@ -587,6 +619,8 @@ static void poll_mailbox(struct app *app, struct db *db, struct imap *im)
 	/* a streak ends with a whole poll without trouble, not with one answer */
 	if (im->net_error != CURLE_OK)
 		log_info("imap: the mailbox answers again");
+	if (im->net_error != CURLE_OK || !im->noted)
+		note(im, "ok", "");
 	im->net_error = CURLE_OK;
 }
 
@@ -628,7 +662,6 @@ enum rc imap_start(struct app *app, struct db *db, void **state)
 	struct buf cmd;
 	enum rc rc;
 
-	(void)db;
 	*state = NULL;
 	if (!cfg->imap_url)
 		return RC_OK;
@@ -661,6 +694,11 @@ enum rc imap_start(struct app *app, struct db *db, void **state)
 	*state = im;
 	return RC_OK;
 fail:
+	if (rc == RC_INVALID) /* the poller stays off: /healthz says so until the configuration is fixed */
+		health_poller_note(db, "imap", "config_error",
+		                   "alert e-mail is off: PLANTAO_IMAP_URL, PLANTAO_IMAP_FROM or PLANTAO_IMAP_SUBJECT "
+		                   "cannot be used (see the log)",
+		                   clock_now());
 	buf_release(&cmd);
 	imap_stop(im);
 	return rc;
@@ -678,7 +716,9 @@ enum rc imap_run(struct app *app, struct db *db, void *state, int64_t now_ms)
 	im->started = true;
 	im->last_poll_ms = now_ms;
 	im->next_poll_ms = now_ms + im->interval_ms;
+	im->db = db;
 	poll_mailbox(app, db, im);
+	im->db = NULL;
 	return RC_OK;
 }
 
