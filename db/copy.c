@@ -362,6 +362,17 @@ static const struct copy_table tables[] = {
                 "SELECT setval(pg_get_serial_sequence('sessions', 'id'), coalesce(max(id), 0) + 1, false) "
                 "FROM sessions",
         },
+        {
+                "poller_status",
+                "name,code,reason,failures,failing_since,updated_at",
+                6,
+                "SELECT * FROM poller_status",
+                "INSERT INTO poller_status (name, code, reason, failures, failing_since, updated_at) VALUES "
+                "(?1, ?2, ?3, ?4, ?5, ?6)",
+                "SELECT 1 FROM poller_status LIMIT 1",
+                "DELETE FROM poller_status",
+                NULL,
+        },
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])
