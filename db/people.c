@@ -124,7 +124,9 @@ enum rc people_input_parse(const json_t *body, bool partial, struct person_input
 
 /* ---------------------------------------------------------------- reading */
 
-#define PERSON_COLS "id, name, phone, coalesce(email, ''), whatsapp, sms_opt_out"
+#define PERSON_COLS                                                                                                    \
+	"id, name, phone, coalesce(email, ''), whatsapp, sms_opt_out, coalesce(sms_opt_out_at, 0), "                   \
+	"coalesce(sms_opt_out_via, '')"
 
 static void read_row(struct db_stmt *st, struct person *p)
 {
@@ -134,6 +136,9 @@ static void read_row(struct db_stmt *st, struct person *p)
 	snprintf(p->email, sizeof p->email, "%s", (const char *)db_column_text(st, 3));
 	p->whatsapp = db_column_int(st, 4) != 0;
 	p->sms_opt_out = db_column_int(st, 5) != 0;
+	p->sms_opt_out_at = p->sms_opt_out ? db_column_int64(st, 6) : 0;
+	snprintf(p->sms_opt_out_via, sizeof p->sms_opt_out_via, "%s",
+	         p->sms_opt_out ? (const char *)db_column_text(st, 7) : "");
 }
 
 static enum rc one(struct db *db, struct db_stmt *st, struct person *out)
@@ -193,9 +198,20 @@ void people_name(struct db *db, int64_t id, char *out, size_t len)
 
 json_t *people_to_json(const struct person *p)
 {
-	return json_pack("{s:I,s:s,s:s,s:o,s:b,s:b}", "id", (json_int_t)p->id, "name", p->name, "phone", p->phone,
-	                 "email", p->email[0] ? json_string(p->email) : json_null(), "whatsapp", p->whatsapp,
-	                 "sms_opt_out", p->sms_opt_out);
+	json_t *o = json_pack("{s:I,s:s,s:s,s:o,s:b,s:b}", "id", (json_int_t)p->id, "name", p->name, "phone", p->phone,
+	                      "email", p->email[0] ? json_string(p->email) : json_null(), "whatsapp", p->whatsapp,
+	                      "sms_opt_out", p->sms_opt_out);
+
+	/* How and when texts were turned off: the console and the API say why someone gets no text. */
+	if (o) {
+		json_object_set_new(o, "sms_opt_out_at",
+		                    p->sms_opt_out && p->sms_opt_out_at ? json_integer(p->sms_opt_out_at)
+		                                                        : json_null());
+		json_object_set_new(o, "sms_opt_out_via",
+		                    p->sms_opt_out && p->sms_opt_out_via[0] ? json_string(p->sms_opt_out_via)
+		                                                            : json_null());
+	}
+	return o;
 }
 
 enum rc people_list(struct db *db, json_t **out)
@@ -482,18 +498,29 @@ out:
 
 enum rc people_set_opt_out(struct db *db, int64_t id, bool opt_out, const char *actor)
 {
-	static const char sql[] =
-	        "UPDATE people SET sms_opt_out = ?2, updated_at = ?3 WHERE id = ?1 AND sms_opt_out != ?2";
+	return people_set_opt_out_via(db, id, opt_out, NULL, actor, NULL);
+}
+
+enum rc people_set_opt_out_via(struct db *db, int64_t id, bool opt_out, const char *via, const char *actor,
+                               bool *changed)
+{
+	static const char sql[] = "UPDATE people SET sms_opt_out = ?2, updated_at = ?3, "
+	                          "sms_opt_out_at = CASE WHEN ?2 = 1 THEN ?3 ELSE NULL END, "
+	                          "sms_opt_out_via = CASE WHEN ?2 = 1 THEN ?4 ELSE NULL END "
+	                          "WHERE id = ?1 AND sms_opt_out != ?2";
 	struct db_stmt *st;
 	json_t *detail = NULL;
 	enum rc rc;
 
+	if (changed)
+		*changed = false;
 	rc = db_begin(db);
 	if (rc != RC_OK)
 		return rc;
 	rc = RC_DB;
 	st = db_prepare(db, sql);
-	if (!st || db_bind_int64(st, 1, id) || db_bind_int(st, 2, opt_out) || db_bind_int64(st, 3, clock_now()))
+	if (!st || db_bind_int64(st, 1, id) || db_bind_int(st, 2, opt_out) || db_bind_int64(st, 3, clock_now()) ||
+	    (via ? db_bind_text(st, 4, via, -1, DB_TRANSIENT) : db_bind_null(st, 4)))
 		goto out;
 	if (db_step(st) != DB_DONE) {
 		db_reset(st);
@@ -503,8 +530,11 @@ enum rc people_set_opt_out(struct db *db, int64_t id, bool opt_out, const char *
 	db_reset(st);
 	rc = RC_OK;
 	if (db_changes(db) == 1) {
-		detail = json_pack("{s:b}", "sms_opt_out", opt_out);
+		detail = via ? json_pack("{s:b,s:s}", "sms_opt_out", opt_out, "via", via)
+		             : json_pack("{s:b}", "sms_opt_out", opt_out);
 		rc = audit_log(db, actor, "people.sms_opt_out", id, detail);
+		if (changed)
+			*changed = true;
 	}
 	if (rc == RC_OK)
 		rc = db_commit(db);
@@ -512,5 +542,45 @@ out:
 	if (rc != RC_OK)
 		db_rollback(db);
 	json_decref(detail);
+	return rc;
+}
+
+enum rc people_opt_out_phone(struct db *db, const char *phone, const char *via, const char *actor, int64_t *id,
+                             bool *changed)
+{
+	struct person p;
+	enum rc rc = people_find_phone(db, phone, &p);
+
+	*id = 0;
+	if (changed)
+		*changed = false;
+	if (rc != RC_OK)
+		return rc;
+	*id = p.id;
+	return people_set_opt_out_via(db, p.id, true, via, actor, changed);
+}
+
+enum rc people_phone_opted_out(struct db *db, const char *phone, bool *opted_out)
+{
+	struct person p;
+	enum rc rc = people_find_phone(db, phone, &p);
+
+	*opted_out = rc == RC_OK && p.sms_opt_out;
+	return rc == RC_NOT_FOUND ? RC_OK : rc;
+}
+
+enum rc people_opted_out_count(struct db *db, int64_t *count)
+{
+	static const char sql[] = "SELECT count(*) FROM people WHERE sms_opt_out = 1 AND deleted_at IS NULL";
+	struct db_stmt *st = db_prepare(db, sql);
+	enum rc rc = RC_DB;
+
+	*count = 0;
+	if (st && db_step(st) == DB_ROW) {
+		*count = db_column_int64(st, 0);
+		rc = RC_OK;
+	}
+	if (st)
+		db_reset(st);
 	return rc;
 }

@@ -2,7 +2,9 @@
  * db/people.h — the people table: who can be on call, paged and texted.
  *
  * A person has a name, an E.164 phone (unique), an optional e-mail, a WhatsApp opt-in and
- * an SMS opt-out (set when they text STOP, cleared by START; read-only in the API).
+ * an SMS opt-out (set when they text one of Twilio's opt-out words, or when Twilio refuses a
+ * text to them with 21610 because they replied STOP where plantao did not hear it; cleared by
+ * START, UNSTOP or YES; read-only in the API, with when and how it was set).
  * Deleting a person who appears in the history (past rotation versions, past overrides,
  * acknowledged alerts) archives them (deleted_at) instead, so the past keeps its names;
  * archived people are invisible to the API, the rotation and the SMS commands. Their phone
@@ -33,6 +35,8 @@ struct person {
 	char email[PEOPLE_EMAIL_MAX + 1]; /* "" when none */
 	bool whatsapp;
 	bool sms_opt_out;
+	int64_t sms_opt_out_at;   /* when it was set (Unix seconds), 0 when not opted out or unknown */
+	char sms_opt_out_via[32]; /* how: the word they texted ("STOP", "REVOKE"…) or "twilio_21610" */
 };
 
 /* Fields of a create (all but email and whatsapp required) or a patch (any subset). Borrowed. */
@@ -83,5 +87,25 @@ enum rc people_delete(struct db *db, int64_t id, const char *actor, bool *archiv
 
 /* Sets or clears sms_opt_out (STOP / START), audited as "people.sms_opt_out". Own transaction. */
 enum rc people_set_opt_out(struct db *db, int64_t id, bool opt_out, const char *actor);
+
+/*
+ * The same, recording how (via: the word texted, "twilio_21610"; NULL: unknown) with the time.
+ * *changed (may be NULL) tells whether the flag changed. Own transaction.
+ */
+enum rc people_set_opt_out_via(struct db *db, int64_t id, bool opt_out, const char *via, const char *actor,
+                               bool *changed);
+
+/*
+ * Marks the (not archived) person whose phone is phone opted out of texts, as above; *id gets
+ * the person (0 when nobody has that phone: RC_NOT_FOUND). Own transaction.
+ */
+enum rc people_opt_out_phone(struct db *db, const char *phone, const char *via, const char *actor, int64_t *id,
+                             bool *changed);
+
+/* Whether the (not archived) person with phone has opted out of texts; false when nobody has it. */
+enum rc people_phone_opted_out(struct db *db, const char *phone, bool *opted_out);
+
+/* How many (not archived) people have opted out of texts (for /healthz?verbose). */
+enum rc people_opted_out_count(struct db *db, int64_t *count);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "db/db.h"
 #include "db/outbox.h"
+#include "db/people.h"
 #include "core/app.h"
 #include "core/cfg.h"
 #include "core/clock.h"
@@ -21,7 +22,13 @@
 #include "twilio/status.h"
 #include "twilio/twilio.h"
 
-#define N_CHANNELS  3 /* indexed by enum outbox_kind: sms, whatsapp, call */
+#define N_CHANNELS 3 /* indexed by enum outbox_kind: sms, whatsapp, call */
+
+/* Texts to people who opted out are not attempted (Twilio would refuse them with 21610). */
+#define TWILIO_ERR_UNSUBSCRIBED 21610
+#define SENDER_OPTED_OUT_WHY                                                                                           \
+	"not sent: the person opted out of texts (replied STOP); they still get alert calls, and texts again once "    \
+	"they text START"
 #define FILL_ROUNDS 4
 
 /* One request in flight: what is needed to record its answer. */
@@ -296,6 +303,26 @@ static enum rc note_result(struct sender *s, const struct twilio_result *res)
 
 /* ---- recording answers ---- */
 
+/*
+ * Twilio refused a text with 21610: the person replied STOP where plantao never heard it (a
+ * webhook lost while plantao was down, another app on the same number). They are marked opted
+ * out, so texts are no longer attempted; calls still go out.
+ */
+static void note_opted_out(struct sender *s, const struct slot *sl)
+{
+	int64_t id = 0;
+	bool changed = false;
+	enum rc rc = people_opt_out_phone(s->db, sl->to, "twilio_21610", "twilio:21610", &id, &changed);
+
+	if (rc == RC_OK && changed)
+		log_warn("outbox %lld: Twilio refused the text to %s with 21610 (they replied STOP to this number): "
+		         "person %lld marked opted out of texts; they still get alert calls, and texts again once "
+		         "they text START",
+		         (long long)sl->id, sl->to, (long long)id);
+	else if (rc != RC_OK && rc != RC_NOT_FOUND)
+		log_err("outbox %lld: could not mark %s opted out (%s)", (long long)sl->id, sl->to, rc_str(rc));
+}
+
 static void record(struct sender *s, struct slot *sl, const struct twilio_result *res)
 {
 	int64_t now = clock_now_ms();
@@ -322,8 +349,14 @@ static void record(struct sender *s, struct slot *sl, const struct twilio_result
 			log_warn("outbox %lld: Twilio refused the %s to %s: %d %s", (long long)sl->id,
 			         sl->kind == OUTBOX_CALL ? "call" : "message", sl->to, res->error_code,
 			         res->error_message);
-			IN_TXN(s->db, outbox_mark_failed(s->db, sl->id, res->error_code, res->error_message, now));
+			IN_TXN(s->db, outbox_mark_failed(s->db, sl->id, res->error_code,
+			                                 status_error_words(res->error_code)
+			                                         ? status_error_words(res->error_code)
+			                                         : res->error_message,
+			                                 now));
 			metrics_count(s->app->metrics, "plantao_outbox_failed_total", NULL, 1);
+			if (res->error_code == TWILIO_ERR_UNSUBSCRIBED && sl->kind == OUTBOX_SMS)
+				note_opted_out(s, sl);
 			break;
 		}
 		/* An auth error is retried for pages, like a network failure. */
@@ -463,6 +496,21 @@ static enum rc claim(struct sender *s, struct outbox_row *r, const char *from, i
 		return rc;
 	if (page && !live)
 		return cancel_page(s, r->id, "not sent: its alert was acknowledged or resolved first");
+	if (r->kind == OUTBOX_SMS) {
+		/* Twilio would refuse it (21610): the person replied STOP. Not attempted, and said so. */
+		bool opted_out = false;
+
+		rc = people_phone_opted_out(s->db, r->to, &opted_out);
+		if (rc != RC_OK)
+			return rc;
+		if (opted_out) {
+			rc = outbox_mark_canceled(s->db, r->id, SENDER_OPTED_OUT_WHY, clock_now_ms());
+			if (rc == RC_OK)
+				log_info("outbox %lld: text to %s not sent: they opted out of texts (STOP)",
+				         (long long)r->id, r->to);
+			return rc;
+		}
+	}
 	*go = true;
 
 	if (r->kind == OUTBOX_SMS && !r->encoding[0] && r->body && sms_cost_of(r->body, &cost) == RC_OK) {

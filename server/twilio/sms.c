@@ -200,7 +200,9 @@ static enum rc cmd_verify_code(struct http_req *req, const struct person *p, con
 
 enum rc sms_incoming(struct http_req *req)
 {
-	static const char *const stop[] = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", NULL};
+	/* Twilio's default opt-out and opt-in keywords (Advanced Opt-Out off). */
+	static const char *const stop[] = {"stop", "stopall", "unsubscribe", "cancel", "end",
+	                                   "quit", "revoke",  "optout",      NULL};
 	static const char *const start[] = {"start", "yes", "unstop", NULL};
 	static const char *const verify_words[] = {"verificar", "verify", NULL};
 	const char *from = form_get(&req->form, "From"), *body = form_get(&req->form, "Body");
@@ -222,10 +224,22 @@ enum rc sms_incoming(struct http_req *req)
 
 	if (whole_is(body, stop) || whole_is(body, start)) {
 		if (known) {
-			rc = people_set_opt_out(req->db, p.id, whole_is(body, stop), actor);
+			bool out = whole_is(body, stop), changed = false;
+			char via[WORD_MAX];
+			size_t i;
+
+			first_word(body, via, sizeof via);
+			for (i = 0; via[i]; i++)
+				via[i] = (char)toupper((unsigned char)via[i]);
+			rc = people_set_opt_out_via(req->db, p.id, out, out ? via : NULL, actor, &changed);
 			if (rc != RC_OK)
 				return rc;
-			log_info("sms: %s opted %s", from, whole_is(body, stop) ? "out" : "in");
+			if (changed && out)
+				log_warn("sms: %s (person %lld) texted %s: no more texts to them (Twilio refuses them "
+				         "until they text START); alert calls still go out",
+				         from, (long long)p.id, via);
+			else if (changed)
+				log_info("sms: %s (person %lld) opted back in to texts", from, (long long)p.id);
 		}
 		return answer(req, NULL);
 	}

@@ -1,9 +1,12 @@
 /*
  * server/twilio/sms.h — POST /twilio/sms (signed): text commands to the team's number
  * (https://www.twilio.com/docs/messaging/twiml). Order of handling:
- *   1. STOP / START (Twilio's opt-out keywords, the whole message): set or clear
- *      people.sms_opt_out for a known sender and answer nothing (Twilio itself confirms an
- *      opt-out at carrier level, and replies to an opted-out number would be refused);
+ *   1. Twilio's default opt-out words STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE,
+ *      OPTOUT and opt-in words START, UNSTOP, YES (the whole message, any case, trimmed): set
+ *      or clear people.sms_opt_out for a known sender, with the word and the time, and answer
+ *      nothing (Twilio itself confirms an opt-out at carrier level, and replies to an
+ *      opted-out number would be refused). An opted-out person still gets alert calls; texts
+ *      to them are not attempted (server/outbox/sender.c);
  *   2. the alert pager's commands (alerts_sms_command: "ack 12", …);
  *   3. the support commands of known people: quem/who, assumir/take, ajuda/help.
  * Unknown senders get a short reply and nothing changes. Replies are one <Message> in

@@ -165,6 +165,10 @@ const S = {
   'people.remove.label': ['Remover {name}', 'Remove {name}'],
   'people.archived': ['{name} foi arquivada (aparece no histórico).', '{name} was archived (appears in the history).'],
   'people.optout': ['SMS desligado (STOP)', 'SMS off (STOP)'],
+  'people.optout.via': ['SMS desligado ({via})', 'SMS off ({via})'],
+  'people.optout.twilio': ['SMS desligado (a Twilio recusou: respondeu STOP)', 'SMS off (Twilio refused: replied STOP)'],
+  'people.optout.title': ['Sem SMS desde {when}; ligações de alerta continuam. Volta com START.',
+    'No texts since {when}; alert calls still go out. Back with START.'],
 
   'esc.steps': ['Passos', 'Steps'],
   'esc.hint': ['Um alerta manda SMS e liga para cada passo, em ordem, até alguém confirmar (tecla 1).',

@@ -95,3 +95,79 @@ class TestStatusesAsReceived(MessagingTest):
         shown = [m for m in self.api_ok("GET", "/api/alerts/%d" % aid)["timeline"] if m["to"] == ANA]
         self.assertIn("unreachable", shown[0]["error_message"])
         self.consume()
+
+
+class TestOptOut(MessagingTest):
+
+    def texts_requested(self, phone):
+        return [r for r in self.sim.requests_of("messages", "POST") if r.form.get("To") == phone]
+
+    def test_every_opt_out_word_turns_texts_off_and_every_opt_in_word_back_on(self):
+        words = ["STOP", "stopall", " Unsubscribe ", "CANCEL", "end", "Quit", "REVOKE", "optout", "OptOut."]
+        again = ["START", "unstop", "Yes", "start", "UNSTOP", "yes", "Start", "START", "start"]
+        for word, back in zip(words, again):
+            with self.subTest(word=word):
+                self.assertEqual(self.sim.incoming_sms(ANA, word), [])
+                ana = self.person(self.ana)
+                self.assertIs(ana["sms_opt_out"], True, word)
+                self.assertEqual(ana["sms_opt_out_via"], word.strip().rstrip(".").upper())
+                self.assertAlmostEqual(ana["sms_opt_out_at"], self.plantao.now(), delta=30)
+                self.assertEqual(self.sim.incoming_sms(ANA, back), [])
+                ana = self.person(self.ana)
+                self.assertIs(ana["sms_opt_out"], False, back)
+                self.assertIsNone(ana["sms_opt_out_via"])
+        # inside a sentence they are words like any other
+        self.sim.incoming_sms(ANA, "please stop the alarm")
+        self.assertIs(self.person(self.ana)["sms_opt_out"], False)
+
+    def test_a_text_refused_with_21610_marks_the_person_and_calls_still_go_out(self):
+        # Ana replied STOP to the team number while plantao was down: only Twilio knows.
+        self.sim.phone(ANA).opts_out().answers(digits="1")
+        first = self.trigger("db1 fora do ar")
+        self.sim.expect_call(ANA)  # the call goes out and she takes the alert
+        wait_until(lambda: self.api_ok("GET", "/api/alerts/%d" % first)["status"] == "acknowledged",
+                   timeout=20, what="alert acknowledged on the call")
+        ana = wait_until(lambda: (lambda p: p if p["sms_opt_out"] else None)(self.person(self.ana)),
+                         timeout=15, what="Ana marked opted out")
+        self.assertEqual(ana["sms_opt_out_via"], "twilio_21610")
+        self.assertEqual(len(self.texts_requested(ANA)), 1)
+        refused = self.outbox_row(ANA)
+        self.assertEqual((refused["status"], refused["error_code"]), ("failed", 21610))
+        self.assertIn("replied STOP", refused["error_message"])
+        log = self.plantao.log_text()
+        self.assertTrue([x for x in log.splitlines() if "21610" in x and "WARN" in x and "opted out" in x], log[-3000:])
+
+        # the next alert: a call again, and no text is even attempted
+        self.advance(16 * 60)  # past the per-phone limits
+        second = self.trigger("db2 fora do ar")
+        call = self.sim.expect_call(ANA, timeout=20)
+        self.assertTrue(call.heard("db2 fora do ar"))
+        wait_until(lambda: self.api_ok("GET", "/api/alerts/%d" % second)["status"] == "acknowledged",
+                   timeout=20, what="second alert acknowledged")
+        self.sim.wait_idle()
+        self.assertEqual(len(self.texts_requested(ANA)), 1)
+        self.consume()
+
+    def test_a_page_text_waiting_when_the_person_texts_stop_is_not_sent_and_says_why(self):
+        self.sim.phone(ANA).does_not_answer()
+        first = self.trigger("fila travada", severity="warning")
+        self.sim.expect_sms(ANA, containing="fila travada")
+        second = self.trigger("fila travada de novo", severity="warning")
+        # the second page text waits behind the per-phone gap; Ana texts STOP meanwhile
+        wait_until(lambda: len([r for r in self.api_ok("GET", "/api/outbox")["outbox"]
+                                if r["to"] == ANA and r["kind"] == "sms"]) == 2, what="second page text queued")
+        self.assertEqual(self.sim.incoming_sms(ANA, "stop"), [])
+        self.advance(61)
+        held = wait_until(lambda: (lambda rows: rows[0] if rows and rows[0]["status"] != "pending"
+                                   and rows[0]["status"] != "retry" else None)(
+            [r for r in self.api_ok("GET", "/api/outbox")["outbox"] if r["to"] == ANA and r["kind"] == "sms"]),
+            timeout=15, what="the held text settled")
+        self.assertEqual(held["status"], "canceled", held)
+        self.assertIn("opted out", held["error_message"])
+        shown = [m for m in self.api_ok("GET", "/api/alerts/%d" % second)["timeline"]
+                 if m["to"] == ANA and m["kind"] == "sms"]
+        self.assertEqual(shown[0]["status"], "canceled")
+        self.assertIn("opted out", shown[0]["error_message"])
+        self.assertEqual(len(self.texts_requested(ANA)), 1)
+        self.assertTrue(first)
+        self.consume()

@@ -5,6 +5,7 @@
 
 import { api } from '../api.js';
 import { clearErrors, errorText, field, formError, h, mount, showError } from '../dom.js';
+import { fmtDateTime } from '../fmt.js';
 import { t } from '../i18n.js';
 import { editFailed, loadPeople, pageTitle, personChip, session, toast } from '../state.js';
 
@@ -41,6 +42,15 @@ export default async function render(root, ctx) {
   if (!people.length && session.canEdit) showForm(null);
 }
 
+/* Texts turned off: by a word the person texted, or by Twilio's 21610 refusal; calls still go. */
+function optOutBadge(p) {
+  if (!p.sms_opt_out) return null;
+  const text = p.sms_opt_out_via === 'twilio_21610' ? t('people.optout.twilio')
+    : p.sms_opt_out_via ? t('people.optout.via', { via: p.sms_opt_out_via }) : t('people.optout');
+  const title = p.sms_opt_out_at ? t('people.optout.title', { when: fmtDateTime(p.sms_opt_out_at) }) : null;
+  return h('span', { class: 'badge', 'data-testid': 'sms-opt-out', title }, text);
+}
+
 function row(p, showForm, ctx) {
   const status = h('span', { class: 'row-error', role: 'alert' });
   const del = h('button', { type: 'button', class: 'danger', 'aria-label': t('people.remove.label', { name: p.name }) },
@@ -51,7 +61,7 @@ function row(p, showForm, ctx) {
     del, status);
   del.addEventListener('click', () => confirmRemove(cell, del, p, status, ctx));
   return h('tr', { 'data-person': String(p.id) },
-    h('th', { scope: 'row' }, personChip(p), p.sms_opt_out ? h('span', { class: 'badge' }, t('people.optout')) : null,
+    h('th', { scope: 'row' }, personChip(p), optOutBadge(p),
       p.phone_verified === false
         ? h('span', { class: 'badge unverified', title: t('people.unverified.title'), 'data-testid': 'unverified' },
           t('people.unverified'))
