@@ -38,12 +38,13 @@ static const struct copy_table tables[] = {
         {
                 "people",
                 "id,name,phone,email,whatsapp,sms_opt_out,created_at,updated_at,deleted_at,sms_opt_out_at,"
-                "sms_opt_out_via,role,phone_verified_at,email_verified_at",
-                14,
+                "sms_opt_out_via,whatsapp_inbound_at,role,phone_verified_at,email_verified_at",
+                15,
                 "SELECT * FROM people",
                 "INSERT INTO people (id, name, phone, email, whatsapp, sms_opt_out, created_at, "
-                "updated_at, deleted_at, sms_opt_out_at, sms_opt_out_via, role, phone_verified_at, "
-                "email_verified_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                "updated_at, deleted_at, sms_opt_out_at, sms_opt_out_via, whatsapp_inbound_at, role, "
+                "phone_verified_at, email_verified_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                "?11, ?12, ?13, ?14, ?15)",
                 "SELECT 1 FROM people LIMIT 1",
                 NULL,
                 "SELECT setval(pg_get_serial_sequence('people', 'id'), coalesce(max(id), 0) + 1, false) "

@@ -126,7 +126,7 @@ enum rc people_input_parse(const json_t *body, bool partial, struct person_input
 
 #define PERSON_COLS                                                                                                    \
 	"id, name, phone, coalesce(email, ''), whatsapp, sms_opt_out, coalesce(sms_opt_out_at, 0), "                   \
-	"coalesce(sms_opt_out_via, '')"
+	"coalesce(sms_opt_out_via, ''), coalesce(whatsapp_inbound_at, 0)"
 
 static void read_row(struct db_stmt *st, struct person *p)
 {
@@ -139,6 +139,7 @@ static void read_row(struct db_stmt *st, struct person *p)
 	p->sms_opt_out_at = p->sms_opt_out ? db_column_int64(st, 6) : 0;
 	snprintf(p->sms_opt_out_via, sizeof p->sms_opt_out_via, "%s",
 	         p->sms_opt_out ? (const char *)db_column_text(st, 7) : "");
+	p->whatsapp_inbound_at = db_column_int64(st, 8);
 }
 
 static enum rc one(struct db *db, struct db_stmt *st, struct person *out)
@@ -207,6 +208,8 @@ json_t *people_to_json(const struct person *p)
 		json_object_set_new(o, "sms_opt_out_at",
 		                    p->sms_opt_out && p->sms_opt_out_at ? json_integer(p->sms_opt_out_at)
 		                                                        : json_null());
+		json_object_set_new(o, "whatsapp_inbound_at",
+		                    p->whatsapp_inbound_at ? json_integer(p->whatsapp_inbound_at) : json_null());
 		json_object_set_new(o, "sms_opt_out_via",
 		                    p->sms_opt_out && p->sms_opt_out_via[0] ? json_string(p->sms_opt_out_via)
 		                                                            : json_null());
@@ -583,4 +586,33 @@ enum rc people_opted_out_count(struct db *db, int64_t *count)
 	if (st)
 		db_reset(st);
 	return rc;
+}
+
+enum rc people_whatsapp_inbound(struct db *db, const char *phone, int64_t at)
+{
+	static const char sql[] = "UPDATE people SET whatsapp_inbound_at = ?2 WHERE phone = ?1 AND deleted_at IS NULL "
+	                          "AND (whatsapp_inbound_at IS NULL OR whatsapp_inbound_at < ?2)";
+	struct db_stmt *st = db_prepare(db, sql);
+	enum rc rc = RC_DB;
+
+	if (!st || db_bind_text(st, 1, phone, -1, DB_TRANSIENT) || db_bind_int64(st, 2, at)) {
+		if (st)
+			db_reset(st);
+		return RC_DB;
+	}
+	if (db_step(st) == DB_DONE)
+		rc = RC_OK;
+	else
+		log_err("people_whatsapp_inbound: %s", db_errmsg(db));
+	db_reset(st);
+	return rc;
+}
+
+enum rc people_whatsapp_window(struct db *db, const char *phone, int64_t now, bool *inside)
+{
+	struct person p;
+	enum rc rc = people_find_phone(db, phone, &p);
+
+	*inside = rc == RC_OK && p.whatsapp_inbound_at > 0 && now - p.whatsapp_inbound_at < PEOPLE_WHATSAPP_WINDOW_S;
+	return rc == RC_NOT_FOUND ? RC_OK : rc;
 }

@@ -35,8 +35,9 @@ struct person {
 	char email[PEOPLE_EMAIL_MAX + 1]; /* "" when none */
 	bool whatsapp;
 	bool sms_opt_out;
-	int64_t sms_opt_out_at;   /* when it was set (Unix seconds), 0 when not opted out or unknown */
-	char sms_opt_out_via[32]; /* how: the word they texted ("STOP", "REVOKE"…) or "twilio_21610" */
+	int64_t sms_opt_out_at;      /* when it was set (Unix seconds), 0 when not opted out or unknown */
+	char sms_opt_out_via[32];    /* how: the word they texted ("STOP", "REVOKE"…) or "twilio_21610" */
+	int64_t whatsapp_inbound_at; /* when they last wrote to the team's WhatsApp number, 0: never */
 };
 
 /* Fields of a create (all but email and whatsapp required) or a patch (any subset). Borrowed. */
@@ -104,6 +105,18 @@ enum rc people_opt_out_phone(struct db *db, const char *phone, const char *via, 
 
 /* Whether the (not archived) person with phone has opted out of texts; false when nobody has it. */
 enum rc people_phone_opted_out(struct db *db, const char *phone, bool *opted_out);
+
+/*
+ * WhatsApp's 24-hour window: the person with phone wrote to the team's WhatsApp number at
+ * `at` (Unix seconds; an older time changes nothing). In the caller's transaction; a phone
+ * nobody has changes nothing.
+ */
+enum rc people_whatsapp_inbound(struct db *db, const char *phone, int64_t at);
+
+#define PEOPLE_WHATSAPP_WINDOW_S (24 * 60 * 60)
+
+/* Whether free-form WhatsApp may go to phone at now: its person wrote in within 24 hours. */
+enum rc people_whatsapp_window(struct db *db, const char *phone, int64_t now, bool *inside);
 
 /* How many (not archived) people have opted out of texts (for /healthz?verbose). */
 enum rc people_opted_out_count(struct db *db, int64_t *count);

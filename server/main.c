@@ -224,6 +224,15 @@ static int cmd_serve(int argc, char **argv)
 		log_warn("PLANTAO_PUBLIC_URL %s is a loopback address: Twilio cannot reach it, so call TwiML, "
 		         "keypresses and status callbacks never arrive (use the public https:// address)",
 		         c.public_url);
+	if (c.whatsapp_from && !c.whatsapp_template_sid)
+		log_warn("TWILIO_WHATSAPP_TEMPLATE_SID is not set: WhatsApp pages and notices go as free-form text, "
+		         "which WhatsApp delivers only to people who wrote to %s in the last 24 hours; to everyone "
+		         "else they fail with error 63016 (their SMS and calls still go out). Set it to an approved "
+		         "Content template (HX...) with {{1}} = alert number and {{2}} = summary",
+		         c.whatsapp_from);
+	else if (c.whatsapp_template_sid && !c.whatsapp_from)
+		log_warn("TWILIO_WHATSAPP_TEMPLATE_SID is set but TWILIO_WHATSAPP_FROM is not: no WhatsApp message is "
+		         "sent");
 	if (!cfg_has_twilio(&c))
 		log_warn("Twilio credentials not set (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM): "
 		         "messages and calls stay pending in the outbox");

@@ -230,6 +230,7 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 	c->twilio_token = dup_env("TWILIO_AUTH_TOKEN", NULL);
 	c->twilio_from = dup_env("TWILIO_FROM", NULL);
 	c->whatsapp_from = dup_env("TWILIO_WHATSAPP_FROM", NULL);
+	c->whatsapp_template_sid = dup_env("TWILIO_WHATSAPP_TEMPLATE_SID", NULL);
 	c->twilio_api_base = dup_env("TWILIO_API_BASE", "https://api.twilio.com");
 	c->imap_url = dup_env("PLANTAO_IMAP_URL", NULL);
 	c->imap_user = dup_env("PLANTAO_IMAP_USER", NULL);
@@ -275,6 +276,15 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 	if (c->whatsapp_from &&
 	    (strncmp(c->whatsapp_from, "whatsapp:", 9) != 0 || !cfg_is_e164(c->whatsapp_from + 9))) {
 		snprintf(err, errlen, "TWILIO_WHATSAPP_FROM: expected whatsapp:+E164, got '%s'", c->whatsapp_from);
+		return RC_INVALID;
+	}
+	if (c->whatsapp_template_sid &&
+	    (strlen(c->whatsapp_template_sid) != 34 || strncmp(c->whatsapp_template_sid, "HX", 2) != 0 ||
+	     strspn(c->whatsapp_template_sid + 2, "0123456789abcdefABCDEF") != 32)) {
+		snprintf(err, errlen,
+		         "TWILIO_WHATSAPP_TEMPLATE_SID: expected a Content SID, HX followed by 32 hexadecimal "
+		         "characters, got '%.60s'",
+		         c->whatsapp_template_sid);
 		return RC_INVALID;
 	}
 	if (c->twilio_sid && (strncmp(c->twilio_sid, "AC", 2) != 0 || strlen(c->twilio_sid) != 34)) {
@@ -375,4 +385,6 @@ void cfg_release(struct cfg *c)
 		free(*fields[i]);
 		*fields[i] = NULL;
 	}
+	free(c->whatsapp_template_sid);
+	c->whatsapp_template_sid = NULL;
 }

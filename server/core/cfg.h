@@ -53,6 +53,10 @@ struct cfg {
 	 * 3166 alpha-2, default BR: the country of phone numbers typed without "+"). */
 	int session_days;
 	char country[3];
+
+	/* TWILIO_WHATSAPP_TEMPLATE_SID: approved Content template ("HX" + 32 hex) WhatsApp messages
+	 * go with to people outside the 24-hour window; NULL: free-form only (warned at start-up) */
+	char *whatsapp_template_sid;
 };
 
 /*

@@ -9,6 +9,7 @@
 
 #include "auth/otp.h"
 #include "db/auth.h"
+#include "db/db.h"
 #include "db/people.h"
 #include "db/rotation.h"
 #include "pager/alerts.h"
@@ -209,17 +210,31 @@ enum rc sms_incoming(struct http_req *req)
 	struct person p;
 	struct buf reply;
 	char word[WORD_MAX], actor[64], code[OTP_DIGITS + 1];
-	bool known, handled = false;
+	bool known, handled = false, whatsapp = false;
 	enum rc rc;
 
 	if (!from || !body)
 		return http_fail(req, RC_INVALID, "From and Body are required");
-	if (!strncmp(from, "whatsapp:", 9))
+	if (!strncmp(from, "whatsapp:", 9)) {
 		from += 9;
+		whatsapp = true;
+	}
 	rc = people_find_phone(req->db, from, &p);
 	if (rc != RC_OK && rc != RC_NOT_FOUND)
 		return rc;
 	known = rc == RC_OK;
+	if (known && whatsapp) {
+		/* WhatsApp's 24-hour window opens: free-form messages may go to them until it closes. */
+		rc = db_begin(req->db);
+		if (rc == RC_OK)
+			rc = people_whatsapp_inbound(req->db, from, clock_now());
+		if (rc == RC_OK)
+			rc = db_commit(req->db);
+		if (rc != RC_OK) {
+			db_rollback(req->db);
+			return rc;
+		}
+	}
 	snprintf(actor, sizeof actor, "sms:%s", from);
 
 	if (whole_is(body, stop) || whole_is(body, start)) {

@@ -7,6 +7,8 @@
  *      nothing (Twilio itself confirms an opt-out at carrier level, and replies to an
  *      opted-out number would be refused). An opted-out person still gets alert calls; texts
  *      to them are not attempted (server/outbox/sender.c);
+ *   A message from WhatsApp (From whatsapp:+E164) by a known person records when they wrote
+ *   (people.whatsapp_inbound_at): WhatsApp's 24-hour window for free-form messages.
  *   2. the alert pager's commands (alerts_sms_command: "ack 12", …);
  *   3. the support commands of known people: quem/who, assumir/take, ajuda/help.
  * Unknown senders get a short reply and nothing changes. Replies are one <Message> in

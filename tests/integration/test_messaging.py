@@ -15,6 +15,7 @@ The rotation puts Ana on call and Bruno next; the policy is the default one (on 
 """
 
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -170,4 +171,79 @@ class TestOptOut(MessagingTest):
         self.assertIn("opted out", shown[0]["error_message"])
         self.assertEqual(len(self.texts_requested(ANA)), 1)
         self.assertTrue(first)
+        self.consume()
+
+
+class WhatsAppTest(MessagingTest):
+    plantao_env = {"TWILIO_WHATSAPP_FROM": WA_FROM}
+
+    def setUp(self):
+        super().setUp()
+        self.api_ok("PATCH", "/api/people/%d" % self.ana, json={"whatsapp": True})
+
+    def whatsapp_row(self, body_part):
+        rows = [r for r in self.api_ok("GET", "/api/outbox")["outbox"]
+                if r["kind"] == "whatsapp" and r["to"] == ANA and body_part in (r["body"] or "")]
+        return rows[0] if rows else None
+
+    def settled_whatsapp(self, body_part, status):
+        return wait_until(lambda: (lambda r: r if r and r["status"] == status else None)(self.whatsapp_row(body_part)),
+                          timeout=20, what="WhatsApp '%s' %s" % (body_part, status))
+
+
+class TestWhatsAppWindow(WhatsAppTest):
+
+    def test_start_up_says_what_fails_without_a_template(self):
+        log = self.plantao.log_text()
+        lines = [x for x in log.splitlines() if "TWILIO_WHATSAPP_TEMPLATE_SID" in x]
+        self.assertTrue(lines, log[-2000:])
+        self.assertIn("WARN", lines[0])
+        self.assertIn("63016", lines[0])
+        self.assertIn("24 hours", lines[0])
+
+    def test_a_malformed_template_sid_stops_start_up_naming_it(self):
+        env = dict(self.plantao.env, TWILIO_WHATSAPP_TEMPLATE_SID="HXnot-a-sid", PLANTAO_LISTEN="127.0.0.1:0")
+        out = subprocess.run([self.plantao.binary, "serve"], env=env, cwd=self.plantao.tmp, capture_output=True,
+                             text=True, timeout=20)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("TWILIO_WHATSAPP_TEMPLATE_SID", out.stdout + out.stderr)
+
+    def test_free_form_inside_the_window_then_63016_when_it_has_closed(self):
+        self.sim.incoming_sms("whatsapp:" + ANA, "bom dia", to=WA_FROM)  # Ana writes in
+        wrote = self.person(self.ana)["whatsapp_inbound_at"]
+        self.assertAlmostEqual(wrote, self.plantao.now(), delta=30)
+        self.trigger("cache frio", severity="warning")
+        self.sim.expect_sms(ANA, containing="cache frio")
+        self.advance(11)  # the WhatsApp copy waits the per-phone gap behind the text
+        self.sim.expect_whatsapp(ANA, containing="cache frio")
+        self.settled_whatsapp("cache frio", "delivered")
+
+        self.advance(25 * 3600)  # the window closes: free-form is refused now
+        aid = self.trigger("cache frio de novo", severity="warning")
+        self.sim.expect_sms(ANA, containing="cache frio de novo", timeout=20)
+        self.advance(11)
+        self.sim.expect_whatsapp(ANA, containing="cache frio de novo", timeout=20)
+        row = self.settled_whatsapp("cache frio de novo", "failed")
+        self.assertEqual(row["error_code"], 63016)
+        self.assertIn("24 hours", row["error_message"])
+        shown = [m for m in self.api_ok("GET", "/api/alerts/%d" % aid)["timeline"] if m["kind"] == "whatsapp"]
+        self.assertIn("24 hours", shown[0]["error_message"])
+        self.assertTrue([x for x in self.plantao.log_text().splitlines() if "63016" in x and "WARN" in x])
+        self.consume()
+
+    def test_failing_whatsapp_never_stops_the_text_and_the_call(self):
+        # Ana never wrote to the WhatsApp number and there is no template: WhatsApp fails (63016)
+        self.sim.phone(ANA).answers(digits="1", delay=8.0)  # she picks up after a while
+        aid = self.trigger("pagamentos fora do ar")
+        self.sim.expect_sms(ANA, containing="pagamentos fora do ar")
+        self.advance(11)  # the WhatsApp copy waits the per-phone gap behind the text
+        self.sim.expect_whatsapp(ANA, containing="pagamentos fora do ar")
+        self.assertEqual(self.settled_whatsapp("pagamentos fora do ar", "failed")["error_code"], 63016)
+        call = self.sim.expect_call(ANA, timeout=20)
+        self.assertTrue(call.heard("pagamentos fora do ar"))
+        wait_until(lambda: self.api_ok("GET", "/api/alerts/%d" % aid)["status"] == "acknowledged",
+                   timeout=20, what="acknowledged on the call")
+        wait_until(lambda: [r for r in self.api_ok("GET", "/api/outbox")["outbox"]
+                            if r["kind"] == "sms" and r["to"] == ANA and "pagamentos fora do ar" in r["body"]
+                            and r["status"] == "delivered"], timeout=20, what="the page text delivered")
         self.consume()

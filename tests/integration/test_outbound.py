@@ -108,6 +108,7 @@ class TestSending(OutboundTest):
         self.plantao.stop()
         self.forgive_lost_callbacks()
         self.start_plantao_now(env={"TWILIO_WHATSAPP_FROM": "whatsapp:" + TWILIO_FROM})
+        self.sim.phone(PHONE).wrote_on_whatsapp()  # inside the 24-hour window: free-form is delivered
         (rid,) = queue(self.plantao, kind="whatsapp", body="Alerta %d")
         msg = self.sim.expect_whatsapp(PHONE, containing="Alerta 0")
         self.assertEqual(msg.from_, "whatsapp:" + TWILIO_FROM)

@@ -470,6 +470,16 @@ class Phone:
             self.sim.opted_out.add((self.number, sender or self.sim.support_number))
         return self
 
+    def wrote_on_whatsapp(self, sender=None, at=None):
+        """The person wrote to the WhatsApp `sender` (default whatsapp:<team number>) at `at`
+        (default now) without plantao hearing it: free-form WhatsApp to them is allowed for 24 h.
+        Outside that window Twilio accepts a free-form WhatsApp message and then fails it with
+        63016; messages with a ContentSid (an approved template) always go."""
+        with self.sim._lock:
+            self.sim.whatsapp_inbound[("whatsapp:" + self.number, sender or "whatsapp:" + self.sim.support_number)] = (
+                self.sim.now() if at is None else at)
+        return self
+
     def sms_callbacks(self, order=None, drop=()):
         """order: message statuses in the order callbacks reach plantao (e.g. ['delivered',
         'sent']); drop: statuses whose callback is never sent."""
@@ -922,6 +932,10 @@ class TwilioSim:
             text = self.whatsapp_templates.get(content_sid, "{{1}}: {{2}}")
             msg.body = re.sub(r"\{\{(\w+)\}\}", lambda m: variables.get(m.group(1), ""), text)
             msg.content_sid, msg.content_variables = content_sid, variables
+        elif to.startswith("whatsapp:"):
+            wrote = self.whatsapp_inbound.get((to, from_))
+            if wrote is None or self.now() - wrote > 24 * 3600:
+                msg.outside_window = True  # accepted, then failed with 63016, as Twilio does
         phone = self.phone(to[len("whatsapp:"):] if to.startswith("whatsapp:") else to)
         with self._lock:
             self.messages.append(msg)
@@ -1190,6 +1204,8 @@ class TwilioSim:
 
     def _deliver_message(self, msg, phone):
         outcome, code = phone.sms_outcome
+        if getattr(msg, "outside_window", False):
+            outcome, code = "failed", 63016
         if outcome == "reports":
             statuses, code = code
         else:
