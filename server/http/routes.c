@@ -92,7 +92,8 @@ const struct route routes[] = {
 	{"DELETE", "/api/overrides/{id}", api_overrides_delete, TOK, HTTP_PERM_EDIT, 0, NULL},
 	{"GET", "/api/audit", api_audit_list, TOK, HTTP_PERM_READ, 0, NULL},
 	{"GET", "/api/calls", voice_api_calls, TOK, HTTP_PERM_READ, 0, NULL},
-	{"GET", "/api/outbox", api_outbox_list, TOK, HTTP_PERM_READ, 0, NULL},
+	/* admin: the outbox holds the texts of one-time sign-in codes until they are sent */
+	{"GET", "/api/outbox", api_outbox_list, TOK, HTTP_PERM_ADMIN, 0, NULL},
 	/* sales import: the body is streamed into the import (CSV, .xlsx, JSON or multipart) */
 	{"POST", "/api/sales", api_sales_import, TOK, HTTP_PERM_EDIT, API_SALES_MAX_BODY, api_sales_body},
 	{"GET", "/api/sales/settings", api_sales_settings_get, TOK, HTTP_PERM_READ, 0, NULL},

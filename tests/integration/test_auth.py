@@ -287,6 +287,18 @@ class TestSessions(AuthTest):
         self.assertEqual(self.with_cookie("PUT", "/api/people/%d/role" % bia, secret, json={"role": "admin"})[0], 403)
         self.assertEqual(self.with_cookie("PUT", "/api/people/%d/role" % bia, admin, json={"role": "editor"})[0], 200)
 
+    def test_a_viewer_cannot_read_an_admins_code_from_the_outbox(self):
+        """A signed-in viewer (or a viewer token) must not find someone else's sign-in code in
+        GET /api/outbox and sign in as them."""
+        self.person("Admin", ANA, "admin")
+        self.person("Bia", BIA, "viewer")
+        viewer, _, _ = self.sign_in(BIA)
+        token = self.api_ok("POST", "/api/tokens", json={"name": "ro", "role": "viewer"}, expect=201)["token"]
+        self.ask_code(ANA)
+        self.sim.expect_sms(ANA, "plantao")
+        self.assertEqual(self.with_cookie("GET", "/api/outbox", viewer)[0], 403)
+        self.assertEqual(self.api("GET", "/api/outbox", token=token)[0], 403)
+
     def test_person_create_command_makes_the_first_admin(self):
         out = subprocess.run([self.plantao.binary, "person", "create", "--name", "Primeira Admin", "--phone",
                               "(11) 98765-4321", "--role", "admin"], cwd=self.plantao.tmp, env=self.plantao.env,
