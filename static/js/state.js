@@ -58,10 +58,17 @@ export function colorClass(id) {
   return `pc${((n % 10) + 10) % 10}`;
 }
 
-/* A coloured name chip. */
+/* A coloured name chip; a person whose phone is not verified yet gets a red mark (and says so
+ * in its title), on every page that shows people. */
 export function personChip(p) {
   if (!p) return h('span', { class: 'chip nobody' }, t('nobody'));
-  return h('span', { class: `chip ${colorClass(p.id)}` }, p.name);
+  const known = byId.get(Number(p.id));
+  const unverified = (p.phone_verified ?? (known && known.phone_verified)) === false;
+  return h('span', {
+    class: `chip ${colorClass(p.id)}${unverified ? ' unverified' : ''}`,
+    title: unverified ? t('people.unverified.title') : null,
+    'data-unverified': unverified ? 'true' : null,
+  }, p.name);
 }
 
 let toastTimer = 0;

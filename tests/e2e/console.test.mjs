@@ -709,6 +709,22 @@ test('verify: the person verifies their own phone; unverified phones are marked 
   await shot(p, '24-people-verified-390');
 });
 
+test('unverified phones are marked in red on the Schedule and Escalation pages too', async () => {
+  // Ana (in the rotation since the first tests) never verified her phone
+  await go(page, '#/schedule');
+  const chip = page.locator('.chip[data-unverified="true"]', { hasText: 'Ana Souza' }).first();
+  await chip.waitFor();
+  const shadow = await chip.evaluate((el) => getComputedStyle(el).boxShadow);
+  assert(/rgb\(180, 35, 24\)/.test(shadow), `red mark on the schedule (${shadow})`);
+  const put = await server.api('PUT', '/api/escalation', { steps: [{ target: ana.id, timeout_s: 30 }, { target: 'next', timeout_s: 30 }], rounds: 2 });
+  assert(put.status === 200, `escalation with Ana as a step (${put.text})`);
+  await go(page, '#/escalation');
+  const note = page.getByTestId('step-unverified').first();
+  await note.waitFor();
+  assert((await text(note)).includes('Ana Souza'), `the step names Ana as unverified (${await text(note)})`);
+  await shot(page, '26-escalation-unverified');
+});
+
 test('sign-out: the session ends on the server and the sign-in form is back', async () => {
   const p = carolPage;
   await p.getByRole('button', { name: 'Sair' }).click();

@@ -48,13 +48,22 @@ export default async function render(root, ctx) {
         h('option', { value: 'next' }, t('esc.next')),
         people.map((p) => h('option', { value: `p:${p.id}` }, p.name)));
       sel.value = s.target;
-      sel.addEventListener('change', () => { s.target = sel.value; });
+      // a step that calls a person whose phone is not verified says so, in red
+      const note = h('p', { class: 'warn unverified-note', 'data-testid': 'step-unverified', role: 'note' });
+      const mark = () => {
+        const p = String(s.target).startsWith('p:')
+          ? people.find((x) => `p:${x.id}` === s.target) : null;
+        note.textContent = p && p.phone_verified === false ? `${p.name}: ${t('people.unverified')}` : '';
+        note.hidden = !note.textContent;
+      };
+      mark();
+      sel.addEventListener('change', () => { s.target = sel.value; mark(); });
       const timeout = h('input', { type: 'number', min: 5, max: 600, step: 1, inputmode: 'numeric', value: String(s.timeout_s) });
       timeout.readOnly = !session.canEdit;
       timeout.addEventListener('input', () => { s.timeout_s = Number(timeout.value); });
       return h('li', { class: 'step' },
         h('span', { class: 'step-n', 'aria-hidden': 'true' }, String(i + 1)),
-        field(`steps[${i}].target`, t('esc.target', { n: i + 1 }), sel),
+        h('div', null, field(`steps[${i}].target`, t('esc.target', { n: i + 1 }), sel), note),
         field(`steps[${i}].timeout_s`, t('esc.timeout'), timeout),
         h('span', { class: 'edit member-actions' },
           h('button', { type: 'button', class: 'icon', disabled: i === 0, 'aria-label': t('esc.up', { n: i + 1 }),
