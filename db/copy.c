@@ -374,6 +374,40 @@ static const struct copy_table tables[] = {
                 "DELETE FROM poller_status",
                 NULL,
         },
+        {
+                "monitors",
+                "id,kind,name,secret,period_s,grace_s,schedule,tz,severity,paused,state,state_since_ms,"
+                "last_ping_ms,last_ping_kind,last_start_ms,last_duration_ms,due_ms,next_ms,alert_id,"
+                "target,interval_s,timeout_s,expect_status,keyword,follow_redirects,failures_before_alert,"
+                "cert_warn_days,tls_verify,fail_streak,last_error,last_response_ms,cert_expires_at,cert_alert_id,"
+                "flips,flips_since_ms,flapping,created_at,updated_at",
+                38,
+                "SELECT * FROM monitors",
+                "INSERT INTO monitors (id, kind, name, secret, period_s, grace_s, schedule, tz, severity, "
+                "paused, state, state_since_ms, last_ping_ms, last_ping_kind, last_start_ms, "
+                "last_duration_ms, due_ms, next_ms, alert_id, target, interval_s, timeout_s, "
+                "expect_status, keyword, follow_redirects, failures_before_alert, cert_warn_days, "
+                "tls_verify, fail_streak, last_error, last_response_ms, cert_expires_at, cert_alert_id, flips, "
+                "flips_since_ms, flapping, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, "
+                "?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38)",
+                "SELECT 1 FROM monitors LIMIT 1",
+                NULL,
+                "SELECT setval(pg_get_serial_sequence('monitors', 'id'), coalesce(max(id), 0) + 1, false) "
+                "FROM monitors",
+        },
+        {
+                "monitor_pings",
+                "id,monitor_id,at_ms,kind,exit_status,method,body,response_ms,folded",
+                9,
+                "SELECT * FROM monitor_pings",
+                "INSERT INTO monitor_pings (id, monitor_id, at_ms, kind, exit_status, method, body, "
+                "response_ms, folded) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "SELECT 1 FROM monitor_pings LIMIT 1",
+                NULL,
+                "SELECT setval(pg_get_serial_sequence('monitor_pings', 'id'), coalesce(max(id), 0) + 1, "
+                "false) FROM monitor_pings",
+        },
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])

@@ -13,6 +13,8 @@
 #include "api/api_rotation.h"
 #include "api/api_outbox.h"
 #include "api/api_sales.h"
+#include "api/api_monitors.h"
+#include "monitors/ping.h"
 #include "http/console.h"
 #include "pager/escalation.h"
 #include "http/ops.h"
@@ -99,6 +101,18 @@ const struct route routes[] = {
 	{"GET", "/api/sales/settings", api_sales_settings_get, TOK, HTTP_PERM_READ, 0, NULL},
 	{"PUT", "/api/sales/settings", api_sales_settings_put, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
 	{"GET", "/api/sales/report", api_sales_report, TOK, HTTP_PERM_READ, 0, NULL},
+
+	/* monitors: heartbeats and their pings (the ping secret is the credential) */
+	{"GET", "/api/monitors", api_monitors_list, TOK, HTTP_PERM_READ, 0, NULL},
+	{"POST", "/api/monitors", api_monitors_create, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"GET", "/api/monitors/{id}", api_monitors_get, TOK, HTTP_PERM_READ, 0, NULL},
+	{"PATCH", "/api/monitors/{id}", api_monitors_update, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"DELETE", "/api/monitors/{id}", api_monitors_delete, TOK, HTTP_PERM_EDIT, 0, NULL},
+	{"GET", "/api/monitors/{id}/pings", api_monitors_pings, TOK, HTTP_PERM_READ, 0, NULL},
+	{"GET", "/ping/{secret}", ping_handle, PUB, HTTP_PERM_READ, 0, NULL},
+	{"POST", "/ping/{secret}", ping_handle, PUB, HTTP_PERM_READ, PING_MAX_BODY, ping_body},
+	{"GET", "/ping/{secret}/{what}", ping_handle, PUB, HTTP_PERM_READ, 0, NULL},
+	{"POST", "/ping/{secret}/{what}", ping_handle, PUB, HTTP_PERM_READ, PING_MAX_BODY, ping_body},
 
 	/* the web console: keep last */
 	{"GET", "/{*}", console_get, PUB, HTTP_PERM_READ, 0, NULL},

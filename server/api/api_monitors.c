@@ -1,0 +1,377 @@
+/*
+ * server/api/api_monitors.c — the monitors API (see api_monitors.h). Input is checked here, the
+ * state machine's rules for pausing and re-timing are server/monitors/heartbeat.c, the rows
+ * db/monitors.c. Alerts a change closes are resolved in the same transaction.
+ */
+#include "api/api_monitors.h"
+
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/app.h"
+#include "core/clock.h"
+#include "db/audit.h"
+#include "db/db.h"
+#include "db/monitors.h"
+#include "db/rotation.h"
+#include "monitors/cron.h"
+#include "monitors/heartbeat.h"
+#include "pager/alerts.h"
+#include "rotation/tz.h"
+
+static json_t *opt_int(int64_t v)
+{
+	return v ? json_integer(v) : json_null();
+}
+
+static json_t *opt_str(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *monitor_json(struct http_req *req, const struct monitor *m)
+{
+	char url[512];
+
+	snprintf(url, sizeof url, "%s/ping/%s", req->app->cfg->public_url, m->secret);
+	return json_pack("{s:I,s:s,s:s,s:s,s:b,s:o,s:o,s:I,s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:I,s:I}", "id",
+	                 (json_int_t)m->id, "kind", m->kind, "name", m->name, "state", m->paused ? "paused" : m->state,
+	                 "paused", m->paused, "ping_url", m->secret[0] ? json_string(url) : json_null(), "period_s",
+	                 opt_int(m->period_s), "grace_s", (json_int_t)m->grace_s, "schedule", opt_str(m->schedule),
+	                 "tz", m->tz, "severity", m->severity, "last_ping_at", opt_int(m->last_ping_ms / 1000),
+	                 "last_ping_kind", opt_str(m->last_ping_kind), "last_duration_ms", opt_int(m->last_duration_ms),
+	                 "started_at", opt_int(m->last_start_ms / 1000), "due_at",
+	                 opt_int(m->paused || strcmp(m->state, "down") == 0 ? 0 : m->due_ms / 1000), "alert_id",
+	                 opt_int(m->alert_id), "state_since", opt_int(m->state_since_ms / 1000), "state_since_ms",
+	                 (json_int_t)m->state_since_ms, "created_at", (json_int_t)m->created_at, "updated_at",
+	                 (json_int_t)m->updated_at);
+}
+
+static void list_one(void *ctx, const struct monitor *m)
+{
+	struct {
+		struct http_req *req;
+		json_t *a;
+	} *c = ctx;
+
+	json_array_append_new(c->a, monitor_json(c->req, m));
+}
+
+enum rc api_monitors_list(struct http_req *req)
+{
+	struct {
+		struct http_req *req;
+		json_t *a;
+	} c = {req, json_array()};
+	enum rc rc;
+
+	if (!c.a)
+		return RC_INTERNAL;
+	rc = monitors_each(req->db, list_one, &c);
+	if (rc != RC_OK) {
+		json_decref(c.a);
+		return rc;
+	}
+	return http_reply_json(req, 200, json_pack("{s:o}", "monitors", c.a));
+}
+
+/* What an edit asks for, beyond the fields copied into the monitor. */
+struct edit {
+	bool has_paused, paused;
+	bool timing; /* period, grace or schedule changed */
+};
+
+static enum rc seconds(struct http_req *req, json_t *v, const char *name, int64_t *out)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > API_MONITORS_MAX_SECONDS)
+		return http_fail(req, RC_UNPROCESSABLE, "%s: expected whole seconds from 1 to %d", name,
+		                 API_MONITORS_MAX_SECONDS);
+	*out = json_integer_value(v);
+	return RC_OK;
+}
+
+/* Copies the fields of body into m (create: defaults already set). */
+static enum rc parse(struct http_req *req, json_t *body, struct monitor *m, bool create, struct edit *e)
+{
+	const char *key;
+	json_t *v;
+	bool has_period = false, has_schedule = false;
+	enum rc rc;
+
+	memset(e, 0, sizeof *e);
+	if (!json_is_object(body))
+		return http_fail(req, RC_UNPROCESSABLE, "expected a JSON object");
+	json_object_foreach(body, key, v)
+	{
+		if (strcmp(key, "kind") == 0) {
+			if (!json_is_string(v) || strcmp(json_string_value(v), create ? "heartbeat" : m->kind) != 0)
+				return http_fail(req, RC_UNPROCESSABLE,
+				                 create ? "kind: expected \"heartbeat\""
+				                        : "kind: a monitor's kind cannot change");
+		} else if (strcmp(key, "name") == 0) {
+			const char *s = json_string_value(v);
+
+			if (!s || !*s || strlen(s) > MONITORS_NAME_MAX || strpbrk(s, "\r\n\t"))
+				return http_fail(req, RC_UNPROCESSABLE, "name: expected one line of 1 to %d bytes",
+				                 MONITORS_NAME_MAX);
+			snprintf(m->name, sizeof m->name, "%s", s);
+		} else if (strcmp(key, "period_s") == 0) {
+			if (json_is_null(v) && !create) {
+				m->period_s = 0;
+			} else {
+				rc = seconds(req, v, "period_s", &m->period_s);
+				if (rc != RC_OK)
+					return rc;
+				has_period = true;
+			}
+			e->timing = true;
+		} else if (strcmp(key, "grace_s") == 0) {
+			rc = seconds(req, v, "grace_s", &m->grace_s);
+			if (rc != RC_OK)
+				return rc;
+			e->timing = true;
+		} else if (strcmp(key, "schedule") == 0) {
+			struct cron c;
+			char err[160];
+
+			if (json_is_null(v)) {
+				m->schedule[0] = '\0';
+			} else {
+				const char *s = json_string_value(v);
+
+				if (!s || strlen(s) > MONITORS_SCHEDULE_MAX ||
+				    cron_parse(s, &c, err, sizeof err) != RC_OK)
+					return http_fail(req, RC_UNPROCESSABLE, "schedule: %s",
+					                 s ? err
+					                   : "expected a cron expression such as \"0 6 * * 1-5\"");
+				snprintf(m->schedule, sizeof m->schedule, "%s", s);
+				has_schedule = true;
+			}
+			e->timing = true;
+		} else if (strcmp(key, "tz") == 0) {
+			const char *s = json_string_value(v);
+
+			if (!s || strlen(s) > MONITORS_TZ_MAX || !tz_is_valid(s))
+				return http_fail(req, RC_UNPROCESSABLE,
+				                 "tz: expected an IANA time zone such as America/Sao_Paulo");
+			snprintf(m->tz, sizeof m->tz, "%s", s);
+			e->timing = true;
+		} else if (strcmp(key, "severity") == 0) {
+			const char *s = json_string_value(v);
+
+			if (!s || (strcmp(s, "critical") && strcmp(s, "warning") && strcmp(s, "info")))
+				return http_fail(req, RC_UNPROCESSABLE, "severity: expected critical, warning or info");
+			snprintf(m->severity, sizeof m->severity, "%s", s);
+		} else if (strcmp(key, "paused") == 0) {
+			if (!json_is_boolean(v))
+				return http_fail(req, RC_UNPROCESSABLE, "paused: expected true or false");
+			e->has_paused = true;
+			e->paused = json_is_true(v);
+		} else {
+			return http_fail(req, RC_UNPROCESSABLE, "%s: unknown field", key);
+		}
+	}
+	if (has_period && has_schedule)
+		return http_fail(req, RC_UNPROCESSABLE, "give period_s or schedule, not both");
+	if (has_period)
+		m->schedule[0] = '\0';
+	if (has_schedule)
+		m->period_s = 0;
+	if (!m->period_s && !m->schedule[0])
+		return http_fail(req, RC_UNPROCESSABLE, "period_s or schedule: one is required");
+	return RC_OK;
+}
+
+static void after_commit(struct app *app, const struct heartbeat_effects *fx)
+{
+	int i;
+
+	for (i = 0; i < fx->resolved; i++)
+		alerts_count(app, ALERTS_RESOLVED);
+	if (fx->opened || fx->resolved)
+		app_wake_engine(app);
+}
+
+static enum rc reply_monitor(struct http_req *req, int status, int64_t id)
+{
+	struct monitor m;
+	enum rc rc = monitors_get(req->db, id, &m);
+
+	if (rc == RC_NOT_FOUND)
+		return http_fail(req, rc, "no monitor with id %lld", (long long)id);
+	if (rc != RC_OK)
+		return rc;
+	return http_reply_json(req, status, monitor_json(req, &m));
+}
+
+/* A new ping secret: MONITORS_SECRET_BYTES random bytes as hex. */
+static enum rc new_secret(char *out)
+{
+	static const char hexd[] = "0123456789abcdef";
+	unsigned char raw[MONITORS_SECRET_BYTES];
+	size_t i;
+
+	if (RAND_bytes(raw, sizeof raw) != 1)
+		return RC_INTERNAL;
+	for (i = 0; i < sizeof raw; i++) {
+		out[2 * i] = hexd[raw[i] >> 4];
+		out[2 * i + 1] = hexd[raw[i] & 15];
+	}
+	out[2 * sizeof raw] = '\0';
+	return RC_OK;
+}
+
+enum rc api_monitors_create(struct http_req *req)
+{
+	struct rotation_current rot;
+	struct monitor m;
+	struct edit e;
+	json_t *body;
+	int64_t id = 0, now = clock_now();
+	enum rc rc = http_json_body(req, &body);
+
+	if (rc != RC_OK)
+		return rc;
+	memset(&m, 0, sizeof m);
+	snprintf(m.kind, sizeof m.kind, "heartbeat");
+	snprintf(m.severity, sizeof m.severity, "critical");
+	if (rotation_latest(req->db, &rot) == RC_OK && rot.timezone[0])
+		snprintf(m.tz, sizeof m.tz, "%s", rot.timezone);
+	else
+		snprintf(m.tz, sizeof m.tz, "%s", req->app->cfg->tz);
+	if (!json_is_object(body) || !json_is_string(json_object_get(body, "name")))
+		return http_fail(req, RC_UNPROCESSABLE, "name: required");
+	if (!json_object_get(body, "kind"))
+		return http_fail(req, RC_UNPROCESSABLE, "kind: required (\"heartbeat\")");
+	rc = parse(req, body, &m, true, &e);
+	if (rc != RC_OK)
+		return rc;
+	if (!json_object_get(body, "grace_s"))
+		m.grace_s = m.period_s && m.period_s < 3600 ? m.period_s : 3600;
+	m.paused = e.has_paused && e.paused;
+	rc = new_secret(m.secret);
+	if (rc == RC_OK)
+		rc = db_begin(req->db);
+	if (rc != RC_OK)
+		return rc;
+	rc = monitors_insert(req->db, &m, now, &id);
+	if (rc == RC_OK)
+		rc = audit_log(req->db, req->actor, "monitors.create", id, body);
+	if (rc == RC_OK)
+		rc = db_commit(req->db);
+	if (rc != RC_OK) {
+		db_rollback(req->db);
+		return rc;
+	}
+	return reply_monitor(req, 201, id);
+}
+
+enum rc api_monitors_get(struct http_req *req)
+{
+	int64_t id;
+	enum rc rc = http_param_id(req, 0, &id);
+
+	if (rc != RC_OK)
+		return rc;
+	return reply_monitor(req, 200, id);
+}
+
+enum rc api_monitors_update(struct http_req *req)
+{
+	struct heartbeat_effects fx = {0, 0};
+	struct monitor m;
+	struct edit e;
+	json_t *body;
+	int64_t id, now_ms = clock_now_ms();
+	enum rc rc = http_param_id(req, 0, &id);
+
+	if (rc == RC_OK)
+		rc = http_json_body(req, &body);
+	if (rc != RC_OK)
+		return rc;
+	rc = db_begin(req->db);
+	if (rc != RC_OK)
+		return rc;
+	rc = monitors_get(req->db, id, &m);
+	if (rc == RC_NOT_FOUND) {
+		db_rollback(req->db);
+		return http_fail(req, rc, "no monitor with id %lld", (long long)id);
+	}
+	if (rc == RC_OK)
+		rc = parse(req, body, &m, false, &e);
+	if (rc == RC_OK && e.timing)
+		rc = heartbeat_rescheduled(&m, now_ms);
+	if (rc == RC_OK && e.has_paused)
+		rc = heartbeat_set_paused(req->app, req->db, &m, e.paused, now_ms, &fx);
+	if (rc == RC_OK)
+		rc = monitors_update(req->db, &m, now_ms / 1000);
+	if (rc == RC_OK)
+		rc = audit_log(req->db, req->actor, "monitors.update", id, body);
+	if (rc == RC_OK)
+		rc = db_commit(req->db);
+	if (rc != RC_OK) {
+		db_rollback(req->db);
+		return rc;
+	}
+	after_commit(req->app, &fx);
+	return reply_monitor(req, 200, id);
+}
+
+enum rc api_monitors_delete(struct http_req *req)
+{
+	struct heartbeat_effects fx = {0, 0};
+	struct monitor m;
+	int64_t id, now_ms = clock_now_ms();
+	enum rc rc = http_param_id(req, 0, &id);
+
+	if (rc == RC_OK)
+		rc = db_begin(req->db);
+	if (rc != RC_OK)
+		return rc;
+	rc = monitors_get(req->db, id, &m);
+	if (rc == RC_OK)
+		rc = heartbeat_close_alert(req->app, req->db, &m, now_ms, &fx);
+	if (rc == RC_OK)
+		rc = monitors_delete(req->db, id);
+	if (rc == RC_OK)
+		rc = audit_log(req->db, req->actor, "monitors.delete", id, NULL);
+	if (rc == RC_OK)
+		rc = db_commit(req->db);
+	if (rc != RC_OK) {
+		db_rollback(req->db);
+		return rc == RC_NOT_FOUND ? http_fail(req, rc, "no monitor with id %lld", (long long)id) : rc;
+	}
+	after_commit(req->app, &fx);
+	return http_reply_json(req, 200, json_pack("{s:I,s:b}", "id", (json_int_t)id, "deleted", 1));
+}
+
+enum rc api_monitors_pings(struct http_req *req)
+{
+	const char *q = http_query(req, "limit");
+	struct monitor m;
+	json_t *rows;
+	long limit = MONITORS_PINGS_KEPT;
+	int64_t id;
+	enum rc rc = http_param_id(req, 0, &id);
+
+	if (rc != RC_OK)
+		return rc;
+	if (q) {
+		char *end;
+
+		limit = strtol(q, &end, 10);
+		if (*end || end == q || limit < 1 || limit > MONITORS_PINGS_KEPT)
+			return http_fail(req, RC_INVALID, "limit: expected a whole number from 1 to %d",
+			                 MONITORS_PINGS_KEPT);
+	}
+	rc = monitors_get(req->db, id, &m);
+	if (rc == RC_NOT_FOUND)
+		return http_fail(req, rc, "no monitor with id %lld", (long long)id);
+	if (rc == RC_OK)
+		rc = monitors_pings_json(req->db, id, (int)limit, &rows);
+	if (rc != RC_OK)
+		return rc;
+	return http_reply_json(req, 200, json_pack("{s:I,s:o}", "monitor_id", (json_int_t)id, "pings", rows));
+}

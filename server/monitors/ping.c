@@ -1,0 +1,168 @@
+/*
+ * server/monitors/ping.c — the /ping routes (see ping.h). The request path reads the monitor by
+ * its secret (an index probe, no lock) and writes one row; the state machine runs on the monitor
+ * thread, never here.
+ */
+#include "monitors/ping.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "db/monitors.h"
+#include "http/form.h"
+
+struct ping_state {
+	char *data;
+	size_t len;
+};
+
+static void state_free(void *p)
+{
+	struct ping_state *s = p;
+
+	if (s)
+		free(s->data);
+	free(s);
+}
+
+enum rc ping_body(struct http_req *req, const char *data, size_t len)
+{
+	struct ping_state *s = req->state;
+	size_t take;
+
+	if (!data || !len)
+		return RC_OK;
+	if (!s) {
+		s = calloc(1, sizeof *s);
+		if (!s || !(s->data = malloc(MONITORS_PING_BODY + 1))) {
+			free(s);
+			return RC_INTERNAL;
+		}
+		req->state = s;
+		req->state_free = state_free;
+	}
+	take = MONITORS_PING_BODY - s->len;
+	if (take > len)
+		take = len;
+	memcpy(s->data + s->len, data, take);
+	s->len += take;
+	return RC_OK;
+}
+
+/* The kept body as valid UTF-8 without NULs: a byte that is not part of a well-formed
+ * character becomes '?', and a character cut by the limit is dropped. Works in place. */
+static size_t clean_body(char *s, size_t len)
+{
+	size_t i = 0, n = 0;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		size_t w = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+
+		if (w > 1 && i + w > len)
+			break; /* cut at the end */
+		if (w == 0 || (w > 1 && !form_is_utf8(s + i, w))) {
+			s[n++] = '?';
+			i++;
+			continue;
+		}
+		if (w == 1 && c == 0)
+			s[n++] = ' ';
+		else
+			memmove(s + n, s + i, w), n += w;
+		i += w;
+	}
+	s[n] = '\0';
+	return n;
+}
+
+/*
+ * The budget of unknown-secret answers. Process-wide on purpose: it is about the secret space
+ * as a whole (a guesser spreads over addresses), and pings with a known secret never spend
+ * from it, so a flood of guesses slows down only guesses.
+ */
+static pthread_mutex_t miss_lock = PTHREAD_MUTEX_INITIALIZER;
+static double miss_tokens = 2.0 * PING_MISS_RATE;
+static int64_t miss_last_us;
+
+static bool miss_allowed(void)
+{
+	int64_t now = clock_mono_us();
+	bool ok;
+
+	pthread_mutex_lock(&miss_lock);
+	if (miss_last_us)
+		miss_tokens += (double)(now - miss_last_us) / 1e6 * PING_MISS_RATE;
+	if (miss_tokens > 2.0 * PING_MISS_RATE)
+		miss_tokens = 2.0 * PING_MISS_RATE;
+	miss_last_us = now;
+	ok = miss_tokens >= 1.0;
+	if (ok)
+		miss_tokens -= 1.0;
+	pthread_mutex_unlock(&miss_lock);
+	return ok;
+}
+
+static enum rc text(struct http_req *req, int status, const char *body)
+{
+	return http_reply(req, status, "text/plain; charset=utf-8", body, strlen(body));
+}
+
+/* What the last path segment asks: NULL success, "start", "fail", or an exit status 0-255. */
+static bool parse_what(const char *what, const char **kind, int *exit_status)
+{
+	long v = 0;
+	size_t i;
+
+	*kind = "success";
+	*exit_status = -1;
+	if (!what)
+		return true;
+	if (strcmp(what, "start") == 0 || strcmp(what, "fail") == 0) {
+		*kind = what;
+		return true;
+	}
+	for (i = 0; what[i]; i++) {
+		if (!isdigit((unsigned char)what[i]) || i >= 3)
+			return false;
+		v = v * 10 + (what[i] - '0');
+	}
+	if (i == 0 || v > 255)
+		return false;
+	*exit_status = (int)v;
+	*kind = v == 0 ? "success" : "fail";
+	return true;
+}
+
+enum rc ping_handle(struct http_req *req)
+{
+	struct ping_state *s = req->state;
+	const char *secret = req->params[0], *kind;
+	int exit_status;
+	size_t len = 0;
+	int64_t id;
+	enum rc rc;
+
+	if (!parse_what(req->n_params > 1 ? req->params[1] : NULL, &kind, &exit_status))
+		return text(req, 400, "expected /ping/<key>, /ping/<key>/start, /fail or an exit status 0-255\n");
+	rc = strlen(secret) == MONITORS_SECRET_LEN ? monitors_find_secret(req->db, secret, &id, NULL) : RC_NOT_FOUND;
+	if (rc == RC_NOT_FOUND) {
+		if (!miss_allowed()) {
+			http_add_header(req, "Retry-After", "1");
+			return text(req, 429, "too many pings with unknown keys; retry shortly\n");
+		}
+		return text(req, 404, "not found\n");
+	}
+	if (rc != RC_OK)
+		return rc;
+	if (s && s->len)
+		len = clean_body(s->data, s->len);
+	rc = monitors_ping_add(req->db, id, clock_now_ms(), kind, exit_status, req->method, s ? s->data : NULL, len);
+	if (rc != RC_OK)
+		return rc;
+	return text(req, 200, "OK");
+}

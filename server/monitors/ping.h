@@ -1,0 +1,27 @@
+/*
+ * server/monitors/ping.h — GET/POST/HEAD /ping/{secret}[/start|/fail|/{exit status}]: a job
+ * reports to its heartbeat monitor. The secret is the only credential (healthchecks.io's model).
+ * A ping is one INSERT (db/monitors.c); the monitor thread (server/monitors/watch.c) folds it
+ * into the monitor's state within a fraction of a second. Answers are text: "OK", or 404 "not
+ * found" for an unknown secret; unknown secrets are rate limited (429) so nobody can guess them
+ * at speed. A POST body is kept with the ping, its first MONITORS_PING_BODY bytes (the job's
+ * log tail), and shown in the alert of a failure.
+ */
+#ifndef PLANTAO_PING_H
+#define PLANTAO_PING_H
+
+#include <stddef.h>
+
+#include "http/http.h"
+
+/* Body accepted by a ping route (the excess past MONITORS_PING_BODY is read and dropped). */
+#define PING_MAX_BODY (16 * HTTP_MIB)
+/* Pings with an unknown secret answered per second (burst twice that), all clients together. */
+#define PING_MISS_RATE 20
+
+/* Route handler of every /ping route. */
+enum rc ping_handle(struct http_req *req);
+/* Streaming body consumer of the POST routes: keeps the first MONITORS_PING_BODY bytes. */
+enum rc ping_body(struct http_req *req, const char *data, size_t len);
+
+#endif

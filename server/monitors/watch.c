@@ -1,0 +1,181 @@
+/*
+ * server/monitors/watch.c — the monitor thread (see watch.h). Each tick: fold the pings that
+ * arrived, oldest first, then look at the monitors whose next_ms came; each batch is one short
+ * transaction, and after its commit the engine is woken for the alerts it opened or resolved.
+ * A monitor with pings still to fold is never judged by the clock first (monitors_due skips it),
+ * so a ping that came just in time is never taken for a missed one.
+ */
+#include "monitors/watch.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/app.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "db/db.h"
+#include "db/monitors.h"
+#include "monitors/heartbeat.h"
+#include "pager/alerts.h"
+
+struct watch {
+	struct app *app;
+	pthread_t thread;
+	atomic_int stop;
+	struct monitor_ping pings[WATCH_BATCH];
+	int64_t ids[WATCH_BATCH];
+	char body[MONITORS_PING_BODY + 1];
+};
+
+static void after_commit(struct app *app, const struct heartbeat_effects *fx)
+{
+	int i;
+
+	for (i = 0; i < fx->opened; i++)
+		alerts_count(app, ALERTS_TRIGGERED);
+	for (i = 0; i < fx->resolved; i++)
+		alerts_count(app, ALERTS_RESOLVED);
+	if (fx->opened || fx->resolved)
+		app_wake_engine(app);
+}
+
+/* One batch of pings in one transaction; *n how many were folded. */
+static enum rc fold(struct watch *w, struct db *db, size_t *n)
+{
+	struct heartbeat_effects fx = {0, 0};
+	int64_t now_ms = clock_now_ms();
+	size_t i;
+	enum rc rc = db_begin(db);
+
+	*n = 0;
+	if (rc != RC_OK)
+		return rc;
+	rc = monitors_pings_unfolded(db, w->pings, WATCH_BATCH, n);
+	for (i = 0; rc == RC_OK && i < *n; i++) {
+		const struct monitor_ping *p = &w->pings[i];
+		struct monitor m;
+
+		w->body[0] = '\0';
+		rc = monitors_ping_claim(db, p); /* first: a ping is folded once, whoever folds it */
+		if (rc == RC_CONFLICT) {
+			rc = RC_OK;
+			continue;
+		}
+		if (rc == RC_OK)
+			rc = monitors_get(db, p->monitor_id, &m);
+		if (rc == RC_OK && strcmp(p->kind, "fail") == 0)
+			rc = monitors_ping_body(db, p->id, w->body, sizeof w->body);
+		if (rc == RC_OK)
+			rc = heartbeat_on_ping(w->app, db, &m, p, w->body, now_ms, &fx);
+		if (rc == RC_OK)
+			rc = monitors_update(db, &m, now_ms / 1000);
+		else if (rc == RC_INVALID || rc == RC_NOT_FOUND) /* a schedule that never fires; no monitor */
+			rc = RC_OK;
+	}
+	if (rc == RC_OK)
+		rc = db_commit(db);
+	if (rc != RC_OK) {
+		db_rollback(db);
+		*n = 0;
+		return rc;
+	}
+	after_commit(w->app, &fx);
+	return RC_OK;
+}
+
+/* One batch of monitors whose time came; *n how many. */
+static enum rc judge(struct watch *w, struct db *db, size_t *n)
+{
+	struct heartbeat_effects fx = {0, 0};
+	int64_t now_ms = clock_now_ms();
+	size_t i;
+	enum rc rc = db_begin(db);
+
+	*n = 0;
+	if (rc != RC_OK)
+		return rc;
+	rc = monitors_due(db, now_ms, w->ids, WATCH_BATCH, n);
+	for (i = 0; rc == RC_OK && i < *n; i++) {
+		struct monitor m;
+
+		rc = monitors_get(db, w->ids[i], &m);
+		if (rc == RC_OK)
+			rc = heartbeat_on_time(w->app, db, &m, now_ms, &fx);
+		if (rc == RC_OK)
+			rc = monitors_update(db, &m, now_ms / 1000);
+	}
+	if (rc == RC_OK)
+		rc = db_commit(db);
+	if (rc != RC_OK) {
+		db_rollback(db);
+		*n = 0;
+		return rc;
+	}
+	after_commit(w->app, &fx);
+	return RC_OK;
+}
+
+static void *loop(void *arg)
+{
+	struct watch *w = arg;
+	struct db *db = app_db(w->app);
+	struct timespec ts = {0, WATCH_TICK_MS * 1000000L};
+	enum rc last = RC_OK;
+
+	if (!db) {
+		log_err("monitors: no database connection; heartbeats are not watched");
+		return NULL;
+	}
+	while (!atomic_load(&w->stop)) {
+		size_t n = 0, rounds = 0;
+		enum rc rc;
+
+		do /* a burst of pings: keep folding, a few batches per tick */
+			rc = fold(w, db, &n);
+		while (rc == RC_OK && n == WATCH_BATCH && ++rounds < 8);
+		db_settle(db, "monitors fold");
+		if (rc == RC_OK) {
+			rounds = 0;
+			do
+				rc = judge(w, db, &n);
+			while (rc == RC_OK && n == WATCH_BATCH && ++rounds < 8);
+			db_settle(db, "monitors judge");
+		}
+		if (rc != RC_OK && rc != last) /* once per kind of trouble, not every tick */
+			log_warn("monitors: %s; heartbeats are not being watched until it clears", rc_str(rc));
+		else if (rc == RC_OK && last != RC_OK)
+			log_info("monitors: watching again");
+		last = rc;
+		nanosleep(&ts, NULL);
+	}
+	app_db_close(w->app);
+	return NULL;
+}
+
+enum rc watch_start(struct app *app, struct watch **out)
+{
+	struct watch *w = calloc(1, sizeof *w);
+
+	*out = NULL;
+	if (!w)
+		return RC_INTERNAL;
+	w->app = app;
+	if (pthread_create(&w->thread, NULL, loop, w)) {
+		free(w);
+		return RC_INTERNAL;
+	}
+	*out = w;
+	return RC_OK;
+}
+
+void watch_stop(struct watch *w)
+{
+	if (!w)
+		return;
+	atomic_store(&w->stop, 1);
+	pthread_join(w->thread, NULL);
+	free(w);
+}
