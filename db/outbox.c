@@ -201,29 +201,56 @@ static enum rc read_rows(struct db *db, struct db_stmt *st, size_t max, struct o
 	return rc;
 }
 
+/* The rank of an alert row: 0 for a critical alert's page (no severity counts as critical), else 1. */
+#define ALERT_RANK                                                                                                     \
+	"CASE WHEN coalesce(lower((SELECT a.severity FROM alerts a WHERE a.id = CASE o.owner_type WHEN 'alert' THEN "  \
+	"o.owner_id WHEN 'call_attempt' THEN (SELECT c.alert_id FROM call_attempts c WHERE c.id = o.owner_id) END)), " \
+	"'critical') = 'critical' THEN 0 ELSE 1 END"
+#define DUE_WHERE "FROM outbox o WHERE status IN ('pending', 'retry') AND kind = ?1 AND next_at_ms <= ?2 AND "
+
 enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t max, struct outbox_row *rows, size_t *n)
 {
-	/* Strict order (issue 11): pages, then acknowledgment/resolve notices, then the support
-	 * line's texts, then hand-off and sales notices; among pages those of critical alerts (no
-	 * severity counts as critical) first; then the queue's own priority and age. */
-	static const char sql[] =
-	        "SELECT " ROW_COLUMNS ", "
-	        "CASE class WHEN 'alert' THEN CASE WHEN coalesce(lower((SELECT a.severity FROM alerts a WHERE a.id = "
-	        "CASE o.owner_type WHEN 'alert' THEN o.owner_id WHEN 'call_attempt' THEN (SELECT c.alert_id FROM "
-	        "call_attempts c WHERE c.id = o.owner_id) END)), 'critical') = 'critical' THEN 0 ELSE 1 END "
-	        "WHEN 'ack' THEN 2 WHEN 'handoff' THEN 4 WHEN 'sales' THEN 5 ELSE 3 END AS send_rank "
-	        "FROM outbox o WHERE status IN ('pending', 'retry') AND kind = ?1 AND next_at_ms <= ?2 "
-	        "ORDER BY send_rank, priority, id LIMIT ?3";
-	struct db_stmt *st = db_prepare(db, sql);
+	/*
+	 * Strict order (issue 11): pages, then acknowledgment/resolve notices, then the support
+	 * line's texts (and any other class), then hand-off and sales notices; among pages those
+	 * of critical alerts first; then the queue's own priority and age. One statement per
+	 * place in that order, each served in order by a partial index of migration 0110
+	 * (outbox_due_class, outbox_due_order) and stopped at the rows still wanted, so the cost
+	 * follows the rows taken, not the length of the queue. Only the due pages are sorted (by
+	 * severity): they are few, pages to one person being bundled.
+	 */
+	static const char alert[] = "SELECT " ROW_COLUMNS ", " ALERT_RANK " AS send_rank " DUE_WHERE
+	                            "class = 'alert' ORDER BY send_rank, priority, id LIMIT ?3";
+	static const char ack[] = "SELECT " ROW_COLUMNS ", 2 " DUE_WHERE "class = 'ack' ORDER BY priority, id LIMIT ?3";
+	static const char other[] = "SELECT " ROW_COLUMNS ", 3 " DUE_WHERE
+	                            "class NOT IN ('alert', 'ack', 'handoff', 'sales') ORDER BY priority, id LIMIT ?3";
+	static const char handoff[] =
+	        "SELECT " ROW_COLUMNS ", 4 " DUE_WHERE "class = 'handoff' ORDER BY priority, id LIMIT ?3";
+	static const char sales[] =
+	        "SELECT " ROW_COLUMNS ", 5 " DUE_WHERE "class = 'sales' ORDER BY priority, id LIMIT ?3";
+	static const char *const in_order[] = {alert, ack, other, handoff, sales};
+	enum rc rc = RC_OK;
+	size_t i, got;
 
 	*n = 0;
-	if (!st || db_bind_text(st, 1, kind_name(kind), -1, DB_STATIC) || db_bind_int64(st, 2, now_ms) ||
-	    db_bind_int64(st, 3, (int64_t)max)) {
-		if (st)
-			db_reset(st);
-		return RC_DB;
+	for (i = 0; i < sizeof in_order / sizeof in_order[0] && *n < max; i++) {
+		struct db_stmt *st = db_prepare(db, in_order[i]);
+
+		if (!st || db_bind_text(st, 1, kind_name(kind), -1, DB_STATIC) || db_bind_int64(st, 2, now_ms) ||
+		    db_bind_int64(st, 3, (int64_t)(max - *n))) {
+			rc = db_bind_failed(db, st, "outbox_due");
+			break;
+		}
+		rc = read_rows(db, st, max - *n, rows + *n, &got);
+		if (rc != RC_OK)
+			break;
+		*n += got;
 	}
-	return read_rows(db, st, max, rows, n);
+	if (rc != RC_OK) {
+		outbox_rows_release(rows, *n);
+		*n = 0;
+	}
+	return rc;
 }
 
 enum rc outbox_stuck(struct db *db, int64_t now_ms, size_t max, struct outbox_row *rows, size_t *n)

@@ -137,9 +137,23 @@ static void count_sent(struct sender *s, enum outbox_kind kind, const char *enco
 		              !strcmp(encoding, "UCS-2") ? "encoding=\"UCS-2\"" : "encoding=\"GSM-7\"", segments);
 }
 
-/* Runs fn inside one transaction; rolls back on failure. */
+/*
+ * Runs expr atomically: inside a transaction of its own, or, while a batch's transaction is
+ * open (claims of one fill round, answers collected together), inside a savepoint of it, so
+ * one row's failure undoes that row only and the batch commits once.
+ */
 #define IN_TXN(db, expr)                                                                                               \
 	do {                                                                                                           \
+		if (db_in_transaction(db)) {                                                                           \
+			rc = db_savepoint(db);                                                                         \
+			if (rc == RC_OK) {                                                                             \
+				rc = (expr);                                                                           \
+				if (rc != RC_OK)                                                                       \
+					db_rollback_to(db);                                                            \
+				db_release(db);                                                                        \
+			}                                                                                              \
+			break;                                                                                         \
+		}                                                                                                      \
 		rc = db_begin(db);                                                                                     \
 		if (rc == RC_OK)                                                                                       \
 			rc = (expr);                                                                                   \
@@ -383,16 +397,32 @@ static void record(struct sender *s, struct slot *sl, const struct twilio_result
 	IN_TXN(s->db, note_result(s, res));
 }
 
+/*
+ * Records every finished request, all in one transaction (each answer in a savepoint of it):
+ * one commit for a batch of answers instead of one or two per answer. Should the commit fail,
+ * the rows stay 'sending' and are looked up at Twilio after their deadline, as after a crash.
+ */
 static void collect(struct sender *s)
 {
-	struct twilio_result res;
-	void *user;
+	struct twilio_result res[TWILIO_MAX_PARALLEL];
+	void *user[TWILIO_MAX_PARALLEL];
+	size_t n = 0, i;
+	bool batch;
 
-	while (twilio_done(s->tw, &res, &user)) {
-		struct slot *sl = user;
+	while (n < TWILIO_MAX_PARALLEL && twilio_done(s->tw, &res[n], &user[n]))
+		n++;
+	if (!n)
+		return;
+	batch = n > 1 && db_begin(s->db) == RC_OK; /* else each answer in its own transaction */
+	for (i = 0; i < n; i++) {
+		struct slot *sl = user[i];
 
-		record(s, sl, &res);
+		record(s, sl, &res[i]);
 		sl->used = false;
+	}
+	if (batch && db_commit(s->db) != RC_OK) {
+		db_rollback(s->db);
+		log_err("outbox: %zu answers from Twilio could not be recorded; those rows will be looked up", n);
 	}
 }
 
@@ -523,38 +553,31 @@ static enum rc claim(struct sender *s, struct outbox_row *r, const char *from, i
 	return outbox_mark_sending(s->db, r->id, from, now, now + SENDER_LOOKUP_DELAY_MS);
 }
 
-/* Claims and submits one row; returns true when a request was started. */
-static bool send_row(struct sender *s, struct outbox_row *r, int64_t now)
+/*
+ * Claims one row in the fill round's transaction and reserves its slot; returns the slot, or
+ * NULL when the row is not to be sent now (no slot, taken or changed meanwhile, not wanted).
+ */
+static struct slot *claim_row(struct sender *s, struct outbox_row *r, int64_t now)
 {
 	const struct cfg *c = s->app->cfg;
 	const char *from = from_of(c, r->kind);
-	struct twilio_send m;
-	char to[OUTBOX_TEXT_MAX + 16];
 	struct slot *sl = free_slot(s);
 	bool go = false;
 	enum rc rc;
 
 	if (!sl)
-		return false;
+		return NULL;
 	if (!from) {
 		IN_TXN(s->db, outbox_mark_failed(s->db, r->id, 0,
 		                                 "TWILIO_WHATSAPP_FROM is not set: WhatsApp cannot be sent", now));
 		log_warn("outbox %lld: WhatsApp message failed: TWILIO_WHATSAPP_FROM is not set", (long long)r->id);
-		return false;
+		return NULL;
 	}
 	IN_TXN(s->db, claim(s, r, from, now, &go));
 	if (rc != RC_OK || !go)
-		return false; /* taken or changed meanwhile, the database is busy (next tick), or not wanted */
-	to_address(r, to, sizeof to);
-	memset(&m, 0, sizeof m);
-	m.call = r->kind == OUTBOX_CALL;
-	m.to = to;
-	m.from = from;
-	m.body = r->body;
-	m.url = r->url;
-	m.machine_detection = r->machine_detection;
-	m.timeout_s = m.call ? (r->ring_timeout_s > 0 ? r->ring_timeout_s : c->dial_timeout) : 0;
+		return NULL; /* taken or changed meanwhile, the database is busy (next tick), or not wanted */
 	memset(sl, 0, sizeof *sl);
+	sl->used = true;
 	sl->id = r->id;
 	sl->kind = r->kind;
 	sl->tries = r->tries + 1;
@@ -562,15 +585,33 @@ static bool send_row(struct sender *s, struct outbox_row *r, int64_t now)
 	sl->segments = r->segments;
 	snprintf(sl->encoding, sizeof sl->encoding, "%s", r->encoding);
 	snprintf(sl->to, sizeof sl->to, "%s", r->to);
+	return sl;
+}
+
+/* Starts the request of a row claimed (and committed) into sl; frees sl when it cannot. */
+static void submit_row(struct sender *s, struct outbox_row *r, struct slot *sl, int64_t now)
+{
+	const struct cfg *c = s->app->cfg;
+	struct twilio_send m;
+	char to[OUTBOX_TEXT_MAX + 16];
+	enum rc rc;
+
+	to_address(r, to, sizeof to);
+	memset(&m, 0, sizeof m);
+	m.call = r->kind == OUTBOX_CALL;
+	m.to = to;
+	m.from = from_of(c, r->kind);
+	m.body = r->body;
+	m.url = r->url;
+	m.machine_detection = r->machine_detection;
+	m.timeout_s = m.call ? (r->ring_timeout_s > 0 ? r->ring_timeout_s : c->dial_timeout) : 0;
 	rc = twilio_submit(s->tw, &m, sl);
 	if (rc != RC_OK) {
 		/* Nothing left the process: safe to try again. */
+		sl->used = false;
 		IN_TXN(s->db, retry_or_dead(s, r->id, sl->tries, 0, "could not start the request",
 		                            now + sender_backoff_ms(sl->tries, -1, (uint32_t)rand_r(&s->seed))));
-		return false;
 	}
-	sl->used = true;
-	return true;
 }
 
 /*
@@ -581,6 +622,7 @@ static enum rc fill(struct sender *s, int64_t now, bool *more)
 {
 	const struct cfg *c = s->app->cfg;
 	struct outbox_row rows[TWILIO_MAX_PARALLEL * N_CHANNELS];
+	struct slot *claimed[TWILIO_MAX_PARALLEL * N_CHANNELS] = {0};
 	enum rc rc = RC_OK;
 	int round;
 
@@ -601,6 +643,9 @@ static enum rc fill(struct sender *s, int64_t now, bool *more)
 			n += got;
 		}
 		qsort(rows, n, sizeof rows[0], by_priority);
+		/* Every claim of this round in one transaction (each in a savepoint): the rows are
+		 * 'sending' on disk, committed once, before any of their requests starts. */
+		rc = n ? db_begin(s->db) : RC_OK;
 		for (i = 0; i < n && rc == RC_OK; i++) {
 			struct outbox_row *r = &rows[i];
 			struct sender_bucket *b = &s->bucket[r->kind];
@@ -622,8 +667,24 @@ static enum rc fill(struct sender *s, int64_t now, bool *more)
 				deferred = true;
 				continue;
 			}
-			if (rc == RC_OK && send_row(s, r, now))
-				sender_bucket_take(b, rate);
+			if (rc == RC_OK) {
+				claimed[i] = claim_row(s, r, now);
+				if (claimed[i])
+					sender_bucket_take(b, rate);
+			}
+		}
+		if (n && rc == RC_OK)
+			rc = db_commit(s->db);
+		if (n && rc != RC_OK)
+			db_rollback(s->db);
+		for (i = 0; i < n; i++) {
+			if (!claimed[i])
+				continue;
+			if (rc == RC_OK)
+				submit_row(s, &rows[i], claimed[i], now);
+			else
+				claimed[i]->used = false; /* nothing was claimed: the rows are as they were */
+			claimed[i] = NULL;
 		}
 		outbox_rows_release(rows, n);
 		if (!deferred)

@@ -292,7 +292,7 @@ def outbox(build, tool_build, n):
         with db:
             db.executemany(
                 "INSERT INTO outbox (kind, class, priority, to_number, body, idem_key, next_at_ms, created_at, "
-                "updated_at) VALUES ('sms', 'support', 1, ?, ?, ?, ?, ?, ?)",
+                "updated_at, encoding, segments) VALUES ('sms', 'support', 1, ?, ?, ?, ?, ?, ?, 'GSM-7', 1)",
                 [("+55119%08d" % (i % 50), "Mensagem de teste %d" % i, "bench:%d" % i, now_ms, now_ms // 1000,
                   now_ms // 1000) for i in range(n)])
         t0 = time.time()
