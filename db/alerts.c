@@ -117,15 +117,50 @@ static enum rc collect_ids(struct db *db, struct db_stmt *st, int64_t *ids, size
 
 enum rc alerts_due(struct db *db, int64_t now, int64_t *ids, size_t max, size_t *n)
 {
-	static const char sql[] =
-	        "SELECT id FROM alerts WHERE status = 'triggered' AND ((step < 0 AND coalesce(recheck_at, 0) <= ?1) "
-	        "OR step_deadline <= ?1) ORDER BY id LIMIT ?2";
-	struct db_stmt *st = db_prepare(db, sql);
+	/*
+	 * Two index-served reads instead of a scan of every open alert: those not paged yet (step
+	 * -1, the only negative step; partial index alerts_open_step of migration 0111) and those
+	 * whose step deadline passed (alerts_status on status, step_deadline). Each gives its
+	 * oldest max; merged by id, the first max of both are the first max of all that is due.
+	 */
+	static const char unpaged[] = "SELECT id FROM alerts WHERE status = 'triggered' AND step = -1 "
+	                              "AND coalesce(recheck_at, 0) <= ?1 ORDER BY id LIMIT ?2";
+	static const char late[] =
+	        "SELECT id FROM alerts WHERE status = 'triggered' AND step_deadline <= ?1 ORDER BY id LIMIT ?2";
+	const char *const sql[2] = {unpaged, late};
+	int64_t *got[2] = {NULL, NULL};
+	size_t k[2] = {0, 0}, i = 0, j = 0, q;
+	enum rc rc = RC_OK;
 
 	*n = 0;
-	if (!st || db_bind_int64(st, 1, now) || db_bind_int64(st, 2, (int64_t)max))
-		return db_bind_failed(db, st, "alerts_due");
-	return collect_ids(db, st, ids, max, n);
+	if (max == 0)
+		return RC_OK;
+	got[0] = malloc(2 * max * sizeof(int64_t));
+	if (!got[0])
+		return RC_INTERNAL;
+	got[1] = got[0] + max;
+	for (q = 0; q < 2 && rc == RC_OK; q++) {
+		struct db_stmt *st = db_prepare(db, sql[q]);
+
+		if (!st || db_bind_int64(st, 1, now) || db_bind_int64(st, 2, (int64_t)max))
+			rc = db_bind_failed(db, st, "alerts_due");
+		else
+			rc = collect_ids(db, st, got[q], max, &k[q]);
+	}
+	while (rc == RC_OK && *n < max && (i < k[0] || j < k[1])) {
+		int64_t next;
+
+		if (j >= k[1] || (i < k[0] && got[0][i] <= got[1][j]))
+			next = got[0][i++];
+		else
+			next = got[1][j++];
+		if (*n == 0 || ids[*n - 1] != next)
+			ids[(*n)++] = next;
+	}
+	free(got[0]);
+	if (rc != RC_OK)
+		*n = 0;
+	return rc;
 }
 
 enum rc alerts_stalled(struct db *db, int64_t *ids, size_t max, size_t *n)
@@ -710,8 +745,8 @@ enum rc alerts_page_texts_stale(struct db *db, int64_t *ids, size_t max, size_t 
 {
 	static const char sql[] =
 	        "SELECT DISTINCT o.id FROM outbox o JOIN page_texts pt ON pt.outbox_id = o.id JOIN alerts a "
-	        "ON a.id = pt.alert_id WHERE o.status IN ('pending', 'retry') AND a.status IN ('acknowledged', "
-	        "'resolved') "
+	        "ON a.id = pt.alert_id WHERE o.status IN ('pending', 'retry') AND o.kind IN ('sms', 'whatsapp') "
+	        "AND o.class = 'alert' AND a.status IN ('acknowledged', 'resolved') "
 	        "ORDER BY o.id LIMIT ?1";
 	struct db_stmt *st = db_prepare(db, sql);
 

@@ -69,7 +69,8 @@ enum rc alerts_load(struct db *db, int64_t id, struct alerts_row *out);
 /*
  * Triggered alerts the engine must look at now, at most max ids into ids[], oldest first: new
  * ones (step -1; unpaged ones once their recheck_at came) and those whose step_deadline
- * passed. Cheap (index on status, deadline).
+ * passed. Two index-served reads (migration 0111): the cost follows the alerts due, not the
+ * number open.
  */
 enum rc alerts_due(struct db *db, int64_t now, int64_t *ids, size_t max, size_t *n);
 /*
