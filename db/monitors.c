@@ -16,7 +16,11 @@
 	"id, kind, name, coalesce(secret, ''), coalesce(period_s, 0), grace_s, coalesce(schedule, ''), tz, "           \
 	"severity, paused, state, state_since_ms, coalesce(last_ping_ms, 0), coalesce(last_ping_kind, ''), "           \
 	"coalesce(last_start_ms, 0), coalesce(last_duration_ms, 0), coalesce(due_ms, 0), coalesce(next_ms, 0), "       \
-	"coalesce(alert_id, 0), created_at, updated_at"
+	"coalesce(alert_id, 0), created_at, updated_at, coalesce(target, ''), coalesce(interval_s, 0), "               \
+	"coalesce(timeout_s, 0), coalesce(expect_status, ''), coalesce(keyword, ''), follow_redirects, "               \
+	"tls_verify, failures_before_alert, cert_warn_days, fail_streak, coalesce(last_error, ''), "                   \
+	"coalesce(last_response_ms, 0), coalesce(cert_expires_at, 0), coalesce(cert_alert_id, 0), flips, "             \
+	"coalesce(flips_since_ms, 0), flapping"
 
 static void text_col(struct db_stmt *st, int i, char *out, size_t len)
 {
@@ -49,6 +53,23 @@ static void read_row(struct db_stmt *st, struct monitor *m)
 	m->alert_id = db_column_int64(st, 18);
 	m->created_at = db_column_int64(st, 19);
 	m->updated_at = db_column_int64(st, 20);
+	text_col(st, 21, m->target, sizeof m->target);
+	m->interval_s = db_column_int64(st, 22);
+	m->timeout_s = db_column_int64(st, 23);
+	text_col(st, 24, m->expect_status, sizeof m->expect_status);
+	text_col(st, 25, m->keyword, sizeof m->keyword);
+	m->follow_redirects = db_column_int64(st, 26) != 0;
+	m->tls_verify = db_column_int64(st, 27) != 0;
+	m->failures_before_alert = db_column_int(st, 28);
+	m->cert_warn_days = db_column_int(st, 29);
+	m->fail_streak = db_column_int(st, 30);
+	text_col(st, 31, m->last_error, sizeof m->last_error);
+	m->last_response_ms = db_column_int64(st, 32);
+	m->cert_expires_at = db_column_int64(st, 33);
+	m->cert_alert_id = db_column_int64(st, 34);
+	m->flips = db_column_int(st, 35);
+	m->flips_since_ms = db_column_int64(st, 36);
+	m->flapping = db_column_int64(st, 37) != 0;
 }
 
 static const char *opt(const char *s)
@@ -58,23 +79,30 @@ static const char *opt(const char *s)
 
 enum rc monitors_insert(struct db *db, const struct monitor *m, int64_t now, int64_t *id)
 {
-	static const char sql[] =
-	        "INSERT INTO monitors (kind, name, secret, period_s, grace_s, schedule, tz, severity, paused, state, "
-	        "state_since_ms, created_at, updated_at) VALUES (?1, ?2, ?3, nullif(?4, 0), ?5, ?6, ?7, ?8, ?9, 'new', "
-	        "?10, ?11, ?11)";
+	static const char sql[] = "INSERT INTO monitors (kind, name, secret, grace_s, tz, severity, state_since_ms, "
+	                          "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)";
 	struct db_stmt *st = db_prepare(db, sql);
+	struct monitor full;
 	enum rc rc;
 
 	*id = 0;
 	if (!st || db_bind_text(st, 1, m->kind, -1, DB_STATIC) || db_bind_text(st, 2, m->name, -1, DB_STATIC) ||
-	    db_bind_opt_text(st, 3, opt(m->secret)) || db_bind_int64(st, 4, m->period_s) ||
-	    db_bind_int64(st, 5, m->grace_s) || db_bind_opt_text(st, 6, opt(m->schedule)) ||
-	    db_bind_text(st, 7, m->tz, -1, DB_STATIC) || db_bind_text(st, 8, m->severity, -1, DB_STATIC) ||
-	    db_bind_int(st, 9, m->paused) || db_bind_int64(st, 10, now * 1000) || db_bind_int64(st, 11, now))
+	    db_bind_opt_text(st, 3, opt(m->secret)) || db_bind_int64(st, 4, m->grace_s) ||
+	    db_bind_text(st, 5, m->tz, -1, DB_STATIC) || db_bind_text(st, 6, m->severity, -1, DB_STATIC) ||
+	    db_bind_int64(st, 7, now * 1000) || db_bind_int64(st, 8, now))
 		return db_bind_failed(db, st, "monitors_insert");
 	rc = db_step_done(db, st, "monitors_insert");
+	if (rc != RC_OK)
+		return rc;
+	full = *m; /* then every other field, as an update writes them */
+	full.id = db_last_id(db);
+	if (!full.state[0])
+		snprintf(full.state, sizeof full.state, "new");
+	if (!full.state_since_ms)
+		full.state_since_ms = now * 1000;
+	rc = monitors_update(db, &full, now);
 	if (rc == RC_OK)
-		*id = db_last_id(db);
+		*id = full.id;
 	return rc;
 }
 
@@ -84,8 +112,12 @@ enum rc monitors_update(struct db *db, const struct monitor *m, int64_t now)
 	        "UPDATE monitors SET name = ?2, period_s = nullif(?3, 0), grace_s = ?4, schedule = ?5, tz = ?6, "
 	        "severity = ?7, paused = ?8, state = ?9, state_since_ms = ?10, last_ping_ms = nullif(?11, 0), "
 	        "last_ping_kind = ?12, last_start_ms = nullif(?13, 0), last_duration_ms = nullif(?14, 0), "
-	        "due_ms = nullif(?15, 0), next_ms = nullif(?16, 0), alert_id = nullif(?17, 0), updated_at = ?18 "
-	        "WHERE id = ?1";
+	        "due_ms = nullif(?15, 0), next_ms = nullif(?16, 0), alert_id = nullif(?17, 0), updated_at = ?18, "
+	        "target = ?19, interval_s = nullif(?20, 0), timeout_s = nullif(?21, 0), expect_status = ?22, "
+	        "keyword = ?23, follow_redirects = ?24, tls_verify = ?25, failures_before_alert = ?26, "
+	        "cert_warn_days = ?27, fail_streak = ?28, last_error = ?29, last_response_ms = nullif(?30, 0), "
+	        "cert_expires_at = nullif(?31, 0), cert_alert_id = nullif(?32, 0), flips = ?33, "
+	        "flips_since_ms = nullif(?34, 0), flapping = ?35 WHERE id = ?1";
 	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc;
 
@@ -97,7 +129,16 @@ enum rc monitors_update(struct db *db, const struct monitor *m, int64_t now)
 	    db_bind_int64(st, 11, m->last_ping_ms) || db_bind_opt_text(st, 12, opt(m->last_ping_kind)) ||
 	    db_bind_int64(st, 13, m->last_start_ms) || db_bind_int64(st, 14, m->last_duration_ms) ||
 	    db_bind_int64(st, 15, m->due_ms) || db_bind_int64(st, 16, m->next_ms) ||
-	    db_bind_int64(st, 17, m->alert_id) || db_bind_int64(st, 18, now))
+	    db_bind_int64(st, 17, m->alert_id) || db_bind_int64(st, 18, now) ||
+	    db_bind_opt_text(st, 19, opt(m->target)) || db_bind_int64(st, 20, m->interval_s) ||
+	    db_bind_int64(st, 21, m->timeout_s) || db_bind_opt_text(st, 22, opt(m->expect_status)) ||
+	    db_bind_opt_text(st, 23, opt(m->keyword)) || db_bind_int(st, 24, m->follow_redirects) ||
+	    db_bind_int(st, 25, m->tls_verify) || db_bind_int(st, 26, m->failures_before_alert) ||
+	    db_bind_int(st, 27, m->cert_warn_days) || db_bind_int(st, 28, m->fail_streak) ||
+	    db_bind_opt_text(st, 29, opt(m->last_error)) || db_bind_int64(st, 30, m->last_response_ms) ||
+	    db_bind_int64(st, 31, m->cert_expires_at) || db_bind_int64(st, 32, m->cert_alert_id) ||
+	    db_bind_int(st, 33, m->flips) || db_bind_int64(st, 34, m->flips_since_ms) ||
+	    db_bind_int(st, 35, m->flapping))
 		return db_bind_failed(db, st, "monitors_update");
 	rc = db_step_done(db, st, "monitors_update");
 	if (rc == RC_OK && db_changes(db) != 1)
@@ -227,13 +268,23 @@ enum rc monitors_pings_unfolded(struct db *db, struct monitor_ping *out, size_t 
 	return RC_OK;
 }
 
+/* Drops all but the newest MONITORS_PINGS_KEPT pings of p's monitor (folded ones only). */
+static enum rc trim(struct db *db, const struct monitor_ping *p)
+{
+	/* every ping older than the newest MONITORS_PINGS_KEPT (none when there are fewer: id < NULL) */
+	static const char sql[] = "DELETE FROM monitor_pings WHERE monitor_id = ?1 AND folded = 1 AND id < "
+	                          "(SELECT id FROM monitor_pings WHERE monitor_id = ?1 ORDER BY id DESC "
+	                          "LIMIT 1 OFFSET ?2)";
+	struct db_stmt *st = db_prepare(db, sql);
+
+	if (!st || db_bind_int64(st, 1, p->monitor_id) || db_bind_int(st, 2, MONITORS_PINGS_KEPT - 1))
+		return db_bind_failed(db, st, "monitors trim");
+	return db_step_done(db, st, "monitors trim");
+}
+
 enum rc monitors_ping_claim(struct db *db, const struct monitor_ping *p)
 {
 	static const char fold[] = "UPDATE monitor_pings SET folded = 1 WHERE id = ?1 AND folded = 0";
-	/* every ping older than the newest MONITORS_PINGS_KEPT (none when there are fewer: id < NULL) */
-	static const char trim[] = "DELETE FROM monitor_pings WHERE monitor_id = ?1 AND folded = 1 AND id < "
-	                           "(SELECT id FROM monitor_pings WHERE monitor_id = ?1 ORDER BY id DESC "
-	                           "LIMIT 1 OFFSET ?2)";
 	struct db_stmt *st = db_prepare(db, fold);
 	enum rc rc;
 
@@ -244,10 +295,7 @@ enum rc monitors_ping_claim(struct db *db, const struct monitor_ping *p)
 		return rc;
 	if (db_changes(db) != 1)
 		return RC_CONFLICT;
-	st = db_prepare(db, trim);
-	if (!st || db_bind_int64(st, 1, p->monitor_id) || db_bind_int(st, 2, MONITORS_PINGS_KEPT - 1))
-		return db_bind_failed(db, st, "monitors_ping_claim trim");
-	return db_step_done(db, st, "monitors_ping_claim trim");
+	return trim(db, p);
 }
 
 enum rc monitors_ping_body(struct db *db, int64_t id, char *out, size_t len)
@@ -296,4 +344,42 @@ enum rc monitors_due(struct db *db, int64_t now_ms, int64_t *ids, size_t max, si
 		ids[(*n)++] = db_column_int64(st, 0);
 	db_reset(st);
 	return rc == RC_NOT_FOUND || rc == RC_OK ? RC_OK : rc;
+}
+
+enum rc monitors_checks_due(struct db *db, int64_t now_ms, int64_t *ids, size_t max, size_t *n)
+{
+	static const char sql[] = "SELECT id FROM monitors WHERE next_ms IS NOT NULL AND next_ms <= ?1 AND paused = 0 "
+	                          "AND kind IN ('http', 'tcp') ORDER BY next_ms LIMIT ?2";
+	struct db_stmt *st = db_prepare(db, sql);
+	enum rc rc = RC_OK;
+
+	*n = 0;
+	if (!st || db_bind_int64(st, 1, now_ms) || db_bind_int64(st, 2, (int64_t)max))
+		return db_bind_failed(db, st, "monitors_checks_due");
+	while (*n < max && (rc = db_step_row(db, st)) == RC_OK)
+		ids[(*n)++] = db_column_int64(st, 0);
+	db_reset(st);
+	return rc == RC_NOT_FOUND || rc == RC_OK ? RC_OK : rc;
+}
+
+enum rc monitors_result_add(struct db *db, int64_t monitor_id, int64_t at_ms, const char *kind, const char *method,
+                            const char *error, int64_t response_ms)
+{
+	static const char sql[] =
+	        "INSERT INTO monitor_pings (monitor_id, at_ms, kind, method, body, response_ms, folded) "
+	        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)";
+	struct monitor_ping p = {0};
+	struct db_stmt *st = db_prepare(db, sql);
+	enum rc rc;
+
+	if (!st || db_bind_int64(st, 1, monitor_id) || db_bind_int64(st, 2, at_ms) ||
+	    db_bind_text(st, 3, kind, -1, DB_STATIC) || db_bind_text(st, 4, method, -1, DB_STATIC) ||
+	    db_bind_opt_text(st, 5, error) ||
+	    (response_ms < 0 ? db_bind_null(st, 6) : db_bind_int64(st, 6, response_ms)))
+		return db_bind_failed(db, st, "monitors_result_add");
+	rc = db_step_done(db, st, "monitors_result_add");
+	if (rc != RC_OK)
+		return rc;
+	p.monitor_id = monitor_id;
+	return trim(db, &p);
 }

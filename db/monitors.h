@@ -24,6 +24,9 @@
 #define MONITORS_PING_BODY    (100 * 1024) /* bytes of a ping's body kept */
 #define MONITORS_PINGS_KEPT   100          /* newest pings kept per monitor */
 #define MONITORS_LIST_MAX     10000
+#define MONITORS_TARGET_MAX   1024 /* URL or host:port of an uptime check */
+#define MONITORS_KEYWORD_MAX  200
+#define MONITORS_ERROR_MAX    300
 
 struct monitor {
 	int64_t id;
@@ -45,6 +48,21 @@ struct monitor {
 	int64_t due_ms;  /* a success is expected by then */
 	int64_t next_ms; /* when the monitor thread looks again; 0: only a ping changes it */
 	int64_t alert_id;
+	/* uptime checks (kind http, tcp) */
+	char target[MONITORS_TARGET_MAX + 1]; /* http(s) URL, or host:port */
+	int64_t interval_s, timeout_s;
+	char expect_status[32]; /* "200-399" */
+	char keyword[MONITORS_KEYWORD_MAX + 1];
+	bool follow_redirects, tls_verify;
+	int failures_before_alert, cert_warn_days;
+	int fail_streak; /* failed checks in a row (after their retry) */
+	char last_error[MONITORS_ERROR_MAX + 1];
+	int64_t last_response_ms;
+	int64_t cert_expires_at; /* the certificate's notAfter, 0: unknown */
+	int64_t cert_alert_id;
+	int flips;              /* up/down changes since flips_since_ms */
+	int64_t flips_since_ms; /* start of the flapping window */
+	bool flapping;
 	int64_t created_at, updated_at;
 };
 
@@ -57,8 +75,8 @@ struct monitor_ping {
 	int exit_status; /* -1: none */
 };
 
-/* Inserts m (id, created_at and updated_at are set from m and now); *id: the new row. RC_CONFLICT
- * when the secret is taken. */
+/* Inserts m (created_at and updated_at are now; next_ms as m has it); *id: the new row.
+ * RC_CONFLICT when the secret is taken. */
 enum rc monitors_insert(struct db *db, const struct monitor *m, int64_t now, int64_t *id);
 /* Writes every mutable field of m (by m->id) with updated_at = now. RC_NOT_FOUND. */
 enum rc monitors_update(struct db *db, const struct monitor *m, int64_t now);
@@ -92,5 +110,13 @@ enum rc monitors_pings_json(struct db *db, int64_t monitor_id, int limit, json_t
  * thread folds those first), soonest first: at most max ids into ids, *n how many.
  */
 enum rc monitors_due(struct db *db, int64_t now_ms, int64_t *ids, size_t max, size_t *n);
+
+/* Uptime checks (kind http or tcp) due now, not paused, soonest first: at most max ids. */
+enum rc monitors_checks_due(struct db *db, int64_t now_ms, int64_t *ids, size_t max, size_t *n);
+/* Records a check's result as a folded ping (kind success or fail; error: the failure in words,
+ * may be NULL) and keeps the newest MONITORS_PINGS_KEPT of the monitor. In the caller's
+ * transaction. */
+enum rc monitors_result_add(struct db *db, int64_t monitor_id, int64_t at_ms, const char *kind, const char *method,
+                            const char *error, int64_t response_ms);
 
 #endif

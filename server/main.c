@@ -22,6 +22,7 @@
 #include "http/http.h"
 #include "core/log.h"
 #include "http/routes.h"
+#include "monitors/uptime.h"
 #include "monitors/watch.h"
 #include "rotation/tz.h"
 #include "core/version.h"
@@ -177,6 +178,7 @@ static int cmd_serve(int argc, char **argv)
 	struct http_server *http = NULL;
 	struct engine *engine = NULL;
 	struct watch *watch = NULL;
+	struct uptime *uptime = NULL;
 	sigset_t set;
 	bool demo = false, seeded = false;
 	char *demo_token = NULL;
@@ -220,8 +222,8 @@ static int cmd_serve(int argc, char **argv)
 		die("cannot start the HTTP server");
 	if (engine_start(&app, &engine) != RC_OK)
 		die("cannot start the engine");
-	if (watch_start(&app, &watch) != RC_OK)
-		die("cannot start the monitor thread");
+	if (watch_start(&app, &watch) != RC_OK || uptime_start(&app, &uptime) != RC_OK)
+		die("cannot start the monitor threads");
 	if (cfg_has_twilio(&c) && strstr(c.twilio_api_base, "api.twilio.com") &&
 	    (strstr(c.public_url, "://127.") || strstr(c.public_url, "://localhost") ||
 	     strstr(c.public_url, "://[::1]")))
@@ -260,6 +262,7 @@ static int cmd_serve(int argc, char **argv)
 	sigwait(&set, &sig);
 	log_info("signal %d: finishing requests in flight", sig);
 	http_stop(http, 10000);
+	uptime_stop(uptime);
 	watch_stop(watch);
 	engine_stop(engine);
 	app_release(&app);

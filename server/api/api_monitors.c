@@ -18,6 +18,7 @@
 #include "db/rotation.h"
 #include "monitors/cron.h"
 #include "monitors/heartbeat.h"
+#include "monitors/uptime.h"
 #include "pager/alerts.h"
 #include "rotation/tz.h"
 
@@ -33,20 +34,46 @@ static json_t *opt_str(const char *s)
 
 static json_t *monitor_json(struct http_req *req, const struct monitor *m)
 {
+	bool hb = strcmp(m->kind, "heartbeat") == 0;
 	char url[512];
+	json_t *o;
 
 	snprintf(url, sizeof url, "%s/ping/%s", req->app->cfg->public_url, m->secret);
-	return json_pack("{s:I,s:s,s:s,s:s,s:b,s:o,s:o,s:I,s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:I,s:I}", "id",
-	                 (json_int_t)m->id, "kind", m->kind, "name", m->name, "state", m->paused ? "paused" : m->state,
-	                 "paused", m->paused, "ping_url", m->secret[0] ? json_string(url) : json_null(), "period_s",
-	                 opt_int(m->period_s), "grace_s", (json_int_t)m->grace_s, "schedule", opt_str(m->schedule),
-	                 "tz", m->tz, "severity", m->severity, "last_ping_at", opt_int(m->last_ping_ms / 1000),
-	                 "last_ping_kind", opt_str(m->last_ping_kind), "last_duration_ms", opt_int(m->last_duration_ms),
-	                 "started_at", opt_int(m->last_start_ms / 1000), "due_at",
-	                 opt_int(m->paused || strcmp(m->state, "down") == 0 ? 0 : m->due_ms / 1000), "alert_id",
-	                 opt_int(m->alert_id), "state_since", opt_int(m->state_since_ms / 1000), "state_since_ms",
-	                 (json_int_t)m->state_since_ms, "created_at", (json_int_t)m->created_at, "updated_at",
-	                 (json_int_t)m->updated_at);
+	o = json_pack("{s:I,s:s,s:s,s:s,s:b,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:I,s:I}", "id", (json_int_t)m->id, "kind",
+	              m->kind, "name", m->name, "state", m->paused ? "paused" : m->state, "paused", m->paused, "tz",
+	              m->tz, "severity", m->severity, "last_ping_at", opt_int(m->last_ping_ms / 1000), "last_ping_kind",
+	              opt_str(m->last_ping_kind), "alert_id", opt_int(m->alert_id), "state_since",
+	              opt_int(m->state_since_ms / 1000), "next_at", opt_int(m->paused ? 0 : m->next_ms / 1000),
+	              "state_since_ms", (json_int_t)m->state_since_ms, "created_at", (json_int_t)m->created_at,
+	              "updated_at", (json_int_t)m->updated_at);
+	if (!o)
+		return NULL;
+	if (hb) {
+		json_object_update_new(
+		        o, json_pack("{s:o,s:o,s:I,s:o,s:o,s:o,s:o}", "ping_url",
+		                     m->secret[0] ? json_string(url) : json_null(), "period_s", opt_int(m->period_s),
+		                     "grace_s", (json_int_t)m->grace_s, "schedule", opt_str(m->schedule),
+		                     "last_duration_ms", opt_int(m->last_duration_ms), "started_at",
+		                     opt_int(m->last_start_ms / 1000), "due_at",
+		                     opt_int(m->paused || strcmp(m->state, "down") == 0 ? 0 : m->due_ms / 1000)));
+		return o;
+	}
+	json_object_update_new(o, json_pack("{s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:b}",
+	                                    strcmp(m->kind, "http") == 0 ? "url" : "target", m->target, "interval_s",
+	                                    (json_int_t)m->interval_s, "timeout_s", (json_int_t)m->timeout_s,
+	                                    "failures_before_alert", (json_int_t)m->failures_before_alert,
+	                                    "fail_streak", (json_int_t)m->fail_streak, "last_error",
+	                                    opt_str(m->last_error), "last_response_ms",
+	                                    m->last_ping_ms ? json_integer(m->last_response_ms) : json_null(),
+	                                    "last_check_at", opt_int(m->last_ping_ms / 1000), "cert_alert_id",
+	                                    opt_int(m->cert_alert_id), "flapping", m->flapping));
+	if (strcmp(m->kind, "http") == 0)
+		json_object_update_new(o, json_pack("{s:o,s:o,s:b,s:b,s:I,s:o}", "expect_status",
+		                                    opt_str(m->expect_status), "keyword", opt_str(m->keyword),
+		                                    "follow_redirects", m->follow_redirects, "tls_verify",
+		                                    m->tls_verify, "cert_warn_days", (json_int_t)m->cert_warn_days,
+		                                    "cert_expires_at", opt_int(m->cert_expires_at)));
+	return o;
 }
 
 static void list_one(void *ctx, const struct monitor *m)
@@ -83,32 +110,110 @@ struct edit {
 	bool timing; /* period, grace or schedule changed */
 };
 
-static enum rc seconds(struct http_req *req, json_t *v, const char *name, int64_t *out)
+/* A whole number from lo to hi, or a 422 naming the field. */
+static enum rc whole(struct http_req *req, json_t *v, const char *name, long long lo, long long hi, int64_t *out)
 {
-	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > API_MONITORS_MAX_SECONDS)
-		return http_fail(req, RC_UNPROCESSABLE, "%s: expected whole seconds from 1 to %d", name,
-		                 API_MONITORS_MAX_SECONDS);
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+		return http_fail(req, RC_UNPROCESSABLE, "%s: expected a whole number from %lld to %lld", name, lo, hi);
 	*out = json_integer_value(v);
 	return RC_OK;
 }
 
-/* Copies the fields of body into m (create: defaults already set). */
+static bool is_http_url(const char *s)
+{
+	size_t i;
+
+	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+		return false;
+	for (i = 0; s[i]; i++)
+		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
+			return false;
+	return s[strncmp(s, "https", 5) == 0 ? 8 : 7] != '\0';
+}
+
+/* "host:port" or "[v6]:port", port 1-65535. */
+static bool is_host_port(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long port;
+	size_t i;
+
+	if (!colon || colon == s)
+		return false;
+	port = strtol(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || port < 1 || port > 65535)
+		return false;
+	for (i = 0; s + i < colon; i++)
+		if ((unsigned char)s[i] <= 0x20 || strchr("/?#@", s[i]))
+			return false;
+	return true;
+}
+
+/* Fields of each kind (besides kind, name, severity, paused). */
+static const char *const heartbeat_fields[] = {"period_s", "grace_s", "schedule", "tz", NULL};
+static const char *const http_fields[] = {"url",
+                                          "interval_s",
+                                          "timeout_s",
+                                          "expect_status",
+                                          "keyword",
+                                          "follow_redirects",
+                                          "tls_verify",
+                                          "cert_warn_days",
+                                          "failures_before_alert",
+                                          NULL};
+static const char *const tcp_fields[] = {"target", "interval_s", "timeout_s", "failures_before_alert", NULL};
+
+static bool allowed(const char *kind, const char *key)
+{
+	const char *const *f = strcmp(kind, "http") == 0  ? http_fields
+	                       : strcmp(kind, "tcp") == 0 ? tcp_fields
+	                                                  : heartbeat_fields;
+
+	if (!strcmp(key, "kind") || !strcmp(key, "name") || !strcmp(key, "severity") || !strcmp(key, "paused"))
+		return true;
+	for (; *f; f++)
+		if (strcmp(*f, key) == 0)
+			return true;
+	return false;
+}
+
+static enum rc text_field(struct http_req *req, json_t *v, const char *name, size_t max, char *out, size_t len)
+{
+	const char *s = json_string_value(v);
+
+	if (!s || strlen(s) > max || strpbrk(s, "\r\n"))
+		return http_fail(req, RC_UNPROCESSABLE, "%s: expected one line of at most %zu bytes", name, max);
+	snprintf(out, len, "%s", s);
+	return RC_OK;
+}
+
+/* Copies the fields of body into m (create: defaults already set, m->kind chosen). */
 static enum rc parse(struct http_req *req, json_t *body, struct monitor *m, bool create, struct edit *e)
 {
 	const char *key;
 	json_t *v;
 	bool has_period = false, has_schedule = false;
-	enum rc rc;
+	int64_t n;
+	enum rc rc = RC_OK;
 
 	memset(e, 0, sizeof *e);
 	if (!json_is_object(body))
 		return http_fail(req, RC_UNPROCESSABLE, "expected a JSON object");
 	json_object_foreach(body, key, v)
 	{
-		if (strcmp(key, "kind") == 0) {
-			if (!json_is_string(v) || strcmp(json_string_value(v), create ? "heartbeat" : m->kind) != 0)
+		if (!allowed(m->kind, key)) {
+			return http_fail(req, RC_UNPROCESSABLE, "%s: unknown field%s%s", key,
+			                 allowed("heartbeat", key) || allowed("http", key) || allowed("tcp", key)
+			                         ? " for a monitor of kind "
+			                         : "",
+			                 allowed("heartbeat", key) || allowed("http", key) || allowed("tcp", key)
+			                         ? m->kind
+			                         : "");
+		} else if (strcmp(key, "kind") == 0) {
+			if (!json_is_string(v) || strcmp(json_string_value(v), m->kind) != 0)
 				return http_fail(req, RC_UNPROCESSABLE,
-				                 create ? "kind: expected \"heartbeat\""
+				                 create ? "kind: expected heartbeat, http or tcp"
 				                        : "kind: a monitor's kind cannot change");
 		} else if (strcmp(key, "name") == 0) {
 			const char *s = json_string_value(v);
@@ -121,16 +226,12 @@ static enum rc parse(struct http_req *req, json_t *body, struct monitor *m, bool
 			if (json_is_null(v) && !create) {
 				m->period_s = 0;
 			} else {
-				rc = seconds(req, v, "period_s", &m->period_s);
-				if (rc != RC_OK)
-					return rc;
+				rc = whole(req, v, "period_s", 1, API_MONITORS_MAX_SECONDS, &m->period_s);
 				has_period = true;
 			}
 			e->timing = true;
 		} else if (strcmp(key, "grace_s") == 0) {
-			rc = seconds(req, v, "grace_s", &m->grace_s);
-			if (rc != RC_OK)
-				return rc;
+			rc = whole(req, v, "grace_s", 1, API_MONITORS_MAX_SECONDS, &m->grace_s);
 			e->timing = true;
 		} else if (strcmp(key, "schedule") == 0) {
 			struct cron c;
@@ -169,9 +270,54 @@ static enum rc parse(struct http_req *req, json_t *body, struct monitor *m, bool
 				return http_fail(req, RC_UNPROCESSABLE, "paused: expected true or false");
 			e->has_paused = true;
 			e->paused = json_is_true(v);
-		} else {
-			return http_fail(req, RC_UNPROCESSABLE, "%s: unknown field", key);
+		} else if (strcmp(key, "url") == 0) {
+			rc = text_field(req, v, "url", MONITORS_TARGET_MAX, m->target, sizeof m->target);
+			if (rc == RC_OK && !is_http_url(m->target))
+				return http_fail(req, RC_UNPROCESSABLE, "url: expected an http:// or https:// address");
+			e->timing = true;
+		} else if (strcmp(key, "target") == 0) {
+			rc = text_field(req, v, "target", MONITORS_TARGET_MAX, m->target, sizeof m->target);
+			if (rc == RC_OK && !is_host_port(m->target))
+				return http_fail(req, RC_UNPROCESSABLE,
+				                 "target: expected host:port, e.g. db1.example.com:5432");
+			e->timing = true;
+		} else if (strcmp(key, "interval_s") == 0) {
+			rc = whole(req, v, "interval_s", 1, API_MONITORS_MAX_SECONDS, &m->interval_s);
+			e->timing = true;
+		} else if (strcmp(key, "timeout_s") == 0) {
+			rc = whole(req, v, "timeout_s", 1, 120, &m->timeout_s);
+		} else if (strcmp(key, "expect_status") == 0) {
+			rc = text_field(req, v, "expect_status", sizeof m->expect_status - 1, m->expect_status,
+			                sizeof m->expect_status);
+			if (rc == RC_OK && !uptime_status_spec_is_valid(m->expect_status))
+				return http_fail(req, RC_UNPROCESSABLE,
+				                 "expect_status: expected statuses or ranges such as \"200-399\" or "
+				                 "\"200,204\"");
+		} else if (strcmp(key, "keyword") == 0) {
+			if (json_is_null(v))
+				m->keyword[0] = '\0';
+			else
+				rc = text_field(req, v, "keyword", MONITORS_KEYWORD_MAX, m->keyword, sizeof m->keyword);
+		} else if (strcmp(key, "follow_redirects") == 0 || strcmp(key, "tls_verify") == 0) {
+			if (!json_is_boolean(v))
+				return http_fail(req, RC_UNPROCESSABLE, "%s: expected true or false", key);
+			*(key[0] == 'f' ? &m->follow_redirects : &m->tls_verify) = json_is_true(v);
+		} else if (strcmp(key, "cert_warn_days") == 0) {
+			rc = whole(req, v, "cert_warn_days", 0, 365, &n);
+			m->cert_warn_days = (int)n;
+		} else if (strcmp(key, "failures_before_alert") == 0) {
+			rc = whole(req, v, "failures_before_alert", 1, 100, &n);
+			m->failures_before_alert = (int)n;
 		}
+		if (rc != RC_OK)
+			return rc;
+	}
+	if (strcmp(m->kind, "heartbeat") != 0) {
+		if (!m->target[0])
+			return http_fail(req, RC_UNPROCESSABLE, "%s: required",
+			                 strcmp(m->kind, "http") == 0 ? "url (http:// or https://)"
+			                                              : "target (host:port)");
+		return RC_OK;
 	}
 	if (has_period && has_schedule)
 		return http_fail(req, RC_UNPROCESSABLE, "give period_s or schedule, not both");
@@ -228,6 +374,7 @@ enum rc api_monitors_create(struct http_req *req)
 	struct rotation_current rot;
 	struct monitor m;
 	struct edit e;
+	const char *kind;
 	json_t *body;
 	int64_t id = 0, now = clock_now();
 	enum rc rc = http_json_body(req, &body);
@@ -235,23 +382,37 @@ enum rc api_monitors_create(struct http_req *req)
 	if (rc != RC_OK)
 		return rc;
 	memset(&m, 0, sizeof m);
-	snprintf(m.kind, sizeof m.kind, "heartbeat");
+	kind = json_string_value(json_object_get(body, "kind"));
+	if (!kind || (strcmp(kind, "heartbeat") && strcmp(kind, "http") && strcmp(kind, "tcp")))
+		return http_fail(req, RC_UNPROCESSABLE, "kind: required, heartbeat, http or tcp");
+	snprintf(m.kind, sizeof m.kind, "%s", kind);
 	snprintf(m.severity, sizeof m.severity, "critical");
 	if (rotation_latest(req->db, &rot) == RC_OK && rot.timezone[0])
 		snprintf(m.tz, sizeof m.tz, "%s", rot.timezone);
 	else
 		snprintf(m.tz, sizeof m.tz, "%s", req->app->cfg->tz);
-	if (!json_is_object(body) || !json_is_string(json_object_get(body, "name")))
+	m.interval_s = 60;
+	m.timeout_s = 10;
+	m.failures_before_alert = 2;
+	m.cert_warn_days = 14;
+	m.tls_verify = true;
+	if (strcmp(kind, "http") == 0)
+		snprintf(m.expect_status, sizeof m.expect_status, "200-399");
+	if (!json_is_string(json_object_get(body, "name")))
 		return http_fail(req, RC_UNPROCESSABLE, "name: required");
-	if (!json_object_get(body, "kind"))
-		return http_fail(req, RC_UNPROCESSABLE, "kind: required (\"heartbeat\")");
 	rc = parse(req, body, &m, true, &e);
 	if (rc != RC_OK)
 		return rc;
+	m.paused = e.has_paused && e.paused;
+	if (strcmp(kind, "heartbeat") != 0) {
+		m.next_ms = m.paused ? 0 : clock_now_ms(); /* checked at once */
+		rc = RC_OK;
+		goto insert;
+	}
 	if (!json_object_get(body, "grace_s"))
 		m.grace_s = m.period_s && m.period_s < 3600 ? m.period_s : 3600;
-	m.paused = e.has_paused && e.paused;
 	rc = new_secret(m.secret);
+insert:
 	if (rc == RC_OK)
 		rc = db_begin(req->db);
 	if (rc != RC_OK)
@@ -301,7 +462,9 @@ enum rc api_monitors_update(struct http_req *req)
 	}
 	if (rc == RC_OK)
 		rc = parse(req, body, &m, false, &e);
-	if (rc == RC_OK && e.timing)
+	if (rc == RC_OK && e.timing && strcmp(m.kind, "heartbeat") != 0 && !m.paused)
+		m.next_ms = now_ms; /* checked again at once, with what changed */
+	else if (rc == RC_OK && e.timing)
 		rc = heartbeat_rescheduled(&m, now_ms);
 	if (rc == RC_OK && e.has_paused)
 		rc = heartbeat_set_paused(req->app, req->db, &m, e.paused, now_ms, &fx);

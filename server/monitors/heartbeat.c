@@ -69,16 +69,16 @@ static void set_state(struct monitor *m, const char *state, int64_t now_ms)
 	m->state_since_ms = now_ms;
 }
 
-/* The alert m points to is still open (not resolved): *open. */
-static enum rc alert_open(struct db *db, const struct monitor *m, bool *open)
+/* Alert id (0: none) is still open (not resolved): *open. */
+static enum rc alert_open(struct db *db, int64_t id, bool *open)
 {
 	struct alerts_row a;
 	enum rc rc;
 
 	*open = false;
-	if (!m->alert_id)
+	if (!id)
 		return RC_OK;
-	rc = alerts_load(db, m->alert_id, &a);
+	rc = alerts_load(db, id, &a);
 	if (rc == RC_NOT_FOUND)
 		return RC_OK;
 	if (rc == RC_OK)
@@ -86,59 +86,76 @@ static enum rc alert_open(struct db *db, const struct monitor *m, bool *open)
 	return rc;
 }
 
-static enum rc open_alert(struct db *db, struct monitor *m, const char *summary, const char *details, int64_t now_ms,
-                          struct heartbeat_effects *fx)
+enum rc heartbeat_alert_open(struct db *db, struct monitor *m, int64_t *alert_id, const char *dedup_key,
+                             const char *severity, const char *summary, const char *details, int64_t now_ms,
+                             struct heartbeat_effects *fx)
 {
-	char key[40];
-	struct alert_input in = {summary, details, m->severity, "monitor", key};
+	struct alert_input in = {summary, details, severity, "monitor", dedup_key};
 	bool open, deduped = false;
 	int64_t id;
-	enum rc rc = alert_open(db, m, &open);
+	enum rc rc = alert_open(db, *alert_id, &open);
 
 	if (rc != RC_OK || open)
 		return rc;
-	snprintf(key, sizeof key, "monitor:%lld", (long long)m->id);
 	rc = alerts_trigger_tx(db, &in, now_ms / 1000, &id, &deduped);
 	if (rc != RC_OK)
 		return rc;
-	m->alert_id = id;
+	*alert_id = id;
 	if (!deduped)
 		fx->opened++;
-	log_warn("monitor %lld (%s) is down: alert %lld%s: %s", (long long)m->id, m->name, (long long)id,
+	log_warn("monitor %lld (%s): alert %lld%s: %s", (long long)m->id, m->name, (long long)id,
 	         deduped ? " (already open)" : " opened", summary);
 	return RC_OK;
 }
 
-/* Resolves m's open alert; notice (may be NULL: the pager's own) is what the people paged read. */
-static enum rc close_alert(struct app *app, struct db *db, struct monitor *m, const char *notice, int64_t now_ms,
-                           struct heartbeat_effects *fx)
+static enum rc open_alert(struct db *db, struct monitor *m, const char *summary, const char *details, int64_t now_ms,
+                          struct heartbeat_effects *fx)
+{
+	char key[40];
+
+	snprintf(key, sizeof key, "monitor:%lld", (long long)m->id);
+	return heartbeat_alert_open(db, m, &m->alert_id, key, m->severity, summary, details, now_ms, fx);
+}
+
+enum rc heartbeat_alert_close(struct app *app, struct db *db, struct monitor *m, int64_t *alert_id, const char *notice,
+                              int64_t now_ms, struct heartbeat_effects *fx)
 {
 	bool open, changed = false;
-	enum rc rc = alert_open(db, m, &open);
+	enum rc rc = alert_open(db, *alert_id, &open);
 
 	if (rc != RC_OK)
 		return rc;
 	if (open && notice) {
 		/* Queued under the resolve notice's own idempotency keys (tag "resolved"), so the pager's
 		 * generic "Alerta N resolvido." below finds them taken: one text per person, this one. */
-		rc = escalation_notify(app, db, m->alert_id, "resolved", notice);
+		rc = escalation_notify(app, db, *alert_id, "resolved", notice);
 	}
 	if (rc == RC_OK && open)
-		rc = alerts_resolve_tx(app, db, m->alert_id, "monitor", now_ms / 1000, &changed);
+		rc = alerts_resolve_tx(app, db, *alert_id, "monitor", now_ms / 1000, &changed);
 	if (rc != RC_OK)
 		return rc;
 	if (changed) {
 		fx->resolved++;
-		log_info("monitor %lld (%s): alert %lld resolved", (long long)m->id, m->name, (long long)m->alert_id);
+		log_info("monitor %lld (%s): alert %lld resolved", (long long)m->id, m->name, (long long)*alert_id);
 	}
-	m->alert_id = 0;
+	*alert_id = 0;
 	return RC_OK;
+}
+
+static enum rc close_alert(struct app *app, struct db *db, struct monitor *m, const char *notice, int64_t now_ms,
+                           struct heartbeat_effects *fx)
+{
+	return heartbeat_alert_close(app, db, m, &m->alert_id, notice, now_ms, fx);
 }
 
 enum rc heartbeat_close_alert(struct app *app, struct db *db, struct monitor *m, int64_t now_ms,
                               struct heartbeat_effects *fx)
 {
-	return close_alert(app, db, m, NULL, now_ms, fx);
+	enum rc rc = close_alert(app, db, m, NULL, now_ms, fx);
+
+	if (rc == RC_OK)
+		rc = heartbeat_alert_close(app, db, m, &m->cert_alert_id, NULL, now_ms, fx);
+	return rc;
 }
 
 static enum rc went_down_missed(struct app *app, struct db *db, struct monitor *m, int64_t now_ms,
@@ -249,7 +266,13 @@ enum rc heartbeat_set_paused(struct app *app, struct db *db, struct monitor *m, 
 	m->paused = paused;
 	if (paused) {
 		m->next_ms = 0;
-		return close_alert(app, db, m, NULL, now_ms, fx);
+		return heartbeat_close_alert(app, db, m, now_ms, fx);
+	}
+	if (strcmp(m->kind, "heartbeat") != 0) { /* an uptime check: checked again at once, from scratch */
+		set_state(m, "new", now_ms);
+		m->fail_streak = 0;
+		m->next_ms = now_ms;
+		return RC_OK;
 	}
 	if (!m->last_ping_ms) {
 		set_state(m, "new", now_ms);

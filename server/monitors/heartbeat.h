@@ -53,8 +53,19 @@ enum rc heartbeat_set_paused(struct app *app, struct db *db, struct monitor *m, 
  * its last success (the monitor thread then sees at once whether that is late or down). */
 enum rc heartbeat_rescheduled(struct monitor *m, int64_t now_ms);
 
-/* Closes m's open alert (deleting a monitor). */
+/* Closes m's open alerts, its state's and its certificate's (deleting or pausing a monitor). */
 enum rc heartbeat_close_alert(struct app *app, struct db *db, struct monitor *m, int64_t now_ms,
                               struct heartbeat_effects *fx);
+
+/* ---- shared with the uptime checks (server/monitors/uptime.c) ---- */
+
+/* Opens an alert for m with dedup_key unless *alert_id is still open; *alert_id gets it. */
+enum rc heartbeat_alert_open(struct db *db, struct monitor *m, int64_t *alert_id, const char *dedup_key,
+                             const char *severity, const char *summary, const char *details, int64_t now_ms,
+                             struct heartbeat_effects *fx);
+/* Resolves alert *alert_id if open (notice, may be NULL for the pager's own, is the one text
+ * everyone paged reads) and clears *alert_id. */
+enum rc heartbeat_alert_close(struct app *app, struct db *db, struct monitor *m, int64_t *alert_id, const char *notice,
+                              int64_t now_ms, struct heartbeat_effects *fx);
 
 #endif
