@@ -616,3 +616,41 @@ enum rc people_whatsapp_window(struct db *db, const char *phone, int64_t now, bo
 	*inside = rc == RC_OK && p.whatsapp_inbound_at > 0 && now - p.whatsapp_inbound_at < PEOPLE_WHATSAPP_WINDOW_S;
 	return rc == RC_NOT_FOUND ? RC_OK : rc;
 }
+
+enum rc people_set_whatsapp_via(struct db *db, int64_t id, bool on, const char *via, const char *actor, bool *changed)
+{
+	static const char sql[] = "UPDATE people SET whatsapp = ?2, updated_at = ?3 WHERE id = ?1 AND whatsapp != ?2";
+	struct db_stmt *st;
+	json_t *detail = NULL;
+	enum rc rc;
+
+	if (changed)
+		*changed = false;
+	rc = db_begin(db);
+	if (rc != RC_OK)
+		return rc;
+	rc = RC_DB;
+	st = db_prepare(db, sql);
+	if (!st || db_bind_int64(st, 1, id) || db_bind_int(st, 2, on) || db_bind_int64(st, 3, clock_now()))
+		goto out;
+	if (db_step(st) != DB_DONE) {
+		db_reset(st);
+		rc = db_rc(db);
+		goto out;
+	}
+	db_reset(st);
+	rc = RC_OK;
+	if (db_changes(db) == 1) {
+		detail = json_pack("{s:b,s:s}", "whatsapp", on, "via", via ? via : "");
+		rc = audit_log(db, actor, "people.whatsapp", id, detail);
+		if (changed)
+			*changed = true;
+	}
+	if (rc == RC_OK)
+		rc = db_commit(db);
+out:
+	if (rc != RC_OK)
+		db_rollback(db);
+	json_decref(detail);
+	return rc;
+}

@@ -107,6 +107,13 @@ enum rc people_opt_out_phone(struct db *db, const char *phone, const char *via, 
 enum rc people_phone_opted_out(struct db *db, const char *phone, bool *opted_out);
 
 /*
+ * Turns WhatsApp pages on or off for person id because of what they wrote on WhatsApp (via:
+ * the word, e.g. "STOP"), audited as "people.whatsapp". *changed (may be NULL) tells whether
+ * it changed. Own transaction.
+ */
+enum rc people_set_whatsapp_via(struct db *db, int64_t id, bool on, const char *via, const char *actor, bool *changed);
+
+/*
  * WhatsApp's 24-hour window: the person with phone wrote to the team's WhatsApp number at
  * `at` (Unix seconds; an older time changes nothing). In the caller's transaction; a phone
  * nobody has changes nothing.

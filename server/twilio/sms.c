@@ -246,6 +246,18 @@ enum rc sms_incoming(struct http_req *req)
 			first_word(body, via, sizeof via);
 			for (i = 0; via[i]; i++)
 				via[i] = (char)toupper((unsigned char)via[i]);
+			if (whatsapp) {
+				/* Said on WhatsApp, about WhatsApp: Twilio's opt-out covers SMS only, and
+				 * WhatsApp's rules ask the sender to honour it. Texts are unchanged. */
+				rc = people_set_whatsapp_via(req->db, p.id, !out, via, actor, &changed);
+				if (rc == RC_OK && changed)
+					log_warn("sms: %s (person %lld) wrote %s on WhatsApp: WhatsApp pages to them "
+					         "%s; "
+					         "texts and calls unchanged",
+					         from, (long long)p.id, via,
+					         out ? "stop (START turns them on again)" : "resume");
+				return rc == RC_OK ? answer(req, NULL) : rc;
+			}
 			rc = people_set_opt_out_via(req->db, p.id, out, out ? via : NULL, actor, &changed);
 			if (rc != RC_OK)
 				return rc;

@@ -6,7 +6,8 @@
  *      or clear people.sms_opt_out for a known sender, with the word and the time, and answer
  *      nothing (Twilio itself confirms an opt-out at carrier level, and replies to an
  *      opted-out number would be refused). An opted-out person still gets alert calls; texts
- *      to them are not attempted (server/outbox/sender.c);
+ *      to them are not attempted (server/outbox/sender.c). The same words on WhatsApp turn
+ *      that person's WhatsApp pages off (on) instead, and leave texts as they are;
  *   A message from WhatsApp (From whatsapp:+E164) by a known person records when they wrote
  *   (people.whatsapp_inbound_at): WhatsApp's 24-hour window for free-form messages.
  *   2. the alert pager's commands (alerts_sms_command: "ack 12", …);

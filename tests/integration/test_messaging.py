@@ -231,6 +231,20 @@ class TestWhatsAppWindow(WhatsAppTest):
         self.assertTrue([x for x in self.plantao.log_text().splitlines() if "63016" in x and "WARN" in x])
         self.consume()
 
+    def test_stop_on_whatsapp_stops_whatsapp_and_leaves_texts_alone(self):
+        self.assertEqual(self.sim.incoming_sms("whatsapp:" + ANA, "STOP", to=WA_FROM), [])
+        ana = self.person(self.ana)
+        self.assertEqual((ana["whatsapp"], ana["sms_opt_out"]), (False, False))
+        self.trigger("backup atrasado", severity="warning")
+        self.sim.expect_sms(ANA, containing="backup atrasado")
+        self.advance(11)
+        self.sim.wait_idle()
+        self.assertEqual([r for r in self.sim.requests_of("messages", "POST")
+                          if r.form.get("To") == "whatsapp:" + ANA], [])
+        self.assertEqual(self.sim.incoming_sms("whatsapp:" + ANA, "start", to=WA_FROM), [])
+        self.assertIs(self.person(self.ana)["whatsapp"], True)
+        self.consume()
+
     def test_failing_whatsapp_never_stops_the_text_and_the_call(self):
         # Ana never wrote to the WhatsApp number and there is no template: WhatsApp fails (63016)
         self.sim.phone(ANA).answers(digits="1", delay=8.0)  # she picks up after a while
