@@ -504,47 +504,58 @@ enum rc people_set_opt_out(struct db *db, int64_t id, bool opt_out, const char *
 	return people_set_opt_out_via(db, id, opt_out, NULL, actor, NULL);
 }
 
-enum rc people_set_opt_out_via(struct db *db, int64_t id, bool opt_out, const char *via, const char *actor,
-                               bool *changed)
+/* The opt-out write and its audit row, in the caller's transaction. */
+static enum rc set_opt_out(struct db *db, int64_t id, bool opt_out, const char *via, const char *actor, bool *changed)
 {
 	static const char sql[] = "UPDATE people SET sms_opt_out = ?2, updated_at = ?3, "
 	                          "sms_opt_out_at = CASE WHEN ?2 = 1 THEN ?3 ELSE NULL END, "
 	                          "sms_opt_out_via = CASE WHEN ?2 = 1 THEN ?4 ELSE NULL END "
 	                          "WHERE id = ?1 AND sms_opt_out != ?2";
-	struct db_stmt *st;
+	struct db_stmt *st = db_prepare(db, sql);
 	json_t *detail = NULL;
-	enum rc rc;
+	enum rc rc = RC_OK;
 
 	if (changed)
 		*changed = false;
-	rc = db_begin(db);
-	if (rc != RC_OK)
-		return rc;
-	rc = RC_DB;
-	st = db_prepare(db, sql);
 	if (!st || db_bind_int64(st, 1, id) || db_bind_int(st, 2, opt_out) || db_bind_int64(st, 3, clock_now()) ||
-	    (via ? db_bind_text(st, 4, via, -1, DB_TRANSIENT) : db_bind_null(st, 4)))
-		goto out;
+	    (via ? db_bind_text(st, 4, via, -1, DB_TRANSIENT) : db_bind_null(st, 4))) {
+		if (st)
+			db_reset(st);
+		return RC_DB;
+	}
 	if (db_step(st) != DB_DONE) {
 		db_reset(st);
-		rc = db_rc(db);
-		goto out;
+		return db_rc(db) == RC_OK ? RC_DB : db_rc(db);
 	}
 	db_reset(st);
-	rc = RC_OK;
 	if (db_changes(db) == 1) {
 		detail = via ? json_pack("{s:b,s:s}", "sms_opt_out", opt_out, "via", via)
 		             : json_pack("{s:b}", "sms_opt_out", opt_out);
 		rc = audit_log(db, actor, "people.sms_opt_out", id, detail);
-		if (changed)
+		if (rc == RC_OK && changed)
 			*changed = true;
 	}
+	json_decref(detail);
+	return rc;
+}
+
+enum rc people_set_opt_out_via(struct db *db, int64_t id, bool opt_out, const char *via, const char *actor,
+                               bool *changed)
+{
+	enum rc rc = db_begin(db);
+
+	if (changed)
+		*changed = false;
+	if (rc != RC_OK)
+		return rc;
+	rc = set_opt_out(db, id, opt_out, via, actor, changed);
 	if (rc == RC_OK)
 		rc = db_commit(db);
-out:
-	if (rc != RC_OK)
+	if (rc != RC_OK) {
 		db_rollback(db);
-	json_decref(detail);
+		if (changed)
+			*changed = false;
+	}
 	return rc;
 }
 
@@ -560,7 +571,7 @@ enum rc people_opt_out_phone(struct db *db, const char *phone, const char *via, 
 	if (rc != RC_OK)
 		return rc;
 	*id = p.id;
-	return people_set_opt_out_via(db, p.id, true, via, actor, changed);
+	return set_opt_out(db, p.id, true, via, actor, changed);
 }
 
 enum rc people_phone_opted_out(struct db *db, const char *phone, bool *opted_out)

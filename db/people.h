@@ -97,8 +97,8 @@ enum rc people_set_opt_out_via(struct db *db, int64_t id, bool opt_out, const ch
                                bool *changed);
 
 /*
- * Marks the (not archived) person whose phone is phone opted out of texts, as above; *id gets
- * the person (0 when nobody has that phone: RC_NOT_FOUND). Own transaction.
+ * Marks the (not archived) person whose phone is phone opted out of texts, as above, in the
+ * caller's transaction; *id gets the person (0 when nobody has that phone: RC_NOT_FOUND).
  */
 enum rc people_opt_out_phone(struct db *db, const char *phone, const char *via, const char *actor, int64_t *id,
                              bool *changed);

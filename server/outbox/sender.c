@@ -318,28 +318,29 @@ static enum rc note_result(struct sender *s, const struct twilio_result *res)
 /* ---- recording answers ---- */
 
 /*
- * Twilio refused a text with 21610: the person replied STOP where plantao never heard it (a
- * webhook lost while plantao was down, another app on the same number). They are marked opted
- * out, so texts are no longer attempted; calls still go out.
+ * A row Twilio refused for good is failed, with the error in words when there are some. A text
+ * refused with 21610 also marks its person opted out (*opted_out): they replied STOP where
+ * plantao never heard it (a webhook lost while plantao was down, another app on the number),
+ * so texts are no longer attempted; calls still go out. In the caller's transaction.
  */
-static void note_opted_out(struct sender *s, const struct slot *sl)
+static enum rc mark_refused(struct sender *s, const struct slot *sl, const struct twilio_result *res, int64_t now,
+                            int64_t *person, bool *opted_out)
 {
-	int64_t id = 0;
-	bool changed = false;
-	enum rc rc = people_opt_out_phone(s->db, sl->to, "twilio_21610", "twilio:21610", &id, &changed);
+	const char *words = status_error_words(res->error_code);
+	enum rc rc = outbox_mark_failed(s->db, sl->id, res->error_code, words ? words : res->error_message, now);
 
-	if (rc == RC_OK && changed)
-		log_warn("outbox %lld: Twilio refused the text to %s with 21610 (they replied STOP to this number): "
-		         "person %lld marked opted out of texts; they still get alert calls, and texts again once "
-		         "they text START",
-		         (long long)sl->id, sl->to, (long long)id);
-	else if (rc != RC_OK && rc != RC_NOT_FOUND)
-		log_err("outbox %lld: could not mark %s opted out (%s)", (long long)sl->id, sl->to, rc_str(rc));
+	*person = 0;
+	*opted_out = false;
+	if (rc != RC_OK || res->error_code != TWILIO_ERR_UNSUBSCRIBED || sl->kind != OUTBOX_SMS)
+		return rc;
+	rc = people_opt_out_phone(s->db, sl->to, "twilio_21610", "twilio:21610", person, opted_out);
+	return rc == RC_NOT_FOUND ? RC_OK : rc;
 }
 
 static void record(struct sender *s, struct slot *sl, const struct twilio_result *res)
 {
-	int64_t now = clock_now_ms();
+	int64_t now = clock_now_ms(), person = 0;
+	bool opted_out = false;
 	char why[400];
 	enum rc rc = RC_OK;
 	bool page = false, live = true;
@@ -363,14 +364,13 @@ static void record(struct sender *s, struct slot *sl, const struct twilio_result
 			log_warn("outbox %lld: Twilio refused the %s to %s: %d %s", (long long)sl->id,
 			         sl->kind == OUTBOX_CALL ? "call" : "message", sl->to, res->error_code,
 			         res->error_message);
-			IN_TXN(s->db, outbox_mark_failed(s->db, sl->id, res->error_code,
-			                                 status_error_words(res->error_code)
-			                                         ? status_error_words(res->error_code)
-			                                         : res->error_message,
-			                                 now));
+			IN_TXN(s->db, mark_refused(s, sl, res, now, &person, &opted_out));
 			metrics_count(s->app->metrics, "plantao_outbox_failed_total", NULL, 1);
-			if (res->error_code == TWILIO_ERR_UNSUBSCRIBED && sl->kind == OUTBOX_SMS)
-				note_opted_out(s, sl);
+			if (rc == RC_OK && opted_out)
+				log_warn("outbox %lld: Twilio refused the text to %s with 21610 (they replied STOP to "
+				         "this number): person %lld marked opted out of texts; they still get alert "
+				         "calls, and texts again once they text START",
+				         (long long)sl->id, sl->to, (long long)person);
 			break;
 		}
 		/* An auth error is retried for pages, like a network failure. */
