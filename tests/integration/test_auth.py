@@ -12,7 +12,7 @@ import statistics
 import subprocess
 import time
 
-from harness import IntegrationTest, wait_until
+from harness import IntegrationTest, Plantao
 
 ANA = "+5511987654321"  # typed as "(11) 98765-4321" with PLANTAO_COUNTRY=BR (the default)
 BIA = "+5511912345678"
@@ -380,3 +380,31 @@ class TestVerification(AuthTest):
         self.assertFalse(self.api_ok("GET", "/api/people/%d" % bia)["phone_verified"])
         self.assertTrue(any("verificado" in r for r in self.sim.incoming_sms(BIA, " %s " % code)))
         self.assertTrue(self.api_ok("GET", "/api/people/%d" % bia)["phone_verified"])
+
+
+class TestSessionDays(AuthTest):
+    plantao_env = {"PLANTAO_SESSION_DAYS": "2"}
+
+    def test_configured_lifetime(self):
+        self.person("Ana", ANA, "viewer")
+        secret, _, raw = self.sign_in(ANA)
+        self.assertIn("Max-Age=%d" % (2 * DAY), raw)
+        self.advance(2 * DAY - 120)
+        self.assertEqual(self.with_cookie("GET", "/api/me", secret)[0], 200)  # used: slides 2 more days
+        self.advance(2 * DAY + 60)
+        self.assertEqual(self.with_cookie("GET", "/api/me", secret)[0], 401)
+
+
+class TestAuthConfig(IntegrationTest):
+    start_plantao = False
+
+    def test_bad_country_or_session_days_stop_start_up_naming_the_variable(self):
+        for env, name in (({"PLANTAO_COUNTRY": "XX"}, "PLANTAO_COUNTRY"),
+                          ({"PLANTAO_SESSION_DAYS": "0"}, "PLANTAO_SESSION_DAYS")):
+            p = Plantao(self.sim, env=env)
+            try:
+                with self.assertRaises(RuntimeError) as cm:
+                    p.start()
+                self.assertIn(name, str(cm.exception))
+            finally:
+                p.close()
