@@ -163,11 +163,12 @@ class PgCluster:
         name = url.rsplit("/", 1)[1]
         self.admin('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
 
-    def restart(self, mode="fast"):
-        """Stops PostgreSQL (mode fast or immediate: a crash) and starts it again on the same port."""
+    def restart(self, mode="fast", down=0):
+        """Stops PostgreSQL (mode fast or immediate: a crash), keeps it down `down` seconds and
+        starts it again on the same port."""
         if not self.dir:
             raise RuntimeError("restart needs the cluster's directory (PLANTAO_TEST_PG_DIR)")
-        subprocess.run(["bash", PG_CLUSTER_SCRIPT, "restart", self.dir, mode], check=True,
+        subprocess.run(["bash", PG_CLUSTER_SCRIPT, "restart", self.dir, mode, str(down)], check=True,
                        stdout=subprocess.DEVNULL)
 
     def log_for(self, url, lines=40):

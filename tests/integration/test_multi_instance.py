@@ -429,7 +429,7 @@ class TestDatabaseRestart(MultiInstanceTest):
             t.start()
         time.sleep(2)
         t_down = time.monotonic()
-        cluster.restart("immediate")  # a crash of PostgreSQL, then its recovery
+        cluster.restart("immediate", down=2)  # a crash of PostgreSQL, 2 s away, then its recovery
         t_up = time.monotonic()
         # both instances answer again by themselves
         for i in range(2):
@@ -447,6 +447,8 @@ class TestDatabaseRestart(MultiInstanceTest):
         for _, _, _, status, body, headers in failed:
             self.assertEqual(status, 503, "while PostgreSQL was down: %r %r" % (status, body))
             self.assertIn("error", body)
+        self.assertTrue([r for r in failed if t_down <= r[0] <= t_up + 1],
+                        "no request failed while PostgreSQL was down: the load did not reach it")
         accepted = {r[2] for r in results if r[3] == 202}
         stored = {r["summary"] for r in self.plantao.db.query("SELECT summary FROM alerts")}
         self.assertEqual(accepted - stored, set(), "alerts answered 202 and lost")
