@@ -17,6 +17,7 @@ const S = {
   'nav.people': ['Pessoas', 'People'],
   'nav.escalation': ['Escalonamento', 'Escalation'],
   'nav.alerts': ['Alertas', 'Alerts'],
+  'nav.monitors': ['Monitores', 'Monitors'],
   'nav.sales': ['Vendas', 'Sales'],
   'readonly.note': ['Este token só pode ler: os controles de edição estão ocultos.',
     'This token can only read: editing controls are hidden.'],

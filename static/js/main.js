@@ -1,5 +1,5 @@
 // static/js/main.js — the console's shell: signing in (phone + one-time code, or "entrar com
-// token"), finding out what the caller may do, the hash router (#/now, #/schedule, #/people, #/escalation, #/alerts[/id], #/sales),
+// token"), finding out what the caller may do, the hash router (#/now, #/schedule, #/people, #/escalation, #/alerts[/id], #/monitors, #/sales),
 // the language toggle. Each page module exports default async (root, ctx) that fills root.
 
 import { api, ApiError, getToken, onUnauthorized, setToken } from './api.js';
@@ -9,12 +9,13 @@ import { applyStatic, lang, setLang, t } from './i18n.js';
 import { pageTitle, session, setReadOnly } from './state.js';
 import alerts from './pages/alerts.js';
 import escalation from './pages/escalation.js';
+import monitors from './pages/monitors.js';
 import now from './pages/now.js';
 import people from './pages/people.js';
 import schedule from './pages/schedule.js';
 import sales from './pages/sales.js';
 
-const pages = { now, schedule, people, escalation, alerts, sales };
+const pages = { now, schedule, people, escalation, alerts, monitors, sales };
 const main = document.getElementById('main');
 let leaving = [];
 let generation = 0;
