@@ -23,7 +23,8 @@ static void col_text(struct db_stmt *st, int col, char *dst, size_t size)
 enum rc auth_otp_recent(struct db *db, const char *destination, int64_t since_minute, int64_t since_hour, int64_t now,
                         int64_t *n_minute, int64_t *n_hour, int64_t *locked_until)
 {
-	static const char sql[] = "SELECT coalesce(sum(created_at >= ?2), 0), coalesce(sum(created_at >= ?3), 0), "
+	static const char sql[] = "SELECT coalesce(sum(CASE WHEN created_at >= ?2 THEN 1 ELSE 0 END), 0), "
+	                          "coalesce(sum(CASE WHEN created_at >= ?3 THEN 1 ELSE 0 END), 0), "
 	                          "coalesce(max(CASE WHEN locked_until > ?4 THEN locked_until END), 0) "
 	                          "FROM otp_codes WHERE destination = ?1 AND (created_at >= ?3 OR locked_until > ?4)";
 	struct db_stmt *st = db_prepare(db, sql);
@@ -162,8 +163,9 @@ enum rc auth_otp_use(struct db *db, int64_t id, int64_t now)
 enum rc auth_person_by_phone(struct db *db, const char *phone, int64_t *id, char role[AUTH_ROLE_MAX],
                              bool *phone_verified)
 {
-	static const char sql[] = "SELECT id, coalesce(role, ''), phone_verified_at IS NOT NULL FROM people "
-	                          "WHERE phone = ?1 AND deleted_at IS NULL";
+	static const char sql[] =
+	        "SELECT id, coalesce(role, ''), CASE WHEN phone_verified_at IS NULL THEN 0 ELSE 1 END FROM people "
+	        "WHERE phone = ?1 AND deleted_at IS NULL";
 	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc;
 

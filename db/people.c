@@ -334,7 +334,8 @@ enum rc people_update(struct db *db, int64_t id, const struct person_input *in, 
 	        "phone = CASE WHEN ?4 THEN ?5 ELSE phone END, email = CASE WHEN ?6 THEN ?7 ELSE email END, "
 	        /* a changed contact is no longer verified (issue 16) */
 	        "phone_verified_at = CASE WHEN ?4 AND ?5 != phone THEN NULL ELSE phone_verified_at END, "
-	        "email_verified_at = CASE WHEN ?6 AND ?7 IS NOT email THEN NULL ELSE email_verified_at END, "
+	        "email_verified_at = CASE WHEN ?6 AND coalesce(?7, '') != coalesce(email, '') THEN NULL "
+	        "ELSE email_verified_at END, "
 	        "whatsapp = CASE WHEN ?8 THEN ?9 ELSE whatsapp END, updated_at = ?10 "
 	        "WHERE id = ?1 AND deleted_at IS NULL";
 	struct db_stmt *st = NULL;
