@@ -16,10 +16,18 @@
 #include "core/embedded.h"
 #include "core/log.h"
 
+/* postgres://… and postgresql://… name a PostgreSQL database (libpq's URI forms); anything
+ * else is a SQLite file path. */
 static const struct db_driver *driver_for(const char *target)
 {
-	(void)target;
+	if (strncmp(target, "postgres://", 11) == 0 || strncmp(target, "postgresql://", 13) == 0)
+		return &db_pg_driver;
 	return &db_sqlite_driver;
+}
+
+bool db_is_url(const char *target)
+{
+	return driver_for(target) != &db_sqlite_driver;
 }
 
 enum rc db_open(const char *path, struct db **out)
@@ -459,15 +467,17 @@ enum rc db_rows_json(struct db *db, struct db_stmt *st, json_t **out)
 	return rc;
 }
 
-/* Version number of an embedded migration path "migrations/0001_init.sql", or -1. */
-static int migration_version(const char *path)
+/* Version number of an embedded migration path "<dir>0001_init.sql" (dir: "migrations/" or
+ * "migrations/pg/"), or -1. */
+static int migration_version(const char *dir, const char *path)
 {
+	size_t len = strlen(dir);
 	const char *name;
 	int v = 0, digits = 0;
 
-	if (strncmp(path, "migrations/", 11) != 0)
+	if (strncmp(path, dir, len) != 0)
 		return -1;
-	name = path + 11;
+	name = path + len;
 	while (name[digits] >= '0' && name[digits] <= '9') {
 		v = v * 10 + (name[digits] - '0');
 		digits++;
@@ -477,18 +487,23 @@ static int migration_version(const char *path)
 	return v;
 }
 
-int db_latest_version(void)
+static int latest_in(const char *dir)
 {
 	const struct embedded_file *f;
 	int latest = 0;
 
 	for (f = embedded_files; f->path; f++) {
-		int v = migration_version(f->path);
+		int v = migration_version(dir, f->path);
 
 		if (v > latest)
 			latest = v;
 	}
 	return latest;
+}
+
+int db_latest_version(void)
+{
+	return latest_in(db_sqlite_driver.migrations);
 }
 
 enum rc db_version(struct db *db, int *out)
@@ -538,7 +553,8 @@ static enum rc apply(struct db *db, const struct embedded_file *f, int version, 
 		goto out;
 	st = db_prepare(db, ins);
 	rc = RC_DB;
-	if (!st || db_bind_int(st, 1, version) || db_bind_text(st, 2, f->path + 11, -1, DB_STATIC) ||
+	if (!st || db_bind_int(st, 1, version) ||
+	    db_bind_text(st, 2, f->path + strlen(db->drv->migrations), -1, DB_STATIC) ||
 	    db_bind_int64(st, 3, clock_now()))
 		goto out;
 	if (db_step(st) == DB_DONE)
@@ -559,18 +575,28 @@ out:
 
 enum rc db_migrate(struct db *db, int *applied)
 {
-	int current, latest = db_latest_version(), v, n = 0;
-	enum rc rc;
+	const char *dir = db->drv->migrations;
+	int current, latest = latest_in(dir), v, n = 0;
+	enum rc rc, unlock;
 
 	if (applied)
 		*applied = 0;
+	/* Instances started together: one migrates, the others wait here and find it done. */
+	if (db->drv->migrate_lock) {
+		rc = db->drv->migrate_lock(db, true);
+		if (rc != RC_OK) {
+			log_err("migrations: could not take the migration lock: %s", db_errmsg(db));
+			return rc;
+		}
+	}
 	rc = db_version(db, &current);
 	if (rc != RC_OK)
-		return rc;
+		goto out;
 	if (current > latest) {
 		log_err("database schema version %d is newer than this binary (%d): refusing to start", current,
 		        latest);
-		return RC_CONFLICT;
+		rc = RC_CONFLICT;
+		goto out;
 	}
 	/* Embedded files come sorted (the Makefile sorts them); still apply strictly by number. */
 	for (v = current + 1; v <= latest; v++) {
@@ -578,18 +604,24 @@ enum rc db_migrate(struct db *db, int *applied)
 		bool done = false;
 
 		for (f = embedded_files; f->path; f++)
-			if (migration_version(f->path) == v)
+			if (migration_version(dir, f->path) == v)
 				break;
 		if (!f->path)
 			continue;
 		rc = apply(db, f, v, &done);
 		if (rc != RC_OK) {
 			log_err("migration %s failed", f->path);
-			return rc;
+			goto out;
 		}
 		n += done;
 	}
 	if (applied)
 		*applied = n;
-	return RC_OK;
+out:
+	if (db->drv->migrate_lock) {
+		unlock = db->drv->migrate_lock(db, false);
+		if (unlock != RC_OK && rc == RC_OK)
+			rc = unlock;
+	}
+	return rc;
 }

@@ -1,8 +1,10 @@
 /*
  * db/db.h — the storage layer: opening, a per-connection cache of prepared statements, one small
  * statement API (bind, step, columns, reset) over a driver, transactions and the migrations
- * runner. The SQLite driver (db/db_sqlite.c: WAL, busy timeout, foreign keys) is the one in use;
- * the statement API is what a second driver plugs into (db/driver.h).
+ * runner. Two drivers (db/driver.h): SQLite (db/db_sqlite.c: WAL, busy timeout, foreign keys) for
+ * a file path, PostgreSQL (db/db_pg.c, libpq) for PLANTAO_DB=postgres://…; SQL is written once
+ * with ?N placeholders, and the few dialect differences live in the drivers and in the
+ * per-dialect migrations (migrations/ and migrations/pg/, same numbers).
  * One struct db per thread (HTTP workers get theirs from the HTTP glue, the engine owns one).
  * Only files in db/ run statements; everything else calls db/<table>.c functions.
  *
@@ -80,10 +82,13 @@ struct db {
  * Retry-After, well inside the 15 s Twilio waits for a webhook. */
 #define DB_WRITER_WAIT_MS 5000
 
-/* Opens (creating if needed) path with WAL, foreign keys and a busy timeout. *out: db_close(). */
-enum rc db_open(const char *path, struct db **out);
+/* Opens target: a postgres:// or postgresql:// URL (PostgreSQL, libpq), else a SQLite file path
+ * (created if needed; WAL, foreign keys and a busy timeout). *out: db_close(). */
+enum rc db_open(const char *target, struct db **out);
+/* Whether target names a PostgreSQL database (a URL) rather than a SQLite file. */
+bool db_is_url(const char *target);
 void db_close(struct db *db);
-/* The driver's name ("sqlite"), for logs and /healthz. */
+/* The driver's name ("sqlite" or "postgresql"), for logs and /healthz. */
 const char *db_driver_name(const struct db *db);
 
 /*

@@ -2,7 +2,7 @@
  * db/driver.h — what a storage driver provides to db/db.c (internal to db/). db.c owns the
  * statement cache, the in-process writer lock, the JSON helpers and the migrations runner;
  * a driver owns its connection and the statements' own state, maps its errors to enum rc and
- * runs transactions its way. Drivers: db/db_sqlite.c.
+ * runs transactions its way. Drivers: db/db_sqlite.c, db/db_pg.c.
  */
 #ifndef PLANTAO_DB_DRIVER_H
 #define PLANTAO_DB_DRIVER_H
@@ -47,8 +47,12 @@ struct db_driver {
 	int (*changes)(struct db *db);
 	/* Statements outside the cache still running (SQLite: raw handles); may be NULL. */
 	void (*settle_others)(struct db *db, const char *where);
+	/* Takes (take) or gives back a lock that lets one process at a time migrate; may be NULL
+	 * (SQLite: BEGIN IMMEDIATE and the re-check inside it are enough). */
+	enum rc (*migrate_lock)(struct db *db, bool take);
 };
 
 extern const struct db_driver db_sqlite_driver;
+extern const struct db_driver db_pg_driver;
 
 #endif

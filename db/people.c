@@ -461,6 +461,11 @@ enum rc people_delete(struct db *db, int64_t id, const char *actor, bool *archiv
 		rc = removable(db, id, err, errlen);
 	if (rc != RC_OK)
 		goto out;
+	/* The delete runs under a savepoint: a refused statement aborts the whole transaction on
+	 * PostgreSQL (SQLite undoes only the statement), and the archive below must still go in. */
+	rc = db_savepoint(db);
+	if (rc != RC_OK)
+		goto out;
 	rc = RC_DB;
 	st = db_prepare(db, del);
 	if (!st || db_bind_int64(st, 1, id))
@@ -469,12 +474,14 @@ enum rc people_delete(struct db *db, int64_t id, const char *actor, bool *archiv
 	db_reset(st);
 	if (s != DB_DONE) {
 		/* A foreign key from the history (old rotation versions, past overrides, alerts) holds
-		 * the row: archive it instead. The failed statement was rolled back on its own. */
+		 * the row: archive it instead. */
 		if (!db_err_is_foreign_key(db)) {
 			rc = db_rc(db);
 			log_err("people_delete: %s", db_errmsg(db));
 			goto out;
 		}
+		if (db_rollback_to(db) != RC_OK || db_release(db) != RC_OK)
+			goto out;
 		st = db_prepare(db, arc);
 		if (!st || db_bind_int64(st, 1, id) || db_bind_int64(st, 2, clock_now()))
 			goto out;
