@@ -160,7 +160,8 @@ enum rc calls_leg_add(struct db *db, int64_t call_id, int leg, int chain_pos, in
 	static const char ins[] =
 	        "INSERT INTO support_legs (call_id, leg, person_id, phone, created_at, chain_position) "
 	        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (call_id, leg) DO NOTHING";
-	static const char upd[] = "UPDATE support_calls SET leg = max(leg, ?2) WHERE id = ?1";
+	static const char upd[] =
+	        "UPDATE support_calls SET leg = CASE WHEN leg > ?2 THEN leg ELSE ?2 END WHERE id = ?1";
 	struct db_stmt *st = db_prepare(db, ins);
 	enum rc rc;
 

@@ -398,6 +398,18 @@ void db_settle(struct db *db, const char *where)
 	}
 }
 
+bool db_job_lock(struct db *db, const char *job)
+{
+	uint32_t h = 2166136261u; /* FNV-1a: a stable key per job name */
+	const unsigned char *p;
+
+	if (!db->drv->job_lock)
+		return true;
+	for (p = (const unsigned char *)job; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return db->drv->job_lock(db, (int64_t)(0x706c6e6aLL << 32 | h));
+}
+
 int64_t db_last_id(struct db *db)
 {
 	return db->drv->last_id(db);

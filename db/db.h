@@ -178,6 +178,18 @@ enum rc db_exec(struct db *db, const char *sql);
 int64_t db_last_id(struct db *db);
 int db_changes(struct db *db);
 
+/*
+ * Singleton jobs across instances (the IMAP poller, hand-off notices, …): whether this connection
+ * holds the lock of the named job, taking it when it is free. Call it before each run of the job,
+ * on the connection that runs it, and skip the run when false. On PostgreSQL the lock is a
+ * session-level advisory lock: it stays with this instance while its session lives and passes to
+ * whichever instance asks next once that session ends (exit, kill -9, a lost connection), so a
+ * job moves within one of its intervals (plus the server's detection of a dead client: at once
+ * for a killed process, TCP keepalive for a vanished machine). On SQLite, one instance: always
+ * true. job is a fixed name; the key is a hash of it.
+ */
+bool db_job_lock(struct db *db, const char *job);
+
 /* A SELECT 1 round-trip, for /healthz. */
 enum rc db_ping(struct db *db);
 

@@ -52,9 +52,13 @@
 
 #define PG_MAX_PARAMS 64
 
+#define PG_MAX_JOBS 8
+
 struct pg_conn {
 	PGconn *c;
-	unsigned gen; /* bumped at each (re)connection: statements of an older one are prepared again */
+	int64_t jobs[PG_MAX_JOBS]; /* job locks this session holds (0: free slot) */
+	unsigned jobs_gen;         /* the session they were taken on */
+	unsigned gen;              /* bumped at each (re)connection: statements of an older one are prepared again */
 	unsigned next_name;
 	int changes;
 	int64_t last_id;
@@ -391,21 +395,28 @@ static int pg_bind_null(struct db_stmt *st, int i)
  * text, bytea; NULL left to the server), which serves `?1 IS NULL` and `?3 / 1000` alike; when
  * the server refuses those types for the context (an integer bound where the column is text),
  * it is prepared again with every type left to the server to infer. */
+static bool pg_in_transaction(struct db *db);
+
 static bool prepare_server(struct db_stmt *st)
 {
 	struct db *db = st->db;
 	struct pg_conn *pc = conn_of(db);
 	struct pg_stmt *ps = st->drv;
+	bool in_tx = pg_in_transaction(db), ok = false;
 	Oid types[PG_MAX_PARAMS];
 	PGresult *res;
 	int i, attempt;
-	bool ok = false;
 
 	for (i = 0; i < ps->nparams; i++)
 		types[i] = (Oid)ps->types[i];
+	/* a refused PREPARE aborts the transaction it runs in: the attempts run under a savepoint */
+	if (in_tx)
+		PQclear(PQexec(pc->c, "SAVEPOINT plantao_prepare"));
 	for (attempt = 0; attempt < 3 && !ok; attempt++) {
 		if (attempt > 0 && strncmp(pc->state, "42", 2) != 0)
-			break;    /* not a matter of types */
+			break; /* not a matter of types */
+		if (attempt > 0 && in_tx)
+			PQclear(PQexec(pc->c, "ROLLBACK TO SAVEPOINT plantao_prepare"));
 		if (attempt == 2) /* `?2 IS NULL` with NULL bound: text it is */
 			for (i = 0; i < ps->nparams; i++)
 				types[i] = types[i] ? types[i] : OID_TEXT;
@@ -413,6 +424,20 @@ static bool prepare_server(struct db_stmt *st)
 		res = PQprepare(pc->c, ps->name, ps->text, ps->nparams, attempt == 1 ? NULL : types);
 		ok = check(db, res, PGRES_COMMAND_OK, PGRES_COMMAND_OK);
 		PQclear(res);
+	}
+	if (in_tx) {
+		/* the savepoint's own results are no news: keep the refused statement's error */
+		enum rc last = pc->last;
+		char state[sizeof pc->state], err[sizeof pc->err];
+
+		memcpy(state, pc->state, sizeof state);
+		memcpy(err, pc->err, sizeof err);
+		if (!ok)
+			PQclear(PQexec(pc->c, "ROLLBACK TO SAVEPOINT plantao_prepare"));
+		PQclear(PQexec(pc->c, "RELEASE SAVEPOINT plantao_prepare"));
+		pc->last = last;
+		memcpy(pc->state, state, sizeof state);
+		memcpy(pc->err, err, sizeof err);
 	}
 	if (!ok) {
 		log_err("prepare: %s: %s", pc->err, st->sql);
@@ -437,12 +462,23 @@ static int pg_step(struct db_stmt *st)
 
 	if (!ps->res) {
 		PGresult *res;
+		int tries;
 
 		if (!ensure_conn(db))
 			return DB_ERROR;
 		if (ps->prepared_gen != pc->gen && !prepare_server(st))
 			return DB_ERROR;
 		res = PQexecPrepared(pc->c, ps->name, ps->nparams, ps->vals, ps->lens, ps->fmts, 0);
+		/* A statement on its own (no transaction) that lost a deadlock or a serialization race
+		 * is run again, as SQLite's busy handler would wait and retry; inside a transaction the
+		 * whole transaction is what must be retried, so the caller hears RC_BUSY. */
+		for (tries = 1;
+		     tries < 3 && !check(db, res, PGRES_TUPLES_OK, PGRES_COMMAND_OK) && pc->last == RC_BUSY &&
+		     (strcmp(pc->state, "40P01") == 0 || strcmp(pc->state, "40001") == 0) && !pg_in_transaction(db);
+		     tries++) {
+			PQclear(res);
+			res = PQexecPrepared(pc->c, ps->name, ps->nparams, ps->vals, ps->lens, ps->fmts, 0);
+		}
 		if (!check(db, res, PGRES_TUPLES_OK, PGRES_COMMAND_OK)) {
 			PQclear(res);
 			return DB_ERROR;
@@ -742,6 +778,45 @@ static enum rc pg_migrate_lock(struct db *db, bool take)
 	return run_cached(db, take ? sql_migrate_lock : sql_migrate_unlock, NULL, KEY_MIGRATE);
 }
 
+static const char sql_job_lock[] = "SELECT pg_try_advisory_lock(?1)";
+
+static bool pg_job_lock(struct db *db, int64_t key)
+{
+	struct pg_conn *pc = conn_of(db);
+	struct db_stmt *st;
+	bool got = false;
+	int i, free_slot = -1;
+
+	if (pc->jobs_gen != pc->gen || PQstatus(pc->c) != CONNECTION_OK) {
+		memset(pc->jobs, 0, sizeof pc->jobs); /* a new session holds nothing yet */
+		pc->jobs_gen = pc->gen;
+	}
+	for (i = 0; i < PG_MAX_JOBS; i++) {
+		if (pc->jobs[i] == key)
+			return true;
+		if (!pc->jobs[i] && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		return false;
+	st = db_prepare(db, sql_job_lock);
+	if (!st || pg_bind_int64(st, 1, key))
+		return false;
+	if (pg_step(st) == DB_ROW)
+		got = pg_column_int64(st, 0) == 1;
+	else
+		log_warn("db: job lock: %s", pc->err);
+	pg_reset(st);
+	if (got) {
+		if (pc->jobs_gen != pc->gen) { /* reconnected inside the step: the lock is on the new session */
+			memset(pc->jobs, 0, sizeof pc->jobs);
+			pc->jobs_gen = pc->gen;
+		}
+		pc->jobs[free_slot] = key;
+	}
+	return got;
+}
+
 const struct db_driver db_pg_driver = {
         .name = "postgresql",
         .migrations = "migrations/pg/",
@@ -778,4 +853,5 @@ const struct db_driver db_pg_driver = {
         .changes = pg_changes,
         .settle_others = NULL,
         .migrate_lock = pg_migrate_lock,
+        .job_lock = pg_job_lock,
 };

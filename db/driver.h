@@ -50,6 +50,9 @@ struct db_driver {
 	/* Takes (take) or gives back a lock that lets one process at a time migrate; may be NULL
 	 * (SQLite: BEGIN IMMEDIATE and the re-check inside it are enough). */
 	enum rc (*migrate_lock)(struct db *db, bool take);
+	/* Whether this session holds the lock of key, taking it when free; may be NULL (one
+	 * instance: always held). */
+	bool (*job_lock)(struct db *db, int64_t key);
 };
 
 extern const struct db_driver db_sqlite_driver;

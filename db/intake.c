@@ -13,8 +13,8 @@
 
 enum rc intake_set_extra(struct db *db, int64_t id, const char *runbook_url, bool test)
 {
-	static const char sql[] =
-	        "UPDATE alerts SET runbook_url = coalesce(runbook_url, ?2), test = max(test, ?3) WHERE id = ?1";
+	static const char sql[] = "UPDATE alerts SET runbook_url = coalesce(runbook_url, ?2), test = CASE WHEN test > "
+	                          "?3 THEN test ELSE ?3 END WHERE id = ?1";
 	struct db_stmt *st = db_prepare(db, sql);
 
 	if (!st || db_bind_int64(st, 1, id) || db_bind_opt_text(st, 2, runbook_url) || db_bind_int(st, 3, test))
@@ -92,8 +92,8 @@ enum rc intake_member_set(struct db *db, int64_t id, const char *member_key, con
 	        "INSERT INTO alert_members (alert_id, member_key, status, summary, details, runbook_url, created_at, "
 	        "updated_at) VALUES (?1, ?2, ?3, coalesce(?4, ''), ?5, ?6, ?7, ?7) "
 	        "ON CONFLICT (alert_id, member_key) DO UPDATE SET status = excluded.status, "
-	        "summary = coalesce(?4, summary), details = coalesce(?5, details), "
-	        "runbook_url = coalesce(?6, runbook_url), updated_at = excluded.updated_at";
+	        "summary = coalesce(?4, alert_members.summary), details = coalesce(?5, alert_members.details), "
+	        "runbook_url = coalesce(?6, alert_members.runbook_url), updated_at = excluded.updated_at";
 	struct db_stmt *st = db_prepare(db, get);
 	bool found = false, firing = false;
 	enum rc rc;

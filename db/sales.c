@@ -89,7 +89,7 @@ enum rc sales_settings_put(struct db *db, const struct sales_settings *s, int64_
 	        "VALUES (1, ?1, ?2, ?3, ?4) "
 	        "ON CONFLICT (id) DO UPDATE SET target_cents = ?1, currency = ?2, rule = ?3, updated_at = ?4";
 	static const char del[] = "DELETE FROM sales_notify";
-	static const char ins[] = "INSERT OR IGNORE INTO sales_notify (phone) VALUES (?1)";
+	static const char ins[] = "INSERT INTO sales_notify (phone) VALUES (?1) ON CONFLICT DO NOTHING";
 	struct db_stmt *st = db_prepare(db, upd);
 	enum rc rc = RC_DB;
 
@@ -126,10 +126,10 @@ enum rc sales_stage_begin(struct db *db)
 	/* Period and key identify a staged figure; seller is the first spelling met. */
 	enum rc rc = db_exec(db, "CREATE TEMP TABLE IF NOT EXISTS sales_stage ("
 	                         "period TEXT NOT NULL, seller_key TEXT NOT NULL, seller TEXT NOT NULL, "
-	                         "amount_cents INTEGER NOT NULL, source TEXT, PRIMARY KEY (period, seller_key))");
+	                         "amount_cents BIGINT NOT NULL, source TEXT, PRIMARY KEY (period, seller_key))");
 
 	if (rc == RC_OK)
-		rc = db_exec(db, "DELETE FROM temp.sales_stage");
+		rc = db_exec(db, "DELETE FROM sales_stage");
 	if (rc == RC_OK)
 		rc = db_exec(db, "BEGIN"); /* deferred: touches only the temp database */
 	return rc;
@@ -140,10 +140,10 @@ enum rc sales_stage_add(struct db *db, const char *period, const char *key, cons
 {
 	/* The WHERE keeps a sum that would overflow from being written: no row changes then. */
 	static const char sql[] =
-	        "INSERT INTO temp.sales_stage (period, seller_key, seller, amount_cents, source) VALUES (?1, ?2, ?3, "
+	        "INSERT INTO sales_stage (period, seller_key, seller, amount_cents, source) VALUES (?1, ?2, ?3, "
 	        "?4, ?5) "
-	        "ON CONFLICT (period, seller_key) DO UPDATE SET amount_cents = amount_cents + excluded.amount_cents "
-	        "WHERE amount_cents <= 9223372036854775807 - excluded.amount_cents";
+	        "ON CONFLICT (period, seller_key) DO UPDATE SET amount_cents = sales_stage.amount_cents + "
+	        "excluded.amount_cents WHERE sales_stage.amount_cents <= 9223372036854775807 - excluded.amount_cents";
 	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc = RC_DB;
 
@@ -170,13 +170,13 @@ enum rc sales_stage_end(struct db *db)
 void sales_stage_discard(struct db *db)
 {
 	db_rollback(db);
-	if (db_exec(db, "DELETE FROM temp.sales_stage") != RC_OK)
+	if (db_exec(db, "DELETE FROM sales_stage") != RC_OK)
 		log_warn("sales: could not empty the staging table");
 }
 
 enum rc sales_stage_periods(struct db *db, json_t **out)
 {
-	static const char sql[] = "SELECT DISTINCT period FROM temp.sales_stage ORDER BY period";
+	static const char sql[] = "SELECT DISTINCT period FROM sales_stage ORDER BY period";
 	struct db_stmt *st = db_prepare(db, sql);
 	json_t *a = json_array();
 	enum rc rc = RC_DB;
@@ -205,10 +205,9 @@ out:
 
 enum rc sales_replace_from_stage(struct db *db, int64_t now, int64_t *rows)
 {
-	static const char del[] = "DELETE FROM main.sales WHERE period IN (SELECT period FROM temp.sales_stage)";
-	static const char ins[] =
-	        "INSERT INTO main.sales (period, seller_key, seller, amount_cents, imported_at, source) "
-	        "SELECT period, seller_key, seller, amount_cents, ?1, source FROM temp.sales_stage";
+	static const char del[] = "DELETE FROM sales WHERE period IN (SELECT period FROM sales_stage)";
+	static const char ins[] = "INSERT INTO sales (period, seller_key, seller, amount_cents, imported_at, source) "
+	                          "SELECT period, seller_key, seller, amount_cents, ?1, source FROM sales_stage";
 	struct db_stmt *st = db_prepare(db, del);
 	enum rc rc = RC_DB;
 
@@ -298,8 +297,12 @@ out:
 
 enum rc sales_period_totals(struct db *db, const char *period, int64_t *sellers, int64_t *total_cents)
 {
-	/* total() is a float sum: exact below 2^53 cents (90 trillion reais); clamp beyond */
-	static const char sql[] = "SELECT count(*), min(total(amount_cents), 9.2e18) FROM sales WHERE period = ?1";
+	/* A float sum (an integer one could overflow): exact below 2^53 cents (90 trillion reais);
+	 * clamped beyond. */
+	static const char sql[] =
+	        "SELECT count(*), CASE WHEN coalesce(sum(CAST(amount_cents AS DOUBLE PRECISION)), 0) > "
+	        "9.2e18 THEN 9.2e18 ELSE coalesce(sum(CAST(amount_cents AS DOUBLE PRECISION)), 0) END "
+	        "FROM sales WHERE period = ?1";
 	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc = RC_DB;
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,6 +305,44 @@ static void writers_of_two_instances_take_turns(void **state)
 	db_close(db);
 }
 
+/* The IMAP poller's story: one instance holds the job; while it lives nobody else gets it, and
+ * when it is killed (kill -9) the next instance that asks takes it over. */
+static void job_lock_passes_on_when_its_holder_dies(void **state)
+{
+	struct db *db;
+	int fds[2], status;
+	char c = 0;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct db *other;
+
+		if (db_open(url, &other) != RC_OK || !db_job_lock(other, "imap") || !db_job_lock(other, "imap"))
+			_exit(2);
+		if (write(fds[1], "h", 1) != 1)
+			_exit(3);
+		pause(); /* holds it until killed */
+		_exit(0);
+	}
+	assert_int_equal(read(fds[0], &c, 1), 1);
+	assert_int_equal(db_open(url, &db), RC_OK);
+	assert_false(db_job_lock(db, "imap"));
+	assert_true(db_job_lock(db, "handoff")); /* another job is another lock */
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	/* the server notices the dead client at once (its socket closed) */
+	for (int i = 0; i < 50 && !db_job_lock(db, "imap"); i++)
+		usleep(100000);
+	assert_true(db_job_lock(db, "imap"));
+	close(fds[0]);
+	close(fds[1]);
+	db_close(db);
+}
+
 static void *migrate_one(void *arg)
 {
 	struct writer *w = arg;
@@ -378,6 +417,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(types_and_errors, setup, teardown),
 	        cmocka_unit_test_setup_teardown(savepoint_contains_a_refused_statement, setup, teardown),
 	        cmocka_unit_test_setup_teardown(writers_of_two_instances_take_turns, setup, teardown),
+	        cmocka_unit_test_setup_teardown(job_lock_passes_on_when_its_holder_dies, setup, teardown),
 	        cmocka_unit_test_setup_teardown(migrations_run_once_across_sessions, setup, teardown),
 	        cmocka_unit_test_setup_teardown(reconnects_after_a_restart, setup, teardown),
 	};
