@@ -261,10 +261,10 @@ static const struct copy_table tables[] = {
         },
         {
                 "sales_notify",
-                "phone",
-                1,
+                "phone,position",
+                2,
                 "SELECT * FROM sales_notify",
-                "INSERT INTO sales_notify (phone) VALUES (?1)",
+                "INSERT INTO sales_notify (phone, position) VALUES (?1, ?2)",
                 "SELECT 1 FROM sales_notify LIMIT 1",
                 NULL,
                 NULL,

@@ -622,7 +622,7 @@ static enum rc pg_exec(struct db *db, const char *sql)
 
 	if (!ensure_conn(db)) {
 		log_err("db: %s: %s", pc->err, sql);
-		return RC_DB;
+		return pc->last;
 	}
 	res = PQexec(pc->c, sql);
 	ok = check(db, res, PGRES_COMMAND_OK, PGRES_TUPLES_OK);
@@ -691,7 +691,7 @@ static enum rc pg_commit(struct db *db)
 	enum rc rc = RC_OK;
 
 	if (!ensure_conn(db))
-		return RC_DB;
+		return pc->last;
 	res = PQexec(pc->c, "COMMIT");
 	if (!check(db, res, PGRES_COMMAND_OK, PGRES_COMMAND_OK)) {
 		rc = pc->last == RC_OK ? RC_DB : pc->last;

@@ -50,7 +50,7 @@ static void copy_text(struct db_stmt *st, int col, char *out, size_t len)
 enum rc sales_settings_get(struct db *db, struct sales_settings *out)
 {
 	static const char sql[] = "SELECT target_cents, currency, rule FROM sales_settings WHERE id = 1";
-	static const char phones[] = "SELECT phone FROM sales_notify ORDER BY rowid";
+	static const char phones[] = "SELECT phone FROM sales_notify ORDER BY position, phone";
 	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc = RC_DB;
 	int s;
@@ -89,7 +89,7 @@ enum rc sales_settings_put(struct db *db, const struct sales_settings *s, int64_
 	        "VALUES (1, ?1, ?2, ?3, ?4) "
 	        "ON CONFLICT (id) DO UPDATE SET target_cents = ?1, currency = ?2, rule = ?3, updated_at = ?4";
 	static const char del[] = "DELETE FROM sales_notify";
-	static const char ins[] = "INSERT INTO sales_notify (phone) VALUES (?1) ON CONFLICT DO NOTHING";
+	static const char ins[] = "INSERT INTO sales_notify (phone, position) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
 	struct db_stmt *st = db_prepare(db, upd);
 	enum rc rc = RC_DB;
 
@@ -104,7 +104,8 @@ enum rc sales_settings_put(struct db *db, const struct sales_settings *s, int64_
 	db_reset(st);
 	st = db_prepare(db, ins);
 	for (size_t i = 0; st && i < s->n_notify; i++) {
-		if (db_bind_text(st, 1, s->notify[i], -1, DB_STATIC) || db_step(st) != DB_DONE)
+		if (db_bind_text(st, 1, s->notify[i], -1, DB_STATIC) || db_bind_int64(st, 2, (int64_t)i) ||
+		    db_step(st) != DB_DONE)
 			goto out;
 		db_reset(st);
 	}
