@@ -745,24 +745,33 @@ static bool pg_file_moved(struct db *db)
 	return false;
 }
 
-static const char sql_lastval[] = "SELECT lastval()";
-
-/* The id the last INSERT on this session drew from an identity column (lastval()). */
+/*
+ * The id the last INSERT on this session drew from an identity column (lastval()). lastval() is
+ * an error when the session never drew one (a table without an identity column): inside a
+ * transaction that error would abort it, so there it is asked under a savepoint, all three
+ * statements in one round trip. 0 when there is none.
+ */
 static int64_t pg_last_id(struct db *db)
 {
 	struct pg_conn *pc = conn_of(db);
-	struct db_stmt *st = db_prepare(db, sql_lastval);
-	int changes = pc->changes;
+	bool in_tx = pg_in_transaction(db);
+	PGresult *res;
 	int64_t id = 0;
+	bool failed = false;
 
-	if (st && pg_step(st) == DB_ROW)
-		id = pg_column_int64(st, 0);
-	else
-		log_err("db: lastval: %s", pc->err);
-	if (st)
-		pg_reset(st);
-	pc->changes = changes;
-	return id;
+	if (!PQsendQuery(pc->c, in_tx ? "SAVEPOINT plantao_lastval; SELECT lastval(); RELEASE SAVEPOINT plantao_lastval"
+	                              : "SELECT lastval()"))
+		return 0;
+	while ((res = PQgetResult(pc->c)) != NULL) {
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+			id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		else if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			failed = true;
+		PQclear(res);
+	}
+	if (failed && in_tx)
+		PQclear(PQexec(pc->c, "ROLLBACK TO SAVEPOINT plantao_lastval; RELEASE SAVEPOINT plantao_lastval"));
+	return failed ? 0 : id;
 }
 
 static int pg_changes(struct db *db)

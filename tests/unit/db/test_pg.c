@@ -223,6 +223,9 @@ static void savepoint_contains_a_refused_statement(void **state)
 	st = db_prepare(db, ins);
 	assert_int_equal(db_bind_int(st, 1, 1), 0);
 	assert_int_equal(db_step_done(db, st, "ins"), RC_OK);
+	/* no identity column, no id: 0, and the transaction goes on (lastval() did not abort it) */
+	assert_int_equal(db_last_id(db), 0);
+	assert_true(db_in_transaction(db));
 	assert_int_equal(db_savepoint(db), RC_OK);
 	assert_int_equal(db_step_done(db, st, "again"), RC_CONFLICT);
 	assert_int_equal(db_rollback_to(db), RC_OK);
