@@ -58,7 +58,7 @@ OUTBOX_SIZES = [int(x) for x in os.environ.get("BENCH_OUTBOX_SIZES", "2000,20000
 N_ALERTS = int(os.environ.get("BENCH_ALERTS", "8000"))
 SKIP = set(x for x in os.environ.get("BENCH_SKIP", "").split(",") if x)
 TOKEN = "benchtoken"
-PKGS = ["libmicrohttpd", "libcurl", "libxml-2.0", "sqlite3", "jansson", "libcrypto", "libzip"]
+PKGS = ["libmicrohttpd", "libcurl", "libxml-2.0", "sqlite3", "libpq", "jansson", "libcrypto", "libzip"]
 
 
 def free_port():
