@@ -351,6 +351,22 @@ enum rc auth_session_touch(struct db *db, int64_t id, int64_t now, int64_t expir
 	return db_step_done(db, st, "auth_session_touch");
 }
 
+enum rc auth_session_person(struct db *db, int64_t id, int64_t *person_id)
+{
+	static const char sql[] = "SELECT person_id FROM sessions WHERE id = ?1";
+	struct db_stmt *st = db_prepare(db, sql);
+	enum rc rc;
+
+	*person_id = 0;
+	if (!st || db_bind_int64(st, 1, id))
+		return db_bind_failed(db, st, "auth_session_person");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK)
+		*person_id = db_column_int64(st, 0);
+	db_reset(st);
+	return rc;
+}
+
 enum rc auth_session_end(struct db *db, int64_t id, int64_t person_id, int64_t now)
 {
 	static const char sql[] = "UPDATE sessions SET ended_at = ?3 WHERE id = ?1 AND (?2 = 0 OR person_id = ?2) "

@@ -91,6 +91,8 @@ enum rc auth_session_insert(struct db *db, int64_t person_id, const char *hash, 
 enum rc auth_session_find(struct db *db, const char *hash, struct auth_session *out);
 /* Slides session id: last_seen_at = now, expires_at = expires_at (best effort, no transaction needed). */
 enum rc auth_session_touch(struct db *db, int64_t id, int64_t now, int64_t expires_at);
+/* The person of session id (open or not). RC_NOT_FOUND. */
+enum rc auth_session_person(struct db *db, int64_t id, int64_t *person_id);
 /* Ends session id (of person_id when person_id > 0). RC_NOT_FOUND when no such open session. */
 enum rc auth_session_end(struct db *db, int64_t id, int64_t person_id, int64_t now);
 /* Open, unexpired sessions at now (of person_id, or everyone's when 0), newest first: new JSON array. */

@@ -104,7 +104,7 @@ enum rc api_auth_verify(struct http_req *req)
 {
 	struct auth_request in;
 	char secret[SESSION_SECRET_LEN + 1], cookie[SESSION_HEADER_MAX], role[AUTH_ROLE_MAX], phone[24];
-	char name[AUTH_NAME_MAX];
+	char name[AUTH_NAME_MAX], actor[SESSION_ACTOR_MAX];
 	int64_t person, wait, sid;
 	json_t *pj;
 	enum rc rc = parse(req, AUTH_FIELD_PHONE | AUTH_FIELD_CODE, &in);
@@ -125,7 +125,13 @@ enum rc api_auth_verify(struct http_req *req)
 		return http_fail(req, RC_AUTH, "wrong or expired code");
 	if (rc != RC_OK)
 		return rc;
-	rc = session_start(req->app, req->db, person, http_header(req, "User-Agent"), secret, &sid);
+	{
+		struct auth_session who = {.person_id = person};
+
+		snprintf(who.name, sizeof who.name, "%s", name);
+		session_actor(&who, actor, sizeof actor);
+	}
+	rc = session_start(req->app, req->db, person, actor, http_header(req, "User-Agent"), secret, &sid);
 	if (rc != RC_OK)
 		return rc;
 	session_set_cookie(req->app, secret, cookie);
@@ -163,7 +169,7 @@ enum rc api_auth_logout(struct http_req *req)
 		                 "with DELETE /api/tokens/{id})");
 	if (rc != RC_OK)
 		return rc;
-	rc = auth_session_end(req->db, s.id, 0, clock_now());
+	rc = session_end(req->db, s.id, req->actor, "auth.signout");
 	if (rc != RC_OK && rc != RC_NOT_FOUND)
 		return rc;
 	session_set_cookie(req->app, NULL, cookie);
@@ -218,7 +224,7 @@ enum rc api_auth_sessions_end(struct http_req *req)
 
 	if (rc != RC_OK)
 		return rc;
-	rc = auth_session_end(req->db, id, 0, clock_now());
+	rc = session_end(req->db, id, req->actor, "auth.session_end");
 	if (rc == RC_NOT_FOUND)
 		return http_fail(req, rc, "no open session %lld", (long long)id);
 	if (rc != RC_OK)

@@ -13,6 +13,7 @@
 #include "core/app.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "db/audit.h"
 #include "db/tokens.h"
 
 static int64_t lifetime(const struct app *app)
@@ -20,7 +21,35 @@ static int64_t lifetime(const struct app *app)
 	return (int64_t)app->cfg->session_days * 86400;
 }
 
-enum rc session_start(struct app *app, struct db *db, int64_t person_id, const char *user_agent,
+static enum rc audit(struct db *db, const char *actor, const char *action, int64_t person_id, int64_t session_id)
+{
+	json_t *detail = json_pack("{s:I}", "session", (json_int_t)session_id);
+	enum rc rc = detail ? audit_log(db, actor, action, person_id, detail) : RC_INTERNAL;
+
+	json_decref(detail);
+	return rc;
+}
+
+enum rc session_end(struct db *db, int64_t id, const char *actor, const char *action)
+{
+	int64_t person = 0;
+	enum rc rc = db_begin(db);
+
+	if (rc != RC_OK)
+		return rc;
+	rc = auth_session_person(db, id, &person);
+	if (rc == RC_OK)
+		rc = auth_session_end(db, id, 0, clock_now());
+	if (rc == RC_OK)
+		rc = audit(db, actor, action, person, id);
+	if (rc == RC_OK)
+		rc = db_commit(db);
+	if (rc != RC_OK)
+		db_rollback(db);
+	return rc;
+}
+
+enum rc session_start(struct app *app, struct db *db, int64_t person_id, const char *actor, const char *user_agent,
                       char secret[SESSION_SECRET_LEN + 1], int64_t *id)
 {
 	static const char h[] = "0123456789abcdef";
@@ -50,6 +79,8 @@ enum rc session_start(struct app *app, struct db *db, int64_t person_id, const c
 	if (rc != RC_OK)
 		return rc;
 	rc = auth_session_insert(db, person_id, hash, now, now + lifetime(app), ua[0] ? ua : NULL, id);
+	if (rc == RC_OK)
+		rc = audit(db, actor, "auth.signin", person_id, *id);
 	if (rc == RC_OK)
 		rc = db_commit(db);
 	if (rc != RC_OK) {

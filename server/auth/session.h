@@ -37,11 +37,16 @@ struct db;
 #define SESSION_ACTOR_MAX  64
 
 /*
- * Starts a session for person_id: *secret (SESSION_SECRET_LEN + 1 bytes) receives the cookie's
- * value, *id its row. The caller sends session_set_cookie().
+ * Starts a session for person_id, audited "auth.signin" by actor (the person, as session_actor
+ * names them) in the same transaction: *secret (SESSION_SECRET_LEN + 1 bytes) receives the
+ * cookie's value, *id its row. The caller sends session_set_cookie().
  */
-enum rc session_start(struct app *app, struct db *db, int64_t person_id, const char *user_agent,
+enum rc session_start(struct app *app, struct db *db, int64_t person_id, const char *actor, const char *user_agent,
                       char secret[SESSION_SECRET_LEN + 1], int64_t *id);
+
+/* Ends session id, audited as action ("auth.signout", "auth.session_end") by actor, in one
+ * transaction. RC_NOT_FOUND when no such open session. */
+enum rc session_end(struct db *db, int64_t id, const char *actor, const char *action);
 
 /*
  * The session of secret at now: RC_OK with *out filled (the expiry slid forward and *refreshed

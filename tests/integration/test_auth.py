@@ -101,6 +101,13 @@ class TestSignIn(AuthTest):
         self.assertEqual(status, 200, out)
         self.assertIn("Max-Age=0", headers.get("set-cookie", ""))
         self.assertEqual(self.with_cookie("GET", "/api/me", secret)[0], 401)
+        # signing in and out are audited, by the person
+        audit = self.api_ok("GET", "/api/audit")["audit"]
+        for action in ("auth.signin", "auth.signout"):
+            rows = [a for a in audit if a["action"] == action]
+            self.assertEqual(len(rows), 1, action)
+            self.assertEqual(rows[0]["actor"], "person:%d Ana Souza" % ana)
+            self.assertEqual(rows[0]["entity_id"], ana)
 
     def test_unknown_phone_and_person_without_role_get_the_same_answer_and_nothing(self):
         self.person("Sem Papel", BIA, role=None)
@@ -273,6 +280,11 @@ class TestSessions(AuthTest):
         sid = body["sessions"][0]["id"]
         self.assertNotIn(viewer, str(body))
         self.assertEqual(self.with_cookie("DELETE", "/api/auth/sessions/%d" % sid, admin)[0], 200)
+        ended = [a for a in self.api_ok("GET", "/api/audit")["audit"] if a["action"] == "auth.session_end"]
+        self.assertEqual(len(ended), 1)
+        self.assertTrue(ended[0]["actor"].startswith("person:"))  # the admin who ended it
+        self.assertEqual(ended[0]["entity_id"], bia)
+        self.assertEqual(self.with_cookie("DELETE", "/api/auth/sessions/%d" % sid, admin)[0], 404)
         self.assertEqual(self.with_cookie("GET", "/api/me", viewer)[0], 401)
         # taking the role away ends the sessions it authorized
         self.advance(61)
