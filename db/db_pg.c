@@ -655,31 +655,49 @@ static enum rc run_cached(struct db *db, const char *sql, const char *text, int6
 	return rc;
 }
 
+/* The writer lock in one round trip, for the two bounds in use (none: the engine and the command
+ * line; DB_WRITER_WAIT_MS: HTTP requests). The key is KEY_WRITER written out. */
+_Static_assert(KEY_WRITER == 1886154356LL, "the SQL below spells the key");
+_Static_assert(DB_WRITER_WAIT_MS == 5000, "the SQL below spells the bound");
+static const char sql_begin_wait[] = "BEGIN ISOLATION LEVEL READ COMMITTED; "
+                                     "SELECT pg_advisory_xact_lock(1886154356)";
+static const char sql_begin_bounded[] = "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = 5000; "
+                                        "SELECT pg_advisory_xact_lock(1886154356); SET LOCAL lock_timeout = 0";
+
 static enum rc pg_begin(struct db *db)
 {
 	struct pg_conn *pc = conn_of(db);
 	char ms[24];
-	enum rc rc;
+	enum rc rc = RC_OK;
 
-	rc = pg_exec(db, "BEGIN ISOLATION LEVEL READ COMMITTED");
-	if (rc != RC_OK)
-		return rc;
-	if (db->writer_wait_ms > 0) {
+	if (!ensure_conn(db))
+		return pc->last;
+	if (db->writer_wait_ms <= 0 || db->writer_wait_ms == DB_WRITER_WAIT_MS) {
+		PGresult *res = PQexec(pc->c, db->writer_wait_ms <= 0 ? sql_begin_wait : sql_begin_bounded);
+
+		if (!check(db, res, PGRES_COMMAND_OK, PGRES_TUPLES_OK))
+			rc = pc->last == RC_OK ? RC_DB : pc->last;
+		PQclear(res);
+	} else {
+		rc = pg_exec(db, "BEGIN ISOLATION LEVEL READ COMMITTED");
+		if (rc != RC_OK)
+			return rc;
 		snprintf(ms, sizeof ms, "%dms", db->writer_wait_ms);
 		rc = run_cached(db, sql_lock_timeout, ms, 0);
+		if (rc == RC_OK)
+			rc = run_cached(db, sql_writer_lock, NULL, KEY_WRITER);
+		if (rc == RC_OK)
+			rc = run_cached(db, sql_lock_timeout, "0", 0);
 	}
-	if (rc == RC_OK)
-		rc = run_cached(db, sql_writer_lock, NULL, KEY_WRITER);
-	if (rc == RC_OK && db->writer_wait_ms > 0)
-		rc = run_cached(db, sql_lock_timeout, "0", 0);
 	if (rc != RC_OK) {
-		if (rc == RC_BUSY)
+		if (rc == RC_BUSY && strcmp(pc->state, "55P03") == 0)
 			log_warn("db: no write access within %d ms (a writer of another instance holds the lock): "
 			         "answering busy",
 			         db->writer_wait_ms);
 		else
 			log_err("db: BEGIN: %s", pc->err);
-		PQclear(PQexec(pc->c, "ROLLBACK"));
+		if (PQstatus(pc->c) == CONNECTION_OK)
+			PQclear(PQexec(pc->c, "ROLLBACK"));
 	}
 	return rc;
 }

@@ -264,9 +264,9 @@ static double now_s(void)
 
 /*
  * Two instances are two processes, and the in-process writer lock does not reach from one to the
- * other. A child process (the other instance) holds a write transaction for a second; meanwhile
- * a writer here waits for it (advisory lock), answers busy at its bound, and gets in once the
- * other commits.
+ * other. A child process (the other instance) holds a write transaction for 7 s; meanwhile a
+ * writer here waits for it (advisory lock), answers busy at its bound (300 ms, then the 5 s an
+ * HTTP request waits), and with no bound (the engine) gets in once the other commits.
  */
 static void writers_of_two_instances_take_turns(void **state)
 {
@@ -287,7 +287,7 @@ static void writers_of_two_instances_take_turns(void **state)
 			_exit(2);
 		if (write(fds[1], "b", 1) != 1)
 			_exit(3);
-		usleep(1000000);
+		usleep(7000000);
 		_exit(db_commit(other) == RC_OK ? 0 : 4);
 	}
 	assert_int_equal(read(fds[0], &c, 1), 1);
@@ -297,9 +297,13 @@ static void writers_of_two_instances_take_turns(void **state)
 	assert_int_equal(db_begin(db), RC_BUSY);
 	assert_true(now_s() - t0 >= 0.25);
 	assert_false(db_in_transaction(db));
-	db_set_writer_wait(db, 5000);
-	assert_int_equal(db_begin(db), RC_OK); /* waits for the other's commit */
-	assert_true(now_s() - t0 >= 0.9);
+	db_set_writer_wait(db, DB_WRITER_WAIT_MS); /* what HTTP requests wait */
+	assert_int_equal(db_begin(db), RC_BUSY);
+	assert_true(now_s() - t0 >= 0.25 + DB_WRITER_WAIT_MS / 1000.0 - 0.1);
+	assert_false(db_in_transaction(db));
+	db_set_writer_wait(db, 0); /* the engine waits as long as it takes */
+	assert_int_equal(db_begin(db), RC_OK);
+	assert_true(now_s() - t0 >= 6.9); /* the other committed first */
 	assert_int_equal(db_commit(db), RC_OK);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
