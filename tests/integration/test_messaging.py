@@ -85,6 +85,28 @@ class TestStatusesAsReceived(MessagingTest):
         self.assertIn("WARN", line)
         self.consume()
 
+    def test_a_call_status_plantao_does_not_know_is_kept_and_the_call_still_counts(self):
+        self.sim.phone(ANA).answers(digits="1", delay=2.0)
+        self.sim.hold_callbacks()  # Twilio's own callbacks come after the unknown one
+        aid = self.trigger("banco de dados lento")
+        call_row = wait_until(lambda: (lambda r: r if r and r["sid"] else None)(self.outbox_row(ANA, kind="call")),
+                              timeout=15, what="the call placed")
+        wh = self.sim.post_webhook("/twilio/status/call", {
+            "AccountSid": self.sim.account_sid, "CallSid": call_row["sid"], "CallStatus": "carrier-hold",
+            "SequenceNumber": "1", "To": ANA, "From": self.sim.support_number})
+        self.assertEqual(wh.status, 204, wh.body)
+        row = self.outbox_row(ANA, kind="call")
+        self.assertEqual(row["twilio_status"], "carrier-hold")
+        self.assertEqual(row["status"], "queued")  # it moves nothing
+        self.assertTrue([x for x in self.plantao.log_text().splitlines()
+                         if "status 'carrier-hold'" in x and "WARN" in x])
+        self.sim.release_callbacks()
+        # the call's own statuses still drive the pager: Ana takes the alert by pressing 1
+        wait_until(lambda: self.api_ok("GET", "/api/alerts/%d" % aid)["status"] == "acknowledged",
+                   timeout=20, what="acknowledged on the call")
+        self.sim.expect_call(ANA, timeout=20)
+        self.consume()
+
     def test_error_code_of_a_failed_text_is_explained_in_words(self):
         self.sim.phone(ANA).sms_undelivered(30003)
         aid = self.trigger("api lenta", severity="warning")
