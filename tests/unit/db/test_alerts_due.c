@@ -3,7 +3,9 @@
  * costs the alerts due, not the alerts open: with 100 or 10,000 alerts open and waiting for
  * their step deadline, finding the few new ones and the few past their deadline runs about the
  * same number of SQLite VM steps; and the answer is right: new ones (step -1) whose recheck
- * time came, those past their deadline, oldest first, at most max.
+ * time came, those past their deadline, oldest first, at most max. Likewise finding the call a
+ * new alert can ride on (alerts_joinable_call) costs the same whether the phone was called 10
+ * or 5,000 times before.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -114,11 +116,61 @@ static void test_which_and_in_order(void **state)
 	testdb_close(t, file);
 }
 
+static int joinable_steps(int old_calls)
+{
+	char file[64], sql[400];
+	struct db *t = testdb_open("joinable", file);
+	int64_t id = 0;
+	char status[16];
+	sqlite3_stmt *st = NULL;
+	int i, steps = 0;
+
+	assert_int_equal(db_begin(t), RC_OK);
+	add(t, "triggered", 0, NOW + 300, 0);
+	for (i = 0; i <= old_calls; i++) {
+		snprintf(sql, sizeof sql,
+		         "INSERT INTO outbox (kind, class, priority, to_number, url, idem_key, status, next_at_ms, "
+		         "created_at, updated_at) VALUES ('call', 'alert', 0, '+5511990000001', 'https://x/a', 'k%d', "
+		         "'%s', 0, 0, 0)",
+		         i, i < old_calls ? "completed" : "queued");
+		assert_int_equal(db_exec(t, sql), RC_OK);
+	}
+	snprintf(sql, sizeof sql,
+	         "INSERT INTO call_attempts (alert_id, round, step, phone, outbox_id, created_at) VALUES (1, 0, 0, "
+	         "'+5511990000001', %d, 0)",
+	         old_calls + 1);
+	assert_int_equal(db_exec(t, sql), RC_OK);
+	assert_int_equal(db_commit(t), RC_OK);
+	assert_int_equal(alerts_joinable_call(t, "+5511990000001", &id, status), RC_OK);
+	while ((st = sqlite3_next_stmt(t->h, st)))
+		sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 1);
+	assert_int_equal(alerts_joinable_call(t, "+5511990000001", &id, status), RC_OK);
+	assert_int_equal(id, old_calls + 1);
+	assert_string_equal(status, "queued");
+	while ((st = sqlite3_next_stmt(t->h, st)))
+		if (strstr(sqlite3_sql(st), "AND o.kind = 'call' AND o.class = 'alert'"))
+			steps += sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 1);
+	testdb_close(t, file);
+	return steps;
+}
+
+static void test_joinable_call_cost(void **state)
+{
+	int small, large;
+
+	(void)state;
+	small = joinable_steps(10);
+	large = joinable_steps(5000);
+	if (large > small * 2 || large > 2000)
+		fail_msg("alerts_joinable_call: %d VM steps after 10 calls to the phone, %d after 5,000", small, large);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_cost_follows_alerts_due),
 	        cmocka_unit_test(test_which_and_in_order),
+	        cmocka_unit_test(test_joinable_call_cost),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
