@@ -36,6 +36,21 @@
  * Transactions: db_begin/db_commit/db_rollback (cached BEGIN IMMEDIATE/COMMIT/ROLLBACK);
  * savepoints: db_savepoint/db_release/db_rollback_to (cached too).
  * db->h (the sqlite3 handle) stays for tests that inspect the file; db code never uses it.
+ *
+ * SQL both databases take (the PostgreSQL driver prepares every statement as written):
+ *  - ON CONFLICT (…) DO NOTHING / DO UPDATE, never INSERT OR …; inside DO UPDATE name the
+ *    table's own columns with the table (SET n = coalesce(?4, t.n)), or PostgreSQL finds them
+ *    ambiguous with excluded.n;
+ *  - CASE WHEN a > b THEN a ELSE b END, not the two-argument max()/min(); sum(CASE WHEN … THEN 1
+ *    ELSE 0 END), not sum(a comparison); a IS DISTINCT FROM b, not a IS b; no rowid, ifnull,
+ *    total, group_concat, strftime, temp./main. prefixes;
+ *  - integers are BIGINT (migrations/pg); an integer flag compared, not used bare, in WHERE
+ *    (WHERE test = 1), though binding an int for CASE WHEN ?2 THEN … works;
+ *  - every statement error aborts a PostgreSQL transaction: when an error is expected and the
+ *    transaction must go on (a foreign key refusing a delete), wrap the statement in
+ *    db_savepoint/db_rollback_to/db_release;
+ *  - db_last_id after an INSERT into a table with an identity id (0 otherwise on PostgreSQL).
+ * Each migration migrations/NNNN_x.sql has its twin migrations/pg/NNNN_x.sql.
  */
 #ifndef PLANTAO_DB_H
 #define PLANTAO_DB_H
