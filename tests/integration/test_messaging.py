@@ -14,6 +14,7 @@ and 8), at the DEFAULT configuration (per-phone limits and pacing on) against th
 The rotation puts Ana on call and Bruno next; the policy is the default one (on call, next).
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -21,9 +22,11 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import IntegrationTest, wait_until  # noqa: E402
+from test_sim_selftest import FROM, SimTestCase  # noqa: E402
 
 ANA, BRUNO = "+5511990000001", "+5511990000002"
 WA_FROM = "whatsapp:+15005550006"
+TEMPLATE = "HX" + "0123456789abcdef" * 2  # a Content SID
 
 
 class MessagingTest(IntegrationTest):
@@ -283,3 +286,37 @@ class TestWhatsAppWindow(WhatsAppTest):
                             if r["kind"] == "sms" and r["to"] == ANA and "pagamentos fora do ar" in r["body"]
                             and r["status"] == "delivered"], timeout=20, what="the page text delivered")
         self.consume()
+
+
+class TestSimulatorMessaging(SimTestCase):
+    """The simulator answers these as Twilio does (the behaviour the tests above rely on)."""
+
+    def test_a_text_to_someone_who_replied_stop_is_refused_with_21610(self):
+        self.app.route("/twilio/sms", "<Response/>")
+        self.sim.incoming_sms("+5511999990001", " stop ", to=FROM)
+        status, body, _ = self.send_sms("+5511999990001")
+        self.assertEqual((status, body["code"], body["status"]), (400, 21610, 400))
+        self.assertIn("unsubscribed", body["message"])
+        self.assertIn("more_info", body)
+        self.sim.incoming_sms("+5511999990001", "START", to=FROM)
+        self.assertEqual(self.send_sms("+5511999990001")[0], 201)
+
+    def test_free_form_whatsapp_outside_the_window_is_accepted_then_fails_63016(self):
+        status, body, _ = self.send_sms("whatsapp:+5511999990001", From="whatsapp:" + FROM)
+        self.assertEqual((status, body["status"]), (201, "queued"))
+        wait_until(lambda: [p for _, p, _ in self.app.requests_to("/status/message")
+                            if p.get("MessageStatus") == "failed" and p.get("ErrorCode") == "63016"],
+                   what="the 63016 callback")
+        status, got, _ = self.rest("GET", "/Messages/%s.json" % body["sid"])
+        self.assertEqual((got["status"], got["error_code"]), ("failed", 63016))
+
+    def test_templates_go_anywhere_and_their_variables_are_checked(self):
+        self.sim.whatsapp_templates[TEMPLATE] = "Alerta {{1}}: {{2}}"
+        status, body, _ = self.send_sms("whatsapp:+5511999990001", body="", From="whatsapp:" + FROM,
+                                        ContentSid=TEMPLATE, ContentVariables=json.dumps({"1": "7", "2": "disco"}))
+        self.assertEqual(status, 201, body)
+        self.assertEqual(body["body"], "Alerta 7: disco")
+        self.assertEqual(self.send_sms("whatsapp:+5511999990001", body="", From="whatsapp:" + FROM,
+                                       ContentSid="HX123")[1]["code"], 21655)
+        self.assertEqual(self.send_sms("whatsapp:+5511999990001", body="", From="whatsapp:" + FROM,
+                                       ContentSid=TEMPLATE, ContentVariables='{"1": "a\\nb"}')[1]["code"], 21656)
