@@ -408,6 +408,18 @@ static const struct copy_table tables[] = {
                 "SELECT setval(pg_get_serial_sequence('monitor_pings', 'id'), coalesce(max(id), 0) + 1, "
                 "false) FROM monitor_pings",
         },
+        {
+                "call_redirects",
+                "id,call_sid,url,status,tries,next_at_ms,message,created_at_ms",
+                8,
+                "SELECT * FROM call_redirects",
+                "INSERT INTO call_redirects (id, call_sid, url, status, tries, next_at_ms, message, "
+                "created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "SELECT 1 FROM call_redirects LIMIT 1",
+                NULL,
+                "SELECT setval(pg_get_serial_sequence('call_redirects', 'id'), coalesce(max(id), 0) + 1, "
+                "false) FROM call_redirects",
+        },
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])

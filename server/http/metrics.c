@@ -47,6 +47,12 @@ static const struct metrics_family families[] = {
         {"plantao_call_seconds_total", "Seconds of calls that ended, as Twilio reported them.", false},
         {"plantao_imap_errors_total", "Failed polls of the alert mailbox.", false},
         {"plantao_imap_mails_total", "Alert e-mails read, by result.", true},
+        {"plantao_call_redirects_total",
+         "Live calls given new TwiML (an answering machine's message after the beep), by result.", true},
+        {"plantao_calls_machine_total",
+         "Alert calls answered by an answering machine or a fax (never an "
+         "acknowledgment).",
+         false},
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "db/alerts.h"
+#include "db/call_redirects.h"
 #include "db/db.h"
 #include "db/escalation.h"
 #include "db/people.h"
@@ -19,6 +20,7 @@
 #include "core/clock.h"
 #include "pager/escalation.h"
 #include "core/log.h"
+#include "http/metrics.h"
 #include "twiml/twiml.h"
 
 __attribute__((format_arg(2), format_arg(3))) static const char *L(struct app *app, const char *pt, const char *en)
@@ -64,8 +66,8 @@ static bool is_open(const char *status)
  * The alerts call attempt t carries (every attempt on its outbox row): open ones whose attempt
  * has not ended, and only those already read to the person when read_only.
  */
-static enum rc live_alerts(struct db *db, const struct alerts_attempt *t, const struct alerts_row *a, bool read_only,
-                           struct live *out)
+static enum rc live_alerts_of(struct db *db, const struct alerts_attempt *t, const struct alerts_row *a, bool read_only,
+                              bool with_ended, struct live *out)
 {
 	struct alerts_on_call all[ALERTS_BUNDLE_MAX];
 	size_t n = 0, i;
@@ -87,9 +89,15 @@ static enum rc live_alerts(struct db *db, const struct alerts_attempt *t, const 
 		n = 1;
 	}
 	for (i = 0; i < n && rc == RC_OK; i++)
-		if (!all[i].ended && is_open(all[i].status) && (all[i].read || !read_only))
+		if ((!all[i].ended || with_ended) && is_open(all[i].status) && (all[i].read || !read_only))
 			out->on[out->n++] = all[i];
 	return rc;
+}
+
+static enum rc live_alerts(struct db *db, const struct alerts_attempt *t, const struct alerts_row *a, bool read_only,
+                           struct live *out)
+{
+	return live_alerts_of(db, t, a, read_only, false, out);
 }
 
 /* The alerts said twice inside a one-digit <Gather>, then a goodbye if no key came. */
@@ -383,6 +391,124 @@ static enum rc gather_twiml(struct http_req *req)
 	                              "All right, the alert goes to the next person."));
 }
 
+/* ---- answering machines (AsyncAmd) ---- */
+
+/* What an answering machine is left: the open alerts of the call, how to acknowledge by text. */
+static void machine_text(struct http_req *req, const struct live *l, char *msg, size_t len)
+{
+	size_t used, i;
+	int w;
+
+	if (l->n == 1) {
+		snprintf(msg, len,
+		         L(req->app, "Alerta %lld do plantão: %s. Responda ack %lld por SMS para assumir.",
+		           "On-call alert %lld: %s. Text ack %lld to acknowledge."),
+		         (long long)l->on[0].alert_id, l->on[0].summary, (long long)l->on[0].alert_id);
+		return;
+	}
+	w = snprintf(msg, len, L(req->app, "%zu alertas abertos do plantão.", "%zu open on-call alerts."), l->n);
+	used = w > 0 ? (size_t)w : 0;
+	for (i = 0; i < l->n && used < len; i++) {
+		w = snprintf(msg + used, len - used, L(req->app, " Alerta %lld: %s.", " Alert %lld: %s."),
+		             (long long)l->on[i].alert_id, l->on[i].summary);
+		used += w > 0 ? (size_t)w : 0;
+	}
+	if (used < len)
+		snprintf(msg + used, len - used, "%s",
+		         L(req->app, " Responda ack por SMS para assumir todos, ou ack e o número para um.",
+		           " Text ack to acknowledge them all, or ack and the number for one."));
+}
+
+static bool is_message_end(const char *answered_by)
+{
+	return answered_by && strncmp(answered_by, "machine_end_", 12) == 0;
+}
+
+/*
+ * POST /twilio/alert-call/{attempt}/amd. A machine never acknowledges: its attempts end as
+ * "machine" and the chain moves on at once; when its greeting has ended (machine_end_*), the
+ * live call is queued to be redirected to .../machine, which leaves the whole message after the
+ * beep. A person (human, unknown) changes nothing: they are already hearing the alert.
+ */
+static enum rc amd_twiml(struct http_req *req)
+{
+	const char *answered_by = form_opt(req, "AnsweredBy"), *sid = form_opt(req, "CallSid");
+	struct alerts_attempt t;
+	struct alerts_row a;
+	struct live l = {0};
+	char url[1024];
+	int64_t now = clock_now();
+	bool machine = is_machine(answered_by), queued = false;
+	size_t i;
+	enum rc rc;
+
+	if (!answered_by)
+		return http_fail(req, RC_INVALID, "AnsweredBy missing");
+	rc = db_begin(req->db);
+	if (rc != RC_OK)
+		return http_fail(req, rc, "database busy");
+	rc = load(req, &t, &a);
+	if (rc == RC_OK)
+		rc = live_alerts(req->db, &t, &a, false, &l);
+	if (rc == RC_OK)
+		rc = alerts_attempt_update(req->db, t.id, NULL, answered_by, sid, false, now);
+	for (i = 0; i < l.n && rc == RC_OK; i++) {
+		rc = alerts_attempt_update(req->db, l.on[i].attempt_id, NULL, answered_by, sid, false, now);
+		if (rc == RC_OK && machine)
+			rc = alerts_attempt_outcome(req->db, l.on[i].attempt_id, "machine", NULL, false);
+	}
+	if (rc == RC_OK && machine && l.n)
+		rc = call_over(req, &t, &l, "machine", now);
+	if (rc == RC_OK && machine && l.n && sid && is_message_end(answered_by)) {
+		snprintf(url, sizeof url, "%s/twilio/alert-call/%lld/machine", req->app->cfg->public_url,
+		         (long long)t.id);
+		rc = call_redirects_add(req->db, sid, url, clock_now_ms(), &queued);
+	}
+	if (rc == RC_OK)
+		rc = db_commit(req->db);
+	if (rc != RC_OK) {
+		db_rollback(req->db);
+		return http_fail(req, rc, "cannot record the answering machine");
+	}
+	if (machine && l.n) {
+		app_wake_engine(req->app);
+		metrics_count(req->app->metrics, "plantao_calls_machine_total", NULL, 1);
+		log_info("alert %lld: attempt %lld reached %s (%s)%s", (long long)a.id, (long long)t.id,
+		         strcmp(answered_by, "fax") ? "an answering machine" : "a fax", answered_by,
+		         queued ? "; the message is left after the beep" : "");
+	}
+	return http_reply_twiml(req, twiml_new()); /* Twilio ignores this answer */
+}
+
+/* POST /twilio/alert-call/{attempt}/machine: the message an answering machine records. */
+static enum rc machine_twiml(struct http_req *req)
+{
+	struct alerts_attempt t;
+	struct alerts_row a;
+	struct live l = {0};
+	char msg[ALERTS_BUNDLE_MAX * (ALERTS_SUMMARY_MAX + 32) + 256];
+	struct twiml *tw;
+	enum rc rc = load(req, &t, &a);
+
+	if (rc == RC_OK)
+		rc = live_alerts_of(req->db, &t, &a, false, true, &l);
+	if (rc != RC_OK)
+		return rc;
+	if (!l.n) {
+		closed_text(req, &a, msg, sizeof msg);
+		return say_and_hang_up(req, msg);
+	}
+	machine_text(req, &l, msg, sizeof msg);
+	tw = twiml_new();
+	if (!tw)
+		return http_fail(req, RC_INTERNAL, "out of memory");
+	say(tw, req->app, msg);
+	twiml_pause(tw, 1);
+	say(tw, req->app, msg);
+	twiml_hangup(tw);
+	return http_reply_twiml(req, tw);
+}
+
 /*
  * Twilio plays "an application error has occurred" for any answer that is not 200 TwiML, so an
  * error here (the database busy or failing) is logged as a warning and the person still hears
@@ -409,6 +535,23 @@ enum rc alert_call_twiml(struct http_req *req)
 enum rc alert_call_gather(struct http_req *req)
 {
 	return or_fallback(req, gather_twiml(req));
+}
+
+enum rc alert_call_amd(struct http_req *req)
+{
+	enum rc rc = amd_twiml(req);
+
+	if (rc == RC_OK)
+		return RC_OK;
+	/* a callback: Twilio ignores the answer, but a retry of an error could come too late */
+	log_warn("%s %s: %s (%s); answered with an empty document", req->method, req->path,
+	         req->err[0] ? req->err : rc_str(rc), rc_str(rc));
+	return http_reply_twiml(req, twiml_new());
+}
+
+enum rc alert_call_machine(struct http_req *req)
+{
+	return or_fallback(req, machine_twiml(req));
 }
 
 enum rc alert_call_unknown_route(struct http_req *req)

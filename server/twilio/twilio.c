@@ -241,13 +241,14 @@ static enum rc add_param(struct buf *b, const char *name, const char *value)
 enum rc twilio_form(const struct twilio *t, const struct twilio_send *m, char **out)
 {
 	static const char *const events[] = {"initiated", "ringing", "answered", "completed"};
-	struct buf b, cb;
+	struct buf b, cb, amd;
 	enum rc rc;
 	size_t i;
 
 	*out = NULL;
 	buf_init(&b, 64 * 1024);
 	buf_init(&cb, 4096);
+	buf_init(&amd, 4096);
 	/* Callback URLs carry no query string: Twilio may reorder query parameters (README). */
 	rc = buf_printf(&cb, "%s/twilio/status/%s", t->public_url, m->call ? "call" : "message");
 	if (rc == RC_OK)
@@ -272,10 +273,27 @@ enum rc twilio_form(const struct twilio *t, const struct twilio_send *m, char **
 			rc = add_param(&b, "StatusCallbackEvent", events[i]);
 		if (rc == RC_OK && m->timeout_s > 0)
 			rc = buf_printf(&b, "&Timeout=%d", m->timeout_s);
-		if (rc == RC_OK && m->machine_detection)
-			rc = add_param(&b, "MachineDetection", "Enable");
+		/*
+		 * Answering machines (https://www.twilio.com/docs/voice/answering-machine-detection):
+		 * detection in the background (AsyncAmd) so a person hears the alert at once instead of
+		 * waiting through detection, and DetectMessageEnd so the callback comes when a machine's
+		 * greeting has ended — the moment to leave the message (server/twilio/alert_call.h).
+		 * The callback is the call's TwiML URL + "/amd": state travels in the path.
+		 */
+		if (rc == RC_OK && m->machine_detection) {
+			rc = add_param(&b, "MachineDetection", "DetectMessageEnd");
+			if (rc == RC_OK)
+				rc = add_param(&b, "AsyncAmd", "true");
+			if (rc == RC_OK)
+				rc = buf_printf(&amd, "%s/amd", m->url ? m->url : "");
+			if (rc == RC_OK)
+				rc = add_param(&b, "AsyncAmdStatusCallback", amd.data);
+			if (rc == RC_OK)
+				rc = add_param(&b, "AsyncAmdStatusCallbackMethod", "POST");
+		}
 	}
 	buf_release(&cb);
+	buf_release(&amd);
 	if (rc != RC_OK) {
 		buf_release(&b);
 		return rc;
@@ -527,14 +545,14 @@ out:
 	return rc;
 }
 
-enum rc twilio_end_call(struct twilio *t, const char *sid, struct twilio_result *res)
+/* POST Calls/{sid}.json with form (a call update), synchronously on the look-up handle. */
+static enum rc update_call(struct twilio *t, const char *sid, const char *form, struct twilio_result *res)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	int retry_after_s = -1;
 	struct buf body;
 	char *esc = curl_easy_escape(NULL, sid, 0);
 	char *base = NULL, *url = NULL;
-	static const char form[] = "Status=completed";
 	CURLcode code;
 	long http = 0;
 	enum rc rc = RC_INTERNAL;
@@ -554,7 +572,7 @@ enum rc twilio_end_call(struct twilio *t, const char *sid, struct twilio_result 
 	common_options(t, t->sync, &body, &retry_after_s, errbuf);
 	curl_easy_setopt(t->sync, CURLOPT_URL, url);
 	curl_easy_setopt(t->sync, CURLOPT_POSTFIELDS, form);
-	curl_easy_setopt(t->sync, CURLOPT_POSTFIELDSIZE, (long)(sizeof form - 1));
+	curl_easy_setopt(t->sync, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
 	code = curl_easy_perform(t->sync);
 	curl_easy_getinfo(t->sync, CURLINFO_RESPONSE_CODE, &http);
 	/* Ending a call twice does no harm: a request that may have reached Twilio counts as sent. */
@@ -571,6 +589,28 @@ out:
 	free(base);
 	free(url);
 	buf_release(&body);
+	return rc;
+}
+
+enum rc twilio_end_call(struct twilio *t, const char *sid, struct twilio_result *res)
+{
+	return update_call(t, sid, "Status=completed", res);
+}
+
+enum rc twilio_redirect_call(struct twilio *t, const char *sid, const char *twiml_url, struct twilio_result *res)
+{
+	struct buf form;
+	enum rc rc;
+
+	buf_init(&form, 8192);
+	rc = add_param(&form, "Url", twiml_url);
+	if (rc == RC_OK)
+		rc = add_param(&form, "Method", "POST");
+	if (rc == RC_OK)
+		rc = update_call(t, sid, form.data, res);
+	else
+		memset(res, 0, sizeof *res);
+	buf_release(&form);
 	return rc;
 }
 

@@ -71,7 +71,8 @@ struct twilio_send {
 	const char *from;       /* the same form as to */
 	const char *body;       /* messages */
 	const char *url;        /* calls: the TwiML URL, requested with POST */
-	bool machine_detection; /* calls: MachineDetection=Enable */
+	bool machine_detection; /* calls: MachineDetection=DetectMessageEnd, AsyncAmd=true and
+	                         * AsyncAmdStatusCallback = url + "/amd" */
 	int timeout_s;          /* calls: seconds to let it ring; 0 leaves Twilio's default */
 };
 
@@ -121,6 +122,13 @@ enum rc twilio_fetch(struct twilio *t, bool call, const char *sid, struct twilio
  * the call; RC_UPSTREAM when Twilio could not be reached (logged).
  */
 enum rc twilio_end_call(struct twilio *t, const char *sid, struct twilio_result *res);
+
+/*
+ * Gives live call sid new TwiML: POST Calls/{sid}.json with Url=twiml_url (requested with POST),
+ * as for an answering machine whose greeting has ended. Same answers as twilio_end_call(); a
+ * call no longer in progress is refused by Twilio (error 21220, TWILIO_PERMANENT).
+ */
+enum rc twilio_redirect_call(struct twilio *t, const char *sid, const char *twiml_url, struct twilio_result *res);
 
 /*
  * Lists messages (or calls) from `from` to `to`, newest first, calling fn for each until fn

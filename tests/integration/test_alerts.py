@@ -119,9 +119,9 @@ class TestChain(PagerTest):
         self.assertEqual(self.sim.expect_call(ANA).status, "no-answer")
         self.assertEqual(self.sim.expect_call(BRUNO).status, "busy")
         call = self.sim.expect_call(CARLA)
-        # each step rings for its own timeout, with answering-machine detection
+        # each step rings for its own timeout, with answering-machine detection in the background
         self.assertEqual(call.form.get("Timeout"), str(STEP_TIMEOUT))
-        self.assertEqual(call.form.get("MachineDetection"), "Enable")
+        self.assertEqual((call.form.get("MachineDetection"), call.form.get("AsyncAmd")), ("DetectMessageEnd", "true"))
         self.assertTrue(call.heard("Alerta %d: disco cheio em db1" % aid), call.says)
         self.assertTrue(call.heard("Pressione 1 para assumir"), call.says)
         self.assertEqual(call.digits, ["1"])
@@ -176,8 +176,8 @@ class TestChain(PagerTest):
         aid = self.trigger("fila parada")["id"]
         self.expect_pages(aid)
         machine = self.sim.expect_call(ANA)
-        self.assertEqual(machine.answered_by, "machine_start")
-        self.assertTrue(machine.heard("Responda ack %d por SMS" % aid), machine.says)
+        self.assertEqual(machine.answered_by, "machine_end_beep")
+        self.assertTrue(any("Responda ack %d por SMS" % aid in s for s in machine.voicemail), machine.voicemail)
         self.assertEqual(machine.digits, [])
         bruno = self.sim.expect_call(BRUNO)
         self.assertEqual(bruno.digits, ["*", "2"])

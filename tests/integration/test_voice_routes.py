@@ -75,11 +75,17 @@ class VoiceRoutesAnswerTwimlTest(IntegrationTest):
         # the person being paged: told what happened, in words
         for path, digits in [("/twilio/alert-call/999", None), ("/twilio/alert-call/abc", None),
                              ("/twilio/alert-call/0", None), ("/twilio/alert-call/999/gather", "1"),
-                             ("/twilio/alert-call/abc/gather", "*"), ("/twilio/alert-call/-5/gather", "2")]:
+                             ("/twilio/alert-call/abc/gather", "*"), ("/twilio/alert-call/-5/gather", "2"),
+                             ("/twilio/alert-call/999/machine", None), ("/twilio/alert-call/x/machine", None)]:
             with self.subTest(path=path):
                 root = self.twiml(path, self.params(Digits=digits, Direction="outbound-api"))
                 self.assertIn("plantão", self.said(root), ET.tostring(root))
                 self.assertIsNotNone(root.find("Hangup"))
+
+        # the answering-machine callback of an unknown call: an empty document, nothing queued
+        for answered_by in ("machine_end_beep", None):
+            root = self.twiml("/twilio/alert-call/999/amd", self.params(AnsweredBy=answered_by))
+            self.assertEqual(len(root), 0, ET.tostring(root))
 
         # the end of a voicemail and its transcription: never an error for Twilio
         self.twiml("/twilio/voice/voicemail", self.params(CallSid=None, RecordingUrl="https://x/r"))

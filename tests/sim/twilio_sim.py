@@ -50,6 +50,10 @@ WEBHOOK_TIMEOUT = 15  # Twilio waits at most 15 s for a webhook answer
 MAX_FETCHES = 25  # TwiML documents fetched per call before the sim hangs up (loop guard)
 MAX_VERBS = 200
 TRANSCRIBE_MAX_SECONDS = 120  # Twilio transcribes only recordings shorter than this
+# Answering machines with AsyncAmd: real seconds the call waits, after the AsyncAmd callback said
+# the greeting ended, for the application to update the live call (Calls/{sid}.json Url/Twiml)
+# before it goes on with the TwiML it was playing over the greeting.
+AMD_UPDATE_WAIT = 10.0
 
 # GSM 03.38 basic character set, and the extension table (each costs two septets).
 GSM7_BASIC = ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -308,6 +312,13 @@ class Call(_Owner):
         self.status_callback_method = "POST"
         self.events_requested = set()
         self.amd = None
+        self.async_amd = False  # AsyncAmd=true: TwiML at once, AnsweredBy in a callback
+        self.amd_callback = None  # AsyncAmdStatusCallback URL
+        self.amd_callback_method = "POST"
+        self.update = None  # a live update through the API: (url, method, twiml)
+        self.update_event = threading.Event()
+        self.over_greeting = []  # texts spoken while an answering machine played its greeting
+        self.voicemail = []  # texts an answering machine recorded after its beep
         self.after_hangup = []  # recording / transcription callbacks sent once the call ended
         self.record_seconds = 7
         self.record_end = "hangup"
@@ -564,6 +575,7 @@ class TwilioSim:
         self.requests = []
         self.messages = []
         self.calls = []
+        self.call_updates = []  # (Call, Request) for each live-call update (Url or Twiml)
         self.incoming = []  # dicts for incoming_sms / incoming_call started by tests
         self.opted_out = set()  # (phone, sender) pairs: the phone replied STOP to that sender
         self.whatsapp_inbound = {}  # (phone, whatsapp sender) -> when the phone last wrote in
@@ -1042,6 +1054,14 @@ class TwilioSim:
         call.status_callback = f.get("StatusCallback")
         call.status_callback_method = f.get("StatusCallbackMethod", "POST").upper()
         call.amd = f.get("MachineDetection")
+        if f.get("AsyncAmd") is not None:
+            if f["AsyncAmd"] not in ("true", "false"):
+                return _err(400, 20001, "Invalid AsyncAmd: %s" % f["AsyncAmd"])
+            call.async_amd = f["AsyncAmd"] == "true" and bool(call.amd)
+        call.amd_callback = f.get("AsyncAmdStatusCallback")
+        call.amd_callback_method = f.get("AsyncAmdStatusCallbackMethod", "POST").upper()
+        if call.async_amd and call.amd_callback and not call.amd_callback.startswith(("http://", "https://")):
+            return _err(400, 21626, "AsyncAmdStatusCallback is not a valid URL: %s" % call.amd_callback)
         with self._lock:
             self.calls.append(call)
         self.log("CALL %s %s -> %s", call.sid, from_, to)
@@ -1059,6 +1079,21 @@ class TwilioSim:
             st = req.form.get("Status")
             if st is not None and st not in ("canceled", "completed"):
                 return _err(400, 21218, "Invalid value for Status: %s" % st)
+            url, twiml = req.form.get("Url"), req.form.get("Twiml")
+            if not st and (url or twiml):
+                # a live call takes new TwiML (Url wins when both are given, as at Twilio)
+                if call.status != "in-progress":
+                    return _err(400, 21220, "Call is not in-progress. Cannot redirect.")
+                if url and not url.startswith(("http://", "https://")):
+                    return _err(400, 21205, "Url is not a valid URL: %s" % url)
+                if twiml and not url and len(twiml) > 4000:
+                    return _err(400, 21213, "Twiml is longer than 4000 characters")
+                with self._lock:
+                    self.call_updates.append((call, req))
+                call.update = (url, req.form.get("Method", "POST").upper(), None if url else twiml)
+                call.update_event.set()
+                self.log("CALL %s updated: %s", call.sid, url or "inline TwiML")
+                return 200, call.json(), {}
             if st and call.status not in TERMINAL_CALL:
                 if st == "canceled" and call.status == "in-progress":
                     pass  # Twilio ignores cancel of a call that was answered
@@ -1307,10 +1342,13 @@ class TwilioSim:
                     self._set_call(call, "in-progress", start_time=self.now(), answered_by=answered_by)
                     self._call_event(call, "answered", phone)
                     digits = _Digits(b.digits if b.kind == "answer" else [])
-                    extra = {"AnsweredBy": answered_by} if answered_by else {}
-                    status = self._run_twiml(call, digits, call.form.get("Url"),
-                                             call.form.get("Method", "POST").upper(), extra,
-                                             inline=call.form.get("Twiml"))
+                    if call.async_amd:
+                        status = self._run_async_amd(call, b, digits)
+                    else:
+                        extra = {"AnsweredBy": answered_by} if answered_by else {}
+                        status = self._run_twiml(call, digits, call.form.get("Url"),
+                                                 call.form.get("Method", "POST").upper(), extra,
+                                                 inline=call.form.get("Twiml"))
                     self._set_call(call, status)
             self._end_call(call)
         finally:
@@ -1318,6 +1356,54 @@ class TwilioSim:
             call.ended.set()
             self._report_call(call)
             self._changed()
+
+    def _amd_callback(self, call, answered_by, seconds):
+        """The AsyncAmdStatusCallback, as Twilio sends it once detection is over."""
+        if not call.amd_callback:
+            return
+        params = {"AccountSid": call.account_sid, "CallSid": call.sid, "AnsweredBy": answered_by,
+                  "MachineDetectionDuration": int(seconds * 1000)}
+        wh = self.webhook("amd", call.amd_callback, params, method=call.amd_callback_method, sid=call.sid)
+        call.webhooks.append(wh)
+        self._status_callback_ok(wh, "AsyncAmd status")
+
+    def _run_async_amd(self, call, b, digits):
+        """AsyncAmd=true: the call's TwiML is fetched and played at once (no AnsweredBy in that
+        request); detection runs meanwhile and its result goes to AsyncAmdStatusCallback. A person
+        hears the TwiML as usual. An answering machine plays its greeting over the start of the
+        TwiML (those words are lost: `over_greeting`); with DetectMessageEnd the callback comes
+        when the greeting ended (machine_end_beep), and what the application then makes the call
+        say by updating it (Url or Twiml through the API) is what the machine records
+        (`voicemail`). Without an update within AMD_UPDATE_WAIT the TwiML just goes on."""
+        url, method = call.form.get("Url"), call.form.get("Method", "POST").upper()
+        if b.kind != "machine":  # detection ends while the person already hears the TwiML
+            t = threading.Timer(0.2, self._amd_callback, args=(call, "human", 1.5))
+            t.daemon = True
+            t.start()
+            status = self._run_twiml(call, digits, url, method, {}, inline=call.form.get("Twiml"))
+            t.join(WEBHOOK_TIMEOUT)
+            return status
+        try:
+            if call.form.get("Twiml") is None:
+                first = self._fetch_twiml(call, "voice", url, method, {})
+                call.over_greeting.extend(" ".join("".join(v.itertext()).split()) for v in first.iter("Say"))
+        except _Hangup as h:
+            return h.status
+        call.sim_seconds += 12  # the greeting
+        detected = "machine_end_beep" if call.amd == "DetectMessageEnd" else "machine_start"
+        self._amd_callback(call, detected, 12 if detected == "machine_end_beep" else 3)
+        deadline = time.monotonic() + AMD_UPDATE_WAIT
+        while not call.update_event.wait(0.02):
+            if call.cancel_requested or self._stopped:
+                return "completed"
+            if time.monotonic() >= deadline:
+                call.transcript.append(("no-update-after-beep",))
+                return "completed"
+        u_url, u_method, u_twiml = call.update
+        before = len(call.says)
+        status = self._run_twiml(call, _Digits([]), u_url, u_method, {}, inline=u_twiml, purpose="update")
+        call.voicemail.extend(call.says[before:])
+        return status
 
     def _end_call(self, call):
         with self._lock:

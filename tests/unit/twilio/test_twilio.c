@@ -73,12 +73,15 @@ static void test_call_form(void **state)
 	                          "&StatusCallback=https%3A%2F%2Fplantao.example.com%2Ftwilio%2Fstatus%2Fcall"
 	                          "&StatusCallbackMethod=POST&StatusCallbackEvent=initiated&StatusCallbackEvent=ringing"
 	                          "&StatusCallbackEvent=answered&StatusCallbackEvent=completed&Timeout=25"
-	                          "&MachineDetection=Enable");
+	                          "&MachineDetection=DetectMessageEnd&AsyncAmd=true&AsyncAmdStatusCallback="
+	                          "https%3A%2F%2Fplantao.example.com%2Ftwilio%2Falert-call%2F12%2Famd"
+	                          "&AsyncAmdStatusCallbackMethod=POST");
 	free(form);
 	m.machine_detection = false;
 	m.timeout_s = 0;
 	assert_int_equal(twilio_form(t, &m, &form), RC_OK);
 	assert_null(strstr(form, "MachineDetection"));
+	assert_null(strstr(form, "AsyncAmd"));
 	assert_null(strstr(form, "Timeout"));
 	free(form);
 	twilio_free(t);
