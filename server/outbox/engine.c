@@ -24,11 +24,13 @@
 #include "pager/imap.h"
 #include "core/log.h"
 #include "outbox/sender.h"
+#include "twilio/redirect.h"
 
 static const struct engine_job paging_jobs[] = {
         {"escalation", escalation_start, escalation_run, escalation_stop}, /* queues texts and calls */
         {"handoff", handoff_start, handoff_run, handoff_stop},             /* queues shift notices */
         {"outbox", sender_start, sender_run, sender_stop},                 /* sends what was queued */
+        {"redirect", redirect_start, redirect_run, redirect_stop},         /* answering machines' messages */
 };
 
 static const struct engine_job mail_jobs[] = {
