@@ -40,6 +40,12 @@ class Site:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 site.hits += 1
+                if self.path == "/old":  # moved: a redirect to the page
+                    self.send_response(302)
+                    self.send_header("Location", "/")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if site.delay:
                     time.sleep(site.delay)
                 status = site.script.pop(0) if site.script else site.status
@@ -172,6 +178,29 @@ class TestHttpChecks(UptimeTest):
             self.assertIsNotNone(got["alert_id"])
             alert = self.api_ok("GET", "/api/alerts/%d" % got["alert_id"])
             self.assertIn(want[name].split(":")[0], alert["summary"])
+
+    def test_redirects_followed_only_when_asked_and_pause(self):
+        site = self.site()
+        plain = self.create(name="antigo", url=site.url + "old", expect_status="200", failures_before_alert=1)
+        follow = self.create(name="seguido", url=site.url + "old", expect_status="200", keyword="tudo ok",
+                             follow_redirects=True, failures_before_alert=1)
+        self.assertEqual(self.checked(follow["id"], 1)["state"], "up")
+        time.sleep(1.0)
+        self.advance(5)  # the retry of the redirect that was not followed
+        got = self.wait(plain["id"], lambda x: x["state"] == "down", "down")
+        self.assertEqual(got["last_error"], "status: 302 (expected 200)")
+        # paused: no more checks, its alert closed; resumed: checked again at once
+        hits = site.hits
+        p = self.api_ok("PATCH", "/api/monitors/%d" % plain["id"], json={"paused": True})
+        self.assertEqual((p["state"], p["alert_id"]), ("paused", None))
+        self.assertEqual(self.api_ok("GET", "/api/alerts/%d" % got["alert_id"])["status"], "resolved")
+        self.api_ok("PATCH", "/api/monitors/%d" % follow["id"], json={"paused": True})
+        self.advance(600)
+        time.sleep(1.0)
+        self.assertEqual(site.hits, hits)
+        r = self.api_ok("PATCH", "/api/monitors/%d" % plain["id"], json={"paused": False, "expect_status": "200-399"})
+        self.assertEqual(r["state"], "new")
+        self.assertEqual(self.wait(plain["id"], lambda x: x["state"] == "up", "up after resume")["fail_streak"], 0)
 
     def test_tcp_check(self):
         srv = socket.socket()
