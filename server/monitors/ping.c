@@ -166,3 +166,46 @@ enum rc ping_handle(struct http_req *req)
 		return rc;
 	return text(req, 200, "OK");
 }
+
+enum rc ping_mail(struct db *db, const char *subject, const char *text, bool *handled)
+{
+	char secret[MONITORS_SECRET_LEN + 1], *body = NULL;
+	const char *s;
+	size_t len = 0;
+	int64_t id;
+	enum rc rc;
+
+	*handled = false;
+	for (s = subject; s && *s; s++) {
+		size_t n = 0;
+
+		while (n < MONITORS_SECRET_LEN && isxdigit((unsigned char)s[n]))
+			n++;
+		if (n < MONITORS_SECRET_LEN || isxdigit((unsigned char)s[n]) ||
+		    (s > subject && isxdigit((unsigned char)s[-1])))
+			continue;
+		for (n = 0; n < MONITORS_SECRET_LEN; n++)
+			secret[n] = (char)tolower((unsigned char)s[n]);
+		secret[n] = '\0';
+		rc = monitors_find_secret(db, secret, &id, NULL);
+		if (rc == RC_NOT_FOUND)
+			continue;
+		if (rc != RC_OK)
+			return rc;
+		if (text && *text) {
+			len = strlen(text) < MONITORS_PING_BODY ? strlen(text) : MONITORS_PING_BODY;
+			body = strndup(text, len);
+			if (!body)
+				return RC_INTERNAL;
+			len = clean_body(body, len);
+		}
+		rc = monitors_ping_add(db, id, clock_now_ms(),
+		                       strcasestr(subject, "fail") || strcasestr(subject, "falha") ? "fail" : "success",
+		                       -1, "EMAIL", body, len);
+		free(body);
+		if (rc == RC_OK)
+			*handled = true;
+		return rc;
+	}
+	return RC_OK;
+}

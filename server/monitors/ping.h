@@ -10,6 +10,7 @@
 #ifndef PLANTAO_PING_H
 #define PLANTAO_PING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "http/http.h"
@@ -23,5 +24,14 @@
 enum rc ping_handle(struct http_req *req);
 /* Streaming body consumer of the POST routes: keeps the first MONITORS_PING_BODY bytes. */
 enum rc ping_body(struct http_req *req, const char *data, size_t len);
+
+/*
+ * A job that can only send mail: when subject carries a heartbeat's secret (32 hex digits
+ * anywhere in it), records a ping of that monitor (method "EMAIL"; a failure when the subject
+ * also says "fail" or "falha", case-insensitive; body: the first MONITORS_PING_BODY bytes of
+ * text, may be NULL) and sets *handled; otherwise changes nothing and *handled is false. For
+ * the IMAP poller (server/pager/imap.c), before it turns a mail into an alert.
+ */
+enum rc ping_mail(struct db *db, const char *subject, const char *text, bool *handled);
 
 #endif
