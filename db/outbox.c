@@ -544,6 +544,33 @@ enum rc outbox_note_callback(struct db *db, int64_t id, const char *raw_status, 
 	return write_one(db, st, "outbox_note_callback", id);
 }
 
+enum rc outbox_row_alerts(struct db *db, int64_t id, int max,
+                          void (*fn)(void *ctx, int64_t alert_id, const char *summary), void *ctx)
+{
+	static const char sql[] = "SELECT a.id, a.summary FROM page_texts p JOIN alerts a ON a.id = p.alert_id "
+	                          "WHERE p.outbox_id = ?1 ORDER BY a.id LIMIT ?2";
+	struct db_stmt *st = db_prepare(db, sql);
+	enum rc rc = RC_OK;
+	int s;
+
+	if (!st || db_bind_int64(st, 1, id) || db_bind_int(st, 2, max)) {
+		if (st)
+			db_reset(st);
+		return RC_DB;
+	}
+	while ((s = db_step(st)) == DB_ROW) {
+		const char *summary = (const char *)db_column_text(st, 1);
+
+		fn(ctx, db_column_int64(st, 0), summary ? summary : "");
+	}
+	if (s != DB_DONE) {
+		rc = RC_DB;
+		log_err("outbox_row_alerts %lld: %s", (long long)id, db_errmsg(db));
+	}
+	db_reset(st);
+	return rc;
+}
+
 /* ---- early status callbacks ---- */
 
 enum rc outbox_early_add(struct db *db, const struct outbox_early *e, int64_t now_ms)

@@ -240,6 +240,13 @@ enum rc outbox_twilio_note(struct db *db, const char *kind, int64_t at_ms, long 
 enum rc outbox_note_callback(struct db *db, int64_t id, const char *raw_status, const char *error_words,
                              int64_t now_ms);
 
+/*
+ * The alerts text row id carries (page_texts: a page, bundled or not), oldest first, at most
+ * max: fn(ctx, alert id, summary) for each (summary borrowed for the call). None for notices.
+ */
+enum rc outbox_row_alerts(struct db *db, int64_t id, int max,
+                          void (*fn)(void *ctx, int64_t alert_id, const char *summary), void *ctx);
+
 /* ---- status callbacks that arrived before their SID was recorded ---- */
 
 struct outbox_early {

@@ -5,6 +5,7 @@
  */
 #include "outbox/sender.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -588,12 +589,117 @@ static struct slot *claim_row(struct sender *s, struct outbox_row *r, int64_t no
 	return sl;
 }
 
+/* ---- WhatsApp templates ---- */
+
+#define TEMPLATE_VAR_MAX    900 /* bytes of one template variable (WhatsApp takes about 1,000 characters) */
+#define TEMPLATE_ALERTS_MAX 10  /* alerts of a bundled page named in its variables */
+
+/*
+ * Appends text to out as a template variable may carry it: WhatsApp refuses variables with
+ * newlines, tabs or runs of more than four spaces, so each run of white space becomes one
+ * space; cut at size on a UTF-8 character boundary.
+ */
+static void var_append(char *out, size_t size, const char *text)
+{
+	size_t n = strlen(out), i;
+	bool space = n > 0 && out[n - 1] == ' ';
+
+	for (; *text && n + 1 < size; text++) {
+		char c = *text == '\n' || *text == '\r' || *text == '\t' ? ' ' : *text;
+
+		if (c == ' ' && (space || n == 0))
+			continue;
+		space = c == ' ';
+		out[n++] = c;
+	}
+	if (*text && n > 0) { /* cut: drop a character whose bytes did not all fit */
+		i = n - 1;
+		while (i > 0 && ((unsigned char)out[i] & 0xC0) == 0x80)
+			i--;
+		if (((unsigned char)out[i] & 0x80) && i + (((unsigned char)out[i] & 0xE0) == 0xC0   ? 2
+		                                           : ((unsigned char)out[i] & 0xF0) == 0xE0 ? 3
+		                                                                                    : 4) >
+		                                              n)
+			n = i;
+	}
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+}
+
+struct template_vars {
+	char number[TEMPLATE_VAR_MAX];  /* {{1}}: "12", or "12, 13" for a bundled page */
+	char summary[TEMPLATE_VAR_MAX]; /* {{2}}: the summary, or the summaries joined by "; " */
+	int n;
+};
+
+static void add_alert(void *ctx, int64_t alert_id, const char *summary)
+{
+	struct template_vars *v = ctx;
+	char num[24];
+
+	snprintf(num, sizeof num, "%s%lld", v->n ? ", " : "", (long long)alert_id);
+	var_append(v->number, sizeof v->number, num);
+	if (v->n)
+		var_append(v->summary, sizeof v->summary, "; ");
+	var_append(v->summary, sizeof v->summary, summary);
+	v->n++;
+}
+
+/*
+ * ContentVariables of row r for the WhatsApp template (a new string, free()): {"1": the alert
+ * number, "2": the summary} for a page; for a notice about an alert (acknowledged, resolved,
+ * nobody answered) {"1": its number, "2": the notice's text}; for other texts {"1": "-", "2":
+ * the text}. NULL when the row could not be read.
+ */
+static char *template_variables(struct sender *s, const struct outbox_row *r)
+{
+	struct template_vars v;
+	json_t *o;
+	char *out;
+
+	memset(&v, 0, sizeof v);
+	if (outbox_row_alerts(s->db, r->id, TEMPLATE_ALERTS_MAX, add_alert, &v) != RC_OK)
+		return NULL;
+	if (!v.n) {
+		if (!strcmp(r->owner_type, "alert") && r->owner_id > 0)
+			snprintf(v.number, sizeof v.number, "%lld", (long long)r->owner_id);
+		else
+			snprintf(v.number, sizeof v.number, "-");
+		var_append(v.summary, sizeof v.summary, r->body ? r->body : "");
+	}
+	if (!v.summary[0])
+		snprintf(v.summary, sizeof v.summary, "-");
+	o = json_pack("{s:s,s:s}", "1", v.number, "2", v.summary);
+	if (!o) /* not UTF-8: the number still goes */
+		o = json_pack("{s:s,s:s}", "1", v.number, "2", "-");
+	out = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return out;
+}
+
+/*
+ * Whether row r goes as the WhatsApp template: a WhatsApp message, a template configured, and
+ * its person has not written to the WhatsApp number within 24 hours (WhatsApp would refuse
+ * free-form text with 63016).
+ */
+static bool use_template(struct sender *s, const struct outbox_row *r)
+{
+	bool inside = false;
+
+	if (r->kind != OUTBOX_WHATSAPP || !s->app->cfg->whatsapp_template_sid)
+		return false;
+	if (people_whatsapp_window(s->db, r->to, clock_now(), &inside) != RC_OK)
+		return true; /* unknown: the template goes anywhere */
+	return !inside;
+}
+
 /* Starts the request of a row claimed (and committed) into sl; frees sl when it cannot. */
 static void submit_row(struct sender *s, struct outbox_row *r, struct slot *sl, int64_t now)
 {
 	const struct cfg *c = s->app->cfg;
 	struct twilio_send m;
-	char to[OUTBOX_TEXT_MAX + 16];
+	char to[OUTBOX_TEXT_MAX + 16], *variables = NULL;
 	enum rc rc;
 
 	to_address(r, to, sizeof to);
@@ -602,10 +708,18 @@ static void submit_row(struct sender *s, struct outbox_row *r, struct slot *sl, 
 	m.to = to;
 	m.from = from_of(c, r->kind);
 	m.body = r->body;
+	if (use_template(s, r)) {
+		variables = template_variables(s, r);
+		m.content_sid = c->whatsapp_template_sid;
+		m.content_variables = variables ? variables : "{}";
+		log_debug("outbox %lld: WhatsApp to %s as template %s %s (outside the 24-hour window)",
+		          (long long)r->id, r->to, m.content_sid, m.content_variables);
+	}
 	m.url = r->url;
 	m.machine_detection = r->machine_detection;
 	m.timeout_s = m.call ? (r->ring_timeout_s > 0 ? r->ring_timeout_s : c->dial_timeout) : 0;
 	rc = twilio_submit(s->tw, &m, sl);
+	free(variables); /* the request has its own copy of the form */
 	if (rc != RC_OK) {
 		/* Nothing left the process: safe to try again. */
 		sl->used = false;

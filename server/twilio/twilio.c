@@ -256,7 +256,12 @@ enum rc twilio_form(const struct twilio *t, const struct twilio_send *m, char **
 	if (rc == RC_OK)
 		rc = add_param(&b, "From", m->from ? m->from : "");
 	if (!m->call) {
-		if (rc == RC_OK)
+		if (rc == RC_OK && m->content_sid && *m->content_sid) {
+			rc = add_param(&b, "ContentSid", m->content_sid);
+			if (rc == RC_OK)
+				rc = add_param(&b, "ContentVariables",
+				               m->content_variables ? m->content_variables : "{}");
+		} else if (rc == RC_OK)
 			rc = add_param(&b, "Body", m->body ? m->body : "");
 		if (rc == RC_OK)
 			rc = add_param(&b, "StatusCallback", cb.data);

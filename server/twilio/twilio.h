@@ -74,6 +74,10 @@ struct twilio_send {
 	bool machine_detection; /* calls: MachineDetection=DetectMessageEnd, AsyncAmd=true and
 	                         * AsyncAmdStatusCallback = url + "/amd" */
 	int timeout_s;          /* calls: seconds to let it ring; 0 leaves Twilio's default */
+	/* messages: an approved Content template (ContentSid, "HX…") sent instead of body, with
+	 * content_variables (ContentVariables, a JSON object such as {"1": "12", "2": "disk full"}) */
+	const char *content_sid;
+	const char *content_variables;
 };
 
 /* A resource from a list page (borrowed: valid during the list callback only). */

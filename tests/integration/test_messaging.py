@@ -288,6 +288,58 @@ class TestWhatsAppWindow(WhatsAppTest):
         self.consume()
 
 
+class TestWhatsAppTemplate(WhatsAppTest):
+    plantao_env = {"TWILIO_WHATSAPP_FROM": WA_FROM, "TWILIO_WHATSAPP_TEMPLATE_SID": TEMPLATE}
+
+    def setUp(self):
+        super().setUp()
+        self.sim.whatsapp_templates[TEMPLATE] = "Plantão: alerta {{1}}: {{2}}"
+
+    def whatsapp_requests(self):
+        return [r for r in self.sim.requests_of("messages", "POST") if r.form.get("To") == "whatsapp:" + ANA]
+
+    def test_start_up_is_quiet_about_templates_when_one_is_set(self):
+        self.assertNotIn("TWILIO_WHATSAPP_TEMPLATE_SID", self.plantao.log_text())
+
+    def test_outside_the_window_pages_and_notices_go_as_the_template(self):
+        self.sim.phone(ANA).answers(digits="1", delay=8.0)  # she picks up after a while
+        aid = self.trigger("fila de pedidos\tparada      no db1")
+        self.sim.expect_sms(ANA, containing="fila de pedidos")
+        self.advance(11)  # the WhatsApp copy waits the per-phone gap behind the text
+        msg = self.sim.expect_whatsapp(ANA, containing="Plantão: alerta %d: fila de pedidos parada no db1" % aid)
+        self.assertEqual(msg.content_sid, TEMPLATE)
+        req = self.whatsapp_requests()[0]
+        self.assertNotIn("Body", req.form)
+        self.assertEqual(json.loads(req.form["ContentVariables"]),
+                         {"1": str(aid), "2": "fila de pedidos parada no db1"})
+        self.settled_whatsapp("fila de pedidos", "delivered")
+        # the acknowledgment notice goes as the template too, carrying its own text
+        self.sim.expect_call(ANA, timeout=20)
+        notice = self.sim.expect_whatsapp(ANA, containing="assumido por Ana", timeout=20)
+        self.assertEqual(notice.content_sid, TEMPLATE)
+        self.assertEqual(notice.content_variables["1"], str(aid))
+        self.consume()
+
+    def test_free_form_inside_the_window_and_the_template_once_it_closes(self):
+        self.sim.incoming_sms("whatsapp:" + ANA, "oi", to=WA_FROM)  # Ana writes in: the window opens
+        aid = self.trigger("cache frio", severity="warning")
+        self.sim.expect_sms(ANA, containing="cache frio")
+        self.advance(11)
+        msg = self.sim.expect_whatsapp(ANA, containing="Alerta %d: cache frio" % aid)
+        self.assertIsNone(getattr(msg, "content_sid", None))
+        self.assertEqual(self.whatsapp_requests()[0].form.get("Body"), msg.body)
+        self.settled_whatsapp("cache frio", "delivered")
+
+        self.advance(25 * 3600)  # 25 hours later the window has closed
+        aid2 = self.trigger("cache frio outra vez", severity="warning")
+        self.sim.expect_sms(ANA, containing="cache frio outra vez", timeout=20)
+        self.advance(11)
+        later = self.sim.expect_whatsapp(ANA, containing="alerta %d: cache frio outra vez" % aid2, timeout=20)
+        self.assertEqual(later.content_sid, TEMPLATE)
+        self.settled_whatsapp("cache frio outra vez", "delivered")
+        self.consume()
+
+
 class TestSimulatorMessaging(SimTestCase):
     """The simulator answers these as Twilio does (the behaviour the tests above rely on)."""
 

@@ -39,7 +39,8 @@ static void test_message_form(void **state)
 {
 	struct twilio *t = client("http://127.0.0.1:9");
 	struct twilio_send m = {
-	        false, "+5511999990001", "+15005550006", "Alerta 3: disco & CPU 100% em ação", NULL, false, 0};
+	        false, "+5511999990001", "+15005550006", "Alerta 3: disco & CPU 100% em ação", NULL, false, 0, NULL,
+	        NULL};
 	char *form = NULL;
 
 	(void)state;
@@ -55,15 +56,30 @@ static void test_message_form(void **state)
 	assert_string_equal(form, "To=whatsapp%3A%2B5511999990001&From=whatsapp%3A%2B15005550006&Body=oi"
 	                          "&StatusCallback=https%3A%2F%2Fplantao.example.com%2Ftwilio%2Fstatus%2Fmessage");
 	free(form);
+	/* a WhatsApp template: ContentSid and ContentVariables instead of Body */
+	m.content_sid = "HX0123456789abcdef0123456789abcdef";
+	m.content_variables = "{\"1\":\"3\",\"2\":\"disco\"}";
+	assert_int_equal(twilio_form(t, &m, &form), RC_OK);
+	assert_string_equal(form, "To=whatsapp%3A%2B5511999990001&From=whatsapp%3A%2B15005550006"
+	                          "&ContentSid=HX0123456789abcdef0123456789abcdef"
+	                          "&ContentVariables=%7B%221%22%3A%223%22%2C%222%22%3A%22disco%22%7D"
+	                          "&StatusCallback=https%3A%2F%2Fplantao.example.com%2Ftwilio%2Fstatus%2Fmessage");
+	free(form);
 	twilio_free(t);
 }
 
 static void test_call_form(void **state)
 {
 	struct twilio *t = client("http://127.0.0.1:9");
-	struct twilio_send m = {
-	        true, "+5511999990001", "+15005550006", NULL, "https://plantao.example.com/twilio/alert-call/12", true,
-	        25};
+	struct twilio_send m = {true,
+	                        "+5511999990001",
+	                        "+15005550006",
+	                        NULL,
+	                        "https://plantao.example.com/twilio/alert-call/12",
+	                        true,
+	                        25,
+	                        NULL,
+	                        NULL};
 	char *form = NULL;
 
 	(void)state;
@@ -271,7 +287,7 @@ static void send_one(struct twilio *t, const struct twilio_send *m, struct twili
 	"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n\r\n"                                               \
 	"{\"sid\": \"SM0123456789abcdef0123456789abcdef\", \"status\": \"queued\"}"
 
-static const struct twilio_send msg = {false, "+5511999990001", "+15005550006", "Alerta 1", NULL, false, 0};
+static const struct twilio_send msg = {false, "+5511999990001", "+15005550006", "Alerta 1", NULL, false, 0, NULL, NULL};
 
 static void test_created_then_lost_answer_is_not_resent(void **state)
 {
