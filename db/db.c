@@ -398,16 +398,62 @@ void db_settle(struct db *db, const char *where)
 	}
 }
 
+/* What this process last learnt about each singleton job, for /healthz (any thread reads it;
+ * the engine's threads write it each time they ask). */
+#define DB_MAX_JOBS 8
+static struct {
+	const char *job; /* the caller's fixed name */
+	bool held;
+	int64_t since; /* clock_now() when held last changed */
+} jobs[DB_MAX_JOBS];
+static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void note_job(const char *job, bool held)
+{
+	size_t i;
+
+	pthread_mutex_lock(&jobs_lock);
+	for (i = 0; i < DB_MAX_JOBS && jobs[i].job && strcmp(jobs[i].job, job) != 0; i++)
+		;
+	if (i < DB_MAX_JOBS) {
+		if (!jobs[i].job || jobs[i].held != held) {
+			if (jobs[i].job)
+				log_info("db: job %s %s on this instance", job, held ? "taken over" : "lost");
+			jobs[i].job = job;
+			jobs[i].held = held;
+			jobs[i].since = clock_now();
+		}
+	}
+	pthread_mutex_unlock(&jobs_lock);
+}
+
 bool db_job_lock(struct db *db, const char *job)
 {
 	uint32_t h = 2166136261u; /* FNV-1a: a stable key per job name */
 	const unsigned char *p;
+	bool held = true;
 
-	if (!db->drv->job_lock)
-		return true;
-	for (p = (const unsigned char *)job; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return db->drv->job_lock(db, (int64_t)(0x706c6e6aLL << 32 | h));
+	if (db->drv->job_lock) {
+		for (p = (const unsigned char *)job; *p; p++)
+			h = (h ^ *p) * 16777619u;
+		held = db->drv->job_lock(db, (int64_t)(0x706c6e6aLL << 32 | h));
+	}
+	note_job(job, held);
+	return held;
+}
+
+size_t db_job_roles(struct db_job_role *out, size_t max)
+{
+	size_t i, n = 0;
+
+	pthread_mutex_lock(&jobs_lock);
+	for (i = 0; i < DB_MAX_JOBS && jobs[i].job && n < max; i++, n++) {
+		out[n].job = jobs[i].job;
+		out[n].held = jobs[i].held;
+		out[n].since = jobs[i].since;
+	}
+	pthread_mutex_unlock(&jobs_lock);
+	return n;
 }
 
 int64_t db_last_id(struct db *db)

@@ -58,6 +58,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/rc.h"
@@ -204,6 +205,16 @@ int db_changes(struct db *db);
  * true. job is a fixed name; the key is a hash of it.
  */
 bool db_job_lock(struct db *db, const char *job);
+
+/* This instance's role in each singleton job it has asked db_job_lock about: held (it runs the
+ * job) or standby (another instance does), since when (clock_now()); a change is logged. For
+ * /healthz. Fills at most max entries of out; returns how many. Any thread. */
+struct db_job_role {
+	const char *job; /* borrowed: the fixed name given to db_job_lock */
+	bool held;
+	int64_t since;
+};
+size_t db_job_roles(struct db_job_role *out, size_t max);
 
 /* A SELECT 1 round-trip, for /healthz. */
 enum rc db_ping(struct db *db);

@@ -165,6 +165,13 @@ static void statement_layer(void **state)
 	assert_int_equal(db_open(path, &db), RC_OK);
 	assert_string_equal(db_driver_name(db), "sqlite");
 	assert_true(db_job_lock(db, "imap")); /* one instance: every job is its own */
+	{
+		struct db_job_role r[2];
+
+		assert_int_equal(db_job_roles(r, 2), 1);
+		assert_string_equal(r[0].job, "imap");
+		assert_true(r[0].held);
+	}
 	assert_int_equal(db_exec(db, mk), RC_OK);
 	assert_int_equal(db_begin(db), RC_OK);
 	assert_true(db_in_transaction(db));

@@ -339,12 +339,33 @@ static void job_lock_passes_on_when_its_holder_dies(void **state)
 	assert_int_equal(db_open(url, &db), RC_OK);
 	assert_false(db_job_lock(db, "imap"));
 	assert_true(db_job_lock(db, "handoff")); /* another job is another lock */
+	{
+		struct db_job_role r[4];
+		size_t n = db_job_roles(r, 4), i;
+		int seen = 0;
+
+		for (i = 0; i < n; i++) {
+			if (strcmp(r[i].job, "imap") == 0)
+				seen += !r[i].held; /* standby: /healthz says so */
+			if (strcmp(r[i].job, "handoff") == 0)
+				seen += r[i].held;
+		}
+		assert_int_equal(seen, 2);
+	}
 	kill(pid, SIGKILL);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	/* the server notices the dead client at once (its socket closed) */
 	for (int i = 0; i < 50 && !db_job_lock(db, "imap"); i++)
 		usleep(100000);
 	assert_true(db_job_lock(db, "imap"));
+	{
+		struct db_job_role r[4];
+		size_t n = db_job_roles(r, 4), i;
+
+		for (i = 0; i < n && strcmp(r[i].job, "imap") != 0; i++)
+			;
+		assert_true(i < n && r[i].held);
+	}
 	close(fds[0]);
 	close(fds[1]);
 	db_close(db);
