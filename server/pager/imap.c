@@ -55,6 +55,7 @@
 #include "core/log.h"
 #include "db/health.h"
 #include "http/metrics.h"
+#include "monitors/ping.h"
 #include "pager/mime.h"
 
 #define IMAP_CONNECT_TIMEOUT_S 5L
@@ -404,8 +405,10 @@ static enum rc dedup_key(const struct mime_msg *m, const char *raw, size_t len, 
 }
 
 /* Turns one mail into an alert; *id gets the alert. */
+/* A mail whose subject carries a heartbeat's secret is that monitor's ping (*pinged), not an
+ * alert (server/monitors/ping.c); any other mail becomes an alert, or joins one. */
 static enum rc mail_to_alert(struct app *app, struct db *db, const char *raw, size_t len, bool cut, int64_t *id,
-                             bool *deduped)
+                             bool *deduped, bool *pinged)
 {
 	bool en = app_lang_en(app);
 	struct mime_msg m;
@@ -416,8 +419,11 @@ static enum rc mail_to_alert(struct app *app, struct db *db, const char *raw, si
 
 	buf_init(&key, 512);
 	buf_init(&details, 4 * IMAP_DETAILS_MAX + 64);
+	*pinged = false;
 	rc = mime_parse(raw, len, &m);
-	if (rc != RC_OK)
+	if (rc == RC_OK)
+		rc = ping_mail(db, m.subject, m.text, pinged);
+	if (rc != RC_OK || *pinged)
 		goto out;
 	n = mime_utf8_prefix(m.subject, IMAP_SUMMARY_MAX);
 	while (n && m.subject[n - 1] == ' ')
@@ -534,7 +540,7 @@ static CURLcode store_seen(struct imap *im, uint32_t uid, bool seen)
 static bool one_mail(struct app *app, struct db *db, struct imap *im, uint32_t uid)
 {
 	struct sink mail;
-	bool cut = false, framed = true, gone = false, seen = false, deduped = false, ok = false;
+	bool cut = false, framed = true, gone = false, seen = false, deduped = false, pinged = false, ok = false;
 	int64_t id = 0;
 	CURLcode cc;
 	enum rc rc;
@@ -561,7 +567,7 @@ static bool one_mail(struct app *app, struct db *db, struct imap *im, uint32_t u
 		ok = true; /* expunged meanwhile: nothing to do */
 		goto out;
 	}
-	rc = mail_to_alert(app, db, mail.b.data ? mail.b.data : "", mail.b.len, cut, &id, &deduped);
+	rc = mail_to_alert(app, db, mail.b.data ? mail.b.data : "", mail.b.len, cut, &id, &deduped, &pinged);
 	if (rc != RC_OK) {
 		if (!im->alert_failing)
 			log_warn("imap: mail uid %" PRIu32 " could not become an alert (%s); it stays unseen and is "
@@ -577,9 +583,15 @@ static bool one_mail(struct app *app, struct db *db, struct imap *im, uint32_t u
 	if (im->alert_failing)
 		log_info("imap: mail becomes alerts again");
 	im->alert_failing = false;
-	log_info("imap: mail uid %" PRIu32 " -> alert %lld%s%s", uid, (long long)id,
-	         deduped ? " (added to the open alert with its Message-ID)" : "", cut ? " (mail cut at 1 MiB)" : "");
-	metrics_count(app->metrics, "plantao_imap_mails_total", "result=\"alert\"", 1);
+	if (pinged) {
+		log_info("imap: mail uid %" PRIu32 " -> a heartbeat monitor's ping", uid);
+		metrics_count(app->metrics, "plantao_imap_mails_total", "result=\"ping\"", 1);
+	} else {
+		log_info("imap: mail uid %" PRIu32 " -> alert %lld%s%s", uid, (long long)id,
+		         deduped ? " (added to the open alert with its Message-ID)" : "",
+		         cut ? " (mail cut at 1 MiB)" : "");
+		metrics_count(app->metrics, "plantao_imap_mails_total", "result=\"alert\"", 1);
+	}
 	cc = store_seen(im, uid, true);
 	if (cc != CURLE_OK) {
 		net_failed(im, app, "STORE \\Seen", cc);

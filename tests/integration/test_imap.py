@@ -428,6 +428,33 @@ class TestImap(ImapTest):
 
 
 
+class TestHeartbeatMail(ImapTest):
+    """A job that can only send mail reports to its heartbeat monitor by e-mail: the secret in
+    the subject makes the mail that monitor's ping (a failure when the subject says so), never
+    an alert of its own."""
+
+    def test_mail_with_a_monitors_secret_is_its_ping(self):
+        self.start_with_imap()
+        status, m, _ = self.api("POST", "/api/monitors",
+                                json={"kind": "heartbeat", "name": "etl", "period_s": 3600, "grace_s": 600})
+        self.assertEqual(status, 201, m)
+        secret = m["ping_url"].rsplit("/", 1)[1]
+        d = self.dovecot
+        ok = d.deliver(mail("ALERTA etl %s" % secret, "linhas: 1200\n"))
+        fail = d.deliver(mail("ALERTA etl falha %s" % secret.upper(), "erro na carga\n"))
+        other = d.deliver(mail("ALERTA disco cheio", "db1\n"))
+
+        pings = wait_until(lambda: (lambda p: p if len(p) >= 2 else None)(
+            self.api_ok("GET", "/api/monitors/%d/pings" % m["id"])["pings"]), timeout=15, what="two e-mail pings")
+        self.assertEqual(sorted((p["kind"], p["method"]) for p in pings), [("fail", "EMAIL"), ("success", "EMAIL")])
+        self.assertIn("erro na carga", [p for p in pings if p["kind"] == "fail"][0]["body"])
+        got = self.wait_alerts(1)
+        # the ordinary alert mail still became an alert; the pings did not
+        self.assertEqual([a["summary"] for a in got], ["ALERTA disco cheio"])
+        wait_until(lambda: all("\\Seen" in d.flags().get(u, set()) for u in (ok, fail, other)), timeout=15,
+                   what="every mail marked seen")
+
+
 class TestImapTls(ImapTest):
     """The password travels only inside TLS."""
     dovecot_mode = None
