@@ -31,6 +31,7 @@ the same database (multi-instance tests).
 """
 
 import atexit
+import glob
 import json as jsonlib
 import os
 import secrets
@@ -134,13 +135,37 @@ class PgCluster:
         self.owned = admin_url is None
         self.dir = dir
         if self.owned:
+            self.sweep()
             self.dir = tempfile.mkdtemp(prefix="plantao-pg-")
             out = subprocess.run(["bash", PG_CLUSTER_SCRIPT, "start", self.dir], capture_output=True, text=True)
             if out.returncode != 0:
                 raise RuntimeError("could not start PostgreSQL: %s" % (out.stderr or out.stdout).strip())
             admin_url = out.stdout.strip().splitlines()[-1]
+            with open(os.path.join(self.dir, "owner"), "w") as f:
+                f.write("%d\n" % os.getpid())
             atexit.register(self.stop)
         self.admin_url = admin_url
+
+    @staticmethod
+    def sweep():
+        """Stops the clusters of earlier test processes that were killed before their exit
+        handler ran (their `owner` pid is gone), so no PostgreSQL is left running behind."""
+        for d in glob.glob(os.path.join(tempfile.gettempdir(), "plantao-pg-*")):
+            try:
+                with open(os.path.join(d, "owner")) as f:
+                    pid = int(f.read().strip())
+            except (OSError, ValueError):
+                continue  # being started now, or not ours
+            try:
+                os.kill(pid, 0)
+                continue  # its owner still runs
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+            subprocess.run(["bash", PG_CLUSTER_SCRIPT, "stop", d], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            shutil.rmtree(d, ignore_errors=True)
 
     def url_for(self, name):
         u = self.admin_url.rsplit("/", 1)[0]
