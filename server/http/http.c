@@ -864,6 +864,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return req->replied ? MHD_YES : MHD_NO;
 }
 
+/* The path as the access log shows it: the secret of a heartbeat's /ping/<secret>[/…] is its
+ * only credential, so it is never written to a log; three stars stand in its place. */
+static const char *logged_path(const char *path, char *out, size_t n)
+{
+	const char *rest;
+
+	if (strncmp(path, "/ping/", 6) != 0)
+		return path;
+	rest = strchr(path + 6, '/');
+	snprintf(out, n, "/ping/***%s", rest ? rest : "");
+	return out;
+}
+
 static void on_done(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode toe)
 {
 	struct http_server *s = cls;
@@ -878,8 +891,10 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **req_cls, enum
 	if (req->method) {
 		const char *route = req->route ? req->route->pattern : NULL;
 		int status = req->replied ? req->status : 0;
+		char redacted[64];
 
-		log_access("%s %s %d %lldus%s", req->method, req->path, status, (long long)us,
+		log_access("%s %s %d %lldus%s", req->method,
+		           req->path ? logged_path(req->path, redacted, sizeof redacted) : "", status, (long long)us,
 		           toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 		/* unmatched requests share one series: a client must not create labels at will */
 		metrics_request(s->app->metrics, req->route ? req->route->method : "other",

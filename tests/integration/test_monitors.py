@@ -217,6 +217,22 @@ class TestMonitorApi(MonitorTest):
         self.ping_ok(m)  # a job with the right secret is never held back by guessers
         self.assertEqual(self.ping(m, "/256")[0], 400)
 
+    def test_the_secret_never_reaches_the_log(self):
+        """The ping URL's secret is the monitor's only credential: whoever reads the log (an
+        operator, a log shipper) must not be able to ping for the job."""
+        m = self.create(period_s=60)
+        secret = m["ping_url"].rsplit("/", 1)[1]
+        self.ping_ok(m)
+        self.ping_ok(m, "/fail", method="POST", body=b"x")
+        self.ping_ok(m, "/0")
+        wait_until(lambda: len(self.api_ok("GET", "/api/monitors/%d/pings" % m["id"])["pings"]) >= 3,
+                   what="three pings")
+        # access lines are written in batches: wait for the last one
+        log = wait_until(lambda: (lambda t: t if "/ping/***/0 " in t else None)(self.plantao.log_text()),
+                         timeout=10, what="the pings' access lines")
+        self.assertIn("POST /ping/***/fail 200", log)
+        self.assertNotIn(secret, log)
+
     def test_validation_listing_and_delete(self):
         for body, word in (({"kind": "heartbeat", "name": "x"}, "period_s or schedule"),
                            ({"kind": "heartbeat", "name": "x", "period_s": 0}, "period_s"),
