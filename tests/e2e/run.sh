@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/e2e/run.sh BUILD_DIR — browser tests of the web console (tests/e2e/console.test.mjs):
+# tests/e2e/run.sh BUILD_DIR — browser tests of the web console (every tests/e2e/*.test.mjs):
 # Debian's chromium driven by playwright-core from npm (pinned in package-lock.json, installed
 # here with `npm ci` when missing; it never downloads a browser of its own).
 # The last line printed is always "e2e: N passed, N failed", or "e2e: skipped (reason)" only
@@ -39,11 +39,21 @@ fi
 
 rm -rf "$B/test-output/screenshots"
 mkdir -p "$B/test-output/screenshots"
-out=$(mktemp)
-PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 180 node "$here/console.test.mjs" "$B" 2>&1 | tee "$out"
-last=$(tail -1 "$out")
-rm -f "$out"
-if ! [[ "$last" =~ ^e2e:\ [0-9]+\ passed,\ [0-9]+\ failed$ ]]; then
-	fail "the browser tests did not finish"
-fi
-[[ "$last" == *" 0 failed" ]]
+# every *.test.mjs file; each ends with "e2e: N passed, N failed", summed here into one line
+passed=0
+failed=0
+for t in "$here"/*.test.mjs; do
+	out=$(mktemp)
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 180 node "$t" "$B" 2>&1 | sed '$!b;/^e2e: [0-9]* passed, [0-9]* failed$/s/^e2e:/e2e '"$(basename "$t")"':/' | tee "$out"
+	last=$(tail -1 "$out")
+	rm -f "$out"
+	if [[ "$last" =~ ^e2e\ [^:]+:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+	else
+		echo "e2e: $(basename "$t") did not finish"
+		failed=$((failed + 1))
+	fi
+done
+echo "e2e: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
