@@ -822,6 +822,7 @@ struct match_ctx {
 	struct sender *s;
 	const struct outbox_row *row;
 	int64_t lo, hi; /* created_at window, seconds */
+	bool by_body;   /* a resource must end with the row's body */
 	struct candidate c[MAX_CANDIDATES];
 	size_t n;
 	bool failed;
@@ -844,7 +845,7 @@ static bool match_item(void *ctx, const struct twilio_item *it)
 	if (it->created_at > m->hi)
 		return true;
 	/* Twilio may prefix the body (trial accounts); ours is the end of it. */
-	if (m->row->kind != OUTBOX_CALL && !ends_with(it->body, m->row->body ? m->row->body : ""))
+	if (m->by_body && !ends_with(it->body, m->row->body ? m->row->body : ""))
 		return true;
 	/* A SID already on a row is that row's: never matched to another. */
 	if (outbox_sid_known(m->s->db, it->sid, &known) != RC_OK) {
@@ -885,6 +886,19 @@ static bool same_text(const char *a, const char *b)
 	return !strcmp(a ? a : "", b ? b : "");
 }
 
+/*
+ * Whether Twilio's resource for row r carries r's body, so that it is matched by it: texts, and
+ * WhatsApp messages while no template is configured. A WhatsApp message may have gone as the
+ * template (use_template), whose resource's body is the template rendered at Twilio, never our
+ * text: with a template configured such rows are matched, as calls are, by To, From and time.
+ */
+static bool matched_by_body(struct sender *s, const struct outbox_row *r)
+{
+	if (r->kind == OUTBOX_CALL)
+		return false;
+	return r->kind != OUTBOX_WHATSAPP || !s->app->cfg->whatsapp_template_sid;
+}
+
 /* Twilio could not be asked, or a look-alike is not settled yet: r is looked up again at `at`. */
 static void look_again(struct sender *s, const struct outbox_row *r, int64_t at, const char *why)
 {
@@ -899,10 +913,12 @@ static void look_again(struct sender *s, const struct outbox_row *r, int64_t at,
  * look-alike row (same kind, To and From, attempted within 2 × SENDER_SKEW_S) is settled by the
  * same rule, and only once none of them can still be answered (all past their deadline, none
  * in flight): Twilio's resources of that To and From created around their attempts that no row
- * carries (for messages, with the row's body) are matched in order, the oldest row taking the
- * oldest resource. Fewer resources than rows: rows that are interchangeable (same body, same
- * call URL) take what there is in order and the rest were never created; rows that are not
- * (calls of different attempts) cannot be told apart and are reported as 'undecided'.
+ * carries (for texts, with the row's body; not for WhatsApp rows that may have gone as the
+ * template, see matched_by_body) are matched in order, the oldest row taking the oldest
+ * resource. Fewer resources than rows: rows that are interchangeable (same body, same call URL)
+ * take what there is in order and the rest were never created; rows that are not (calls of
+ * different attempts, WhatsApp templates of different texts) cannot be told apart and are
+ * reported as 'undecided'.
  */
 static void reconcile_row(struct sender *s, struct outbox_row *r, int64_t now)
 {
@@ -919,6 +935,7 @@ static void reconcile_row(struct sender *s, struct outbox_row *r, int64_t now)
 	memset(&m, 0, sizeof m);
 	m.s = s;
 	m.row = r;
+	m.by_body = matched_by_body(s, r);
 	if (r->sid[0]) {
 		struct twilio_result res;
 
@@ -947,10 +964,12 @@ static void reconcile_row(struct sender *s, struct outbox_row *r, int64_t now)
 				outbox_rows_release(sib, n_sib);
 				return;
 			}
-			if (!call && !same_text(o->body, r->body))
+			if (m.by_body && !same_text(o->body, r->body))
 				continue;
 			if (call && !same_text(o->url, r->url))
 				interchangeable = false;
+			if (!call && !m.by_body && !same_text(o->body, r->body))
+				interchangeable = false; /* templates of different alerts */
 			if (o->id == r->id)
 				rank = group;
 			group++;
