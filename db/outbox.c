@@ -211,7 +211,8 @@ static enum rc read_rows(struct db *db, struct db_stmt *st, size_t max, struct o
 enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t max, struct outbox_row *rows, size_t *n)
 {
 	/*
-	 * Strict order (issue 11): pages, then acknowledgment/resolve notices, then the support
+	 * Strict order (issue 11): sign-in codes (issue 16: someone waits at the screen; at most one a
+	 * minute per phone), then pages, then acknowledgment/resolve notices, then the support
 	 * line's texts (and any other class), then hand-off and sales notices; among pages those
 	 * of critical alerts first; then the queue's own priority and age. One statement per
 	 * place in that order, each served in order by a partial index of migration 0110
@@ -221,14 +222,16 @@ enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t 
 	 */
 	static const char alert[] = "SELECT " ROW_COLUMNS ", " ALERT_RANK " AS send_rank " DUE_WHERE
 	                            "class = 'alert' ORDER BY send_rank, priority, id LIMIT ?3";
+	static const char otp[] = "SELECT " ROW_COLUMNS ", 0 " DUE_WHERE "class = 'otp' ORDER BY priority, id LIMIT ?3";
 	static const char ack[] = "SELECT " ROW_COLUMNS ", 2 " DUE_WHERE "class = 'ack' ORDER BY priority, id LIMIT ?3";
-	static const char other[] = "SELECT " ROW_COLUMNS ", 3 " DUE_WHERE
-	                            "class NOT IN ('alert', 'ack', 'handoff', 'sales') ORDER BY priority, id LIMIT ?3";
+	static const char other[] =
+	        "SELECT " ROW_COLUMNS ", 3 " DUE_WHERE
+	        "class NOT IN ('alert', 'otp', 'ack', 'handoff', 'sales') ORDER BY priority, id LIMIT ?3";
 	static const char handoff[] =
 	        "SELECT " ROW_COLUMNS ", 4 " DUE_WHERE "class = 'handoff' ORDER BY priority, id LIMIT ?3";
 	static const char sales[] =
 	        "SELECT " ROW_COLUMNS ", 5 " DUE_WHERE "class = 'sales' ORDER BY priority, id LIMIT ?3";
-	static const char *const in_order[] = {alert, ack, other, handoff, sales};
+	static const char *const in_order[] = {otp, alert, ack, other, handoff, sales};
 	enum rc rc = RC_OK;
 	size_t i, got;
 
