@@ -728,6 +728,10 @@ enum rc imap_run(struct app *app, struct db *db, void *state, int64_t now_ms)
 	im->started = true;
 	im->last_poll_ms = now_ms;
 	im->next_poll_ms = now_ms + im->interval_ms;
+	/* several instances on one PostgreSQL: one reads the mailbox, the others stand by and take
+	 * over within an interval when it dies (db_job_lock); one SQLite instance always holds it */
+	if (!db_job_lock(db, "imap"))
+		return RC_OK;
 	im->db = db;
 	poll_mailbox(app, db, im);
 	im->db = NULL;
