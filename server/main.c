@@ -26,6 +26,7 @@
 #include "monitors/watch.h"
 #include "rotation/tz.h"
 #include "core/version.h"
+#include "db/copy.h"
 
 static const char usage[] =
         "usage: plantao <command> [options]\n"
@@ -34,6 +35,8 @@ static const char usage[] =
         "  serve [--demo]              migrate the database and serve HTTP (PLANTAO_LISTEN);\n"
         "                              --demo seeds three people and a weekly rotation into an empty database\n"
         "  migrate                     create or upgrade the database (PLANTAO_DB) and exit\n"
+        "  migrate --copy-from FILE    copy the SQLite database FILE into the empty PostgreSQL database\n"
+        "                              PLANTAO_DB names (migrated first), checked by counts and checksums\n"
         "  token create --role ROLE [--name NAME]\n"
         "                              create an API token (admin, editor, viewer, alerts); printed once\n"
         "  person create --name NAME --phone PHONE [--role admin|editor|viewer]\n"
@@ -43,6 +46,20 @@ static const char usage[] =
         "\n"
         "Configuration comes from the environment and ./.env; see README.md.\n";
 
+/* PLANTAO_DB as logs and messages show it: a postgres:// URL's password is never printed. */
+static char shown_db[512];
+
+static void show_db(const char *path)
+{
+	const char *scheme = strstr(path, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
+	const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+
+	if (colon)
+		snprintf(shown_db, sizeof shown_db, "%.*s:***%s", (int)(colon - path), path, at);
+	else
+		snprintf(shown_db, sizeof shown_db, "%s", path);
+}
+
 static void load_cfg(struct cfg *c)
 {
 	char err[512];
@@ -50,6 +67,7 @@ static void load_cfg(struct cfg *c)
 	if (cfg_load(c, err, sizeof err) != RC_OK)
 		die("configuration: %s", err);
 	clock_use_file(c->clock_file);
+	show_db(c->db_path);
 }
 
 static struct db *open_migrated(const struct cfg *c)
@@ -58,11 +76,11 @@ static struct db *open_migrated(const struct cfg *c)
 	int applied;
 
 	if (db_open(c->db_path, &db) != RC_OK)
-		die("cannot open database %s", c->db_path);
+		die("cannot open database %s", shown_db);
 	if (db_migrate(db, &applied) != RC_OK)
-		die("database %s could not be migrated", c->db_path);
+		die("database %s could not be migrated", shown_db);
 	if (applied)
-		log_info("database %s: %d migration(s) applied, schema %d", c->db_path, applied, db_latest_version());
+		log_info("database %s: %d migration(s) applied, schema %d", shown_db, applied, db_latest_version());
 	return db;
 }
 
@@ -72,8 +90,31 @@ static int cmd_migrate(void)
 
 	load_cfg(&c);
 	db_close(open_migrated(&c));
-	printf("database %s at schema %d\n", c.db_path, db_latest_version());
+	printf("database %s at schema %d\n", shown_db, db_latest_version());
 	cfg_release(&c);
+	return 0;
+}
+
+/* plantao migrate --copy-from FILE: a SQLite database moved into PostgreSQL (db/copy.c). */
+static int cmd_migrate_copy(const char *from)
+{
+	struct copy_report r;
+	struct cfg c;
+	struct db *db;
+	char err[512];
+	enum rc rc;
+
+	load_cfg(&c);
+	db = open_migrated(&c);
+	rc = copy_from_sqlite(db, from, &r, err, sizeof err);
+	db_close(db);
+	cfg_release(&c);
+	if (rc != RC_OK) {
+		fprintf(stderr, "plantao: copy from %s: %s\n", from, err);
+		return 1;
+	}
+	printf("copied %lld rows in %zu tables from %s into %s; counts and checksums match (%s)\n", (long long)r.rows,
+	       r.tables, from, shown_db, r.check);
 	return 0;
 }
 
@@ -243,7 +284,7 @@ static int cmd_serve(int argc, char **argv)
 		log_warn("Twilio credentials not set (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM): "
 		         "messages and calls stay pending in the outbox");
 	log_info("plantao %s serving on %s:%d (public URL %s, database %s)", PLANTAO_VERSION, c.listen_host,
-	         http_port(http), c.public_url, c.db_path);
+	         http_port(http), c.public_url, shown_db);
 	if (demo)
 		printf("plantao is up. Try:\n"
 		       "  curl http://%s:%d/healthz\n"
@@ -285,6 +326,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc, argv);
 	if (!strcmp(cmd, "migrate") && argc == 2)
 		return cmd_migrate();
+	if (!strcmp(cmd, "migrate") && argc == 4 && !strcmp(argv[2], "--copy-from"))
+		return cmd_migrate_copy(argv[3]);
 	if (!strcmp(cmd, "token"))
 		return cmd_token(argc, argv);
 	if (!strcmp(cmd, "person"))
