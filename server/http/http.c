@@ -622,6 +622,25 @@ static enum rc authenticate(struct http_server *s, struct http_req *req)
 	return rc;
 }
 
+/* The public sign-in routes (asking for a code, trying one): every request spends from its
+ * address's failed-authentication bucket, so a flood from one address gets 429 before it
+ * costs the database a code or a hash, and other addresses are untouched (issue 16). */
+static bool charged_to_address(const struct route *r)
+{
+	return r->auth == HTTP_PUBLIC && strcmp(r->method, "POST") == 0 &&
+	       (strcmp(r->pattern, "/api/auth/code") == 0 || strcmp(r->pattern, "/api/auth/verify") == 0);
+}
+
+static enum rc charge_address(struct http_server *s, struct http_req *req)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	client_addr(req, addr, sizeof addr);
+	if (!rate_take(&s->failed_auth, addr, s->app->cfg->api_rate))
+		return rate_limited(s, req, "sign-in requests from this address", addr);
+	return RC_OK;
+}
+
 static enum rc check_signature(struct http_server *s, struct http_req *req)
 {
 	const struct cfg *c = s->app->cfg;
@@ -746,6 +765,8 @@ static enum rc begin(struct http_server *s, struct http_req *req, const char *me
 	if (rc == RC_NOT_FOUND)
 		return http_fail(req, RC_NOT_FOUND, "no route for %s %s", method, url);
 	if (rc != RC_OK)
+		return rc;
+	if (charged_to_address(req->route) && (rc = charge_address(s, req)) != RC_OK)
 		return rc;
 	req->db = app_db(s->app);
 	if (!req->db)

@@ -2,10 +2,13 @@
 tests/integration/test_auth_more.py — the rest of sign-in and verification (issue 16), against
 the real server and the Twilio simulator at the default configuration: a sign-in code goes
 out with the pages, ahead of queued notices (PLANTAO_SMS_RATE's default pacing of 1 text a
-second).
+second); POST /api/auth/code and /api/auth/verify limited per client address.
 """
 
+import http.client
+import json
 import re
+import time
 
 from harness import IntegrationTest
 
@@ -17,6 +20,25 @@ def code_of(msg):
     m = re.search(r"\b(\d{6})\b", msg.body)
     assert m, "no code in %r" % msg.body
     return m.group(1)
+
+
+class Client:
+    """A keep-alive HTTP/1.1 client bound to one loopback source address."""
+
+    def __init__(self, plantao, source="127.0.0.1"):
+        self.conn = http.client.HTTPConnection("127.0.0.1", plantao.port, timeout=10,
+                                               source_address=(source, 0))
+
+    def post(self, path, body):
+        self.conn.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+        r = self.conn.getresponse()
+        data = r.read()
+        if r.getheader("Connection", "").lower() == "close":
+            self.conn.close()
+        return r.status, data, {k.lower(): v for k, v in r.getheaders()}
+
+    def close(self):
+        self.conn.close()
 
 
 class AuthMoreTest(IntegrationTest):
@@ -50,3 +72,55 @@ class TestCodePriority(AuthMoreTest):
         # the code goes with the next free slot: at most the notices already taken before it
         # was asked (one or two at this pace) precede it, not the whole queue
         self.assertLessEqual(order.index(ANA), 2, order)
+
+
+class TestAddressLimit(AuthMoreTest):
+    """PLANTAO_API_RATE at its default (50/s, burst 100), charged per address."""
+
+    def flood(self, client, path, body_of, limit=3000):
+        statuses, limited = [], None
+        t0 = time.monotonic()
+        for i in range(limit):
+            status, body, headers = client.post(path, body_of(i))
+            statuses.append(status)
+            if status == 429 and limited is None:
+                limited = (body, headers)
+            if limited and len(statuses) >= 400:
+                break
+        return statuses, limited, time.monotonic() - t0
+
+    def test_code_flood_from_one_address_is_limited_and_the_table_stays_bounded(self):
+        flooder = Client(self.plantao)
+        self.addCleanup(flooder.close)
+        # a different unknown phone each time: every accepted request records a code
+        statuses, limited, took = self.flood(flooder, "/api/auth/code",
+                                             lambda i: {"phone": "+55119%08d" % i})
+        self.assertTrue(429 in statuses, "no 429 in %d requests (%.1fs)" % (len(statuses), took))
+        body, headers = limited
+        self.assertEqual(headers.get("retry-after"), "1")
+        self.assertIn("sign-in requests from this address", json.loads(body)["error"]["message"])
+        accepted = statuses.count(202)
+        self.assertEqual(set(statuses), {202, 429})
+        # refused requests cost nothing: the table holds the accepted ones only, which the
+        # address's bucket bounds (burst 100 + 50 a second)
+        rows = self.plantao.db.scalar("SELECT count(*) FROM otp_codes")
+        self.assertEqual(rows, accepted)
+        self.assertLessEqual(accepted, 100 + 50 * took + 10)
+        # another address is not affected, even right after the flood
+        other = Client(self.plantao, "127.0.0.3")
+        self.addCleanup(other.close)
+        self.assertEqual(other.post("/api/auth/code", {"phone": ANA})[0], 202)
+        self.assertEqual(other.post("/api/auth/verify", {"phone": ANA, "code": "123456"})[0], 401)
+
+    def test_guessing_codes_from_one_address_is_limited(self):
+        flooder = Client(self.plantao, "127.0.0.4")
+        self.addCleanup(flooder.close)
+        statuses, limited, took = self.flood(flooder, "/api/auth/verify",
+                                             lambda i: {"phone": "+55119%08d" % i, "code": "%06d" % i})
+        self.assertTrue(429 in statuses, "no 429 in %d requests (%.1fs)" % (len(statuses), took))
+        self.assertEqual(set(statuses), {401, 429})
+        # and the code route from that address is limited too (one bucket per address)
+        self.assertEqual(flooder.post("/api/auth/code", {"phone": ANA})[0], 429)
+        other = Client(self.plantao, "127.0.0.5")
+        self.addCleanup(other.close)
+        self.assertEqual(other.post("/api/auth/code", {"phone": ANA})[0], 202)
