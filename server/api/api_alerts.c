@@ -31,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth/session.h"
 #include "db/alerts.h"
 #include "db/db.h"
 #include "db/escalation.h"
@@ -1071,6 +1072,10 @@ static enum rc ack_or_resolve(struct http_req *req, bool ack)
 				return http_fail(req, rc, "cannot read person %lld", (long long)person_id);
 		}
 	}
+	/* Through a session (the console), the signed-in person acknowledges unless the body
+	 * names somebody (issue 16). */
+	if (ack && person_id == 0)
+		(void)session_actor_person(req->actor, &person_id); /* any other actor: 0, nobody */
 	rc = ack ? alerts_ack(req->app, req->db, id, person_id, "api", NULL)
 	         : alerts_resolve(req->app, req->db, id, "api", NULL);
 	if (rc == RC_NOT_FOUND)

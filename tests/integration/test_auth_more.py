@@ -2,7 +2,7 @@
 tests/integration/test_auth_more.py — the rest of sign-in and verification (issue 16), against
 the real server and the Twilio simulator at the default configuration: a sign-in code goes
 out with the pages, ahead of queued notices (PLANTAO_SMS_RATE's default pacing of 1 text a
-second); POST /api/auth/code and /api/auth/verify limited per client address.
+second); POST /api/auth/code and /api/auth/verify limited per client address; an alert acknowledged through a session names the person.
 """
 
 import http.client
@@ -72,6 +72,31 @@ class TestCodePriority(AuthMoreTest):
         # the code goes with the next free slot: at most the notices already taken before it
         # was asked (one or two at this pace) precede it, not the whole queue
         self.assertLessEqual(order.index(ANA), 2, order)
+
+
+class TestSessionActs(AuthMoreTest):
+    def test_ack_by_cookie_names_the_signed_in_person(self):
+        ana = self.person("Ana Souza", ANA)
+        self.assertEqual(self.ask_code(ANA)[0], 202)
+        code = code_of(self.sim.expect_sms(ANA, "plantao"))
+        status, body, headers = self.api("POST", "/api/auth/verify", json={"phone": ANA, "code": code}, token=None)
+        self.assertEqual(status, 200, body)
+        secret = re.match(r"plantao_session=([^;]*)", headers["set-cookie"]).group(1)
+        status, alert, _ = self.api("POST", "/api/alerts", json={"summary": "disk full"})
+        self.assertEqual(status, 202, alert)
+        aid = alert["id"]
+        # the console acknowledges with the cookie and no person_id in the body
+        status, out, _ = self.api("POST", "/api/alerts/%d/ack" % aid, json={}, token=None,
+                                  headers={"Cookie": "plantao_session=" + secret, "X-Plantao-CSRF": "1"})
+        self.assertEqual(status, 200, out)
+        got = self.api_ok("GET", "/api/alerts/%d" % aid)
+        self.assertEqual(got["status"], "acknowledged")
+        self.assertEqual(got["acked_by"], ana)
+        self.assertEqual(got["acked_by_name"], "Ana Souza")
+        # a token (a machine) still acknowledges as nobody in particular
+        status, alert, _ = self.api("POST", "/api/alerts", json={"summary": "cpu hot"})
+        self.api_ok("POST", "/api/alerts/%d/ack" % alert["id"], json={})
+        self.assertIsNone(self.api_ok("GET", "/api/alerts/%d" % alert["id"])["acked_by"])
 
 
 class TestAddressLimit(AuthMoreTest):
