@@ -162,9 +162,9 @@ static void check_twilio(struct http_req *req, const struct health_waiting *w, b
 static void check_oncall(struct http_req *req, int64_t now, struct component *c, int *reachable)
 {
 	struct escalation_policy pol;
-	int64_t oncall = 0, next = 0, seen[ESCALATION_MAX_STEPS];
+	int64_t oncall = 0, next = 0, seen[ESCALATION_MAX_STEPS], opted_out = 0;
 	size_t i, n_seen = 0;
-	bool oncall_reachable = false;
+	bool oncall_reachable = false, oncall_opted_out = false;
 	enum rc rc;
 
 	*reachable = 0;
@@ -191,12 +191,20 @@ static void check_oncall(struct http_req *req, int64_t now, struct component *c,
 			continue;
 		seen[n_seen++] = id;
 		oncall_reachable = oncall_reachable || id == oncall;
+		oncall_opted_out = oncall_opted_out || (id == oncall && p.sms_opt_out);
 	}
 	*reachable = (int)n_seen;
 	/* Counts and ids only: /healthz is public; names and phones stay behind the API's token. */
 	json_object_set_new(c->detail, "steps", json_integer((json_int_t)pol.n_steps));
 	json_object_set_new(c->detail, "reachable", json_integer((json_int_t)n_seen));
 	json_object_set_new(c->detail, "oncall_id", oncall_reachable ? json_integer(oncall) : json_null());
+	/* People whose texts are off (they replied STOP, or Twilio refused with 21610): they are
+	 * still called, but their pages by text do not go. A count, never who. */
+	if (people_opted_out_count(req->db, &opted_out) == RC_OK)
+		json_object_set_new(c->detail, "texts_opted_out", json_integer((json_int_t)opted_out));
+	else
+		json_object_set_new(c->detail, "texts_opted_out", json_null());
+	json_object_set_new(c->detail, "oncall_texts_opted_out", json_boolean(oncall_opted_out));
 	if (pol.n_steps == 0)
 		set(c, LEVEL_FAIL, "no_policy", "the escalation policy has no steps: alerts page nobody");
 	else if (!n_seen)

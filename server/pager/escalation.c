@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "db/alerts.h"
+#include "db/audit.h"
 #include "db/db.h"
 #include "db/escalation.h"
 #include "db/people.h"
@@ -191,12 +192,33 @@ static enum rc rewrite_page_text(struct app *app, struct db *db, int64_t row)
 }
 
 /*
+ * The page text of alert a to p, who opted out of texts, is not sent; said once (this runs
+ * once per alert and person, when the alert starts, in its transaction): a WARNING in the log
+ * and an audit row "alert.text_skipped" on the alert (GET /api/audit) with who and why.
+ * called: whether the alert's calls reach p (below call_min_severity they do not: p is not
+ * paged for it at all).
+ */
+static enum rc text_opted_out(struct db *db, const struct alerts_row *a, const struct person *p, bool called)
+{
+	json_t *detail = json_pack("{s:I,s:s,s:s,s:b}", "person_id", (json_int_t)p->id, "kind", "sms", "reason",
+	                           "opted_out", "called", called);
+	enum rc rc = detail ? audit_log(db, "pager", "alert.text_skipped", a->id, detail) : RC_INTERNAL;
+
+	json_decref(detail);
+	if (rc == RC_OK)
+		log_warn("alert %lld: no text to person %lld (%s): opted out (%s)", (long long)a->id, (long long)p->id,
+		         p->name, called ? "calls still go out" : "and this severity is not called: not paged");
+	return rc;
+}
+
+/*
  * The page of alert a to one person: SMS unless they texted STOP, WhatsApp if opted in. A
  * page text to them still waiting to be sent (held by the per-phone limit, retried) takes
  * the alert in and is rewritten to list every open alert it carries; otherwise a new text is
  * queued at once.
  */
-static enum rc text_person(struct app *app, struct db *db, const struct alerts_row *a, const struct person *p)
+static enum rc text_person(struct app *app, struct db *db, const struct alerts_row *a, const struct person *p,
+                           bool called)
 {
 	static const char *const kinds[] = {"sms", "whatsapp"};
 	size_t k;
@@ -207,8 +229,10 @@ static enum rc text_person(struct app *app, struct db *db, const struct alerts_r
 		char key[128], body[ESCALATION_TEXT_MAX];
 		int64_t row = 0;
 
-		if (k == 0 && p->sms_opt_out)
+		if (k == 0 && p->sms_opt_out) {
+			rc = text_opted_out(db, a, p, called);
 			continue;
+		}
 		if (k == 1 && !(p->whatsapp && app->cfg->whatsapp_from))
 			continue;
 		rc = alerts_open_page_text(db, kinds[k], p->phone, &row);
@@ -497,7 +521,7 @@ static enum rc start(struct app *app, struct db *db, const struct alerts_row *a,
 	if (n == 0)
 		return unpaged(app, db, a, nobody_reason(&p), now);
 	for (i = 0; i < n && rc == RC_OK; i++)
-		rc = text_person(app, db, a, &who[i]);
+		rc = text_person(app, db, a, &who[i], is_called(&p, a));
 	if (rc != RC_OK)
 		return rc;
 	log_info("alert %lld: texted %zu people", (long long)a->id, n);
