@@ -538,6 +538,11 @@ static void client_addr(struct http_req *req, char *out, size_t len)
 	conn_addr(req->conn, out, len);
 }
 
+void http_client_addr(struct http_req *req, char *out, size_t len)
+{
+	client_addr(req, out, len);
+}
+
 /* Tokens a bucket of this rate holds now (capped at the burst of twice the rate). */
 static double bucket_level(const struct rate_slot *slot, int rate, int64_t now_ms)
 {

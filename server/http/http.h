@@ -106,6 +106,12 @@ const char *http_query(struct http_req *req, const char *name);
 enum rc http_param_id(struct http_req *req, size_t i, int64_t *out);
 /* The JSON body (borrowed): RC_UNSUPPORTED unless Content-Type is application/json, RC_INVALID if it does not parse. */
 enum rc http_json_body(struct http_req *req, json_t **out);
+/* Room for http_client_addr()'s answer (INET6_ADDRSTRLEN). */
+#define HTTP_ADDR_LEN 46
+/* The client's address as libmicrohttpd gives it (the peer of the TCP connection, not a header a
+ * client could write), as text ("127.0.0.1", "::1") into out; "" when unknown. The per-address
+ * limits key on it. */
+void http_client_addr(struct http_req *req, char *out, size_t len);
 /* Content-Type without parameters, lower-case, or "" (static buffer in req: borrowed). */
 bool http_content_type_is(struct http_req *req, const char *type);
 

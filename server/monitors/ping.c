@@ -7,6 +7,8 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,28 +83,64 @@ static size_t clean_body(char *s, size_t len)
 }
 
 /*
- * The budget of unknown-secret answers. Process-wide on purpose: it is about the secret space
- * as a whole (a guesser spreads over addresses), and pings with a known secret never spend
- * from it, so a flood of guesses slows down only guesses.
+ * The budget of unknown-secret answers, one token bucket per client address (the TCP peer
+ * libmicrohttpd reports, http_client_addr()): a guesser spends only its own address's budget,
+ * so a job elsewhere with a mistyped secret still hears 404 (and fixes its URL) instead of
+ * 429. Pings with a known secret never spend from it. The table is small and bounded
+ * (PING_MISS_SLOTS, open addressing over PING_MISS_PROBE neighbours): an address takes a slot
+ * that is empty or idle long enough to be full again, never one still in use, and when every
+ * neighbour is busy it shares its home slot's bucket — a guesser from many addresses can make
+ * the limit stricter for the addresses it collides with, never win a fresh budget.
  */
-static pthread_mutex_t miss_lock = PTHREAD_MUTEX_INITIALIZER;
-static double miss_tokens = 2.0 * PING_MISS_RATE;
-static int64_t miss_last_us;
+struct miss_slot {
+	char addr[HTTP_ADDR_LEN];
+	double tokens;
+	int64_t last_us;
+};
 
-static bool miss_allowed(void)
+static pthread_mutex_t miss_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct miss_slot miss_slots[PING_MISS_SLOTS];
+
+/* Tokens a slot holds at now (capped at the burst of twice the rate). */
+static double miss_level(const struct miss_slot *slot, int64_t now)
 {
+	double level = slot->tokens + (double)(now - slot->last_us) / 1e6 * PING_MISS_RATE;
+
+	return level > 2.0 * PING_MISS_RATE ? 2.0 * PING_MISS_RATE : level;
+}
+
+static bool miss_allowed(const char *addr)
+{
+	uint64_t h = 1469598103934665603ULL;
+	struct miss_slot *slot = NULL, *free_slot = NULL;
 	int64_t now = clock_mono_us();
+	size_t i;
 	bool ok;
 
+	for (i = 0; addr[i]; i++)
+		h = (h ^ (unsigned char)addr[i]) * 1099511628211ULL;
 	pthread_mutex_lock(&miss_lock);
-	if (miss_last_us)
-		miss_tokens += (double)(now - miss_last_us) / 1e6 * PING_MISS_RATE;
-	if (miss_tokens > 2.0 * PING_MISS_RATE)
-		miss_tokens = 2.0 * PING_MISS_RATE;
-	miss_last_us = now;
-	ok = miss_tokens >= 1.0;
+	for (i = 0; i < PING_MISS_PROBE && !slot; i++) {
+		struct miss_slot *c = &miss_slots[(h + i) % PING_MISS_SLOTS];
+
+		if (c->last_us && strcmp(c->addr, addr) == 0)
+			slot = c;
+		else if (!free_slot && (!c->last_us || miss_level(c, now) >= 2.0 * PING_MISS_RATE))
+			free_slot = c; /* empty, or idle long enough to be full: nothing is lost */
+	}
+	if (!slot && free_slot) {
+		slot = free_slot;
+		snprintf(slot->addr, sizeof slot->addr, "%s", addr);
+		slot->tokens = 2.0 * PING_MISS_RATE;
+		slot->last_us = now;
+	}
+	if (!slot) /* every neighbour is in use: share the home slot's bucket */
+		slot = &miss_slots[h % PING_MISS_SLOTS];
+	slot->tokens = miss_level(slot, now);
+	slot->last_us = now;
+	ok = slot->tokens >= 1.0;
 	if (ok)
-		miss_tokens -= 1.0;
+		slot->tokens -= 1.0;
 	pthread_mutex_unlock(&miss_lock);
 	return ok;
 }
@@ -151,7 +189,10 @@ enum rc ping_handle(struct http_req *req)
 		return text(req, 400, "expected /ping/<key>, /ping/<key>/start, /fail or an exit status 0-255\n");
 	rc = strlen(secret) == MONITORS_SECRET_LEN ? monitors_find_secret(req->db, secret, &id, NULL) : RC_NOT_FOUND;
 	if (rc == RC_NOT_FOUND) {
-		if (!miss_allowed()) {
+		char addr[HTTP_ADDR_LEN];
+
+		http_client_addr(req, addr, sizeof addr);
+		if (!miss_allowed(addr)) {
 			http_add_header(req, "Retry-After", "1");
 			return text(req, 429, "too many pings with unknown keys; retry shortly\n");
 		}
