@@ -49,6 +49,10 @@ static const struct metrics_family families[] = {
         {"plantao_imap_mails_total", "E-mails read, by result (alert, a heartbeat ping, failed).", true},
         {"plantao_call_redirects_total",
          "Live calls given new TwiML (an answering machine's message after the beep), by result.", true},
+        {"plantao_monitor_pings_total",
+         "Heartbeat pings folded into their monitors, by kind (success, start, fail), from the ping URL "
+         "or e-mail.",
+         true},
         {"plantao_calls_machine_total",
          "Alert calls answered by an answering machine or a fax (never an "
          "acknowledgment).",

@@ -8,7 +8,9 @@
  *             was not refused for authentication (20003 and friends);
  *   oncall    the escalation policy reaches somebody now;
  *   outbox    no page has waited longer than PLANTAO_HEALTH_PAGE_AGE seconds;
- *   imap      (with PLANTAO_IMAP_URL) the mail poller logs in and reads the mailbox.
+ *   imap      (with PLANTAO_IMAP_URL) the mail poller logs in and reads the mailbox;
+ *   monitors  (when heartbeat or uptime monitors exist) the monitor thread ticks: one that
+ *             stopped (its database stuck, the thread gone) notices no missed heartbeat.
  * A failing component makes it 503 (no Twilio credentials fails even with nothing waiting: no
  * page could go out); warnings (Twilio errors being retried, nobody on call but a named person
  * in the policy) keep 200. The body names each component's state, gives a reason for each one that is not ok and,
@@ -22,6 +24,7 @@
 #include "http/ops.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,6 +40,7 @@
 #include "db/outbox.h"
 #include "db/people.h"
 #include "http/metrics.h"
+#include "monitors/watch.h"
 
 enum level { LEVEL_OK, LEVEL_WARN, LEVEL_FAIL };
 
@@ -336,26 +340,53 @@ static void log_change(struct app *app, size_t i, const struct component *c)
 		log_info("health: %s ok again", c->name);
 }
 
-#define N_COMPONENTS 5 /* the last one, imap, only when PLANTAO_IMAP_URL is set */
-
-/* How many components this configuration has. */
-static size_t n_components(const struct http_req *req)
+/* The monitor thread (server/monitors/watch.c), when monitors exist: its last good tick. A change
+ * is logged here once (log_change keeps only the first APP_HEALTH_COMPONENTS). */
+static void check_monitors(struct component *c, int64_t total)
 {
-	return req->app->cfg->imap_url ? N_COMPONENTS : N_COMPONENTS - 1;
+	static atomic_int was_failing;
+	int64_t tick = watch_last_tick_us(), age_ms = tick ? (clock_mono_us() - tick) / 1000 : 0;
+	int failing;
+
+	json_object_set_new(c->detail, "monitors", json_integer(total));
+	json_object_set_new(c->detail, "last_tick_ms_ago", json_integer(age_ms));
+	if (tick && age_ms > WATCH_STALL_MS)
+		set(c, LEVEL_FAIL, "stalled",
+		    "the monitor thread has not ticked for %lld s (see the log: the database?): a heartbeat "
+		    "that stops is not noticed and pages nobody",
+		    (long long)(age_ms / 1000));
+	failing = c->level == LEVEL_FAIL;
+	if (atomic_exchange(&was_failing, failing) != failing) {
+		if (failing)
+			log_warn("health: monitors failing (%s): %s", c->code, c->reason);
+		else
+			log_info("health: monitors ok again");
+	}
 }
 
-/* Judges every component (each request's own verdict, details included) and logs changes. */
+#define N_COMPONENTS 6 /* imap only with PLANTAO_IMAP_URL, monitors only when monitors exist */
+
+/* Judges every component (each request's own verdict, details included) and logs changes; *n:
+ * how many components this configuration has (comps[0..*n-1]). */
 static enum level assess(struct http_req *req, int64_t now, struct component comps[N_COMPONENTS],
-                         struct health_waiting *w, bool *have_w)
+                         struct health_waiting *w, bool *have_w, size_t *n_out)
 {
-	static const char *const names[N_COMPONENTS] = {"database", "twilio", "oncall", "outbox", "imap"};
+	static const char *const names[N_COMPONENTS] = {"database", "twilio", "oncall", "outbox", "imap", "monitors"};
 	enum level worst = LEVEL_OK;
 	int reachable;
-	size_t i, n = n_components(req);
+	int64_t counts[WATCH_STATES], total = 0;
+	bool imap = req->app->cfg->imap_url != NULL, monitors;
+	size_t i, n = 4 + (imap ? 1 : 0);
 
+	monitors = watch_counts(counts);
+	for (i = 0; i < WATCH_STATES; i++)
+		total += counts[i];
+	monitors = monitors && total > 0;
+	if (monitors)
+		n++;
 	for (i = 0; i < n; i++) {
 		memset(&comps[i], 0, sizeof comps[i]);
-		comps[i].name = names[i];
+		comps[i].name = names[i == 4 && !imap ? 5 : i];
 		snprintf(comps[i].code, sizeof comps[i].code, "ok");
 		comps[i].detail = json_object();
 	}
@@ -364,13 +395,16 @@ static enum level assess(struct http_req *req, int64_t now, struct component com
 	check_twilio(req, w, *have_w, &comps[1]);
 	check_oncall(req, now, &comps[2], &reachable);
 	check_outbox(req, now, w, *have_w, &comps[3]);
-	if (n > 4)
+	if (imap)
 		check_imap(req, now, &comps[4]);
+	if (monitors)
+		check_monitors(&comps[n - 1], total);
 	for (i = 0; i < n; i++) {
 		if (comps[i].level > worst)
 			worst = comps[i].level;
 		log_change(req->app, i, &comps[i]); /* imap: the poller logs its own streaks */
 	}
+	*n_out = n;
 	return worst;
 }
 
@@ -380,14 +414,14 @@ enum rc ops_healthz(struct http_req *req)
 	int64_t now = clock_now();
 	struct health_waiting w;
 	bool have_w, alive, verbose = has_flag(req, "verbose"), strict = !has_flag(req, "live");
-	enum level worst = assess(req, now, comps, &w, &have_w);
+	size_t i, n;
+	enum level worst = assess(req, now, comps, &w, &have_w, &n);
 	json_t *body, *reasons = json_object(), *all = json_object();
-	size_t i;
 
 	alive = db_ping(req->db) == RC_OK;
 	db_settle(req->db, "healthz");
 	body = json_pack("{s:s,s:I}", "version", PLANTAO_VERSION, "checked_at", (json_int_t)now);
-	for (i = 0; i < n_components(req); i++) {
+	for (i = 0; i < n; i++) {
 		struct component *c = &comps[i];
 		static const char *const words[] = {"ok", "warning", "failing"};
 
@@ -428,12 +462,13 @@ static enum rc paging_gauges(struct http_req *req, struct buf *b)
 	struct health_waiting w;
 	struct component comps[N_COMPONENTS];
 	bool have_w;
-	enum level worst = assess(req, now, comps, &w, &have_w);
+	size_t i, n;
+	enum level worst = assess(req, now, comps, &w, &have_w, &n);
 	enum rc rc = RC_OK;
-	size_t i;
+	int64_t counts[WATCH_STATES];
 	int p;
 
-	for (i = 0; i < n_components(req); i++)
+	for (i = 0; i < n; i++)
 		json_decref(comps[i].detail);
 	rc = buf_puts(b, "# HELP plantao_outbox_oldest_pending_seconds Age of the oldest message or call not yet "
 	                 "accepted by Twilio, by priority (alert pages, support line, sales); 0 when none waits.\n"
@@ -455,9 +490,18 @@ static enum rc paging_gauges(struct http_req *req, struct buf *b)
 		        "# HELP plantao_health_ok Each /healthz component: 1 ok or warning, 0 failing.\n"
 		        "# TYPE plantao_health_ok gauge\n",
 		        comps[2].level == LEVEL_FAIL ? 0 : 1, worst == LEVEL_FAIL ? 0 : 1);
-	for (i = 0; rc == RC_OK && i < n_components(req); i++)
+	for (i = 0; rc == RC_OK && i < n; i++)
 		rc = buf_printf(b, "plantao_health_ok{component=\"%s\"} %d\n", comps[i].name,
 		                comps[i].level == LEVEL_FAIL ? 0 : 1);
+	if (rc == RC_OK)
+		rc = buf_printf(b,
+		                "# HELP plantao_monitors Heartbeat and uptime monitors by state (new, up, late, down; "
+		                "paused ones only as paused), counted by the monitor thread every %d s.\n"
+		                "# TYPE plantao_monitors gauge\n",
+		                WATCH_COUNT_MS / 1000);
+	watch_counts(counts);
+	for (i = 0; rc == RC_OK && i < WATCH_STATES; i++)
+		rc = buf_printf(b, "plantao_monitors{state=\"%s\"} %lld\n", watch_state_name(i), (long long)counts[i]);
 	return rc;
 }
 

@@ -18,8 +18,16 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "db/monitors.h"
+#include "http/metrics.h"
 #include "monitors/heartbeat.h"
 #include "pager/alerts.h"
+
+/* What the thread last knew, for /healthz and /metrics (watch.h). Process-wide like the thread
+ * itself: one monitor thread per process. */
+static _Atomic int64_t last_tick_us; /* clock_mono_us() of the last tick that went through */
+static _Atomic int64_t state_counts[WATCH_STATES];
+static _Atomic int64_t counted_us; /* when state_counts were taken; 0: never */
+static const char *const state_names[WATCH_STATES] = {"new", "up", "late", "down", "paused"};
 
 struct watch {
 	struct app *app;
@@ -46,6 +54,7 @@ static void after_commit(struct app *app, const struct heartbeat_effects *fx)
 static enum rc fold(struct watch *w, struct db *db, size_t *n)
 {
 	struct heartbeat_effects fx = {0, 0};
+	int64_t kinds[3] = {0, 0, 0}; /* success, start, fail */
 	int64_t now_ms = clock_now_ms();
 	size_t i;
 	enum rc rc = db_begin(db);
@@ -65,6 +74,8 @@ static enum rc fold(struct watch *w, struct db *db, size_t *n)
 			continue;
 		}
 		if (rc == RC_OK)
+			kinds[strcmp(p->kind, "fail") == 0 ? 2 : strcmp(p->kind, "start") == 0 ? 1 : 0]++;
+		if (rc == RC_OK)
 			rc = monitors_get(db, p->monitor_id, &m);
 		if (rc == RC_OK && strcmp(p->kind, "fail") == 0)
 			rc = monitors_ping_body(db, p->id, w->body, sizeof w->body);
@@ -83,6 +94,12 @@ static enum rc fold(struct watch *w, struct db *db, size_t *n)
 		return rc;
 	}
 	after_commit(w->app, &fx);
+	if (kinds[0])
+		metrics_count(w->app->metrics, "plantao_monitor_pings_total", "kind=\"success\"", kinds[0]);
+	if (kinds[1])
+		metrics_count(w->app->metrics, "plantao_monitor_pings_total", "kind=\"start\"", kinds[1]);
+	if (kinds[2])
+		metrics_count(w->app->metrics, "plantao_monitor_pings_total", "kind=\"fail\"", kinds[2]);
 	return RC_OK;
 }
 
@@ -118,6 +135,36 @@ static enum rc judge(struct watch *w, struct db *db, size_t *n)
 	return RC_OK;
 }
 
+static void count_one(void *ctx, const struct monitor *m)
+{
+	int64_t *counts = ctx;
+	size_t i;
+
+	if (m->paused) {
+		counts[WATCH_STATES - 1]++;
+		return;
+	}
+	for (i = 0; i + 1 < WATCH_STATES; i++)
+		if (strcmp(m->state, state_names[i]) == 0)
+			counts[i]++;
+}
+
+/* Monitors by state, read every WATCH_COUNT_MS rather than at each scrape: one pass over the
+ * table however often /metrics and /healthz are asked. */
+static void count_states(struct db *db)
+{
+	int64_t counts[WATCH_STATES] = {0}, now = clock_mono_us();
+	size_t i;
+
+	if (atomic_load(&counted_us) && now - atomic_load(&counted_us) < WATCH_COUNT_MS * 1000LL)
+		return;
+	if (monitors_each(db, count_one, counts) != RC_OK)
+		return;
+	for (i = 0; i < WATCH_STATES; i++)
+		atomic_store(&state_counts[i], counts[i]);
+	atomic_store(&counted_us, now);
+}
+
 static void *loop(void *arg)
 {
 	struct watch *w = arg;
@@ -144,6 +191,11 @@ static void *loop(void *arg)
 			while (rc == RC_OK && n == WATCH_BATCH && ++rounds < 8);
 			db_settle(db, "monitors judge");
 		}
+		if (rc == RC_OK) {
+			atomic_store(&last_tick_us, clock_mono_us());
+			count_states(db);
+			db_settle(db, "monitors count");
+		}
 		if (rc != RC_OK && rc != last) /* once per kind of trouble, not every tick */
 			log_warn("monitors: %s; heartbeats are not being watched until it clears", rc_str(rc));
 		else if (rc == RC_OK && last != RC_OK)
@@ -163,6 +215,7 @@ enum rc watch_start(struct app *app, struct watch **out)
 	if (!w)
 		return RC_INTERNAL;
 	w->app = app;
+	atomic_store(&last_tick_us, clock_mono_us()); /* a thread that never ticks is stalled from now */
 	if (pthread_create(&w->thread, NULL, loop, w)) {
 		free(w);
 		return RC_INTERNAL;
@@ -178,4 +231,23 @@ void watch_stop(struct watch *w)
 	atomic_store(&w->stop, 1);
 	pthread_join(w->thread, NULL);
 	free(w);
+}
+
+int64_t watch_last_tick_us(void)
+{
+	return atomic_load(&last_tick_us);
+}
+
+bool watch_counts(int64_t counts[WATCH_STATES])
+{
+	size_t i;
+
+	for (i = 0; i < WATCH_STATES; i++)
+		counts[i] = atomic_load(&state_counts[i]);
+	return atomic_load(&counted_us) != 0;
+}
+
+const char *watch_state_name(size_t i)
+{
+	return i < WATCH_STATES ? state_names[i] : "";
 }

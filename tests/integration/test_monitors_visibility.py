@@ -74,3 +74,86 @@ class TestUnknownSecretsPerAddress(MonitorVisibilityTest):
         pings = wait_until(lambda: (lambda p: p if len(p) >= 6 else None)(
             self.api_ok("GET", "/api/monitors/%d/pings" % m["id"])["pings"]), what="six pings recorded")
         self.assertEqual(len(pings), 6)
+
+
+def metric(text, series):
+    """The value of one series line ('name{labels}') in a /metrics text; None when absent."""
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split(" ", 1)[1])
+    return None
+
+
+class TestMonitorMetrics(MonitorVisibilityTest):
+
+    def test_pings_by_kind_and_monitors_by_state(self):
+        text = self.api_ok("GET", "/metrics")
+        self.assertIn("# TYPE plantao_monitors gauge\n", text)
+        self.assertIn("# HELP plantao_monitor_pings_total ", text)
+        self.assertIn("# TYPE plantao_monitor_pings_total counter\n", text)
+        self.assertEqual(metric(text, 'plantao_monitors{state="up"}'), 0)
+        nightly = self.create(name="nightly")
+        backup = self.create(name="backup")
+        self.create(name="idle")
+        paused = self.create(name="paused")
+        self.api_ok("PATCH", "/api/monitors/%d" % paused["id"], json={"paused": True})
+        for m, suffix in ((nightly, ""), (nightly, "/start"), (nightly, "/0"), (backup, "/fail"), (backup, "/3")):
+            self.assertEqual(self.ping_from(None, m["ping_url"] + suffix), (200, "OK"))
+        expect = {
+            'plantao_monitor_pings_total{kind="success"}': 2,
+            'plantao_monitor_pings_total{kind="start"}': 1,
+            'plantao_monitor_pings_total{kind="fail"}': 2,
+            'plantao_monitors{state="up"}': 1,
+            'plantao_monitors{state="down"}': 1,
+            'plantao_monitors{state="new"}': 1,
+            'plantao_monitors{state="paused"}': 1,
+            'plantao_monitors{state="late"}': 0,
+        }
+        seen = {}
+
+        def all_there():
+            text = self.api_ok("GET", "/metrics")
+            seen.clear()
+            seen.update({k: metric(text, k) for k in expect})
+            return seen == expect
+        try:
+            wait_until(all_there, timeout=30, what="pings and states in /metrics")
+        except AssertionError:
+            self.fail("/metrics: %r, expected %r" % (seen, expect))
+
+
+class TestMonitorHealth(MonitorVisibilityTest):
+
+    def health(self):
+        status, body, _ = self.api("GET", "/healthz?verbose", token=None, timeout=30)
+        self.assertIn(status, (200, 503), body)
+        return status, body
+
+    def test_a_monitor_thread_that_stopped_ticking_fails_healthz(self):
+        if self.plantao.db.kind != "sqlite":
+            self.skipTest("holds SQLite's write lock")
+        status, body = self.health()
+        self.assertNotIn("monitors", body)  # no monitors: nothing to watch, no component
+        m = self.create(period_s=5, grace_s=5)
+        body = wait_until(lambda: (lambda b: b if b.get("monitors") == "ok" else None)(self.health()[1]),
+                          timeout=30, what="/healthz monitors ok")
+        self.assertEqual(body["components"]["monitors"]["monitors"], 1)
+        # something holds the database's write lock (a stuck backup, a runaway script): the
+        # monitor thread cannot fold pings nor notice the job that stopped
+        lock = self.plantao.db.connect(timeout=1, isolation_level=None)
+        try:
+            lock.execute("BEGIN IMMEDIATE")
+            body = wait_until(lambda: (lambda b: b if b.get("monitors") == "stalled" else None)(self.health()[1]),
+                              timeout=60, what="/healthz monitors stalled")
+            self.assertIn("monitors", body["reasons"])
+            self.assertIn("not ticked", body["reasons"]["monitors"])
+            text = self.api_ok("GET", "/metrics", timeout=30)
+            self.assertEqual(metric(text, 'plantao_health_ok{component="monitors"}'), 0)
+            status, _ = self.health()
+            self.assertEqual(status, 503)
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        wait_until(lambda: self.health()[1].get("monitors") == "ok", timeout=30, what="/healthz monitors ok again")
+        self.assertIn("health: monitors failing (stalled)", self.plantao.log_text())
+        self.assertEqual(self.ping_from(None, m["ping_url"]), (200, "OK"))
