@@ -34,6 +34,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/version.h"
+#include "db/auth.h"
 #include "db/db.h"
 #include "db/escalation.h"
 #include "db/health.h"
@@ -408,6 +409,23 @@ static enum level assess(struct http_req *req, int64_t now, struct component com
 	return worst;
 }
 
+/* People whose phone is not verified (issue 16), as ids only: /healthz needs no credentials,
+ * so it names nobody. They still get pages; the console shows who they are. */
+static json_t *unverified_people(struct http_req *req)
+{
+	json_t *people = NULL, *ids = json_array(), *p;
+	size_t i;
+
+	if (auth_unverified(req->db, &people) != RC_OK) {
+		json_decref(ids);
+		return json_string("unknown: the database could not be read");
+	}
+	json_array_foreach(people, i, p)
+	        json_array_append_new(ids, json_integer(json_integer_value(json_object_get(p, "id"))));
+	json_decref(people);
+	return ids;
+}
+
 enum rc ops_healthz(struct http_req *req)
 {
 	struct component comps[N_COMPONENTS];
@@ -439,9 +457,10 @@ enum rc ops_healthz(struct http_req *req)
 	                                : worst == LEVEL_WARN ? "warning"
 	                                                      : "ok"));
 	json_object_set_new(body, "reasons", reasons);
-	if (verbose)
+	if (verbose) {
 		json_object_set_new(body, "components", all);
-	else
+		json_object_set_new(body, "unverified_people", unverified_people(req));
+	} else
 		json_decref(all);
 	if (!strict)
 		return http_reply_json(req, alive ? 200 : 503, body);

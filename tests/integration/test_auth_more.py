@@ -2,7 +2,7 @@
 tests/integration/test_auth_more.py — the rest of sign-in and verification (issue 16), against
 the real server and the Twilio simulator at the default configuration: a sign-in code goes
 out with the pages, ahead of queued notices (PLANTAO_SMS_RATE's default pacing of 1 text a
-second); POST /api/auth/code and /api/auth/verify limited per client address; an alert acknowledged through a session names the person.
+second); POST /api/auth/code and /api/auth/verify limited per client address; an alert acknowledged through a session names the person; /healthz?verbose lists the unverified people by id.
 """
 
 import http.client
@@ -13,6 +13,7 @@ import time
 from harness import IntegrationTest
 
 ANA = "+5511987654321"
+BIA = "+5511912345678"
 NOTICE_TO = ["+55119700000%02d" % i for i in range(8)]
 
 
@@ -149,3 +150,24 @@ class TestAddressLimit(AuthMoreTest):
         other = Client(self.plantao, "127.0.0.5")
         self.addCleanup(other.close)
         self.assertEqual(other.post("/api/auth/code", {"phone": ANA})[0], 202)
+
+
+class TestHealthUnverified(AuthMoreTest):
+    def test_healthz_verbose_lists_unverified_people_by_id_only(self):
+        ana = self.person("Ana Souza", ANA)
+        bia = self.person("Bia Lima", BIA, role=None)
+        # Bia verifies her phone (an admin starts it, she replies with the code)
+        self.api_ok("POST", "/api/people/%d/verify" % bia, json={"channel": "sms"})
+        code = code_of(self.sim.expect_sms(BIA, "plantao"))
+        self.api_ok("POST", "/api/people/%d/verify/confirm" % bia, json={"code": code})
+        status, body, _ = self.api("GET", "/healthz?verbose", token=None)
+        self.assertIn(status, (200, 503), body)
+        self.assertEqual(body["unverified_people"], [ana])
+        self.assertNotIn("Ana Souza", str(body))  # no credentials needed: it names nobody
+        # not in the short answer
+        status, body, _ = self.api("GET", "/healthz", token=None)
+        self.assertNotIn("unverified_people", body)
+        # changing Bia's phone clears its verification: she is listed again
+        self.api_ok("PATCH", "/api/people/%d" % bia, json={"phone": "+5511912340000"})
+        status, body, _ = self.api("GET", "/healthz?verbose", token=None)
+        self.assertEqual(sorted(body["unverified_people"]), sorted([ana, bia]))
