@@ -5,7 +5,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "db/auth.h"
 #include "db/db.h"
 #include "db/outbox.h"
 #include "db/people.h"
@@ -71,6 +73,24 @@ static enum rc text(struct db *db, const struct person *p, int64_t start, bool o
 	return outbox_enqueue(db, &m, NULL);
 }
 
+/* Ends body with the request to verify the phone when person id's phone is not verified
+ * (issue 16): replying VERIFICAR gets a code by SMS, replying with it confirms the phone. */
+static enum rc ask_to_verify(struct db *db, int64_t id, bool en, char *body, size_t size)
+{
+	char role[AUTH_ROLE_MAX];
+	int64_t verified_at = 0;
+	size_t n = strlen(body);
+	enum rc rc = auth_person_flags(db, id, role, &verified_at);
+
+	if (rc == RC_NOT_FOUND || (rc == RC_OK && verified_at))
+		return RC_OK;
+	if (rc != RC_OK)
+		return rc;
+	snprintf(body + n, size - n, " %s",
+	         en ? "Reply VERIFY to confirm this phone." : "Responda VERIFICAR para confirmar este telefone.");
+	return RC_OK;
+}
+
 /* Queues the two texts of a change at `boundary` to cur's person (in the caller's transaction). */
 static enum rc queue_texts(struct app *app, struct db *db, const struct rotation_snapshot *snap,
                            const struct schedule_shift *cur, int64_t boundary, int64_t leaving_id)
@@ -107,7 +127,9 @@ static enum rc queue_texts(struct app *app, struct db *db, const struct rotation
 			         "Plantão: você está de plantão desde %s até %s. Ligações de suporte e alertas vão "
 			         "para você.",
 			         since, until);
-		rc = text(db, &in, boundary, false, body);
+		rc = ask_to_verify(db, in.id, en, body, sizeof body);
+		if (rc == RC_OK)
+			rc = text(db, &in, boundary, false, body);
 		if (rc != RC_OK)
 			return rc;
 	}
@@ -118,7 +140,9 @@ static enum rc queue_texts(struct app *app, struct db *db, const struct rotation
 		else
 			snprintf(body, sizeof body, "Plantão: seu plantão terminou %s. Agora com %s até %s.", since,
 			         in.id ? in.name : "?", until);
-		rc = text(db, &out, boundary, true, body);
+		rc = ask_to_verify(db, out.id, en, body, sizeof body);
+		if (rc == RC_OK)
+			rc = text(db, &out, boundary, true, body);
 	}
 	return rc;
 }

@@ -293,9 +293,10 @@ enum rc sms_incoming(struct http_req *req)
 		rc = buf_puts(&reply,
 		              L(req,
 		                "Comandos: QUEM (quem está de plantão), ASSUMIR (assumir o plantão até o fim do "
-		                "turno), ACK N (reconhecer o alerta N), AJUDA.",
+		                "turno), ACK N (reconhecer o alerta N), VERIFICAR (confirmar este telefone com um "
+		                "código), AJUDA.",
 		                "Commands: WHO (who is on call), TAKE (take the shift until it ends), ACK N "
-		                "(acknowledge alert N), HELP."));
+		                "(acknowledge alert N), VERIFY (confirm this phone with a code), HELP."));
 	else
 		rc = buf_puts(&reply, L(req, "Não entendi. Envie AJUDA para ver os comandos.",
 		                        "Sorry, I did not get that. Send HELP for the commands."));

@@ -2,7 +2,8 @@
 tests/integration/test_auth_more.py — the rest of sign-in and verification (issue 16), against
 the real server and the Twilio simulator at the default configuration: a sign-in code goes
 out with the pages, ahead of queued notices (PLANTAO_SMS_RATE's default pacing of 1 text a
-second); POST /api/auth/code and /api/auth/verify limited per client address; an alert acknowledged through a session names the person; /healthz?verbose lists the unverified people by id.
+second); POST /api/auth/code and /api/auth/verify limited per client address; an alert acknowledged through a session names the person; /healthz?verbose lists the unverified people by id; the weekly hand-off text
+to an unverified phone and the SMS help ask for VERIFICAR.
 """
 
 import http.client
@@ -171,3 +172,37 @@ class TestHealthUnverified(AuthMoreTest):
         self.api_ok("PATCH", "/api/people/%d" % bia, json={"phone": "+5511912340000"})
         status, body, _ = self.api("GET", "/healthz?verbose", token=None)
         self.assertEqual(sorted(body["unverified_people"]), sorted([ana, bia]))
+
+
+class TestHandoffAsksToVerify(AuthMoreTest):
+    def iso_local(self, offset_s, tz_hours=-3):
+        t = self.plantao.now() + offset_s + tz_hours * 3600
+        return time.strftime("%Y-%m-%dT%H:%M", time.gmtime(t)) + "%+03d:00" % tz_hours
+
+    def test_weekly_handoff_to_an_unverified_phone_asks_to_verify(self):
+        ana = self.person("Ana Souza", ANA, role=None)
+        bia = self.person("Bia Lima", BIA, role=None)
+        # Ana verified her phone; Bia did not
+        self.api_ok("POST", "/api/people/%d/verify" % ana, json={"channel": "sms"})
+        code = code_of(self.sim.expect_sms(ANA, "plantao"))
+        self.api_ok("POST", "/api/people/%d/verify/confirm" % ana, json={"code": code})
+        self.api_ok("PUT", "/api/rotation", json={"members": [ana, bia], "shift_hours": 168,
+                                                  "handoff": self.iso_local(-1800)[:16]})
+        self.advance(60)  # the rotation is not brand new: its cut is not a hand-off
+        self.advance(7 * 86400)  # a week later Bia takes over from Ana
+        arrives = self.sim.expect_sms(BIA, "você está de plantão desde", timeout=30)
+        leaves = self.sim.expect_sms(ANA, "seu plantão terminou", timeout=30)
+        self.assertTrue(arrives.body.endswith(" Responda VERIFICAR para confirmar este telefone."), arrives.body)
+        self.assertNotIn("VERIFICAR", leaves.body)
+        # Bia replies VERIFICAR as asked: a code comes, her reply confirms the phone
+        self.sim.incoming_sms(BIA, "VERIFICAR")
+        code = code_of(self.sim.expect_sms(BIA, "plantao"))
+        self.sim.incoming_sms(BIA, code)
+        self.assertTrue(self.api_ok("GET", "/api/people/%d" % bia)["phone_verified"])
+
+    def test_sms_help_mentions_verificar(self):
+        self.person("Ana Souza", ANA, role=None)
+        replies = self.sim.incoming_sms(ANA, "AJUDA")
+        self.assertEqual(len(replies), 1, replies)
+        self.assertIn("VERIFICAR", replies[0])
+
