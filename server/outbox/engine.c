@@ -27,14 +27,14 @@
 #include "twilio/redirect.h"
 
 static const struct engine_job paging_jobs[] = {
-        {"escalation", escalation_start, escalation_run, escalation_stop}, /* queues texts and calls */
-        {"handoff", handoff_start, handoff_run, handoff_stop},             /* queues shift notices */
-        {"outbox", sender_start, sender_run, sender_stop},                 /* sends what was queued */
-        {"redirect", redirect_start, redirect_run, redirect_stop},         /* answering machines' messages */
+        {"escalation", escalation_start, escalation_run, escalation_stop, false}, /* queues texts and calls */
+        {"handoff", handoff_start, handoff_run, handoff_stop, true},              /* queues shift notices */
+        {"outbox", sender_start, sender_run, sender_stop, false},                 /* sends what was queued */
+        {"redirect", redirect_start, redirect_run, redirect_stop, false},         /* answering machines' messages */
 };
 
 static const struct engine_job mail_jobs[] = {
-        {"imap", imap_start, imap_run, imap_stop},
+        {"imap", imap_start, imap_run, imap_stop, false}, /* takes its own lock (imap_run) */
 };
 
 #define MAX_JOBS 8
@@ -86,6 +86,8 @@ static void *loop(void *arg)
 
 			if (!w->jobs[i].run)
 				continue;
+			if (w->jobs[i].singleton && !db_job_lock(db, w->jobs[i].name))
+				continue; /* another instance on this database runs this job */
 			rc = w->jobs[i].run(w->app, db, w->state[i], clock_now_ms());
 			db_settle(db, w->jobs[i].name);
 			if (rc != RC_OK)

@@ -8,6 +8,7 @@
 #ifndef PLANTAO_ENGINE_H
 #define PLANTAO_ENGINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/rc.h"
@@ -28,6 +29,9 @@ struct engine_job {
 	enum rc (*start)(struct app *app, struct db *db, void **state); /* optional, once */
 	enum rc (*run)(struct app *app, struct db *db, void *state, int64_t now_ms);
 	void (*stop)(void *state); /* optional */
+	/* Run by one instance at a time among instances on one database (db_job_lock): the others
+	 * skip it until the holder's session ends (SQLite: always this instance). */
+	bool singleton;
 };
 
 enum rc engine_start(struct app *app, struct engine **out);
