@@ -19,7 +19,7 @@
  *	n = db_changes(db);
  *	db_reset(st);                                         always, before the next unit of work
  *
- * Mapping from the SQLite C API (the sed script /work/tmp/dbport.sed does all of it):
+ * Mapping from the SQLite C API:
  *	sqlite3_stmt                  -> struct db_stmt
  *	db_stmt(db, sql)              -> db_prepare(db, sql)
  *	sqlite3_bind_{int64,int,double,text,null,blob}(st, …)  -> db_bind_…(st, …), same arguments
@@ -114,7 +114,7 @@ const char *db_driver_name(const struct db *db);
  */
 struct db_stmt *db_prepare(struct db *db, const char *sql);
 /* The SQLite handle of db_prepare(db, sql): only for code not yet ported to the statement API
- * (SQLite driver only; NULL otherwise). Port with /work/tmp/dbport.sed. */
+ * (SQLite driver only; NULL otherwise). Port such code with the mapping above. */
 sqlite3_stmt *db_stmt(struct db *db, const char *sql);
 
 /* Binding: parameters count from 1 (?1 is 1); 0 when bound, non-zero on error. Bindings stay

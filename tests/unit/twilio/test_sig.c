@@ -1,6 +1,6 @@
 /*
  * tests/unit/twilio/test_sig.c — X-Twilio-Signature: the published vectors of Twilio's helper
- * libraries (/work/shared/twilio/README.md), port variants, tampering, JSON bodies, and
+ * libraries (../shared/twilio/README.md), port variants, tampering, JSON bodies, and
  * vectors computed independently with Python's hmac/hashlib/base64.
  */
 #include <setjmp.h>
