@@ -50,3 +50,45 @@ class TestTemplateLostAnswer(WhatsAppTest):
         self.assertEqual([m.sid for m in sent], [msg.sid], [m.body for m in sent])
         self.assertIn("found at Twilio as %s" % msg.sid, self.plantao.log_text())
         self.consume()
+
+    def queue_whatsapp(self, *bodies):
+        from test_paging_faults import queue
+        return [queue(self.plantao, kind="whatsapp", klass="support", to=ANA, body=b, key="wr:" + b + ":%d")[0]
+                for b in bodies]
+
+    def outbox(self, rid):
+        return [r for r in self.api_ok("GET", "/api/outbox")["outbox"] if r["id"] == rid][0]
+
+    def test_look_alike_template_messages_both_created_each_take_one(self):
+        """Two WhatsApp notices to Ana go as the template and both answers are lost; Twilio has
+        both. Each row takes one of them (the oldest row the oldest message): none is sent again."""
+        self.sim.whatsapp_templates[TEMPLATE] = "Plantão {{1}}: {{2}}. Responda pelo painel."
+        self.sim.lose_response_next("messages", count=2)
+        w1, w2 = self.queue_whatsapp("Aviso um", "Aviso dois")
+        wait_until(lambda: len(self.whatsapp_at_sim()) == 2, timeout=20, what="both creates")
+        self.advance(LOOKUP_DELAY + 2)
+        wait_until(lambda: self.outbox(w1)["sid"] and self.outbox(w2)["sid"], timeout=20, what="both rows settled")
+        self.advance(60)
+        self.sim.wait_idle()
+        sent = self.whatsapp_at_sim()
+        self.assertEqual(len(sent), 2, [m.body for m in sent])
+        self.assertEqual({self.outbox(w1)["sid"], self.outbox(w2)["sid"]}, {m.sid for m in sent})
+        self.consume()
+
+    def test_look_alike_template_messages_that_cannot_be_told_apart_are_reported(self):
+        """Two WhatsApp notices of different texts to Ana go as the template; the first's answer is
+        lost, the second gets a 500. Twilio has one message whose body is the rendered template:
+        which row it belongs to is unknowable, so both are undecided and neither is sent again."""
+        self.sim.lose_response_next("messages")
+        self.sim.fail_next("messages", 500)
+        w1, w2 = self.queue_whatsapp("Aviso um", "Aviso dois")
+        wait_until(lambda: len([r for r in self.sim.requests_of("messages", "POST")
+                                if r.form.get("To") == "whatsapp:" + ANA]) == 2, timeout=20, what="both creates")
+        self.advance(LOOKUP_DELAY + 2)
+        wait_until(lambda: {self.outbox(w1)["status"], self.outbox(w2)["status"]} == {"undecided"},
+                   timeout=20, what="both rows undecided")
+        self.advance(60)
+        self.sim.wait_idle()
+        self.assertEqual(len(self.whatsapp_at_sim()), 1)
+        self.assertIn("cannot tell which", self.outbox(w1)["error_message"])
+        self.consume()
