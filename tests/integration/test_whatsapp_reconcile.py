@@ -14,7 +14,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import wait_until  # noqa: E402
-from test_messaging import ANA, TEMPLATE, WA_FROM, WhatsAppTest  # noqa: E402
+from test_messaging import ANA, BRUNO, TEMPLATE, WA_FROM, WhatsAppTest  # noqa: E402
 
 LOOKUP_DELAY = 12  # seconds: the create's own deadline (10 s) plus the margin, in plantao's clock
 
@@ -36,6 +36,9 @@ class TestTemplateLostAnswer(WhatsAppTest):
         template) and records its SID instead of sending it again."""
         aid = self.trigger("fila de pedidos parada", severity="warning")
         self.sim.expect_sms(ANA, containing="fila de pedidos parada")
+        self.sim.expect_sms(BRUNO, containing="fila de pedidos parada")  # Bruno, next, is texted too
+        wait_until(lambda: all(r["sid"] for r in self.api_ok("GET", "/api/outbox")["outbox"] if r["kind"] == "sms"),
+                   timeout=20, what="both page texts answered")
         self.sim.lose_response_next("messages")  # the WhatsApp copy's create, next
         self.advance(11)  # the WhatsApp copy waits the per-phone gap behind the text
         msg = self.sim.expect_whatsapp(ANA, containing="Plantão: alerta %d: fila de pedidos parada" % aid)
