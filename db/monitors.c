@@ -327,6 +327,22 @@ enum rc monitors_pings_json(struct db *db, int64_t monitor_id, int limit, json_t
 	return db_rows_json(db, st, out);
 }
 
+/* The ids of one query "?1 = now, ?2 = limit", in its order. */
+static enum rc due_ids(struct db *db, const char *sql, const char *what, int64_t now_ms, int64_t *ids, size_t max,
+                       size_t *n)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+	enum rc rc = RC_OK;
+
+	*n = 0;
+	if (!st || db_bind_int64(st, 1, now_ms) || db_bind_int64(st, 2, (int64_t)max))
+		return db_bind_failed(db, st, what);
+	while (*n < max && (rc = db_step_row(db, st)) == RC_OK)
+		ids[(*n)++] = db_column_int64(st, 0);
+	db_reset(st);
+	return rc == RC_NOT_FOUND || rc == RC_OK ? RC_OK : rc;
+}
+
 enum rc monitors_due(struct db *db, int64_t now_ms, int64_t *ids, size_t max, size_t *n)
 {
 	static const char sql[] =
@@ -334,32 +350,14 @@ enum rc monitors_due(struct db *db, int64_t now_ms, int64_t *ids, size_t max, si
 	        "AND m.kind = 'heartbeat' "
 	        "AND NOT EXISTS (SELECT 1 FROM monitor_pings p WHERE p.monitor_id = m.id AND p.folded = 0) "
 	        "ORDER BY m.next_ms LIMIT ?2";
-	struct db_stmt *st = db_prepare(db, sql);
-	enum rc rc = RC_OK;
-
-	*n = 0;
-	if (!st || db_bind_int64(st, 1, now_ms) || db_bind_int64(st, 2, (int64_t)max))
-		return db_bind_failed(db, st, "monitors_due");
-	while (*n < max && (rc = db_step_row(db, st)) == RC_OK)
-		ids[(*n)++] = db_column_int64(st, 0);
-	db_reset(st);
-	return rc == RC_NOT_FOUND || rc == RC_OK ? RC_OK : rc;
+	return due_ids(db, sql, "monitors_due", now_ms, ids, max, n);
 }
 
 enum rc monitors_checks_due(struct db *db, int64_t now_ms, int64_t *ids, size_t max, size_t *n)
 {
 	static const char sql[] = "SELECT id FROM monitors WHERE next_ms IS NOT NULL AND next_ms <= ?1 AND paused = 0 "
 	                          "AND kind IN ('http', 'tcp') ORDER BY next_ms LIMIT ?2";
-	struct db_stmt *st = db_prepare(db, sql);
-	enum rc rc = RC_OK;
-
-	*n = 0;
-	if (!st || db_bind_int64(st, 1, now_ms) || db_bind_int64(st, 2, (int64_t)max))
-		return db_bind_failed(db, st, "monitors_checks_due");
-	while (*n < max && (rc = db_step_row(db, st)) == RC_OK)
-		ids[(*n)++] = db_column_int64(st, 0);
-	db_reset(st);
-	return rc == RC_NOT_FOUND || rc == RC_OK ? RC_OK : rc;
+	return due_ids(db, sql, "monitors_checks_due", now_ms, ids, max, n);
 }
 
 enum rc monitors_result_add(struct db *db, int64_t monitor_id, int64_t at_ms, const char *kind, const char *method,
