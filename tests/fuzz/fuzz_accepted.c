@@ -40,13 +40,14 @@
 #include "rotation/tz.h"
 #include "twilio/sig.h"
 #include "twilio/twilio.h"
+#include "tests/fuzz/fuzz_common.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define PUBLIC          "http://fuzz.plantao.invalid"
-#define AUTH            "fuzz-auth-token"
-#define TOKEN           "fuzz-api-token"
+#define PUBLIC          FUZZ_PUBLIC
+#define AUTH            FUZZ_AUTH
+#define TOKEN           FUZZ_TOKEN
 #define FROM            "+15005550006"
 #define TWILIO_BODY_MAX 1600 /* characters of a message Body (Twilio's limit) */
 #define MAX_ROWS        64
@@ -304,26 +305,11 @@ static void person_input(const uint8_t *data, size_t size)
 
 int LLVMFuzzerInitialize(int *argc, char **argv[])
 {
-	char dir[] = "/tmp/plantao-fuzz-accepted-XXXXXX", db_path[128], err[256];
-	bool seeded;
+	char dir[] = "/tmp/plantao-fuzz-accepted-XXXXXX";
 
 	(void)argc;
 	(void)argv;
-	tz_init();
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (!mkdtemp(dir))
-		abort();
-	snprintf(db_path, sizeof db_path, "%s/plantao.db", dir);
-	setenv("PLANTAO_DB", db_path, 1);
-	setenv("PLANTAO_LISTEN", "127.0.0.1:0", 1);
-	setenv("PLANTAO_PUBLIC_URL", PUBLIC, 1);
-	setenv("PLANTAO_API_TOKEN", TOKEN, 1);
-	setenv("TWILIO_AUTH_TOKEN", AUTH, 1);
-	setenv("PLANTAO_API_RATE", "0", 1);
-	setenv("PLANTAO_LOG_LEVEL", "error", 1);
-	if (cfg_load(&cfg, err, sizeof err) != RC_OK || db_open(cfg.db_path, &db) != RC_OK ||
-	    db_migrate(db, NULL) != RC_OK || demo_seed(db, cfg.tz, &seeded) != RC_OK)
-		abort();
+	fuzz_server_world(dir, &cfg, &db);
 	if (app_init(&app, &cfg) != RC_OK || http_start(&app, routes, routes_count, &srv) != RC_OK ||
 	    escalation_start(&app, db, &escalation) != RC_OK ||
 	    twilio_new("http://127.0.0.1:9", "AC00000000000000000000000000000000", AUTH, PUBLIC, &tw) != RC_OK)

@@ -22,14 +22,15 @@
 #include "http/http.h"
 #include "http/routes.h"
 #include "twilio/sig.h"
+#include "tests/fuzz/fuzz_common.h"
 #include "rotation/tz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define PUBLIC "http://fuzz.plantao.invalid"
-#define AUTH   "fuzz-auth-token"
-#define TOKEN  "fuzz-api-token"
+#define PUBLIC FUZZ_PUBLIC
+#define AUTH   FUZZ_AUTH
+#define TOKEN  FUZZ_TOKEN
 
 static struct cfg cfg;
 static struct app app;
@@ -72,27 +73,12 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx)
 
 int LLVMFuzzerInitialize(int *argc, char **argv[])
 {
-	char dir[] = "/tmp/plantao-fuzz-XXXXXX", db_path[128], err[256];
+	char dir[] = "/tmp/plantao-fuzz-XXXXXX";
 	struct db *db;
-	bool seeded;
 
 	(void)argc;
 	(void)argv;
-	tz_init();
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (!mkdtemp(dir))
-		abort();
-	snprintf(db_path, sizeof db_path, "%s/plantao.db", dir);
-	setenv("PLANTAO_DB", db_path, 1);
-	setenv("PLANTAO_LISTEN", "127.0.0.1:0", 1);
-	setenv("PLANTAO_PUBLIC_URL", PUBLIC, 1);
-	setenv("PLANTAO_API_TOKEN", TOKEN, 1);
-	setenv("TWILIO_AUTH_TOKEN", AUTH, 1);
-	setenv("PLANTAO_API_RATE", "0", 1);
-	setenv("PLANTAO_LOG_LEVEL", "error", 1);
-	if (cfg_load(&cfg, err, sizeof err) != RC_OK || db_open(cfg.db_path, &db) != RC_OK ||
-	    db_migrate(db, NULL) != RC_OK || demo_seed(db, cfg.tz, &seeded) != RC_OK)
-		abort();
+	fuzz_server_world(dir, &cfg, &db);
 	db_close(db);
 	if (app_init(&app, &cfg) != RC_OK || http_start(&app, routes, routes_count, &srv) != RC_OK)
 		abort();

@@ -16,32 +16,9 @@
 #include "sales/sales_parse.h"
 #include "sales/xlsx.h"
 
+#include "tests/fuzz/fuzz_common.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
-
-static bool utf8_ok(const unsigned char *s)
-{
-	while (*s) {
-		size_t n = *s < 0x80                  ? 0
-		           : *s >= 0xC2 && *s <= 0xDF ? 1
-		           : *s >= 0xE0 && *s <= 0xEF ? 2
-		           : *s >= 0xF0 && *s <= 0xF4 ? 3
-		                                      : 9;
-
-		if (n == 9)
-			return false;
-		for (size_t i = 1; i <= n; i++)
-			if ((s[i] & 0xC0) != 0x80)
-				return false;
-		s += n + 1;
-	}
-	return true;
-}
 
 static enum rc row(void *ctx, const struct sales_row *r)
 {
