@@ -28,7 +28,22 @@ export function h(tag, props, ...kids) {
   }
   add(el, kids);
   for (const [k, v] of Object.entries(late)) el[k] = v;
+  if (tag === 'table' && el.classList.contains('list')) labelCells(el);
   return el;
+}
+
+/*
+ * On a phone a table.list is drawn as one card per row (app.css, max-width 600px): each cell
+ * then shows its column's heading in front of it, from data-label. Row headings (the card's
+ * title) and columns headed only for screen readers (actions) get no label.
+ */
+export function labelCells(table) {
+  const heads = [...table.querySelectorAll('thead th')].map((th) => (th.querySelector('.sr-only') ? '' : th.textContent.trim()));
+  for (const tr of table.querySelectorAll('tbody tr')) {
+    [...tr.children].forEach((cell, i) => {
+      if (heads[i] && cell.getAttribute('scope') !== 'row') cell.dataset.label = heads[i];
+    });
+  }
 }
 
 const SVG = 'http://www.w3.org/2000/svg';
