@@ -4,7 +4,9 @@
  */
 #include "audit.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -74,4 +76,104 @@ enum rc audit_list(struct db *db, int limit, int64_t before_id, json_t **out)
 	}
 	*out = rows;
 	return RC_OK;
+}
+
+enum rc audit_query(struct db *db, const struct audit_filter *f, json_t **out)
+{
+	static const char sql[] =
+	        "SELECT id, at, actor, action, entity_id, detail FROM audit "
+	        "WHERE (?2 <= 0 OR id < ?2) AND (?3 IS NULL OR action LIKE ?3) AND (?4 <= 0 OR entity_id = ?4) "
+	        "AND (?5 IS NULL OR actor = ?5) AND (?6 <= 0 OR at >= ?6) AND (?7 <= 0 OR at < ?7) "
+	        "AND (?8 <= 0 OR actor = ?9 OR actor LIKE ?10 OR (action LIKE 'people.%' AND entity_id = ?8) "
+	        "OR actor IN (SELECT 'sms:' || phone FROM people WHERE id = ?8) "
+	        "OR actor IN (SELECT 'keypad:' || phone FROM people WHERE id = ?8)) "
+	        "ORDER BY id DESC LIMIT ?1";
+	struct db_stmt *st = db_prepare(db, sql);
+	char like[80] = "", person[40] = "", person_like[48] = "";
+	json_t *rows = NULL, *row;
+	int limit = f->limit;
+	size_t i;
+	enum rc rc;
+
+	*out = NULL;
+	if (f->action)
+		snprintf(like, sizeof like, "%s%s", f->action,
+		         f->action[0] && f->action[strlen(f->action) - 1] == '.' ? "%" : "");
+	if (f->person_id > 0) {
+		snprintf(person, sizeof person, "person:%lld", (long long)f->person_id);
+		snprintf(person_like, sizeof person_like, "person:%lld %%", (long long)f->person_id);
+	}
+	if (limit < 1 || limit > AUDIT_LIST_MAX)
+		limit = AUDIT_LIST_DEFAULT;
+	if (!st || db_bind_int(st, 1, limit) || db_bind_int64(st, 2, f->before_id) ||
+	    db_bind_opt_text(st, 3, f->action ? like : NULL) || db_bind_int64(st, 4, f->entity_id) ||
+	    db_bind_opt_text(st, 5, f->actor) || db_bind_int64(st, 6, f->from) || db_bind_int64(st, 7, f->to) ||
+	    db_bind_int64(st, 8, f->person_id) || db_bind_text(st, 9, person, -1, DB_STATIC) ||
+	    db_bind_text(st, 10, person_like, -1, DB_STATIC))
+		return db_bind_failed(db, st, "audit_query");
+	rc = db_rows_json(db, st, &rows);
+	if (rc != RC_OK)
+		return rc;
+	json_array_foreach(rows, i, row)
+	{
+		json_t *d = json_object_get(row, "detail");
+
+		if (json_is_string(d)) {
+			json_t *parsed = json_loads(json_string_value(d), 0, NULL);
+
+			if (parsed)
+				json_object_set_new(row, "detail", parsed);
+		}
+		json_object_set_new(row, "actor_info",
+		                    audit_actor_json(json_string_value(json_object_get(row, "actor"))));
+	}
+	*out = rows;
+	return RC_OK;
+}
+
+enum rc audit_find_actor(struct db *db, const char *action, int64_t entity_id, char *out, size_t len)
+{
+	static const char sql[] = "SELECT actor FROM audit WHERE action = ?1 AND entity_id = ?2 ORDER BY id DESC "
+	                          "LIMIT 1";
+	struct db_stmt *st = db_prepare(db, sql);
+	enum rc rc;
+
+	out[0] = '\0';
+	if (!st || db_bind_text(st, 1, action, -1, DB_STATIC) || db_bind_int64(st, 2, entity_id))
+		return db_bind_failed(db, st, "audit_find_actor");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK) {
+		const unsigned char *a = db_column_text(st, 0);
+
+		snprintf(out, len, "%s", a ? (const char *)a : "");
+	}
+	db_reset(st);
+	return rc;
+}
+
+json_t *audit_actor_json(const char *actor)
+{
+	const char *rest;
+	char *end;
+	long long id;
+
+	if (!actor)
+		return json_null();
+	if (strncmp(actor, "person:", 7) == 0) {
+		id = strtoll(actor + 7, &end, 10);
+		if (end != actor + 7 && id > 0)
+			return json_pack("{s:s, s:I, s:s}", "kind", "person", "person_id", (json_int_t)id, "name",
+			                 *end == ' ' ? end + 1 : "");
+	}
+	if (strncmp(actor, "token:", 6) == 0)
+		return json_pack("{s:s, s:s}", "kind", "token", "name", actor + 6);
+	if (strncmp(actor, "sms:", 4) == 0) {
+		rest = actor + 4;
+		if (strncmp(rest, "whatsapp:", 9) == 0)
+			rest += 9;
+		return json_pack("{s:s, s:s}", "kind", "phone", "phone", rest);
+	}
+	if (strncmp(actor, "keypad:", 7) == 0)
+		return json_pack("{s:s, s:s}", "kind", "keypad", "phone", actor + 7);
+	return json_pack("{s:s, s:s}", "kind", "system", "name", actor);
 }

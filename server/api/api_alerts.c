@@ -33,6 +33,7 @@
 
 #include "auth/session.h"
 #include "db/alerts.h"
+#include "db/audit.h"
 #include "db/db.h"
 #include "db/escalation.h"
 #include "db/intake.h"
@@ -56,10 +57,59 @@ struct outlook {
 };
 
 /* Adds what intake keeps beyond the alert row (runbook_url, group_key, test, members). */
+/*
+ * Who acknowledged or resolved (issue 13): the audit row the API wrote with its actor (a
+ * session's person, a token's name), else what the alert row itself says: an SMS reply is the
+ * phone of the person who sent it, a keypad press the person the call was for. NULL when
+ * nothing says who (an alert closed before actors were recorded).
+ */
+static json_t *actor_of(struct http_req *req, int64_t id, const char *action, const char *via, int64_t person_id)
+{
+	char actor[128];
+	struct person who;
+	json_t *o = NULL;
+	const char *kind = NULL;
+
+	if (audit_find_actor(req->db, action, id, actor, sizeof actor) == RC_OK)
+		return audit_actor_json(actor);
+	if (!via)
+		return NULL;
+	if (!strcmp(via, "sms"))
+		kind = "phone";
+	else if (!strcmp(via, "call"))
+		kind = "keypad";
+	else if (!strcmp(via, "api"))
+		kind = "person";
+	if (kind && person_id > 0 && people_get(req->db, person_id, &who) == RC_OK)
+		o = json_pack("{s:s, s:I, s:s, s:s}", "kind", kind, "person_id", (json_int_t)person_id, "name",
+		              who.name, "phone", who.phone);
+	else if (!kind && via[0])
+		o = json_pack("{s:s, s:s}", "kind", "system", "name", via);
+	return o;
+}
+
+static void add_actors(struct http_req *req, int64_t id, json_t *a)
+{
+	const char *acked_via = json_string_value(json_object_get(a, "acked_via"));
+	const char *resolved_via = json_string_value(json_object_get(a, "resolved_via"));
+	json_t *by = json_object_get(a, "acked_by");
+	json_t *o;
+
+	if (json_is_integer(json_object_get(a, "acked_at"))) {
+		o = actor_of(req, id, "alert.ack", acked_via, json_is_integer(by) ? json_integer_value(by) : 0);
+		json_object_set_new(a, "acked_actor", o ? o : json_null());
+	}
+	if (json_is_integer(json_object_get(a, "resolved_at"))) {
+		o = actor_of(req, id, "alert.resolve", resolved_via, 0);
+		json_object_set_new(a, "resolved_actor", o ? o : json_null());
+	}
+}
+
 static void add_extra(struct http_req *req, int64_t id, json_t *a, bool members)
 {
 	if (intake_alert_json(req->db, id, a, members) != RC_OK)
 		log_warn("alert %lld: cannot read its runbook link and group", (long long)id);
+	add_actors(req, id, a);
 }
 
 static enum rc reply_alert(struct http_req *req, int status, int64_t id, bool deduped, const struct outlook *o)
@@ -1043,6 +1093,45 @@ enum rc api_alerts_get(struct http_req *req)
 	return http_reply_json(req, 200, a);
 }
 
+/*
+ * Acknowledges or resolves alert id and, when that changed it, writes the audit row naming the
+ * caller (req->actor: "person:3 Ana" through a session, "token:ops") in the same transaction.
+ */
+static enum rc close_alert(struct http_req *req, int64_t id, int64_t person_id, bool ack)
+{
+	struct alerts_row before;
+	bool changed = false;
+	enum rc rc = db_begin(req->db);
+
+	if (rc != RC_OK)
+		return rc;
+	rc = alerts_load(req->db, id, &before);
+	if (rc == RC_OK)
+		rc = ack ? alerts_ack_tx(req->app, req->db, id, person_id, "api", clock_now(), &changed)
+		         : alerts_resolve_tx(req->app, req->db, id, "api", clock_now(), &changed);
+	if (rc == RC_OK && changed) {
+		json_t *detail = json_pack("{s:s, s:s, s:s}", "via", "api", "before", before.status, "after",
+		                           ack ? "acknowledged" : "resolved");
+
+		if (detail && person_id > 0)
+			json_object_set_new(detail, "person_id", json_integer(person_id));
+		rc = detail ? audit_log(req->db, req->actor, ack ? "alert.ack" : "alert.resolve", id, detail)
+		            : RC_INTERNAL;
+		json_decref(detail);
+	}
+	if (rc == RC_OK)
+		rc = db_commit(req->db);
+	if (rc != RC_OK) {
+		db_rollback(req->db);
+		return rc;
+	}
+	if (changed) {
+		alerts_count(req->app, ack ? ALERTS_ACKNOWLEDGED : ALERTS_RESOLVED);
+		app_wake_engine(req->app);
+	}
+	return RC_OK;
+}
+
 static enum rc ack_or_resolve(struct http_req *req, bool ack)
 {
 	int64_t id, person_id = 0;
@@ -1076,8 +1165,7 @@ static enum rc ack_or_resolve(struct http_req *req, bool ack)
 	 * names somebody (issue 16). */
 	if (ack && person_id == 0)
 		(void)session_actor_person(req->actor, &person_id); /* any other actor: 0, nobody */
-	rc = ack ? alerts_ack(req->app, req->db, id, person_id, "api", NULL)
-	         : alerts_resolve(req->app, req->db, id, "api", NULL);
+	rc = close_alert(req, id, person_id, ack);
 	if (rc == RC_NOT_FOUND)
 		return http_fail(req, rc, "no alert %lld", (long long)id);
 	if (rc == RC_CONFLICT)

@@ -12,6 +12,7 @@
 #include "api/api_people.h"
 #include "api/api_rotation.h"
 #include "api/api_outbox.h"
+#include "api/api_audit.h"
 #include "api/api_sales.h"
 #include "api/api_monitors.h"
 #include "monitors/ping.h"
@@ -95,7 +96,7 @@ const struct route routes[] = {
 	{"GET", "/api/overrides", api_overrides_list, TOK, HTTP_PERM_READ, 0, NULL},
 	{"POST", "/api/overrides", api_overrides_create, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
 	{"DELETE", "/api/overrides/{id}", api_overrides_delete, TOK, HTTP_PERM_EDIT, 0, NULL},
-	{"GET", "/api/audit", api_audit_list, TOK, HTTP_PERM_READ, 0, NULL},
+	{"GET", "/api/audit", api_audit_query, TOK, HTTP_PERM_READ, 0, NULL},
 	{"GET", "/api/calls", voice_api_calls, TOK, HTTP_PERM_READ, 0, NULL},
 	/* admin: the outbox holds the texts of one-time sign-in codes until they are sent */
 	{"GET", "/api/outbox", api_outbox_list, TOK, HTTP_PERM_ADMIN, 0, NULL},

@@ -1,0 +1,4 @@
+-- 0210_audit_lookup.sql (PostgreSQL) — twin of migrations/0210_audit_lookup.sql: the audit log
+-- is read by entity (who acknowledged alert N) and by time (the audit page's period filter).
+CREATE INDEX audit_action_entity ON audit (action, entity_id, id);
+CREATE INDEX audit_at ON audit (at);
