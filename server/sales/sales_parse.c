@@ -6,7 +6,10 @@
 #include "sales/sales_parse.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -683,29 +686,122 @@ static bool is_total_row(const char *key)
 	return false;
 }
 
+/*
+ * The seller column's memo: a file names a few dozen sellers over and over (in a few
+ * spellings each), and a name's display form, key and total-row test depend on its text
+ * alone, so each thread that reads files keeps them for the last few hundred texts it saw
+ * (two-way, by a hash of the text; freed when the thread ends). Only short texts are kept;
+ * the others are worked out each time.
+ */
+#define MEMO_SLOTS 512 /* a power of two */
+#define MEMO_TEXT  48
+#define MEMO_OUT   128 /* name, NUL, key, NUL */
+
+struct seller_memo {
+	unsigned char len; /* of text; 0: empty slot */
+	bool total;
+	unsigned char name_len, key_len;
+	char text[MEMO_TEXT], out[MEMO_OUT];
+};
+
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+static pthread_key_t memo_key;
+static bool memo_ok;
+
+static void memo_setup(void)
+{
+	memo_ok = pthread_key_create(&memo_key, free) == 0;
+}
+
+/* This thread's memo (NULL: none, the names are worked out each time). */
+static struct seller_memo *memo_table(void)
+{
+	struct seller_memo *t;
+
+	pthread_once(&memo_once, memo_setup);
+	if (!memo_ok)
+		return NULL;
+	t = pthread_getspecific(memo_key);
+	if (!t) {
+		t = calloc(MEMO_SLOTS, sizeof(*t));
+		if (t && pthread_setspecific(memo_key, t) != 0) {
+			free(t);
+			t = NULL;
+		}
+	}
+	return t;
+}
+
+/* Display name and key of raw, and whether it names a total row; false when the name is
+ * longer than SALES_SELLER_MAX. *name and *key point into the memo or, for a text worked out
+ * now, at name_buf (SALES_SELLER_MAX + 1 bytes) and key_buf (SALES_FOLD_MAX). */
+static bool seller_of(const char *raw, char *name_buf, char *key_buf, const char **name, const char **key, bool *total)
+{
+	size_t len = strlen(raw), nl, kl;
+	uint32_t h = 2166136261u; /* FNV-1a */
+	struct seller_memo *t = len > 0 && len < MEMO_TEXT ? memo_table() : NULL, *m = NULL;
+
+	if (t) {
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ (unsigned char)raw[i]) * 16777619u;
+		for (int way = 0; way < 2; way++) {
+			struct seller_memo *e = &t[(h + (uint32_t)way) & (MEMO_SLOTS - 1)];
+
+			if (e->len == len && memcmp(e->text, raw, len) == 0) {
+				*name = e->out;
+				*key = e->out + e->name_len + 1;
+				*total = e->total;
+				return true;
+			}
+			if (!m && !e->len)
+				m = e;
+		}
+		if (!m)
+			m = &t[h & (MEMO_SLOTS - 1)];
+	}
+	*name = name_buf;
+	*key = key_buf;
+	if (!display_name(raw, name_buf, SALES_SELLER_MAX))
+		return false;
+	sales_fold(name_buf, key_buf, SALES_FOLD_MAX); /* the one fold of this row's seller */
+	*total = is_total_row(key_buf);
+	nl = strlen(name_buf);
+	kl = strlen(key_buf);
+	if (m && nl + kl + 2 <= MEMO_OUT) {
+		m->len = (unsigned char)len;
+		memcpy(m->text, raw, len);
+		memcpy(m->out, name_buf, nl + 1);
+		memcpy(m->out + nl + 1, key_buf, kl + 1);
+		m->name_len = (unsigned char)nl;
+		m->key_len = (unsigned char)kl;
+		m->total = *total;
+	}
+	return true;
+}
+
 enum rc sales_emit(struct sales_sink *sink, struct sales_cell seller, struct sales_cell amount,
                    struct sales_cell period, long line, const char *unit, char *err, size_t errlen)
 {
-	char name[SALES_SELLER_MAX + 1], key[SALES_FOLD_MAX], q[48], per[8];
+	char name_buf[SALES_SELLER_MAX + 1], key_buf[SALES_FOLD_MAX], q[48], per[8];
+	const char *name, *key;
 	struct sales_row row;
+	bool total;
 	enum rc rc;
 
-	if (!display_name(seller.text, name, SALES_SELLER_MAX)) {
+	if (!seller_of(seller.text, name_buf, key_buf, &name, &key, &total)) {
 		set_err(err, errlen, "%s %ld: seller name longer than %d bytes", unit, line, SALES_SELLER_MAX);
 		return RC_UNPROCESSABLE;
 	}
-	if (is_blank(amount.text))
+	if (is_blank(amount.text) || total)
 		return RC_OK;
-	sales_fold(name, key, sizeof(key)); /* the one fold of this row's seller */
-	if (is_total_row(key))
-		return RC_OK;
-	quote_value(amount.text, q, sizeof(q));
 	if (!name[0]) {
+		quote_value(amount.text, q, sizeof(q));
 		set_err(err, errlen, "%s %ld: amount '%s' has no seller", unit, line, q);
 		return RC_UNPROCESSABLE;
 	}
 	rc = amount.numeric ? amount_parse_real(amount.text, &row.cents) : amount_parse(amount.text, &row.cents);
 	if (rc != RC_OK) {
+		quote_value(amount.text, q, sizeof(q));
 		set_err(err, errlen, "%s %ld: amount '%s' %s", unit, line, q,
 		        rc == RC_UNPROCESSABLE ? "is negative" : "is not a number");
 		return RC_UNPROCESSABLE;
