@@ -420,6 +420,16 @@ static const struct copy_table tables[] = {
                 "SELECT setval(pg_get_serial_sequence('call_redirects', 'id'), coalesce(max(id), 0) + 1, "
                 "false) FROM call_redirects",
         },
+        {
+                "twilio_fallback",
+                "id,chain,twiml,updated_at",
+                4,
+                "SELECT * FROM twilio_fallback",
+                "INSERT INTO twilio_fallback (id, chain, twiml, updated_at) VALUES (?1, ?2, ?3, ?4)",
+                "SELECT 1 FROM twilio_fallback LIMIT 1",
+                "DELETE FROM twilio_fallback", /* a fresh destination's own snapshot gives way to the source's */
+                NULL,
+        },
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])

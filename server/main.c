@@ -27,6 +27,7 @@
 #include "rotation/tz.h"
 #include "core/version.h"
 #include "db/copy.h"
+#include "twilio/setup.h"
 
 static const char usage[] =
         "usage: plantao <command> [options]\n"
@@ -41,6 +42,11 @@ static const char usage[] =
         "                              create an API token (admin, editor, viewer, alerts); printed once\n"
         "  person create --name NAME --phone PHONE [--role admin|editor|viewer]\n"
         "                              add a person (the first admin, who then signs in with a code)\n"
+        "  twilio check                check the Twilio credentials, TWILIO_FROM and its webhooks\n"
+        "  twilio setup                point TWILIO_FROM's webhooks and voice fallback at plantao\n"
+        "  twilio fallback --file PATH | --upload\n"
+        "                              write the support line's fallback TwiML for a static host, or point\n"
+        "                              the number's voice fallback URL at PLANTAO_FALLBACK_URL\n"
         "  version                     print the version\n"
         "  help                        this text\n"
         "\n"
@@ -332,6 +338,8 @@ int main(int argc, char **argv)
 		return cmd_token(argc, argv);
 	if (!strcmp(cmd, "person"))
 		return cmd_person(argc, argv);
+	if (!strcmp(cmd, "twilio"))
+		return setup_command(argc, argv);
 	if (!strcmp(cmd, "version") && argc == 2) {
 		printf("plantao %s (schema %d)\n", PLANTAO_VERSION, db_latest_version());
 		return 0;

@@ -354,6 +354,12 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 		snprintf(err, errlen, "PLANTAO_COUNTRY: expected a two-letter country code such as BR, got '%s'", lv);
 		return RC_INVALID;
 	}
+	c->fallback_url = dup_env("PLANTAO_FALLBACK_URL", NULL);
+	if (c->fallback_url && !is_url(c->fallback_url)) {
+		snprintf(err, errlen, "PLANTAO_FALLBACK_URL: expected an http:// or https:// URL, got '%s'",
+		         c->fallback_url);
+		return RC_INVALID;
+	}
 	lv = getenv("PLANTAO_LOG_LEVEL");
 	if (lv && *lv) {
 		if (!strcmp(lv, "debug"))
@@ -387,4 +393,6 @@ void cfg_release(struct cfg *c)
 	}
 	free(c->whatsapp_template_sid);
 	c->whatsapp_template_sid = NULL;
+	free(c->fallback_url);
+	c->fallback_url = NULL;
 }

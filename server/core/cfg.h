@@ -57,6 +57,10 @@ struct cfg {
 	/* TWILIO_WHATSAPP_TEMPLATE_SID: approved Content template ("HX" + 32 hex) WhatsApp messages
 	 * go with to people outside the 24-hour window; NULL: free-form only (warned at start-up) */
 	char *whatsapp_template_sid;
+
+	/* PLANTAO_FALLBACK_URL: where the support line's fallback TwiML is published on a static host
+	 * (server/twilio/fallback.h); NULL: plantao's own /twilio/fallback.xml */
+	char *fallback_url;
 };
 
 /*

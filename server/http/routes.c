@@ -23,6 +23,7 @@
 #include "twilio/sms.h"
 #include "twilio/status.h"
 #include "twilio/voice.h"
+#include "twilio/fallback.h"
 
 #define TW  HTTP_TWILIO
 #define TOK HTTP_TOKEN
@@ -58,6 +59,7 @@ const struct route routes[] = {
 	{"POST", "/twilio/otp-call/{id}/gather", otp_call_gather, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/status/message", status_message, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
 	{"POST", "/twilio/status/call", status_call, TW, HTTP_PERM_READ, HTTP_TWILIO_MAX_BODY, NULL},
+	{"GET", "/twilio/fallback.xml", fallback_get, TW, HTTP_PERM_READ, 0, NULL},
 
 	/* JSON API (bearer token) */
 	/* sign-in (server/api/api_auth.h): code and verify are public, the rest take a token or the cookie */

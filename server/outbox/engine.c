@@ -25,12 +25,14 @@
 #include "core/log.h"
 #include "outbox/sender.h"
 #include "twilio/redirect.h"
+#include "twilio/fallback.h"
 
 static const struct engine_job paging_jobs[] = {
         {"escalation", escalation_start, escalation_run, escalation_stop, false}, /* queues texts and calls */
         {"handoff", handoff_start, handoff_run, handoff_stop, true},              /* queues shift notices */
         {"outbox", sender_start, sender_run, sender_stop, false},                 /* sends what was queued */
         {"redirect", redirect_start, redirect_run, redirect_stop, false},         /* answering machines' messages */
+        {"fallback", fallback_start, fallback_run, fallback_stop, true},          /* the support line's fallback */
 };
 
 static const struct engine_job mail_jobs[] = {

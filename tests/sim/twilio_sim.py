@@ -546,7 +546,160 @@ class _Hangup(Exception):
 # The simulator
 # --------------------------------------------------------------------------------------
 
-class TwilioSim:
+# --------------------------------------------------------------------------------------
+# The account's phone numbers (IncomingPhoneNumbers), for `plantao twilio check|setup`
+# --------------------------------------------------------------------------------------
+# Shaped as api.v2010.account.incoming_phone_number in Twilio's OpenAPI description: list
+# (PhoneNumber filter, paging), fetch, update (POST with the form parameters the spec lists).
+# A number the account owns (TWILIO_FROM, owned_numbers) exists from the start with the
+# webhooks of a freshly bought number (Twilio's demo URL); tests change it with
+# sim.incoming_number(number, voice_url=..., capabilities={...}).
+
+NUMBER_UPDATE_FIELDS = {
+    "AccountSid": None, "ApiVersion": "api_version", "FriendlyName": "friendly_name",
+    "SmsApplicationSid": "sms_application_sid", "SmsFallbackMethod": "sms_fallback_method",
+    "SmsFallbackUrl": "sms_fallback_url", "SmsMethod": "sms_method", "SmsUrl": "sms_url",
+    "StatusCallback": "status_callback", "StatusCallbackMethod": "status_callback_method",
+    "VoiceApplicationSid": "voice_application_sid", "VoiceCallerIdLookup": "voice_caller_id_lookup",
+    "VoiceFallbackMethod": "voice_fallback_method", "VoiceFallbackUrl": "voice_fallback_url",
+    "VoiceMethod": "voice_method", "VoiceUrl": "voice_url", "EmergencyStatus": "emergency_status",
+    "EmergencyAddressSid": "emergency_address_sid", "TrunkSid": "trunk_sid",
+    "VoiceReceiveMode": "voice_receive_mode", "IdentitySid": "identity_sid", "AddressSid": "address_sid",
+    "BundleSid": "bundle_sid",
+}
+NUMBER_URL_FIELDS = ("SmsFallbackUrl", "SmsUrl", "StatusCallback", "VoiceFallbackUrl", "VoiceUrl")
+NUMBER_METHOD_FIELDS = ("SmsFallbackMethod", "SmsMethod", "StatusCallbackMethod", "VoiceFallbackMethod",
+                        "VoiceMethod")
+
+
+class _IncomingNumbers:
+    """Mixed into TwilioSim: the account's phone numbers."""
+
+    def _numbers(self):
+        with self._lock:
+            if getattr(self, "_incoming_numbers", None) is None:
+                self._incoming_numbers = {}
+                owned = set(self.owned_numbers or ()) | {self.support_number}
+                for number in sorted(n for n in owned if not n.startswith("whatsapp:")):
+                    self._new_number(number)
+            return self._incoming_numbers
+
+    def _new_number(self, number):
+        sid = new_sid("PN")
+        now = rfc2822(self.now())
+        acct = self.account_sid_for_json()
+        self._incoming_numbers[sid] = {
+            "account_sid": acct, "address_requirements": "none", "address_sid": None,
+            "api_version": API_VERSION, "beta": False, "bundle_sid": None,
+            "capabilities": {"fax": False, "mms": True, "sms": True, "voice": True},
+            "date_created": now, "date_updated": now, "emergency_address_sid": None,
+            "emergency_address_status": "unregistered", "emergency_status": "Inactive",
+            "friendly_name": number, "identity_sid": None, "origin": "twilio", "phone_number": number,
+            "sid": sid, "sms_application_sid": "", "sms_fallback_method": "POST", "sms_fallback_url": "",
+            "sms_method": "POST", "sms_url": "https://demo.twilio.com/welcome/sms/reply", "status": "in-use",
+            "status_callback": "", "status_callback_method": "POST", "trunk_sid": None, "type": None,
+            "uri": "/%s/Accounts/%s/IncomingPhoneNumbers/%s.json" % (API_VERSION, acct, sid),
+            "voice_application_sid": None, "voice_caller_id_lookup": False, "voice_fallback_method": "POST",
+            "voice_fallback_url": None, "voice_method": "POST", "voice_receive_mode": "voice",
+            "voice_url": "https://demo.twilio.com/welcome/voice/", "subresource_uris": {
+                "assigned_add_ons": "/%s/Accounts/%s/IncomingPhoneNumbers/%s/AssignedAddOns.json"
+                                    % (API_VERSION, acct, sid)},
+        }
+        return self._incoming_numbers[sid]
+
+    def incoming_number(self, number, **fields):
+        """The account's number `number` (created if missing) as its JSON dict; keyword
+        arguments set fields (voice_url=..., capabilities={...})."""
+        with self._lock:
+            nums = self._numbers()
+            n = next((v for v in nums.values() if v["phone_number"] == number), None) or self._new_number(number)
+            n.update(fields)
+            return n
+
+    def remove_incoming_number(self, number):
+        with self._lock:
+            nums = self._numbers()
+            for sid in [s for s, v in nums.items() if v["phone_number"] == number]:
+                del nums[sid]
+
+    def number_updates(self):
+        """The form of every successful IncomingPhoneNumbers update, in order (lists of pairs)."""
+        return [r.form_pairs for r in self.requests_of("incoming_number_update") if r.status == 200]
+
+    def _number_json(self, n):
+        acct = self.account_sid_for_json()
+        d = dict(n, account_sid=acct)
+        d["uri"] = "/%s/Accounts/%s/IncomingPhoneNumbers/%s.json" % (API_VERSION, acct, n["sid"])
+        return d
+
+    def _rest_incoming_numbers(self, req):
+        return _err(400, 21421, "PhoneNumber is required.") if not req.form.get("PhoneNumber") and \
+            not req.form.get("AreaCode") else _err(400, 21422, "PhoneNumber is not available.")
+
+    def _rest_incoming_numbers_list(self, req):
+        q = {k: v[-1] for k, v in req.query.items()}
+        with self._lock:
+            rows = [self._number_json(n) for n in self._numbers().values()]
+        if "PhoneNumber" in q:
+            # Twilio matches the pattern anywhere in the number; an exact E.164 is the usual use
+            rows = [r for r in rows if q["PhoneNumber"] in r["phone_number"]]
+        if "FriendlyName" in q:
+            rows = [r for r in rows if r["friendly_name"] == q["FriendlyName"]]
+        rows.sort(key=lambda r: r["phone_number"])
+        try:
+            size = max(1, min(1000, int(q.get("PageSize", "50"))))
+            page = max(0, int(q.get("Page", "0")))
+        except ValueError:
+            return _err(400, 20001, "Invalid paging parameters")
+        start = page * size
+        chunk = rows[start:start + size]
+        filters = [(k, v) for k, v in q.items() if k not in ("PageSize", "Page", "PageToken")]
+
+        def page_uri(p):
+            return req.path + "?" + urllib.parse.urlencode(filters + [("PageSize", size), ("Page", p)])
+
+        return 200, {
+            "incoming_phone_numbers": chunk,
+            "end": start + len(chunk) - 1 if chunk else start,
+            "first_page_uri": page_uri(0),
+            "next_page_uri": page_uri(page + 1) if start + size < len(rows) else None,
+            "page": page, "page_size": size,
+            "previous_page_uri": page_uri(page - 1) if page > 0 else None,
+            "start": start, "uri": page_uri(page),
+        }, {}
+
+    def _rest_incoming_number(self, req, sid):
+        with self._lock:
+            n = self._numbers().get(sid)
+            if n is None:
+                return _err(404, 20404, "The requested resource %s was not found" % req.path)
+            return 200, self._number_json(n), {}
+
+    def _rest_incoming_number_update(self, req, sid):
+        f = req.form
+        with self._lock:
+            n = self._numbers().get(sid)
+            if n is None:
+                return _err(404, 20404, "The requested resource %s was not found" % req.path)
+            for name in NUMBER_URL_FIELDS:
+                v = f.get(name)
+                if v and not v.startswith(("http://", "https://")):
+                    return _err(400, 21502, "%s is not valid: %s" % (name, v))
+            for name in NUMBER_METHOD_FIELDS:
+                v = f.get(name)
+                if v is not None and v.upper() not in ("GET", "POST"):
+                    return _err(400, 21503, "%s must be GET or POST, not %s" % (name, v))
+            for name, value in f.items():
+                attr = NUMBER_UPDATE_FIELDS.get(name)
+                if attr:
+                    n[attr] = value.upper() if name in NUMBER_METHOD_FIELDS else value
+            n["date_updated"] = rfc2822(self.now())
+            self.log("NUMBER %s %s updated: %s", sid, n["phone_number"],
+                     ", ".join("%s=%s" % kv for kv in req.form_pairs))
+            return 200, self._number_json(n), {}
+
+
+class TwilioSim(_IncomingNumbers):
     """Fake Twilio. Typical test use:
 
         sim = TwilioSim(account_sid, auth_token, plantao_url).start()
@@ -865,6 +1018,8 @@ class TwilioSim:
             (r"^/Calls/([^/]+)\.json$", "call", "call"),
             (r"^/Recordings/([^/.]+)(\.json|\.wav|\.mp3)?$", "recording", "recording"),
             (r"^\.json$", "account", "account"),
+            (r"^/IncomingPhoneNumbers\.json$", "incoming_numbers", "incoming_numbers_list"),
+            (r"^/IncomingPhoneNumbers/([^/]+)\.json$", "incoming_number_update", "incoming_number"),
         ]
         kind, arg = None, None
         for pattern, post_kind, get_kind in routes:
