@@ -430,6 +430,16 @@ static const struct copy_table tables[] = {
                 "DELETE FROM twilio_fallback", /* a fresh destination's own snapshot gives way to the source's */
                 NULL,
         },
+        {
+                "shift_requests",
+                "person_id,asked_at,expires_at",
+                3,
+                "SELECT * FROM shift_requests",
+                "INSERT INTO shift_requests (person_id, asked_at, expires_at) VALUES (?1, ?2, ?3)",
+                "SELECT 1 FROM shift_requests LIMIT 1",
+                NULL,
+                NULL,
+        },
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])

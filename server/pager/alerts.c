@@ -308,11 +308,14 @@ enum rc alerts_call_status(struct app *app, struct db *db, int64_t attempt_id, c
 
 /* ---------------------------------------------------------------- SMS commands */
 
-enum sms_verb { VERB_NONE, VERB_ACK, VERB_RESOLVE };
+/* VERB_ACK_ONE: "assumir" — the word every page suggests ("para assumir") — bare, takes the
+ * newest open alert paged to this person, that page; never the shift (SMS "PLANTAO ASSUMIR",
+ * server/twilio/sms.c). */
+enum sms_verb { VERB_NONE, VERB_ACK, VERB_ACK_ONE, VERB_RESOLVE };
 
 /*
  * Parses "<word> [#]<number>" with nothing but spaces and final punctuation around.
- * *num is 0 without a number. Bare "assumir" is the support line's shift take: not ours.
+ * *num is 0 without a number.
  */
 static enum sms_verb parse_command(const char *text, int64_t *num)
 {
@@ -321,8 +324,9 @@ static enum sms_verb parse_command(const char *text, int64_t *num)
 		enum sms_verb verb;
 		bool needs_number;
 	} words[] = {
-	        {"ack", VERB_ACK, false},          {"ok", VERB_ACK, false},          {"assumir", VERB_ACK, true},
-	        {"resolver", VERB_RESOLVE, false}, {"resolve", VERB_RESOLVE, false}, {"resolvido", VERB_RESOLVE, true},
+	        {"ack", VERB_ACK, false},          {"ok", VERB_ACK, false},           {"assumir", VERB_ACK_ONE, false},
+	        {"take", VERB_ACK_ONE, false},     {"resolver", VERB_RESOLVE, false}, {"resolve", VERB_RESOLVE, false},
+	        {"resolvido", VERB_RESOLVE, true},
 	};
 	char word[16];
 	size_t n = 0, i;
@@ -428,12 +432,18 @@ enum rc alerts_sms_command(struct app *app, struct db *db, int64_t person_id, co
 			return buf_puts(reply, L(app, "Use: resolver N (o número do alerta).",
 			                         "Use: resolve N (the alert number)."));
 		rc = alerts_newest_for(db, person_id, who.phone, &id);
+		if (rc == RC_NOT_FOUND && verb == VERB_ACK_ONE)
+			return buf_puts(reply, L(app,
+			                         "Nenhum alerta aberto para você; nada mudou. Para ficar de plantão "
+			                         "no lugar de quem está, envie PLANTAO ASSUMIR.",
+			                         "No open alert for you; nothing changed. To take the on-call shift, "
+			                         "send TAKE SHIFT."));
 		if (rc == RC_NOT_FOUND)
 			return buf_puts(reply, L(app, "Nenhum alerta aberto para você.", "No open alert for you."));
 		if (rc != RC_OK)
 			return rc;
 	}
-	if (verb == VERB_ACK)
+	if (verb == VERB_ACK || verb == VERB_ACK_ONE)
 		rc = alerts_ack(app, db, id, person_id, "sms", &changed);
 	else
 		rc = alerts_resolve(app, db, id, "sms", &changed);

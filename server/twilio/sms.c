@@ -12,6 +12,7 @@
 #include "db/db.h"
 #include "db/people.h"
 #include "db/rotation.h"
+#include "db/shift_requests.h"
 #include "pager/alerts.h"
 #include "core/app.h"
 #include "core/clock.h"
@@ -148,6 +149,102 @@ static enum rc cmd_take(struct http_req *req, const struct person *p, struct buf
 	                  until, name);
 }
 
+/*
+ * The whole message, lower-case ASCII with "ã"/"Ã" as "a", punctuation dropped and spaces
+ * collapsed, is one of phrases ("Plantão, assumir!" -> "plantao assumir").
+ */
+static bool phrase_is(const char *text, const char *const *phrases)
+{
+	char norm[48];
+	size_t n = 0, i;
+
+	for (; *text; text++) {
+		unsigned char c = (unsigned char)*text;
+
+		if (c == 0xc3 && ((unsigned char)text[1] == 0xa3 || (unsigned char)text[1] == 0x83)) { /* ã, Ã */
+			c = 'a';
+			text++;
+		} else if (isspace(c) || strchr("?!.,;:", c)) {
+			c = ' ';
+		} else {
+			c = (unsigned char)tolower(c);
+		}
+		if (c == ' ' && (n == 0 || norm[n - 1] == ' '))
+			continue;
+		if (n + 1 >= sizeof norm)
+			return false;
+		norm[n++] = (char)c;
+	}
+	while (n && norm[n - 1] == ' ')
+		n--;
+	norm[n] = '\0';
+	for (i = 0; phrases[i]; i++)
+		if (!strcmp(norm, phrases[i]))
+			return true;
+	return false;
+}
+
+/*
+ * "PLANTAO ASSUMIR": taking the shift is asked for in words of its own and only done when the
+ * same person confirms with "SIM" within SHIFT_REQUEST_TTL — a reply meant for a page
+ * ("assumir", server/pager/alerts.c) can never move the rotation.
+ */
+static enum rc cmd_take_ask(struct http_req *req, const struct person *p, struct buf *reply)
+{
+	struct schedule_shift cur;
+	char zone[64], until[48], name[PEOPLE_NAME_BYTES];
+	int64_t now = clock_now();
+	bool en = app_lang_en(req->app);
+	enum rc rc = rotation_oncall(req->db, now, &cur);
+
+	if (rc == RC_NOT_FOUND)
+		return buf_puts(reply, L(req, "Não há escala de plantão configurada; nada mudou.",
+		                         "There is no on-call rotation yet; nothing changed."));
+	if (rc != RC_OK)
+		return rc;
+	zone_at(req, now, zone, sizeof zone);
+	handoff_when(zone, en, cur.end, until, sizeof until);
+	if (cur.person_id == p->id)
+		return buf_printf(reply, en ? "You are on call already, until %s." : "Você já está de plantão, até %s.",
+		                  until);
+	rc = shift_requests_put(req->db, p->id, now);
+	if (rc != RC_OK)
+		return rc;
+	people_name(req->db, cur.person_id, name, sizeof name);
+	return buf_printf(reply,
+	                  en ? "To be on call until %s instead of %s, reply CONFIRM within %d minutes."
+	                     : "Para ficar de plantão até %s no lugar de %s, responda SIM em até %d minutos.",
+	                  until, name, SHIFT_REQUEST_TTL / 60);
+}
+
+/* "SIM" / "CONFIRM": takes the shift when this person asked for it within SHIFT_REQUEST_TTL. */
+static enum rc cmd_take_confirm(struct http_req *req, const struct person *p, struct buf *reply)
+{
+	struct schedule_shift cur;
+	char zone[64], until[48];
+	int64_t now = clock_now();
+	bool open = false;
+	enum rc rc = shift_requests_take(req->db, p->id, now, &open);
+
+	if (rc != RC_OK)
+		return rc;
+	if (open)
+		return cmd_take(req, p, reply);
+	/* Twilio retrying the confirming text, or a stray "sim": nothing to confirm. */
+	if (rotation_oncall(req->db, now, &cur) == RC_OK && cur.person_id == p->id) {
+		zone_at(req, now, zone, sizeof zone);
+		handoff_when(zone, app_lang_en(req->app), cur.end, until, sizeof until);
+		return buf_printf(reply,
+		                  app_lang_en(req->app) ? "You are on call already, until %s."
+		                                        : "Você já está de plantão, até %s.",
+		                  until);
+	}
+	return buf_puts(reply, L(req,
+	                         "Nada a confirmar; nada mudou. Para ficar de plantão no lugar de quem está, "
+	                         "envie PLANTAO ASSUMIR.",
+	                         "Nothing to confirm; nothing changed. To take the on-call shift, send TAKE SHIFT."));
+}
+
 /* VERIFICAR / VERIFY (issue 16): a code to this phone, by SMS, to be answered with its digits. */
 static enum rc cmd_verify(struct http_req *req, const struct person *p, struct buf *reply)
 {
@@ -206,6 +303,14 @@ enum rc sms_incoming(struct http_req *req)
 	                                   "quit", "revoke",  "optout",      NULL};
 	static const char *const start[] = {"start", "yes", "unstop", NULL};
 	static const char *const verify_words[] = {"verificar", "verify", NULL};
+	static const char *const take_shift[] = {"plantao assumir",
+	                                         "assumir plantao",
+	                                         "assumir o plantao",
+	                                         "take shift",
+	                                         "shift take",
+	                                         "take the shift",
+	                                         NULL};
+	static const char *const confirm_words[] = {"sim", "confirm", NULL};
 	const char *from = form_get(&req->form, "From"), *body = form_get(&req->form, "Body");
 	struct person p;
 	struct buf reply;
@@ -287,16 +392,19 @@ enum rc sms_incoming(struct http_req *req)
 		rc = cmd_verify_code(req, &p, code, &reply);
 	else if (word_is(word, "quem", "who"))
 		rc = cmd_who(req, &reply);
-	else if (word_is(word, "assumir", "take"))
-		rc = cmd_take(req, &p, &reply);
+	else if (phrase_is(body, take_shift))
+		rc = cmd_take_ask(req, &p, &reply);
+	else if (whole_is(body, confirm_words))
+		rc = cmd_take_confirm(req, &p, &reply);
 	else if (word_is(word, "ajuda", "help"))
 		rc = buf_puts(&reply,
 		              L(req,
-		                "Comandos: QUEM (quem está de plantão), ASSUMIR (assumir o plantão até o fim do "
-		                "turno), ACK N (reconhecer o alerta N), VERIFICAR (confirmar este telefone com um "
-		                "código), AJUDA.",
-		                "Commands: WHO (who is on call), TAKE (take the shift until it ends), ACK N "
-		                "(acknowledge alert N), VERIFY (confirm this phone with a code), HELP."));
+		                "Comandos: ASSUMIR N ou ACK N (assumir o alerta N; só ASSUMIR: o último alerta "
+		                "enviado a você), RESOLVER N, QUEM (quem está de plantão), PLANTAO ASSUMIR (ficar "
+		                "de plantão até o fim do turno; pede SIM para confirmar), VERIFICAR, AJUDA.",
+		                "Commands: ACK N (acknowledge alert N; ACK alone: every alert sent to you), "
+		                "RESOLVE N, WHO (who is on call), TAKE SHIFT (be on call until the shift ends; "
+		                "asks you to CONFIRM), VERIFY, HELP."));
 	else
 		rc = buf_puts(&reply, L(req, "Não entendi. Envie AJUDA para ver os comandos.",
 		                        "Sorry, I did not get that. Send HELP for the commands."));

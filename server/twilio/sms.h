@@ -10,11 +10,16 @@
  *      that person's WhatsApp pages off (on) instead, and leave texts as they are;
  *   A message from WhatsApp (From whatsapp:+E164) by a known person records when they wrote
  *   (people.whatsapp_inbound_at): WhatsApp's 24-hour window for free-form messages.
- *   2. the alert pager's commands (alerts_sms_command: "ack 12", …);
- *   3. the support commands of known people: quem/who, assumir/take, ajuda/help.
+ *   2. the alert pager's commands (alerts_sms_command: "ack 12", "assumir 12", a bare
+ *      "assumir" for the newest page sent to the person, "resolver 12");
+ *   3. the support commands of known people: quem/who, ajuda/help, verificar/verify, and
+ *      taking the shift in two steps: "PLANTAO ASSUMIR" / "TAKE SHIFT" records a request
+ *      (db/shift_requests.h) and says until when and instead of whom; only "SIM" / "CONFIRM"
+ *      from the same person within SHIFT_REQUEST_TTL takes it. "assumir" alone is an alert's
+ *      acknowledgement and never moves the rotation.
  * Unknown senders get a short reply and nothing changes. Replies are one <Message> in
- * PLANTAO_LANG. A retried MessageSid cannot double an effect: "assumir" from someone
- * already on call answers "you are on call already" and creates nothing.
+ * PLANTAO_LANG. A retried MessageSid cannot double an effect: a "SIM" from someone already on
+ * call answers "you are on call already" and creates nothing.
  */
 #ifndef PLANTAO_SMS_H
 #define PLANTAO_SMS_H

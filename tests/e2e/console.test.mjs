@@ -441,8 +441,8 @@ test('alerts: an alert triggered through the API appears by itself and is acknow
   await row.waitFor(); // the list refreshes every 5 s
   assert((await text(row.getByTestId('status'))) === 'disparado', 'shown as triggered');
   await shot(page, '07-alerts');
-  await row.getByRole('button', { name: `Confirmar o alerta ${id}` }).click();
-  await until(async () => (await text(row.getByTestId('status'))) === 'confirmado', 'shown as acknowledged');
+  await row.getByRole('button', { name: `Assumir o alerta ${id}` }).click();
+  await until(async () => (await text(row.getByTestId('status'))) === 'assumido', 'shown as acknowledged');
   const a = (await server.api('GET', `/api/alerts/${id}`)).json;
   assert(a.status === 'acknowledged' && a.acked_via === 'api', `acknowledged through the API (${a.status})`);
 
@@ -450,7 +450,7 @@ test('alerts: an alert triggered through the API appears by itself and is acknow
   await page.getByRole('heading', { name: `Alerta ${id}: disco cheio em db1` }).waitFor();
   const tl = page.getByTestId('timeline');
   await tl.getByText('Disparado').waitFor();
-  await tl.getByText('Confirmado').waitFor();
+  await tl.getByText('Assumido').waitFor();
   await page.getByRole('button', { name: `Resolver o alerta ${id}` }).click();
   await page.getByTestId('status').getByText('resolvido').waitFor();
   await shot(page, '08-alert-detail');
@@ -557,7 +557,7 @@ test('viewer token: every page reads, no edit control is shown', async () => {
   assert(!(await vp.getByRole('button', { name: 'Salvar' }).isVisible()), 'no escalation save');
   await go(vp, '#/alerts');
   await vp.getByTestId('alerts').waitFor();
-  assert((await vp.getByRole('button', { name: /Confirmar|Resolver/ }).count()) === 0, 'no ack/resolve buttons');
+  assert((await vp.getByRole('button', { name: /Assumir o alerta|Resolver/ }).count()) === 0, 'no ack/resolve buttons');
   // the API refuses the viewer's edits anyway (the console hides, the server enforces)
   const edit = await server.api('POST', '/api/people', { name: 'X', phone: '+5511999990009' }, v.json.token);
   assert(edit.status === 403, `viewer edit refused by the API (${edit.status})`);

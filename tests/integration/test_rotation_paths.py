@@ -124,9 +124,11 @@ class TestLongOverride(RotationTest):
                 if m.to in (ANA, BRUNO) and "Alerta %d" % alert["id"] in m.body:
                     m.consumed = True
 
-        # SMS "assumir": Bruno takes the shift until the override's end
+        # SMS "plantao assumir" and "sim": Bruno takes the shift until the override's end
         self.advance(16 * 60)
-        [r] = self.sim.incoming_sms(BRUNO, "assumir")
+        [r] = self.sim.incoming_sms(BRUNO, "plantao assumir")
+        self.assertIn("no lugar de Carla", r)
+        [r] = self.sim.incoming_sms(BRUNO, "sim")
         self.assertIn("OK: você está de plantão até", r)
         self.assertIn("no lugar de Carla", r)
         on = self.api_ok("GET", "/api/oncall")
@@ -281,8 +283,10 @@ class TestConcurrentEdits(RotationTest):
             for o in self.api_ok("GET", "/api/overrides")["overrides"]:
                 self.api_ok("DELETE", "/api/overrides/%d" % o["id"])
             self.advance(5, settle=0)
-            rb, rc = self.at_once(lambda: self.sim.incoming_sms(BRUNO, "assumir"),
-                                  lambda: self.sim.incoming_sms(CARLA, "assumir"))
+            self.sim.incoming_sms(BRUNO, "plantao assumir")
+            self.sim.incoming_sms(CARLA, "plantao assumir")
+            rb, rc = self.at_once(lambda: self.sim.incoming_sms(BRUNO, "sim"),
+                                  lambda: self.sim.incoming_sms(CARLA, "sim"))
             replies = sorted(rb + rc)
             self.assertEqual(len(replies), 2, replies)
             # one of them took the shift from Ana, the other from whoever took it first

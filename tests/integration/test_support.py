@@ -358,14 +358,17 @@ class TestSmsCommands(CallTest):
         self.assertIn("não está cadastrado", r)
         self.assertEqual(self.api_ok("GET", "/api/overrides")["overrides"], [])
         self.assertEqual(len(self.api_ok("GET", "/api/audit")["audit"]), audit_before)
-        [r] = self.sim.incoming_sms(BRUNO, "assumir")
+        [r] = self.sim.incoming_sms(BRUNO, "plantao assumir")  # taking the shift asks for a SIM
+        self.assertIn("responda SIM", r)
+        self.assertEqual(self.api_ok("GET", "/api/overrides")["overrides"], [])
+        [r] = self.sim.incoming_sms(BRUNO, "sim")
         self.assertIn("OK: você está de plantão até", r)
         self.assertIn("no lugar de Ana", r)
         on = self.api_ok("GET", "/api/oncall")
         self.assertEqual(on["person"]["id"], self.bruno)
         self.assertTrue(on["by_override"])
-        # a second "assumir" (or Twilio retrying the same MessageSid) creates nothing more
-        params = {"MessageSid": "SM" + "3" * 32, "From": BRUNO, "To": "+15005550006", "Body": "assumir"}
+        # a second "sim" (or Twilio retrying the same MessageSid) creates nothing more
+        params = {"MessageSid": "SM" + "3" * 32, "From": BRUNO, "To": "+15005550006", "Body": "sim"}
         again = self.plantao.webhook("/twilio/sms", params)
         self.assertIn("já está de plantão", again.body)
         self.assertEqual(len(self.api_ok("GET", "/api/overrides")["overrides"]), 1)

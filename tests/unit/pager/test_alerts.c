@@ -651,12 +651,16 @@ static void sms_commands(void **state)
 	char out[64];
 
 	/* not ours */
-	sms(f, f->ana, "assumir", false, "");
 	sms(f, f->ana, "quem", false, "");
+	sms(f, f->ana, "plantao assumir", false, "");
 	sms(f, f->ana, "ok obrigado", false, "");
 	sms(f, f->ana, "acknowledge 1", false, "");
 	/* nothing open */
 	sms(f, f->ana, "ok", true, "Nenhum alerta aberto para você.");
+	/* "assumir", the word of every page, is about alerts only: never the shift */
+	sms(f, f->ana, "assumir", true,
+	    "Nenhum alerta aberto para você; nada mudou. Para ficar de plantão no lugar de quem está, envie "
+	    "PLANTAO ASSUMIR.");
 	sms(f, f->ana, "ack 7", true, "Alerta 7 não existe.");
 	sms(f, 0, "ack 1", true, "Este número não está cadastrado no plantão.");
 
@@ -664,6 +668,10 @@ static void sms_commands(void **state)
 	trigger(f, "two", NULL, NULL);
 	tick(f, T0);
 	/* bare ack takes every open alert paged to that person, oldest first */
+	/* a bare "assumir" takes the newest page sent to that person: that page */
+	sms(f, f->carla, "Assumir!", true, "Alerta 2 assumido por você.");
+	exec(f->db, "UPDATE alerts SET status = 'triggered', acked_by = NULL, acked_via = NULL, acked_at = NULL "
+	            "WHERE id = 2");
 	sms(f, f->bruno, "  OK! ", true, "Alertas 1 e 2 assumidos por você.");
 	assert_string_equal(text(f->db, "SELECT status || ' ' || acked_by || ' ' || acked_via FROM alerts WHERE id = 2",
 	                         out, sizeof out),

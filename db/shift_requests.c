@@ -1,0 +1,59 @@
+/*
+ * db/shift_requests.c — the statements on shift_requests (see db/shift_requests.h).
+ */
+#include "db/shift_requests.h"
+
+enum rc shift_requests_put(struct db *db, int64_t person_id, int64_t now)
+{
+	static const char sql[] = "INSERT INTO shift_requests (person_id, asked_at, expires_at) VALUES (?1, ?2, ?3) "
+	                          "ON CONFLICT (person_id) DO UPDATE SET asked_at = ?2, expires_at = ?3";
+	struct db_stmt *st;
+	enum rc rc = db_begin(db);
+
+	if (rc != RC_OK)
+		return rc;
+	st = db_prepare(db, sql);
+	if (!st || db_bind_int64(st, 1, person_id) || db_bind_int64(st, 2, now) ||
+	    db_bind_int64(st, 3, now + SHIFT_REQUEST_TTL))
+		rc = db_bind_failed(db, st, "shift_requests_put");
+	else
+		rc = db_step_done(db, st, "shift_requests_put");
+	if (rc == RC_OK)
+		rc = db_commit(db);
+	if (rc != RC_OK)
+		db_rollback(db);
+	return rc;
+}
+
+enum rc shift_requests_take(struct db *db, int64_t person_id, int64_t now, bool *open)
+{
+	static const char valid[] = "DELETE FROM shift_requests WHERE person_id = ?1 AND expires_at > ?2";
+	static const char stale[] = "DELETE FROM shift_requests WHERE person_id = ?1";
+	struct db_stmt *st;
+	enum rc rc = db_begin(db);
+
+	*open = false;
+	if (rc != RC_OK)
+		return rc;
+	st = db_prepare(db, valid);
+	if (!st || db_bind_int64(st, 1, person_id) || db_bind_int64(st, 2, now))
+		rc = db_bind_failed(db, st, "shift_requests_take");
+	else
+		rc = db_step_done(db, st, "shift_requests_take");
+	if (rc == RC_OK)
+		*open = db_changes(db) == 1;
+	if (rc == RC_OK && !*open) {
+		st = db_prepare(db, stale);
+		if (!st || db_bind_int64(st, 1, person_id))
+			rc = db_bind_failed(db, st, "shift_requests_take");
+		else
+			rc = db_step_done(db, st, "shift_requests_take");
+	}
+	if (rc == RC_OK)
+		rc = db_commit(db);
+	if (rc != RC_OK) {
+		db_rollback(db);
+		*open = false;
+	}
+	return rc;
+}
