@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ struct csv {
 	/* the header line, held until its separator is known */
 	bool have_delim;
 	char delim;
+	bool stop[2][256]; /* bytes that end a run of plain bytes: [0] unquoted, [1] quoted */
 	struct buf pre;
 	bool pre_inq, pre_content;
 	unsigned counts[3]; /* ';' ',' '\t' outside quotes on the current line */
@@ -179,7 +181,17 @@ static bool blank(const char *s)
 
 static enum rc append(struct csv *c, const void *p, size_t n)
 {
-	enum rc rc = buf_append(&c->rec, p, n);
+	struct buf *r = &c->rec;
+	enum rc rc;
+
+	if (r->data && n < r->alloc - r->len && r->len + n <= r->cap) {
+		/* the common case, without buf_append's call: room for the bytes and the NUL */
+		memcpy(r->data + r->len, p, n);
+		r->len += n;
+		r->data[r->len] = '\0';
+		return RC_OK;
+	}
+	rc = buf_append(r, p, n);
 
 	if (rc == RC_TOO_BIG)
 		return fail(c, rc, "line %ld: record longer than %d bytes", c->rec_line, CSV_MAX_RECORD);
@@ -218,6 +230,21 @@ static enum rc end_field(struct csv *c)
 	return RC_OK;
 }
 
+/* Whether s[0..len) is all ASCII, eight bytes at a time. */
+static bool ascii(const char *s, size_t len)
+{
+	uint64_t w, any = 0;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		any |= w;
+	}
+	for (; i < len; i++)
+		any |= (unsigned char)s[i];
+	return (any & 0x8080808080808080u) == 0;
+}
+
 static enum rc use_record(struct csv *c)
 {
 	size_t n = c->noffs, k;
@@ -228,9 +255,10 @@ static enum rc use_record(struct csv *c)
 	c->conv.len = 0;
 	for (k = 0; k < n; k++) {
 		const char *f = c->rec.data + c->offs[k];
+		size_t len = (k + 1 < n ? c->offs[k + 1] : c->rec.len) - c->offs[k] - 1; /* without its NUL */
 
 		c->coffs[k] = SIZE_MAX;
-		if (!utf8_ok((const unsigned char *)f)) {
+		if (!ascii(f, len) && !utf8_ok((const unsigned char *)f)) {
 			c->coffs[k] = c->conv.len;
 			rc = from_cp1252(&c->conv, (const unsigned char *)f);
 			if (rc != RC_OK)
@@ -354,10 +382,10 @@ static enum rc run(struct csv *c, const unsigned char *p, size_t n)
 	while (i < n) {
 		if (c->st == ST_UNQUOTED || c->st == ST_QUOTED) {
 			/* fast path: a run of plain bytes goes in with one append */
-			unsigned char stop = c->st == ST_QUOTED ? '"' : (unsigned char)c->delim;
+			const bool *stop = c->stop[c->st == ST_QUOTED];
 			size_t j = i;
 
-			while (j < n && p[j] != stop && p[j] != '\r' && p[j] != '\n' && p[j] != 0)
+			while (j < n && !stop[p[j]])
 				j++;
 			if (j > i) {
 				rc = append(c, p + i, j - i);
@@ -388,6 +416,10 @@ static enum rc decide(struct csv *c)
 			best = i;
 	c->delim = best < 0 ? ',' : cand[best];
 	c->have_delim = true;
+	for (int q = 0; q < 2; q++)
+		c->stop[q]['\r'] = c->stop[q]['\n'] = c->stop[q][0] = true;
+	c->stop[0][(unsigned char)c->delim] = true;
+	c->stop[1]['"'] = true;
 	if (c->pre.len >= 3 && memcmp(c->pre.data, "\xEF\xBB\xBF", 3) == 0)
 		skip = 3;
 	rc = c->pre.len > skip ? run(c, (const unsigned char *)c->pre.data + skip, c->pre.len - skip) : RC_OK;
