@@ -1,47 +1,59 @@
-/* server/api/api_outbox.c — the outbox listing (see api_outbox.h). Reads only. */
+/* server/api/api_outbox.c — the deliveries listing (see api_outbox.h). Reads only. */
 #include "api/api_outbox.h"
 
-#include <errno.h>
-#include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "db/outbox.h"
-
-/* A whole number in [min, max] from the query, def when absent; RC_INVALID when malformed. */
-static enum rc query_int(struct http_req *req, const char *name, long long def, long long min, long long max,
-                         long long *out)
-{
-	const char *v = http_query(req, name);
-	char *end;
-	long long n;
-
-	*out = def;
-	if (!v || !*v)
-		return RC_OK;
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (errno || *end || n < min || n > max)
-		return RC_INVALID;
-	*out = n;
-	return RC_OK;
-}
+#include "api/api_list.h"
+#include "db/history.h"
+#include "rotation/tz.h"
+#include "twilio/status.h"
 
 enum rc api_outbox_list(struct http_req *req)
 {
-	const char *status = http_query(req, "status");
-	long long limit, before;
-	json_t *rows = NULL;
+	static const char *const allowed[] = {"limit", "before", "status", "kind", "person", "from", "to", NULL};
+	static const char *const times[] = {"created_at", "sent_at", "updated_at", "twilio_status_at", NULL};
+	struct history_filter f;
+	char zone[TZ_NAME_MAX + 1];
+	int64_t limit;
+	json_t *rows = NULL, *row;
+	size_t i;
 	enum rc rc;
 
-	if (query_int(req, "limit", API_OUTBOX_DEFAULT_LIMIT, 1, API_OUTBOX_MAX_LIMIT, &limit) != RC_OK)
-		return http_fail(req, RC_INVALID, "limit: expected a whole number from 1 to %d", API_OUTBOX_MAX_LIMIT);
-	if (query_int(req, "before", 0, 1, INT64_MAX, &before) != RC_OK)
-		return http_fail(req, RC_INVALID, "before: expected a row id");
-	if (status && (!*status || strlen(status) > 32))
+	memset(&f, 0, sizeof f);
+	api_list_zone(req, zone, sizeof zone);
+	rc = api_list_params(req, allowed);
+	if (rc == RC_OK)
+		rc = api_list_int(req, "limit", API_OUTBOX_DEFAULT_LIMIT, 1, API_OUTBOX_MAX_LIMIT, &limit);
+	if (rc == RC_OK)
+		rc = api_list_int(req, "before", 0, 1, INT64_MAX, &f.before_id);
+	if (rc == RC_OK)
+		rc = api_list_int(req, "person", 0, 1, INT64_MAX, &f.person_id);
+	if (rc == RC_OK)
+		rc = api_list_instant(req, "from", zone, &f.from);
+	if (rc == RC_OK)
+		rc = api_list_instant(req, "to", zone, &f.to);
+	if (rc != RC_OK)
+		return rc;
+	f.limit = (int)limit;
+	f.status = http_query(req, "status");
+	if (f.status && (!*f.status || strlen(f.status) > 32))
 		return http_fail(req, RC_INVALID, "status: expected an outbox status or 'dead'");
-	rc = outbox_list_json(req->db, status, before, (int)limit, &rows);
+	f.kind = http_query(req, "kind");
+	if (f.kind && strcmp(f.kind, "sms") != 0 && strcmp(f.kind, "whatsapp") != 0 && strcmp(f.kind, "call") != 0)
+		return http_fail(req, RC_INVALID, "kind: expected sms, whatsapp or call");
+	rc = history_deliveries(req->db, &f, &rows);
 	if (rc != RC_OK)
 		return http_fail(req, rc, "could not read the outbox");
-	return http_reply_json(req, 200, json_pack("{s:o}", "outbox", rows));
+	json_array_foreach(rows, i, row)
+	{
+		json_t *code = json_object_get(row, "error_code");
+		const char *words = json_is_integer(code) ? status_error_words((int)json_integer_value(code)) : NULL;
+
+		json_object_set_new(row, "error_words", words ? json_string(words) : json_null());
+		json_object_set_new(row, "dead_letter",
+		                    json_boolean(json_is_true(json_object_get(row, "dead_letter")) ||
+		                                 json_integer_value(json_object_get(row, "dead_letter"))));
+	}
+	api_list_iso_fields(rows, zone, times);
+	return http_reply_json(req, 200, api_list_page("outbox", rows, limit));
 }

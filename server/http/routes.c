@@ -13,6 +13,7 @@
 #include "api/api_rotation.h"
 #include "api/api_outbox.h"
 #include "api/api_audit.h"
+#include "api/api_calls.h"
 #include "api/api_reports.h"
 #include "api/api_sales.h"
 #include "api/api_monitors.h"
@@ -101,7 +102,7 @@ const struct route routes[] = {
 	{"DELETE", "/api/overrides/{id}", api_overrides_delete, TOK, HTTP_PERM_EDIT, 0, NULL},
 	{"GET", "/api/audit", api_audit_query, TOK, HTTP_PERM_READ, 0, NULL},
 	{"GET", "/api/reports/sobreaviso", api_reports_sobreaviso, TOK, HTTP_PERM_READ, 0, NULL},
-	{"GET", "/api/calls", voice_api_calls, TOK, HTTP_PERM_READ, 0, NULL},
+	{"GET", "/api/calls", api_calls_list, TOK, HTTP_PERM_READ, 0, NULL},
 	/* admin: the outbox holds the texts of one-time sign-in codes until they are sent */
 	{"GET", "/api/outbox", api_outbox_list, TOK, HTTP_PERM_ADMIN, 0, NULL},
 	/* sales import: the body is streamed into the import (CSV, .xlsx, JSON or multipart) */
