@@ -32,8 +32,8 @@ vpath test_%.c $(sort $(dir $(TEST_SRC)))
 EMBED_IN := $(sort $(wildcard migrations/*.sql)) $(sort $(wildcard migrations/pg/*.sql)) \
 	$(sort $(shell find static -type f 2>/dev/null))
 
-.PHONY: all run test test-pg check bench fuzz soak lint clean deps deps-test tests
-all: $(B)/plantao
+.PHONY: all run test test-pg check bench fuzz soak lint clean deps deps-test tests install
+all: $(B)/plantao $(B)/plantao.8
 
 deps:
 	@bash scripts/deps run
@@ -69,6 +69,33 @@ $(B)/tests/%: %.c $(B)/libplantao.a
 	@$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d $< $(B)/libplantao.a $(LIBS_ALL) $(shell pkg-config --libs cmocka) -o $@
 
 tests: $(B)/plantao $(TEST_BIN)
+
+# install: the binary, plantao(8), the systemd units and user, /etc/plantao/plantao.env (never
+# over an existing one). PREFIX=/usr/local, DESTDIR for a staged tree (docs/DEPLOY.md).
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERS_DIR ?= $(PREFIX)/lib/sysusers.d
+SYSCONF_DIR ?= /etc/plantao
+$(B)/plantao.8: $(B)/plantao scripts/manpage
+	scripts/manpage $(B)/plantao > $@.tmp && mv $@.tmp $@
+
+install: $(B)/plantao $(B)/plantao.8
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSTEMD_UNIT_DIR) \
+		$(DESTDIR)$(SYSUSERS_DIR) $(DESTDIR)$(SYSCONF_DIR)
+	install -m 0755 $(B)/plantao $(DESTDIR)$(PREFIX)/sbin/plantao
+	install -m 0644 $(B)/plantao.8 $(DESTDIR)$(PREFIX)/share/man/man8/plantao.8
+	for u in plantao.service plantao-backup.service plantao-backup.timer; do \
+		[ -f dist/$$u ] || continue; \
+		sed 's|@SBINDIR@|$(PREFIX)/sbin|g' dist/$$u > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u.tmp && \
+		chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u.tmp && \
+		mv $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u.tmp $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u || exit 1; \
+	done
+	install -m 0644 dist/plantao.sysusers $(DESTDIR)$(SYSUSERS_DIR)/plantao.conf
+	[ -e $(DESTDIR)$(SYSCONF_DIR)/plantao.env ] || install -m 0640 .env.example $(DESTDIR)$(SYSCONF_DIR)/plantao.env
+	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; then \
+		systemd-sysusers $(SYSUSERS_DIR)/plantao.conf && chgrp plantao $(SYSCONF_DIR)/plantao.env; \
+	fi
 
 run: deps
 	@$(MAKE) --no-print-directory $(B)/plantao

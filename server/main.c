@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -27,14 +28,20 @@
 #include "rotation/tz.h"
 #include "core/version.h"
 #include "db/copy.h"
+#include "ops/service.h"
 #include "twilio/setup.h"
 
 static const char usage[] =
         "usage: plantao <command> [options]\n"
         "\n"
         "commands:\n"
-        "  serve [--demo]              migrate the database and serve HTTP (PLANTAO_LISTEN);\n"
-        "                              --demo seeds three people and a weekly rotation into an empty database\n"
+        "  serve [--demo] [--env-file FILE]\n"
+        "                              migrate the database and serve HTTP (PLANTAO_LISTEN);\n"
+        "                              --demo seeds three people and a weekly rotation into an empty database;\n"
+        "                              --env-file reads FILE instead of ./.env, again on SIGHUP (PLANTAO_LOG_LEVEL\n"
+        "                              changes live, other changes are logged and wait for a restart).\n"
+        "                              Under systemd (Type=notify): READY=1 once listening, WATCHDOG=1 while\n"
+        "                              the engine ticks\n"
         "  migrate                     create or upgrade the database (PLANTAO_DB) and exit\n"
         "  migrate --copy-from FILE    copy the SQLite database FILE into the empty PostgreSQL database\n"
         "                              PLANTAO_DB names (migrated first), checked by counts and checksums\n"
@@ -50,7 +57,54 @@ static const char usage[] =
         "  version                     print the version\n"
         "  help                        this text\n"
         "\n"
-        "Configuration comes from the environment and ./.env; see README.md.\n";
+        "environment (also read from ./.env, or the --env-file of serve; the real environment wins):\n"
+        "  PLANTAO_LISTEN              address:port to serve on (127.0.0.1:8080)\n"
+        "  PLANTAO_DB                  SQLite file (./plantao.db) or a postgres:// URL\n"
+        "  PLANTAO_PUBLIC_URL          the https:// address Twilio and browsers reach plantao at\n"
+        "  PLANTAO_API_TOKEN           bootstrap admin API token\n"
+        "  PLANTAO_TZ                  the team's time zone (America/Sao_Paulo)\n"
+        "  PLANTAO_LANG                language of texts and calls: pt-BR or en (pt-BR)\n"
+        "  PLANTAO_COUNTRY             country of phone numbers typed without + (BR)\n"
+        "  PLANTAO_LOG_LEVEL           debug, info, warn or error (info)\n"
+        "  PLANTAO_TLS_CERT            PEM certificate: serve HTTPS (with PLANTAO_TLS_KEY)\n"
+        "  PLANTAO_TLS_KEY             PEM private key of PLANTAO_TLS_CERT\n"
+        "  PLANTAO_STATIC_DIR          serve the console from this folder instead of the binary\n"
+        "  PLANTAO_CLOCK_FILE          tests only: a file holding seconds added to the clock\n"
+        "  TWILIO_ACCOUNT_SID          Twilio account (AC...)\n"
+        "  TWILIO_AUTH_TOKEN           Twilio auth token (signs webhooks)\n"
+        "  TWILIO_FROM                 the Twilio number pages and the support line use (E.164)\n"
+        "  TWILIO_WHATSAPP_FROM        whatsapp:+E164 sender of WhatsApp pages\n"
+        "  TWILIO_WHATSAPP_TEMPLATE_SID\n"
+        "                              approved Content template (HX...) for WhatsApp pages\n"
+        "  TWILIO_API_BASE             Twilio's API (https://api.twilio.com)\n"
+        "  PLANTAO_FALLBACK_URL        where the support line's fallback TwiML is published (default: plantao's\n"
+        "                              own /twilio/fallback.xml)\n"
+        "  PLANTAO_IMAP_URL            imaps:// mailbox whose mails become alerts\n"
+        "  PLANTAO_IMAP_USER           its user\n"
+        "  PLANTAO_IMAP_PASSWORD       its password\n"
+        "  PLANTAO_IMAP_FROM           only mails from this sender\n"
+        "  PLANTAO_IMAP_SUBJECT        only mails whose subject contains this\n"
+        "  PLANTAO_IMAP_CA_FILE        PEM bundle to verify the IMAP server with\n"
+        "  PLANTAO_IMAP_INTERVAL       seconds between polls (20)\n"
+        "  PLANTAO_IMAP_INSECURE       1: allow a password without TLS (0)\n"
+        "  PLANTAO_THREADS             HTTP worker threads (4)\n"
+        "  PLANTAO_MAX_CONNECTIONS     open connections (512)\n"
+        "  PLANTAO_PER_IP_CONNECTIONS  open connections per client address (64)\n"
+        "  PLANTAO_REQUEST_TIMEOUT     seconds a request may take to arrive (15)\n"
+        "  PLANTAO_API_RATE            API requests per second per client address (50)\n"
+        "  PLANTAO_DIAL_TIMEOUT        seconds the support line rings the person on call (20)\n"
+        "  PLANTAO_VOICEMAIL_MAX       longest voicemail in seconds (120)\n"
+        "  PLANTAO_SMS_RATE            texts per second per sender (1)\n"
+        "  PLANTAO_CALL_RATE           calls per second per sender (1)\n"
+        "  PLANTAO_DEST_PER_MINUTE     alert texts and calls to one phone per minute (1)\n"
+        "  PLANTAO_DEST_PER_15MIN      the same per 15 minutes (5)\n"
+        "  PLANTAO_MAX_TRIES           sends tried before a message is dead (8)\n"
+        "  PLANTAO_CALLBACK_GRACE      seconds a call's status may come late (30)\n"
+        "  PLANTAO_MACHINE_DETECTION   on or off: tell answering machines from people (on)\n"
+        "  PLANTAO_HEALTH_PAGE_AGE     seconds a page may wait before /healthz fails (120)\n"
+        "  PLANTAO_SESSION_DAYS        console sign-in lasts this many days of disuse (30)\n"
+        "\n"
+        "See README.md, docs/DEPLOY.md and .env.example.\n";
 
 /* PLANTAO_DB as logs and messages show it: a postgres:// URL's password is never printed. */
 static char shown_db[512];
@@ -226,19 +280,27 @@ static int cmd_serve(int argc, char **argv)
 	struct engine *engine = NULL;
 	struct watch *watch = NULL;
 	struct uptime *uptime = NULL;
+	struct service *service = NULL;
 	sigset_t set;
 	bool demo = false, seeded = false;
-	char *demo_token = NULL;
+	char *demo_token = NULL, status[256], err[512];
+	const char *env_file = NULL;
 	int i, sig = 0;
 
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--demo"))
 			demo = true;
+		else if (!strcmp(argv[i], "--env-file") && i + 1 < argc)
+			env_file = argv[++i];
 		else {
 			fprintf(stderr, "plantao serve: unknown option '%s'\n", argv[i]);
 			return 2;
 		}
 	}
+	if (env_file && access(env_file, R_OK) != 0)
+		die("plantao serve: --env-file %s cannot be read", env_file);
+	if (env_file && cfg_read_dotenv(env_file, err, sizeof err) != RC_OK)
+		die("configuration: %s", err);
 	load_cfg(&c);
 	db = open_migrated(&c);
 	if (demo && demo_seed(db, c.tz, &seeded) != RC_OK)
@@ -259,6 +321,7 @@ static int cmd_serve(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -271,6 +334,8 @@ static int cmd_serve(int argc, char **argv)
 		die("cannot start the engine");
 	if (watch_start(&app, &watch) != RC_OK || uptime_start(&app, &uptime) != RC_OK)
 		die("cannot start the monitor threads");
+	if (service_start(&app, &service) != RC_OK)
+		die("cannot start the watchdog thread");
 	if (cfg_has_twilio(&c) && strstr(c.twilio_api_base, "api.twilio.com") &&
 	    (strstr(c.public_url, "://127.") || strstr(c.public_url, "://localhost") ||
 	     strstr(c.public_url, "://[::1]")))
@@ -306,8 +371,14 @@ static int cmd_serve(int argc, char **argv)
 		printf("The demo admin token above is shown only this once; paste it into the console.\n");
 	free(demo_token);
 	fflush(stdout);
-	sigwait(&set, &sig);
+	snprintf(status, sizeof status, "READY=1\nSTATUS=serving on %s:%d (schema %d)", c.listen_host, http_port(http),
+	         db_latest_version());
+	service_notify(status);
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+		service_reload(env_file);
 	log_info("signal %d: finishing requests in flight", sig);
+	service_notify("STOPPING=1\nSTATUS=stopping: finishing requests in flight");
+	service_stop(service);
 	http_stop(http, 10000);
 	uptime_stop(uptime);
 	watch_stop(watch);
