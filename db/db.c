@@ -585,11 +585,43 @@ enum rc db_version(struct db *db, int *out)
 	return rc;
 }
 
+/* Whether schema_migrations records version (the table exists: db_version made it). */
+static enum rc recorded(struct db *db, int version, bool *out)
+{
+	static const char sql[] = "SELECT count(*) FROM schema_migrations WHERE version = ?1";
+	struct db_stmt *st = db_prepare(db, sql);
+	enum rc rc = RC_DB;
+
+	*out = false;
+	if (!st || db_bind_int(st, 1, version))
+		goto out;
+	if (db_step(st) == DB_ROW) {
+		*out = db_column_int(st, 0) > 0;
+		rc = RC_OK;
+	}
+out:
+	if (st)
+		db_reset(st);
+	return rc;
+}
+
+/* The embedded migration numbered version in dir, or NULL. */
+static const struct embedded_file *migration_file(const char *dir, int version)
+{
+	const struct embedded_file *f;
+
+	for (f = embedded_files; f->path; f++)
+		if (migration_version(dir, f->path) == version)
+			return f;
+	return NULL;
+}
+
 static enum rc apply(struct db *db, const struct embedded_file *f, int version, bool *done)
 {
 	static const char ins[] = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)";
 	struct db_stmt *st;
 	char *sql = NULL;
+	bool already;
 	int current;
 	enum rc rc;
 
@@ -599,7 +631,9 @@ static enum rc apply(struct db *db, const struct embedded_file *f, int version, 
 		return rc;
 	/* Re-check inside the write lock: another process may have migrated meanwhile. */
 	rc = db_version(db, &current);
-	if (rc != RC_OK || current >= version)
+	if (rc == RC_OK)
+		rc = recorded(db, version, &already);
+	if (rc != RC_OK || already)
 		goto out;
 	sql = strndup((const char *)f->data, f->len);
 	if (!sql) {
@@ -656,15 +690,18 @@ enum rc db_migrate(struct db *db, int *applied)
 		rc = RC_CONFLICT;
 		goto out;
 	}
-	/* Embedded files come sorted (the Makefile sorts them); still apply strictly by number. */
-	for (v = current + 1; v <= latest; v++) {
-		const struct embedded_file *f;
-		bool done = false;
+	/* Every migration not recorded yet, strictly by number: also one numbered below the
+	 * database's highest (a branch merged after a later migration shipped). */
+	for (v = 1; v <= latest; v++) {
+		const struct embedded_file *f = migration_file(dir, v);
+		bool done = false, have;
 
-		for (f = embedded_files; f->path; f++)
-			if (migration_version(dir, f->path) == v)
-				break;
-		if (!f->path)
+		if (!f)
+			continue;
+		rc = recorded(db, v, &have);
+		if (rc != RC_OK)
+			goto out;
+		if (have)
 			continue;
 		rc = apply(db, f, v, &done);
 		if (rc != RC_OK) {
@@ -681,5 +718,39 @@ out:
 		if (unlock != RC_OK && rc == RC_OK)
 			rc = unlock;
 	}
+	return rc;
+}
+
+enum rc db_migrate_pending(struct db *db, void (*each)(const char *name, void *arg), void *arg, int *count)
+{
+	const char *dir = db->drv->migrations;
+	int current, latest = latest_in(dir), v;
+	enum rc rc;
+
+	*count = 0;
+	/* Read inside a transaction that is rolled back: db_version creates schema_migrations in a
+	 * new database, and a dry run must leave nothing behind. */
+	rc = db_begin(db);
+	if (rc != RC_OK)
+		return rc;
+	rc = db_version(db, &current);
+	if (rc == RC_OK && current > latest) {
+		log_err("database schema version %d is newer than this binary (%d)", current, latest);
+		rc = RC_CONFLICT;
+	}
+	for (v = 1; rc == RC_OK && v <= latest; v++) {
+		const struct embedded_file *f = migration_file(dir, v);
+		bool have;
+
+		if (!f)
+			continue;
+		rc = recorded(db, v, &have);
+		if (rc == RC_OK && !have) {
+			(*count)++;
+			if (each)
+				each(f->path + strlen(dir), arg);
+		}
+	}
+	db_rollback(db);
 	return rc;
 }

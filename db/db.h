@@ -229,10 +229,17 @@ int db_latest_version(void);
 /* Schema version of db (0 for a new database). */
 enum rc db_version(struct db *db, int *out);
 /*
- * Applies every embedded migration newer than the database, each once, in its own
+ * Applies every embedded migration not yet recorded in the database (also one numbered below
+ * the highest recorded), in order, each once, in its own
  * transaction, recorded in schema_migrations. RC_CONFLICT (logged) when the database is
  * newer than the binary. *applied (may be NULL) receives how many were applied.
  */
 enum rc db_migrate(struct db *db, int *applied);
+/*
+ * What db_migrate would apply, changing nothing: calls each(name, arg) for every embedded
+ * migration not recorded in schema_migrations, in order ("0180_x.sql"), and sets *count.
+ * RC_CONFLICT (logged) when the database is newer than the binary.
+ */
+enum rc db_migrate_pending(struct db *db, void (*each)(const char *name, void *arg), void *arg, int *count);
 
 #endif

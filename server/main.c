@@ -28,6 +28,7 @@
 #include "rotation/tz.h"
 #include "core/version.h"
 #include "db/copy.h"
+#include "ops/cli.h"
 #include "ops/service.h"
 #include "twilio/setup.h"
 
@@ -43,6 +44,7 @@ static const char usage[] =
         "                              Under systemd (Type=notify): READY=1 once listening, WATCHDOG=1 while\n"
         "                              the engine ticks\n"
         "  migrate                     create or upgrade the database (PLANTAO_DB) and exit\n"
+        "  migrate --dry-run           list the migrations migrate would apply, in order; changes nothing\n"
         "  migrate --copy-from FILE    copy the SQLite database FILE into the empty PostgreSQL database\n"
         "                              PLANTAO_DB names (migrated first), checked by counts and checksums\n"
         "  token create --role ROLE [--name NAME]\n"
@@ -403,6 +405,15 @@ int main(int argc, char **argv)
 		return cmd_serve(argc, argv);
 	if (!strcmp(cmd, "migrate") && argc == 2)
 		return cmd_migrate();
+	if (!strcmp(cmd, "migrate") && argc == 3 && !strcmp(argv[2], "--dry-run")) {
+		struct cfg c;
+		int status;
+
+		load_cfg(&c);
+		status = cli_migrate_dry_run(&c, shown_db);
+		cfg_release(&c);
+		return status;
+	}
 	if (!strcmp(cmd, "migrate") && argc == 4 && !strcmp(argv[2], "--copy-from"))
 		return cmd_migrate_copy(argv[3]);
 	if (!strcmp(cmd, "token"))

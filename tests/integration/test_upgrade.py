@@ -1,0 +1,86 @@
+"""
+tests/integration/test_upgrade.py — upgrades (issue 14, item 7): `plantao migrate --dry-run`,
+a migration numbered below the database's highest (a branch merged after a later migration
+shipped) is applied all the same, and a database made by the first release of plantao
+(tests/fixtures/first-release.db, see tests/fixtures/first-release.md) is upgraded to the
+current schema and served with its people, rotation, alerts, calls and outbox intact.
+"""
+
+import os
+import shutil
+import subprocess
+
+from harness import ROOT, TEST_DB, IntegrationTest, Plantao, binary_path
+
+FIXTURE = os.path.join(ROOT, "tests", "fixtures", "first-release.db")
+
+
+def plantao_cmd(p, *args):
+    return subprocess.run([binary_path()] + list(args), cwd=p.tmp, env=p.env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=120)
+
+
+def tables(db):
+    if db.kind == "pg":
+        rows = db.query("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'")
+    else:
+        rows = db.query("SELECT name FROM sqlite_master WHERE type = 'table'")
+    return sorted(r["name"] for r in rows)
+
+
+class TestMigrationRunner(IntegrationTest):
+    def test_a_migration_below_the_highest_is_applied(self):
+        p = self.plantao
+        self.api_ok("POST", "/api/monitors", json={"kind": "heartbeat", "name": "backup", "period_s": 3600,
+                                                      "grace_s": 600})
+        p.stop()
+        # The database of a release that shipped 0175 before the monitors branch (0140) merged.
+        p.db.execute("DROP TABLE monitor_pings")
+        p.db.execute("DROP TABLE monitors")
+        p.db.execute("DELETE FROM schema_migrations WHERE version = 140")
+        before = tables(p.db)
+        self.assertEqual(p.db.scalar("SELECT max(version) FROM schema_migrations"), 175)
+
+        dry = plantao_cmd(p, "migrate", "--dry-run")
+        self.assertEqual(dry.returncode, 0, dry.stderr)
+        listed = [line.strip() for line in dry.stdout.splitlines() if line.startswith("  ")]
+        self.assertEqual(listed, ["0140_monitors.sql"], dry.stdout)
+        self.assertIn("1 migration(s) to apply; nothing was changed", dry.stdout)
+        self.assertEqual(tables(p.db), before, "the dry run changed the database")
+        self.assertEqual(p.db.scalar("SELECT count(*) FROM schema_migrations WHERE version = 140"), 0)
+
+        out = plantao_cmd(p, "migrate")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("0140_monitors.sql applied", out.stderr)
+        self.assertIn("monitors", tables(p.db))
+        self.assertEqual(p.db.scalar("SELECT count(*) FROM schema_migrations WHERE version = 140"), 1)
+        again = plantao_cmd(p, "migrate", "--dry-run")
+        self.assertIn("0 migration(s) to apply", again.stdout)
+
+        p.start()
+        m = self.api_ok("POST", "/api/monitors", json={"kind": "heartbeat", "name": "backup", "period_s": 3600,
+                                                          "grace_s": 600})
+        self.assertEqual(len(self.api_ok("GET", "/api/monitors")["monitors"]), 1, m)
+
+    def test_dry_run_of_a_new_database_creates_nothing(self):
+        p = self.plantao
+        p.stop()
+        if p.db.kind == "pg":
+            self.skipTest("a PostgreSQL database exists before plantao runs")
+        env = dict(p.env, PLANTAO_DB=os.path.join(p.tmp, "new.db"))
+        out = subprocess.run([binary_path(), "migrate", "--dry-run"], cwd=p.tmp, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("does not exist", out.stdout)
+        self.assertIn("  0001_init.sql", out.stdout)
+        self.assertFalse(os.path.exists(env["PLANTAO_DB"]))
+
+    def test_newer_database_is_refused(self):
+        p = self.plantao
+        p.stop()
+        p.db.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)")
+        dry = plantao_cmd(p, "migrate", "--dry-run")
+        self.assertEqual(dry.returncode, 1)
+        self.assertIn("newer than this binary", dry.stderr)
+        out = plantao_cmd(p, "migrate")
+        self.assertNotEqual(out.returncode, 0)
