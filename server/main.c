@@ -427,6 +427,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if ((!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) && argc == 2) {
+		/* a reader that stops early (plantao help | head) is no failure of help */
+		signal(SIGPIPE, SIG_IGN);
 		fputs(usage, stdout);
 		return 0;
 	}
