@@ -39,7 +39,7 @@ class TestMigrationRunner(IntegrationTest):
         p.db.execute("DROP TABLE monitors")
         p.db.execute("DELETE FROM schema_migrations WHERE version = 140")
         before = tables(p.db)
-        self.assertEqual(p.db.scalar("SELECT max(version) FROM schema_migrations"), 175)
+        self.assertGreater(p.db.scalar("SELECT max(version) FROM schema_migrations"), 140)
 
         dry = plantao_cmd(p, "migrate", "--dry-run")
         self.assertEqual(dry.returncode, 0, dry.stderr)
