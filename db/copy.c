@@ -38,13 +38,13 @@ static const struct copy_table tables[] = {
         {
                 "people",
                 "id,name,phone,email,whatsapp,sms_opt_out,created_at,updated_at,deleted_at,sms_opt_out_at,"
-                "sms_opt_out_via,whatsapp_inbound_at,role,phone_verified_at,email_verified_at",
-                15,
+                "sms_opt_out_via,whatsapp_inbound_at,role,phone_verified_at,email_verified_at,email_pages",
+                16,
                 "SELECT * FROM people",
                 "INSERT INTO people (id, name, phone, email, whatsapp, sms_opt_out, created_at, "
                 "updated_at, deleted_at, sms_opt_out_at, sms_opt_out_via, whatsapp_inbound_at, role, "
-                "phone_verified_at, email_verified_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                "?11, ?12, ?13, ?14, ?15)",
+                "phone_verified_at, email_verified_at, email_pages) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 "SELECT 1 FROM people LIMIT 1",
                 NULL,
                 "SELECT setval(pg_get_serial_sequence('people', 'id'), coalesce(max(id), 0) + 1, false) "
@@ -202,6 +202,17 @@ static const struct copy_table tables[] = {
                 NULL,
                 "SELECT setval(pg_get_serial_sequence('outbox', 'id'), coalesce(max(id), 0) + 1, false) "
                 "FROM outbox",
+        },
+        {
+                "mail_messages",
+                "outbox_id,message_id,subject,source_id,data_at_ms",
+                5,
+                "SELECT * FROM mail_messages",
+                "INSERT INTO mail_messages (outbox_id, message_id, subject, source_id, data_at_ms) VALUES "
+                "(?1, ?2, ?3, ?4, ?5)",
+                "SELECT 1 FROM mail_messages LIMIT 1",
+                NULL,
+                NULL,
         },
         {
                 "page_texts",

@@ -50,7 +50,9 @@ static bool is_blank(const char *s)
 	return true;
 }
 
-/* A pragmatic check: one '@' with something on both sides, no spaces or control characters. */
+/* A pragmatic check: one '@' with something on both sides, no spaces, control characters or
+ * the characters that delimit addresses in mail headers and SMTP (<>()[],;:\"), since the
+ * address is written into both when pages go by e-mail. */
 static bool email_ok(const char *s)
 {
 	const char *at = strchr(s, '@');
@@ -58,7 +60,7 @@ static bool email_ok(const char *s)
 	if (!at || at == s || !at[1] || strchr(at + 1, '@') || strlen(s) > PEOPLE_EMAIL_MAX)
 		return false;
 	for (; *s; s++)
-		if ((unsigned char)*s <= 0x20 || *s == 0x7F)
+		if ((unsigned char)*s <= 0x20 || *s == 0x7F || strchr("<>()[],;:\\\"", *s))
 			return false;
 	return true;
 }
@@ -107,11 +109,16 @@ enum rc people_input_parse(const json_t *body, bool partial, struct person_input
 				return fail(err, errlen, "whatsapp: expected true or false");
 			in->whatsapp = json_is_true(v);
 			in->has_whatsapp = true;
+		} else if (!strcmp(key, "email_pages")) {
+			if (!json_is_boolean(v))
+				return fail(err, errlen, "email_pages: expected true or false");
+			in->email_pages = json_is_true(v);
+			in->has_email_pages = true;
 		} else if (!strcmp(key, "id") || !strcmp(key, "sms_opt_out") || !strcmp(key, "created_at") ||
 		           !strcmp(key, "updated_at")) {
 			/* read-only: ignored, so a client may send back what it read */
 		} else {
-			snprintf(err, errlen, "%.40s: unknown field (name, phone, email, whatsapp)", key);
+			snprintf(err, errlen, "%.40s: unknown field (name, phone, email, whatsapp, email_pages)", key);
 			return RC_UNPROCESSABLE;
 		}
 	}
@@ -126,7 +133,7 @@ enum rc people_input_parse(const json_t *body, bool partial, struct person_input
 
 #define PERSON_COLS                                                                                                    \
 	"id, name, phone, coalesce(email, ''), whatsapp, sms_opt_out, coalesce(sms_opt_out_at, 0), "                   \
-	"coalesce(sms_opt_out_via, ''), coalesce(whatsapp_inbound_at, 0)"
+	"coalesce(sms_opt_out_via, ''), coalesce(whatsapp_inbound_at, 0), email_pages"
 
 static void read_row(struct db_stmt *st, struct person *p)
 {
@@ -140,6 +147,7 @@ static void read_row(struct db_stmt *st, struct person *p)
 	snprintf(p->sms_opt_out_via, sizeof p->sms_opt_out_via, "%s",
 	         p->sms_opt_out ? (const char *)db_column_text(st, 7) : "");
 	p->whatsapp_inbound_at = db_column_int64(st, 8);
+	p->email_pages = db_column_int(st, 9) != 0;
 }
 
 static enum rc one(struct db *db, struct db_stmt *st, struct person *out)
@@ -208,6 +216,7 @@ json_t *people_to_json(const struct person *p)
 		json_object_set_new(o, "sms_opt_out_at",
 		                    p->sms_opt_out && p->sms_opt_out_at ? json_integer(p->sms_opt_out_at)
 		                                                        : json_null());
+		json_object_set_new(o, "email_pages", json_boolean(p->email_pages));
 		json_object_set_new(o, "whatsapp_inbound_at",
 		                    p->whatsapp_inbound_at ? json_integer(p->whatsapp_inbound_at) : json_null());
 		json_object_set_new(o, "sms_opt_out_via",
@@ -281,14 +290,17 @@ static json_t *input_json(const struct person_input *in)
 		json_object_set_new(o, "email", in->email ? json_string(in->email) : json_null());
 	if (in->has_whatsapp)
 		json_object_set_new(o, "whatsapp", json_boolean(in->whatsapp));
+	if (in->has_email_pages)
+		json_object_set_new(o, "email_pages", json_boolean(in->email_pages));
 	return o;
 }
 
 enum rc people_create(struct db *db, const struct person_input *in, const char *actor, int64_t *id, char *err,
                       size_t errlen)
 {
-	static const char sql[] = "INSERT INTO people (name, phone, email, whatsapp, created_at, updated_at) "
-	                          "VALUES (?1, ?2, ?3, ?4, ?5, ?5)";
+	static const char sql[] =
+	        "INSERT INTO people (name, phone, email, whatsapp, created_at, updated_at, email_pages) "
+	        "VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)";
 	struct db_stmt *st = NULL;
 	json_t *detail = NULL;
 	enum rc rc;
@@ -305,7 +317,8 @@ enum rc people_create(struct db *db, const struct person_input *in, const char *
 	st = db_prepare(db, sql);
 	if (!st || db_bind_text(st, 1, in->name, -1, DB_STATIC) || db_bind_text(st, 2, in->phone, -1, DB_STATIC) ||
 	    db_bind_text(st, 3, in->has_email ? in->email : NULL, -1, DB_STATIC) ||
-	    db_bind_int(st, 4, in->has_whatsapp && in->whatsapp) || db_bind_int64(st, 5, clock_now()))
+	    db_bind_int(st, 4, in->has_whatsapp && in->whatsapp) || db_bind_int64(st, 5, clock_now()) ||
+	    db_bind_int(st, 6, !in->has_email_pages || in->email_pages))
 		goto out;
 	if (db_step(st) != DB_DONE) {
 		rc = db_rc(db);
@@ -336,7 +349,8 @@ enum rc people_update(struct db *db, int64_t id, const struct person_input *in, 
 	        "phone_verified_at = CASE WHEN ?4 AND ?5 != phone THEN NULL ELSE phone_verified_at END, "
 	        "email_verified_at = CASE WHEN ?6 AND coalesce(?7, '') != coalesce(email, '') THEN NULL "
 	        "ELSE email_verified_at END, "
-	        "whatsapp = CASE WHEN ?8 THEN ?9 ELSE whatsapp END, updated_at = ?10 "
+	        "whatsapp = CASE WHEN ?8 THEN ?9 ELSE whatsapp END, updated_at = ?10, "
+	        "email_pages = CASE WHEN ?11 THEN ?12 ELSE email_pages END "
 	        "WHERE id = ?1 AND deleted_at IS NULL";
 	struct db_stmt *st = NULL;
 	json_t *detail = NULL;
@@ -361,7 +375,8 @@ enum rc people_update(struct db *db, int64_t id, const struct person_input *in, 
 	    db_bind_text(st, 3, in->name, -1, DB_STATIC) || db_bind_int(st, 4, in->has_phone) ||
 	    db_bind_text(st, 5, in->phone, -1, DB_STATIC) || db_bind_int(st, 6, in->has_email) ||
 	    db_bind_text(st, 7, in->email, -1, DB_STATIC) || db_bind_int(st, 8, in->has_whatsapp) ||
-	    db_bind_int(st, 9, in->whatsapp) || db_bind_int64(st, 10, clock_now()))
+	    db_bind_int(st, 9, in->whatsapp) || db_bind_int64(st, 10, clock_now()) ||
+	    db_bind_int(st, 11, in->has_email_pages) || db_bind_int(st, 12, in->email_pages))
 		goto out;
 	if (db_step(st) != DB_DONE) {
 		rc = db_rc(db);

@@ -38,15 +38,17 @@ struct person {
 	int64_t sms_opt_out_at;      /* when it was set (Unix seconds), 0 when not opted out or unknown */
 	char sms_opt_out_via[32];    /* how: the word they texted ("STOP", "REVOKE"…) or "twilio_21610" */
 	int64_t whatsapp_inbound_at; /* when they last wrote to the team's WhatsApp number, 0: never */
+	bool email_pages;            /* pages go by e-mail too when an e-mail is set (default true) */
 };
 
 /* Fields of a create (all but email and whatsapp required) or a patch (any subset). Borrowed. */
 struct person_input {
-	bool has_name, has_phone, has_email, has_whatsapp;
+	bool has_name, has_phone, has_email, has_whatsapp, has_email_pages;
 	const char *name;
 	const char *phone;
 	const char *email; /* NULL: clear */
 	bool whatsapp;
+	bool email_pages; /* pages by e-mail as well as by text (default true) */
 };
 
 /*

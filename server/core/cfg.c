@@ -207,6 +207,96 @@ bad:
 	return RC_INVALID;
 }
 
+/* ---- e-mail (PLANTAO_SMTP_*) ---- */
+
+/* True for local@domain with printable ASCII and no spaces, brackets or quotes. */
+static bool is_mail_address(const char *s)
+{
+	const char *at = strchr(s, '@');
+	const char *p;
+
+	if (!at || at == s || !at[1] || strchr(at + 1, '@') || strlen(s) > 254)
+		return false;
+	for (p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 127 || strchr("<>()[],;:\\\"", *p))
+			return false;
+	return strchr(at + 1, '.') != NULL || !strcmp(at + 1, "localhost");
+}
+
+static enum rc load_smtp(struct cfg *c, char *err, size_t errlen)
+{
+	const char *host;
+	enum rc rc;
+
+	c->smtp_url = dup_env("PLANTAO_SMTP_URL", NULL);
+	c->smtp_user = dup_env("PLANTAO_SMTP_USER", NULL);
+	c->smtp_password = dup_env("PLANTAO_SMTP_PASSWORD", NULL);
+	c->smtp_from = dup_env("PLANTAO_SMTP_FROM", NULL);
+	c->smtp_ca_file = dup_env("PLANTAO_SMTP_CA_FILE", NULL);
+	rc = get_int("PLANTAO_SMTP_INSECURE", 0, 0, 1, &c->smtp_insecure, err, errlen);
+	if (rc != RC_OK)
+		return rc;
+	if (!c->smtp_url) {
+		if (c->smtp_from || c->smtp_user || c->smtp_password) {
+			snprintf(err, errlen,
+			         "PLANTAO_SMTP_URL: required with PLANTAO_SMTP_FROM, _USER or _PASSWORD "
+			         "(smtp://host:587 or smtps://host:465)");
+			return RC_INVALID;
+		}
+		return RC_OK;
+	}
+	if (!strncmp(c->smtp_url, "smtp://", 7))
+		host = c->smtp_url + 7;
+	else if (!strncmp(c->smtp_url, "smtps://", 8))
+		host = c->smtp_url + 8;
+	else {
+		snprintf(err, errlen,
+		         "PLANTAO_SMTP_URL: expected smtp://host:587 (STARTTLS) or smtps://host:465, got "
+		         "'%.80s'",
+		         c->smtp_url);
+		return RC_INVALID;
+	}
+	if (!*host || *host == '/' || *host == ':') {
+		snprintf(err, errlen, "PLANTAO_SMTP_URL: no host in '%.80s'", c->smtp_url);
+		return RC_INVALID;
+	}
+	if (strchr(c->smtp_url, '@')) {
+		/* the URL is logged; the password must not be in it */
+		snprintf(err, errlen,
+		         "PLANTAO_SMTP_URL: put the user name and password in PLANTAO_SMTP_USER and "
+		         "PLANTAO_SMTP_PASSWORD, not in the URL");
+		return RC_INVALID;
+	}
+	if (!c->smtp_from || !is_mail_address(c->smtp_from)) {
+		snprintf(err, errlen,
+		         "PLANTAO_SMTP_FROM: required with PLANTAO_SMTP_URL, an address such as "
+		         "plantao@example.com, got '%.80s'",
+		         c->smtp_from ? c->smtp_from : "");
+		return RC_INVALID;
+	}
+	if (!c->smtp_user != !c->smtp_password) {
+		snprintf(err, errlen, "PLANTAO_SMTP_USER and PLANTAO_SMTP_PASSWORD: set both or neither");
+		return RC_INVALID;
+	}
+	return RC_OK;
+}
+
+static void release_smtp(struct cfg *c)
+{
+	char **fields[] = {&c->smtp_url, &c->smtp_user, &c->smtp_password, &c->smtp_from, &c->smtp_ca_file};
+	size_t i;
+
+	for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		free(*fields[i]);
+		*fields[i] = NULL;
+	}
+}
+
+bool cfg_has_smtp(const struct cfg *c)
+{
+	return c->smtp_url && c->smtp_from;
+}
+
 enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 {
 	enum rc rc;
@@ -375,7 +465,7 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 			return RC_INVALID;
 		}
 	}
-	return RC_OK;
+	return load_smtp(c, err, errlen);
 }
 
 void cfg_release(struct cfg *c)
@@ -395,4 +485,5 @@ void cfg_release(struct cfg *c)
 	c->whatsapp_template_sid = NULL;
 	free(c->fallback_url);
 	c->fallback_url = NULL;
+	release_smtp(c);
 }

@@ -61,6 +61,13 @@ struct cfg {
 	/* PLANTAO_FALLBACK_URL: where the support line's fallback TwiML is published on a static host
 	 * (server/twilio/fallback.h); NULL: plantao's own /twilio/fallback.xml */
 	char *fallback_url;
+
+	/* E-mail channel (server/outbox/smtp.c): PLANTAO_SMTP_URL (smtp://host[:port], STARTTLS required
+	 * unless PLANTAO_SMTP_INSECURE=1, or smtps://host[:port]; NULL: no e-mail), PLANTAO_SMTP_USER,
+	 * PLANTAO_SMTP_PASSWORD (never logged), PLANTAO_SMTP_FROM (the sender address, required with a
+	 * URL), PLANTAO_SMTP_CA_FILE (PEM bundle to verify the server with; default: the system's). */
+	char *smtp_url, *smtp_user, *smtp_password, *smtp_from, *smtp_ca_file;
+	int smtp_insecure;
 };
 
 /*
@@ -82,5 +89,8 @@ bool cfg_is_e164(const char *s);
 
 /* Twilio is usable: account SID, auth token and sender are all set. */
 bool cfg_has_twilio(const struct cfg *c);
+
+/* E-mail is configured: PLANTAO_SMTP_URL and PLANTAO_SMTP_FROM are set. */
+bool cfg_has_smtp(const struct cfg *c);
 
 #endif
