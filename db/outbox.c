@@ -21,6 +21,7 @@ static const char *kind_name(enum outbox_kind k)
 	case OUTBOX_SMS: return "sms";
 	case OUTBOX_WHATSAPP: return "whatsapp";
 	case OUTBOX_CALL: return "call";
+	case OUTBOX_EMAIL: return "email";
 	}
 	return "sms";
 }
@@ -105,6 +106,8 @@ static enum outbox_kind kind_of(const char *s)
 		return OUTBOX_WHATSAPP;
 	if (!strcmp(s, "call"))
 		return OUTBOX_CALL;
+	if (!strcmp(s, "email"))
+		return OUTBOX_EMAIL;
 	return OUTBOX_SMS;
 }
 
@@ -258,8 +261,9 @@ enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t 
 
 enum rc outbox_stuck(struct db *db, int64_t now_ms, size_t max, struct outbox_row *rows, size_t *n)
 {
-	static const char sql[] = "SELECT " ROW_COLUMNS " FROM outbox "
-	                          "WHERE status = 'sending' AND next_at_ms <= ?1 ORDER BY id LIMIT ?2";
+	static const char sql[] =
+	        "SELECT " ROW_COLUMNS " FROM outbox "
+	        "WHERE status = 'sending' AND next_at_ms <= ?1 AND kind <> 'email' ORDER BY id LIMIT ?2";
 	struct db_stmt *st = db_prepare(db, sql);
 
 	*n = 0;

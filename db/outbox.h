@@ -21,7 +21,8 @@
 
 #include "db/db.h"
 
-enum outbox_kind { OUTBOX_SMS, OUTBOX_WHATSAPP, OUTBOX_CALL };
+/* OUTBOX_EMAIL rows (db/mail.h) are sent by server/outbox/mailer.c, never by the Twilio sender. */
+enum outbox_kind { OUTBOX_SMS, OUTBOX_WHATSAPP, OUTBOX_CALL, OUTBOX_EMAIL };
 
 /* Send order: lower first. */
 enum outbox_priority { OUTBOX_PRIO_ALERT = 0, OUTBOX_PRIO_SUPPORT = 1, OUTBOX_PRIO_SALES = 2 };
@@ -95,7 +96,8 @@ enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t 
 
 /*
  * Rows left in 'sending' whose look-up time has come (next_at_ms <= now_ms), oldest first: the
- * crash-recovery and lost-answer cases. Same ownership as outbox_due().
+ * crash-recovery and lost-answer cases (Twilio's kinds only: e-mails are db/mail.h's mail_stuck).
+ * Same ownership as outbox_due().
  */
 enum rc outbox_stuck(struct db *db, int64_t now_ms, size_t max, struct outbox_row *rows, size_t *n);
 

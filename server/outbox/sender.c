@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/metrics.h"
+#include "outbox/mailer.h"
 #include "pager/alerts.h"
 #include "twilio/sms_cost.h"
 #include "twilio/status.h"
@@ -57,6 +58,7 @@ struct sender {
 	int64_t next_ok_note_ms;  /* twilio_results 'ok' is written at most once a second… */
 	bool error_noted;         /* …unless an error was noted since */
 	int64_t next_auth_log_ms; /* the credentials error is logged once a minute */
+	struct mailer *mailer;    /* e-mails (kind 'email') go on a thread of their own: mailer.h */
 };
 
 /* ---- pure parts ---- */
@@ -110,6 +112,7 @@ static const char *kind_label(enum outbox_kind k)
 	case OUTBOX_SMS: return "kind=\"sms\"";
 	case OUTBOX_WHATSAPP: return "kind=\"whatsapp\"";
 	case OUTBOX_CALL: return "kind=\"call\"";
+	case OUTBOX_EMAIL: return "kind=\"email\"";
 	}
 	return "kind=\"sms\"";
 }
@@ -1141,6 +1144,8 @@ enum rc sender_start(struct app *app, struct db *db, void **state)
 	s->app = app;
 	s->db = db;
 	s->seed = (unsigned int)clock_mono_us();
+	if (mailer_start(app, &s->mailer) != RC_OK)
+		log_err("e-mail: the mailer thread could not start; e-mails stay pending");
 	*state = s;
 	return RC_OK;
 }
@@ -1221,5 +1226,6 @@ void sender_stop(void *state)
 		collect(s);
 	}
 	twilio_free(s->tw);
+	mailer_stop(s->mailer);
 	free(s);
 }

@@ -1,0 +1,298 @@
+/*
+ * db/mail.c — e-mail rows of the outbox and their mail_messages (contract in mail.h).
+ */
+#include "db/mail.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+
+static void copy_text(struct db_stmt *st, int col, char *dst, size_t size)
+{
+	const unsigned char *t = db_column_text(st, col);
+
+	snprintf(dst, size, "%s", t ? (const char *)t : "");
+}
+
+static char *dup_text(struct db_stmt *st, int col)
+{
+	const unsigned char *t = db_column_text(st, col);
+
+	return strdup(t ? (const char *)t : "");
+}
+
+/* A page text's alerts for its person, not e-mailed to that person yet. */
+#define PAGE_SOURCES                                                                                                   \
+	"SELECT o.id, pt.alert_id, 0, p.id, p.name, p.email FROM outbox o "                                            \
+	"JOIN page_texts pt ON pt.outbox_id = o.id "                                                                   \
+	"JOIN people p ON p.phone = o.to_number AND p.deleted_at IS NULL AND p.email IS NOT NULL AND p.email <> '' "   \
+	"AND p.email_pages = 1 WHERE o.kind IN ('sms', 'whatsapp') AND o.class = 'alert' AND "                         \
+	"NOT EXISTS (SELECT 1 FROM page_texts pe JOIN outbox e ON e.id = pe.outbox_id WHERE pe.alert_id = "            \
+	"pt.alert_id "                                                                                                 \
+	"AND e.kind = 'email' AND e.to_number = p.email) AND "
+
+static enum rc read_sources(struct db *db, struct db_stmt *st, size_t max, struct mail_source *out, size_t *n)
+{
+	int s = DB_DONE;
+
+	while (*n < max && (s = db_step(st)) == DB_ROW) {
+		struct mail_source *m = &out[(*n)++];
+
+		memset(m, 0, sizeof *m);
+		m->outbox_id = db_column_int64(st, 0);
+		m->alert_id = db_column_int64(st, 1);
+		m->owner_id = db_column_int64(st, 2);
+		m->person_id = db_column_int64(st, 3);
+		copy_text(st, 4, m->name, sizeof m->name);
+		copy_text(st, 5, m->email, sizeof m->email);
+	}
+	if (*n < max && s != DB_DONE) {
+		log_err("mail_sources: %s", db_errmsg(db));
+		db_reset(st);
+		return db_rc(db);
+	}
+	db_reset(st);
+	return RC_OK;
+}
+
+enum rc mail_sources(struct db *db, int64_t after_id, int64_t upto_id, size_t max, struct mail_source *out, size_t *n)
+{
+	static const char fresh[] = PAGE_SOURCES "o.id > ?1 AND o.id <= ?2 ORDER BY o.id, p.id, pt.alert_id LIMIT ?3";
+	/* waiting texts: served by the partial index outbox_due_class (kind, class, priority, id) */
+	static const char waiting[] = PAGE_SOURCES "o.status IN ('pending', 'retry') AND o.id <= ?1 "
+	                                           "ORDER BY o.id, p.id, pt.alert_id LIMIT ?2";
+	static const char voicemail[] =
+	        "SELECT o.id, 0, coalesce(o.owner_id, 0), p.id, p.name, p.email FROM outbox o "
+	        "JOIN people p ON p.phone = o.to_number AND p.deleted_at IS NULL AND p.email IS NOT NULL AND "
+	        "p.email <> '' WHERE o.id > ?1 AND o.id <= ?2 AND o.kind IN ('sms', 'whatsapp') AND "
+	        "o.class = 'support' AND o.owner_type = 'voicemail' AND "
+	        "NOT EXISTS (SELECT 1 FROM mail_messages m WHERE m.source_id = o.id) ORDER BY o.id LIMIT ?3";
+	struct db_stmt *st;
+	enum rc rc;
+
+	*n = 0;
+	st = db_prepare(db, waiting);
+	if (!st || db_bind_int64(st, 1, after_id) || db_bind_int64(st, 2, (int64_t)max))
+		return db_bind_failed(db, st, "mail_sources waiting");
+	rc = read_sources(db, st, max, out, n);
+	if (rc != RC_OK || *n >= max)
+		return rc;
+	st = db_prepare(db, fresh);
+	if (!st || db_bind_int64(st, 1, after_id) || db_bind_int64(st, 2, upto_id) ||
+	    db_bind_int64(st, 3, (int64_t)(max - *n)))
+		return db_bind_failed(db, st, "mail_sources");
+	rc = read_sources(db, st, max, out, n);
+	if (rc != RC_OK || *n >= max)
+		return rc;
+	st = db_prepare(db, voicemail);
+	if (!st || db_bind_int64(st, 1, after_id) || db_bind_int64(st, 2, upto_id) ||
+	    db_bind_int64(st, 3, (int64_t)(max - *n)))
+		return db_bind_failed(db, st, "mail_sources voicemail");
+	return read_sources(db, st, max, out, n);
+}
+
+enum rc mail_last_outbox_id(struct db *db, int64_t *id)
+{
+	static const char sql[] = "SELECT coalesce(max(id), 0) FROM outbox";
+	struct db_stmt *st = db_prepare(db, sql);
+	enum rc rc;
+
+	*id = 0;
+	if (!st)
+		return db_bind_failed(db, st, "mail_last_outbox_id");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK)
+		*id = db_column_int64(st, 0);
+	db_reset(st);
+	return rc == RC_NOT_FOUND ? RC_OK : rc;
+}
+
+enum rc mail_alerts_of(struct db *db, int64_t outbox_id, void (*fn)(void *ctx, const struct mail_alert *a), void *ctx)
+{
+	static const char sql[] =
+	        "SELECT a.id, a.summary, coalesce(a.details, ''), coalesce(a.severity, ''), "
+	        "coalesce(a.runbook_url, ''), a.status, coalesce(a.source, ''), a.created_at "
+	        "FROM page_texts t JOIN alerts a ON a.id = t.alert_id WHERE t.outbox_id = ?1 ORDER BY a.id LIMIT ?2";
+	struct db_stmt *st = db_prepare(db, sql);
+	int s;
+
+	if (!st || db_bind_int64(st, 1, outbox_id) || db_bind_int(st, 2, MAIL_ALERTS_MAX))
+		return db_bind_failed(db, st, "mail_alerts_of");
+	while ((s = db_step(st)) == DB_ROW) {
+		struct mail_alert a = {
+		        db_column_int64(st, 0),
+		        (const char *)db_column_text(st, 1),
+		        (const char *)db_column_text(st, 2),
+		        (const char *)db_column_text(st, 3),
+		        (const char *)db_column_text(st, 4),
+		        (const char *)db_column_text(st, 5),
+		        (const char *)db_column_text(st, 6),
+		        db_column_int64(st, 7),
+		};
+
+		fn(ctx, &a);
+	}
+	db_reset(st);
+	if (s != DB_DONE) {
+		log_err("mail_alerts_of %lld: %s", (long long)outbox_id, db_errmsg(db));
+		return db_rc(db);
+	}
+	return RC_OK;
+}
+
+enum rc mail_voicemail_get(struct db *db, int64_t id, struct mail_voicemail *vm)
+{
+	static const char sql[] = "SELECT caller, coalesce(recording_url, ''), coalesce(transcription, ''), "
+	                          "coalesce(duration_s, 0), created_at FROM voicemails WHERE id = ?1";
+	struct db_stmt *st = db_prepare(db, sql);
+	enum rc rc;
+
+	memset(vm, 0, sizeof *vm);
+	if (!st || db_bind_int64(st, 1, id))
+		return db_bind_failed(db, st, "mail_voicemail_get");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK) {
+		vm->caller = dup_text(st, 0);
+		vm->recording_url = dup_text(st, 1);
+		vm->transcription = dup_text(st, 2);
+		vm->duration_s = db_column_int(st, 3);
+		vm->created_at = db_column_int64(st, 4);
+		if (!vm->caller || !vm->recording_url || !vm->transcription)
+			rc = RC_INTERNAL;
+	}
+	db_reset(st);
+	if (rc != RC_OK)
+		mail_voicemail_release(vm);
+	return rc;
+}
+
+void mail_voicemail_release(struct mail_voicemail *vm)
+{
+	free(vm->caller);
+	free(vm->recording_url);
+	free(vm->transcription);
+	memset(vm, 0, sizeof *vm);
+}
+
+enum rc mail_enqueue(struct db *db, const struct mail_new *m, bool *created)
+{
+	static const char ins[] =
+	        "INSERT INTO outbox (kind, class, priority, to_number, body, idem_key, owner_type, owner_id, "
+	        "next_at_ms, created_at, updated_at) VALUES ('email', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) "
+	        "ON CONFLICT (idem_key) DO NOTHING";
+	static const char msg[] = "INSERT INTO mail_messages (outbox_id, message_id, subject, source_id) VALUES "
+	                          "(?1, ?2, ?3, ?4)";
+	static const char page[] = "INSERT INTO page_texts (outbox_id, alert_id) VALUES (?1, ?2)";
+	struct db_stmt *st = db_prepare(db, ins);
+	int64_t now_ms = clock_now_ms(), id;
+	enum rc rc;
+	int i;
+
+	*created = false;
+	if (!st || db_bind_text(st, 1, m->class_, -1, DB_STATIC) || db_bind_int(st, 2, m->priority) ||
+	    db_bind_text(st, 3, m->to, -1, DB_STATIC) || db_bind_text(st, 4, m->message, -1, DB_STATIC) ||
+	    db_bind_text(st, 5, m->idem_key, -1, DB_STATIC) || db_bind_opt_text(st, 6, m->owner_type) ||
+	    (m->owner_id ? db_bind_int64(st, 7, m->owner_id) : db_bind_null(st, 7)) || db_bind_int64(st, 8, now_ms) ||
+	    db_bind_int64(st, 9, now_ms / 1000))
+		return db_bind_failed(db, st, "mail_enqueue");
+	rc = db_step_done(db, st, "mail_enqueue");
+	if (rc != RC_OK || db_changes(db) != 1)
+		return rc;
+	id = db_last_id(db);
+	st = db_prepare(db, msg);
+	if (!st || db_bind_int64(st, 1, id) || db_bind_text(st, 2, m->message_id, -1, DB_STATIC) ||
+	    db_bind_text(st, 3, m->subject, -1, DB_STATIC) ||
+	    (m->source_id ? db_bind_int64(st, 4, m->source_id) : db_bind_null(st, 4)))
+		return db_bind_failed(db, st, "mail_enqueue message");
+	rc = db_step_done(db, st, "mail_enqueue message");
+	for (i = 0; i < m->n_alerts && rc == RC_OK; i++) {
+		st = db_prepare(db, page);
+		if (!st || db_bind_int64(st, 1, id) || db_bind_int64(st, 2, m->alerts[i]))
+			return db_bind_failed(db, st, "mail_enqueue page");
+		rc = db_step_done(db, st, "mail_enqueue page");
+	}
+	if (rc == RC_OK)
+		*created = true;
+	return rc;
+}
+
+enum rc mail_mark_data(struct db *db, int64_t id, int64_t now_ms)
+{
+	static const char sql[] = "UPDATE mail_messages SET data_at_ms = ?2 WHERE outbox_id = ?1";
+	struct db_stmt *st = db_prepare(db, sql);
+
+	if (!st || db_bind_int64(st, 1, id) || db_bind_int64(st, 2, now_ms))
+		return db_bind_failed(db, st, "mail_mark_data");
+	return db_step_done(db, st, "mail_mark_data");
+}
+
+enum rc mail_message_id(struct db *db, int64_t id, char *out, size_t size)
+{
+	static const char sql[] = "SELECT message_id FROM mail_messages WHERE outbox_id = ?1";
+	struct db_stmt *st = db_prepare(db, sql);
+	enum rc rc;
+
+	if (size)
+		out[0] = '\0';
+	if (!st || db_bind_int64(st, 1, id))
+		return db_bind_failed(db, st, "mail_message_id");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK)
+		copy_text(st, 0, out, size);
+	db_reset(st);
+	return rc;
+}
+
+enum rc mail_stuck(struct db *db, int64_t now_ms, size_t max, struct mail_stuck *out, size_t *n)
+{
+	static const char sql[] = "SELECT o.id, coalesce(m.data_at_ms, 0), o.tries, coalesce(m.message_id, '') "
+	                          "FROM outbox o LEFT JOIN mail_messages m ON m.outbox_id = o.id "
+	                          "WHERE o.status = 'sending' AND o.kind = 'email' AND o.next_at_ms <= ?1 "
+	                          "ORDER BY o.id LIMIT ?2";
+	struct db_stmt *st = db_prepare(db, sql);
+	int s = DB_DONE;
+
+	*n = 0;
+	if (!st || db_bind_int64(st, 1, now_ms) || db_bind_int64(st, 2, (int64_t)max))
+		return db_bind_failed(db, st, "mail_stuck");
+	while (*n < max && (s = db_step(st)) == DB_ROW) {
+		struct mail_stuck *r = &out[(*n)++];
+
+		r->id = db_column_int64(st, 0);
+		r->data_at_ms = db_column_int64(st, 1);
+		r->tries = db_column_int(st, 2);
+		copy_text(st, 3, r->message_id, sizeof r->message_id);
+	}
+	if (*n < max && s != DB_DONE) {
+		log_err("mail_stuck: %s", db_errmsg(db));
+		db_reset(st);
+		return db_rc(db);
+	}
+	db_reset(st);
+	return RC_OK;
+}
+
+enum rc mail_last_attempt(struct db *db, struct mail_last *out)
+{
+	static const char sql[] =
+	        "SELECT status, coalesce(error_message, ''), attempt_at_ms FROM outbox "
+	        "WHERE kind = 'email' AND attempt_at_ms IS NOT NULL ORDER BY attempt_at_ms DESC LIMIT 1";
+	struct db_stmt *st = db_prepare(db, sql);
+	enum rc rc;
+
+	memset(out, 0, sizeof *out);
+	if (!st)
+		return db_bind_failed(db, st, "mail_last_attempt");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK) {
+		out->any = true;
+		copy_text(st, 0, out->status, sizeof out->status);
+		copy_text(st, 1, out->error, sizeof out->error);
+		out->at_ms = db_column_int64(st, 2);
+	}
+	db_reset(st);
+	return rc == RC_NOT_FOUND ? RC_OK : rc;
+}

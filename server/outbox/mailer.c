@@ -1,0 +1,575 @@
+/*
+ * server/outbox/mailer.c — the e-mail channel's thread (contract in mailer.h): what goes by
+ * e-mail, in Portuguese or English (PLANTAO_LANG), and its sending through the outbox.
+ */
+#include "outbox/mailer.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "db/mail.h"
+#include "db/outbox.h"
+#include "http/metrics.h"
+#include "mail/compose.h"
+#include "outbox/sender.h"
+#include "outbox/smtp.h"
+#include "rotation/tz.h"
+
+#define TEXT_MAX (256 * 1024)
+
+struct mailer {
+	struct app *app;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	_Atomic bool stop;
+	bool have_cursor;
+	int64_t cursor; /* text rows up to this id were followed */
+	unsigned int seed;
+};
+
+#define L(m, pt, en) (app_lang_en((m)->app) ? (en) : (pt))
+
+static void local_time(const struct mailer *m, int64_t t, char *out, size_t size)
+{
+	struct tm tm;
+
+	if (tz_utc_to_local(m->app->cfg->tz, t, &tm) != RC_OK || !strftime(out, size, "%d/%m/%Y %H:%M", &tm))
+		snprintf(out, size, "%lld", (long long)t);
+}
+
+static const char *severity_words(const struct mailer *m, const char *s)
+{
+	if (!strcmp(s, "critical"))
+		return L(m, "crítico", "critical");
+	if (!strcmp(s, "warning"))
+		return L(m, "aviso", "warning");
+	if (!strcmp(s, "info"))
+		return L(m, "informativo", "info");
+	return s;
+}
+
+/* ---- 1. what goes by e-mail ---- */
+
+struct page_mail {
+	struct mailer *m;
+	struct buf text;
+	int64_t ids[MAIL_ALERTS_MAX];
+	int n;
+	char first_summary[512];
+	char first_link[1024];
+	int64_t wanted[MAILER_SOURCES_MAX]; /* the alerts this e-mail is for */
+	int n_wanted;
+	enum rc rc;
+};
+
+static void add_alert(void *ctx, const struct mail_alert *a)
+{
+	struct page_mail *p = ctx;
+	const struct mailer *m = p->m;
+	char when[64];
+	bool wanted = false;
+	int i;
+
+	for (i = 0; i < p->n_wanted; i++)
+		wanted = wanted || p->wanted[i] == a->id;
+	if (!wanted || p->n >= MAIL_ALERTS_MAX || p->rc != RC_OK)
+		return;
+	if (!p->n) {
+		snprintf(p->first_summary, sizeof p->first_summary, "%s", a->summary);
+		snprintf(p->first_link, sizeof p->first_link, "%s", a->runbook_url);
+	}
+	p->ids[p->n++] = a->id;
+	local_time(m, a->created_at, when, sizeof when);
+	p->rc = buf_printf(&p->text, "%s %lld%s%s%s\n%s\n", L(m, "Alerta", "Alert"), (long long)a->id,
+	                   a->severity[0] ? " (" : "", a->severity[0] ? severity_words(m, a->severity) : "",
+	                   a->severity[0] ? ")" : "", a->summary);
+	if (p->rc == RC_OK && a->details[0])
+		p->rc = buf_printf(&p->text, "%s\n", a->details);
+	if (p->rc == RC_OK && a->source[0])
+		p->rc = buf_printf(&p->text, "%s: %s\n", L(m, "Origem", "Source"), a->source);
+	if (p->rc == RC_OK && a->runbook_url[0])
+		p->rc = buf_printf(&p->text, "Runbook: %s\n", a->runbook_url);
+	if (p->rc == RC_OK)
+		p->rc = buf_printf(&p->text, "%s: %s\n\n", L(m, "Aberto em", "Opened at"), when);
+}
+
+/* Builds, queues and commits one e-mail; *created false when it was queued already. */
+static enum rc queue_mail(struct mailer *m, struct db *db, const struct mail_source *s, const char *subject,
+                          const char *text, const char *link, const char *link_label, const int64_t *alerts,
+                          int n_alerts, const char *key)
+{
+	const struct cfg *c = m->app->cfg;
+	char message_id[COMPOSE_MESSAGE_ID_MAX], *message = NULL;
+	struct compose_msg cm = {0};
+	struct mail_new mn = {0};
+	bool created = false;
+	int64_t now = clock_now();
+	enum rc rc = compose_message_id(c->smtp_from, now, message_id, sizeof message_id);
+
+	cm.from = c->smtp_from;
+	cm.to = s->email;
+	cm.subject = subject;
+	cm.text = text;
+	cm.link = link && link[0] ? link : NULL;
+	cm.link_label = link_label;
+	cm.lang = c->lang;
+	cm.message_id = message_id;
+	cm.date = now;
+	if (rc == RC_OK)
+		rc = compose_message(&cm, &message);
+	if (rc != RC_OK) {
+		log_err("e-mail for outbox %lld to %s could not be built: %s", (long long)s->outbox_id, s->email,
+		        rc_str(rc));
+		return rc;
+	}
+	mn.class_ = n_alerts ? "alert" : "support";
+	mn.priority = n_alerts ? OUTBOX_PRIO_ALERT : OUTBOX_PRIO_SUPPORT;
+	mn.to = s->email;
+	mn.message = message;
+	mn.message_id = message_id;
+	mn.subject = subject;
+	mn.idem_key = key;
+	mn.owner_type = n_alerts ? "alert" : "voicemail";
+	mn.owner_id = n_alerts ? alerts[0] : s->owner_id;
+	mn.source_id = s->outbox_id;
+	mn.alerts = alerts;
+	mn.n_alerts = n_alerts;
+	rc = db_begin(db);
+	if (rc == RC_OK)
+		rc = mail_enqueue(db, &mn, &created);
+	if (rc == RC_OK)
+		rc = db_commit(db);
+	if (rc != RC_OK)
+		db_rollback(db);
+	else if (created)
+		log_info("e-mail %s queued to %s (%s) with outbox %lld", message_id, s->email,
+		         n_alerts ? "page" : "voicemail", (long long)s->outbox_id);
+	free(message);
+	return rc;
+}
+
+/* One e-mail for sources s[0..n) (one text row, one person, its alerts). */
+static enum rc page_mail(struct mailer *m, struct db *db, const struct mail_source *s, int n)
+{
+	struct page_mail p = {0};
+	char subject[700], key[128];
+	enum rc rc;
+	int i;
+
+	p.m = m;
+	for (i = 0; i < n && i < MAILER_SOURCES_MAX; i++)
+		p.wanted[p.n_wanted++] = s[i].alert_id;
+	buf_init(&p.text, TEXT_MAX);
+	rc = buf_printf(&p.text, "%s, %s.\n\n", L(m, "Olá", "Hello"), s->name);
+	if (rc == RC_OK)
+		rc = mail_alerts_of(db, s->outbox_id, add_alert, &p);
+	if (rc == RC_OK)
+		rc = p.rc;
+	if (rc != RC_OK || !p.n)
+		goto out;
+	if (p.n == 1)
+		rc = buf_printf(
+		        &p.text,
+		        L(m,
+		          "Para reconhecer: atenda a ligação e tecle 1, responda \"ack %lld\" por SMS ou use o "
+		          "console: %s/\n",
+		          "To acknowledge: answer the call and press 1, text \"ack %lld\" or use the console: %s/\n"),
+		        (long long)p.ids[0], m->app->cfg->public_url);
+	else
+		rc = buf_printf(
+		        &p.text,
+		        L(m,
+		          "Para reconhecer: atenda a ligação e tecle 1, responda \"ack\" por SMS para todos ou use "
+		          "o console: %s/\n",
+		          "To acknowledge: answer the call and press 1, text \"ack\" for all of them or use the "
+		          "console: %s/\n"),
+		        m->app->cfg->public_url);
+	if (rc != RC_OK)
+		goto out;
+	if (p.n == 1)
+		snprintf(subject, sizeof subject, "%s %lld: %s", L(m, "Alerta", "Alert"), (long long)p.ids[0],
+		         p.first_summary);
+	else
+		snprintf(subject, sizeof subject, L(m, "%d alertas: %s e mais %d", "%d alerts: %s and %d more"), p.n,
+		         p.first_summary, p.n - 1);
+	snprintf(key, sizeof key, "mail:%lld:%lld:%lld", (long long)s->outbox_id, (long long)s->person_id,
+	         (long long)p.ids[0]);
+	rc = queue_mail(m, db, s, subject, p.text.data, p.first_link, "Runbook", p.ids, p.n, key);
+out:
+	buf_release(&p.text);
+	return rc;
+}
+
+static enum rc voicemail_mail(struct mailer *m, struct db *db, const struct mail_source *s)
+{
+	struct mail_voicemail vm;
+	char subject[300], when[64], key[96];
+	struct buf text;
+	enum rc rc = mail_voicemail_get(db, s->owner_id, &vm);
+
+	if (rc != RC_OK)
+		return rc;
+	buf_init(&text, TEXT_MAX);
+	local_time(m, vm.created_at, when, sizeof when);
+	snprintf(subject, sizeof subject, L(m, "Recado de %s na linha de suporte", "Voicemail from %s"), vm.caller);
+	rc = buf_printf(&text,
+	                L(m, "Olá, %s.\n\n%s deixou um recado de %d s na linha de suporte em %s.\n\nOuça: %s\n\n",
+	                  "Hello, %s.\n\n%s left a %d s voicemail on the support line at %s.\n\nListen: %s\n\n"),
+	                s->name, vm.caller, vm.duration_s, when, vm.recording_url);
+	if (rc == RC_OK)
+		rc = vm.transcription[0]
+		             ? buf_printf(&text, "%s:\n%s\n", L(m, "Transcrição", "Transcription"), vm.transcription)
+		             : buf_printf(&text, "%s\n", L(m, "(sem transcrição)", "(no transcription)"));
+	snprintf(key, sizeof key, "mail:%lld:%lld:voicemail", (long long)s->outbox_id, (long long)s->person_id);
+	if (rc == RC_OK)
+		rc = queue_mail(m, db, s, subject, text.data, vm.recording_url, L(m, "Ouvir o recado", "Listen"), NULL,
+		                0, key);
+	buf_release(&text);
+	mail_voicemail_release(&vm);
+	return rc;
+}
+
+static enum rc follow(struct mailer *m, struct db *db)
+{
+	struct mail_source src[MAILER_SOURCES_MAX];
+	int64_t upto;
+	size_t n, i, j;
+	enum rc rc = mail_last_outbox_id(db, &upto);
+
+	if (rc != RC_OK)
+		return rc;
+	if (!m->have_cursor) {
+		m->cursor = upto > MAILER_START_WINDOW ? upto - MAILER_START_WINDOW : 0;
+		m->have_cursor = true;
+	}
+	rc = mail_sources(db, m->cursor, upto, MAILER_SOURCES_MAX, src, &n);
+	for (i = 0; i < n && rc == RC_OK; i = j) {
+		for (j = i + 1; j < n && src[j].outbox_id == src[i].outbox_id && src[j].person_id == src[i].person_id &&
+		                src[i].alert_id && src[j].alert_id;
+		     j++)
+			;
+		rc = src[i].alert_id ? page_mail(m, db, &src[i], (int)(j - i)) : voicemail_mail(m, db, &src[i]);
+	}
+	/* A full batch may have more behind it in the same range: look again next turn (what was
+	 * queued is not found twice). */
+	if (rc == RC_OK && n < MAILER_SOURCES_MAX)
+		m->cursor = upto;
+	return rc;
+}
+
+/* ---- 2 and 3. sending, and settling after a crash ---- */
+
+static void count_error(struct mailer *m, const char *reason)
+{
+	/* metrics keep the label's pointer: labels are string constants */
+	static const char *const labels[][2] = {
+	        {"auth", "reason=\"auth\""},       {"tls", "reason=\"tls\""},         {"connect", "reason=\"connect\""},
+	        {"timeout", "reason=\"timeout\""}, {"refused", "reason=\"refused\""}, {"unknown", "reason=\"unknown\""},
+	};
+	const char *label = "reason=\"network\"";
+	size_t i;
+
+	for (i = 0; i < sizeof labels / sizeof labels[0]; i++)
+		if (!strcmp(reason, labels[i][0]))
+			label = labels[i][1];
+	metrics_count(m->app->metrics, "plantao_smtp_errors_total", label, 1);
+}
+
+static enum rc settle_stuck(struct mailer *m, struct db *db, int64_t now)
+{
+	struct mail_stuck rows[MAILER_SEND_PER_TURN];
+	size_t n, i;
+	enum rc rc = mail_stuck(db, now, MAILER_SEND_PER_TURN, rows, &n);
+
+	for (i = 0; i < n && rc == RC_OK; i++) {
+		char msg[400];
+
+		rc = db_begin(db);
+		if (rc != RC_OK)
+			break;
+		if (!rows[i].data_at_ms) {
+			snprintf(msg, sizeof msg,
+			         "the attempt ended (plantao stopped) before the message was complete at the SMTP "
+			         "server: sent "
+			         "again");
+			rc = outbox_mark_retry(db, rows[i].id, now, 0, msg, now);
+		} else {
+			snprintf(msg, sizeof msg,
+			         "plantao stopped after the whole message %s went to the SMTP server and before its "
+			         "answer: "
+			         "the server may have it, so it is not sent again",
+			         rows[i].message_id);
+			rc = outbox_mark_undecided(db, rows[i].id, msg, now);
+		}
+		if (rc == RC_OK)
+			rc = db_commit(db);
+		if (rc != RC_OK) {
+			db_rollback(db);
+			break;
+		}
+		if (!rows[i].data_at_ms)
+			log_warn("outbox %lld: e-mail %s was being sent when plantao stopped, before the SMTP server "
+			         "had all "
+			         "of it; sending it again",
+			         (long long)rows[i].id, rows[i].message_id);
+		else {
+			log_err("outbox %lld: e-mail %s undecided: %s", (long long)rows[i].id, rows[i].message_id, msg);
+			metrics_count(m->app->metrics, "plantao_outbox_undecided_total", NULL, 1);
+		}
+	}
+	return rc;
+}
+
+struct data_ctx {
+	struct db *db;
+	int64_t id;
+};
+
+static enum rc on_data(void *ctx)
+{
+	struct data_ctx *d = ctx;
+	enum rc rc = db_begin(d->db);
+
+	if (rc == RC_OK)
+		rc = mail_mark_data(d->db, d->id, clock_now_ms());
+	if (rc == RC_OK)
+		rc = db_commit(d->db);
+	if (rc != RC_OK)
+		db_rollback(d->db);
+	return rc;
+}
+
+/* Claims row r; *go false when it must not be sent (taken by another instance, or cancelled). */
+static enum rc claim(struct mailer *m, struct db *db, const struct outbox_row *r, int64_t now, bool *go)
+{
+	bool page = false, live = true;
+	enum rc rc = db_begin(db);
+
+	*go = false;
+	if (rc != RC_OK)
+		return rc;
+	rc = outbox_page_is_live(db, r->id, &page, &live);
+	if (rc == RC_OK && page && !live) {
+		rc = outbox_mark_canceled(db, r->id, "not sent: its alerts were acknowledged or resolved first", now);
+		if (rc == RC_OK)
+			log_info("outbox %lld: page e-mail to %s not sent: its alerts were closed first",
+			         (long long)r->id, r->to);
+	} else if (rc == RC_OK) {
+		rc = outbox_mark_sending(db, r->id, m->app->cfg->smtp_from, now, now + MAILER_LOOKUP_MS);
+		*go = rc == RC_OK;
+	}
+	if (rc == RC_CONFLICT) {
+		db_rollback(db);
+		return RC_OK;
+	}
+	if (rc == RC_OK)
+		rc = db_commit(db);
+	if (rc != RC_OK) {
+		db_rollback(db);
+		*go = false;
+	}
+	return rc;
+}
+
+static enum rc record(struct mailer *m, struct db *db, const struct outbox_row *r, const struct smtp_result *res)
+{
+	int64_t now = clock_now_ms();
+	int tries = r->tries + 1;
+	bool page = false, live = true;
+	char message_id[COMPOSE_MESSAGE_ID_MAX] = "", why[400];
+	enum rc rc = db_begin(db);
+
+	if (rc != RC_OK)
+		return rc;
+	rc = mail_message_id(db, r->id, message_id, sizeof message_id);
+	if (rc != RC_OK)
+		goto out;
+	switch (res->outcome) {
+	case SMTP_SENT: rc = outbox_mark_sent(db, r->id, message_id, "sent", now); break;
+	case SMTP_REFUSED: rc = outbox_mark_failed(db, r->id, (int)res->code, res->message, now); break;
+	case SMTP_UNKNOWN: rc = outbox_mark_undecided(db, r->id, res->message, now); break;
+	case SMTP_RETRY:
+		rc = outbox_page_is_live(db, r->id, &page, &live);
+		if (rc != RC_OK)
+			break;
+		if (page && !live) {
+			rc = outbox_mark_canceled(db, r->id, "not sent: its alerts were acknowledged or resolved first",
+			                          now);
+			break;
+		}
+		if (!page && tries >= m->app->cfg->max_tries) {
+			snprintf(why, sizeof why, "dead letter after %d tries: %s", tries, res->message);
+			rc = outbox_mark_failed(db, r->id, (int)res->code, why, now);
+			if (rc == RC_OK)
+				metrics_count(m->app->metrics, "plantao_outbox_dead_letters_total", NULL, 1);
+			break;
+		} else {
+			int64_t wait = sender_backoff_ms(tries, -1, (uint32_t)rand_r(&m->seed));
+
+			if (page && wait > SENDER_PAGE_BACKOFF_MAX_MS)
+				wait = SENDER_PAGE_BACKOFF_MAX_MS;
+			rc = outbox_mark_retry(db, r->id, now + wait, (int)res->code, res->message, now);
+			if (rc == RC_OK)
+				metrics_count(m->app->metrics, "plantao_outbox_retries_total", NULL, 1);
+		}
+		break;
+	}
+out:
+	if (rc == RC_OK)
+		rc = db_commit(db);
+	if (rc != RC_OK) {
+		db_rollback(db);
+		log_err("outbox %lld: the e-mail's result could not be recorded: %s", (long long)r->id, rc_str(rc));
+		return rc;
+	}
+	if (res->outcome == SMTP_SENT) {
+		metrics_count(m->app->metrics, "plantao_outbox_sent_total", "kind=\"email\"", 1);
+		log_info("outbox %lld: e-mail %s to %s accepted by the SMTP server", (long long)r->id, message_id,
+		         r->to);
+		return RC_OK;
+	}
+	count_error(m, res->reason);
+	if (res->outcome == SMTP_UNKNOWN) {
+		metrics_count(m->app->metrics, "plantao_outbox_undecided_total", NULL, 1);
+		log_err("outbox %lld: e-mail %s to %s undecided, not sent again: %s", (long long)r->id, message_id,
+		        r->to, res->message);
+	} else if (res->outcome == SMTP_REFUSED) {
+		metrics_count(m->app->metrics, "plantao_outbox_failed_total", NULL, 1);
+		log_err("outbox %lld: e-mail to %s refused for good: %s", (long long)r->id, r->to, res->message);
+	} else if (!strcmp(res->reason, "auth") || !strcmp(res->reason, "tls"))
+		log_err("outbox %lld: e-mail to %s not sent (try %d): %s", (long long)r->id, r->to, tries,
+		        res->message);
+	else
+		log_warn("outbox %lld: e-mail to %s not sent (try %d): %s", (long long)r->id, r->to, tries,
+		         res->message);
+	return RC_OK;
+}
+
+static enum rc send_due(struct mailer *m, struct db *db)
+{
+	struct outbox_row rows[MAILER_SEND_PER_TURN];
+	size_t n, i;
+	enum rc rc = outbox_due(db, OUTBOX_EMAIL, clock_now_ms(), MAILER_SEND_PER_TURN, rows, &n);
+
+	for (i = 0; i < n && rc == RC_OK; i++) {
+		struct smtp_result res;
+		struct data_ctx d = {db, rows[i].id};
+		bool go = false;
+
+		if (m->stop || m->app->stopping)
+			break;
+		rc = claim(m, db, &rows[i], clock_now_ms(), &go);
+		if (rc != RC_OK || !go)
+			continue;
+		rc = smtp_send(m->app->cfg, rows[i].to, rows[i].body ? rows[i].body : "", on_data, &d, &res);
+		if (rc == RC_OK)
+			rc = record(m, db, &rows[i], &res);
+	}
+	outbox_rows_release(rows, n);
+	return rc;
+}
+
+static void *run(void *arg)
+{
+	struct mailer *m = arg;
+
+	for (;;) {
+		struct db *db = app_db(m->app);
+		struct timespec ts;
+		enum rc rc = db ? follow(m, db) : RC_DB;
+
+		if (rc == RC_OK)
+			rc = settle_stuck(m, db, clock_now_ms());
+		if (rc == RC_OK)
+			rc = send_due(m, db);
+		if (db)
+			db_settle(db, "mailer");
+		if (rc != RC_OK)
+			log_warn("mailer: %s", rc_str(rc));
+		pthread_mutex_lock(&m->lock);
+		if (!m->stop && !m->app->stopping) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += (long)MAILER_TICK_MS * 1000000L;
+			ts.tv_sec += ts.tv_nsec / 1000000000L;
+			ts.tv_nsec %= 1000000000L;
+			pthread_cond_timedwait(&m->cond, &m->lock, &ts);
+		}
+		if (m->stop || m->app->stopping) {
+			pthread_mutex_unlock(&m->lock);
+			break;
+		}
+		pthread_mutex_unlock(&m->lock);
+	}
+	app_db_close(m->app);
+	return NULL;
+}
+
+enum rc mailer_start(struct app *app, struct mailer **out)
+{
+	const struct cfg *c = app->cfg;
+	struct mailer *m;
+
+	*out = NULL;
+	if (!cfg_has_smtp(c))
+		return RC_OK;
+	m = calloc(1, sizeof *m);
+	if (!m)
+		return RC_INTERNAL;
+	m->app = app;
+	m->seed = (unsigned int)clock_mono_us();
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->cond, NULL);
+	if (pthread_create(&m->thread, NULL, run, m) != 0) {
+		pthread_cond_destroy(&m->cond);
+		pthread_mutex_destroy(&m->lock);
+		free(m);
+		return RC_INTERNAL;
+	}
+	/* the password is never logged */
+	log_info("e-mail: sending through %s%s as %s%s%s", c->smtp_url,
+	         c->smtp_insecure ? " (PLANTAO_SMTP_INSECURE: plain SMTP allowed)" : "", c->smtp_from,
+	         c->smtp_user ? ", user " : "", c->smtp_user ? c->smtp_user : "");
+	*out = m;
+	return RC_OK;
+}
+
+void mailer_stop(struct mailer *m)
+{
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->stop = true;
+	pthread_cond_signal(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+	pthread_join(m->thread, NULL);
+	pthread_cond_destroy(&m->cond);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+enum rc mailer_health(const struct app *app, struct db *db, bool *failing, char *why, size_t n)
+{
+	struct mail_last last;
+	enum rc rc;
+
+	*failing = false;
+	if (n)
+		why[0] = '\0';
+	if (!cfg_has_smtp(app->cfg))
+		return RC_OK;
+	rc = mail_last_attempt(db, &last);
+	if (rc != RC_OK || !last.any)
+		return rc;
+	if (!strcmp(last.status, "retry") || !strcmp(last.status, "failed") || !strcmp(last.status, "undecided")) {
+		*failing = true;
+		snprintf(why, n, "the last e-mail is %s: %s", last.status, last.error);
+	}
+	return RC_OK;
+}
