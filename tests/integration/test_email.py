@@ -266,7 +266,8 @@ class TestTlsRequired(EmailTest):
         row = self.wait_row("retry")
         self.assertIn("does not offer STARTTLS", row["error_message"])
         self.assertEqual(self.smtp.messages(), [])
-        line = [x for x in self.plantao.log_text().splitlines() if "does not offer STARTTLS" in x][0]
+        line = wait_until(lambda: [x for x in self.plantao.log_text().splitlines() if "does not offer STARTTLS" in x],
+                          what="the log line")[0]
         self.assertIn("ERROR", line)
 
 
@@ -283,8 +284,9 @@ class TestKill9(EmailTest):
         self.advance(120)  # past the attempt's deadline
         row = self.wait_row("undecided")
         self.assertIn("not sent again", row["error_message"])
-        line = [x for x in self.plantao.log_text().splitlines() if "undecided" in x and "outbox %d" % row["id"] in x]
-        self.assertTrue(line and "ERROR" in line[0], line)
+        line = wait_until(lambda: [x for x in self.plantao.log_text().splitlines()
+                                   if "undecided" in x and "outbox %d" % row["id"] in x], what="the log line")
+        self.assertIn("ERROR", line[0])
         for _ in range(3):
             self.advance(61)
             self.settle(1)
