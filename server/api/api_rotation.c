@@ -520,6 +520,28 @@ static enum rc body_instant(struct http_req *req, json_t *body, const char *name
 	return RC_OK;
 }
 
+/*
+ * 409 {"code": "override_overlap", "field": "start", "conflict_id": N, "conflict_ids": [...]}:
+ * the console offers to replace them (the same request with ?replace=true).
+ */
+static enum rc override_conflict(struct http_req *req, const struct rotation_override_input *in, const char *err)
+{
+	json_t *a = NULL, *ids = json_array(), *row;
+	size_t i;
+
+	if (rotation_override_list(req->db, in->start, in->end, &a) == RC_OK) {
+		json_array_foreach(a, i, row)
+		{
+			json_array_append(ids, json_object_get(row, "id"));
+		}
+	}
+	json_decref(a);
+	if (json_array_size(ids))
+		http_fail_extra(req, "conflict_id", json_incref(json_array_get(ids, 0)));
+	http_fail_extra(req, "conflict_ids", ids);
+	return http_fail_code(req, RC_CONFLICT, "override_overlap", "start", "%s", err);
+}
+
 enum rc api_overrides_create(struct http_req *req)
 {
 	struct rotation_override_input in = {0};
@@ -558,6 +580,8 @@ enum rc api_overrides_create(struct http_req *req)
 		return http_fail(req, RC_INVALID, "replace: expected true or false");
 	rc = rotation_override_add(req->db, &in, replace && (!strcmp(replace, "true") || !strcmp(replace, "1")),
 	                           req->actor, &id, err, sizeof err);
+	if (rc == RC_CONFLICT)
+		return override_conflict(req, &in, err);
 	if (rc != RC_OK)
 		return err[0] ? http_fail(req, rc, "%s", err) : rc;
 	rc = rotation_override_list(req->db, in.start, in.end, &a);

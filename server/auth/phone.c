@@ -1,7 +1,8 @@
 /*
  * server/auth/phone.c — typed phone numbers to E.164 (see phone.h). The national rules are
  * the few that matter to a team typing its own numbers: drop punctuation, drop the trunk
- * prefix, add the country's calling code. Anything else is refused, never guessed.
+ * prefix, add the country's calling code; a Brazilian number must have its area code and 8 or
+ * 9 digits. Anything else is refused, never guessed.
  */
 #include "auth/phone.h"
 
@@ -78,6 +79,9 @@ enum rc phone_normalize(const char *typed, const char *country, char out[PHONE_E
 		snprintf(e164, sizeof e164, "+%d%s", cc, d);
 	}
 	if (strlen(e164) >= PHONE_E164_BYTES || !cfg_is_e164(e164))
+		return RC_UNPROCESSABLE;
+	/* Brazil: area code (2 digits, no 0) and 8 or 9 digits; "11 9999" is a typo, not a phone */
+	if (!strncmp(e164, "+55", 3) && (strlen(e164 + 3) < 10 || strlen(e164 + 3) > 11 || e164[3] == '0'))
 		return RC_UNPROCESSABLE;
 	memcpy(out, e164, strlen(e164) + 1);
 	return RC_OK;

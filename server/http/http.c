@@ -294,6 +294,53 @@ enum rc http_fail(struct http_req *req, enum rc rc, const char *fmt, ...)
 	return rc;
 }
 
+enum rc http_fail_code(struct http_req *req, enum rc rc, const char *code, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (req->err[0]) /* the first, most specific message wins */
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(req->err, sizeof req->err, fmt, ap);
+	va_end(ap);
+	snprintf(req->err_code, sizeof req->err_code, "%s", code ? code : "");
+	snprintf(req->err_field, sizeof req->err_field, "%s", field ? field : "");
+	return rc;
+}
+
+void http_fail_extra(struct http_req *req, const char *key, json_t *value)
+{
+	if (!req->err_extra)
+		req->err_extra = json_object();
+	if (req->err_extra && value)
+		json_object_set_new(req->err_extra, key, value);
+	else
+		json_decref(value);
+}
+
+/*
+ * The field a message names before its first ": " — "phone: …", "members[2]: …",
+ * "steps[0].timeout_s: …" — into out, or "". The API's validation messages all start so.
+ */
+static void field_of(const char *msg, char *out, size_t len)
+{
+	size_t n = 0;
+	const char *p = msg;
+
+	out[0] = '\0';
+	if (!isalpha((unsigned char)*p) && *p != '_')
+		return;
+	while (isalnum((unsigned char)*p) || strchr("_[].", *p))
+		p++;
+	if (p[0] != ':' || p[1] != ' ')
+		return;
+	n = (size_t)(p - msg);
+	if (n >= len)
+		return;
+	memcpy(out, msg, n);
+	out[n] = '\0';
+}
+
 static bool is_console(const struct http_req *req)
 {
 	return strncmp(req->path, "/api/", 5) != 0 && strncmp(req->path, "/twilio/", 8) != 0;
@@ -380,7 +427,8 @@ enum rc http_reply_twiml(struct http_req *req, struct twiml *t)
 static enum rc reply_error(struct http_req *req, enum rc rc)
 {
 	json_t *e;
-	const char *msg = req->err[0] ? req->err : NULL;
+	const char *msg = req->err[0] ? req->err : NULL, *code;
+	char field[64];
 
 	if (!msg) {
 		switch (rc) {
@@ -392,7 +440,12 @@ static enum rc reply_error(struct http_req *req, enum rc rc)
 	}
 	if (rc == RC_BUSY && !req->n_extra_headers)
 		http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-	e = json_pack("{s:{s:s,s:s}}", "error", "code", rc_str(rc), "message", msg);
+	code = req->err_code[0] ? req->err_code : rc_str(rc);
+	if (req->err_field[0])
+		snprintf(field, sizeof field, "%s", req->err_field);
+	else
+		field_of(msg, field, sizeof field);
+	e = json_pack("{s:s,s:s}", "code", code, "message", msg);
 	if (!e) { /* not UTF-8 (a path as the client sent it): the message stays, those bytes become '?' */
 		char safe[sizeof req->err];
 		char *p;
@@ -401,9 +454,13 @@ static enum rc reply_error(struct http_req *req, enum rc rc)
 		for (p = safe; *p; p++)
 			if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20)
 				*p = '?';
-		e = json_pack("{s:{s:s,s:s}}", "error", "code", rc_str(rc), "message", safe);
+		e = json_pack("{s:s,s:s}", "code", code, "message", safe);
 	}
-	return http_reply_json(req, http_status_of(rc), e);
+	if (e && field[0])
+		json_object_set_new(e, "field", json_string(field));
+	if (e && req->err_extra)
+		json_object_update_missing(e, req->err_extra);
+	return http_reply_json(req, http_status_of(rc), e ? json_pack("{s:o}", "error", e) : NULL);
 }
 
 /* ---------------------------------------------------------------- auth and limits */
@@ -930,6 +987,7 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **req_cls, enum
 		req->state_free(req->state);
 	db_settle(req->db, req->path ? req->path : "a request");
 	json_decref(req->json);
+	json_decref(req->err_extra);
 	form_release(&req->form);
 	buf_release(&req->body);
 	http_params_free(req->params, req->n_params);

@@ -86,6 +86,9 @@ struct http_req {
 	bool started;
 	enum rc body_rc; /* error met while receiving the body */
 	char err[512];
+	char err_code[40];  /* http_fail_code(): the error's stable code, else rc_str(rc) */
+	char err_field[64]; /* the field or parameter it is about, else read off "field: …" */
+	json_t *err_extra;  /* more members of the error object ({"conflict_id": 1}), or NULL */
 	int64_t t0_us;
 	size_t received;
 	void *watch;         /* the connection's slow-client watch (http/slow.h) */
@@ -126,6 +129,16 @@ enum rc http_reply(struct http_req *req, int status, const char *content_type, c
 void http_add_header(struct http_req *req, const char *name, const char *value);
 /* Records a message for the JSON error the core will send for rc; returns rc. */
 enum rc http_fail(struct http_req *req, enum rc rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * Like http_fail, and names the error for clients: code is a stable word the console
+ * translates ("override_overlap", "phone_invalid", "unknown_field"), field the body field or
+ * query parameter it is about (NULL: read off a message starting "field: "). Every JSON error
+ * is {"error": {"code", "message", "field"?, …extra}}; without a code it is rc_str(rc).
+ */
+enum rc http_fail_code(struct http_req *req, enum rc rc, const char *code, const char *field, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+/* Adds key: value (stolen) to the coming JSON error object, e.g. "conflict_id". */
+void http_fail_extra(struct http_req *req, const char *key, json_t *value);
 /* HTTP status for rc. */
 int http_status_of(enum rc rc);
 
