@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "db/instance.h"
 #include "twilio/sms_cost.h"
 
 static const char *kind_name(enum outbox_kind k)
@@ -211,6 +212,21 @@ static enum rc read_rows(struct db *db, struct db_stmt *st, size_t max, struct o
 	"'critical') = 'critical' THEN 0 ELSE 1 END"
 #define DUE_WHERE "FROM outbox o WHERE status IN ('pending', 'retry') AND kind = ?1 AND next_at_ms <= ?2 AND "
 
+/*
+ * Whether other processes may claim rows of this database: PostgreSQL (several instances share
+ * it, docs/DEPLOY.md). A SQLite file has one instance, whose single writer makes every claim
+ * exclusive and whose previous lives (other instance ids) are dead for sure.
+ */
+static bool shared_db(struct db *db)
+{
+	return strcmp(db_driver_name(db), "sqlite") != 0;
+}
+
+bool outbox_due_locks(struct db *db)
+{
+	return shared_db(db);
+}
+
 enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t max, struct outbox_row *rows, size_t *n)
 {
 	/*
@@ -223,24 +239,33 @@ enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t 
 	 * follows the rows taken, not the length of the queue. Only the due pages are sorted (by
 	 * severity): they are few, pages to one person being bundled.
 	 */
-	static const char alert[] = "SELECT " ROW_COLUMNS ", " ALERT_RANK " AS send_rank " DUE_WHERE
-	                            "class = 'alert' ORDER BY send_rank, priority, id LIMIT ?3";
-	static const char otp[] = "SELECT " ROW_COLUMNS ", 0 " DUE_WHERE "class = 'otp' ORDER BY priority, id LIMIT ?3";
-	static const char ack[] = "SELECT " ROW_COLUMNS ", 2 " DUE_WHERE "class = 'ack' ORDER BY priority, id LIMIT ?3";
-	static const char other[] =
-	        "SELECT " ROW_COLUMNS ", 3 " DUE_WHERE
-	        "class NOT IN ('alert', 'otp', 'ack', 'handoff', 'sales') ORDER BY priority, id LIMIT ?3";
-	static const char handoff[] =
-	        "SELECT " ROW_COLUMNS ", 4 " DUE_WHERE "class = 'handoff' ORDER BY priority, id LIMIT ?3";
-	static const char sales[] =
-	        "SELECT " ROW_COLUMNS ", 5 " DUE_WHERE "class = 'sales' ORDER BY priority, id LIMIT ?3";
+#define DUE_ALERT                                                                                                      \
+	"SELECT " ROW_COLUMNS ", " ALERT_RANK " AS send_rank " DUE_WHERE                                               \
+	"class = 'alert' ORDER BY send_rank, priority, id LIMIT ?3"
+#define DUE_OTP "SELECT " ROW_COLUMNS ", 0 " DUE_WHERE "class = 'otp' ORDER BY priority, id LIMIT ?3"
+#define DUE_ACK "SELECT " ROW_COLUMNS ", 2 " DUE_WHERE "class = 'ack' ORDER BY priority, id LIMIT ?3"
+#define DUE_OTHER                                                                                                      \
+	"SELECT " ROW_COLUMNS ", 3 " DUE_WHERE                                                                         \
+	"class NOT IN ('alert', 'otp', 'ack', 'handoff', 'sales') ORDER BY priority, id LIMIT ?3"
+#define DUE_HANDOFF "SELECT " ROW_COLUMNS ", 4 " DUE_WHERE "class = 'handoff' ORDER BY priority, id LIMIT ?3"
+#define DUE_SALES   "SELECT " ROW_COLUMNS ", 5 " DUE_WHERE "class = 'sales' ORDER BY priority, id LIMIT ?3"
+/* PostgreSQL, several instances: the rows returned are locked until the claim transaction
+ * ends, and rows another instance is claiming right now are passed over, not waited for. */
+#define SKIP_LOCKED " FOR UPDATE OF o SKIP LOCKED"
+	static const char alert[] = DUE_ALERT, otp[] = DUE_OTP, ack[] = DUE_ACK, other[] = DUE_OTHER,
+	                  handoff[] = DUE_HANDOFF, sales[] = DUE_SALES;
+	static const char alert_l[] = DUE_ALERT SKIP_LOCKED, otp_l[] = DUE_OTP SKIP_LOCKED,
+	                  ack_l[] = DUE_ACK SKIP_LOCKED, other_l[] = DUE_OTHER SKIP_LOCKED,
+	                  handoff_l[] = DUE_HANDOFF SKIP_LOCKED, sales_l[] = DUE_SALES SKIP_LOCKED;
 	static const char *const in_order[] = {otp, alert, ack, other, handoff, sales};
+	static const char *const in_order_locked[] = {otp_l, alert_l, ack_l, other_l, handoff_l, sales_l};
+	const char *const *order = shared_db(db) ? in_order_locked : in_order;
 	enum rc rc = RC_OK;
 	size_t i, got;
 
 	*n = 0;
 	for (i = 0; i < sizeof in_order / sizeof in_order[0] && *n < max; i++) {
-		struct db_stmt *st = db_prepare(db, in_order[i]);
+		struct db_stmt *st = db_prepare(db, order[i]);
 
 		if (!st || db_bind_text(st, 1, kind_name(kind), -1, DB_STATIC) || db_bind_int64(st, 2, now_ms) ||
 		    db_bind_int64(st, 3, (int64_t)(max - *n))) {
@@ -259,20 +284,128 @@ enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t 
 	return rc;
 }
 
+/*
+ * Takes over rows being sent whose holder's lease has expired (a dead instance's, or claimed
+ * before leases existed): each becomes this instance's, with a fresh lease, in one statement.
+ * Concurrent callers cannot both take a row: the inner select skips rows another one has
+ * locked, and the outer update re-checks the lease of a row that changed meanwhile. A read
+ * first, so that the usual tick (nothing to take over) writes nothing.
+ */
+static enum rc adopt_expired(struct db *db, int64_t now_ms, size_t max)
+{
+	static const char look[] = "SELECT count(*) FROM outbox WHERE status = 'sending' AND next_at_ms <= ?2 "
+	                           "AND kind <> 'email' AND (claimed_by IS NULL OR claimed_by <> ?1) "
+	                           "AND (lease_until_ms IS NULL OR lease_until_ms <= ?2)";
+	static const char take[] =
+	        "UPDATE outbox SET claimed_by = ?1, lease_until_ms = ?4 WHERE id IN (SELECT id FROM outbox "
+	        "WHERE status = 'sending' AND next_at_ms <= ?2 AND kind <> 'email' AND (claimed_by IS NULL OR "
+	        "claimed_by <> ?1) AND (lease_until_ms IS NULL OR lease_until_ms <= ?2) ORDER BY id LIMIT ?3 FOR "
+	        "UPDATE SKIP LOCKED) "
+	        "AND status = 'sending' AND (lease_until_ms IS NULL OR lease_until_ms <= ?2)";
+	const char *me = instance_id();
+	struct db_stmt *st = db_prepare(db, look);
+	int64_t found = 0;
+	enum rc rc;
+
+	if (!st || db_bind_text(st, 1, me, -1, DB_STATIC) || db_bind_int64(st, 2, now_ms))
+		return db_bind_failed(db, st, "outbox lease look");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK)
+		found = db_column_int64(st, 0);
+	db_reset(st);
+	if (rc != RC_OK || !found)
+		return rc;
+	rc = db_begin(db);
+	if (rc != RC_OK)
+		return rc;
+	st = db_prepare(db, take);
+	if (!st || db_bind_text(st, 1, me, -1, DB_STATIC) || db_bind_int64(st, 2, now_ms) ||
+	    db_bind_int64(st, 3, (int64_t)max) || db_bind_int64(st, 4, now_ms + OUTBOX_LEASE_MS)) {
+		db_rollback(db);
+		return db_bind_failed(db, st, "outbox lease take");
+	}
+	rc = db_step_done(db, st, "outbox lease take");
+	found = rc == RC_OK ? db_changes(db) : 0;
+	if (rc == RC_OK)
+		rc = db_commit(db);
+	if (rc != RC_OK)
+		db_rollback(db);
+	else if (found)
+		log_warn("outbox: %lld row(s) being sent by an instance whose lease expired taken over by %s: looked "
+		         "up at Twilio before anything is sent again",
+		         (long long)found, me);
+	return rc;
+}
+
 enum rc outbox_stuck(struct db *db, int64_t now_ms, size_t max, struct outbox_row *rows, size_t *n)
 {
-	static const char sql[] =
-	        "SELECT " ROW_COLUMNS " FROM outbox "
-	        "WHERE status = 'sending' AND next_at_ms <= ?1 AND kind <> 'email' ORDER BY id LIMIT ?2";
-	struct db_stmt *st = db_prepare(db, sql);
+	/* ?3 = 0 (SQLite, one instance): every row; else only this instance's (adopt_expired made
+	 * the expired ones ours; a live holder's rows are its own to look up). */
+	static const char sql[] = "SELECT " ROW_COLUMNS " FROM outbox "
+	                          "WHERE status = 'sending' AND next_at_ms <= ?1 AND kind <> 'email' "
+	                          "AND (?3 = 0 OR claimed_by = ?4) ORDER BY id LIMIT ?2";
+	bool shared = shared_db(db);
+	struct db_stmt *st;
+	enum rc rc;
 
 	*n = 0;
-	if (!st || db_bind_int64(st, 1, now_ms) || db_bind_int64(st, 2, (int64_t)max)) {
+	if (shared) {
+		rc = adopt_expired(db, now_ms, max);
+		if (rc != RC_OK)
+			return rc;
+	}
+	st = db_prepare(db, sql);
+	if (!st || db_bind_int64(st, 1, now_ms) || db_bind_int64(st, 2, (int64_t)max) ||
+	    db_bind_int(st, 3, shared ? 1 : 0) || db_bind_text(st, 4, instance_id(), -1, DB_STATIC)) {
 		if (st)
 			db_reset(st);
 		return RC_DB;
 	}
 	return read_rows(db, st, max, rows, n);
+}
+
+enum rc outbox_lease_renew(struct db *db, int64_t now_ms, int *renewed)
+{
+	static const char look[] = "SELECT count(*) FROM outbox WHERE status = 'sending' AND claimed_by = ?1 "
+	                           "AND lease_until_ms < ?2";
+	static const char renew[] =
+	        "UPDATE outbox SET lease_until_ms = ?3 WHERE status = 'sending' AND claimed_by = ?1 "
+	        "AND lease_until_ms < ?2";
+	const char *me = instance_id();
+	int64_t due = now_ms + OUTBOX_LEASE_MS - OUTBOX_LEASE_RENEW_MS, found = 0;
+	struct db_stmt *st;
+	enum rc rc;
+
+	if (renewed)
+		*renewed = 0;
+	if (!shared_db(db))
+		return RC_OK; /* nobody else claims rows of a SQLite file */
+	st = db_prepare(db, look);
+	if (!st || db_bind_text(st, 1, me, -1, DB_STATIC) || db_bind_int64(st, 2, due))
+		return db_bind_failed(db, st, "outbox lease renew");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK)
+		found = db_column_int64(st, 0);
+	db_reset(st);
+	if (rc != RC_OK || !found)
+		return rc;
+	rc = db_begin(db);
+	if (rc != RC_OK)
+		return rc;
+	st = db_prepare(db, renew);
+	if (!st || db_bind_text(st, 1, me, -1, DB_STATIC) || db_bind_int64(st, 2, due) ||
+	    db_bind_int64(st, 3, now_ms + OUTBOX_LEASE_MS)) {
+		db_rollback(db);
+		return db_bind_failed(db, st, "outbox lease renew");
+	}
+	rc = db_step_done(db, st, "outbox lease renew");
+	if (rc == RC_OK && renewed)
+		*renewed = db_changes(db);
+	if (rc == RC_OK)
+		rc = db_commit(db);
+	if (rc != RC_OK)
+		db_rollback(db);
+	return rc;
 }
 
 enum rc outbox_stale_calls(struct db *db, int64_t updated_before, size_t max, struct outbox_row *rows, size_t *n)
@@ -316,12 +449,13 @@ static int bind_opt_int(struct db_stmt *st, int col, int v, int absent)
 enum rc outbox_mark_sending(struct db *db, int64_t id, const char *from, int64_t now_ms, int64_t lookup_at_ms)
 {
 	static const char sql[] = "UPDATE outbox SET status = 'sending', tries = tries + 1, from_number = ?2, "
-	                          "attempt_at_ms = ?3, next_at_ms = ?4, updated_at = ?3 / 1000 "
-	                          "WHERE id = ?1 AND status IN ('pending', 'retry')";
+	                          "attempt_at_ms = ?3, next_at_ms = ?4, updated_at = ?3 / 1000, claimed_by = ?5, "
+	                          "lease_until_ms = ?6 WHERE id = ?1 AND status IN ('pending', 'retry')";
 	struct db_stmt *st = db_prepare(db, sql);
 
 	if (!st || db_bind_int64(st, 1, id) || db_bind_text(st, 2, from, -1, DB_STATIC) ||
-	    db_bind_int64(st, 3, now_ms) || db_bind_int64(st, 4, lookup_at_ms)) {
+	    db_bind_int64(st, 3, now_ms) || db_bind_int64(st, 4, lookup_at_ms) ||
+	    db_bind_text(st, 5, instance_id(), -1, DB_STATIC) || db_bind_int64(st, 6, now_ms + OUTBOX_LEASE_MS)) {
 		if (st)
 			db_reset(st);
 		return RC_DB;

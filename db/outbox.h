@@ -95,9 +95,37 @@ enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t 
                    size_t *n);
 
 /*
+ * Whether outbox_due locks the rows it returns (PostgreSQL: FOR UPDATE SKIP LOCKED, so two
+ * instances never pick the same due row): then call it inside the transaction that claims
+ * them. On SQLite it does not (the single writer makes claims exclusive) and may run before.
+ */
+bool outbox_due_locks(struct db *db);
+
+/*
+ * Leases (several instances on PostgreSQL). A claim (outbox_mark_sending) records this
+ * instance (db/instance.h) and a lease of OUTBOX_LEASE_MS; the holder renews the leases of its
+ * rows being sent (outbox_lease_renew) once less than OUTBOX_LEASE_RENEW_MS is left, so a live
+ * instance's send is never looked up by another one; only when a lease has expired (its holder
+ * died, or lost the database for that long) does another instance take the row over and
+ * reconcile it (outbox_stuck) with the same exactly-once rules as after a restart. So a dead
+ * instance's row is looked up at most OUTBOX_LEASE_MS (of plantao's clock) after its death, and
+ * not before its own look-up time (next_at_ms). On SQLite the lease is recorded but not
+ * enforced: one instance per file.
+ */
+#define OUTBOX_LEASE_MS       20000
+#define OUTBOX_LEASE_RENEW_MS 15000
+
+/* Renews this instance's leases that have less than OUTBOX_LEASE_RENEW_MS left (a read when
+ * none has); *renewed (may be NULL) gets how many. No-op on SQLite. The engine calls it each
+ * tick. */
+enum rc outbox_lease_renew(struct db *db, int64_t now_ms, int *renewed);
+
+/*
  * Rows left in 'sending' whose look-up time has come (next_at_ms <= now_ms), oldest first: the
  * crash-recovery and lost-answer cases (Twilio's kinds only: e-mails are db/mail.h's mail_stuck).
- * Same ownership as outbox_due().
+ * Same ownership as outbox_due(). On PostgreSQL only this instance's rows: rows whose holder's
+ * lease expired are first taken over (logged as a warning); those of live instances are left
+ * to them.
  */
 enum rc outbox_stuck(struct db *db, int64_t now_ms, size_t max, struct outbox_row *rows, size_t *n);
 
@@ -109,7 +137,8 @@ enum rc outbox_stale_calls(struct db *db, int64_t updated_before, size_t max, st
 
 /*
  * Claims a due row for sending: status 'sending', tries + 1, from_number = from, attempt_at_ms
- * = now_ms, next_at_ms = lookup_at_ms (when to reconcile if no answer is ever recorded).
+ * = now_ms, next_at_ms = lookup_at_ms (when to reconcile if no answer is ever recorded),
+ * claimed_by = this instance, lease_until_ms = now_ms + OUTBOX_LEASE_MS.
  * RC_CONFLICT when the row is no longer pending/retry. Commit before making the request.
  */
 enum rc outbox_mark_sending(struct db *db, int64_t id, const char *from, int64_t now_ms, int64_t lookup_at_ms);

@@ -3,7 +3,9 @@
  *
  * The engine thread runs the paging jobs each tick, in order: state machines first (they queue
  * outbox rows), the outbox sender last (it sends them in the same tick). It wakes every
- * ENGINE_TICK_MS or at once when a handler calls app_wake_engine().
+ * ENGINE_TICK_MS or at once when a handler calls app_wake_engine(). Each tick it first renews
+ * the leases of this instance's sends in flight (db/outbox.h): while it ticks, no other
+ * instance on the database looks them up.
  *
  * The IMAP poller has a thread of its own: a mail server that is slow or down holds a poll for
  * up to its timeouts, and that must never delay an alert call or text. It ticks on its own
@@ -17,6 +19,8 @@
 #include <time.h>
 
 #include "db/db.h"
+#include "db/instance.h"
+#include "db/outbox.h"
 #include "core/app.h"
 #include "core/clock.h"
 #include "pager/escalation.h"
@@ -81,8 +85,13 @@ static void *loop(void *arg)
 		if (w->jobs[i].start && w->jobs[i].start(w->app, db, &w->state[i]) != RC_OK)
 			log_err("%s: %s failed to start", w->name, w->jobs[i].name);
 	while (!w->app->stopping) {
-		if (w->wakeable)
+		if (w->wakeable) {
 			clock_reload(); /* one thread re-reads the test clock; the offset is shared */
+			/* This instance is alive: its sends in flight stay its own (db/outbox.h, leases). */
+			if (outbox_lease_renew(db, clock_now_ms(), NULL) != RC_OK)
+				log_warn("%s: the leases of this instance's sends could not be renewed", w->name);
+			db_settle(db, "outbox lease");
+		}
 		for (i = 0; i < w->n_jobs && !w->app->stopping; i++) {
 			enum rc rc;
 
@@ -126,6 +135,7 @@ enum rc engine_start(struct app *app, struct engine **out)
 	*out = NULL;
 	if (!e)
 		return RC_INTERNAL;
+	log_info("engine: instance %s", instance_id()); /* fixes the id's start time */
 	rc = start_worker(&e->paging, app, "engine", paging_jobs, sizeof paging_jobs / sizeof paging_jobs[0], true);
 	if (rc == RC_OK)
 		rc = start_worker(&e->mail, app, "imap", mail_jobs, sizeof mail_jobs / sizeof mail_jobs[0], false);

@@ -746,11 +746,15 @@ static enum rc fill(struct sender *s, int64_t now, bool *more)
 	*more = false;
 	for (round = 0; round < FILL_ROUNDS; round++) {
 		size_t n = 0, i, free_n = TWILIO_MAX_PARALLEL - twilio_in_flight(s->tw);
-		bool deferred = false;
+		bool deferred = false, locks = outbox_due_locks(s->db), txn;
 		int k;
 
 		if (!free_n)
 			break;
+		/* PostgreSQL: the due rows are locked as they are read (FOR UPDATE SKIP LOCKED), so
+		 * the claim transaction opens first and another instance passes over them. */
+		if (locks)
+			rc = db_begin(s->db);
 		for (k = 0; k < N_CHANNELS && rc == RC_OK; k++) {
 			size_t got = 0;
 
@@ -762,7 +766,9 @@ static enum rc fill(struct sender *s, int64_t now, bool *more)
 		qsort(rows, n, sizeof rows[0], by_priority);
 		/* Every claim of this round in one transaction (each in a savepoint): the rows are
 		 * 'sending' on disk, committed once, before any of their requests starts. */
-		rc = n ? db_begin(s->db) : RC_OK;
+		if (!locks && n && rc == RC_OK)
+			rc = db_begin(s->db);
+		txn = locks || n;
 		for (i = 0; i < n && rc == RC_OK; i++) {
 			struct outbox_row *r = &rows[i];
 			struct sender_bucket *b = &s->bucket[r->kind];
@@ -790,9 +796,9 @@ static enum rc fill(struct sender *s, int64_t now, bool *more)
 					sender_bucket_take(b, rate);
 			}
 		}
-		if (n && rc == RC_OK)
+		if (txn && rc == RC_OK)
 			rc = db_commit(s->db);
-		if (n && rc != RC_OK)
+		if (txn && rc != RC_OK)
 			db_rollback(s->db);
 		for (i = 0; i < n; i++) {
 			if (!claimed[i])

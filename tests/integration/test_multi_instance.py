@@ -36,6 +36,8 @@ from test_imap import MONITOR, Dovecot, dovecot_installed, mail  # noqa: E402
 
 ANA, BRUNO = "+5511990000001", "+5511990000002"
 LOOKUP_DELAY = 12  # seconds of plantao's clock: a send's own deadline (10 s) plus the margin
+LEASE = 20  # seconds of plantao's clock a claim holds without renewal (db/outbox.h OUTBOX_LEASE_MS)
+LEASE_RENEW = 15  # its holder renews it once less than this is left (OUTBOX_LEASE_RENEW_MS)
 
 
 class LoadBalancer:
@@ -321,11 +323,66 @@ class TestWebhooksAnywhere(MultiInstanceTest):
         return body["id"]
 
 
+class TestLease(MultiInstanceTest):
+    def test_send_in_flight_on_a_live_instance_is_never_looked_up_by_another(self):
+        """Twilio holds A's create past the old look-up deadline (10 + 2 s of plantao's clock)
+        and past a first lease: B, alive and sharing the work, never looks it up; A records the
+        answer when it comes, and the text exists once."""
+        a = self.start_instances(1)[0]
+        self.team()
+        self.sim.phone(ANA).answers(digits="1")
+        self.sim.answer_late_next("messages", 9)  # under A's 10 s request timeout
+        aid = self.via(0, "POST", "/api/alerts", json={"summary": "disco cheio em db1"})[1]["id"]
+        wait_until(lambda: self.sim.requests_of("messages", "POST"), timeout=20, what="A's create at Twilio")
+        t0 = time.monotonic()
+        b = self.add_instance()
+        moved = 0
+
+        def page():
+            return self.plantao.db.query("SELECT * FROM outbox WHERE kind = 'sms' AND class = 'alert' "
+                                         "ORDER BY id LIMIT 1")[0]
+
+        def renewed():
+            # A has ticked with the new time: its lease has at least LEASE_RENEW - 1 s left
+            r = page()
+            if r["status"] != "sending":
+                return True
+            if "lease_until_ms" not in r:  # a build without leases: give it time to tick
+                time.sleep(1.0)
+                return True
+            return r["lease_until_ms"] > (self.plantao.now() + LEASE_RENEW - 1) * 1000
+        while moved < LEASE + 4 and page()["status"] == "sending":
+            wait_until(renewed, timeout=10, interval=0.05, what="A renewing its lease")
+            self.advance(4, settle=0)
+            moved += 4
+        time.sleep(0.5)
+        self.assertGreater(moved, LOOKUP_DELAY, "Twilio answered before the clock passed the old look-up "
+                           "deadline: the test proved nothing (%.1f s)" % (time.monotonic() - t0))
+        self.assertEqual(self.sim.requests_of("messages_list", "GET"), [],
+                         "an instance looked up a send still in flight on a live instance")
+        wait_until(lambda: page()["sid"], timeout=20, what="A recording Twilio's late answer")
+        sms = self.sim.expect_sms(ANA, containing="disco cheio em db1")
+        row = page()
+        self.assertEqual(row["sid"], sms.sid)
+        pages = [m for m in self.sim.sms_to(ANA) if m.body.startswith("Alerta %d:" % aid)]
+        self.assertEqual(len(pages), 1, "the page was sent twice")
+        self.assertNotIn("interrupted send", b.log_text())
+        self.assertNotIn("interrupted send", a.log_text())
+        sys.stderr.write("\n[measure] a create held %d s by Twilio while the clock moved %d s: no look-up by "
+                         "the other live instance, one text\n" % (9, moved))
+        self.assert_sent_once()
+        self.consume()
+
+
 class TestKill(MultiInstanceTest):
     def trigger_on(self, i, summary):
         status, body, _ = self.via(i, "POST", "/api/alerts", json={"summary": summary})
         self.assertEqual(status, 202, body)
         return body["id"]
+
+    def page_row(self):
+        return self.plantao.db.query("SELECT * FROM outbox WHERE kind = 'sms' AND class = 'alert' "
+                                     "ORDER BY id LIMIT 1")[0]
 
     def test_kill9_mid_send_another_instance_finishes_it_once(self):
         a = self.start_instances(1)[0]
@@ -337,16 +394,28 @@ class TestKill(MultiInstanceTest):
         b = self.add_instance()
         self.kill(a)
         t0 = time.monotonic()
-        self.advance(LOOKUP_DELAY + 1)  # past the send's own deadline: B may look it up
+        row = self.page_row()
+        # Past the send's own deadline (its look-up time) but inside A's lease: A is dead, yet its
+        # claim still holds, so B leaves the row alone (a live A could still be waiting for Twilio).
+        self.plantao.set_clock_offset(self.plantao.clock_offset + (row["next_at_ms"] + 1000) / 1000 -
+                                      self.plantao.now() + 1, settle=0)
+        self.advance(0, settle=2.0)
+        self.assertEqual(self.sim.requests_of("messages_list", "GET"), [],
+                         "B looked the row up while A's lease still held")
+        self.assertLess(self.plantao.now() * 1000, row["lease_until_ms"], "the test took too long to check")
+        self.advance(LEASE - LOOKUP_DELAY)  # A's lease has expired: B takes the row over
         sms = self.sim.expect_sms(ANA, containing="disco cheio em db1", timeout=30)
         wait_until(lambda: self.plantao.db.scalar(
             "SELECT count(*) FROM outbox WHERE kind = 'sms' AND class = 'alert' AND sid = ?", (sms.sid,)),
             timeout=30, what="B recorded the SID A never got back")
         self.assertIn("interrupted send found at Twilio", b.log_text())
+        self.assertIn("whose lease expired taken over", b.log_text())
+        taken = time.monotonic() - t0
         self.advance(61)
         wait_until(lambda: self.alert(aid, 1)["status"] == "acknowledged", timeout=30, what="acknowledged via B")
-        sys.stderr.write("\n[measure] kill -9 mid-send: B recorded the SID %.1f s after the kill\n"
-                         % (time.monotonic() - t0))
+        sys.stderr.write("\n[measure] kill -9 mid-send: B left the row alone past its look-up time while A's lease "
+                         "held (%d s of plantao's clock from the claim), then took it over once the clock passed "
+                         "it and recorded the SID A never got back (%.1f s real after the kill)\n" % (LEASE, taken))
         pages = [m for m in self.sim.sms_to(ANA) if m.body.startswith("Alerta %d:" % aid)]
         self.assertEqual(len(pages), 1, "the page was sent twice")
         self.assert_sent_once()
