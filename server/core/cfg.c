@@ -465,6 +465,10 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 			return RC_INVALID;
 		}
 	}
+	/* several instances (server/http/ops.c) */
+	rc = get_bool("PLANTAO_METRICS_INSTANCE", false, &c->metrics_instance, err, errlen);
+	if (rc != RC_OK)
+		return rc;
 	return load_smtp(c, err, errlen);
 }
 

@@ -68,6 +68,11 @@ struct cfg {
 	 * URL), PLANTAO_SMTP_CA_FILE (PEM bundle to verify the server with; default: the system's). */
 	char *smtp_url, *smtp_user, *smtp_password, *smtp_from, *smtp_ca_file;
 	int smtp_insecure;
+
+	/* PLANTAO_METRICS_INSTANCE=1: every /metrics series carries instance="<this instance's id>"
+	 * (several instances behind one scrape address); default off, as Prometheus labels each
+	 * target with its own instance label */
+	bool metrics_instance;
 };
 
 /*

@@ -20,12 +20,18 @@
  * while the server answers and the database reads, 503 when it does not.
  * A component that changes state is logged once (a warning when it fails, info when it is ok
  * again), so the log tells when paging broke even if nobody watched /healthz.
+ * Several instances on one PostgreSQL database (docs/DEPLOY.md): the body names this instance
+ * ("instance", db/instance.h) and its role in each singleton job it has run or stood by for
+ * ("jobs": {"imap": "leader" | "standby", …}, from db_job_roles); /metrics has
+ * plantao_instance_info{instance=…} and plantao_job_leader{job=…}, and with
+ * PLANTAO_METRICS_INSTANCE=1 every series carries the instance label.
  */
 #include "http/ops.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +44,7 @@
 #include "db/db.h"
 #include "db/escalation.h"
 #include "db/health.h"
+#include "db/instance.h"
 #include "db/outbox.h"
 #include "db/people.h"
 #include "http/metrics.h"
@@ -426,6 +433,21 @@ static json_t *unverified_people(struct http_req *req)
 	return ids;
 }
 
+#define OPS_MAX_JOBS 8
+
+/* This instance's role in each singleton job: "leader" (it runs the job) or "standby" (another
+ * instance on the database does). Jobs not asked about yet (the engine's first tick) are absent. */
+static json_t *job_roles(void)
+{
+	struct db_job_role roles[OPS_MAX_JOBS];
+	size_t i, n = db_job_roles(roles, OPS_MAX_JOBS);
+	json_t *jobs = json_object();
+
+	for (i = 0; i < n; i++)
+		json_object_set_new(jobs, roles[i].job, json_string(roles[i].held ? "leader" : "standby"));
+	return jobs;
+}
+
 enum rc ops_healthz(struct http_req *req)
 {
 	struct component comps[N_COMPONENTS];
@@ -457,6 +479,8 @@ enum rc ops_healthz(struct http_req *req)
 	                                : worst == LEVEL_WARN ? "warning"
 	                                                      : "ok"));
 	json_object_set_new(body, "reasons", reasons);
+	json_object_set_new(body, "instance", json_string(instance_id()));
+	json_object_set_new(body, "jobs", job_roles());
 	if (verbose) {
 		json_object_set_new(body, "components", all);
 		json_object_set_new(body, "unverified_people", unverified_people(req));
@@ -524,6 +548,63 @@ static enum rc paging_gauges(struct http_req *req, struct buf *b)
 	return rc;
 }
 
+/* Each singleton job this instance has asked about: 1 while it is the job's leader, 0 on standby. */
+static enum rc job_gauges(struct buf *b)
+{
+	struct db_job_role roles[OPS_MAX_JOBS];
+	size_t i, n = db_job_roles(roles, OPS_MAX_JOBS);
+	enum rc rc =
+	        buf_printf(b,
+	                   "# HELP plantao_instance_info This instance's id (host:pid:start), as /healthz names it.\n"
+	                   "# TYPE plantao_instance_info gauge\n"
+	                   "plantao_instance_info{id=\"%s\"} 1\n"
+	                   "# HELP plantao_job_leader Singleton jobs (one instance at a time runs each): 1 "
+	                   "when this instance runs the job, 0 when it stands by for another one.\n"
+	                   "# TYPE plantao_job_leader gauge\n",
+	                   instance_id());
+
+	for (i = 0; rc == RC_OK && i < n; i++)
+		rc = buf_printf(b, "plantao_job_leader{job=\"%s\"} %d\n", roles[i].job, roles[i].held ? 1 : 0);
+	return rc;
+}
+
+/*
+ * Copies the text exposition in to out with instance="<id>" added to every sample line (comment
+ * lines pass unchanged): as the first label when the series has labels, else as its only one.
+ * The id is escaped as the format asks (backslash, double quote, newline).
+ */
+static enum rc add_instance_label(const struct buf *in, struct buf *out)
+{
+	char label[2 * INSTANCE_ID_MAX + 16];
+	const char *id = instance_id(), *p = in->data, *end = in->data + in->len;
+	size_t k = 0;
+	enum rc rc = RC_OK;
+
+	k += (size_t)snprintf(label, sizeof label, "instance=\"");
+	for (; *id && k + 4 < sizeof label; id++) {
+		if (*id == '\\' || *id == '"' || *id == '\n')
+			label[k++] = '\\';
+		label[k++] = *id == '\n' ? 'n' : *id;
+	}
+	label[k++] = '"';
+	label[k] = '\0';
+	while (rc == RC_OK && p && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *eol = nl ? nl + 1 : end;
+		size_t name = strcspn(p, "{ \n");
+
+		if (*p == '#' || *p == '\n' || p + name >= eol)
+			rc = buf_append(out, p, (size_t)(eol - p));
+		else if (p[name] == '{')
+			rc = buf_printf(out, "%.*s{%s%s%.*s", (int)name, p, label, p[name + 1] == '}' ? "" : ",",
+			                (int)(eol - p - (ptrdiff_t)name - 1), p + name + 1);
+		else
+			rc = buf_printf(out, "%.*s{%s}%.*s", (int)name, p, label, (int)(eol - p - (ptrdiff_t)name),
+			                p + name);
+		p = eol;
+	}
+	return rc;
+}
+
 /* What protects the webhooks from other clients, counted since start: requests refused because the
  * writer lock was not had in time, and connections the slow-client guard cut. */
 static enum rc guard_counters(struct http_req *req, struct buf *b)
@@ -549,7 +630,7 @@ static enum rc guard_counters(struct http_req *req, struct buf *b)
 
 enum rc ops_metrics(struct http_req *req)
 {
-	struct buf b;
+	struct buf b, labeled;
 	enum rc rc;
 
 	buf_init(&b, 4 * HTTP_MIB);
@@ -572,9 +653,18 @@ enum rc ops_metrics(struct http_req *req)
 		rc = paging_gauges(req, &b);
 	if (rc == RC_OK)
 		rc = guard_counters(req, &b);
-	db_settle(req->db, "metrics");
 	if (rc == RC_OK)
+		rc = job_gauges(&b);
+	db_settle(req->db, "metrics");
+	buf_init(&labeled, 5 * HTTP_MIB);
+	if (rc == RC_OK && req->app->cfg->metrics_instance) {
+		rc = add_instance_label(&b, &labeled);
+		if (rc == RC_OK)
+			rc = http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8",
+			                labeled.data ? labeled.data : "", labeled.len);
+	} else if (rc == RC_OK)
 		rc = http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data ? b.data : "", b.len);
+	buf_release(&labeled);
 	buf_release(&b);
 	return rc;
 }

@@ -483,6 +483,10 @@ class TestSingletonJobs(MultiInstanceTest):
         got = self.imap_alerts(1)
         self.assertEqual([(x["summary"], x["hits"]) for x in got], [("ALERTA replica parada", 1)],
                          "the mail was read by more than one instance")
+        # /healthz of each instance says who reads the mailbox and who stands by
+        self.assertEqual([self.role(i, "imap") for i in range(3)], ["leader", "standby", "standby"])
+        ids = [self.via(i, "GET", "/healthz?live", token=None)[1]["instance"] for i in range(3)]
+        self.assertEqual(len(set(ids)), 3, ids)
         self.kill(a)
         t0 = time.monotonic()
         d.deliver(mail("ALERTA fila parada", "fila\n", msgid="dois@monitor.example.com"))
@@ -496,6 +500,12 @@ class TestSingletonJobs(MultiInstanceTest):
         sys.stderr.write("\n[measure] kill -9 of the mail poller's instance: the next mail became an alert "
                          "%.1f s later (poll interval 1 s)\n" % moved)
         self.assertLess(moved, 30)
+        self.assertEqual(sorted(self.role(i, "imap") for i in (1, 2)), ["leader", "standby"])
+
+    def role(self, i, job):
+        status, body, _ = self.via(i, "GET", "/healthz?live", token=None)
+        self.assertEqual(status, 200, body)
+        return body["jobs"].get(job)
 
 
 class TestDatabaseRestart(MultiInstanceTest):
