@@ -75,6 +75,11 @@ export async function api(method, path, body, opts = {}) {
   if (!res.ok) {
     const err = data && data.error ? data.error : {};
     const e = new ApiError(res.status, err.code, err.message || text.slice(0, 200), method);
+    if (err.field) { // the API names the field itself: "phone", "steps[0].timeout_s"
+      e.path = err.field;
+      e.field = err.field.replace(/[[.].*$/, '');
+    }
+    e.body = err; // conflict_id and the like
     if (res.status === 401 && !opts.token && !opts.quiet) unauthorized.forEach((fn) => fn(e));
     throw e;
   }

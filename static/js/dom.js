@@ -2,7 +2,7 @@
 // (so names and alert texts from the API can never become markup), svg() the chart's shapes,
 // and the small form helpers that put an API error next to the field it names.
 
-import { t } from './i18n.js';
+import { t, tOr } from './i18n.js';
 
 function add(el, kids) {
   for (const k of kids.flat(Infinity)) {
@@ -116,6 +116,11 @@ export function errorText(err) {
   if (err.status === 0) return t('err.network');
   if (err.status === 403) return t(err.method === 'GET' ? 'err.forbidden.read' : 'err.forbidden');
   if (err.status === 404 && /no route/i.test(err.message)) return t('err.notyet');
+  // the API's stable code, said in the console's language with what to do about it
+  if (err.code) {
+    const said = tOr(`code.${err.code}`, '', { field: err.path || err.field || '' });
+    if (said) return said;
+  }
   return err.message || String(err);
 }
 

@@ -75,6 +75,48 @@ export function fmtWeekday(v) {
   return d ? fmt({ weekday: 'short' }).format(d) : '';
 }
 
+/*
+ * A phone in E.164 as people read it: "+55 11 98765-4321" (Brazil: area code, then the number
+ * split before its last 4 digits), "+1 415 555 0100" (NANP); other countries: "+CC rest".
+ */
+export function fmtPhone(e164) {
+  const s = String(e164 || '');
+  let m = /^\+55(\d{2})(\d{4,5})(\d{4})$/.exec(s);
+  if (m) return `+55 ${m[1]} ${m[2]}-${m[3]}`;
+  m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(s);
+  if (m) return `+1 ${m[1]} ${m[2]} ${m[3]}`;
+  m = /^\+(\d{2,3})(\d{6,})$/.exec(s);
+  return m ? `+${m[1]} ${m[2]}` : s;
+}
+
+/*
+ * Cents of an amount typed the Brazilian way — "55.000,00", "55000", "R$ 55.000", "55000,5" —
+ * or the English way in English ("55,000.00"); null when it is not an amount.
+ */
+export function parseMoney(typed, language = lang()) {
+  let s = String(typed || '').replace(/[R$\s\u00a0]/g, '').replace(/^[A-Z]{3}/, '');
+  if (!/^\d[\d.,]*$/.test(s)) return null;
+  const dec = language === 'en' ? '.' : ',';
+  const group = dec === ',' ? '.' : ',';
+  const last = s.lastIndexOf(dec);
+  // "55.000" in Portuguese is fifty-five thousand; a lone separator with 1 or 2 digits after it
+  // is taken as the decimal one whichever it is ("55000.5" typed on an English keyboard).
+  if (last < 0 && s.includes(group) && /[.,]\d{1,2}$/.test(s) && s.split(group).length === 2) {
+    s = s.replace(group, dec);
+  }
+  const [int, frac = ''] = s.split(dec);
+  if (frac.length > 2 || (s.split(dec).length > 2)) return null;
+  const whole = int.split(group);
+  if (whole.length > 1 && whole.slice(1).some((g) => g.length !== 3)) return null;
+  return Number(whole.join('')) * 100 + Number((frac + '00').slice(0, 2));
+}
+
+/* Cents as typed back into a field: "55.000,00" (pt-BR) or "55,000.00" (en). */
+export function moneyInput(cents, language = lang()) {
+  return new Intl.NumberFormat(language === 'en' ? 'en-US' : 'pt-BR', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+    .format(Number(cents) / 100);
+}
+
 export function fmtMoney(cents, currency = 'BRL') {
   const n = Number(cents) / 100;
   try {

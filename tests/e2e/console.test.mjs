@@ -265,7 +265,7 @@ test('people: the API validation message shows next to the phone field, then the
   await form.getByRole('button', { name: 'Adicionar pessoa' }).click();
   const err = form.locator('[data-error-for="phone"]');
   await err.waitFor({ state: 'visible' });
-  assert(/^phone: /.test(await text(err)), `API message under the phone field (${await text(err)})`);
+  assert(/^Não reconhecemos este telefone/.test(await text(err)), `the API's code said under the phone field (${await text(err)})`);
   assert((await form.getByLabel('Telefone').getAttribute('aria-invalid')) === 'true', 'phone marked invalid');
   await shot(page, '02-people-error');
   await form.getByLabel('Telefone').fill('+55 11 99999-0001');
@@ -799,6 +799,96 @@ test('sign-out: the session ends on the server and the sign-in form is back', as
   assert(!(await p.locator('#nav').isVisible()), 'still signed out after a reload');
   await fits(p, 'the sign-in form after sign-out');
   await shot(p, '25-signed-out-390');
+});
+
+/* ------------------------------------------------------------------ Portuguese all the way (issue 13, item 2) */
+
+/* "YYYY-MM-DDTHH:MM" in São Paulo (UTC-3, no DST) of a Date: what a datetime-local field holds. */
+function spLocal(d) {
+  return new Date(d.getTime() - 3 * 3600e3).toISOString().slice(0, 16);
+}
+
+test('Portuguese all the way: phones as typed, errors in words, "Substituir", amounts the Brazilian way', async () => {
+  // a phone typed as people write it is stored in E.164 and shown back formatted
+  await go(page, '#/people');
+  await page.getByTestId('add-person').click();
+  let form = page.getByTestId('person-form');
+  await form.getByLabel('Nome').fill('Eli Moraes');
+  await form.getByLabel('Telefone').fill('(11) 98765-0042');
+  await form.getByRole('button', { name: 'Adicionar pessoa' }).click();
+  await page.getByText('Pessoa adicionada: Eli Moraes.').waitFor(); // no "adicionada/adicionado" guess
+  const eli = (await server.api('GET', '/api/people')).json.people.find((x) => x.name === 'Eli Moraes');
+  assert(eli && eli.phone === '+5511987650042', `stored in E.164 (${eli && eli.phone})`);
+  await page.locator(`tr[data-person="${eli.id}"]`).getByText('+55 11 98765-0042').waitFor();
+
+  // the same phone typed another way: the API's code said in Portuguese at the phone field
+  await page.getByTestId('add-person').click();
+  form = page.getByTestId('person-form');
+  await form.getByLabel('Nome').fill('Outra Pessoa');
+  await form.getByLabel('Telefone').fill('11 98765 0042');
+  await form.getByRole('button', { name: 'Adicionar pessoa' }).click();
+  const perr = form.locator('[data-error-for="phone"]');
+  await perr.waitFor({ state: 'visible' });
+  assert(/já está no cadastro de outra pessoa/.test(await text(perr)), `phone taken, in Portuguese (${await text(perr)})`);
+  await form.getByLabel('Telefone').fill('11 9876');
+  await form.getByRole('button', { name: 'Adicionar pessoa' }).click();
+  await until(async () => /Não reconhecemos este telefone/.test(await text(perr)), 'a bad phone said in Portuguese');
+  await shot(page, '30-people-phone-error-pt');
+  await form.getByRole('button', { name: 'Cancelar' }).click();
+
+  // an override over another: said in words, and "Substituir" replaces it
+  const start = new Date(Date.now() + 40 * 86400e3);
+  start.setUTCMinutes(0, 0, 0);
+  const iso = (d) => `${spLocal(d)}:00-03:00`;
+  const first = await server.api('POST', '/api/overrides', { person_id: ana.id, start: iso(start), end: iso(new Date(start.getTime() + 4 * 3600e3)) });
+  assert(first.status === 201, `an override in the way (${first.text})`);
+  await go(page, '#/schedule');
+  const of = page.getByTestId('override-form');
+  await of.getByLabel('Pessoa').selectOption({ label: 'Eli Moraes' });
+  await of.getByLabel('Início').fill(spLocal(new Date(start.getTime() + 3600e3)));
+  await of.getByLabel('Fim').fill(spLocal(new Date(start.getTime() + 2 * 3600e3)));
+  await of.getByRole('button', { name: 'Adicionar substituição' }).click();
+  const oerr = of.locator('[data-error-for="start"]');
+  await oerr.waitFor({ state: 'visible' });
+  assert(/Já há uma substituição neste horário/.test(await text(oerr)), `overlap in Portuguese (${await text(oerr)})`);
+  assert(!/replace=true|overlaps/.test(await text(oerr)), 'no query parameter or English in the message');
+  await shot(page, '31-override-overlap-pt');
+  await of.getByRole('button', { name: 'Substituir', exact: true }).click();
+  await until(async () => {
+    const o = (await server.api('GET', '/api/overrides')).json.overrides;
+    return o.some((x) => x.person_id === eli.id) && !o.some((x) => x.id === first.json.id && x.end_at === first.json.end_at);
+  }, 'the new override replaced the one in the way');
+
+  // amounts shown and typed the Brazilian way
+  const probe = await server.api('GET', '/api/sales/settings');
+  if (probe.status === 200) {
+    await go(page, '#/sales');
+    const settings = page.getByTestId('sales-settings');
+    await settings.getByLabel('Meta mensal').fill('55.000,00');
+    await settings.getByRole('button', { name: 'Salvar' }).click();
+    await until(async () => (await server.api('GET', '/api/sales/settings')).json.target_cents === 5500000, 'R$ 55.000,00 saved');
+    await go(page, '#/sales');
+    const shown = await page.getByTestId('sales-settings').getByLabel('Meta mensal').inputValue();
+    assert(shown === '55.000,00', `the goal shown as typed in Brazil (${shown})`);
+    await settings.getByLabel('Meta mensal').fill('cinquenta mil');
+    await page.getByTestId('sales-settings').getByRole('button', { name: 'Salvar' }).click();
+    await page.getByText('Escreva o valor em reais').waitFor();
+  }
+
+  // and in English, the same code in English
+  await page.getByRole('button', { name: 'English' }).click();
+  await go(page, '#/people');
+  await page.getByTestId('add-person').click();
+  form = page.getByTestId('person-form');
+  await form.getByLabel('Name').fill('Other');
+  await form.getByLabel('Phone').fill('(11) 98765-0042');
+  await form.getByRole('button', { name: 'Add person' }).click();
+  await until(async () => /already belongs to someone else/.test(await text(form.locator('[data-error-for="phone"]'))),
+    'phone taken, in English');
+  await shot(page, '32-people-phone-error-en');
+  await form.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('button', { name: 'Português' }).click();
+  await page.locator('html[lang="pt-BR"]').waitFor({ state: 'attached' });
 });
 
 test('no script errors or CSP violations on any page', async () => {

@@ -152,9 +152,9 @@ function recipient(e) {
 function twilioStatus(kind, e) {
   const out = [];
   const st = kind === 'call' ? e.call_status || e.status : e.status;
-  if (st) out.push(h('span', { class: `badge tw-${st}` }, st));
+  if (st) out.push(h('span', { class: `badge tw-${st}`, title: st }, tOr(`tw.${st}`, st)));
   if (kind === 'call' && e.status && e.call_status && ['pending', 'retry', 'failed', 'sending'].includes(e.status)) {
-    out.push(h('span', { class: 'badge' }, e.status));
+    out.push(h('span', { class: 'badge', title: e.status }, tOr(`tw.${e.status}`, e.status)));
   }
   if (e.ended_at) out.push(h('span', { class: 'hint' }, ` → ${fmtTimeSec(e.ended_at)}`));
   if (e.sid || e.call_sid) out.push(h('span', { class: 'sid' }, ` ${e.sid || e.call_sid}`));
@@ -165,7 +165,7 @@ function detailText(e) {
   return [
     e.round !== undefined && e.round !== null && e.step !== undefined && e.step !== null
       ? t('al.roundstep', { round: Number(e.round) + 1, step: Number(e.step) + 1 }) : null,
-    e.outcome, e.answered_by, e.digits ? `${t('al.digits')} ${e.digits}` : null,
+    e.outcome ? tOr(`tw.${e.outcome}`, e.outcome) : null, e.answered_by ? tOr(`tw.${e.answered_by}`, e.answered_by) : null, e.digits ? `${t('al.digits')} ${e.digits}` : null,
     e.error_code ? `${t('al.error')} ${e.error_code}${e.error_message ? `: ${e.error_message}` : ''}` : null,
     e.tries > 1 ? t('al.tries', { n: e.tries }) : null,
     e.class && e.class !== 'alert' ? tOr(`al.class.${e.class}`, e.class) : null,

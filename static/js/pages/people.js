@@ -5,7 +5,7 @@
 
 import { api } from '../api.js';
 import { clearErrors, errorText, field, formError, h, mount, showError } from '../dom.js';
-import { fmtDateTime } from '../fmt.js';
+import { fmtDateTime, fmtPhone } from '../fmt.js';
 import { t } from '../i18n.js';
 import { editFailed, loadPeople, pageTitle, personChip, session, toast } from '../state.js';
 
@@ -66,7 +66,7 @@ function row(p, showForm, ctx) {
         ? h('span', { class: 'badge unverified', title: t('people.unverified.title'), 'data-testid': 'unverified' },
           t('people.unverified'))
         : null),
-    h('td', null, h('a', { href: `tel:${p.phone}` }, p.phone)),
+    h('td', null, h('a', { href: `tel:${p.phone}` }, fmtPhone(p.phone))),
     h('td', null, p.email || ''),
     h('td', null, p.whatsapp ? t('yes') : t('no')),
     cell);
@@ -103,7 +103,7 @@ export function confirmRemove(cell, button, p, status, ctx, path = `/api/people/
 
 function personForm(p, ctx) {
   const name = h('input', { type: 'text', required: true, maxlength: 200, autocomplete: 'name', value: p ? p.name : '' });
-  const phone = h('input', { type: 'tel', required: true, autocomplete: 'tel', inputmode: 'tel', placeholder: '+5511999990000', value: p ? p.phone : '' });
+  const phone = h('input', { type: 'tel', required: true, autocomplete: 'tel', inputmode: 'tel', placeholder: '(11) 98765-4321', value: p ? fmtPhone(p.phone) : '' });
   const email = h('input', { type: 'email', autocomplete: 'email', value: p && p.email ? p.email : '' });
   const wa = h('input', { type: 'checkbox', checked: Boolean(p && p.whatsapp) });
   const form = h('form', { class: 'card edit', 'aria-labelledby': 'person-form-h', novalidate: true, 'data-testid': 'person-form' },
@@ -120,7 +120,7 @@ function personForm(p, ctx) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(form);
-    const body = { name: name.value.trim(), phone: phone.value.trim().replace(/[\s()-]/g, ''), whatsapp: wa.checked };
+    const body = { name: name.value.trim(), phone: phone.value.trim(), whatsapp: wa.checked };
     const mail = email.value.trim();
     if (mail || p) body.email = mail || null;
     try {

@@ -5,7 +5,7 @@
 import { api, listOf } from '../api.js';
 import { barChart } from '../chart.js';
 import { clearErrors, errorText, field, formError, h, mount, showError } from '../dom.js';
-import { fmtMoney, thisMonth } from '../fmt.js';
+import { fmtMoney, moneyInput, parseMoney, thisMonth } from '../fmt.js';
 import { t } from '../i18n.js';
 import { editFailed, pageTitle, session, toast } from '../state.js';
 
@@ -164,7 +164,7 @@ async function settings(slot) {
   }
   const inCents = s.target_cents !== undefined;
   const goalCents = cents(s, 'target') ?? 5500000;
-  const target = h('input', { type: 'number', min: 0, step: '0.01', inputmode: 'decimal', value: (goalCents / 100).toFixed(2) });
+  const target = h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'off', value: moneyInput(goalCents) });
   const currency = h('input', { type: 'text', maxlength: 3, pattern: '[A-Z]{3}', value: s.currency || 'BRL', autocapitalize: 'characters' });
   const phones = h('textarea', { rows: 3, placeholder: '+5511999990000', spellcheck: 'false' });
   phones.value = listOf(s.notify, 'notify').map((p) => (typeof p === 'object' ? p.phone : p)).join('\n');
@@ -187,7 +187,11 @@ async function settings(slot) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(form);
-    const c = Math.round(Number(target.value) * 100);
+    const c = parseMoney(target.value);
+    if (c === null) {
+      showError(form, Object.assign(new Error(t('sales.amount.bad')), { field: inCents ? 'target_cents' : 'target' }));
+      return;
+    }
     const body = {
       currency: currency.value.trim().toUpperCase(),
       notify: phones.value.split(/[\s,;]+/).map((p) => p.replace(/[()-]/g, '')).filter(Boolean),

@@ -242,14 +242,23 @@ function overridesSection(overrides, people, ctx) {
     if (!e) return showError(form, Object.assign(new Error(t('ovr.bad.end')), { field: 'end' }));
     const body = { person_id: Number(sel.value), start: iso(s), end: iso(e) };
     if (reason.value.trim()) body.reason = reason.value.trim();
-    try {
-      await api('POST', '/api/overrides', body);
-      toast(t('ovr.added'));
-      ctx.rerender();
-    } catch (err) {
-      editFailed(err);
-      showError(form, err);
-    }
+    const send = async (replace) => {
+      clearErrors(form);
+      try {
+        await api('POST', `/api/overrides${replace ? '?replace=true' : ''}`, body);
+        toast(t('ovr.added'));
+        ctx.rerender();
+      } catch (err) {
+        editFailed(err);
+        const slot = showError(form, err);
+        // the one in the way is named by the API: offer to replace it, not a query parameter
+        if (err.code === 'override_overlap' && !replace && slot) {
+          slot.append(' ', h('button', { type: 'button', 'data-testid': 'override-replace', onclick: () => send(true) },
+            t('ovr.replace')));
+        }
+      }
+    };
+    await send(false);
     return null;
   });
 
