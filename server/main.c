@@ -47,6 +47,10 @@ static const char usage[] =
         "  migrate --dry-run           list the migrations migrate would apply, in order; changes nothing\n"
         "  migrate --copy-from FILE    copy the SQLite database FILE into the empty PostgreSQL database\n"
         "                              PLANTAO_DB names (migrated first), checked by counts and checksums\n"
+        "  backup FILE                 copy the SQLite database to FILE while plantao serves (online backup,\n"
+        "                              checked); on PostgreSQL use pg_dump\n"
+        "  restore FILE                put the backup FILE in place of the SQLite database (plantao stopped);\n"
+        "                              the old one is kept as <db>.before-restore-<time>\n"
         "  token create --role ROLE [--name NAME]\n"
         "                              create an API token (admin, editor, viewer, alerts); printed once\n"
         "  person create --name NAME --phone PHONE [--role admin|editor|viewer]\n"
@@ -310,6 +314,8 @@ static int cmd_serve(int argc, char **argv)
 	if (env_file && cfg_read_dotenv(env_file, err, sizeof err) != RC_OK)
 		die("configuration: %s", err);
 	load_cfg(&c);
+	if (!cli_hold_database(c.db_path, err, sizeof err))
+		die("plantao serve: %s", err);
 	db = open_migrated(&c);
 	if (demo && demo_seed(db, c.tz, &seeded) != RC_OK)
 		die("could not seed the demo data");
@@ -417,6 +423,16 @@ int main(int argc, char **argv)
 
 		load_cfg(&c);
 		status = cli_migrate_dry_run(&c, shown_db);
+		cfg_release(&c);
+		return status;
+	}
+	if ((!strcmp(cmd, "backup") || !strcmp(cmd, "restore")) && argc == 3) {
+		struct cfg c;
+		int status;
+
+		load_cfg(&c);
+		status =
+		        !strcmp(cmd, "backup") ? cli_backup(&c, shown_db, argv[2]) : cli_restore(&c, shown_db, argv[2]);
 		cfg_release(&c);
 		return status;
 	}

@@ -95,7 +95,8 @@ class TestInstall(unittest.TestCase):
             shutil.rmtree(cls.dest, ignore_errors=True)
 
     def test_tree(self):
-        for path in (self.sbin, self.unit, self.env, os.path.join(self.dest, "usr", "share", "man", "man8", "plantao.8"),
+        for path in (self.sbin, self.unit, self.env, self.unit.replace("plantao.service", "plantao-backup.service"),
+                     self.unit.replace("plantao.service", "plantao-backup.timer"), os.path.join(self.dest, "usr", "share", "man", "man8", "plantao.8"),
                      os.path.join(self.dest, "usr", "lib", "sysusers.d", "plantao.conf")):
             self.assertTrue(os.path.isfile(path), path)
         self.assertTrue(os.access(self.sbin, os.X_OK))
@@ -159,12 +160,16 @@ class TestInstall(unittest.TestCase):
         # Documentation=.
         d = tempfile.mkdtemp(prefix="plantao-it-unit-")
         self.addCleanup(shutil.rmtree, d, True)
-        with open(self.unit) as f:
-            unit = f.read().replace("/usr/sbin/plantao", self.sbin)
-        with open(os.path.join(d, "plantao.service"), "w") as f:
-            f.write(unit)
+        units = []
+        for name in ("plantao.service", "plantao-backup.service", "plantao-backup.timer"):
+            with open(os.path.join(os.path.dirname(self.unit), name)) as f:
+                unit = f.read().replace("/usr/sbin/plantao", self.sbin)
+            # EnvironmentFile= is read when the unit starts, not by verify; it names the installed file
+            with open(os.path.join(d, name), "w") as f:
+                f.write(unit)
+            units.append(os.path.join(d, name))
         env = dict(os.environ, MANPATH=os.path.join(self.dest, "usr", "share", "man"))
-        out = run(["systemd-analyze", "verify", os.path.join(d, "plantao.service")], env=env, cwd=d)
+        out = run(["systemd-analyze", "verify"] + units, env=env, cwd=d)
         self.assertEqual(out.returncode, 0, out.stdout)
         self.assertEqual(out.stdout.strip(), "")
 
