@@ -114,6 +114,7 @@ static const char usage[] =
         "  PLANTAO_CALLBACK_GRACE      seconds a call's status may come late (30)\n"
         "  PLANTAO_MACHINE_DETECTION   on or off: tell answering machines from people (on)\n"
         "  PLANTAO_HEALTH_PAGE_AGE     seconds a page may wait before /healthz fails (120)\n"
+        "  PLANTAO_METRICS_INSTANCE    on: every /metrics series carries this instance's id (off)\n"
         "  PLANTAO_SESSION_DAYS        console sign-in lasts this many days of disuse (30)\n"
         "\n"
         "See README.md, docs/DEPLOY.md and .env.example.\n";
