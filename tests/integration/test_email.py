@@ -255,6 +255,14 @@ class TestBadCredentials(EmailTest):
         status, body, _ = self.api("GET", "/metrics", token=None)
         self.assertIn('plantao_smtp_errors_total{reason="auth"}', body if isinstance(body, str) else str(body))
         self.assertEqual(self.smtp.messages(), [])
+        # a page e-mail that cannot go is a late page on /healthz (PLANTAO_HEALTH_PAGE_AGE, 120 s)
+        status, health, _ = self.api("GET", "/healthz?verbose", token=None)
+        self.assertEqual(status, 200, health)
+        self.advance(150)
+        status, health, _ = wait_until(lambda: (lambda r: r if r[0] == 503 else None)(
+            self.api("GET", "/healthz?verbose", token=None)), what="/healthz failing")
+        self.assertEqual(health["components"]["outbox"]["status"], "failing", health)
+        self.assertEqual(health["components"]["outbox"]["waiting"]["alert"]["count"], 1, health)
 
 
 class TestTlsRequired(EmailTest):
