@@ -229,6 +229,21 @@ enum rc mail_mark_data(struct db *db, int64_t id, int64_t now_ms)
 	return db_step_done(db, st, "mail_mark_data");
 }
 
+enum rc mail_key_exists(struct db *db, const char *key, bool *exists)
+{
+	static const char sql[] = "SELECT 1 FROM outbox WHERE idem_key = ?1";
+	struct db_stmt *st = db_prepare(db, sql);
+	enum rc rc;
+
+	*exists = false;
+	if (!st || db_bind_text(st, 1, key, -1, DB_STATIC))
+		return db_bind_failed(db, st, "mail_key_exists");
+	rc = db_step_row(db, st);
+	db_reset(st);
+	*exists = rc == RC_OK;
+	return rc == RC_NOT_FOUND ? RC_OK : rc;
+}
+
 enum rc mail_message_id(struct db *db, int64_t id, char *out, size_t size)
 {
 	static const char sql[] = "SELECT message_id FROM mail_messages WHERE outbox_id = ?1";

@@ -25,7 +25,7 @@ struct mail_source {
 	int64_t alert_id;  /* a page's alert; 0: a voicemail notice */
 	int64_t owner_id;  /* a voicemail notice: the voicemail */
 	int64_t person_id;
-	char name[128];
+	char name[PEOPLE_NAME_BYTES];
 	char email[PEOPLE_EMAIL_MAX + 1];
 };
 
@@ -88,6 +88,9 @@ enum rc mail_enqueue(struct db *db, const struct mail_new *m, bool *created);
  * end (CRLF . CRLF) remains to be written: in a transaction of its own, committed before that.
  */
 enum rc mail_mark_data(struct db *db, int64_t id, int64_t now_ms);
+
+/* Whether an outbox row with idempotency key key exists already. */
+enum rc mail_key_exists(struct db *db, const char *key, bool *exists);
 
 /* The Message-ID of e-mail row id into out (size bytes). RC_NOT_FOUND when it has none. */
 enum rc mail_message_id(struct db *db, int64_t id, char *out, size_t size);

@@ -15,11 +15,15 @@
 #include "core/log.h"
 #include "db/mail.h"
 #include "db/outbox.h"
+#include "db/people.h"
+#include "db/sales.h"
 #include "http/metrics.h"
 #include "mail/compose.h"
 #include "outbox/sender.h"
 #include "outbox/smtp.h"
 #include "rotation/tz.h"
+#include "sales/amount.h"
+#include "sales/sales_parse.h"
 
 #define TEXT_MAX (256 * 1024)
 
@@ -30,7 +34,8 @@ struct mailer {
 	pthread_cond_t cond;
 	_Atomic bool stop;
 	bool have_cursor;
-	int64_t cursor; /* text rows up to this id were followed */
+	int64_t cursor;        /* text rows up to this id were followed */
+	int64_t next_sales_ms; /* when to look for a monthly sales summary to send */
 	unsigned int seed;
 };
 
@@ -129,14 +134,14 @@ static enum rc queue_mail(struct mailer *m, struct db *db, const struct mail_sou
 		        rc_str(rc));
 		return rc;
 	}
-	mn.class_ = n_alerts ? "alert" : "support";
-	mn.priority = n_alerts ? OUTBOX_PRIO_ALERT : OUTBOX_PRIO_SUPPORT;
+	mn.class_ = n_alerts ? "alert" : s->outbox_id ? "support" : "sales";
+	mn.priority = n_alerts ? OUTBOX_PRIO_ALERT : s->outbox_id ? OUTBOX_PRIO_SUPPORT : OUTBOX_PRIO_SALES;
 	mn.to = s->email;
 	mn.message = message;
 	mn.message_id = message_id;
 	mn.subject = subject;
 	mn.idem_key = key;
-	mn.owner_type = n_alerts ? "alert" : "voicemail";
+	mn.owner_type = n_alerts ? "alert" : s->outbox_id ? "voicemail" : "sales";
 	mn.owner_id = n_alerts ? alerts[0] : s->owner_id;
 	mn.source_id = s->outbox_id;
 	mn.alerts = alerts;
@@ -149,8 +154,11 @@ static enum rc queue_mail(struct mailer *m, struct db *db, const struct mail_sou
 	if (rc != RC_OK)
 		db_rollback(db);
 	else if (created)
-		log_info("e-mail %s queued to %s (%s) with outbox %lld", message_id, s->email,
-		         n_alerts ? "page" : "voicemail", (long long)s->outbox_id);
+		log_info("e-mail %s queued to %s (%s, outbox %lld)", message_id, s->email,
+		         n_alerts       ? "page"
+		         : s->outbox_id ? "voicemail"
+		                        : "sales summary",
+		         (long long)s->outbox_id);
 	free(message);
 	return rc;
 }
@@ -261,6 +269,121 @@ static enum rc follow(struct mailer *m, struct db *db)
 	 * queued is not found twice). */
 	if (rc == RC_OK && n < MAILER_SOURCES_MAX)
 		m->cursor = upto;
+	return rc;
+}
+
+/* ---- the monthly sales summary ---- */
+
+struct summary {
+	const struct mailer *m;
+	const struct sales_settings *settings;
+	struct buf above, below;
+	int n_above, n_below;
+	enum rc rc;
+};
+
+static enum rc add_seller(void *ctx, const struct sales_report_row *r)
+{
+	struct summary *s = ctx;
+	bool above = sales_is_above(s->settings, r->cents);
+	struct buf *b = above ? &s->above : &s->below;
+	int *n = above ? &s->n_above : &s->n_below;
+	char amount[48];
+
+	if (*n >= MAILER_SALES_LINES) {
+		(*n)++;
+		return RC_OK;
+	}
+	amount_format_brl(r->cents, amount, sizeof amount);
+	(*n)++;
+	return buf_printf(b, "- %s: %s\n", r->seller, amount);
+}
+
+/*
+ * Once a month is over, each sales manager (a phone in the sales settings' notify list) who is
+ * a person with an e-mail gets that month's summary, once (idempotency key per month and
+ * person), as soon as figures for the month exist.
+ */
+static enum rc sales_summary(struct mailer *m, struct db *db, int64_t now)
+{
+	const struct cfg *c = m->app->cfg;
+	struct sales_settings set;
+	struct tm tm;
+	char period[32], month[64], key[96], subject[160], total_s[48], target_s[48];
+	int64_t sellers = 0, total = 0;
+	enum rc rc;
+	size_t i;
+
+	if (tz_utc_to_local(c->tz, now, &tm) != RC_OK)
+		return RC_OK;
+	/* the month before this one, in the team's zone */
+	tm.tm_mon -= 1;
+	if (tm.tm_mon < 0) {
+		tm.tm_mon = 11;
+		tm.tm_year -= 1;
+	}
+	snprintf(period, sizeof period, "%04d-%02d", tm.tm_year + 1900, tm.tm_mon + 1);
+	snprintf(month, sizeof month, "%s/%04d", sales_month_name(tm.tm_mon + 1, c->lang), tm.tm_year + 1900);
+	rc = sales_settings_get(db, &set);
+	if (rc == RC_OK && set.n_notify)
+		rc = sales_period_totals(db, period, &sellers, &total);
+	if (rc != RC_OK || !set.n_notify || !sellers)
+		return rc;
+	amount_format_brl(total, total_s, sizeof total_s);
+	amount_format_brl(set.target_cents, target_s, sizeof target_s);
+	for (i = 0; i < set.n_notify && rc == RC_OK; i++) {
+		struct summary sum = {0};
+		struct mail_source src = {0};
+		struct person p;
+		struct buf text;
+		bool exists = false;
+
+		rc = people_find_phone(db, set.notify[i], &p);
+		if (rc == RC_NOT_FOUND || (rc == RC_OK && !p.email[0])) {
+			rc = RC_OK;
+			continue;
+		}
+		snprintf(key, sizeof key, "mail:sales:%s:%lld", period, (long long)p.id);
+		if (rc == RC_OK)
+			rc = mail_key_exists(db, key, &exists);
+		if (rc != RC_OK || exists)
+			continue;
+		sum.m = m;
+		sum.settings = &set;
+		buf_init(&sum.above, TEXT_MAX);
+		buf_init(&sum.below, TEXT_MAX);
+		buf_init(&text, TEXT_MAX);
+		rc = sales_report(db, period, period, add_seller, &sum);
+		if (rc == RC_OK)
+			rc = buf_printf(&text,
+			                L(m, "Olá, %s.\n\nVendas de %s: %lld vendedores, total %s. Meta: %s.\n\n",
+			                  "Hello, %s.\n\nSales of %s: %lld sellers, total %s. Goal: %s.\n\n"),
+			                p.name, month, (long long)sellers, total_s, target_s);
+		if (rc == RC_OK)
+			rc = buf_printf(&text, "%s (%d):\n%s%s\n", L(m, "Acima da meta", "Above the goal"), sum.n_above,
+			                sum.above.data ? sum.above.data : "", sum.n_above ? "" : "-\n");
+		if (rc == RC_OK && sum.n_above > MAILER_SALES_LINES)
+			rc = buf_printf(&text, L(m, "… e mais %d\n\n", "… and %d more\n\n"),
+			                sum.n_above - MAILER_SALES_LINES);
+		if (rc == RC_OK)
+			rc = buf_printf(&text, "%s (%d):\n%s%s\n", L(m, "Abaixo da meta", "Below the goal"),
+			                sum.n_below, sum.below.data ? sum.below.data : "", sum.n_below ? "" : "-\n");
+		if (rc == RC_OK && sum.n_below > MAILER_SALES_LINES)
+			rc = buf_printf(&text, L(m, "… e mais %d\n\n", "… and %d more\n\n"),
+			                sum.n_below - MAILER_SALES_LINES);
+		if (rc == RC_OK)
+			rc = buf_printf(&text, L(m, "Relatório completo: %s/ (Vendas)\n", "Full report: %s/ (Sales)\n"),
+			                c->public_url);
+		snprintf(subject, sizeof subject, L(m, "Resumo de vendas de %s", "Sales summary for %s"), month);
+		src.person_id = p.id;
+		snprintf(src.name, sizeof src.name, "%s", p.name);
+		snprintf(src.email, sizeof src.email, "%s", p.email);
+		if (rc == RC_OK)
+			rc = queue_mail(m, db, &src, subject, text.data, NULL, NULL, NULL, 0, key);
+		buf_release(&text);
+		buf_release(&sum.above);
+		buf_release(&sum.below);
+	}
 	return rc;
 }
 
@@ -485,6 +608,10 @@ static void *run(void *arg)
 		struct timespec ts;
 		enum rc rc = db ? follow(m, db) : RC_DB;
 
+		if (rc == RC_OK && clock_now_ms() >= m->next_sales_ms) {
+			rc = sales_summary(m, db, clock_now());
+			m->next_sales_ms = clock_now_ms() + MAILER_SALES_EVERY_MS;
+		}
 		if (rc == RC_OK)
 			rc = settle_stuck(m, db, clock_now_ms());
 		if (rc == RC_OK)

@@ -8,6 +8,9 @@
  *      voicemail notice goes by e-mail too, with the recording link and the transcription
  *      (db/mail.h mail_sources). The e-mail is an outbox row of kind 'email' whose body is the
  *      whole message (server/mail/compose.h), Message-ID included, committed before any send;
+ *   1b. once a month is over (PLANTAO_TZ) and figures for it exist, e-mails each sales manager
+ *      (a phone in the sales settings' notify list) who has an e-mail that month's summary:
+ *      sellers above and below the goal with their totals, once per month and person;
  *   2. settles e-mails left 'sending' past their deadline (a crash, kill -9): one whose end was
  *      never about to be written (no data_at_ms) is sent again, it never reached the server;
  *      one whose end may have been written is 'undecided' and is NOT sent again, logged at
@@ -31,11 +34,13 @@
 #include "db/db.h"
 #include "outbox/smtp.h"
 
-#define MAILER_TICK_MS       500
-#define MAILER_LOOKUP_MS     ((SMTP_TIMEOUT_S + 30) * 1000) /* a 'sending' row older than this is stuck */
-#define MAILER_SOURCES_MAX   64
-#define MAILER_SEND_PER_TURN 8
-#define MAILER_START_WINDOW  10000 /* outbox rows looked back at on start */
+#define MAILER_TICK_MS        500
+#define MAILER_LOOKUP_MS      ((SMTP_TIMEOUT_S + 30) * 1000) /* a 'sending' row older than this is stuck */
+#define MAILER_SOURCES_MAX    64
+#define MAILER_SEND_PER_TURN  8
+#define MAILER_START_WINDOW   10000       /* outbox rows looked back at on start */
+#define MAILER_SALES_EVERY_MS (60 * 1000) /* how often a due monthly sales summary is looked for */
+#define MAILER_SALES_LINES    200         /* sellers listed per group in a summary */
 
 struct mailer;
 

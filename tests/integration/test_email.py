@@ -8,9 +8,10 @@ offers it with a certificate each test makes with openssl and plantao trusts thr
 PLANTAO_SMTP_CA_FILE) and AUTH with a user and password. Faults are the ones of life: the SMTP
 server down and back, a server that refuses the password, one that offers no STARTTLS, and
 plantao killed with kill -9 while an e-mail is on the wire, before and after the server has the
-whole message.
+whole message. Sales managers with an e-mail get the summary of each month once it is over.
 """
 
+import datetime
 import email
 import email.policy
 import glob
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zoneinfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -353,3 +355,41 @@ class TestConfiguration(IntegrationTest):
             self.assertNotEqual(out.returncode, 0, env)
             self.assertIn(words, out.stdout + out.stderr)
             self.assertNotIn("secret", out.stdout + out.stderr)
+
+
+class TestSalesSummary(EmailTest):
+
+    def test_a_sales_manager_gets_the_summary_of_the_month_that_ended_once(self):
+        now = datetime.datetime.now(zoneinfo.ZoneInfo("America/Sao_Paulo"))
+        first = now.replace(day=1)
+        last_month = first - datetime.timedelta(days=1)
+        period = "%04d-%02d" % (last_month.year, last_month.month)
+        names = ["janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto", "setembro",
+                 "outubro", "novembro", "dezembro"]
+        month = "%s/%04d" % (names[last_month.month - 1], last_month.year)
+        self.api_ok("PUT", "/api/sales/settings", json={"notify": [ANA, BRUNO]})  # Bruno has no e-mail
+        csv = "vendedor;valor\nEva Lima;60.000,00\nDiego Araújo;1.000,00\n".encode()
+        status, body, _ = self.api("POST", "/api/sales?period=" + period, data=csv, headers={"Content-Type": "text/csv"})
+        self.assertEqual(status, 201, body)
+        # the month that is still going: no summary for it
+        status, body, _ = self.api("POST", "/api/sales?period=%04d-%02d" % (now.year, now.month),
+                                   data="vendedor;valor\nEva Lima;70.000,00\n".encode(),
+                                   headers={"Content-Type": "text/csv"})
+        self.assertEqual(status, 201, body)
+        self.sim.expect_sms(ANA, containing="Eva Lima")
+        self.sim.expect_sms(BRUNO, containing="Eva Lima")
+        self.sim.expect_sms(ANA, containing="Eva Lima")
+        self.sim.expect_sms(BRUNO, containing="Eva Lima")
+        self.advance(61)  # the summary is looked for once a minute
+        (msg, envelope), = self.wait_mails(1)
+        self.assertEqual(envelope["rcpt_tos"], [ANA_MAIL])
+        self.assertEqual(str(msg["Subject"]), "Resumo de vendas de %s" % month)
+        text = msg.get_body(("plain",)).get_content()
+        self.assertIn("Vendas de %s: 2 vendedores, total R$ 61.000,00. Meta: R$ 55.000,00." % month, text)
+        self.assertIn("Acima da meta (1):\n- Eva Lima: R$ 60.000,00", text)
+        self.assertIn("Abaixo da meta (1):\n- Diego Araújo: R$ 1.000,00", text)
+        self.assertNotIn("70.000,00", text)
+        for _ in range(2):
+            self.advance(61)
+            self.settle(1)
+        self.assertEqual(len(self.smtp.messages()), 1, "once per month and manager")
