@@ -178,6 +178,14 @@ enum rc api_auth_logout(struct http_req *req)
 	return http_reply_json(req, 200, json_pack("{s:b,s:I}", "signed_out", 1, "session", (json_int_t)s.id));
 }
 
+/* What the caller's role may do, for the console to offer only that. */
+static json_t *may(enum http_role role)
+{
+	return json_pack("{s:b,s:b,s:b,s:b}", "read", http_role_allows(role, HTTP_PERM_READ), "edit",
+	                 http_role_allows(role, HTTP_PERM_EDIT), "alerts", http_role_allows(role, HTTP_PERM_ALERT),
+	                 "admin", http_role_allows(role, HTTP_PERM_ADMIN));
+}
+
 enum rc api_auth_me(struct http_req *req)
 {
 	struct auth_session s;
@@ -185,17 +193,17 @@ enum rc api_auth_me(struct http_req *req)
 	enum rc rc = current_session(req, &s);
 
 	if (rc == RC_NOT_FOUND || rc == RC_AUTH)
-		return http_reply_json(
-		        req, 200,
-		        json_pack("{s:n,s:s,s:s}", "person", "role", role_name(req->role), "actor", req->actor));
+		return http_reply_json(req, 200,
+		                       json_pack("{s:s,s:n,s:s,s:s,s:o}", "kind", "token", "person", "role",
+		                                 role_name(req->role), "actor", req->actor, "may", may(req->role)));
 	if (rc != RC_OK)
 		return rc;
 	pj = person_json(req, s.person_id);
 	return http_reply_json(req, 200,
-	                       json_pack("{s:o,s:s,s:s,s:{s:I,s:I,s:I}}", "person", pj ? pj : json_null(), "role",
-	                                 role_name(req->role), "actor", req->actor, "session", "id", (json_int_t)s.id,
-	                                 "created_at", (json_int_t)s.created_at, "expires_at",
-	                                 (json_int_t)s.expires_at));
+	                       json_pack("{s:s,s:o,s:s,s:s,s:o,s:{s:I,s:I,s:I}}", "kind", "person", "person",
+	                                 pj ? pj : json_null(), "role", role_name(req->role), "actor", req->actor,
+	                                 "may", may(req->role), "session", "id", (json_int_t)s.id, "created_at",
+	                                 (json_int_t)s.created_at, "expires_at", (json_int_t)s.expires_at));
 }
 
 enum rc api_auth_sessions_list(struct http_req *req)

@@ -441,6 +441,8 @@ static enum rc reply_error(struct http_req *req, enum rc rc)
 	if (rc == RC_BUSY && !req->n_extra_headers)
 		http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	code = req->err_code[0] ? req->err_code : rc_str(rc);
+	if (!req->err_code[0] && strstr(msg, ": unknown query parameter"))
+		code = "unknown_parameter"; /* api_list_params(): every list refuses them alike */
 	if (req->err_field[0])
 		snprintf(field, sizeof field, "%s", req->err_field);
 	else
@@ -487,6 +489,11 @@ static bool role_allows(enum http_role role, enum http_perm perm)
 	case HTTP_PERM_ADMIN: return role == HTTP_ROLE_ADMIN;
 	}
 	return false;
+}
+
+bool http_role_allows(enum http_role role, enum http_perm perm)
+{
+	return role_allows(role, perm);
 }
 
 /* A request without Authorization that carries the sign-in cookie (server/auth/session.h): the

@@ -141,6 +141,8 @@ enum rc http_fail_code(struct http_req *req, enum rc rc, const char *code, const
 void http_fail_extra(struct http_req *req, const char *key, json_t *value);
 /* HTTP status for rc. */
 int http_status_of(enum rc rc);
+/* Whether role may call routes of permission perm (GET /api/me says it to the caller). */
+bool http_role_allows(enum http_role role, enum http_perm perm);
 
 /* Connections the slow-client guard (http/slow.h) has cut since start: request heads past their
  * deadline, bodies below the minimum rate, and connections pushed out past a connection limit. */

@@ -16,6 +16,7 @@
 #include "api/api_calls.h"
 #include "api/api_reports.h"
 #include "api/api_sales.h"
+#include "api/api_sales_periods.h"
 #include "api/api_monitors.h"
 #include "monitors/ping.h"
 #include "http/console.h"
@@ -107,6 +108,7 @@ const struct route routes[] = {
 	{"GET", "/api/outbox", api_outbox_list, TOK, HTTP_PERM_ADMIN, 0, NULL},
 	/* sales import: the body is streamed into the import (CSV, .xlsx, JSON or multipart) */
 	{"POST", "/api/sales", api_sales_import, TOK, HTTP_PERM_EDIT, API_SALES_MAX_BODY, api_sales_body},
+	{"GET", "/api/sales", api_sales_periods, TOK, HTTP_PERM_READ, 0, NULL},
 	{"GET", "/api/sales/settings", api_sales_settings_get, TOK, HTTP_PERM_READ, 0, NULL},
 	{"PUT", "/api/sales/settings", api_sales_settings_put, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
 	{"GET", "/api/sales/report", api_sales_report, TOK, HTTP_PERM_READ, 0, NULL},
