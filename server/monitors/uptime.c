@@ -519,7 +519,9 @@ static void *loop(void *arg)
 	}
 	while (!atomic_load(&u->stop)) {
 		int running = 0;
-		enum rc rc = start_due(u, db, clock_now_ms());
+		/* several instances on one PostgreSQL database: one of them starts the checks (job
+		 * "uptime"); checks already in flight are recorded whoever leads now */
+		enum rc rc = db_job_lock(db, "uptime") ? start_due(u, db, clock_now_ms()) : RC_OK;
 
 		curl_multi_perform(u->multi, &running);
 		if (rc == RC_OK)

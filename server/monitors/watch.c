@@ -4,6 +4,10 @@
  * transaction, and after its commit the engine is woken for the alerts it opened or resolved.
  * A monitor with pings still to fold is never judged by the clock first (monitors_due skips it),
  * so a ping that came just in time is never taken for a missed one.
+ * Several instances on one PostgreSQL database: folding and judging are a singleton job
+ * ("monitors", db_job_lock), so one instance at a time moves the monitors and a down notice
+ * goes out once; the others keep ticking (counting states for /metrics) and stand by, and one
+ * of them takes over within a tick of the holder's death (its session's advisory lock ends).
  */
 #include "monitors/watch.h"
 
@@ -178,13 +182,16 @@ static void *loop(void *arg)
 	}
 	while (!atomic_load(&w->stop)) {
 		size_t n = 0, rounds = 0;
-		enum rc rc;
+		enum rc rc = RC_OK;
+		bool lead = db_job_lock(db, "monitors"); /* false: another instance moves the monitors */
 
-		do /* a burst of pings: keep folding, a few batches per tick */
+		while (lead) { /* a burst of pings: keep folding, a few batches per tick */
 			rc = fold(w, db, &n);
-		while (rc == RC_OK && n == WATCH_BATCH && ++rounds < 8);
+			if (rc != RC_OK || n != WATCH_BATCH || ++rounds >= 8)
+				break;
+		}
 		db_settle(db, "monitors fold");
-		if (rc == RC_OK) {
+		if (rc == RC_OK && lead) {
 			rounds = 0;
 			do
 				rc = judge(w, db, &n);

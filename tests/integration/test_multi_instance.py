@@ -508,6 +508,68 @@ class TestSingletonJobs(MultiInstanceTest):
         return body["jobs"].get(job)
 
 
+class TestMonitorsSingleton(MultiInstanceTest):
+    N = 40
+
+    def role(self, i, job):
+        status, body, _ = self.via(i, "GET", "/healthz?live", token=None)
+        self.assertEqual(status, 200, body)
+        return body["jobs"].get(job)
+
+    def ping_all(self, ms):
+        for m in ms:
+            status, body, _ = self.lb_api("GET", m["ping_url"][len(self.lb.url):], token=None)
+            self.assertEqual((status, body), (200, "OK"))
+
+    def in_state(self, state):
+        return self.plantao.db.scalar("SELECT count(*) FROM monitors WHERE state = ?", (state,))
+
+    def monitor_alerts(self):
+        return self.plantao.db.query("SELECT dedup_key, hits, status FROM alerts WHERE dedup_key LIKE 'monitor:%' "
+                                     "ORDER BY id")
+
+    def test_heartbeats_are_judged_by_one_instance_and_move_on_kill9(self):
+        """Two instances watch the same heartbeats: each missed heartbeat opens one alert (hits
+        1), not one per instance; kill -9 of the instance that moves the monitors hands the job
+        to the other, which folds the next pings and opens the next alerts."""
+        self.start_instances(2)
+        ms = [self.api_ok("POST", "/api/monitors", json={"kind": "heartbeat", "name": "job %d" % i,
+                                                          "period_s": 60, "grace_s": 30, "severity": "info"})
+              for i in range(self.N)]  # info: alerts recorded, nobody paged
+        self.ping_all(ms)
+        wait_until(lambda: self.in_state("up") == self.N, timeout=30, what="every monitor up")
+        self.advance(95)  # past period + grace: every monitor down
+        wait_until(lambda: self.in_state("down") == self.N, timeout=30, what="every monitor down")
+        time.sleep(1.0)  # both instances have ticked several times with the new time
+        got = self.monitor_alerts()
+        self.assertEqual(len(got), self.N, got)
+        self.assertEqual([a["hits"] for a in got if a["hits"] != 1], [], "a missed heartbeat judged twice")
+        roles = [self.role(i, "monitors") for i in range(2)]
+        self.assertEqual(sorted(roles), ["leader", "standby"])
+        leader = roles.index("leader")
+
+        self.kill(self.instances[leader])
+        t0 = time.monotonic()
+        other = 1 - leader
+        self.ping_all(ms)  # through the load balancer: only the survivor answers
+        wait_until(lambda: self.in_state("up") == self.N, timeout=60, interval=0.1,
+                   what="the survivor folding the pings")
+        moved = time.monotonic() - t0
+        self.assertEqual(self.role(other, "monitors"), "leader")
+        self.assertEqual(self.plantao.db.scalar("SELECT count(*) FROM alerts WHERE dedup_key LIKE 'monitor:%' "
+                                                "AND status <> 'resolved'"), 0)
+        self.advance(95)
+        wait_until(lambda: self.in_state("down") == self.N, timeout=30, what="every monitor down again")
+        time.sleep(1.0)
+        got = self.monitor_alerts()
+        self.assertEqual(len(got), 2 * self.N)
+        self.assertEqual([a["hits"] for a in got if a["hits"] != 1], [])
+        sys.stderr.write("\n[measure] %d heartbeats on 2 instances: each missed one opened one alert; kill -9 of "
+                         "the monitors' instance: the survivor folded %d pings %.1f s after the kill\n"
+                         % (self.N, self.N, moved))
+        self.assertLess(moved, 10)
+
+
 class TestDatabaseRestart(MultiInstanceTest):
     def test_postgresql_restart_under_load_503_then_reconnect_nothing_lost(self):
         cluster = pg_cluster()
