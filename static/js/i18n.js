@@ -323,6 +323,12 @@ const S = {
   'tw.machine_end_beep': ['caixa postal', 'voicemail'],
   'tw.fax': ['fax', 'fax'],
   'tw.unknown': ['desconhecido', 'unknown'],
+
+  // the lead's pages: support calls, deliveries, audit log, sobreaviso report
+  'nav.calls': ['Ligações', 'Calls'],
+  'nav.deliveries': ['Envios', 'Deliveries'],
+  'nav.audit': ['Auditoria', 'Audit'],
+  'nav.reports': ['Sobreaviso', 'On-call hours'],
 };
 
 let current = localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'pt-BR';

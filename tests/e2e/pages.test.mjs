@@ -1,0 +1,275 @@
+// tests/e2e/pages.test.mjs BUILD_DIR — the lead's pages of the console (issue 13, items 4–6):
+// Ligações (support calls with who answered, the voicemail player and its transcription),
+// Envios (every text with its status and error in words), Auditoria (who did what: an alert
+// acknowledged with a token is named by the token), Sobreaviso (hours per person split into
+// weekday/weekend/holiday, month by month, the CSV download). Each list is filtered and paged in
+// the browser; every page is measured at 390 px (document.documentElement.scrollWidth <=
+// innerWidth) and at 1280 px, in Portuguese and English, and each is saved in
+// BUILD/test-output/screenshots/pages-<page>-<lang>-<width>.png. Starts its own `plantao serve`
+// (temporary SQLite, clock moved to Tuesday 20 October 2026, no Twilio: texts wait in the
+// outbox) and Debian's Chromium through playwright-core. Support calls and one undelivered text
+// are written into the database as the voice webhooks and Twilio's callbacks would have left
+// them. Last line: "e2e: N passed, N failed". Run: node tests/e2e/pages.test.mjs build
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const BUILD = path.resolve(ROOT, process.argv[2] || 'build');
+const SHOTS = path.join(BUILD, 'test-output', 'screenshots');
+const CHROMIUM = process.env.PLANTAO_CHROMIUM || '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(`assertion failed: ${msg}`);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function until(fn, what, ms = 15000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+// Tuesday 20 October 2026, 12:00 in São Paulo (-03:00)
+const NOW = Date.UTC(2026, 9, 20, 15, 0) / 1000;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plantao-e2e-pages-'));
+const port = await freePort();
+const url = `http://127.0.0.1:${port}`;
+const token = randomBytes(16).toString('hex');
+const clock = path.join(tmp, 'clock');
+const dbPath = path.join(tmp, 'plantao.db');
+fs.writeFileSync(clock, `${Math.round(NOW - Date.now() / 1000)}\n`);
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TWILIO_') && !k.startsWith('PLANTAO_')));
+Object.assign(env, { PLANTAO_LISTEN: `127.0.0.1:${port}`, PLANTAO_DB: dbPath, PLANTAO_PUBLIC_URL: url,
+  PLANTAO_API_TOKEN: token, PLANTAO_API_RATE: '1000', PLANTAO_CLOCK_FILE: clock });
+const log = fs.openSync(path.join(tmp, 'plantao.log'), 'a');
+const proc = spawn(path.join(BUILD, 'plantao'), ['serve'], { cwd: tmp, env, stdio: ['ignore', log, log] });
+
+async function api(method, p, body, tok = token) {
+  const headers = { Authorization: `Bearer ${tok}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const r = await fetch(url + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: r.status, json: await r.json().catch(() => null) };
+}
+
+/* Rows the voice webhooks and Twilio's status callbacks would have written (SQLite, WAL: the server keeps running). */
+function seed(sql) {
+  execFileSync('python3', ['-c', 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=10); c.executescript(sys.argv[2]); c.commit()',
+    dbPath, sql]);
+}
+
+const problems = [];
+let passed = 0;
+let failed = 0;
+let browser;
+let page;
+let ctx;
+
+async function run(name, fn) {
+  try {
+    await fn();
+    passed += 1;
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    failed += 1;
+    console.log(`not ok - ${name}\n  # ${String(e.stack || e).split('\n').slice(0, 14).join('\n  # ')}`);
+    if (page) await page.screenshot({ path: path.join(SHOTS, 'fail-pages.png'), fullPage: true }).catch(() => {});
+  }
+}
+
+async function fits(what) {
+  const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(over <= 0, `${what} fits the screen width (scrollWidth exceeds innerWidth by ${over}px)`);
+}
+
+async function openBrowser(width, locale) {
+  if (ctx) await ctx.close();
+  const phone = width < 600;
+  ctx = await browser.newContext({ viewport: { width, height: phone ? 844 : 900 }, isMobile: phone, hasTouch: phone,
+    locale, timezoneId: 'Asia/Tokyo', acceptDownloads: true });
+  await ctx.addInitScript((l) => localStorage.setItem('plantao.lang', l), locale === 'en' ? 'en' : 'pt-BR');
+  page = await ctx.newPage();
+  page.setDefaultTimeout(15000);
+  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page: ${e.message}`));
+  await page.goto(url);
+  const box = page.getByTestId('token-login');
+  await box.waitFor();
+  if (!(await box.evaluate((d) => d.open))) await box.locator('summary').click();
+  await page.locator('#login-token, input[type=password], input[name=token]').first().fill(token);
+  await box.locator('button[type=submit]').click();
+  await page.locator('#nav').waitFor({ state: 'visible' });
+}
+
+async function go(hash, heading) {
+  await page.evaluate((h) => { location.hash = h; }, hash);
+  await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+}
+
+let ana;
+let bruno;
+let carla;
+let alertId;
+
+try {
+  await until(async () => (await fetch(`${url}/healthz?live`).catch(() => ({ ok: false }))).ok, 'plantao to start', 10000);
+  fs.mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+
+  // the team: weekly shifts from Monday 5 October 09:00, Carla covering 20 November (a holiday)
+  ana = (await api('POST', '/api/people', { name: 'Ana Souza', phone: '+5511990000001' })).json.id;
+  bruno = (await api('POST', '/api/people', { name: 'Bruno Lima', phone: '+5511990000002' })).json.id;
+  carla = (await api('POST', '/api/people', { name: 'Carla Dias Figueiredo de Albuquerque', phone: '+5511990000003' })).json.id;
+  assert((await api('PUT', '/api/rotation', { members: [ana, bruno], shift_hours: 168, handoff: '2026-10-05T09:00' })).status === 200, 'rotation');
+  assert((await api('POST', '/api/overrides', { person_id: carla, start: '2026-11-20T00:00', end: '2026-11-21T00:00', reason: 'troca' })).status === 201, 'override');
+  assert((await api('PUT', '/api/escalation', { steps: [{ target: 'oncall', timeout_s: 30 }], rounds: 1 })).status === 200, 'escalation');
+  // an alert acknowledged by a monitoring token
+  const bot = (await api('POST', '/api/tokens', { name: 'grafana-ops', role: 'editor' })).json;
+  alertId = (await api('POST', '/api/alerts', { summary: 'fila de pedidos parada', severity: 'warning' })).json.id;
+  assert((await api('POST', `/api/alerts/${alertId}/ack`, undefined, bot.token)).status === 200, 'ack by the token');
+  // thirty edits: the audit log has more than one page
+  for (let i = 0; i < 30; i += 1) await api('PATCH', `/api/people/${bruno}`, { email: `bruno${i}@example.com` });
+  const t = NOW - 3600;
+  seed(`
+    INSERT INTO support_calls (id, call_sid, caller, called, status, leg, accepted_by, accepted_at, created_at, ended_at)
+      VALUES (1, 'CA${'1'.repeat(32)}', '+5521988887777', '+15005550006', 'answered', 1, ${ana}, ${t + 20}, ${t}, ${t + 320});
+    INSERT INTO support_legs (call_id, leg, person_id, phone, dial_status, accepted, created_at)
+      VALUES (1, 0, ${ana}, '+5511990000001', 'completed', 1, ${t});
+    INSERT INTO support_calls (id, call_sid, caller, called, status, leg, created_at, ended_at)
+      VALUES (2, 'CA${'2'.repeat(32)}', '+5531966665555', '+15005550006', 'voicemail', 2, ${t + 600}, ${t + 700});
+    INSERT INTO support_legs (call_id, leg, person_id, phone, dial_status, accepted, created_at)
+      VALUES (2, 0, ${ana}, '+5511990000001', 'no-answer', 0, ${t + 600}), (2, 1, ${bruno}, '+5511990000002', 'busy', 0, ${t + 630});
+    INSERT INTO voicemails (call_sid, caller, recording_url, recording_sid, duration_s, transcription, person_id, created_at)
+      VALUES ('CA${'2'.repeat(32)}', '+5531966665555', '${url}/recordings/RE1.mp3', 'RE${'3'.repeat(32)}', 14,
+              'My order 4411 never arrived, please call me back', ${ana}, ${t + 690});
+    INSERT INTO outbox (kind, class, priority, to_number, body, idem_key, status, tries, next_at_ms, sid, error_code,
+                        encoding, segments, twilio_status, created_at, sent_at, updated_at)
+      VALUES ('sms', 'support', 1, '+5511990000001', 'Recado de +5531966665555', 'e2e-vm-1', 'undelivered', 1, ${t * 1000},
+              'SM${'4'.repeat(32)}', 30003, 'GSM-7', 1, 'undelivered', ${t + 700}, ${t + 701}, ${t + 760});
+  `);
+
+  for (const [width, locale] of [[390, 'pt-BR'], [390, 'en'], [1280, 'pt-BR'], [1280, 'en']]) {
+    const en = locale === 'en';
+    const tag = `${en ? 'en' : 'pt'}-${width}`;
+    await run(`Ligações / Calls: who called, who answered, the voicemail player and transcription; filter (${tag})`, async () => {
+      await openBrowser(width, locale);
+      await go('#/calls', en ? 'Support calls' : 'Ligações do suporte');
+      const rows = page.getByTestId('call');
+      await until(async () => (await rows.count()) === 2, 'two calls');
+      const first = await rows.nth(0).textContent();
+      assert(first.includes('+5531966665555') && first.includes(en ? 'voicemail' : 'caixa postal'), first);
+      assert(first.includes(en ? 'no answer' : 'não atendeu') && first.includes(en ? 'busy' : 'ocupado'), `legs in words: ${first}`);
+      assert(first.includes('My order 4411'), 'transcription shown');
+      const src = await rows.nth(0).locator('audio').getAttribute('src');
+      assert(src === `${url}/recordings/RE1.mp3`, `player of the recording (${src})`);
+      const second = await rows.nth(1).textContent();
+      assert(second.includes('Ana Souza') && second.includes('5 min'), `answered by Ana, 5 min: ${second}`);
+      await fits('the calls page');
+      await page.screenshot({ path: path.join(SHOTS, `pages-calls-${tag}.png`), fullPage: true });
+      await page.getByTestId('filter-status').selectOption('voicemail');
+      await page.getByTestId('calls-filters').locator('button[type=submit]').click();
+      await until(async () => (await rows.count()) === 1, 'one voicemail');
+      await page.getByTestId('filter-status').selectOption('');
+      await page.getByTestId('filter-person').selectOption(String(bruno));
+      await page.getByTestId('calls-filters').locator('button[type=submit]').click();
+      await until(async () => (await rows.count()) === 1 && (await rows.nth(0).textContent()).includes('+5531966665555'), 'Bruno was dialled once');
+      await fits('the filtered calls page');
+    });
+
+    await run(`Envios / Deliveries: status and error in words, cost, filter by kind (${tag})`, async () => {
+      await go('#/deliveries', en ? 'Deliveries' : 'Envios');
+      const rows = page.getByTestId('delivery');
+      await until(async () => (await rows.count()) >= 2, 'deliveries');
+      const text = await page.getByTestId('deliveries').textContent();
+      assert(text.includes(en ? 'not delivered' : 'não entregue'), `Twilio status in words: ${text.slice(0, 300)}`);
+      assert(text.includes('30003: the phone is unreachable'), 'error code in words');
+      assert(text.includes(en ? 'SMS part' : 'parte(s) de SMS'), 'cost in SMS parts');
+      // the alert's page text never left (no Twilio credentials) and was cancelled by the acknowledgement
+      assert(text.includes(en ? 'cancelled' : 'cancelado'), 'the page text cancelled by the ack');
+      await fits('the deliveries page');
+      await page.screenshot({ path: path.join(SHOTS, `pages-deliveries-${tag}.png`), fullPage: true });
+      await page.getByTestId('filter-kind').selectOption('call');
+      await page.getByTestId('deliveries-filters').locator('button[type=submit]').click();
+      await page.getByTestId('empty').waitFor();
+    });
+
+    await run(`Auditoria / Audit: the token that acknowledged is named, paging with Mais antigos (${tag})`, async () => {
+      await go('#/audit', en ? 'Audit log' : 'Auditoria');
+      const rows = page.getByTestId('audit-row');
+      await until(async () => (await rows.count()) === 25, 'a page of 25');
+      await page.getByTestId('older').click();
+      await until(async () => (await page.getByTestId('audit').textContent()).includes(en ? 'acknowledged the alert' : 'assumiu o alerta'),
+        'the acknowledgement on the second page');
+      const ack = page.locator('[data-testid=audit-row]', { hasText: en ? 'acknowledged the alert' : 'assumiu o alerta' });
+      const who = await ack.locator('th').textContent();
+      assert(who.includes('grafana-ops'), `the token is named (${who})`);
+      assert(!/API ou console|API or console/.test(await page.textContent('main')), 'never "through the API or console"');
+      await fits('the audit page');
+      await page.screenshot({ path: path.join(SHOTS, `pages-audit-${tag}.png`), fullPage: true });
+      await page.getByTestId('newer').click();
+      await page.getByTestId('filter-action').selectOption('alert.');
+      await page.getByTestId('audit-filters').locator('button[type=submit]').click();
+      await until(async () => (await rows.count()) === 1, 'only the alert row');
+    });
+
+    await run(`Sobreaviso: November by class of day, month navigation, CSV download (${tag})`, async () => {
+      await go('#/reports/2026-11', en ? 'On-call hours' : 'Sobreaviso');
+      const table = page.getByTestId('sobreaviso');
+      await table.waitFor();
+      const text = await table.textContent();
+      const n = (x) => (en ? x : x.replace('.', ','));
+      assert(text.includes('Ana Souza') && text.includes(n('216.00')) && text.includes(n('327.00')), `Ana's hours: ${text}`);
+      assert(text.includes(n('33.00')), `Bruno's holiday hours: ${text}`);
+      const hol = await page.getByTestId('holidays').textContent();
+      assert(hol.includes('Finados') && hol.includes('Consciência Negra'), hol);
+      await fits('the sobreaviso page');
+      await page.screenshot({ path: path.join(SHOTS, `pages-sobreaviso-${tag}.png`), fullPage: true });
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('csv').click()]);
+      assert(dl.suggestedFilename() === 'sobreaviso-2026-11.csv', dl.suggestedFilename());
+      const csv = fs.readFileSync(await dl.path(), 'utf8');
+      assert(csv.includes('Ana Souza;216,00;96,00;15,00;327,00'), `CSV line: ${csv}`);
+      await page.getByTestId('prev-month').click();
+      await until(async () => (await page.getByTestId('month').textContent()).match(/outubro|October/), 'October');
+      await page.getByTestId('next-month').click();
+      await page.getByTestId('next-month').click();
+      await until(async () => (await page.getByTestId('month').textContent()).match(/dezembro|December/), 'December');
+      await fits('December');
+    });
+  }
+
+  await run('no script errors or CSP violations', async () => {
+    assert(problems.length === 0, problems.join('\n'));
+  });
+} catch (e) {
+  failed += 1;
+  console.log(`not ok - set-up: ${e.stack || e}`);
+} finally {
+  if (browser) await browser.close().catch(() => {});
+  proc.kill('SIGTERM');
+  await sleep(300);
+  if (failed) console.log(fs.readFileSync(path.join(tmp, 'plantao.log'), 'utf8').split('\n').slice(-30).join('\n'));
+  else fs.rmSync(tmp, { recursive: true, force: true });
+  console.log(`e2e: ${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
