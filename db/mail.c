@@ -26,7 +26,7 @@ static char *dup_text(struct db_stmt *st, int col)
 
 /* A page text's alerts for its person, not e-mailed to that person yet. */
 #define PAGE_SOURCES                                                                                                   \
-	"SELECT o.id, pt.alert_id, 0, p.id, p.name, p.email FROM outbox o "                                            \
+	"SELECT o.id, pt.alert_id, 0, p.id, p.name, p.email, o.created_at FROM outbox o "                              \
 	"JOIN page_texts pt ON pt.outbox_id = o.id "                                                                   \
 	"JOIN people p ON p.phone = o.to_number AND p.deleted_at IS NULL AND p.email IS NOT NULL AND p.email <> '' "   \
 	"AND p.email_pages = 1 WHERE o.kind IN ('sms', 'whatsapp') AND o.class = 'alert' AND "                         \
@@ -48,6 +48,7 @@ static enum rc read_sources(struct db *db, struct db_stmt *st, size_t max, struc
 		m->person_id = db_column_int64(st, 3);
 		copy_text(st, 4, m->name, sizeof m->name);
 		copy_text(st, 5, m->email, sizeof m->email);
+		m->created_at = db_column_int64(st, 6);
 	}
 	if (*n < max && s != DB_DONE) {
 		log_err("mail_sources: %s", db_errmsg(db));
@@ -65,7 +66,7 @@ enum rc mail_sources(struct db *db, int64_t after_id, int64_t upto_id, size_t ma
 	static const char waiting[] = PAGE_SOURCES "o.status IN ('pending', 'retry') AND o.id <= ?1 "
 	                                           "ORDER BY o.id, p.id, pt.alert_id LIMIT ?2";
 	static const char voicemail[] =
-	        "SELECT o.id, 0, coalesce(o.owner_id, 0), p.id, p.name, p.email FROM outbox o "
+	        "SELECT o.id, 0, coalesce(o.owner_id, 0), p.id, p.name, p.email, o.created_at FROM outbox o "
 	        "JOIN people p ON p.phone = o.to_number AND p.deleted_at IS NULL AND p.email IS NOT NULL AND "
 	        "p.email <> '' WHERE o.id > ?1 AND o.id <= ?2 AND o.kind IN ('sms', 'whatsapp') AND "
 	        "o.class = 'support' AND o.owner_type = 'voicemail' AND "

@@ -21,9 +21,10 @@
  * waiting text takes in new alerts), or a voicemail notice (alert_id 0).
  */
 struct mail_source {
-	int64_t outbox_id; /* the text row */
-	int64_t alert_id;  /* a page's alert; 0: a voicemail notice */
-	int64_t owner_id;  /* a voicemail notice: the voicemail */
+	int64_t outbox_id;  /* the text row */
+	int64_t alert_id;   /* a page's alert; 0: a voicemail notice */
+	int64_t owner_id;   /* a voicemail notice: the voicemail */
+	int64_t created_at; /* the text row's, Unix seconds */
 	int64_t person_id;
 	char name[PEOPLE_NAME_BYTES];
 	char email[PEOPLE_EMAIL_MAX + 1];

@@ -24,6 +24,7 @@
 #include "rotation/tz.h"
 #include "sales/amount.h"
 #include "sales/sales_parse.h"
+#include "twilio/voice.h"
 
 #define TEXT_MAX (256 * 1024)
 
@@ -215,15 +216,29 @@ out:
 	return rc;
 }
 
-static enum rc voicemail_mail(struct mailer *m, struct db *db, const struct mail_source *s)
+/*
+ * A voicemail's e-mail; *later true when it waits for its transcription: Twilio transcribes
+ * (server/twilio/voice.c asks for it in English, for recordings up to VOICE_TRANSCRIBE_MAX_S)
+ * and posts the text a little after the recording, so the e-mail waits up to
+ * MAILER_TRANSCRIPTION_WAIT_S for it.
+ */
+static enum rc voicemail_mail(struct mailer *m, struct db *db, const struct mail_source *s, bool *later)
 {
+	const struct cfg *c = m->app->cfg;
 	struct mail_voicemail vm;
 	char subject[300], when[64], key[96];
 	struct buf text;
 	enum rc rc = mail_voicemail_get(db, s->owner_id, &vm);
 
+	*later = false;
 	if (rc != RC_OK)
 		return rc;
+	if (!vm.transcription[0] && app_lang_en(m->app) && c->voicemail_max <= VOICE_TRANSCRIBE_MAX_S &&
+	    clock_now() - s->created_at < MAILER_TRANSCRIPTION_WAIT_S) {
+		*later = true;
+		mail_voicemail_release(&vm);
+		return RC_OK;
+	}
 	buf_init(&text, TEXT_MAX);
 	local_time(m, vm.created_at, when, sizeof when);
 	snprintf(subject, sizeof subject, L(m, "Recado de %s na linha de suporte", "Voicemail from %s"), vm.caller);
@@ -259,15 +274,19 @@ static enum rc follow(struct mailer *m, struct db *db)
 	}
 	rc = mail_sources(db, m->cursor, upto, MAILER_SOURCES_MAX, src, &n);
 	for (i = 0; i < n && rc == RC_OK; i = j) {
+		bool later = false;
+
 		for (j = i + 1; j < n && src[j].outbox_id == src[i].outbox_id && src[j].person_id == src[i].person_id &&
 		                src[i].alert_id && src[j].alert_id;
 		     j++)
 			;
-		rc = src[i].alert_id ? page_mail(m, db, &src[i], (int)(j - i)) : voicemail_mail(m, db, &src[i]);
+		rc = src[i].alert_id ? page_mail(m, db, &src[i], (int)(j - i)) : voicemail_mail(m, db, &src[i], &later);
+		if (later && src[i].outbox_id - 1 < upto)
+			upto = src[i].outbox_id - 1; /* looked at again from there next turn */
 	}
 	/* A full batch may have more behind it in the same range: look again next turn (what was
 	 * queued is not found twice). */
-	if (rc == RC_OK && n < MAILER_SOURCES_MAX)
+	if (rc == RC_OK && n < MAILER_SOURCES_MAX && upto > m->cursor)
 		m->cursor = upto;
 	return rc;
 }

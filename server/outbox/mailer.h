@@ -6,7 +6,8 @@
  *   1. follows the texts: for each page text to a person with an e-mail and email_pages, the
  *      alerts it lists that were not e-mailed to that person yet go in one e-mail; each
  *      voicemail notice goes by e-mail too, with the recording link and the transcription
- *      (db/mail.h mail_sources). The e-mail is an outbox row of kind 'email' whose body is the
+ *      (waiting up to MAILER_TRANSCRIPTION_WAIT_S for it when one was asked for; db/mail.h
+ *      mail_sources). The e-mail is an outbox row of kind 'email' whose body is the
  *      whole message (server/mail/compose.h), Message-ID included, committed before any send;
  *   1b. once a month is over (PLANTAO_TZ) and figures for it exist, e-mails each sales manager
  *      (a phone in the sales settings' notify list) who has an e-mail that month's summary:
@@ -34,13 +35,14 @@
 #include "db/db.h"
 #include "outbox/smtp.h"
 
-#define MAILER_TICK_MS        500
-#define MAILER_LOOKUP_MS      ((SMTP_TIMEOUT_S + 30) * 1000) /* a 'sending' row older than this is stuck */
-#define MAILER_SOURCES_MAX    64
-#define MAILER_SEND_PER_TURN  8
-#define MAILER_START_WINDOW   10000       /* outbox rows looked back at on start */
-#define MAILER_SALES_EVERY_MS (60 * 1000) /* how often a due monthly sales summary is looked for */
-#define MAILER_SALES_LINES    200         /* sellers listed per group in a summary */
+#define MAILER_TICK_MS              500
+#define MAILER_LOOKUP_MS            ((SMTP_TIMEOUT_S + 30) * 1000) /* a 'sending' row older than this is stuck */
+#define MAILER_SOURCES_MAX          64
+#define MAILER_SEND_PER_TURN        8
+#define MAILER_START_WINDOW         10000       /* outbox rows looked back at on start */
+#define MAILER_SALES_EVERY_MS       (60 * 1000) /* how often a due monthly sales summary is looked for */
+#define MAILER_SALES_LINES          200         /* sellers listed per group in a summary */
+#define MAILER_TRANSCRIPTION_WAIT_S 120         /* a voicemail's e-mail waits this long for its transcription */
 
 struct mailer;
 

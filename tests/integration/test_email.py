@@ -393,3 +393,37 @@ class TestSalesSummary(EmailTest):
             self.advance(61)
             self.settle(1)
         self.assertEqual(len(self.smtp.messages()), 1, "once per month and manager")
+
+
+class TestVoicemailTranscription(EmailTest):
+    plantao_env = {"PLANTAO_LANG": "en"}  # Twilio transcribes English recordings only
+
+    def voicemail(self, sid):
+        params = {"CallSid": sid, "From": CUSTOMER, "To": "+15005550006", "CallStatus": "ringing"}
+        self.assertEqual(self.plantao.webhook("/twilio/voice", params).status, 200)
+        rec = dict(params, CallStatus="completed", RecordingUrl="https://api.twilio.com/rec/RE1",
+                   RecordingSid="RE" + "1" * 32, RecordingDuration="12", Digits="hangup")
+        self.assertEqual(self.plantao.webhook("/twilio/voice/voicemail", rec).status, 200)
+        self.sim.expect_sms(ANA, containing=CUSTOMER)
+        return params
+
+    def test_the_email_waits_for_the_transcription(self):
+        params = self.voicemail("CA" + "4" * 32)
+        self.settle(2)
+        self.assertEqual(self.smtp.messages(), [], "waiting for the transcription")
+        tr = dict(params, TranscriptionText="my server is down, call me back", TranscriptionStatus="completed")
+        self.assertEqual(self.plantao.webhook("/twilio/voice/transcription", tr).status, 200)
+        (msg, _), = self.wait_mails(1)
+        self.assertEqual(str(msg["Subject"]), "Voicemail from %s" % CUSTOMER)
+        self.assertEqual(msg["Content-Language"], "en")
+        text = msg.get_body(("plain",)).get_content()
+        self.assertIn("Transcription:\nmy server is down, call me back", text)
+        self.assertIn("https://api.twilio.com/rec/RE1", text)
+
+    def test_without_a_transcription_the_email_goes_after_two_minutes(self):
+        self.voicemail("CA" + "5" * 32)
+        self.settle(2)
+        self.assertEqual(self.smtp.messages(), [])
+        self.advance(121)
+        (msg, _), = self.wait_mails(1)
+        self.assertIn("(no transcription)", msg.get_body(("plain",)).get_content())
