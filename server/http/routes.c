@@ -14,6 +14,7 @@
 #include "api/api_outbox.h"
 #include "api/api_audit.h"
 #include "api/api_calls.h"
+#include "api/api_feed.h"
 #include "api/api_reports.h"
 #include "api/api_sales.h"
 #include "api/api_sales_periods.h"
@@ -97,7 +98,7 @@ const struct route routes[] = {
 	{"GET", "/api/oncall", api_oncall, TOK, HTTP_PERM_READ, 0, NULL},
 	{"GET", "/api/schedule", api_schedule, TOK, HTTP_PERM_READ, 0, NULL},
 	/* calendar clients cannot send headers: the handler also accepts ?token= of a viewer token */
-	{"GET", "/api/schedule.ics", api_schedule_ics, HTTP_FEED, HTTP_PERM_READ, 0, NULL},
+	{"GET", "/api/schedule.ics", api_feed_schedule_ics, HTTP_FEED, HTTP_PERM_READ, 0, NULL},
 	{"GET", "/api/overrides", api_overrides_list, TOK, HTTP_PERM_READ, 0, NULL},
 	{"POST", "/api/overrides", api_overrides_create, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
 	{"DELETE", "/api/overrides/{id}", api_overrides_delete, TOK, HTTP_PERM_EDIT, 0, NULL},
