@@ -25,6 +25,7 @@
  * says whether anybody is paged ("paged", and "reason" when not).
  */
 #include "api/api_alerts.h"
+#include "api/api_list.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1043,12 +1044,15 @@ enum rc api_alerts_grafana(struct http_req *req)
 enum rc api_alerts_list(struct http_req *req)
 {
 	static const char *const statuses[] = {"triggered", "acknowledged", "resolved", "exhausted"};
+	static const char *const allowed[] = {"status", "limit", NULL};
 	const char *status = http_query(req, "status"), *limit_s = http_query(req, "limit");
 	long limit = LIST_DEFAULT;
 	json_t *list;
 	size_t i;
-	enum rc rc;
+	enum rc rc = api_list_params(req, allowed);
 
+	if (rc != RC_OK)
+		return rc;
 	if (status && !*status)
 		status = NULL;
 	if (status) {

@@ -4,6 +4,7 @@
  * db/monitors.c. Alerts a change closes are resolved in the same transaction.
  */
 #include "api/api_monitors.h"
+#include "api/api_list.h"
 
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -91,9 +92,13 @@ enum rc api_monitors_list(struct http_req *req)
 	struct {
 		struct http_req *req;
 		json_t *a;
-	} c = {req, json_array()};
-	enum rc rc;
+	} c = {req, NULL};
+	static const char *const allowed[] = {NULL};
+	enum rc rc = api_list_params(req, allowed);
 
+	if (rc != RC_OK)
+		return rc;
+	c.a = json_array();
 	if (!c.a)
 		return RC_INTERNAL;
 	rc = monitors_each(req->db, list_one, &c);
@@ -512,6 +517,7 @@ enum rc api_monitors_delete(struct http_req *req)
 
 enum rc api_monitors_pings(struct http_req *req)
 {
+	static const char *const allowed[] = {"limit", NULL};
 	const char *q = http_query(req, "limit");
 	struct monitor m;
 	json_t *rows;
@@ -519,6 +525,8 @@ enum rc api_monitors_pings(struct http_req *req)
 	int64_t id;
 	enum rc rc = http_param_id(req, 0, &id);
 
+	if (rc == RC_OK)
+		rc = api_list_params(req, allowed);
 	if (rc != RC_OK)
 		return rc;
 	if (q) {

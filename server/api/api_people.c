@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/api_auth.h"
+#include "api/api_list.h"
 #include "auth/phone.h"
 #include "core/app.h"
 #include "core/cfg.h"
@@ -56,9 +57,13 @@ static enum rc people_fail(struct http_req *req, enum rc rc, const char *err)
 
 enum rc api_people_list(struct http_req *req)
 {
-	json_t *a;
-	enum rc rc = people_list(req->db, &a);
+	static const char *const allowed[] = {NULL};
+	json_t *a = NULL;
+	enum rc rc = api_list_params(req, allowed);
 
+	if (rc != RC_OK)
+		return rc;
+	rc = people_list(req->db, &a);
 	if (rc == RC_OK)
 		rc = api_auth_annotate_people(req, a); /* role, phone_verified */
 	if (rc != RC_OK) {

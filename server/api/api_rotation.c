@@ -12,6 +12,7 @@
  * The access log records the path only, never the query.
  */
 #include "api/api_rotation.h"
+#include "api/api_list.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,10 +149,14 @@ static json_t *rotation_json(struct http_req *req, const struct rotation_current
 
 enum rc api_rotation_get(struct http_req *req)
 {
-	struct rotation_current *cur = malloc(sizeof *cur);
-	enum rc rc;
+	static const char *const allowed[] = {NULL};
+	struct rotation_current *cur;
+	enum rc rc = api_list_params(req, allowed);
 	json_t *o;
 
+	if (rc != RC_OK)
+		return rc;
+	cur = malloc(sizeof *cur);
 	if (!cur)
 		return RC_INTERNAL;
 	rc = rotation_latest(req->db, cur);
@@ -317,7 +322,11 @@ enum rc api_oncall(struct http_req *req)
 	json_t *o = NULL;
 	enum rc rc;
 	int i;
+	static const char *const allowed[] = {"at", NULL};
 
+	rc = api_list_params(req, allowed);
+	if (rc != RC_OK)
+		return rc;
 	current_zone(req, zone, sizeof zone);
 	rc = query_instant(req, "at", zone, &at, &given);
 	if (rc != RC_OK)
@@ -405,6 +414,11 @@ enum rc api_schedule(struct http_req *req)
 	json_t *a = NULL, *o;
 	enum rc rc;
 
+	static const char *const allowed[] = {"from", "to", NULL};
+
+	rc = api_list_params(req, allowed);
+	if (rc != RC_OK)
+		return rc;
 	current_zone(req, zone, sizeof zone);
 	rc = window(req, zone, now, now + API_SCHEDULE_DEFAULT_DAYS * DAY, &from, &to);
 	if (rc != RC_OK)
@@ -496,6 +510,11 @@ enum rc api_overrides_list(struct http_req *req)
 	size_t i;
 	enum rc rc;
 
+	static const char *const allowed[] = {"from", "to", NULL};
+
+	rc = api_list_params(req, allowed);
+	if (rc != RC_OK)
+		return rc;
 	current_zone(req, zone, sizeof zone);
 	rc = query_instant(req, "from", zone, &from, &has);
 	if (rc == RC_OK)

@@ -1,5 +1,6 @@
 /* server/api/api_tokens.c — token administration over the API. */
 #include "api/api_tokens.h"
+#include "api/api_list.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -8,9 +9,12 @@
 
 enum rc api_tokens_list(struct http_req *req)
 {
+	static const char *const allowed[] = {NULL};
 	json_t *list = NULL;
-	enum rc rc = tokens_list(req->db, &list);
+	enum rc rc = api_list_params(req, allowed);
 
+	if (rc == RC_OK)
+		rc = tokens_list(req->db, &list);
 	if (rc != RC_OK)
 		return rc;
 	return http_reply_json(req, 200, json_pack("{s:o}", "tokens", list));

@@ -55,6 +55,17 @@ class ApiListsTest(IntegrationTest):
         self.assertEqual(status, 400, body)
         self.assertEqual(body["error"]["field"], "before", body)
 
+    def test_every_list_refuses_a_parameter_it_does_not_know(self):
+        for path, known in (("/api/people", ""), ("/api/tokens", ""), ("/api/monitors", ""), ("/api/rotation", ""),
+                            ("/api/alerts", "status=triggered&limit=5"), ("/api/oncall", "at=2026-01-05T09:00-03:00"),
+                            ("/api/schedule", "from=2026-01-05&to=2026-01-12"),
+                            ("/api/overrides", "from=2026-01-05&to=2026-01-12"), ("/api/sales", "limit=5")):
+            self.api_ok("GET", path + ("?" + known if known else ""))
+            status, body, _ = self.api("GET", path + "?" + (known + "&" if known else "") + "pessoa=1")
+            self.assertEqual(status, 400, (path, body))
+            self.assertEqual((body["error"]["code"], body["error"]["field"]), ("unknown_parameter", "pessoa"),
+                             (path, body))
+
     def test_me_says_who_and_what_it_may_do(self):
         me = self.api_ok("GET", "/api/me")
         self.assertEqual((me["kind"], me["role"]), ("token", "admin"), me)
