@@ -30,6 +30,7 @@ struct csv {
 	bool have_delim;
 	char delim;
 	bool stop[2][256]; /* bytes that end a run of plain bytes: [0] unquoted, [1] quoted */
+	bool plain[256];   /* bytes that start an unquoted field's text */
 	struct buf pre;
 	bool pre_inq, pre_content;
 	unsigned counts[3]; /* ';' ',' '\t' outside quotes on the current line */
@@ -380,8 +381,12 @@ static enum rc run(struct csv *c, const unsigned char *p, size_t n)
 	enum rc rc;
 
 	while (i < n) {
+		/* fast path: a field of a record already open that starts with a plain byte, a run of
+		 * plain bytes (one append) and the separator after an unquoted one are what step()
+		 * would do with them, byte by byte */
+		if (c->st == ST_START && c->rec_open && c->plain[p[i]])
+			c->st = ST_UNQUOTED;
 		if (c->st == ST_UNQUOTED || c->st == ST_QUOTED) {
-			/* fast path: a run of plain bytes goes in with one append */
 			const bool *stop = c->stop[c->st == ST_QUOTED];
 			size_t j = i;
 
@@ -393,8 +398,17 @@ static enum rc run(struct csv *c, const unsigned char *p, size_t n)
 					return rc;
 				c->after_cr = false;
 				i = j;
-				continue;
 			}
+			if (i < n && c->st == ST_UNQUOTED && p[i] == (unsigned char)c->delim) {
+				rc = end_field(c);
+				if (rc != RC_OK)
+					return rc;
+				c->st = ST_START;
+				c->after_cr = false;
+				i++;
+			}
+			if (i >= n || c->st == ST_START)
+				continue;
 		}
 		rc = step(c, p[i++]);
 		if (rc != RC_OK)
@@ -420,6 +434,8 @@ static enum rc decide(struct csv *c)
 		c->stop[q]['\r'] = c->stop[q]['\n'] = c->stop[q][0] = true;
 	c->stop[0][(unsigned char)c->delim] = true;
 	c->stop[1]['"'] = true;
+	for (int b = 1; b < 256; b++)
+		c->plain[b] = !c->stop[0][b] && b != '"' && b != ' ' && (b != '\t' || c->delim == '\t');
 	if (c->pre.len >= 3 && memcmp(c->pre.data, "\xEF\xBB\xBF", 3) == 0)
 		skip = 3;
 	rc = c->pre.len > skip ? run(c, (const unsigned char *)c->pre.data + skip, c->pre.len - skip) : RC_OK;
