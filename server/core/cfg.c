@@ -444,6 +444,13 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 		snprintf(err, errlen, "PLANTAO_COUNTRY: expected a two-letter country code such as BR, got '%s'", lv);
 		return RC_INVALID;
 	}
+	rc = get_int("PLANTAO_RETENTION_DAYS", 400, 0, 36500, &c->retention_days, err, errlen);
+	if (rc == RC_OK)
+		rc = get_int("PLANTAO_RETENTION_BODY_DAYS", 90, 1, 36500, &c->retention_body_days, err, errlen);
+	if (rc == RC_OK)
+		rc = get_int("PLANTAO_RETENTION_ALERT_DAYS", 1100, 1, 36500, &c->retention_alert_days, err, errlen);
+	if (rc != RC_OK)
+		return rc;
 	c->fallback_url = dup_env("PLANTAO_FALLBACK_URL", NULL);
 	if (c->fallback_url && !is_url(c->fallback_url)) {
 		snprintf(err, errlen, "PLANTAO_FALLBACK_URL: expected an http:// or https:// URL, got '%s'",

@@ -73,6 +73,12 @@ struct cfg {
 	 * (several instances behind one scrape address); default off, as Prometheus labels each
 	 * target with its own instance label */
 	bool metrics_instance;
+
+	/* Retention (server/core/retention.h): PLANTAO_RETENTION_DAYS (default 400; 0 keeps
+	 * everything), PLANTAO_RETENTION_BODY_DAYS (texts blanked, default 90, at most the former),
+	 * PLANTAO_RETENTION_ALERT_DAYS (alerts and the audit of schedule changes, default 1100, at
+	 * least the former). */
+	int retention_days, retention_body_days, retention_alert_days;
 };
 
 /*

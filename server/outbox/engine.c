@@ -27,6 +27,7 @@
 #include "rotation/handoff.h"
 #include "pager/imap.h"
 #include "core/log.h"
+#include "core/retention.h"
 #include "outbox/sender.h"
 #include "twilio/redirect.h"
 #include "twilio/fallback.h"
@@ -37,6 +38,7 @@ static const struct engine_job paging_jobs[] = {
         {"outbox", sender_start, sender_run, sender_stop, false},                 /* sends what was queued */
         {"redirect", redirect_start, redirect_run, redirect_stop, false},         /* answering machines' messages */
         {"fallback", fallback_start, fallback_run, fallback_stop, true},          /* the support line's fallback */
+        {"retention", retention_start, retention_run, retention_stop, true},      /* prunes old rows */
 };
 
 static const struct engine_job mail_jobs[] = {
