@@ -56,7 +56,8 @@ class TestDocumentedConfiguration(unittest.TestCase):
         out = run([binary_path(), "help"])
         self.assertEqual(out.returncode, 0, out.stdout)
         help_vars = set(re.findall(r"^  ((?:PLANTAO|TWILIO)_[A-Z0-9_]+)", out.stdout, re.M))
-        self.assertEqual(sorted(cfg_variables() - help_vars), [], "variables of cfg.c missing from `plantao help`")
+        self.assertEqual(sorted(cfg_variables() - help_vars), [], "variables of cfg.c missing from `plantao help`: add a line for each to "
+                         "the environment list of `usage` in server/main.c (and to .env.example)")
         self.assertEqual(sorted(help_vars - cfg_variables()), [], "`plantao help` lists variables cfg.c never reads")
         commands = set(re.findall(r"^  ([a-z][a-z-]*)", out.stdout.split("environment")[0], re.M))
         missing = main_commands() - commands - {"--help", "-h"}
@@ -65,7 +66,7 @@ class TestDocumentedConfiguration(unittest.TestCase):
     def test_env_example_lists_every_variable(self):
         with open(os.path.join(ROOT, ".env.example")) as f:
             listed = set(re.findall(r"^#?((?:PLANTAO|TWILIO)_[A-Z0-9_]+)=", f.read(), re.M))
-        self.assertEqual(sorted(cfg_variables() - listed), [], "variables of cfg.c missing from .env.example")
+        self.assertEqual(sorted(cfg_variables() - listed), [], "variables of cfg.c missing from .env.example: add each, commented, with its default")
 
     def test_man_page_lists_every_variable(self):
         out = run([os.path.join(ROOT, "scripts", "manpage"), binary_path()])
