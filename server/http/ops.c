@@ -48,6 +48,7 @@
 #include "db/outbox.h"
 #include "db/people.h"
 #include "http/metrics.h"
+#include "monitors/uptime.h"
 #include "monitors/watch.h"
 
 enum level { LEVEL_OK, LEVEL_WARN, LEVEL_FAIL };
@@ -358,11 +359,19 @@ static void check_monitors(struct component *c, int64_t total)
 
 	json_object_set_new(c->detail, "monitors", json_integer(total));
 	json_object_set_new(c->detail, "last_tick_ms_ago", json_integer(age_ms));
+	int64_t up_tick = uptime_last_tick_us(), up_age_ms = up_tick ? (clock_mono_us() - up_tick) / 1000 : 0;
+
+	json_object_set_new(c->detail, "uptime_last_tick_ms_ago", json_integer(up_age_ms));
 	if (tick && age_ms > WATCH_STALL_MS)
 		set(c, LEVEL_FAIL, "stalled",
 		    "the monitor thread has not ticked for %lld s (see the log: the database?): a heartbeat "
 		    "that stops is not noticed and pages nobody",
 		    (long long)(age_ms / 1000));
+	else if (up_tick && up_age_ms > UPTIME_STALL_MS)
+		set(c, LEVEL_FAIL, "uptime_stalled",
+		    "the uptime-check thread has not ticked for %lld s (a check stuck beyond its timeouts, or "
+		    "the database; see the log): a site that goes down is not noticed and pages nobody",
+		    (long long)(up_age_ms / 1000));
 	failing = c->level == LEVEL_FAIL;
 	if (atomic_exchange(&was_failing, failing) != failing) {
 		if (failing)
@@ -545,6 +554,19 @@ static enum rc paging_gauges(struct http_req *req, struct buf *b)
 	watch_counts(counts);
 	for (i = 0; rc == RC_OK && i < WATCH_STATES; i++)
 		rc = buf_printf(b, "plantao_monitors{state=\"%s\"} %lld\n", watch_state_name(i), (long long)counts[i]);
+	if (rc == RC_OK) {
+		int64_t hb = watch_last_tick_us(), up = uptime_last_tick_us(), mono = clock_mono_us();
+
+		rc = buf_printf(
+		        b,
+		        "# HELP plantao_monitor_thread_tick_age_seconds Seconds since the monitor threads' last "
+		        "good tick (heartbeats, uptime checks); both tick several times a second, so a "
+		        "growing age means the thread is stuck.\n"
+		        "# TYPE plantao_monitor_thread_tick_age_seconds gauge\n"
+		        "plantao_monitor_thread_tick_age_seconds{thread=\"heartbeat\"} %.3f\n"
+		        "plantao_monitor_thread_tick_age_seconds{thread=\"uptime\"} %.3f\n",
+		        hb ? (double)(mono - hb) / 1e6 : 0.0, up ? (double)(mono - up) / 1e6 : 0.0);
+	}
 	return rc;
 }
 

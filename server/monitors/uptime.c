@@ -123,7 +123,16 @@ struct uptime {
 	struct retry retries[UPTIME_MAX_FLIGHT];
 	size_t n_retries;
 	int64_t due[UPTIME_MAX_FLIGHT];
+	int64_t stall_ms; /* test fault (PLANTAO_TEST_UPTIME_STALL_S): block once this long; 0: never */
 };
+
+/* The last good tick, for /healthz and /metrics: process-wide like the thread itself. */
+static _Atomic int64_t last_tick_us;
+
+int64_t uptime_last_tick_us(void)
+{
+	return atomic_load(&last_tick_us);
+}
 
 static size_t on_data(char *data, size_t size, size_t n, void *arg)
 {
@@ -524,8 +533,18 @@ static void *loop(void *arg)
 		enum rc rc = db_job_lock(db, "uptime") ? start_due(u, db, clock_now_ms()) : RC_OK;
 
 		curl_multi_perform(u->multi, &running);
+		if (u->stall_ms && u->n_flight) { /* the test fault: a check that holds the thread */
+			struct timespec ts = {(time_t)(u->stall_ms / 1000), (long)(u->stall_ms % 1000) * 1000000L};
+
+			log_warn("uptime checks: test fault: the thread blocks for %lld s",
+			         (long long)(u->stall_ms / 1000));
+			u->stall_ms = 0;
+			nanosleep(&ts, NULL);
+		}
 		if (rc == RC_OK)
 			rc = collect(u, db);
+		if (rc == RC_OK)
+			atomic_store(&last_tick_us, clock_mono_us());
 		if (rc != RC_OK && rc != last)
 			log_warn("uptime checks: %s; results are not recorded until it clears", rc_str(rc));
 		else if (rc == RC_OK && last != RC_OK)
@@ -545,11 +564,16 @@ static void *loop(void *arg)
 enum rc uptime_start(struct app *app, struct uptime **out)
 {
 	struct uptime *u = calloc(1, sizeof *u);
+	const char *stall;
 
 	*out = NULL;
 	if (!u)
 		return RC_INTERNAL;
 	u->app = app;
+	stall = getenv("PLANTAO_TEST_UPTIME_STALL_S"); /* a test fault only (uptime.h) */
+	if (stall && *stall)
+		u->stall_ms = strtoll(stall, NULL, 10) * 1000;
+	atomic_store(&last_tick_us, clock_mono_us()); /* a thread that never ticks is stalled from now */
 	u->multi = curl_multi_init();
 	if (!u->multi || pthread_create(&u->thread, NULL, loop, u)) {
 		if (u->multi)

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/rc.h"
 
@@ -28,6 +29,10 @@
 #define UPTIME_BODY_MAX       (1024 * 1024) /* bytes of a page searched for the keyword */
 #define UPTIME_FLAP_CHANGES   4             /* more up/down changes than this within an hour: flapping */
 #define UPTIME_FLAP_WINDOW_MS (3600 * 1000)
+/* The thread ticks every UPTIME_TICK_MS whatever the checks do (transfers run on curl's multi
+ * interface, bounded by their timeouts): no good tick for this long means it is stuck (its
+ * database, a check that blocks), and /healthz says so (server/http/ops.c). */
+#define UPTIME_STALL_MS 15000
 
 struct app;
 struct uptime;
@@ -36,6 +41,11 @@ struct uptime;
 enum rc uptime_start(struct app *app, struct uptime **out);
 /* Asks the thread to stop, waits, frees (NULL: no-op). */
 void uptime_stop(struct uptime *u);
+
+/* clock_mono_us() of the uptime thread's last tick that went through (0: not started). Any
+ * thread. Test fault: PLANTAO_TEST_UPTIME_STALL_S=N (tests only) makes the thread block N
+ * seconds once, the first time a check is in flight, as a check stuck beyond its timeouts would. */
+int64_t uptime_last_tick_us(void);
 
 /* "200-399", "200", "200,204,300-308": true when valid (each status 100-599). */
 bool uptime_status_spec_is_valid(const char *spec);
