@@ -257,3 +257,40 @@ void die(const char *fmt, ...)
 	va_end(ap);
 	exit(1); /* atexit(log_flush) writes any access lines still buffered */
 }
+
+/* ---- phone numbers in logs (LGPD): only what tells two people apart ---- */
+
+const char *log_phone(const char *phone, char out[LOG_PHONE_MAX])
+{
+	const char *p = phone ? phone : "";
+	const char *prefix = "";
+	char digits[LOG_PHONE_MAX];
+	size_t n = 0, i, o = 0;
+
+	if (!strncmp(p, "whatsapp:", 9)) {
+		prefix = "whatsapp:";
+		p += 9;
+	}
+	if (*p == '+')
+		p++;
+	for (; *p && n + 1 < sizeof digits; p++)
+		if (*p >= '0' && *p <= '9')
+			digits[n++] = *p;
+	digits[n] = '\0';
+	if (n < 8) { /* too short to mask meaningfully: nothing of it */
+		snprintf(out, LOG_PHONE_MAX, "%s+***", prefix);
+		return out;
+	}
+	if (!strncmp(digits, "55", 2) && (n == 12 || n == 13)) {
+		/* Brazil: +55 AA 9****-NNNN (mobile) or +55 AA ****-NNNN (landline) */
+		snprintf(out, LOG_PHONE_MAX, "%s+55 %.2s %s****-%s", prefix, digits + 2, n == 13 ? "9" : "",
+		         digits + n - 4);
+		return out;
+	}
+	/* elsewhere: the first two digits (country) and the last four */
+	o = (size_t)snprintf(out, LOG_PHONE_MAX, "%s+%.2s ", prefix, digits);
+	for (i = 2; i + 4 < n && o + 6 < LOG_PHONE_MAX; i++)
+		out[o++] = '*';
+	snprintf(out + o, LOG_PHONE_MAX - o, "%s", digits + n - 4);
+	return out;
+}

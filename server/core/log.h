@@ -28,6 +28,20 @@ void log_flush(void);
 #define log_warn(...)  log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
 #define log_err(...)   log_msg(LOG_LEVEL_ERR, __VA_ARGS__)
 
+/* Room for log_phone()'s answer. */
+#define LOG_PHONE_MAX 48
+
+/*
+ * A phone number as logs may show it (LGPD): "+5511987654321" -> "+55 11 9****-4321", a
+ * Brazilian landline "+551133334444" -> "+55 11 ****-4444", elsewhere the first two digits and
+ * the last four ("+14158675309" -> "+14 *****5309"); a "whatsapp:" prefix is kept; anything
+ * shorter than 8 digits -> "+***". Writes into out and returns it, so it fits in an argument
+ * list: log_info("texted %s", log_phone(to, buf)).
+ */
+const char *log_phone(const char *phone, char out[LOG_PHONE_MAX]);
+/* log_phone() into a buffer that lives until the end of the enclosing block (one log call). */
+#define LOG_PHONE(phone) log_phone((phone), (char[LOG_PHONE_MAX]){0})
+
 /* Before the server starts only: log the message and exit(1). */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

@@ -185,7 +185,7 @@ static enum rc cancel_page(struct sender *s, int64_t id, const char *why)
 			rc = RC_OK;
 	}
 	if (rc == RC_OK) {
-		log_info("outbox %lld: page to %s %s", (long long)id, r.to, why);
+		log_info("outbox %lld: page to %s %s", (long long)id, LOG_PHONE(r.to), why);
 		metrics_count(s->app->metrics, "plantao_outbox_pages_canceled_total", NULL, 1);
 	}
 	outbox_row_release(&r);
@@ -360,13 +360,13 @@ static void record(struct sender *s, struct slot *sl, const struct twilio_result
 		IN_TXN(s->db, record_sid(s, sl->id, sl->kind, res->sid, res->status));
 		if (rc == RC_OK) {
 			count_sent(s, sl->kind, sl->encoding, sl->segments);
-			log_debug("outbox %lld: %s accepted as %s", (long long)sl->id, sl->to, res->sid);
+			log_debug("outbox %lld: %s accepted as %s", (long long)sl->id, LOG_PHONE(sl->to), res->sid);
 		}
 		break;
 	case TWILIO_PERMANENT:
 		if (!page) {
 			log_warn("outbox %lld: Twilio refused the %s to %s: %d %s", (long long)sl->id,
-			         sl->kind == OUTBOX_CALL ? "call" : "message", sl->to, res->error_code,
+			         sl->kind == OUTBOX_CALL ? "call" : "message", LOG_PHONE(sl->to), res->error_code,
 			         res->error_message);
 			IN_TXN(s->db, mark_refused(s, sl, res, now, &person, &opted_out));
 			metrics_count(s->app->metrics, "plantao_outbox_failed_total", NULL, 1);
@@ -541,7 +541,7 @@ static enum rc claim(struct sender *s, struct outbox_row *r, const char *from, i
 			rc = outbox_mark_canceled(s->db, r->id, SENDER_OPTED_OUT_WHY, clock_now_ms());
 			if (rc == RC_OK)
 				log_info("outbox %lld: text to %s not sent: they opted out of texts (STOP)",
-				         (long long)r->id, r->to);
+				         (long long)r->id, LOG_PHONE(r->to));
 			return rc;
 		}
 	}
@@ -716,7 +716,7 @@ static void submit_row(struct sender *s, struct outbox_row *r, struct slot *sl, 
 		m.content_sid = c->whatsapp_template_sid;
 		m.content_variables = variables ? variables : "{}";
 		log_debug("outbox %lld: WhatsApp to %s as template %s %s (outside the 24-hour window)",
-		          (long long)r->id, r->to, m.content_sid, m.content_variables);
+		          (long long)r->id, LOG_PHONE(r->to), m.content_sid, m.content_variables);
 	}
 	m.url = r->url;
 	m.machine_detection = r->machine_detection;
@@ -785,7 +785,7 @@ static enum rc fill(struct sender *s, int64_t now, bool *more)
 			if (rc == RC_OK && until) {
 				IN_TXN(s->db, outbox_defer(s->db, r->id, until));
 				log_info("outbox %lld: alert %s to %s held for %llds by the per-destination limit",
-				         (long long)r->id, r->kind == OUTBOX_CALL ? "call" : "text", r->to,
+				         (long long)r->id, r->kind == OUTBOX_CALL ? "call" : "text", LOG_PHONE(r->to),
 				         (long long)((until - now + 999) / 1000));
 				deferred = true;
 				continue;
@@ -1065,7 +1065,7 @@ static enum rc end_calls(struct sender *s, int64_t now)
 		if (rc == RC_OK && res.outcome == TWILIO_OK) {
 			IN_TXN(s->db, outbox_hangup_result(s->db, r->id, 0, "done"));
 			log_info("outbox %lld: call %s to %s ended (its alert was acknowledged or resolved)",
-			         (long long)r->id, r->sid, r->to);
+			         (long long)r->id, r->sid, LOG_PHONE(r->to));
 			metrics_count(s->app->metrics, "plantao_calls_ended_total", NULL, 1);
 			continue;
 		}
@@ -1080,11 +1080,11 @@ static enum rc end_calls(struct sender *s, int64_t now)
 			         res.error_message);
 			IN_TXN(s->db, outbox_hangup_result(s->db, r->id, 0, why));
 			log_err("outbox %lld: could not end call %s to %s (%s); it rings until it times out",
-			        (long long)r->id, r->sid, r->to, why);
+			        (long long)r->id, r->sid, LOG_PHONE(r->to), why);
 			continue;
 		}
 		log_warn("outbox %lld: could not end call %s to %s yet (%s); trying again", (long long)r->id, r->sid,
-		         r->to, res.error_message);
+		         LOG_PHONE(r->to), res.error_message);
 		IN_TXN(s->db, outbox_hangup_result(s->db, r->id, now + SENDER_HANGUP_RETRY_MS, "requested"));
 	}
 	outbox_rows_release(rows, n);

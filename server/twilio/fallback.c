@@ -111,6 +111,24 @@ enum rc fallback_build(struct db *db, const struct cfg *c, int64_t now, char **t
 	return rc;
 }
 
+/* "fallback TwiML now dials +55 11 9****-0001, +55 11 9****-0002": numbers masked (LGPD). */
+static void log_chain(const char *chain)
+{
+	char shown[CHAIN_MAX] = "", one[PEOPLE_PHONE_BYTES];
+	size_t o = 0;
+	const char *p = chain;
+
+	while (*p && o + LOG_PHONE_MAX + 2 < sizeof shown) {
+		size_t n = strcspn(p, " ");
+
+		snprintf(one, sizeof one, "%.*s", (int)n, p);
+		o += (size_t)snprintf(shown + o, sizeof shown - o, "%s%s", o ? ", " : "", LOG_PHONE(one));
+		p += n;
+		p += strspn(p, " ");
+	}
+	log_info("fallback TwiML (%s) now dials %s", FALLBACK_PATH, shown[0] ? shown : "nobody");
+}
+
 enum rc fallback_refresh(struct db *db, const struct cfg *c, int64_t now, bool *changed)
 {
 	char *twiml = NULL, *chain = NULL;
@@ -120,7 +138,7 @@ enum rc fallback_refresh(struct db *db, const struct cfg *c, int64_t now, bool *
 	if (rc == RC_OK) {
 		rc = fallback_store_put(db, chain, twiml, now, changed);
 		if (rc == RC_OK && *changed)
-			log_info("fallback TwiML (%s) now dials %s", FALLBACK_PATH, chain);
+			log_chain(chain);
 	} else {
 		enum rc have = fallback_store_get(db, NULL, NULL, NULL);
 

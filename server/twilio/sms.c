@@ -132,7 +132,7 @@ static enum rc cmd_take(struct http_req *req, const struct person *p, struct buf
 		return buf_puts(reply, L(req, "Não há escala de plantão configurada; nada mudou.",
 		                         "There is no on-call rotation yet; nothing changed."));
 	if (rc != RC_OK && rc != RC_CONFLICT) {
-		log_warn("sms take by %s: %s", p->phone, rc_str(rc));
+		log_warn("sms take by %s: %s", LOG_PHONE(p->phone), rc_str(rc));
 		return rc;
 	}
 	zone_at(req, now, zone, sizeof zone);
@@ -141,7 +141,8 @@ static enum rc cmd_take(struct http_req *req, const struct person *p, struct buf
 		return buf_printf(reply, en ? "You are on call already, until %s." : "Você já está de plantão, até %s.",
 		                  until);
 	people_name(req->db, cur.person_id, name, sizeof name);
-	log_info("sms: %s takes the shift until %lld (override %lld)", p->phone, (long long)cur.end, (long long)id);
+	log_info("sms: %s takes the shift until %lld (override %lld)", LOG_PHONE(p->phone), (long long)cur.end,
+	         (long long)id);
 	app_wake_engine(req->app);
 	return buf_printf(reply,
 	                  en ? "OK: you are on call until %s, instead of %s."
@@ -292,7 +293,7 @@ static enum rc cmd_verify_code(struct http_req *req, const struct person *p, con
 		db_rollback(req->db);
 		return rc;
 	}
-	log_info("sms: %s verified its phone", p->phone);
+	log_info("sms: %s verified its phone", LOG_PHONE(p->phone));
 	return buf_puts(reply, L(req, "Telefone verificado. Obrigado!", "Phone verified. Thank you!"));
 }
 
@@ -369,9 +370,10 @@ enum rc sms_incoming(struct http_req *req)
 			if (changed && out)
 				log_warn("sms: %s (person %lld) texted %s: no more texts to them (Twilio refuses them "
 				         "until they text START); alert calls still go out",
-				         from, (long long)p.id, via);
+				         LOG_PHONE(from), (long long)p.id, via);
 			else if (changed)
-				log_info("sms: %s (person %lld) opted back in to texts", from, (long long)p.id);
+				log_info("sms: %s (person %lld) opted back in to texts", LOG_PHONE(from),
+				         (long long)p.id);
 		}
 		return answer(req, NULL);
 	}

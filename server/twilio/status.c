@@ -157,7 +157,7 @@ enum rc status_apply(struct app *app, struct db *db, const struct status_update 
 		goto out;
 	if (!call && u->error_code && status_message_rank(u->status) == 5)
 		log_warn("outbox %lld: %s to %s %s: %s", (long long)row.id,
-		         row.kind == OUTBOX_WHATSAPP ? "WhatsApp message" : "text", row.to, u->status,
+		         row.kind == OUTBOX_WHATSAPP ? "WhatsApp message" : "text", LOG_PHONE(row.to), u->status,
 		         status_error_words(u->error_code) ? status_error_words(u->error_code) : "see error_code");
 	if (final && u->duration_s > 0)
 		metrics_count(app ? app->metrics : NULL, "plantao_call_seconds_total", NULL, u->duration_s);

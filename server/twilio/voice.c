@@ -268,7 +268,8 @@ static enum rc incoming_twiml(struct http_req *req)
 	if (rc != RC_OK)
 		goto out;
 	if (created)
-		log_info("support call %s from %s: %s", sid, from, nobody ? "nobody on call, voicemail" : leg.phone);
+		log_info("support call %s from %s: %s", sid, LOG_PHONE(from),
+		         nobody ? "nobody on call, voicemail" : LOG_PHONE(leg.phone));
 answer:
 	t = twiml_new();
 	if (nobody) {
@@ -378,7 +379,7 @@ static enum rc whisper_accept_twiml(struct http_req *req)
 		db_rollback(req->db);
 		return rc;
 	}
-	log_info("support call %s accepted by %s (leg %d)", call.call_sid, leg.phone, leg.leg);
+	log_info("support call %s accepted by %s (leg %d)", call.call_sid, LOG_PHONE(leg.phone), leg.leg);
 	return reply(req, twiml_new()); /* empty <Response/>: the legs are bridged */
 }
 
@@ -440,7 +441,8 @@ static enum rc after_dial(struct http_req *req, struct calls_call *call, int leg
 	if (what == HANGUP) {
 		twiml_hangup(t);
 	} else if (what == NEXT) {
-		log_info("support call %s: leg %d %s, dialling %s", call->call_sid, leg_no, dial_status, next.phone);
+		log_info("support call %s: leg %d %s, dialling %s", call->call_sid, leg_no, dial_status,
+		         LOG_PHONE(next.phone));
 		say(t, req, "Aguarde, estamos chamando outra pessoa da equipe.",
 		    "Please hold, we are trying another member of the team.");
 		rc = dial(t, req, call, &next);
@@ -563,7 +565,7 @@ static enum rc voicemail_twiml(struct http_req *req)
 		}
 		if (created) {
 			log_info("support call %s: voicemail of %d s for %s", sid, vm.duration_s,
-			         have_person ? p.phone : "nobody (no rotation)");
+			         have_person ? LOG_PHONE(p.phone) : "nobody (no rotation)");
 			app_wake_engine(req->app);
 		}
 	}
