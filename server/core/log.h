@@ -13,7 +13,8 @@ void log_set_level(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
- * An INFO access-log record ("POST /twilio/voice 200 183us"), buffered: written by a
+ * A DEBUG access-log record ("POST /twilio/voice 200 183us"; dropped at the default level INFO,
+ * PLANTAO_LOG_LEVEL=debug shows them), buffered: written by a
  * background thread within 100 ms, before any later log_msg() record, and at exit. The
  * caller makes no system call unless the buffer (256 KiB) is full because stderr's reader is
  * behind; then it waits for the write, so no line is ever dropped.

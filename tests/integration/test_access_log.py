@@ -39,10 +39,10 @@ class TestAccessLog(IntegrationTest):
         seen = {}
         last_access = -1
         for n, line in enumerate(lines):
-            if " INFO  GET /it-access/" in line:
-                # "2026-…Z INFO  GET /it-access/cK/iI 404 NNus"
+            if " DEBUG GET /it-access/" in line:
+                # "2026-…Z DEBUG GET /it-access/cK/iI 404 NNus"
                 target = line.split(" GET ", 1)[1].split(" ")[0]
-                self.assertRegex(line, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO  GET \S+ 404 \d+us$")
+                self.assertRegex(line, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z DEBUG GET \S+ 404 \d+us$")
                 seen[target] = seen.get(target, 0) + 1
                 last_access = n
         self.assertEqual(len(seen), 400, "access lines missing after SIGTERM")

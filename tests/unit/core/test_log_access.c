@@ -95,7 +95,7 @@ static int check_lines(char *text, int threads, int per_thread)
 			continue;
 		}
 		assert_true(strlen(line) > 25 && line[4] == '-' && line[10] == 'T' && line[23] == 'Z');
-		if (strstr(line, " INFO  POST /twilio/voice 200 ")) {
+		if (strstr(line, " DEBUG POST /twilio/voice 200 ")) {
 			assert_int_equal(sscanf(strstr(line, "200 "), "200 %dus t%d n%d %n", &us, &t, &n, &k), 3);
 			assert_true(k > 0 && t >= 0 && t < threads);
 			if (n != next[t])
@@ -246,5 +246,6 @@ int main(void)
 	        cmocka_unit_test(test_written_soon),
 	};
 
+	log_set_level(LOG_LEVEL_DEBUG); /* access lines are DEBUG records */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
