@@ -259,7 +259,7 @@ class TestDiskFull(HealthTest):
         self.team()
         self.assert_all_ok()
         filler = os.path.join(self.mnt, "filler")
-        with open(filler, "wb") as f:
+        with open(filler, "wb", buffering=0) as f:  # unbuffered: close() has nothing left to write
             try:
                 while True:
                     f.write(b"\0" * 65536)
