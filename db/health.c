@@ -57,7 +57,7 @@ out:
 enum rc health_outbox_waiting(struct db *db, struct health_waiting *out)
 {
 	static const char sql[] = "SELECT priority, count(*), min(created_at), status = 'undecided' FROM outbox "
-	                          "WHERE status IN ('pending', 'retry', 'sending', 'undecided') "
+	                          "WHERE status IN ('pending', 'retry', 'sending', 'undecided') AND kind <> 'email' "
 	                          "GROUP BY priority, status = 'undecided'";
 	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc = RC_DB;
@@ -105,13 +105,13 @@ static void take_error(struct health_twilio *out, int64_t at_ms, int code, const
 
 enum rc health_twilio_results(struct db *db, int64_t since_ms, struct health_twilio *out)
 {
-	static const char accepted[] = "SELECT max(sent_at) FROM outbox";
+	static const char accepted[] = "SELECT max(sent_at) FROM outbox WHERE kind <> 'email'";
 	/* Refused before Twilio accepted anything: retries (network, 429, 5xx, auth while pages are
 	 * retried) and failures without a SID. Failures with a SID came from status callbacks: the
 	 * phone's or the carrier's trouble, not Twilio's answer to plantao. */
 	static const char errors[] = "SELECT coalesce(error_code, 0), coalesce(error_message, ''), updated_at "
 	                             "FROM outbox WHERE status = ?1 AND updated_at >= ?2 AND tries > 0 "
-	                             "AND sid IS NULL ORDER BY updated_at DESC, id DESC LIMIT 1";
+	                             "AND sid IS NULL AND kind <> 'email' ORDER BY updated_at DESC, id DESC LIMIT 1";
 	static const char results[] = "SELECT kind, at_ms, coalesce(error_code, 0), coalesce(message, '') "
 	                              "FROM twilio_results WHERE kind = 'ok' OR at_ms >= ?1";
 	static const char *const statuses[] = {"retry", "failed"};

@@ -46,6 +46,8 @@ static const struct metrics_family families[] = {
         {"plantao_sms_segments_total", "SMS parts sent, by encoding (GSM-7 or UCS-2).", true},
         {"plantao_call_seconds_total", "Seconds of calls that ended, as Twilio reported them.", false},
         {"plantao_imap_errors_total", "Failed polls of the alert mailbox.", false},
+        {"plantao_smtp_errors_total",
+         "E-mail sends that failed, by reason (auth, tls, connect, timeout, refused, network, unknown).", true},
         {"plantao_imap_mails_total", "E-mails read, by result (alert, a heartbeat ping, failed).", true},
         {"plantao_call_redirects_total",
          "Live calls given new TwiML (an answering machine's message after the beep), by result.", true},

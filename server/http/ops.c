@@ -9,6 +9,7 @@
  *   oncall    the escalation policy reaches somebody now;
  *   outbox    no page has waited longer than PLANTAO_HEALTH_PAGE_AGE seconds;
  *   imap      (with PLANTAO_IMAP_URL) the mail poller logs in and reads the mailbox;
+ *   smtp      (with PLANTAO_SMTP_URL) the last e-mail went out: pages by e-mail reach people;
  *   monitors  (when heartbeat or uptime monitors exist) the monitor thread ticks: one that
  *             stopped (its database stuck, the thread gone) notices no missed heartbeat.
  * A failing component makes it 503 (no Twilio credentials fails even with nothing waiting: no
@@ -50,6 +51,7 @@
 #include "http/metrics.h"
 #include "monitors/uptime.h"
 #include "monitors/watch.h"
+#include "outbox/mailer.h"
 
 enum level { LEVEL_OK, LEVEL_WARN, LEVEL_FAIL };
 
@@ -381,29 +383,52 @@ static void check_monitors(struct component *c, int64_t total)
 	}
 }
 
-#define N_COMPONENTS 6 /* imap only with PLANTAO_IMAP_URL, monitors only when monitors exist */
+/*
+ * The e-mail channel (only with PLANTAO_SMTP_URL), from the last e-mail's outcome
+ * (mailer_health): retrying, failed or undecided fails at once — pages by e-mail are not
+ * reaching people. E-mails are not counted in "twilio" or "outbox" (db/health.c): Twilio never
+ * sees them. The text is fixed: the server's own words are in the log and the outbox row.
+ */
+static void check_smtp(struct http_req *req, struct component *c)
+{
+	char why[256];
+	bool failing;
+
+	if (mailer_health(req->app, req->db, &failing, why, sizeof why) != RC_OK)
+		set(c, LEVEL_FAIL, "unknown", "the e-mail channel's state could not be read");
+	else if (failing)
+		set(c, LEVEL_FAIL, "smtp_failing",
+		    "e-mail is not going out: the last e-mail waits to be tried again, failed or is undecided "
+		    "(PLANTAO_SMTP_*; GET /api/outbox and the log say why)");
+}
+
+#define N_COMPONENTS 7 /* imap and smtp only when configured, monitors only when monitors exist */
 
 /* Judges every component (each request's own verdict, details included) and logs changes; *n:
  * how many components this configuration has (comps[0..*n-1]). */
 static enum level assess(struct http_req *req, int64_t now, struct component comps[N_COMPONENTS],
                          struct health_waiting *w, bool *have_w, size_t *n_out)
 {
-	static const char *const names[N_COMPONENTS] = {"database", "twilio", "oncall", "outbox", "imap", "monitors"};
 	enum level worst = LEVEL_OK;
 	int reachable;
 	int64_t counts[WATCH_STATES], total = 0;
-	bool imap = req->app->cfg->imap_url != NULL, monitors;
-	size_t i, n = 4 + (imap ? 1 : 0);
+	bool imap = req->app->cfg->imap_url != NULL, smtp = cfg_has_smtp(req->app->cfg), monitors;
+	const char *names[N_COMPONENTS] = {"database", "twilio", "oncall", "outbox"};
+	size_t i, n = 4, at_imap = 0, at_smtp = 0;
 
 	monitors = watch_counts(counts);
 	for (i = 0; i < WATCH_STATES; i++)
 		total += counts[i];
 	monitors = monitors && total > 0;
+	if (imap)
+		names[at_imap = n++] = "imap";
+	if (smtp)
+		names[at_smtp = n++] = "smtp";
 	if (monitors)
-		n++;
+		names[n++] = "monitors";
 	for (i = 0; i < n; i++) {
 		memset(&comps[i], 0, sizeof comps[i]);
-		comps[i].name = names[i == 4 && !imap ? 5 : i];
+		comps[i].name = names[i];
 		snprintf(comps[i].code, sizeof comps[i].code, "ok");
 		comps[i].detail = json_object();
 	}
@@ -413,7 +438,9 @@ static enum level assess(struct http_req *req, int64_t now, struct component com
 	check_oncall(req, now, &comps[2], &reachable);
 	check_outbox(req, now, w, *have_w, &comps[3]);
 	if (imap)
-		check_imap(req, now, &comps[4]);
+		check_imap(req, now, &comps[at_imap]);
+	if (smtp)
+		check_smtp(req, &comps[at_smtp]);
 	if (monitors)
 		check_monitors(&comps[n - 1], total);
 	for (i = 0; i < n; i++) {
