@@ -72,6 +72,7 @@ static const char usage[] =
         "  PLANTAO_LANG                language of texts and calls: pt-BR or en (pt-BR)\n"
         "  PLANTAO_COUNTRY             country of phone numbers typed without + (BR)\n"
         "  PLANTAO_LOG_LEVEL           debug, info, warn or error (info)\n"
+        "  PLANTAO_LOG_FORMAT          text, or json: one JSON object a line (text)\n"
         "  PLANTAO_TLS_CERT            PEM certificate: serve HTTPS (with PLANTAO_TLS_KEY)\n"
         "  PLANTAO_TLS_KEY             PEM private key of PLANTAO_TLS_CERT\n"
         "  PLANTAO_STATIC_DIR          serve the console from this folder instead of the binary\n"

@@ -472,6 +472,12 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 			return RC_INVALID;
 		}
 	}
+	lv = getenv("PLANTAO_LOG_FORMAT");
+	if (lv && *lv && strcmp(lv, "text") && strcmp(lv, "json")) {
+		snprintf(err, errlen, "PLANTAO_LOG_FORMAT: expected text or json, got '%s'", lv);
+		return RC_INVALID;
+	}
+	log_set_format(lv && !strcmp(lv, "json") ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
 	/* several instances (server/http/ops.c) */
 	rc = get_bool("PLANTAO_METRICS_INSTANCE", false, &c->metrics_instance, err, errlen);
 	if (rc != RC_OK)

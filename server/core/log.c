@@ -16,6 +16,7 @@
 #include "core/log.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -33,6 +34,7 @@
 #define LOG_WAKE_FILL (LOG_BUF_SIZE / 2)
 
 static enum log_level min_level = LOG_LEVEL_INFO;
+static enum log_format line_format = LOG_FORMAT_TEXT;
 
 /* io_lock: held while writing fd 2. buf_lock: guards buf/used; taken inside io_lock, never around it. */
 static pthread_mutex_t io_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -47,6 +49,11 @@ static size_t used;
 void log_set_level(enum log_level level)
 {
 	min_level = level;
+}
+
+void log_set_format(enum log_format format)
+{
+	line_format = format;
 }
 
 /* Copies in to out (size len, always terminated) with control characters escaped. */
@@ -166,6 +173,52 @@ static void start_flusher(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/*
+ * One JSON record into line (LOG_LINE_MAX + 1, newline included): {"time", "level", "msg"}.
+ * Bytes that are not UTF-8 become '?' (jansson takes UTF-8 only); a message whose JSON would not
+ * fit is cut shorter until it does, so a record is always one whole object.
+ */
+static size_t format_json(enum log_level level, char *line, const struct tm *tm, int ms, const char *fmt, va_list ap)
+{
+	static const char *names[] = {"debug", "info", "warn", "error"};
+	char msg[LOG_LINE_MAX], when[96];
+	size_t len = 0, cut, i;
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm->tm_year + 1900, tm->tm_mon + 1,
+	         tm->tm_mday, tm->tm_hour, tm->tm_min, tm->tm_sec, ms);
+	for (cut = strlen(msg);; cut /= 2) {
+		json_t *o;
+		char *s;
+
+		msg[cut] = '\0';
+		o = json_pack("{s:s, s:s, s:s}", "time", when, "level", names[level], "msg", msg);
+		if (!o) { /* not UTF-8: keep ASCII, the rest as '?' */
+			for (i = 0; msg[i]; i++)
+				if ((unsigned char)msg[i] >= 0x80)
+					msg[i] = '?';
+			o = json_pack("{s:s, s:s, s:s}", "time", when, "level", names[level], "msg", msg);
+		}
+		s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+		if (s && strlen(s) < LOG_LINE_MAX) {
+			len = strlen(s);
+			memcpy(line, s, len);
+			free(s);
+			break;
+		}
+		free(s);
+		if (!cut) {
+			len = (size_t)snprintf(line, LOG_LINE_MAX, "{\"time\":\"%s\",\"level\":\"error\",\"msg\":\"\"}",
+			                       when);
+			break;
+		}
+	}
+	line[len++] = '\n';
+	line[len] = '\0';
+	return len;
+}
+
 /* Formats one record, newline included, into line (LOG_LINE_MAX + 1); returns its length. */
 static size_t format_line(enum log_level level, char *line, const char *fmt, va_list ap)
 {
@@ -178,6 +231,8 @@ static size_t format_line(enum log_level level, char *line, const char *fmt, va_
 
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
+	if (line_format == LOG_FORMAT_JSON)
+		return format_json(level, line, &tm, (int)(tv.tv_usec / 1000), fmt, ap);
 	n = snprintf(line, LOG_LINE_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %-5s ", tm.tm_year + 1900, tm.tm_mon + 1,
 	             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000), names[level]);
 	if (n < 0)

@@ -8,6 +8,12 @@
 
 enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERR };
 
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
+
+/* PLANTAO_LOG_FORMAT: text (default) or JSON lines {"time": RFC 3339, "level", "msg"} built
+ * with jansson (control characters escaped by JSON itself, so a record stays one line). */
+void log_set_format(enum log_format format);
+
 /* Records below level are dropped (default INFO; PLANTAO_LOG_LEVEL=debug|info|warn|error). */
 void log_set_level(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
