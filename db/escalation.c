@@ -72,7 +72,7 @@ enum rc escalation_load(struct db *db, struct escalation_policy *out)
 	out->rounds = ESCALATION_DEFAULT_ROUNDS;
 	out->call_min = ESCALATION_CRITICAL;
 	if (!st)
-		return RC_DB;
+		goto out;
 	s = db_step(st);
 	if (s == DB_ROW) {
 		out->rounds = db_column_int(st, 0);
@@ -100,8 +100,10 @@ enum rc escalation_load(struct db *db, struct escalation_policy *out)
 	if (s == DB_ROW || s == DB_DONE)
 		rc = RC_OK;
 out:
-	if (rc != RC_OK)
+	if (rc != RC_OK) {
 		log_err("escalation_load: %s", db_errmsg(db));
+		rc = db_rc(db) == RC_OK ? RC_DB : db_rc(db); /* a lost connection is RC_BUSY: 503 */
+	}
 	return rc;
 }
 

@@ -187,7 +187,7 @@ static enum rc page_mail(struct mailer *m, struct db *db, const struct mail_sour
 		rc = buf_printf(
 		        &p.text,
 		        L(m,
-		          "Para reconhecer: atenda a ligação e tecle 1, responda \"ack %lld\" por SMS ou use o "
+		          "Para assumir: atenda a ligação e tecle 1, responda \"ack %lld\" por SMS ou use o "
 		          "console: %s/\n",
 		          "To acknowledge: answer the call and press 1, text \"ack %lld\" or use the console: %s/\n"),
 		        (long long)p.ids[0], m->app->cfg->public_url);
@@ -195,7 +195,7 @@ static enum rc page_mail(struct mailer *m, struct db *db, const struct mail_sour
 		rc = buf_printf(
 		        &p.text,
 		        L(m,
-		          "Para reconhecer: atenda a ligação e tecle 1, responda \"ack\" por SMS para todos ou use "
+		          "Para assumir: atenda a ligação e tecle 1, responda \"ack\" por SMS para todos ou use "
 		          "o console: %s/\n",
 		          "To acknowledge: answer the call and press 1, text \"ack\" for all of them or use the "
 		          "console: %s/\n"),
