@@ -590,7 +590,23 @@ class TestDatabaseRestart(MultiInstanceTest):
                     status, body, headers = None, str(e), {}
                 results.append((time.monotonic(), i, summary, status, body, headers))
                 time.sleep(0.02)
+        reads = []
+        read_paths = ["/api/alerts?limit=20", "/api/alerts/1", "/api/people", "/api/oncall", "/api/monitors",
+                      "/api/escalation", "/api/rotation", "/api/outbox?limit=20"]
+
+        def read(i):
+            n = 0
+            while not stop.is_set():
+                path = read_paths[n % len(read_paths)]
+                n += 1
+                try:
+                    status, body, _ = self.via(i, "GET", path, timeout=15)
+                except OSError as e:
+                    status, body = None, str(e)
+                reads.append((time.monotonic(), i, path, status, body))
+                time.sleep(0.1)  # with the writes, under the token's rate limit (PLANTAO_API_RATE)
         threads = [threading.Thread(target=load, args=(i,), daemon=True) for i in range(2)]
+        threads += [threading.Thread(target=read, args=(i,), daemon=True) for i in range(2)]
         for t in threads:
             t.start()
         time.sleep(2)
@@ -615,9 +631,15 @@ class TestDatabaseRestart(MultiInstanceTest):
             self.assertIn("error", body)
         self.assertTrue([r for r in failed if t_down <= r[0] <= t_up + 1],
                         "no request failed while PostgreSQL was down: the load did not reach it")
+        # the read API too: 200 or, while PostgreSQL is away, 503 with a JSON error; never a 500
+        bad_reads = [(path, status, body) for _, _, path, status, body in reads
+                     if status != 200 and not (status == 503 and isinstance(body, dict) and "error" in body)]
+        self.assertEqual(bad_reads, [], "read paths while PostgreSQL was down")
+        self.assertTrue([r for r in reads if r[3] == 503], "no read failed while PostgreSQL was down")
         accepted = {r[2] for r in results if r[3] == 202}
         stored = {r["summary"] for r in self.plantao.db.query("SELECT summary FROM alerts")}
         self.assertEqual(accepted - stored, set(), "alerts answered 202 and lost")
         sys.stderr.write("\n[measure] PostgreSQL restart (immediate): down->up %.1f s, instances writing again "
-                         "%.1f s after it was up; %d requests, %d answered 503 meanwhile\n"
-                         % (t_up - t_down, t_back - t_up, len(results), len(failed)))
+                         "%.1f s after it was up; %d requests, %d answered 503 meanwhile; %d reads, %d answered "
+                         "503\n" % (t_up - t_down, t_back - t_up, len(results), len(failed), len(reads),
+                                    sum(r[3] == 503 for r in reads)))
