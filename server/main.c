@@ -353,8 +353,6 @@ static int cmd_serve(int argc, char **argv)
 		die("cannot start the engine");
 	if (watch_start(&app, &watch) != RC_OK || uptime_start(&app, &uptime) != RC_OK)
 		die("cannot start the monitor threads");
-	if (service_start(&app, &service) != RC_OK)
-		die("cannot start the watchdog thread");
 	if (cfg_has_twilio(&c) && strstr(c.twilio_api_base, "api.twilio.com") &&
 	    (strstr(c.public_url, "://127.") || strstr(c.public_url, "://localhost") ||
 	     strstr(c.public_url, "://[::1]")))
@@ -393,6 +391,10 @@ static int cmd_serve(int argc, char **argv)
 	snprintf(status, sizeof status, "READY=1\nSTATUS=serving on %s:%d (schema %d)", c.listen_host, http_port(http),
 	         db_latest_version());
 	service_notify(status);
+	/* after READY=1: systemd counts watchdog pings from readiness on, and a ping before it
+	 * would tell a supervisor the service is alive before it listens */
+	if (service_start(&app, &service) != RC_OK)
+		die("cannot start the watchdog thread");
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
 		service_reload(env_file);
 	log_info("signal %d: finishing requests in flight", sig);
