@@ -451,6 +451,20 @@ static const struct copy_table tables[] = {
                 NULL,
                 NULL,
         },
+        {
+                "shift_swaps",
+                "id,from_person,to_person,start_at,end_at,status,from_confirmed_at,to_confirmed_at,override_id,"
+                "created_at,created_by,closed_at",
+                12,
+                "SELECT * FROM shift_swaps",
+                "INSERT INTO shift_swaps (id, from_person, to_person, start_at, end_at, status, from_confirmed_at, "
+                "to_confirmed_at, override_id, created_at, created_by, closed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                "?7, ?8, ?9, ?10, ?11, ?12)",
+                "SELECT 1 FROM shift_swaps LIMIT 1",
+                NULL,
+                "SELECT setval(pg_get_serial_sequence('shift_swaps', 'id'), coalesce(max(id), 0) + 1, "
+                "false) FROM shift_swaps",
+        },
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])

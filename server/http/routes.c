@@ -15,6 +15,7 @@
 #include "api/api_audit.h"
 #include "api/api_calls.h"
 #include "api/api_feed.h"
+#include "api/api_swaps.h"
 #include "api/api_reports.h"
 #include "api/api_sales.h"
 #include "api/api_sales_periods.h"
@@ -102,6 +103,10 @@ const struct route routes[] = {
 	{"GET", "/api/overrides", api_overrides_list, TOK, HTTP_PERM_READ, 0, NULL},
 	{"POST", "/api/overrides", api_overrides_create, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
 	{"DELETE", "/api/overrides/{id}", api_overrides_delete, TOK, HTTP_PERM_EDIT, 0, NULL},
+	{"GET", "/api/swaps", api_swaps_list, TOK, HTTP_PERM_READ, 0, NULL},
+	{"POST", "/api/swaps", api_swaps_create, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"POST", "/api/swaps/{id}/confirm", api_swaps_confirm, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"POST", "/api/swaps/{id}/decline", api_swaps_decline, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
 	{"GET", "/api/audit", api_audit_query, TOK, HTTP_PERM_READ, 0, NULL},
 	{"GET", "/api/reports/sobreaviso", api_reports_sobreaviso, TOK, HTTP_PERM_READ, 0, NULL},
 	{"GET", "/api/calls", api_calls_list, TOK, HTTP_PERM_READ, 0, NULL},
