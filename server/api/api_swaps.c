@@ -131,6 +131,8 @@ enum rc api_swaps_create(struct http_req *req)
 		return http_fail(req, RC_UNPROCESSABLE, "end: must be after start");
 	if (s.end <= now)
 		return http_fail(req, RC_UNPROCESSABLE, "end: this time is over already");
+	if (s.start < now) /* the rest of a shift running now: from now on */
+		s.start = now;
 	if (s.end - s.start > INT64_C(366) * 86400)
 		return http_fail(req, RC_UNPROCESSABLE, "end: a swap is limited to 366 days");
 	rc = is_their_time(req, s.from_person, s.start, s.end, &theirs);

@@ -3,8 +3,8 @@
  * of their on-call time to a colleague; both confirm; then it is the colleague's override.
  *   POST /api/swaps {"to_person_id", "start", "end"[, "from_person_id"]} — through a session the
  *     signed-in person asks (their side confirmed at once); an admin token names from_person_id
- *     (then both sides still confirm). 422 (field) unless [start, end) is all the giver's on-call
- *     time and ends in the future.
+ *     (then both sides still confirm). A start in the past means from now on. 422 (field) unless
+ *     [start, end) is all the giver's on-call time and ends in the future.
  *   POST /api/swaps/{id}/confirm, POST /api/swaps/{id}/decline — by the person of that side (a
  *     session), or an admin token naming {"person_id"}. The second confirmation adds the override
  *     (replacing overlapping ones for that span) and answers status "accepted" with override_id.

@@ -329,6 +329,7 @@ const S = {
   'nav.deliveries': ['Envios', 'Deliveries'],
   'nav.audit': ['Auditoria', 'Audit'],
   'nav.reports': ['Sobreaviso', 'On-call hours'],
+  'nav.swaps': ['Trocas', 'Swaps'],
 };
 
 let current = localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'pt-BR';

@@ -1,6 +1,6 @@
 // static/js/main.js — the console's shell: signing in (phone + one-time code, or "entrar com
 // token"), finding out what the caller may do, the hash router (#/now, #/schedule, #/people, #/escalation, #/alerts[/id], #/monitors, #/sales,
-// the lead's #/calls, #/deliveries, #/audit, #/reports[/YYYY-MM]),
+// the lead's #/calls, #/deliveries, #/audit, #/reports[/YYYY-MM], #/swaps),
 // the language toggle. Each page module exports default async (root, ctx) that fills root.
 
 import { api, ApiError, getToken, onUnauthorized, setToken } from './api.js';
@@ -19,8 +19,9 @@ import calls from './pages/calls.js';
 import deliveries from './pages/deliveries.js';
 import audit from './pages/audit.js';
 import reports from './pages/reports.js';
+import swaps from './pages/swaps.js';
 
-const pages = { now, schedule, people, escalation, alerts, monitors, sales, calls, deliveries, audit, reports };
+const pages = { now, schedule, people, escalation, alerts, monitors, sales, calls, deliveries, audit, reports, swaps };
 const main = document.getElementById('main');
 let leaving = [];
 let generation = 0;
