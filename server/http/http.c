@@ -732,11 +732,14 @@ static enum rc check_signature(struct http_server *s, struct http_req *req)
 		                       sig);
 	else
 		ok = sig_is_valid(c->twilio_token, url.data, &req->form, sig);
+	if (!ok)
+		log_warn("%s %s refused: %s X-Twilio-Signature for %s (PLANTAO_PUBLIC_URL + path: it must be the URL "
+		         "Twilio requested, scheme, host, port and prefix included, and TWILIO_AUTH_TOKEN the "
+		         "account's)",
+		         req->method, req->path, sig ? "invalid" : "missing", url.data);
 	buf_release(&url);
-	if (!ok) {
-		log_warn("%s %s refused: %s X-Twilio-Signature", req->method, req->path, sig ? "invalid" : "missing");
+	if (!ok)
 		return http_fail(req, RC_FORBIDDEN, "invalid Twilio signature");
-	}
 	snprintf(req->actor, sizeof req->actor, "twilio");
 	return RC_OK;
 }

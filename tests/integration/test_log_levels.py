@@ -5,6 +5,7 @@ day's log, while warnings still do; PLANTAO_LOG_LEVEL=debug brings the access li
 """
 
 from harness import IntegrationTest
+from twilio_sim import signature
 
 
 class TestAccessLinesAtDebug(IntegrationTest):
@@ -34,3 +35,16 @@ class TestAccessLinesAtDebug(IntegrationTest):
         log = self.plantao.log_text()
         self.assertGreaterEqual(log.count(" DEBUG GET /healthz "), 20, log[-2000:])
         self.assertEqual(log.count(" DEBUG POST /twilio/sms 200 "), 20)
+
+
+class TestSignatureFailureSaysWhy(IntegrationTest):
+    def test_refused_webhook_names_the_url_it_checked(self):
+        # Twilio signed the https address a proxy forwards, plantao is set up with another one
+        params = {"From": "+5521988887777", "To": "+15005550006", "Body": "oi", "MessageSid": "SM" + "2" * 32}
+        forged = signature(self.sim.auth_token, "https://plantao.example.com/twilio/sms", params)
+        wh = self.plantao.webhook("/twilio/sms", params, signature=forged)
+        self.assertEqual(wh.status, 403)
+        line = [ln for ln in self.plantao.log_text().splitlines() if "X-Twilio-Signature" in ln][-1]
+        self.assertIn(" WARN ", line)
+        self.assertIn("for %s/twilio/sms" % self.plantao.url, line)
+        self.assertIn("PLANTAO_PUBLIC_URL", line)
