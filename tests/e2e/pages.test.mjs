@@ -215,6 +215,12 @@ try {
     });
 
     await run(`Auditoria / Audit: the token that acknowledged is named, paging with Mais antigos (${tag})`, async () => {
+      // the alert's own page names the token too, never "through the API or console"
+      await go(`#/alerts/${alertId}`, en ? `Alert ${alertId}` : `Alerta ${alertId}`);
+      await until(async () => (await page.getByTestId('acked-by').count()) === 1, "the alert's acknowledger");
+      const by = await page.getByTestId('acked-by').textContent();
+      assert(by.includes('grafana-ops'), `the alert page names the token (${by})`);
+      assert(!/API ou console|API or console/.test(await page.textContent('main')), 'the alert page never says "through the API or console"');
       await go('#/audit', en ? 'Audit log' : 'Auditoria');
       const rows = page.getByTestId('audit-row');
       await until(async () => (await rows.count()) === 25, 'a page of 25');

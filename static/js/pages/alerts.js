@@ -8,6 +8,7 @@ import { errorText, h, mount } from '../dom.js';
 import { fmtDateTime, fmtTimeSec, toDate } from '../fmt.js';
 import { lang, t, tOr } from '../i18n.js';
 import { editFailed, knownPeople, loadPeople, pageTitle, personOf, toast } from '../state.js';
+import { actorWords } from './listing.js';
 
 const REFRESH_MS = 5000;
 const OPEN = new Set(['triggered', 'acknowledged']);
@@ -127,8 +128,9 @@ function timelineOf(a) {
   const ev = (kind, at, detail) => at && rows.push({ kind, e: { detail }, when: toDate(at) });
   ev('triggered', a.created_at, a.source ? `${t('al.source')}: ${a.source}` : '');
   const via = (v) => (v ? tOr(`al.via.${v}`, v) : '');
-  ev('acknowledged', a.acked_at, [a.acked_by_name, via(a.acked_via)].filter(Boolean).join(' '));
-  ev('resolved', a.resolved_at, via(a.resolved_via));
+  ev('acknowledged', a.acked_at, a.acked_actor ? actorWords(a.acked_actor)
+    : [a.acked_by_name, via(a.acked_via)].filter(Boolean).join(' '));
+  ev('resolved', a.resolved_at, a.resolved_actor ? actorWords(a.resolved_actor) : via(a.resolved_via));
   rows.sort((x, y) => (x.when || 0) - (y.when || 0) || (x.kind === 'triggered' ? -1 : 0));
   return rows;
 }
@@ -197,10 +199,12 @@ async function detail(root, ctx, id) {
         h('dt', null, t('al.created')), h('dd', null, fmtDateTime(a.created_at)),
         a.hits > 1 ? [h('dt', null, t('al.hits')), h('dd', null, String(a.hits))] : null,
         a.acked_at ? [h('dt', null, t('al.ackedby')),
-          h('dd', null, [a.acked_by_name || (a.acked_by ? personOf({ person_id: a.acked_by }).name : ''),
-            a.acked_via ? ` ${tOr(`al.via.${a.acked_via}`, `(${a.acked_via})`)}` : '', ' · ', fmtDateTime(a.acked_at)])] : null,
+          h('dd', { 'data-testid': 'acked-by' }, a.acked_actor ? [actorWords(a.acked_actor), ' · ', fmtDateTime(a.acked_at)]
+            : [a.acked_by_name || (a.acked_by ? personOf({ person_id: a.acked_by }).name : ''),
+              a.acked_via ? ` ${tOr(`al.via.${a.acked_via}`, `(${a.acked_via})`)}` : '', ' · ', fmtDateTime(a.acked_at)])] : null,
         a.resolved_at ? [h('dt', null, t('al.resolvedat')),
-          h('dd', null, [fmtDateTime(a.resolved_at), a.resolved_via ? ` ${tOr(`al.via.${a.resolved_via}`, `(${a.resolved_via})`)}` : ''])] : null),
+          h('dd', null, [fmtDateTime(a.resolved_at), a.resolved_actor ? ` · ${actorWords(a.resolved_actor)}`
+            : a.resolved_via ? ` ${tOr(`al.via.${a.resolved_via}`, `(${a.resolved_via})`)}` : ''])] : null),
       a.details ? h('pre', { class: 'details' }, String(a.details)) : null,
       h('h2', null, t('al.timeline')),
       rows.length
