@@ -321,6 +321,25 @@ static enum rc note_result(struct sender *s, const struct twilio_result *res)
 
 /* ---- recording answers ---- */
 
+/* Why a try failed, in words an operator acts on (the retry's warning). */
+static const char *retry_words(const struct twilio_result *res)
+{
+	const char *w = status_error_words(res->error_code);
+
+	if (w)
+		return w;
+	if (res->error_code == 20003 || res->error_code == 20005 || res->http_status == 401)
+		return "Twilio refused the credentials (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN): nothing goes out "
+		       "until they are fixed";
+	if (res->http_status == 429 || res->error_code == 20429)
+		return "Twilio asks plantao to slow down (too many requests)";
+	if (res->http_status >= 500)
+		return "Twilio failed on its side (a server error)";
+	if (res->http_status == 0)
+		return "Twilio was not reached (network, DNS or TLS)";
+	return "Twilio refused the request";
+}
+
 /*
  * A row Twilio refused for good is failed, with the error in words when there are some. A text
  * refused with 21610 also marks its person opted out (*opted_out): they replied STOP where
@@ -374,7 +393,7 @@ static void record(struct sender *s, struct slot *sl, const struct twilio_result
 				log_warn("outbox %lld: Twilio refused the text to %s with 21610 (they replied STOP to "
 				         "this number): person %lld marked opted out of texts; they still get alert "
 				         "calls, and texts again once they text START",
-				         (long long)sl->id, sl->to, (long long)person);
+				         (long long)sl->id, LOG_PHONE(sl->to), (long long)person);
 			break;
 		}
 		/* An auth error is retried for pages, like a network failure. */
@@ -382,7 +401,10 @@ static void record(struct sender *s, struct slot *sl, const struct twilio_result
 	case TWILIO_RETRY:
 		snprintf(why, sizeof why, "%s%ld %s", res->http_status ? "HTTP " : "", res->http_status,
 		         res->error_message);
-		log_info("outbox %lld: try %d failed (%s); will retry", (long long)sl->id, sl->tries, why);
+		log_warn("outbox %lld: try %d of the %s to %s failed: %s (%s%d, %s); will retry", (long long)sl->id,
+		         sl->tries, sl->kind == OUTBOX_CALL ? "call" : "message", LOG_PHONE(sl->to), retry_words(res),
+		         res->error_code ? "error " : "HTTP ",
+		         res->error_code ? res->error_code : (int)res->http_status, res->error_message);
 		IN_TXN(s->db, retry_or_dead(s, sl->id, sl->tries, res->error_code, why,
 		                            now + sender_backoff_ms(sl->tries, res->retry_after_s,
 		                                                    (uint32_t)rand_r(&s->seed))));

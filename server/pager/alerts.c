@@ -191,7 +191,7 @@ enum rc alerts_ack_tx(struct app *app, struct db *db, int64_t id, int64_t person
 	if (rc == RC_OK && changed)
 		*changed = true;
 	if (rc == RC_OK)
-		log_info("alert %lld acknowledged via %s by person %lld", (long long)id, via, (long long)person_id);
+		log_info("alert %lld acknowledged via %s%s%s", (long long)id, via, name[0] ? " by " : "", name);
 	return rc;
 }
 

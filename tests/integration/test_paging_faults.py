@@ -320,6 +320,13 @@ class TestCredentials(PagingTest):
             db.close()
         self.assertEqual(code, 20003)
         self.assertIn("credentials refused", self.plantao.log_text())
+        # each retry is a warning with the error in words and the phone masked (LGPD)
+        retries = [x for x in self.plantao.log_text().splitlines() if "will retry" in x]
+        self.assertTrue(retries)
+        self.assertIn("WARN", retries[0])
+        self.assertIn("Twilio refused the credentials", retries[0])
+        self.assertIn("error 20003", retries[0])
+        self.assertNotIn(ANA, retries[0])
         self.assertEqual(self.sim.messages, [])
         self.plantao.stop()
         self.plantao.env["TWILIO_AUTH_TOKEN"] = good
