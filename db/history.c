@@ -84,21 +84,26 @@ enum rc history_calls(struct db *db, const struct history_filter *f, json_t **ou
 enum rc history_deliveries(struct db *db, const struct history_filter *f, json_t **out)
 {
 	static const char sql[] =
-	        "SELECT o.id, o.kind, o.class, o.priority, o.to_number AS \"to\", o.from_number AS \"from\", o.body, "
+	        "SELECT o.id, o.kind, o.class, o.priority, o.to_number AS \"to\", o.from_number AS \"from\", "
+	        "CASE WHEN o.kind = 'email' THEN (SELECT m.subject FROM mail_messages m WHERE m.outbox_id = o.id) "
+	        "ELSE o.body END AS body, "
 	        "o.url, o.status, o.next_at_ms, o.attempt_at_ms, o.idem_key, "
 	        "o.error_message LIKE 'dead letter%' AS dead_letter, o.tries, o.sid, o.error_code, o.error_message, "
 	        "o.encoding, o.segments, o.duration_s, o.owner_type, o.owner_id, o.twilio_status, o.twilio_status_at, "
 	        "o.created_at, o.sent_at, o.updated_at, "
 	        "(SELECT p.id FROM people p WHERE p.phone = o.to_number OR 'whatsapp:' || p.phone = o.to_number "
+	        "OR (o.kind = 'email' AND p.email = o.to_number) "
 	        "ORDER BY p.id LIMIT 1) AS person_id, "
 	        "(SELECT p.name FROM people p WHERE p.phone = o.to_number OR 'whatsapp:' || p.phone = o.to_number "
+	        "OR (o.kind = 'email' AND p.email = o.to_number) "
 	        "ORDER BY p.id LIMIT 1) AS person_name "
 	        "FROM outbox o "
 	        "WHERE (?2 <= 0 OR o.id < ?2) AND (?3 IS NULL OR o.status = ?3 OR (?3 = 'dead' AND o.status = 'failed' "
 	        "AND o.error_message LIKE 'dead letter%')) AND (?4 IS NULL OR o.kind = ?4) "
 	        "AND (?5 <= 0 OR o.created_at >= ?5) AND (?6 <= 0 OR o.created_at < ?6) "
 	        "AND (?7 <= 0 OR o.to_number IN (SELECT phone FROM people WHERE id = ?7) "
-	        "OR o.to_number IN (SELECT 'whatsapp:' || phone FROM people WHERE id = ?7)) "
+	        "OR o.to_number IN (SELECT 'whatsapp:' || phone FROM people WHERE id = ?7) "
+	        "OR (o.kind = 'email' AND o.to_number IN (SELECT email FROM people WHERE id = ?7))) "
 	        "ORDER BY o.id DESC LIMIT ?1";
 	struct db_stmt *st = db_prepare(db, sql);
 

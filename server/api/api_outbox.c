@@ -39,8 +39,9 @@ enum rc api_outbox_list(struct http_req *req)
 	if (f.status && (!*f.status || strlen(f.status) > 32))
 		return http_fail(req, RC_INVALID, "status: expected an outbox status or 'dead'");
 	f.kind = http_query(req, "kind");
-	if (f.kind && strcmp(f.kind, "sms") != 0 && strcmp(f.kind, "whatsapp") != 0 && strcmp(f.kind, "call") != 0)
-		return http_fail(req, RC_INVALID, "kind: expected sms, whatsapp or call");
+	if (f.kind && strcmp(f.kind, "sms") != 0 && strcmp(f.kind, "whatsapp") != 0 && strcmp(f.kind, "call") != 0 &&
+	    strcmp(f.kind, "email") != 0)
+		return http_fail(req, RC_INVALID, "kind: expected sms, whatsapp, call or email");
 	rc = history_deliveries(req->db, &f, &rows);
 	if (rc != RC_OK)
 		return http_fail(req, rc, "could not read the outbox");

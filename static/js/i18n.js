@@ -157,6 +157,7 @@ const S = {
   'people.phone.hint': ['Como você costuma escrever, com DDD: (11) 98765-4321 ou +55 11 98765-4321',
     'As you usually write it, with the area code: (11) 98765-4321 or +55 11 98765-4321'],
   'people.email': ['E-mail', 'E-mail'],
+  'people.email_pages': ['Alertas também por e-mail', 'Pages by e-mail too'],
   'people.whatsapp': ['Recebe alertas por WhatsApp', 'Gets alerts on WhatsApp'],
   'people.add': ['Adicionar pessoa', 'Add person'],
   'people.new': ['Nova pessoa', 'New person'],

@@ -293,9 +293,13 @@ test('people: the API validation message shows next to the phone field, then the
   await f3.getByRole('button', { name: 'Salvar' }).click();
   await until(async () => (await f3.locator('.field-error:visible, .form-error:visible').count()) > 0, 'conflict message');
   await f3.getByLabel('Telefone').fill('+5511999990002');
-  await f3.getByLabel('E-mail').fill('bruno@example.com');
+  await f3.getByLabel('E-mail', { exact: true }).fill('bruno@example.com');
+  assert(await f3.getByTestId('email-pages').isChecked(), 'pages by e-mail are on by default');
+  await f3.getByTestId('email-pages').uncheck();
   await f3.getByRole('button', { name: 'Salvar' }).click();
   await page.locator('table[data-testid="people"]').getByText('bruno@example.com').waitFor();
+  const brunoNow = (await server.api('GET', '/api/people')).json.people.find((p) => p.email === 'bruno@example.com');
+  assert(brunoNow && brunoNow.email_pages === false, 'Bruno chose texts only: email_pages false');
 
   // remove: two steps, no browser dialog
   await page.getByTestId('add-person').click();

@@ -190,6 +190,11 @@ class TestPageByEmail(EmailTest):
         self.assertEqual(row["to"], ANA_MAIL)
         self.settle()
         self.assertEqual(len(self.smtp.messages()), 1, "one e-mail per alert and person")
+        # the deliveries list (console's Envios) shows the e-mail by its subject, to Ana
+        [listed] = self.api_ok("GET", "/api/outbox?kind=email")["outbox"]
+        self.assertEqual(listed["body"], str(msg["Subject"]))
+        self.assertEqual((listed["person_id"], listed["person_name"]), (self.ana, "Ana Souza"))
+        self.assertIn(listed["id"], [r["id"] for r in self.api_ok("GET", "/api/outbox?person=%d" % self.ana)["outbox"]])
 
     def test_a_person_with_email_pages_off_gets_texts_only(self):
         self.assertIs(self.api_ok("GET", "/api/people/%d" % self.ana)["email_pages"], True)

@@ -8,7 +8,7 @@ import { fmtDateTime } from '../fmt.js';
 import { pageTitle } from '../state.js';
 import { L, duration, listing, statusWords } from './listing.js';
 
-const KINDS = () => [['sms', 'SMS'], ['whatsapp', 'WhatsApp'], ['call', L('ligação', 'call')]];
+const KINDS = () => [['sms', 'SMS'], ['whatsapp', 'WhatsApp'], ['call', L('ligação', 'call')], ['email', 'E-mail']];
 const CLASSES = {
   alert: ['alerta', 'alert'], ack: ['aviso de assumido', 'acknowledgement notice'], support: ['linha de suporte', 'support line'],
   handoff: ['troca de plantão', 'hand-off'], sales: ['vendas', 'sales'], otp: ['código de acesso', 'sign-in code'],

@@ -106,11 +106,13 @@ function personForm(p, ctx) {
   const phone = h('input', { type: 'tel', required: true, autocomplete: 'tel', inputmode: 'tel', placeholder: '(11) 98765-4321', value: p ? fmtPhone(p.phone) : '' });
   const email = h('input', { type: 'email', autocomplete: 'email', value: p && p.email ? p.email : '' });
   const wa = h('input', { type: 'checkbox', checked: Boolean(p && p.whatsapp) });
+  const ep = h('input', { type: 'checkbox', checked: !p || p.email_pages !== false, 'data-testid': 'email-pages' });
   const form = h('form', { class: 'card edit', 'aria-labelledby': 'person-form-h', novalidate: true, 'data-testid': 'person-form' },
     h('h2', { id: 'person-form-h' }, p ? t('people.editing', { name: p.name }) : t('people.new')),
     field('name', t('people.name'), name),
     field('phone', t('people.phone'), phone, t('people.phone.hint')),
     field('email', t('people.email'), email),
+    h('div', { class: 'field check' }, h('label', null, ep, ' ', t('people.email_pages'))),
     h('div', { class: 'field check' }, h('label', null, wa, ' ', t('people.whatsapp'))),
     formError(),
     h('div', { class: 'actions' },
@@ -120,7 +122,7 @@ function personForm(p, ctx) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(form);
-    const body = { name: name.value.trim(), phone: phone.value.trim(), whatsapp: wa.checked };
+    const body = { name: name.value.trim(), phone: phone.value.trim(), whatsapp: wa.checked, email_pages: ep.checked };
     const mail = email.value.trim();
     if (mail || p) body.email = mail || null;
     try {
