@@ -88,6 +88,17 @@ static const struct step steps[RETENTION_STEPS] = {
                                       CUT_KEPT,
                                       PICK("audit", "at < ?1 AND " SCHEDULE_ACTION),
                                       {"DELETE FROM audit WHERE at < ?1 AND " SCHEDULE_ACTION RANGE}},
+        /* sign-in codes and sessions long over (their hashes included): the body cut */
+        [RETENTION_OTP_CODES] =
+                {"sign-in codes",
+                 CUT_BODIES,
+                 PICK("otp_codes", "expires_at < ?1 AND coalesce(locked_until, 0) < ?1"),
+                 {"DELETE FROM otp_codes WHERE expires_at < ?1 AND coalesce(locked_until, 0) < ?1" RANGE}},
+        [RETENTION_SESSIONS] =
+                {"sessions",
+                 CUT_BODIES,
+                 PICK("sessions", "coalesce(ended_at, expires_at) < ?1 AND expires_at < ?1"),
+                 {"DELETE FROM sessions WHERE coalesce(ended_at, expires_at) < ?1 AND expires_at < ?1" RANGE}},
 };
 
 const char *retention_step_name(enum retention_step step)

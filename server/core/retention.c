@@ -74,15 +74,19 @@ static void end_pass(struct job *j, bool vacuum)
 	for (i = 0; i < RETENTION_STEPS; i++)
 		total += j->done[i];
 	if (total) {
-		log_info("retention: %lld rows blanked or removed in %lld ms (%s %lld, %s %lld, %s %lld, %s %lld, %s "
-		         "%lld, "
-		         "%s %lld, %s %lld, %s %lld, %s %lld)",
-		         (long long)total, (long long)((clock_mono_us() - j->t0_us) / 1000), retention_step_name(0),
-		         (long long)j->done[0], retention_step_name(1), (long long)j->done[1], retention_step_name(2),
-		         (long long)j->done[2], retention_step_name(3), (long long)j->done[3], retention_step_name(4),
-		         (long long)j->done[4], retention_step_name(5), (long long)j->done[5], retention_step_name(6),
-		         (long long)j->done[6], retention_step_name(7), (long long)j->done[7], retention_step_name(8),
-		         (long long)j->done[8]);
+		char what[512];
+		size_t at = 0;
+
+		what[0] = '\0';
+		for (i = 0; i < RETENTION_STEPS && at < sizeof what; i++) {
+			int n = snprintf(what + at, sizeof what - at, "%s%s %lld", i ? ", " : "",
+			                 retention_step_name(i), (long long)j->done[i]);
+			if (n < 0)
+				break;
+			at += (size_t)n;
+		}
+		log_info("retention: %lld rows blanked or removed in %lld ms (%s)", (long long)total,
+		         (long long)((clock_mono_us() - j->t0_us) / 1000), what);
 	}
 	j->phase = vacuum && total ? VACUUMING : IDLE;
 	j->free_pages = INT64_MAX;

@@ -170,3 +170,28 @@ class TestRetention(IntegrationTest):
         self.assertEqual(self.count("SELECT count(*) FROM audit WHERE action IN ('rotation.update', "
                                     "'overrides.create', 'escalation.update')"), 3)
         self.assertEqual(self.api_ok("GET", "/api/alerts/%d" % alert_id)["id"], alert_id)
+
+    def test_sign_in_codes_and_sessions_long_over_are_pruned(self):
+        """Codes and sessions carry hashes and grew forever: once over for longer than the body
+        cut (90 days) they go; a session still valid after the jump and a code that still locks
+        its phone stay."""
+        pid = self.api_ok("POST", "/api/people", json={"name": "Ana", "phone": "+5511990000001"},
+                          expect=201)["id"]
+        now = int(self.plantao.now())
+        later = now + JUMP + 30 * DAY
+        for tag, expires, locked in (("old", now, None), ("locked", now, later)):
+            self.plantao.db.execute(
+                "INSERT INTO otp_codes (destination, purpose, channel, person_id, salt, hash, created_at, "
+                "expires_at, locked_until) VALUES ('+5511990000001', 'signin', 'sms', ?, 's', ?, ?, ?, ?)",
+                (pid, "code-" + tag, now, expires, locked))
+        for tag, expires in (("old", now), ("live", later)):
+            self.plantao.db.execute(
+                "INSERT INTO sessions (person_id, hash, created_at, last_seen_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?)", (pid, "session-" + tag, now, now, expires))
+        self.advance(JUMP)
+        wait_until(lambda: self.count("SELECT count(*) FROM sessions WHERE hash = 'session-old'") == 0,
+                   timeout=60, interval=0.2, what="the old session to be pruned")
+        wait_until(lambda: self.count("SELECT count(*) FROM otp_codes WHERE hash = 'code-old'") == 0,
+                   timeout=60, interval=0.2, what="the old code to be pruned")
+        self.assertEqual(self.count("SELECT count(*) FROM sessions WHERE hash = 'session-live'"), 1)
+        self.assertEqual(self.count("SELECT count(*) FROM otp_codes WHERE hash = 'code-locked'"), 1)
