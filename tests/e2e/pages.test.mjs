@@ -319,6 +319,44 @@ try {
     assert(sw.status === 'accepted' && sw.override_id, JSON.stringify(sw));
   });
 
+  await run('Escala / Now: stretches with nobody on call in red, the calendar moves by week and month, the Now page warns (pt-390, en-1280)', async () => {
+    assert((await api('PUT', '/api/rotation', { members: [] })).status === 200, 'the rotation emptied');
+    try {
+      for (const [width, locale] of [[390, 'pt-BR'], [1280, 'en']]) {
+        const en = locale === 'en';
+        await openBrowser(width, locale);
+        await go('#/', en ? 'Now' : 'Agora');
+        const warn = page.getByTestId('gap-warning');
+        await warn.waitFor();
+        assert((await warn.textContent()).includes(en ? 'Nobody on call' : 'Ninguém de plantão'), 'the Now page warns');
+        await fits('the Now page with its warning');
+        await page.screenshot({ path: path.join(SHOTS, `pages-now-gap-${en ? 'en' : 'pt'}-${width}.png`), fullPage: true });
+        await go('#/schedule', en ? 'Schedule' : 'Escala');
+        const gaps = page.getByTestId('gap');
+        await until(async () => (await gaps.count()) > 0, 'red stretches with nobody on call');
+        const color = await gaps.first().evaluate((e) => getComputedStyle(e).backgroundColor);
+        assert(color === 'rgb(253, 226, 225)', `a gap is red (${color})`);
+        const range0 = await page.getByTestId('cal-range').textContent();
+        await page.getByTestId('cal-next-week').click();
+        await until(async () => (await page.getByTestId('cal-range').textContent()) !== range0, 'a week later');
+        const range1 = await page.getByTestId('cal-range').textContent();
+        await page.getByTestId('cal-next-month').click();
+        await until(async () => ![range0, range1].includes(await page.getByTestId('cal-range').textContent()), 'four weeks later');
+        await page.getByTestId('cal-prev-month').click();
+        await until(async () => (await page.getByTestId('cal-range').textContent()) === range1, 'back four weeks');
+        await page.getByTestId('cal-prev-week').click();
+        await until(async () => (await page.getByTestId('cal-range').textContent()) === range0, 'back a week');
+        await page.getByTestId('cal-next-week').click();
+        await page.getByTestId('cal-today').click();
+        await until(async () => (await page.getByTestId('cal-range').textContent()) === range0, '"today" comes back');
+        await fits('the schedule with its gaps and navigation');
+        await page.screenshot({ path: path.join(SHOTS, `pages-schedule-gap-${en ? 'en' : 'pt'}-${width}.png`), fullPage: true });
+      }
+    } finally {
+      await api('PUT', '/api/rotation', { members: [ana, bruno] });
+    }
+  });
+
   await run('no script errors or CSP violations', async () => {
     assert(problems.length === 0, problems.join('\n'));
   });

@@ -18,6 +18,38 @@ export const shiftStart = (s) => toDate(pick(s, 'start', 'start_at', 'from'));
 export const shiftEnd = (s) => toDate(pick(s, 'end', 'end_at', 'to', 'until'));
 export const isOverride = (s) => Boolean(pick(s, 'override', 'is_override', 'by_override') || pick(s, 'override_id'));
 
+/* The stretches of [from, to) that no shift covers (a minute or longer), oldest first. */
+export function gapsIn(shifts, from, to) {
+  const spans = shifts.filter((x) => personOf(x)).map((x) => [shiftStart(x), shiftEnd(x)])
+    .filter(([a, b]) => a && b && b > from && a < to).sort((x, y) => x[0] - y[0]);
+  const gaps = [];
+  let at = from;
+  for (const [a, b] of spans) {
+    if (a - at >= 60e3) gaps.push([at, a]);
+    if (b > at) at = b;
+  }
+  if (to - at >= 60e3) gaps.push([at, to]);
+  return gaps;
+}
+
+/* A warning when nobody is on call at some moment of the next seven days. */
+async function gapWarning() {
+  const from = new Date();
+  const to = new Date(from.getTime() + 7 * 86400e3);
+  let gaps;
+  try {
+    const data = await api('GET', `/api/schedule?from=${encodeURIComponent(iso(from))}&to=${encodeURIComponent(iso(to))}`);
+    gaps = gapsIn(listOf(data, 'shifts'), from, to);
+  } catch (e) {
+    return null;
+  }
+  if (!gaps.length) return null;
+  return h('section', { class: 'card health warning', role: 'alert', 'data-testid': 'gap-warning' },
+    h('h2', null, t('now.gaps')),
+    h('ul', null, gaps.map(([a, b]) => h('li', null, t('now.gap', { from: fmtFull(a), to: fmtFull(b) })))),
+    h('p', null, h('a', { href: '#/schedule' }, t('nav.schedule'))));
+}
+
 async function oncallNow() {
   try {
     const r = await api('GET', '/api/oncall');
@@ -105,7 +137,7 @@ async function healthNow() {
 }
 
 export default async function render(root, ctx) {
-  const [people, cur, banner] = await Promise.all([loadPeople(), oncallNow(), healthNow()]);
+  const [people, cur, banner, gaps] = await Promise.all([loadPeople(), oncallNow(), healthNow(), gapWarning()]);
   if (!ctx.alive()) return;
   let next = cur && (cur.next || null);
   if (!next) {
@@ -140,7 +172,7 @@ export default async function render(root, ctx) {
         t('now.from', { when: fmtFull(shiftStart(next)) }))
       : h('p', { 'data-testid': 'next-name' }, t('now.nonext')));
 
-  mount(root, pageTitle(t('nav.now')), banner, card, takeForm(people, who, end, ctx));
+  mount(root, pageTitle(t('nav.now')), banner, gaps, card, takeForm(people, who, end, ctx));
   // Refresh who is on call, unless the person is busy with the form.
   ctx.every(30000, () => {
     if (!root.contains(document.activeElement) || document.activeElement === root.querySelector('h1')) ctx.rerender();

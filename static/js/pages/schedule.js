@@ -10,9 +10,10 @@ import {
 import { t } from '../i18n.js';
 import { editFailed, loadPeople, pageTitle, personChip, personName, personOf, session, toast, colorClass } from '../state.js';
 import { confirmRemove } from './people.js';
-import { isOverride, shiftEnd, shiftStart } from './now.js';
+import { gapsIn, isOverride, shiftEnd, shiftStart } from './now.js';
 
 const WEEKS = 4;
+let offsetWeeks = 0; /* the calendar's first week, counted from this week (‹ › move it) */
 
 async function getRotation() {
   try {
@@ -31,7 +32,7 @@ function memberIds(rot) {
 export default async function render(root, ctx) {
   const [people, rot] = await Promise.all([loadPeople(), getRotation()]);
   if (rot && rot.timezone) setZone(rot.timezone);
-  const days = calendarDays();
+  const days = calendarDays(offsetWeeks);
   const [sched, overrides] = await Promise.all([
     api('GET', `/api/schedule?from=${encodeURIComponent(iso(days[0]))}&to=${encodeURIComponent(iso(days[days.length - 1]))}`),
     api('GET', '/api/overrides').catch((e) => {
@@ -43,22 +44,40 @@ export default async function render(root, ctx) {
   const shifts = listOf(sched, 'shifts');
   mount(root,
     pageTitle(t('nav.schedule')),
-    calendar(days, shifts),
+    calendar(days, shifts, ctx),
     rotationSection(rot, people, ctx),
     overridesSection(listOf(overrides, 'overrides'), people, ctx),
     feedSection());
 }
 
-/* 29 instants: local midnight of Monday this week, then each following day, in the zone. */
-function calendarDays() {
+/* 29 instants: local midnight of Monday `weeks` weeks from this one, then each following day. */
+function calendarDays(weeks) {
   const p = parts(new Date());
   const out = [];
-  for (let i = 0; i <= WEEKS * 7; i++) out.push(zoned(p.year, p.month, p.day - p.weekday + i));
+  for (let i = 0; i <= WEEKS * 7; i++) out.push(zoned(p.year, p.month, p.day - p.weekday + weeks * 7 + i));
   return out;
 }
 
-function calendar(days, shifts) {
+/* ‹ › by week, « » by four weeks, "Hoje" back to this week. */
+function calendarNav(days, ctx) {
+  const go = (n) => () => {
+    offsetWeeks = n === 0 ? 0 : offsetWeeks + n;
+    ctx.rerender();
+  };
+  const b = (id, label, text, n) => h('button', { type: 'button', class: 'secondary', 'data-testid': id, 'aria-label': label, onclick: go(n) }, text);
+  return h('div', { class: 'cal-nav actions' },
+    b('cal-prev-month', t('sched.prev4'), '«', -WEEKS),
+    b('cal-prev-week', t('sched.prevweek'), '‹', -1),
+    h('span', { class: 'cal-range', 'data-testid': 'cal-range' }, `${fmtMonthDay(days[0])} – ${fmtMonthDay(days[days.length - 2])}`),
+    b('cal-next-week', t('sched.nextweek'), '›', 1),
+    b('cal-next-month', t('sched.next4b'), '»', WEEKS),
+    offsetWeeks ? b('cal-today', t('sched.today'), t('sched.today'), 0) : null);
+}
+
+function calendar(days, shifts, ctx) {
   const today = parts(new Date());
+  // the past is history: only stretches from now on are warnings
+  const gaps = gapsIn(shifts, new Date(Math.max(days[0], Date.now())), days[days.length - 1]);
   const legend = new Map();
   const rows = [];
   for (let w = 0; w < WEEKS; w++) {
@@ -70,7 +89,7 @@ function calendar(days, shifts) {
       const dp = parts(from);
       const isToday = dp.year === today.year && dp.month === today.month && dp.day === today.day;
       // Pieces shorter than a minute (a rotation edited twice in a row) are not worth a chip.
-      const pieces = shifts.filter((s) => shiftStart(s) < to && shiftEnd(s) > from && shiftEnd(s) - shiftStart(s) >= 60e3);
+      const pieces = shifts.filter((s) => personOf(s) && shiftStart(s) < to && shiftEnd(s) > from && shiftEnd(s) - shiftStart(s) >= 60e3);
       const chips = pieces.map((s) => {
         const p = personOf(s);
         if (p) legend.set(Number(p.id), p);
@@ -92,7 +111,15 @@ function calendar(days, shifts) {
       });
       cells.push(h('td', { class: `day${isToday ? ' today' : ''}${to <= new Date() ? ' past' : ''}`, 'aria-current': isToday ? 'date' : null },
         h('span', { class: 'date' }, dp.day === 1 || i === 0 ? fmtMonthDay(from) : String(dp.day)),
-        chips.length ? h('ul', { class: 'shifts' }, chips) : null));
+        (() => {
+          // Nobody on call: a red chip per stretch of this day that no shift covers.
+          const holes = gaps.filter(([a, b]) => a < to && b > from).map(([a, b]) => h('li', { class: 'shift gap', 'data-testid': 'gap',
+            title: `${t('sched.gap')}: ${fmtDateTime(a)} – ${fmtDateTime(b)}` },
+          h('span', { class: 'who' }, t('sched.gap')),
+          a > from || b < to ? h('span', { class: 'span' }, `${a > from ? fmtTime(a) : ''}–${b < to ? fmtTime(b) : ''}`) : null));
+          const all = chips.concat(holes);
+          return all.length ? h('ul', { class: 'shifts' }, all) : null;
+        })()));
     }
     rows.push(h('tr', null, cells));
   }
@@ -106,7 +133,8 @@ function calendar(days, shifts) {
         h('td', null, personChip(personOf(s))), h('td', null, fmtDateTime(shiftStart(s))),
         h('td', null, fmtDateTime(shiftEnd(s))), h('td', null, isOverride(s) ? t('override') : t('rotation'))))))));
   return h('section', { class: 'card', 'aria-labelledby': 'cal-h' },
-    h('h2', { id: 'cal-h' }, t('sched.next4')),
+    h('h2', { id: 'cal-h' }, offsetWeeks ? t('sched.weeks') : t('sched.next4')),
+    calendarNav(days, ctx),
     legend.size
       ? h('ul', { class: 'legend', 'aria-label': t('sched.legend') },
         [...legend.values()].map((p) => h('li', null, personChip(p))),
