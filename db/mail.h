@@ -14,7 +14,7 @@
 #include "db/db.h"
 #include "db/people.h"
 
-#define MAIL_ALERTS_MAX 10 /* alerts listed in one page e-mail */
+#define MAIL_ALERTS_MAX 20 /* alerts listed in one page e-mail: every alert a page text carries */
 
 /*
  * What someone also gets by e-mail: one alert of a page text (a text may list several, and a

@@ -62,7 +62,7 @@ enum rc retention_batch(struct db *db, enum retention_step step, const struct re
  */
 enum rc retention_vacuum_setup(struct db *db, bool *switched);
 /* Bigger files are not switched while serving (a WARNING says how to do it by hand). */
-#define RETENTION_VACUUM_SWITCH_MAX ((int64_t)256 * 1024 * 1024)
+#define RETENTION_VACUUM_SWITCH_MAX ((int64_t)32 * 1024 * 1024) /* about a second: the engine waits */
 
 /* Pages one retention_vacuum() gives back at most (4 MiB of 4 KiB pages: a few milliseconds). */
 #define RETENTION_VACUUM_PAGES_STR "1000"

@@ -55,15 +55,18 @@ static void add_classes(json_t *o, const int64_t *seconds)
 	json_object_set_new(o, "total_seconds", json_integer(total));
 }
 
-/* One CSV field, quoted when it holds the separator, a quote or a line break (RFC 4180). */
+/* One CSV field, quoted when it holds the separator, a quote or a line break (RFC 4180). A
+ * field that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is quoted with a
+ * leading apostrophe, so a person named "=HYPERLINK(…)" stays text in payroll's Excel. */
 static enum rc csv_field(struct buf *b, const char *s, char sep)
 {
 	enum rc rc = RC_OK;
 	const char *p;
+	bool formula = s[0] && strchr("=+-@\t\r", s[0]);
 
-	if (!strchr(s, sep) && !strpbrk(s, "\"\r\n"))
+	if (!formula && !strchr(s, sep) && !strpbrk(s, "\"\r\n"))
 		return buf_puts(b, s);
-	rc = buf_puts(b, "\"");
+	rc = buf_puts(b, formula ? "\"'" : "\"");
 	for (p = s; rc == RC_OK && *p; p++)
 		rc = *p == '"' ? buf_puts(b, "\"\"") : buf_append(b, p, 1);
 	return rc == RC_OK ? buf_puts(b, "\"") : rc;

@@ -33,7 +33,7 @@
 #define LOG_FLUSH_MS  100          /* the longest an access line waits */
 #define LOG_WAKE_FILL (LOG_BUF_SIZE / 2)
 
-static enum log_level min_level = LOG_LEVEL_INFO;
+static _Atomic enum log_level min_level = LOG_LEVEL_INFO; /* SIGHUP changes it while threads log */
 static enum log_format line_format = LOG_FORMAT_TEXT;
 
 /* io_lock: held while writing fd 2. buf_lock: guards buf/used; taken inside io_lock, never around it. */

@@ -330,7 +330,7 @@ static void field_of(const char *msg, char *out, size_t len)
 	out[0] = '\0';
 	if (!isalpha((unsigned char)*p) && *p != '_')
 		return;
-	while (isalnum((unsigned char)*p) || strchr("_[].", *p))
+	while (isalnum((unsigned char)*p) || (*p && strchr("_[].", *p))) /* strchr finds the NUL too */
 		p++;
 	if (p[0] != ':' || p[1] != ' ')
 		return;
@@ -732,11 +732,17 @@ static enum rc check_signature(struct http_server *s, struct http_req *req)
 		                       sig);
 	else
 		ok = sig_is_valid(c->twilio_token, url.data, &req->form, sig);
-	if (!ok)
-		log_warn("%s %s refused: %s X-Twilio-Signature for %s (PLANTAO_PUBLIC_URL + path: it must be the URL "
-		         "Twilio requested, scheme, host, port and prefix included, and TWILIO_AUTH_TOKEN the "
+	if (!ok) {
+		/* the query string is left out: Twilio puts the caller's number in it (GET webhooks) */
+		char *q = strchr(url.data, '?');
+
+		if (q)
+			*q = '\0';
+		log_warn("%s %s refused: %s X-Twilio-Signature for %s%s (PLANTAO_PUBLIC_URL + path: it must be the "
+		         "URL Twilio requested, scheme, host, port and prefix included, and TWILIO_AUTH_TOKEN the "
 		         "account's)",
-		         req->method, req->path, sig ? "invalid" : "missing", url.data);
+		         req->method, req->path, sig ? "invalid" : "missing", url.data, q ? "?…" : "");
+	}
 	buf_release(&url);
 	if (!ok)
 		return http_fail(req, RC_FORBIDDEN, "invalid Twilio signature");

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -75,6 +76,7 @@ int cli_backup(const struct cfg *c, const char *shown, const char *file)
 		        shown);
 		return 1;
 	}
+	umask(077); /* the copy holds phones, e-mails and token hashes: for its owner only */
 	if (backup_copy(c->db_path, file, &r, err, sizeof err) != RC_OK) {
 		fprintf(stderr, "plantao backup: %s\n", err);
 		return 1;
@@ -123,6 +125,7 @@ int cli_restore(const struct cfg *c, const char *shown, const char *file)
 		        shown);
 		return 1;
 	}
+	umask(077); /* the staging copy and the database: for their owner only */
 	if (backup_check(file, &version, err, sizeof err) != RC_OK) {
 		fprintf(stderr, "plantao restore: %s\n", err);
 		return 1;

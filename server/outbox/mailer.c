@@ -713,7 +713,9 @@ enum rc mailer_health(const struct app *app, struct db *db, bool *failing, char 
 	rc = mail_last_attempt(db, &last);
 	if (rc != RC_OK || !last.any)
 		return rc;
-	if (!strcmp(last.status, "retry") || !strcmp(last.status, "failed") || !strcmp(last.status, "undecided")) {
+	/* one address refused for good ("failed") is that e-mail's problem, shown on the row; the
+	 * channel fails when e-mails wait to be retried or cannot be known */
+	if (!strcmp(last.status, "retry") || !strcmp(last.status, "undecided")) {
 		*failing = true;
 		snprintf(why, n, "the last e-mail is %s: %s", last.status, last.error);
 	}

@@ -1027,7 +1027,7 @@ static void reconcile_row(struct sender *s, struct outbox_row *r, int64_t now)
 				snprintf(why, sizeof why,
 				         "undecided: Twilio has %zu of %zu look-alike %s to %s made around then and "
 				         "cannot tell which; not sent again",
-				         m.n, group, call ? "calls" : "messages", r->to);
+				         m.n, group, call ? "calls" : "messages", LOG_PHONE(r->to));
 				IN_TXN(s->db, outbox_mark_undecided(s->db, r->id, why, now));
 				if (rc == RC_OK) {
 					log_err("outbox %lld: %s", (long long)r->id, why);

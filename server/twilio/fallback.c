@@ -168,6 +168,14 @@ enum rc fallback_get(struct http_req *req)
 			rc = render(req->app->cfg, none, 0, &twiml);
 		}
 	}
+	if (rc == RC_DB || rc == RC_BUSY) { /* the database failed: Twilio still gets a document */
+		char none[1][PEOPLE_PHONE_BYTES];
+
+		log_warn("fallback TwiML could not be read (%s): served the apology without the chain", rc_str(rc));
+		free(twiml);
+		twiml = NULL;
+		rc = render(req->app->cfg, none, 0, &twiml);
+	}
 	if (rc == RC_OK)
 		rc = http_reply(req, 200, "text/xml", twiml, strlen(twiml));
 	free(twiml);

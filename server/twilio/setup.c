@@ -460,6 +460,12 @@ static int cmd_setup(struct rest *r, bool fallback_only)
 			say(&pre, "FAIL", "TWILIO_FROM", "not set: the team's Twilio number (E.164)");
 		return finish(&pre);
 	}
+	/* nor pointed at an address Twilio cannot reach (the support line would go quiet) */
+	if (!fallback_only) {
+		check_public_url(r->c, &pre);
+		if (pre.fails)
+			return finish(&pre);
+	}
 	find_number(r, &pre, "TWILIO_FROM", r->c->twilio_from, &num);
 	if (!num)
 		return finish(&pre);

@@ -360,7 +360,7 @@ enum rc sms_incoming(struct http_req *req)
 					log_warn("sms: %s (person %lld) wrote %s on WhatsApp: WhatsApp pages to them "
 					         "%s; "
 					         "texts and calls unchanged",
-					         from, (long long)p.id, via,
+					         LOG_PHONE(from), (long long)p.id, via,
 					         out ? "stop (START turns them on again)" : "resume");
 				return rc == RC_OK ? answer(req, NULL) : rc;
 			}

@@ -195,3 +195,22 @@ class TestRetention(IntegrationTest):
                    timeout=60, interval=0.2, what="the old code to be pruned")
         self.assertEqual(self.count("SELECT count(*) FROM sessions WHERE hash = 'session-live'"), 1)
         self.assertEqual(self.count("SELECT count(*) FROM otp_codes WHERE hash = 'code-locked'"), 1)
+
+    def test_old_emails_are_pruned_with_their_messages(self):
+        """An e-mail row keeps its Message-ID in mail_messages (a foreign key to the outbox):
+        once old, both go, and the rows pruned after it in the same batch go too."""
+        now = int(self.plantao.now())
+        for i, kind in enumerate(("email", "sms")):
+            oid = self.plantao.db.execute(
+                "INSERT INTO outbox (kind, class, priority, to_number, body, idem_key, status, next_at_ms, "
+                "created_at, updated_at) VALUES (?, 'support', 2, ?, ?, ?, 'sent', ?, ?, ?)",
+                (kind, "ana@example.com" if kind == "email" else "+5511990000009", BODY, "old-%s-%d" % (kind, i),
+                 now * 1000, now, now))
+            if kind == "email":
+                self.plantao.db.execute("INSERT INTO mail_messages (outbox_id, message_id, subject) VALUES "
+                                        "((SELECT id FROM outbox WHERE idem_key = 'old-email-0'), "
+                                        "'<old@plantao>', 'Correio de voz')")
+        self.advance(JUMP)
+        wait_until(lambda: self.count("SELECT count(*) FROM outbox WHERE idem_key LIKE 'old-%'") == 0,
+                   timeout=60, interval=0.2, what="the old e-mail and text to be pruned")
+        self.assertEqual(self.count("SELECT count(*) FROM mail_messages WHERE message_id = '<old@plantao>'"), 0)
