@@ -65,8 +65,10 @@ class TestUnknownSecretsPerAddress(MonitorVisibilityTest):
         self.assertEqual(self.ping_from(OTHER_ADDRESS, typo), (404, "not found\n"))
         for _ in range(5):
             self.assertEqual(self.ping_from(OTHER_ADDRESS, guess())[0], 404)
-        # the guesser is still held back, and a right secret is never limited, from either address
-        self.assertEqual(self.ping_from("127.0.0.1", guess())[0], 429)
+        # the guesser is still held back (the bucket refills 20 a second while the other address
+        # was served, so a guess or two may pass again; ten in a row never do), and a right
+        # secret is never limited, from either address
+        self.assertIn(429, [self.ping_from("127.0.0.1", guess())[0] for _ in range(10)])
         for source in ("127.0.0.1", OTHER_ADDRESS):
             for method in ("GET", "POST", "HEAD"):
                 status, text = self.ping_from(source, m["ping_url"], method)
