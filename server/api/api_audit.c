@@ -16,31 +16,21 @@ enum rc api_audit_query(struct http_req *req)
 	                                      "actor", "from",   "to",     NULL};
 	static const char *const times[] = {"at", NULL};
 	struct audit_filter f;
-	char zone[TZ_NAME_MAX + 1];
-	int64_t limit, v;
+	struct api_list_query q;
 	json_t *rows;
 	enum rc rc;
 
 	memset(&f, 0, sizeof f);
-	api_list_zone(req, zone, sizeof zone);
-	rc = api_list_params(req, allowed);
-	if (rc == RC_OK)
-		rc = api_list_int(req, "limit", AUDIT_LIST_DEFAULT, 1, AUDIT_LIST_MAX, &limit);
-	if (rc == RC_OK)
-		rc = api_list_int(req, "before", 0, 1, INT64_MAX, &f.before_id);
+	rc = api_list_query(req, allowed, AUDIT_LIST_DEFAULT, AUDIT_LIST_MAX, &q);
 	if (rc == RC_OK)
 		rc = api_list_int(req, "entity_id", 0, 1, INT64_MAX, &f.entity_id);
-	if (rc == RC_OK)
-		rc = api_list_int(req, "person", 0, 1, INT64_MAX, &v);
-	if (rc == RC_OK) {
-		f.person_id = v;
-		rc = api_list_instant(req, "from", zone, &f.from);
-	}
-	if (rc == RC_OK)
-		rc = api_list_instant(req, "to", zone, &f.to);
 	if (rc != RC_OK)
 		return rc;
-	f.limit = (int)limit;
+	f.limit = (int)q.limit;
+	f.before_id = q.before;
+	f.person_id = q.person;
+	f.from = q.from;
+	f.to = q.to;
 	f.action = http_query(req, "action");
 	if (f.action && (!*f.action || strlen(f.action) > 48 ||
 	                 strspn(f.action, "abcdefghijklmnopqrstuvwxyz_.") != strlen(f.action)))
@@ -54,6 +44,6 @@ enum rc api_audit_query(struct http_req *req)
 	rc = audit_query(req->db, &f, &rows);
 	if (rc != RC_OK)
 		return http_fail(req, rc, "cannot read the audit log");
-	api_list_iso_fields(rows, zone, times);
-	return http_reply_json(req, 200, api_list_page("audit", rows, limit));
+	api_list_iso_fields(rows, q.zone, times);
+	return http_reply_json(req, 200, api_list_page("audit", rows, q.limit));
 }

@@ -13,28 +13,20 @@ enum rc api_calls_list(struct http_req *req)
 	static const char *const statuses[] = {"ringing", "answered", "voicemail", "abandoned", NULL};
 	static const char *const times[] = {"accepted_at", "created_at", "ended_at", NULL};
 	struct history_filter f;
-	char zone[TZ_NAME_MAX + 1];
-	int64_t limit;
+	struct api_list_query q;
 	json_t *rows = NULL, *row;
 	size_t i, k;
 	enum rc rc;
 
 	memset(&f, 0, sizeof f);
-	api_list_zone(req, zone, sizeof zone);
-	rc = api_list_params(req, allowed);
-	if (rc == RC_OK)
-		rc = api_list_int(req, "limit", HISTORY_LIST_DEFAULT, 1, HISTORY_LIST_MAX, &limit);
-	if (rc == RC_OK)
-		rc = api_list_int(req, "before", 0, 1, INT64_MAX, &f.before_id);
-	if (rc == RC_OK)
-		rc = api_list_int(req, "person", 0, 1, INT64_MAX, &f.person_id);
-	if (rc == RC_OK)
-		rc = api_list_instant(req, "from", zone, &f.from);
-	if (rc == RC_OK)
-		rc = api_list_instant(req, "to", zone, &f.to);
+	rc = api_list_query(req, allowed, HISTORY_LIST_DEFAULT, HISTORY_LIST_MAX, &q);
 	if (rc != RC_OK)
 		return rc;
-	f.limit = (int)limit;
+	f.limit = (int)q.limit;
+	f.before_id = q.before;
+	f.person_id = q.person;
+	f.from = q.from;
+	f.to = q.to;
 	f.status = http_query(req, "status");
 	for (k = 0; f.status && statuses[k] && strcmp(statuses[k], f.status) != 0; k++)
 		;
@@ -43,20 +35,20 @@ enum rc api_calls_list(struct http_req *req)
 	rc = history_calls(req->db, &f, &rows);
 	if (rc != RC_OK)
 		return http_fail(req, rc, "could not read the calls");
-	api_list_iso_fields(rows, zone, times);
+	api_list_iso_fields(rows, q.zone, times);
 	json_array_foreach(rows, i, row)
 	{
 		static const char *const leg_times[] = {"created_at", NULL};
 		json_t *vm = json_object_get(row, "voicemail");
 
-		api_list_iso_fields(json_object_get(row, "legs"), zone, leg_times);
+		api_list_iso_fields(json_object_get(row, "legs"), q.zone, leg_times);
 		if (json_is_object(vm)) {
 			json_t *one = json_array();
 
 			json_array_append(one, vm);
-			api_list_iso_fields(one, zone, leg_times);
+			api_list_iso_fields(one, q.zone, leg_times);
 			json_decref(one);
 		}
 	}
-	return http_reply_json(req, 200, api_list_page("calls", rows, limit));
+	return http_reply_json(req, 200, api_list_page("calls", rows, q.limit));
 }

@@ -115,3 +115,24 @@ json_t *api_list_page(const char *key, json_t *rows, int64_t limit)
 	                 (int64_t)n >= limit && json_is_integer(last) ? json_integer(json_integer_value(last))
 	                                                              : json_null());
 }
+
+enum rc api_list_query(struct http_req *req, const char *const *allowed, int64_t def, int64_t max,
+                       struct api_list_query *q)
+{
+	enum rc rc;
+
+	memset(q, 0, sizeof *q);
+	api_list_zone(req, q->zone, sizeof q->zone);
+	rc = api_list_params(req, allowed);
+	if (rc == RC_OK)
+		rc = api_list_int(req, "limit", def, 1, max, &q->limit);
+	if (rc == RC_OK)
+		rc = api_list_int(req, "before", 0, 1, INT64_MAX, &q->before);
+	if (rc == RC_OK)
+		rc = api_list_int(req, "person", 0, 1, INT64_MAX, &q->person);
+	if (rc == RC_OK)
+		rc = api_list_instant(req, "from", q->zone, &q->from);
+	if (rc == RC_OK)
+		rc = api_list_instant(req, "to", q->zone, &q->to);
+	return rc;
+}

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "http/http.h"
+#include "rotation/tz.h"
 
 /* Every query parameter name of req is in allowed (NULL-terminated); else a 400 naming the first
  * unknown one (http_fail already called). */
@@ -26,6 +27,16 @@ enum rc api_list_instant(struct http_req *req, const char *name, const char *zon
 
 /* The team's zone: the latest rotation version's, else PLANTAO_TZ. */
 void api_list_zone(struct http_req *req, char *out, size_t len);
+
+/* The part every lead's list reads the same way: unknown parameters refused, limit (def, at most
+ * max), before, person, from and to (in the team's zone, zone filled). A 400 naming the bad
+ * parameter otherwise (http_fail already called). */
+struct api_list_query {
+	int64_t limit, before, person, from, to;
+	char zone[TZ_NAME_MAX + 1];
+};
+enum rc api_list_query(struct http_req *req, const char *const *allowed, int64_t def, int64_t max,
+                       struct api_list_query *q);
 
 /* Replaces integer field name of every row of rows by its ISO 8601 text in zone and keeps the
  * number as name_unix. NULLs stay NULL. */

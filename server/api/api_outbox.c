@@ -13,28 +13,20 @@ enum rc api_outbox_list(struct http_req *req)
 	static const char *const allowed[] = {"limit", "before", "status", "kind", "person", "from", "to", NULL};
 	static const char *const times[] = {"created_at", "sent_at", "updated_at", "twilio_status_at", NULL};
 	struct history_filter f;
-	char zone[TZ_NAME_MAX + 1];
-	int64_t limit;
+	struct api_list_query q;
 	json_t *rows = NULL, *row;
 	size_t i;
 	enum rc rc;
 
 	memset(&f, 0, sizeof f);
-	api_list_zone(req, zone, sizeof zone);
-	rc = api_list_params(req, allowed);
-	if (rc == RC_OK)
-		rc = api_list_int(req, "limit", API_OUTBOX_DEFAULT_LIMIT, 1, API_OUTBOX_MAX_LIMIT, &limit);
-	if (rc == RC_OK)
-		rc = api_list_int(req, "before", 0, 1, INT64_MAX, &f.before_id);
-	if (rc == RC_OK)
-		rc = api_list_int(req, "person", 0, 1, INT64_MAX, &f.person_id);
-	if (rc == RC_OK)
-		rc = api_list_instant(req, "from", zone, &f.from);
-	if (rc == RC_OK)
-		rc = api_list_instant(req, "to", zone, &f.to);
+	rc = api_list_query(req, allowed, API_OUTBOX_DEFAULT_LIMIT, API_OUTBOX_MAX_LIMIT, &q);
 	if (rc != RC_OK)
 		return rc;
-	f.limit = (int)limit;
+	f.limit = (int)q.limit;
+	f.before_id = q.before;
+	f.person_id = q.person;
+	f.from = q.from;
+	f.to = q.to;
 	f.status = http_query(req, "status");
 	if (f.status && (!*f.status || strlen(f.status) > 32))
 		return http_fail(req, RC_INVALID, "status: expected an outbox status or 'dead'");
@@ -55,6 +47,6 @@ enum rc api_outbox_list(struct http_req *req)
 		                    json_boolean(json_is_true(json_object_get(row, "dead_letter")) ||
 		                                 json_integer_value(json_object_get(row, "dead_letter"))));
 	}
-	api_list_iso_fields(rows, zone, times);
-	return http_reply_json(req, 200, api_list_page("outbox", rows, limit));
+	api_list_iso_fields(rows, q.zone, times);
+	return http_reply_json(req, 200, api_list_page("outbox", rows, q.limit));
 }
