@@ -2,13 +2,11 @@
  * server/ops/service.c — sd_notify, the engine watchdog and the SIGHUP reload (service.h).
  *
  * The watchdog must fail when the engine stops, not when the process merely lives: a ping
- * from a thread of its own would keep a hung engine alive forever. The engine thread proves
- * it ticks by consuming wake-ups (app_engine_wait clears app->wake_pending on every tick):
- * this thread posts one (app_wake_engine) at most once a second and watches, every
- * SAMPLE_MS, for the flag to be cleared. A flag that stays set for WATCHDOG_USEC/2 means no
- * tick took a wake-up in that time. A busy server whose handlers post wake-ups all the time
- * still shows the flag cleared between them: the engine clears it each tick and the flag is
- * sampled twenty times a second.
+ * from a thread of its own would keep a hung engine alive forever. The engine thread stamps
+ * the end of each tick (engine_last_tick_us(), an atomic it writes every ENGINE_TICK_MS or
+ * sooner); every WATCHDOG_USEC/4 this thread reads it and pings only when that stamp is at
+ * most WATCHDOG_USEC/2 old (service_watchdog_decide). A tick blocked in a job, a clock read
+ * or a database lock stops the stamp, so the pings stop and systemd restarts the service.
  */
 #include "ops/service.h"
 
@@ -28,9 +26,9 @@
 #include "core/app.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "outbox/engine.h"
 
 #define SAMPLE_MS       50
-#define PROBE_EVERY_US  1000000LL
 #define ENV_LINE_MAX    4096
 #define LEVEL_NAME_SIZE 16
 
@@ -76,44 +74,47 @@ static void sleep_ms(int ms)
 		;
 }
 
+enum service_watchdog service_watchdog_decide(int64_t now_us, int64_t last_tick_us, int64_t watchdog_us, bool stalled)
+{
+	if (last_tick_us > 0 && now_us - last_tick_us <= watchdog_us / 2)
+		return stalled ? SERVICE_WD_PING_AGAIN : SERVICE_WD_PING;
+	return stalled ? SERVICE_WD_WITHHOLD : SERVICE_WD_STALLED;
+}
+
 static void *watchdog(void *arg)
 {
 	struct service *s = arg;
-	int64_t now = clock_mono_us(), alive = now, probe_at = 0, last_ping = 0;
-	int64_t interval = s->watchdog_us / 4, stall = s->watchdog_us / 2;
-	bool probing = false, stalled = false;
+	int64_t now, last_ping = 0, stalled_at = 0;
+	int64_t interval = s->watchdog_us / 4;
+	bool stalled = false;
 	char msg[160];
 
 	while (!s->stop) {
 		now = clock_mono_us();
-		if (probing && !app_wake_is_pending(s->app)) {
-			alive = now;
-			probing = false;
-		}
-		if (!probing && now - probe_at >= PROBE_EVERY_US) {
-			app_wake_engine(s->app);
-			probe_at = now;
-			probing = true;
-		}
 		if (now - last_ping >= interval) {
+			int64_t tick = engine_last_tick_us();
+
 			last_ping = now;
-			if (now - alive <= stall) {
-				service_notify(stalled ? "WATCHDOG=1\nSTATUS=serving (the engine ticks again)"
-				                       : "WATCHDOG=1");
-				if (stalled)
-					log_warn("watchdog: the engine ticks again after %lld s; systemd is pinged "
-					         "again",
-					         (long long)((now - alive) / 1000000));
+			switch (service_watchdog_decide(now, tick, s->watchdog_us, stalled)) {
+			case SERVICE_WD_PING: service_notify("WATCHDOG=1"); break;
+			case SERVICE_WD_PING_AGAIN:
+				service_notify("WATCHDOG=1\nSTATUS=serving (the engine ticks again)");
+				log_warn("watchdog: the engine ticks again after %lld s stalled; systemd is pinged "
+				         "again",
+				         (long long)((now - stalled_at) / 1000000));
 				stalled = false;
-			} else if (!stalled) {
+				break;
+			case SERVICE_WD_STALLED:
 				stalled = true;
+				stalled_at = tick;
 				log_err("watchdog: the engine thread has not ticked for %lld s: no page, call or text "
-				        "goes "
-				        "out; watchdog pings withheld so that systemd restarts plantao",
-				        (long long)((now - alive) / 1000000));
+				        "goes out; watchdog pings withheld so that systemd restarts plantao",
+				        (long long)((now - tick) / 1000000));
 				snprintf(msg, sizeof msg, "STATUS=engine stalled for %lld s: pages are not going out",
-				         (long long)((now - alive) / 1000000));
+				         (long long)((now - tick) / 1000000));
 				service_notify(msg);
+				break;
+			case SERVICE_WD_WITHHOLD: break;
 			}
 		}
 		sleep_ms(SAMPLE_MS);

@@ -12,6 +12,7 @@
 #define PLANTAO_SERVICE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/rc.h"
 
@@ -23,12 +24,24 @@ bool service_notify(const char *msg);
 
 /*
  * Starts the watchdog thread when systemd asked for one (WATCHDOG_USEC set, WATCHDOG_PID unset or
- * ours): every WATCHDOG_USEC/4 it sends WATCHDOG=1, but only while the engine thread has taken a
- * wake-up (app_wake_engine) within the last WATCHDOG_USEC/2; a stalled engine stops the pings,
+ * ours): every WATCHDOG_USEC/4 it sends WATCHDOG=1, but only while the engine thread has finished
+ * a tick (engine_last_tick_us) within the last WATCHDOG_USEC/2; a stalled engine stops the pings,
  * is logged at ERROR and shown in STATUS=, and systemd restarts the service. *out is NULL (and
  * RC_OK) when no watchdog was asked for. Stop with service_stop() before app_release().
  */
 enum rc service_start(struct app *app, struct service **out);
+
+/* What the watchdog does at one of its WATCHDOG_USEC/4 beats. */
+enum service_watchdog {
+	SERVICE_WD_PING,       /* the engine ticked recently: WATCHDOG=1 */
+	SERVICE_WD_PING_AGAIN, /* it ticks again after a stall: WATCHDOG=1, STATUS= and a warning */
+	SERVICE_WD_STALLED,    /* it has just been found stalled: no ping, an ERROR and STATUS= */
+	SERVICE_WD_WITHHOLD,   /* still stalled: no ping */
+};
+/* The watchdog's decision at now_us (clock_mono_us) given the engine's last finished tick
+ * (engine_last_tick_us; 0 or less: never), WATCHDOG_USEC and whether it was stalled at the last
+ * beat: a tick at most watchdog_us/2 old pings. */
+enum service_watchdog service_watchdog_decide(int64_t now_us, int64_t last_tick_us, int64_t watchdog_us, bool stalled);
 void service_stop(struct service *s);
 
 /*

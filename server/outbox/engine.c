@@ -15,6 +15,7 @@
 #include "outbox/engine.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -46,6 +47,10 @@ static const struct engine_job mail_jobs[] = {
 };
 
 #define MAX_JOBS 8
+
+/* clock_mono_us() at the end of the engine thread's last tick: the systemd watchdog
+ * (ops/service.c) pings only while it is recent. */
+static _Atomic int64_t last_tick_us;
 
 struct worker {
 	struct app *app;
@@ -106,6 +111,8 @@ static void *loop(void *arg)
 			if (rc != RC_OK)
 				log_warn("%s: %s: %s", w->name, w->jobs[i].name, rc_str(rc));
 		}
+		if (w->wakeable)
+			atomic_store(&last_tick_us, clock_mono_us());
 		tick_sleep(w);
 	}
 	for (i = 0; i < w->n_jobs; i++)
@@ -138,6 +145,7 @@ enum rc engine_start(struct app *app, struct engine **out)
 	if (!e)
 		return RC_INTERNAL;
 	log_info("engine: instance %s", instance_id()); /* fixes the id's start time */
+	atomic_store(&last_tick_us, clock_mono_us());   /* a thread that never ticks is stalled from now */
 	rc = start_worker(&e->paging, app, "engine", paging_jobs, sizeof paging_jobs / sizeof paging_jobs[0], true);
 	if (rc == RC_OK)
 		rc = start_worker(&e->mail, app, "imap", mail_jobs, sizeof mail_jobs / sizeof mail_jobs[0], false);
@@ -147,6 +155,11 @@ enum rc engine_start(struct app *app, struct engine **out)
 	}
 	*out = e;
 	return RC_OK;
+}
+
+int64_t engine_last_tick_us(void)
+{
+	return atomic_load(&last_tick_us);
 }
 
 void engine_stop(struct engine *e)

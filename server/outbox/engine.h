@@ -37,5 +37,8 @@ struct engine_job {
 enum rc engine_start(struct app *app, struct engine **out);
 /* Asks the thread to finish its current job, waits for it, frees. */
 void engine_stop(struct engine *e);
+/* clock_mono_us() when the engine thread last finished a tick (every job run once), or when
+ * engine_start() was called if it has not finished one since. Any thread may read it. */
+int64_t engine_last_tick_us(void);
 
 #endif
