@@ -106,19 +106,14 @@ bool cli_hold_database(const char *db_path, char *err, size_t errlen)
 	return true; /* fd stays open, and the lock held, until the process exits */
 }
 
-static int move_aside(const char *from, const char *to)
-{
-	return rename(from, to) == 0 || errno == ENOENT ? 0 : -1;
-}
-
 int cli_restore(const struct cfg *c, const char *shown, const char *file)
 {
-	char staging[PATH_SIZE], aside[PATH_SIZE], a[PATH_SIZE + 8], b[PATH_SIZE + 8], stamp[32], err[512];
+	char staging[PATH_SIZE], aside[PATH_SIZE], a[PATH_SIZE + 8], stamp[32], err[512];
 	struct backup_report r;
 	time_t now = (time_t)clock_now();
 	struct tm tm;
 	int version = 0, fd = -1, status = 1;
-	bool exists;
+	bool exists, kept = false;
 
 	if (db_is_url(c->db_path)) {
 		fprintf(stderr, "plantao restore: %s is a PostgreSQL database: restore a pg_dump with pg_restore\n",
@@ -160,25 +155,40 @@ int cli_restore(const struct cfg *c, const char *shown, const char *file)
 		goto out;
 	}
 	if (exists) {
-		/* the old database alone in one file, then out of the way with its WAL and shared memory */
+		/* the old database alone in one file: its WAL folded in, and deleted by SQLite when the
+		 * last connection closes — a WAL still there means another program has it open */
 		if (backup_checkpoint(c->db_path, err, sizeof err) != RC_OK) {
-			fprintf(stderr, "plantao restore: %s\n", err);
+			fprintf(stderr, "plantao restore: %s; nothing changed\n", err);
 			unlink(staging);
 			goto out;
 		}
 		snprintf(a, sizeof a, "%s-wal", c->db_path);
-		snprintf(b, sizeof b, "%s-wal", aside);
-		if (rename(c->db_path, aside) != 0 || move_aside(a, b) != 0) {
-			fprintf(stderr, "plantao restore: cannot move %s aside: %s\n", shown, strerror(errno));
+		if (access(a, F_OK) == 0) {
+			fprintf(stderr,
+			        "plantao restore: %s is open in another program (its write-ahead log %s-wal is still "
+			        "there): close it (a sqlite3 shell?), then restore; nothing changed\n",
+			        shown, shown);
 			unlink(staging);
 			goto out;
 		}
+		/* kept aside as a second name of the same file: the database keeps its own name until
+		 * the restored copy takes it in one rename, so no failure leaves it missing */
+		if (link(c->db_path, aside) != 0) {
+			fprintf(stderr, "plantao restore: cannot keep %s aside as %s: %s; nothing changed\n", shown,
+			        aside, strerror(errno));
+			unlink(staging);
+			goto out;
+		}
+		kept = true;
 		snprintf(a, sizeof a, "%s-shm", c->db_path);
 		unlink(a);
 	}
 	if (rename(staging, c->db_path) != 0) {
-		fprintf(stderr, "plantao restore: cannot put the restored copy in place: %s (the old database is %s)\n",
-		        strerror(errno), exists ? aside : "none");
+		fprintf(stderr, "plantao restore: cannot put the restored copy in place: %s; %s is unchanged\n",
+		        strerror(errno), shown);
+		unlink(staging);
+		if (kept)
+			unlink(aside);
 		goto out;
 	}
 	printf("restored %s (schema %d) into %s%s%s; start plantao: it upgrades the schema if it is older\n", file,

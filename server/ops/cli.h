@@ -23,8 +23,10 @@ int cli_backup(const struct cfg *c, const char *shown, const char *file);
 
 /*
  * plantao restore FILE: checks FILE is a plantao database no newer than this binary, refuses
- * while a plantao serves the database (cli_hold_database), keeps the database aside as
- * <db>.before-restore-<UTC time> and puts a copy of FILE in its place.
+ * while a plantao serves the database (cli_hold_database) or another program has it open (its
+ * WAL stays), keeps the database aside as <db>.before-restore-<UTC time> (a second name of the
+ * same file) and puts a copy of FILE in its place with one rename: whatever fails, the database
+ * is still there under its own name, and a failure changes nothing.
  */
 int cli_restore(const struct cfg *c, const char *shown, const char *file);
 

@@ -8,6 +8,7 @@ restore must never run under a live server nor put a database newer than the bin
 """
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import threading
@@ -146,6 +147,69 @@ class TestBackup(IntegrationTest):
         self.assertEqual([f for f in os.listdir(p.tmp) if "before-restore" in f], [])
         p.start()
         self.assertEqual(len(self.api_ok("GET", "/api/alerts")["alerts"]), 1)
+
+    def test_a_restore_that_fails_leaves_the_database_in_place(self):
+        """The operator restores while a sqlite3 shell still has the database open, and an old
+        restore's leftovers are in the way: the restore fails, and plantao.db is still there, whole."""
+        p = self.plantao = self.sqlite_plantao()
+        p.start()
+        for n in range(3):
+            self.api_ok("POST", "/api/alerts", json={"summary": "antes %d" % n})
+        backup = os.path.join(p.tmp, "backup.db")
+        self.assertEqual(cmd(p, "backup", backup).returncode, 0)
+        self.api_ok("POST", "/api/alerts", json={"summary": "depois do backup"})
+        p.stop()
+
+        def in_the_way(suffix):
+            """Directories where this minute's `<db>.before-restore-<time>` names would go."""
+            made = []
+            for s in range(-5, 90):
+                stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() + s))
+                d = os.path.join(p.tmp, "plantao.db.before-restore-" + stamp + suffix)
+                os.makedirs(os.path.join(d, "x"), exist_ok=True)
+                made.append(d)
+            return made
+
+        def still_whole():
+            self.assertTrue(os.path.isfile(p.db_path), os.listdir(p.tmp))
+            con = sqlite3.connect(p.db_path)
+            try:
+                self.assertEqual(con.execute("SELECT count(*) FROM alerts").fetchone()[0], 4)
+            finally:
+                con.close()
+            self.assertFalse(os.path.exists(p.db_path + ".restoring"), "the staging copy was left behind")
+
+        # a sqlite3 shell holds the database (its WAL stays), and the WAL's place aside is taken
+        shell = sqlite3.connect(p.db_path)
+        shell.execute("SELECT count(*) FROM people").fetchone()
+        blocked = in_the_way("-wal")
+        res = cmd(p, "restore", backup)
+        shell.close()
+        self.assertEqual(res.returncode, 1, res.stdout)
+        self.assertIn("plantao restore:", res.stderr)
+        still_whole()
+        for d in blocked:
+            shutil.rmtree(d)
+
+        # the old database's own place aside is taken
+        blocked = in_the_way("")
+        res = cmd(p, "restore", backup)
+        self.assertEqual(res.returncode, 1, res.stdout)
+        self.assertIn("cannot keep", res.stderr)
+        still_whole()
+        for d in blocked:
+            shutil.rmtree(d)
+
+        # nothing in the way: the backup takes its place, the old database is kept aside
+        res = cmd(p, "restore", backup)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        aside = [f for f in os.listdir(p.tmp) if f.startswith("plantao.db.before-restore-")]
+        self.assertEqual(len(aside), 1, os.listdir(p.tmp))
+        con = sqlite3.connect(os.path.join(p.tmp, aside[0]))
+        self.assertEqual(con.execute("SELECT count(*) FROM alerts").fetchone()[0], 4)
+        con.close()
+        p.start()
+        self.assertEqual(len(self.api_ok("GET", "/api/alerts")["alerts"]), 3)
 
     def test_postgresql_says_pg_dump(self):
         p = self.plantao = self.sqlite_plantao()
