@@ -2,8 +2,8 @@
  * db/calls.h — the support line's records: support_calls (one per incoming CallSid),
  * support_chain (the people that call may dial, in order, fixed when it arrived),
  * support_legs (each person dialled for a call, with the chain position and the acceptance
- * pressed in the whisper) and voicemails. Written by the voice webhooks (server/twilio/voice.c), read by GET
- * /api/calls.
+ * pressed in the whisper) and voicemails. Written by the voice webhooks (server/twilio/voice.c); GET
+ * /api/calls reads them through db/history.c.
  *
  * Twilio retries a webhook whose answer it did not get: every insert here is keyed (CallSid,
  * (call, leg), voicemail CallSid) so a retry finds the row it made the first time.
@@ -17,9 +17,7 @@
 
 #include "db/db.h"
 
-#define CALLS_SID_MAX      64
-#define CALLS_LIST_DEFAULT 50
-#define CALLS_LIST_MAX     500
+#define CALLS_SID_MAX 64
 
 struct calls_call {
 	int64_t id;
@@ -87,8 +85,5 @@ struct calls_voicemail {
 enum rc calls_voicemail_add(struct db *db, const struct calls_voicemail *vm, int64_t *id, bool *created);
 /* Sets the transcription of the voicemail of call_sid. RC_NOT_FOUND when there is none. */
 enum rc calls_voicemail_transcription(struct db *db, const char *call_sid, const char *text);
-
-/* The newest calls first (limit 1..CALLS_LIST_MAX), each with legs and voicemail, as a new JSON array. */
-enum rc calls_list(struct db *db, int limit, json_t **out);
 
 #endif

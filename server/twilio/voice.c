@@ -685,25 +685,3 @@ enum rc voice_unknown_route(struct http_req *req)
 {
 	return fallback(req, http_fail(req, RC_NOT_FOUND, "no voice route for %s", req->path), FALLBACK_VOICEMAIL);
 }
-
-/* ---------------------------------------------------------------- API */
-
-enum rc voice_api_calls(struct http_req *req)
-{
-	const char *l = http_query(req, "limit");
-	long limit = CALLS_LIST_DEFAULT;
-	char *end;
-	json_t *a;
-	enum rc rc;
-
-	if (l) {
-		limit = strtol(l, &end, 10);
-		if (!l[0] || *end || limit < 1 || limit > CALLS_LIST_MAX)
-			return http_fail(req, RC_INVALID, "limit: expected a whole number from 1 to %d",
-			                 CALLS_LIST_MAX);
-	}
-	rc = calls_list(req->db, (int)limit, &a);
-	if (rc != RC_OK)
-		return rc;
-	return http_reply_json(req, 200, json_pack("{s:o}", "calls", a));
-}

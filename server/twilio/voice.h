@@ -37,7 +37,4 @@ enum rc voice_voicemail(struct http_req *req);
 enum rc voice_transcription(struct http_req *req);
 enum rc voice_unknown_route(struct http_req *req);
 
-/* GET /api/calls[?limit=]: the calls with their legs, outcome and voicemail (HTTP_PERM_READ). */
-enum rc voice_api_calls(struct http_req *req);
-
 #endif
