@@ -4,6 +4,7 @@
  */
 #include "audit.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,10 +87,10 @@ enum rc audit_query(struct db *db, const struct audit_filter *f, json_t **out)
 	        "AND (?5 IS NULL OR actor = ?5) AND (?6 <= 0 OR at >= ?6) AND (?7 <= 0 OR at < ?7) "
 	        "AND (?8 <= 0 OR actor = ?9 OR actor LIKE ?10 OR (action LIKE 'people.%' AND entity_id = ?8) "
 	        "OR actor IN (SELECT 'sms:' || phone FROM people WHERE id = ?8) "
-	        "OR actor IN (SELECT 'keypad:' || phone FROM people WHERE id = ?8)) "
+	        "OR actor IN (SELECT 'keypad:' || phone FROM people WHERE id = ?8) OR actor LIKE ?11) "
 	        "ORDER BY id DESC LIMIT ?1";
 	struct db_stmt *st = db_prepare(db, sql);
-	char like[80] = "", person[40] = "", person_like[48] = "";
+	char like[80] = "", person[40] = "", person_like[48] = "", by_phone[56] = "";
 	json_t *rows = NULL, *row;
 	int limit = f->limit;
 	size_t i;
@@ -102,6 +103,7 @@ enum rc audit_query(struct db *db, const struct audit_filter *f, json_t **out)
 	if (f->person_id > 0) {
 		snprintf(person, sizeof person, "person:%lld", (long long)f->person_id);
 		snprintf(person_like, sizeof person_like, "person:%lld %%", (long long)f->person_id);
+		snprintf(by_phone, sizeof by_phone, "%%/person:%lld %%", (long long)f->person_id);
 	}
 	if (limit < 1 || limit > AUDIT_LIST_MAX)
 		limit = AUDIT_LIST_DEFAULT;
@@ -109,7 +111,7 @@ enum rc audit_query(struct db *db, const struct audit_filter *f, json_t **out)
 	    db_bind_opt_text(st, 3, f->action ? like : NULL) || db_bind_int64(st, 4, f->entity_id) ||
 	    db_bind_opt_text(st, 5, f->actor) || db_bind_int64(st, 6, f->from) || db_bind_int64(st, 7, f->to) ||
 	    db_bind_int64(st, 8, f->person_id) || db_bind_text(st, 9, person, -1, DB_STATIC) ||
-	    db_bind_text(st, 10, person_like, -1, DB_STATIC))
+	    db_bind_text(st, 10, person_like, -1, DB_STATIC) || db_bind_text(st, 11, by_phone, -1, DB_STATIC))
 		return db_bind_failed(db, st, "audit_query");
 	rc = db_rows_json(db, st, &rows);
 	if (rc != RC_OK)
@@ -151,29 +153,59 @@ enum rc audit_find_actor(struct db *db, const char *action, int64_t entity_id, c
 	return rc;
 }
 
+void audit_actor_phone(char out[AUDIT_ACTOR_MAX], const char *via, const char *phone, int64_t person_id,
+                       const char *name)
+{
+	char masked[LOG_PHONE_MAX];
+
+	snprintf(out, AUDIT_ACTOR_MAX, "%s:%s/person:%lld %s", via, log_phone(phone ? phone : "", masked),
+	         (long long)person_id, name ? name : "");
+}
+
+/* "person:3 Ana" -> 3 and "Ana"; false when text is not that. */
+static bool parse_person(const char *text, long long *id, const char **name)
+{
+	char *end;
+
+	if (strncmp(text, "person:", 7) != 0)
+		return false;
+	*id = strtoll(text + 7, &end, 10);
+	if (end == text + 7 || *id <= 0)
+		return false;
+	*name = *end == ' ' ? end + 1 : "";
+	return true;
+}
+
+/* "sms:…" / "keypad:…": the phone, and the person when audit_actor_phone wrote it. */
+static json_t *phone_actor(const char *kind, const char *rest)
+{
+	const char *slash = strstr(rest, "/person:"), *name;
+	long long id;
+
+	if (slash && parse_person(slash + 1, &id, &name))
+		return json_pack("{s:s, s:I, s:s, s:s%}", "kind", kind, "person_id", (json_int_t)id, "name", name,
+		                 "phone", rest, (size_t)(slash - rest));
+	return json_pack("{s:s, s:s}", "kind", kind, "phone", rest);
+}
+
 json_t *audit_actor_json(const char *actor)
 {
-	const char *rest;
-	char *end;
+	const char *rest, *name;
 	long long id;
 
 	if (!actor)
 		return json_null();
-	if (strncmp(actor, "person:", 7) == 0) {
-		id = strtoll(actor + 7, &end, 10);
-		if (end != actor + 7 && id > 0)
-			return json_pack("{s:s, s:I, s:s}", "kind", "person", "person_id", (json_int_t)id, "name",
-			                 *end == ' ' ? end + 1 : "");
-	}
+	if (parse_person(actor, &id, &name))
+		return json_pack("{s:s, s:I, s:s}", "kind", "person", "person_id", (json_int_t)id, "name", name);
 	if (strncmp(actor, "token:", 6) == 0)
 		return json_pack("{s:s, s:s}", "kind", "token", "name", actor + 6);
 	if (strncmp(actor, "sms:", 4) == 0) {
 		rest = actor + 4;
 		if (strncmp(rest, "whatsapp:", 9) == 0)
 			rest += 9;
-		return json_pack("{s:s, s:s}", "kind", "phone", "phone", rest);
+		return phone_actor("phone", rest);
 	}
 	if (strncmp(actor, "keypad:", 7) == 0)
-		return json_pack("{s:s, s:s}", "kind", "keypad", "phone", actor + 7);
+		return phone_actor("keypad", actor + 7);
 	return json_pack("{s:s, s:s}", "kind", "system", "name", actor);
 }

@@ -55,9 +55,22 @@ enum rc audit_find_actor(struct db *db, const char *action, int64_t entity_id, c
 /*
  * What an actor text says, as a new JSON object: {"kind":"person","person_id":3,"name":"Ana"}
  * for "person:3 Ana", {"kind":"token","name":"ops"} for "token:ops", {"kind":"phone",
- * "phone":"+55…"} for "sms:+55…", {"kind":"keypad","phone":"+55…"} for "keypad:+55…", else
+ * "phone":"+55…"} for "sms:+55…", {"kind":"keypad","phone":"+55…"} for "keypad:+55…", the
+ * same with "person_id" and "name" for audit_actor_phone's texts, else
  * {"kind":"system","name":actor} ("pager", "twilio", "engine").
  */
 json_t *audit_actor_json(const char *actor);
+
+/* Longest text audit_actor_phone writes, with its NUL. */
+#define AUDIT_ACTOR_MAX 160
+
+/*
+ * The actor of something a person did from their phone, into out: via is "sms" (a text reply)
+ * or "keypad" (a key pressed on an alert call); the phone is masked as the logs show it (LGPD,
+ * log_phone), then the person: "sms:+55 11 9****-4321/person:3 Bruno Lima". audit_query's
+ * person filter finds these rows by the person id; audit_actor_json reads them back.
+ */
+void audit_actor_phone(char out[AUDIT_ACTOR_MAX], const char *via, const char *phone, int64_t person_id,
+                       const char *name);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "db/alerts.h"
+#include "db/audit.h"
 #include "db/db.h"
 #include "db/escalation.h"
 #include "db/outbox.h"
@@ -156,6 +157,37 @@ static enum rc stop_pages(struct db *db, int64_t id, int64_t spare_person_id, in
 	return rc;
 }
 
+/*
+ * The audit row of an acknowledgment or resolve a person made from their phone (issue 13 item
+ * 4): via "sms" (a text reply) or "call" (the keypad of an alert call). The actor names the
+ * person and their phone masked as in the logs (audit_actor_phone); the console's acks write
+ * their own row (server/api/api_alerts.c). Inside the caller's transaction.
+ */
+static enum rc audit_by_phone(struct db *db, int64_t id, int64_t person_id, const char *via, bool ack,
+                              const char *before)
+{
+	const char *how = strcmp(via, "call") == 0 ? "keypad" : "sms";
+	char actor[AUDIT_ACTOR_MAX], masked[LOG_PHONE_MAX];
+	struct person who;
+	json_t *detail;
+	enum rc rc = people_get(db, person_id, &who);
+
+	if (rc != RC_OK)
+		return rc == RC_NOT_FOUND ? RC_OK : rc; /* nobody to name: the alert row says how */
+	audit_actor_phone(actor, how, who.phone, person_id, who.name);
+	detail = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "via", how, "person_id", (json_int_t)person_id, "name",
+	                   who.name, "phone", log_phone(who.phone, masked), "before", before, "after",
+	                   ack ? "acknowledged" : "resolved");
+	rc = detail ? audit_log(db, actor, ack ? "alert.ack" : "alert.resolve", id, detail) : RC_INTERNAL;
+	json_decref(detail);
+	return rc;
+}
+
+static bool is_by_phone(const char *via)
+{
+	return strcmp(via, "sms") == 0 || strcmp(via, "call") == 0;
+}
+
 enum rc alerts_ack_tx(struct app *app, struct db *db, int64_t id, int64_t person_id, const char *via, int64_t now,
                       bool *changed)
 {
@@ -175,6 +207,8 @@ enum rc alerts_ack_tx(struct app *app, struct db *db, int64_t id, int64_t person
 	rc = alerts_set_acked(db, id, person_id, via, now);
 	if (rc == RC_OK)
 		rc = alerts_cancel_calls(db, id, now, NULL);
+	if (rc == RC_OK && person_id > 0 && is_by_phone(via))
+		rc = audit_by_phone(db, id, person_id, via, true, a.status);
 	if (rc != RC_OK)
 		return rc;
 	if (person_id > 0)
@@ -228,6 +262,7 @@ enum rc alerts_resolve_tx(struct app *app, struct db *db, int64_t id, const char
 static enum rc in_tx(struct app *app, struct db *db, int64_t id, int64_t person_id, const char *via, bool ack,
                      bool *changed)
 {
+	struct alerts_row before;
 	bool ch = false;
 	enum rc rc = db_begin(db);
 
@@ -235,8 +270,13 @@ static enum rc in_tx(struct app *app, struct db *db, int64_t id, int64_t person_
 		*changed = false;
 	if (rc != RC_OK)
 		return rc;
-	rc = ack ? alerts_ack_tx(app, db, id, person_id, via, clock_now(), &ch)
-	         : alerts_resolve_tx(app, db, id, via, clock_now(), &ch);
+	if (!ack && person_id > 0 && is_by_phone(via))
+		rc = alerts_load(db, id, &before);
+	if (rc == RC_OK)
+		rc = ack ? alerts_ack_tx(app, db, id, person_id, via, clock_now(), &ch)
+		         : alerts_resolve_tx(app, db, id, via, clock_now(), &ch);
+	if (rc == RC_OK && ch && !ack && person_id > 0 && is_by_phone(via))
+		rc = audit_by_phone(db, id, person_id, via, false, before.status);
 	if (rc == RC_OK)
 		rc = db_commit(db);
 	if (rc != RC_OK) {
@@ -446,7 +486,7 @@ enum rc alerts_sms_command(struct app *app, struct db *db, int64_t person_id, co
 	if (verb == VERB_ACK || verb == VERB_ACK_ONE)
 		rc = alerts_ack(app, db, id, person_id, "sms", &changed);
 	else
-		rc = alerts_resolve(app, db, id, "sms", &changed);
+		rc = in_tx(app, db, id, person_id, "sms", false, &changed);
 	if (rc == RC_NOT_FOUND)
 		return buf_printf(reply, L(app, "Alerta %lld não existe.", "Alert %lld does not exist."),
 		                  (long long)id);

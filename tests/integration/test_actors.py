@@ -96,8 +96,9 @@ class TestAckActors(ActorTest):
         wait_until(lambda: self.alert(aid)["status"] == "acknowledged", what="acknowledged")
         a = self.alert(aid)
         self.assertEqual(a["acked_actor"]["kind"], "phone")
+        # the phone as the logs show it (LGPD), the person by id and name
         self.assertEqual((a["acked_actor"]["phone"], a["acked_actor"]["name"], a["acked_actor"]["person_id"]),
-                         (ANA, "Ana Souza", self.ana))
+                         ("+55 11 9****-0001", "Ana Souza", self.ana))
 
 
 class TestAuditList(ActorTest):
@@ -133,3 +134,73 @@ class TestAuditList(ActorTest):
         self.assertIn("acton", err["error"]["message"])
         self.assertEqual(self.api("GET", "/api/audit?from=ontem")[0], 400)
         self.assertEqual(self.api("GET", "/api/audit?limit=0")[0], 400)
+
+
+CARLA = "+5511990000003"
+BRUNO_MASKED, CARLA_MASKED = "+55 11 9****-0002", "+55 11 9****-0003"
+
+
+class TestPhoneAndKeypadActors(ActorTest):
+    """Bruno acknowledges a page by replying the word it suggests, Carla by pressing 1 on the
+    call: the audit log lists both with who (person, name, the phone masked as in the logs) and
+    how (sms, keypad), and each alert's timeline names them."""
+
+    def test_acks_by_sms_and_keypad_are_audited_with_who_and_how(self):
+        carla = self.api_ok("POST", "/api/people", json={"name": "Carla Dias", "phone": CARLA}, expect=201)["id"]
+        # a warning texts Bruno; he replies "assumir" (the word the page suggests)
+        self.api_ok("PUT", "/api/escalation", json={"steps": [{"target": self.bruno, "timeout_s": 60}],
+                                                    "rounds": 1})
+        status, body, _ = self.api("POST", "/api/alerts", json={"summary": "fila parada", "severity": "warning"})
+        self.assertEqual(status, 202, body)
+        by_sms = body["id"]
+        page = self.sim.expect_sms(BRUNO, containing="Alerta %d" % by_sms)
+        self.assertIn("assumir", page.body)
+        [r] = self.sim.incoming_sms(BRUNO, "assumir")
+        self.assertIn("Alerta %d assumido por você" % by_sms, r)
+        self.sim.expect_sms(BRUNO, containing="Alerta %d assumido por Bruno Lima" % by_sms)
+
+        # a critical alert calls Carla, who presses 1
+        self.api_ok("PUT", "/api/escalation", json={"steps": [{"target": carla, "timeout_s": 60}], "rounds": 1})
+        self.sim.phone(CARLA).answers(digits="1")
+        status, body, _ = self.api("POST", "/api/alerts", json={"summary": "db1 fora do ar", "severity": "critical"})
+        self.assertEqual(status, 202, body)
+        by_keypad = body["id"]
+        call = self.sim.expect_call(CARLA, timeout=30)
+        self.assertEqual(call.pressed, "1")
+        wait_until(lambda: self.alert(by_keypad)["status"] == "acknowledged", timeout=30, what="keypad ack")
+
+        rows = self.api_ok("GET", "/api/audit?action=alert.ack")["audit"]
+        got = {r["entity_id"]: r for r in rows}
+        self.assertEqual(set(got), {by_sms, by_keypad}, rows)
+        self.assertEqual(got[by_sms]["actor_info"], {"kind": "phone", "person_id": self.bruno, "name": "Bruno Lima",
+                                                     "phone": BRUNO_MASKED})
+        self.assertEqual((got[by_sms]["detail"]["via"], got[by_sms]["detail"]["before"],
+                          got[by_sms]["detail"]["after"]), ("sms", "triggered", "acknowledged"))
+        self.assertEqual(got[by_keypad]["actor_info"], {"kind": "keypad", "person_id": carla, "name": "Carla Dias",
+                                                        "phone": CARLA_MASKED})
+        self.assertEqual(got[by_keypad]["detail"]["via"], "keypad")
+        # the whole phone is nowhere in the audit rows (as in the logs)
+        for r in rows:
+            self.assertNotIn(BRUNO, repr(r))
+            self.assertNotIn(CARLA, repr(r))
+        # each one's audit page lists what they did
+        self.assertIn(by_sms, [r["entity_id"] for r in self.api_ok(
+            "GET", "/api/audit?person=%d&action=alert.ack" % self.bruno)["audit"]])
+        self.assertEqual([r["entity_id"] for r in self.api_ok(
+            "GET", "/api/audit?person=%d&action=alert.ack" % carla)["audit"]], [by_keypad])
+
+        # the alerts' timelines say who
+        self.assertEqual(self.alert(by_sms)["acked_actor"], got[by_sms]["actor_info"])
+        self.assertEqual(self.alert(by_keypad)["acked_actor"], got[by_keypad]["actor_info"])
+
+        # Bruno resolves his by SMS: audited the same way
+        [r] = self.sim.incoming_sms(BRUNO, "resolver %d" % by_sms)
+        self.assertIn("resolvido", r)
+        [row] = self.api_ok("GET", "/api/audit?action=alert.resolve&entity_id=%d" % by_sms)["audit"]
+        self.assertEqual((row["actor_info"]["kind"], row["actor_info"]["person_id"], row["detail"]["via"]),
+                         ("phone", self.bruno, "sms"))
+        self.assertEqual(self.alert(by_sms)["resolved_actor"]["name"], "Bruno Lima")
+        self.sim.wait_idle()
+        with self.sim._lock:
+            for m in self.sim.messages:
+                m.consumed = True
