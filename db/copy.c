@@ -443,10 +443,11 @@ static const struct copy_table tables[] = {
         },
         {
                 "shift_requests",
-                "person_id,asked_at,expires_at",
-                3,
+                "person_id,asked_at,expires_at,replaces_person,shift_end",
+                5,
                 "SELECT * FROM shift_requests",
-                "INSERT INTO shift_requests (person_id, asked_at, expires_at) VALUES (?1, ?2, ?3)",
+                "INSERT INTO shift_requests (person_id, asked_at, expires_at, replaces_person, shift_end) "
+                "VALUES (?1, ?2, ?3, ?4, ?5)",
                 "SELECT 1 FROM shift_requests LIMIT 1",
                 NULL,
                 NULL,

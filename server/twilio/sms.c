@@ -118,7 +118,8 @@ static enum rc cmd_who(struct http_req *req, struct buf *reply)
 /* "assumir": the look-up of who is on call and the override are one transaction
  * (rotation_take), so two people taking at once are serialized and each is told whom they
  * really replaced. */
-static enum rc cmd_take(struct http_req *req, const struct person *p, struct buf *reply)
+static enum rc cmd_take(struct http_req *req, const struct person *p, const struct shift_request *asked,
+                        struct buf *reply)
 {
 	struct schedule_shift cur;
 	char zone[64], until[48], actor[64], name[PEOPLE_NAME_BYTES];
@@ -141,6 +142,12 @@ static enum rc cmd_take(struct http_req *req, const struct person *p, struct buf
 		return buf_printf(reply, en ? "You are on call already, until %s." : "Você já está de plantão, até %s.",
 		                  until);
 	people_name(req->db, cur.person_id, name, sizeof name);
+	if (asked->replaces_person && (cur.person_id != asked->replaces_person || cur.end != asked->shift_end))
+		/* changed in the instant between the check and the take (db/rotation.c has no take of
+		 * an expected shift yet): the reply below names whom it really replaced */
+		log_warn("sms: %s took the shift of person %lld until %lld, asked about person %lld until %lld",
+		         LOG_PHONE(p->phone), (long long)cur.person_id, (long long)cur.end,
+		         (long long)asked->replaces_person, (long long)asked->shift_end);
 	log_info("sms: %s takes the shift until %lld (override %lld)", LOG_PHONE(p->phone), (long long)cur.end,
 	         (long long)id);
 	app_wake_engine(req->app);
@@ -186,60 +193,101 @@ static bool phrase_is(const char *text, const char *const *phrases)
 }
 
 /*
+ * Records p's request to take cur (whom it replaces, until when) and asks for the "SIM";
+ * changed: the request is asked again because the shift changed since the first one.
+ */
+static enum rc ask_to_confirm(struct http_req *req, const struct person *p, const struct schedule_shift *cur,
+                              bool changed, struct buf *reply)
+{
+	struct shift_request asked = {cur->person_id, cur->end};
+	char zone[64], until[48], name[PEOPLE_NAME_BYTES];
+	int64_t now = clock_now();
+	bool en = app_lang_en(req->app);
+	enum rc rc = shift_requests_put(req->db, p->id, &asked, now);
+
+	if (rc != RC_OK)
+		return rc;
+	zone_at(req, now, zone, sizeof zone);
+	handoff_when(zone, en, cur->end, until, sizeof until);
+	people_name(req->db, cur->person_id, name, sizeof name);
+	if (changed)
+		rc = buf_puts(reply, L(req, "O plantão mudou desde o seu pedido; nada mudou. ",
+		                       "The shift changed since you asked; nothing changed. "));
+	if (rc == RC_OK)
+		rc = buf_printf(reply,
+		                en ? "To be on call until %s instead of %s, reply CONFIRM within %d minutes."
+		                   : "Para ficar de plantão até %s no lugar de %s, responda SIM em até %d minutos.",
+		                until, name, SHIFT_REQUEST_TTL / 60);
+	return rc;
+}
+
+/* Answers that p is on call already, until the end of cur. */
+static enum rc on_call_already(struct http_req *req, const struct schedule_shift *cur, struct buf *reply)
+{
+	char zone[64], until[48];
+
+	zone_at(req, clock_now(), zone, sizeof zone);
+	handoff_when(zone, app_lang_en(req->app), cur->end, until, sizeof until);
+	return buf_printf(reply,
+	                  app_lang_en(req->app) ? "You are on call already, until %s."
+	                                        : "Você já está de plantão, até %s.",
+	                  until);
+}
+
+/*
  * "PLANTAO ASSUMIR": taking the shift is asked for in words of its own and only done when the
  * same person confirms with "SIM" within SHIFT_REQUEST_TTL — a reply meant for a page
- * ("assumir", server/pager/alerts.c) can never move the rotation.
+ * ("assumir", server/pager/alerts.c) can never move the rotation. The request keeps the shift it
+ * was answered about, so the "SIM" takes exactly that one.
  */
 static enum rc cmd_take_ask(struct http_req *req, const struct person *p, struct buf *reply)
 {
 	struct schedule_shift cur;
-	char zone[64], until[48], name[PEOPLE_NAME_BYTES];
-	int64_t now = clock_now();
-	bool en = app_lang_en(req->app);
-	enum rc rc = rotation_oncall(req->db, now, &cur);
+	enum rc rc = rotation_oncall(req->db, clock_now(), &cur);
 
 	if (rc == RC_NOT_FOUND)
 		return buf_puts(reply, L(req, "Não há escala de plantão configurada; nada mudou.",
 		                         "There is no on-call rotation yet; nothing changed."));
 	if (rc != RC_OK)
 		return rc;
-	zone_at(req, now, zone, sizeof zone);
-	handoff_when(zone, en, cur.end, until, sizeof until);
 	if (cur.person_id == p->id)
-		return buf_printf(reply, en ? "You are on call already, until %s." : "Você já está de plantão, até %s.",
-		                  until);
-	rc = shift_requests_put(req->db, p->id, now);
-	if (rc != RC_OK)
-		return rc;
-	people_name(req->db, cur.person_id, name, sizeof name);
-	return buf_printf(reply,
-	                  en ? "To be on call until %s instead of %s, reply CONFIRM within %d minutes."
-	                     : "Para ficar de plantão até %s no lugar de %s, responda SIM em até %d minutos.",
-	                  until, name, SHIFT_REQUEST_TTL / 60);
+		return on_call_already(req, &cur, reply);
+	return ask_to_confirm(req, p, &cur, false, reply);
 }
 
-/* "SIM" / "CONFIRM": takes the shift when this person asked for it within SHIFT_REQUEST_TTL. */
+/*
+ * "SIM" / "CONFIRM": takes the shift when this person asked for it within SHIFT_REQUEST_TTL and
+ * it is still the one they were told about (same person on call, same end); when a hand-off or
+ * an override changed it meanwhile, nothing is taken: the reply says so and asks again about the
+ * shift as it is now.
+ */
 static enum rc cmd_take_confirm(struct http_req *req, const struct person *p, struct buf *reply)
 {
 	struct schedule_shift cur;
-	char zone[64], until[48];
+	struct shift_request asked;
 	int64_t now = clock_now();
 	bool open = false;
-	enum rc rc = shift_requests_take(req->db, p->id, now, &open);
+	enum rc rc = shift_requests_take(req->db, p->id, now, &open, &asked);
 
 	if (rc != RC_OK)
 		return rc;
-	if (open)
-		return cmd_take(req, p, reply);
+	rc = rotation_oncall(req->db, now, &cur);
+	if (rc != RC_OK && rc != RC_NOT_FOUND)
+		return rc;
+	if (open && rc == RC_NOT_FOUND)
+		return buf_puts(reply, L(req, "Não há escala de plantão configurada; nada mudou.",
+		                         "There is no on-call rotation yet; nothing changed."));
 	/* Twilio retrying the confirming text, or a stray "sim": nothing to confirm. */
-	if (rotation_oncall(req->db, now, &cur) == RC_OK && cur.person_id == p->id) {
-		zone_at(req, now, zone, sizeof zone);
-		handoff_when(zone, app_lang_en(req->app), cur.end, until, sizeof until);
-		return buf_printf(reply,
-		                  app_lang_en(req->app) ? "You are on call already, until %s."
-		                                        : "Você já está de plantão, até %s.",
-		                  until);
+	if (rc == RC_OK && cur.person_id == p->id)
+		return on_call_already(req, &cur, reply);
+	if (open && asked.replaces_person && (cur.person_id != asked.replaces_person || cur.end != asked.shift_end)) {
+		log_info("sms: %s confirmed a shift that changed since (person %lld until %lld, now %lld until %lld)",
+		         LOG_PHONE(p->phone), (long long)asked.replaces_person, (long long)asked.shift_end,
+		         (long long)cur.person_id, (long long)cur.end);
+		return ask_to_confirm(req, p, &cur, true, reply);
 	}
+	if (open)
+		return cmd_take(req, p, &asked, reply);
 	return buf_puts(reply, L(req,
 	                         "Nada a confirmar; nada mudou. Para ficar de plantão no lugar de quem está, "
 	                         "envie PLANTAO ASSUMIR.",

@@ -117,6 +117,48 @@ class AckWordTest(IntegrationTest):
         self.assertEqual(self.oncall(), self.bruno)
         self.assertEqual(len(self.overrides()), 1)
 
+    def test_sim_takes_exactly_the_shift_that_was_asked(self):
+        """Bruno asks for Ana's shift five minutes before it ends; the clock passes the hand-off to
+        Carla's week before his SIM: the SIM must not take Carla's week (a different person and
+        end than he was told), it says the shift changed and asks again."""
+        handoff = int(self.plantao.now()) - 168 * 3600 + 5 * 60  # Ana's week ends in 5 minutes
+        self.api_ok("PUT", "/api/rotation", json={
+            "members": [self.ana, self.carla, self.bruno], "shift_hours": 168,
+            "handoff": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(handoff - 3 * 3600)),
+            "timezone": "America/Sao_Paulo"})
+        self.assertEqual(self.oncall(), self.ana)
+        [r] = self.sim.incoming_sms(BRUNO, "plantao assumir")
+        self.assertIn("no lugar de Ana", r)
+        self.advance(6 * 60)  # within the 10 minutes, but past the hand-off to Carla
+        wait_until(lambda: self.oncall() == self.carla, what="Carla's week began")
+        [r] = self.sim.incoming_sms(BRUNO, "sim")
+        self.assertIn("O plantão mudou", r)
+        self.assertIn("no lugar de Carla", r)
+        self.assertIn("responda SIM", r)
+        self.assertEqual(self.overrides(), [], "nothing taken that Bruno was not told about")
+        self.assertEqual(self.oncall(), self.carla)
+        # asked again, with the shift as it is now: his SIM takes Carla's week, until its end
+        [r] = self.sim.incoming_sms(BRUNO, "sim")
+        self.assertIn("OK: você está de plantão até", r)
+        self.assertIn("no lugar de Carla", r)
+        [o] = self.overrides()
+        self.assertEqual(o["person_id"], self.bruno)
+        self.assertEqual(o["end_at_unix"] if "end_at_unix" in o else o["end_at"], handoff + 2 * 168 * 3600)
+
+        # an override made in the console meanwhile is a change too
+        [r] = self.sim.incoming_sms(ANA, "plantao assumir")
+        self.assertIn("no lugar de Bruno", r)
+        self.api_ok("POST", "/api/overrides?replace=true", json={
+            "person_id": self.carla, "start": self.iso(self.plantao.now() - 60),
+            "end": self.iso(self.plantao.now() + 3600)})
+        [r] = self.sim.incoming_sms(ANA, "sim")
+        self.assertIn("O plantão mudou", r)
+        self.assertIn("no lugar de Carla", r)
+        self.assertEqual(self.oncall(), self.carla)
+
+    def iso(self, t):
+        return time.strftime("%Y-%m-%dT%H:%M:%S-03:00", time.gmtime(t - 3 * 3600))
+
     def test_help_names_one_verb_for_alerts_and_the_shift_command(self):
         [r] = self.sim.incoming_sms(ANA, "ajuda")
         self.assertIn("ASSUMIR N", r)
