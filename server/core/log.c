@@ -2,7 +2,10 @@
  * server/core/log.c — stderr logging with UTC timestamps.
  * UTC through gmtime_r so logging never depends on the process TZ. A record is always one
  * line: control characters in the message (a newline in a requested path, an alert summary)
- * are written escaped (\n, \r, \t, \xNN), so no client can forge a log line.
+ * are written escaped (\n, \r, \t, \xNN), so no client can forge a log line. Every record
+ * passes log_mask() first: a phone number or e-mail address inside a text plantao did not write
+ * (Twilio's error messages, an SMTP server's answer, an alert summary) is masked like the ones
+ * it logs on purpose (LGPD).
  *
  * Access lines (log_access) are the only high-rate records: they are appended whole to a
  * buffer and written by a flusher thread at most LOG_FLUSH_MS later, so a worker thread
@@ -173,6 +176,106 @@ static void start_flusher(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+static bool is_local_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("._%+-", c);
+}
+
+static bool is_domain_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+}
+
+/* plantao's own Message-IDs (<hex.digits@domain>, mailer.c) trace an e-mail and name nobody. */
+static bool is_message_id(const char *local, size_t n)
+{
+	size_t i;
+
+	if (n < LOG_MESSAGE_ID_MIN)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!strchr("0123456789abcdef.", local[i]))
+			return false;
+	return true;
+}
+
+/* An e-mail address at in (the start of a word): its length and the domain's offset, or 0. */
+static size_t email_at(const char *in, size_t *at)
+{
+	size_t i = 0, d;
+	bool dot = false;
+
+	while (in[i] && is_local_char(in[i]))
+		i++;
+	if (!i || in[i] != '@')
+		return 0;
+	*at = i;
+	for (d = i + 1; in[d] && is_domain_char(in[d]); d++)
+		dot = dot || in[d] == '.';
+	while (d > i + 1 && (in[d - 1] == '.' || in[d - 1] == '-'))
+		d--; /* "write to ana@example.com." */
+	if (d == i + 1 || !dot || is_message_id(in, i))
+		return 0;
+	return d;
+}
+
+/* An E.164 number at in ('+' then 8 to 15 digits, no digit after): its length, or 0. */
+static size_t phone_at(const char *in)
+{
+	size_t n = 1;
+
+	if (in[0] != '+')
+		return 0;
+	while (in[n] >= '0' && in[n] <= '9')
+		n++;
+	return n - 1 >= 8 && n - 1 <= 15 ? n : 0;
+}
+
+static void put(char *out, size_t len, size_t *o, const char *s, size_t n)
+{
+	if (*o + n + 1 > len)
+		n = len - *o - 1;
+	memcpy(out + *o, s, n);
+	*o += n;
+}
+
+const char *log_mask(const char *in, char *out, size_t len)
+{
+	size_t i = 0, o = 0, n, at;
+	bool word_start = true;
+
+	if (!len)
+		return out;
+	while (in && in[i] && o + 1 < len) {
+		char c = in[i];
+
+		if (word_start && (n = email_at(in + i, &at)) > 0) {
+			/* "ana.souza@example.com" -> "a***@example.com" */
+			put(out, len, &o, in + i, 1);
+			put(out, len, &o, "***", 3);
+			put(out, len, &o, in + i + at, n - at);
+			i += n;
+			word_start = false;
+			continue;
+		}
+		if ((i == 0 || in[i - 1] < '0' || in[i - 1] > '9') && (n = phone_at(in + i)) > 0) {
+			char num[LOG_PHONE_MAX], shown[LOG_PHONE_MAX];
+
+			snprintf(num, sizeof num, "%.*s", (int)n, in + i);
+			log_phone(num, shown);
+			put(out, len, &o, shown, strlen(shown));
+			i += n;
+			word_start = false;
+			continue;
+		}
+		out[o++] = c;
+		word_start = !is_local_char(c);
+		i++;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 /*
  * One JSON record into line (LOG_LINE_MAX + 1, newline included): {"time", "level", "msg"}.
  * Bytes that are not UTF-8 become '?' (jansson takes UTF-8 only); a message whose JSON would not
@@ -181,10 +284,11 @@ static void start_flusher(void)
 static size_t format_json(enum log_level level, char *line, const struct tm *tm, int ms, const char *fmt, va_list ap)
 {
 	static const char *names[] = {"debug", "info", "warn", "error"};
-	char msg[LOG_LINE_MAX], when[96];
+	char raw[LOG_LINE_MAX], msg[LOG_LINE_MAX], when[96];
 	size_t len = 0, cut, i;
 
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	log_mask(raw, msg, sizeof msg);
 	snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm->tm_year + 1900, tm->tm_mon + 1,
 	         tm->tm_mday, tm->tm_hour, tm->tm_min, tm->tm_sec, ms);
 	for (cut = strlen(msg);; cut /= 2) {
@@ -223,7 +327,7 @@ static size_t format_json(enum log_level level, char *line, const struct tm *tm,
 static size_t format_line(enum log_level level, char *line, const char *fmt, va_list ap)
 {
 	static const char *names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
-	char msg[LOG_LINE_MAX];
+	char raw[LOG_LINE_MAX], msg[LOG_LINE_MAX];
 	struct timeval tv;
 	struct tm tm;
 	size_t len;
@@ -237,7 +341,8 @@ static size_t format_line(enum log_level level, char *line, const char *fmt, va_
 	             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000), names[level]);
 	if (n < 0)
 		n = 0;
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	log_mask(raw, msg, sizeof msg);
 	escape(msg, line + n, LOG_LINE_MAX - (size_t)n);
 	len = strlen(line);
 	line[len++] = '\n';

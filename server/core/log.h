@@ -6,6 +6,8 @@
 #ifndef PLANTAO_LOG_H
 #define PLANTAO_LOG_H
 
+#include <stddef.h>
+
 enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERR };
 
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
@@ -48,6 +50,18 @@ void log_flush(void);
 const char *log_phone(const char *phone, char out[LOG_PHONE_MAX]);
 /* log_phone() into a buffer that lives until the end of the enclosing block (one log call). */
 #define LOG_PHONE(phone) log_phone((phone), (char[LOG_PHONE_MAX]){0})
+
+/* An e-mail local part this long made only of hex digits and dots is a Message-ID, not a mailbox. */
+#define LOG_MESSAGE_ID_MIN 20
+
+/*
+ * Copies in to out (size len, always terminated, cut to fit) with every E.164 number ("+" and 8
+ * to 15 digits) written as log_phone() shows it and every e-mail address as its first letter,
+ * "***" and its domain ("ana.souza@example.com" -> "a***@example.com"); plantao's own
+ * Message-IDs (LOG_MESSAGE_ID_MIN) are left whole. log_msg() passes every record through it, so
+ * texts from elsewhere (Twilio's error messages, SMTP answers) are masked too. Returns out.
+ */
+const char *log_mask(const char *in, char *out, size_t len);
 
 /* Before the server starts only: log the message and exit(1). */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
