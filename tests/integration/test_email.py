@@ -234,7 +234,7 @@ class TestSmtpDown(EmailTest):
         row = self.wait_row("retry")
         self.assertIn("could not connect to the SMTP server", row["error_message"])
         wait_until(lambda: [x for x in self.plantao.log_text().splitlines()
-                            if "e-mail to %s not sent" % ANA_MAIL in x and "WARN" in x], what="a warning")
+                            if "e-mail to a***@example.com not sent" in x and "WARN" in x], what="a warning")
         self.smtp.start()
         self.advance(61)  # a page is tried again at most a minute later
         (msg, _), = self.wait_mails(1)
