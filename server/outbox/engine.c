@@ -11,6 +11,12 @@
  * up to its timeouts, and that must never delay an alert call or text. It ticks on its own
  * (polling every PLANTAO_IMAP_INTERVAL) and hands alerts over through the database,
  * waking the engine.
+ *
+ * Singleton jobs (hand-off notices, the fallback, retention, the IMAP poller) are asked about
+ * each tick (db_job_lock): a standby instance asks every ENGINE_TICK_MS, so when the holder
+ * dies its job moves within a tick of PostgreSQL ending the holder's session, whatever the
+ * job's own interval. A singleton job whose start left it off (no state: IMAP not configured)
+ * takes no lock and does not run.
  */
 #include "outbox/engine.h"
 
@@ -43,7 +49,7 @@ static const struct engine_job paging_jobs[] = {
 };
 
 static const struct engine_job mail_jobs[] = {
-        {"imap", imap_start, imap_run, imap_stop, false}, /* takes its own lock (imap_run) */
+        {"imap", imap_start, imap_run, imap_stop, true}, /* polls the mailbox when it is due */
 };
 
 #define MAX_JOBS 8
@@ -104,6 +110,8 @@ static void *loop(void *arg)
 
 			if (!w->jobs[i].run)
 				continue;
+			if (w->jobs[i].singleton && w->jobs[i].start && !w->state[i])
+				continue; /* off (its start said so): it holds no lock other instances could use */
 			if (w->jobs[i].singleton && !db_job_lock(db, w->jobs[i].name))
 				continue; /* another instance on this database runs this job */
 			rc = w->jobs[i].run(w->app, db, w->state[i], clock_now_ms());

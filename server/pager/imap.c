@@ -725,13 +725,12 @@ enum rc imap_run(struct app *app, struct db *db, void *state, int64_t now_ms)
 	/* a clock set back (tests move it) must not hold the poller off until it catches up */
 	if (im->started && now_ms >= im->last_poll_ms && now_ms < im->next_poll_ms)
 		return RC_OK;
+	/* Several instances on one PostgreSQL: the engine runs this job only on the instance that
+	 * holds its lock (a singleton job, server/outbox/engine.c), asking each tick, so a standby
+	 * that takes over polls at once (started false, or its last poll an interval ago). */
 	im->started = true;
 	im->last_poll_ms = now_ms;
 	im->next_poll_ms = now_ms + im->interval_ms;
-	/* several instances on one PostgreSQL: one reads the mailbox, the others stand by and take
-	 * over within an interval when it dies (db_job_lock); one SQLite instance always holds it */
-	if (!db_job_lock(db, "imap"))
-		return RC_OK;
 	im->db = db;
 	poll_mailbox(app, db, im);
 	im->db = NULL;

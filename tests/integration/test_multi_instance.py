@@ -507,6 +507,52 @@ class TestSingletonJobs(MultiInstanceTest):
         self.assertEqual(status, 200, body)
         return body["jobs"].get(job)
 
+    def test_default_interval_kill9_of_the_poller_the_standby_reads_the_waiting_mail_at_once(self):
+        """At the default poll interval (20 s): an alert mail lands after A, the instance reading
+        the mailbox, polled; A is killed before its next poll, just after B stood by. B takes the
+        mailbox over within an engine tick of A's death and pages the waiting mail at once, not
+        at B's own next poll; each mail pages the on-call person once."""
+        d = Dovecot()
+        self.addCleanup(d.close)
+        d.start()
+        env = {"PLANTAO_IMAP_URL": d.url, "PLANTAO_IMAP_USER": d.user, "PLANTAO_IMAP_PASSWORD": d.password,
+               "PLANTAO_IMAP_FROM": MONITOR, "PLANTAO_IMAP_SUBJECT": "ALERTA", "PLANTAO_IMAP_CA_FILE": d.cert}
+        a = self.add_instance(env)
+        self.team()
+        self.sim.phone(ANA).answers(digits="1")
+        wait_until(lambda: self.role(0, "imap") == "leader", timeout=20, what="A reading the mailbox")
+        d.deliver(mail("ALERTA replica parada", "db2 parou\n", msgid="um@monitor.example.com"))
+        self.advance(21)  # A's next poll
+        self.sim.expect_sms(ANA, containing="ALERTA replica parada", timeout=30)
+        self.add_instance(env)
+        d.deliver(mail("ALERTA fila parada", "fila\n", msgid="dois@monitor.example.com"))
+        wait_until(lambda: self.role(1, "imap") == "standby", timeout=20, interval=0.02,
+                   what="B standing by for the mailbox")
+        self.kill(a)  # A's last poll was a few seconds ago: its next one would have been in ~20 s
+        t0 = time.monotonic() - 0.5  # kill() waits 0.5 s after the signal
+        wait_until(lambda: self.plantao.db.scalar("SELECT count(*) FROM alerts WHERE summary = ?",
+                                                  ("ALERTA fila parada",)), timeout=60, interval=0.05,
+                   what="the waiting mail read by B")
+        moved = time.monotonic() - t0
+        # the page itself may wait for Ana's per-destination limit (she was paged seconds ago)
+        self.sim.expect_sms(ANA, containing="ALERTA fila parada", timeout=90)
+        paged = time.monotonic() - t0
+        self.assertEqual(self.role(1, "imap"), "leader")
+        sys.stderr.write("\n[measure] kill -9 of the mail poller's instance at the default interval (20 s): the "
+                         "mail waiting in the mailbox was an alert %.1f s after the kill, on the on-call phone "
+                         "%.1f s after it (per-destination limit)\n" % (moved, paged))
+        self.assertLess(moved, 5, "the standby waited for its own next poll to take the mailbox over")
+        self.advance(61, settle=1.0)  # past B's next poll and past the pages' steps
+        time.sleep(2)
+        for subject in ("ALERTA replica parada", "ALERTA fila parada"):
+            texts = [m for m in self.sim.sms_to(ANA) if subject in m.body]
+            self.assertEqual(len(texts), 1, "%s paged %d times" % (subject, len(texts)))
+        got = self.plantao.db.query("SELECT summary, hits FROM alerts WHERE source = 'imap' ORDER BY id")
+        self.assertEqual([(x["summary"], x["hits"]) for x in got],
+                         [("ALERTA replica parada", 1), ("ALERTA fila parada", 1)])
+        self.assert_sent_once()
+        self.consume()
+
 
 class TestMonitorsSingleton(MultiInstanceTest):
     N = 40
