@@ -115,7 +115,7 @@ static const char usage[] =
         "  PLANTAO_CALLBACK_GRACE      seconds a call's status may come late (30)\n"
         "  PLANTAO_MACHINE_DETECTION   on or off: tell answering machines from people (on)\n"
         "  PLANTAO_HEALTH_PAGE_AGE     seconds a page may wait before /healthz fails (120)\n"
-        "  PLANTAO_METRICS_INSTANCE    on: every /metrics series carries this instance's id (off)\n"
+        "  PLANTAO_METRICS_INSTANCE    on: every /metrics series carries this instance's id (on with PostgreSQL)\n"
         "  PLANTAO_SESSION_DAYS        console sign-in lasts this many days of disuse (30)\n"
         "  PLANTAO_RETENTION_DAYS      days outbox rows, calls, voicemails and audit are kept; 0: forever (400)\n"
         "  PLANTAO_RETENTION_BODY_DAYS  days texts and transcriptions keep their words (90)\n"

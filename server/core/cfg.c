@@ -478,8 +478,11 @@ enum rc cfg_load(struct cfg *c, char *err, size_t errlen)
 		return RC_INVALID;
 	}
 	log_set_format(lv && !strcmp(lv, "json") ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
-	/* several instances (server/http/ops.c) */
-	rc = get_bool("PLANTAO_METRICS_INSTANCE", false, &c->metrics_instance, err, errlen);
+	/* several instances (server/http/ops.c): on by default on PostgreSQL, where several instances
+	 * may share the database and one scrape address; off on SQLite (one instance per file) */
+	rc = get_bool("PLANTAO_METRICS_INSTANCE",
+	              !strncmp(c->db_path, "postgres://", 11) || !strncmp(c->db_path, "postgresql://", 13),
+	              &c->metrics_instance, err, errlen);
 	if (rc != RC_OK)
 		return rc;
 	return load_smtp(c, err, errlen);

@@ -70,8 +70,9 @@ struct cfg {
 	int smtp_insecure;
 
 	/* PLANTAO_METRICS_INSTANCE=1: every /metrics series carries instance="<this instance's id>"
-	 * (several instances behind one scrape address); default off, as Prometheus labels each
-	 * target with its own instance label */
+	 * (several instances behind one scrape address). Default: on when PLANTAO_DB is PostgreSQL
+	 * (several instances may share it), off on SQLite (one instance; Prometheus labels each
+	 * target with its own instance label) */
 	bool metrics_instance;
 
 	/* Retention (server/core/retention.h): PLANTAO_RETENTION_DAYS (default 400; 0 keeps

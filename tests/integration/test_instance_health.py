@@ -5,8 +5,9 @@ The story: a team runs plantao as two or three instances on one PostgreSQL datab
 SQLite). Whoever looks at /healthz or /metrics must tell the instances apart and see which one
 runs each singleton job (the mail poller, the hand-off notices) and which stand by: /healthz
 names the instance (host:pid:start) and lists "jobs": {"handoff": "leader", …}; /metrics has
-plantao_instance_info and plantao_job_leader, and with PLANTAO_METRICS_INSTANCE=1 every series
-carries instance="<id>". Runs on SQLite (make test) and PostgreSQL (make test-pg); the roles of
+plantao_instance_info and plantao_job_leader, and every series carries instance="<id>" when
+PLANTAO_METRICS_INSTANCE is on — by default on PostgreSQL (several instances may share it), off
+on SQLite (one instance per file; Prometheus labels each target itself). Runs on SQLite (make test) and PostgreSQL (make test-pg); the roles of
 two instances on one database are in test_multi_instance.TestSingletonJobs.
 """
 
@@ -16,7 +17,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import IntegrationTest, wait_until  # noqa: E402
+from harness import TEST_DB, IntegrationTest, wait_until  # noqa: E402
 
 ID = re.compile(r"^[^:\s]+:(\d+):(\d+)$")
 
@@ -35,10 +36,24 @@ class TestInstanceHealth(IntegrationTest):
         self.assertEqual(int(m.group(1)), self.plantao.proc.pid)
         self.assertEqual(body["jobs"]["handoff"], "leader")  # alone on its database: it runs the job
         text = self.api_ok("GET", "/metrics")
-        self.assertIn('\nplantao_instance_info{id="%s"} 1\n' % body["instance"], text)
-        self.assertIn('\nplantao_job_leader{job="handoff"} 1\n', text)
-        # without PLANTAO_METRICS_INSTANCE the series keep their labels (Prometheus adds its own)
+        # by default every series names its instance on PostgreSQL (several instances may share
+        # it); on SQLite the series keep their labels (Prometheus adds its own)
+        label = 'instance="%s",' % body["instance"] if TEST_DB == "pg" else ""
+        self.assertIn('\nplantao_instance_info{%sid="%s"} 1\n' % (label, body["instance"]), text)
+        self.assertIn('\nplantao_job_leader{%sjob="handoff"} 1\n' % label, text)
+        self.assertIn("\nplantao_paging_ok%s " % ("{%s}" % label[:-1] if label else ""), text)
+
+
+class TestInstanceLabelOff(IntegrationTest):
+    plantao_env = {"PLANTAO_METRICS_INSTANCE": "0"}
+
+    def test_instance_label_can_be_turned_off(self):
+        wait_until(lambda: "handoff" in self.api("GET", "/healthz?live", token=None)[1].get("jobs", {}),
+                   timeout=20, what="the engine's first tick")
+        text = self.api_ok("GET", "/metrics")
         self.assertIn("\nplantao_paging_ok ", text)
+        self.assertIn('\nplantao_job_leader{job="handoff"} 1\n', text)
+        self.assertNotIn("instance=", text)
 
 
 class TestInstanceLabel(IntegrationTest):
