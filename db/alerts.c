@@ -377,17 +377,29 @@ out:
 	return rc;
 }
 
-enum rc alerts_list_json(struct db *db, const char *status, int limit, json_t **out)
+enum rc alerts_list_json(struct db *db, const struct alerts_filter *f, json_t **out)
 {
+	/* Newest first by id, so ?before=<id> pages without gaps while alerts keep arriving. A person
+	 * is on an alert when they acknowledged it, were called for it or were texted its page. */
 	static const char sql[] =
 	        "SELECT a.id, a.status, a.summary, a.severity, a.source, a.dedup_key, a.hits, a.created_at, "
 	        "a.updated_at, a.round, a.step, a.acked_by, p.name AS acked_by_name, a.acked_via, a.acked_at, "
 	        "a.resolved_at, a.resolved_via, a.unpaged_reason FROM alerts a LEFT JOIN people p ON p.id = a.acked_by "
-	        "WHERE ?1 IS NULL OR a.status = ?1 ORDER BY a.id DESC LIMIT ?2";
+	        "WHERE (?2 <= 0 OR a.id < ?2) AND (?3 IS NULL OR a.status = ?3) AND (?4 IS NULL OR a.severity = ?4) "
+	        "AND (?5 <= 0 OR a.created_at >= ?5) AND (?6 <= 0 OR a.created_at < ?6) "
+	        "AND (?7 <= 0 OR a.acked_by = ?7 "
+	        "OR EXISTS (SELECT 1 FROM call_attempts c WHERE c.alert_id = a.id AND c.person_id = ?7) "
+	        "OR EXISTS (SELECT 1 FROM page_texts t JOIN outbox o ON o.id = t.outbox_id "
+	        "JOIN people q ON q.id = ?7 AND (o.to_number = q.phone OR o.to_number = 'whatsapp:' || q.phone) "
+	        "WHERE t.alert_id = a.id)) "
+	        "ORDER BY a.id DESC LIMIT ?1";
 	struct db_stmt *st = db_prepare(db, sql);
+	int limit = f->limit < 1 ? 1 : f->limit > ALERTS_LIST_MAX ? ALERTS_LIST_MAX : f->limit;
 
 	*out = NULL;
-	if (!st || db_bind_opt_text(st, 1, status) || db_bind_int(st, 2, limit))
+	if (!st || db_bind_int(st, 1, limit) || db_bind_int64(st, 2, f->before_id) ||
+	    db_bind_opt_text(st, 3, f->status) || db_bind_opt_text(st, 4, f->severity) ||
+	    db_bind_int64(st, 5, f->from) || db_bind_int64(st, 6, f->to) || db_bind_int64(st, 7, f->person_id))
 		return db_bind_failed(db, st, "alerts_list_json");
 	return db_rows_json(db, st, out);
 }

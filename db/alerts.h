@@ -110,8 +110,17 @@ enum rc alerts_json(struct db *db, int64_t id, json_t **out);
 /* alerts_json plus "attempts" (call_attempts rows with person_name) and "timeline" (every
  * outbox row of the alert and its attempts: texts and calls with Twilio status and times). */
 enum rc alerts_detail_json(struct db *db, int64_t id, json_t **out);
-/* The newest alerts (status NULL: any), at most limit. */
-enum rc alerts_list_json(struct db *db, const char *status, int limit, json_t **out);
+/* What GET /api/alerts asks for; NULL and 0 stand for "any". */
+struct alerts_filter {
+	int limit;            /* 1 to ALERTS_LIST_MAX */
+	int64_t before_id;    /* only alerts with a smaller id (the cursor) */
+	const char *status;   /* triggered acknowledged resolved exhausted */
+	const char *severity; /* critical warning info */
+	int64_t from, to;     /* created_at in [from, to) */
+	int64_t person_id;    /* acknowledged by, called for or texted to this person */
+};
+/* The alerts of f, newest (highest id) first, as a new JSON array. */
+enum rc alerts_list_json(struct db *db, const struct alerts_filter *f, json_t **out);
 
 /* ---- call attempts ---- */
 

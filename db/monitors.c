@@ -192,6 +192,28 @@ enum rc monitors_each(struct db *db, void (*fn)(void *ctx, const struct monitor 
 	return rc == RC_NOT_FOUND ? RC_OK : rc;
 }
 
+enum rc monitors_list(struct db *db, const struct monitors_filter *f, void (*fn)(void *ctx, const struct monitor *m),
+                      void *ctx)
+{
+	/* newest first by id, so ?before=<id> pages like every list */
+	static const char sql[] = "SELECT " MONITOR_COLUMNS " FROM monitors WHERE (?2 <= 0 OR id < ?2) "
+	                          "AND (?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR (?4 = 'paused' AND paused <> 0) "
+	                          "OR (paused = 0 AND state = ?4)) ORDER BY id DESC LIMIT ?1";
+	struct db_stmt *st = db_prepare(db, sql);
+	struct monitor m;
+	enum rc rc;
+
+	if (!st || db_bind_int(st, 1, f->limit) || db_bind_int64(st, 2, f->before_id) ||
+	    db_bind_opt_text(st, 3, f->kind) || db_bind_opt_text(st, 4, f->state))
+		return db_bind_failed(db, st, "monitors_list");
+	while ((rc = db_step_row(db, st)) == RC_OK) {
+		read_row(st, &m);
+		fn(ctx, &m);
+	}
+	db_reset(st);
+	return rc == RC_NOT_FOUND ? RC_OK : rc;
+}
+
 enum rc monitors_find_secret(struct db *db, const char *secret, int64_t *id, bool *paused)
 {
 	static const char sql[] = "SELECT id, paused FROM monitors WHERE secret = ?1 AND kind = 'heartbeat'";
@@ -316,13 +338,18 @@ enum rc monitors_ping_body(struct db *db, int64_t id, char *out, size_t len)
 
 enum rc monitors_pings_json(struct db *db, int64_t monitor_id, int limit, json_t **out)
 {
+	return monitors_pings_page_json(db, monitor_id, 0, limit, out);
+}
+
+enum rc monitors_pings_page_json(struct db *db, int64_t monitor_id, int64_t before_id, int limit, json_t **out)
+{
 	static const char sql[] =
-	        "SELECT id, at_ms / 1000 AS at, at_ms, kind, exit_status, method, body FROM monitor_pings "
-	        "WHERE monitor_id = ?1 ORDER BY id DESC LIMIT ?2";
+	        "SELECT id, at_ms / 1000 AS at, kind, exit_status, method, body, response_ms FROM monitor_pings "
+	        "WHERE monitor_id = ?1 AND (?3 <= 0 OR id < ?3) ORDER BY id DESC LIMIT ?2";
 	struct db_stmt *st = db_prepare(db, sql);
 
 	*out = NULL;
-	if (!st || db_bind_int64(st, 1, monitor_id) || db_bind_int(st, 2, limit))
+	if (!st || db_bind_int64(st, 1, monitor_id) || db_bind_int(st, 2, limit) || db_bind_int64(st, 3, before_id))
 		return db_bind_failed(db, st, "monitors_pings_json");
 	return db_rows_json(db, st, out);
 }

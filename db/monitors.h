@@ -85,6 +85,16 @@ enum rc monitors_get(struct db *db, int64_t id, struct monitor *out);
 enum rc monitors_delete(struct db *db, int64_t id);
 /* Calls fn with each monitor, by id (at most MONITORS_LIST_MAX); fn's monitor is borrowed. */
 enum rc monitors_each(struct db *db, void (*fn)(void *ctx, const struct monitor *m), void *ctx);
+/* What GET /api/monitors asks for; NULL and 0 stand for "any". */
+struct monitors_filter {
+	int limit;         /* 1 to MONITORS_LIST_MAX */
+	int64_t before_id; /* only monitors with a smaller id (the cursor) */
+	const char *kind;  /* heartbeat http tcp */
+	const char *state; /* new up late down (not paused), or paused */
+};
+/* Calls fn with each monitor of f, newest (highest id) first; fn's monitor is borrowed. */
+enum rc monitors_list(struct db *db, const struct monitors_filter *f, void (*fn)(void *ctx, const struct monitor *m),
+                      void *ctx);
 
 /* The heartbeat monitor whose ping secret is secret (an index probe); RC_NOT_FOUND. */
 enum rc monitors_find_secret(struct db *db, const char *secret, int64_t *id, bool *paused);
@@ -102,8 +112,11 @@ enum rc monitors_pings_unfolded(struct db *db, struct monitor_ping *out, size_t 
 enum rc monitors_ping_claim(struct db *db, const struct monitor_ping *p);
 /* The body of ping id into out (cut to len - 1 bytes, NUL-terminated; "" when none). */
 enum rc monitors_ping_body(struct db *db, int64_t id, char *out, size_t len);
-/* Newest first, at most limit, as a new JSON array of {id, at, at_ms, kind, exit_status, method, body}. */
+/* Newest first, at most limit, as a new JSON array of {id, at (epoch seconds), kind, exit_status,
+ * method, body, response_ms}. */
 enum rc monitors_pings_json(struct db *db, int64_t monitor_id, int limit, json_t **out);
+/* The same, only pings with an id below before_id (0: from the newest): the API's cursor. */
+enum rc monitors_pings_page_json(struct db *db, int64_t monitor_id, int64_t before_id, int limit, json_t **out);
 
 /*
  * Monitors whose next_ms came (next_ms <= now_ms), not paused, without unfolded pings (the

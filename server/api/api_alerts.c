@@ -47,6 +47,8 @@
 
 #define DETAILS_MAX  (HTTP_ALERT_MAX_BODY + 4 * HTTP_KIB)
 #define LIST_DEFAULT 50
+/* Longest severity a filter names (alerts_row.severity holds 31 bytes). */
+#define SEVERITY_MAX 31
 /* A plain-text alert dedups by its first line: at most this many bytes of it form the key. */
 #define TEXT_KEY_MAX 400
 
@@ -57,7 +59,28 @@ struct outlook {
 	char message[160];  /* "" when paged */
 };
 
-/* Adds what intake keeps beyond the alert row (runbook_url, group_key, test, members). */
+/* Every time field of an alert answer (the alert, its attempts, timeline and members) as ISO 8601
+ * with the team's offset; the numbers stay as <name>_unix. */
+static void iso_times(json_t *a, const char *zone)
+{
+	static const char *const alert[] = {"created_at", "updated_at",  "step_deadline",
+	                                    "acked_at",   "resolved_at", NULL};
+	static const char *const attempt[] = {"created_at", "read_at", "ended_at", NULL};
+	static const char *const timeline[] = {"created_at", "sent_at", "updated_at", "ended_at", NULL};
+	static const char *const member[] = {"created_at", "updated_at", NULL};
+	json_t *one = json_array();
+
+	if (!one || json_array_append(one, a)) {
+		json_decref(one);
+		return;
+	}
+	api_list_iso_fields(one, zone, alert);
+	api_list_iso_fields(json_object_get(a, "attempts"), zone, attempt);
+	api_list_iso_fields(json_object_get(a, "timeline"), zone, timeline);
+	api_list_iso_fields(json_object_get(a, "members"), zone, member);
+	json_decref(one);
+}
+
 /*
  * Who acknowledged or resolved (issue 13): the audit row the API wrote with its actor (a
  * session's person, a token's name), else what the alert row itself says: an SMS reply is the
@@ -115,12 +138,15 @@ static void add_extra(struct http_req *req, int64_t id, json_t *a, bool members)
 
 static enum rc reply_alert(struct http_req *req, int status, int64_t id, bool deduped, const struct outlook *o)
 {
+	char zone[TZ_NAME_MAX + 1];
 	json_t *a;
 	enum rc rc = alerts_json(req->db, id, &a);
 
 	if (rc != RC_OK)
 		return http_fail(req, rc, "cannot read alert %lld", (long long)id);
 	add_extra(req, id, a, false);
+	api_list_zone(req, zone, sizeof zone);
+	iso_times(a, zone);
 	if (status == 202)
 		json_object_set_new(a, "deduped", json_boolean(deduped));
 	if (o) {
@@ -193,13 +219,15 @@ static const char *event_action_of(const char *s)
 
 /*
  * Reads status (triggered|firing|acknowledged|resolved) and event_action (PagerDuty Events v2:
- * trigger|acknowledge|resolve) into it->action; on error fills msg.
+ * trigger|acknowledge|resolve) into it->action; on error fills msg ("field: …") and *code.
  */
-static enum rc read_action(const char *status, const char *event_action, struct intake *it, char *msg, size_t len)
+static enum rc read_action(const char *status, const char *event_action, struct intake *it, char *msg, size_t len,
+                           const char **code)
 {
 	const char *from_status = status ? status_action(status) : NULL;
 	const char *from_action = event_action ? event_action_of(event_action) : NULL;
 
+	*code = "invalid_value";
 	if (status && !from_status) {
 		snprintf(msg, len, "status: expected \"triggered\", \"acknowledged\" or \"resolved\"");
 		return RC_UNPROCESSABLE;
@@ -209,12 +237,13 @@ static enum rc read_action(const char *status, const char *event_action, struct 
 		return RC_UNPROCESSABLE;
 	}
 	if (from_status && from_action && strcmp(from_status, from_action) != 0) {
-		snprintf(msg, len, "status and event_action disagree");
+		snprintf(msg, len, "event_action: disagrees with status");
 		return RC_UNPROCESSABLE;
 	}
 	it->action = from_action ? from_action : from_status ? from_status : "trigger";
 	if (strcmp(it->action, "trigger") != 0 && !(it->in.dedup_key && *it->in.dedup_key)) {
-		snprintf(msg, len, "dedup_key is required to %s an alert by key", it->action);
+		*code = "required";
+		snprintf(msg, len, "dedup_key: required to %s an alert by key", it->action);
 		return RC_UNPROCESSABLE;
 	}
 	return RC_OK;
@@ -271,7 +300,7 @@ static enum rc trigger_reply(struct http_req *req, const struct intake *it)
 	if (strcmp(it->action, "trigger") != 0)
 		return by_key(req, it);
 	if (!it->in.summary || !*it->in.summary)
-		return http_fail(req, RC_UNPROCESSABLE, "summary is required");
+		return http_fail_code(req, RC_UNPROCESSABLE, "required", "summary", "summary: required");
 	rc = db_begin(req->db);
 	if (rc != RC_OK)
 		return http_fail(req, rc, "database busy");
@@ -283,7 +312,7 @@ static enum rc trigger_reply(struct http_req *req, const struct intake *it)
 	if (rc != RC_OK) {
 		db_rollback(req->db);
 		if (rc == RC_UNPROCESSABLE)
-			return http_fail(req, rc, "summary must be non-empty text");
+			return http_fail_code(req, rc, "invalid_value", "summary", "summary: must be non-empty text");
 		return http_fail(req, rc, "cannot store the alert");
 	}
 	alerts_count(req->app, deduped ? ALERTS_DEDUPED : ALERTS_TRIGGERED);
@@ -297,18 +326,10 @@ static enum rc trigger_reply(struct http_req *req, const struct intake *it)
 	return reply_alert(req, 202, id, deduped, &o);
 }
 
-/* A JSON member that must be a string when present; *ok turns false on another type. */
-static const char *opt_string(json_t *o, const char *name, bool *ok)
+/* A JSON member that is a string (post_json refused other types), or NULL. */
+static const char *opt_string(json_t *o, const char *name)
 {
-	json_t *v = json_object_get(o, name);
-
-	if (!v || json_is_null(v))
-		return NULL;
-	if (!json_is_string(v)) {
-		*ok = false;
-		return NULL;
-	}
-	return json_string_value(v);
+	return json_string_value(json_object_get(o, name));
 }
 
 #define INTAKE_FIELDS "summary, details, severity, dedup_key, source, runbook_url, status, event_action"
@@ -328,16 +349,17 @@ static bool is_intake_field(const char *name)
 /* Reads status and event_action, checks the runbook link; replies and fails on an error. */
 static enum rc intake_check(struct http_req *req, struct intake *it, const char *status, const char *event_action)
 {
+	const char *code;
 	char msg[160];
-	enum rc rc = read_action(status, event_action, it, msg, sizeof msg);
+	enum rc rc = read_action(status, event_action, it, msg, sizeof msg, &code);
 
 	if (rc != RC_OK)
-		return http_fail(req, rc, "%s", msg);
+		return http_fail_code(req, rc, code, NULL, "%s", msg);
 	if (it->runbook_url && !*it->runbook_url)
 		it->runbook_url = NULL;
 	if (it->runbook_url && !is_runbook_url(it->runbook_url))
-		return http_fail(req, RC_UNPROCESSABLE, "runbook_url: expected an http(s) link of at most %d bytes",
-		                 INTAKE_RUNBOOK_MAX);
+		return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", "runbook_url",
+		                      "runbook_url: expected an http(s) link of at most %d bytes", INTAKE_RUNBOOK_MAX);
 	return RC_OK;
 }
 
@@ -346,7 +368,6 @@ static enum rc post_json(struct http_req *req)
 	struct intake it = {0};
 	const char *key, *status, *event_action;
 	json_t *body, *v;
-	bool ok = true;
 	enum rc rc = http_json_body(req, &body);
 
 	if (rc != RC_OK)
@@ -356,18 +377,20 @@ static enum rc post_json(struct http_req *req)
 	json_object_foreach(body, key, v)
 	{
 		if (!is_intake_field(key))
-			return http_fail(req, RC_UNPROCESSABLE, "%.40s: unknown field (" INTAKE_FIELDS ")", key);
+			return http_fail_code(req, RC_UNPROCESSABLE, "unknown_field", key,
+			                      "%.40s: unknown field (" INTAKE_FIELDS ")", key);
+		if (!json_is_null(v) && !json_is_string(v))
+			return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", key, "%s: expected a string",
+			                      key);
 	}
-	it.in.summary = opt_string(body, "summary", &ok);
-	it.in.details = opt_string(body, "details", &ok);
-	it.in.severity = opt_string(body, "severity", &ok);
-	it.in.dedup_key = opt_string(body, "dedup_key", &ok);
-	it.in.source = opt_string(body, "source", &ok);
-	it.runbook_url = opt_string(body, "runbook_url", &ok);
-	status = opt_string(body, "status", &ok);
-	event_action = opt_string(body, "event_action", &ok);
-	if (!ok)
-		return http_fail(req, RC_UNPROCESSABLE, INTAKE_FIELDS " must be strings");
+	it.in.summary = opt_string(body, "summary");
+	it.in.details = opt_string(body, "details");
+	it.in.severity = opt_string(body, "severity");
+	it.in.dedup_key = opt_string(body, "dedup_key");
+	it.in.source = opt_string(body, "source");
+	it.runbook_url = opt_string(body, "runbook_url");
+	status = opt_string(body, "status");
+	event_action = opt_string(body, "event_action");
 	if (!it.in.source)
 		it.in.source = "api";
 	rc = intake_check(req, &it, status, event_action);
@@ -445,8 +468,9 @@ enum rc api_alerts_post(struct http_req *req)
 			return post_text(req, req->form.pairs[0].name, strlen(req->form.pairs[0].name));
 		for (i = 0; i < req->form.n; i++)
 			if (!is_intake_field(req->form.pairs[i].name))
-				return http_fail(req, RC_UNPROCESSABLE, "%.40s: unknown field (" INTAKE_FIELDS ")",
-				                 req->form.pairs[i].name);
+				return http_fail_code(req, RC_UNPROCESSABLE, "unknown_field", req->form.pairs[i].name,
+				                      "%.40s: unknown field (" INTAKE_FIELDS ")",
+				                      req->form.pairs[i].name);
 		it.in.details = form_get(&req->form, "details");
 		it.in.severity = form_get(&req->form, "severity");
 		it.in.dedup_key = form_get(&req->form, "dedup_key");
@@ -1044,48 +1068,57 @@ enum rc api_alerts_grafana(struct http_req *req)
 enum rc api_alerts_list(struct http_req *req)
 {
 	static const char *const statuses[] = {"triggered", "acknowledged", "resolved", "exhausted"};
-	static const char *const allowed[] = {"status", "limit", NULL};
-	const char *status = http_query(req, "status"), *limit_s = http_query(req, "limit");
-	long limit = LIST_DEFAULT;
-	json_t *list;
+	static const char *const allowed[] = {"status", "severity", "person", "from", "to", "limit", "before", NULL};
+	struct alerts_filter f;
+	struct api_list_query q;
+	json_t *list, *a;
 	size_t i;
-	enum rc rc = api_list_params(req, allowed);
+	enum rc rc = api_list_query(req, allowed, LIST_DEFAULT, ALERTS_LIST_MAX, &q);
 
 	if (rc != RC_OK)
 		return rc;
-	if (status && !*status)
-		status = NULL;
-	if (status) {
-		for (i = 0; i < sizeof statuses / sizeof statuses[0] && strcmp(status, statuses[i]) != 0; i++)
+	memset(&f, 0, sizeof f);
+	f.limit = (int)q.limit;
+	f.before_id = q.before;
+	f.person_id = q.person;
+	f.from = q.from;
+	f.to = q.to;
+	f.status = http_query(req, "status");
+	if (f.status && !*f.status)
+		f.status = NULL;
+	if (f.status) {
+		for (i = 0; i < sizeof statuses / sizeof statuses[0] && strcmp(f.status, statuses[i]) != 0; i++)
 			;
 		if (i == sizeof statuses / sizeof statuses[0])
 			return http_fail(req, RC_INVALID,
 			                 "status: expected triggered, acknowledged, resolved or exhausted");
 	}
-	if (limit_s) {
-		char *end;
-
-		limit = strtol(limit_s, &end, 10);
-		if (!*limit_s || *end || limit < 1 || limit > ALERTS_LIST_MAX)
-			return http_fail(req, RC_INVALID, "limit: expected an integer from 1 to %d", ALERTS_LIST_MAX);
-	}
-	rc = alerts_list_json(req->db, status, (int)limit, &list);
+	f.severity = http_query(req, "severity");
+	if (f.severity && !*f.severity)
+		f.severity = NULL;
+	if (f.severity && strlen(f.severity) > SEVERITY_MAX)
+		return http_fail(req, RC_INVALID, "severity: at most %d bytes", SEVERITY_MAX);
+	rc = alerts_list_json(req->db, &f, &list);
 	if (rc != RC_OK)
 		return http_fail(req, rc, "cannot list alerts");
-	for (i = 0; i < json_array_size(list); i++) {
-		json_t *a = json_array_get(list, i);
-
+	json_array_foreach(list, i, a)
+	{
 		add_extra(req, json_integer_value(json_object_get(a, "id")), a, false);
+		iso_times(a, q.zone);
 	}
-	return http_reply_json(req, 200, json_pack("{s:o}", "alerts", list));
+	return http_reply_json(req, 200, api_list_page("alerts", list, q.limit));
 }
 
 enum rc api_alerts_get(struct http_req *req)
 {
+	static const char *const allowed[] = {NULL};
+	char zone[TZ_NAME_MAX + 1];
 	json_t *a;
 	int64_t id;
 	enum rc rc = http_param_id(req, 0, &id);
 
+	if (rc == RC_OK)
+		rc = api_list_params(req, allowed);
 	if (rc != RC_OK)
 		return rc;
 	rc = alerts_detail_json(req->db, id, &a);
@@ -1094,6 +1127,8 @@ enum rc api_alerts_get(struct http_req *req)
 	if (rc != RC_OK)
 		return http_fail(req, rc, "cannot read alert %lld", (long long)id);
 	add_extra(req, id, a, true);
+	api_list_zone(req, zone, sizeof zone);
+	iso_times(a, zone);
 	return http_reply_json(req, 200, a);
 }
 
@@ -1144,23 +1179,33 @@ static enum rc ack_or_resolve(struct http_req *req, bool ack)
 	if (rc != RC_OK)
 		return rc;
 	if (req->body.len) {
-		json_t *body, *p;
+		const char *key;
+		json_t *body, *p, *v;
 
 		rc = http_json_body(req, &body);
 		if (rc != RC_OK)
 			return rc;
-		p = json_is_object(body) ? json_object_get(body, "person_id") : NULL;
-		if (!json_is_object(body) || (p && !json_is_null(p) && !json_is_integer(p)))
+		if (!json_is_object(body))
 			return http_fail(req, RC_UNPROCESSABLE,
 			                 "expected a JSON object with an optional integer person_id");
+		json_object_foreach(body, key, v)
+		{
+			if (strcmp(key, "person_id") != 0)
+				return http_fail_code(req, RC_UNPROCESSABLE, "unknown_field", key,
+				                      "%.40s: unknown field (person_id)", key);
+		}
+		p = json_object_get(body, "person_id");
+		if (p && !json_is_null(p) && !json_is_integer(p))
+			return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", "person_id",
+			                      "person_id: expected the id of a person (a whole number)");
 		if (json_is_integer(p)) {
 			struct person who;
 
 			person_id = json_integer_value(p);
 			rc = person_id > 0 ? people_get(req->db, person_id, &who) : RC_NOT_FOUND;
 			if (rc == RC_NOT_FOUND)
-				return http_fail(req, RC_UNPROCESSABLE, "person_id: no person with id %lld",
-				                 (long long)person_id);
+				return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", "person_id",
+				                      "person_id: no person with id %lld", (long long)person_id);
 			if (rc != RC_OK)
 				return http_fail(req, rc, "cannot read person %lld", (long long)person_id);
 		}

@@ -33,20 +33,45 @@ static json_t *opt_str(const char *s)
 	return s && *s ? json_string(s) : json_null();
 }
 
-static json_t *monitor_json(struct http_req *req, const struct monitor *m)
+/* s when it is one of the NULL-terminated words, else NULL. */
+static const char *one_of(const char *s, const char *const *words)
 {
+	for (; s && *words; words++)
+		if (strcmp(s, *words) == 0)
+			return s;
+	return NULL;
+}
+
+/* Replaces the integer time fields names of object o by ISO 8601 in zone, keeping <name>_unix. */
+static void iso_fields(json_t *o, const char *zone, const char *const *names)
+{
+	json_t *one = json_array();
+
+	if (one && json_array_append(one, o) == 0)
+		api_list_iso_fields(one, zone, names);
+	json_decref(one);
+}
+
+/*
+ * A monitor as the API answers it. Times are ISO 8601 in zone (the team's) with their epoch
+ * seconds as <name>_unix; the *_ms fields that remain are durations, not instants.
+ */
+static json_t *monitor_json(struct http_req *req, const struct monitor *m, const char *zone)
+{
+	static const char *const times[] = {"last_ping_at",    "state_since", "next_at", "created_at",
+	                                    "updated_at",      "started_at",  "due_at",  "last_check_at",
+	                                    "cert_expires_at", NULL};
 	bool hb = strcmp(m->kind, "heartbeat") == 0;
 	char url[512];
 	json_t *o;
 
 	snprintf(url, sizeof url, "%s/ping/%s", req->app->cfg->public_url, m->secret);
-	o = json_pack("{s:I,s:s,s:s,s:s,s:b,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:I,s:I}", "id", (json_int_t)m->id, "kind",
+	o = json_pack("{s:I,s:s,s:s,s:s,s:b,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:I}", "id", (json_int_t)m->id, "kind",
 	              m->kind, "name", m->name, "state", m->paused ? "paused" : m->state, "paused", m->paused, "tz",
 	              m->tz, "severity", m->severity, "last_ping_at", opt_int(m->last_ping_ms / 1000), "last_ping_kind",
 	              opt_str(m->last_ping_kind), "alert_id", opt_int(m->alert_id), "state_since",
 	              opt_int(m->state_since_ms / 1000), "next_at", opt_int(m->paused ? 0 : m->next_ms / 1000),
-	              "state_since_ms", (json_int_t)m->state_since_ms, "created_at", (json_int_t)m->created_at,
-	              "updated_at", (json_int_t)m->updated_at);
+	              "created_at", (json_int_t)m->created_at, "updated_at", (json_int_t)m->updated_at);
 	if (!o)
 		return NULL;
 	if (hb) {
@@ -57,6 +82,7 @@ static json_t *monitor_json(struct http_req *req, const struct monitor *m)
 		                     "last_duration_ms", opt_int(m->last_duration_ms), "started_at",
 		                     opt_int(m->last_start_ms / 1000), "due_at",
 		                     opt_int(m->paused || strcmp(m->state, "down") == 0 ? 0 : m->due_ms / 1000)));
+		iso_fields(o, zone, times);
 		return o;
 	}
 	json_object_update_new(o, json_pack("{s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:b}",
@@ -74,39 +100,54 @@ static json_t *monitor_json(struct http_req *req, const struct monitor *m)
 		                                    "follow_redirects", m->follow_redirects, "tls_verify",
 		                                    m->tls_verify, "cert_warn_days", (json_int_t)m->cert_warn_days,
 		                                    "cert_expires_at", opt_int(m->cert_expires_at)));
+	iso_fields(o, zone, times);
 	return o;
 }
 
+struct list_ctx {
+	struct http_req *req;
+	const char *zone;
+	json_t *a;
+};
+
 static void list_one(void *ctx, const struct monitor *m)
 {
-	struct {
-		struct http_req *req;
-		json_t *a;
-	} *c = ctx;
+	struct list_ctx *c = ctx;
 
-	json_array_append_new(c->a, monitor_json(c->req, m));
+	json_array_append_new(c->a, monitor_json(c->req, m, c->zone));
 }
 
 enum rc api_monitors_list(struct http_req *req)
 {
-	struct {
-		struct http_req *req;
-		json_t *a;
-	} c = {req, NULL};
-	static const char *const allowed[] = {NULL};
-	enum rc rc = api_list_params(req, allowed);
+	static const char *const allowed[] = {"kind", "state", "limit", "before", NULL};
+	static const char *const kinds[] = {"heartbeat", "http", "tcp", NULL};
+	static const char *const states[] = {"new", "up", "late", "down", "paused", NULL};
+	struct monitors_filter f;
+	struct api_list_query q;
+	struct list_ctx c = {req, NULL, NULL};
+	enum rc rc = api_list_query(req, allowed, API_MONITORS_DEFAULT_LIMIT, API_MONITORS_MAX_LIMIT, &q);
 
 	if (rc != RC_OK)
 		return rc;
+	memset(&f, 0, sizeof f);
+	f.limit = (int)q.limit;
+	f.before_id = q.before;
+	f.kind = one_of(http_query(req, "kind"), kinds);
+	f.state = one_of(http_query(req, "state"), states);
+	if (http_query(req, "kind") && !f.kind)
+		return http_fail(req, RC_INVALID, "kind: expected heartbeat, http or tcp");
+	if (http_query(req, "state") && !f.state)
+		return http_fail(req, RC_INVALID, "state: expected new, up, late, down or paused");
+	c.zone = q.zone;
 	c.a = json_array();
 	if (!c.a)
 		return RC_INTERNAL;
-	rc = monitors_each(req->db, list_one, &c);
+	rc = monitors_list(req->db, &f, list_one, &c);
 	if (rc != RC_OK) {
 		json_decref(c.a);
 		return rc;
 	}
-	return http_reply_json(req, 200, json_pack("{s:o}", "monitors", c.a));
+	return http_reply_json(req, 200, api_list_page("monitors", c.a, q.limit));
 }
 
 /* What an edit asks for, beyond the fields copied into the monitor. */
@@ -119,7 +160,8 @@ struct edit {
 static enum rc whole(struct http_req *req, json_t *v, const char *name, long long lo, long long hi, int64_t *out)
 {
 	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return http_fail(req, RC_UNPROCESSABLE, "%s: expected a whole number from %lld to %lld", name, lo, hi);
+		return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", NULL,
+		                      "%s: expected a whole number from %lld to %lld", name, lo, hi);
 	*out = json_integer_value(v);
 	return RC_OK;
 }
@@ -188,7 +230,8 @@ static enum rc text_field(struct http_req *req, json_t *v, const char *name, siz
 	const char *s = json_string_value(v);
 
 	if (!s || strlen(s) > max || strpbrk(s, "\r\n"))
-		return http_fail(req, RC_UNPROCESSABLE, "%s: expected one line of at most %zu bytes", name, max);
+		return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", NULL,
+		                      "%s: expected one line of at most %zu bytes", name, max);
 	snprintf(out, len, "%s", s);
 	return RC_OK;
 }
@@ -208,24 +251,24 @@ static enum rc parse(struct http_req *req, json_t *body, struct monitor *m, bool
 	json_object_foreach(body, key, v)
 	{
 		if (!allowed(m->kind, key)) {
-			return http_fail(req, RC_UNPROCESSABLE, "%s: unknown field%s%s", key,
-			                 allowed("heartbeat", key) || allowed("http", key) || allowed("tcp", key)
-			                         ? " for a monitor of kind "
-			                         : "",
-			                 allowed("heartbeat", key) || allowed("http", key) || allowed("tcp", key)
-			                         ? m->kind
-			                         : "");
+			return http_fail_code(req, RC_UNPROCESSABLE, "unknown_field", key, "%s: unknown field%s%s", key,
+			                      allowed("heartbeat", key) || allowed("http", key) || allowed("tcp", key)
+			                              ? " for a monitor of kind "
+			                              : "",
+			                      allowed("heartbeat", key) || allowed("http", key) || allowed("tcp", key)
+			                              ? m->kind
+			                              : "");
 		} else if (strcmp(key, "kind") == 0) {
 			if (!json_is_string(v) || strcmp(json_string_value(v), m->kind) != 0)
-				return http_fail(req, RC_UNPROCESSABLE,
-				                 create ? "kind: expected heartbeat, http or tcp"
-				                        : "kind: a monitor's kind cannot change");
+				return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", NULL,
+				                      create ? "kind: expected heartbeat, http or tcp"
+				                             : "kind: a monitor's kind cannot change");
 		} else if (strcmp(key, "name") == 0) {
 			const char *s = json_string_value(v);
 
 			if (!s || !*s || strlen(s) > MONITORS_NAME_MAX || strpbrk(s, "\r\n\t"))
-				return http_fail(req, RC_UNPROCESSABLE, "name: expected one line of 1 to %d bytes",
-				                 MONITORS_NAME_MAX);
+				return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", NULL,
+				                      "name: expected one line of 1 to %d bytes", MONITORS_NAME_MAX);
 			snprintf(m->name, sizeof m->name, "%s", s);
 		} else if (strcmp(key, "period_s") == 0) {
 			if (json_is_null(v) && !create) {
@@ -249,9 +292,9 @@ static enum rc parse(struct http_req *req, json_t *body, struct monitor *m, bool
 
 				if (!s || strlen(s) > MONITORS_SCHEDULE_MAX ||
 				    cron_parse(s, &c, err, sizeof err) != RC_OK)
-					return http_fail(req, RC_UNPROCESSABLE, "schedule: %s",
-					                 s ? err
-					                   : "expected a cron expression such as \"0 6 * * 1-5\"");
+					return http_fail_code(
+					        req, RC_UNPROCESSABLE, "invalid_value", NULL, "schedule: %s",
+					        s ? err : "expected a cron expression such as \"0 6 * * 1-5\"");
 				snprintf(m->schedule, sizeof m->schedule, "%s", s);
 				has_schedule = true;
 			}
@@ -260,31 +303,34 @@ static enum rc parse(struct http_req *req, json_t *body, struct monitor *m, bool
 			const char *s = json_string_value(v);
 
 			if (!s || strlen(s) > MONITORS_TZ_MAX || !tz_is_valid(s))
-				return http_fail(req, RC_UNPROCESSABLE,
-				                 "tz: expected an IANA time zone such as America/Sao_Paulo");
+				return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", NULL,
+				                      "tz: expected an IANA time zone such as America/Sao_Paulo");
 			snprintf(m->tz, sizeof m->tz, "%s", s);
 			e->timing = true;
 		} else if (strcmp(key, "severity") == 0) {
 			const char *s = json_string_value(v);
 
 			if (!s || (strcmp(s, "critical") && strcmp(s, "warning") && strcmp(s, "info")))
-				return http_fail(req, RC_UNPROCESSABLE, "severity: expected critical, warning or info");
+				return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", NULL,
+				                      "severity: expected critical, warning or info");
 			snprintf(m->severity, sizeof m->severity, "%s", s);
 		} else if (strcmp(key, "paused") == 0) {
 			if (!json_is_boolean(v))
-				return http_fail(req, RC_UNPROCESSABLE, "paused: expected true or false");
+				return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", NULL,
+				                      "paused: expected true or false");
 			e->has_paused = true;
 			e->paused = json_is_true(v);
 		} else if (strcmp(key, "url") == 0) {
 			rc = text_field(req, v, "url", MONITORS_TARGET_MAX, m->target, sizeof m->target);
 			if (rc == RC_OK && !is_http_url(m->target))
-				return http_fail(req, RC_UNPROCESSABLE, "url: expected an http:// or https:// address");
+				return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", NULL,
+				                      "url: expected an http:// or https:// address");
 			e->timing = true;
 		} else if (strcmp(key, "target") == 0) {
 			rc = text_field(req, v, "target", MONITORS_TARGET_MAX, m->target, sizeof m->target);
 			if (rc == RC_OK && !is_host_port(m->target))
-				return http_fail(req, RC_UNPROCESSABLE,
-				                 "target: expected host:port, e.g. db1.example.com:5432");
+				return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", NULL,
+				                      "target: expected host:port, e.g. db1.example.com:5432");
 			e->timing = true;
 		} else if (strcmp(key, "interval_s") == 0) {
 			rc = whole(req, v, "interval_s", 1, API_MONITORS_MAX_SECONDS, &m->interval_s);
@@ -295,9 +341,10 @@ static enum rc parse(struct http_req *req, json_t *body, struct monitor *m, bool
 			rc = text_field(req, v, "expect_status", sizeof m->expect_status - 1, m->expect_status,
 			                sizeof m->expect_status);
 			if (rc == RC_OK && !uptime_status_spec_is_valid(m->expect_status))
-				return http_fail(req, RC_UNPROCESSABLE,
-				                 "expect_status: expected statuses or ranges such as \"200-399\" or "
-				                 "\"200,204\"");
+				return http_fail_code(
+				        req, RC_UNPROCESSABLE, "invalid_value", NULL,
+				        "expect_status: expected statuses or ranges such as \"200-399\" or "
+				        "\"200,204\"");
 		} else if (strcmp(key, "keyword") == 0) {
 			if (json_is_null(v))
 				m->keyword[0] = '\0';
@@ -305,7 +352,8 @@ static enum rc parse(struct http_req *req, json_t *body, struct monitor *m, bool
 				rc = text_field(req, v, "keyword", MONITORS_KEYWORD_MAX, m->keyword, sizeof m->keyword);
 		} else if (strcmp(key, "follow_redirects") == 0 || strcmp(key, "tls_verify") == 0) {
 			if (!json_is_boolean(v))
-				return http_fail(req, RC_UNPROCESSABLE, "%s: expected true or false", key);
+				return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", NULL,
+				                      "%s: expected true or false", key);
 			*(key[0] == 'f' ? &m->follow_redirects : &m->tls_verify) = json_is_true(v);
 		} else if (strcmp(key, "cert_warn_days") == 0) {
 			rc = whole(req, v, "cert_warn_days", 0, 365, &n);
@@ -319,19 +367,22 @@ static enum rc parse(struct http_req *req, json_t *body, struct monitor *m, bool
 	}
 	if (strcmp(m->kind, "heartbeat") != 0) {
 		if (!m->target[0])
-			return http_fail(req, RC_UNPROCESSABLE, "%s: required",
-			                 strcmp(m->kind, "http") == 0 ? "url (http:// or https://)"
-			                                              : "target (host:port)");
+			return http_fail_code(req, RC_UNPROCESSABLE, "required",
+			                      strcmp(m->kind, "http") == 0 ? "url" : "target", "%s: required",
+			                      strcmp(m->kind, "http") == 0 ? "url (http:// or https://)"
+			                                                   : "target (host:port)");
 		return RC_OK;
 	}
 	if (has_period && has_schedule)
-		return http_fail(req, RC_UNPROCESSABLE, "give period_s or schedule, not both");
+		return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", "schedule",
+		                      "schedule: give period_s or schedule, not both");
 	if (has_period)
 		m->schedule[0] = '\0';
 	if (has_schedule)
 		m->period_s = 0;
 	if (!m->period_s && !m->schedule[0])
-		return http_fail(req, RC_UNPROCESSABLE, "period_s or schedule: one is required");
+		return http_fail_code(req, RC_UNPROCESSABLE, "required", "period_s",
+		                      "period_s: required; give period_s or schedule");
 	return RC_OK;
 }
 
@@ -347,6 +398,7 @@ static void after_commit(struct app *app, const struct heartbeat_effects *fx)
 
 static enum rc reply_monitor(struct http_req *req, int status, int64_t id)
 {
+	char zone[TZ_NAME_MAX + 1];
 	struct monitor m;
 	enum rc rc = monitors_get(req->db, id, &m);
 
@@ -354,7 +406,8 @@ static enum rc reply_monitor(struct http_req *req, int status, int64_t id)
 		return http_fail(req, rc, "no monitor with id %lld", (long long)id);
 	if (rc != RC_OK)
 		return rc;
-	return http_reply_json(req, status, monitor_json(req, &m));
+	api_list_zone(req, zone, sizeof zone);
+	return http_reply_json(req, status, monitor_json(req, &m, zone));
 }
 
 /* A new ping secret: MONITORS_SECRET_BYTES random bytes as hex. */
@@ -389,7 +442,9 @@ enum rc api_monitors_create(struct http_req *req)
 	memset(&m, 0, sizeof m);
 	kind = json_string_value(json_object_get(body, "kind"));
 	if (!kind || (strcmp(kind, "heartbeat") && strcmp(kind, "http") && strcmp(kind, "tcp")))
-		return http_fail(req, RC_UNPROCESSABLE, "kind: required, heartbeat, http or tcp");
+		return http_fail_code(req, RC_UNPROCESSABLE,
+		                      json_object_get(body, "kind") ? "invalid_value" : "required", "kind",
+		                      "kind: required, heartbeat, http or tcp");
 	snprintf(m.kind, sizeof m.kind, "%s", kind);
 	snprintf(m.severity, sizeof m.severity, "critical");
 	if (rotation_latest(req->db, &rot) == RC_OK && rot.timezone[0])
@@ -404,7 +459,9 @@ enum rc api_monitors_create(struct http_req *req)
 	if (strcmp(kind, "http") == 0)
 		snprintf(m.expect_status, sizeof m.expect_status, "200-399");
 	if (!json_is_string(json_object_get(body, "name")))
-		return http_fail(req, RC_UNPROCESSABLE, "name: required");
+		return http_fail_code(req, RC_UNPROCESSABLE,
+		                      json_object_get(body, "name") ? "invalid_value" : "required", "name",
+		                      "name: required, one line of 1 to %d bytes", MONITORS_NAME_MAX);
 	rc = parse(req, body, &m, true, &e);
 	if (rc != RC_OK)
 		return rc;
@@ -436,9 +493,12 @@ insert:
 
 enum rc api_monitors_get(struct http_req *req)
 {
+	static const char *const allowed[] = {NULL};
 	int64_t id;
 	enum rc rc = http_param_id(req, 0, &id);
 
+	if (rc == RC_OK)
+		rc = api_list_params(req, allowed);
 	if (rc != RC_OK)
 		return rc;
 	return reply_monitor(req, 200, id);
@@ -517,32 +577,28 @@ enum rc api_monitors_delete(struct http_req *req)
 
 enum rc api_monitors_pings(struct http_req *req)
 {
-	static const char *const allowed[] = {"limit", NULL};
-	const char *q = http_query(req, "limit");
+	static const char *const allowed[] = {"limit", "before", NULL};
+	static const char *const times[] = {"at", NULL};
+	struct api_list_query q;
 	struct monitor m;
-	json_t *rows;
-	long limit = MONITORS_PINGS_KEPT;
+	json_t *rows, *page;
 	int64_t id;
 	enum rc rc = http_param_id(req, 0, &id);
 
 	if (rc == RC_OK)
-		rc = api_list_params(req, allowed);
+		rc = api_list_query(req, allowed, MONITORS_PINGS_KEPT, MONITORS_PINGS_KEPT, &q);
 	if (rc != RC_OK)
 		return rc;
-	if (q) {
-		char *end;
-
-		limit = strtol(q, &end, 10);
-		if (*end || end == q || limit < 1 || limit > MONITORS_PINGS_KEPT)
-			return http_fail(req, RC_INVALID, "limit: expected a whole number from 1 to %d",
-			                 MONITORS_PINGS_KEPT);
-	}
 	rc = monitors_get(req->db, id, &m);
 	if (rc == RC_NOT_FOUND)
 		return http_fail(req, rc, "no monitor with id %lld", (long long)id);
 	if (rc == RC_OK)
-		rc = monitors_pings_json(req->db, id, (int)limit, &rows);
+		rc = monitors_pings_page_json(req->db, id, q.before, (int)q.limit, &rows);
 	if (rc != RC_OK)
 		return rc;
-	return http_reply_json(req, 200, json_pack("{s:I,s:o}", "monitor_id", (json_int_t)id, "pings", rows));
+	api_list_iso_fields(rows, q.zone, times);
+	page = api_list_page("pings", rows, q.limit);
+	if (page)
+		json_object_set_new(page, "monitor_id", json_integer(id));
+	return http_reply_json(req, 200, page);
 }

@@ -9,7 +9,13 @@
  * hour with a schedule); tz defaults to the rotation's zone (else PLANTAO_TZ). The answer
  * carries the monitor's state (new, up, late, down, or paused), ping_url (PLANTAO_PUBLIC_URL +
  * /ping/<secret>), its last ping, and due_at (when the next success is expected). Fields not
- * listed are a 422 naming them.
+ * listed are a 422 naming them (code unknown_field); a wrong value a 422 with its field and code
+ * invalid_value or required.
+ *
+ * Every time is ISO 8601 with the team's offset, its epoch seconds as <name>_unix (*_ms fields are
+ * durations). The list (newest first) and a monitor's pings page with ?limit= and ?before=<id>
+ * ("next_before" in the answer); the list filters by ?kind= and ?state= (new up late down
+ * paused). Unknown query parameters are a 400 naming them.
  */
 #ifndef PLANTAO_API_MONITORS_H
 #define PLANTAO_API_MONITORS_H
@@ -17,6 +23,9 @@
 #include "http/http.h"
 
 #define API_MONITORS_MAX_SECONDS (366 * 86400)
+/* GET /api/monitors: monitors per page by default and at most (?limit=). */
+#define API_MONITORS_DEFAULT_LIMIT 100
+#define API_MONITORS_MAX_LIMIT     1000
 
 enum rc api_monitors_list(struct http_req *req);
 enum rc api_monitors_create(struct http_req *req);

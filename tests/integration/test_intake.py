@@ -179,11 +179,12 @@ class TestGenericApi(IntakeTest):
         """A typo in a field name used to be dropped silently: the alert went out without it."""
         status, err, _ = self.api("POST", "/api/alerts", json={"summary": "disco cheio", "sevrity": "warning"})
         self.assertEqual(status, 422)
-        self.assertEqual(err["error"]["code"], "unprocessable")
+        self.assertEqual((err["error"]["code"], err["error"]["field"]), ("unknown_field", "sevrity"))
         self.assertIn("sevrity", err["error"]["message"])
         status, err, _ = self.api("POST", "/api/alerts", data="summary=disco+cheio&dedup=db1",
                                   headers={"Content-Type": "application/x-www-form-urlencoded"})
         self.assertEqual(status, 422)
+        self.assertEqual((err["error"]["code"], err["error"]["field"]), ("unknown_field", "dedup"))
         self.assertIn("dedup", err["error"]["message"])
         self.assertEqual(self.api_ok("GET", "/api/alerts")["alerts"], [])
 

@@ -84,7 +84,7 @@ class TestHeartbeat(MonitorTest):
         self.assertEqual(self.monitor(m["id"])["state"], "new")
         self.ping_ok(m)
         up = self.wait_state(m["id"], "up")
-        self.assertAlmostEqual(up["due_at"], self.plantao.now() + 60, delta=5)
+        self.assertAlmostEqual(up["due_at_unix"], self.plantao.now() + 60, delta=5)
         self.advance(45)
         self.assertEqual(self.monitor(m["id"])["state"], "up")
         self.advance(20)  # 65 s after the ping: late, within grace, nobody paged yet
@@ -159,10 +159,10 @@ class TestHeartbeat(MonitorTest):
         m = self.create(schedule="0 6 * * *", tz="America/New_York", grace_s=600, severity="warning")
         self.plantao.set_clock_offset(utc(2026, 3, 7, 10, 30) - time.time())  # Sat 05:30 EST
         self.ping_ok(m)
-        self.assertEqual(self.wait_state(m["id"], "up")["due_at"], utc(2026, 3, 7, 11, 0))  # 06:00 EST
+        self.assertEqual(self.wait_state(m["id"], "up")["due_at_unix"], utc(2026, 3, 7, 11, 0))  # 06:00 EST
         self.plantao.set_clock_offset(utc(2026, 3, 7, 11, 5) - time.time())  # 06:05 EST: the run's ping
         self.ping_ok(m)
-        wait_until(lambda: self.monitor(m["id"])["due_at"] == utc(2026, 3, 8, 10, 0),  # 06:00 EDT
+        wait_until(lambda: self.monitor(m["id"])["due_at_unix"] == utc(2026, 3, 8, 10, 0),  # 06:00 EDT
                    what="due at 06:00 EDT (10:00Z), not 11:00Z: %r" % self.monitor(m["id"]))
         self.plantao.set_clock_offset(utc(2026, 3, 8, 10, 5) - time.time())
         self.wait_state(m["id"], "late")
@@ -198,7 +198,7 @@ class TestHeartbeat(MonitorTest):
         # resumed: it owes its next ping one period from now, then pages as usual
         r = self.api_ok("PATCH", "/api/monitors/%d" % m["id"], json={"paused": False})
         self.assertEqual(r["state"], "up")
-        self.assertAlmostEqual(r["due_at"], self.plantao.now() + 60, delta=5)
+        self.assertAlmostEqual(r["due_at_unix"], self.plantao.now() + 60, delta=5)
         self.advance(75)
         self.wait_state(m["id"], "down")
         self.sim.expect_sms(ANA, containing="sem sinal")
@@ -251,7 +251,7 @@ class TestMonitorApi(MonitorTest):
         self.assertEqual(b["tz"], "America/Sao_Paulo")
         self.assertNotEqual(a["ping_url"], b["ping_url"])
         names = [x["name"] for x in self.api_ok("GET", "/api/monitors")["monitors"]]
-        self.assertEqual(names, ["backup", "etl"])
+        self.assertEqual(names, ["etl", "backup"])  # newest first, like every list
         p = self.api_ok("PATCH", "/api/monitors/%d" % b["id"], json={"period_s": 120})
         self.assertEqual((p["period_s"], p["schedule"]), (120, None))
         self.api_ok("DELETE", "/api/monitors/%d" % a["id"])

@@ -10,6 +10,8 @@ import { lang } from '../i18n.js';
 import { editFailed, pageTitle, session, toast } from '../state.js';
 
 const REFRESH_MS = 5000;
+const PAGE = 500;
+const MAX_PAGES = 20;
 
 /* This page's own texts, in the console's language. */
 function L(pt, en) {
@@ -186,13 +188,26 @@ function addForm(reload) {
   return form;
 }
 
+/* Every monitor, oldest first: the list pages newest first with ?before= (next_before). */
+async function allMonitors() {
+  const out = [];
+  let before = null;
+  for (let i = 0; i < MAX_PAGES; i += 1) {
+    const page = await api('GET', `/api/monitors?limit=${PAGE}${before ? `&before=${before}` : ''}`);
+    out.push(...listOf(page, 'monitors'));
+    before = page && page.next_before;
+    if (!before) break;
+  }
+  return out.sort((a, b) => a.id - b.id);
+}
+
 export default async function render(root, ctx) {
   const region = h('div', { 'data-testid': 'monitors' });
   const stamp = h('p', { class: 'hint' });
   const load = async () => {
     let list;
     try {
-      list = listOf(await api('GET', '/api/monitors'), 'monitors');
+      list = await allMonitors();
       const pings = await Promise.all(list.map((m) => api('GET', `/api/monitors/${m.id}/pings?limit=30`)
         .then((r) => listOf(r, 'pings')).catch(() => [])));
       if (!ctx.alive()) return;
