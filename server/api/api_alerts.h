@@ -24,13 +24,19 @@ enum rc api_alerts_post(struct http_req *req);
 enum rc api_alerts_alertmanager(struct http_req *req);
 /* POST /api/alerts/grafana: Grafana alerting webhook payload, version "1". */
 enum rc api_alerts_grafana(struct http_req *req);
-/* GET /api/alerts[?status=&limit=] */
+/*
+ * GET /api/alerts[?status=&severity=&person=&from=&to=&limit=&before=]: newest first, a page of
+ * limit (50, at most ALERTS_LIST_MAX) with "next_before" (the next page's before, null on the
+ * last). person: acknowledged by, called for or texted to that person; from/to: created in
+ * [from, to), ISO 8601 or a date in the team's zone. Unknown parameters: 400 naming them.
+ * Every time of every alert answer is ISO 8601 with the team's offset, the epoch as <name>_unix.
+ */
 enum rc api_alerts_list(struct http_req *req);
 /* GET /api/alerts/{id}: the alert with its attempts and timeline. */
 enum rc api_alerts_get(struct http_req *req);
-/* POST /api/alerts/{id}/ack, optional JSON {"person_id": n} */
+/* POST /api/alerts/{id}/ack, optional JSON {"person_id": n}; any other field is a 422 naming it. */
 enum rc api_alerts_ack(struct http_req *req);
-/* POST /api/alerts/{id}/resolve */
+/* POST /api/alerts/{id}/resolve, the same body. */
 enum rc api_alerts_resolve(struct http_req *req);
 
 #endif
