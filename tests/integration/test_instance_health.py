@@ -23,6 +23,7 @@ ID = re.compile(r"^[^:\s]+:(\d+):(\d+)$")
 
 
 class TestInstanceHealth(IntegrationTest):
+    plantao_env = {"PLANTAO_METRICS_INSTANCE": None}  # the default (tests/pg/run turns it off)
     def healthz(self):
         status, body, _ = self.api("GET", "/healthz?live", token=None)
         self.assertEqual(status, 200, body)
