@@ -10,7 +10,7 @@
 B ?= build
 SANITIZE ?=
 CC := gcc
-PKGS := libmicrohttpd libcurl libxml-2.0 sqlite3 libpq jansson libcrypto libzip
+PKGS := libmicrohttpd libcurl libxml-2.0 sqlite3 libpq jansson libcrypto libzip gnutls
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -I. -Iserver -I$(B)/gen $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)

@@ -21,6 +21,7 @@
 #include "core/clock.h"
 #include "outbox/engine.h"
 #include "http/http.h"
+#include "http/tls.h"
 #include "core/log.h"
 #include "http/routes.h"
 #include "monitors/uptime.h"
@@ -40,7 +41,8 @@ static const char usage[] =
         "                              migrate the database and serve HTTP (PLANTAO_LISTEN);\n"
         "                              --demo seeds three people and a weekly rotation into an empty database;\n"
         "                              --env-file reads FILE instead of ./.env, again on SIGHUP (PLANTAO_LOG_LEVEL\n"
-        "                              changes live, other changes are logged and wait for a restart).\n"
+        "                              changes live, other changes are logged and wait for a restart) and\n"
+        "                              PLANTAO_TLS_CERT/PLANTAO_TLS_KEY (a renewed certificate for new connections).\n"
         "                              Under systemd (Type=notify): READY=1 once listening, WATCHDOG=1 while\n"
         "                              the engine ticks\n"
         "  migrate                     create or upgrade the database (PLANTAO_DB) and exit\n"
@@ -73,7 +75,7 @@ static const char usage[] =
         "  PLANTAO_COUNTRY             country of phone numbers typed without + (BR)\n"
         "  PLANTAO_LOG_LEVEL           debug, info, warn or error (info)\n"
         "  PLANTAO_LOG_FORMAT          text, or json: one JSON object a line (text)\n"
-        "  PLANTAO_TLS_CERT            PEM certificate: serve HTTPS (with PLANTAO_TLS_KEY)\n"
+        "  PLANTAO_TLS_CERT            PEM certificate: serve HTTPS (with PLANTAO_TLS_KEY); read again on SIGHUP\n"
         "  PLANTAO_TLS_KEY             PEM private key of PLANTAO_TLS_CERT\n"
         "  PLANTAO_STATIC_DIR          serve the console from this folder instead of the binary\n"
         "  PLANTAO_CLOCK_FILE          tests only: a file holding seconds added to the clock\n"
@@ -395,8 +397,10 @@ static int cmd_serve(int argc, char **argv)
 	 * would tell a supervisor the service is alive before it listens */
 	if (service_start(&app, &service) != RC_OK)
 		die("cannot start the watchdog thread");
-	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
 		service_reload(env_file);
+		tls_reload(); /* a renewed certificate for new connections */
+	}
 	log_info("signal %d: finishing requests in flight", sig);
 	service_notify("STOPPING=1\nSTATUS=stopping: finishing requests in flight");
 	service_stop(service);

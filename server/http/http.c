@@ -32,6 +32,7 @@
 #include "core/log.h"
 #include "http/metrics.h"
 #include "http/slow.h"
+#include "http/tls.h"
 #include "twilio/sig.h"
 #include "twiml/twiml.h"
 
@@ -1043,30 +1044,13 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("http: %s", line);
 }
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	struct buf b;
-	char chunk[4096];
-	size_t n;
-
-	if (!f)
-		return NULL;
-	buf_init(&b, 1 * HTTP_MIB);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if (buf_append(&b, chunk, n) != RC_OK)
-			break;
-	fclose(f);
-	return buf_steal(&b);
-}
-
 enum rc http_start(struct app *app, const struct route *routes, size_t n_routes, struct http_server **out)
 {
 	const struct cfg *c = app->cfg;
 	struct http_server *s = calloc(1, sizeof *s);
 	struct addrinfo hints = {0}, *ai = NULL;
 	char port[16];
-	char *cert = NULL, *key = NULL;
+	bool tls = false;
 	struct slow_limits slow;
 	/*
 	 * poll(), not epoll: with epoll and a thread pool, MHD_quiesce_daemon() (http_stop) and a
@@ -1106,12 +1090,11 @@ enum rc http_start(struct app *app, const struct route *routes, size_t n_routes,
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (c->tls_cert) {
-		cert = read_file(c->tls_cert);
-		key = read_file(c->tls_key);
-		if (!cert || !key) {
-			log_err("PLANTAO_TLS_CERT/PLANTAO_TLS_KEY: cannot read %s", cert ? c->tls_key : c->tls_cert);
+		/* the certificate through a callback, not MHD_OPTION_HTTPS_MEM_CERT: SIGHUP replaces it
+		 * for new connections (http/tls.h) */
+		if (tls_start(c->tls_cert, c->tls_key) != RC_OK)
 			goto out;
-		}
+		tls = true;
 		flags |= MHD_USE_TLS;
 	}
 	s->d = MHD_start_daemon(
@@ -1122,8 +1105,7 @@ enum rc http_start(struct app *app, const struct route *routes, size_t n_routes,
 	        (unsigned int)(c->per_ip_connections + HTTP_EVICTION_HEADROOM(c->per_ip_connections)),
 	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)c->request_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	        (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_URI_LOG_CALLBACK, uri_log, s, MHD_OPTION_NOTIFY_COMPLETED,
-	        on_done, s, cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
-	        MHD_OPTION_END);
+	        on_done, s, tls ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END, tls_cert_callback, MHD_OPTION_END);
 	if (!s->d) {
 		log_err("cannot listen on %s:%d (in use, or not an address of this machine?)", c->listen_host,
 		        c->listen_port);
@@ -1134,9 +1116,9 @@ enum rc http_start(struct app *app, const struct route *routes, size_t n_routes,
 out:
 	if (ai)
 		freeaddrinfo(ai);
-	free(cert);
-	free(key);
 	if (rc != RC_OK) {
+		if (tls)
+			tls_stop();
 		slow_free(s->slow);
 		pthread_mutex_destroy(&s->failed_auth.lock);
 		pthread_mutex_destroy(&s->per_token.lock);
@@ -1178,6 +1160,7 @@ void http_stop(struct http_server *s, int wait_ms)
 		wait_ms -= 10;
 	}
 	MHD_stop_daemon(s->d);
+	tls_stop();
 	slow_free(s->slow);
 	pthread_mutex_destroy(&s->failed_auth.lock);
 	pthread_mutex_destroy(&s->per_token.lock);
