@@ -1,6 +1,8 @@
-// static/js/pages/alerts.js — "Alertas": the list with status, one alert's timeline (texts
-// and call attempts with Twilio's status and times), acknowledge and resolve buttons. Both
-// views refresh by themselves every few seconds while open, keeping keyboard focus in place.
+// static/js/pages/alerts.js — "Alertas": the list with status, filtered by situation, severity,
+// person and period and paged over the API's limit/before cursor ("Mais antigos"), one alert's
+// timeline (texts and call attempts with Twilio's status and times), acknowledge and resolve
+// buttons. Both views refresh by themselves every few seconds while open, keeping keyboard focus
+// in place (the list refreshes the page on screen).
 // An open alert nobody could be paged for says so ("sem ninguém para avisar") with the reason.
 
 import { api, listOf } from '../api.js';
@@ -69,15 +71,62 @@ function actionButtons(a, after) {
   return out.length ? h('span', { class: 'edit row-actions' }, out) : null;
 }
 
+const PAGE = 25;
+const STATUSES = ['triggered', 'acknowledged', 'exhausted', 'resolved'];
+const SEVERITIES = {
+  critical: () => L('crítico', 'critical'),
+  warning: () => L('aviso', 'warning'),
+  info: () => L('informativo', 'info'),
+};
+
+/* A severity in words; one plantao does not know (a label of the sender's) as it came. */
+function severityWords(s) {
+  return SEVERITIES[s] ? SEVERITIES[s]() : s || '';
+}
+
+/* The filters GET /api/alerts takes: situation, severity, person, period (team's dates). */
+function filterForm(onSubmit) {
+  const sel = (name, label, options) => h('div', { class: 'field' },
+    h('label', { for: `al-${name}` }, label),
+    h('select', { id: `al-${name}`, name, 'data-testid': `filter-${name}` },
+      h('option', { value: '' }, L('todos', 'all')),
+      options.map(([v, l]) => h('option', { value: String(v) }, l))));
+  const date = (name, label) => h('div', { class: 'field' },
+    h('label', { for: `al-${name}` }, label),
+    h('input', { id: `al-${name}`, name, type: 'date', 'data-testid': `filter-${name}` }));
+  const form = h('form', { class: 'filters', 'data-testid': 'alerts-filters' },
+    sel('status', t('al.status'), STATUSES.map((s) => [s, tOr(`st.${s}`, s)])),
+    sel('severity', t('al.severity'), Object.keys(SEVERITIES).map((s) => [s, severityWords(s)])),
+    sel('person', L('Pessoa', 'Person'), knownPeople().map((p) => [p.id, p.name])),
+    date('from', L('De', 'From')),
+    date('to', L('Até (exclusive)', 'Until (exclusive)')),
+    h('div', { class: 'field' }, h('button', { type: 'submit' }, L('Filtrar', 'Filter'))));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    onSubmit();
+  });
+  return form;
+}
+
 export default async function render(root, ctx) {
   await loadPeople().catch(() => []);
   if (ctx.arg) return detail(root, ctx, ctx.arg);
   const region = h('div', { class: 'table-wrap', 'aria-live': 'off' });
   const stamp = h('p', { class: 'hint', 'data-testid': 'refreshed' });
+  /* the page on screen: before (null: the newest), and the next page's cursor */
+  const state = { before: null, next: null };
+  const newer = h('button', { type: 'button', 'data-testid': 'newer', hidden: true }, L('« Mais recentes', '« Newer'));
+  const older = h('button', { type: 'button', 'data-testid': 'older', hidden: true }, L('Mais antigos »', 'Older »'));
+  const pager = h('nav', { class: 'pager', 'aria-label': L('Páginas', 'Pages') }, newer, ' ', older);
+  let form;
   const load = async () => {
+    const q = new URLSearchParams();
+    for (const el of form.querySelectorAll('select, input')) if (el.value) q.set(el.name, el.value);
+    q.set('limit', String(PAGE));
+    if (state.before) q.set('before', String(state.before));
     let data;
     try {
-      data = await api('GET', '/api/alerts');
+      data = await api('GET', `/api/alerts?${q}`);
     } catch (e) {
       if (!ctx.alive()) return;
       stamp.textContent = errorText(e);
@@ -85,6 +134,9 @@ export default async function render(root, ctx) {
     }
     if (!ctx.alive()) return;
     const alerts = listOf(data, 'alerts');
+    state.next = data.next_before || null;
+    older.hidden = !state.next;
+    newer.hidden = !state.before;
     redraw(region, () => (alerts.length
       ? h('table', { class: 'list', 'data-testid': 'alerts' },
         h('caption', { class: 'sr-only' }, t('nav.alerts')),
@@ -96,14 +148,27 @@ export default async function render(root, ctx) {
           h('td', null, String(a.id)),
           h('th', { scope: 'row' }, h('a', { href: `#/alerts/${a.id}`, 'data-key': `open-${a.id}` }, a.summary || `#${a.id}`)),
           h('td', null, statusBadge(a.status), ' ', unpagedBadge(a)),
-          h('td', null, a.severity || ''),
+          h('td', null, severityWords(a.severity)),
           h('td', null, fmtDateTime(a.created_at)),
           h('td', null, String(a.hits ?? 1)),
           h('td', { class: 'edit' }, actionButtons(a, load))))))
-      : h('p', { class: 'empty' }, t('al.none'))));
+      : h('p', { class: 'empty' }, state.before || q.toString() !== `limit=${PAGE}` ? L('Nenhum alerta com estes filtros.',
+        'No alert matches these filters.') : t('al.none'))));
     stamp.textContent = t('al.refreshed', { when: fmtTimeSec(new Date()) });
   };
-  mount(root, pageTitle(t('nav.alerts')), h('p', { class: 'hint' }, t('al.auto')), stamp, region);
+  form = filterForm(() => {
+    state.before = null;
+    load();
+  });
+  older.addEventListener('click', () => {
+    state.before = state.next;
+    load();
+  });
+  newer.addEventListener('click', () => {
+    state.before = null;
+    load();
+  });
+  mount(root, pageTitle(t('nav.alerts')), h('p', { class: 'hint' }, t('al.auto')), form, stamp, region, pager);
   await load();
   ctx.every(REFRESH_MS, load);
   return null;
@@ -194,7 +259,7 @@ async function detail(root, ctx, id) {
       h('dl', { class: 'facts' },
         h('dt', null, t('al.status')), h('dd', null, statusBadge(a.status), ' ', unpagedBadge(a), ' ', actionButtons(a, load)),
         unpagedBadge(a) ? [h('dt', null, L('Por quê', 'Why')), h('dd', { 'data-testid': 'unpaged-reason' }, a.unpaged_reason)] : null,
-        a.severity ? [h('dt', null, t('al.severity')), h('dd', null, a.severity)] : null,
+        a.severity ? [h('dt', null, t('al.severity')), h('dd', null, severityWords(a.severity))] : null,
         a.source ? [h('dt', null, t('al.source')), h('dd', null, a.source)] : null,
         h('dt', null, t('al.created')), h('dd', null, fmtDateTime(a.created_at)),
         a.hits > 1 ? [h('dt', null, t('al.hits')), h('dd', null, String(a.hits))] : null,
