@@ -1,10 +1,10 @@
 // tests/e2e/monitors.test.mjs BUILD_DIR — the console's "Monitores" page on a 390 px phone screen:
 // a heartbeat created through the API and pinged by a "job" shows as up with its ping URL and
 // ready-made curl lines; Pausar/Retomar work; a monitor is added with the form; a job that
-// stops pinging shows down with its alert; the page fits the screen; no script error or CSP
-// violation. Starts its own `plantao serve` (temporary SQLite, movable clock, no Twilio) and
-// Debian's Chromium through playwright-core, like console.test.mjs. Last line: "e2e: N passed,
-// N failed". Run: node tests/e2e/monitors.test.mjs build
+// stops pinging shows down with its alert; an uptime check draws its response times; the page
+// fits the screen; no script error or CSP violation. Starts its own `plantao serve` (temporary
+// SQLite, movable clock, no Twilio) and Debian's Chromium through playwright-core, like
+// console.test.mjs. Last line: "e2e: N passed, N failed". Run: node tests/e2e/monitors.test.mjs build
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -157,6 +157,21 @@ try {
     const etl = list.find((m) => m.name === 'ETL de vendas');
     assert(etl && etl.schedule === '0 6 * * 1-5' && etl.state === 'new', JSON.stringify(etl));
     await page.screenshot({ path: path.join(SHOTS, '31-phone-monitors-added.png'), fullPage: true });
+  });
+
+  await run('an uptime check draws its response times (the pings carry response_ms)', async () => {
+    const site = (await api('POST', '/api/monitors', { kind: 'http', name: 'o próprio plantao', url: `${url}/healthz?live`,
+      interval_s: 60 })).json;
+    assert(site && site.id, `http monitor created: ${JSON.stringify(site)}`);
+    for (let i = 0; i < 3; i += 1) {
+      await until(async () => (await api('GET', `/api/monitors/${site.id}/pings`)).json.pings.length > i, `check ${i + 1}`);
+      await advance(61);
+    }
+    const pings = (await api('GET', `/api/monitors/${site.id}/pings`)).json.pings;
+    assert(pings.every((p) => Number.isInteger(p.response_ms)), `response times in the pings: ${JSON.stringify(pings)}`);
+    const card = page.locator(`[data-monitor="${site.id}"]`);
+    await card.getByTestId('sparkline').waitFor();
+    await page.screenshot({ path: path.join(SHOTS, '32-phone-monitors-uptime.png'), fullPage: true });
   });
 
   await run('no script errors or CSP violations', async () => {
