@@ -455,12 +455,12 @@ static const struct copy_table tables[] = {
         {
                 "shift_swaps",
                 "id,from_person,to_person,start_at,end_at,status,from_confirmed_at,to_confirmed_at,override_id,"
-                "created_at,created_by,closed_at",
-                12,
+                "created_at,created_by,closed_at,expires_at",
+                13,
                 "SELECT * FROM shift_swaps",
                 "INSERT INTO shift_swaps (id, from_person, to_person, start_at, end_at, status, from_confirmed_at, "
-                "to_confirmed_at, override_id, created_at, created_by, closed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                "?7, ?8, ?9, ?10, ?11, ?12)",
+                "to_confirmed_at, override_id, created_at, created_by, closed_at, expires_at) VALUES (?1, ?2, ?3, "
+                "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 "SELECT 1 FROM shift_swaps LIMIT 1",
                 NULL,
                 "SELECT setval(pg_get_serial_sequence('shift_swaps', 'id'), coalesce(max(id), 0) + 1, "

@@ -1,8 +1,7 @@
 /*
- * server/api/api_swaps.c — the shift swap flow (api_swaps.h). The giver's on-call time is checked
- * against the schedule as /api/schedule computes it (rotation and overrides); the override is
- * added through db/rotation.h like POST /api/overrides?replace=true, so hand-off notices and the
- * audit follow as for any override.
+ * server/api/api_swaps.c — the shift swap routes (api_swaps.h): they read and check the request;
+ * the flow itself (texts asking each side, answers, the override) is server/api/swap_flow.c,
+ * shared with the SMS replies.
  */
 #include "api/api_swaps.h"
 
@@ -11,12 +10,11 @@
 #include <string.h>
 
 #include "api/api_list.h"
+#include "api/swap_flow.h"
 #include "auth/session.h"
 #include "core/clock.h"
 #include "db/people.h"
-#include "db/rotation.h"
 #include "db/swaps.h"
-#include "rotation/schedule.h"
 #include "rotation/tz.h"
 
 #define SWAPS_LIST_DEFAULT 50
@@ -24,41 +22,19 @@
 
 static json_t *swap_json(const struct swap *s, const char *zone)
 {
-	char a[40] = "", b[40] = "";
+	char a[40] = "", b[40] = "", x[40] = "";
 
 	tz_format_iso(zone, s->start, a, sizeof a);
 	tz_format_iso(zone, s->end, b, sizeof b);
-	return json_pack("{s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:s, s:b, s:b, s:o}", "id", (json_int_t)s->id,
+	if (s->expires_at)
+		tz_format_iso(zone, s->expires_at, x, sizeof x);
+	return json_pack("{s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:s, s:b, s:b, s:o, s:o, s:o}", "id", (json_int_t)s->id,
 	                 "from_person", (json_int_t)s->from_person, "to_person", (json_int_t)s->to_person, "start", a,
 	                 "end", b, "start_unix", (json_int_t)s->start, "end_unix", (json_int_t)s->end, "status",
 	                 s->status, "from_confirmed", s->from_confirmed_at > 0, "to_confirmed", s->to_confirmed_at > 0,
-	                 "override_id", s->override_id ? json_integer(s->override_id) : json_null());
-}
-
-/* Whether [start, end) is all person's on-call time. */
-static enum rc is_their_time(struct http_req *req, int64_t person, int64_t start, int64_t end, bool *theirs)
-{
-	struct rotation_snapshot snap;
-	struct schedule_shift *sh = NULL;
-	int64_t covered = 0;
-	size_t n = 0, i;
-	enum rc rc;
-
-	*theirs = false;
-	memset(&snap, 0, sizeof snap);
-	rc = rotation_load(req->db, start, end, &snap);
-	if (rc == RC_OK)
-		rc = schedule_shifts(&snap.sched, start, end, &sh, &n);
-	for (i = 0; rc == RC_OK && i < n; i++) {
-		int64_t a = sh[i].start > start ? sh[i].start : start, b = sh[i].end < end ? sh[i].end : end;
-
-		if (b > a && sh[i].person_id == person)
-			covered += b - a;
-	}
-	*theirs = rc == RC_OK && covered == end - start;
-	free(sh);
-	rotation_release(&snap);
-	return rc;
+	                 "override_id", s->override_id ? json_integer(s->override_id) : json_null(), "expires_at",
+	                 s->expires_at ? json_string(x) : json_null(), "expires_at_unix",
+	                 s->expires_at ? json_integer(s->expires_at) : json_null());
 }
 
 static enum rc body_id(struct http_req *req, json_t *body, const char *name, int64_t *out)
@@ -135,14 +111,14 @@ enum rc api_swaps_create(struct http_req *req)
 		s.start = now;
 	if (s.end - s.start > INT64_C(366) * 86400)
 		return http_fail(req, RC_UNPROCESSABLE, "end: a swap is limited to 366 days");
-	rc = is_their_time(req, s.from_person, s.start, s.end, &theirs);
+	rc = swap_flow_is_their_time(req->db, s.from_person, s.start, s.end, &theirs);
 	if (rc != RC_OK)
 		return http_fail(req, rc, "cannot read the schedule");
 	if (!theirs)
 		return http_fail(req, RC_UNPROCESSABLE, "start: %s is not on call for all of this time", who.name);
-	rc = swaps_create(req->db, &s, s.from_person == me, req->actor, now, &id);
+	rc = swap_flow_ask(req->app, req->db, &s, s.from_person == me, req->actor, now, &id);
 	if (rc == RC_OK)
-		rc = swaps_get(req->db, id, &s);
+		rc = swaps_get(req->db, id, now, &s);
 	if (rc != RC_OK)
 		return http_fail(req, rc, "cannot record the swap");
 	return http_reply_json(req, 201, swap_json(&s, zone));
@@ -150,9 +126,9 @@ enum rc api_swaps_create(struct http_req *req)
 
 static enum rc answer(struct http_req *req, bool yes)
 {
-	char zone[TZ_NAME_MAX + 1], err[256] = "", reason[64];
-	int64_t id, person = 0, oid = 0, now = clock_now();
-	struct swap s;
+	char zone[TZ_NAME_MAX + 1];
+	int64_t id, person = 0, now = clock_now();
+	struct swap_answer ans;
 	enum rc rc = http_param_id(req, 0, &id);
 
 	if (rc != RC_OK)
@@ -175,29 +151,10 @@ static enum rc answer(struct http_req *req, bool yes)
 		(void)session_actor_person(req->actor, &person);
 	if (!person)
 		return http_fail(req, RC_UNPROCESSABLE, "person_id: required with a token (who answers?)");
-	rc = yes ? swaps_confirm(req->db, id, person, req->actor, now, &s)
-	         : swaps_decline(req->db, id, person, req->actor, now, &s);
-	if (rc == RC_NOT_FOUND)
-		return http_fail(req, rc, "no swap %lld", (long long)id);
-	if (rc == RC_FORBIDDEN)
-		return http_fail(req, rc, "person %lld is not part of swap %lld", (long long)person, (long long)id);
-	if (rc == RC_CONFLICT)
-		return http_fail(req, rc, "swap %lld is %s already", (long long)id, s.status);
+	rc = swap_flow_answer(req->app, req->db, id, person, yes, req->actor, now, &ans);
 	if (rc != RC_OK)
-		return http_fail(req, rc, "cannot record the answer");
-	if (yes && s.from_confirmed_at && s.to_confirmed_at) {
-		struct rotation_override_input in = {s.to_person, s.start, s.end, reason};
-
-		snprintf(reason, sizeof reason, "troca de turno #%lld", (long long)s.id);
-		rc = rotation_override_add(req->db, &in, true, req->actor, &oid, err, sizeof err);
-		if (rc == RC_OK)
-			rc = swaps_accept(req->db, s.id, oid, req->actor, now);
-		if (rc == RC_OK)
-			rc = swaps_get(req->db, s.id, &s);
-		if (rc != RC_OK)
-			return err[0] ? http_fail(req, rc, "%s", err) : http_fail(req, rc, "cannot add the override");
-	}
-	return http_reply_json(req, 200, swap_json(&s, zone));
+		return http_fail(req, rc, "%s", ans.err[0] ? ans.err : "cannot record the answer");
+	return http_reply_json(req, 200, swap_json(&ans.s, zone));
 }
 
 enum rc api_swaps_confirm(struct http_req *req)
@@ -213,8 +170,8 @@ enum rc api_swaps_decline(struct http_req *req)
 enum rc api_swaps_list(struct http_req *req)
 {
 	static const char *const allowed[] = {"person", "status", "limit", "before", NULL};
-	static const char *const times[] = {"start_at",  "end_at", "from_confirmed_at", "to_confirmed_at", "created_at",
-	                                    "closed_at", NULL};
+	static const char *const times[] = {"start_at",   "end_at",    "from_confirmed_at", "to_confirmed_at",
+	                                    "created_at", "closed_at", "expires_at",        NULL};
 	char zone[TZ_NAME_MAX + 1];
 	int64_t person, limit, before;
 	const char *status = http_query(req, "status");
@@ -232,9 +189,9 @@ enum rc api_swaps_list(struct http_req *req)
 	if (rc != RC_OK)
 		return rc;
 	if (status && strcmp(status, "pending") && strcmp(status, "accepted") && strcmp(status, "declined") &&
-	    strcmp(status, "canceled"))
-		return http_fail(req, RC_INVALID, "status: expected pending, accepted, declined or canceled");
-	rc = swaps_list(req->db, person, status, (int)limit, before, &rows);
+	    strcmp(status, "canceled") && strcmp(status, "expired"))
+		return http_fail(req, RC_INVALID, "status: expected pending, accepted, declined, canceled or expired");
+	rc = swaps_list(req->db, person, status, (int)limit, before, clock_now(), &rows);
 	if (rc != RC_OK)
 		return http_fail(req, rc, "cannot list the swaps");
 	api_list_iso_fields(rows, zone, times);

@@ -7,18 +7,24 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/swap_flow.h"
 #include "auth/otp.h"
+#include "db/audit.h"
 #include "db/auth.h"
 #include "db/db.h"
 #include "db/people.h"
 #include "db/rotation.h"
 #include "db/shift_requests.h"
+#include "db/swaps.h"
 #include "pager/alerts.h"
 #include "core/app.h"
 #include "core/clock.h"
 #include "rotation/handoff.h"
 #include "core/log.h"
 #include "twiml/twiml.h"
+
+#include <jansson.h>
+#include <stdlib.h>
 
 #define WORD_MAX 16
 
@@ -294,6 +300,155 @@ static enum rc cmd_take_confirm(struct http_req *req, const struct person *p, st
 	                         "Nothing to confirm; nothing changed. To take the on-call shift, send TAKE SHIFT."));
 }
 
+/*
+ * "ACEITO 12" / "RECUSO 12" ("ACCEPT 12" / "DECLINE 12"), the answers a swap's text asks for:
+ * *yes, and *id (0 without a number). False for any other text. No page ("assumir", "ack",
+ * "ok") and no shift-take ("PLANTAO ASSUMIR", "SIM") uses these words.
+ */
+static bool swap_reply(const char *text, bool *yes, int64_t *id)
+{
+	static const char *const accept[] = {"aceito", "aceitar", "aceita", "accept", NULL};
+	static const char *const decline[] = {"recuso", "recusar", "recusa", "decline", NULL};
+	char w[WORD_MAX];
+	const char *p = text;
+	size_t i;
+	bool found = false;
+
+	*id = 0;
+	first_word(text, w, sizeof w);
+	for (i = 0; accept[i] && !found; i++)
+		found = *yes = !strcmp(w, accept[i]);
+	for (i = 0; decline[i] && !found; i++)
+		found = !strcmp(w, decline[i]);
+	if (!found)
+		return false;
+	while (*p && isspace((unsigned char)*p))
+		p++;
+	while (*p && !isspace((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '#')
+		p++;
+	while (*p && isspace((unsigned char)*p))
+		p++;
+	if (*p == '#')
+		p++;
+	if (isdigit((unsigned char)*p)) {
+		char *end;
+		long long v = strtoll(p, &end, 10);
+
+		*id = v > 0 ? v : 0;
+		p = end;
+	}
+	while (*p && (isspace((unsigned char)*p) || strchr("?!.,;:", *p)))
+		p++;
+	return *p == '\0';
+}
+
+/* A bare "ACEITO": which swaps wait for this person's answer. */
+static enum rc swap_which(struct http_req *req, const struct person *p, struct buf *reply)
+{
+	json_t *rows = NULL, *row;
+	int64_t first = 0;
+	size_t i, n = 0;
+	enum rc rc = swaps_list(req->db, p->id, "pending", 20, 0, clock_now(), &rows);
+
+	if (rc != RC_OK)
+		return rc;
+	json_array_foreach(rows, i, row)
+	{
+		bool from = json_integer_value(json_object_get(row, "from_person")) == p->id;
+		json_t *mine = json_object_get(row, from ? "from_confirmed_at" : "to_confirmed_at");
+		int64_t sid = json_integer_value(json_object_get(row, "id"));
+
+		if (!json_is_null(mine) && mine)
+			continue;
+		if (rc == RC_OK && n == 0)
+			rc = buf_puts(reply, L(req, "Trocas de turno esperando a sua resposta:",
+			                       "Shift swaps waiting for your answer:"));
+		if (rc == RC_OK)
+			rc = buf_printf(reply, "%s #%lld", n ? "," : "", (long long)sid);
+		if (!first)
+			first = sid;
+		n++;
+	}
+	json_decref(rows);
+	if (rc != RC_OK)
+		return rc;
+	if (n == 0)
+		return buf_puts(reply, L(req, "Nenhuma troca de turno esperando a sua resposta.",
+		                         "No shift swap is waiting for your answer."));
+	if (n == 1)
+		return buf_printf(reply,
+		                  app_lang_en(req->app) ? ". Reply ACCEPT %lld or DECLINE %lld."
+		                                        : ". Responda ACEITO %lld ou RECUSO %lld.",
+		                  (long long)first, (long long)first);
+	return buf_puts(reply, L(req, ". Responda ACEITO N ou RECUSO N, com o número da troca.",
+	                         ". Reply ACCEPT N or DECLINE N, with the swap's number."));
+}
+
+/* "ACEITO N" / "RECUSO N": this person's answer to swap N (server/api/swap_flow.c). */
+static enum rc cmd_swap(struct http_req *req, const struct person *p, bool yes, int64_t id, struct buf *reply)
+{
+	char actor[AUDIT_ACTOR_MAX], name[PEOPLE_NAME_BYTES] = "", from[48], until[48];
+	struct swap_answer a;
+	bool en = app_lang_en(req->app);
+	const struct swap *s = &a.s;
+	enum rc rc;
+
+	if (!id)
+		return swap_which(req, p, reply);
+	audit_actor_phone(actor, "sms", p->phone, p->id, p->name);
+	rc = swap_flow_answer(req->app, req->db, id, p->id, yes, actor, clock_now(), &a);
+	if (rc == RC_NOT_FOUND)
+		return buf_printf(reply, en ? "There is no shift swap %lld." : "Não há troca %lld.", (long long)id);
+	if (rc == RC_FORBIDDEN) {
+		log_warn("sms: %s answered swap %lld, which is not theirs: refused", LOG_PHONE(p->phone),
+		         (long long)id);
+		return buf_printf(reply,
+		                  en ? "Shift swap %lld is not yours; nothing changed."
+		                     : "A troca %lld não é sua; nada mudou.",
+		                  (long long)id);
+	}
+	if (rc == RC_CONFLICT && a.voided) {
+		people_name(req->db, s->from_person, name, sizeof name);
+		return buf_printf(reply,
+		                  en ? "Shift swap %lld is canceled: %s is no longer on call for all of that time."
+		                     : "A troca %lld foi cancelada: %s não está mais de plantão em todo esse período.",
+		                  (long long)id, name);
+	}
+	if (rc == RC_CONFLICT && !strcmp(s->status, "expired"))
+		return buf_printf(reply,
+		                  en ? "Shift swap %lld expired without an answer; nothing changed. Ask again in the "
+		                       "console."
+		                     : "A troca %lld venceu sem resposta; nada mudou. Peça de novo no console.",
+		                  (long long)id);
+	if (rc == RC_CONFLICT)
+		return buf_printf(reply, en ? "Shift swap %lld was %s already." : "A troca %lld já foi %s.",
+		                  (long long)id,
+		                  !strcmp(s->status, "accepted")   ? L(req, "aceita", "accepted")
+		                  : !strcmp(s->status, "declined") ? L(req, "recusada", "declined")
+		                                                   : L(req, "cancelada", "canceled"));
+	if (rc != RC_OK)
+		return rc;
+	if (!yes)
+		return buf_printf(reply, en ? "Shift swap %lld %s; nothing changed." : "Troca %lld %s; nada mudou.",
+		                  (long long)id,
+		                  !strcmp(s->status, "canceled") ? L(req, "cancelada", "canceled")
+		                                                 : L(req, "recusada", "declined"));
+	if (!strcmp(s->status, "accepted")) {
+		people_name(req->db, s->to_person, name, sizeof name);
+		handoff_when(req->app->cfg->tz, en, s->start, from, sizeof from);
+		handoff_when(req->app->cfg->tz, en, s->end, until, sizeof until);
+		return buf_printf(reply,
+		                  en ? "Shift swap %lld confirmed: %s is on call from %s until %s."
+		                     : "Troca %lld confirmada: %s fica de plantão de %s até %s.",
+		                  (long long)id, name, from, until);
+	}
+	people_name(req->db, p->id == s->from_person ? s->to_person : s->from_person, name, sizeof name);
+	if (en)
+		return buf_printf(reply, "Confirmed. Shift swap %lld now waits for %s to confirm.", (long long)id,
+		                  name);
+	return buf_printf(reply, "Confirmado. Falta %s confirmar a troca %lld.", name, (long long)id);
+}
+
 /* VERIFICAR / VERIFY (issue 16): a code to this phone, by SMS, to be answered with its digits. */
 static enum rc cmd_verify(struct http_req *req, const struct person *p, struct buf *reply)
 {
@@ -364,7 +519,8 @@ enum rc sms_incoming(struct http_req *req)
 	struct person p;
 	struct buf reply;
 	char word[WORD_MAX], actor[64], code[OTP_DIGITS + 1];
-	bool known, handled = false, whatsapp = false;
+	bool known, handled = false, whatsapp = false, swap_yes = false;
+	int64_t swap_id = 0;
 	enum rc rc;
 
 	if (!from || !body)
@@ -442,6 +598,8 @@ enum rc sms_incoming(struct http_req *req)
 		rc = cmd_verify_code(req, &p, code, &reply);
 	else if (word_is(word, "quem", "who"))
 		rc = cmd_who(req, &reply);
+	else if (swap_reply(body, &swap_yes, &swap_id))
+		rc = cmd_swap(req, &p, swap_yes, swap_id, &reply);
 	else if (phrase_is(body, take_shift))
 		rc = cmd_take_ask(req, &p, &reply);
 	else if (whole_is(body, confirm_words))
@@ -451,10 +609,11 @@ enum rc sms_incoming(struct http_req *req)
 		              L(req,
 		                "Comandos: ASSUMIR N ou ACK N (assumir o alerta N; só ASSUMIR: o último alerta "
 		                "enviado a você), RESOLVER N, QUEM (quem está de plantão), PLANTAO ASSUMIR (ficar "
-		                "de plantão até o fim do turno; pede SIM para confirmar), VERIFICAR, AJUDA.",
+		                "de plantão até o fim do turno; pede SIM para confirmar), ACEITO N ou RECUSO N "
+		                "(responder à troca de turno N), VERIFICAR, AJUDA.",
 		                "Commands: ACK N (acknowledge alert N; ACK alone: every alert sent to you), "
 		                "RESOLVE N, WHO (who is on call), TAKE SHIFT (be on call until the shift ends; "
-		                "asks you to CONFIRM), VERIFY, HELP."));
+		                "asks you to CONFIRM), ACCEPT N or DECLINE N (answer shift swap N), VERIFY, HELP."));
 	else
 		rc = buf_puts(&reply, L(req, "Não entendi. Envie AJUDA para ver os comandos.",
 		                        "Sorry, I did not get that. Send HELP for the commands."));

@@ -1,6 +1,7 @@
 // static/js/pages/swaps.js — "Trocas" (trocar turno): the signed-in person picks one of their
-// coming shifts and a colleague; the colleague confirms or declines here; once both have said
-// yes the time is the colleague's (an override). Lists the swaps with their state; answering is
+// coming shifts and a colleague; the colleague confirms or declines here or by SMS (the text
+// they get asks for "ACEITO N" / "RECUSO N") before the swap expires; once both have said yes
+// the time is the colleague's (an override). Lists the swaps with their state; answering is
 // for the two people of a swap (POST /api/swaps, /api/swaps/{id}/confirm|decline).
 
 import { api, listOf } from '../api.js';
@@ -14,6 +15,7 @@ const STATES = {
   accepted: ['confirmada: turno trocado', 'confirmed: shift swapped'],
   declined: ['recusada', 'declined'],
   canceled: ['cancelada', 'cancelled'],
+  expired: ['vencida sem resposta', 'expired without an answer'],
 };
 
 function span(a, b) {
@@ -38,7 +40,7 @@ function offerForm(me, shifts, people, done) {
     const start = s.start; // a shift running now: the server takes it from now on
     try {
       await api('POST', '/api/swaps', { to_person_id: Number(whoSel.value), start, end: s.end });
-      toast(L('Pedido enviado: falta a confirmação do colega.', 'Request sent: your colleague has to confirm.'));
+      toast(L('Pedido enviado por SMS: falta a confirmação do colega.', 'Request texted: your colleague has to confirm.'));
       done();
     } catch (err) {
       showError(form, err);
@@ -62,7 +64,8 @@ function row(s, me, done) {
   return h('tr', { 'data-testid': 'swap' },
     h('th', { scope: 'row' }, `${s.from_name} → ${s.to_name}`),
     h('td', null, span(s.start_at, s.end_at)),
-    h('td', { 'data-testid': 'swap-state' }, L(st[0], st[1])),
+    h('td', { 'data-testid': 'swap-state', title: s.status === 'pending' && s.expires_at
+      ? `${L('responder até', 'answer by')} ${fmtDateTime(s.expires_at)}` : '' }, L(st[0], st[1])),
     h('td', { class: 'row-actions' }, s.status === 'pending' && mySide ? [
       h('button', { type: 'button', onclick: act('confirm') }, L('Confirmar troca', 'Confirm swap')), ' ',
       h('button', { type: 'button', class: 'secondary', onclick: act('decline') }, L('Recusar', 'Decline'))] : ''));
@@ -83,8 +86,8 @@ export default async function swaps(root, ctx) {
     form = h('p', { class: 'card' }, L('Entre com o seu telefone para pedir uma troca.', 'Sign in with your phone to ask for a swap.'));
   }
   mount(root, pageTitle(L('Trocas de turno', 'Shift swaps')),
-    h('p', { class: 'lead' }, L('Passe parte do seu plantão para um colega: vale quando os dois confirmam.',
-      'Give part of your on-call time to a colleague: it counts once both of you confirm.')),
+    h('p', { class: 'lead' }, L('Passe parte do seu plantão para um colega: vale quando os dois confirmam, aqui ou por SMS (ACEITO N / RECUSO N), em até um dia.',
+      'Give part of your on-call time to a colleague: it counts once both of you confirm, here or by text (ACCEPT N / DECLINE N), within a day.')),
     form,
     list.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'list', 'data-testid': 'swaps' },
       h('thead', null, h('tr', null,
