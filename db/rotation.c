@@ -622,8 +622,12 @@ enum rc rotation_take(struct db *db, int64_t person_id, int64_t now, const char 
 		in.end = taken->end;
 		in.reason = reason;
 		rc = override_add(db, &in, true, actor, id, err, sizeof err);
-		if (rc != RC_OK && err[0])
-			log_warn("rotation_take by %lld: %s", (long long)person_id, err);
+		if (rc != RC_OK && err[0]) {
+			char name[PEOPLE_NAME_BYTES];
+
+			people_name(db, person_id, name, sizeof name);
+			log_warn("rotation_take by %s (person %lld): %s", name, (long long)person_id, err);
+		}
 	}
 	if (rc == RC_OK)
 		rc = db_commit(db);

@@ -136,7 +136,7 @@ enum rc api_auth_verify(struct http_req *req)
 		return rc;
 	session_set_cookie(req->app, secret, cookie);
 	http_add_header(req, "Set-Cookie", cookie);
-	log_info("person %lld signed in (session %lld, role %s)", (long long)person, (long long)sid, role);
+	log_info("%s (person %lld) signed in (session %lld, role %s)", name, (long long)person, (long long)sid, role);
 	pj = person_json(req, person);
 	return http_reply_json(req, 200,
 	                       json_pack("{s:o,s:s,s:{s:I,s:I}}", "person", pj ? pj : json_null(), "role", role,
@@ -174,7 +174,7 @@ enum rc api_auth_logout(struct http_req *req)
 		return rc;
 	session_set_cookie(req->app, NULL, cookie);
 	http_add_header(req, "Set-Cookie", cookie);
-	log_info("person %lld signed out (session %lld)", (long long)s.person_id, (long long)s.id);
+	log_info("%s (person %lld) signed out (session %lld)", s.name, (long long)s.person_id, (long long)s.id);
 	return http_reply_json(req, 200, json_pack("{s:b,s:I}", "signed_out", 1, "session", (json_int_t)s.id));
 }
 

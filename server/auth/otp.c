@@ -287,8 +287,8 @@ enum rc otp_check(struct db *db, enum otp_purpose purpose, const char *destinati
 		if (rc == RC_OK) {
 			rc = RC_AUTH;
 			if (lock)
-				log_warn("one-time codes for %s locked until %lld after %d wrong tries", destination,
-				         (long long)o.expires_at, OTP_MAX_ATTEMPTS);
+				log_warn("one-time codes for %s locked until %s after %d wrong tries", destination,
+				         LOG_TIME(o.expires_at), OTP_MAX_ATTEMPTS);
 		}
 		goto out;
 	}

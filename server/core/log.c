@@ -176,6 +176,16 @@ static void start_flusher(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+const char *log_time(int64_t t, char out[LOG_TIME_MAX])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(out, LOG_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, LOG_TIME_MAX, "?");
+	return out;
+}
+
 static bool is_local_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("._%+-", c);

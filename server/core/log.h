@@ -7,6 +7,7 @@
 #define PLANTAO_LOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERR };
 
@@ -50,6 +51,14 @@ void log_flush(void);
 const char *log_phone(const char *phone, char out[LOG_PHONE_MAX]);
 /* log_phone() into a buffer that lives until the end of the enclosing block (one log call). */
 #define LOG_PHONE(phone) log_phone((phone), (char[LOG_PHONE_MAX]){0})
+
+/* Room for log_time()'s answer. */
+#define LOG_TIME_MAX 32
+/* A time (epoch seconds) as log lines show it: RFC 3339 in UTC like the record's own time,
+ * "2026-12-05T12:00:00Z" — never the epoch number. Writes into out and returns it. */
+const char *log_time(int64_t t, char out[LOG_TIME_MAX]);
+/* log_time() into a buffer that lives until the end of the enclosing block (one log call). */
+#define LOG_TIME(t) log_time((t), (char[LOG_TIME_MAX]){0})
 
 /* An e-mail local part this long made only of hex digits and dots is a Message-ID, not a mailbox. */
 #define LOG_MESSAGE_ID_MIN 20

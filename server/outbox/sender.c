@@ -389,11 +389,15 @@ static void record(struct sender *s, struct slot *sl, const struct twilio_result
 			         res->error_message);
 			IN_TXN(s->db, mark_refused(s, sl, res, now, &person, &opted_out));
 			metrics_count(s->app->metrics, "plantao_outbox_failed_total", NULL, 1);
-			if (rc == RC_OK && opted_out)
+			if (rc == RC_OK && opted_out) {
+				char name[PEOPLE_NAME_BYTES];
+
+				people_name(s->db, person, name, sizeof name);
 				log_warn("outbox %lld: Twilio refused the text to %s with 21610 (they replied STOP to "
-				         "this number): person %lld marked opted out of texts; they still get alert "
-				         "calls, and texts again once they text START",
-				         (long long)sl->id, LOG_PHONE(sl->to), (long long)person);
+				         "this number): %s (person %lld) marked opted out of texts; they still get "
+				         "alert calls, and texts again once they text START",
+				         (long long)sl->id, LOG_PHONE(sl->to), name, (long long)person);
+			}
 			break;
 		}
 		/* An auth error is retried for pages, like a network failure. */

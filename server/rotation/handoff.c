@@ -224,9 +224,14 @@ enum rc handoff_run(struct app *app, struct db *db, void *state, int64_t now_ms)
 		db_rollback(db);
 		goto out;
 	}
-	if (inserted && send)
-		log_info("hand-off at %lld: person %lld on call, person %lld leaving", (long long)boundary,
-		         (long long)cur.person_id, (long long)leaving);
+	if (inserted && send) {
+		char on[PEOPLE_NAME_BYTES], off[PEOPLE_NAME_BYTES];
+
+		people_name(db, cur.person_id, on, sizeof on);
+		people_name(db, leaving, off, sizeof off);
+		log_info("hand-off at %s: %s (person %lld) on call, %s (person %lld) leaving", LOG_TIME(boundary), on,
+		         (long long)cur.person_id, leaving ? off : "nobody", (long long)leaving);
+	}
 out:
 	rotation_release(&snap);
 	return rc;

@@ -151,10 +151,12 @@ static enum rc cmd_take(struct http_req *req, const struct person *p, const stru
 	if (asked->replaces_person && (cur.person_id != asked->replaces_person || cur.end != asked->shift_end))
 		/* changed in the instant between the check and the take (db/rotation.c has no take of
 		 * an expected shift yet): the reply below names whom it really replaced */
-		log_warn("sms: %s took the shift of person %lld until %lld, asked about person %lld until %lld",
-		         LOG_PHONE(p->phone), (long long)cur.person_id, (long long)cur.end,
-		         (long long)asked->replaces_person, (long long)asked->shift_end);
-	log_info("sms: %s takes the shift until %lld (override %lld)", LOG_PHONE(p->phone), (long long)cur.end,
+		log_warn("sms: %s (person %lld, %s) took the shift of %s (person %lld) until %s, asked about person "
+		         "%lld until %s",
+		         p->name, (long long)p->id, LOG_PHONE(p->phone), name, (long long)cur.person_id,
+		         LOG_TIME(cur.end), (long long)asked->replaces_person, LOG_TIME(asked->shift_end));
+	log_info("sms: %s (person %lld, %s) takes the shift of %s (person %lld) until %s (override %lld)", p->name,
+	         (long long)p->id, LOG_PHONE(p->phone), name, (long long)cur.person_id, LOG_TIME(cur.end),
 	         (long long)id);
 	app_wake_engine(req->app);
 	return buf_printf(reply,
@@ -287,9 +289,14 @@ static enum rc cmd_take_confirm(struct http_req *req, const struct person *p, st
 	if (rc == RC_OK && cur.person_id == p->id)
 		return on_call_already(req, &cur, reply);
 	if (open && asked.replaces_person && (cur.person_id != asked.replaces_person || cur.end != asked.shift_end)) {
-		log_info("sms: %s confirmed a shift that changed since (person %lld until %lld, now %lld until %lld)",
-		         LOG_PHONE(p->phone), (long long)asked.replaces_person, (long long)asked.shift_end,
-		         (long long)cur.person_id, (long long)cur.end);
+		char was[PEOPLE_NAME_BYTES], is[PEOPLE_NAME_BYTES];
+
+		people_name(req->db, asked.replaces_person, was, sizeof was);
+		people_name(req->db, cur.person_id, is, sizeof is);
+		log_info("sms: %s (person %lld) confirmed a shift that changed since (%s, person %lld, until %s; "
+		         "now %s, person %lld, until %s)",
+		         p->name, (long long)p->id, was, (long long)asked.replaces_person, LOG_TIME(asked.shift_end),
+		         is, (long long)cur.person_id, LOG_TIME(cur.end));
 		return ask_to_confirm(req, p, &cur, true, reply);
 	}
 	if (open)
@@ -561,10 +568,11 @@ enum rc sms_incoming(struct http_req *req)
 				 * WhatsApp's rules ask the sender to honour it. Texts are unchanged. */
 				rc = people_set_whatsapp_via(req->db, p.id, !out, via, actor, &changed);
 				if (rc == RC_OK && changed)
-					log_warn("sms: %s (person %lld) wrote %s on WhatsApp: WhatsApp pages to them "
+					log_warn("sms: %s (%s, person %lld) wrote %s on WhatsApp: WhatsApp pages to "
+					         "them "
 					         "%s; "
 					         "texts and calls unchanged",
-					         LOG_PHONE(from), (long long)p.id, via,
+					         LOG_PHONE(from), p.name, (long long)p.id, via,
 					         out ? "stop (START turns them on again)" : "resume");
 				return rc == RC_OK ? answer(req, NULL) : rc;
 			}
@@ -572,11 +580,11 @@ enum rc sms_incoming(struct http_req *req)
 			if (rc != RC_OK)
 				return rc;
 			if (changed && out)
-				log_warn("sms: %s (person %lld) texted %s: no more texts to them (Twilio refuses them "
-				         "until they text START); alert calls still go out",
-				         LOG_PHONE(from), (long long)p.id, via);
+				log_warn("sms: %s (%s, person %lld) texted %s: no more texts to them (Twilio refuses "
+				         "them until they text START); alert calls still go out",
+				         LOG_PHONE(from), p.name, (long long)p.id, via);
 			else if (changed)
-				log_info("sms: %s (person %lld) opted back in to texts", LOG_PHONE(from),
+				log_info("sms: %s (%s, person %lld) opted back in to texts", LOG_PHONE(from), p.name,
 				         (long long)p.id);
 		}
 		return answer(req, NULL);
