@@ -110,6 +110,15 @@ static const char *clean(const char *s, char **copy)
 
 	*copy = NULL;
 	while (left > 0) {
+		/* the usual text is printable ASCII: taken as it is, without decoding (was 3.5 % of a
+		 * retried webhook) */
+		if ((*p >= 0x20 && *p < 0x7f) || *p == '\t' || *p == '\n' || *p == '\r') {
+			if (out)
+				out[at++] = (char)*p;
+			p++;
+			left--;
+			continue;
+		}
 		with = clean_char(p, left, &len);
 		if (with && !out) {
 			/* every input byte becomes at most 3 output bytes (U+FFFD) */
