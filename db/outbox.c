@@ -227,6 +227,27 @@ bool outbox_due_locks(struct db *db)
 	return shared_db(db);
 }
 
+enum rc outbox_any_due(struct db *db, int64_t now_ms, bool *any)
+{
+	/* served by outbox_due_order (0110): the waiting rows of each kind only */
+	static const char sql[] = "SELECT 1 FROM outbox WHERE status IN ('pending', 'retry') AND kind IN ('sms', "
+	                          "'whatsapp', 'call') AND next_at_ms <= ?1 LIMIT 1";
+	struct db_stmt *st = db_prepare(db, sql);
+	int s;
+
+	*any = false;
+	if (!st || db_bind_int64(st, 1, now_ms))
+		return db_bind_failed(db, st, "outbox_any_due");
+	s = db_step(st);
+	*any = s == DB_ROW;
+	db_reset(st);
+	if (s != DB_ROW && s != DB_DONE) {
+		log_err("outbox_any_due: %s", db_errmsg(db));
+		return RC_DB;
+	}
+	return RC_OK;
+}
+
 enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t max, struct outbox_row *rows, size_t *n)
 {
 	/*

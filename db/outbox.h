@@ -102,6 +102,13 @@ enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t 
 bool outbox_due_locks(struct db *db);
 
 /*
+ * Whether any text, WhatsApp message or call is due (status pending or retry, next_at_ms <=
+ * now_ms): one read, no lock and no transaction. The sender asks it before opening the claim
+ * transaction that outbox_due_locks needs, so an idle tick on PostgreSQL opens none.
+ */
+enum rc outbox_any_due(struct db *db, int64_t now_ms, bool *any);
+
+/*
  * Leases (several instances on PostgreSQL). A claim (outbox_mark_sending) records this
  * instance (db/instance.h) and a lease of OUTBOX_LEASE_MS; the holder renews the leases of its
  * rows being sent (outbox_lease_renew) once less than OUTBOX_LEASE_RENEW_MS is left, so a live

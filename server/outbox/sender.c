@@ -778,9 +778,17 @@ static enum rc fill(struct sender *s, int64_t now, bool *more)
 		if (!free_n)
 			break;
 		/* PostgreSQL: the due rows are locked as they are read (FOR UPDATE SKIP LOCKED), so
-		 * the claim transaction opens first and another instance passes over them. */
-		if (locks)
+		 * the claim transaction opens first and another instance passes over them. Only when
+		 * something is due: an idle tick took the process's writer lock and made a round trip
+		 * for BEGIN, six reads per kind and COMMIT. */
+		if (locks) {
+			bool any = false;
+
+			rc = outbox_any_due(s->db, now, &any);
+			if (rc != RC_OK || !any)
+				break;
 			rc = db_begin(s->db);
+		}
 		for (k = 0; k < N_CHANNELS && rc == RC_OK; k++) {
 			size_t got = 0;
 
