@@ -154,8 +154,15 @@ enum rc swap_flow_ask(struct app *app, struct db *db, const struct swap *in, boo
 		return rc;
 	}
 	app_wake_engine(app);
-	log_info("swap %lld asked by %s: person %lld to person %lld, %lld..%lld", (long long)*id, actor,
-	         (long long)in->from_person, (long long)in->to_person, (long long)in->start, (long long)in->end);
+	{
+		char from[PEOPLE_NAME_BYTES], to[PEOPLE_NAME_BYTES];
+
+		people_name(db, in->from_person, from, sizeof from);
+		people_name(db, in->to_person, to, sizeof to);
+		log_info("swap %lld asked by %s: %s (person %lld) to %s (person %lld), %s to %s", (long long)*id, actor,
+		         from, (long long)in->from_person, to, (long long)in->to_person, LOG_TIME(in->start),
+		         LOG_TIME(in->end));
+	}
 	return RC_OK;
 }
 
@@ -246,9 +253,13 @@ static enum rc carry_out(struct app *app, struct db *db, int64_t person_id, cons
 		rc = swaps_get(db, s->id, now, s);
 	if (rc != RC_OK)
 		snprintf(out->err, sizeof out->err, "cannot record the swap as accepted");
-	else
-		log_info("swap %lld accepted: override %lld for person %lld", (long long)s->id, (long long)oid,
+	else {
+		char to[PEOPLE_NAME_BYTES];
+
+		people_name(db, s->to_person, to, sizeof to);
+		log_info("swap %lld accepted: override %lld for %s (person %lld)", (long long)s->id, (long long)oid, to,
 		         (long long)s->to_person);
+	}
 	app_wake_engine(app);
 	return rc;
 }

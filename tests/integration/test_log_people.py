@@ -4,7 +4,8 @@ RFC 3339, never as epoch numbers (issue 14, item 6).
 
 The story: Ana is on call; Bruno texts PLANTAO ASSUMIR and SIM to take her shift, the hand-off
 goes out, then Bruno texts STOP. An operator reading the log learns who took whose shift until
-when, who is on call now and who stopped texts — "Bruno (person 2 …) takes the shift of Ana
+when, who is on call now and who stopped texts; Ana signs in to the console and gives part of her
+week to Bruno, who accepts — "Bruno (person 2 …) takes the shift of Ana
 (person 1) until 2026-…Z", not "person 2 … until 1796200889".
 """
 
@@ -15,6 +16,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from test_support import ANA, BRUNO, CallTest  # noqa: E402
+from test_swaps import SwapBase, local  # noqa: E402
 from harness import wait_until  # noqa: E402
 
 RFC3339 = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
@@ -52,3 +54,23 @@ class TestPeopleByName(CallTest):
                 self.assertIn(who, line[max(0, m.start() - 40):m.start()], "a person by id alone: " + line)
         for line in (take, handoff, stop):
             self.assertNotRegex(line.split(" ", 1)[1], r"\b1\d{9}\b", "an epoch in the log: " + line)
+
+
+class TestSwapByName(SwapBase):
+    def test_sign_in_and_a_swap_name_the_people_and_show_times(self):
+        self.sign_in(ANA)
+        start, end = self.t0 + 24 * 3600, self.t0 + 36 * 3600
+        status, s, _ = self.api("POST", "/api/swaps", json={"from_person_id": self.ana, "to_person_id": self.bruno,
+                                                            "start": local(start), "end": local(end)})
+        self.assertEqual(status, 201, s)
+        self.api_ok("POST", "/api/swaps/%d/confirm" % s["id"], json={"person_id": self.bruno})
+        self.assertEqual(self.api_ok("POST", "/api/swaps/%d/confirm" % s["id"], json={"person_id": self.ana})["status"],
+                         "accepted")
+        log = self.plantao.log_text()
+        self.assertRegex(log, r"Ana Souza \(person %d\) signed in \(session \d+, role editor\)" % self.ana)
+        self.assertRegex(log, r"swap %d asked by .+?: Ana Souza \(person %d\) to Bruno Lima \(person %d\), %s to %s"
+                         % (s["id"], self.ana, self.bruno, RFC3339, RFC3339))
+        self.assertRegex(log, r"swap %d accepted: override \d+ for Bruno Lima \(person %d\)" % (s["id"], self.bruno))
+        for line in log.splitlines():
+            if "swap %d" % s["id"] in line:
+                self.assertNotRegex(line.split(" ", 1)[1], r"\b1\d{9}\b", "an epoch in the log: " + line)
