@@ -188,16 +188,17 @@ static const struct copy_table tables[] = {
                 "id,kind,class,priority,to_number,from_number,body,url,machine_detection,idem_key,owner_type,owner_id,"
                 "status,tries,next_at_ms,sid,status_seq,error_code,error_message,encoding,segments,duration_s,created_"
                 "at,sent_at,updated_at,attempt_at_ms,ring_timeout_s,accepted_at_ms,cancel_requested_ms,hangup_at_ms,"
-                "hangup_status,twilio_status,twilio_status_at,claimed_by,lease_until_ms",
-                35,
+                "hangup_status,twilio_status,twilio_status_at,claimed_by,lease_until_ms,mail_followed",
+                36,
                 "SELECT * FROM outbox",
                 "INSERT INTO outbox (id, kind, class, priority, to_number, from_number, body, url, "
                 "machine_detection, idem_key, owner_type, owner_id, status, tries, next_at_ms, sid, "
                 "status_seq, error_code, error_message, encoding, segments, duration_s, created_at, "
                 "sent_at, updated_at, attempt_at_ms, ring_timeout_s, accepted_at_ms, cancel_requested_ms, "
-                "hangup_at_ms, hangup_status, twilio_status, twilio_status_at, claimed_by, lease_until_ms) VALUES "
+                "hangup_at_ms, hangup_status, twilio_status, twilio_status_at, claimed_by, lease_until_ms, "
+                "mail_followed) VALUES "
                 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
-                "?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)",
+                "?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36)",
                 "SELECT 1 FROM outbox LIMIT 1",
                 NULL,
                 "SELECT setval(pg_get_serial_sequence('outbox', 'id'), coalesce(max(id), 0) + 1, false) "
@@ -216,10 +217,10 @@ static const struct copy_table tables[] = {
         },
         {
                 "page_texts",
-                "outbox_id,alert_id",
-                2,
+                "outbox_id,alert_id,mailed",
+                3,
                 "SELECT * FROM page_texts",
-                "INSERT INTO page_texts (outbox_id, alert_id) VALUES (?1, ?2)",
+                "INSERT INTO page_texts (outbox_id, alert_id, mailed) VALUES (?1, ?2, ?3)",
                 "SELECT 1 FROM page_texts LIMIT 1",
                 NULL,
                 NULL,

@@ -9,6 +9,14 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "db/instance.h"
+#include "db/outbox.h"
+
+/* Several instances may share the database (PostgreSQL): claims lock rows, leases hold. */
+static bool shared_db(struct db *db)
+{
+	return strcmp(db_driver_name(db), "sqlite") != 0;
+}
 
 static void copy_text(struct db_stmt *st, int col, char *dst, size_t size)
 {
@@ -59,56 +67,101 @@ static enum rc read_sources(struct db *db, struct db_stmt *st, size_t max, struc
 	return RC_OK;
 }
 
-enum rc mail_sources(struct db *db, int64_t after_id, int64_t upto_id, size_t max, struct mail_source *out, size_t *n)
+enum rc mail_texts_to_follow(struct db *db, size_t max, struct mail_text *out, size_t *n)
 {
-	static const char fresh[] = PAGE_SOURCES "o.id > ?1 AND o.id <= ?2 ORDER BY o.id, p.id, pt.alert_id LIMIT ?3";
-	/* waiting texts: served by the partial index outbox_due_class (kind, class, priority, id) */
-	static const char waiting[] = PAGE_SOURCES "o.status IN ('pending', 'retry') AND o.id <= ?1 "
-	                                           "ORDER BY o.id, p.id, pt.alert_id LIMIT ?2";
+	/* served by the partial indexes page_texts_unmailed and outbox_voicemail_unmailed */
+	static const char sql[] =
+	        "SELECT id, 0 FROM (SELECT DISTINCT outbox_id AS id FROM page_texts WHERE mailed = 0 "
+	        "ORDER BY outbox_id LIMIT ?1) p UNION ALL SELECT id, 1 FROM (SELECT id FROM outbox WHERE "
+	        "mail_followed = 0 AND owner_type = 'voicemail' AND kind IN ('sms', 'whatsapp') ORDER BY id LIMIT ?1) "
+	        "v "
+	        "ORDER BY 1 LIMIT ?1";
+	struct db_stmt *st = db_prepare(db, sql);
+	int s = DB_DONE;
+
+	*n = 0;
+	if (!st || db_bind_int64(st, 1, (int64_t)max))
+		return db_bind_failed(db, st, "mail_texts_to_follow");
+	while (*n < max && (s = db_step(st)) == DB_ROW) {
+		out[*n].id = db_column_int64(st, 0);
+		out[*n].voicemail = db_column_int(st, 1) != 0;
+		(*n)++;
+	}
+	db_reset(st);
+	if (*n < max && s != DB_DONE) {
+		log_err("mail_texts_to_follow: %s", db_errmsg(db));
+		return db_rc(db);
+	}
+	return RC_OK;
+}
+
+enum rc mail_claim_page_alerts(struct db *db, int64_t id, int64_t *alerts, size_t max, size_t *n)
+{
+	static const char lite[] =
+	        "SELECT alert_id FROM page_texts WHERE outbox_id = ?1 AND mailed = 0 ORDER BY alert_id LIMIT ?2";
+	static const char locked[] = "SELECT alert_id FROM page_texts WHERE outbox_id = ?1 AND mailed = 0 "
+	                             "ORDER BY alert_id LIMIT ?2 FOR UPDATE SKIP LOCKED";
+	struct db_stmt *st = db_prepare(db, shared_db(db) ? locked : lite);
+	int s = DB_DONE;
+
+	*n = 0;
+	if (!st || db_bind_int64(st, 1, id) || db_bind_int64(st, 2, (int64_t)max))
+		return db_bind_failed(db, st, "mail_claim_page_alerts");
+	while (*n < max && (s = db_step(st)) == DB_ROW)
+		alerts[(*n)++] = db_column_int64(st, 0);
+	db_reset(st);
+	if (*n < max && s != DB_DONE) {
+		log_err("mail_claim_page_alerts %lld: %s", (long long)id, db_errmsg(db));
+		return db_rc(db);
+	}
+	return RC_OK;
+}
+
+enum rc mail_mark_page_followed(struct db *db, int64_t id, int64_t alert_id)
+{
+	static const char sql[] = "UPDATE page_texts SET mailed = 1 WHERE outbox_id = ?1 AND alert_id = ?2";
+	struct db_stmt *st = db_prepare(db, sql);
+
+	if (!st || db_bind_int64(st, 1, id) || db_bind_int64(st, 2, alert_id))
+		return db_bind_failed(db, st, "mail_mark_page_followed");
+	return db_step_done(db, st, "mail_mark_page_followed");
+}
+
+enum rc mail_mark_voicemail_followed(struct db *db, int64_t id)
+{
+	static const char sql[] = "UPDATE outbox SET mail_followed = 1 WHERE id = ?1 AND mail_followed = 0";
+	struct db_stmt *st = db_prepare(db, sql);
+	enum rc rc;
+
+	if (!st || db_bind_int64(st, 1, id))
+		return db_bind_failed(db, st, "mail_mark_voicemail_followed");
+	rc = db_step_done(db, st, "mail_mark_voicemail_followed");
+	return rc == RC_OK && db_changes(db) != 1 ? RC_CONFLICT : rc;
+}
+
+enum rc mail_sources_of(struct db *db, int64_t id, size_t max, struct mail_source *out, size_t *n)
+{
+	static const char page[] = PAGE_SOURCES "o.id = ?1 ORDER BY p.id, pt.alert_id LIMIT ?2";
 	static const char voicemail[] =
 	        "SELECT o.id, 0, coalesce(o.owner_id, 0), p.id, p.name, p.email, o.created_at FROM outbox o "
 	        "JOIN people p ON p.phone = o.to_number AND p.deleted_at IS NULL AND p.email IS NOT NULL AND "
-	        "p.email <> '' WHERE o.id > ?1 AND o.id <= ?2 AND o.kind IN ('sms', 'whatsapp') AND "
+	        "p.email <> '' WHERE o.id = ?1 AND o.kind IN ('sms', 'whatsapp') AND "
 	        "o.class = 'support' AND o.owner_type = 'voicemail' AND "
-	        "NOT EXISTS (SELECT 1 FROM mail_messages m WHERE m.source_id = o.id) ORDER BY o.id LIMIT ?3";
+	        "NOT EXISTS (SELECT 1 FROM mail_messages m WHERE m.source_id = o.id) ORDER BY p.id LIMIT ?2";
 	struct db_stmt *st;
 	enum rc rc;
 
 	*n = 0;
-	st = db_prepare(db, waiting);
-	if (!st || db_bind_int64(st, 1, after_id) || db_bind_int64(st, 2, (int64_t)max))
-		return db_bind_failed(db, st, "mail_sources waiting");
-	rc = read_sources(db, st, max, out, n);
-	if (rc != RC_OK || *n >= max)
-		return rc;
-	st = db_prepare(db, fresh);
-	if (!st || db_bind_int64(st, 1, after_id) || db_bind_int64(st, 2, upto_id) ||
-	    db_bind_int64(st, 3, (int64_t)(max - *n)))
-		return db_bind_failed(db, st, "mail_sources");
+	st = db_prepare(db, page);
+	if (!st || db_bind_int64(st, 1, id) || db_bind_int64(st, 2, (int64_t)max))
+		return db_bind_failed(db, st, "mail_sources_of");
 	rc = read_sources(db, st, max, out, n);
 	if (rc != RC_OK || *n >= max)
 		return rc;
 	st = db_prepare(db, voicemail);
-	if (!st || db_bind_int64(st, 1, after_id) || db_bind_int64(st, 2, upto_id) ||
-	    db_bind_int64(st, 3, (int64_t)(max - *n)))
-		return db_bind_failed(db, st, "mail_sources voicemail");
+	if (!st || db_bind_int64(st, 1, id) || db_bind_int64(st, 2, (int64_t)(max - *n)))
+		return db_bind_failed(db, st, "mail_sources_of voicemail");
 	return read_sources(db, st, max, out, n);
-}
-
-enum rc mail_last_outbox_id(struct db *db, int64_t *id)
-{
-	static const char sql[] = "SELECT coalesce(max(id), 0) FROM outbox";
-	struct db_stmt *st = db_prepare(db, sql);
-	enum rc rc;
-
-	*id = 0;
-	if (!st)
-		return db_bind_failed(db, st, "mail_last_outbox_id");
-	rc = db_step_row(db, st);
-	if (rc == RC_OK)
-		*id = db_column_int64(st, 0);
-	db_reset(st);
-	return rc == RC_NOT_FOUND ? RC_OK : rc;
 }
 
 enum rc mail_alerts_of(struct db *db, int64_t outbox_id, void (*fn)(void *ctx, const struct mail_alert *a), void *ctx)
@@ -186,7 +239,8 @@ enum rc mail_enqueue(struct db *db, const struct mail_new *m, bool *created)
 	        "ON CONFLICT (idem_key) DO NOTHING";
 	static const char msg[] = "INSERT INTO mail_messages (outbox_id, message_id, subject, source_id) VALUES "
 	                          "(?1, ?2, ?3, ?4)";
-	static const char page[] = "INSERT INTO page_texts (outbox_id, alert_id) VALUES (?1, ?2)";
+	/* an e-mail's own alerts are no text to follow: mailed = 1 */
+	static const char page[] = "INSERT INTO page_texts (outbox_id, alert_id, mailed) VALUES (?1, ?2, 1)";
 	struct db_stmt *st = db_prepare(db, ins);
 	int64_t now_ms = clock_now_ms(), id;
 	enum rc rc;
@@ -262,17 +316,77 @@ enum rc mail_message_id(struct db *db, int64_t id, char *out, size_t size)
 	return rc;
 }
 
+/*
+ * E-mails being sent whose holder's lease expired (a dead instance's) become this instance's,
+ * with a fresh lease, in one statement, as db/outbox.c does for Twilio's kinds: concurrent
+ * callers cannot both take a row (the inner select skips rows another one has locked, the outer
+ * update re-checks the lease). A read first, so that the usual turn writes nothing.
+ */
+static enum rc adopt_expired(struct db *db, int64_t now_ms, size_t max)
+{
+	static const char look[] = "SELECT count(*) FROM outbox WHERE status = 'sending' AND kind = 'email' "
+	                           "AND next_at_ms <= ?2 AND (claimed_by IS NULL OR claimed_by <> ?1) "
+	                           "AND (lease_until_ms IS NULL OR lease_until_ms <= ?2)";
+	static const char take[] =
+	        "UPDATE outbox SET claimed_by = ?1, lease_until_ms = ?4 WHERE id IN (SELECT id FROM outbox "
+	        "WHERE status = 'sending' AND kind = 'email' AND next_at_ms <= ?2 AND (claimed_by IS NULL OR "
+	        "claimed_by <> ?1) AND (lease_until_ms IS NULL OR lease_until_ms <= ?2) ORDER BY id LIMIT ?3 FOR "
+	        "UPDATE SKIP LOCKED) AND status = 'sending' AND (lease_until_ms IS NULL OR lease_until_ms <= ?2)";
+	const char *me = instance_id();
+	struct db_stmt *st = db_prepare(db, look);
+	int64_t found = 0;
+	enum rc rc;
+
+	if (!st || db_bind_text(st, 1, me, -1, DB_STATIC) || db_bind_int64(st, 2, now_ms))
+		return db_bind_failed(db, st, "mail lease look");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK)
+		found = db_column_int64(st, 0);
+	db_reset(st);
+	if (rc != RC_OK || !found)
+		return rc;
+	rc = db_begin(db);
+	if (rc != RC_OK)
+		return rc;
+	st = db_prepare(db, take);
+	if (!st || db_bind_text(st, 1, me, -1, DB_STATIC) || db_bind_int64(st, 2, now_ms) ||
+	    db_bind_int64(st, 3, (int64_t)max) || db_bind_int64(st, 4, now_ms + OUTBOX_LEASE_MS)) {
+		db_rollback(db);
+		return db_bind_failed(db, st, "mail lease take");
+	}
+	rc = db_step_done(db, st, "mail lease take");
+	found = rc == RC_OK ? db_changes(db) : 0;
+	if (rc == RC_OK)
+		rc = db_commit(db);
+	if (rc != RC_OK)
+		db_rollback(db);
+	else if (found)
+		log_warn("mailer: %lld e-mail(s) being sent by an instance whose lease expired taken over by %s",
+		         (long long)found, me);
+	return rc;
+}
+
 enum rc mail_stuck(struct db *db, int64_t now_ms, size_t max, struct mail_stuck *out, size_t *n)
 {
+	/* ?3 = 0 (SQLite, one instance): every row; else only this instance's */
 	static const char sql[] = "SELECT o.id, coalesce(m.data_at_ms, 0), o.tries, coalesce(m.message_id, '') "
 	                          "FROM outbox o LEFT JOIN mail_messages m ON m.outbox_id = o.id "
 	                          "WHERE o.status = 'sending' AND o.kind = 'email' AND o.next_at_ms <= ?1 "
-	                          "ORDER BY o.id LIMIT ?2";
-	struct db_stmt *st = db_prepare(db, sql);
+	                          "AND (?3 = 0 OR o.claimed_by = ?4) ORDER BY o.id LIMIT ?2";
+	bool shared = shared_db(db);
+	struct db_stmt *st;
+	enum rc rc;
 	int s = DB_DONE;
 
 	*n = 0;
-	if (!st || db_bind_int64(st, 1, now_ms) || db_bind_int64(st, 2, (int64_t)max))
+	if (shared) {
+		rc = adopt_expired(db, now_ms, max);
+		if (rc != RC_OK)
+			return rc;
+	}
+	st = db_prepare(db, sql);
+	if (!st || db_bind_int64(st, 1, now_ms) || db_bind_int64(st, 2, (int64_t)max) ||
+	    db_bind_int(st, 3, shared ? 1 : 0) || db_bind_text(st, 4, instance_id(), -1, DB_STATIC))
 		return db_bind_failed(db, st, "mail_stuck");
 	while (*n < max && (s = db_step(st)) == DB_ROW) {
 		struct mail_stuck *r = &out[(*n)++];

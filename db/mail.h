@@ -31,16 +31,40 @@ struct mail_source {
 };
 
 /*
- * What the texts (SMS, WhatsApp) with id in (after_id, upto_id], or still waiting to be sent
- * (a waiting page text takes in new alerts) call for by e-mail, for the person whose phone each
- * goes to when that person has an e-mail: each alert of a page text when the person wants
- * pages by e-mail (email_pages) and has not been e-mailed that alert yet; each voicemail notice
- * not e-mailed yet. At most max, by text row, person and alert; *n gets the count.
+ * Following the texts (migration 0340). What the mailer has looked at is kept on the rows, not
+ * in a cursor over ids (on PostgreSQL the ids of concurrent transactions commit out of order,
+ * so a cursor skips texts committed late): page_texts.mailed for each alert of a page text
+ * (a waiting page text takes in new alerts: each arrives unfollowed), outbox.mail_followed for
+ * a voicemail notice. Each text is followed in one transaction of the mailer: claim what is
+ * unfollowed, queue its e-mails (mail_enqueue), mark it followed, commit; an instance that dies
+ * meanwhile leaves nothing claimed (its transaction ends with its session).
  */
-enum rc mail_sources(struct db *db, int64_t after_id, int64_t upto_id, size_t max, struct mail_source *out, size_t *n);
+struct mail_text {
+	int64_t id;
+	bool voicemail; /* a voicemail notice (else a page text) */
+};
+/* Texts with something unfollowed, ids ascending: at most max into out, *n the count. A read. */
+enum rc mail_texts_to_follow(struct db *db, size_t max, struct mail_text *out, size_t *n);
 
-/* The highest outbox id, 0 when empty. */
-enum rc mail_last_outbox_id(struct db *db, int64_t *id);
+/*
+ * In the caller's transaction: claims the unfollowed alerts of page text id (PostgreSQL: FOR
+ * UPDATE SKIP LOCKED: another instance's mailer passes over them until this transaction ends,
+ * and none is claimed twice); their ids into alerts (at most max), *n the count.
+ */
+enum rc mail_claim_page_alerts(struct db *db, int64_t id, int64_t *alerts, size_t max, size_t *n);
+/* In the caller's transaction: alert alert_id of page text id is followed. */
+enum rc mail_mark_page_followed(struct db *db, int64_t id, int64_t alert_id);
+/* In the caller's transaction: voicemail notice id is followed; RC_CONFLICT when it was already
+ * (another instance followed it first). */
+enum rc mail_mark_voicemail_followed(struct db *db, int64_t id);
+
+/*
+ * What text id calls for by e-mail, for the person whose phone it goes to when that person has
+ * an e-mail: each alert of a page text when the person wants pages by e-mail (email_pages) and
+ * has not been e-mailed that alert yet; a voicemail notice not e-mailed yet. At most max, by
+ * person and alert; *n gets the count.
+ */
+enum rc mail_sources_of(struct db *db, int64_t id, size_t max, struct mail_source *out, size_t *n);
 
 /* One alert of a page text, as an e-mail shows it. Strings are borrowed for the callback. */
 struct mail_alert {
@@ -96,7 +120,13 @@ enum rc mail_key_exists(struct db *db, const char *key, bool *exists);
 /* The Message-ID of e-mail row id into out (size bytes). RC_NOT_FOUND when it has none. */
 enum rc mail_message_id(struct db *db, int64_t id, char *out, size_t size);
 
-/* An e-mail row left 'sending' whose deadline passed (next_at_ms <= now_ms): a crash or a hang. */
+/*
+ * An e-mail row left 'sending' whose deadline passed (next_at_ms <= now_ms): a crash or a hang.
+ * On PostgreSQL only this instance's rows, as outbox_stuck (db/outbox.h, leases): rows whose
+ * holder's lease expired are first taken over by this instance (a warning); those of live
+ * instances (their engine renews the lease) are left to them, so an e-mail on the wire of a live
+ * instance is never settled, and so never sent again, by another one.
+ */
 struct mail_stuck {
 	int64_t id;
 	int64_t data_at_ms; /* 0: the message's end was never about to be written */

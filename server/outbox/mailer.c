@@ -34,8 +34,6 @@ struct mailer {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	_Atomic bool stop;
-	bool have_cursor;
-	int64_t cursor;        /* text rows up to this id were followed */
 	int64_t next_sales_ms; /* when to look for a monthly sales summary to send */
 	unsigned int seed;
 };
@@ -106,7 +104,7 @@ static void add_alert(void *ctx, const struct mail_alert *a)
 		p->rc = buf_printf(&p->text, "%s: %s\n\n", L(m, "Aberto em", "Opened at"), when);
 }
 
-/* Builds, queues and commits one e-mail; *created false when it was queued already. */
+/* Builds and queues one e-mail in the caller's transaction (nothing when it was queued already). */
 static enum rc queue_mail(struct mailer *m, struct db *db, const struct mail_source *s, const char *subject,
                           const char *text, const char *link, const char *link_label, const int64_t *alerts,
                           int n_alerts, const char *key)
@@ -147,14 +145,8 @@ static enum rc queue_mail(struct mailer *m, struct db *db, const struct mail_sou
 	mn.source_id = s->outbox_id;
 	mn.alerts = alerts;
 	mn.n_alerts = n_alerts;
-	rc = db_begin(db);
-	if (rc == RC_OK)
-		rc = mail_enqueue(db, &mn, &created);
-	if (rc == RC_OK)
-		rc = db_commit(db);
-	if (rc != RC_OK)
-		db_rollback(db);
-	else if (created)
+	rc = mail_enqueue(db, &mn, &created);
+	if (rc == RC_OK && created)
 		log_info("e-mail %s queued to %s (%s, outbox %lld)", message_id, s->email,
 		         n_alerts       ? "page"
 		         : s->outbox_id ? "voicemail"
@@ -259,35 +251,78 @@ static enum rc voicemail_mail(struct mailer *m, struct db *db, const struct mail
 	return rc;
 }
 
-static enum rc follow(struct mailer *m, struct db *db)
+/* A failure of the database (the turn stops; the text is followed again next turn) rather than
+ * of one e-mail (logged by whoever saw it; the text is followed without it). */
+static bool db_trouble(enum rc rc)
 {
-	struct mail_source src[MAILER_SOURCES_MAX];
-	int64_t upto;
-	size_t n, i, j;
-	enum rc rc = mail_last_outbox_id(db, &upto);
+	return rc == RC_DB || rc == RC_BUSY || rc == RC_CONFLICT;
+}
+
+/*
+ * Follows text t in one transaction (db/mail.h): claims what is unfollowed, queues the e-mails
+ * it calls for, marks it followed, commits. A text older than MAILER_FOLLOW_MAX_AGE_S is marked
+ * without e-mail (a page or voicemail that old is news to nobody: e-mail was off meanwhile).
+ * RC_CONFLICT, or nothing claimed: another instance follows it.
+ */
+static enum rc follow_text(struct mailer *m, struct db *db, const struct mail_text *t)
+{
+	struct mail_source src[MAILER_SOURCES_MAX], mine[MAILER_SOURCES_MAX];
+	int64_t alerts[MAILER_SOURCES_MAX];
+	size_t n_alerts = 0, n = 0, n_mine = 0, i, j;
+	bool later = false, write;
+	enum rc rc = db_begin(db);
 
 	if (rc != RC_OK)
 		return rc;
-	if (!m->have_cursor) {
-		m->cursor = upto > MAILER_START_WINDOW ? upto - MAILER_START_WINDOW : 0;
-		m->have_cursor = true;
-	}
-	rc = mail_sources(db, m->cursor, upto, MAILER_SOURCES_MAX, src, &n);
-	for (i = 0; i < n && rc == RC_OK; i = j) {
-		bool later = false;
+	if (!t->voicemail)
+		rc = mail_claim_page_alerts(db, t->id, alerts, MAILER_SOURCES_MAX, &n_alerts);
+	if (rc == RC_OK && (t->voicemail || n_alerts))
+		rc = mail_sources_of(db, t->id, MAILER_SOURCES_MAX, src, &n);
+	/* a page text's sources: only the alerts claimed here (others are another instance's) */
+	for (i = 0; i < n && rc == RC_OK; i++) {
+		bool claimed = !src[i].alert_id;
 
-		for (j = i + 1; j < n && src[j].outbox_id == src[i].outbox_id && src[j].person_id == src[i].person_id &&
-		                src[i].alert_id && src[j].alert_id;
-		     j++)
-			;
-		rc = src[i].alert_id ? page_mail(m, db, &src[i], (int)(j - i)) : voicemail_mail(m, db, &src[i], &later);
-		if (later && src[i].outbox_id - 1 < upto)
-			upto = src[i].outbox_id - 1; /* looked at again from there next turn */
+		for (j = 0; j < n_alerts && !claimed; j++)
+			claimed = alerts[j] == src[i].alert_id;
+		if (claimed && clock_now() - src[i].created_at <= MAILER_FOLLOW_MAX_AGE_S)
+			mine[n_mine++] = src[i];
 	}
-	/* A full batch may have more behind it in the same range: look again next turn (what was
-	 * queued is not found twice). */
-	if (rc == RC_OK && n < MAILER_SOURCES_MAX && upto > m->cursor)
-		m->cursor = upto;
+	for (i = 0; i < n_mine && rc == RC_OK; i = j) {
+		enum rc one;
+
+		for (j = i + 1;
+		     j < n_mine && mine[j].person_id == mine[i].person_id && mine[i].alert_id && mine[j].alert_id; j++)
+			;
+		one = mine[i].alert_id ? page_mail(m, db, &mine[i], (int)(j - i))
+		                       : voicemail_mail(m, db, &mine[i], &later);
+		if (db_trouble(one))
+			rc = one;
+		else if (one != RC_OK)
+			log_err("outbox %lld: e-mail for %s not queued: %s", (long long)t->id, mine[i].email,
+			        rc_str(one));
+	}
+	for (i = 0; i < n_alerts && rc == RC_OK; i++)
+		rc = mail_mark_page_followed(db, t->id, alerts[i]);
+	if (rc == RC_OK && t->voicemail && !later)
+		rc = mail_mark_voicemail_followed(db, t->id);
+	write = rc == RC_OK && (n_alerts || (t->voicemail && !later));
+	if (write)
+		rc = db_commit(db);
+	if (!write || rc != RC_OK)
+		db_rollback(db); /* nothing claimed, waiting for a transcription, or failed */
+	if (rc == RC_CONFLICT)
+		log_debug("outbox %lld: followed for e-mail by another instance", (long long)t->id);
+	return rc == RC_CONFLICT ? RC_OK : rc;
+}
+
+static enum rc follow(struct mailer *m, struct db *db)
+{
+	struct mail_text texts[MAILER_SOURCES_MAX];
+	size_t n, i;
+	enum rc rc = mail_texts_to_follow(db, MAILER_SOURCES_MAX, texts, &n);
+
+	for (i = 0; i < n && rc == RC_OK && !m->stop && !m->app->stopping; i++)
+		rc = follow_text(m, db, &texts[i]);
 	return rc;
 }
 
@@ -398,7 +433,14 @@ static enum rc sales_summary(struct mailer *m, struct db *db, int64_t now)
 		snprintf(src.name, sizeof src.name, "%s", p.name);
 		snprintf(src.email, sizeof src.email, "%s", p.email);
 		if (rc == RC_OK)
+			rc = db_begin(db);
+		if (rc == RC_OK) {
 			rc = queue_mail(m, db, &src, subject, text.data, NULL, NULL, NULL, 0, key);
+			if (rc == RC_OK)
+				rc = db_commit(db);
+			if (rc != RC_OK)
+				db_rollback(db);
+		}
 		buf_release(&text);
 		buf_release(&sum.above);
 		buf_release(&sum.below);
@@ -454,6 +496,10 @@ static enum rc settle_stuck(struct mailer *m, struct db *db, int64_t now)
 			rc = db_commit(db);
 		if (rc != RC_OK) {
 			db_rollback(db);
+			if (rc == RC_CONFLICT) { /* settled meanwhile (the row moved on): the next one */
+				rc = RC_OK;
+				continue;
+			}
 			break;
 		}
 		if (!rows[i].data_at_ms)
@@ -566,6 +612,13 @@ static enum rc record(struct mailer *m, struct db *db, const struct outbox_row *
 out:
 	if (rc == RC_OK)
 		rc = db_commit(db);
+	if (rc == RC_CONFLICT) { /* the row is no longer this send's: whoever moved it has it */
+		db_rollback(db);
+		log_err("outbox %lld: e-mail %s to %s: the SMTP server's answer (%s) came after the row had moved "
+		        "on; not recorded",
+		        (long long)r->id, message_id, r->to, res->outcome == SMTP_SENT ? "accepted" : res->message);
+		return RC_OK;
+	}
 	if (rc != RC_OK) {
 		db_rollback(db);
 		log_err("outbox %lld: the e-mail's result could not be recorded: %s", (long long)r->id, rc_str(rc));

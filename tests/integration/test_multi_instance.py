@@ -23,6 +23,7 @@ a supported set-up.
 """
 
 import os
+import re
 import socket
 import sys
 import threading
@@ -32,6 +33,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import TEST_DB, IntegrationTest, Plantao, free_port, pg_cluster, wait_until  # noqa: E402
+from test_email import ANA_MAIL, SmtpServer, aiosmtpd_installed  # noqa: E402
 from test_imap import MONITOR, Dovecot, dovecot_installed, mail  # noqa: E402
 
 ANA, BRUNO = "+5511990000001", "+5511990000002"
@@ -689,3 +691,152 @@ class TestDatabaseRestart(MultiInstanceTest):
                          "%.1f s after it was up; %d requests, %d answered 503 meanwhile; %d reads, %d answered "
                          "503\n" % (t_up - t_down, t_back - t_up, len(results), len(failed), len(reads),
                                     sum(r[3] == 503 for r in reads)))
+
+
+@unittest.skipUnless(aiosmtpd_installed(), "python3-aiosmtpd is not installed (scripts/deps test installs it)")
+class TestMailer(MultiInstanceTest):
+    """Page e-mails with two instances: each instance's mailer follows the texts and sends
+    e-mails; every alert reaches the on-call person's mailbox once, whoever dies."""
+    MAIL_LOOKUP = 90  # seconds of plantao's clock before an e-mail 'sending' is settled (MAILER_LOOKUP_MS)
+
+    def setUp(self):
+        super().setUp()
+        self.smtp = SmtpServer()
+        self.addCleanup(self.smtp.close)
+
+    def mail_team(self):
+        self.ana = self.api_ok("POST", "/api/people", json={"name": "Ana Souza", "phone": ANA,
+                                                             "email": ANA_MAIL})["id"]
+        self.bruno = self.api_ok("POST", "/api/people", json={"name": "Bruno", "phone": BRUNO})["id"]
+        self.api_ok("PUT", "/api/rotation", json={"members": [self.ana]})
+
+    def mail_rows(self):
+        return self.plantao.db.query("SELECT o.id, o.status, o.claimed_by, o.lease_until_ms, o.next_at_ms, "
+                                     "m.message_id, m.data_at_ms FROM outbox o JOIN mail_messages m ON "
+                                     "m.outbox_id = o.id WHERE o.kind = 'email' ORDER BY o.id")
+
+    def delivered(self):
+        """{alert id: [Message-ID of each delivered message listing it]}, and the Message-IDs."""
+        per_alert, ids = {}, []
+        for msg, envelope in self.smtp.messages():
+            self.assertEqual(envelope["rcpt_tos"], [ANA_MAIL])
+            ids.append(str(msg["Message-ID"]))
+            text = msg.get_body(("plain",)).get_content()
+            for aid in set(int(x) for x in re.findall(r"^Alerta (\d+)", text, re.M)):
+                per_alert.setdefault(aid, []).append(str(msg["Message-ID"]))
+        return per_alert, ids
+
+    def post_alerts(self, n):
+        ids = []
+        for i in range(n):
+            for _ in range(50):  # a monitoring tool retries what the API rate limit refused (429)
+                status, body, headers = self.lb_api("POST", "/api/alerts", json={
+                    "summary": "disco %d cheio" % i, "severity": "warning"})
+                if status != 429:
+                    break
+                time.sleep(float(headers.get("retry-after", "1")) / 4)
+            self.assertEqual(status, 202, body)
+            ids.append(body["id"])
+        return ids
+
+    def test_kill9_mid_send_every_alert_reaches_the_mailbox_once(self):
+        """50 alerts posted across two instances to Ana, who gets pages by e-mail, through a slow
+        SMTP server (each RCPT answered after 1 s); kill -9 of A while its e-mail is on the wire.
+        B settles A's e-mail once A's lease has expired (sent again when the server never had it,
+        `undecided` when the whole message had gone) and sends the rest: every alert is in
+        exactly one delivered e-mail, no message arrives twice."""
+        self.smtp.start("--stall-rcpt", "1")
+        a = self.add_instance(self.smtp.env())
+        self.add_instance(self.smtp.env())
+        self.mail_team()
+        aids = self.post_alerts(50)
+        mine = a.api("GET", "/healthz?live", token=None)[1]["instance"]
+        wait_until(lambda: [r for r in self.mail_rows() if r["status"] == "sending" and r["claimed_by"] == mine],
+                   timeout=60, interval=0.05, what="an e-mail of A on the wire")
+        self.kill(a)
+        t0 = time.monotonic()
+
+        def done():
+            rows = self.mail_rows()
+            left = [r for r in rows if r["status"] not in ("sent", "undecided")]
+            unfollowed = 0
+            if "mailed" in self.plantao.db.query("SELECT * FROM page_texts LIMIT 1")[0]:
+                unfollowed = self.plantao.db.scalar("SELECT count(*) FROM page_texts pt JOIN outbox o ON o.id = "
+                                                    "pt.outbox_id WHERE o.kind = 'sms' AND pt.mailed = 0")
+            per_alert, _ = self.delivered()
+            state["left"] = [(r["id"], r["status"]) for r in left]
+            state["unfollowed"] = unfollowed
+            state["missing"] = sorted(set(aids) - set(per_alert))
+            if left or unfollowed or state["missing"]:
+                self.advance(5, settle=0.5)  # A's lease and its e-mail's deadline pass; B's lease is renewed
+                return False
+            return rows
+        state = {}
+        try:
+            rows = wait_until(done, timeout=240, interval=0.5, what="every e-mail sent or settled")
+        except AssertionError as e:
+            raise AssertionError("%s: e-mails not sent %s, page texts not followed %s, alerts in no e-mail %s"
+                                 % (e, state.get("left"), state.get("unfollowed"), state.get("missing")))
+        took = time.monotonic() - t0
+        per_alert, ids = self.delivered()
+        self.assertEqual(len(ids), len(set(ids)), "a message delivered twice")
+        self.assertEqual({aid: len(m) for aid, m in per_alert.items() if len(m) != 1}, {},
+                         "alerts e-mailed more than once")
+        self.assertEqual(sorted(per_alert), sorted(aids))
+        for r in rows:
+            if r["status"] == "undecided":  # its whole message had gone: the server has it, once
+                self.assertTrue(r["data_at_ms"])
+                self.assertEqual(ids.count(r["message_id"]), 1)
+            else:
+                self.assertEqual(ids.count(r["message_id"]), 1, r)
+        sys.stderr.write("\n[measure] kill -9 of an instance mid-send: %d alerts in %d e-mails, each alert "
+                         "delivered once (%d undecided: their whole message had gone); the rest sent by the other "
+                         "instance %.1f s after the kill\n"
+                         % (len(aids), len(rows), sum(r["status"] == "undecided" for r in rows), took))
+        self.consume_all()
+
+    def test_email_on_the_wire_of_a_live_instance_is_never_settled_by_another(self):
+        """The SMTP server holds an e-mail's RCPT for 30 s while plantao's clock moves past the
+        e-mail's deadline (90 s): the other instance, alive and sharing the work, leaves it alone
+        (the holder renews its lease), and the e-mail arrives once."""
+        self.smtp.start("--stall-rcpt", "30")
+        self.add_instance(self.smtp.env())
+        self.add_instance(self.smtp.env())
+        self.mail_team()
+        aid = self.post_alerts(1)[0]
+        row = wait_until(lambda: [r for r in self.mail_rows() if r["status"] == "sending"], timeout=30,
+                         interval=0.05, what="the e-mail on the wire")[0]
+        t0 = time.monotonic()
+        moved = 0
+
+        def renewed():
+            r = [x for x in self.mail_rows() if x["id"] == row["id"]][0]
+            # more than the next step left: the holder renews its lease (20 s) once less than
+            # 5 s is left (db/outbox.c), so the lease never runs out under the steps of the clock
+            return r["status"] != "sending" or r["lease_until_ms"] > (self.plantao.now() + 5) * 1000
+        while moved <= self.MAIL_LOOKUP + 3:
+            wait_until(renewed, timeout=10, interval=0.02, what="the holder renewing its lease")
+            self.advance(3, settle=0)
+            moved += 3
+        time.sleep(2)  # the other instance's mailer has had several turns
+        self.assertLess(time.monotonic() - t0, 27, "the test took too long: the stall ended first")
+        wait_until(lambda: [r for r in self.mail_rows() if r["status"] == "sent"], timeout=60,
+                   what="the e-mail sent")
+        time.sleep(32)  # a second copy, had one been started, would be past its own stall too
+        per_alert, ids = self.delivered()
+        self.assertEqual(per_alert, {aid: ids[:1]})
+        self.assertEqual(len(ids), 1, "the e-mail was sent twice")
+        self.assertEqual([r["status"] for r in self.mail_rows()], ["sent"])
+        sys.stderr.write("\n[measure] an e-mail held 30 s by the SMTP server while the clock moved %d s: not "
+                         "settled by the other live instance, delivered once\n" % moved)
+        self.consume_all()
+
+    def consume_all(self):
+        for p in self.instances:
+            if p.running():
+                p.stop()
+        self.sim.wait_idle(timeout=30)
+        self.forgive_cut_callbacks("callback after the instances were stopped")
+        with self.sim._lock:
+            for x in self.sim.messages + self.sim.calls:
+                x.consumed = True
