@@ -4,6 +4,7 @@
 #   make test-pg the integration suite again, every server on PostgreSQL (a throw-away cluster)
 #   make check   the whole suite under ASan + UBSan (build tree build/san)
 #   make bench   benchmarks (wrk against plantao and a bare libmicrohttpd ceiling)
+#   make bench-pg webhook and alert figures on PostgreSQL next to SQLite, one instance and two
 #   make fuzz    libFuzzer targets, FUZZ_SECONDS each
 #   make lint    clang-format check and banned functions
 
@@ -32,7 +33,7 @@ vpath test_%.c $(sort $(dir $(TEST_SRC)))
 EMBED_IN := $(sort $(wildcard migrations/*.sql)) $(sort $(wildcard migrations/pg/*.sql)) \
 	$(sort $(shell find static -type f 2>/dev/null))
 
-.PHONY: all run test test-pg check bench fuzz soak lint clean deps deps-test tests install
+.PHONY: all run test test-pg check bench bench-pg fuzz soak lint clean deps deps-test tests install
 all: $(B)/plantao $(B)/plantao.8
 
 deps:
@@ -120,6 +121,11 @@ check: deps-test
 bench: deps-test
 	@$(MAKE) --no-print-directory $(B)/plantao
 	@bash tests/bench/run $(B)
+
+# webhook and alert figures on PostgreSQL next to SQLite, one instance and two (issue 17)
+bench-pg: deps-test
+	@$(MAKE) --no-print-directory $(B)/plantao
+	@python3 tests/bench/bench_pg.py $(B)
 
 FUZZ_SECONDS ?= 60
 fuzz: deps-test
