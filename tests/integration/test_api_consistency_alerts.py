@@ -131,6 +131,17 @@ class TestAlerts(ConsistencyTest):
         self.assert_error(self.api("GET", "/api/alerts?from=ontem"), 400, "invalid", "from")
         self.assert_error(self.api("GET", "/api/alerts?before=x"), 400, "invalid", "before")
 
+    def test_person_finds_the_alerts_texted_to_them(self):
+        """A lead asks "what was Ana paged for?": the alerts whose page text went to her phone,
+        not only those she acknowledged."""
+        ana = self.api_ok("POST", "/api/people", json={"name": "Ana", "phone": ANA}, expect=201)["id"]
+        bruno = self.api_ok("POST", "/api/people", json={"name": "Bruno", "phone": BRUNO}, expect=201)["id"]
+        self.api_ok("PUT", "/api/escalation", json={"steps": [{"target": ana, "timeout_s": 30}], "rounds": 1})
+        aid = self.post_alert("fila de e-mails parada", severity="warning")["id"]
+        self.sim.expect_sms(ANA, containing="Alerta %d" % aid)
+        self.assertEqual([a["id"] for a in self.api_ok("GET", "/api/alerts?person=%d" % ana)["alerts"]], [aid])
+        self.assertEqual(self.api_ok("GET", "/api/alerts?person=%d" % bruno)["alerts"], [])
+
     def test_unknown_query_parameters_are_a_400_naming_them(self):
         aid = self.post_alert("disco cheio")["id"]
         self.assert_error(self.api("GET", "/api/alerts?status=triggered&pessoa=1"), 400, "unknown_parameter",
