@@ -29,6 +29,29 @@ def make_cert(directory, name):
     return cert, key
 
 
+def make_expired_cert(directory, name):
+    """A self-signed certificate for 127.0.0.1 that expired yesterday (the openssl command line
+    cannot date one in the past): (cert.pem, key.pem) paths."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=30))
+            .not_valid_after(now - datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert_path, key_path = os.path.join(directory, name + ".crt"), os.path.join(directory, name + ".key")
+    with open(cert_path, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    return cert_path, key_path
+
+
 def der_of(pem_path):
     with open(pem_path) as f:
         return ssl.PEM_cert_to_DER_cert(f.read())
@@ -130,6 +153,20 @@ class TestTlsReload(IntegrationTest):
         self.wait_log(p, "ERROR", mark)
         self.assertEqual(self.served_cert(p.port), der_of(b_cert))
         self.assertEqual(self.get(old), 200)
+
+        # an old, expired certificate put back by mistake: kept B, ERROR
+        try:
+            x_cert, x_key = make_expired_cert(tls, "plantao-expired")
+        except ImportError:
+            return  # python3-cryptography is not installed: the cases above stand
+        install(x_key, key)
+        install(x_cert, cert)
+        mark = len(p.log_text())
+        p.proc.send_signal(signal.SIGHUP)
+        self.wait_log(p, "ERROR", mark)
+        line = [x for x in p.log_text()[mark:].splitlines() if "ERROR" in x][0]
+        self.assertIn("CN=plantao-expired expired at", line)
+        self.assertEqual(self.served_cert(p.port), der_of(b_cert))
 
     def _answers(self, port):
         try:
