@@ -65,35 +65,49 @@ static bool email_ok(const char *s)
 	return true;
 }
 
-static enum rc fail(char *err, size_t errlen, const char *msg)
+/* Records why (code and field static, msg the sentence) and returns rc. */
+static enum rc refuse(struct people_err *err, enum rc rc, const char *code, const char *field, const char *msg)
 {
-	snprintf(err, errlen, "%s", msg);
-	return RC_UNPROCESSABLE;
+	if (err) {
+		err->code = code;
+		snprintf(err->field, sizeof err->field, "%s", field);
+		snprintf(err->msg, sizeof err->msg, "%s", msg);
+	}
+	return rc;
 }
 
-enum rc people_input_parse(const json_t *body, bool partial, struct person_input *in, char *err, size_t errlen)
+static void err_clear(struct people_err *err)
+{
+	if (err) {
+		err->code = NULL;
+		err->field[0] = '\0';
+		err->msg[0] = '\0';
+	}
+}
+
+enum rc people_input_check(const json_t *body, bool partial, struct person_input *in, struct people_err *err)
 {
 	const char *key;
 	json_t *v;
 
 	memset(in, 0, sizeof *in);
-	err[0] = '\0';
-	if (!json_is_object(body)) {
-		snprintf(err, errlen, "expected a JSON object");
-		return RC_INVALID;
-	}
+	err_clear(err);
+	if (!json_is_object(body))
+		return refuse(err, RC_INVALID, "invalid", "", "expected a JSON object");
 	json_object_foreach((json_t *)body, key, v)
 	{
 		if (!strcmp(key, "name")) {
 			if (!json_is_string(v))
-				return fail(err, errlen, "name: expected a string");
+				return refuse(err, RC_UNPROCESSABLE, "name_invalid", "name", "name: expected a string");
 			in->name = json_string_value(v);
 			in->has_name = true;
 			if (is_blank(in->name) || utf8_chars(in->name) > PEOPLE_NAME_MAX || has_control(in->name))
-				return fail(err, errlen, "name: expected 1 to 200 characters, no control characters");
+				return refuse(err, RC_UNPROCESSABLE, "name_invalid", "name",
+				              "name: expected 1 to 200 characters, no control characters");
 		} else if (!strcmp(key, "phone")) {
 			if (!json_is_string(v) || !cfg_is_e164(json_string_value(v)))
-				return fail(err, errlen, "phone: expected E.164 such as +5511999990000");
+				return refuse(err, RC_UNPROCESSABLE, "phone_invalid", "phone",
+				              "phone: expected E.164 such as +5511999990000");
 			in->phone = json_string_value(v);
 			in->has_phone = true;
 		} else if (!strcmp(key, "email")) {
@@ -103,30 +117,49 @@ enum rc people_input_parse(const json_t *body, bool partial, struct person_input
 			else if (json_is_string(v) && email_ok(json_string_value(v)))
 				in->email = json_string_value(v);
 			else
-				return fail(err, errlen, "email: expected an address such as ana@example.com, or null");
+				return refuse(err, RC_UNPROCESSABLE, "email_invalid", "email",
+				              "email: expected an address such as ana@example.com, or null");
 		} else if (!strcmp(key, "whatsapp")) {
 			if (!json_is_boolean(v))
-				return fail(err, errlen, "whatsapp: expected true or false");
+				return refuse(err, RC_UNPROCESSABLE, "invalid_value", "whatsapp",
+				              "whatsapp: expected true or false");
 			in->whatsapp = json_is_true(v);
 			in->has_whatsapp = true;
 		} else if (!strcmp(key, "email_pages")) {
 			if (!json_is_boolean(v))
-				return fail(err, errlen, "email_pages: expected true or false");
+				return refuse(err, RC_UNPROCESSABLE, "invalid_value", "email_pages",
+				              "email_pages: expected true or false");
 			in->email_pages = json_is_true(v);
 			in->has_email_pages = true;
 		} else if (!strcmp(key, "id") || !strcmp(key, "sms_opt_out") || !strcmp(key, "created_at") ||
 		           !strcmp(key, "updated_at")) {
 			/* read-only: ignored, so a client may send back what it read */
 		} else {
-			snprintf(err, errlen, "%.40s: unknown field (name, phone, email, whatsapp, email_pages)", key);
+			char msg[PEOPLE_ERR_MAX];
+
+			snprintf(msg, sizeof msg, "%.40s: unknown field (name, phone, email, whatsapp, email_pages)",
+			         key);
+			refuse(err, RC_UNPROCESSABLE, "unknown_field", "", msg);
+			if (err)
+				snprintf(err->field, sizeof err->field, "%.40s", key);
 			return RC_UNPROCESSABLE;
 		}
 	}
 	if (!partial && !in->has_name)
-		return fail(err, errlen, "name: required");
+		return refuse(err, RC_UNPROCESSABLE, "required", "name", "name: required");
 	if (!partial && !in->has_phone)
-		return fail(err, errlen, "phone: required, E.164 such as +5511999990000");
+		return refuse(err, RC_UNPROCESSABLE, "required", "phone",
+		              "phone: required, E.164 such as +5511999990000");
 	return RC_OK;
+}
+
+enum rc people_input_parse(const json_t *body, bool partial, struct person_input *in, char *err, size_t errlen)
+{
+	struct people_err why;
+	enum rc rc = people_input_check(body, partial, in, &why);
+
+	snprintf(err, errlen, "%s", why.msg);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -226,18 +259,47 @@ json_t *people_to_json(const struct person *p)
 	return o;
 }
 
-enum rc people_list(struct db *db, json_t **out)
+/* q as a LIKE pattern that finds it anywhere, lower-case, its own % _ and ! taken literally
+ * (ESCAPE '!'): "Ana_1" -> "%ana!_1%". */
+static void like_pattern(const char *q, char *out, size_t len)
 {
-	static const char sql[] = "SELECT " PERSON_COLS " FROM people WHERE deleted_at IS NULL ORDER BY name, id";
+	size_t n = 0;
+
+	if (len < 4)
+		return;
+	out[n++] = '%';
+	for (; *q && n + 3 < len; q++) {
+		if (*q == '%' || *q == '_' || *q == '!')
+			out[n++] = '!';
+		out[n++] = (*q >= 'A' && *q <= 'Z') ? (char)(*q - 'A' + 'a') : *q;
+	}
+	out[n++] = '%';
+	out[n] = '\0';
+}
+
+enum rc people_list(struct db *db, const struct people_filter *f, json_t **out)
+{
+	/* The cursor is the last person of the previous page: the next page starts after their
+	 * (name, id) in the same order; archived people keep their row, so the cursor stays valid. */
+	static const char sql[] = "SELECT " PERSON_COLS " FROM people WHERE deleted_at IS NULL "
+	                          "AND (?2 = 0 OR name > (SELECT c.name FROM people c WHERE c.id = ?2) "
+	                          "OR (name = (SELECT c.name FROM people c WHERE c.id = ?2) AND id > ?2)) "
+	                          "AND (?3 = '' OR (?3 = 'none' AND coalesce(role, '') = '') OR role = ?3) "
+	                          "AND (?4 = '' OR lower(name) LIKE ?4 ESCAPE '!' OR phone LIKE ?4 ESCAPE '!') "
+	                          "ORDER BY name, id LIMIT ?1";
 	struct db_stmt *st = db_prepare(db, sql);
 	json_t *a = json_array();
+	char pattern[2 * PEOPLE_NAME_BYTES + 3] = "";
 	struct person p;
 	int s;
 
 	*out = NULL;
-	if (!st || !a) {
+	if (f->q && f->q[0])
+		like_pattern(f->q, pattern, sizeof pattern);
+	if (!st || !a || db_bind_int64(st, 1, f->limit) || db_bind_int64(st, 2, f->after_id) ||
+	    db_bind_text(st, 3, f->role ? f->role : "", -1, DB_STATIC) || db_bind_text(st, 4, pattern, -1, DB_STATIC)) {
 		json_decref(a);
-		return st ? RC_INTERNAL : RC_DB;
+		return a ? db_bind_failed(db, st, "people_list") : RC_INTERNAL;
 	}
 	while ((s = db_step(st)) == DB_ROW) {
 		read_row(st, &p);
@@ -256,7 +318,7 @@ enum rc people_list(struct db *db, json_t **out)
 /* ---------------------------------------------------------------- writing */
 
 /* RC_CONFLICT with a message when phone belongs to someone other than self (0: anyone). */
-static enum rc phone_free(struct db *db, const char *phone, int64_t self, char *err, size_t errlen)
+static enum rc phone_free(struct db *db, const char *phone, int64_t self, struct people_err *err)
 {
 	static const char sql[] = "SELECT id, name, deleted_at IS NOT NULL FROM people WHERE phone = ?1 AND id != ?2";
 	struct db_stmt *st = db_prepare(db, sql);
@@ -267,10 +329,12 @@ static enum rc phone_free(struct db *db, const char *phone, int64_t self, char *
 		return RC_DB;
 	s = db_step(st);
 	if (s == DB_ROW) {
-		snprintf(err, errlen, "phone: %s already belongs to %s#%lld (%s)", phone,
+		char msg[PEOPLE_ERR_MAX];
+
+		snprintf(msg, sizeof msg, "phone: %s already belongs to %s#%lld (%s)", phone,
 		         db_column_int(st, 2) ? "deleted person " : "person ", (long long)db_column_int64(st, 0),
 		         (const char *)db_column_text(st, 1));
-		rc = RC_CONFLICT;
+		rc = refuse(err, RC_CONFLICT, "phone_taken", "phone", msg);
 	} else if (s != DB_DONE) {
 		rc = db_rc(db);
 	}
@@ -295,8 +359,8 @@ static json_t *input_json(const struct person_input *in)
 	return o;
 }
 
-enum rc people_create(struct db *db, const struct person_input *in, const char *actor, int64_t *id, char *err,
-                      size_t errlen)
+enum rc people_insert(struct db *db, const struct person_input *in, const char *actor, int64_t *id,
+                      struct people_err *err)
 {
 	static const char sql[] =
 	        "INSERT INTO people (name, phone, email, whatsapp, created_at, updated_at, email_pages) "
@@ -306,11 +370,11 @@ enum rc people_create(struct db *db, const struct person_input *in, const char *
 	enum rc rc;
 
 	*id = 0;
-	err[0] = '\0';
+	err_clear(err);
 	rc = db_begin(db);
 	if (rc != RC_OK)
 		return rc;
-	rc = phone_free(db, in->phone, 0, err, errlen);
+	rc = phone_free(db, in->phone, 0, err);
 	if (rc != RC_OK)
 		goto out;
 	rc = RC_DB;
@@ -339,8 +403,18 @@ out:
 	return rc;
 }
 
-enum rc people_update(struct db *db, int64_t id, const struct person_input *in, const char *actor, char *err,
+enum rc people_create(struct db *db, const struct person_input *in, const char *actor, int64_t *id, char *err,
                       size_t errlen)
+{
+	struct people_err why;
+	enum rc rc = people_insert(db, in, actor, id, &why);
+
+	snprintf(err, errlen, "%s", why.msg);
+	return rc;
+}
+
+enum rc people_update(struct db *db, int64_t id, const struct person_input *in, const char *actor,
+                      struct people_err *err)
 {
 	static const char sql[] =
 	        "UPDATE people SET name = CASE WHEN ?2 THEN ?3 ELSE name END, "
@@ -357,7 +431,7 @@ enum rc people_update(struct db *db, int64_t id, const struct person_input *in, 
 	struct person p;
 	enum rc rc;
 
-	err[0] = '\0';
+	err_clear(err);
 	rc = db_begin(db);
 	if (rc != RC_OK)
 		return rc;
@@ -365,7 +439,7 @@ enum rc people_update(struct db *db, int64_t id, const struct person_input *in, 
 	if (rc != RC_OK)
 		goto out;
 	if (in->has_phone) {
-		rc = phone_free(db, in->phone, id, err, errlen);
+		rc = phone_free(db, in->phone, id, err);
 		if (rc != RC_OK)
 			goto out;
 	}
@@ -397,7 +471,7 @@ out:
 }
 
 /* Why person id may not be removed now (err filled, RC_CONFLICT), or RC_OK. */
-static enum rc removable(struct db *db, int64_t id, char *err, size_t errlen)
+static enum rc removable(struct db *db, int64_t id, struct people_err *err)
 {
 	static const char in_rotation[] =
 	        "SELECT 1 FROM rotation_members WHERE person_id = ?1 AND version_id = "
@@ -405,6 +479,7 @@ static enum rc removable(struct db *db, int64_t id, char *err, size_t errlen)
 	static const char in_override[] =
 	        "SELECT id FROM overrides WHERE person_id = ?1 AND end_at > ?2 ORDER BY start_at LIMIT 1";
 	static const char in_escalation[] = "SELECT position FROM escalation_steps WHERE person_id = ?1 LIMIT 1";
+	char msg[PEOPLE_ERR_MAX];
 	struct db_stmt *st;
 	enum rc rc = RC_OK;
 	int s;
@@ -415,10 +490,10 @@ static enum rc removable(struct db *db, int64_t id, char *err, size_t errlen)
 	s = db_step(st);
 	db_reset(st);
 	if (s == DB_ROW) {
-		snprintf(err, errlen,
+		snprintf(msg, sizeof msg,
 		         "person %lld is a member of the current rotation: remove them with PUT /api/rotation first",
 		         (long long)id);
-		return RC_CONFLICT;
+		return refuse(err, RC_CONFLICT, "person_in_rotation", "", msg);
 	}
 	if (s != DB_DONE)
 		return db_rc(db);
@@ -427,11 +502,11 @@ static enum rc removable(struct db *db, int64_t id, char *err, size_t errlen)
 		return RC_DB;
 	s = db_step(st);
 	if (s == DB_ROW) {
-		snprintf(err, errlen,
+		snprintf(msg, sizeof msg,
 		         "person %lld has override %lld that has not ended: delete it first (DELETE "
 		         "/api/overrides/%lld)",
 		         (long long)id, (long long)db_column_int64(st, 0), (long long)db_column_int64(st, 0));
-		rc = RC_CONFLICT;
+		rc = refuse(err, RC_CONFLICT, "person_has_override", "", msg);
 	} else if (s != DB_DONE) {
 		rc = db_rc(db);
 	}
@@ -443,10 +518,10 @@ static enum rc removable(struct db *db, int64_t id, char *err, size_t errlen)
 		return RC_DB;
 	s = db_step(st);
 	if (s == DB_ROW) {
-		snprintf(err, errlen,
+		snprintf(msg, sizeof msg,
 		         "person %lld is step %d of the escalation policy: change it with PUT /api/escalation first",
 		         (long long)id, db_column_int(st, 0));
-		rc = RC_CONFLICT;
+		rc = refuse(err, RC_CONFLICT, "person_in_escalation", "", msg);
 	} else if (s != DB_DONE) {
 		rc = db_rc(db);
 	}
@@ -454,7 +529,7 @@ static enum rc removable(struct db *db, int64_t id, char *err, size_t errlen)
 	return rc;
 }
 
-enum rc people_delete(struct db *db, int64_t id, const char *actor, bool *archived, char *err, size_t errlen)
+enum rc people_delete(struct db *db, int64_t id, const char *actor, bool *archived, struct people_err *err)
 {
 	static const char del[] = "DELETE FROM people WHERE id = ?1";
 	static const char arc[] = "UPDATE people SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1";
@@ -465,7 +540,7 @@ enum rc people_delete(struct db *db, int64_t id, const char *actor, bool *archiv
 	enum rc rc;
 	int s;
 
-	err[0] = '\0';
+	err_clear(err);
 	if (archived)
 		*archived = false;
 	rc = db_begin(db);
@@ -473,7 +548,7 @@ enum rc people_delete(struct db *db, int64_t id, const char *actor, bool *archiv
 		return rc;
 	rc = people_get(db, id, &p);
 	if (rc == RC_OK)
-		rc = removable(db, id, err, errlen);
+		rc = removable(db, id, err);
 	if (rc != RC_OK)
 		goto out;
 	/* The delete runs under a savepoint: a refused statement aborts the whole transaction on

@@ -27,6 +27,8 @@
 #define PEOPLE_EMAIL_MAX   254
 #define PEOPLE_PHONE_BYTES 20 /* "+" and 15 digits, NUL */
 #define PEOPLE_ERR_MAX     160
+#define PEOPLE_FIELD_MAX   48
+#define PEOPLE_LIST_MAX    500 /* rows of one page of people_list */
 
 struct person {
 	int64_t id;
@@ -52,11 +54,26 @@ struct person_input {
 };
 
 /*
+ * Why a write was refused, for callers that answer a client: code is a stable word the console
+ * translates (static: "name_invalid", "phone_invalid", "email_invalid", "invalid_value",
+ * "required", "unknown_field", "phone_taken", "person_in_rotation", "person_has_override",
+ * "person_in_escalation", "invalid"; NULL while nothing was refused), field the body field it is
+ * about ("" when the whole request), msg the sentence in English that names it first
+ * ("phone: expected E.164 such as +5511999990000").
+ */
+struct people_err {
+	const char *code;
+	char field[PEOPLE_FIELD_MAX];
+	char msg[PEOPLE_ERR_MAX];
+};
+
+/*
  * Validates a JSON body into in (strings borrowed from body). partial: a PATCH. Read-only
  * fields (id, sms_opt_out, created_at, updated_at) are ignored. RC_INVALID when body is not
- * an object; RC_UNPROCESSABLE for a bad or missing field, with err naming it first:
- * "phone: expected E.164 such as +5511999990000".
+ * an object; RC_UNPROCESSABLE for a bad, missing or unknown field; err says which and why.
  */
+enum rc people_input_check(const json_t *body, bool partial, struct person_input *in, struct people_err *err);
+/* The same with only the message (err, errlen). */
 enum rc people_input_parse(const json_t *body, bool partial, struct person_input *in, char *err, size_t errlen);
 
 /* Person id (not archived). RC_NOT_FOUND otherwise. */
@@ -68,25 +85,35 @@ void people_name(struct db *db, int64_t id, char *out, size_t len);
 
 /* New JSON object of person p (the API's shape). */
 json_t *people_to_json(const struct person *p);
-/* Every person (not archived), by name, as a new JSON array. */
-enum rc people_list(struct db *db, json_t **out);
+/* Which people people_list answers. */
+struct people_filter {
+	int64_t limit;    /* rows, 1..PEOPLE_LIST_MAX */
+	int64_t after_id; /* 0, or the last person of the previous page: the page goes on after them */
+	const char *role; /* NULL: any; "admin", "editor", "viewer"; "none": people who may not sign in */
+	const char *q;    /* NULL: anyone; else part of the name (any case) or of the phone */
+};
+/* The (not archived) people f selects, by name then id, as a new JSON array. */
+enum rc people_list(struct db *db, const struct people_filter *f, json_t **out);
 
 /*
  * Creates a person (audit "people.create" by actor) in one transaction. RC_CONFLICT when the
- * phone is taken (err says by whom). *id receives the new id.
+ * phone is taken (err: "phone_taken", saying by whom). *id receives the new id. err may be NULL.
  */
+enum rc people_insert(struct db *db, const struct person_input *in, const char *actor, int64_t *id,
+                      struct people_err *err);
+/* The same with only the message (err, errlen): the command line's. */
 enum rc people_create(struct db *db, const struct person_input *in, const char *actor, int64_t *id, char *err,
                       size_t errlen);
 /* Applies the given fields (audit "people.update"). RC_NOT_FOUND, RC_CONFLICT (phone taken). */
-enum rc people_update(struct db *db, int64_t id, const struct person_input *in, const char *actor, char *err,
-                      size_t errlen);
+enum rc people_update(struct db *db, int64_t id, const struct person_input *in, const char *actor,
+                      struct people_err *err);
 /*
  * Deletes (or archives, see above) a person (audit "people.delete"). RC_NOT_FOUND;
- * RC_CONFLICT with the reason in err when the person is in the current rotation, has an
- * override that has not ended, or is a step of the escalation policy. *archived (may be
- * NULL) tells which happened.
+ * RC_CONFLICT with the reason in err ("person_in_rotation", "person_has_override",
+ * "person_in_escalation") when the person is in the current rotation, has an override that has
+ * not ended, or is a step of the escalation policy. *archived (may be NULL) tells which happened.
  */
-enum rc people_delete(struct db *db, int64_t id, const char *actor, bool *archived, char *err, size_t errlen);
+enum rc people_delete(struct db *db, int64_t id, const char *actor, bool *archived, struct people_err *err);
 
 /* Sets or clears sms_opt_out (STOP / START), audited as "people.sms_opt_out". Own transaction. */
 enum rc people_set_opt_out(struct db *db, int64_t id, bool opt_out, const char *actor);

@@ -11,10 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api_list.h"
 #include "auth/otp.h"
+#include "auth/phone.h"
 #include "auth/request.h"
 #include "auth/session.h"
 #include "core/app.h"
+#include "core/cfg.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "db/auth.h"
@@ -32,14 +35,36 @@ static const char *role_name(enum http_role r)
 	return "none";
 }
 
+/* Whether key is a field of a route taking fields ("email" is known, and refused by the parser). */
+static bool known_field(const char *key, unsigned fields)
+{
+	return ((fields & AUTH_FIELD_PHONE) && (!strcmp(key, "phone") || !strcmp(key, "email"))) ||
+	       ((fields & AUTH_FIELD_CODE) && !strcmp(key, "code")) ||
+	       ((fields & AUTH_FIELD_CHANNEL) && !strcmp(key, "channel"));
+}
+
 static enum rc parse(struct http_req *req, unsigned fields, struct auth_request *out)
 {
-	char err[160];
-	json_t *body;
+	char err[160], e164[PHONE_E164_BYTES];
+	const char *key;
+	json_t *body, *v;
 	enum rc rc = http_json_body(req, &body);
 
 	if (rc != RC_OK)
 		return rc;
+	/* The two refusals a client must tell apart, with their codes: a field this route does not
+	 * take, and a phone that cannot be a number. */
+	json_object_foreach(json_is_object(body) ? body : NULL, key, v)
+	{
+		if (!known_field(key, fields))
+			return http_fail_code(req, RC_UNPROCESSABLE, "unknown_field", key, "%.40s: unknown field", key);
+		if ((fields & AUTH_FIELD_PHONE) && !strcmp(key, "phone") &&
+		    (!json_is_string(v) ||
+		     phone_normalize(json_string_value(v), req->app->cfg->country, e164) != RC_OK))
+			return http_fail_code(
+			        req, RC_UNPROCESSABLE, "phone_invalid", "phone",
+			        "phone: expected a phone number, such as +5511987654321 or (11) 98765-4321");
+	}
 	rc = auth_request_parse(body, fields, req->app->cfg->country, out, err, sizeof err);
 	if (rc != RC_OK)
 		return http_fail(req, rc, "%s", err);
@@ -100,6 +125,20 @@ static json_t *person_json(struct http_req *req, int64_t id)
 	return o;
 }
 
+/* {"id", "created_at"? , "expires_at"} of a session, times in ISO 8601 with their *_unix. */
+static json_t *session_json(struct http_req *req, int64_t id, int64_t created_at, int64_t expires_at)
+{
+	static const char *const times[] = {"created_at", "expires_at", NULL};
+	char zone[TZ_NAME_MAX + 1];
+	json_t *o = json_pack("{s:I,s:I}", "id", (json_int_t)id, "expires_at", (json_int_t)expires_at);
+
+	if (o && created_at)
+		json_object_set_new(o, "created_at", json_integer(created_at));
+	api_list_zone(req, zone, sizeof zone);
+	api_list_iso_object(o, zone, times);
+	return o;
+}
+
 enum rc api_auth_verify(struct http_req *req)
 {
 	struct auth_request in;
@@ -138,10 +177,10 @@ enum rc api_auth_verify(struct http_req *req)
 	http_add_header(req, "Set-Cookie", cookie);
 	log_info("%s (person %lld) signed in (session %lld, role %s)", name, (long long)person, (long long)sid, role);
 	pj = person_json(req, person);
-	return http_reply_json(req, 200,
-	                       json_pack("{s:o,s:s,s:{s:I,s:I}}", "person", pj ? pj : json_null(), "role", role,
-	                                 "session", "id", (json_int_t)sid, "expires_at",
-	                                 (json_int_t)(clock_now() + (int64_t)req->app->cfg->session_days * 86400)));
+	return http_reply_json(
+	        req, 200,
+	        json_pack("{s:o,s:s,s:o}", "person", pj ? pj : json_null(), "role", role, "session",
+	                  session_json(req, sid, 0, clock_now() + (int64_t)req->app->cfg->session_days * 86400)));
 }
 
 /* The session the request's cookie names (the request was authorized by it). */
@@ -190,8 +229,11 @@ enum rc api_auth_me(struct http_req *req)
 {
 	struct auth_session s;
 	json_t *pj;
-	enum rc rc = current_session(req, &s);
+	enum rc rc = api_list_no_params(req);
 
+	if (rc != RC_OK)
+		return rc;
+	rc = current_session(req, &s);
 	if (rc == RC_NOT_FOUND || rc == RC_AUTH)
 		return http_reply_json(req, 200,
 		                       json_pack("{s:s,s:n,s:s,s:s,s:o}", "kind", "token", "person", "role",
@@ -200,28 +242,28 @@ enum rc api_auth_me(struct http_req *req)
 		return rc;
 	pj = person_json(req, s.person_id);
 	return http_reply_json(req, 200,
-	                       json_pack("{s:s,s:o,s:s,s:s,s:o,s:{s:I,s:I,s:I}}", "kind", "person", "person",
-	                                 pj ? pj : json_null(), "role", role_name(req->role), "actor", req->actor,
-	                                 "may", may(req->role), "session", "id", (json_int_t)s.id, "created_at",
-	                                 (json_int_t)s.created_at, "expires_at", (json_int_t)s.expires_at));
+	                       json_pack("{s:s,s:o,s:s,s:s,s:o,s:o}", "kind", "person", "person", pj ? pj : json_null(),
+	                                 "role", role_name(req->role), "actor", req->actor, "may", may(req->role),
+	                                 "session", session_json(req, s.id, s.created_at, s.expires_at)));
 }
 
 enum rc api_auth_sessions_list(struct http_req *req)
 {
-	const char *q = http_query(req, "person_id");
-	long long pid = 0;
+	static const char *const allowed[] = {"person_id", NULL};
+	static const char *const times[] = {"created_at", "last_seen_at", "expires_at", NULL};
+	char zone[TZ_NAME_MAX + 1];
+	int64_t pid = 0;
 	json_t *list;
-	char *end = NULL;
-	enum rc rc;
+	enum rc rc = api_list_params(req, allowed);
 
-	if (q && q[0]) {
-		pid = strtoll(q, &end, 10);
-		if (*end || pid <= 0)
-			return http_fail(req, RC_INVALID, "person_id: expected a person id");
-	}
-	rc = auth_sessions_list(req->db, pid, clock_now(), &list);
+	if (rc == RC_OK)
+		rc = api_list_int(req, "person_id", 0, 1, INT64_MAX, &pid);
+	if (rc == RC_OK)
+		rc = auth_sessions_list(req->db, pid, clock_now(), &list);
 	if (rc != RC_OK)
 		return rc;
+	api_list_zone(req, zone, sizeof zone);
+	api_list_iso_fields(list, zone, times);
 	return http_reply_json(req, 200, json_pack("{s:o}", "sessions", list));
 }
 
@@ -244,7 +286,7 @@ enum rc api_auth_sessions_end(struct http_req *req)
 enum rc api_auth_role_put(struct http_req *req)
 {
 	json_t *body, *v;
-	const char *role = NULL;
+	const char *role = NULL, *key;
 	int64_t id;
 	enum rc rc = http_param_id(req, 0, &id);
 
@@ -252,15 +294,24 @@ enum rc api_auth_role_put(struct http_req *req)
 		rc = http_json_body(req, &body);
 	if (rc != RC_OK)
 		return rc;
+	if (!json_is_object(body))
+		return http_fail(req, RC_INVALID, "expected {\"role\": \"admin\"|\"editor\"|\"viewer\"|null}");
+	json_object_foreach(body, key, v)
+	{
+		if (strcmp(key, "role") != 0)
+			return http_fail_code(req, RC_UNPROCESSABLE, "unknown_field", key,
+			                      "%.40s: unknown field (role)", key);
+	}
 	v = json_object_get(body, "role");
-	if (!json_is_object(body) || json_object_size(body) != 1 || !v)
-		return http_fail(req, RC_UNPROCESSABLE, "expected {\"role\": \"admin\"|\"editor\"|\"viewer\"|null}");
+	if (!v)
+		return http_fail_code(req, RC_UNPROCESSABLE, "required", "role",
+		                      "role: required, admin, editor, viewer or null (cannot sign in)");
 	if (json_is_string(v) && (!strcmp(json_string_value(v), "admin") || !strcmp(json_string_value(v), "editor") ||
 	                          !strcmp(json_string_value(v), "viewer")))
 		role = json_string_value(v);
 	else if (!json_is_null(v))
-		return http_fail(req, RC_UNPROCESSABLE,
-		                 "role: expected admin, editor, viewer or null (cannot sign in)");
+		return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", "role",
+		                      "role: expected admin, editor, viewer or null (cannot sign in)");
 	rc = auth_set_role(req->db, id, role, req->actor);
 	if (rc == RC_NOT_FOUND)
 		return http_fail(req, rc, "no person with id %lld", (long long)id);
@@ -350,7 +401,10 @@ enum rc api_auth_verify_confirm(struct http_req *req)
 	return http_reply_json(req, 200, person_json(req, id));
 }
 
-enum rc api_auth_annotate_person(struct http_req *req, json_t *p)
+/* The times of a person's JSON, ISO 8601 in the team's zone (the epoch as <name>_unix). */
+static const char *const person_times[] = {"sms_opt_out_at", "whatsapp_inbound_at", "phone_verified_at", NULL};
+
+static enum rc annotate(struct http_req *req, json_t *p, const char *zone)
 {
 	char role[AUTH_ROLE_MAX];
 	int64_t at = 0;
@@ -361,18 +415,29 @@ enum rc api_auth_annotate_person(struct http_req *req, json_t *p)
 	json_object_set_new(p, "role", role[0] ? json_string(role) : json_null());
 	json_object_set_new(p, "phone_verified", json_boolean(at != 0));
 	json_object_set_new(p, "phone_verified_at", at ? json_integer(at) : json_null());
+	api_list_iso_object(p, zone, person_times);
 	return RC_OK;
+}
+
+enum rc api_auth_annotate_person(struct http_req *req, json_t *p)
+{
+	char zone[TZ_NAME_MAX + 1];
+
+	api_list_zone(req, zone, sizeof zone);
+	return annotate(req, p, zone);
 }
 
 enum rc api_auth_annotate_people(struct http_req *req, json_t *people)
 {
+	char zone[TZ_NAME_MAX + 1];
 	size_t i;
 	json_t *p;
 	enum rc rc = RC_OK;
 
+	api_list_zone(req, zone, sizeof zone);
 	json_array_foreach(people, i, p)
 	{
-		rc = api_auth_annotate_person(req, p);
+		rc = annotate(req, p, zone);
 		if (rc != RC_OK)
 			break;
 	}

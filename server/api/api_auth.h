@@ -30,7 +30,9 @@ enum rc api_auth_verify_start(struct http_req *req);
 enum rc api_auth_verify_confirm(struct http_req *req);
 
 /* Adds "role", "phone_verified" and "phone_verified_at" to a person object of the API (person),
- * or to each of an array of them (people). */
+ * or to each of an array of them (people), and writes its times (sms_opt_out_at,
+ * whatsapp_inbound_at, phone_verified_at) in ISO 8601 with the team's offset, the epoch kept
+ * as <name>_unix. */
 enum rc api_auth_annotate_person(struct http_req *req, json_t *person);
 enum rc api_auth_annotate_people(struct http_req *req, json_t *people);
 

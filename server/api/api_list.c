@@ -136,3 +136,22 @@ enum rc api_list_query(struct http_req *req, const char *const *allowed, int64_t
 		rc = api_list_instant(req, "to", q->zone, &q->to);
 	return rc;
 }
+
+void api_list_iso_object(json_t *obj, const char *zone, const char *const *names)
+{
+	json_t *one = json_array();
+
+	if (!one || !json_is_object(obj))
+		goto out;
+	json_array_append(one, obj);
+	api_list_iso_fields(one, zone, names);
+out:
+	json_decref(one);
+}
+
+enum rc api_list_no_params(struct http_req *req)
+{
+	static const char *const none[] = {NULL};
+
+	return api_list_params(req, none);
+}

@@ -45,4 +45,10 @@ void api_list_iso_fields(json_t *rows, const char *zone, const char *const *name
 /* {"<key>": rows (stolen), "next_before": id of the last row when the page is full, else null}. */
 json_t *api_list_page(const char *key, json_t *rows, int64_t limit);
 
+/* api_list_iso_fields for one object (a person, a session). */
+void api_list_iso_object(json_t *obj, const char *zone, const char *const *names);
+
+/* A GET that takes no parameter at all (a single resource): 400 naming any (http_fail called). */
+enum rc api_list_no_params(struct http_req *req);
+
 #endif

@@ -1,15 +1,9 @@
 /*
- * server/api/api_rotation.c — rotation, on-call, schedule, iCalendar, overrides and audit
- * handlers (routes in api_rotation.h). The arithmetic is server/rotation/schedule.c's; the loading,
- * versioning and transactions are db/rotation.c's; this file validates input and shapes JSON.
+ * server/api/api_rotation.c — rotation, on-call, schedule and overrides handlers (routes in
+ * api_rotation.h; the iCalendar feed is api_feed.c's, the audit list api_audit.c's). The arithmetic is
+ * server/rotation/schedule.c's; the loading, versioning and transactions are db/rotation.c's; this file validates input
+ * and shapes JSON.
  *
- * Calendar feed authentication (route auth HTTP_FEED, checked by server/http/http.c): calendar
- * clients (Google Calendar, Outlook) subscribe to a
- * URL and cannot send an Authorization header, so GET /api/schedule.ics accepts, besides
- * the usual bearer header, ?token= — but only a token of role "viewer" (read-only, made for
- * the purpose with the tokens API and revocable on its own). An admin or editor token in a
- * URL is refused (403), so a URL that leaks (calendar sharing, proxies) never grants edits.
- * The access log records the path only, never the query.
  */
 #include "api/api_rotation.h"
 #include "api/api_list.h"
@@ -18,29 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db/audit.h"
 #include "db/people.h"
 #include "db/rotation.h"
 #include "core/app.h"
 #include "core/clock.h"
-#include "rotation/ics.h"
 #include "rotation/tz.h"
 
 #define DAY     INT64_C(86400)
 #define ISO_LEN 40
 
 /* ---------------------------------------------------------------- helpers */
-
-/* Zone of the rotation in force now, else PLANTAO_TZ. */
-static void current_zone(struct http_req *req, char *out, size_t len)
-{
-	struct rotation_current cur;
-
-	if (rotation_latest(req->db, &cur) == RC_OK)
-		snprintf(out, len, "%s", cur.timezone);
-	else
-		snprintf(out, len, "%s", req->app->cfg->tz);
-}
 
 /*
  * An instant from query parameter name (absent: *present = false, RC_OK). A '+' of an offset
@@ -222,24 +203,27 @@ enum rc api_rotation_put(struct http_req *req)
 		if (strcmp(key, "members") && strcmp(key, "shift_hours") && strcmp(key, "handoff") &&
 		    strcmp(key, "timezone") && strcmp(key, "version_id") && strcmp(key, "effective_at") &&
 		    strcmp(key, "people")) {
-			http_fail(req, rc, "%.40s: unknown field (members, shift_hours, handoff, timezone)", key);
+			http_fail_code(req, rc, "unknown_field", key,
+			               "%.40s: unknown field (members, shift_hours, handoff, timezone)", key);
 			goto out;
 		}
 	}
 	v = json_object_get(body, "members");
 	if (!json_is_array(v)) {
-		http_fail(req, rc, "members: required, an array of person ids in rotation order");
+		http_fail_code(req, rc, v ? "invalid_value" : "required", "members",
+		               "members: required, an array of person ids in rotation order");
 		goto out;
 	}
 	if (json_array_size(v) > ROTATION_MAX_MEMBERS) {
-		http_fail(req, rc, "members: at most %d", ROTATION_MAX_MEMBERS);
+		http_fail_code(req, rc, "invalid_value", "members", "members: at most %d", ROTATION_MAX_MEMBERS);
 		goto out;
 	}
 	for (i = 0; i < json_array_size(v); i++) {
 		json_t *m = json_array_get(v, i);
 
 		if (!json_is_integer(m) || json_integer_value(m) <= 0) {
-			http_fail(req, rc, "members: expected person ids (positive integers)");
+			http_fail_code(req, rc, "invalid_value", "members",
+			               "members: expected person ids (positive integers)");
 			goto out;
 		}
 		members[i] = json_integer_value(m);
@@ -251,8 +235,9 @@ enum rc api_rotation_put(struct http_req *req)
 	if (v && !json_is_null(v)) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 		    json_integer_value(v) > SCHEDULE_MAX_SHIFT_HOURS) {
-			http_fail(req, rc, "shift_hours: expected a whole number of hours from 1 to %d",
-			          SCHEDULE_MAX_SHIFT_HOURS);
+			http_fail_code(req, rc, "invalid_value", "shift_hours",
+			               "shift_hours: expected a whole number of hours from 1 to %d",
+			               SCHEDULE_MAX_SHIFT_HOURS);
 			goto out;
 		}
 		in.shift_hours = (int)json_integer_value(v);
@@ -264,7 +249,8 @@ enum rc api_rotation_put(struct http_req *req)
 	v = json_object_get(body, "timezone");
 	if (v && !json_is_null(v)) {
 		if (!json_is_string(v) || !tz_is_valid(json_string_value(v))) {
-			http_fail(req, rc, "timezone: expected an IANA zone such as America/Sao_Paulo");
+			http_fail_code(req, rc, "invalid_value", "timezone",
+			               "timezone: expected an IANA zone such as America/Sao_Paulo");
 			goto out;
 		}
 		snprintf(zone, sizeof zone, "%s", json_string_value(v));
@@ -278,7 +264,7 @@ enum rc api_rotation_put(struct http_req *req)
 	if (v && !json_is_null(v)) {
 		if (!json_is_string(v) || strlen(json_string_value(v)) >= sizeof handoff ||
 		    tz_parse_local(json_string_value(v), &wall) != RC_OK) {
-			rc = http_fail(req, RC_INVALID,
+			http_fail_code(req, rc, "invalid_value", "handoff",
 			               "handoff: cannot parse as a local date-time such as 2026-01-05T09:00");
 			goto out;
 		}
@@ -327,7 +313,7 @@ enum rc api_oncall(struct http_req *req)
 	rc = api_list_params(req, allowed);
 	if (rc != RC_OK)
 		return rc;
-	current_zone(req, zone, sizeof zone);
+	api_list_zone(req, zone, sizeof zone);
 	rc = query_instant(req, "at", zone, &at, &given);
 	if (rc != RC_OK)
 		return rc;
@@ -419,7 +405,7 @@ enum rc api_schedule(struct http_req *req)
 	rc = api_list_params(req, allowed);
 	if (rc != RC_OK)
 		return rc;
-	current_zone(req, zone, sizeof zone);
+	api_list_zone(req, zone, sizeof zone);
 	rc = window(req, zone, now, now + API_SCHEDULE_DEFAULT_DAYS * DAY, &from, &to);
 	if (rc != RC_OK)
 		return rc;
@@ -446,59 +432,20 @@ out:
 	return rc;
 }
 
-/* ---------------------------------------------------------------- iCalendar */
-
-static const char *ics_name(void *ctx, int64_t id)
-{
-	return name_of(ctx, id);
-}
-
-enum rc api_schedule_ics(struct http_req *req)
-{
-	struct names names = {req->db, NULL, 0};
-	struct rotation_snapshot snap;
-	struct schedule_shift *shifts = NULL;
-	char zone[TZ_NAME_MAX + 1];
-	int64_t from, to, now = clock_now();
-	size_t n = 0;
-	struct buf out;
-	enum rc rc;
-
-	buf_init(&out, API_ICS_MAX_BYTES);
-	memset(&snap, 0, sizeof snap);
-	current_zone(req, zone, sizeof zone);
-	rc = window(req, zone, now - API_ICS_PAST_DAYS * DAY, now + API_ICS_FUTURE_DAYS * DAY, &from, &to);
-	if (rc != RC_OK)
-		goto out;
-	rc = rotation_load(req->db, from, to, &snap);
-	if (rc == RC_OK)
-		rc = schedule_shifts(&snap.sched, from, to, &shifts, &n);
-	if (rc == RC_OK)
-		rc = ics_render(shifts, n, ics_name, &names, "Plantão", now, &out);
-	if (rc == RC_TOO_BIG)
-		http_fail(req, rc, "calendar too large: ask for a shorter window (from, to)");
-	if (rc == RC_OK) {
-		http_add_header(req, "Content-Disposition", "inline; filename=\"plantao.ics\"");
-		rc = http_reply(req, 200, "text/calendar; charset=utf-8", out.data ? out.data : "", out.len);
-	}
-out:
-	buf_release(&out);
-	free(shifts);
-	free(names.a);
-	rotation_release(&snap);
-	return rc;
-}
-
 /* ---------------------------------------------------------------- overrides */
 
+/* start and end of an override in ISO 8601; start_at, end_at and created_at too, the epoch kept
+ * as <name>_unix. */
 static void override_iso(json_t *row, const char *zone)
 {
+	static const char *const times[] = {"start_at", "end_at", "created_at", NULL};
 	json_t *s = json_object_get(row, "start_at"), *e = json_object_get(row, "end_at");
 
 	if (json_is_integer(s))
 		json_object_set_new(row, "start", iso(zone, json_integer_value(s)));
 	if (json_is_integer(e))
 		json_object_set_new(row, "end", iso(zone, json_integer_value(e)));
+	api_list_iso_object(row, zone, times);
 }
 
 enum rc api_overrides_list(struct http_req *req)
@@ -515,7 +462,7 @@ enum rc api_overrides_list(struct http_req *req)
 	rc = api_list_params(req, allowed);
 	if (rc != RC_OK)
 		return rc;
-	current_zone(req, zone, sizeof zone);
+	api_list_zone(req, zone, sizeof zone);
 	rc = query_instant(req, "from", zone, &from, &has);
 	if (rc == RC_OK)
 		rc = query_instant(req, "to", zone, &to, &has);
@@ -532,10 +479,11 @@ static enum rc body_instant(struct http_req *req, json_t *body, const char *name
 	json_t *v = json_object_get(body, name);
 
 	if (!v)
-		return http_fail(req, RC_UNPROCESSABLE, "%s: required (ISO 8601 such as 2026-01-05T09:00-03:00)", name);
+		return http_fail_code(req, RC_UNPROCESSABLE, "required", name,
+		                      "%s: required (ISO 8601 such as 2026-01-05T09:00-03:00)", name);
 	if (!json_is_string(v) || tz_parse_instant(zone, json_string_value(v), out) != RC_OK)
-		return http_fail(req, RC_INVALID,
-		                 "%s: cannot parse as a date (ISO 8601 such as 2026-01-05T09:00-03:00)", name);
+		return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", name,
+		                      "%s: cannot parse as a date (ISO 8601 such as 2026-01-05T09:00-03:00)", name);
 	return RC_OK;
 }
 
@@ -565,7 +513,7 @@ enum rc api_overrides_create(struct http_req *req)
 {
 	struct rotation_override_input in = {0};
 	char zone[TZ_NAME_MAX + 1], err[300];
-	const char *replace = http_query(req, "replace");
+	const char *replace = http_query(req, "replace"), *key;
 	json_t *body, *v, *a, *row;
 	int64_t id;
 	size_t i;
@@ -575,10 +523,17 @@ enum rc api_overrides_create(struct http_req *req)
 		return rc;
 	if (!json_is_object(body))
 		return http_fail(req, RC_INVALID, "expected a JSON object");
-	current_zone(req, zone, sizeof zone);
+	json_object_foreach(body, key, v)
+	{
+		if (strcmp(key, "person_id") && strcmp(key, "start") && strcmp(key, "end") && strcmp(key, "reason"))
+			return http_fail_code(req, RC_UNPROCESSABLE, "unknown_field", key,
+			                      "%.40s: unknown field (person_id, start, end, reason)", key);
+	}
+	api_list_zone(req, zone, sizeof zone);
 	v = json_object_get(body, "person_id");
 	if (!json_is_integer(v) || json_integer_value(v) <= 0)
-		return http_fail(req, RC_UNPROCESSABLE, "person_id: required, a person id");
+		return http_fail_code(req, RC_UNPROCESSABLE, v ? "invalid_value" : "required", "person_id",
+		                      "person_id: required, a person id");
 	in.person_id = json_integer_value(v);
 	rc = body_instant(req, body, "start", zone, &in.start);
 	if (rc == RC_OK)
@@ -586,12 +541,12 @@ enum rc api_overrides_create(struct http_req *req)
 	if (rc != RC_OK)
 		return rc;
 	if (in.end <= in.start)
-		return http_fail(req, RC_UNPROCESSABLE, "end: must be after start");
+		return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", "end", "end: must be after start");
 	v = json_object_get(body, "reason");
 	if (v && !json_is_null(v)) {
 		if (!json_is_string(v) || strlen(json_string_value(v)) > ROTATION_REASON_MAX)
-			return http_fail(req, RC_UNPROCESSABLE, "reason: expected a text of at most %d bytes",
-			                 ROTATION_REASON_MAX);
+			return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", "reason",
+			                      "reason: expected a text of at most %d bytes", ROTATION_REASON_MAX);
 		in.reason = json_string_value(v);
 	}
 	if (replace && strcmp(replace, "true") && strcmp(replace, "false") && strcmp(replace, "1") &&
@@ -632,37 +587,4 @@ enum rc api_overrides_delete(struct http_req *req)
 	if (rc != RC_OK)
 		return rc;
 	return http_reply_json(req, 200, json_pack("{s:I,s:b}", "id", (json_int_t)id, "deleted", 1));
-}
-
-/* ---------------------------------------------------------------- audit */
-
-static enum rc query_int(struct http_req *req, const char *name, int64_t lo, int64_t hi, int64_t *out)
-{
-	const char *v = http_query(req, name);
-	char *end;
-	long long n;
-
-	if (!v)
-		return RC_OK;
-	n = strtoll(v, &end, 10);
-	if (!v[0] || *end || n < lo || n > hi)
-		return http_fail(req, RC_INVALID, "%s: expected a whole number from %lld to %lld", name, (long long)lo,
-		                 (long long)hi);
-	*out = n;
-	return RC_OK;
-}
-
-enum rc api_audit_list(struct http_req *req)
-{
-	int64_t limit = AUDIT_LIST_DEFAULT, before = 0;
-	json_t *a;
-	enum rc rc = query_int(req, "limit", 1, AUDIT_LIST_MAX, &limit);
-
-	if (rc == RC_OK)
-		rc = query_int(req, "before", 1, INT64_MAX, &before);
-	if (rc == RC_OK)
-		rc = audit_list(req->db, (int)limit, before, &a);
-	if (rc != RC_OK)
-		return rc;
-	return http_reply_json(req, 200, json_pack("{s:o}", "audit", a));
 }

@@ -3,9 +3,8 @@
  *   GET/PUT /api/rotation            the rotation in force; PUT appends a version (db/rotation.h)
  *   GET /api/oncall[?at=]            who is on call, until when, by override or not, who is next
  *   GET /api/schedule[?from=&to=]    the pieces of the schedule (default: now to +4 weeks)
- *   GET /api/schedule.ics            the same as an iCalendar feed (see api_rotation.c for auth)
+ *   GET /api/schedule.ics            the same as an iCalendar feed (api_feed.h)
  *   GET/POST /api/overrides, DELETE /api/overrides/{id}
- *   GET /api/audit[?limit=&before=]  the audit log, newest first
  * Instants are answered as ISO 8601 with the offset of the rotation's zone; query dates are
  * ISO with an offset or "Z", a local date-time or a date (local midnight) in that zone.
  */
@@ -24,11 +23,8 @@ enum rc api_rotation_get(struct http_req *req);
 enum rc api_rotation_put(struct http_req *req);
 enum rc api_oncall(struct http_req *req);
 enum rc api_schedule(struct http_req *req);
-/* Route it as HTTP_PUBLIC: it authenticates itself (bearer header, or ?token= of a viewer token). */
-enum rc api_schedule_ics(struct http_req *req);
 enum rc api_overrides_list(struct http_req *req);
 enum rc api_overrides_create(struct http_req *req);
 enum rc api_overrides_delete(struct http_req *req);
-enum rc api_audit_list(struct http_req *req);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/api_list.h"
 #include "db/audit.h"
 #include "db/db.h"
 #include "db/sales.h"
@@ -237,8 +238,10 @@ static json_t *settings_json(const struct sales_settings *s)
 enum rc api_sales_settings_get(struct http_req *req)
 {
 	struct sales_settings s;
-	enum rc rc = sales_settings_get(req->db, &s);
+	enum rc rc = api_list_no_params(req);
 
+	if (rc == RC_OK)
+		rc = sales_settings_get(req->db, &s);
 	if (rc != RC_OK)
 		return rc;
 	return http_reply_json(req, 200, settings_json(&s));
@@ -264,14 +267,33 @@ static int64_t target_value(const char *key, const json_t *v)
 	return amount_parse_real(num, &c) == RC_OK ? c : -1;
 }
 
-static enum rc settings_parse(json_t *body, struct sales_settings *s, char *err, size_t errlen)
+/* Why settings_parse refused: a stable code, the field (borrowed from the body) and the sentence. */
+struct settings_err {
+	const char *code;
+	const char *field;
+	char msg[200];
+};
+
+/* A bad value of field key: "invalid_value". */
+static enum rc invalid(struct settings_err *e, const char *key)
 {
+	e->code = "invalid_value";
+	e->field = key;
+	return RC_UNPROCESSABLE;
+}
+
+static enum rc settings_parse(json_t *body, struct sales_settings *s, struct settings_err *e)
+{
+	char *err = e->msg;
+	size_t errlen = sizeof e->msg;
+
 	bool target_seen = false;
 	const char *key;
 	json_t *v;
 
 	if (!json_is_object(body)) {
 		snprintf(err, errlen, "expected a JSON object");
+		e->code = "invalid";
 		return RC_INVALID;
 	}
 	json_object_foreach(body, key, v)
@@ -284,23 +306,23 @@ static enum rc settings_parse(json_t *body, struct sales_settings *s, char *err,
 				         !strcmp(key, "target")
 				                 ? "55000, 55000.00 or \"R$ 55.000,00\""
 				                 : "an integer number of cents: 5500000 is R$ 55.000,00");
-				return RC_UNPROCESSABLE;
+				return invalid(e, key);
 			}
 			if (target_seen && c != s->target_cents) {
 				snprintf(err, errlen, "target and target_cents disagree");
-				return RC_UNPROCESSABLE;
+				return invalid(e, key);
 			}
 			s->target_cents = c;
 			target_seen = true;
 		} else if (!strcmp(key, "currency")) {
 			if (!json_is_string(v) || strcmp(json_string_value(v), "BRL")) {
 				snprintf(err, errlen, "currency: only \"BRL\" is supported");
-				return RC_UNPROCESSABLE;
+				return invalid(e, key);
 			}
 		} else if (!strcmp(key, "rule")) {
 			if (!json_is_string(v) || !sales_rule_parse(json_string_value(v), &s->rule)) {
 				snprintf(err, errlen, "rule: expected \"more_than\" or \"at_least\"");
-				return RC_UNPROCESSABLE;
+				return invalid(e, key);
 			}
 		} else if (!strcmp(key, "notify")) {
 			size_t i;
@@ -309,11 +331,11 @@ static enum rc settings_parse(json_t *body, struct sales_settings *s, char *err,
 			if (!json_is_array(v)) {
 				snprintf(err, errlen,
 				         "notify: expected an array of phones in E.164 such as +5511999990000");
-				return RC_UNPROCESSABLE;
+				return invalid(e, key);
 			}
 			if (json_array_size(v) > SALES_NOTIFY_MAX) {
 				snprintf(err, errlen, "notify: at most %d phones", SALES_NOTIFY_MAX);
-				return RC_UNPROCESSABLE;
+				return invalid(e, key);
 			}
 			s->n_notify = 0;
 			json_array_foreach(v, i, p)
@@ -326,7 +348,7 @@ static enum rc settings_parse(json_t *body, struct sales_settings *s, char *err,
 					         "notify[%zu]: %s%.24s%s is not a phone in E.164 such as "
 					         "+5511999990000",
 					         i, t ? "'" : "", t ? t : "not a string", t ? "'" : "");
-					return RC_UNPROCESSABLE;
+					return invalid(e, NULL); /* the field is read off the message: notify[i] */
 				}
 				for (size_t k = 0; k < s->n_notify; k++)
 					dup = dup || !strcmp(s->notify[k], t);
@@ -336,6 +358,8 @@ static enum rc settings_parse(json_t *body, struct sales_settings *s, char *err,
 		} else {
 			snprintf(err, errlen, "%.40s: unknown field (target_cents, target, currency, rule, notify)",
 			         key);
+			e->code = "unknown_field";
+			e->field = key;
 			return RC_UNPROCESSABLE;
 		}
 	}
@@ -345,7 +369,7 @@ static enum rc settings_parse(json_t *body, struct sales_settings *s, char *err,
 enum rc api_sales_settings_put(struct http_req *req)
 {
 	struct sales_settings s;
-	char err[200] = "";
+	struct settings_err err = {0};
 	json_t *body, *out = NULL;
 	enum rc rc = http_json_body(req, &body);
 
@@ -356,7 +380,7 @@ enum rc api_sales_settings_put(struct http_req *req)
 		return rc;
 	rc = sales_settings_get(req->db, &s);
 	if (rc == RC_OK)
-		rc = settings_parse(body, &s, err, sizeof err);
+		rc = settings_parse(body, &s, &err);
 	if (rc == RC_OK)
 		rc = sales_settings_put(req->db, &s, clock_now());
 	if (rc == RC_OK) {
@@ -368,7 +392,7 @@ enum rc api_sales_settings_put(struct http_req *req)
 	if (rc != RC_OK) {
 		db_rollback(req->db);
 		json_decref(out);
-		return err[0] ? http_fail(req, rc, "%s", err) : rc;
+		return err.msg[0] ? http_fail_code(req, rc, err.code, err.field, "%s", err.msg) : rc;
 	}
 	return http_reply_json(req, 200, out);
 }
@@ -470,12 +494,13 @@ static enum rc report_row(void *ctx, const struct sales_report_row *row)
 		return rc;
 	}
 	amount_format_brl(row->cents, amount, sizeof amount);
-	if (json_array_append_new(r->sellers,
-	                          json_pack("{s:s,s:s,s:I,s:s,s:b,s:b,s:s?,s:o*}", "period", row->period, "seller",
-	                                    row->seller, "amount_cents", (json_int_t)row->cents, "amount", amount,
-	                                    "above_goal", above, "notified", row->notified_at != 0, "notified_at",
-	                                    row->notified_at ? when : NULL, "notified_amount_cents",
-	                                    row->notified_at ? json_integer(row->notified_cents) : NULL)))
+	if (json_array_append_new(
+	            r->sellers,
+	            json_pack("{s:s,s:s,s:I,s:s,s:b,s:b,s:s?,s:o,s:o*}", "period", row->period, "seller", row->seller,
+	                      "amount_cents", (json_int_t)row->cents, "amount", amount, "above_goal", above, "notified",
+	                      row->notified_at != 0, "notified_at", row->notified_at ? when : NULL, "notified_at_unix",
+	                      row->notified_at ? json_integer(row->notified_at) : json_null(), "notified_amount_cents",
+	                      row->notified_at ? json_integer(row->notified_cents) : NULL)))
 		return RC_INTERNAL;
 	return period_add(r, row, above);
 }
@@ -485,9 +510,12 @@ enum rc api_sales_report(struct http_req *req)
 	const char *period = http_query(req, "period"), *from = http_query(req, "from"), *to = http_query(req, "to");
 	const char *format = http_query(req, "format");
 	struct report r = {.cfg = req->app->cfg, .en = app_lang_en(req->app)};
+	static const char *const allowed[] = {"period", "from", "to", "format", NULL};
 	char target[AMOUNT_BRL_MAX], cd[96];
-	enum rc rc;
+	enum rc rc = api_list_params(req, allowed);
 
+	if (rc != RC_OK)
+		return rc;
 	if (period && (from || to))
 		return http_fail(req, RC_INVALID, "give either period or from/to");
 	if (period)

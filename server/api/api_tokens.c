@@ -1,4 +1,7 @@
-/* server/api/api_tokens.c — token administration over the API. */
+/*
+ * server/api/api_tokens.c — token administration over the API: times in ISO 8601 with the
+ * team's offset (the epoch as <name>_unix), body errors 422 with a code and the field.
+ */
 #include "api/api_tokens.h"
 #include "api/api_list.h"
 
@@ -6,10 +9,13 @@
 #include <string.h>
 
 #include "db/tokens.h"
+#include "rotation/tz.h"
 
 enum rc api_tokens_list(struct http_req *req)
 {
 	static const char *const allowed[] = {NULL};
+	static const char *const times[] = {"created_at", "last_used_at", "revoked_at", NULL};
+	char zone[TZ_NAME_MAX + 1];
 	json_t *list = NULL;
 	enum rc rc = api_list_params(req, allowed);
 
@@ -17,25 +23,41 @@ enum rc api_tokens_list(struct http_req *req)
 		rc = tokens_list(req->db, &list);
 	if (rc != RC_OK)
 		return rc;
+	api_list_zone(req, zone, sizeof zone);
+	api_list_iso_fields(list, zone, times);
 	return http_reply_json(req, 200, json_pack("{s:o}", "tokens", list));
 }
 
 enum rc api_tokens_create(struct http_req *req)
 {
-	json_t *body, *out;
-	const char *name, *role;
+	json_t *body, *out, *v;
+	const char *name, *role, *key;
 	char *secret = NULL;
 	int64_t id = 0;
 	enum rc rc = http_json_body(req, &body);
 
 	if (rc != RC_OK)
 		return rc;
+	if (!json_is_object(body))
+		return http_fail(req, RC_INVALID, "expected a JSON object {\"name\", \"role\"}");
+	json_object_foreach(body, key, v)
+	{
+		if (strcmp(key, "name") != 0 && strcmp(key, "role") != 0)
+			return http_fail_code(req, RC_UNPROCESSABLE, "unknown_field", key,
+			                      "%.40s: unknown field (name, role)", key);
+	}
 	name = json_string_value(json_object_get(body, "name"));
 	role = json_string_value(json_object_get(body, "role"));
+	if (!json_object_get(body, "name") || !json_object_get(body, "role"))
+		return http_fail_code(req, RC_UNPROCESSABLE, "required",
+		                      json_object_get(body, "name") ? "role" : "name", "%s: required",
+		                      json_object_get(body, "name") ? "role" : "name");
 	if (!name || !*name || strlen(name) > 40)
-		return http_fail(req, RC_UNPROCESSABLE, "name: expected a label of 1 to 40 characters");
+		return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", "name",
+		                      "name: expected a label of 1 to 40 characters");
 	if (!tokens_is_role(role))
-		return http_fail(req, RC_UNPROCESSABLE, "role: expected admin, editor, viewer or alerts");
+		return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", "role",
+		                      "role: expected admin, editor, viewer or alerts");
 	rc = tokens_create(req->db, name, role, &secret, &id);
 	if (rc != RC_OK)
 		return rc;

@@ -8,6 +8,7 @@
 #include "twilio/otp_call.h"
 #include "api/api_alerts.h"
 #include "api/api_auth.h"
+#include "api/api_escalation.h"
 #include "api/api_tokens.h"
 #include "api/api_people.h"
 #include "api/api_rotation.h"
@@ -87,7 +88,7 @@ const struct route routes[] = {
 	{"GET", "/api/alerts/{id}", api_alerts_get, TOK, HTTP_PERM_READ, 0, NULL},
 	{"POST", "/api/alerts/{id}/ack", api_alerts_ack, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
 	{"POST", "/api/alerts/{id}/resolve", api_alerts_resolve, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
-	{"GET", "/api/escalation", escalation_api_get, TOK, HTTP_PERM_READ, 0, NULL},
+	{"GET", "/api/escalation", api_escalation_get, TOK, HTTP_PERM_READ, 0, NULL},
 	{"PUT", "/api/escalation", escalation_api_put, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
 	{"GET", "/api/people", api_people_list, TOK, HTTP_PERM_READ, 0, NULL},
 	{"POST", "/api/people", api_people_create, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},

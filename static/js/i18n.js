@@ -303,6 +303,9 @@ const S = {
     'This person has an override that has not ended: remove the override first (Schedule page).'],
   'code.person_in_escalation': ['Esta pessoa é um passo do escalonamento: troque o passo primeiro (página Escalonamento).',
     'This person is a step of the escalation: change that step first (Escalation page).'],
+  'code.name_invalid': ['Escreva um nome de 1 a 200 caracteres.', 'Write a name of 1 to 200 characters.'],
+  'code.email_invalid': ['Não reconhecemos este e-mail. Escreva como ana@exemplo.com.br, ou deixe em branco.',
+    'This does not look like an e-mail address. Write it like ana@example.com, or leave it empty.'],
 
   // Twilio's statuses of texts and calls, and what answered a call
   'tw.queued': ['na fila', 'queued'],

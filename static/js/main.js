@@ -28,25 +28,12 @@ let generation = 0;
 let ready = false;
 
 /*
- * What the token may do. There is no "who am I" route: GET /api/tokens answers 200 only to
- * admins; for the others, DELETE /api/overrides/0 is refused with 403 by the router before
- * any handler runs when the role may not edit, and otherwise fails harmlessly (there is no
- * override 0). 401 means the server does not know the token.
+ * What the token may do: GET /api/me says the role of any token (401 when the server does not
+ * know it). A role the console has no page for (alerts) reads as read-only.
  */
 async function probeRole(token) {
-  try {
-    await api('GET', '/api/tokens', undefined, { token });
-    return 'admin';
-  } catch (e) {
-    if (e.status !== 403) throw e;
-  }
-  try {
-    await api('DELETE', '/api/overrides/0', undefined, { token });
-  } catch (e) {
-    if (e.status === 403) return 'viewer';
-    if (e.status === 401 || e.status === 0) throw e;
-  }
-  return 'editor';
+  const me = await api('GET', '/api/me', undefined, { token });
+  return me && (me.role === 'admin' || me.role === 'editor') ? me.role : 'viewer';
 }
 
 async function loadZone() {

@@ -27,9 +27,17 @@ export function setReadOnly(readOnly) {
 let people = [];
 let byId = new Map();
 
-/* Every person (GET /api/people), remembered for names and colours. */
+/* Every person (GET /api/people, page after page), remembered for names and colours. */
 export async function loadPeople() {
-  people = listOf(await api('GET', '/api/people'), 'people');
+  const all = [];
+  let before = null;
+  for (let page = 0; page < 100; page += 1) {
+    const body = await api('GET', `/api/people?limit=500${before ? `&before=${before}` : ''}`);
+    all.push(...listOf(body, 'people'));
+    before = body && body.next_before;
+    if (!before) break;
+  }
+  people = all;
   byId = new Map(people.map((p) => [Number(p.id), p]));
   return people;
 }

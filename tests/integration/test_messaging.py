@@ -137,7 +137,7 @@ class TestOptOut(MessagingTest):
                 ana = self.person(self.ana)
                 self.assertIs(ana["sms_opt_out"], True, word)
                 self.assertEqual(ana["sms_opt_out_via"], word.strip().rstrip(".").upper())
-                self.assertAlmostEqual(ana["sms_opt_out_at"], self.plantao.now(), delta=30)
+                self.assertAlmostEqual(ana["sms_opt_out_at_unix"], self.plantao.now(), delta=30)
                 self.assertEqual(self.sim.incoming_sms(ANA, back), [])
                 ana = self.person(self.ana)
                 self.assertIs(ana["sms_opt_out"], False, back)
@@ -235,7 +235,7 @@ class TestWhatsAppWindow(WhatsAppTest):
 
     def test_free_form_inside_the_window_then_63016_when_it_has_closed(self):
         self.sim.incoming_sms("whatsapp:" + ANA, "bom dia", to=WA_FROM)  # Ana writes in
-        wrote = self.person(self.ana)["whatsapp_inbound_at"]
+        wrote = self.person(self.ana)["whatsapp_inbound_at_unix"]
         self.assertAlmostEqual(wrote, self.plantao.now(), delta=30)
         self.trigger("cache frio", severity="warning")
         self.sim.expect_sms(ANA, containing="cache frio")

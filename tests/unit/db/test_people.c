@@ -103,6 +103,38 @@ static void validation(void **state)
 	json_decref(j);
 }
 
+/* Each refusal says its code and field itself: the API never reads them off the message. */
+static void error_codes(void **state)
+{
+	static const struct {
+		const char *body, *code, *field;
+		bool partial;
+	} cases[] = {
+	        {"{\"name\":\"Ana\",\"phone\":\"011 99999\"}", "phone_invalid", "phone", false},
+	        {"{\"name\":\"\",\"phone\":\"+5511999990000\"}", "name_invalid", "name", false},
+	        {"{\"phone\":\"+5511999990000\"}", "required", "name", false},
+	        {"{\"name\":\"Ana\"}", "required", "phone", false},
+	        {"{\"email\":\"x\"}", "email_invalid", "email", true},
+	        {"{\"whatsapp\":\"sim\"}", "invalid_value", "whatsapp", true},
+	        {"{\"fone\":\"+5511999990000\"}", "unknown_field", "fone", true},
+	};
+	struct person_input in;
+	struct people_err why;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_t *j = json_loads(cases[i].body, 0, NULL);
+
+		assert_non_null(j);
+		assert_int_equal(people_input_check(j, cases[i].partial, &in, &why), RC_UNPROCESSABLE);
+		assert_string_equal(why.code, cases[i].code);
+		assert_string_equal(why.field, cases[i].field);
+		assert_true(strncmp(why.msg, cases[i].field, strlen(cases[i].field)) == 0);
+		json_decref(j);
+	}
+}
+
 static int64_t add(const char *name, const char *phone)
 {
 	struct person_input in = {.has_name = true, .has_phone = true, .name = name, .phone = phone};
@@ -119,6 +151,7 @@ static void phone_unique_and_delete(void **state)
 	int64_t a, b, m[1];
 	struct rotation_input r = {m, 1, 24, "2026-01-05T09:00", "America/Sao_Paulo", false, false, false};
 	struct person p;
+	struct people_err why;
 	char err[160];
 	bool archived;
 	int64_t vid;
@@ -129,27 +162,30 @@ static void phone_unique_and_delete(void **state)
 	assert_int_equal(people_create(db, &in, "test", &vid, err, sizeof err), RC_CONFLICT);
 	assert_non_null(strstr(err, "Ana"));
 	in.phone = "+5511990000002";
-	assert_int_equal(people_update(db, a, &in, "test", err, sizeof err), RC_CONFLICT);
+	assert_int_equal(people_update(db, a, &in, "test", &why), RC_CONFLICT);
+	assert_string_equal(why.code, "phone_taken");
+	assert_string_equal(why.field, "phone");
 	assert_int_equal(people_get(db, a, &p), RC_OK);
 	assert_string_equal(p.name, "Ana"); /* nothing half-written */
 
 	m[0] = a;
 	assert_int_equal(rotation_put(db, &r, 1000, "test", &vid, err, sizeof err), RC_OK);
-	assert_int_equal(people_delete(db, a, "test", &archived, err, sizeof err), RC_CONFLICT);
-	assert_non_null(strstr(err, "current rotation"));
+	assert_int_equal(people_delete(db, a, "test", &archived, &why), RC_CONFLICT);
+	assert_non_null(strstr(why.msg, "current rotation"));
+	assert_string_equal(why.code, "person_in_rotation");
 	m[0] = b;
 	assert_int_equal(rotation_put(db, &r, 2000, "test", &vid, err, sizeof err), RC_OK);
 	/* Ana is only in the old version now: archived, not deleted; her name stays for history */
-	assert_int_equal(people_delete(db, a, "test", &archived, err, sizeof err), RC_OK);
+	assert_int_equal(people_delete(db, a, "test", &archived, &why), RC_OK);
 	assert_true(archived);
 	assert_int_equal(people_get(db, a, &p), RC_NOT_FOUND);
 	assert_int_equal(people_find_phone(db, "+5511990000001", &p), RC_NOT_FOUND);
 	people_name(db, a, p.name, sizeof p.name);
 	assert_string_equal(p.name, "Ana");
-	assert_int_equal(people_delete(db, a, "test", &archived, err, sizeof err), RC_NOT_FOUND);
+	assert_int_equal(people_delete(db, a, "test", &archived, &why), RC_NOT_FOUND);
 	/* a person referenced by nothing is really deleted */
 	a = add("Carla", "+5511990000003");
-	assert_int_equal(people_delete(db, a, "test", &archived, err, sizeof err), RC_OK);
+	assert_int_equal(people_delete(db, a, "test", &archived, &why), RC_OK);
 	assert_false(archived);
 	assert_int_equal(scalar("SELECT count(*) FROM people WHERE name = 'Carla'"), 0);
 	/* an unknown member is refused and nothing is written */
@@ -300,6 +336,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(validation),
+	        cmocka_unit_test(error_codes),
 	        cmocka_unit_test_setup_teardown(phone_unique_and_delete, setup, teardown),
 	        cmocka_unit_test_setup_teardown(opt_out, setup, teardown),
 	        cmocka_unit_test_setup_teardown(versions_keep_the_past, setup, teardown),
