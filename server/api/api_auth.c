@@ -48,8 +48,10 @@ static enum rc parse(struct http_req *req, unsigned fields, struct auth_request 
 	char err[160], e164[PHONE_E164_BYTES];
 	const char *key;
 	json_t *body, *v;
-	enum rc rc = http_json_body(req, &body);
+	enum rc rc = api_list_no_params(req);
 
+	if (rc == RC_OK)
+		rc = http_json_body(req, &body);
 	if (rc != RC_OK)
 		return rc;
 	/* The two refusals a client must tell apart, with their codes: a field this route does not
@@ -200,8 +202,11 @@ enum rc api_auth_logout(struct http_req *req)
 {
 	struct auth_session s;
 	char cookie[SESSION_HEADER_MAX];
-	enum rc rc = current_session(req, &s);
+	enum rc rc = api_list_no_params(req);
 
+	if (rc != RC_OK)
+		return rc;
+	rc = current_session(req, &s);
 	if (rc == RC_NOT_FOUND || rc == RC_AUTH)
 		return http_fail(req, RC_CONFLICT,
 		                 "this request is not signed in with a session (tokens are revoked "
@@ -272,6 +277,8 @@ enum rc api_auth_sessions_end(struct http_req *req)
 	int64_t id;
 	enum rc rc = http_param_id(req, 0, &id);
 
+	if (rc == RC_OK)
+		rc = api_list_no_params(req);
 	if (rc != RC_OK)
 		return rc;
 	rc = session_end(req->db, id, req->actor, "auth.session_end");
@@ -290,6 +297,8 @@ enum rc api_auth_role_put(struct http_req *req)
 	int64_t id;
 	enum rc rc = http_param_id(req, 0, &id);
 
+	if (rc == RC_OK)
+		rc = api_list_no_params(req);
 	if (rc == RC_OK)
 		rc = http_json_body(req, &body);
 	if (rc != RC_OK)

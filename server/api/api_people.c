@@ -119,8 +119,10 @@ enum rc api_people_create(struct http_req *req)
 	struct people_err err = {0};
 	json_t *body;
 	int64_t id;
-	enum rc rc = http_json_body(req, &body);
+	enum rc rc = api_list_no_params(req);
 
+	if (rc == RC_OK)
+		rc = http_json_body(req, &body);
 	if (rc == RC_OK)
 		rc = normalize_phone(req, body);
 	if (rc != RC_OK)
@@ -141,6 +143,8 @@ enum rc api_people_update(struct http_req *req)
 	int64_t id;
 	enum rc rc = http_param_id(req, 0, &id);
 
+	if (rc == RC_OK)
+		rc = api_list_no_params(req);
 	if (rc != RC_OK)
 		return rc;
 	rc = http_json_body(req, &body);
@@ -165,6 +169,8 @@ enum rc api_people_delete(struct http_req *req)
 	int64_t id;
 	enum rc rc = http_param_id(req, 0, &id);
 
+	if (rc == RC_OK)
+		rc = api_list_no_params(req);
 	if (rc != RC_OK)
 		return rc;
 	rc = people_delete(req->db, id, req->actor, &archived, &err);

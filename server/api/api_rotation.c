@@ -6,6 +6,7 @@
  *
  */
 #include "api/api_rotation.h"
+#include "api/api_auth.h"
 #include "api/api_list.h"
 
 #include <stdio.h>
@@ -187,7 +188,9 @@ enum rc api_rotation_put(struct http_req *req)
 
 	if (!prev)
 		return RC_INTERNAL;
-	rc = http_json_body(req, &body);
+	rc = api_list_no_params(req);
+	if (rc == RC_OK)
+		rc = http_json_body(req, &body);
 	if (rc != RC_OK)
 		goto out;
 	if (!json_is_object(body)) {
@@ -344,9 +347,19 @@ enum rc api_oncall(struct http_req *req)
 	}
 	{
 		struct person p;
-		json_t *person = people_get(req->db, cur.person_id, &p) == RC_OK ? people_to_json(&p)
-		                                                                 : person_brief(&names, cur.person_id);
+		json_t *person;
 
+		if (people_get(req->db, cur.person_id, &p) == RC_OK) {
+			person = people_to_json(&p);
+			rc = person ? api_auth_annotate_person(req, person)
+			            : RC_INTERNAL; /* the shape of /api/people */
+			if (rc != RC_OK) {
+				json_decref(person);
+				goto out;
+			}
+		} else {
+			person = person_brief(&names, cur.person_id);
+		}
 		o = json_pack("{s:o,s:s,s:o,s:o,s:o,s:b,s:o}", "at", iso(tz, at), "timezone", tz, "person", person,
 		              "start", iso(rotation_zone_at(&snap, cur.start, zone), cur.start), "end",
 		              iso(rotation_zone_at(&snap, cur.end, zone), cur.end), "by_override", cur.is_override,
@@ -517,8 +530,11 @@ enum rc api_overrides_create(struct http_req *req)
 	json_t *body, *v, *a, *row;
 	int64_t id;
 	size_t i;
-	enum rc rc = http_json_body(req, &body);
+	static const char *const allowed[] = {"replace", NULL};
+	enum rc rc = api_list_params(req, allowed);
 
+	if (rc == RC_OK)
+		rc = http_json_body(req, &body);
 	if (rc != RC_OK)
 		return rc;
 	if (!json_is_object(body))
@@ -579,6 +595,8 @@ enum rc api_overrides_delete(struct http_req *req)
 	int64_t id;
 	enum rc rc = http_param_id(req, 0, &id);
 
+	if (rc == RC_OK)
+		rc = api_list_no_params(req);
 	if (rc != RC_OK)
 		return rc;
 	rc = rotation_override_delete(req->db, id, req->actor);

@@ -138,11 +138,15 @@ static enum rc upload_start(struct http_req *req, struct upload **out)
 	        .default_year = current_year(c),
 	        .lang_en = app_lang_en(req->app),
 	};
+	static const char *const allowed[] = {"period", "sheet", "filename", NULL};
 	struct multipart_cb cb = {on_part_begin, on_part_data, on_part_end, NULL};
-	struct upload *u = calloc(1, sizeof *u);
-	enum rc rc;
+	struct upload *u;
+	enum rc rc = api_list_params(req, allowed); /* before any work: nothing is imported */
 
 	*out = NULL;
+	if (rc != RC_OK)
+		return rc;
+	u = calloc(1, sizeof *u);
 	if (!u)
 		return RC_INTERNAL;
 	req->state = u;
@@ -371,8 +375,10 @@ enum rc api_sales_settings_put(struct http_req *req)
 	struct sales_settings s;
 	struct settings_err err = {0};
 	json_t *body, *out = NULL;
-	enum rc rc = http_json_body(req, &body);
+	enum rc rc = api_list_no_params(req);
 
+	if (rc == RC_OK)
+		rc = http_json_body(req, &body);
 	if (rc != RC_OK)
 		return rc;
 	rc = db_begin(req->db);

@@ -23,12 +23,11 @@ static bool is_period(const char *s)
 enum rc api_sales_periods(struct http_req *req)
 {
 	static const char *const allowed[] = {"limit", "before", NULL};
+	static const char *const times[] = {"last_import_at", NULL};
 	char zone[TZ_NAME_MAX + 1];
 	const char *before = http_query(req, "before");
 	json_t *rows = NULL, *page, *last;
 	int64_t limit = 0;
-	size_t i;
-	json_t *row;
 	enum rc rc = api_list_params(req, allowed);
 
 	if (rc == RC_OK)
@@ -41,14 +40,7 @@ enum rc api_sales_periods(struct http_req *req)
 	if (rc != RC_OK)
 		return rc;
 	api_list_zone(req, zone, sizeof zone);
-	json_array_foreach(rows, i, row)
-	{
-		char text[40];
-
-		if (tz_format_iso(zone, json_integer_value(json_object_get(row, "last_import_at")), text,
-		                  sizeof text) == RC_OK)
-			json_object_set_new(row, "last_import_at", json_string(text));
-	}
+	api_list_iso_fields(rows, zone, times);
 	last = json_array_size(rows) == (size_t)limit ? json_array_get(rows, json_array_size(rows) - 1) : NULL;
 	page = json_pack("{s:o,s:O}", "periods", rows, "next_before",
 	                 last ? json_object_get(last, "period") : json_null());

@@ -34,7 +34,10 @@ enum rc api_tokens_create(struct http_req *req)
 	const char *name, *role, *key;
 	char *secret = NULL;
 	int64_t id = 0;
-	enum rc rc = http_json_body(req, &body);
+	enum rc rc = api_list_no_params(req);
+
+	if (rc == RC_OK)
+		rc = http_json_body(req, &body);
 
 	if (rc != RC_OK)
 		return rc;
@@ -72,6 +75,8 @@ enum rc api_tokens_revoke(struct http_req *req)
 	int64_t id;
 	enum rc rc = http_param_id(req, 0, &id);
 
+	if (rc == RC_OK)
+		rc = api_list_no_params(req);
 	if (rc != RC_OK)
 		return rc;
 	rc = tokens_revoke(req->db, id);

@@ -79,6 +79,35 @@ class ApiConsistencyPeopleTest(IntegrationTest):
                 self.assertEqual((err["code"], err["field"]), ("unknown_parameter", "pessoa"), (path, err))
                 self.assertIn("pessoa", err["message"])
 
+    def test_writes_refuse_a_parameter_they_do_not_know_and_change_nothing(self):
+        ana = self.person("Ana", ANA, role="admin")
+        tok = self.api_ok("POST", "/api/tokens", json={"name": "painel", "role": "viewer"}, expect=201)["id"]
+        start, end = "2030-01-07T09:00-03:00", "2030-01-07T18:00-03:00"
+        ovr = self.api_ok("POST", "/api/overrides", json={"person_id": ana, "start": start, "end": end},
+                          expect=201)["id"]
+        audit_rows = self.plantao.db.scalar("SELECT count(*) FROM audit")
+        for method, path, body in (
+                ("POST", "/api/people?force=1", {"name": "Bia", "phone": BRUNO}),
+                ("PATCH", "/api/people/%d?force=1" % ana, {"name": "Ana Souza"}),
+                ("DELETE", "/api/people/%d?force=1" % ana, None),
+                ("PUT", "/api/people/%d/role?force=1" % ana, {"role": "viewer"}),
+                ("POST", "/api/tokens?force=1", {"name": "outro", "role": "viewer"}),
+                ("DELETE", "/api/tokens/%d?force=1" % tok, None),
+                ("PUT", "/api/rotation?force=1", {"members": [ana]}),
+                ("POST", "/api/overrides?force=1", {"person_id": ana, "start": "2030-02-07T09:00-03:00",
+                                                   "end": "2030-02-07T18:00-03:00"}),
+                ("DELETE", "/api/overrides/%d?force=1" % ovr, None),
+                ("PUT", "/api/sales/settings?force=1", {"target_cents": 100}),
+        ):
+            with self.subTest(method=method, path=path):
+                err = self.error(method, path, 400, json=body)
+                self.assertEqual((err["code"], err["field"]), ("unknown_parameter", "force"), (path, err))
+        status, err, _ = self.api("POST", "/api/sales?period=2026-01&force=1", data=b"vendedor;valor\nAna;10\n",
+                                  headers={"Content-Type": "text/csv"})
+        self.assertEqual((status, err["error"]["field"]), (400, "force"), err)
+        self.assertEqual(self.plantao.db.scalar("SELECT count(*) FROM audit"), audit_rows, "nothing was written")
+        self.assertEqual(self.api_ok("GET", "/api/sales")["periods"], [])
+
     def test_unknown_body_fields_are_422_naming_them(self):
         ana = self.person("Ana", ANA)
         for method, path, body in (
@@ -142,6 +171,13 @@ class ApiConsistencyPeopleTest(IntegrationTest):
         for name in ("created_at", "last_seen_at"):
             self.assert_time(sessions[0], name, "GET /api/auth/sessions")
         self.assertRegex(sessions[0]["expires_at"], ISO, sessions)
+
+        self.api_ok("PUT", "/api/rotation", json={"members": [ana]})
+        self.assertEqual(self.sim.incoming_sms(ANA, "STOP"), [])
+        oncall = self.api_ok("GET", "/api/oncall")["person"]  # the same person shape as /api/people
+        self.assertEqual((oncall["id"], oncall["role"]), (ana, "admin"), oncall)
+        self.assert_time(oncall, "sms_opt_out_at", "GET /api/oncall")
+        self.assertEqual(self.sim.incoming_sms(ANA, "START"), [])
 
         tokens = self.api_ok("GET", "/api/tokens")["tokens"]
         self.assert_time(tokens[0], "created_at", "GET /api/tokens")

@@ -108,7 +108,7 @@ class TestRotationApi(SupportTest):
         self.error("PUT", "/api/rotation", 422, "members", json={"members": [a, 999]})
         self.error("PUT", "/api/rotation", 422, "shift_hours", json={"members": [a], "shift_hours": 0})
         self.error("PUT", "/api/rotation", 422, "timezone", json={"members": [a], "timezone": "Mars/Olympus"})
-        self.error("PUT", "/api/rotation", 400, "handoff", json={"members": [a], "handoff": "next monday"})
+        self.error("PUT", "/api/rotation", 422, "handoff", json={"members": [a], "handoff": "next monday"})
         self.error("PUT", "/api/rotation", 422, "members", json={"shift_hours": 24})
         # nothing was half-written
         self.assertIsNone(self.api_ok("GET", "/api/rotation")["version_id"])
@@ -164,7 +164,7 @@ class TestRotationApi(SupportTest):
         self.assertEqual(self.api_ok("GET", "/api/oncall?at=" + after)["person"]["id"], c)  # split tail
         listed = self.api_ok("GET", "/api/overrides")["overrides"]
         self.assertEqual([o["person_id"] for o in listed], [c, b, c])
-        self.error("POST", "/api/overrides", 400, "start", json={"person_id": b, "start": "soon", "end": end})
+        self.error("POST", "/api/overrides", 422, "start", json={"person_id": b, "start": "soon", "end": end})
         self.error("POST", "/api/overrides", 422, "end", json={"person_id": b, "start": end, "end": start})
         self.error("POST", "/api/overrides", 422, "person_id",
                    json={"person_id": 999, "start": self.iso_local(86400), "end": self.iso_local(90000)})
