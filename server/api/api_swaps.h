@@ -4,11 +4,15 @@
  *   POST /api/swaps {"to_person_id", "start", "end"[, "from_person_id"]} — through a session the
  *     signed-in person asks (their side confirmed at once); an admin token names from_person_id
  *     (then both sides still confirm). A start in the past means from now on. 422 (field) unless
- *     [start, end) is all the giver's on-call time and ends in the future.
+ *     [start, end) is all the giver's on-call time and ends in the future. Each side that has not
+ *     confirmed is texted how to answer by SMS (server/api/swap_flow.c); the swap waits until
+ *     expires_at (SWAP_TTL after it was asked, or its end if sooner).
  *   POST /api/swaps/{id}/confirm, POST /api/swaps/{id}/decline — by the person of that side (a
- *     session), or an admin token naming {"person_id"}. The second confirmation adds the override
- *     (replacing overlapping ones for that span) and answers status "accepted" with override_id.
- *   GET /api/swaps?person=&status=&limit=&before= — newest first.
+ *     session), or an admin token naming {"person_id"}. The second confirmation re-checks that
+ *     the time is still the giver's (else the swap is canceled: 409), adds the override (replacing
+ *     overlapping ones for that span) and answers status "accepted" with override_id. 409 once
+ *     answered or expired.
+ *   GET /api/swaps?person=&status=&limit=&before= — newest first; status also "expired".
  */
 #ifndef PLANTAO_API_SWAPS_H
 #define PLANTAO_API_SWAPS_H
