@@ -60,7 +60,7 @@ N_ALERTS = int(os.environ.get("BENCH_ALERTS", "8000"))
 ALERT_CLIENTS = 8  # client processes (Python threads would share one core)
 SKIP = set(x for x in os.environ.get("BENCH_SKIP", "").split(",") if x)
 TOKEN = "benchtoken"
-PKGS = ["libmicrohttpd", "libcurl", "libxml-2.0", "sqlite3", "libpq", "jansson", "libcrypto", "libzip"]
+PKGS = ["libmicrohttpd", "libcurl", "libxml-2.0", "sqlite3", "libpq", "jansson", "libcrypto", "libzip", "gnutls"]
 
 
 def free_port():
