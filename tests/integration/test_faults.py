@@ -69,13 +69,20 @@ class TestDiskFull(IntegrationTest):
         self.assertEqual(person[0], 201, person)
         # fill the file system, leaving a few pages
         filler = os.path.join(self.mnt, "filler")
-        with open(filler, "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * 65536)
-                    f.flush()
-            except OSError:
-                pass
+        # unbuffered: a write that only partly fits must not leave bytes for close() to retry
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            chunk = b"\0" * 65536
+            while True:
+                try:
+                    if os.write(fd, chunk) == 0:
+                        break
+                except OSError:
+                    if len(chunk) == 512:
+                        break
+                    chunk = chunk[:len(chunk) // 2]
+        finally:
+            os.close(fd)
         os.truncate(filler, os.path.getsize(filler) - 8 * 1024)
         statuses = []
         for i in range(200):
