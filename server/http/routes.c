@@ -89,7 +89,7 @@ const struct route routes[] = {
 	{"POST", "/api/alerts/{id}/ack", api_alerts_ack, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
 	{"POST", "/api/alerts/{id}/resolve", api_alerts_resolve, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
 	{"GET", "/api/escalation", api_escalation_get, TOK, HTTP_PERM_READ, 0, NULL},
-	{"PUT", "/api/escalation", escalation_api_put, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
+	{"PUT", "/api/escalation", api_escalation_put, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
 	{"GET", "/api/people", api_people_list, TOK, HTTP_PERM_READ, 0, NULL},
 	{"POST", "/api/people", api_people_create, TOK, HTTP_PERM_EDIT, HTTP_API_MAX_BODY, NULL},
 	{"GET", "/api/people/{id}", api_people_get, TOK, HTTP_PERM_READ, 0, NULL},

@@ -1,6 +1,6 @@
 /*
  * server/pager/escalation.h — the escalation of an alert: who gets texted, who is called at each
- * step of each round, when the chain moves on, and the policy API (GET/PUT /api/escalation).
+ * step of each round, when the chain moves on (the policy's API is server/api/api_escalation.c).
  *
  * State lives only in rows (alerts.step/round/step_deadline, call_attempts, outbox), so every
  * function here can be re-run after a crash: a step's attempt is UNIQUE(alert_id, round,
@@ -95,10 +95,5 @@ enum rc escalation_would_page(struct db *db, const char *severity, int64_t now, 
  * idempotency keys ("alert:{id}:{tag}:{kind}:{to}").
  */
 enum rc escalation_notify(struct app *app, struct db *db, int64_t id, const char *tag, const char *body);
-
-/* GET /api/escalation */
-enum rc escalation_api_get(struct http_req *req);
-/* PUT /api/escalation */
-enum rc escalation_api_put(struct http_req *req);
 
 #endif
