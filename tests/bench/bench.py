@@ -11,8 +11,9 @@ Figures (all at plantao's default configuration unless said):
             the Twilio retry of a known CallSid at -c16 and -c64, and a new call per request
             (a new CallSid each, so each one looks up the rotation) at -c16, next to
             tests/bench/ceiling.c (bare libmicrohttpd answering fixed TwiML) at the same
-            settings. plantao runs with --demo (three people, a weekly rotation), its access
-            log on (INFO, to a file) and 4 worker threads.
+            settings. plantao runs with --demo (three people, a weekly rotation), its log at the
+            default level INFO to a file (access lines are DEBUG records, so none are
+            written) and 4 worker threads.
   start-up  from exec to the first 200 of /healthz?live; idle RSS after that.
   outbox    N SMS rows committed at once (pacing off: PLANTAO_SMS_RATE=0) into a running
             plantao wired to tests/bench/fake_twilio.c; sends per second from the commit to
