@@ -535,9 +535,8 @@ static enum rc make_room(struct db *db, const struct ovl *o, size_t n, int64_t s
 	return rc;
 }
 
-/* rotation_override_add() inside the caller's transaction. */
-static enum rc override_add(struct db *db, const struct rotation_override_input *in, bool replace, const char *actor,
-                            int64_t *id, char *err, size_t errlen)
+enum rc rotation_override_add_tx(struct db *db, const struct rotation_override_input *in, bool replace,
+                                 const char *actor, int64_t *id, char *err, size_t errlen)
 {
 	struct ovl *o = NULL;
 	struct person p;
@@ -592,7 +591,7 @@ enum rc rotation_override_add(struct db *db, const struct rotation_override_inpu
 	err[0] = '\0';
 	if (rc != RC_OK)
 		return rc;
-	rc = override_add(db, in, replace, actor, id, err, errlen);
+	rc = rotation_override_add_tx(db, in, replace, actor, id, err, errlen);
 	if (rc == RC_OK)
 		rc = db_commit(db);
 	if (rc != RC_OK) {
@@ -621,7 +620,7 @@ enum rc rotation_take(struct db *db, int64_t person_id, int64_t now, const char 
 		in.start = now;
 		in.end = taken->end;
 		in.reason = reason;
-		rc = override_add(db, &in, true, actor, id, err, sizeof err);
+		rc = rotation_override_add_tx(db, &in, true, actor, id, err, sizeof err);
 		if (rc != RC_OK && err[0]) {
 			char name[PEOPLE_NAME_BYTES];
 

@@ -119,6 +119,12 @@ struct rotation_override_input {
 enum rc rotation_override_add(struct db *db, const struct rotation_override_input *in, bool replace, const char *actor,
                               int64_t *id, char *err, size_t errlen);
 /*
+ * rotation_override_add inside the caller's transaction (no begin, no commit: a failure leaves
+ * the rollback to the caller), for flows that add an override together with other writes.
+ */
+enum rc rotation_override_add_tx(struct db *db, const struct rotation_override_input *in, bool replace,
+                                 const char *actor, int64_t *id, char *err, size_t errlen);
+/*
  * "assumir": person_id takes the piece running at now until its end, as an override (replace
  * semantics, audited as overrides.create by actor), with the look-up of who is on call inside
  * the same transaction, so two people taking at once are serialized: the second replaces the

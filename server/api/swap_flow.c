@@ -4,11 +4,12 @@
  * override is added through db/rotation.h like POST /api/overrides?replace=true, so hand-off
  * notices and the audit follow as for any override.
  *
- * Carrying out a swap is three short transactions (the last answer; the override; the swap
- * marked accepted) because db/rotation.h adds an override only in a transaction of its own; the
- * giver's time is re-checked just before the override and a swap whose time is no longer theirs
- * is canceled instead. A second answer from the same side writes nothing and carries out nothing,
- * so Twilio retrying a text cannot add a second override.
+ * The answer that completes a swap and carrying it out are one transaction: the last answer,
+ * the giver's time re-checked, the override (db/rotation.h rotation_override_add_tx), the swap
+ * marked accepted and the texts are all kept or none is (a crash or a failed write in between
+ * leaves the swap waiting for that answer, which can simply be sent again); a swap whose time is
+ * no longer the giver's is canceled instead. A second answer from the same side writes nothing and
+ * carries out nothing, so Twilio retrying a text cannot add a second override.
  */
 #include "api/swap_flow.h"
 
@@ -181,18 +182,22 @@ static int64_t other_side(const struct swap *s, int64_t person_id)
 	return person_id == s->from_person ? s->to_person : s->from_person;
 }
 
-/* Both confirmed: re-check the giver's time, add the override, mark the swap accepted. */
-static enum rc carry_out(struct app *app, struct db *db, int64_t person_id, const char *actor, int64_t now,
-                         struct swap_answer *out)
+/*
+ * Both confirmed: re-check the giver's time, add the override, mark the swap accepted and text
+ * the other side, inside the transaction of the last answer; or, when the time is not the
+ * giver's any more, cancel the swap (out->voided) and text both. *oid: the override added.
+ */
+static enum rc carry_out_tx(struct app *app, struct db *db, int64_t person_id, const char *actor, int64_t now,
+                            struct swap_answer *out, int64_t *oid)
 {
 	struct swap *s = &out->s;
 	char reason[64], name[PEOPLE_NAME_BYTES] = "", by[PEOPLE_NAME_BYTES] = "", body[480];
 	struct rotation_override_input in = {s->to_person, s->start > now ? s->start : now, s->end, reason};
 	struct when w;
-	int64_t oid = 0;
 	bool theirs = false;
 	enum rc rc;
 
+	*oid = 0;
 	if (in.end <= in.start) { /* confirmed after its end: nothing left to give */
 		in.start = s->start;
 		theirs = true;
@@ -213,24 +218,15 @@ static enum rc carry_out(struct app *app, struct db *db, int64_t person_id, cons
 		           "A troca de turno #%lld foi cancelada: %s não está mais de plantão em todo esse período.",
 		           "Shift swap #%lld is canceled: %s is no longer on call for all of that time."),
 		         (long long)s->id, name);
-		rc = db_begin(db);
-		if (rc == RC_OK)
-			rc = swaps_void_tx(db, s->id, "time no longer the giver's", actor, now);
+		rc = swaps_void_tx(db, s->id, "time no longer the giver's", actor, now);
 		if (rc == RC_OK)
 			rc = text(db, s->id, s->from_person, "void", body);
 		if (rc == RC_OK)
 			rc = text(db, s->id, s->to_person, "void", body);
-		rc = finish(db, rc);
-		if (rc == RC_OK)
-			rc = swaps_get(db, s->id, now, s);
-		if (rc == RC_OK) {
-			app_wake_engine(app);
-			log_warn("swap %lld canceled: %s", (long long)s->id, out->err);
-		}
-		return rc == RC_OK ? RC_CONFLICT : rc;
+		return rc;
 	}
 	snprintf(reason, sizeof reason, "troca de turno #%lld", (long long)s->id);
-	rc = rotation_override_add(db, &in, true, actor, &oid, out->err, sizeof out->err);
+	rc = rotation_override_add_tx(db, &in, true, actor, oid, out->err, sizeof out->err);
 	if (rc != RC_OK) {
 		if (!out->err[0])
 			snprintf(out->err, sizeof out->err, "cannot add the override");
@@ -243,31 +239,32 @@ static enum rc carry_out(struct app *app, struct db *db, int64_t person_id, cons
 	         L(app, "%s aceitou a troca de turno #%lld: %s fica de plantão de %s até %s.",
 	           "%s accepted shift swap #%lld: %s is on call from %s until %s."),
 	         by, (long long)s->id, name, w.from, w.until);
-	rc = db_begin(db);
-	if (rc == RC_OK)
-		rc = swaps_accept_tx(db, s->id, oid, actor, now);
+	rc = swaps_accept_tx(db, s->id, *oid, actor, now);
 	if (rc == RC_OK)
 		rc = text(db, s->id, other_side(s, person_id), "accepted", body);
-	rc = finish(db, rc);
-	if (rc == RC_OK)
-		rc = swaps_get(db, s->id, now, s);
-	if (rc != RC_OK)
+	if (rc != RC_OK && !out->err[0])
 		snprintf(out->err, sizeof out->err, "cannot record the swap as accepted");
-	else {
-		char to[PEOPLE_NAME_BYTES];
-
-		people_name(db, s->to_person, to, sizeof to);
-		log_info("swap %lld accepted: override %lld for %s (person %lld)", (long long)s->id, (long long)oid, to,
-		         (long long)s->to_person);
-	}
-	app_wake_engine(app);
 	return rc;
+}
+
+/* Why an answer was refused, in out->err. */
+static void explain(struct swap_answer *out, enum rc rc, int64_t id, int64_t person_id)
+{
+	if (rc == RC_NOT_FOUND)
+		snprintf(out->err, sizeof out->err, "no swap %lld", (long long)id);
+	else if (rc == RC_FORBIDDEN)
+		snprintf(out->err, sizeof out->err, "person %lld is not part of swap %lld", (long long)person_id,
+		         (long long)id);
+	else if (rc == RC_CONFLICT)
+		snprintf(out->err, sizeof out->err, "swap %lld is %s already", (long long)id, out->s.status);
 }
 
 enum rc swap_flow_answer(struct app *app, struct db *db, int64_t id, int64_t person_id, bool yes, const char *actor,
                          int64_t now, struct swap_answer *out)
 {
 	char by[PEOPLE_NAME_BYTES] = "", body[320];
+	bool carried = false;
+	int64_t oid = 0;
 	enum rc rc;
 
 	memset(out, 0, sizeof *out);
@@ -287,20 +284,41 @@ enum rc swap_flow_answer(struct app *app, struct db *db, int64_t id, int64_t per
 		         by, (long long)id);
 		rc = text(db, id, other_side(&out->s, person_id), cancel ? "canceled" : "declined", body);
 	}
+	if (rc == RC_OK && yes && out->changed && out->s.from_confirmed_at && out->s.to_confirmed_at &&
+	    strcmp(out->s.status, "pending") == 0) {
+		carried = true;
+		rc = carry_out_tx(app, db, person_id, actor, now, out, &oid);
+	}
 	rc = finish(db, rc);
-	if (rc == RC_NOT_FOUND)
-		snprintf(out->err, sizeof out->err, "no swap %lld", (long long)id);
-	else if (rc == RC_FORBIDDEN)
-		snprintf(out->err, sizeof out->err, "person %lld is not part of swap %lld", (long long)person_id,
-		         (long long)id);
-	else if (rc == RC_CONFLICT)
-		snprintf(out->err, sizeof out->err, "swap %lld is %s already", (long long)id, out->s.status);
+	if (rc != RC_OK) {
+		out->voided = false;
+		if (carried) /* nothing of the answer was kept: read the swap as it stands */
+			(void)swaps_get(db, id, now, &out->s);
+		if (!out->err[0])
+			explain(out, rc, id, person_id);
+		if (carried)
+			log_err("swap %lld: both sides confirmed but it could not be carried out (%s): nothing of "
+			        "the last answer kept",
+			        (long long)id, out->err[0] ? out->err : "database error");
+		return rc;
+	}
+	if (!yes || carried)
+		app_wake_engine(app);
+	if (!carried)
+		return RC_OK;
+	rc = swaps_get(db, id, now, &out->s);
 	if (rc != RC_OK)
 		return rc;
-	if (!yes)
-		app_wake_engine(app);
-	if (yes && out->changed && out->s.from_confirmed_at && out->s.to_confirmed_at &&
-	    strcmp(out->s.status, "pending") == 0)
-		return carry_out(app, db, person_id, actor, now, out);
+	if (out->voided) {
+		log_warn("swap %lld canceled: %s", (long long)id, out->err);
+		return RC_CONFLICT;
+	}
+	{
+		char to[PEOPLE_NAME_BYTES];
+
+		people_name(db, out->s.to_person, to, sizeof to);
+		log_info("swap %lld accepted: override %lld for %s (person %lld)", (long long)id, (long long)oid, to,
+		         (long long)out->s.to_person);
+	}
 	return RC_OK;
 }
