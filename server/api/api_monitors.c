@@ -435,8 +435,10 @@ enum rc api_monitors_create(struct http_req *req)
 	const char *kind;
 	json_t *body;
 	int64_t id = 0, now = clock_now();
-	enum rc rc = http_json_body(req, &body);
+	enum rc rc = api_list_no_params(req);
 
+	if (rc == RC_OK)
+		rc = http_json_body(req, &body);
 	if (rc != RC_OK)
 		return rc;
 	memset(&m, 0, sizeof m);
@@ -514,6 +516,8 @@ enum rc api_monitors_update(struct http_req *req)
 	enum rc rc = http_param_id(req, 0, &id);
 
 	if (rc == RC_OK)
+		rc = api_list_no_params(req);
+	if (rc == RC_OK)
 		rc = http_json_body(req, &body);
 	if (rc != RC_OK)
 		return rc;
@@ -554,6 +558,8 @@ enum rc api_monitors_delete(struct http_req *req)
 	int64_t id, now_ms = clock_now_ms();
 	enum rc rc = http_param_id(req, 0, &id);
 
+	if (rc == RC_OK)
+		rc = api_list_no_params(req);
 	if (rc == RC_OK)
 		rc = db_begin(req->db);
 	if (rc != RC_OK)

@@ -45,7 +45,7 @@ static enum rc body_id(struct http_req *req, json_t *body, const char *name, int
 	if (!v || json_is_null(v))
 		return RC_OK;
 	if (!json_is_integer(v) || json_integer_value(v) <= 0)
-		return http_fail(req, RC_UNPROCESSABLE, "%s: expected a person id", name);
+		return http_fail_code(req, RC_UNPROCESSABLE, "invalid_value", name, "%s: expected a person id", name);
 	*out = json_integer_value(v);
 	return RC_OK;
 }
@@ -61,8 +61,10 @@ enum rc api_swaps_create(struct http_req *req)
 	json_t *body, *v;
 	bool theirs;
 	size_t k;
-	enum rc rc = http_json_body(req, &body);
+	enum rc rc = api_list_no_params(req);
 
+	if (rc == RC_OK)
+		rc = http_json_body(req, &body);
 	if (rc != RC_OK)
 		return rc;
 	if (!json_is_object(body))
@@ -72,7 +74,7 @@ enum rc api_swaps_create(struct http_req *req)
 		for (k = 0; fields[k] && strcmp(fields[k], key) != 0; k++)
 			;
 		if (!fields[k])
-			return http_fail(req, RC_UNPROCESSABLE, "%s: unknown field", key);
+			return http_fail_code(req, RC_UNPROCESSABLE, "unknown_field", key, "%.40s: unknown field", key);
 	}
 	memset(&s, 0, sizeof s);
 	api_list_zone(req, zone, sizeof zone);
@@ -85,11 +87,13 @@ enum rc api_swaps_create(struct http_req *req)
 	if (!s.from_person)
 		s.from_person = me;
 	if (!s.from_person)
-		return http_fail(req, RC_UNPROCESSABLE, "from_person_id: required with a token (whose shift is it?)");
+		return http_fail_code(req, RC_UNPROCESSABLE, "required", "from_person_id",
+		                      "from_person_id: required with a token (whose shift is it?)");
 	if (s.from_person != me && req->role != HTTP_ROLE_ADMIN)
 		return http_fail(req, RC_FORBIDDEN, "from_person_id: only an admin may offer someone else's shift");
 	if (!s.to_person)
-		return http_fail(req, RC_UNPROCESSABLE, "to_person_id: required (who takes the shift?)");
+		return http_fail_code(req, RC_UNPROCESSABLE, "required", "to_person_id",
+		                      "to_person_id: required (who takes the shift?)");
 	if (s.to_person == s.from_person)
 		return http_fail(req, RC_UNPROCESSABLE, "to_person_id: a colleague, not the person giving the shift");
 	if (people_get(req->db, s.to_person, &who) != RC_OK)
@@ -100,9 +104,11 @@ enum rc api_swaps_create(struct http_req *req)
 	a = json_string_value(json_object_get(body, "start"));
 	b = json_string_value(json_object_get(body, "end"));
 	if (!a || tz_parse_instant(zone, a, &s.start) != RC_OK)
-		return http_fail(req, RC_UNPROCESSABLE, "start: expected an ISO 8601 time (2026-11-20T09:00)");
+		return http_fail_code(req, RC_UNPROCESSABLE, a ? "invalid_value" : "required", "start",
+		                      "start: expected an ISO 8601 time (2026-11-20T09:00)");
 	if (!b || tz_parse_instant(zone, b, &s.end) != RC_OK)
-		return http_fail(req, RC_UNPROCESSABLE, "end: expected an ISO 8601 time (2026-11-21T09:00)");
+		return http_fail_code(req, RC_UNPROCESSABLE, b ? "invalid_value" : "required", "end",
+		                      "end: expected an ISO 8601 time (2026-11-21T09:00)");
 	if (s.end <= s.start)
 		return http_fail(req, RC_UNPROCESSABLE, "end: must be after start");
 	if (s.end <= now)
@@ -131,15 +137,25 @@ static enum rc answer(struct http_req *req, bool yes)
 	struct swap_answer ans;
 	enum rc rc = http_param_id(req, 0, &id);
 
+	if (rc == RC_OK)
+		rc = api_list_no_params(req);
 	if (rc != RC_OK)
 		return rc;
 	api_list_zone(req, zone, sizeof zone);
 	if (req->body.len) {
-		json_t *body;
+		const char *key;
+		json_t *body, *v;
 
 		rc = http_json_body(req, &body);
 		if (rc == RC_OK && !json_is_object(body))
 			rc = http_fail(req, RC_UNPROCESSABLE, "expected a JSON object");
+		if (rc == RC_OK)
+			json_object_foreach(body, key, v)
+			{
+				if (strcmp(key, "person_id"))
+					return http_fail_code(req, RC_UNPROCESSABLE, "unknown_field", key,
+					                      "%.40s: unknown field", key);
+			}
 		if (rc == RC_OK)
 			rc = body_id(req, body, "person_id", &person);
 		if (rc != RC_OK)
@@ -150,7 +166,8 @@ static enum rc answer(struct http_req *req, bool yes)
 	if (!person)
 		(void)session_actor_person(req->actor, &person);
 	if (!person)
-		return http_fail(req, RC_UNPROCESSABLE, "person_id: required with a token (who answers?)");
+		return http_fail_code(req, RC_UNPROCESSABLE, "required", "person_id",
+		                      "person_id: required with a token (who answers?)");
 	rc = swap_flow_answer(req->app, req->db, id, person, yes, req->actor, now, &ans);
 	if (rc != RC_OK)
 		return http_fail(req, rc, "%s", ans.err[0] ? ans.err : "cannot record the answer");
