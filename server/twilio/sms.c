@@ -433,6 +433,14 @@ static enum rc cmd_swap(struct http_req *req, const struct person *p, bool yes, 
 		                  !strcmp(s->status, "accepted")   ? L(req, "aceita", "accepted")
 		                  : !strcmp(s->status, "declined") ? L(req, "recusada", "declined")
 		                                                   : L(req, "cancelada", "canceled"));
+	if (rc == RC_UNPROCESSABLE) { /* e.g. the colleague was removed meanwhile: say so, not a 500 to Twilio */
+		log_warn("sms: swap %lld answered by %s cannot be carried out: %s", (long long)id, LOG_PHONE(p->phone),
+		         a.err);
+		return buf_printf(reply,
+		                  en ? "Shift swap %lld cannot be carried out now; nothing changed. See the console."
+		                     : "A troca %lld não pode ser feita agora; nada mudou. Veja no console.",
+		                  (long long)id);
+	}
 	if (rc != RC_OK)
 		return rc;
 	if (!yes)

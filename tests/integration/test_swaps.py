@@ -180,6 +180,23 @@ class TestSwapsBySms(SwapBase):
         self.assertIn("já foi aceita", r)
         self.assertEqual(len(self.api_ok("GET", "/api/overrides")["overrides"]), 1)
 
+    def test_a_colleague_removed_before_the_last_answer_gets_a_reply_not_an_error(self):
+        dani = self.api_ok("POST", "/api/people", json={"name": "Dani Reis", "phone": "+5511990000004"},
+                           expect=201)["id"]
+        start, end = self.t0 + 48 * 3600, self.t0 + 60 * 3600
+        sid = self.ask(to=dani, start=start, end=end, giver=self.ana)  # the admin token asks for Ana
+        self.sim.expect_sms(ANA, containing="Troca de turno #%d" % sid)
+        self.sim.expect_sms("+5511990000004", containing="Troca de turno #%d" % sid)
+        [r] = self.sim.incoming_sms("+5511990000004", "aceito %d" % sid)
+        self.assertIn("Falta Ana Souza confirmar", r)
+        self.assertEqual(self.api("DELETE", "/api/people/%d" % dani)[0], 200)
+        # Ana's yes cannot give the time to someone removed: she is told so (before: a 500 to
+        # Twilio and no reply at all, again at every yes)
+        [r] = self.sim.incoming_sms(ANA, "aceito %d" % sid)
+        self.assertIn("não pode ser feita agora; nada mudou", r)
+        self.assertEqual(self.oncall_at(start + 3600), self.ana)
+        self.assertEqual(self.api_ok("GET", "/api/overrides")["overrides"], [])
+
     def test_asked_by_an_admin_both_answer_by_sms_and_a_decline_changes_nothing(self):
         start, end = self.t0 + 48 * 3600, self.t0 + 60 * 3600
         sid = self.ask(start=start, end=end, giver=self.ana)  # the admin token asks for Ana
