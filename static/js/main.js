@@ -28,8 +28,9 @@ let generation = 0;
 let ready = false;
 
 /*
- * What the token may do: GET /api/me says the role of any token (401 when the server does not
- * know it). A role the console has no page for (alerts) reads as read-only.
+ * What the token may do: GET /api/me says the role of a token that may read (401 when the server
+ * does not know it). An alerts-only token may read nothing, so /api/me answers it 403 and the
+ * sign-in says so; viewers read.
  */
 async function probeRole(token) {
   const me = await api('GET', '/api/me', undefined, { token });
