@@ -1132,45 +1132,6 @@ enum rc api_alerts_get(struct http_req *req)
 	return http_reply_json(req, 200, a);
 }
 
-/*
- * Acknowledges or resolves alert id and, when that changed it, writes the audit row naming the
- * caller (req->actor: "person:3 Ana" through a session, "token:ops") in the same transaction.
- */
-static enum rc close_alert(struct http_req *req, int64_t id, int64_t person_id, bool ack)
-{
-	struct alerts_row before;
-	bool changed = false;
-	enum rc rc = db_begin(req->db);
-
-	if (rc != RC_OK)
-		return rc;
-	rc = alerts_load(req->db, id, &before);
-	if (rc == RC_OK)
-		rc = ack ? alerts_ack_tx(req->app, req->db, id, person_id, "api", clock_now(), &changed)
-		         : alerts_resolve_tx(req->app, req->db, id, "api", clock_now(), &changed);
-	if (rc == RC_OK && changed) {
-		json_t *detail = json_pack("{s:s, s:s, s:s}", "via", "api", "before", before.status, "after",
-		                           ack ? "acknowledged" : "resolved");
-
-		if (detail && person_id > 0)
-			json_object_set_new(detail, "person_id", json_integer(person_id));
-		rc = detail ? audit_log(req->db, req->actor, ack ? "alert.ack" : "alert.resolve", id, detail)
-		            : RC_INTERNAL;
-		json_decref(detail);
-	}
-	if (rc == RC_OK)
-		rc = db_commit(req->db);
-	if (rc != RC_OK) {
-		db_rollback(req->db);
-		return rc;
-	}
-	if (changed) {
-		alerts_count(req->app, ack ? ALERTS_ACKNOWLEDGED : ALERTS_RESOLVED);
-		app_wake_engine(req->app);
-	}
-	return RC_OK;
-}
-
 static enum rc ack_or_resolve(struct http_req *req, bool ack)
 {
 	int64_t id, person_id = 0;
@@ -1214,7 +1175,7 @@ static enum rc ack_or_resolve(struct http_req *req, bool ack)
 	 * names somebody (issue 16). */
 	if (ack && person_id == 0)
 		(void)session_actor_person(req->actor, &person_id); /* any other actor: 0, nobody */
-	rc = close_alert(req, id, person_id, ack);
+	rc = alerts_close_as(req->app, req->db, id, person_id, ack, req->actor, NULL);
 	if (rc == RC_NOT_FOUND)
 		return http_fail(req, rc, "no alert %lld", (long long)id);
 	if (rc == RC_CONFLICT)

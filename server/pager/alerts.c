@@ -161,7 +161,7 @@ static enum rc stop_pages(struct db *db, int64_t id, int64_t spare_person_id, in
  * The audit row of an acknowledgment or resolve a person made from their phone (issue 13 item
  * 4): via "sms" (a text reply) or "call" (the keypad of an alert call). The actor names the
  * person and their phone masked as in the logs (audit_actor_phone); the console's acks write
- * their own row (server/api/api_alerts.c). Inside the caller's transaction.
+ * theirs through alerts_close_as (audit_by_api). Inside the caller's transaction.
  */
 static enum rc audit_by_phone(struct db *db, int64_t id, int64_t person_id, const char *via, bool ack,
                               const char *before)
@@ -258,11 +258,35 @@ enum rc alerts_resolve_tx(struct app *app, struct db *db, int64_t id, const char
 	return rc;
 }
 
-/* Runs fn in its own transaction and wakes the engine when something changed. */
+/*
+ * The audit row of an acknowledgment or resolve made through the API or the console by actor
+ * ("person:3 Ana" through a session, "token:ops"): before and after, and the person named by
+ * the request (0: nobody). Inside the caller's transaction.
+ */
+static enum rc audit_by_api(struct db *db, int64_t id, int64_t person_id, const char *actor, bool ack,
+                            const char *before)
+{
+	json_t *detail = json_pack("{s:s, s:s, s:s}", "via", "api", "before", before, "after",
+	                           ack ? "acknowledged" : "resolved");
+	enum rc rc;
+
+	if (detail && person_id > 0)
+		json_object_set_new(detail, "person_id", json_integer(person_id));
+	rc = detail ? audit_log(db, actor, ack ? "alert.ack" : "alert.resolve", id, detail) : RC_INTERNAL;
+	json_decref(detail);
+	return rc;
+}
+
+/*
+ * Acknowledges (ack) or resolves alert id in its own transaction and wakes the engine when
+ * something changed. The audit row is written in the same transaction: by audit_by_api naming
+ * actor when actor is set (via "api"), else by audit_by_phone for a person's text or keypad.
+ */
 static enum rc in_tx(struct app *app, struct db *db, int64_t id, int64_t person_id, const char *via, bool ack,
-                     bool *changed)
+                     const char *actor, bool *changed)
 {
 	struct alerts_row before;
+	bool by_phone = !actor && person_id > 0 && is_by_phone(via);
 	bool ch = false;
 	enum rc rc = db_begin(db);
 
@@ -270,12 +294,14 @@ static enum rc in_tx(struct app *app, struct db *db, int64_t id, int64_t person_
 		*changed = false;
 	if (rc != RC_OK)
 		return rc;
-	if (!ack && person_id > 0 && is_by_phone(via))
+	if (actor || (!ack && by_phone))
 		rc = alerts_load(db, id, &before);
 	if (rc == RC_OK)
 		rc = ack ? alerts_ack_tx(app, db, id, person_id, via, clock_now(), &ch)
 		         : alerts_resolve_tx(app, db, id, via, clock_now(), &ch);
-	if (rc == RC_OK && ch && !ack && person_id > 0 && is_by_phone(via))
+	if (rc == RC_OK && ch && actor)
+		rc = audit_by_api(db, id, person_id, actor, ack, before.status);
+	else if (rc == RC_OK && ch && !ack && by_phone)
 		rc = audit_by_phone(db, id, person_id, via, false, before.status);
 	if (rc == RC_OK)
 		rc = db_commit(db);
@@ -292,14 +318,20 @@ static enum rc in_tx(struct app *app, struct db *db, int64_t id, int64_t person_
 	return RC_OK;
 }
 
+enum rc alerts_close_as(struct app *app, struct db *db, int64_t id, int64_t person_id, bool ack, const char *actor,
+                        bool *changed)
+{
+	return in_tx(app, db, id, person_id, "api", ack, actor ? actor : "api", changed);
+}
+
 enum rc alerts_ack(struct app *app, struct db *db, int64_t id, int64_t person_id, const char *via, bool *changed)
 {
-	return in_tx(app, db, id, person_id, via, true, changed);
+	return in_tx(app, db, id, person_id, via, true, NULL, changed);
 }
 
 enum rc alerts_resolve(struct app *app, struct db *db, int64_t id, const char *via, bool *changed)
 {
-	return in_tx(app, db, id, 0, via, false, changed);
+	return in_tx(app, db, id, 0, via, false, NULL, changed);
 }
 
 /* ---------------------------------------------------------------- call status */
@@ -486,7 +518,7 @@ enum rc alerts_sms_command(struct app *app, struct db *db, int64_t person_id, co
 	if (verb == VERB_ACK || verb == VERB_ACK_ONE)
 		rc = alerts_ack(app, db, id, person_id, "sms", &changed);
 	else
-		rc = in_tx(app, db, id, person_id, "sms", false, &changed);
+		rc = in_tx(app, db, id, person_id, "sms", false, NULL, &changed);
 	if (rc == RC_NOT_FOUND)
 		return buf_printf(reply, L(app, "Alerta %lld não existe.", "Alert %lld does not exist."),
 		                  (long long)id);

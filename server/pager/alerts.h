@@ -77,4 +77,14 @@ void alerts_count(struct app *app, enum alerts_event e);
 enum rc alerts_ack(struct app *app, struct db *db, int64_t id, int64_t person_id, const char *via, bool *changed);
 enum rc alerts_resolve(struct app *app, struct db *db, int64_t id, const char *via, bool *changed);
 
+/*
+ * The API's and the console's acknowledgment (ack) or resolve of alert id, by actor ("person:3
+ * Ana", "token:ops"), for person_id (0: nobody named; an ack is theirs, a resolve only names
+ * them in the audit), via "api", in its own transaction with the audit row ("alert.ack" or
+ * "alert.resolve": via, before, after, person_id) and the engine woken when it changed.
+ * RC_NOT_FOUND: no such alert; RC_CONFLICT: acknowledging a resolved alert.
+ */
+enum rc alerts_close_as(struct app *app, struct db *db, int64_t id, int64_t person_id, bool ack, const char *actor,
+                        bool *changed);
+
 #endif
