@@ -186,7 +186,7 @@ enum rc api_escalation_put(struct http_req *req)
 	for (i = 0; i < json_array_size(steps); i++) {
 		const char *key;
 		json_t *val;
-		char name[64];
+		char name[96];
 
 		json_object_foreach(json_array_get(steps, i), key, val)
 		{
