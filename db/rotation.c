@@ -604,6 +604,12 @@ enum rc rotation_override_add(struct db *db, const struct rotation_override_inpu
 enum rc rotation_take(struct db *db, int64_t person_id, int64_t now, const char *reason, const char *actor,
                       struct schedule_shift *taken, int64_t *id)
 {
+	return rotation_take_expected(db, person_id, now, 0, 0, reason, actor, taken, id);
+}
+
+enum rc rotation_take_expected(struct db *db, int64_t person_id, int64_t now, int64_t expect_person, int64_t expect_end,
+                               const char *reason, const char *actor, struct schedule_shift *taken, int64_t *id)
+{
 	struct rotation_override_input in = {0};
 	char err[300];
 	enum rc rc = db_begin(db);
@@ -615,6 +621,8 @@ enum rc rotation_take(struct db *db, int64_t person_id, int64_t now, const char 
 	rc = rotation_oncall(db, now, taken); /* inside the write transaction: serialized */
 	if (rc == RC_OK && taken->person_id == person_id)
 		rc = RC_CONFLICT;
+	else if (rc == RC_OK && expect_person && (taken->person_id != expect_person || taken->end != expect_end))
+		rc = RC_UNPROCESSABLE; /* not the shift that was asked about: nothing taken */
 	if (rc == RC_OK) {
 		in.person_id = person_id;
 		in.start = now;

@@ -133,6 +133,11 @@ enum rc rotation_override_add_tx(struct db *db, const struct rotation_override_i
  */
 enum rc rotation_take(struct db *db, int64_t person_id, int64_t now, const char *reason, const char *actor,
                       struct schedule_shift *taken, int64_t *id);
+/* rotation_take of exactly the shift that was asked about: when expect_person is set and the piece
+ * running at now is not expect_person's ending at expect_end, nothing is taken and the answer is
+ * RC_UNPROCESSABLE with *taken the piece as it is now. */
+enum rc rotation_take_expected(struct db *db, int64_t person_id, int64_t now, int64_t expect_person, int64_t expect_end,
+                               const char *reason, const char *actor, struct schedule_shift *taken, int64_t *id);
 /* Deletes one (audit "overrides.delete"). RC_NOT_FOUND. */
 enum rc rotation_override_delete(struct db *db, int64_t id, const char *actor);
 /*

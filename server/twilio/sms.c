@@ -121,9 +121,12 @@ static enum rc cmd_who(struct http_req *req, struct buf *reply)
 	return rc;
 }
 
-/* "assumir": the look-up of who is on call and the override are one transaction
- * (rotation_take), so two people taking at once are serialized and each is told whom they
- * really replaced. */
+static enum rc ask_to_confirm(struct http_req *req, const struct person *p, const struct schedule_shift *cur,
+                              bool changed, struct buf *reply);
+
+/* The confirmed take: the look-up of who is on call, the check that it is still the shift p was
+ * asked about, and the override are one transaction (rotation_take_expected), so two people
+ * taking at once are serialized and a hand-off landing meanwhile takes nothing. */
 static enum rc cmd_take(struct http_req *req, const struct person *p, const struct shift_request *asked,
                         struct buf *reply)
 {
@@ -134,7 +137,10 @@ static enum rc cmd_take(struct http_req *req, const struct person *p, const stru
 	enum rc rc;
 
 	snprintf(actor, sizeof actor, "sms:%s", p->phone);
-	rc = rotation_take(req->db, p->id, now, en ? "taken by SMS" : "assumido por SMS", actor, &cur, &id);
+	rc = rotation_take_expected(req->db, p->id, now, asked->replaces_person, asked->shift_end,
+	                            en ? "taken by SMS" : "assumido por SMS", actor, &cur, &id);
+	if (rc == RC_UNPROCESSABLE) /* a hand-off or an override landed since the check: ask again */
+		return ask_to_confirm(req, p, &cur, true, reply);
 	if (rc == RC_NOT_FOUND)
 		return buf_puts(reply, L(req, "Não há escala de plantão configurada; nada mudou.",
 		                         "There is no on-call rotation yet; nothing changed."));
@@ -148,13 +154,6 @@ static enum rc cmd_take(struct http_req *req, const struct person *p, const stru
 		return buf_printf(reply, en ? "You are on call already, until %s." : "Você já está de plantão, até %s.",
 		                  until);
 	people_name(req->db, cur.person_id, name, sizeof name);
-	if (asked->replaces_person && (cur.person_id != asked->replaces_person || cur.end != asked->shift_end))
-		/* changed in the instant between the check and the take (db/rotation.c has no take of
-		 * an expected shift yet): the reply below names whom it really replaced */
-		log_warn("sms: %s (person %lld, %s) took the shift of %s (person %lld) until %s, asked about person "
-		         "%lld until %s",
-		         p->name, (long long)p->id, LOG_PHONE(p->phone), name, (long long)cur.person_id,
-		         LOG_TIME(cur.end), (long long)asked->replaces_person, LOG_TIME(asked->shift_end));
 	log_info("sms: %s (person %lld, %s) takes the shift of %s (person %lld) until %s (override %lld)", p->name,
 	         (long long)p->id, LOG_PHONE(p->phone), name, (long long)cur.person_id, LOG_TIME(cur.end),
 	         (long long)id);

@@ -110,6 +110,36 @@ static void take_is_serialized(void **state)
 	assert_int_equal(testdb_scalar(db, "SELECT count(*) FROM overrides"), 1);
 }
 
+/* The "SIM" takes exactly the shift it was asked about: Bruno asked about Ana's shift; Carla took
+ * it first; Bruno's take of Ana's shift takes nothing, and says who is on call now. */
+static void take_expected_takes_only_that_shift(void **state)
+{
+	int64_t a, b, c, m[1], vid, id;
+	struct rotation_input r = {m, 1, 24, "2026-01-05T09:00", "America/Sao_Paulo", false, false, false};
+	struct schedule_shift taken, on;
+	char err[160];
+
+	(void)state;
+	a = add("Ana", "+5511990000001");
+	b = add("Bruno", "+5511990000002");
+	c = add("Carla", "+5511990000003");
+	m[0] = a;
+	assert_int_equal(rotation_put(db, &r, H0 - HOUR, "test", &vid, err, sizeof err), RC_OK);
+	assert_int_equal(rotation_take(db, c, H0 + HOUR, "x", "sms:c", &taken, &id), RC_OK);
+	assert_int_equal(rotation_take_expected(db, b, H0 + HOUR, a, H0 + 24 * HOUR, "x", "sms:b", &taken, &id),
+	                 RC_UNPROCESSABLE);
+	assert_int_equal(taken.person_id, c);
+	assert_int_equal(id, 0);
+	assert_int_equal(testdb_scalar(db, "SELECT count(*) FROM overrides"), 1);
+	assert_int_equal(rotation_oncall(db, H0 + HOUR, &on), RC_OK);
+	assert_int_equal(on.person_id, c);
+	/* asked again about Carla's piece: that one is taken */
+	assert_int_equal(rotation_take_expected(db, b, H0 + HOUR, c, H0 + 24 * HOUR, "x", "sms:b", &taken, &id), RC_OK);
+	assert_int_equal(taken.person_id, c);
+	assert_int_equal(rotation_oncall(db, H0 + HOUR, &on), RC_OK);
+	assert_int_equal(on.person_id, b);
+}
+
 /* Two people text "assumir" at the same instant, each on its own connection and thread. */
 struct taker {
 	int64_t person, now, replaced;
@@ -172,6 +202,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(partial_edits_both_land, setup, teardown),
 	        cmocka_unit_test_setup_teardown(take_is_serialized, setup, teardown),
+	        cmocka_unit_test_setup_teardown(take_expected_takes_only_that_shift, setup, teardown),
 	        cmocka_unit_test_setup_teardown(take_from_two_threads, setup, teardown),
 	};
 
