@@ -1137,6 +1137,8 @@ static enum rc ack_or_resolve(struct http_req *req, bool ack)
 	int64_t id, person_id = 0;
 	enum rc rc = http_param_id(req, 0, &id);
 
+	if (rc == RC_OK)
+		rc = api_list_no_params(req);
 	if (rc != RC_OK)
 		return rc;
 	if (req->body.len) {

@@ -32,6 +32,21 @@ class WritesTest(IntegrationTest):
         kept = self.api_ok("GET", "/api/monitors/%d" % m["id"])
         self.assertEqual(kept["period_s"], 3600)
 
+    def test_an_ack_with_a_parameter_it_does_not_know_acknowledges_nothing(self):
+        status, alert, _ = self.api("POST", "/api/alerts", json={"summary": "disco cheio", "severity": "warning"})
+        self.assertEqual(status, 202, alert)
+        self.assertEqual(self.error("POST", "/api/alerts/%d/ack?quiet=1" % alert["id"], 400),
+                         ("unknown_parameter", "quiet"))
+        self.assertEqual(self.error("POST", "/api/alerts/%d/resolve?force=1" % alert["id"], 400),
+                         ("unknown_parameter", "force"))
+        self.assertEqual(self.api_ok("GET", "/api/alerts/%d" % alert["id"])["status"], "triggered")
+        self.sim.wait_idle()
+        with self.sim._lock:  # the page itself is not this test's concern
+            for m in self.sim.messages:
+                m.consumed = True
+            for c in self.sim.calls:
+                c.consumed = True
+
     def test_swap_writes_name_what_they_do_not_know(self):
         ana = self.api_ok("POST", "/api/people", json={"name": "Ana", "phone": "+5511987650001"}, expect=201)
         bruno = self.api_ok("POST", "/api/people", json={"name": "Bruno", "phone": "+5511987650002"}, expect=201)
