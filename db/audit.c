@@ -153,13 +153,34 @@ enum rc audit_find_actor(struct db *db, const char *action, int64_t entity_id, c
 	return rc;
 }
 
+/* Drops a UTF-8 sequence that a cut at the end of s left incomplete (the database refuses text
+ * that is not UTF-8: PostgreSQL with an error, so the row and its transaction would be lost). */
+static void cut_partial_utf8(char *s)
+{
+	size_t n = strlen(s), i = n, need;
+	unsigned char lead;
+
+	while (i > 0 && n - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0)
+		return;
+	lead = (unsigned char)s[i - 1];
+	if (lead < 0xC0)
+		return; /* ASCII, or stray continuation bytes: nothing this cut made */
+	need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+	if (n - (i - 1) < need)
+		s[i - 1] = '\0';
+}
+
 void audit_actor_phone(char out[AUDIT_ACTOR_MAX], const char *via, const char *phone, int64_t person_id,
                        const char *name)
 {
 	char masked[LOG_PHONE_MAX];
+	int n = snprintf(out, AUDIT_ACTOR_MAX, "%s:%s/person:%lld %s", via, log_phone(phone ? phone : "", masked),
+	                 (long long)person_id, name ? name : "");
 
-	snprintf(out, AUDIT_ACTOR_MAX, "%s:%s/person:%lld %s", via, log_phone(phone ? phone : "", masked),
-	         (long long)person_id, name ? name : "");
+	if (n >= AUDIT_ACTOR_MAX) /* a long name was cut: not inside a character */
+		cut_partial_utf8(out);
 }
 
 /* "person:3 Ana" -> 3 and "Ana"; false when text is not that. */

@@ -172,6 +172,26 @@ static void phone_actors_mask_the_phone_and_name_the_person(void **state)
 	json_decref(rows);
 }
 
+/* A name too long for the actor is cut between characters, never inside one (PostgreSQL refuses
+ * text that is not UTF-8, and with it the acknowledgment's transaction). */
+static void a_long_name_is_cut_between_characters(void **state)
+{
+	char actor[AUDIT_ACTOR_MAX], name[1024] = "Ana ";
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < 196; i++)
+		strcat(name, "\xF0\x9F\x93\x9F"); /* U+1F4DF, four bytes */
+	audit_actor_phone(actor, "keypad", "+5511990000001", 1, name);
+	n = strlen(actor);
+	assert_true(n > 100 && n < AUDIT_ACTOR_MAX);
+	/* the text after "Ana " is whole four-byte characters */
+	assert_non_null(strstr(actor, "Ana "));
+	assert_int_equal((n - (size_t)(strstr(actor, "Ana ") + 4 - actor)) % 4, 0);
+	assert_int_equal((unsigned char)actor[n - 1], 0x9F);
+	assert_int_equal((unsigned char)actor[n - 4], 0xF0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +199,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(expires_a_day_after_or_at_its_end, setup, teardown),
 	        cmocka_unit_test_setup_teardown(void_closes_only_a_pending_swap, setup, teardown),
 	        cmocka_unit_test_setup_teardown(phone_actors_mask_the_phone_and_name_the_person, setup, teardown),
+	        cmocka_unit_test_setup_teardown(a_long_name_is_cut_between_characters, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
