@@ -131,12 +131,12 @@ static enum rc cmd_take(struct http_req *req, const struct person *p, const stru
                         struct buf *reply)
 {
 	struct schedule_shift cur;
-	char zone[64], until[48], actor[64], name[PEOPLE_NAME_BYTES];
+	char zone[64], until[48], actor[AUDIT_ACTOR_MAX], name[PEOPLE_NAME_BYTES];
 	int64_t now = clock_now(), id;
 	bool en = app_lang_en(req->app);
 	enum rc rc;
 
-	snprintf(actor, sizeof actor, "sms:%s", p->phone);
+	audit_actor_phone(actor, "sms", p->phone, p->id, p->name);
 	rc = rotation_take_expected(req->db, p->id, now, asked->replaces_person, asked->shift_end,
 	                            en ? "taken by SMS" : "assumido por SMS", actor, &cur, &id);
 	if (rc == RC_UNPROCESSABLE) /* a hand-off or an override landed since the check: ask again */
@@ -486,7 +486,7 @@ static enum rc cmd_verify(struct http_req *req, const struct person *p, struct b
 static enum rc cmd_verify_code(struct http_req *req, const struct person *p, const char *code, struct buf *reply)
 {
 	int64_t person = 0, wait = 0;
-	char actor[64];
+	char actor[AUDIT_ACTOR_MAX];
 	enum rc rc = otp_check(req->db, OTP_VERIFY, p->phone, code, &person, &wait);
 
 	if (rc == RC_RATE)
@@ -500,7 +500,7 @@ static enum rc cmd_verify_code(struct http_req *req, const struct person *p, con
 		                         "Wrong or expired code. Send VERIFY for a new one."));
 	if (rc != RC_OK)
 		return rc;
-	snprintf(actor, sizeof actor, "sms:%s", p->phone);
+	audit_actor_phone(actor, "sms", p->phone, p->id, p->name);
 	rc = db_begin(req->db);
 	if (rc == RC_OK)
 		rc = auth_mark_phone_verified(req->db, p->id, p->phone, clock_now(), actor);
@@ -532,7 +532,7 @@ enum rc sms_incoming(struct http_req *req)
 	const char *from = form_get(&req->form, "From"), *body = form_get(&req->form, "Body");
 	struct person p;
 	struct buf reply;
-	char word[WORD_MAX], actor[64], code[OTP_DIGITS + 1];
+	char word[WORD_MAX], actor[AUDIT_ACTOR_MAX] = "", code[OTP_DIGITS + 1];
 	bool known, handled = false, whatsapp = false, swap_yes = false;
 	int64_t swap_id = 0;
 	enum rc rc;
@@ -559,7 +559,8 @@ enum rc sms_incoming(struct http_req *req)
 			return rc;
 		}
 	}
-	snprintf(actor, sizeof actor, "sms:%s", from);
+	if (known) /* the phone masked as in the logs, and who it is (audit_actor_phone) */
+		audit_actor_phone(actor, "sms", from, p.id, p.name);
 
 	if (whole_is(body, stop) || whole_is(body, start)) {
 		if (known) {

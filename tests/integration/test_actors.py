@@ -204,3 +204,30 @@ class TestPhoneAndKeypadActors(ActorTest):
         with self.sim._lock:
             for m in self.sim.messages:
                 m.consumed = True
+
+
+class TestSmsActors(ActorTest):
+    """Every change a person makes by texting the team's number is audited the same way as an
+    ack by SMS: who (person, name) and the phone masked as in the logs — a STOP, a START, a
+    VERIFICAR code and a shift taken with "sim" included, never the whole number."""
+
+    def test_stop_start_and_verify_by_sms_name_the_person_with_the_phone_masked(self):
+        self.sim.incoming_sms(BRUNO, "STOP")
+        self.assertIs(self.api_ok("GET", "/api/people/%d" % self.bruno)["sms_opt_out"], True)
+        self.sim.incoming_sms(BRUNO, "START")
+        self.assertIs(self.api_ok("GET", "/api/people/%d" % self.bruno)["sms_opt_out"], False)
+        self.sim.incoming_sms(BRUNO, "Verificar")
+        code = code_of(self.sim.expect_sms(BRUNO, "plantao"))
+        self.assertTrue(any("verificado" in r for r in self.sim.incoming_sms(BRUNO, code)))
+
+        rows = self.api_ok("GET", "/api/audit?entity_id=%d" % self.bruno)["audit"]
+        by_sms = [r for r in rows if r["action"] in ("people.sms_opt_out", "people.phone_verified")]
+        self.assertEqual(sorted(r["action"] for r in by_sms),
+                         ["people.phone_verified", "people.sms_opt_out", "people.sms_opt_out"], rows)
+        for r in by_sms:
+            self.assertEqual(r["actor_info"], {"kind": "phone", "person_id": self.bruno, "name": "Bruno Lima",
+                                               "phone": BRUNO_MASKED}, r)
+            self.assertNotIn(BRUNO, r["actor"])  # (the verified number itself is the detail's subject)
+        # Bruno's own audit page lists them
+        mine = self.api_ok("GET", "/api/audit?person=%d" % self.bruno)["audit"]
+        self.assertTrue({r["id"] for r in by_sms} <= {r["id"] for r in mine}, mine)

@@ -374,7 +374,8 @@ class TestSmsCommands(CallTest):
         self.assertEqual(len(self.api_ok("GET", "/api/overrides")["overrides"]), 1)
         audit = self.api_ok("GET", "/api/audit")["audit"]
         self.assertEqual(audit[0]["action"], "overrides.create")
-        self.assertEqual(audit[0]["actor"], "sms:" + BRUNO)
+        self.assertEqual((audit[0]["actor_info"]["kind"], audit[0]["actor_info"]["person_id"]), ("phone", self.bruno))
+        self.assertNotIn(BRUNO, audit[0]["actor"])  # masked as in the logs
         [r] = self.sim.incoming_sms(ANA, "ajuda")
         self.assertIn("QUEM", r)
         self.assertIn("ASSUMIR", r)
