@@ -475,8 +475,9 @@ def main():
                          ">= 0.5x ceiling", "%sx" % fmt_ba(val(B, "web", key, "rps") and val(B, "web", key, "rps") / c,
                                                           a / c, lambda v: "%.2f" % v), a / c >= 0.5))
         p99 = A["web"]["retry16"]["p99_ms"]
-        rows.append(("webhook retry p99, -c16", "%s ms" % fmt_ba(val(B, "web", "retry16", "p99_ms"), p99,
-                                                               lambda v: "%.2f" % v),
+        # the ceiling's own p99 in the same run: what the machine's scheduling allows a server at all
+        rows.append(("webhook retry p99, -c16", "%s ms (ceiling %.2f)" % (
+                         fmt_ba(val(B, "web", "retry16", "p99_ms"), p99, lambda v: "%.2f" % v), ceil["c16"]["p99_ms"]),
                      "<= 1 ms", "%.2fx" % (p99 / 1.0), p99 <= 1.0))
         c = ceil["c16"]["rps"]
         a = A["web"]["new16"]["rps"]
