@@ -3,7 +3,7 @@
  * their on-call time; both confirm (in the console or by SMS) before expires_at; the time then
  * becomes the colleague's override (db/rotation.h rotation_override_add). Every change is audited
  * (swaps.create, swaps.confirm, swaps.decline, swaps.cancel, swaps.accept) in the transaction
- * that makes it. The flow around these statements is server/api/swap_flow.c.
+ * that makes it. The flow around these statements is server/rotation/swap_flow.c.
  */
 #ifndef PLANTAO_SWAPS_H
 #define PLANTAO_SWAPS_H

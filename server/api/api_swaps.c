@@ -1,6 +1,6 @@
 /*
  * server/api/api_swaps.c — the shift swap routes (api_swaps.h): they read and check the request;
- * the flow itself (texts asking each side, answers, the override) is server/api/swap_flow.c,
+ * the flow itself (texts asking each side, answers, the override) is server/rotation/swap_flow.c,
  * shared with the SMS replies.
  */
 #include "api/api_swaps.h"
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "api/api_list.h"
-#include "api/swap_flow.h"
+#include "rotation/swap_flow.h"
 #include "auth/session.h"
 #include "core/clock.h"
 #include "db/people.h"

@@ -5,7 +5,7 @@
  *     signed-in person asks (their side confirmed at once); an admin token names from_person_id
  *     (then both sides still confirm). A start in the past means from now on. 422 (field) unless
  *     [start, end) is all the giver's on-call time and ends in the future. Each side that has not
- *     confirmed is texted how to answer by SMS (server/api/swap_flow.c); the swap waits until
+ *     confirmed is texted how to answer by SMS (server/rotation/swap_flow.c); the swap waits until
  *     expires_at (SWAP_TTL after it was asked, or its end if sooner).
  *   POST /api/swaps/{id}/confirm, POST /api/swaps/{id}/decline — by the person of that side (a
  *     session), or an admin token naming {"person_id"}. The second confirmation re-checks that

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api/swap_flow.h"
+#include "rotation/swap_flow.h"
 #include "auth/otp.h"
 #include "db/audit.h"
 #include "db/auth.h"
@@ -390,7 +390,7 @@ static enum rc swap_which(struct http_req *req, const struct person *p, struct b
 	                         ". Reply ACCEPT N or DECLINE N, with the swap's number."));
 }
 
-/* "ACEITO N" / "RECUSO N": this person's answer to swap N (server/api/swap_flow.c). */
+/* "ACEITO N" / "RECUSO N": this person's answer to swap N (server/rotation/swap_flow.c). */
 static enum rc cmd_swap(struct http_req *req, const struct person *p, bool yes, int64_t id, struct buf *reply)
 {
 	char actor[AUDIT_ACTOR_MAX], name[PEOPLE_NAME_BYTES] = "", from[48], until[48];

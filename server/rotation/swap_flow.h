@@ -1,5 +1,5 @@
 /*
- * server/api/swap_flow.h — the "trocar turno" flow shared by the console's API
+ * server/rotation/swap_flow.h — the "trocar turno" flow shared by the console's API
  * (server/api/api_swaps.c) and the SMS webhook (server/twilio/sms.c): asking (the row and the
  * texts that ask each side who has not confirmed yet, in one transaction), answering (confirm
  * or decline), and carrying out a swap both confirmed (the giver's time re-checked, the

@@ -1,5 +1,5 @@
 /*
- * server/api/swap_flow.c — the "trocar turno" flow (swap_flow.h). The giver's on-call time is
+ * server/rotation/swap_flow.c — the "trocar turno" flow (swap_flow.h). The giver's on-call time is
  * checked against the schedule as /api/schedule computes it (rotation and overrides); the
  * override is added through db/rotation.h like POST /api/overrides?replace=true, so hand-off
  * notices and the audit follow as for any override.
@@ -11,7 +11,7 @@
  * no longer the giver's is canceled instead. A second answer from the same side writes nothing and
  * carries out nothing, so Twilio retrying a text cannot add a second override.
  */
-#include "api/swap_flow.h"
+#include "rotation/swap_flow.h"
 
 #include <stdio.h>
 #include <stdlib.h>

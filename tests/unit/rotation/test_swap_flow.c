@@ -1,5 +1,5 @@
 /*
- * tests/unit/api/test_swap_flow.c — server/api/swap_flow.c carrying out a swap against a real
+ * tests/unit/rotation/test_swap_flow.c — server/rotation/swap_flow.c carrying out a swap against a real
  * temporary SQLite file: the last answer, the override, the swap marked accepted and the text
  * are kept together or not at all (a write that fails half-way leaves no override and the swap
  * waiting for that answer, which then goes through when sent again).
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/swap_flow.h"
+#include "rotation/swap_flow.h"
 #include "core/app.h"
 #include "core/cfg.h"
 #include "db/db.h"
