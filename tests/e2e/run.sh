@@ -31,6 +31,7 @@ if ! timeout 30 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic
 fi
 rm -rf "$profile" "$profile.out"
 
+mkdir -p "$B/test-output"
 if [ ! -f "$here/node_modules/playwright-core/package.json" ]; then
 	echo "e2e: installing playwright-core (npm ci)"
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$here" --no-audit --no-fund --loglevel=error \
