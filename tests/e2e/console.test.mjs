@@ -2,7 +2,8 @@
 //
 // Starts the real `BUILD_DIR/plantao serve` on a free loopback port with a temporary SQLite
 // file, a bootstrap admin token and a movable clock (PLANTAO_CLOCK_FILE; no Twilio credentials:
-// messages stay queued, and the tests read one-time codes from the outbox as an admin), then
+// messages stay queued, and the tests read one-time codes from the outbox as an admin; the
+// server, the browser and signing in with a token are tests/e2e/lib.mjs), then
 // drives Debian's Chromium through playwright-core as a person would: sign in with a phone and
 // a code on a phone-width screen, verify one's phone, sign out, paste the token, add people,
 // build the rotation, add an override, acknowledge an alert, upload sales, read-only with a
@@ -13,144 +14,16 @@
 // screenshot of every page goes to BUILD_DIR/test-output/screenshots/. The last line printed
 // is "e2e: N passed, N failed" (tests/run reads it).
 
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-const BUILD = path.resolve(ROOT, process.argv[2] || 'build');
-const BINARY = path.join(BUILD, 'plantao');
-const SHOTS = path.join(BUILD, 'test-output', 'screenshots');
-const CHROMIUM = process.env.PLANTAO_CHROMIUM || '/usr/bin/chromium';
-const STEP_TIMEOUT = 15000; // generous: other builds may share the two cores
-
-// Flags that keep Chromium off the network (this machine has none) and quiet.
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--disable-dev-shm-usage',
-];
+import {
+  ROOT, SHOTS, STEP_TIMEOUT, Server, assert, launchBrowser, openPage, openTokenForm, signInWithToken,
+  until as untilLib,
+} from './lib.mjs';
 
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 const pending = [];
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(`assertion failed: ${msg}`);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/* ------------------------------------------------------------------ the server */
-
-class Server {
-  async start() {
-    this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plantao-e2e-'));
-    this.port = await freePort();
-    this.url = `http://127.0.0.1:${this.port}`;
-    this.token = randomBytes(16).toString('hex');
-    this.logPath = path.join(this.tmp, 'plantao.log');
-    const env = {};
-    for (const [k, v] of Object.entries(process.env)) {
-      if (!k.startsWith('TWILIO_') && !k.startsWith('PLANTAO_')) env[k] = v;
-    }
-    Object.assign(env, {
-      PLANTAO_LISTEN: `127.0.0.1:${this.port}`,
-      PLANTAO_DB: path.join(this.tmp, 'plantao.db'),
-      PLANTAO_PUBLIC_URL: this.url,
-      PLANTAO_API_TOKEN: this.token,
-      PLANTAO_TZ: 'America/Sao_Paulo',
-      PLANTAO_API_RATE: '1000',
-      PLANTAO_CLOCK_FILE: path.join(this.tmp, 'clock'),
-    });
-    this.clockOffset = 0;
-    fs.writeFileSync(env.PLANTAO_CLOCK_FILE, '0\n');
-    this.clockPath = env.PLANTAO_CLOCK_FILE;
-    if (process.env.E2E_STATIC_DIR) env.PLANTAO_STATIC_DIR = path.resolve(ROOT, process.env.E2E_STATIC_DIR);
-    const log = fs.openSync(this.logPath, 'a');
-    this.proc = spawn(BINARY, ['serve'], { cwd: this.tmp, env, stdio: ['ignore', log, log] });
-    this.exited = null;
-    this.proc.on('exit', (code, sig) => { this.exited = sig || code; });
-    const deadline = Date.now() + 10000;
-    while (Date.now() < deadline) {
-      if (this.exited !== null) throw new Error(`plantao exited (${this.exited}) before it was ready\n${this.logTail()}`);
-      try {
-        const r = await fetch(`${this.url}/healthz?live`);
-        if (r.ok) return;
-      } catch (e) {
-        /* not listening yet */
-      }
-      await sleep(50);
-    }
-    throw new Error(`plantao not ready after 10 s\n${this.logTail()}`);
-  }
-
-  /* The JSON API, as a monitoring tool would call it. */
-  async api(method, p, body, token = this.token) {
-    const headers = { Authorization: `Bearer ${token}` };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const r = await fetch(this.url + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await r.text();
-    let json = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch (e) {
-      json = null;
-    }
-    return { status: r.status, json, text };
-  }
-
-  /* Moves plantao's clock forward (the server re-reads the file on each tick). */
-  async advance(seconds) {
-    this.clockOffset += seconds;
-    fs.writeFileSync(`${this.clockPath}.tmp`, `${this.clockOffset}\n`);
-    fs.renameSync(`${this.clockPath}.tmp`, this.clockPath);
-    await sleep(300);
-  }
-
-  /* The newest one-time code queued for phone (no Twilio here: the outbox keeps it). */
-  async lastCode(phone) {
-    return until(async () => {
-      const r = await this.api('GET', '/api/outbox?limit=50');
-      const rows = (r.json && (r.json.outbox || r.json.messages || r.json)) || [];
-      const mine = rows.filter((m) => (m.to_number || m.to) === phone && /plantao: seu código é \d{6}/.test(m.body || ''))
-        .sort((a, b) => b.id - a.id);
-      return mine.length ? /(\d{6})/.exec(mine[0].body)[1] : null;
-    }, `a code for ${phone} in the outbox`);
-  }
-
-  logTail(n = 30) {
-    try {
-      return fs.readFileSync(this.logPath, 'utf8').split('\n').slice(-n).join('\n');
-    } catch (e) {
-      return '';
-    }
-  }
-
-  async stop() {
-    if (this.proc && this.exited === null) {
-      this.proc.kill('SIGTERM');
-      for (let i = 0; i < 50 && this.exited === null; i++) await sleep(100);
-      if (this.exited === null) this.proc.kill('SIGKILL');
-    }
-    if (this.tmp && !process.env.PLANTAO_KEEP) fs.rmSync(this.tmp, { recursive: true, force: true });
-  }
-}
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -159,25 +32,12 @@ let browser;
 let page; // the admin's page, shared by the tests in order
 const problems = []; // console errors and uncaught exceptions of every page
 
-function watch(p, who) {
-  p.on('pageerror', (e) => problems.push(`${who}: uncaught ${e.message}`));
-  p.on('console', (m) => {
-    // A fetch answered 4xx logs "Failed to load resource": expected (validation, probes).
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(`${who}: ${m.text()}`);
-  });
-}
-
 async function newPage(opts = {}) {
-  const context = await browser.newContext({
+  return openPage(browser, problems, {
     viewport: opts.viewport || { width: 1280, height: 900 },
-    locale: 'pt-BR',
-    timezoneId: 'Asia/Tokyo',
+    who: opts.who || 'admin',
     ...opts.context,
   });
-  const p = await context.newPage();
-  p.setDefaultTimeout(STEP_TIMEOUT);
-  watch(p, opts.who || 'admin');
-  return p;
 }
 
 async function shot(p, name, fullPage = true) {
@@ -191,20 +51,8 @@ async function go(p, hash) {
   await p.locator('section.page .loading').waitFor({ state: 'detached' });
 }
 
-/* "Entrar com token" is folded under the phone sign-in: open it. */
-async function openTokenForm(p) {
-  const box = p.getByTestId('token-login');
-  await box.waitFor();
-  if (!(await box.evaluate((d) => d.open))) await box.locator('summary').click();
-  await p.getByLabel('Token da API').waitFor();
-}
-
 async function signIn(p, token) {
-  await p.goto(`${server.url}/`);
-  await openTokenForm(p);
-  await p.getByLabel('Token da API').fill(token);
-  await p.getByRole('button', { name: 'Entrar', exact: true }).click();
-  await p.locator('#nav').waitFor({ state: 'visible' });
+  await signInWithToken(p, server.url, token);
   await p.locator('section.page .loading').waitFor({ state: 'detached' });
 }
 
@@ -212,20 +60,8 @@ async function text(locator) {
   return (await locator.innerText()).replace(/\s+/g, ' ').trim();
 }
 
-async function until(fn, what, ms = STEP_TIMEOUT) {
-  const deadline = Date.now() + ms;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e.message;
-    }
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last})`);
-}
+/* Polls fn until it returns something truthy; an exception from fn is tried again. */
+const until = (fn, what, ms = STEP_TIMEOUT) => untilLib(fn, what, ms, true);
 
 /* ------------------------------------------------------------------ tests */
 
@@ -907,7 +743,7 @@ async function main() {
   const t0 = Date.now();
   try {
     await server.start();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchBrowser();
   } catch (e) {
     console.log(`not ok 0 - set-up: ${e.message}`);
     await server.stop();

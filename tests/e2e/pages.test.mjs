@@ -8,119 +8,37 @@
 // innerWidth) and at 1280 px, in Portuguese and English, and each is saved in
 // BUILD/test-output/screenshots/pages-<page>-<lang>-<width>.png. Starts its own `plantao serve`
 // (temporary SQLite, clock moved to Tuesday 20 October 2026, no Twilio: texts wait in the
-// outbox) and Debian's Chromium through playwright-core. Support calls and one undelivered text
-// are written into the database as the voice webhooks and Twilio's callbacks would have left
-// them. Last line: "e2e: N passed, N failed". Run: node tests/e2e/pages.test.mjs build
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+// outbox) and Debian's Chromium through playwright-core (tests/e2e/lib.mjs). Support calls and
+// one undelivered text are written into the database as the voice webhooks and Twilio's
+// callbacks would have left them. Last line: "e2e: N passed, N failed". Run: node tests/e2e/pages.test.mjs build
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-const BUILD = path.resolve(ROOT, process.argv[2] || 'build');
-const SHOTS = path.join(BUILD, 'test-output', 'screenshots');
-const CHROMIUM = process.env.PLANTAO_CHROMIUM || '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(`assertion failed: ${msg}`);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until(fn, what, ms = 15000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+import { SHOTS, Server, Suite, assert, fits as fitsPage, launchBrowser, openPage, screen, signInWithToken, until } from './lib.mjs';
 
 // Tuesday 20 October 2026, 12:00 in São Paulo (-03:00)
 const NOW = Date.UTC(2026, 9, 20, 15, 0) / 1000;
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plantao-e2e-pages-'));
-const port = await freePort();
-const url = `http://127.0.0.1:${port}`;
-const token = randomBytes(16).toString('hex');
-const clock = path.join(tmp, 'clock');
-const dbPath = path.join(tmp, 'plantao.db');
-fs.writeFileSync(clock, `${Math.round(NOW - Date.now() / 1000)}\n`);
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TWILIO_') && !k.startsWith('PLANTAO_')));
-Object.assign(env, { PLANTAO_LISTEN: `127.0.0.1:${port}`, PLANTAO_DB: dbPath, PLANTAO_PUBLIC_URL: url,
-  PLANTAO_API_TOKEN: token, PLANTAO_API_RATE: '1000', PLANTAO_CLOCK_FILE: clock });
-const log = fs.openSync(path.join(tmp, 'plantao.log'), 'a');
-const proc = spawn(path.join(BUILD, 'plantao'), ['serve'], { cwd: tmp, env, stdio: ['ignore', log, log] });
-
-async function api(method, p, body, tok = token) {
-  const headers = { Authorization: `Bearer ${tok}` };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const r = await fetch(url + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: r.status, json: await r.json().catch(() => null) };
-}
+const server = new Server({ name: 'pages', clockOffset: Math.round(NOW - Date.now() / 1000) });
+const api = (...a) => server.api(...a);
 
 /* Rows the voice webhooks and Twilio's status callbacks would have written (SQLite, WAL: the server keeps running). */
 function seed(sql) {
   execFileSync('python3', ['-c', 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=10); c.executescript(sys.argv[2]); c.commit()',
-    dbPath, sql]);
+    server.dbPath, sql]);
 }
 
 const problems = [];
-let passed = 0;
-let failed = 0;
 let browser;
 let page;
-let ctx;
+const suite = new Suite('pages', () => page);
+const run = (name, fn) => suite.run(name, fn);
 
-async function run(name, fn) {
-  try {
-    await fn();
-    passed += 1;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed += 1;
-    console.log(`not ok - ${name}\n  # ${String(e.stack || e).split('\n').slice(0, 14).join('\n  # ')}`);
-    if (page) await page.screenshot({ path: path.join(SHOTS, 'fail-pages.png'), fullPage: true }).catch(() => {});
-  }
-}
-
-async function fits(what) {
-  const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert(over <= 0, `${what} fits the screen width (scrollWidth exceeds innerWidth by ${over}px)`);
-}
+const fits = (what) => fitsPage(page, what, 0);
 
 async function openBrowser(width, locale) {
-  if (ctx) await ctx.close();
-  const phone = width < 600;
-  ctx = await browser.newContext({ viewport: { width, height: phone ? 844 : 900 }, isMobile: phone, hasTouch: phone,
-    locale, timezoneId: 'Asia/Tokyo', acceptDownloads: true });
-  await ctx.addInitScript((l) => localStorage.setItem('plantao.lang', l), locale === 'en' ? 'en' : 'pt-BR');
-  page = await ctx.newPage();
-  page.setDefaultTimeout(15000);
-  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`page: ${e.message}`));
-  await page.goto(url);
-  const box = page.getByTestId('token-login');
-  await box.waitFor();
-  if (!(await box.evaluate((d) => d.open))) await box.locator('summary').click();
-  await page.locator('#login-token, input[type=password], input[name=token]').first().fill(token);
-  await box.locator('button[type=submit]').click();
-  await page.locator('#nav').waitFor({ state: 'visible' });
+  if (page) await page.context().close();
+  page = await openPage(browser, problems, { ...screen(width), locale, lang: locale === 'en' ? 'en' : 'pt-BR', acceptDownloads: true });
+  await signInWithToken(page, server.url, server.token, locale);
 }
 
 async function go(hash, heading) {
@@ -134,9 +52,8 @@ let carla;
 let alertId;
 
 try {
-  await until(async () => (await fetch(`${url}/healthz?live`).catch(() => ({ ok: false }))).ok, 'plantao to start', 10000);
-  fs.mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  await server.start();
+  browser = await launchBrowser();
 
   // the team: weekly shifts from Monday 5 October 09:00, Carla covering 20 November (a holiday)
   ana = (await api('POST', '/api/people', { name: 'Ana Souza', phone: '+5511990000001' })).json.id;
@@ -163,7 +80,7 @@ try {
     INSERT INTO support_legs (call_id, leg, person_id, phone, dial_status, accepted, created_at)
       VALUES (2, 0, ${ana}, '+5511990000001', 'no-answer', 0, ${t + 600}), (2, 1, ${bruno}, '+5511990000002', 'busy', 0, ${t + 630});
     INSERT INTO voicemails (call_sid, caller, recording_url, recording_sid, duration_s, transcription, person_id, created_at)
-      VALUES ('CA${'2'.repeat(32)}', '+5531966665555', '${url}/recordings/RE1.mp3', 'RE${'3'.repeat(32)}', 14,
+      VALUES ('CA${'2'.repeat(32)}', '+5531966665555', '${server.url}/recordings/RE1.mp3', 'RE${'3'.repeat(32)}', 14,
               'My order 4411 never arrived, please call me back', ${ana}, ${t + 690});
     INSERT INTO outbox (kind, class, priority, to_number, body, idem_key, status, tries, next_at_ms, sid, error_code,
                         encoding, segments, twilio_status, created_at, sent_at, updated_at)
@@ -184,7 +101,7 @@ try {
       assert(first.includes(en ? 'no answer' : 'não atendeu') && first.includes(en ? 'busy' : 'ocupado'), `legs in words: ${first}`);
       assert(first.includes('My order 4411'), 'transcription shown');
       const src = await rows.nth(0).locator('audio').getAttribute('src');
-      assert(src === `${url}/recordings/RE1.mp3`, `player of the recording (${src})`);
+      assert(src === `${server.url}/recordings/RE1.mp3`, `player of the recording (${src})`);
       const second = await rows.nth(1).textContent();
       assert(second.includes('Ana Souza') && second.includes('5 min'), `answered by Ana, 5 min: ${second}`);
       await fits('the calls page');
@@ -266,15 +183,9 @@ try {
 
   /* Signs in with the phone and the code the outbox holds (no Twilio here), in a new browser. */
   async function signInPhone(width, locale, phone) {
-    if (ctx) await ctx.close();
-    const small = width < 600;
-    ctx = await browser.newContext({ viewport: { width, height: small ? 844 : 900 }, isMobile: small, hasTouch: small,
-      locale, timezoneId: 'Asia/Tokyo' });
-    await ctx.addInitScript((l) => localStorage.setItem('plantao.lang', l), locale === 'en' ? 'en' : 'pt-BR');
-    page = await ctx.newPage();
-    page.setDefaultTimeout(15000);
-    page.on('pageerror', (e) => problems.push(`page: ${e.message}`));
-    await page.goto(url);
+    if (page) await page.context().close();
+    page = await openPage(browser, problems, { ...screen(width), locale, lang: locale === 'en' ? 'en' : 'pt-BR', consoleErrors: false });
+    await page.goto(server.url);
     const before = new Set(((await api('GET', '/api/outbox?limit=100')).json.outbox || []).map((r) => r.id));
     await page.locator('input[type=tel], input[autocomplete=tel]').first().fill(phone);
     await page.locator('form').first().locator('button[type=submit]').click();
@@ -361,14 +272,7 @@ try {
     assert(problems.length === 0, problems.join('\n'));
   });
 } catch (e) {
-  failed += 1;
-  console.log(`not ok - set-up: ${e.stack || e}`);
+  suite.broke(e);
 } finally {
-  if (browser) await browser.close().catch(() => {});
-  proc.kill('SIGTERM');
-  await sleep(300);
-  if (failed) console.log(fs.readFileSync(path.join(tmp, 'plantao.log'), 'utf8').split('\n').slice(-30).join('\n'));
-  else fs.rmSync(tmp, { recursive: true, force: true });
-  console.log(`e2e: ${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
+  await suite.finish(server, browser);
 }
