@@ -23,6 +23,7 @@
 #include "core/cfg.h"
 #include "core/clock.h"
 #include "pager/escalation.h"
+#include "tests/unit/testdb.h"
 
 #define T0 1800000000 /* a fixed "now" for the state machine */
 
@@ -36,14 +37,7 @@ struct fx {
 
 static int64_t scalar(struct db *db, const char *sql)
 {
-	sqlite3_stmt *st;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(db->h, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return testdb_scalar(db, sql);
 }
 
 /* The text of the first column of the first row, copied into out. */
@@ -67,22 +61,15 @@ static void exec(struct db *db, const char *sql)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
-	int fd;
 
 	assert_non_null(f);
-	snprintf(f->path, sizeof f->path, "/tmp/plantao-alerts-XXXXXX");
-	fd = mkstemp(f->path);
-	assert_true(fd >= 0);
-	close(fd);
-	unlink(f->path);
 	f->cfg.public_url = "https://pager.example.com";
 	f->cfg.lang = "pt-BR";
 	f->cfg.callback_grace = 30;
 	f->cfg.machine_detection = true;
 	f->cfg.whatsapp_from = "whatsapp:+15005550006";
 	assert_int_equal(app_init(&f->app, &f->cfg), RC_OK);
-	assert_int_equal(db_open(f->path, &f->db), RC_OK);
-	assert_int_equal(db_migrate(f->db, NULL), RC_OK);
+	f->db = testdb_open("alerts", f->path);
 	exec(f->db, "INSERT INTO people (name, phone, whatsapp, created_at, updated_at) VALUES "
 	            "('Ana', '+5511990000001', 0, 0, 0), ('Bruno', '+5511990000002', 1, 0, 0), "
 	            "('Carla', '+5511990000003', 0, 0, 0)");
@@ -102,15 +89,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char p[80];
 
-	db_close(f->db);
+	testdb_close(f->db, f->path);
 	app_release(&f->app);
-	unlink(f->path);
-	snprintf(p, sizeof p, "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", f->path);
-	unlink(p);
 	free(f);
 	clock_set_offset(0);
 	return 0;

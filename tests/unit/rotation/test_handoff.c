@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "db/db.h"
-#include "db/people.h"
 #include "db/rotation.h"
 #include "core/app.h"
 #include "core/cfg.h"
@@ -27,20 +26,13 @@ static struct cfg cfg;
 static struct app app;
 
 #include "tests/unit/testdb.h"
-
-/* 2026-01-05T09:00-03:00, a Monday */
-#define H0   INT64_C(1767614400)
-#define HOUR INT64_C(3600)
+#include "tests/unit/rotfix.h"
 
 static int setup(void **state)
 {
 	(void)state;
 	db = testdb_open("handoff", path);
-	memset(&cfg, 0, sizeof cfg);
-	cfg.tz = "America/Sao_Paulo";
-	cfg.lang = "pt-BR";
-	memset(&app, 0, sizeof app);
-	app.cfg = &cfg;
+	rotfix_app(&app, &cfg);
 	return 0;
 }
 
@@ -56,16 +48,6 @@ static int64_t count(const char *sql)
 	return testdb_scalar(db, sql);
 }
 
-static int64_t add(const char *name, const char *phone)
-{
-	struct person_input in = {.has_name = true, .has_phone = true, .name = name, .phone = phone};
-	char err[160];
-	int64_t id = 0;
-
-	assert_int_equal(people_create(db, &in, "test", &id, err, sizeof err), RC_OK);
-	return id;
-}
-
 /* One engine run at t (a fresh job state each time when restart is set). */
 static void run_at(void **st, int64_t t, bool restart)
 {
@@ -78,18 +60,16 @@ static void run_at(void **st, int64_t t, bool restart)
 
 static void once_per_boundary(void **state)
 {
-	int64_t a, b, m[2], vid;
-	struct rotation_input r = {m, 2, 24, "2026-01-05T09:00", "America/Sao_Paulo", false, false, false};
-	char err[160];
+	int64_t a, b, m[2];
 	void *st = NULL;
 	int i;
 
 	(void)state;
-	a = add("Ana", "+5511990000001");
-	b = add("Bruno", "+5511990000002");
+	a = rotfix_person(db, "Ana", "+5511990000001");
+	b = rotfix_person(db, "Bruno", "+5511990000002");
 	m[0] = a, m[1] = b;
 	/* the rotation is created mid-shift: that cut is an edit, not a hand-off */
-	assert_int_equal(rotation_put(db, &r, H0 + 2 * HOUR, "test", &vid, err, sizeof err), RC_OK);
+	rotfix_daily(db, m, 2, H0 + 2 * HOUR);
 	run_at(&st, H0 + 2 * HOUR + 5, false);
 	assert_int_equal(count("SELECT count(*) FROM outbox"), 0);
 	/* Bruno's shift begins at H0 + 24 h: two texts, whatever the runs and restarts */
@@ -123,17 +103,16 @@ static void once_per_boundary(void **state)
 
 static void same_person_and_override(void **state)
 {
-	int64_t a, b, m[1], vid, oid;
-	struct rotation_input r = {m, 1, 24, "2026-01-05T09:00", "America/Sao_Paulo", false, false, false};
+	int64_t a, b, m[1], oid;
 	struct rotation_override_input o;
 	char err[300];
 	void *st = NULL;
 
 	(void)state;
-	a = add("Ana", "+5511990000001");
-	b = add("Bruno", "+5511990000002");
+	a = rotfix_person(db, "Ana", "+5511990000001");
+	b = rotfix_person(db, "Bruno", "+5511990000002");
 	m[0] = a;
-	assert_int_equal(rotation_put(db, &r, H0 - HOUR, "test", &vid, err, sizeof err), RC_OK);
+	rotfix_daily(db, m, 1, H0 - HOUR);
 	/* Ana after Ana: the boundary is recorded, nobody is texted */
 	run_at(&st, H0 + 24 * HOUR + 1, false);
 	assert_int_equal(count("SELECT count(*) FROM outbox"), 0);
@@ -155,19 +134,18 @@ static void same_person_and_override(void **state)
  * replaced one; deleting it gives the shift back and tells both. Never twice. */
 static void replace_and_delete_override(void **state)
 {
-	int64_t a, b, c, m[1], vid, ob, oc;
-	struct rotation_input r = {m, 1, 24, "2026-01-05T09:00", "America/Sao_Paulo", false, false, false};
+	int64_t a, b, c, m[1], ob, oc;
 	struct rotation_override_input o;
 	char err[300];
 	void *st = NULL;
 	int i;
 
 	(void)state;
-	a = add("Ana", "+5511990000001");
-	b = add("Bruno", "+5511990000002");
-	c = add("Carla", "+5511990000003");
+	a = rotfix_person(db, "Ana", "+5511990000001");
+	b = rotfix_person(db, "Bruno", "+5511990000002");
+	c = rotfix_person(db, "Carla", "+5511990000003");
 	m[0] = a;
-	assert_int_equal(rotation_put(db, &r, H0 - HOUR, "test", &vid, err, sizeof err), RC_OK);
+	rotfix_daily(db, m, 1, H0 - HOUR);
 	run_at(&st, H0 + 1, false);
 	assert_int_equal(count("SELECT count(*) FROM outbox"), 0);
 	/* Bruno covers 11:00-19:00: he arrives, Ana leaves */

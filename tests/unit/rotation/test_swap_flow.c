@@ -17,49 +17,24 @@
 #include "core/app.h"
 #include "core/cfg.h"
 #include "db/db.h"
-#include "db/people.h"
-#include "db/rotation.h"
 #include "db/swaps.h"
 #include "tests/unit/testdb.h"
+#include "tests/unit/rotfix.h"
 
 static char path[64];
 static struct db *db;
 static struct cfg cfg;
 static struct app app;
-
-/* 2026-01-05T09:00-03:00, a Monday */
-#define H0   INT64_C(1767614400)
-#define HOUR INT64_C(3600)
-
-static int64_t add(const char *name, const char *phone)
-{
-	struct person_input in = {.has_name = true, .has_phone = true, .name = name, .phone = phone};
-	char err[160];
-	int64_t id = 0;
-
-	assert_int_equal(people_create(db, &in, "test", &id, err, sizeof err), RC_OK);
-	return id;
-}
-
 static int64_t ana, bruno;
 
 static int setup(void **state)
 {
-	int64_t m[1], vid;
-	struct rotation_input r = {m, 1, 24, "2026-01-05T09:00", "America/Sao_Paulo", false, false, false};
-	char err[160];
-
 	(void)state;
 	db = testdb_open("swapflow", path);
-	memset(&cfg, 0, sizeof cfg);
-	cfg.tz = "America/Sao_Paulo";
-	cfg.lang = "pt-BR";
-	memset(&app, 0, sizeof app);
-	app.cfg = &cfg;
-	ana = add("Ana", "+5511990000001");
-	bruno = add("Bruno", "+5511990000002");
-	m[0] = ana; /* Ana is on call all the time */
-	assert_int_equal(rotation_put(db, &r, H0 - HOUR, "test", &vid, err, sizeof err), RC_OK);
+	rotfix_app(&app, &cfg);
+	ana = rotfix_person(db, "Ana", "+5511990000001");
+	bruno = rotfix_person(db, "Bruno", "+5511990000002");
+	rotfix_daily(db, &ana, 1, H0 - HOUR); /* Ana is on call all the time */
 	return 0;
 }
 

@@ -266,6 +266,16 @@ static void base_of(const struct fake *f, char *out, size_t size)
 	snprintf(out, size, "http://127.0.0.1:%d", f->port);
 }
 
+/* A fake Twilio answering script (n answers) and a client of it. */
+static struct twilio *fake_client(struct fake *f, const char *const *script, size_t n)
+{
+	char base[64];
+
+	fake_start(f, script, n);
+	base_of(f, base, sizeof base);
+	return client(base);
+}
+
 /* Submits m and drives the client until it is answered (at most ~5 s). */
 static void send_one(struct twilio *t, const struct twilio_send *m, struct twilio_result *res)
 {
@@ -295,12 +305,9 @@ static void test_created_then_lost_answer_is_not_resent(void **state)
 	struct fake f;
 	struct twilio *t;
 	struct twilio_result res;
-	char base[64];
 
 	(void)state;
-	fake_start(&f, script, 2);
-	base_of(&f, base, sizeof base);
-	t = client(base);
+	t = fake_client(&f, script, 2);
 	send_one(t, &msg, &res);
 	assert_int_equal(res.outcome, TWILIO_OK);
 	assert_int_equal(res.http_status, 201);
@@ -339,12 +346,9 @@ static void test_error_answers(void **state)
 	struct fake f;
 	struct twilio *t;
 	struct twilio_result res;
-	char base[64];
 
 	(void)state;
-	fake_start(&f, script, 4);
-	base_of(&f, base, sizeof base);
-	t = client(base);
+	t = fake_client(&f, script, 4);
 	send_one(t, &msg, &res);
 	assert_int_equal(res.outcome, TWILIO_RETRY);
 	assert_int_equal(res.http_status, 429);
@@ -412,12 +416,9 @@ static void test_list_follows_pages(void **state)
 	};
 	struct fake f;
 	struct twilio *t;
-	char base[64];
 
 	(void)state;
-	fake_start(&f, script, 2);
-	base_of(&f, base, sizeof base);
-	t = client(base);
+	t = fake_client(&f, script, 2);
 	list_seen = 0;
 	assert_int_equal(twilio_list(t, false, "+5511999990001", "+15005550006", 5, count_items, NULL), RC_OK);
 	assert_int_equal(list_seen, 2);
@@ -440,12 +441,9 @@ static void test_end_call(void **state)
 	struct twilio_result res;
 	struct fake f;
 	struct twilio *t;
-	char base[64];
 
 	(void)state;
-	fake_start(&f, script, 2);
-	base_of(&f, base, sizeof base);
-	t = client(base);
+	t = fake_client(&f, script, 2);
 	assert_int_equal(twilio_end_call(t, "CA0123456789abcdef0123456789abcdef", &res), RC_OK);
 	assert_int_equal(res.outcome, TWILIO_OK);
 	assert_string_equal(res.status, "canceled");
