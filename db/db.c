@@ -616,72 +616,80 @@ static const struct embedded_file *migration_file(const char *dir, int version)
 	return NULL;
 }
 
-static enum rc apply(struct db *db, const struct embedded_file *f, int version, bool *done)
+/* Runs migration f (numbered version) and records it, inside the caller's transaction. */
+static enum rc apply(struct db *db, const struct embedded_file *f, int version)
 {
 	static const char ins[] = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)";
 	struct db_stmt *st;
-	char *sql = NULL;
-	bool already;
-	int current;
+	char *sql = strndup((const char *)f->data, f->len);
 	enum rc rc;
 
-	*done = false;
-	rc = db_begin(db);
+	if (!sql)
+		return RC_INTERNAL;
+	rc = db_exec(db, sql);
+	free(sql);
 	if (rc != RC_OK)
 		return rc;
-	/* Re-check inside the write lock: another process may have migrated meanwhile. */
-	rc = db_version(db, &current);
-	if (rc == RC_OK)
-		rc = recorded(db, version, &already);
-	if (rc != RC_OK || already)
-		goto out;
-	sql = strndup((const char *)f->data, f->len);
-	if (!sql) {
-		rc = RC_INTERNAL;
-		goto out;
-	}
-	rc = db_exec(db, sql);
-	if (rc != RC_OK)
-		goto out;
 	st = db_prepare(db, ins);
-	rc = RC_DB;
 	if (!st || db_bind_int(st, 1, version) ||
 	    db_bind_text(st, 2, f->path + strlen(db->drv->migrations), -1, DB_STATIC) ||
-	    db_bind_int64(st, 3, clock_now()))
-		goto out;
-	if (db_step(st) == DB_DONE)
-		rc = RC_OK;
-	db_reset(st);
-	if (rc == RC_OK)
-		rc = db_commit(db);
-	if (rc == RC_OK) {
-		*done = true;
-		log_info("migration %s applied", f->path);
+	    db_bind_int64(st, 3, clock_now())) {
+		if (st)
+			db_reset(st);
+		return RC_DB;
 	}
-out:
-	if (rc != RC_OK || !*done)
-		db_rollback(db);
-	free(sql);
+	rc = db_step(st) == DB_DONE ? RC_OK : RC_DB;
+	db_reset(st);
 	return rc;
+}
+
+/* A new SQLite file (no table yet) is made incremental auto-vacuum while that is one empty
+ * VACUUM: retention (db/retention.c) would otherwise rewrite the whole file once to switch it. */
+static enum rc new_file_incremental(struct db *db)
+{
+	static const char tables[] = "SELECT count(*) FROM sqlite_master";
+	struct db_stmt *st;
+	bool empty = false;
+
+	if (strcmp(db_driver_name(db), "sqlite") != 0)
+		return RC_OK;
+	st = db_prepare(db, tables);
+	if (!st)
+		return RC_DB;
+	if (db_step(st) == DB_ROW)
+		empty = db_column_int64(st, 0) == 0;
+	db_reset(st);
+	if (!empty)
+		return RC_OK;
+	if (db_exec(db, "PRAGMA auto_vacuum = INCREMENTAL") != RC_OK)
+		return RC_DB;
+	return db_exec(db, "VACUUM");
 }
 
 enum rc db_migrate(struct db *db, int *applied)
 {
 	const char *dir = db->drv->migrations;
 	int current, latest = latest_in(dir), v, n = 0;
+	unsigned char *done = calloc((size_t)latest + 1, 1); /* done[v]: applied by this call */
+	bool in_tx = false;
 	enum rc rc, unlock;
 
 	if (applied)
 		*applied = 0;
+	if (!done)
+		return RC_INTERNAL;
 	/* Instances started together: one migrates, the others wait here and find it done. */
 	if (db->drv->migrate_lock) {
 		rc = db->drv->migrate_lock(db, true);
 		if (rc != RC_OK) {
 			log_err("migrations: could not take the migration lock: %s", db_errmsg(db));
+			free(done);
 			return rc;
 		}
 	}
-	rc = db_version(db, &current);
+	rc = new_file_incremental(db);
+	if (rc == RC_OK)
+		rc = db_version(db, &current);
 	if (rc != RC_OK)
 		goto out;
 	if (current > latest) {
@@ -691,10 +699,17 @@ enum rc db_migrate(struct db *db, int *applied)
 		goto out;
 	}
 	/* Every migration not recorded yet, strictly by number: also one numbered below the
-	 * database's highest (a branch merged after a later migration shipped). */
+	 * database's highest (a branch merged after a later migration shipped). All of them in one
+	 * transaction: a new database is one commit, not one per file, and an upgrade that fails
+	 * halfway leaves the database as it was. The check runs inside the write lock: another
+	 * process may have migrated meanwhile. */
+	rc = db_begin(db);
+	if (rc != RC_OK)
+		goto out;
+	in_tx = true;
 	for (v = 1; v <= latest; v++) {
 		const struct embedded_file *f = migration_file(dir, v);
-		bool done = false, have;
+		bool have;
 
 		if (!f)
 			continue;
@@ -703,21 +718,38 @@ enum rc db_migrate(struct db *db, int *applied)
 			goto out;
 		if (have)
 			continue;
-		rc = apply(db, f, v, &done);
+		rc = apply(db, f, v);
 		if (rc != RC_OK) {
-			log_err("migration %s failed", f->path);
+			log_err("migration %s failed: none of this start's migrations is applied", f->path);
 			goto out;
 		}
-		n += done;
+		done[v] = 1;
+		n++;
 	}
+	in_tx = false;
+	if (n == 0) {
+		db_rollback(db);
+		goto out;
+	}
+	rc = db_commit(db);
+	if (rc != RC_OK) {
+		db_rollback(db);
+		goto out;
+	}
+	for (v = 1; v <= latest; v++)
+		if (done[v])
+			log_info("migration %s applied", migration_file(dir, v)->path);
 	if (applied)
 		*applied = n;
 out:
+	if (in_tx)
+		db_rollback(db);
 	if (db->drv->migrate_lock) {
 		unlock = db->drv->migrate_lock(db, false);
 		if (unlock != RC_OK && rc == RC_OK)
 			rc = unlock;
 	}
+	free(done);
 	return rc;
 }
 

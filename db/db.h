@@ -230,9 +230,10 @@ int db_latest_version(void);
 enum rc db_version(struct db *db, int *out);
 /*
  * Applies every embedded migration not yet recorded in the database (also one numbered below
- * the highest recorded), in order, each once, in its own
- * transaction, recorded in schema_migrations. RC_CONFLICT (logged) when the database is
- * newer than the binary. *applied (may be NULL) receives how many were applied.
+ * the highest recorded), in order, each once, all in one transaction (a failure applies none),
+ * recorded in schema_migrations. A new SQLite file is made auto_vacuum INCREMENTAL first.
+ * RC_CONFLICT (logged) when the database is newer than the binary. *applied (may be NULL)
+ * receives how many were applied.
  */
 enum rc db_migrate(struct db *db, int *applied);
 /*

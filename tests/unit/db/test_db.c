@@ -132,6 +132,41 @@ static void failed_migration_leaves_nothing(void **state)
 	db_close(db);
 }
 
+/* One start's migrations are one transaction: a later file failing (0180 creates mail_messages)
+ * leaves the earlier ones of the same start unapplied too, so the database is as it was. */
+static void failed_later_migration_applies_none(void **state)
+{
+	struct db *db;
+
+	(void)state;
+	assert_int_equal(db_open(path, &db), RC_OK);
+	assert_int_equal(db_exec(db, "CREATE TABLE mail_messages (x)"), RC_OK);
+	assert_int_not_equal(db_migrate(db, NULL), RC_OK);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name='people'"), 0);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM schema_migrations"), 0);
+	db_close(db);
+}
+
+/* A new file starts in incremental auto-vacuum, so retention never VACUUMs it to switch it
+ * (a whole-file rewrite holding the writer just after start-up); one with tables is left as is. */
+static void new_file_incremental_vacuum(void **state)
+{
+	struct db *db;
+
+	(void)state;
+	assert_int_equal(db_open(path, &db), RC_OK);
+	assert_int_equal(db_migrate(db, NULL), RC_OK);
+	assert_int_equal(scalar(db, "PRAGMA auto_vacuum"), 2);
+	db_close(db);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(db_open(path, &db), RC_OK);
+	assert_int_equal(db_exec(db, "CREATE TABLE kept (x)"), RC_OK);
+	assert_int_equal(db_migrate(db, NULL), RC_OK);
+	assert_int_equal(scalar(db, "PRAGMA auto_vacuum"), 0);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM kept"), 0);
+	db_close(db);
+}
+
 static void statement_cache(void **state)
 {
 	static const char sql[] = "SELECT 41 + 1";
@@ -387,6 +422,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(pragmas, setup, teardown),
 	        cmocka_unit_test_setup_teardown(newer_database_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(failed_migration_leaves_nothing, setup, teardown),
+	        cmocka_unit_test_setup_teardown(failed_later_migration_applies_none, setup, teardown),
+	        cmocka_unit_test_setup_teardown(new_file_incremental_vacuum, setup, teardown),
 	        cmocka_unit_test_setup_teardown(statement_cache, setup, teardown),
 	        cmocka_unit_test_setup_teardown(statement_layer, setup, teardown),
 	        cmocka_unit_test_setup_teardown(savepoints_and_settle, setup, teardown),
