@@ -336,7 +336,6 @@ static int cmd_serve(int argc, char **argv)
 		if (tokens_create(db, "demo", "admin", &demo_token, &id) != RC_OK)
 			die("could not create the demo token");
 	}
-	db_close(db);
 
 	/* Signals are taken by this thread only (sigwait); every thread started later inherits the mask. */
 	sigemptyset(&set);
@@ -349,6 +348,7 @@ static int cmd_serve(int argc, char **argv)
 		die("libcurl could not be initialised");
 	if (app_init(&app, &c) != RC_OK)
 		die("out of memory");
+	app_give_db(&app, db); /* closing it would checkpoint the new WAL now (its last connection) */
 	if (http_start(&app, routes, routes_count, &http) != RC_OK)
 		die("cannot start the HTTP server");
 	if (engine_start(&app, &engine) != RC_OK)

@@ -41,6 +41,7 @@ enum rc app_init(struct app *app, const struct cfg *cfg)
 void app_release(struct app *app)
 {
 	app_db_close(app);
+	db_close(__atomic_exchange_n(&app->spare_db, NULL, __ATOMIC_ACQ_REL));
 	pthread_key_delete(app->db_key);
 	pthread_mutex_destroy(&app->wake_lock);
 	pthread_mutex_destroy(&app->probe_lock);
@@ -49,13 +50,21 @@ void app_release(struct app *app)
 	app->metrics = NULL;
 }
 
+void app_give_db(struct app *app, struct db *db)
+{
+	__atomic_store_n(&app->spare_db, db, __ATOMIC_RELEASE);
+}
+
 struct db *app_db(struct app *app)
 {
 	struct db *db = pthread_getspecific(app->db_key);
 
 	if (db)
 		return db;
-	if (db_open(app->cfg->db_path, &db) != RC_OK)
+	/* A connection is used by one thread at a time (SQLite's multi-thread mode); this one
+	 * leaves the thread that gave it before any other takes it. */
+	db = __atomic_exchange_n(&app->spare_db, NULL, __ATOMIC_ACQ_REL);
+	if (!db && db_open(app->cfg->db_path, &db) != RC_OK)
 		return NULL;
 	pthread_setspecific(app->db_key, db);
 	return db;

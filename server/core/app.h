@@ -22,6 +22,7 @@ struct app {
 	const struct cfg *cfg;
 	struct metrics *metrics;
 	pthread_key_t db_key; /* each thread's struct db, closed when the thread exits */
+	struct db *spare_db;  /* start-up's connection, taken by the first thread that needs one */
 	pthread_mutex_t wake_lock;
 	pthread_cond_t wake_cond;
 	bool wake_pending;
@@ -41,7 +42,12 @@ struct app {
 enum rc app_init(struct app *app, const struct cfg *cfg);
 void app_release(struct app *app);
 
-/* This thread's database connection, opened on first use; NULL on failure (logged). */
+/* Gives db (start-up's migrated connection) to the first thread that asks app_db for one:
+ * no second open, and no checkpoint of the new WAL by closing the file's last connection
+ * while the server is starting. Call before threads start; app_release closes it if unused. */
+void app_give_db(struct app *app, struct db *db);
+/* This thread's database connection, opened on first use (or the given one); NULL on failure
+ * (logged). */
 struct db *app_db(struct app *app);
 /* Closes this thread's connection now (threads that exit on their own need not call it). */
 void app_db_close(struct app *app);
