@@ -209,8 +209,9 @@ static bool is_message_id(const char *local, size_t n)
 	return true;
 }
 
-/* An e-mail address at in (the start of a word): its length and the domain's offset, or 0. */
-static size_t email_at(const char *in, size_t *at)
+/* An e-mail address at in (the start of a word): its length and the domain's offset, or 0;
+ * *own true for plantao's own Message-ID (copied whole). */
+static size_t email_at(const char *in, size_t *at, bool *own)
 {
 	size_t i = 0, d;
 	bool dot = false;
@@ -224,21 +225,73 @@ static size_t email_at(const char *in, size_t *at)
 		dot = dot || in[d] == '.';
 	while (d > i + 1 && (in[d - 1] == '.' || in[d - 1] == '-'))
 		d--; /* "write to ana@example.com." */
-	if (d == i + 1 || !dot || is_message_id(in, i))
+	if (d == i + 1 || !dot)
 		return 0;
+	*own = is_message_id(in, i);
 	return d;
 }
 
-/* An E.164 number at in ('+' then 8 to 15 digits, no digit after): its length, or 0. */
-static size_t phone_at(const char *in)
+static bool is_digit(char c)
 {
-	size_t n = 1;
+	return c >= '0' && c <= '9';
+}
 
-	if (in[0] != '+')
-		return 0;
-	while (in[n] >= '0' && in[n] <= '9')
+static bool is_alnum(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* How many digits start s. */
+static size_t digits_at(const char *s)
+{
+	size_t n = 0;
+
+	while (is_digit(s[n]))
 		n++;
-	return n - 1 >= 8 && n - 1 <= 15 ? n : 0;
+	return n;
+}
+
+/*
+ * A phone number at in (in[-1], when there is one, is not a digit): its length, or 0; its
+ * digits (country code first) into num as "+" and digits. Written as:
+ *   "+" and 8 to 15 digits (E.164), or the same URL-encoded ("%2B5511987654321", a form body or
+ *   a query string);
+ *   without "+", a run of digits standing alone (no letter or digit either side) shaped like a
+ *   Brazilian mobile or landline with its country code ("5511987654321", "551133334444") or a
+ *   Brazilian mobile with its area code ("11987654321": 55 is put in front). Other bare runs
+ *   (ids, times in seconds or milliseconds, foreign numbers without "+") are left alone: too
+ *   many of them are no phone number.
+ */
+static size_t phone_at(const char *in, bool bare_ok, char num[LOG_PHONE_MAX])
+{
+	size_t skip = 0, n;
+	const char *d;
+
+	if (in[0] == '+')
+		skip = 1;
+	else if (in[0] == '%' && in[1] == '2' && (in[2] == 'B' || in[2] == 'b'))
+		skip = 3;
+	d = in + skip;
+	n = digits_at(d);
+	if (skip) {
+		if (n < 8 || n > 15)
+			return 0;
+		snprintf(num, LOG_PHONE_MAX, "+%.*s", (int)n, d);
+		return skip + n;
+	}
+	if (!bare_ok || is_alnum(d[n]))
+		return 0;
+	/* 55, area code (two digits, no 0), then 9 and 8 digits (mobile) or 2-5 and 7 (landline) */
+	if (((n == 13 && d[4] == '9') || (n == 12 && d[4] >= '2' && d[4] <= '5')) && d[0] == '5' && d[1] == '5' &&
+	    d[2] != '0' && d[3] != '0') {
+		snprintf(num, LOG_PHONE_MAX, "+%.*s", (int)n, d);
+		return n;
+	}
+	if (n == 11 && d[0] != '0' && d[1] != '0' && d[2] == '9') {
+		snprintf(num, LOG_PHONE_MAX, "+55%.*s", (int)n, d);
+		return n;
+	}
+	return 0;
 }
 
 static void put(char *out, size_t len, size_t *o, const char *s, size_t n)
@@ -251,27 +304,33 @@ static void put(char *out, size_t len, size_t *o, const char *s, size_t n)
 
 const char *log_mask(const char *in, char *out, size_t len)
 {
+	char num[LOG_PHONE_MAX];
 	size_t i = 0, o = 0, n, at;
-	bool word_start = true;
+	bool word_start = true, own = false, bare;
 
 	if (!len)
 		return out;
 	while (in && in[i] && o + 1 < len) {
 		char c = in[i];
 
-		if (word_start && (n = email_at(in + i, &at)) > 0) {
-			/* "ana.souza@example.com" -> "a***@example.com" */
-			put(out, len, &o, in + i, 1);
-			put(out, len, &o, "***", 3);
-			put(out, len, &o, in + i + at, n - at);
+		if (word_start && (n = email_at(in + i, &at, &own)) > 0) {
+			/* "ana.souza@example.com" -> "a***@example.com"; a Message-ID of plantao's whole */
+			if (own)
+				put(out, len, &o, in + i, n);
+			else {
+				put(out, len, &o, in + i, 1);
+				put(out, len, &o, "***", 3);
+				put(out, len, &o, in + i + at, n - at);
+			}
 			i += n;
 			word_start = false;
 			continue;
 		}
-		if ((i == 0 || in[i - 1] < '0' || in[i - 1] > '9') && (n = phone_at(in + i)) > 0) {
-			char num[LOG_PHONE_MAX], shown[LOG_PHONE_MAX];
+		/* a number does not start inside another; one without "+" stands alone */
+		bare = i == 0 || (!is_alnum(in[i - 1]) && in[i - 1] != '+');
+		if ((i == 0 || !is_digit(in[i - 1])) && (n = phone_at(in + i, bare, num)) > 0) {
+			char shown[LOG_PHONE_MAX];
 
-			snprintf(num, sizeof num, "%.*s", (int)n, in + i);
 			log_phone(num, shown);
 			put(out, len, &o, shown, strlen(shown));
 			i += n;

@@ -37,3 +37,21 @@ class TestContactsMaskedInLog(EmailTest):
         self.assertIn("a***@example.com", log)
         # …and the e-mail's Message-ID, plantao's own, is left whole to trace it at the SMTP server
         self.assertIn(row["sid"], log)
+
+    def test_numbers_url_encoded_or_without_plus_are_masked_too(self):
+        # a monitoring tool's alert names the customer's number as its URL or a person typed
+        # it: URL-encoded, with the country code but no "+", or with the area code only; Twilio
+        # refuses the page's text echoing the number as it came in the form (%2B...) and without
+        # "+". The harness logs at debug: no level shows the number whole.
+        digits = ANA[1:]  # 5511990000001
+        self.sim.fail_next("messages", 400, code=21211,
+                           message="Invalid 'To' Phone Number: %s (To=%%2B%s)" % (digits, digits))
+        aid = self.trigger("Cliente %s sem retorno; callback=%%2B%s&alt=%s" % (digits, digits, digits[2:]))
+        self.wait_mails(1)
+        log = wait_until(lambda: (lambda t: t if "accepted by the SMTP server" in t and "21211" in t else None)(
+            self.plantao.log_text()), timeout=30, what="the e-mail's and the refused text's log lines")
+        self.assertNotIn(digits[2:], log, "the phone number written whole in the log")
+        self.assertNotIn(digits[4:], log, "the phone number written whole in the log")
+        self.assertIn("alert %d triggered: Cliente +55 11 9****-0001 sem retorno; callback=+55 11 9****-0001"
+                      "&alt=+55 11 9****-0001" % aid, log)
+        self.assertIn("Invalid 'To' Phone Number: +55 11 9****-0001 (To=+55 11 9****-0001)", log)

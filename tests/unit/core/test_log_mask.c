@@ -30,6 +30,20 @@ static void test_twilio_messages(void **state)
 	                    "to=+55 11 9****-4321&x=1 from:+55 11 9****-4321");
 }
 
+static void test_url_encoded_and_without_plus(void **state)
+{
+	(void)state;
+	/* a form body or a query string: "+" written %2B */
+	assert_string_equal(mask("From=%2B5511987654321&To=whatsapp%3A%2B14158675309&Body=ack"),
+	                    "From=+55 11 9****-4321&To=whatsapp%3A+14 *****5309&Body=ack");
+	assert_string_equal(mask("to=%2b551133334444"), "to=+55 11 ****-4444");
+	/* typed without "+": with the country code, or a mobile with its area code */
+	assert_string_equal(mask("phone=5511987654321&x=1"), "phone=+55 11 9****-4321&x=1");
+	assert_string_equal(mask("ligar para 551133334444."), "ligar para +55 11 ****-4444.");
+	assert_string_equal(mask("cliente 11987654321 sem retorno"), "cliente +55 11 9****-4321 sem retorno");
+	assert_string_equal(mask("whatsapp:5511987654321"), "whatsapp:+55 11 9****-4321");
+}
+
 static void test_emails(void **state)
 {
 	(void)state;
@@ -52,6 +66,12 @@ static void test_left_alone(void **state)
 	assert_string_equal(mask("imaps://imap.example.com/INBOX plantao@localhost"),
 	                    "imaps://imap.example.com/INBOX plantao@localhost");
 	assert_string_equal(mask("1+5511987654321"), "1+5511987654321");
+	/* bare runs that are no phone: times in seconds and milliseconds, long ids, hex, SIDs */
+	assert_string_equal(mask("lease until 1796200917123 (1796200917) host:123:1764700000"),
+	                    "lease until 1796200917123 (1796200917) host:123:1764700000");
+	assert_string_equal(mask("SM5511987654321aa x5511987654321 5511987654321x 55119876543210"),
+	                    "SM5511987654321aa x5511987654321 5511987654321x 55119876543210");
+	assert_string_equal(mask("%2B1234567 +5511"), "%2B1234567 +5511");
 	assert_string_equal(mask(""), "");
 }
 
@@ -69,6 +89,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_twilio_messages),
+	        cmocka_unit_test(test_url_encoded_and_without_plus),
 	        cmocka_unit_test(test_emails),
 	        cmocka_unit_test(test_left_alone),
 	        cmocka_unit_test(test_always_fits),
