@@ -48,6 +48,10 @@ static const struct metrics_family families[] = {
         {"plantao_imap_errors_total", "Failed polls of the alert mailbox.", false},
         {"plantao_smtp_errors_total",
          "E-mail sends that failed, by reason (auth, tls, connect, timeout, refused, network, unknown).", true},
+        {"plantao_mail_held_total",
+         "Texts whose page or voicemail e-mails the database refused to queue (a constraint): retried each "
+         "turn, counted once per text.",
+         false},
         {"plantao_imap_mails_total", "E-mails read, by result (alert, a heartbeat ping, failed).", true},
         {"plantao_call_redirects_total",
          "Live calls given new TwiML (an answering machine's message after the beep), by result.", true},

@@ -35,6 +35,7 @@ struct mailer {
 	pthread_cond_t cond;
 	_Atomic bool stop;
 	int64_t next_sales_ms; /* when to look for a monthly sales summary to send */
+	int64_t held_text;     /* the text whose e-mails the database last refused (warned once) */
 	unsigned int seed;
 };
 
@@ -262,14 +263,18 @@ static bool db_trouble(enum rc rc)
  * Follows text t in one transaction (db/mail.h): claims what is unfollowed, queues the e-mails
  * it calls for, marks it followed, commits. A text older than MAILER_FOLLOW_MAX_AGE_S is marked
  * without e-mail (a page or voicemail that old is news to nobody: e-mail was off meanwhile).
- * RC_CONFLICT, or nothing claimed: another instance follows it.
+ * Nothing claimed, or a voicemail notice already marked: another instance follows it. Any other
+ * RC_CONFLICT is the database refusing what this text's e-mails write (a constraint): nothing is
+ * kept, the text is followed again next turn, and it is a warning (once per text) and
+ * plantao_mail_held_total, since the e-mail page waits meanwhile; the turn goes on with the
+ * next texts and the sending.
  */
 static enum rc follow_text(struct mailer *m, struct db *db, const struct mail_text *t)
 {
 	struct mail_source src[MAILER_SOURCES_MAX], mine[MAILER_SOURCES_MAX];
 	int64_t alerts[MAILER_SOURCES_MAX];
 	size_t n_alerts = 0, n = 0, n_mine = 0, i, j;
-	bool later = false, write;
+	bool later = false, write, taken = false;
 	enum rc rc = db_begin(db);
 
 	if (rc != RC_OK)
@@ -303,16 +308,32 @@ static enum rc follow_text(struct mailer *m, struct db *db, const struct mail_te
 	}
 	for (i = 0; i < n_alerts && rc == RC_OK; i++)
 		rc = mail_mark_page_followed(db, t->id, alerts[i]);
-	if (rc == RC_OK && t->voicemail && !later)
+	if (rc == RC_OK && t->voicemail && !later) {
 		rc = mail_mark_voicemail_followed(db, t->id);
+		taken = rc == RC_CONFLICT;
+	}
 	write = rc == RC_OK && (n_alerts || (t->voicemail && !later));
 	if (write)
 		rc = db_commit(db);
 	if (!write || rc != RC_OK)
 		db_rollback(db); /* nothing claimed, waiting for a transcription, or failed */
-	if (rc == RC_CONFLICT)
+	if (taken) {
 		log_debug("outbox %lld: followed for e-mail by another instance", (long long)t->id);
-	return rc == RC_CONFLICT ? RC_OK : rc;
+		return RC_OK;
+	}
+	if (rc == RC_CONFLICT) {
+		if (m->held_text != t->id) {
+			m->held_text = t->id;
+			metrics_count(m->app->metrics, "plantao_mail_held_total", NULL, 1);
+			log_warn("outbox %lld: the database refused the %s e-mail(s) of this text (a constraint; the "
+			         "statement's error is logged above): not sent, tried again every turn",
+			         (long long)t->id, t->voicemail ? "voicemail" : "page");
+		}
+		return RC_OK;
+	}
+	if (rc == RC_OK && write && m->held_text == t->id)
+		m->held_text = 0;
+	return rc;
 }
 
 static enum rc follow(struct mailer *m, struct db *db)

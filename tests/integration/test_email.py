@@ -225,6 +225,52 @@ class TestPageByEmail(EmailTest):
         self.assertEqual(self.mail_rows(), [])
 
 
+class TestMailRefusedByTheDatabase(EmailTest):
+
+    def metric(self, name):
+        status, text, _ = self.api("GET", "/metrics", token=None)
+        self.assertEqual(status, 200)
+        return sum(float(x.rsplit(" ", 1)[1]) for x in text.splitlines() if x.startswith(name + " "))
+
+    def hold(self):
+        """What a DBA's constraint does: the database refuses every e-mail's mail_messages row."""
+        db = self.plantao.db
+        if db.kind == "pg":
+            db.execute("CREATE FUNCTION hold_mail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE "
+                       "EXCEPTION 'e-mails held' USING ERRCODE = 'check_violation'; END $$")
+            db.execute("CREATE TRIGGER hold_mail BEFORE INSERT ON mail_messages FOR EACH ROW EXECUTE FUNCTION "
+                       "hold_mail()")
+        else:
+            db.execute("CREATE TRIGGER hold_mail BEFORE INSERT ON mail_messages BEGIN SELECT RAISE(ABORT, "
+                       "'e-mails held'); END")
+
+    def release(self):
+        self.plantao.db.execute("DROP TRIGGER hold_mail" + (" ON mail_messages" if self.plantao.db.kind == "pg"
+                                                             else ""))
+
+    def test_a_page_email_the_database_refuses_is_a_warning_and_a_metric_then_goes_once(self):
+        """The database refuses Ana's page e-mail (a constraint): the text still goes, and the
+        e-mail that waits is not passed off as another instance's work at DEBUG: one warning
+        naming the text, plantao_mail_held_total 1 (not one per turn). Once the database takes
+        it, the e-mail goes, once."""
+        self.hold()
+        aid = self.trigger("fila de pedidos parada")
+        self.sim.expect_sms(ANA, containing="fila de pedidos parada")
+        lines = wait_until(lambda: [x for x in self.plantao.log_text().splitlines()
+                                    if " WARN " in x and "refused the page e-mail" in x], what="a warning")
+        self.assertIn("outbox 1:", lines[0])
+        self.settle(2)  # several turns of the mailer: the same text is not warned about again
+        self.assertEqual(len([x for x in self.plantao.log_text().splitlines() if "refused the page e-mail" in x]), 1)
+        self.assertEqual(self.metric("plantao_mail_held_total"), 1)
+        self.assertEqual(self.mail_rows(), [])
+        self.release()
+        (msg, _), = self.wait_mails(1)
+        self.assertEqual(str(msg["Subject"]), "Alerta %d: fila de pedidos parada" % aid)
+        self.wait_row("sent")
+        self.settle(2)
+        self.assertEqual(len(self.smtp.messages()), 1, "sent exactly once")
+
+
 class TestSmtpDown(EmailTest):
     smtp_running = False
 
