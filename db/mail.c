@@ -316,56 +316,6 @@ enum rc mail_message_id(struct db *db, int64_t id, char *out, size_t size)
 	return rc;
 }
 
-/*
- * E-mails being sent whose holder's lease expired (a dead instance's) become this instance's,
- * with a fresh lease, in one statement, as db/outbox.c does for Twilio's kinds: concurrent
- * callers cannot both take a row (the inner select skips rows another one has locked, the outer
- * update re-checks the lease). A read first, so that the usual turn writes nothing.
- */
-static enum rc adopt_expired(struct db *db, int64_t now_ms, size_t max)
-{
-	static const char look[] = "SELECT count(*) FROM outbox WHERE status = 'sending' AND kind = 'email' "
-	                           "AND next_at_ms <= ?2 AND (claimed_by IS NULL OR claimed_by <> ?1) "
-	                           "AND (lease_until_ms IS NULL OR lease_until_ms <= ?2)";
-	static const char take[] =
-	        "UPDATE outbox SET claimed_by = ?1, lease_until_ms = ?4 WHERE id IN (SELECT id FROM outbox "
-	        "WHERE status = 'sending' AND kind = 'email' AND next_at_ms <= ?2 AND (claimed_by IS NULL OR "
-	        "claimed_by <> ?1) AND (lease_until_ms IS NULL OR lease_until_ms <= ?2) ORDER BY id LIMIT ?3 FOR "
-	        "UPDATE SKIP LOCKED) AND status = 'sending' AND (lease_until_ms IS NULL OR lease_until_ms <= ?2)";
-	const char *me = instance_id();
-	struct db_stmt *st = db_prepare(db, look);
-	int64_t found = 0;
-	enum rc rc;
-
-	if (!st || db_bind_text(st, 1, me, -1, DB_STATIC) || db_bind_int64(st, 2, now_ms))
-		return db_bind_failed(db, st, "mail lease look");
-	rc = db_step_row(db, st);
-	if (rc == RC_OK)
-		found = db_column_int64(st, 0);
-	db_reset(st);
-	if (rc != RC_OK || !found)
-		return rc;
-	rc = db_begin(db);
-	if (rc != RC_OK)
-		return rc;
-	st = db_prepare(db, take);
-	if (!st || db_bind_text(st, 1, me, -1, DB_STATIC) || db_bind_int64(st, 2, now_ms) ||
-	    db_bind_int64(st, 3, (int64_t)max) || db_bind_int64(st, 4, now_ms + OUTBOX_LEASE_MS)) {
-		db_rollback(db);
-		return db_bind_failed(db, st, "mail lease take");
-	}
-	rc = db_step_done(db, st, "mail lease take");
-	found = rc == RC_OK ? db_changes(db) : 0;
-	if (rc == RC_OK)
-		rc = db_commit(db);
-	if (rc != RC_OK)
-		db_rollback(db);
-	else if (found)
-		log_warn("mailer: %lld e-mail(s) being sent by an instance whose lease expired taken over by %s",
-		         (long long)found, me);
-	return rc;
-}
-
 enum rc mail_stuck(struct db *db, int64_t now_ms, size_t max, struct mail_stuck *out, size_t *n)
 {
 	/* ?3 = 0 (SQLite, one instance): every row; else only this instance's */
@@ -380,7 +330,7 @@ enum rc mail_stuck(struct db *db, int64_t now_ms, size_t max, struct mail_stuck 
 
 	*n = 0;
 	if (shared) {
-		rc = adopt_expired(db, now_ms, max);
+		rc = outbox_adopt_expired(db, now_ms, max, true); /* a dead instance's become ours */
 		if (rc != RC_OK)
 			return rc;
 	}

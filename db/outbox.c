@@ -310,21 +310,25 @@ enum rc outbox_due(struct db *db, enum outbox_kind kind, int64_t now_ms, size_t 
  * before leases existed): each becomes this instance's, with a fresh lease, in one statement.
  * Concurrent callers cannot both take a row: the inner select skips rows another one has
  * locked, and the outer update re-checks the lease of a row that changed meanwhile. A read
- * first, so that the usual tick (nothing to take over) writes nothing.
+ * first, so that the usual tick (nothing to take over) writes nothing. One statement pair per
+ * side (KIND below), so each keeps the plan it had.
  */
-static enum rc adopt_expired(struct db *db, int64_t now_ms, size_t max)
+#define ADOPT_LOOK(KIND)                                                                                               \
+	"SELECT count(*) FROM outbox WHERE status = 'sending' AND next_at_ms <= ?2 AND " KIND                          \
+	" AND (claimed_by IS NULL OR claimed_by <> ?1) AND (lease_until_ms IS NULL OR lease_until_ms <= ?2)"
+#define ADOPT_TAKE(KIND)                                                                                               \
+	"UPDATE outbox SET claimed_by = ?1, lease_until_ms = ?4 WHERE id IN (SELECT id FROM outbox "                   \
+	"WHERE status = 'sending' AND next_at_ms <= ?2 AND " KIND " AND (claimed_by IS NULL OR "                       \
+	"claimed_by <> ?1) AND (lease_until_ms IS NULL OR lease_until_ms <= ?2) ORDER BY id LIMIT ?3 FOR "             \
+	"UPDATE SKIP LOCKED) "                                                                                         \
+	"AND status = 'sending' AND (lease_until_ms IS NULL OR lease_until_ms <= ?2)"
+
+enum rc outbox_adopt_expired(struct db *db, int64_t now_ms, size_t max, bool email)
 {
-	static const char look[] = "SELECT count(*) FROM outbox WHERE status = 'sending' AND next_at_ms <= ?2 "
-	                           "AND kind <> 'email' AND (claimed_by IS NULL OR claimed_by <> ?1) "
-	                           "AND (lease_until_ms IS NULL OR lease_until_ms <= ?2)";
-	static const char take[] =
-	        "UPDATE outbox SET claimed_by = ?1, lease_until_ms = ?4 WHERE id IN (SELECT id FROM outbox "
-	        "WHERE status = 'sending' AND next_at_ms <= ?2 AND kind <> 'email' AND (claimed_by IS NULL OR "
-	        "claimed_by <> ?1) AND (lease_until_ms IS NULL OR lease_until_ms <= ?2) ORDER BY id LIMIT ?3 FOR "
-	        "UPDATE SKIP LOCKED) "
-	        "AND status = 'sending' AND (lease_until_ms IS NULL OR lease_until_ms <= ?2)";
+	static const char look_twilio[] = ADOPT_LOOK("kind <> 'email'"), look_email[] = ADOPT_LOOK("kind = 'email'");
+	static const char take_twilio[] = ADOPT_TAKE("kind <> 'email'"), take_email[] = ADOPT_TAKE("kind = 'email'");
 	const char *me = instance_id();
-	struct db_stmt *st = db_prepare(db, look);
+	struct db_stmt *st = db_prepare(db, email ? look_email : look_twilio);
 	int64_t found = 0;
 	enum rc rc;
 
@@ -339,7 +343,7 @@ static enum rc adopt_expired(struct db *db, int64_t now_ms, size_t max)
 	rc = db_begin(db);
 	if (rc != RC_OK)
 		return rc;
-	st = db_prepare(db, take);
+	st = db_prepare(db, email ? take_email : take_twilio);
 	if (!st || db_bind_text(st, 1, me, -1, DB_STATIC) || db_bind_int64(st, 2, now_ms) ||
 	    db_bind_int64(st, 3, (int64_t)max) || db_bind_int64(st, 4, now_ms + OUTBOX_LEASE_MS)) {
 		db_rollback(db);
@@ -351,6 +355,9 @@ static enum rc adopt_expired(struct db *db, int64_t now_ms, size_t max)
 		rc = db_commit(db);
 	if (rc != RC_OK)
 		db_rollback(db);
+	else if (found && email)
+		log_warn("mailer: %lld e-mail(s) being sent by an instance whose lease expired taken over by %s",
+		         (long long)found, me);
 	else if (found)
 		log_warn("outbox: %lld row(s) being sent by an instance whose lease expired taken over by %s: looked "
 		         "up at Twilio before anything is sent again",
@@ -371,7 +378,7 @@ enum rc outbox_stuck(struct db *db, int64_t now_ms, size_t max, struct outbox_ro
 
 	*n = 0;
 	if (shared) {
-		rc = adopt_expired(db, now_ms, max);
+		rc = outbox_adopt_expired(db, now_ms, max, false);
 		if (rc != RC_OK)
 			return rc;
 	}

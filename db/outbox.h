@@ -128,6 +128,14 @@ enum rc outbox_any_due(struct db *db, int64_t now_ms, bool *any);
 enum rc outbox_lease_renew(struct db *db, int64_t now_ms, int *renewed);
 
 /*
+ * On PostgreSQL: rows being sent (up to max) whose look-up time has come (next_at_ms <= now_ms)
+ * and whose holder's lease expired become this instance's, with a fresh lease (a warning says
+ * how many); email: e-mails (for mail_stuck, db/mail.h), else Twilio's kinds (outbox_stuck).
+ * Only a read when there is none.
+ */
+enum rc outbox_adopt_expired(struct db *db, int64_t now_ms, size_t max, bool email);
+
+/*
  * Rows left in 'sending' whose look-up time has come (next_at_ms <= now_ms), oldest first: the
  * crash-recovery and lost-answer cases (Twilio's kinds only: e-mails are db/mail.h's mail_stuck).
  * Same ownership as outbox_due(). On PostgreSQL only this instance's rows: rows whose holder's
