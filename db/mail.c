@@ -95,6 +95,34 @@ enum rc mail_texts_to_follow(struct db *db, size_t max, struct mail_text *out, s
 	return RC_OK;
 }
 
+/*
+ * PostgreSQL: the alerts alerts[0..n) (ascending) are this transaction's to e-mail until it
+ * ends. An alert goes out in several texts at once (SMS and WhatsApp to one person, a waiting
+ * text and a new one): the row claims keep each text's alerts to one instance, these keep each
+ * alert to one, so that whoever comes second reads (READ COMMITTED: a statement's own snapshot)
+ * the e-mail the first one queued and queues none. Taken in ascending order by every mailer, so
+ * two never wait on each other. Keys: the two-int form, its own space; an id past 2^31 shares a
+ * key with a smaller one, which only makes them take turns.
+ */
+static enum rc lock_alerts(struct db *db, const int64_t *alerts, size_t n)
+{
+	static const char sql[] = "SELECT pg_advisory_xact_lock(1835100524, CAST(?1 AS integer))"; /* 'mail' */
+	enum rc rc = RC_OK;
+	size_t i;
+
+	for (i = 0; i < n && rc == RC_OK; i++) {
+		struct db_stmt *st = db_prepare(db, sql);
+
+		if (!st || db_bind_int64(st, 1, alerts[i] % 2147483647))
+			return db_bind_failed(db, st, "mail lock alert");
+		rc = db_step_row(db, st);
+		db_reset(st);
+		if (rc != RC_OK)
+			log_err("mail lock alert %lld: %s", (long long)alerts[i], db_errmsg(db));
+	}
+	return rc;
+}
+
 enum rc mail_claim_page_alerts(struct db *db, int64_t id, int64_t *alerts, size_t max, size_t *n)
 {
 	static const char lite[] =
@@ -114,7 +142,7 @@ enum rc mail_claim_page_alerts(struct db *db, int64_t id, int64_t *alerts, size_
 		log_err("mail_claim_page_alerts %lld: %s", (long long)id, db_errmsg(db));
 		return db_rc(db);
 	}
-	return RC_OK;
+	return shared_db(db) ? lock_alerts(db, alerts, *n) : RC_OK;
 }
 
 enum rc mail_mark_page_followed(struct db *db, int64_t id, int64_t alert_id)

@@ -49,7 +49,10 @@ enum rc mail_texts_to_follow(struct db *db, size_t max, struct mail_text *out, s
 /*
  * In the caller's transaction: claims the unfollowed alerts of page text id (PostgreSQL: FOR
  * UPDATE SKIP LOCKED: another instance's mailer passes over them until this transaction ends,
- * and none is claimed twice); their ids into alerts (at most max), *n the count.
+ * and none is claimed twice); their ids into alerts (at most max, ascending), *n the count. On
+ * PostgreSQL each claimed alert is also locked until the transaction ends (waiting for another
+ * mailer that follows another text carrying it), so an alert in two texts at once is e-mailed
+ * once: mail_sources_of, read after, sees what that mailer queued.
  */
 enum rc mail_claim_page_alerts(struct db *db, int64_t id, int64_t *alerts, size_t max, size_t *n);
 /* In the caller's transaction: alert alert_id of page text id is followed. */

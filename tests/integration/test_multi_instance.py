@@ -831,6 +831,32 @@ class TestMailer(MultiInstanceTest):
                          "settled by the other live instance, delivered once\n" % moved)
         self.consume_all()
 
+    def test_an_alert_texted_by_sms_and_whatsapp_at_once_is_emailed_once(self):
+        """Ana gets pages by SMS, by WhatsApp and by e-mail: each alert goes out in two texts at
+        once, and the two instances' mailers follow them side by side (one may take the SMS, the
+        other the WhatsApp text). Each alert reaches her mailbox in one e-mail, not one per text."""
+        self.smtp.start()
+        env = dict(self.smtp.env(), TWILIO_WHATSAPP_FROM="whatsapp:+15005550006")
+        self.add_instance(env)
+        self.add_instance(env)
+        self.mail_team()
+        self.api_ok("PATCH", "/api/people/%d" % self.ana, json={"whatsapp": True})
+        aids = self.post_alerts(40)
+
+        def followed():
+            rows = self.plantao.db.query("SELECT o.kind, count(*) AS n, sum(pt.mailed) AS m FROM page_texts pt "
+                                         "JOIN outbox o ON o.id = pt.outbox_id WHERE o.kind IN ('sms', 'whatsapp') "
+                                         "GROUP BY o.kind ORDER BY o.kind")
+            return rows if len(rows) == 2 and all(r["n"] == r["m"] for r in rows) else None
+        wait_until(followed, timeout=60, interval=0.5, what="every page text followed by a mailer")
+        wait_until(lambda: all(r["status"] == "sent" for r in self.mail_rows()), timeout=60, interval=0.5,
+                   what="every e-mail sent")
+        per_alert, ids = self.delivered()
+        self.assertEqual({aid: len(m) for aid, m in per_alert.items() if len(m) != 1}, {},
+                         "alerts e-mailed more than once")
+        self.assertEqual(sorted(per_alert), sorted(aids))
+        self.consume_all()
+
     def consume_all(self):
         for p in self.instances:
             if p.running():
