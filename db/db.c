@@ -666,6 +666,63 @@ static enum rc new_file_incremental(struct db *db)
 	return db_exec(db, "VACUUM");
 }
 
+/* On a new SQLite file (nothing but schema_migrations: checked inside the write lock, another
+ * process may have migrated meanwhile) runs migrations/snapshot.sql, the database the migrations
+ * it records give, as one script (tools/schema_snapshot.py), and marks those in done. */
+static enum rc run_snapshot(struct db *db, int latest, unsigned char *done, int *n)
+{
+	static const char others[] = "SELECT (SELECT count(*) FROM sqlite_master WHERE name <> 'schema_migrations') + "
+	                             "(SELECT count(*) FROM schema_migrations)";
+	static const char stamp[] = "UPDATE schema_migrations SET applied_at = ?1";
+	const struct embedded_file *f = NULL, *e;
+	struct db_stmt *st;
+	char path[64], *sql;
+	int64_t count = -1;
+	enum rc rc;
+	int v;
+
+	if (strcmp(db_driver_name(db), "sqlite") != 0)
+		return RC_OK;
+	snprintf(path, sizeof path, "%ssnapshot.sql", db->drv->migrations);
+	for (e = embedded_files; e->path && !f; e++)
+		if (!strcmp(e->path, path))
+			f = e;
+	if (!f)
+		return RC_OK;
+	st = db_prepare(db, others);
+	if (!st)
+		return RC_DB;
+	if (db_step(st) == DB_ROW)
+		count = db_column_int64(st, 0);
+	db_reset(st);
+	if (count != 0)
+		return count < 0 ? RC_DB : RC_OK;
+	sql = strndup((const char *)f->data, f->len);
+	if (!sql)
+		return RC_INTERNAL;
+	rc = db_exec(db, sql);
+	free(sql);
+	if (rc != RC_OK) {
+		log_err("migration %s failed", f->path);
+		return rc;
+	}
+	st = db_prepare(db, stamp);
+	if (!st || db_bind_int64(st, 1, clock_now()) || db_step(st) != DB_DONE)
+		rc = RC_DB;
+	if (st)
+		db_reset(st);
+	for (v = 1; rc == RC_OK && v <= latest; v++) {
+		bool have;
+
+		rc = recorded(db, v, &have);
+		if (rc == RC_OK && have && migration_file(db->drv->migrations, v)) {
+			done[v] = 1;
+			(*n)++;
+		}
+	}
+	return rc;
+}
+
 enum rc db_migrate(struct db *db, int *applied)
 {
 	const char *dir = db->drv->migrations;
@@ -707,6 +764,9 @@ enum rc db_migrate(struct db *db, int *applied)
 	if (rc != RC_OK)
 		goto out;
 	in_tx = true;
+	rc = run_snapshot(db, latest, done, &n);
+	if (rc != RC_OK)
+		goto out;
 	for (v = 1; v <= latest; v++) {
 		const struct embedded_file *f = migration_file(dir, v);
 		bool have;

@@ -231,7 +231,8 @@ enum rc db_version(struct db *db, int *out);
 /*
  * Applies every embedded migration not yet recorded in the database (also one numbered below
  * the highest recorded), in order, each once, all in one transaction (a failure applies none),
- * recorded in schema_migrations. A new SQLite file is made auto_vacuum INCREMENTAL first.
+ * recorded in schema_migrations. A new SQLite file is made auto_vacuum INCREMENTAL first and
+ * gets migrations/snapshot.sql (the migrations it records, as one script) before the rest.
  * RC_CONFLICT (logged) when the database is newer than the binary. *applied (may be NULL)
  * receives how many were applied.
  */

@@ -147,6 +147,108 @@ static void failed_later_migration_applies_none(void **state)
 	db_close(db);
 }
 
+static int cmp_lines(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every row of sql, columns '|'-joined, rows sorted and '\n'-joined (malloc'd), to compare
+ * two databases. */
+static char *rows_text(struct db *db, const char *sql)
+{
+	char **lines = NULL, *out;
+	size_t n = 0, len = 1, i;
+	sqlite3_stmt *st;
+
+	assert_int_equal(sqlite3_prepare_v2(db->h, sql, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char line[8192] = "";
+		int c;
+
+		for (c = 0; c < sqlite3_column_count(st); c++) {
+			const unsigned char *t = sqlite3_column_text(st, c);
+
+			strncat(line, t ? (const char *)t : "NULL", sizeof line - strlen(line) - 2);
+			strcat(line, "|");
+		}
+		lines = realloc(lines, (n + 1) * sizeof *lines);
+		lines[n++] = strdup(line);
+		len += strlen(line) + 1;
+	}
+	sqlite3_finalize(st);
+	if (n)
+		qsort(lines, n, sizeof *lines, cmp_lines);
+	out = calloc(1, len);
+	for (i = 0; i < n; i++) {
+		strcat(out, lines[i]);
+		strcat(out, "\n");
+		free(lines[i]);
+	}
+	free(lines);
+	return out;
+}
+
+static void assert_same_rows(struct db *a, struct db *b, const char *sql)
+{
+	char *ta = rows_text(a, sql), *tb = rows_text(b, sql);
+
+	if (strcmp(ta, tb) != 0)
+		fail_msg("%s differs (rerun python3 tools/schema_snapshot.py):\n--- snapshot\n%s\n--- migrations\n%s",
+		         sql, ta, tb);
+	free(ta);
+	free(tb);
+}
+
+#define MEMBERS_BEFORE_INDEX                                                                                  \
+	"SELECT (SELECT rowid FROM sqlite_master WHERE name = 'rotation_members') < "                         \
+	"(SELECT rowid FROM sqlite_master WHERE name = 'rotation_versions_effective')"
+
+/* A new file gets migrations/snapshot.sql (tools/schema_snapshot.py) in one script: it must give
+ * the database the migrations give one by one, schema and rows (rerun the tool after editing a
+ * migration: a new one is applied after the snapshot and keeps this true). */
+static void snapshot_gives_the_migrated_database(void **state)
+{
+	char other[80], sql[256];
+	struct db *snap, *steps;
+	sqlite3_stmt *st;
+	int applied = 0;
+
+	(void)state;
+	assert_int_equal(db_open(path, &snap), RC_OK);
+	assert_int_equal(db_migrate(snap, &applied), RC_OK);
+	assert_int_equal(applied, (int)scalar(snap, "SELECT count(*) FROM schema_migrations"));
+	/* the snapshot creates its tables before its indexes; 0001 creates rotation_versions_effective
+	 * before the table rotation_members */
+	assert_true(scalar(snap, MEMBERS_BEFORE_INDEX) == 1);
+	snprintf(other, sizeof other, "%s-steps", path);
+	unlink(other);
+	assert_int_equal(db_open(other, &steps), RC_OK);
+	assert_int_equal(db_exec(steps, "CREATE TABLE not_new (x)"), RC_OK); /* not a new file: step by step */
+	assert_int_equal(db_migrate(steps, NULL), RC_OK);
+	assert_int_equal(db_exec(steps, "DROP TABLE not_new"), RC_OK);
+	assert_true(scalar(steps, MEMBERS_BEFORE_INDEX) == 0);
+
+	assert_same_rows(snap, steps, "SELECT type, name, tbl_name, sql FROM sqlite_master");
+	assert_same_rows(snap, steps, "SELECT version, name FROM schema_migrations");
+	assert_int_equal(sqlite3_prepare_v2(snap->h,
+	                                    "SELECT name FROM sqlite_master WHERE type = 'table' AND "
+	                                    "name NOT IN ('schema_migrations', 'sqlite_sequence')",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(sql, sizeof sql, "SELECT * FROM \"%s\"", (const char *)sqlite3_column_text(st, 0));
+		assert_same_rows(snap, steps, sql);
+	}
+	sqlite3_finalize(st);
+	db_close(steps);
+	db_close(snap);
+	unlink(other);
+	snprintf(sql, sizeof sql, "%s-wal", other);
+	unlink(sql);
+	snprintf(sql, sizeof sql, "%s-shm", other);
+	unlink(sql);
+}
+
 /* A new file starts in incremental auto-vacuum, so retention never VACUUMs it to switch it
  * (a whole-file rewrite holding the writer just after start-up); one with tables is left as is. */
 static void new_file_incremental_vacuum(void **state)
@@ -424,6 +526,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(failed_migration_leaves_nothing, setup, teardown),
 	        cmocka_unit_test_setup_teardown(failed_later_migration_applies_none, setup, teardown),
 	        cmocka_unit_test_setup_teardown(new_file_incremental_vacuum, setup, teardown),
+	        cmocka_unit_test_setup_teardown(snapshot_gives_the_migrated_database, setup, teardown),
 	        cmocka_unit_test_setup_teardown(statement_cache, setup, teardown),
 	        cmocka_unit_test_setup_teardown(statement_layer, setup, teardown),
 	        cmocka_unit_test_setup_teardown(savepoints_and_settle, setup, teardown),
