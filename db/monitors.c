@@ -197,7 +197,8 @@ enum rc monitors_list(struct db *db, const struct monitors_filter *f, void (*fn)
 {
 	/* newest first by id, so ?before=<id> pages like every list */
 	static const char sql[] = "SELECT " MONITOR_COLUMNS " FROM monitors WHERE (?2 <= 0 OR id < ?2) "
-	                          "AND (?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR (?4 = 'paused' AND paused <> 0) "
+	                          "AND (CAST(?3 AS TEXT) IS NULL OR kind = ?3) "
+	                          "AND (CAST(?4 AS TEXT) IS NULL OR (?4 = 'paused' AND paused <> 0) "
 	                          "OR (paused = 0 AND state = ?4)) ORDER BY id DESC LIMIT ?1";
 	struct db_stmt *st = db_prepare(db, sql);
 	struct monitor m;

@@ -587,7 +587,7 @@ enum rc outbox_dest_recent(struct db *db, const char *to, bool calls, int64_t si
 {
 	static const char sql[] = "SELECT count(*), coalesce(min(attempt_at_ms), 0) FROM outbox "
 	                          "WHERE to_number = ?1 AND attempt_at_ms >= ?2 AND class = 'alert' "
-	                          "AND (kind = 'call') = ?3 AND (sid IS NOT NULL OR status = 'sending')";
+	                          "AND (kind = 'call') = (?3 <> 0) AND (sid IS NOT NULL OR status = 'sending')";
 	struct db_stmt *st = db_prepare(db, sql);
 	enum rc rc = RC_DB;
 
@@ -850,8 +850,8 @@ enum rc outbox_list_json(struct db *db, const char *status, int64_t before_id, i
 	        "error_message LIKE 'dead letter%' AS dead_letter, tries, next_at_ms, attempt_at_ms, sid, "
 	        "error_code, error_message, encoding, segments, duration_s, owner_type, owner_id, idem_key, "
 	        "twilio_status, twilio_status_at, created_at, sent_at, updated_at FROM outbox "
-	        "WHERE (?1 IS NULL OR status = ?1 OR (?1 = 'dead' AND status = 'failed' AND error_message LIKE 'dead "
-	        "letter%')) "
+	        "WHERE (CAST(?1 AS TEXT) IS NULL OR status = ?1 "
+	        "OR (?1 = 'dead' AND status = 'failed' AND error_message LIKE 'dead letter%')) "
 	        "AND (?2 <= 0 OR id < ?2) ORDER BY id DESC LIMIT ?3";
 	struct db_stmt *st = db_prepare(db, sql);
 

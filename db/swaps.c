@@ -179,7 +179,7 @@ enum rc swaps_list(struct db *db, int64_t person_id, const char *status, int lim
 	        "s.created_at, s.created_by, s.closed_at, s.expires_at FROM shift_swaps s "
 	        "LEFT JOIN people f ON f.id = s.from_person LEFT JOIN people t ON t.id = s.to_person "
 	        "WHERE (?1 <= 0 OR s.from_person = ?1 OR s.to_person = ?1) AND (?4 <= 0 OR s.id < ?4)) x "
-	        "WHERE (?2 IS NULL OR x.status = ?2) ORDER BY x.id DESC LIMIT ?3";
+	        "WHERE (CAST(?2 AS TEXT) IS NULL OR x.status = ?2) ORDER BY x.id DESC LIMIT ?3";
 	struct db_stmt *st = db_prepare(db, sql);
 
 	*out = NULL;
