@@ -330,8 +330,10 @@ class TestCrash(OutboundTest):
         self.forgive_lost_callbacks()
         bodies = sorted(m.body for m in self.sim.messages)
         self.assertEqual(bodies, sorted("Mensagem %d" % i for i in range(200)))
+        # on PostgreSQL the restarted instance takes the killed one's rows over once their lease
+        # expires, then looks each up at Twilio: the bound leaves room for a busy machine
         wait_until(lambda: not rows(self.plantao, "sid IS NULL OR status IN ('sending', 'pending', 'retry')"),
-                   timeout=20, what="every row settled")
+                   timeout=45, what="every row settled")
         sids = [r["sid"] for r in rows(self.plantao)]
         self.assertEqual(sorted(sids), sorted(m.sid for m in self.sim.messages))
         self.assertIn("interrupted send", self.plantao.log_text())
