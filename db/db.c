@@ -326,11 +326,44 @@ enum rc db_begin(struct db *db)
 	return rc;
 }
 
+/*
+ * The WAL's checkpoint, off the writers' path. SQLite's automatic one ran inside the commit that
+ * took the WAL past its mark, with the writer lock held, so every other writer waited for its
+ * page copies and its two fdatasyncs. The driver only records the WAL's size at each commit
+ * (db->wal_pages); the thread whose commit passed the mark folds the WAL once it has let the lock
+ * go, one thread at a time: a PASSIVE checkpoint copies the pages (and syncs the database file)
+ * while the others keep writing, then a second one, with the writer lock held, copies the few
+ * pages they added meanwhile. The WAL is then wholly in the database, so the next writer starts
+ * it over from its beginning (as after SQLite's own checkpoint) instead of it growing for as long
+ * as writers keep coming: that second checkpoint also waits for the readers still in the WAL
+ * (RESTART; they are short). Under a steady stream of new calls the WAL stays within a few
+ * thousand pages (the mark and what was written during the first copy).
+ */
+static atomic_bool folding;
+
+static void fold_wal(struct db *db)
+{
+	int pages = db->wal_pages;
+
+	if (pages < DB_WAL_CHECKPOINT_PAGES || db->writing || !db->drv->checkpoint)
+		return;
+	db->wal_pages = 0;
+	if (atomic_exchange(&folding, true))
+		return; /* another thread is at it */
+	db->drv->checkpoint(db, false);
+	if (take_writer(db) == RC_OK) {
+		db->drv->checkpoint(db, true);
+		pthread_mutex_unlock(&writer_lock);
+	}
+	atomic_store(&folding, false);
+}
+
 enum rc db_commit(struct db *db)
 {
 	enum rc rc = db->drv->commit(db);
 
 	release_writer(db); /* a failed COMMIT leaves the transaction open: db_rollback releases */
+	fold_wal(db);
 	return rc;
 }
 
@@ -396,6 +429,7 @@ void db_settle(struct db *db, const char *where)
 		log_err("db: transaction left open after %s (rolled back)", where);
 		db_rollback(db);
 	}
+	fold_wal(db); /* after a write outside db_begin (a single statement commits by itself) */
 }
 
 /* What this process last learnt about each singleton job, for /healthz (any thread reads it;

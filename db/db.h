@@ -65,6 +65,10 @@
 
 #define DB_STMT_CACHE      256
 #define DB_BUSY_TIMEOUT_MS 5000
+/* SQLite's WAL is folded into the database by the connection whose commit took it past
+ * DB_WAL_CHECKPOINT_PAGES (SQLite's own mark), once that connection has let the writer lock go
+ * (db.c, fold_wal). */
+#define DB_WAL_CHECKPOINT_PAGES 1000
 
 /* db_step results (the same numbers as SQLite's, so old comparisons read the same). */
 enum { DB_ROW = 100, DB_DONE = 101, DB_ERROR = 1 };
@@ -92,6 +96,7 @@ struct db {
 	struct db_stmt cache[DB_STMT_CACHE];
 	bool writing;       /* holds the process's writer lock (between db_begin and commit/rollback) */
 	int writer_wait_ms; /* db_begin's bound on waiting for that lock; 0: wait as long as it takes */
+	int wal_pages;      /* SQLite: the WAL's size in pages after this connection's last commit */
 };
 
 /* Default bound on an HTTP request's wait for the writer lock: it then answers 503 with

@@ -30,6 +30,15 @@ static bool is_wal(struct db *db)
 
 static enum rc lite_exec(struct db *db, const char *sql);
 
+/* After each commit in WAL mode (SQLite holds no lock then): the WAL's size, for db.c. */
+static int wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
+{
+	(void)h;
+	(void)name;
+	((struct db *)arg)->wal_pages = pages;
+	return SQLITE_OK;
+}
+
 static enum rc lite_open(struct db *db, const char *path)
 {
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
@@ -45,7 +54,22 @@ static enum rc lite_open(struct db *db, const char *path)
 		return RC_DB;
 	if (lite_exec(db, "PRAGMA foreign_keys=ON") != RC_OK || lite_exec(db, "PRAGMA synchronous=NORMAL") != RC_OK)
 		return RC_DB;
+	/* Replaces SQLite's automatic checkpoint (wal_autocheckpoint reads 0): db.c folds the WAL
+	 * after the commit, outside the writer lock. */
+	sqlite3_wal_hook(db->h, wal_hook, db);
 	return RC_OK;
+}
+
+static void lite_checkpoint(struct db *db, bool restart)
+{
+	int frames = 0, done = 0;
+	int rc = sqlite3_wal_checkpoint_v2(db->h, NULL, restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
+	                                   &frames, &done);
+
+	if (rc == SQLITE_OK || (!restart && ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)))
+		return; /* a passive one gives way: a checkpoint already running, a read still open here */
+	log_warn("db: WAL checkpoint (%s, %d of %d pages): %s", restart ? "restart" : "passive", done, frames,
+	         sqlite3_errmsg(db->h));
 }
 
 static void lite_close(struct db *db)
@@ -309,4 +333,5 @@ const struct db_driver db_sqlite_driver = {
         .last_id = lite_last_id,
         .changes = lite_changes,
         .settle_others = lite_settle_others,
+        .checkpoint = lite_checkpoint,
 };

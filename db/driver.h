@@ -45,6 +45,11 @@ struct db_driver {
 	bool (*file_moved)(struct db *db);
 	int64_t (*last_id)(struct db *db);
 	int (*changes)(struct db *db);
+	/* Folds the write-ahead log into the database: SQLite PASSIVE (copies what no reader needs,
+	 * gives way to a checkpoint already running), or RESTART (also waits for the readers still
+	 * in the WAL, so the next writer starts it over); db.c calls it once db->wal_pages passed
+	 * DB_WAL_CHECKPOINT_PAGES. May be NULL (PostgreSQL checkpoints on its own). */
+	void (*checkpoint)(struct db *db, bool restart);
 	/* Statements outside the cache still running (SQLite: raw handles); may be NULL. */
 	void (*settle_others)(struct db *db, const char *where);
 	/* Takes (take) or gives back a lock that lets one process at a time migrate; may be NULL

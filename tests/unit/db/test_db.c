@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "db/db.h"
@@ -103,6 +104,39 @@ static void pragmas(void **state)
 	assert_int_equal(db_exec(db, "INSERT INTO overrides (person_id, start_at, end_at, created_at) "
 	                             "VALUES (999, 1, 2, 0)"),
 	                 RC_CONFLICT);
+	db_close(db);
+}
+
+/* SQLite's automatic checkpoint is replaced (it ran with the writer lock held): db_commit folds
+ * the WAL itself once it passed DB_WAL_CHECKPOINT_PAGES, and the WAL starts over, so a stream of
+ * commits keeps it within the mark. */
+static void wal_folded_by_commits(void **state)
+{
+	static const char ins[] = "INSERT INTO filler (b) VALUES (zeroblob(3000))";
+	struct db *db;
+	struct db_stmt *st;
+	char wal[80];
+	struct stat sb;
+	int i;
+
+	(void)state;
+	assert_int_equal(db_open(path, &db), RC_OK);
+	assert_int_equal(scalar(db, "PRAGMA wal_autocheckpoint"), 0);
+	assert_int_equal(db_exec(db, "CREATE TABLE filler (id INTEGER PRIMARY KEY, b BLOB)"), RC_OK);
+	for (i = 0; i < 3 * DB_WAL_CHECKPOINT_PAGES; i++) {
+		assert_int_equal(db_begin(db), RC_OK);
+		st = db_prepare(db, ins);
+		assert_non_null(st);
+		assert_int_equal(db_step_done(db, st, "filler"), RC_OK);
+		assert_int_equal(db_commit(db), RC_OK);
+		assert_false(db->writing);
+	}
+	/* each commit wrote a page and the table's last leaf: 6,000 frames without the fold */
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	assert_int_equal(stat(wal, &sb), 0);
+	if (sb.st_size > (off_t)(DB_WAL_CHECKPOINT_PAGES + 10) * (4096 + 24))
+		fail_msg("WAL of %lld bytes after %d commits", (long long)sb.st_size, 3 * DB_WAL_CHECKPOINT_PAGES);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM filler"), 3 * DB_WAL_CHECKPOINT_PAGES);
 	db_close(db);
 }
 
@@ -522,6 +556,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(migrate_fresh_then_again, setup, teardown),
 	        cmocka_unit_test_setup_teardown(pragmas, setup, teardown),
+	        cmocka_unit_test_setup_teardown(wal_folded_by_commits, setup, teardown),
 	        cmocka_unit_test_setup_teardown(newer_database_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(failed_migration_leaves_nothing, setup, teardown),
 	        cmocka_unit_test_setup_teardown(failed_later_migration_applies_none, setup, teardown),
