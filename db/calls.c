@@ -109,6 +109,99 @@ enum rc calls_open(struct db *db, const char *call_sid, const char *caller, cons
 	return calls_find_sid(db, call_sid, out);
 }
 
+/* The chain of n people in one INSERT (one statement per length: db_prepare keys by address). */
+#define ON_CHAIN "ON CONFLICT (call_id, position) DO NOTHING"
+static const char *const chain_sql[CALLS_CHAIN_MAX] = {
+	        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
+	        "(?1, 0, ?2, ?3) " ON_CHAIN,
+	        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
+	        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5) " ON_CHAIN,
+	        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
+	        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5), (?1, 2, ?6, ?7) " ON_CHAIN,
+	        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
+	        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5), (?1, 2, ?6, ?7), (?1, 3, ?8, ?9) " ON_CHAIN,
+	        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
+	        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5), (?1, 2, ?6, ?7), (?1, 3, ?8, ?9), (?1, 4, ?10, ?11) " ON_CHAIN,
+	        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
+	        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5), (?1, 2, ?6, ?7), (?1, 3, ?8, ?9), (?1, 4, ?10, ?11), (?1, 5, ?12, ?13) " ON_CHAIN,
+	        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
+	        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5), (?1, 2, ?6, ?7), (?1, 3, ?8, ?9), (?1, 4, ?10, ?11), (?1, 5, ?12, ?13), (?1, 6, ?14, ?15) " ON_CHAIN,
+	        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
+	        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5), (?1, 2, ?6, ?7), (?1, 3, ?8, ?9), (?1, 4, ?10, ?11), (?1, 5, ?12, ?13), (?1, 6, ?14, ?15), (?1, 7, ?16, ?17) " ON_CHAIN,
+};
+
+enum rc calls_chain_put(struct db *db, int64_t call_id, const struct calls_link *chain, size_t n)
+{
+	struct db_stmt *st;
+	size_t i;
+
+	if (!n)
+		return RC_OK;
+	if (n > CALLS_CHAIN_MAX)
+		return RC_INVALID;
+	st = db_prepare(db, chain_sql[n - 1]);
+	if (!st || db_bind_int64(st, 1, call_id))
+		return db_bind_failed(db, st, "calls_chain_put");
+	for (i = 0; i < n; i++)
+		if (db_bind_int64(st, 2 + 2 * (int)i, chain[i].person_id) ||
+		    db_bind_text(st, 3 + 2 * (int)i, chain[i].phone, -1, DB_STATIC))
+			return db_bind_failed(db, st, "calls_chain_put");
+	return db_step_done(db, st, "calls_chain_put");
+}
+
+enum rc calls_start(struct db *db, const char *call_sid, const char *caller, const char *called, int64_t now,
+                    const struct calls_link *chain, size_t n, struct calls_call *out, struct calls_leg *leg,
+                    bool *created)
+{
+	static const char call[] = "INSERT INTO support_calls (call_sid, caller, called, status, leg, created_at) "
+	                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (call_sid) DO NOTHING RETURNING id";
+	static const char first[] =
+	        "INSERT INTO support_legs (call_id, leg, person_id, phone, created_at, chain_position) "
+	        "VALUES (?1, 0, ?2, ?3, ?4, 0)";
+	const char *status = n ? "ringing" : "voicemail";
+	struct db_stmt *st = db_prepare(db, call);
+	enum rc rc;
+
+	*created = false;
+	memset(out, 0, sizeof *out);
+	memset(leg, 0, sizeof *leg);
+	if (!st || db_bind_text(st, 1, call_sid, -1, DB_STATIC) || db_bind_text(st, 2, caller, -1, DB_STATIC) ||
+	    db_bind_text(st, 3, called, -1, DB_STATIC) || db_bind_text(st, 4, status, -1, DB_STATIC) ||
+	    db_bind_int(st, 5, n ? 1 : 0) || db_bind_int64(st, 6, now))
+		return db_bind_failed(db, st, "calls_start");
+	rc = db_step_row(db, st);
+	if (rc == RC_OK)
+		out->id = db_column_int64(st, 0);
+	else if (rc != RC_NOT_FOUND)
+		log_err("calls_start: %s", db_errmsg(db));
+	db_reset(st);
+	if (rc != RC_OK)
+		return rc == RC_NOT_FOUND ? RC_OK : rc; /* call_sid exists: not created */
+	*created = true;
+	snprintf(out->call_sid, sizeof out->call_sid, "%s", call_sid);
+	snprintf(out->caller, sizeof out->caller, "%s", caller);
+	snprintf(out->status, sizeof out->status, "%s", status);
+	out->legs = n ? 1 : 0;
+	out->created_at = now;
+	rc = calls_chain_put(db, out->id, chain, n);
+	if (rc != RC_OK || !n)
+		return rc;
+	st = db_prepare(db, first);
+	if (!st || db_bind_int64(st, 1, out->id) ||
+	    (chain[0].person_id ? db_bind_int64(st, 2, chain[0].person_id) : db_bind_null(st, 2)) ||
+	    db_bind_text(st, 3, chain[0].phone, -1, DB_STATIC) || db_bind_int64(st, 4, now))
+		return db_bind_failed(db, st, "calls_start leg");
+	rc = db_step_done(db, st, "calls_start leg");
+	if (rc != RC_OK)
+		return rc;
+	leg->call_id = out->id;
+	leg->leg = 0;
+	leg->person_id = chain[0].person_id;
+	snprintf(leg->phone, sizeof leg->phone, "%s", chain[0].phone);
+	leg->chain_position = 0;
+	return RC_OK;
+}
+
 enum rc calls_chain_add(struct db *db, int64_t call_id, int pos, int64_t person_id, const char *phone)
 {
 	static const char sql[] = "INSERT INTO support_chain (call_id, position, person_id, phone) "

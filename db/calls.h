@@ -17,7 +17,8 @@
 
 #include "db/db.h"
 
-#define CALLS_SID_MAX 64
+#define CALLS_SID_MAX   64
+#define CALLS_CHAIN_MAX 8 /* ROTATION_CHAIN_MAX */
 
 struct calls_call {
 	int64_t id;
@@ -40,6 +41,21 @@ struct calls_leg {
 /* The call with call_sid, created (status ringing) when new; *created tells which. */
 enum rc calls_open(struct db *db, const char *call_sid, const char *caller, const char *called, int64_t now,
                    struct calls_call *out, bool *created);
+/* One person of a call's chain: who, at which number (their record's when the call came in). */
+struct calls_link {
+	int64_t person_id;
+	char phone[24];
+};
+/*
+ * A new call in one go, for the support line's hot path: the support_calls row (leg 0 counted as
+ * dialled, or status voicemail when chain is empty), its chain (positions 0…n-1, one statement)
+ * and leg 0 dialling chain position 0, *leg filled. *created false, nothing written and *out
+ * zeroed when call_sid exists already (a retry, or the same call twice at once): the caller then
+ * goes the calls_open way. n <= ROTATION_CHAIN_MAX (8).
+ */
+enum rc calls_start(struct db *db, const char *call_sid, const char *caller, const char *called, int64_t now,
+                    const struct calls_link *chain, size_t n, struct calls_call *out, struct calls_leg *leg,
+                    bool *created);
 /* By id / by CallSid. RC_NOT_FOUND. */
 enum rc calls_get(struct db *db, int64_t id, struct calls_call *out);
 enum rc calls_find_sid(struct db *db, const char *call_sid, struct calls_call *out);
@@ -56,6 +72,8 @@ enum rc calls_find_first_leg(struct db *db, const char *call_sid, struct calls_c
  * calls_chain_size counts the positions stored (0: none yet, or a call older than the chain).
  */
 enum rc calls_chain_add(struct db *db, int64_t call_id, int pos, int64_t person_id, const char *phone);
+/* Stores positions 0…n-1 of call_id's chain in one statement (each a no-op when it exists). */
+enum rc calls_chain_put(struct db *db, int64_t call_id, const struct calls_link *chain, size_t n);
 enum rc calls_chain_get(struct db *db, int64_t call_id, int pos, int64_t *person_id);
 enum rc calls_chain_size(struct db *db, int64_t call_id, int *n);
 

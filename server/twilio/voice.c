@@ -105,34 +105,52 @@ static enum rc first_person(struct db *db, int64_t at, struct person *out)
 	return RC_NOT_FOUND;
 }
 
+_Static_assert(CALLS_CHAIN_MAX == ROTATION_CHAIN_MAX, "a stored chain holds the rotation's");
+
 /*
- * Stores the chain of call_id once (in the caller's transaction): the person on call at `at`
- * first, then the rotation in order, people without a usable record left out. A no-op when
- * it is stored already (a retried webhook, a later leg).
+ * The chain of a call that came in at `at`: the person on call first, then the rotation in
+ * order, people without a usable record left out (*n 0: nobody).
  */
-static enum rc chain_fix(struct db *db, int64_t call_id, int64_t at)
+static enum rc chain_read(struct db *db, int64_t at, struct calls_link *out, size_t *n)
 {
 	int64_t ids[ROTATION_CHAIN_MAX];
-	size_t n = 0, i;
+	size_t have = 0, i;
 	struct person p;
-	int have = 0, pos = 0;
-	enum rc rc = calls_chain_size(db, call_id, &have);
+	enum rc rc = rotation_backups(db, at, ids, ROTATION_CHAIN_MAX, &have);
 
-	if (rc != RC_OK || have)
-		return rc;
-	rc = rotation_backups(db, at, ids, ROTATION_CHAIN_MAX, &n);
+	*n = 0;
 	if (rc == RC_NOT_FOUND)
 		return RC_OK;
-	for (i = 0; rc == RC_OK && i < n; i++) {
+	for (i = 0; rc == RC_OK && i < have; i++) {
 		rc = people_get(db, ids[i], &p);
 		if (rc == RC_NOT_FOUND) {
 			rc = RC_OK;
 			continue;
 		}
-		if (rc == RC_OK)
-			rc = calls_chain_add(db, call_id, pos++, p.id, p.phone);
+		if (rc == RC_OK) {
+			out[*n].person_id = p.id;
+			snprintf(out[*n].phone, sizeof out[*n].phone, "%s", p.phone);
+			(*n)++;
+		}
 	}
 	return rc;
+}
+
+/*
+ * Stores the chain of call_id once (in the caller's transaction), from the rotation at `at`
+ * (chain_read). A no-op when it is stored already (a retried webhook, a later leg).
+ */
+static enum rc chain_fix(struct db *db, int64_t call_id, int64_t at)
+{
+	struct calls_link chain[ROTATION_CHAIN_MAX];
+	size_t n = 0;
+	int have = 0;
+	enum rc rc = calls_chain_size(db, call_id, &have);
+
+	if (rc != RC_OK || have)
+		return rc;
+	rc = chain_read(db, at, chain, &n);
+	return rc == RC_OK ? calls_chain_put(db, call_id, chain, n) : rc;
 }
 
 /*
@@ -224,9 +242,12 @@ static const char *form(struct http_req *req, const char *name)
 static enum rc incoming_twiml(struct http_req *req)
 {
 	const char *sid = form(req, "CallSid"), *from = form(req, "From");
+	const char *caller = from[0] ? from : "unknown", *called = form_get(&req->form, "To");
+	struct calls_link chain[ROTATION_CHAIN_MAX];
 	struct calls_call call;
 	struct calls_leg leg;
 	struct person p;
+	size_t n = 0;
 	struct twiml *t = NULL;
 	int64_t now = clock_now();
 	bool created, nobody = false;
@@ -245,11 +266,20 @@ static enum rc incoming_twiml(struct http_req *req)
 	rc = db_begin(req->db);
 	if (rc != RC_OK)
 		return rc;
-	rc = calls_open(req->db, sid, from[0] ? from : "unknown", form_get(&req->form, "To"), now, &call, &created);
+	/* A new call: its chain, the call, the chain and leg 0 in four statements after the
+	 * rotation's reads. */
+	rc = chain_read(req->db, now, chain, &n);
+	if (rc == RC_OK)
+		rc = calls_start(req->db, sid, caller, called, now, chain, n, &call, &leg, &created);
 	if (rc != RC_OK)
 		goto out;
-	rc = calls_leg_get(req->db, call.id, 0, &leg);
-	if (rc == RC_NOT_FOUND) { /* new call (or a retry of one that found nobody) */
+	nobody = created && !n;
+	if (!created) /* it is there already: a retry of a call that found nobody, or the same call twice */
+		rc = calls_open(req->db, sid, caller, called, now, &call, &created);
+	if (rc != RC_OK)
+		goto out;
+	rc = created ? RC_OK : calls_leg_get(req->db, call.id, 0, &leg);
+	if (rc == RC_NOT_FOUND) { /* nobody was on call the first time: they may be now */
 		rc = chain_fix(req->db, call.id, call.created_at);
 		if (rc == RC_OK)
 			rc = chain_next(req->db, call.id, -1, &pos, &p);
