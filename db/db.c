@@ -374,6 +374,30 @@ void db_rollback(struct db *db)
 	release_writer(db);
 }
 
+static const char sql_read_begin[] = "BEGIN";
+static const char sql_read_end[] = "COMMIT";
+
+enum rc db_read_begin(struct db *db)
+{
+	struct db_stmt *st;
+
+	if (db->drv != &db_sqlite_driver)
+		return RC_OK;
+	st = db_prepare(db, sql_read_begin);
+	return st ? db_step_done(db, st, "db_read_begin") : RC_DB;
+}
+
+void db_read_end(struct db *db)
+{
+	struct db_stmt *st;
+
+	if (db->drv != &db_sqlite_driver || db->writing || !db->drv->in_transaction(db))
+		return;
+	st = db_prepare(db, sql_read_end);
+	if (!st || db_step_done(db, st, "db_read_end") != RC_OK)
+		db->drv->rollback(db);
+}
+
 bool db_in_transaction(struct db *db)
 {
 	return db->drv->in_transaction(db);

@@ -163,6 +163,15 @@ bool db_file_moved(struct db *db);
 enum rc db_begin(struct db *db);
 enum rc db_commit(struct db *db);
 void db_rollback(struct db *db);
+/*
+ * A read-only stretch of several reads on one snapshot, outside any write: SQLite takes its WAL
+ * read lock and checks its page cache (dropped whenever another connection committed) once
+ * instead of at each statement. No writer lock; end it before db_begin. db_read_end is safe to
+ * call when none is open (and leaves a write transaction alone). PostgreSQL: no-ops (each
+ * statement reads the latest commit anyway).
+ */
+enum rc db_read_begin(struct db *db);
+void db_read_end(struct db *db);
 /* Whether a transaction is open on db. */
 bool db_in_transaction(struct db *db);
 /* Savepoints inside a transaction, nested as deep as needed: db_release and db_rollback_to act on

@@ -263,12 +263,24 @@ static enum rc incoming_twiml(struct http_req *req)
 		goto answer;
 	if (rc != RC_NOT_FOUND)
 		return rc;
+	/* A new call. Who is on call and the chain are read before the write transaction, on one
+	 * snapshot, so the writer lock is held for the writes only: the call, its chain and leg 0. */
+	rc = db_read_begin(req->db);
+	if (rc == RC_OK)
+		rc = chain_read(req->db, now, chain, &n);
+	db_read_end(req->db);
+	if (rc != RC_OK)
+		return rc;
 	rc = db_begin(req->db);
 	if (rc != RC_OK)
 		return rc;
-	/* A new call: its chain, the call, the chain and leg 0 in four statements after the
-	 * rotation's reads. */
-	rc = chain_read(req->db, now, chain, &n);
+	/* The one thing a commit in between could have changed that matters: the first person
+	 * archived (or their number corrected) since; then the chain is read again. */
+	rc = n ? people_get(req->db, chain[0].person_id, &p) : RC_OK;
+	if (rc == RC_OK && n)
+		snprintf(chain[0].phone, sizeof chain[0].phone, "%s", p.phone);
+	else if (rc == RC_NOT_FOUND)
+		rc = chain_read(req->db, now, chain, &n);
 	if (rc == RC_OK)
 		rc = calls_start(req->db, sid, caller, called, now, chain, n, &call, &leg, &created);
 	if (rc != RC_OK)
