@@ -60,14 +60,24 @@ static enum rc lite_open(struct db *db, const char *path)
 	return RC_OK;
 }
 
+/* How long a RESTART checkpoint waits for the WAL's writer lock and its readers: it holds the
+ * WAL's writer lock meanwhile (another process's writers wait on it), so it gives way soon. */
+#define RESTART_WAIT_MS 50
+
 static void lite_checkpoint(struct db *db, bool restart)
 {
-	int frames = 0, done = 0;
-	int rc = sqlite3_wal_checkpoint_v2(db->h, NULL, restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
-	                                   &frames, &done);
+	int frames = 0, done = 0, rc;
 
-	if (rc == SQLITE_OK || (!restart && ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)))
-		return; /* a passive one gives way: a checkpoint already running, a read still open here */
+	if (restart)
+		sqlite3_busy_timeout(db->h, RESTART_WAIT_MS);
+	rc = sqlite3_wal_checkpoint_v2(db->h, NULL, restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
+	                               &frames, &done);
+	if (restart)
+		sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
+	/* It gives way to a checkpoint already running, to a read still open on this connection
+	 * and, for RESTART, to readers that stayed: the next fold tries again. */
+	if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return;
 	log_warn("db: WAL checkpoint (%s, %d of %d pages): %s", restart ? "restart" : "passive", done, frames,
 	         sqlite3_errmsg(db->h));
 }
