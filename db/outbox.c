@@ -476,14 +476,26 @@ static int bind_opt_int(struct db_stmt *st, int col, int v, int absent)
 
 enum rc outbox_mark_sending(struct db *db, int64_t id, const char *from, int64_t now_ms, int64_t lookup_at_ms)
 {
+	return outbox_claim(db, id, from, now_ms, lookup_at_ms, NULL, 0);
+}
+
+enum rc outbox_claim(struct db *db, int64_t id, const char *from, int64_t now_ms, int64_t lookup_at_ms,
+                     const char *encoding, int segments)
+{
+	/* One UPDATE: the row's b-tree entry and its indexes are rewritten once per claim. A cost
+	 * already there is kept (SET reads the row as it was: encoding is still the old one). */
 	static const char sql[] = "UPDATE outbox SET status = 'sending', tries = tries + 1, from_number = ?2, "
 	                          "attempt_at_ms = ?3, next_at_ms = ?4, updated_at = ?3 / 1000, claimed_by = ?5, "
-	                          "lease_until_ms = ?6 WHERE id = ?1 AND status IN ('pending', 'retry')";
+	                          "lease_until_ms = ?6, "
+	                          "segments = CASE WHEN encoding IS NULL AND ?7 IS NOT NULL THEN ?8 ELSE segments END, "
+	                          "encoding = coalesce(encoding, ?7) WHERE id = ?1 AND status IN ('pending', 'retry')";
 	struct db_stmt *st = db_prepare(db, sql);
 
 	if (!st || db_bind_int64(st, 1, id) || db_bind_text(st, 2, from, -1, DB_STATIC) ||
 	    db_bind_int64(st, 3, now_ms) || db_bind_int64(st, 4, lookup_at_ms) ||
-	    db_bind_text(st, 5, instance_id(), -1, DB_STATIC) || db_bind_int64(st, 6, now_ms + OUTBOX_LEASE_MS)) {
+	    db_bind_text(st, 5, instance_id(), -1, DB_STATIC) || db_bind_int64(st, 6, now_ms + OUTBOX_LEASE_MS) ||
+	    (encoding ? db_bind_text(st, 7, encoding, -1, DB_STATIC) : db_bind_null(st, 7)) ||
+	    db_bind_int(st, 8, segments)) {
 		if (st)
 			db_reset(st);
 		return RC_DB;
@@ -774,6 +786,25 @@ enum rc outbox_early_add(struct db *db, const struct outbox_early *e, int64_t no
 		return RC_DB;
 	}
 	return write_one(db, st, "outbox_early_add", 0);
+}
+
+enum rc outbox_early_any(struct db *db, const char *sid, bool *any)
+{
+	static const char sql[] = "SELECT 1 FROM outbox_early_status WHERE sid = ?1 LIMIT 1";
+	struct db_stmt *st = db_prepare(db, sql);
+	int s;
+
+	*any = false;
+	if (!st || db_bind_text(st, 1, sid, -1, DB_STATIC))
+		return db_bind_failed(db, st, "outbox_early_any");
+	s = db_step(st);
+	*any = s == DB_ROW;
+	db_reset(st);
+	if (s != DB_ROW && s != DB_DONE) {
+		log_err("outbox_early_any: %s", db_errmsg(db));
+		return RC_DB;
+	}
+	return RC_OK;
 }
 
 enum rc outbox_early_take(struct db *db, const char *sid, enum rc (*fn)(void *ctx, const struct outbox_early *e),

@@ -157,6 +157,10 @@ enum rc outbox_stale_calls(struct db *db, int64_t updated_before, size_t max, st
  * RC_CONFLICT when the row is no longer pending/retry. Commit before making the request.
  */
 enum rc outbox_mark_sending(struct db *db, int64_t id, const char *from, int64_t now_ms, int64_t lookup_at_ms);
+/* outbox_mark_sending() that also records an SMS's cost (encoding, segments) when the row has
+ * none yet (encoding NULL: nothing to record), in the same single UPDATE. */
+enum rc outbox_claim(struct db *db, int64_t id, const char *from, int64_t now_ms, int64_t lookup_at_ms,
+                     const char *encoding, int segments);
 
 /* Records the SMS encoding and parts of row id when it has none yet (rows not queued by outbox_enqueue). */
 enum rc outbox_set_cost(struct db *db, int64_t id, const char *encoding, int segments);
@@ -309,6 +313,8 @@ struct outbox_early {
 /* Keeps e until its SID is recorded; a no-op past OUTBOX_EARLY_MAX rows (logged). */
 enum rc outbox_early_add(struct db *db, const struct outbox_early *e, int64_t now_ms);
 /* Removes the early callbacks of sid and hands each to fn in arrival order. */
+/* Whether status callbacks for sid wait in outbox_early_status (outbox_early_take would take some). */
+enum rc outbox_early_any(struct db *db, const char *sid, bool *any);
 enum rc outbox_early_take(struct db *db, const char *sid, enum rc (*fn)(void *ctx, const struct outbox_early *e),
                           void *ctx);
 /* Deletes early callbacks received before before_ms. */

@@ -613,6 +613,90 @@ static void test_cancel_pages_of_a_closed_alert(void **state)
 	outbox_row_release(&r);
 }
 
+/* ---- what a text costs the database (issue 18) ---- */
+
+/* Pages connection t wrote since the last call (and resets the counter). */
+static int pages_written(struct db *t)
+{
+	int cur = 0, hi = 0;
+
+	assert_int_equal(sqlite3_db_status(t->h, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 1), SQLITE_OK);
+	return cur;
+}
+
+#define CLAIM_QUEUED 20000
+#define CLAIM_BATCH  16
+
+/*
+ * The oldest 16 of 20,000 waiting support-line texts (not pages), each to its own phone,
+ * claimed in one transaction as a fill round does: a claim is one UPDATE, and it leaves alone
+ * the per-destination index, which only the limits on pages read. Before migration 0360 every
+ * claim also moved its row's entry there, on a page of its own for each phone. Counted with
+ * SQLITE_DBSTATUS_CACHE_WRITE, so the figure does not depend on the machine.
+ */
+static void test_claim_pages(void **state)
+{
+	char file[64], key[64], to[32];
+	struct db *t = testdb_open("claim", file);
+	struct outbox_msg m;
+	struct outbox_row r;
+	int64_t ids[CLAIM_BATCH];
+	int pages;
+	long i;
+
+	(void)state;
+	assert_int_equal(db_begin(t), RC_OK);
+	for (i = 0; i < CLAIM_QUEUED; i++) {
+		snprintf(key, sizeof key, "claim:%ld", i);
+		snprintf(to, sizeof to, "+55119%08ld", i * 7919 % CLAIM_QUEUED); /* neighbours far apart */
+		memset(&m, 0, sizeof m);
+		m.kind = OUTBOX_SMS;
+		m.class_ = "support";
+		m.priority = OUTBOX_PRIO_SUPPORT;
+		m.to = to;
+		m.body = "Mensagem de teste";
+		m.idem_key = key;
+		assert_int_equal(outbox_enqueue(t, &m, i < CLAIM_BATCH ? &ids[i] : NULL), RC_OK);
+	}
+	assert_int_equal(db_commit(t), RC_OK);
+	pages_written(t);
+	assert_int_equal(db_begin(t), RC_OK);
+	for (i = 0; i < CLAIM_BATCH; i++)
+		assert_int_equal(outbox_claim(t, ids[i], "+5511999990000", 1000 + i, 100000, NULL, 0), RC_OK);
+	assert_int_equal(db_commit(t), RC_OK);
+	pages = pages_written(t);
+	print_message("%d support texts to %d phones among %d waiting: claims wrote %d pages\n", CLAIM_BATCH,
+	              CLAIM_BATCH, CLAIM_QUEUED, pages);
+	if (pages > 20)
+		fail_msg("%d claims wrote %d pages (at most 20)", CLAIM_BATCH, pages);
+	/* the claim records an SMS's cost when the row has none, and keeps one it has */
+	assert_int_equal(outbox_get(t, ids[0], &r), RC_OK);
+	assert_string_equal(r.status, "sending");
+	assert_string_equal(r.encoding, "GSM-7");
+	assert_int_equal(r.segments, 1);
+	outbox_row_release(&r);
+	assert_int_equal(db_exec(t, "UPDATE outbox SET status = 'pending', encoding = NULL, segments = NULL "
+	                            "WHERE id IN (SELECT id FROM outbox WHERE status = 'sending' LIMIT 2)"),
+	                 RC_OK);
+	assert_int_equal(outbox_claim(t, ids[0], "+5511999990000", 2000, 100000, "UCS-2", 3), RC_OK);
+	assert_int_equal(outbox_claim(t, ids[1], "+5511999990000", 2000, 100000, NULL, 0), RC_OK);
+	assert_int_equal(outbox_claim(t, ids[2], "+5511999990000", 2000, 100000, "UCS-2", 3), RC_CONFLICT);
+	assert_int_equal(outbox_get(t, ids[0], &r), RC_OK);
+	assert_string_equal(r.encoding, "UCS-2");
+	assert_int_equal(r.segments, 3);
+	assert_int_equal(r.tries, 2);
+	outbox_row_release(&r);
+	assert_int_equal(outbox_get(t, ids[1], &r), RC_OK);
+	assert_string_equal(r.status, "sending");
+	assert_string_equal(r.encoding, "");
+	assert_int_equal(r.segments, 0);
+	outbox_row_release(&r);
+	assert_int_equal(outbox_get(t, ids[2], &r), RC_OK);
+	assert_string_equal(r.encoding, "GSM-7"); /* claimed already: nothing changed */
+	outbox_row_release(&r);
+	testdb_close(t, file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
@@ -635,6 +719,7 @@ int main(void)
 	        cmocka_unit_test(test_retry_dead_letter_and_destination_count),
 	        cmocka_unit_test(test_due_strict_order),
 	        cmocka_unit_test(test_cancel_pages_of_a_closed_alert),
+	        cmocka_unit_test(test_claim_pages),
 	};
 	int failed = cmocka_run_group_tests_name("sender", pure, NULL, NULL);
 
