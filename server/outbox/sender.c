@@ -59,6 +59,7 @@ struct sender {
 	bool error_noted;         /* …unless an error was noted since */
 	int64_t next_auth_log_ms; /* the credentials error is logged once a minute */
 	struct mailer *mailer;    /* e-mails (kind 'email') go on a thread of their own: mailer.h */
+	size_t answers_open;      /* answers recorded in the open transaction, not committed yet */
 };
 
 /* ---- pure parts ---- */
@@ -292,6 +293,13 @@ static const char *code_label(int code, bool network)
 	return "code=\"other\"";
 }
 
+/* Whether note_result() has something to write: a success is noted once a second at most
+ * while all is well, at once after an error; every error is. */
+static bool note_due(const struct sender *s, const struct twilio_result *res)
+{
+	return res->outcome != TWILIO_OK || s->error_noted || clock_now_ms() >= s->next_ok_note_ms;
+}
+
 /* Counts and notes (in the caller's transaction) one answer to a create or hang-up request. */
 static enum rc note_result(struct sender *s, const struct twilio_result *res)
 {
@@ -300,8 +308,7 @@ static enum rc note_result(struct sender *s, const struct twilio_result *res)
 	const char *kind;
 
 	if (res->outcome == TWILIO_OK) {
-		/* One write a second at most while all is well; at once after an error. */
-		if (!s->error_noted && now < s->next_ok_note_ms)
+		if (!note_due(s, res))
 			return RC_OK;
 		s->error_noted = false;
 		s->next_ok_note_ms = now + 1000;
@@ -360,6 +367,22 @@ static enum rc mark_refused(struct sender *s, const struct slot *sl, const struc
 	return rc == RC_NOT_FOUND ? RC_OK : rc;
 }
 
+/*
+ * Whether recording a text Twilio accepted is its one UPDATE (outbox_mark_sent) inside the open
+ * batch: no status of Twilio's answer to apply after 'sent', no early callback waiting for its
+ * SID; else record_sid() in a savepoint. A call always takes record_sid() (its page re-check).
+ */
+static bool simple_answer(struct sender *s, enum outbox_kind kind, const struct twilio_result *res)
+{
+	bool early = true;
+
+	if (kind == OUTBOX_CALL || !db_in_transaction(s->db))
+		return false;
+	if (res->status[0] && status_moves_forward(false, "sent", -1, res->status, -1))
+		return false;
+	return outbox_early_any(s->db, res->sid, &early) == RC_OK && !early;
+}
+
 static void record(struct sender *s, struct slot *sl, const struct twilio_result *res)
 {
 	int64_t now = clock_now_ms(), person = 0;
@@ -376,7 +399,12 @@ static void record(struct sender *s, struct slot *sl, const struct twilio_result
 		page = false;
 	switch (res->outcome) {
 	case TWILIO_OK:
-		IN_TXN(s->db, record_sid(s, sl->id, sl->kind, res->sid, res->status));
+		if (simple_answer(s, sl->kind, res))
+			/* one statement, atomic by itself: no savepoint, whose sub-journal would copy
+			 * every page of the batch this answer touches again */
+			rc = outbox_mark_sent(s->db, sl->id, res->sid, "sent", clock_now_ms());
+		else
+			IN_TXN(s->db, record_sid(s, sl->id, sl->kind, res->sid, res->status));
 		if (rc == RC_OK) {
 			count_sent(s, sl->kind, sl->encoding, sl->segments);
 			log_debug("outbox %lld: %s accepted as %s", (long long)sl->id, LOG_PHONE(sl->to), res->sid);
@@ -424,15 +452,37 @@ static void record(struct sender *s, struct slot *sl, const struct twilio_result
 	if (rc != RC_OK)
 		log_err("outbox %lld: could not record Twilio's answer (%s); it will be looked up", (long long)sl->id,
 		        rc_str(rc));
-	IN_TXN(s->db, note_result(s, res));
+	if (note_due(s, res))
+		IN_TXN(s->db, note_result(s, res));
+}
+
+/*
+ * Commits the answers collect() left open (with whatever was written after them in the same
+ * transaction: the next fill round's claims). Should the commit fail, the answered rows stay
+ * 'sending' and are looked up at Twilio after their deadline, as after a crash.
+ */
+static enum rc commit_answers(struct sender *s)
+{
+	size_t n = s->answers_open;
+
+	s->answers_open = 0;
+	if (!db_in_transaction(s->db))
+		return RC_OK;
+	if (db_commit(s->db) == RC_OK)
+		return RC_OK;
+	db_rollback(s->db);
+	if (n)
+		log_err("outbox: %zu answers from Twilio could not be recorded; those rows will be looked up", n);
+	return RC_DB;
 }
 
 /*
  * Records every finished request, all in one transaction (each answer in a savepoint of it):
- * one commit for a batch of answers instead of one or two per answer. Should the commit fail,
- * the rows stay 'sending' and are looked up at Twilio after their deadline, as after a crash.
+ * one commit for a batch of answers instead of one or two per answer. With keep_open the
+ * transaction is left open (s->answers_open): the fill round that follows claims its rows in
+ * it and commits both at once, before any of its requests starts (fill, commit_answers).
  */
-static void collect(struct sender *s)
+static void collect(struct sender *s, bool keep_open)
 {
 	struct twilio_result res[TWILIO_MAX_PARALLEL];
 	void *user[TWILIO_MAX_PARALLEL];
@@ -443,16 +493,18 @@ static void collect(struct sender *s)
 		n++;
 	if (!n)
 		return;
-	batch = n > 1 && db_begin(s->db) == RC_OK; /* else each answer in its own transaction */
+	/* else each answer in its own transaction */
+	batch = (n > 1 || keep_open) && db_begin(s->db) == RC_OK;
 	for (i = 0; i < n; i++) {
 		struct slot *sl = user[i];
 
 		record(s, sl, &res[i]);
 		sl->used = false;
 	}
-	if (batch && db_commit(s->db) != RC_OK) {
-		db_rollback(s->db);
-		log_err("outbox: %zu answers from Twilio could not be recorded; those rows will be looked up", n);
+	if (batch) {
+		s->answers_open = n;
+		if (!keep_open)
+			commit_answers(s);
 	}
 }
 
@@ -551,7 +603,8 @@ static enum rc claim(struct sender *s, struct outbox_row *r, const char *from, i
 	enum rc rc;
 
 	*go = false;
-	rc = outbox_page_is_live(s->db, r->id, &page, &live);
+	/* Only a page (class 'alert', which a row keeps for life) can be unwanted by now. */
+	rc = strcmp(r->class_, "alert") ? RC_OK : outbox_page_is_live(s->db, r->id, &page, &live);
 	if (rc != RC_OK)
 		return rc;
 	if (page && !live)
@@ -576,11 +629,9 @@ static enum rc claim(struct sender *s, struct outbox_row *r, const char *from, i
 	if (r->kind == OUTBOX_SMS && !r->encoding[0] && r->body && sms_cost_of(r->body, &cost) == RC_OK) {
 		snprintf(r->encoding, sizeof r->encoding, "%s", sms_cost_encoding_name(cost.encoding));
 		r->segments = cost.segments;
-		rc = outbox_set_cost(s->db, r->id, r->encoding, r->segments);
-		if (rc != RC_OK)
-			return rc;
+		return outbox_claim(s->db, r->id, from, now, now + SENDER_LOOKUP_DELAY_MS, r->encoding, r->segments);
 	}
-	return outbox_mark_sending(s->db, r->id, from, now, now + SENDER_LOOKUP_DELAY_MS);
+	return outbox_claim(s->db, r->id, from, now, now + SENDER_LOOKUP_DELAY_MS, NULL, 0);
 }
 
 /*
@@ -603,7 +654,13 @@ static struct slot *claim_row(struct sender *s, struct outbox_row *r, int64_t no
 		log_warn("outbox %lld: WhatsApp message failed: TWILIO_WHATSAPP_FROM is not set", (long long)r->id);
 		return NULL;
 	}
-	IN_TXN(s->db, claim(s, r, from, now, &go));
+	if (strcmp(r->class_, "alert") && db_in_transaction(s->db))
+		/* Not a page: its claim writes one statement (the claim, or the cancel of a text to
+		 * someone who opted out), atomic by itself. A savepoint would make SQLite copy every
+		 * page it touches that the round changed already into its sub-journal. */
+		rc = claim(s, r, from, now, &go);
+	else
+		IN_TXN(s->db, claim(s, r, from, now, &go));
 	if (rc != RC_OK || !go)
 		return NULL; /* taken or changed meanwhile, the database is busy (next tick), or not wanted */
 	memset(sl, 0, sizeof *sl);
@@ -772,7 +829,8 @@ static enum rc fill(struct sender *s, int64_t now, bool *more)
 	*more = false;
 	for (round = 0; round < FILL_ROUNDS; round++) {
 		size_t n = 0, i, free_n = TWILIO_MAX_PARALLEL - twilio_in_flight(s->tw);
-		bool deferred = false, locks = outbox_due_locks(s->db), txn;
+		/* answers collected just before (collect) are still open: the claims join them */
+		bool deferred = false, locks = outbox_due_locks(s->db), open = db_in_transaction(s->db), txn;
 		int k;
 
 		if (!free_n)
@@ -787,7 +845,8 @@ static enum rc fill(struct sender *s, int64_t now, bool *more)
 			rc = outbox_any_due(s->db, now, &any);
 			if (rc != RC_OK || !any)
 				break;
-			rc = db_begin(s->db);
+			if (!open)
+				rc = db_begin(s->db);
 		}
 		for (k = 0; k < N_CHANNELS && rc == RC_OK; k++) {
 			size_t got = 0;
@@ -800,9 +859,9 @@ static enum rc fill(struct sender *s, int64_t now, bool *more)
 		qsort(rows, n, sizeof rows[0], by_priority);
 		/* Every claim of this round in one transaction (each in a savepoint): the rows are
 		 * 'sending' on disk, committed once, before any of their requests starts. */
-		if (!locks && n && rc == RC_OK)
+		if (!locks && !open && n && rc == RC_OK)
 			rc = db_begin(s->db);
-		txn = locks || n;
+		txn = open || locks || n;
 		for (i = 0; i < n && rc == RC_OK; i++) {
 			struct outbox_row *r = &rows[i];
 			struct sender_bucket *b = &s->bucket[r->kind];
@@ -830,9 +889,19 @@ static enum rc fill(struct sender *s, int64_t now, bool *more)
 					sender_bucket_take(b, rate);
 			}
 		}
-		if (txn && rc == RC_OK)
+		if (open) {
+			/* claims and answers commit together; a failure undoes both (commit_answers) */
+			if (rc != RC_OK) {
+				db_rollback(s->db);
+				log_err("outbox: %zu answers from Twilio could not be recorded; those rows will be "
+				        "looked up",
+				        s->answers_open);
+				s->answers_open = 0;
+			} else
+				rc = commit_answers(s);
+		} else if (txn && rc == RC_OK)
 			rc = db_commit(s->db);
-		if (txn && rc != RC_OK)
+		if (!open && txn && rc != RC_OK)
 			db_rollback(s->db);
 		for (i = 0; i < n; i++) {
 			if (!claimed[i])
@@ -846,6 +915,12 @@ static enum rc fill(struct sender *s, int64_t now, bool *more)
 		outbox_rows_release(rows, n);
 		if (!deferred)
 			break;
+	}
+	if (db_in_transaction(s->db)) { /* answers left open by a round that claimed nothing */
+		enum rc crc = commit_answers(s);
+
+		if (rc == RC_OK)
+			rc = crc;
 	}
 	return rc;
 }
@@ -1237,7 +1312,9 @@ enum rc sender_run(struct app *app, struct db *db, void *state, int64_t now_ms)
 		int64_t spent_ms;
 
 		if (rc == RC_OK)
-			rc = fill(s, clock_now_ms(), &more);
+			rc = fill(s, clock_now_ms(), &more); /* commits the answers collected below */
+		else
+			commit_answers(s);
 		if (!twilio_in_flight(s->tw))
 			break;
 		spent_ms = (clock_mono_us() - t0) / 1000;
@@ -1246,7 +1323,7 @@ enum rc sender_run(struct app *app, struct db *db, void *state, int64_t now_ms)
 		if (spent_ms >= SENDER_BUDGET_MS || app->stopping || app_wake_is_pending(app))
 			break;
 		twilio_run(s->tw, (int)(SENDER_BUDGET_MS - spent_ms < 50 ? SENDER_BUDGET_MS - spent_ms : 50));
-		collect(s);
+		collect(s, true);
 	}
 	if (more || twilio_in_flight(s->tw))
 		app_wake_engine(app); /* work left: come back without the tick's pause */
@@ -1263,7 +1340,7 @@ void sender_stop(void *state)
 	/* Answers already on their way are recorded; the rest is looked up at the next start. */
 	while (s->tw && twilio_in_flight(s->tw) && clock_mono_us() - t0 < 3000000) {
 		twilio_run(s->tw, 50);
-		collect(s);
+		collect(s, false);
 	}
 	twilio_free(s->tw);
 	mailer_stop(s->mailer);
