@@ -126,10 +126,9 @@ static void common_options(struct twilio *t, CURL *e, struct buf *resp, int *ret
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)TWILIO_CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)TWILIO_TIMEOUT_MS);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-	curl_easy_setopt(e, CURLOPT_USERNAME, t->account_sid);
-	curl_easy_setopt(e, CURLOPT_PASSWORD, t->auth_token);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "plantao/" PLANTAO_VERSION);
+	/* Basic credentials and User-Agent are lines of t->headers, encoded once (auth_header):
+	 * libcurl would format and encode them again for every request. No redirect is followed,
+	 * so they only ever go to TWILIO_API_BASE. */
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, resp);
@@ -138,11 +137,75 @@ static void common_options(struct twilio *t, CURL *e, struct buf *resp, int *ret
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
 }
 
+/* "Authorization: Basic base64(sid:token)" (a new string, free()), or NULL when out of memory. */
+static char *auth_header(const char *account_sid, const char *auth_token)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char prefix[] = "Authorization: Basic ";
+	size_t a = strlen(account_sid), b = strlen(auth_token), n = a + 1 + b, i, o;
+	unsigned char *in = malloc(n + 1);
+	char *out = malloc(sizeof prefix + (n + 2) / 3 * 4);
+
+	if (!in || !out) {
+		free(in);
+		free(out);
+		return NULL;
+	}
+	memcpy(in, account_sid, a);
+	in[a] = ':';
+	memcpy(in + a + 1, auth_token, b);
+	memcpy(out, prefix, sizeof prefix - 1);
+	o = sizeof prefix - 1;
+	for (i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
+		             (i + 2 < n ? (unsigned)in[i + 2] : 0);
+
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? b64[v & 63] : '=';
+	}
+	out[o] = '\0';
+	free(in);
+	return out;
+}
+
+/* Appends line to *list; false (and *list freed, NULL) when out of memory. */
+static bool add_header(struct curl_slist **list, const char *line)
+{
+	struct curl_slist *h = line ? curl_slist_append(*list, line) : NULL;
+
+	if (!h) {
+		curl_slist_free_all(*list);
+		*list = NULL;
+		return false;
+	}
+	*list = h;
+	return true;
+}
+
+/*
+ * Sets up a create handle once for its lifetime: every option but the URL and the form's
+ * length, which twilio_submit() sets per request (libcurl keeps options between transfers, and
+ * keeps the connection in the multi handle's pool).
+ */
+static void create_options(struct twilio *t, struct xfer *x)
+{
+	common_options(t, x->easy, &x->resp, &x->retry_after_s, x->errbuf);
+	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long)TWILIO_CREATE_TIMEOUT_MS);
+	curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
+	curl_easy_setopt(x->easy, CURLOPT_READFUNCTION, on_read);
+	curl_easy_setopt(x->easy, CURLOPT_READDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_SEEKFUNCTION, on_seek);
+	curl_easy_setopt(x->easy, CURLOPT_SEEKDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+}
+
 enum rc twilio_new(const char *api_base, const char *account_sid, const char *auth_token, const char *public_url,
                    struct twilio **out)
 {
 	struct twilio *t = calloc(1, sizeof *t);
-	char *esc = NULL;
+	char *esc = NULL, *auth;
 	size_t i;
 
 	*out = NULL;
@@ -160,17 +223,14 @@ enum rc twilio_new(const char *api_base, const char *account_sid, const char *au
 	t->multi = curl_multi_init();
 	t->share = curl_share_init();
 	t->sync = curl_easy_init();
-	t->headers = curl_slist_append(NULL, "Accept: application/json");
-	if (t->headers) {
-		/* no "Expect: 100-continue" round trip before small bodies */
-		struct curl_slist *h = curl_slist_append(t->headers, "Expect:");
-
-		if (h)
-			t->headers = h;
-		else {
-			curl_slist_free_all(t->headers);
-			t->headers = NULL;
-		}
+	auth = auth_header(account_sid, auth_token);
+	/* no "Expect: 100-continue" round trip before small bodies */
+	if (add_header(&t->headers, "Accept: application/json") && add_header(&t->headers, "Expect:") &&
+	    add_header(&t->headers, "User-Agent: plantao/" PLANTAO_VERSION))
+		add_header(&t->headers, auth);
+	if (auth) { /* the list holds its own copy */
+		memset(auth, 0, strlen(auth));
+		free(auth);
 	}
 	if (!t->messages_url || !t->calls_url || !t->multi || !t->share || !t->sync || !t->headers)
 		goto fail;
@@ -182,6 +242,7 @@ enum rc twilio_new(const char *api_base, const char *account_sid, const char *au
 		if (!t->x[i].easy)
 			goto fail;
 		buf_init(&t->x[i].resp, TWILIO_MAX_RESPONSE);
+		create_options(t, &t->x[i]);
 	}
 	curl_free(esc);
 	*out = t;
@@ -226,16 +287,38 @@ void twilio_free(struct twilio *t)
 
 /* ---- forms ---- */
 
+/* Appends "&name=value" (no "&" first), value percent-encoded as curl_easy_escape() does: every
+ * byte but ASCII letters, digits and "-._~". Written straight into b: a text is formed for
+ * every request, on the engine thread. */
 static enum rc add_param(struct buf *b, const char *name, const char *value)
 {
-	char *esc = curl_easy_escape(NULL, value, 0);
-	enum rc rc;
+	static const char hex[] = "0123456789ABCDEF";
+	char chunk[256];
+	size_t n = 0;
+	enum rc rc = RC_OK;
 
-	if (!esc)
-		return RC_INTERNAL;
-	rc = buf_printf(b, "%s%s=%s", b->len ? "&" : "", name, esc);
-	curl_free(esc);
-	return rc;
+	if (b->len)
+		chunk[n++] = '&';
+	for (; *name && n < sizeof chunk - 1; name++)
+		chunk[n++] = *name;
+	chunk[n++] = '=';
+	for (; *value && rc == RC_OK; value++) {
+		unsigned char c = (unsigned char)*value;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+		    c == '.' || c == '_' || c == '~')
+			chunk[n++] = (char)c;
+		else {
+			chunk[n++] = '%';
+			chunk[n++] = hex[c >> 4];
+			chunk[n++] = hex[c & 15];
+		}
+		if (n > sizeof chunk - 4) {
+			rc = buf_append(b, chunk, n);
+			n = 0;
+		}
+	}
+	return rc == RC_OK ? buf_append(b, chunk, n) : rc;
 }
 
 enum rc twilio_form(const struct twilio *t, const struct twilio_send *m, char **out)
@@ -416,20 +499,13 @@ enum rc twilio_submit(struct twilio *t, const struct twilio_send *m, void *user)
 	x->code = CURLE_OK;
 	x->retry_after_s = -1;
 	x->errbuf[0] = '\0';
-	buf_release(&x->resp);
-	buf_init(&x->resp, TWILIO_MAX_RESPONSE);
+	x->resp.len = 0; /* the buffer is kept for the next answer */
+	if (x->resp.data)
+		x->resp.data[0] = '\0';
 
-	curl_easy_reset(x->easy);
-	common_options(t, x->easy, &x->resp, &x->retry_after_s, x->errbuf);
+	/* the rest was set once (create_options) */
 	curl_easy_setopt(x->easy, CURLOPT_URL, m->call ? t->calls_url : t->messages_url);
-	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long)TWILIO_CREATE_TIMEOUT_MS);
-	curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
 	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->form_len);
-	curl_easy_setopt(x->easy, CURLOPT_READFUNCTION, on_read);
-	curl_easy_setopt(x->easy, CURLOPT_READDATA, x);
-	curl_easy_setopt(x->easy, CURLOPT_SEEKFUNCTION, on_seek);
-	curl_easy_setopt(x->easy, CURLOPT_SEEKDATA, x);
-	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
 	if (curl_multi_add_handle(t->multi, x->easy) != CURLM_OK) {
 		log_err("twilio: could not start a request");
 		return RC_INTERNAL;

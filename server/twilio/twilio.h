@@ -38,7 +38,7 @@
  */
 #define TWILIO_CREATE_TIMEOUT_MS 10000
 #define TWILIO_MAX_RESPONSE      (1024 * 1024) /* bytes of one answer (a list page of 50 is ~100 KiB) */
-#define TWILIO_MAX_PARALLEL      16            /* create requests in flight at once */
+#define TWILIO_MAX_PARALLEL      32            /* create requests in flight at once */
 #define TWILIO_FIELD_MAX         64
 
 struct twilio;
