@@ -724,6 +724,24 @@ static enum rc new_file_incremental(struct db *db)
 	return db_exec(db, "VACUUM");
 }
 
+/* Whether an embedded migration is not recorded in db yet. */
+static enum rc pending(struct db *db, int latest, bool *any)
+{
+	enum rc rc = RC_OK;
+	int v;
+
+	*any = false;
+	for (v = 1; rc == RC_OK && !*any && v <= latest; v++) {
+		bool have;
+
+		if (!migration_file(db->drv->migrations, v))
+			continue;
+		rc = recorded(db, v, &have);
+		*any = rc == RC_OK && !have;
+	}
+	return rc;
+}
+
 /* On a new SQLite file (nothing but schema_migrations: checked inside the write lock, another
  * process may have migrated meanwhile) runs migrations/snapshot.sql, the database the migrations
  * it records give, as one script (tools/schema_snapshot.py), and marks those in done. */
@@ -786,7 +804,7 @@ enum rc db_migrate(struct db *db, int *applied)
 	const char *dir = db->drv->migrations;
 	int current, latest = latest_in(dir), v, n = 0;
 	unsigned char *done = calloc((size_t)latest + 1, 1); /* done[v]: applied by this call */
-	bool in_tx = false;
+	bool in_tx = false, any;
 	enum rc rc, unlock;
 
 	if (applied)
@@ -816,8 +834,12 @@ enum rc db_migrate(struct db *db, int *applied)
 	/* Every migration not recorded yet, strictly by number: also one numbered below the
 	 * database's highest (a branch merged after a later migration shipped). All of them in one
 	 * transaction: a new database is one commit, not one per file, and an upgrade that fails
-	 * halfway leaves the database as it was. The check runs inside the write lock: another
-	 * process may have migrated meanwhile. */
+	 * halfway leaves the database as it was. The check runs again inside the write lock:
+	 * another process may have migrated meanwhile. Nothing pending (every start but the first
+	 * after an upgrade): no write lock is taken. */
+	rc = pending(db, latest, &any);
+	if (rc != RC_OK || !any)
+		goto out;
 	rc = db_begin(db);
 	if (rc != RC_OK)
 		goto out;

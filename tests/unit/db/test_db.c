@@ -283,6 +283,28 @@ static void snapshot_gives_the_migrated_database(void **state)
 	unlink(sql);
 }
 
+/* A start with nothing to migrate takes no write lock: it does not wait for a writer (here one
+ * holding a transaction; the bound turns a wait into RC_BUSY). */
+static void up_to_date_takes_no_write_lock(void **state)
+{
+	struct db *holder, *starting;
+	int applied = -1;
+	enum rc rc;
+
+	(void)state;
+	assert_int_equal(db_open(path, &holder), RC_OK);
+	assert_int_equal(db_migrate(holder, NULL), RC_OK);
+	assert_int_equal(db_open(path, &starting), RC_OK);
+	db_set_writer_wait(starting, 300);
+	assert_int_equal(db_begin(holder), RC_OK);
+	rc = db_migrate(starting, &applied);
+	assert_int_equal(db_commit(holder), RC_OK); /* first: the writer lock stays with no test */
+	assert_int_equal(rc, RC_OK);
+	assert_int_equal(applied, 0);
+	db_close(starting);
+	db_close(holder);
+}
+
 /* A new file starts in incremental auto-vacuum, so retention never VACUUMs it to switch it
  * (a whole-file rewrite holding the writer just after start-up); one with tables is left as is. */
 static void new_file_incremental_vacuum(void **state)
@@ -560,6 +582,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(newer_database_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(failed_migration_leaves_nothing, setup, teardown),
 	        cmocka_unit_test_setup_teardown(failed_later_migration_applies_none, setup, teardown),
+	        cmocka_unit_test_setup_teardown(up_to_date_takes_no_write_lock, setup, teardown),
 	        cmocka_unit_test_setup_teardown(new_file_incremental_vacuum, setup, teardown),
 	        cmocka_unit_test_setup_teardown(snapshot_gives_the_migrated_database, setup, teardown),
 	        cmocka_unit_test_setup_teardown(statement_cache, setup, teardown),
