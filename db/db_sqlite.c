@@ -5,6 +5,7 @@
  * BEGIN IMMEDIATE / COMMIT / ROLLBACK as cached prepared statements. Every call is a thin
  * wrapper: the statement API's numbers are SQLite's own.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,8 +40,19 @@ static int wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
 	return SQLITE_OK;
 }
 
+/* Before SQLite's first use in the process: no memory statistics (plantao reads none), which
+ * SQLite otherwise keeps under one process-wide mutex taken on every allocation of every
+ * connection. Fails harmlessly (SQLITE_MISUSE) if SQLite was already initialized. */
+static void lite_config(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static enum rc lite_open(struct db *db, const char *path)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, lite_config);
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
 		log_err("db_open %s: %s", path, db->h ? sqlite3_errmsg(db->h) : "out of memory");
