@@ -16,8 +16,9 @@ Figures (all at plantao's default configuration unless said):
             written) and 4 worker threads.
   start-up  from exec to the first 200 of /healthz?live; idle RSS after that.
   outbox    N SMS rows committed at once (pacing off: PLANTAO_SMS_RATE=0) into a running
-            plantao wired to tests/bench/fake_twilio.c; sends per second from the commit to
-            the fake receiving the last one, for N = 2,000, 20,000 and 100,000.
+            plantao wired to tests/bench/fake_twilio.c; sends per second from the fake's first
+            request to its last, for N = 2,000, 20,000 and 100,000 (the wait for the engine's
+            next tick to find rows another process wrote is printed apart).
   alerts    8,000 critical alerts POSTed by 8 client processes (keep-alive) to a team of one, limits per
             phone and sender raised (one phone paged 8,000 times) and Twilio the C fake:
             all must be accepted (202), and each alert's first page (the text or call that
@@ -316,7 +317,12 @@ def outbox(build, tool_build, n):
             # too slow to finish in time: the rate so far (a ceiling of what it would have been)
             print("bench: outbox %d: only %d sent in %.0f s" % (n, st["messages"], time.time() - t0), file=sys.stderr)
             return st["messages"] / max(1e-3, time.time() - t0)
-        return n / max(1e-3, st["last_ms"] / 1000.0 - t0)
+        # sends/s from the first request the fake received to the last: the rows were written by
+        # another process, which the engine finds at its next tick (ENGINE_TICK_MS; plantao's own
+        # enqueues wake it at once), and that wait is the run's start-up, not its rate
+        print("bench: outbox %d: first send %.0f ms after the rows were committed" % (
+            n, st["first_ms"] - t0 * 1000.0), file=sys.stderr)
+        return (n - 1) / max(1e-3, (st["last_ms"] - st["first_ms"]) / 1000.0)
     finally:
         p.close()
         fake.stop()
