@@ -82,24 +82,39 @@ static void set(struct component *c, enum level level, const char *code, const c
 #define PROBE_REUSE_US 1000000 /* a write probe answers for this long */
 
 /* The write probe, at most once per PROBE_REUSE_US for the whole process; a file deleted under
- * this connection is checked every time (a stat). */
-static enum rc write_probe(struct http_req *req, int64_t now, char *err, size_t errlen)
+ * this connection is checked every time (a stat). `live` (/healthz?live) never runs one: it
+ * answers with the last probe's result, whatever its age, or none yet (RC_OK) — a write held
+ * elsewhere (a long import, another process) must not hold up a supervisor's liveness check,
+ * which would then restart a healthy server; the full /healthz and /metrics keep probing. */
+static enum rc write_probe(struct http_req *req, int64_t now, bool live, char *err, size_t errlen)
 {
 	struct app *app = req->app;
 	int64_t mono = clock_mono_us();
-	enum rc rc;
+	enum rc rc = RC_OK;
 
-	pthread_mutex_lock(&app->probe_lock);
-	if (app->probe_mono_us && mono - app->probe_mono_us < PROBE_REUSE_US) {
-		rc = (enum rc)app->probe_rc;
-		snprintf(err, errlen, "%s", app->probe_err);
+	err[0] = 0;
+	if (live) {
+		/* nor waits for a probe another thread runs meanwhile (it may be waiting for the lock) */
+		if (pthread_mutex_trylock(&app->probe_lock) == 0) {
+			if (app->probe_mono_us) {
+				rc = (enum rc)app->probe_rc;
+				snprintf(err, errlen, "%s", app->probe_err);
+			}
+			pthread_mutex_unlock(&app->probe_lock);
+		}
 	} else {
-		rc = health_write_probe(req->db, now, err, errlen);
-		app->probe_mono_us = mono;
-		app->probe_rc = (int)rc;
-		snprintf(app->probe_err, sizeof app->probe_err, "%s", err);
+		pthread_mutex_lock(&app->probe_lock);
+		if (app->probe_mono_us && mono - app->probe_mono_us < PROBE_REUSE_US) {
+			rc = (enum rc)app->probe_rc;
+			snprintf(err, errlen, "%s", app->probe_err);
+		} else {
+			rc = health_write_probe(req->db, now, err, errlen);
+			app->probe_mono_us = mono;
+			app->probe_rc = (int)rc;
+			snprintf(app->probe_err, sizeof app->probe_err, "%s", err);
+		}
+		pthread_mutex_unlock(&app->probe_lock);
 	}
-	pthread_mutex_unlock(&app->probe_lock);
 	if (rc == RC_OK || rc == RC_CONFLICT) {
 		enum rc moved = health_file_moved(req->db, err, errlen);
 
@@ -109,10 +124,10 @@ static enum rc write_probe(struct http_req *req, int64_t now, char *err, size_t 
 	return rc;
 }
 
-static void check_database(struct http_req *req, int64_t now, struct component *c)
+static void check_database(struct http_req *req, int64_t now, bool live, struct component *c)
 {
 	char err[HEALTH_ERR_MAX];
-	enum rc rc = write_probe(req, now, err, sizeof err);
+	enum rc rc = write_probe(req, now, live, err, sizeof err);
 	int v = 0;
 
 	if (rc == RC_OK)
@@ -406,7 +421,7 @@ static void check_smtp(struct http_req *req, struct component *c)
 
 /* Judges every component (each request's own verdict, details included) and logs changes; *n:
  * how many components this configuration has (comps[0..*n-1]). */
-static enum level assess(struct http_req *req, int64_t now, struct component comps[N_COMPONENTS],
+static enum level assess(struct http_req *req, int64_t now, bool live, struct component comps[N_COMPONENTS],
                          struct health_waiting *w, bool *have_w, size_t *n_out)
 {
 	enum level worst = LEVEL_OK;
@@ -432,7 +447,7 @@ static enum level assess(struct http_req *req, int64_t now, struct component com
 		snprintf(comps[i].code, sizeof comps[i].code, "ok");
 		comps[i].detail = json_object();
 	}
-	check_database(req, now, &comps[0]);
+	check_database(req, now, live, &comps[0]);
 	*have_w = health_outbox_waiting(req->db, w) == RC_OK;
 	check_twilio(req, w, *have_w, &comps[1]);
 	check_oncall(req, now, &comps[2], &reachable);
@@ -491,7 +506,7 @@ enum rc ops_healthz(struct http_req *req)
 	struct health_waiting w;
 	bool have_w, alive, verbose = has_flag(req, "verbose"), strict = !has_flag(req, "live");
 	size_t i, n;
-	enum level worst = assess(req, now, comps, &w, &have_w, &n);
+	enum level worst = assess(req, now, !strict, comps, &w, &have_w, &n);
 	json_t *body, *reasons = json_object(), *all = json_object();
 
 	alive = db_ping(req->db) == RC_OK;
@@ -542,7 +557,7 @@ static enum rc paging_gauges(struct http_req *req, struct buf *b)
 	struct component comps[N_COMPONENTS];
 	bool have_w;
 	size_t i, n;
-	enum level worst = assess(req, now, comps, &w, &have_w, &n);
+	enum level worst = assess(req, now, false, comps, &w, &have_w, &n);
 	enum rc rc = RC_OK;
 	int64_t counts[WATCH_STATES];
 	int p;

@@ -240,6 +240,40 @@ class TestHealthz(HealthTest):
         self.assertIn("restart", body["reasons"]["database"])
 
 
+class TestLiveWhileWriting(HealthTest):
+    @unittest.skipIf(TEST_DB == "pg", "SQLite only: another process holds the database file's write lock")
+    def test_live_answers_while_another_process_holds_the_write_lock(self):
+        """A long write elsewhere (a backup restore, a `plantao` command, a large import) holds the
+        write lock for seconds: the supervisor's liveness check must still answer at once — it
+        is about the process and its reads — or the supervisor restarts a healthy server. The
+        full /healthz may wait for its write probe; ?live does not run one."""
+        import sqlite3
+        import threading
+        self.start()
+        time.sleep(1.2)  # past the last write probe's reuse (one second)
+        db = sqlite3.connect(self.plantao.db_path, isolation_level=None, timeout=5)
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("UPDATE schema_migrations SET name = name WHERE version = 1")
+        answered = []
+
+        def live():
+            status, body, _ = self.api("GET", "/healthz?live", token=None, timeout=30)
+            answered.append((status, body, locked.is_set()))
+        locked = threading.Event()
+        locked.set()
+        t = threading.Thread(target=live)
+        t.start()
+        t.join(4)  # the write probe would wait for the lock up to DB_BUSY_TIMEOUT_MS (5 s)
+        locked.clear()
+        db.execute("COMMIT")
+        db.close()
+        t.join(15)
+        self.assertTrue(answered, "no answer")
+        status, body, while_locked = answered[0]
+        self.assertEqual(status, 200, body)
+        self.assertTrue(while_locked, "/healthz?live waited for another process's write to end")
+
+
 class TestDiskFull(HealthTest):
     def setUp(self):
         super().setUp()
