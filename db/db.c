@@ -336,25 +336,48 @@ enum rc db_begin(struct db *db)
  * pages they added meanwhile. The WAL is then wholly in the database, so the next writer starts
  * it over from its beginning (as after SQLite's own checkpoint) instead of it growing for as long
  * as writers keep coming: that second checkpoint also waits for the readers still in the WAL
- * (RESTART; they are short, and it gives way after 50 ms: the next fold tries again). Under a steady stream of new calls the WAL stays within a few
- * thousand pages (the mark and what was written during the first copy).
+ * (RESTART; they are short, and it gives way after 50 ms). Under a steady stream of new calls the
+ * WAL stays within a few thousand pages (the mark and what was written during the first copy).
+ * A read that stays (`plantao backup` copies the whole file in one read) keeps any checkpoint
+ * from finishing: after one that gave way, the next fold waits for the WAL to grow by another
+ * DB_WAL_CHECKPOINT_PAGES, so writers meet the 50 ms wait once per mark, not at every commit.
+ * The writer lock is waited for FOLD_LOCK_WAIT_MS at most (the engine, which would wait for it
+ * without bound, has requests to start), and not counted as a request answered busy.
  */
+#define FOLD_LOCK_WAIT_MS 50
+
 static atomic_bool folding;
+static atomic_int fold_mark = DB_WAL_CHECKPOINT_PAGES; /* the WAL's size that starts a fold */
+
+static bool take_writer_briefly(void)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += FOLD_LOCK_WAIT_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	return pthread_mutex_clocklock(&writer_lock, CLOCK_MONOTONIC, &until) == 0;
+}
 
 static void fold_wal(struct db *db)
 {
 	int pages = db->wal_pages;
+	bool done = false;
 
-	if (pages < DB_WAL_CHECKPOINT_PAGES || db->writing || !db->drv->checkpoint)
+	if (pages < atomic_load(&fold_mark) || db->writing || !db->drv->checkpoint)
 		return;
 	db->wal_pages = 0;
 	if (atomic_exchange(&folding, true))
 		return; /* another thread is at it */
 	db->drv->checkpoint(db, false);
-	if (take_writer(db) == RC_OK) {
-		db->drv->checkpoint(db, true);
+	if (take_writer_briefly()) {
+		done = db->drv->checkpoint(db, true);
 		pthread_mutex_unlock(&writer_lock);
 	}
+	atomic_store(&fold_mark, done ? DB_WAL_CHECKPOINT_PAGES : pages + DB_WAL_CHECKPOINT_PAGES);
 	atomic_store(&folding, false);
 }
 

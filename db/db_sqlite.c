@@ -76,7 +76,7 @@ static enum rc lite_open(struct db *db, const char *path)
  * WAL's writer lock meanwhile (another process's writers wait on it), so it gives way soon. */
 #define RESTART_WAIT_MS 50
 
-static void lite_checkpoint(struct db *db, bool restart)
+static bool lite_checkpoint(struct db *db, bool restart)
 {
 	int frames = 0, done = 0, rc;
 
@@ -88,10 +88,13 @@ static void lite_checkpoint(struct db *db, bool restart)
 		sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
 	/* It gives way to a checkpoint already running, to a read still open on this connection
 	 * and, for RESTART, to readers that stayed: the next fold tries again. */
-	if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-		return;
+	if (rc == SQLITE_OK)
+		return true;
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return false;
 	log_warn("db: WAL checkpoint (%s, %d of %d pages): %s", restart ? "restart" : "passive", done, frames,
 	         sqlite3_errmsg(db->h));
+	return false;
 }
 
 static void lite_close(struct db *db)

@@ -49,7 +49,7 @@ struct db_driver {
 	 * gives way to a checkpoint already running), or RESTART (also waits for the readers still
 	 * in the WAL, so the next writer starts it over); db.c calls it once db->wal_pages passed
 	 * DB_WAL_CHECKPOINT_PAGES. May be NULL (PostgreSQL checkpoints on its own). */
-	void (*checkpoint)(struct db *db, bool restart);
+	bool (*checkpoint)(struct db *db, bool restart); /* false: it gave way before the end */
 	/* Statements outside the cache still running (SQLite: raw handles); may be NULL. */
 	void (*settle_others)(struct db *db, const char *where);
 	/* Takes (take) or gives back a lock that lets one process at a time migrate; may be NULL

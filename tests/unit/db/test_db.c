@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,49 @@ static void wal_folded_by_commits(void **state)
 	if (sb.st_size > (off_t)(DB_WAL_CHECKPOINT_PAGES + 10) * (4096 + 24))
 		fail_msg("WAL of %lld bytes after %d commits", (long long)sb.st_size, 3 * DB_WAL_CHECKPOINT_PAGES);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM filler"), 3 * DB_WAL_CHECKPOINT_PAGES);
+	db_close(db);
+}
+
+/* A read that stays open (`plantao backup` copies the whole file in one read) keeps the fold's
+ * RESTART from finishing; commits past the mark meet its wait (50 ms for the readers) once per
+ * DB_WAL_CHECKPOINT_PAGES of WAL, not at every commit. */
+static void wal_fold_gives_way_to_a_long_read(void **state)
+{
+	static const char ins[] = "INSERT INTO filler (b) VALUES (zeroblob(3000))";
+	struct db *db;
+	struct db_stmt *st;
+	sqlite3 *reader;
+	int i, slow = 0, n = DB_WAL_CHECKPOINT_PAGES * 13 / 10;
+
+	(void)state;
+	assert_int_equal(db_open(path, &db), RC_OK);
+	assert_int_equal(db_exec(db, "CREATE TABLE filler (id INTEGER PRIMARY KEY, b BLOB)"), RC_OK);
+	assert_int_equal(sqlite3_open(path, &reader), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM filler", NULL, NULL, NULL), SQLITE_OK);
+	for (i = 0; i < n; i++) {
+		int64_t t0 = clock_mono_us();
+
+		assert_int_equal(db_begin(db), RC_OK);
+		st = db_prepare(db, ins);
+		assert_non_null(st);
+		assert_int_equal(db_step_done(db, st, "filler"), RC_OK);
+		assert_int_equal(db_commit(db), RC_OK);
+		if (clock_mono_us() - t0 >= 40000)
+			slow++;
+	}
+	/* each commit past the mark (about 2 pages a commit: ~800 of them) waited without the
+	 * back-off; with it, about one a mark (a busy machine may add a few) */
+	if (slow > 20)
+		fail_msg("%d of %d commits took 40 ms or more while a read stayed open", slow, n);
+	assert_int_equal(sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(reader);
+	/* the read gone, the next fold finishes and the mark is back where it was */
+	for (i = 0; i < 2 * DB_WAL_CHECKPOINT_PAGES; i++) {
+		assert_int_equal(db_begin(db), RC_OK);
+		st = db_prepare(db, ins);
+		assert_int_equal(db_step_done(db, st, "filler"), RC_OK);
+		assert_int_equal(db_commit(db), RC_OK);
+	}
 	db_close(db);
 }
 
@@ -579,6 +623,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(migrate_fresh_then_again, setup, teardown),
 	        cmocka_unit_test_setup_teardown(pragmas, setup, teardown),
 	        cmocka_unit_test_setup_teardown(wal_folded_by_commits, setup, teardown),
+	        cmocka_unit_test_setup_teardown(wal_fold_gives_way_to_a_long_read, setup, teardown),
 	        cmocka_unit_test_setup_teardown(newer_database_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(failed_migration_leaves_nothing, setup, teardown),
 	        cmocka_unit_test_setup_teardown(failed_later_migration_applies_none, setup, teardown),
