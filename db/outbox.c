@@ -487,7 +487,8 @@ enum rc outbox_claim(struct db *db, int64_t id, const char *from, int64_t now_ms
 	static const char sql[] = "UPDATE outbox SET status = 'sending', tries = tries + 1, from_number = ?2, "
 	                          "attempt_at_ms = ?3, next_at_ms = ?4, updated_at = ?3 / 1000, claimed_by = ?5, "
 	                          "lease_until_ms = ?6, "
-	                          "segments = CASE WHEN encoding IS NULL AND ?7 IS NOT NULL THEN ?8 ELSE segments END, "
+	                          "segments = CASE WHEN encoding IS NULL AND CAST(?7 AS TEXT) IS NOT NULL THEN ?8 "
+	                          "ELSE segments END, "
 	                          "encoding = coalesce(encoding, ?7) WHERE id = ?1 AND status IN ('pending', 'retry')";
 	struct db_stmt *st = db_prepare(db, sql);
 
