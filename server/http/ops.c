@@ -461,7 +461,10 @@ static enum level assess(struct http_req *req, int64_t now, bool live, struct co
 	for (i = 0; i < n; i++) {
 		if (comps[i].level > worst)
 			worst = comps[i].level;
-		log_change(req->app, i, &comps[i]); /* imap: the poller logs its own streaks */
+		/* imap: the poller logs its own streaks; ?live, whose database state is the last probe's
+		 * (or none while one runs), leaves the log to the probing answers */
+		if (!live || i != 0)
+			log_change(req->app, i, &comps[i]);
 	}
 	*n_out = n;
 	return worst;
