@@ -28,6 +28,9 @@
 
 #define TEXT_MAX (256 * 1024)
 
+/* Held texts remembered, so each is warned about and counted once (more at once: again). */
+#define MAILER_HELD_MAX 64
+
 struct mailer {
 	struct app *app;
 	pthread_t thread;
@@ -35,7 +38,8 @@ struct mailer {
 	pthread_cond_t cond;
 	_Atomic bool stop;
 	int64_t next_sales_ms; /* when to look for a monthly sales summary to send */
-	int64_t held_text;     /* the text whose e-mails the database last refused (warned once) */
+	int64_t held[MAILER_HELD_MAX]; /* texts whose e-mails the database refused (warned once each) */
+	size_t held_next;              /* the slot the next one takes (the oldest goes first) */
 	unsigned int seed;
 };
 
@@ -259,6 +263,20 @@ static bool db_trouble(enum rc rc)
 	return rc == RC_DB || rc == RC_BUSY || rc == RC_CONFLICT;
 }
 
+/* Whether text id is among the held ones; with forget, it leaves them. */
+static bool held_known(struct mailer *m, int64_t id, bool forget)
+{
+	size_t i;
+
+	for (i = 0; i < MAILER_HELD_MAX; i++)
+		if (m->held[i] == id) {
+			if (forget)
+				m->held[i] = 0;
+			return true;
+		}
+	return false;
+}
+
 /*
  * Follows text t in one transaction (db/mail.h): claims what is unfollowed, queues the e-mails
  * it calls for, marks it followed, commits. A text older than MAILER_FOLLOW_MAX_AGE_S is marked
@@ -322,8 +340,9 @@ static enum rc follow_text(struct mailer *m, struct db *db, const struct mail_te
 		return RC_OK;
 	}
 	if (rc == RC_CONFLICT) {
-		if (m->held_text != t->id) {
-			m->held_text = t->id;
+		if (!held_known(m, t->id, false)) {
+			m->held[m->held_next] = t->id;
+			m->held_next = (m->held_next + 1) % MAILER_HELD_MAX;
 			metrics_count(m->app->metrics, "plantao_mail_held_total", NULL, 1);
 			log_warn("outbox %lld: the database refused the %s e-mail(s) of this text (a constraint; the "
 			         "statement's error is logged above): not sent, tried again every turn",
@@ -331,8 +350,8 @@ static enum rc follow_text(struct mailer *m, struct db *db, const struct mail_te
 		}
 		return RC_OK;
 	}
-	if (rc == RC_OK && write && m->held_text == t->id)
-		m->held_text = 0;
+	if (rc == RC_OK && write)
+		held_known(m, t->id, true);
 	return rc;
 }
 
