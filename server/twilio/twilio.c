@@ -299,7 +299,7 @@ static enum rc add_param(struct buf *b, const char *name, const char *value)
 
 	if (b->len)
 		chunk[n++] = '&';
-	for (; *name && n < sizeof chunk - 1; name++)
+	for (; *name && n < sizeof chunk - 8; name++) /* room for "=" and a first encoded byte */
 		chunk[n++] = *name;
 	chunk[n++] = '=';
 	for (; *value && rc == RC_OK; value++) {
