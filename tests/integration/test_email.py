@@ -270,6 +270,33 @@ class TestMailRefusedByTheDatabase(EmailTest):
         self.settle(2)
         self.assertEqual(len(self.smtp.messages()), 1, "sent exactly once")
 
+    def test_several_held_texts_are_each_warned_about_once(self):
+        """Two of Ana's page texts (a minute apart, so not bundled) whose e-mails the database
+        refuses: each is named in one warning and counted once, however many turns go by."""
+        self.hold()
+        self.trigger("fila de pedidos parada")
+        self.sim.expect_sms(ANA, containing="fila de pedidos parada")
+        wait_until(lambda: self.held_warnings(), what="the first text's warning")
+        self.advance(61)
+        self.trigger("disco cheio em db2")
+        self.sim.expect_sms(ANA, containing="disco cheio em db2")
+        wait_until(lambda: len(set(self.held_warnings())) >= 2, what="the second text's warning")
+        self.settle(2)  # several turns of the mailer
+        texts = self.held_warnings()
+        self.assertEqual(len(texts), len(set(texts)), texts)
+        self.assertEqual(self.metric("plantao_mail_held_total"), len(texts))
+        self.release()
+        self.wait_mails(2)
+        self.sim.wait_idle()
+        with self.sim._lock:
+            for m in self.sim.messages:
+                m.consumed = True
+
+    def held_warnings(self):
+        """The outbox ids named by the "database refused" warnings, one per warning line."""
+        return [x.split("outbox ", 1)[1].split(":", 1)[0] for x in self.plantao.log_text().splitlines()
+                if " WARN " in x and "refused the page e-mail" in x]
+
 
 class TestSmtpDown(EmailTest):
     smtp_running = False
