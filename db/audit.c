@@ -83,7 +83,8 @@ enum rc audit_query(struct db *db, const struct audit_filter *f, json_t **out)
 {
 	static const char sql[] =
 	        "SELECT id, at, actor, action, entity_id, detail FROM audit "
-	        "WHERE (?2 <= 0 OR id < ?2) AND (CAST(?3 AS TEXT) IS NULL OR action LIKE ?3) AND (?4 <= 0 OR entity_id = ?4) "
+	        "WHERE (?2 <= 0 OR id < ?2) AND (CAST(?3 AS TEXT) IS NULL OR action LIKE ?3) "
+	        "AND (?4 <= 0 OR entity_id = ?4) "
 	        "AND (CAST(?5 AS TEXT) IS NULL OR actor = ?5) AND (?6 <= 0 OR at >= ?6) AND (?7 <= 0 OR at < ?7) "
 	        "AND (?8 <= 0 OR actor = ?9 OR actor LIKE ?10 OR (action LIKE 'people.%' AND entity_id = ?8) "
 	        "OR actor IN (SELECT 'sms:' || phone FROM people WHERE id = ?8) "

@@ -112,22 +112,25 @@ enum rc calls_open(struct db *db, const char *call_sid, const char *caller, cons
 /* The chain of n people in one INSERT (one statement per length: db_prepare keys by address). */
 #define ON_CHAIN "ON CONFLICT (call_id, position) DO NOTHING"
 static const char *const chain_sql[CALLS_CHAIN_MAX] = {
-	        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
-	        "(?1, 0, ?2, ?3) " ON_CHAIN,
-	        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
-	        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5) " ON_CHAIN,
-	        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
-	        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5), (?1, 2, ?6, ?7) " ON_CHAIN,
-	        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
-	        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5), (?1, 2, ?6, ?7), (?1, 3, ?8, ?9) " ON_CHAIN,
-	        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
-	        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5), (?1, 2, ?6, ?7), (?1, 3, ?8, ?9), (?1, 4, ?10, ?11) " ON_CHAIN,
-	        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
-	        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5), (?1, 2, ?6, ?7), (?1, 3, ?8, ?9), (?1, 4, ?10, ?11), (?1, 5, ?12, ?13) " ON_CHAIN,
-	        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
-	        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5), (?1, 2, ?6, ?7), (?1, 3, ?8, ?9), (?1, 4, ?10, ?11), (?1, 5, ?12, ?13), (?1, 6, ?14, ?15) " ON_CHAIN,
-	        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
-	        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5), (?1, 2, ?6, ?7), (?1, 3, ?8, ?9), (?1, 4, ?10, ?11), (?1, 5, ?12, ?13), (?1, 6, ?14, ?15), (?1, 7, ?16, ?17) " ON_CHAIN,
+        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
+        "(?1, 0, ?2, ?3) " ON_CHAIN,
+        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
+        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5) " ON_CHAIN,
+        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
+        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5), (?1, 2, ?6, ?7) " ON_CHAIN,
+        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
+        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5), (?1, 2, ?6, ?7), (?1, 3, ?8, ?9) " ON_CHAIN,
+        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
+        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5), (?1, 2, ?6, ?7), (?1, 3, ?8, ?9), (?1, 4, ?10, ?11) " ON_CHAIN,
+        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
+        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5), (?1, 2, ?6, ?7), (?1, 3, ?8, ?9), (?1, 4, ?10, ?11), "
+        "(?1, 5, ?12, ?13) " ON_CHAIN,
+        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
+        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5), (?1, 2, ?6, ?7), (?1, 3, ?8, ?9), (?1, 4, ?10, ?11), (?1, 5, ?12, ?13), "
+        "(?1, 6, ?14, ?15) " ON_CHAIN,
+        "INSERT INTO support_chain (call_id, position, person_id, phone) VALUES "
+        "(?1, 0, ?2, ?3), (?1, 1, ?4, ?5), (?1, 2, ?6, ?7), (?1, 3, ?8, ?9), (?1, 4, ?10, ?11), (?1, 5, ?12, ?13), "
+        "(?1, 6, ?14, ?15), (?1, 7, ?16, ?17) " ON_CHAIN,
 };
 
 enum rc calls_chain_put(struct db *db, int64_t call_id, const struct calls_link *chain, size_t n)

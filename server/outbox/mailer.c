@@ -37,7 +37,7 @@ struct mailer {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	_Atomic bool stop;
-	int64_t next_sales_ms; /* when to look for a monthly sales summary to send */
+	int64_t next_sales_ms;         /* when to look for a monthly sales summary to send */
 	int64_t held[MAILER_HELD_MAX]; /* texts whose e-mails the database refused (warned once each) */
 	size_t held_next;              /* the slot the next one takes (the oldest goes first) */
 	unsigned int seed;

@@ -88,10 +88,8 @@ static void test_always_fits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_twilio_messages),
-	        cmocka_unit_test(test_url_encoded_and_without_plus),
-	        cmocka_unit_test(test_emails),
-	        cmocka_unit_test(test_left_alone),
+	        cmocka_unit_test(test_twilio_messages), cmocka_unit_test(test_url_encoded_and_without_plus),
+	        cmocka_unit_test(test_emails),          cmocka_unit_test(test_left_alone),
 	        cmocka_unit_test(test_always_fits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,8 +40,8 @@ static void new_call(void **state)
 
 	(void)state;
 	assert_int_equal(db_begin(t), RC_OK);
-	assert_int_equal(calls_start(t, "CA1", "+5511988887777", "+5511999990000", 100, chain, 3, &call, &leg, &created),
-	                 RC_OK);
+	assert_int_equal(
+	        calls_start(t, "CA1", "+5511988887777", "+5511999990000", 100, chain, 3, &call, &leg, &created), RC_OK);
 	assert_int_equal(db_commit(t), RC_OK);
 	assert_true(created);
 	assert_true(call.id > 0);
@@ -73,7 +73,8 @@ static void new_call(void **state)
 	assert_int_equal(calls_chain_get(t, call.id, 3, &pid), RC_NOT_FOUND);
 	/* the same CallSid again: nothing written, the caller goes the calls_open way */
 	assert_int_equal(db_begin(t), RC_OK);
-	assert_int_equal(calls_start(t, "CA1", "+5511900000000", NULL, 200, chain + 1, 2, &again, &got, &created), RC_OK);
+	assert_int_equal(calls_start(t, "CA1", "+5511900000000", NULL, 200, chain + 1, 2, &again, &got, &created),
+	                 RC_OK);
 	assert_false(created);
 	assert_int_equal(db_changes(t), 0);
 	assert_int_equal(db_commit(t), RC_OK);
@@ -123,8 +124,10 @@ static void longest_chain(void **state)
 
 	(void)state;
 	for (i = 0; i < CALLS_CHAIN_MAX; i++) {
-		snprintf(sql, sizeof sql, "INSERT INTO people (name, phone, created_at, updated_at) VALUES ('P%d', "
-		                          "'+55119900001%02d', 0, 0)", i, i);
+		snprintf(sql, sizeof sql,
+		         "INSERT INTO people (name, phone, created_at, updated_at) VALUES ('P%d', "
+		         "'+55119900001%02d', 0, 0)",
+		         i, i);
 		assert_int_equal(db_exec(t, sql), RC_OK);
 		eight[i].person_id = 4 + i;
 		snprintf(eight[i].phone, sizeof eight[i].phone, "+55119900001%02d", i);

@@ -277,8 +277,8 @@ static void assert_same_rows(struct db *a, struct db *b, const char *sql)
 	free(tb);
 }
 
-#define MEMBERS_BEFORE_INDEX                                                                                  \
-	"SELECT (SELECT rowid FROM sqlite_master WHERE name = 'rotation_members') < "                         \
+#define MEMBERS_BEFORE_INDEX                                                                                           \
+	"SELECT (SELECT rowid FROM sqlite_master WHERE name = 'rotation_members') < "                                  \
 	"(SELECT rowid FROM sqlite_master WHERE name = 'rotation_versions_effective')"
 
 /* A new file gets migrations/snapshot.sql (tools/schema_snapshot.py) in one script: it must give

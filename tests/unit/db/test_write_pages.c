@@ -84,8 +84,7 @@ static void test_new_call_pages(void **state)
 {
 	char file[64], sid[40];
 	struct db *t = testdb_open("pages", file);
-	static const struct calls_link chain[] = {
-	        {1, "+5511990000001"}, {2, "+5511990000002"}, {3, "+5511990000003"}};
+	static const struct calls_link chain[] = {{1, "+5511990000001"}, {2, "+5511990000002"}, {3, "+5511990000003"}};
 	struct calls_call call;
 	struct calls_leg leg;
 	bool created;
@@ -105,8 +104,9 @@ static void test_new_call_pages(void **state)
 			pages_written(t);
 		/* a new call as server/twilio/voice.c stores it: the call, its chain, its first leg */
 		assert_int_equal(db_begin(t), RC_OK);
-		assert_int_equal(calls_start(t, sid, "+5511988887777", "+5511999990000", i, chain, 3, &call, &leg, &created),
-		                 RC_OK);
+		assert_int_equal(
+		        calls_start(t, sid, "+5511988887777", "+5511999990000", i, chain, 3, &call, &leg, &created),
+		        RC_OK);
 		assert_true(created);
 		assert_int_equal(db_commit(t), RC_OK);
 	}
