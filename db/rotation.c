@@ -216,6 +216,22 @@ enum rc rotation_backups(struct db *db, int64_t at, int64_t *people, size_t max,
 	return rc;
 }
 
+enum rc rotation_generation(struct db *db, int64_t *out)
+{
+	static const char sql[] = "SELECT n FROM rotation_generation WHERE id = 1";
+	struct db_stmt *st = db_prepare(db, sql);
+	enum rc rc;
+
+	*out = 0;
+	if (!st)
+		return RC_DB;
+	rc = db_step_row(db, st);
+	if (rc == RC_OK)
+		*out = db_column_int64(st, 0);
+	db_reset(st);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- the rotation */
 
 /* The version row st is bound to, with its members, into out. */

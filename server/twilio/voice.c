@@ -249,7 +249,7 @@ static enum rc incoming_twiml(struct http_req *req)
 	struct person p;
 	size_t n = 0;
 	struct twiml *t = NULL;
-	int64_t now = clock_now();
+	int64_t now = clock_now(), generation = 0, now_generation = 0;
 	bool created, nobody = false;
 	int pos = 0;
 	enum rc rc;
@@ -257,15 +257,18 @@ static enum rc incoming_twiml(struct http_req *req)
 	if (!sid[0])
 		return http_fail(req, RC_INVALID, "CallSid missing");
 	/* Twilio's retry of a call already dialled: answered from one read, no write transaction
-	 * (it needs no writer lock, so it is answered even while a long write holds it). */
-	rc = calls_find_first_leg(req->db, sid, &call, &leg);
-	if (rc == RC_OK)
-		goto answer;
-	if (rc != RC_NOT_FOUND)
-		return rc;
-	/* A new call. Who is on call and the chain are read before the write transaction, on one
-	 * snapshot, so the writer lock is held for the writes only: the call, its chain and leg 0. */
+	 * (it needs no writer lock, so it is answered even while a long write holds it). A new call:
+	 * who is on call and the chain are read on the same snapshot, before the write transaction,
+	 * so the writer lock is held for the writes only: the call, its chain and leg 0. */
 	rc = db_read_begin(req->db);
+	if (rc == RC_OK)
+		rc = calls_find_first_leg(req->db, sid, &call, &leg);
+	if (rc == RC_OK) {
+		db_read_end(req->db);
+		goto answer;
+	}
+	if (rc == RC_NOT_FOUND) /* first: a change after it shows in the count, even read apart */
+		rc = rotation_generation(req->db, &generation);
 	if (rc == RC_OK)
 		rc = chain_read(req->db, now, chain, &n);
 	db_read_end(req->db);
@@ -274,12 +277,11 @@ static enum rc incoming_twiml(struct http_req *req)
 	rc = db_begin(req->db);
 	if (rc != RC_OK)
 		return rc;
-	/* The one thing a commit in between could have changed that matters: the first person
-	 * archived (or their number corrected) since; then the chain is read again. */
-	rc = n ? people_get(req->db, chain[0].person_id, &p) : RC_OK;
-	if (rc == RC_OK && n)
-		snprintf(chain[0].phone, sizeof chain[0].phone, "%s", p.phone);
-	else if (rc == RC_NOT_FOUND)
+	/* Whatever committed while the call waited for the lock and can move who is on call (an
+	 * override, a new rotation, someone archived or their number corrected) moved the count:
+	 * then the chain is read again, so the call rings who is on call when it is written. */
+	rc = rotation_generation(req->db, &now_generation);
+	if (rc == RC_OK && now_generation != generation)
 		rc = chain_read(req->db, now, chain, &n);
 	if (rc == RC_OK)
 		rc = calls_start(req->db, sid, caller, called, now, chain, n, &call, &leg, &created);

@@ -3,16 +3,20 @@ tests/integration/test_hot_paths.py — hot paths that must not wait for the dat
 (issue 18): Twilio's retry of a support call already dialled is answered from a read, so it
 gets its TwiML at once even while another process holds SQLite's write lock (a backup, a
 `plantao token create`, a long import), where a write transaction would wait its 5 s bound
-and answer 503.
+and answer 503. A new call reads who is on call before it waits for the writer lock; a change
+to the rotation, an override or someone's number committed while it waits is not missed: the
+call dials whoever is on call when its write commits.
 """
 
 import sqlite3
+import threading
 import time
 import unittest
 
 from harness import TEST_DB, IntegrationTest
 
 ANA = "+5511990000001"
+BIA = "+5511990000002"
 CUSTOMER = "+5521988887777"
 
 
@@ -45,3 +49,67 @@ class TestRetryReadsOnly(IntegrationTest):
         calls = self.api_ok("GET", "/api/calls")["calls"]
         self.assertEqual(len(calls), 1)
         self.assertEqual([leg["phone"] for leg in calls[0]["legs"]], [ANA])
+
+
+@unittest.skipIf(TEST_DB == "pg", "holds SQLite's file lock")
+class TestNewCallWhileTheRotationChanges(IntegrationTest):
+    """The failure story: Ana is on call; Bia takes over with an override (from the console,
+    `plantao`, another instance) at the moment a customer calls. The call read the rotation
+    before the override committed and waited for the writer lock while it did: it rang Ana,
+    who had just handed over."""
+
+    def setUp(self):
+        super().setUp()
+        self.ana = self.api_ok("POST", "/api/people", json={"name": "Ana", "phone": ANA}, expect=201)["id"]
+        self.bia = self.api_ok("POST", "/api/people", json={"name": "Bia", "phone": BIA}, expect=201)["id"]
+        t = self.plantao.now() - 3600
+        handoff = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(t))
+        self.api_ok("PUT", "/api/rotation", json={"members": [self.ana, self.bia], "handoff": handoff,
+                                                  "timezone": "UTC", "shift_hours": 168})
+        self.assertEqual(self.api_ok("GET", "/api/oncall")["person"]["id"], self.ana)
+
+    def call_while(self, change):
+        """A new call whose write waits while another process commits `change` (a function of
+        a sqlite3 connection inside its write transaction); returns the TwiML answer."""
+        params = {"CallSid": "CA" + "8" * 32, "From": CUSTOMER, "To": "+15005550006", "CallStatus": "ringing"}
+        holder = sqlite3.connect(self.plantao.db_path, timeout=10, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        change(holder)
+        answer = {}
+        t = threading.Thread(target=lambda: answer.update(r=self.plantao.webhook("/twilio/voice", params)))
+        t.start()
+        try:
+            time.sleep(1.0)  # the call has read the rotation and waits for the write lock
+            self.assertTrue(t.is_alive(), "the call did not wait for the write lock")
+            holder.execute("COMMIT")
+        finally:
+            if holder.in_transaction:
+                holder.execute("ROLLBACK")
+            holder.close()
+            t.join(15)
+        r = answer["r"]
+        self.assertEqual(r.status, 200, r.body)
+        return r.body
+
+    def test_override_committed_while_the_call_waits(self):
+        now = self.plantao.now()
+
+        def override(c):
+            c.execute("INSERT INTO overrides (person_id, start_at, end_at, reason, created_at) VALUES (?, ?, ?, ?, ?)",
+                      (self.bia, now - 60, now + 3600, "troca", now))
+
+        body = self.call_while(override)
+        self.assertIn(BIA, body)
+        self.assertNotIn(ANA, body)
+        legs = self.api_ok("GET", "/api/calls")["calls"][0]["legs"]
+        self.assertEqual([leg["phone"] for leg in legs], [BIA])
+
+    def test_number_corrected_while_the_call_waits(self):
+        fixed = "+5511990000009"
+
+        def correct(c):
+            c.execute("UPDATE people SET phone = ? WHERE id = ?", (fixed, self.ana))
+
+        body = self.call_while(correct)
+        self.assertIn(fixed, body)
+        self.assertNotIn(ANA, body)
