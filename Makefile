@@ -33,7 +33,7 @@ vpath test_%.c $(sort $(dir $(TEST_SRC)))
 EMBED_IN := $(sort $(wildcard migrations/*.sql)) $(sort $(wildcard migrations/pg/*.sql)) \
 	$(sort $(shell find static -type f 2>/dev/null))
 
-.PHONY: all run test test-pg check bench bench-pg fuzz soak lint clean deps deps-test tests install
+.PHONY: all run test test-pg check bench bench-pg fuzz soak lint clean deps deps-test tests install FORCE
 all: $(B)/plantao $(B)/plantao.8
 
 deps:
@@ -50,7 +50,13 @@ $(B)/embed: tools/embed.c
 	@mkdir -p $(B)
 	$(CC) -std=c11 -O2 $(WARN) $< -o $@
 
-$(B)/gen/embedded.c: $(B)/embed $(EMBED_IN)
+# the list of embedded files, rewritten only when it changes: a file removed (a migration deleted)
+# rebuilds embedded.c too, which no remaining file's time would
+$(B)/gen/embed.list: FORCE
+	@mkdir -p $(B)/gen
+	@echo $(EMBED_IN) > $@.tmp && if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+$(B)/gen/embedded.c: $(B)/embed $(EMBED_IN) $(B)/gen/embed.list
 	@mkdir -p $(B)/gen
 	$(B)/embed $(EMBED_IN) > $@.tmp && mv $@.tmp $@
 
