@@ -467,6 +467,18 @@ static const struct copy_table tables[] = {
                 "SELECT setval(pg_get_serial_sequence('shift_swaps', 'id'), coalesce(max(id), 0) + 1, "
                 "false) FROM shift_swaps",
         },
+        {
+                /* last: copying the tables above fires its triggers, which find no row to count
+                 * in once the fresh destination's own is cleared, so the copy holds the source's */
+                "rotation_generation",
+                "id,n",
+                2,
+                "SELECT * FROM rotation_generation",
+                "INSERT INTO rotation_generation (id, n) VALUES (?1, ?2)",
+                "SELECT 1 FROM rotation_generation LIMIT 1",
+                "DELETE FROM rotation_generation",
+                NULL,
+        },
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])
