@@ -304,6 +304,8 @@ static int cmd_serve(int argc, char **argv)
 	sigset_t set;
 	bool demo = false, seeded = false;
 	char *demo_token = NULL, status[256], err[512];
+	const char *env_file = NULL;
+	int i, sig = 0;
 
 	/* Each SQLite connection empties its page cache whenever another connection has committed
 	 * (every new call, every outbox round) and fills it again: with glibc's default 128 KiB,
@@ -311,9 +313,6 @@ static int cmd_serve(int argc, char **argv)
 	 * at every request, about 8 % of a new call's CPU (docs/PERFORMANCE.md). Up to 2 MiB of free
 	 * memory at the top of an arena is kept for the next request instead. */
 	mallopt(M_TRIM_THRESHOLD, 2 * 1024 * 1024);
-	const char *env_file = NULL;
-	int i, sig = 0;
-
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--demo"))
 			demo = true;
