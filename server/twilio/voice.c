@@ -36,6 +36,7 @@
 #include "core/cfg.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "rotation/chain_memo.h"
 #include "twiml/twiml.h"
 
 #define URL_MAX 1024
@@ -109,31 +110,16 @@ _Static_assert(CALLS_CHAIN_MAX == ROTATION_CHAIN_MAX, "a stored chain holds the 
 
 /*
  * The chain of a call that came in at `at`: the person on call first, then the rotation in
- * order, people without a usable record left out (*n 0: nobody).
+ * order, people without a usable record left out (*n 0: nobody). From memory while the
+ * rotation is unchanged (rotation/chain_memo.h).
  */
 static enum rc chain_read(struct db *db, int64_t at, struct calls_link *out, size_t *n)
 {
-	int64_t ids[ROTATION_CHAIN_MAX];
-	size_t have = 0, i;
-	struct person p;
-	enum rc rc = rotation_backups(db, at, ids, ROTATION_CHAIN_MAX, &have);
+	int64_t generation = 0;
+	enum rc rc = rotation_generation(db, &generation);
 
 	*n = 0;
-	if (rc == RC_NOT_FOUND)
-		return RC_OK;
-	for (i = 0; rc == RC_OK && i < have; i++) {
-		rc = people_get(db, ids[i], &p);
-		if (rc == RC_NOT_FOUND) {
-			rc = RC_OK;
-			continue;
-		}
-		if (rc == RC_OK) {
-			out[*n].person_id = p.id;
-			snprintf(out[*n].phone, sizeof out[*n].phone, "%s", p.phone);
-			(*n)++;
-		}
-	}
-	return rc;
+	return rc == RC_OK ? chain_memo_read(db, generation, at, out, n) : rc;
 }
 
 /*
@@ -270,7 +256,7 @@ static enum rc incoming_twiml(struct http_req *req)
 	if (rc == RC_NOT_FOUND) /* first: a change after it shows in the count, even read apart */
 		rc = rotation_generation(req->db, &generation);
 	if (rc == RC_OK)
-		rc = chain_read(req->db, now, chain, &n);
+		rc = chain_memo_read(req->db, generation, now, chain, &n);
 	db_read_end(req->db);
 	if (rc != RC_OK)
 		return rc;
@@ -282,7 +268,7 @@ static enum rc incoming_twiml(struct http_req *req)
 	 * then the chain is read again, so the call rings who is on call when it is written. */
 	rc = rotation_generation(req->db, &now_generation);
 	if (rc == RC_OK && now_generation != generation)
-		rc = chain_read(req->db, now, chain, &n);
+		rc = chain_memo_read(req->db, now_generation, now, chain, &n);
 	if (rc == RC_OK)
 		rc = calls_start(req->db, sid, caller, called, now, chain, n, &call, &leg, &created);
 	if (rc != RC_OK)

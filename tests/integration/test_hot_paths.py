@@ -113,3 +113,29 @@ class TestNewCallWhileTheRotationChanges(IntegrationTest):
         body = self.call_while(correct)
         self.assertIn(fixed, body)
         self.assertNotIn(ANA, body)
+
+
+class TestNewCallsAcrossAHandoff(IntegrationTest):
+    """New calls read the rotation from memory while it is unchanged (rotation/chain_memo.c).
+    The failure story: Ana's shift ends at 10:00 with nothing written to the database; calls
+    after 10:00 must ring Bia, not the chain remembered from a call at 09:45."""
+
+    def test_the_call_after_the_handoff_rings_the_next_person(self):
+        ana = self.api_ok("POST", "/api/people", json={"name": "Ana", "phone": ANA}, expect=201)["id"]
+        bia = self.api_ok("POST", "/api/people", json={"name": "Bia", "phone": BIA}, expect=201)["id"]
+        start = self.plantao.now() - 168 * 3600 + 30 * 60  # Ana's week ends in 30 minutes
+        self.api_ok("PUT", "/api/rotation", json={"members": [ana, bia], "timezone": "UTC", "shift_hours": 168,
+                                                  "handoff": time.strftime("%Y-%m-%dT%H:%M", time.gmtime(start))})
+        first = self.plantao.webhook("/twilio/voice", {"CallSid": "CA" + "1" * 32, "From": CUSTOMER,
+                                                       "To": "+15005550006", "CallStatus": "ringing"})
+        self.assertEqual(first.status, 200, first.body)
+        self.assertIn(ANA, first.body)
+        self.advance(31 * 60)
+        second = self.plantao.webhook("/twilio/voice", {"CallSid": "CA" + "2" * 32, "From": CUSTOMER,
+                                                        "To": "+15005550006", "CallStatus": "ringing"})
+        self.assertEqual(second.status, 200, second.body)
+        self.assertIn(BIA, second.body)
+        self.assertNotIn(ANA, second.body.split("<Number")[1])
+        calls = {c["call_sid"]: c for c in self.api_ok("GET", "/api/calls")["calls"]}
+        self.assertEqual(calls["CA" + "2" * 32]["legs"][0]["phone"], BIA)
+        self.sim.expect_sms(BIA, "você está de plantão desde")  # the handoff's own notice
