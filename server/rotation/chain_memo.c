@@ -13,14 +13,14 @@
 #include "db/rotation.h"
 #include "rotation/schedule.h"
 
-#define MEMO_SPAN_S  3600 /* the rotation is read for the hour after the instant asked */
-#define MEMO_BACK_S  60   /* and the minute before: another thread's clock read a moment earlier */
-#define MEMO_PEOPLE  32   /* numbers remembered; more people than that are read again */
+#define MEMO_SPAN_S 3600 /* the rotation is read for the hour after the instant asked */
+#define MEMO_BACK_S 60   /* and the minute before: another thread's clock read a moment earlier */
+#define MEMO_PEOPLE 32   /* numbers remembered; more people than that are read again */
 
 struct memo_person {
 	int64_t id;
 	bool gone; /* archived, or deleted: left out of chains */
-	char phone[sizeof ((struct calls_link *)0)->phone];
+	char phone[sizeof((struct calls_link *)0)->phone];
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;

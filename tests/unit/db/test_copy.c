@@ -126,7 +126,8 @@ static void copies_and_checks(struct db *to)
 	fill(src);
 	assert_int_equal(copy_from_sqlite(to, src_file, &r, err, sizeof err), RC_OK);
 	assert_int_equal(r.tables, copy_table_count());
-	assert_int_equal(r.rows, 28); /* every row fill() wrote, the policy, sales settings and rotation generation included */
+	/* every row fill() wrote, the policy, the sales settings and the rotation's generation included */
+	assert_int_equal(r.rows, 28);
 	assert_int_equal(strlen(r.check), 64);
 	assert_int_equal(one(to, "SELECT count(*) FROM outbox"), 2);
 	assert_int_equal(one(to, "SELECT rounds FROM escalation"), 5);

@@ -115,7 +115,8 @@ static void the_generation_moves_with_what_moves_who_is_on_call(void **state)
 	        "UPDATE rotation_versions SET shift_hours = 12 WHERE effective_at = 99",
 	        "INSERT INTO rotation_members (version_id, position, person_id) "
 	        "SELECT id, 0, 1 FROM rotation_versions WHERE effective_at = 99",
-	        "DELETE FROM rotation_members WHERE version_id IN (SELECT id FROM rotation_versions WHERE effective_at = 99)",
+	        "DELETE FROM rotation_members WHERE version_id IN (SELECT id FROM rotation_versions WHERE effective_at "
+	        "= 99)",
 	        "DELETE FROM rotation_versions WHERE effective_at = 99",
 	};
 	static const char *const stays[] = {
