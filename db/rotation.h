@@ -61,9 +61,12 @@ enum rc rotation_next(struct db *db, int64_t at, struct schedule_shift *out);
 /* The support line's chain at `at` (on call first, then the rest in rotation order, each once);
  * up to max ids. RC_NOT_FOUND: nobody. */
 enum rc rotation_backups(struct db *db, int64_t at, int64_t *people, size_t max, size_t *n);
-/* A counter that every committed change able to move who is on call (a rotation version or its
- * members, an override, someone's number or archival) moves (migration 0370's triggers): equal
- * in two transactions, the chain read in the first still holds in the second. */
+/* A value that every committed change able to move who is on call (a rotation version or its
+ * members, an override, someone's number or archival) replaces with a new random one (migration
+ * 0370's triggers): equal in two transactions, the chain read in the first still holds in the
+ * second. ROTATION_GENERATION_UNKNOWN when its row is missing (logged): nothing can be taken
+ * as unchanged then. */
+#define ROTATION_GENERATION_UNKNOWN INT64_MIN
 enum rc rotation_generation(struct db *db, int64_t *out);
 
 /* ---- the rotation ---- */

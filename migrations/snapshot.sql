@@ -412,27 +412,28 @@ CREATE INDEX outbox_voicemail_unmailed ON outbox (id)
     WHERE mail_followed = 0 AND owner_type = 'voicemail' AND kind IN ('sms', 'whatsapp');
 CREATE INDEX outbox_dest ON outbox (to_number, attempt_at_ms) WHERE class = 'alert';
 CREATE TRIGGER rotation_generation_versions_ins AFTER INSERT ON rotation_versions
-BEGIN UPDATE rotation_generation SET n = n + 1; END;
+BEGIN UPDATE rotation_generation SET n = random(); END;
 CREATE TRIGGER rotation_generation_versions_upd AFTER UPDATE ON rotation_versions
-BEGIN UPDATE rotation_generation SET n = n + 1; END;
+BEGIN UPDATE rotation_generation SET n = random(); END;
 CREATE TRIGGER rotation_generation_versions_del AFTER DELETE ON rotation_versions
-BEGIN UPDATE rotation_generation SET n = n + 1; END;
+BEGIN UPDATE rotation_generation SET n = random(); END;
 CREATE TRIGGER rotation_generation_members_ins AFTER INSERT ON rotation_members
-BEGIN UPDATE rotation_generation SET n = n + 1; END;
+BEGIN UPDATE rotation_generation SET n = random(); END;
 CREATE TRIGGER rotation_generation_members_upd AFTER UPDATE ON rotation_members
-BEGIN UPDATE rotation_generation SET n = n + 1; END;
+BEGIN UPDATE rotation_generation SET n = random(); END;
 CREATE TRIGGER rotation_generation_members_del AFTER DELETE ON rotation_members
-BEGIN UPDATE rotation_generation SET n = n + 1; END;
+BEGIN UPDATE rotation_generation SET n = random(); END;
 CREATE TRIGGER rotation_generation_overrides_ins AFTER INSERT ON overrides
-BEGIN UPDATE rotation_generation SET n = n + 1; END;
+BEGIN UPDATE rotation_generation SET n = random(); END;
 CREATE TRIGGER rotation_generation_overrides_upd AFTER UPDATE ON overrides
-BEGIN UPDATE rotation_generation SET n = n + 1; END;
+BEGIN UPDATE rotation_generation SET n = random(); END;
 CREATE TRIGGER rotation_generation_overrides_del AFTER DELETE ON overrides
-BEGIN UPDATE rotation_generation SET n = n + 1; END;
+BEGIN UPDATE rotation_generation SET n = random(); END;
 CREATE TRIGGER rotation_generation_people_upd AFTER UPDATE OF phone, deleted_at ON people
-BEGIN UPDATE rotation_generation SET n = n + 1; END;
+	WHEN OLD.phone IS NOT NEW.phone OR OLD.deleted_at IS NOT NEW.deleted_at
+BEGIN UPDATE rotation_generation SET n = random(); END;
 CREATE TRIGGER rotation_generation_people_del AFTER DELETE ON people
-BEGIN UPDATE rotation_generation SET n = n + 1; END;
+BEGIN UPDATE rotation_generation SET n = random(); END;
 INSERT INTO "schema_migrations" ("version", "name", "applied_at") VALUES (1, '0001_init.sql', 0);
 INSERT INTO "schema_migrations" ("version", "name", "applied_at") VALUES (2, '0002_outbox_engine.sql', 0);
 INSERT INTO "schema_migrations" ("version", "name", "applied_at") VALUES (3, '0003_outbox_ring_timeout.sql', 0);

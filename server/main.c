@@ -27,6 +27,7 @@
 #include "http/routes.h"
 #include "monitors/uptime.h"
 #include "monitors/watch.h"
+#include "rotation/chain_memo.h"
 #include "rotation/tz.h"
 #include "core/version.h"
 #include "db/copy.h"
@@ -353,7 +354,7 @@ static int cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		die("libcurl could not be initialised");
-	if (app_init(&app, &c) != RC_OK)
+	if (app_init(&app, &c) != RC_OK || !(app.chain_memo = chain_memo_new()))
 		die("out of memory");
 	app_give_db(&app, db); /* closing it would checkpoint the new WAL now (its last connection) */
 	if (http_start(&app, routes, routes_count, &http) != RC_OK)
@@ -416,6 +417,7 @@ static int cmd_serve(int argc, char **argv)
 	uptime_stop(uptime);
 	watch_stop(watch);
 	engine_stop(engine);
+	chain_memo_free(app.chain_memo);
 	app_release(&app);
 	curl_global_cleanup();
 	log_info("stopped");

@@ -36,6 +36,9 @@ struct app {
 	char probe_err[256];
 	/* /healthz's last verdict per component (0 never checked, else level + 1), to log changes once. */
 	int health_levels[APP_HEALTH_COMPONENTS];
+	/* The support line's chain from memory (rotation/chain_memo.h): made and freed by
+	 * server/main.c; NULL (tests that make their own app): every call reads the rotation. */
+	struct chain_memo *chain_memo;
 };
 
 /* Initialises app around cfg (borrowed for app's life). */

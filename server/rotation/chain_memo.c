@@ -1,12 +1,16 @@
 /*
  * server/rotation/chain_memo.c — the support line's chain from memory while rotation_generation
- * is unchanged (see chain_memo.h).
+ * keeps its value (see chain_memo.h). The memo is the rotation as rotation_load() read it for
+ * [at - MEMO_BACK_S, at + MEMO_SPAN_S) and the people of the chains given since; the chain itself
+ * is computed at each call's own instant (schedule_backups), so a hand-off inside the hour needs
+ * no read. Lookups share a read lock; what was read is put in under the write lock.
  */
 #include "rotation/chain_memo.h"
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db/people.h"
@@ -23,14 +27,34 @@ struct memo_person {
 	char phone[sizeof((struct calls_link *)0)->phone];
 };
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct {
+struct chain_memo {
+	pthread_rwlock_t lock;
 	bool ok;
 	int64_t generation, from, to; /* the rotation as read at `generation`, for [from, to) */
 	struct rotation_snapshot snap;
 	struct memo_person people[MEMO_PEOPLE];
 	size_t n_people;
-} memo;
+};
+
+struct chain_memo *chain_memo_new(void)
+{
+	struct chain_memo *m = calloc(1, sizeof *m);
+
+	if (m && pthread_rwlock_init(&m->lock, NULL) != 0) {
+		free(m);
+		m = NULL;
+	}
+	return m;
+}
+
+void chain_memo_free(struct chain_memo *m)
+{
+	if (!m)
+		return;
+	rotation_release(&m->snap);
+	pthread_rwlock_destroy(&m->lock);
+	free(m);
+}
 
 static const struct memo_person *person_in(const struct memo_person *people, size_t n, int64_t id)
 {
@@ -63,66 +87,70 @@ static bool links(const int64_t *ids, size_t have, const struct memo_person *peo
 	return true;
 }
 
-/* From the memo, with the lock held; false when it cannot answer. */
-static bool from_memo(int64_t generation, int64_t at, struct calls_link *out, size_t *n)
+/* From the memo, with its lock held; false when it cannot answer. */
+static bool from_memo(const struct chain_memo *m, int64_t generation, int64_t at, struct calls_link *out, size_t *n)
 {
 	int64_t ids[ROTATION_CHAIN_MAX];
 	size_t have = 0;
 	enum rc rc;
 
-	if (!memo.ok || memo.generation != generation || at < memo.from || at >= memo.to)
+	if (!m->ok || m->generation != generation || at < m->from || at >= m->to)
 		return false;
-	rc = schedule_backups(&memo.snap.sched, at, ids, ROTATION_CHAIN_MAX, &have);
+	rc = schedule_backups(&m->snap.sched, at, ids, ROTATION_CHAIN_MAX, &have);
 	if (rc == RC_NOT_FOUND) {
 		*n = 0;
 		return true;
 	}
-	return rc == RC_OK && links(ids, have, memo.people, memo.n_people, out, n);
+	return rc == RC_OK && links(ids, have, m->people, m->n_people, out, n);
 }
 
 /*
- * Keeps what was read at `generation` (snap, taken over, and the people of one chain), with the
- * lock held. A memo of a later generation stays (this reader's data may be older than it); one of
- * the same generation and hour only learns the numbers it lacked.
+ * Keeps what was read at `generation` for the hour from `at` (snap, taken over, and the people of
+ * one chain), with the write lock held. A memo of the same value and hour only learns the numbers
+ * it lacked; one of the same value for a later hour stays (a call of earlier, whose chain is
+ * stored late, does not move it back); any other gives way.
  */
-static void keep(int64_t generation, int64_t at, struct rotation_snapshot *snap, const struct memo_person *people,
-                 size_t n_people)
+static void keep(struct chain_memo *m, int64_t generation, int64_t at, struct rotation_snapshot *snap,
+                 const struct memo_person *people, size_t n_people)
 {
+	bool same = m->ok && m->generation == generation;
 	size_t i;
 
-	if (memo.ok && memo.generation > generation)
+	if (same && at < m->from)
 		return;
-	if (!(memo.ok && memo.generation == generation && at >= memo.from && at < memo.to)) {
-		/* a memo of the same generation for another hour gives way too */
-		rotation_release(&memo.snap);
-		memo.snap = *snap;
+	if (!same || at >= m->to) {
+		rotation_release(&m->snap);
+		m->snap = *snap;
 		memset(snap, 0, sizeof *snap);
-		memo.generation = generation;
-		memo.from = at - MEMO_BACK_S;
-		memo.to = at + MEMO_SPAN_S;
-		memo.n_people = 0;
-		memo.ok = true;
+		m->generation = generation;
+		m->from = at - MEMO_BACK_S;
+		m->to = at + MEMO_SPAN_S;
+		m->n_people = 0;
+		m->ok = true;
 	}
-	for (i = 0; i < n_people && memo.n_people < MEMO_PEOPLE; i++)
-		if (!person_in(memo.people, memo.n_people, people[i].id))
-			memo.people[memo.n_people++] = people[i];
+	for (i = 0; i < n_people && m->n_people < MEMO_PEOPLE; i++)
+		if (!person_in(m->people, m->n_people, people[i].id))
+			m->people[m->n_people++] = people[i];
 }
 
-enum rc chain_memo_read(struct db *db, int64_t generation, int64_t at, struct calls_link *out, size_t *n)
+enum rc chain_memo_read(struct chain_memo *m, struct db *db, int64_t generation, int64_t at, struct calls_link *out,
+                        size_t *n)
 {
 	struct memo_person people[ROTATION_CHAIN_MAX];
 	struct rotation_snapshot snap;
 	int64_t ids[ROTATION_CHAIN_MAX];
 	size_t have = 0, i;
-	bool hit;
+	bool hit = false, use = m && generation != ROTATION_GENERATION_UNKNOWN;
 	enum rc rc;
 
+	if (use) {
+		pthread_rwlock_rdlock(&m->lock);
+		hit = from_memo(m, generation, at, out, n);
+		pthread_rwlock_unlock(&m->lock);
+		if (hit)
+			return RC_OK;
+	}
 	*n = 0;
-	pthread_mutex_lock(&lock);
-	hit = from_memo(generation, at, out, n);
-	pthread_mutex_unlock(&lock);
-	if (hit)
-		return RC_OK;
 	rc = rotation_load(db, at - MEMO_BACK_S, at + MEMO_SPAN_S, &snap);
 	if (rc == RC_OK)
 		rc = schedule_backups(&snap.sched, at, ids, ROTATION_CHAIN_MAX, &have);
@@ -142,18 +170,12 @@ enum rc chain_memo_read(struct db *db, int64_t generation, int64_t at, struct ca
 	}
 	if (rc == RC_OK) {
 		links(ids, have, people, have, out, n);
-		pthread_mutex_lock(&lock);
-		keep(generation, at, &snap, people, have);
-		pthread_mutex_unlock(&lock);
+		if (use) {
+			pthread_rwlock_wrlock(&m->lock);
+			keep(m, generation, at, &snap, people, have);
+			pthread_rwlock_unlock(&m->lock);
+		}
 	}
 	rotation_release(&snap);
 	return rc;
-}
-
-void chain_memo_forget(void)
-{
-	pthread_mutex_lock(&lock);
-	rotation_release(&memo.snap);
-	memset(&memo, 0, sizeof memo);
-	pthread_mutex_unlock(&lock);
 }

@@ -113,20 +113,20 @@ _Static_assert(CALLS_CHAIN_MAX == ROTATION_CHAIN_MAX, "a stored chain holds the 
  * order, people without a usable record left out (*n 0: nobody). From memory while the
  * rotation is unchanged (rotation/chain_memo.h).
  */
-static enum rc chain_read(struct db *db, int64_t at, struct calls_link *out, size_t *n)
+static enum rc chain_read(struct app *app, struct db *db, int64_t at, struct calls_link *out, size_t *n)
 {
 	int64_t generation = 0;
 	enum rc rc = rotation_generation(db, &generation);
 
 	*n = 0;
-	return rc == RC_OK ? chain_memo_read(db, generation, at, out, n) : rc;
+	return rc == RC_OK ? chain_memo_read(app->chain_memo, db, generation, at, out, n) : rc;
 }
 
 /*
  * Stores the chain of call_id once (in the caller's transaction), from the rotation at `at`
  * (chain_read). A no-op when it is stored already (a retried webhook, a later leg).
  */
-static enum rc chain_fix(struct db *db, int64_t call_id, int64_t at)
+static enum rc chain_fix(struct app *app, struct db *db, int64_t call_id, int64_t at)
 {
 	struct calls_link chain[ROTATION_CHAIN_MAX];
 	size_t n = 0;
@@ -135,7 +135,7 @@ static enum rc chain_fix(struct db *db, int64_t call_id, int64_t at)
 
 	if (rc != RC_OK || have)
 		return rc;
-	rc = chain_read(db, at, chain, &n);
+	rc = chain_read(app, db, at, chain, &n);
 	return rc == RC_OK ? calls_chain_put(db, call_id, chain, n) : rc;
 }
 
@@ -243,20 +243,20 @@ static enum rc incoming_twiml(struct http_req *req)
 	if (!sid[0])
 		return http_fail(req, RC_INVALID, "CallSid missing");
 	/* Twilio's retry of a call already dialled: answered from one read, no write transaction
-	 * (it needs no writer lock, so it is answered even while a long write holds it). A new call:
-	 * who is on call and the chain are read on the same snapshot, before the write transaction,
-	 * so the writer lock is held for the writes only: the call, its chain and leg 0. */
-	rc = db_read_begin(req->db);
+	 * (it needs no writer lock, so it is answered even while a long write holds it). */
+	rc = calls_find_first_leg(req->db, sid, &call, &leg);
 	if (rc == RC_OK)
-		rc = calls_find_first_leg(req->db, sid, &call, &leg);
-	if (rc == RC_OK) {
-		db_read_end(req->db);
 		goto answer;
-	}
-	if (rc == RC_NOT_FOUND) /* first: a change after it shows in the count, even read apart */
+	if (rc != RC_NOT_FOUND)
+		return rc;
+	/* A new call. Who is on call and the chain are read before the write transaction, on one
+	 * snapshot (from memory while the rotation is unchanged: rotation/chain_memo.h), so the
+	 * writer lock is held for the writes only: the call, its chain and leg 0. */
+	rc = db_read_begin(req->db);
+	if (rc == RC_OK) /* first: a change after it shows in the value, even read apart */
 		rc = rotation_generation(req->db, &generation);
 	if (rc == RC_OK)
-		rc = chain_memo_read(req->db, generation, now, chain, &n);
+		rc = chain_memo_read(req->app->chain_memo, req->db, generation, now, chain, &n);
 	db_read_end(req->db);
 	if (rc != RC_OK)
 		return rc;
@@ -264,11 +264,11 @@ static enum rc incoming_twiml(struct http_req *req)
 	if (rc != RC_OK)
 		return rc;
 	/* Whatever committed while the call waited for the lock and can move who is on call (an
-	 * override, a new rotation, someone archived or their number corrected) moved the count:
+	 * override, a new rotation, someone archived or their number corrected) changed the value:
 	 * then the chain is read again, so the call rings who is on call when it is written. */
 	rc = rotation_generation(req->db, &now_generation);
-	if (rc == RC_OK && now_generation != generation)
-		rc = chain_memo_read(req->db, now_generation, now, chain, &n);
+	if (rc == RC_OK && (now_generation != generation || now_generation == ROTATION_GENERATION_UNKNOWN))
+		rc = chain_memo_read(req->app->chain_memo, req->db, now_generation, now, chain, &n);
 	if (rc == RC_OK)
 		rc = calls_start(req->db, sid, caller, called, now, chain, n, &call, &leg, &created);
 	if (rc != RC_OK)
@@ -280,7 +280,7 @@ static enum rc incoming_twiml(struct http_req *req)
 		goto out;
 	rc = created ? RC_OK : calls_leg_get(req->db, call.id, 0, &leg);
 	if (rc == RC_NOT_FOUND) { /* nobody was on call the first time: they may be now */
-		rc = chain_fix(req->db, call.id, call.created_at);
+		rc = chain_fix(req->app, req->db, call.id, call.created_at);
 		if (rc == RC_OK)
 			rc = chain_next(req->db, call.id, -1, &pos, &p);
 		if (rc == RC_OK)
@@ -444,7 +444,7 @@ static enum rc after_dial(struct http_req *req, struct calls_call *call, int leg
 		rc = calls_leg_get(req->db, call->id, leg_no + 1, &next);
 		if (rc == RC_NOT_FOUND) { /* not dialled yet (a retry finds it dialled) */
 			/* a call older than stored chains gets one now, from when it came in */
-			rc = chain_fix(req->db, call->id, call->created_at);
+			rc = chain_fix(req->app, req->db, call->id, call->created_at);
 			if (rc == RC_OK)
 				rc = leg_no + 1 < ROTATION_CHAIN_MAX
 				             ? chain_next(req->db, call->id,

@@ -139,3 +139,50 @@ class TestNewCallsAcrossAHandoff(IntegrationTest):
         calls = {c["call_sid"]: c for c in self.api_ok("GET", "/api/calls")["calls"]}
         self.assertEqual(calls["CA" + "2" * 32]["legs"][0]["phone"], BIA)
         self.sim.expect_sms(BIA, "você está de plantão desde")  # the handoff's own notice
+
+
+class TestNewCallsAfterChanges(IntegrationTest):
+    """On SQLite and PostgreSQL alike (each its own triggers): between two new calls, a change made
+    through the API that moves who is on call is seen by the second call, whatever the first
+    one left in memory; an edit that cannot move it (a name) leaves the memo in use."""
+
+    def setUp(self):
+        super().setUp()
+        self.ana = self.api_ok("POST", "/api/people", json={"name": "Ana", "phone": ANA}, expect=201)["id"]
+        self.bia = self.api_ok("POST", "/api/people", json={"name": "Bia", "phone": BIA}, expect=201)["id"]
+        handoff = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(self.plantao.now() - 3600))
+        self.api_ok("PUT", "/api/rotation", json={"members": [self.ana, self.bia], "handoff": handoff,
+                                                  "timezone": "UTC", "shift_hours": 168})
+        self.n = 0
+
+    def tearDown(self):
+        # the override's start and end are hand-offs: their notices are tested in test_support
+        with self.sim._lock:
+            for m in self.sim.messages:
+                if not m.consumed and m.body.startswith(("Plantão: você está de plantão desde",
+                                                          "Plantão: seu plantão terminou")):
+                    m.consumed = True
+        super().tearDown()
+
+    def first_dialled(self):
+        self.n += 1
+        r = self.plantao.webhook("/twilio/voice", {"CallSid": "CA%032d" % self.n, "From": CUSTOMER,
+                                                   "To": "+15005550006", "CallStatus": "ringing"})
+        self.assertEqual(r.status, 200, r.body)
+        return r.body.split("<Number")[1].split(">")[1].split("<")[0]
+
+    def test_name_number_and_override(self):
+        self.assertEqual(self.first_dialled(), ANA)
+        self.api_ok("PATCH", "/api/people/%d" % self.ana, json={"name": "Ana Maria"})
+        self.assertEqual(self.first_dialled(), ANA)
+        fixed = "+5511990000009"
+        self.api_ok("PATCH", "/api/people/%d" % self.ana, json={"phone": fixed})
+        self.assertEqual(self.first_dialled(), fixed)
+        now = self.plantao.now()
+        start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 60))
+        end = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 3600))
+        ov = self.api_ok("POST", "/api/overrides", json={"person_id": self.bia, "start": start, "end": end},
+                         expect=201)
+        self.assertEqual(self.first_dialled(), BIA)
+        self.api_ok("DELETE", "/api/overrides/%d" % ov["id"])
+        self.assertEqual(self.first_dialled(), fixed)
