@@ -468,8 +468,8 @@ static const struct copy_table tables[] = {
                 "false) FROM shift_swaps",
         },
         {
-                /* last: copying the tables above fires its triggers, which find no row to count
-                 * in once the fresh destination's own is cleared, so the copy holds the source's */
+                /* last: copying the tables above fires its triggers, which find no row to change
+                 * once the fresh destination's own is cleared, so the copy holds the source's */
                 "rotation_generation",
                 "id,n",
                 2,
