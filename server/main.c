@@ -311,7 +311,7 @@ static int cmd_serve(int argc, char **argv)
 	/* Each SQLite connection empties its page cache whenever another connection has committed
 	 * (every new call, every outbox round) and fills it again: with glibc's default 128 KiB trim
 	 * threshold, the thread's arena handed those pages back to the kernel (madvise) and faulted
-	 * them in again at every request, 8-13 % of a new call's CPU (docs/PERFORMANCE.md). Up to
+	 * them in again at every request, about 10 % of a new call's CPU (docs/PERFORMANCE.md). Up to
 	 * 2 MiB free at the top of an arena is kept instead. Setting it fixes glibc's mmap threshold
 	 * too (no longer raised by the first large block freed): blocks up to 1 MiB (an import's
 	 * buffers) come from the arena rather than a mmap of their own each. */
