@@ -111,15 +111,16 @@ _Static_assert(CALLS_CHAIN_MAX == ROTATION_CHAIN_MAX, "a stored chain holds the 
 /*
  * The chain of a call that came in at `at`: the person on call first, then the rotation in
  * order, people without a usable record left out (*n 0: nobody). From memory while the
- * rotation is unchanged (rotation/chain_memo.h).
+ * rotation is unchanged (rotation/chain_memo.h); *generation: the rotation's value it is for,
+ * read first, so a change committed after it shows in the value even read apart.
  */
-static enum rc chain_read(struct app *app, struct db *db, int64_t at, struct calls_link *out, size_t *n)
+static enum rc chain_read(struct app *app, struct db *db, int64_t at, struct calls_link *out, size_t *n,
+                          int64_t *generation)
 {
-	int64_t generation = 0;
-	enum rc rc = rotation_generation(db, &generation);
+	enum rc rc = rotation_generation(db, generation);
 
 	*n = 0;
-	return rc == RC_OK ? chain_memo_read(app->chain_memo, db, generation, at, out, n) : rc;
+	return rc == RC_OK ? chain_memo_read(app->chain_memo, db, *generation, at, out, n) : rc;
 }
 
 /*
@@ -130,12 +131,13 @@ static enum rc chain_fix(struct app *app, struct db *db, int64_t call_id, int64_
 {
 	struct calls_link chain[ROTATION_CHAIN_MAX];
 	size_t n = 0;
+	int64_t generation = 0;
 	int have = 0;
 	enum rc rc = calls_chain_size(db, call_id, &have);
 
 	if (rc != RC_OK || have)
 		return rc;
-	rc = chain_read(app, db, at, chain, &n);
+	rc = chain_read(app, db, at, chain, &n, &generation);
 	return rc == RC_OK ? calls_chain_put(db, call_id, chain, n) : rc;
 }
 
@@ -253,10 +255,8 @@ static enum rc incoming_twiml(struct http_req *req)
 	 * snapshot (from memory while the rotation is unchanged: rotation/chain_memo.h), so the
 	 * writer lock is held for the writes only: the call, its chain and leg 0. */
 	rc = db_read_begin(req->db);
-	if (rc == RC_OK) /* first: a change after it shows in the value, even read apart */
-		rc = rotation_generation(req->db, &generation);
 	if (rc == RC_OK)
-		rc = chain_memo_read(req->app->chain_memo, req->db, generation, now, chain, &n);
+		rc = chain_read(req->app, req->db, now, chain, &n, &generation);
 	db_read_end(req->db);
 	if (rc != RC_OK)
 		return rc;
