@@ -4,6 +4,8 @@
  */
 #include "rotation.h"
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +218,13 @@ enum rc rotation_backups(struct db *db, int64_t at, int64_t *people, size_t max,
 	return rc;
 }
 
+/*
+ * Whether the missing row has been logged since it was last seen: once per process, not per
+ * call (every new support call asks) nor per connection. The one mutable global here, as the
+ * log it quiets is the process's; an atomic, for the worker threads ask at once.
+ */
+static atomic_bool generation_missing;
+
 enum rc rotation_generation(struct db *db, int64_t *out)
 {
 	static const char sql[] = "SELECT n FROM rotation_generation WHERE id = 1";
@@ -230,9 +239,13 @@ enum rc rotation_generation(struct db *db, int64_t *out)
 		*out = db_column_int64(st, 0);
 	db_reset(st);
 	if (rc == RC_NOT_FOUND) {
-		log_warn("rotation_generation has no row (removed by hand?): the support line reads the rotation at "
-		         "every call");
+		if (!atomic_exchange(&generation_missing, true))
+			log_warn("rotation_generation has no row (removed by hand?): the support line reads the "
+			         "rotation at every call until it is back");
 		rc = RC_OK;
+	} else if (rc == RC_OK && atomic_load_explicit(&generation_missing, memory_order_relaxed) &&
+	           atomic_exchange(&generation_missing, false)) {
+		log_info("rotation_generation has its row again");
 	}
 	return rc;
 }

@@ -64,8 +64,8 @@ enum rc rotation_backups(struct db *db, int64_t at, int64_t *people, size_t max,
 /* A value that every committed change able to move who is on call (a rotation version or its
  * members, an override, someone's number or archival) replaces with a new random one (migration
  * 0370's triggers): equal in two transactions, the chain read in the first still holds in the
- * second. ROTATION_GENERATION_UNKNOWN when its row is missing (logged): nothing can be taken
- * as unchanged then. */
+ * second. ROTATION_GENERATION_UNKNOWN when its row is missing (logged once until it is back):
+ * nothing can be taken as unchanged then. */
 #define ROTATION_GENERATION_UNKNOWN INT64_MIN
 enum rc rotation_generation(struct db *db, int64_t *out);
 

@@ -1,9 +1,10 @@
 /*
  * server/rotation/chain_memo.c — the support line's chain from memory while rotation_generation
  * keeps its value (see chain_memo.h). The memo is the rotation as rotation_load() read it for
- * [at - MEMO_BACK_S, at + MEMO_SPAN_S) and the people of the chains given since; the chain itself
- * is computed at each call's own instant (schedule_backups), so a hand-off inside the hour needs
- * no read. Lookups share a read lock; what was read is put in under the write lock.
+ * [at - MEMO_BACK_S, at + MEMO_SPAN_S) and the people of the chains given since (up to
+ * MEMO_PEOPLE: a chain that does not fit starts the list over); the chain itself is computed at
+ * each call's own instant (schedule_backups), so a hand-off inside the hour needs no read.
+ * Lookups share a read lock; what was read is put in under the write lock.
  */
 #include "rotation/chain_memo.h"
 
@@ -19,7 +20,9 @@
 
 #define MEMO_SPAN_S 3600 /* the rotation is read for the hour after the instant asked */
 #define MEMO_BACK_S 60   /* and the minute before: another thread's clock read a moment earlier */
-#define MEMO_PEOPLE 32   /* numbers remembered; more people than that are read again */
+#define MEMO_PEOPLE 32   /* numbers remembered; a chain that does not fit starts the list over */
+
+_Static_assert(MEMO_PEOPLE >= ROTATION_CHAIN_MAX, "one chain's people fit in the memo");
 
 struct memo_person {
 	int64_t id;
@@ -107,14 +110,15 @@ static bool from_memo(const struct chain_memo *m, int64_t generation, int64_t at
 /*
  * Keeps what was read at `generation` for the hour from `at` (snap, taken over, and the people of
  * one chain), with the write lock held. A memo of the same value and hour only learns the numbers
- * it lacked; one of the same value for a later hour stays (a call of earlier, whose chain is
- * stored late, does not move it back); any other gives way.
+ * it lacked (its list starting over when they do not fit); one of the same value for a later hour
+ * stays (a call of earlier, whose chain is stored late, does not move it back); any other gives
+ * way.
  */
 static void keep(struct chain_memo *m, int64_t generation, int64_t at, struct rotation_snapshot *snap,
                  const struct memo_person *people, size_t n_people)
 {
 	bool same = m->ok && m->generation == generation;
-	size_t i;
+	size_t i, missing = 0;
 
 	if (same && at < m->from)
 		return;
@@ -128,7 +132,14 @@ static void keep(struct chain_memo *m, int64_t generation, int64_t at, struct ro
 		m->n_people = 0;
 		m->ok = true;
 	}
-	for (i = 0; i < n_people && m->n_people < MEMO_PEOPLE; i++)
+	for (i = 0; i < n_people; i++)
+		if (!person_in(m->people, m->n_people, people[i].id))
+			missing++;
+	/* No room for this chain's people: the list starts over with them, so the chain just read
+	 * is answered from memory again (an order of use would need a write at every lookup). */
+	if (m->n_people + missing > MEMO_PEOPLE)
+		m->n_people = 0;
+	for (i = 0; i < n_people; i++)
 		if (!person_in(m->people, m->n_people, people[i].id))
 			m->people[m->n_people++] = people[i];
 }

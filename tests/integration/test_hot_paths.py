@@ -171,12 +171,22 @@ class TestNewCallsAfterChanges(IntegrationTest):
         self.assertEqual(r.status, 200, r.body)
         return r.body.split("<Number")[1].split(">")[1].split("<")[0]
 
+    def generation(self):
+        n = self.plantao.db.scalar("SELECT n FROM rotation_generation WHERE id = 1")
+        self.assertIsNotNone(n)
+        return n
+
     def test_name_number_and_override(self):
         self.assertEqual(self.first_dialled(), ANA)
+        # a name cannot move who is on call: the generation keeps its value (the memo stays in use),
+        # though PATCH writes phone too; a new number gives it a new one
+        generation = self.generation()
         self.api_ok("PATCH", "/api/people/%d" % self.ana, json={"name": "Ana Maria"})
+        self.assertEqual(self.generation(), generation, "a name edit changed rotation_generation")
         self.assertEqual(self.first_dialled(), ANA)
         fixed = "+5511990000009"
         self.api_ok("PATCH", "/api/people/%d" % self.ana, json={"phone": fixed})
+        self.assertNotEqual(self.generation(), generation)
         self.assertEqual(self.first_dialled(), fixed)
         now = self.plantao.now()
         start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 60))

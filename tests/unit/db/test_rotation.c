@@ -3,7 +3,8 @@
  * transaction: a partial rotation edit keeps the fields of the version committed just before
  * it (not of the one its caller saw), and "assumir" (rotation_take) looks up who is on call in
  * the transaction that writes the override, so two people taking at once are serialized —
- * also with two connections on two threads. Real temporary SQLite file.
+ * also with two connections on two threads; a missing rotation_generation row logged once while
+ * it stays missing. Real temporary SQLite file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -197,6 +198,57 @@ static void take_from_two_threads(void **state)
 	}
 }
 
+/* Calls rotation_generation `calls` times, each expected to give `want`; the number of warnings
+ * of a missing row it logged. */
+static int missing_row_warnings(int calls, int64_t want)
+{
+	char log[] = "/tmp/plantao-generation-log-XXXXXX", text[8192];
+	int fd = mkstemp(log), saved = dup(2), i, warnings = 0;
+	const char *at = text;
+	FILE *f;
+	size_t n;
+
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stderr);
+	assert_true(dup2(fd, 2) >= 0);
+	for (i = 0; i < calls; i++) {
+		int64_t g = 0;
+
+		assert_int_equal(rotation_generation(db, &g), RC_OK);
+		assert_true(g == want);
+	}
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	f = fopen(log, "r");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	unlink(log);
+	text[n] = '\0';
+	while ((at = strstr(at, "rotation_generation has no row")) != NULL) {
+		warnings++;
+		at++;
+	}
+	return warnings;
+}
+
+static void a_missing_generation_row_is_logged_once(void **state)
+{
+	(void)state;
+	assert_int_equal(db_exec(db, "UPDATE rotation_generation SET n = 7"), RC_OK);
+	assert_int_equal(missing_row_warnings(2, 7), 0);
+	assert_int_equal(db_exec(db, "DELETE FROM rotation_generation"), RC_OK);
+	assert_int_equal(missing_row_warnings(3, ROTATION_GENERATION_UNKNOWN), 1);
+	assert_int_equal(missing_row_warnings(3, ROTATION_GENERATION_UNKNOWN), 0);
+	/* back, then missing again: logged again */
+	assert_int_equal(db_exec(db, "INSERT INTO rotation_generation (id, n) VALUES (1, 8)"), RC_OK);
+	assert_int_equal(missing_row_warnings(2, 8), 0);
+	assert_int_equal(db_exec(db, "DELETE FROM rotation_generation"), RC_OK);
+	assert_int_equal(missing_row_warnings(2, ROTATION_GENERATION_UNKNOWN), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +256,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(take_is_serialized, setup, teardown),
 	        cmocka_unit_test_setup_teardown(take_expected_takes_only_that_shift, setup, teardown),
 	        cmocka_unit_test_setup_teardown(take_from_two_threads, setup, teardown),
+	        cmocka_unit_test_setup_teardown(a_missing_generation_row_is_logged_once, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,8 +3,8 @@
  * (server/rotation/chain_memo.c) against a real temporary SQLite file: the chain computed at
  * each instant from one read (a hand-off inside the hour remembered), the memo used while the
  * generation keeps its value (proved by a change made behind the triggers' back) and left when
- * it changes or is unknown, and rotation_generation changed by every change that can move who
- * is on call and by no other.
+ * it changes or is unknown, used again after more people than it keeps numbers of, and
+ * rotation_generation changed by every change that can move who is on call and by no other.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -148,12 +148,44 @@ static void the_generation_moves_with_what_moves_who_is_on_call(void **state)
 	}
 }
 
+/* 40 people on call a minute each in one hour (overrides): more than the memo keeps numbers of. */
+static void more_people_than_it_keeps_in_one_hour_are_remembered_again(void **state)
+{
+	int64_t g, at = H0 + 2 * HOUR, i;
+	char want[16];
+
+	(void)state;
+	assert_int_equal(db_exec(db, "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 39) "
+	                             "INSERT INTO people (name, phone, created_at, updated_at) "
+	                             "SELECT 'P' || i, printf('+55119911%04d', i), 1, 1 FROM k"),
+	                 RC_OK);
+	/* P<i> from H0 + 2 h + i minutes, for a minute */
+	assert_int_equal(db_exec(db, "INSERT INTO overrides (person_id, start_at, end_at, created_at) "
+	                             "SELECT id, 1767621600 + 60 * CAST(substr(name, 2) AS INTEGER), "
+	                             "1767621660 + 60 * CAST(substr(name, 2) AS INTEGER), 1 FROM people "
+	                             "WHERE name LIKE 'P%'"),
+	                 RC_OK);
+	g = generation();
+	for (i = 0; i < 40; i++) {
+		snprintf(want, sizeof want, "+55119911%04d", (int)i);
+		assert_string_equal(first_at(g, at + 60 * i), want);
+	}
+	/* behind the triggers' back: were the database read again, P39's number would be this */
+	assert_int_equal(db_exec(db, "DROP TRIGGER rotation_generation_people_upd"), RC_OK);
+	assert_int_equal(db_exec(db, "UPDATE people SET phone = '+5511990000009' WHERE name = 'P39'"), RC_OK);
+	assert_int_equal(generation(), g);
+	/* the last chain read is in memory: the next call of that minute reads nothing */
+	assert_string_equal(first_at(g, at + 60 * 39 + 30), "+551199110039");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(a_handoff_inside_the_hour_is_computed_at_each_instant, setup, teardown),
 	        cmocka_unit_test_setup_teardown(an_archived_person_is_left_out, setup, teardown),
 	        cmocka_unit_test_setup_teardown(the_generation_moves_with_what_moves_who_is_on_call, setup, teardown),
+	        cmocka_unit_test_setup_teardown(more_people_than_it_keeps_in_one_hour_are_remembered_again, setup,
+	                                        teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
