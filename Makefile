@@ -29,9 +29,10 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/embedded.o
 TEST_SRC := $(sort $(shell find tests/unit -name 'test_*.c'))
 TEST_BIN := $(addprefix $(B)/tests/,$(basename $(notdir $(TEST_SRC))))
 vpath test_%.c $(sort $(dir $(TEST_SRC)))
-# migrations/NNNN_*.sql for SQLite, migrations/pg/NNNN_*.sql their PostgreSQL twins, the console
-EMBED_IN := $(sort $(wildcard migrations/*.sql)) $(sort $(wildcard migrations/pg/*.sql)) \
-	$(sort $(shell find static -type f 2>/dev/null))
+# migrations/NNNN_*.sql for SQLite, migrations/pg/NNNN_*.sql their PostgreSQL twins, the console;
+# and, generated from the first, migrations/snapshot.sql ($(B)/gen/snapshot.sql)
+MIGRATIONS := $(sort $(wildcard migrations/[0-9][0-9][0-9][0-9]_*.sql))
+EMBED_IN := $(MIGRATIONS) $(sort $(wildcard migrations/pg/*.sql)) $(sort $(shell find static -type f 2>/dev/null))
 
 .PHONY: all run test test-pg check bench bench-pg fuzz soak lint clean deps deps-test tests install FORCE
 all: $(B)/plantao $(B)/plantao.8
@@ -51,14 +52,19 @@ $(B)/embed: tools/embed.c
 	$(CC) -std=c11 -O2 $(WARN) $< -o $@
 
 # the list of embedded files, rewritten only when it changes: a file removed (a migration deleted)
-# rebuilds embedded.c too, which no remaining file's time would
+# rebuilds embedded.c and the snapshot too, which no remaining file's time would
 $(B)/gen/embed.list: FORCE
 	@mkdir -p $(B)/gen
 	@echo $(EMBED_IN) > $@.tmp && if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 
-$(B)/gen/embedded.c: $(B)/embed $(EMBED_IN) $(B)/gen/embed.list
+# the database the migrations give, as one script: db_migrate runs it on a new SQLite file
+$(B)/gen/snapshot.sql: tools/schema_snapshot.py $(MIGRATIONS) $(B)/gen/embed.list
 	@mkdir -p $(B)/gen
-	$(B)/embed $(EMBED_IN) > $@.tmp && mv $@.tmp $@
+	python3 tools/schema_snapshot.py $@
+
+$(B)/gen/embedded.c: $(B)/embed $(EMBED_IN) $(B)/gen/snapshot.sql $(B)/gen/embed.list
+	@mkdir -p $(B)/gen
+	$(B)/embed $(EMBED_IN) migrations/snapshot.sql=$(B)/gen/snapshot.sql > $@.tmp && mv $@.tmp $@
 
 $(B)/obj/gen/embedded.o: $(B)/gen/embedded.c
 	@mkdir -p $(dir $@)

@@ -767,7 +767,8 @@ static enum rc pending(struct db *db, int latest, bool *any)
 
 /* On a new SQLite file (nothing but schema_migrations: checked inside the write lock, another
  * process may have migrated meanwhile) runs migrations/snapshot.sql, the database the migrations
- * it records give, as one script (tools/schema_snapshot.py), and marks those in done. */
+ * it records give, as one script (generated at build time by tools/schema_snapshot.py), and
+ * marks those in done. */
 static enum rc run_snapshot(struct db *db, int latest, unsigned char *done, int *n)
 {
 	static const char others[] = "SELECT (SELECT count(*) FROM sqlite_master WHERE name <> 'schema_migrations') + "

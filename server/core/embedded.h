@@ -1,6 +1,7 @@
 /*
  * server/core/embedded.h — files compiled into the binary by tools/embed.c:
- * migrations/NNNN_*.sql (in order) and static/ (the web console).
+ * migrations/NNNN_*.sql (in order), their twins migrations/pg/, static/ (the web console) and
+ * migrations/snapshot.sql (generated into the build tree by tools/schema_snapshot.py).
  */
 #ifndef PLANTAO_EMBEDDED_H
 #define PLANTAO_EMBEDDED_H
@@ -8,7 +9,7 @@
 #include <stddef.h>
 
 struct embedded_file {
-	const char *path; /* as given to the build: "migrations/0001_init.sql", "static/index.html" */
+	const char *path; /* as named by the build: "migrations/0001_init.sql", "static/index.html" */
 	const unsigned char *data;
 	size_t len;
 };
