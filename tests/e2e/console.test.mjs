@@ -45,14 +45,18 @@ async function shot(p, name, fullPage = true) {
   await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
 }
 
+/* Opens the page of hash and waits until that page (not the one before it, still shown until
+ * the hash change is handled) has its title and has loaded. */
 async function go(p, hash) {
+  const name = hash.replace(/^#\/?/, '').split('/')[0] || 'now';
   await p.evaluate((h) => { location.hash = h; }, hash);
-  await p.locator('section.page h1').first().waitFor();
-  await p.locator('section.page .loading').waitFor({ state: 'detached' });
+  await p.locator(`section.page-${name} h1`).first().waitFor();
+  await p.locator(`section.page-${name} .loading`).waitFor({ state: 'detached' });
 }
 
 async function signIn(p, token) {
   await signInWithToken(p, server.url, token);
+  await p.locator('section.page h1').first().waitFor();
   await p.locator('section.page .loading').waitFor({ state: 'detached' });
 }
 
@@ -417,9 +421,10 @@ test('editor token: edits allowed, token administration not offered', async () =
   await signIn(ep, e.json.token);
   assert((await text(ep.locator('#role'))) === 'editor', 'role shown as editor');
   assert(!(await ep.locator('#readonly-note').isVisible()), 'no read-only note');
-  assert(await ep.getByRole('button', { name: 'Assumir o plantão' }).isVisible(), 'take-the-shift offered');
+  // isVisible() does not wait: a control that is offered is waited for
+  await ep.getByRole('button', { name: 'Assumir o plantão' }).waitFor({ state: 'visible' }); // take-the-shift offered
   await go(ep, '#/schedule');
-  assert(await ep.getByRole('button', { name: 'Salvar rodízio' }).isVisible(), 'rotation editable');
+  await ep.getByRole('button', { name: 'Salvar rodízio' }).waitFor({ state: 'visible' }); // rotation editable
   assert(!(await ep.getByRole('button', { name: 'Criar um token de leitura para a agenda' }).isVisible()),
     'calendar token (admin only) not offered');
   await ep.context().close();

@@ -9,6 +9,7 @@ People are created through POST /api/people.
 import os
 import socket
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -227,14 +228,18 @@ class TestRestart(PagerTest):
     def test_kill9_in_the_middle_of_the_chain(self):
         self.team()
         self.sim.phone(ANA).does_not_answer()
-        # Bruno's phone rings for 2 real seconds: plantao dies meanwhile
-        self.sim.phone(BRUNO).does_not_answer(delay=2.0)
+        # Bruno's phone rings until plantao is dead (a ring of fixed length could end before the
+        # kill on a busy machine, and the chain would go on to Carla with plantao still up)
+        bruno_rings = threading.Event()
+        self.addCleanup(bruno_rings.set)
+        self.sim.phone(BRUNO).does_not_answer(delay=bruno_rings)
         self.sim.phone(CARLA).answers(digits="1")
         aid = self.trigger("queda no meio da cadeia")["id"]
         self.expect_pages(aid)
         self.sim.expect_call(ANA)
         wait_until(lambda: self.sim.calls_to(BRUNO), what="Bruno's phone ringing")
         self.plantao.kill9()
+        bruno_rings.set()
         bruno = self.sim.expect_call(BRUNO)  # ends while plantao is down: its callback is lost
         self.assertEqual(bruno.status, "no-answer")
         self.plantao.start()

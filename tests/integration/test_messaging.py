@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -147,15 +148,20 @@ class TestOptOut(MessagingTest):
         self.assertIs(self.person(self.ana)["sms_opt_out"], False)
 
     def test_a_text_refused_with_21610_marks_the_person_and_calls_still_go_out(self):
-        # Ana replied STOP to the team number while plantao was down: only Twilio knows.
-        self.sim.phone(ANA).opts_out().answers(digits="1")
+        # Ana replied STOP to the team number while plantao was down: only Twilio knows. Her
+        # phone rings until plantao has Twilio's refusal of the page text: were she to take the
+        # alert first, its notice would go to her as well, as plantao could not know yet.
+        refusal_known = threading.Event()
+        self.addCleanup(refusal_known.set)
+        self.sim.phone(ANA).opts_out().answers(digits="1", delay=refusal_known)
         first = self.trigger("db1 fora do ar")
-        self.sim.expect_call(ANA)  # the call goes out and she takes the alert
-        wait_until(lambda: self.api_ok("GET", "/api/alerts/%d" % first)["status"] == "acknowledged",
-                   timeout=20, what="alert acknowledged on the call")
         ana = wait_until(lambda: (lambda p: p if p["sms_opt_out"] else None)(self.person(self.ana)),
                          timeout=15, what="Ana marked opted out")
         self.assertEqual(ana["sms_opt_out_via"], "twilio_21610")
+        refusal_known.set()
+        self.sim.expect_call(ANA)  # the call goes out and she takes the alert
+        wait_until(lambda: self.api_ok("GET", "/api/alerts/%d" % first)["status"] == "acknowledged",
+                   timeout=20, what="alert acknowledged on the call")
         self.assertEqual(len(self.texts_requested(ANA)), 1)
         refused = self.outbox_row(ANA)
         self.assertEqual((refused["status"], refused["error_code"]), ("failed", 21610))

@@ -10,6 +10,7 @@ the clock is moved, never slept on.
 """
 
 import os
+import re
 import threading
 import time
 
@@ -143,10 +144,17 @@ class TestRetention(IntegrationTest):
         self.assertEqual(self.count("SELECT count(*) FROM alerts WHERE id = ?", (alert_id,)), 0)
         self.assertEqual(self.count("SELECT count(*) FROM audit WHERE action = 'rotation.update'"), 0)
 
-        # the writer was never held long: every webhook during pruning answered 200, quickly
+        # the writer was never held long: every webhook during pruning answered 200, quickly.
+        # Quickly by the server's own time for each (its access log): what the test measures
+        # around a request also counts its own thread waiting for a core on a busy machine.
         self.assertGreater(len(latencies), 20)
         self.assertEqual(set(statuses), {200}, statuses)
-        self.assertLess(max(latencies), 1.0, sorted(latencies)[-5:])
+        served = wait_until(lambda: (lambda t: t if len(t) >= len(latencies) else None)(
+            [int(us) / 1e6 for us in re.findall(r"POST /twilio/voice 200 (\d+)us$", self.plantao.log_text(), re.M)]),
+            what="the access log line of every webhook")
+        self.assertEqual(len(served), len(latencies))
+        self.assertLess(max(served), 1.0, "slowest answers (server side) %s; measured by the test %s"
+                        % (sorted(served)[-5:], sorted(latencies)[-5:]))
         if sqlite:
             # three rounds of the same traffic: after the second (indexes at their working size;
             # measured 9.4, 14.1, 14.3 MB) the file stays put, where keeping everything would add

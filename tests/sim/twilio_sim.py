@@ -393,7 +393,8 @@ class Behaviour:
     'failed'. digits: list of key presses, one per <Gather> reached (None = no input).
     ring: simulated seconds of ringing before answering (compared with the call's Timeout).
     talk: simulated seconds a bridged conversation lasts. delay: real seconds to wait before
-    the outcome (lets a test act while the phone rings)."""
+    the outcome (lets a test act while the phone rings), or a threading.Event: the outcome
+    waits until the test sets it."""
 
     def __init__(self, kind, digits=None, ring=3, talk=30, delay=0.0):
         self.kind = kind
@@ -1431,6 +1432,13 @@ class TwilioSim(_IncomingNumbers):
     # ---- calls placed through the API -------------------------------------------------
 
     def _sleep_or_cancel(self, call, seconds):
+        """Waits `seconds` (a Behaviour's delay), or until the call is cancelled; a delay that is
+        an event (threading.Event) lasts until the test sets it."""
+        if hasattr(seconds, "wait"):
+            while not seconds.wait(0.02):
+                if call.cancel_requested or self._stopped:
+                    return
+            return
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             if call.cancel_requested or self._stopped:
