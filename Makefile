@@ -60,6 +60,7 @@ $(B)/gen/embed.list: FORCE
 # the database the migrations give, as one script: db_migrate runs it on a new SQLite file
 $(B)/gen/snapshot.sql: tools/schema_snapshot.py $(MIGRATIONS) $(B)/gen/embed.list
 	@mkdir -p $(B)/gen
+	@command -v python3 >/dev/null || { echo "make: python3 is missing (it makes the schema snapshot): run scripts/deps" >&2; exit 1; }
 	python3 tools/schema_snapshot.py $@
 
 $(B)/gen/embedded.c: $(B)/embed $(EMBED_IN) $(B)/gen/snapshot.sql $(B)/gen/embed.list

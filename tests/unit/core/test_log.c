@@ -11,34 +11,22 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "tests/unit/capture.h"
 
 static void one_line_per_record(void **state)
 {
-	char path[] = "/tmp/plantao-log-XXXXXX", text[4096];
-	int fd = mkstemp(path), saved = dup(2);
-	FILE *f;
-	size_t n;
+	struct capture c;
+	char text[4096];
 	const char *forged = "/x\n2026-01-01T00:00:00.000Z ERROR forged\r\x1b[2J\x7f\tend";
 
 	(void)state;
-	assert_true(fd >= 0 && saved >= 0);
-	fflush(stderr);
-	assert_true(dup2(fd, 2) >= 0);
+	capture_begin(&c);
 	log_info("GET %s 404", forged);
 	log_warn("summary: %s", "line1\nline2");
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	close(fd);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	n = fread(text, 1, sizeof text - 1, f);
-	fclose(f);
-	unlink(path);
-	text[n] = '\0';
+	capture_end(&c, text, sizeof text);
 	/* two records, two lines */
 	assert_non_null(strchr(text, '\n'));
-	assert_null(strchr(strchr(text, '\n') + 1, '\n') == text + n - 1 ? NULL : "third line");
+	assert_null(strchr(strchr(text, '\n') + 1, '\n') == text + strlen(text) - 1 ? NULL : "third line");
 	assert_null(strstr(text, "\nline2"));
 	assert_null(strchr(text, '\r'));
 	assert_null(strchr(text, '\x1b'));
