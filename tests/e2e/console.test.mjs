@@ -45,11 +45,17 @@ async function shot(p, name, fullPage = true) {
   await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
 }
 
-/* Opens the page of hash and waits until that page (not the one before it, still shown until
- * the hash change is handled) has its title and has loaded. */
+/* Opens the page of hash and waits until that page has its title and has loaded. The page shown
+ * before stays until the hash change is handled, and two pages can share a section's class
+ * (#/alerts and #/alerts/ID): so the section shown before must have left first. */
 async function go(p, hash) {
   const name = hash.replace(/^#\/?/, '').split('/')[0] || 'now';
+  const before = (await p.evaluate(() => location.hash)) !== hash ? await p.$('section.page') : null;
   await p.evaluate((h) => { location.hash = h; }, hash);
+  if (before) {
+    await p.waitForFunction((el) => !el.isConnected, before);
+    await before.dispose();
+  }
   await p.locator(`section.page-${name} h1`).first().waitFor();
   await p.locator(`section.page-${name} .loading`).waitFor({ state: 'detached' });
 }
